@@ -1,0 +1,255 @@
+// Package iam implements the AWS IAM API (users, groups, roles, policies, access keys, login profiles,
+// account settings) as typed operations over internal/storage. It knows nothing of HTTP: the server decodes
+// a request into the generated iamapi structs, puts the caller into the context (internal/reqctx) and calls
+// the Service; every error it returns is an iamapi error carrying AWS's code, status and message.
+//
+// IAM is per account: every operation works in the account of the authenticated caller.
+package iam
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/iamd/iamd/internal/api/iamapi"
+	"github.com/iamd/iamd/internal/reqctx"
+	"github.com/iamd/iamd/internal/storage"
+)
+
+// Pagination bounds shared by every List* operation (the model's maxItemsType).
+const (
+	defaultMaxItems = 100
+	maxMaxItems     = 1000
+)
+
+// Sealer seals secrets (secret access keys) at rest. internal/secrets provides the implementation; the
+// associated data binds a sealed value to its owner so rows cannot be swapped.
+type Sealer interface {
+	Seal(plaintext, associatedData []byte) ([]byte, error)
+	Open(sealed, associatedData []byte) ([]byte, error)
+}
+
+// PasswordHasher hashes login-profile passwords; passwords are never stored in clear.
+type PasswordHasher interface {
+	Hash(password string) (string, error)
+	Verify(hash, password string) bool
+}
+
+// Options configures a Service.
+type Options struct {
+	Store storage.Store
+	// Sealer seals secret access keys; required for CreateAccessKey.
+	Sealer Sealer
+	// Hasher hashes passwords; nil selects the built-in PBKDF2 hasher.
+	Hasher PasswordHasher
+	// Managed is the read-only catalogue of AWS managed policies (see managedpolicies_data.go).
+	Managed *ManagedPolicies
+	// Now is the clock; nil means time.Now. A request's own time (reqctx) takes precedence.
+	Now    func() time.Time
+	Logger *slog.Logger
+}
+
+// Service implements iamapi.Service. Operations it does not implement answer NotImplemented through the
+// embedded iamapi.Unimplemented.
+type Service struct {
+	iamapi.Unimplemented
+
+	store   storage.Store
+	sealer  Sealer
+	hasher  PasswordHasher
+	managed *ManagedPolicies
+	now     func() time.Time
+	log     *slog.Logger
+
+	keyUse  keyUseThrottle
+	reports reportCache
+}
+
+// New returns a Service using o.
+func New(o Options) *Service {
+	s := &Service{
+		store:   o.Store,
+		sealer:  o.Sealer,
+		hasher:  o.Hasher,
+		managed: o.Managed,
+		now:     o.Now,
+		log:     o.Logger,
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if s.log == nil {
+		s.log = slog.Default()
+	}
+	if s.hasher == nil {
+		s.hasher = pbkdf2Hasher{}
+	}
+	s.keyUse.init()
+	s.reports.init()
+	return s
+}
+
+var _ iamapi.Service = (*Service)(nil)
+
+// scope is what every operation needs to know about where it runs.
+type scope struct {
+	account   string
+	partition string
+	caller    *reqctx.Caller // nil in unit tests that set no caller
+	now       time.Time
+}
+
+// scopeOf returns the caller's account and partition and the request time. IAM always acts in the
+// caller's own account.
+func (s *Service) scopeOf(ctx context.Context) (scope, error) {
+	r := reqctx.From(ctx)
+	sc := scope{partition: r.Partition, caller: r.Caller, now: r.Time}
+	if r.Caller != nil {
+		sc.account = r.Caller.AccountID
+		if r.Caller.Partition != "" {
+			sc.partition = r.Caller.Partition
+		}
+	}
+	if sc.partition == "" {
+		sc.partition = "aws"
+	}
+	if sc.now.IsZero() {
+		sc.now = s.now()
+	}
+	// AWS stores and returns second precision timestamps.
+	sc.now = sc.now.UTC().Truncate(time.Second)
+	if sc.account == "" {
+		// The server always authenticates before calling a service; reaching here is a wiring bug.
+		return sc, iamapi.NewServiceFailureException("Request has no authenticated caller.")
+	}
+	return sc, nil
+}
+
+// arn builds an IAM ARN: arn:PARTITION:iam::ACCOUNT:TYPE/PATH/NAME. path is "/" or "/a/b/".
+func (sc scope) arn(typ, path, name string) string {
+	if path == "" {
+		path = "/"
+	}
+	return "arn:" + sc.partition + ":iam::" + sc.account + ":" + typ + path + name
+}
+
+func (sc scope) userARN(path, name string) string  { return sc.arn("user", path, name) }
+func (sc scope) groupARN(path, name string) string { return sc.arn("group", path, name) }
+func (sc scope) rootARN() string                   { return "arn:" + sc.partition + ":iam::" + sc.account + ":root" }
+
+// fold is the key under which names are unique and ordered: IAM names are unique case-insensitively and
+// listed in case-insensitive alphabetical order.
+func fold(name string) string { return strings.ToLower(name) }
+
+// page is the pagination of one List* request.
+type page struct {
+	after string // exclusive key to resume after ("" from the start)
+	max   int
+}
+
+// pageOf decodes Marker and MaxItems. The marker is opaque to clients: base64 of the last key returned.
+func pageOf(marker *string, maxItems *int32) (page, error) {
+	p := page{max: defaultMaxItems}
+	if maxItems != nil {
+		p.max = int(*maxItems)
+		// The generated validator enforces 1-1000; clamp anyway so a direct caller cannot ask for 0 or
+		// a billion rows.
+		p.max = min(max(p.max, 1), maxMaxItems)
+	}
+	if marker != nil && *marker != "" {
+		b, err := base64.RawURLEncoding.DecodeString(*marker)
+		if err != nil || len(b) == 0 {
+			return p, iamapi.NewInvalidInputException("Invalid Marker.")
+		}
+		p.after = string(b)
+	}
+	return p, nil
+}
+
+// limit is what to ask storage for: one more than the page so truncation is known without a count.
+func (p page) limit() int { return p.max + 1 }
+
+// paginate trims items fetched with limit() to the page and returns IsTruncated and the next marker.
+func paginate[T any](items []T, p page, key func(T) string) ([]T, *bool, *string) {
+	if len(items) <= p.max {
+		return items, ptr(false), nil
+	}
+	items = items[:p.max]
+	m := base64.RawURLEncoding.EncodeToString([]byte(key(items[len(items)-1])))
+	return items, ptr(true), &m
+}
+
+// paginateSlice pages a list held in memory (tags, aliases) using the item's index as the key.
+func paginateSlice[T any](items []T, marker *string, maxItems *int32) ([]T, *bool, *string, error) {
+	p, err := pageOf(marker, maxItems)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	start := 0
+	if p.after != "" {
+		if _, err := fmt.Sscanf(p.after, "i%d", &start); err != nil || start < 0 || start > len(items) {
+			return nil, nil, nil, iamapi.NewInvalidInputException("Invalid Marker.")
+		}
+	}
+	rest := items[start:]
+	if len(rest) <= p.max {
+		return rest, ptr(false), nil, nil
+	}
+	m := base64.RawURLEncoding.EncodeToString(fmt.Appendf(nil, "i%d", start+p.max))
+	return rest[:p.max], ptr(true), &m, nil
+}
+
+func ptr[T any](v T) *T { return &v }
+
+func str(p *string) string {
+	if p == nil {
+		return ""
+	}
+	return *p
+}
+
+// pathOr returns the path given or IAM's default "/".
+func pathOr(p *string) string {
+	if p == nil || *p == "" {
+		return "/"
+	}
+	return *p
+}
+
+// internal turns an unexpected error (storage failure, bug) into ServiceFailure, logging the cause: clients
+// never see internal details. API errors pass through unchanged.
+func (s *Service) internal(ctx context.Context, op string, err error) error {
+	if err == nil {
+		return nil
+	}
+	var apiErr interface{ ErrorCode() string }
+	if errors.As(err, &apiErr) {
+		return err
+	}
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return err
+	}
+	s.log.ErrorContext(ctx, "iam operation failed", "op", op, "request_id", reqctx.From(ctx).ID, "err", err)
+	return iamapi.NewServiceFailureException("The request processing has failed because of an unknown error, exception or failure.")
+}
+
+// AWS's NoSuchEntity wording for each entity kind.
+func noSuchUser(name string) error {
+	return iamapi.NewNoSuchEntityException("The user with name " + name + " cannot be found.")
+}
+
+func noSuchGroup(name string) error {
+	return iamapi.NewNoSuchEntityException("The group with name " + name + " cannot be found.")
+}
+
+// notFound maps storage.ErrNotFound to the entity's NoSuchEntity error and passes other errors on.
+func notFound(err error, nse func() error) error {
+	if errors.Is(err, storage.ErrNotFound) {
+		return nse()
+	}
+	return err
+}
