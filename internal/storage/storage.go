@@ -1,0 +1,566 @@
+// Package storage defines what iamd keeps durably: plain domain structs (no AWS wire types), the Store and
+// Tx interfaces every backend implements, and the sentinel errors callers test with errors.Is.
+//
+// All entities live inside an account and are addressed by (account ID, name). Names are unique
+// case-insensitively per account, as in AWS: backends store a folded key (see Fold) and list in folded-key
+// order, which is the alphabetical order AWS lists in. Listing is resumable: pass the name of the last entry
+// returned as ListOptions.After.
+//
+// Backends: internal/storage/sqlite and internal/storage/postgres (both built on internal/storage/sqlstore).
+// Every backend runs internal/storage/conformance.
+package storage
+
+import (
+	"context"
+	"errors"
+	"io"
+	"strings"
+	"time"
+)
+
+// Sentinel errors. Backends wrap them with %w and some context ("user \"bob\": not found"), so callers
+// must use errors.Is, never ==.
+var (
+	// ErrNotFound: the addressed entity (or relation) does not exist.
+	ErrNotFound = errors.New("not found")
+	// ErrAlreadyExists: an entity with the same folded name (or the same unique ID) exists, or the relation
+	// being added is already there.
+	ErrAlreadyExists = errors.New("already exists")
+	// ErrConflict: a compare-and-swap lost (PutKeyRing) or a transaction could not be serialised even after
+	// retries.
+	ErrConflict = errors.New("conflict")
+)
+
+// Fold returns the key under which a case-insensitive name is unique and ordered. IAM names are ASCII
+// ([\w+=,.@-]), so lower-casing is exact; it is one function so every backend and caller folds the same way.
+func Fold(name string) string { return strings.ToLower(name) }
+
+// Store is a durable store of iamd state. Implementations are safe for concurrent use.
+type Store interface {
+	// Update runs fn in a read-write transaction and commits it when fn returns nil. When fn returns an
+	// error nothing it wrote is kept and the error is returned unchanged (errors.Is works on it). fn may run
+	// more than once: the backend retries on serialization failures and deadlocks, so fn must not have side
+	// effects outside tx (build results in variables fn assigns, not appends).
+	Update(ctx context.Context, fn func(tx Tx) error) error
+	// View runs fn in a read-only snapshot. Writes inside View fail.
+	View(ctx context.Context, fn func(tx Tx) error) error
+	// Subscribe returns a channel of changes committed after the call (by this process and, on PostgreSQL,
+	// by other nodes) and a function that cancels the subscription and closes the channel. A subscriber
+	// that falls behind receives a Change with Kind ChangeAll: drop every cached entry.
+	Subscribe() (<-chan Change, func())
+	// Ping reports whether the store can serve requests (readiness).
+	Ping(ctx context.Context) error
+	// Backup writes a consistent, self-contained copy of the database to w while the store keeps serving.
+	// SQLite writes a database file that sqlite.Open can use as iamd.db; PostgreSQL returns an error that
+	// points to pg_dump.
+	Backup(ctx context.Context, w io.Writer) error
+	// Close releases the store. Subscriptions are closed.
+	Close() error
+}
+
+// ListOptions selects a page of an ordered listing. Entries come in folded-name order.
+type ListOptions struct {
+	// PathPrefix keeps entries whose Path starts with it (case-sensitive, as AWS). Empty keeps all.
+	PathPrefix string
+	// After is the name of the last entry of the previous page: the listing starts strictly after its
+	// folded key. The entry need not still exist.
+	After string
+	// Limit caps the number of entries; 0 means no cap. To learn whether more remain (AWS IsTruncated),
+	// ask for one more than the page size.
+	Limit int
+}
+
+// Tx is a transaction. Its methods take the transaction's context; entities are scoped by account ID.
+// Getters return ErrNotFound, creators ErrAlreadyExists, updaters and deleters ErrNotFound when the entity
+// is missing. Updaters address the entity by its current name and may rename it (the new name is in the
+// struct); relations (memberships, attachments, inline policies, keys, ...) follow the rename.
+// Deleting an entity removes its relations too; refusing to delete while relations exist (AWS
+// DeleteConflict) is the service's rule, checked with the List methods first.
+type Tx interface {
+	// Accounts. Aliases are globally unique (ErrAlreadyExists on collision).
+	CreateAccount(ctx context.Context, a *Account) error
+	GetAccount(ctx context.Context, id string) (*Account, error)
+	GetAccountByAlias(ctx context.Context, alias string) (*Account, error)
+	UpdateAccount(ctx context.Context, a *Account) error
+	// DeleteAccount removes the account and everything in it.
+	DeleteAccount(ctx context.Context, id string) error
+	// ListAccounts lists in account-ID order; After is an account ID; PathPrefix is ignored.
+	ListAccounts(ctx context.Context, opts ListOptions) ([]*Account, error)
+
+	// Users.
+	CreateUser(ctx context.Context, u *User) error
+	GetUser(ctx context.Context, acct, name string) (*User, error)
+	GetUserByID(ctx context.Context, id string) (*User, error)
+	UpdateUser(ctx context.Context, name string, u *User) error
+	DeleteUser(ctx context.Context, acct, name string) error
+	ListUsers(ctx context.Context, acct string, opts ListOptions) ([]*User, error)
+
+	// Groups and membership.
+	CreateGroup(ctx context.Context, g *Group) error
+	GetGroup(ctx context.Context, acct, name string) (*Group, error)
+	GetGroupByID(ctx context.Context, id string) (*Group, error)
+	UpdateGroup(ctx context.Context, name string, g *Group) error
+	DeleteGroup(ctx context.Context, acct, name string) error
+	ListGroups(ctx context.Context, acct string, opts ListOptions) ([]*Group, error)
+	// AddUserToGroup returns ErrNotFound when either is missing, ErrAlreadyExists when already a member.
+	AddUserToGroup(ctx context.Context, acct, group, user string) error
+	RemoveUserFromGroup(ctx context.Context, acct, group, user string) error
+	ListGroupsForUser(ctx context.Context, acct, user string, opts ListOptions) ([]*Group, error)
+	ListUsersInGroup(ctx context.Context, acct, group string, opts ListOptions) ([]*User, error)
+
+	// Roles.
+	CreateRole(ctx context.Context, r *Role) error
+	GetRole(ctx context.Context, acct, name string) (*Role, error)
+	GetRoleByID(ctx context.Context, id string) (*Role, error)
+	UpdateRole(ctx context.Context, name string, r *Role) error
+	DeleteRole(ctx context.Context, acct, name string) error
+	ListRoles(ctx context.Context, acct string, opts ListOptions) ([]*Role, error)
+
+	// Customer managed policies, addressed by name (unique per account whatever the path).
+	// AttachmentCount and PermissionsBoundaryUsageCount are derived on read and ignored on write.
+	CreateManagedPolicy(ctx context.Context, p *ManagedPolicy) error
+	GetManagedPolicy(ctx context.Context, acct, name string) (*ManagedPolicy, error)
+	GetManagedPolicyByID(ctx context.Context, id string) (*ManagedPolicy, error)
+	UpdateManagedPolicy(ctx context.Context, name string, p *ManagedPolicy) error
+	// DeleteManagedPolicy also deletes its versions.
+	DeleteManagedPolicy(ctx context.Context, acct, name string) error
+	ListManagedPolicies(ctx context.Context, acct string, opts ListOptions) ([]*ManagedPolicy, error)
+
+	// Policy versions. CreatePolicyVersion assigns v.VersionID ("v" + the policy's NextVersion) and
+	// advances NextVersion, so IDs are never reused. Listing is newest first, as AWS.
+	CreatePolicyVersion(ctx context.Context, acct, policy string, v *PolicyVersion) error
+	GetPolicyVersion(ctx context.Context, acct, policy, versionID string) (*PolicyVersion, error)
+	DeletePolicyVersion(ctx context.Context, acct, policy, versionID string) error
+	ListPolicyVersions(ctx context.Context, acct, policy string) ([]*PolicyVersion, error)
+
+	// Inline policies. PutInlinePolicy creates or replaces; the owner must exist (ErrNotFound).
+	PutInlinePolicy(ctx context.Context, p *InlinePolicy) error
+	GetInlinePolicy(ctx context.Context, acct string, kind OwnerKind, owner, name string) (*InlinePolicy, error)
+	DeleteInlinePolicy(ctx context.Context, acct string, kind OwnerKind, owner, name string) error
+	ListInlinePolicies(ctx context.Context, acct string, kind OwnerKind, owner string, opts ListOptions) ([]*InlinePolicy, error)
+
+	// Managed policy attachments (customer or AWS managed, by ARN). Attach returns ErrNotFound when the
+	// owner is missing and ErrAlreadyExists when already attached; the service checks the policy exists.
+	AttachPolicy(ctx context.Context, acct string, kind OwnerKind, owner, policyARN string) error
+	DetachPolicy(ctx context.Context, acct string, kind OwnerKind, owner, policyARN string) error
+	// ListAttachedPolicies returns ARNs in ARN order; ListOptions.After is an ARN.
+	ListAttachedPolicies(ctx context.Context, acct string, kind OwnerKind, owner string, opts ListOptions) ([]string, error)
+	// ListEntitiesForPolicy returns the owners of an attachment, ordered by kind then folded name;
+	// ListOptions.After is the Key() of the last owner returned.
+	ListEntitiesForPolicy(ctx context.Context, acct, policyARN string, opts ListOptions) ([]Owner, error)
+	// PolicyUsage counts the attachments and permissions-boundary uses of a policy ARN in an account;
+	// ListPolicyUsage reports every ARN with a non-zero count (for ListPolicies OnlyAttached on AWS
+	// managed policies), in ARN order.
+	PolicyUsage(ctx context.Context, acct, policyARN string) (PolicyUsage, error)
+	ListPolicyUsage(ctx context.Context, acct string) ([]PolicyUsage, error)
+
+	// Access keys. IDs are globally unique; GetAccessKey is the authenticator's hot path. UserName "" is
+	// the root user. ListAccessKeys lists one user's (or root's) keys by creation time.
+	CreateAccessKey(ctx context.Context, k *AccessKey) error
+	GetAccessKey(ctx context.Context, keyID string) (*AccessKey, error)
+	UpdateAccessKey(ctx context.Context, k *AccessKey) error
+	DeleteAccessKey(ctx context.Context, keyID string) error
+	ListAccessKeys(ctx context.Context, acct, userName string) ([]*AccessKey, error)
+
+	// Login profiles (one per user).
+	CreateLoginProfile(ctx context.Context, p *LoginProfile) error
+	GetLoginProfile(ctx context.Context, acct, userName string) (*LoginProfile, error)
+	UpdateLoginProfile(ctx context.Context, p *LoginProfile) error
+	DeleteLoginProfile(ctx context.Context, acct, userName string) error
+
+	// MFA devices, addressed by device name (unique per account).
+	CreateMFADevice(ctx context.Context, d *MFADevice) error
+	GetMFADevice(ctx context.Context, acct, name string) (*MFADevice, error)
+	UpdateMFADevice(ctx context.Context, d *MFADevice) error
+	DeleteMFADevice(ctx context.Context, acct, name string) error
+	ListMFADevices(ctx context.Context, acct string, filter MFAFilter, opts ListOptions) ([]*MFADevice, error)
+
+	// Instance profiles and their roles.
+	CreateInstanceProfile(ctx context.Context, p *InstanceProfile) error
+	GetInstanceProfile(ctx context.Context, acct, name string) (*InstanceProfile, error)
+	GetInstanceProfileByID(ctx context.Context, id string) (*InstanceProfile, error)
+	UpdateInstanceProfile(ctx context.Context, name string, p *InstanceProfile) error
+	DeleteInstanceProfile(ctx context.Context, acct, name string) error
+	ListInstanceProfiles(ctx context.Context, acct string, opts ListOptions) ([]*InstanceProfile, error)
+	AddRoleToInstanceProfile(ctx context.Context, acct, profile, role string) error
+	RemoveRoleFromInstanceProfile(ctx context.Context, acct, profile, role string) error
+	ListInstanceProfilesForRole(ctx context.Context, acct, role string, opts ListOptions) ([]*InstanceProfile, error)
+
+	// Named resources without a typed table of their own (OIDC and SAML providers, server certificates):
+	// unique per (account, kind, folded name), global unique ID, kind-specific fields as JSON in Data.
+	CreateResource(ctx context.Context, r *Resource) error
+	GetResource(ctx context.Context, acct string, kind ResourceKind, name string) (*Resource, error)
+	GetResourceByID(ctx context.Context, kind ResourceKind, id string) (*Resource, error)
+	UpdateResource(ctx context.Context, name string, r *Resource) error
+	DeleteResource(ctx context.Context, acct string, kind ResourceKind, name string) error
+	ListResources(ctx context.Context, acct string, kind ResourceKind, opts ListOptions) ([]*Resource, error)
+
+	// User credentials other than access keys (signing certificates, SSH public keys, service-specific
+	// credentials): globally unique ID, owned by a user ("" = root).
+	CreateCredential(ctx context.Context, c *Credential) error
+	GetCredential(ctx context.Context, kind CredentialKind, id string) (*Credential, error)
+	UpdateCredential(ctx context.Context, c *Credential) error
+	DeleteCredential(ctx context.Context, kind CredentialKind, id string) error
+	ListCredentials(ctx context.Context, acct string, kind CredentialKind, userName string) ([]*Credential, error)
+
+	// Token key ring (one, node-wide). GetKeyRing returns an empty ring at Generation 0 when none was
+	// stored. PutKeyRing stores keys as generation expected+1 if the stored generation is still expected,
+	// else returns ErrConflict (another node rotated first: reload and decide again).
+	GetKeyRing(ctx context.Context) (*KeyRing, error)
+	PutKeyRing(ctx context.Context, expectedGeneration int64, keys []TokenKey) error
+
+	// Counts returns the account's entity counters (GetAccountSummary), maintained by every write in
+	// the same transaction, so this is one query.
+	Counts(ctx context.Context, acct string) (Counts, error)
+}
+
+// Tag is a key/value pair; order is kept as written.
+type Tag struct {
+	Key   string
+	Value string
+}
+
+// Account is an AWS account and its account-wide settings.
+type Account struct {
+	ID        string // 12 digits
+	Name      string // display name (Account API), may be empty
+	Email     string // root user e-mail, may be empty
+	CreatedAt time.Time
+	// Aliases: IAM allows at most one, but the list keeps the wire shape. Globally unique.
+	Aliases []string
+	// GlobalEndpointTokenVersion is 1 or 2 (SetSecurityTokenServicePreferences); 0 is read as 1.
+	GlobalEndpointTokenVersion int
+	// PasswordPolicy is nil when the account has none (GetAccountPasswordPolicy → NoSuchEntity).
+	PasswordPolicy *PasswordPolicy
+	// Regions holds the opt-in state of opt-in regions the account has touched; a region absent here is
+	// ENABLED_BY_DEFAULT (default regions) or DISABLED (opt-in regions).
+	Regions map[string]RegionState
+	// STSRegions overrides the default STS activation per region (true = active).
+	STSRegions map[string]bool
+	// Tags on the account (not used by IAM itself; kept for the Account/Organizations surface).
+	Tags []Tag
+}
+
+// TokenVersion returns the account's global-endpoint token version, defaulting to 1.
+func (a *Account) TokenVersion() int {
+	if a.GlobalEndpointTokenVersion == 2 {
+		return 2
+	}
+	return 1
+}
+
+// PasswordPolicy is IAM's account password policy. Zero MaxPasswordAge / PasswordReusePrevention mean unset.
+type PasswordPolicy struct {
+	MinimumPasswordLength      int
+	RequireSymbols             bool
+	RequireNumbers             bool
+	RequireUppercaseCharacters bool
+	RequireLowercaseCharacters bool
+	AllowUsersToChangePassword bool
+	MaxPasswordAge             int // days; ExpirePasswords is MaxPasswordAge > 0
+	PasswordReusePrevention    int
+	HardExpiry                 bool
+}
+
+// RegionStatus is an opt-in region's state as the Account API names it.
+type RegionStatus string
+
+// The opt-in states (ENABLED_BY_DEFAULT regions are never stored).
+const (
+	RegionEnabled          RegionStatus = "ENABLED"
+	RegionEnabling         RegionStatus = "ENABLING"
+	RegionDisabling        RegionStatus = "DISABLING"
+	RegionDisabled         RegionStatus = "DISABLED"
+	RegionEnabledByDefault RegionStatus = "ENABLED_BY_DEFAULT"
+)
+
+// RegionState is a region's opt-in status and, for ENABLING/DISABLING, when the transition completes
+// (the service reads the final state once Until has passed).
+type RegionState struct {
+	Status RegionStatus
+	Until  time.Time
+}
+
+// User is an IAM user. The service builds the ARN from Path and Name.
+type User struct {
+	AccountID              string
+	Name                   string
+	Path                   string
+	ID                     string // AIDA…
+	CreatedAt              time.Time
+	PasswordLastUsed       time.Time // zero: never
+	PermissionsBoundaryARN string
+	Tags                   []Tag
+}
+
+// Group is an IAM group.
+type Group struct {
+	AccountID string
+	Name      string
+	Path      string
+	ID        string // AGPA…
+	CreatedAt time.Time
+}
+
+// Role is an IAM role.
+type Role struct {
+	AccountID                string
+	Name                     string
+	Path                     string
+	ID                       string // AROA…
+	CreatedAt                time.Time
+	AssumeRolePolicyDocument string
+	Description              string
+	MaxSessionDuration       int32 // seconds, 3600-43200
+	PermissionsBoundaryARN   string
+	Tags                     []Tag
+	LastUsedAt               time.Time // zero: never
+	LastUsedRegion           string
+	ServiceLinked            bool
+	// DeletionTaskID / DeletionStatus track DeleteServiceLinkedRole (SUCCEEDED, IN_PROGRESS, FAILED, ...).
+	DeletionTaskID string
+	DeletionStatus string
+}
+
+// ManagedPolicy is a customer managed policy.
+type ManagedPolicy struct {
+	AccountID        string
+	Name             string
+	Path             string
+	ID               string // ANPA…
+	Description      string
+	DefaultVersionID string
+	// NextVersion is the number the next CreatePolicyVersion will use (starts at 1).
+	NextVersion int
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
+	Tags        []Tag
+	// Derived on read from attachments and boundaries in the account.
+	AttachmentCount               int64
+	PermissionsBoundaryUsageCount int64
+}
+
+// PolicyVersion is one version of a customer managed policy. Whether it is the default is
+// ManagedPolicy.DefaultVersionID == VersionID.
+type PolicyVersion struct {
+	VersionID string // v1, v2, …
+	Document  string
+	CreatedAt time.Time
+}
+
+// OwnerKind is the sort of principal that holds inline policies and attachments.
+type OwnerKind string
+
+// Owner kinds.
+const (
+	OwnerUser  OwnerKind = "user"
+	OwnerGroup OwnerKind = "group"
+	OwnerRole  OwnerKind = "role"
+)
+
+// Owner names a user, group or role.
+type Owner struct {
+	Kind OwnerKind
+	Name string
+}
+
+// Key is the listing key of an owner (ListEntitiesForPolicy pagination).
+func (o Owner) Key() string { return string(o.Kind) + ":" + Fold(o.Name) }
+
+// InlinePolicy is a policy embedded in a user, group or role.
+type InlinePolicy struct {
+	AccountID string
+	OwnerKind OwnerKind
+	OwnerName string
+	Name      string
+	Document  string
+}
+
+// PolicyUsage counts how often a policy ARN is used in an account.
+type PolicyUsage struct {
+	ARN          string
+	Attachments  int64
+	BoundaryUses int64
+}
+
+// AccessKeyStatus is Active or Inactive (the wire values).
+type AccessKeyStatus string
+
+// Access key (and credential) statuses.
+const (
+	StatusActive   AccessKeyStatus = "Active"
+	StatusInactive AccessKeyStatus = "Inactive"
+)
+
+// AccessKey is a long-term access key of a user or of the root user (UserName "").
+type AccessKey struct {
+	ID           string // AKIA…
+	AccountID    string
+	UserName     string
+	SecretSealed []byte // sealed by the service; opaque here
+	Status       AccessKeyStatus
+	CreatedAt    time.Time
+	LastUsed     AccessKeyLastUsed
+}
+
+// AccessKeyLastUsed is GetAccessKeyLastUsed's data; a zero Date means never used.
+type AccessKeyLastUsed struct {
+	Date    time.Time
+	Service string
+	Region  string
+}
+
+// LoginProfile is a user's console password.
+type LoginProfile struct {
+	AccountID             string
+	UserName              string
+	PasswordHash          []byte
+	PasswordResetRequired bool
+	CreatedAt             time.Time
+}
+
+// MFADevice is a virtual MFA device. It is unassigned when UserName is "" and Root is false.
+type MFADevice struct {
+	AccountID  string
+	Name       string // the device name in its serial ARN (arn:aws:iam::ACCT:mfa/PATH/NAME)
+	Path       string
+	SeedSealed []byte
+	UserName   string // assigned user
+	Root       bool   // assigned to the root user
+	EnableDate time.Time
+	CreatedAt  time.Time
+	Tags       []Tag
+}
+
+// Assigned reports whether the device is enabled for a user or root.
+func (d *MFADevice) Assigned() bool { return d.UserName != "" || d.Root }
+
+// MFAFilter restricts ListMFADevices.
+type MFAFilter struct {
+	UserName string // only devices of this user
+	Root     bool   // only root's devices
+	// Assigned: nil = all, true = assigned only, false = unassigned only.
+	Assigned *bool
+}
+
+// InstanceProfile is an EC2 instance profile; Roles holds role names (AWS allows one).
+type InstanceProfile struct {
+	AccountID string
+	Name      string
+	Path      string
+	ID        string // AIPA…
+	CreatedAt time.Time
+	Tags      []Tag
+	Roles     []string // derived on read; use AddRoleToInstanceProfile to change
+}
+
+// ResourceKind names a generic resource table.
+type ResourceKind string
+
+// Generic resource kinds. Counters: OIDC and SAML providers count as Providers.
+const (
+	ResourceOIDCProvider      ResourceKind = "oidc-provider"
+	ResourceSAMLProvider      ResourceKind = "saml-provider"
+	ResourceServerCertificate ResourceKind = "server-certificate"
+)
+
+// Resource is a named, account-scoped entity whose kind-specific fields are JSON in Data.
+type Resource struct {
+	AccountID string
+	Kind      ResourceKind
+	Name      string // OIDC: the provider URL host+path; SAML and certificates: the name
+	Path      string
+	ID        string
+	CreatedAt time.Time
+	Tags      []Tag
+	Data      []byte // JSON owned by the service
+}
+
+// CredentialKind names a sort of user credential.
+type CredentialKind string
+
+// Credential kinds.
+const (
+	CredentialSigningCertificate CredentialKind = "signing-certificate"
+	CredentialSSHPublicKey       CredentialKind = "ssh-public-key"
+	CredentialServiceSpecific    CredentialKind = "service-specific"
+)
+
+// Credential is a user credential identified by a globally unique ID.
+type Credential struct {
+	ID        string
+	AccountID string
+	Kind      CredentialKind
+	UserName  string // "" = root
+	Status    AccessKeyStatus
+	CreatedAt time.Time
+	Data      []byte // JSON owned by the service (certificate body, public key, service name, …)
+}
+
+// KeyRing is the node-wide set of session-token keys with its CAS generation.
+type KeyRing struct {
+	Generation int64
+	Keys       []TokenKey
+}
+
+// TokenKey is one session-token key.
+type TokenKey struct {
+	ID     uint32
+	Sealed []byte // key material sealed by the master key
+	// CreatedAt: issued; NotAfter: stop signing new tokens; RetireAfter: stop accepting tokens (after the
+	// longest-lived token signed with it has expired) and drop it.
+	CreatedAt   time.Time
+	NotAfter    time.Time
+	RetireAfter time.Time
+}
+
+// Counts are the GetAccountSummary figures the store maintains.
+type Counts struct {
+	Users               int64
+	Groups              int64
+	Roles               int64
+	Policies            int64 // customer managed
+	PolicyVersionsInUse int64 // versions of customer managed policies
+	InstanceProfiles    int64
+	MFADevices          int64
+	MFADevicesInUse     int64
+	Providers           int64 // SAML + OIDC
+	ServerCertificates  int64
+	// Root credentials: the summary reports these as 0/1 flags.
+	RootAccessKeys          int64
+	RootSigningCertificates int64
+	RootMFADevices          int64
+}
+
+// ChangeKind says what sort of entity changed.
+type ChangeKind string
+
+// Change kinds. ChangeAll tells a subscriber to drop everything it caches (it fell behind, or a bulk
+// operation such as DeleteAccount happened).
+const (
+	ChangeAll             ChangeKind = "*"
+	ChangeAccount         ChangeKind = "account"
+	ChangeUser            ChangeKind = "user"
+	ChangeGroup           ChangeKind = "group"
+	ChangeRole            ChangeKind = "role"
+	ChangePolicy          ChangeKind = "policy"
+	ChangeInlinePolicy    ChangeKind = "inline-policy"
+	ChangeAttachment      ChangeKind = "attachment"
+	ChangeMembership      ChangeKind = "membership"
+	ChangeAccessKey       ChangeKind = "access-key"
+	ChangeLoginProfile    ChangeKind = "login-profile"
+	ChangeMFADevice       ChangeKind = "mfa-device"
+	ChangeInstanceProfile ChangeKind = "instance-profile"
+	ChangeResource        ChangeKind = "resource"
+	ChangeCredential      ChangeKind = "credential"
+	ChangeKeyRing         ChangeKind = "key-ring"
+)
+
+// Change is a committed write. Key identifies the entity within the kind: the folded name for named
+// entities, the key ID for access keys and credentials, "owner-kind:folded-owner" for inline policies and
+// attachments, the folded group name for memberships, "" for the account and the key ring.
+type Change struct {
+	Kind      ChangeKind
+	AccountID string
+	Key       string
+}
