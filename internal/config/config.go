@@ -1,0 +1,128 @@
+// Package config holds the settings of an iamd server and reads them from command-line flags, each of which
+// can also be given as an IAMD_* environment variable (the flag wins when both are set).
+package config
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Defaults of the settings that have one.
+const (
+	DefaultListen                = "127.0.0.1:8300"
+	DefaultDataDir               = "./data"
+	DefaultAccountID             = "123456789012"
+	DefaultRegionTransitionDelay = 5 * time.Second
+	DefaultMaxBodyBytes          = 1 << 20 // AWS rejects query requests over about 1 MB as well
+	DefaultShutdownTimeout       = 20 * time.Second
+)
+
+// Config is the whole configuration of a server process.
+type Config struct {
+	Listen      string
+	DataDir     string
+	DatabaseURL string // postgres://… selects PostgreSQL; empty means SQLite under DataDir
+	AccountID   string // the default account created in a fresh store
+	Dev         bool
+
+	RootAccessKeyID     string
+	RootSecretAccessKey string
+	MasterKeyFile       string // default DataDir/master.key
+	MasterKey           string // base64; wins over MasterKeyFile
+
+	RegionTransitionDelay time.Duration
+	MaxBodyBytes          int64
+	ShutdownTimeout       time.Duration
+	LogLevel              string
+	LogFormat             string // text or json
+	TLSCert, TLSKey       string
+}
+
+// Flag describes one setting for the README's configuration table.
+type Flag struct {
+	Name, Env, Default, Usage string
+}
+
+// Bind registers the serve flags on fs, with defaults taken from the environment, and returns the config
+// they fill in and the list of settings (for documentation).
+func Bind(fs *flag.FlagSet) (*Config, []Flag) {
+	c := &Config{}
+	var flags []Flag
+	str := func(p *string, name, def, usage string) {
+		env := envName(name)
+		flags = append(flags, Flag{name, env, def, usage})
+		fs.StringVar(p, name, getenv(env, def), usage+" (env "+env+")")
+	}
+	boolean := func(p *bool, name string, usage string) {
+		env := envName(name)
+		flags = append(flags, Flag{name, env, "false", usage})
+		v, _ := strconv.ParseBool(os.Getenv(env))
+		fs.BoolVar(p, name, v, usage+" (env "+env+")")
+	}
+	duration := func(p *time.Duration, name string, def time.Duration, usage string) {
+		env := envName(name)
+		flags = append(flags, Flag{name, env, def.String(), usage})
+		if v, err := time.ParseDuration(os.Getenv(env)); err == nil {
+			def = v
+		}
+		fs.DurationVar(p, name, def, usage+" (env "+env+")")
+	}
+	str(&c.Listen, "listen", DefaultListen, "address to listen on")
+	str(&c.DataDir, "data-dir", DefaultDataDir, "directory of the embedded SQLite store, the master key and the root credentials file")
+	str(&c.DatabaseURL, "database-url", "", "postgres://… URL: use PostgreSQL instead of SQLite (several nodes may share it)")
+	str(&c.AccountID, "account-id", DefaultAccountID, "ID of the default account created in a fresh store")
+	boolean(&c.Dev, "dev", "development mode: unknown access keys are accepted unsigned as the default account's root (moto/LocalStack style); never in production")
+	str(&c.RootAccessKeyID, "root-access-key-id", "", "preset access key ID of the default account's root (CI and scripts)")
+	str(&c.RootSecretAccessKey, "root-secret-access-key", "", "preset secret access key of the default account's root")
+	str(&c.MasterKeyFile, "master-key-file", "", "file holding the master key that seals secrets at rest (default DATA-DIR/master.key, created if absent)")
+	str(&c.MasterKey, "master-key", "", "the master key itself, base64 of 32 bytes (wins over the file)")
+	duration(&c.RegionTransitionDelay, "region-transition-delay", DefaultRegionTransitionDelay, "how long an opt-in region stays ENABLING/DISABLING (0 for immediate)")
+	str(&c.LogLevel, "log-level", "info", "debug, info, warn or error")
+	str(&c.LogFormat, "log-format", "text", "text or json")
+	str(&c.TLSCert, "tls-cert", "", "PEM certificate: serve HTTPS")
+	str(&c.TLSKey, "tls-key", "", "PEM private key for --tls-cert")
+	duration(&c.ShutdownTimeout, "shutdown-timeout", DefaultShutdownTimeout, "how long in-flight requests may run after SIGTERM")
+	c.MaxBodyBytes = DefaultMaxBodyBytes
+	if v, err := strconv.ParseInt(os.Getenv("IAMD_MAX_BODY_BYTES"), 10, 64); err == nil && v > 0 {
+		c.MaxBodyBytes = v
+	}
+	flags = append(flags, Flag{"(env only)", "IAMD_MAX_BODY_BYTES", strconv.Itoa(DefaultMaxBodyBytes), "largest request body accepted"})
+	return c, flags
+}
+
+// Validate checks the settings that cannot be checked flag by flag.
+func (c *Config) Validate() error {
+	if len(c.AccountID) != 12 || strings.Trim(c.AccountID, "0123456789") != "" {
+		return fmt.Errorf("--account-id must be 12 digits, got %q", c.AccountID)
+	}
+	if (c.RootAccessKeyID == "") != (c.RootSecretAccessKey == "") {
+		return fmt.Errorf("IAMD_ROOT_ACCESS_KEY_ID and IAMD_ROOT_SECRET_ACCESS_KEY must be given together")
+	}
+	if (c.TLSCert == "") != (c.TLSKey == "") {
+		return fmt.Errorf("--tls-cert and --tls-key must be given together")
+	}
+	if c.RegionTransitionDelay < 0 {
+		return fmt.Errorf("--region-transition-delay must not be negative")
+	}
+	switch c.LogFormat {
+	case "text", "json":
+	default:
+		return fmt.Errorf("--log-format must be text or json, got %q", c.LogFormat)
+	}
+	return nil
+}
+
+func envName(flagName string) string {
+	return "IAMD_" + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
+}
+
+func getenv(name, def string) string {
+	if v, ok := os.LookupEnv(name); ok {
+		return v
+	}
+	return def
+}
