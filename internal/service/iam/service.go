@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/iamd/iamd/internal/api/iamapi"
+	"github.com/iamd/iamd/internal/protocol"
 	"github.com/iamd/iamd/internal/reqctx"
 	"github.com/iamd/iamd/internal/storage"
 )
@@ -143,7 +144,7 @@ func (sc scope) rootARN() string                   { return "arn:" + sc.partitio
 
 // fold is the key under which names are unique and ordered: IAM names are unique case-insensitively and
 // listed in case-insensitive alphabetical order.
-func fold(name string) string { return strings.ToLower(name) }
+func fold(name string) string { return storage.Fold(name) }
 
 // page is the pagination of one List* request.
 type page struct {
@@ -226,7 +227,7 @@ func (s *Service) internal(ctx context.Context, op string, err error) error {
 	if err == nil {
 		return nil
 	}
-	var apiErr interface{ ErrorCode() string }
+	var apiErr protocol.APIError
 	if errors.As(err, &apiErr) {
 		return err
 	}
@@ -234,7 +235,7 @@ func (s *Service) internal(ctx context.Context, op string, err error) error {
 		return err
 	}
 	s.log.ErrorContext(ctx, "iam operation failed", "op", op, "request_id", reqctx.From(ctx).ID, "err", err)
-	return iamapi.NewServiceFailureException("The request processing has failed because of an unknown error, exception or failure.")
+	return iamapi.NewServiceFailureException("Request processing has failed due to some unknown error, exception or failure.")
 }
 
 // AWS's NoSuchEntity wording for each entity kind.
@@ -252,4 +253,98 @@ func notFound(err error, nse func() error) error {
 		return nse()
 	}
 	return err
+}
+
+// maxTagsPerEntity is AWS's tag quota for every taggable IAM entity.
+const maxTagsPerEntity = 50
+
+// checkRequestTags rejects a request whose tags repeat a key; IAM tag keys are unique case-insensitively.
+func checkRequestTags(tags []iamapi.Tag) error {
+	seen := make(map[string]struct{}, len(tags))
+	for _, t := range tags {
+		k := strings.ToLower(str(t.Key))
+		if _, dup := seen[k]; dup {
+			return iamapi.NewInvalidInputException("Duplicate tag keys found. Please note that Tag keys are case insensitive.")
+		}
+		seen[k] = struct{}{}
+	}
+	return nil
+}
+
+// mergeTags applies TagX semantics: a tag whose key exists (case-insensitively) replaces that tag's value,
+// others are appended. quota names the LimitExceeded quota (e.g. "TagsPerUser").
+func mergeTags(existing []storage.Tag, add []iamapi.Tag, quota string) ([]storage.Tag, error) {
+	if err := checkRequestTags(add); err != nil {
+		return nil, err
+	}
+	out := append([]storage.Tag(nil), existing...)
+	for _, t := range add {
+		k, v := str(t.Key), str(t.Value)
+		replaced := false
+		for i := range out {
+			if strings.EqualFold(out[i].Key, k) {
+				out[i] = storage.Tag{Key: k, Value: v}
+				replaced = true
+				break
+			}
+		}
+		if !replaced {
+			out = append(out, storage.Tag{Key: k, Value: v})
+		}
+	}
+	if len(out) > maxTagsPerEntity {
+		return nil, iamapi.NewLimitExceededException(fmt.Sprintf("Cannot exceed quota for %s: %d", quota, maxTagsPerEntity))
+	}
+	return out, nil
+}
+
+// removeTags applies UntagX semantics: keys match case-insensitively; absent keys are ignored.
+func removeTags(existing []storage.Tag, keys []string) []storage.Tag {
+	out := make([]storage.Tag, 0, len(existing))
+	for _, t := range existing {
+		drop := false
+		for _, k := range keys {
+			if strings.EqualFold(t.Key, k) {
+				drop = true
+				break
+			}
+		}
+		if !drop {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+// tagsIn converts request tags to storage tags (after checkRequestTags).
+func tagsIn(tags []iamapi.Tag) []storage.Tag {
+	if len(tags) == 0 {
+		return nil
+	}
+	out := make([]storage.Tag, len(tags))
+	for i, t := range tags {
+		out[i] = storage.Tag{Key: str(t.Key), Value: str(t.Value)}
+	}
+	return out
+}
+
+// tagsOut converts storage tags to wire tags; nil when there are none so the element is omitted.
+func tagsOut(tags []storage.Tag) []iamapi.Tag {
+	if len(tags) == 0 {
+		return nil
+	}
+	out := make([]iamapi.Tag, len(tags))
+	for i, t := range tags {
+		out[i] = iamapi.Tag{Key: ptr(t.Key), Value: ptr(t.Value)}
+	}
+	return out
+}
+
+// timePtr returns nil for the zero time so optional timestamps are omitted.
+func timePtr(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	t = t.UTC()
+	return &t
 }
