@@ -1,0 +1,286 @@
+package iam
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/iamd/iamd/internal/api/iamapi"
+	"github.com/iamd/iamd/internal/ids"
+	"github.com/iamd/iamd/internal/protocol"
+	"github.com/iamd/iamd/internal/reqctx"
+	"github.com/iamd/iamd/internal/storage"
+)
+
+// maxAccessKeysPerUser is AccessKeysPerUserQuota (the root user has the same limit).
+const maxAccessKeysPerUser = 2
+
+// lastUsedNone is what GetAccessKeyLastUsed reports for the service and region of a key never used.
+const lastUsedNone = "N/A"
+
+// AccessKeyAssociatedData is the associated data a secret access key is sealed with: its key ID, so a
+// sealed secret cannot be moved to another key's row. The authenticator opens secrets with the same.
+func AccessKeyAssociatedData(keyID string) []byte { return []byte("iamd/access-key/" + keyID) }
+
+func noSuchAccessKey(id string) error {
+	return iamapi.NewNoSuchEntityException("The Access Key with id " + id + " cannot be found.")
+}
+
+// keyOwner resolves the user whose keys an access-key operation addresses: the named user, or when no name
+// is given the caller itself (an IAM user, or root whose keys have user name ""). Other callers must name a
+// user, as in AWS.
+func keyOwner(sc scope, name *string) (string, error) {
+	if name != nil && *name != "" {
+		return *name, nil
+	}
+	c := sc.caller
+	switch {
+	case c != nil && c.Kind == reqctx.CallerRoot:
+		return "", nil
+	case c != nil && c.Kind == reqctx.CallerUser:
+		if c.PrincipalName != "" {
+			return c.PrincipalName, nil
+		}
+		return c.Name, nil
+	}
+	return "", protocol.NewError("ValidationError", 400, "Must specify userName when calling with non-User credentials")
+}
+
+// keyUserName is the UserName AWS reports for a key: the user, or nothing for the root user's keys.
+func keyUserName(k *storage.AccessKey) *string {
+	if k.UserName == "" {
+		return nil
+	}
+	return ptr(k.UserName)
+}
+
+// CreateAccessKey creates a long-term access key (AKIA…) for a user or, called by root without a user
+// name, for the root user. The secret is returned once and stored sealed.
+func (s *Service) CreateAccessKey(ctx context.Context, in *iamapi.CreateAccessKeyRequest) (*iamapi.CreateAccessKeyResponse, error) {
+	sc, err := s.scopeOf(ctx)
+	if err != nil {
+		return nil, err
+	}
+	owner, err := keyOwner(sc, in.UserName)
+	if err != nil {
+		return nil, err
+	}
+	if s.sealer == nil {
+		return nil, s.internal(ctx, "CreateAccessKey", errors.New("no sealer configured for secret access keys"))
+	}
+	keyID, err := ids.NewAccessKeyID(ids.PrefixAccessKey, sc.account)
+	if err != nil {
+		return nil, s.internal(ctx, "CreateAccessKey", err)
+	}
+	secret := ids.NewSecretAccessKey()
+	sealed, err := s.sealer.Seal([]byte(secret), AccessKeyAssociatedData(keyID))
+	if err != nil {
+		return nil, s.internal(ctx, "CreateAccessKey", fmt.Errorf("sealing secret access key: %w", err))
+	}
+	k := &storage.AccessKey{
+		ID:           keyID,
+		AccountID:    sc.account,
+		UserName:     owner,
+		SecretSealed: sealed,
+		Status:       storage.StatusActive,
+		CreatedAt:    sc.now,
+	}
+	err = s.store.Update(ctx, func(tx storage.Tx) error {
+		if owner != "" {
+			u, err := tx.GetUser(ctx, sc.account, owner)
+			if err != nil {
+				return notFound(err, func() error { return noSuchUser(owner) })
+			}
+			k.UserName = u.Name // stored as the user spells it
+		}
+		keys, err := tx.ListAccessKeys(ctx, sc.account, k.UserName)
+		if err != nil {
+			return err
+		}
+		if len(keys) >= maxAccessKeysPerUser {
+			return iamapi.NewLimitExceededException("Cannot exceed quota for AccessKeysPerUser: " + strconv.Itoa(maxAccessKeysPerUser))
+		}
+		return tx.CreateAccessKey(ctx, k)
+	})
+	if err != nil {
+		return nil, s.internal(ctx, "CreateAccessKey", err)
+	}
+	return &iamapi.CreateAccessKeyResponse{AccessKey: &iamapi.AccessKey{
+		UserName:        keyUserName(k),
+		AccessKeyId:     ptr(k.ID),
+		Status:          ptr(string(k.Status)),
+		SecretAccessKey: ptr(secret),
+		CreateDate:      timePtr(k.CreatedAt),
+	}}, nil
+}
+
+// ownedKey returns the key with id if it belongs to owner in the caller's account; anything else is
+// "cannot be found" so that keys of other users and accounts are not disclosed.
+func ownedKey(ctx context.Context, tx storage.Tx, sc scope, owner, id string) (*storage.AccessKey, error) {
+	if owner != "" {
+		if _, err := tx.GetUser(ctx, sc.account, owner); err != nil {
+			return nil, notFound(err, func() error { return noSuchUser(owner) })
+		}
+	}
+	k, err := tx.GetAccessKey(ctx, id)
+	if err != nil {
+		return nil, notFound(err, func() error { return noSuchAccessKey(id) })
+	}
+	if k.AccountID != sc.account || fold(k.UserName) != fold(owner) {
+		return nil, noSuchAccessKey(id)
+	}
+	return k, nil
+}
+
+// UpdateAccessKey activates or deactivates an access key.
+func (s *Service) UpdateAccessKey(ctx context.Context, in *iamapi.UpdateAccessKeyRequest) (*iamapi.UpdateAccessKeyOutput, error) {
+	sc, err := s.scopeOf(ctx)
+	if err != nil {
+		return nil, err
+	}
+	owner, err := keyOwner(sc, in.UserName)
+	if err != nil {
+		return nil, err
+	}
+	id := str(in.AccessKeyId)
+	err = s.store.Update(ctx, func(tx storage.Tx) error {
+		k, err := ownedKey(ctx, tx, sc, owner, id)
+		if err != nil {
+			return err
+		}
+		k.Status = storage.AccessKeyStatus(str(in.Status))
+		return notFound(tx.UpdateAccessKey(ctx, k), func() error { return noSuchAccessKey(id) })
+	})
+	if err != nil {
+		return nil, s.internal(ctx, "UpdateAccessKey", err)
+	}
+	return &iamapi.UpdateAccessKeyOutput{}, nil
+}
+
+// DeleteAccessKey deletes an access key.
+func (s *Service) DeleteAccessKey(ctx context.Context, in *iamapi.DeleteAccessKeyRequest) (*iamapi.DeleteAccessKeyOutput, error) {
+	sc, err := s.scopeOf(ctx)
+	if err != nil {
+		return nil, err
+	}
+	owner, err := keyOwner(sc, in.UserName)
+	if err != nil {
+		return nil, err
+	}
+	id := str(in.AccessKeyId)
+	err = s.store.Update(ctx, func(tx storage.Tx) error {
+		if _, err := ownedKey(ctx, tx, sc, owner, id); err != nil {
+			return err
+		}
+		return notFound(tx.DeleteAccessKey(ctx, id), func() error { return noSuchAccessKey(id) })
+	})
+	if err != nil {
+		return nil, s.internal(ctx, "DeleteAccessKey", err)
+	}
+	s.keyUse.forget(id)
+	return &iamapi.DeleteAccessKeyOutput{}, nil
+}
+
+// ListAccessKeys lists a user's (or root's) access keys, oldest first, without secrets.
+func (s *Service) ListAccessKeys(ctx context.Context, in *iamapi.ListAccessKeysRequest) (*iamapi.ListAccessKeysResponse, error) {
+	sc, err := s.scopeOf(ctx)
+	if err != nil {
+		return nil, err
+	}
+	owner, err := keyOwner(sc, in.UserName)
+	if err != nil {
+		return nil, err
+	}
+	var keys []*storage.AccessKey
+	err = s.store.View(ctx, func(tx storage.Tx) error {
+		if owner != "" {
+			u, err := tx.GetUser(ctx, sc.account, owner)
+			if err != nil {
+				return notFound(err, func() error { return noSuchUser(owner) })
+			}
+			owner = u.Name
+		}
+		var err error
+		keys, err = tx.ListAccessKeys(ctx, sc.account, owner)
+		return err
+	})
+	if err != nil {
+		return nil, s.internal(ctx, "ListAccessKeys", err)
+	}
+	keys, truncated, marker, err := paginateSlice(keys, in.Marker, in.MaxItems)
+	if err != nil {
+		return nil, err
+	}
+	out := &iamapi.ListAccessKeysResponse{AccessKeyMetadata: make([]iamapi.AccessKeyMetadata, len(keys)), IsTruncated: truncated, Marker: marker}
+	for i, k := range keys {
+		out.AccessKeyMetadata[i] = iamapi.AccessKeyMetadata{
+			UserName:    keyUserName(k),
+			AccessKeyId: ptr(k.ID),
+			Status:      ptr(string(k.Status)),
+			CreateDate:  timePtr(k.CreatedAt),
+		}
+	}
+	return out, nil
+}
+
+// GetAccessKeyLastUsed reports when, where and with which service a key of the caller's account was last
+// used.
+func (s *Service) GetAccessKeyLastUsed(ctx context.Context, in *iamapi.GetAccessKeyLastUsedRequest) (*iamapi.GetAccessKeyLastUsedResponse, error) {
+	sc, err := s.scopeOf(ctx)
+	if err != nil {
+		return nil, err
+	}
+	id := str(in.AccessKeyId)
+	var k *storage.AccessKey
+	err = s.store.View(ctx, func(tx storage.Tx) error {
+		var err error
+		k, err = tx.GetAccessKey(ctx, id)
+		if err == nil && k.AccountID != sc.account {
+			return noSuchAccessKey(id)
+		}
+		return notFound(err, func() error { return noSuchAccessKey(id) })
+	})
+	if err != nil {
+		return nil, s.internal(ctx, "GetAccessKeyLastUsed", err)
+	}
+	used := &iamapi.AccessKeyLastUsed{ServiceName: ptr(lastUsedNone), Region: ptr(lastUsedNone)}
+	if !k.LastUsed.Date.IsZero() {
+		used.LastUsedDate = timePtr(k.LastUsed.Date)
+		used.ServiceName = ptr(orNA(k.LastUsed.Service))
+		used.Region = ptr(orNA(k.LastUsed.Region))
+	}
+	return &iamapi.GetAccessKeyLastUsedResponse{UserName: keyUserName(k), AccessKeyLastUsed: used}, nil
+}
+
+// RecordAccessKeyUse notes that keyID signed a request to service (signing name, e.g. "iam", "sts") in
+// region at t. The authenticator calls it on every authenticated request; it writes at most once per key
+// per keyUseWriteInterval (or when the service or region changes), so it is cheap on the hot path; the
+// reported time may therefore lag the latest use by up to that interval, as AWS's own does.
+func (s *Service) RecordAccessKeyUse(ctx context.Context, keyID, service, region string, t time.Time) error {
+	t = t.UTC().Truncate(time.Second)
+	if !s.keyUse.due(keyID, service, region, t) {
+		return nil
+	}
+	err := s.store.Update(ctx, func(tx storage.Tx) error {
+		k, err := tx.GetAccessKey(ctx, keyID)
+		if err != nil {
+			return err
+		}
+		if !k.LastUsed.Date.IsZero() && k.LastUsed.Date.After(t) {
+			return nil // another node recorded a later use
+		}
+		k.LastUsed = storage.AccessKeyLastUsed{Date: t, Service: service, Region: region}
+		return tx.UpdateAccessKey(ctx, k)
+	})
+	if errors.Is(err, storage.ErrNotFound) {
+		s.keyUse.forget(keyID)
+		return nil // deleted meanwhile: nothing to record
+	}
+	if err != nil {
+		s.keyUse.forget(keyID)
+		return fmt.Errorf("recording use of access key %s: %w", keyID, err)
+	}
+	return nil
+}
