@@ -47,7 +47,8 @@ type Options struct {
 	Sealer Sealer
 	// Hasher hashes passwords; nil selects the built-in PBKDF2 hasher.
 	Hasher PasswordHasher
-	// Managed is the read-only catalogue of AWS managed policies (see managedpolicies_data.go).
+	// Managed is the read-only catalogue of AWS managed policies (see managedpolicies_data.go); nil loads
+	// the embedded one.
 	Managed *ManagedPolicies
 	// Now is the clock; nil means time.Now. A request's own time (reqctx) takes precedence.
 	Now    func() time.Time
@@ -88,6 +89,14 @@ func New(o Options) *Service {
 	}
 	if s.hasher == nil {
 		s.hasher = pbkdf2Hasher{}
+	}
+	if s.managed == nil {
+		// The catalogue is embedded; failing to decode it is a build defect, not a runtime condition.
+		m, err := LoadManagedPolicies()
+		if err != nil {
+			s.log.Error("loading AWS managed policies", "err", err)
+		}
+		s.managed = m
 	}
 	s.keyUse.init()
 	s.reports.init()
