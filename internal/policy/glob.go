@@ -205,7 +205,8 @@ func globParts(parts []part, s string) bool {
 type arnPattern struct {
 	whole pattern   // used when segs is nil
 	segs  []pattern // up to six
-	exact bool      // no wildcard and no variable anywhere: compare whole strings
+	exact bool      // no wildcard and no variable anywhere: compare with lit
+	lit   string
 	raw   string
 }
 
@@ -216,12 +217,18 @@ func compileARN(s string, vars bool) arnPattern {
 		return a
 	}
 	a.exact = true
+	lits := make([]string, 0, 6)
 	for _, seg := range splitARN(s, vars) {
 		p := compilePattern(seg, true, vars, false)
 		if p.mode != modeExact {
 			a.exact = false
 		}
+		lits = append(lits, p.lit)
 		a.segs = append(a.segs, p)
+	}
+	if a.exact {
+		// ${*}, ${?} and ${$} are already replaced in the literal.
+		a.lit = strings.Join(lits, ":")
 	}
 	return a
 }
@@ -249,7 +256,7 @@ func (a *arnPattern) match(s string, ctx *evalContext) bool {
 		return a.whole.match(s, ctx)
 	}
 	if a.exact {
-		return s == a.raw
+		return s == a.lit
 	}
 	rest := s
 	for i := range a.segs {
