@@ -240,7 +240,7 @@ func (r *KeyRing) installLocked(set KeySet) error {
 			st.current = k
 		}
 	}
-	if st.current == nil && len(set.Keys) > 0 {
+	if st.current == nil && set.Generation > 0 {
 		return fmt.Errorf("token: key set generation %d has no current key", set.Generation)
 	}
 	r.state.Store(st)

@@ -85,6 +85,9 @@ func seal(k *ringKey, c *Claims) (string, error) {
 	if err := c.validate(); err != nil {
 		return "", err
 	}
+	if k == nil {
+		return "", errors.New("token: key ring has no current key")
+	}
 	clearRegion := ""
 	minBytes := minV1Bytes
 	if c.Version == 2 {

@@ -769,3 +769,14 @@ func BenchmarkOpen(b *testing.B) {
 		}
 	})
 }
+
+func TestSetWithoutCurrentKeyRefused(t *testing.T) {
+	ctx := context.Background()
+	store := NewMemoryKeyStore()
+	if err := store.SwapKeys(ctx, KeySet{}, KeySet{Generation: 3}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := NewKeyRing(ctx, store, newGCMSealer(t), Options{Now: newClock().Now, Logger: quietLog}); err == nil {
+		t.Fatal("ring built from a stored set without a current key")
+	}
+}
