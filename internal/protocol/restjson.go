@@ -30,7 +30,7 @@ func FindRESTOperation(svc *ServiceInfo, method, path string) (*Operation, map[s
 		if op.Method != method {
 			continue
 		}
-		if labels, ok := matchURI(op.RequestURI, path); ok {
+		if labels, ok := MatchURI(op.RequestURI, path); ok {
 			return op, labels, nil
 		}
 	}
@@ -38,9 +38,9 @@ func FindRESTOperation(svc *ServiceInfo, method, path string) (*Operation, map[s
 		Message: "The requested operation is not recognized by the service."}
 }
 
-// matchURI matches an escaped request path against a model template such as /a/{Id}/b/{Key+}; labels are
+// MatchURI matches an escaped request path against a model template such as /a/{Id}/b/{Key+}; labels are
 // unescaped. A static query in the template ("/path?abc=mno") is not part of the match.
-func matchURI(template, path string) (map[string]string, bool) {
+func MatchURI(template, path string) (map[string]string, bool) {
 	template, _, _ = strings.Cut(template, "?")
 	var labels map[string]string
 	for {
@@ -209,7 +209,9 @@ func decodePayload(m *Member, f reflect.Value, body []byte) error {
 		return nil
 	}
 	body = bytes.TrimSpace(body)
-	if len(body) == 0 {
+	if len(body) == 0 || string(body) == "{}" {
+		// Clients send {} for an absent structure payload; an empty structure would be indistinguishable
+		// to the service anyway.
 		return nil
 	}
 	doc, err := parseJSON(body)
