@@ -84,6 +84,9 @@ type Claims struct {
 	TransitiveTagKeys []string
 }
 
+// Expired reports whether the session has expired at now (the caller answers ExpiredToken).
+func (c *Claims) Expired(now time.Time) bool { return !now.Before(c.Expiration) }
+
 // Validation errors of Seal.
 var (
 	ErrInvalidClaims = errors.New("token: invalid claims")

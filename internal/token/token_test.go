@@ -2,8 +2,6 @@ package token
 
 import (
 	"context"
-	"crypto/aes"
-	"crypto/cipher"
 	"crypto/rand"
 	"encoding/base64"
 	"errors"
@@ -16,41 +14,21 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/iamd/iamd/internal/secrets"
 )
 
-// gcmSealer is a real AES-GCM Sealer standing in for internal/secrets' master key.
-type gcmSealer struct{ aead cipher.AEAD }
-
-func newGCMSealer(t testing.TB) *gcmSealer {
-	key := make([]byte, 32)
+// newGCMSealer returns the master-key sealer the server uses (internal/secrets) with a random key.
+func newGCMSealer(t testing.TB) Sealer {
+	key := make([]byte, secrets.KeySize)
 	if _, err := rand.Read(key); err != nil {
 		t.Fatal(err)
 	}
-	block, err := aes.NewCipher(key)
+	s, err := secrets.NewSealer(key)
 	if err != nil {
 		t.Fatal(err)
 	}
-	aead, err := cipher.NewGCM(block)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &gcmSealer{aead: aead}
-}
-
-func (s *gcmSealer) Seal(pt, aad []byte) ([]byte, error) {
-	nonce := make([]byte, s.aead.NonceSize())
-	if _, err := rand.Read(nonce); err != nil {
-		return nil, err
-	}
-	return s.aead.Seal(nonce, nonce, pt, aad), nil
-}
-
-func (s *gcmSealer) Open(ct, aad []byte) ([]byte, error) {
-	n := s.aead.NonceSize()
-	if len(ct) < n {
-		return nil, errors.New("short")
-	}
-	return s.aead.Open(nil, ct[:n], ct[n:], aad)
+	return s
 }
 
 // clock is a settable clock shared by the rings of a test.
@@ -196,6 +174,9 @@ func TestTimesTruncatedToSeconds(t *testing.T) {
 	}
 	if !got.IssuedAt.Equal(c.IssuedAt.Truncate(time.Second)) || !got.Expiration.Equal(c.Expiration.Truncate(time.Second)) {
 		t.Errorf("times %v %v, want %v %v", got.IssuedAt, got.Expiration, c.IssuedAt, c.Expiration)
+	}
+	if got.Expired(got.Expiration.Add(-time.Second)) || !got.Expired(got.Expiration) {
+		t.Error("Expired wrong at the expiration boundary")
 	}
 }
 
@@ -490,8 +471,7 @@ func TestRotationKeepsTokensUntilRetirement(t *testing.T) {
 	if _, err := ring.Open(ctx, old); !errors.Is(err, ErrUnknownKey) {
 		t.Errorf("token of a dropped key: %v, want ErrUnknownKey", err)
 	}
-	// The key that sealed fresh retired at most 36+24h ago... it was current from day 1 to day 2 and
-	// retired 24h+grace ago at most, so it is still there.
+	// The second key sealed fresh from day 1 to day 2 and retired 13 hours ago: it is still held.
 	if _, err := ring.Open(ctx, fresh); err != nil {
 		t.Errorf("token of the second key: %v", err)
 	}
