@@ -102,7 +102,7 @@ func (sc scope) awsManagedDenied(action, arn string) error {
 	if sc.caller != nil && sc.caller.ARN != "" {
 		who = sc.caller.ARN
 	}
-	return protocol.NewError("AccessDenied", 403, "User: "+who+" is not authorized to perform: iam:"+action+" on resource: policy "+arn)
+	return protocol.NewError("AccessDenied", 403, "User: %s is not authorized to perform: iam:%s on resource: policy %s", who, action, arn)
 }
 
 // policyRef is a managed policy named by ARN: AWS managed (aws set) or customer managed (local set).
