@@ -2,8 +2,10 @@
 // the presigned query form, with AWS's error codes and wording.
 //
 // Verification is split in two so the server can look the key up in between: Parse checks everything that
-// needs no secret (syntax, date, clock skew, credential scope) and returns the access key ID and session
-// token; Verify then recomputes the signature with the secret.
+// needs no secret (syntax, date, clock skew, credential scope against the endpoint's region and service) and
+// returns the access key ID and session token; the caller then looks the key up (answering
+// InvalidClientTokenID or ExpiredToken itself) and calls Verify with the secret, which recomputes the
+// signature. Parse needs the whole request body, already read (and size-limited) by the caller.
 package sigv4
 
 import (
@@ -75,6 +77,7 @@ type Request struct {
 	Presigned     bool
 	Expires       time.Duration // X-Amz-Expires of a presigned request; 0 if absent
 	hasExpires    bool
+	terminator    string // last element of the credential scope; must be aws4_request
 
 	signedHeadersRaw string
 	query            []queryPair // decoded query parameters
@@ -246,11 +249,7 @@ func (req *Request) setCredential(cred string) *Error {
 		return badCredential(cred)
 	}
 	parts[credentialParts-1] = rest
-	req.AccessKeyID, req.ScopeDate, req.Region, req.Service = parts[0], parts[1], parts[2], parts[3]
-	if parts[4] != scopeTerminator {
-		// Checked with the region and service in check, where AWS reports it.
-		req.Service += "/" + parts[4]
-	}
+	req.AccessKeyID, req.ScopeDate, req.Region, req.Service, req.terminator = parts[0], parts[1], parts[2], parts[3], parts[4]
 	return nil
 }
 
@@ -284,7 +283,7 @@ func (req *Request) setSignedHeaders(sh string) *Error {
 
 func (req *Request) setAmzDate(d string) *Error {
 	t, err := time.Parse(amzDateFormat, d)
-	if err != nil {
+	if err != nil || len(d) != len(amzDateFormat) {
 		return badDate(d)
 	}
 	req.Date, req.AmzDate = t, d
@@ -301,12 +300,11 @@ func (req *Request) check(now time.Time, expect Expect) *Error {
 	if expect.Region != "" && req.Region != expect.Region {
 		msg += "Credential should be scoped to a valid region. "
 	}
-	service, term, _ := strings.Cut(req.Service, "/")
-	if expect.Service != "" && service != expect.Service {
+	if expect.Service != "" && req.Service != expect.Service {
 		msg += fmt.Sprintf("Credential should be scoped to correct service: '%s'. ", expect.Service)
 	}
-	if term != "" {
-		msg += fmt.Sprintf("Credential should be scoped with a valid terminator: '%s', not '%s'. ", scopeTerminator, term)
+	if req.terminator != scopeTerminator {
+		msg += fmt.Sprintf("Credential should be scoped with a valid terminator: '%s', not '%s'. ", scopeTerminator, req.terminator)
 	}
 	if msg != "" {
 		return doesNotMatch(msg)

@@ -357,6 +357,8 @@ func TestParseErrors(t *testing.T) {
 			"Credential must have exactly 5 slash-delimited elements, e.g. keyid/date/region/service/term, got 'AKIAIOSFODNN7EXAMPLE/20240101/us-east-1/sts/aws4_request/x'"},
 		{"bad date", headerReq(good, "2024-01-01T00:30:00Z"), stsExp, CodeIncompleteSignature, 400,
 			"Date must be in ISO-8601 'basic format'. Got '2024-01-01T00:30:00Z'. See http://en.wikipedia.org/wiki/ISO_8601"},
+		{"short date", headerReq(good, "20240101T30000Z"), stsExp, CodeIncompleteSignature, 400,
+			"Date must be in ISO-8601 'basic format'. Got '20240101T30000Z'. See http://en.wikipedia.org/wiki/ISO_8601"},
 		{"host not signed", headerReq(strings.Replace(good, "host;", "", 1), "20240101T003000Z"), stsExp, CodeIncompleteSignature, 400,
 			"'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization."},
 		{"scope date", headerReq(good, "20240102T003000Z"), stsExp, CodeSignatureDoesNotMatch, 403,
