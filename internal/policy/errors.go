@@ -35,5 +35,4 @@ const (
 	msgSidUnique          = "Statement IDs (SID) in a single policy must be unique"
 	msgSidAlnum           = "Statement IDs (SID) must be alpha-numeric. Check that your input satisfies the regular expression [0-9A-Za-z]*"
 	msgTrustActions       = "AssumeRole policy may only specify STS AssumeRole actions."
-	msgInvalidDocument    = "Invalid policy document. Please check the policy syntax and try again."
 )

@@ -183,3 +183,14 @@ func TestContextKeys(t *testing.T) {
 		t.Fatalf("2008 policy keys %v", k)
 	}
 }
+
+func TestPrincipalARNs(t *testing.T) {
+	p, err := Parse(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":["123456789012","arn:aws:iam::123456789012:user/u"],"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"},{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:role/r"},"Action":"sts:AssumeRole"}]}`, KindTrust)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := strings.Join(p.PrincipalARNs(), ",")
+	if want := "123456789012,arn:aws:iam::123456789012:user/u,arn:aws:iam::123456789012:role/r"; got != want {
+		t.Fatalf("PrincipalARNs = %s, want %s", got, want)
+	}
+}
