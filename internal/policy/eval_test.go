@@ -178,7 +178,7 @@ func TestPolicySets(t *testing.T) {
 		{name: "trust service other", principal: Principal{Service: "lambda.amazonaws.com"}, resource: trust(`{"Service":["ec2.amazonaws.com"]}`), resKind: KindTrust, action: "sts:AssumeRole", resource_: target, want: ImplicitDeny, reason: ReasonNoIdentityAllow},
 		{name: "trust federated with condition", principal: Principal{Federated: "arn:aws:iam::111111111111:oidc-provider/token.actions.githubusercontent.com"},
 			resource: doc(`{"Effect":"Allow","Principal":{"Federated":"arn:aws:iam::111111111111:oidc-provider/token.actions.githubusercontent.com"},"Action":"sts:AssumeRoleWithWebIdentity","Condition":{"StringLike":{"token.actions.githubusercontent.com:sub":"repo:org/*"}}}`),
-			resKind: KindTrust, action: "sts:AssumeRoleWithWebIdentity", resource_: target, want: Allowed},
+			resKind:  KindTrust, action: "sts:AssumeRoleWithWebIdentity", resource_: target, want: Allowed},
 
 		// Cross-account.
 		{name: "cross-account trust names account, identity allows", principal: aliceB, identity: []string{assume}, resource: trust(`{"AWS":"222222222222"}`), resKind: KindTrust, resAcct: acctA, action: "sts:AssumeRole", resource_: target, want: Allowed},
