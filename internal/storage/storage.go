@@ -155,7 +155,7 @@ type Tx interface {
 	ListPolicyUsage(ctx context.Context, acct string) ([]PolicyUsage, error)
 
 	// Access keys. IDs are globally unique; GetAccessKey is the authenticator's hot path. UserName "" is
-	// the root user. ListAccessKeys lists one user's (or root's) keys by creation time.
+	// the root user. ListAccessKeys lists one user's (or root's) keys in key ID order.
 	CreateAccessKey(ctx context.Context, k *AccessKey) error
 	GetAccessKey(ctx context.Context, keyID string) (*AccessKey, error)
 	UpdateAccessKey(ctx context.Context, k *AccessKey) error
@@ -196,7 +196,7 @@ type Tx interface {
 	ListResources(ctx context.Context, acct string, kind ResourceKind, opts ListOptions) ([]*Resource, error)
 
 	// User credentials other than access keys (signing certificates, SSH public keys, service-specific
-	// credentials): globally unique ID, owned by a user ("" = root).
+	// credentials): globally unique ID, owned by a user ("" = root). Listed in ID order.
 	CreateCredential(ctx context.Context, c *Credential) error
 	GetCredential(ctx context.Context, kind CredentialKind, id string) (*Credential, error)
 	UpdateCredential(ctx context.Context, c *Credential) error
@@ -512,6 +512,11 @@ type TokenKey struct {
 	CreatedAt   time.Time
 	NotAfter    time.Time
 	RetireAfter time.Time
+	// State, ActivatedAt and RetiredAt record the key's life in internal/token's terms (next, current,
+	// retired); the store keeps them as they are given.
+	State       uint8
+	ActivatedAt time.Time
+	RetiredAt   time.Time
 }
 
 // Counts are the GetAccountSummary figures the store maintains.
