@@ -59,10 +59,10 @@ func (e *AccessDeniedException) Error() string {
 
 // Values of the AccountState enum.
 const (
-	AccountStatePENDING_ACTIVATION = "PENDING_ACTIVATION"
-	AccountStateACTIVE             = "ACTIVE"
-	AccountStateSUSPENDED          = "SUSPENDED"
-	AccountStateCLOSED             = "CLOSED"
+	AccountStatePendingActivation = "PENDING_ACTIVATION"
+	AccountStateActive            = "ACTIVE"
+	AccountStateSuspended         = "SUSPENDED"
+	AccountStateClosed            = "CLOSED"
 )
 
 // AlternateContact is the AlternateContact shape.
@@ -76,17 +76,17 @@ type AlternateContact struct {
 
 // Values of the AlternateContactType enum.
 const (
-	AlternateContactTypeBILLING    = "BILLING"
-	AlternateContactTypeOPERATIONS = "OPERATIONS"
-	AlternateContactTypeSECURITY   = "SECURITY"
+	AlternateContactTypeBilling    = "BILLING"
+	AlternateContactTypeOperations = "OPERATIONS"
+	AlternateContactTypeSecurity   = "SECURITY"
 )
 
 // Values of the AwsAccountState enum.
 const (
-	AwsAccountStatePENDING_ACTIVATION = "PENDING_ACTIVATION"
-	AwsAccountStateACTIVE             = "ACTIVE"
-	AwsAccountStateSUSPENDED          = "SUSPENDED"
-	AwsAccountStateCLOSED             = "CLOSED"
+	AwsAccountStatePendingActivation = "PENDING_ACTIVATION"
+	AwsAccountStateActive            = "ACTIVE"
+	AwsAccountStateSuspended         = "SUSPENDED"
+	AwsAccountStateClosed            = "CLOSED"
 )
 
 // ConflictException is the ConflictException error shape.
@@ -256,8 +256,8 @@ type ListRegionsResponse struct {
 
 // Values of the PrimaryEmailUpdateStatus enum.
 const (
-	PrimaryEmailUpdateStatusPENDING  = "PENDING"
-	PrimaryEmailUpdateStatusACCEPTED = "ACCEPTED"
+	PrimaryEmailUpdateStatusPending  = "PENDING"
+	PrimaryEmailUpdateStatusAccepted = "ACCEPTED"
 )
 
 // PutAccountNameRequest is the PutAccountNameRequest shape.
@@ -290,11 +290,11 @@ type Region struct {
 
 // Values of the RegionOptStatus enum.
 const (
-	RegionOptStatusENABLED            = "ENABLED"
-	RegionOptStatusENABLING           = "ENABLING"
-	RegionOptStatusDISABLING          = "DISABLING"
-	RegionOptStatusDISABLED           = "DISABLED"
-	RegionOptStatusENABLED_BY_DEFAULT = "ENABLED_BY_DEFAULT"
+	RegionOptStatusEnabled          = "ENABLED"
+	RegionOptStatusEnabling         = "ENABLING"
+	RegionOptStatusDisabling        = "DISABLING"
+	RegionOptStatusDisabled         = "DISABLED"
+	RegionOptStatusEnabledByDefault = "ENABLED_BY_DEFAULT"
 )
 
 // ResourceNotFoundException is the ResourceNotFoundException error shape.

@@ -25,8 +25,8 @@ type AcceptDelegationRequestRequest struct {
 
 // Values of the AccessAdvisorUsageGranularityType enum.
 const (
-	AccessAdvisorUsageGranularityTypeSERVICE_LEVEL = "SERVICE_LEVEL"
-	AccessAdvisorUsageGranularityTypeACTION_LEVEL  = "ACTION_LEVEL"
+	AccessAdvisorUsageGranularityTypeServiceLevel = "SERVICE_LEVEL"
+	AccessAdvisorUsageGranularityTypeActionLevel  = "ACTION_LEVEL"
 )
 
 // AccessDetail is the AccessDetail shape.
@@ -689,10 +689,10 @@ type DeletionTaskFailureReasonType struct {
 
 // Values of the DeletionTaskStatusType enum.
 const (
-	DeletionTaskStatusTypeSUCCEEDED   = "SUCCEEDED"
-	DeletionTaskStatusTypeIN_PROGRESS = "IN_PROGRESS"
-	DeletionTaskStatusTypeFAILED      = "FAILED"
-	DeletionTaskStatusTypeNOT_STARTED = "NOT_STARTED"
+	DeletionTaskStatusTypeSucceeded  = "SUCCEEDED"
+	DeletionTaskStatusTypeInProgress = "IN_PROGRESS"
+	DeletionTaskStatusTypeFailed     = "FAILED"
+	DeletionTaskStatusTypeNotStarted = "NOT_STARTED"
 )
 
 // DetachGroupPolicyRequest is the DetachGroupPolicyRequest shape.
@@ -2552,9 +2552,9 @@ func (e *ReportGenerationLimitExceededException) Error() string {
 
 // Values of the ReportStateType enum.
 const (
-	ReportStateTypeSTARTED    = "STARTED"
-	ReportStateTypeINPROGRESS = "INPROGRESS"
-	ReportStateTypeCOMPLETE   = "COMPLETE"
+	ReportStateTypeStarted    = "STARTED"
+	ReportStateTypeInprogress = "INPROGRESS"
+	ReportStateTypeComplete   = "COMPLETE"
 )
 
 // ResetServiceSpecificCredentialRequest is the ResetServiceSpecificCredentialRequest shape.
@@ -3241,8 +3241,8 @@ const (
 
 // Values of the encodingType enum.
 const (
-	EncodingTypeSSH = "SSH"
-	EncodingTypePEM = "PEM"
+	EncodingTypeSsh = "SSH"
+	EncodingTypePem = "PEM"
 )
 
 // Values of the globalEndpointTokenVersion enum.
@@ -3253,62 +3253,62 @@ const (
 
 // Values of the jobStatusType enum.
 const (
-	JobStatusTypeIN_PROGRESS = "IN_PROGRESS"
-	JobStatusTypeCOMPLETED   = "COMPLETED"
-	JobStatusTypeFAILED      = "FAILED"
+	JobStatusTypeInProgress = "IN_PROGRESS"
+	JobStatusTypeCompleted  = "COMPLETED"
+	JobStatusTypeFailed     = "FAILED"
 )
 
 // Values of the permissionCheckResultType enum.
 const (
-	PermissionCheckResultTypeALLOWED = "ALLOWED"
-	PermissionCheckResultTypeDENIED  = "DENIED"
-	PermissionCheckResultTypeUNSURE  = "UNSURE"
+	PermissionCheckResultTypeAllowed = "ALLOWED"
+	PermissionCheckResultTypeDenied  = "DENIED"
+	PermissionCheckResultTypeUnsure  = "UNSURE"
 )
 
 // Values of the permissionCheckStatusType enum.
 const (
-	PermissionCheckStatusTypeCOMPLETE    = "COMPLETE"
-	PermissionCheckStatusTypeIN_PROGRESS = "IN_PROGRESS"
-	PermissionCheckStatusTypeFAILED      = "FAILED"
+	PermissionCheckStatusTypeComplete   = "COMPLETE"
+	PermissionCheckStatusTypeInProgress = "IN_PROGRESS"
+	PermissionCheckStatusTypeFailed     = "FAILED"
 )
 
 // Values of the policyOwnerEntityType enum.
 const (
-	PolicyOwnerEntityTypeUSER  = "USER"
-	PolicyOwnerEntityTypeROLE  = "ROLE"
-	PolicyOwnerEntityTypeGROUP = "GROUP"
+	PolicyOwnerEntityTypeUser  = "USER"
+	PolicyOwnerEntityTypeRole  = "ROLE"
+	PolicyOwnerEntityTypeGroup = "GROUP"
 )
 
 // Values of the policyScopeType enum.
 const (
 	PolicyScopeTypeAll   = "All"
-	PolicyScopeTypeAWS   = "AWS"
+	PolicyScopeTypeAws   = "AWS"
 	PolicyScopeTypeLocal = "Local"
 )
 
 // Values of the policyType enum.
 const (
-	PolicyTypeINLINE  = "INLINE"
-	PolicyTypeMANAGED = "MANAGED"
+	PolicyTypeInline  = "INLINE"
+	PolicyTypeManaged = "MANAGED"
 )
 
 // Values of the sortKeyType enum.
 const (
-	SortKeyTypeSERVICE_NAMESPACE_ASCENDING        = "SERVICE_NAMESPACE_ASCENDING"
-	SortKeyTypeSERVICE_NAMESPACE_DESCENDING       = "SERVICE_NAMESPACE_DESCENDING"
-	SortKeyTypeLAST_AUTHENTICATED_TIME_ASCENDING  = "LAST_AUTHENTICATED_TIME_ASCENDING"
-	SortKeyTypeLAST_AUTHENTICATED_TIME_DESCENDING = "LAST_AUTHENTICATED_TIME_DESCENDING"
+	SortKeyTypeServiceNamespaceAscending       = "SERVICE_NAMESPACE_ASCENDING"
+	SortKeyTypeServiceNamespaceDescending      = "SERVICE_NAMESPACE_DESCENDING"
+	SortKeyTypeLastAuthenticatedTimeAscending  = "LAST_AUTHENTICATED_TIME_ASCENDING"
+	SortKeyTypeLastAuthenticatedTimeDescending = "LAST_AUTHENTICATED_TIME_DESCENDING"
 )
 
 // Values of the stateType enum.
 const (
-	StateTypeUNASSIGNED       = "UNASSIGNED"
-	StateTypeASSIGNED         = "ASSIGNED"
-	StateTypePENDING_APPROVAL = "PENDING_APPROVAL"
-	StateTypeFINALIZED        = "FINALIZED"
-	StateTypeACCEPTED         = "ACCEPTED"
-	StateTypeREJECTED         = "REJECTED"
-	StateTypeEXPIRED          = "EXPIRED"
+	StateTypeUnassigned      = "UNASSIGNED"
+	StateTypeAssigned        = "ASSIGNED"
+	StateTypePendingApproval = "PENDING_APPROVAL"
+	StateTypeFinalized       = "FINALIZED"
+	StateTypeAccepted        = "ACCEPTED"
+	StateTypeRejected        = "REJECTED"
+	StateTypeExpired         = "EXPIRED"
 )
 
 // Values of the statusType enum.
@@ -3358,10 +3358,10 @@ const (
 
 // Values of the summaryStateType enum.
 const (
-	SummaryStateTypeAVAILABLE     = "AVAILABLE"
-	SummaryStateTypeNOT_AVAILABLE = "NOT_AVAILABLE"
-	SummaryStateTypeNOT_SUPPORTED = "NOT_SUPPORTED"
-	SummaryStateTypeFAILED        = "FAILED"
+	SummaryStateTypeAvailable    = "AVAILABLE"
+	SummaryStateTypeNotAvailable = "NOT_AVAILABLE"
+	SummaryStateTypeNotSupported = "NOT_SUPPORTED"
+	SummaryStateTypeFailed       = "FAILED"
 )
 
 // AcceptDelegationRequestOutput is the empty shape of an operation the model gives none.

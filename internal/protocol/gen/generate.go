@@ -76,6 +76,23 @@ func exported(name string) string {
 	return s
 }
 
+// enumIdent names an enum value: each part split on punctuation is capitalized, and parts that are all
+// capitals (ENABLED_BY_DEFAULT) are title-cased, as smithy's Go generator does.
+func enumIdent(v string) string {
+	parts := strings.FieldsFunc(v, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) })
+	var b strings.Builder
+	for _, p := range parts {
+		if strings.ToUpper(p) == p {
+			p = strings.ToLower(p)
+		}
+		b.WriteString(exported(p))
+	}
+	if b.Len() == 0 {
+		return "Empty"
+	}
+	return b.String()
+}
+
 func lowerCamel(name string) string {
 	if name == "" {
 		return name
@@ -180,7 +197,7 @@ func (g *gen) writeTypes(svcName string) error {
 			g.p("const (")
 			for _, v := range vals {
 				sv, _ := v.(string)
-				id := tn + exported(sv)
+				id := tn + enumIdent(sv)
 				if err := g.claim(id, "enum "+name+" "+sv); err != nil {
 					return err
 				}
