@@ -1,0 +1,343 @@
+// Package auth authenticates API requests: it checks the SigV4 signature, turns the access key (or the
+// session token) into the calling principal, and applies the region rules of AWS's security-token
+// lifecycle (v1 tokens only in regions enabled by default; nothing at all in a region the account has not
+// enabled). Long-term keys and accounts are cached in memory and dropped when the store reports a change
+// (on every node, through storage.Store.Subscribe); session tokens carry everything needed, so requests
+// signed with temporary credentials cost no database query.
+package auth
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/iamd/iamd/internal/ids"
+	"github.com/iamd/iamd/internal/optin"
+	"github.com/iamd/iamd/internal/regions"
+	"github.com/iamd/iamd/internal/reqctx"
+	"github.com/iamd/iamd/internal/sigv4"
+	"github.com/iamd/iamd/internal/storage"
+	"github.com/iamd/iamd/internal/token"
+)
+
+// Options configure an Authenticator.
+type Options struct {
+	Store storage.Store
+	// Tokens opens session tokens.
+	Tokens *token.KeyRing
+	// OpenSecret returns the secret of a long-term access key (unsealing it with the master key).
+	OpenSecret func(k *storage.AccessKey) (string, error)
+	// Dev accepts unknown access keys without a signature check as the root of DevAccount, or of the
+	// account a 12-digit access key ID names (created on first use), as moto and LocalStack do.
+	Dev        bool
+	DevAccount string
+	// CreateAccount makes a dev-mode account on first use; nil disables that.
+	CreateAccount func(ctx context.Context, id string) error
+	Now           func() time.Time
+	Logger        *slog.Logger
+}
+
+// Authenticator authenticates requests. It is safe for concurrent use.
+type Authenticator struct {
+	opts     Options
+	verifier *sigv4.Verifier
+	cache    *cache
+	now      func() time.Time
+	log      *slog.Logger
+}
+
+// New returns an Authenticator; call Run to keep its caches in step with the store.
+func New(o Options) *Authenticator {
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	return &Authenticator{opts: o, verifier: sigv4.NewVerifier(o.Now), cache: newCache(), now: o.Now, log: o.Logger}
+}
+
+// Run follows the store's changes until ctx ends, dropping stale cache entries and reloading the token key
+// ring when another node rotated it.
+func (a *Authenticator) Run(ctx context.Context) {
+	changes, cancel := a.opts.Store.Subscribe()
+	defer cancel()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case ch, ok := <-changes:
+			if !ok {
+				a.cache.apply(storage.Change{Kind: storage.ChangeAll})
+				return
+			}
+			a.cache.apply(ch)
+			if (ch.Kind == storage.ChangeKeyRing || ch.Kind == storage.ChangeAll) && a.opts.Tokens != nil {
+				if err := a.opts.Tokens.Refresh(ctx); err != nil {
+					a.log.WarnContext(ctx, "reloading the token key ring", "err", err)
+				}
+			}
+		}
+	}
+}
+
+// Endpoint is what the server resolved about the endpoint a request reached.
+type Endpoint struct {
+	Service   string // iam, sts, account
+	Region    string // the endpoint's region (us-east-1 for the global endpoints)
+	Partition string
+	Global    bool // the STS global endpoint
+	// ExpectRegion is the region the credential scope must name; "" accepts any region of the catalogue
+	// (requests to a bare host:port, where the client chose the signing region).
+	ExpectRegion string
+}
+
+// Result is an authenticated request.
+type Result struct {
+	Caller *reqctx.Caller
+	// LongTermKey is set when a long-term access key signed the request (for last-used tracking).
+	LongTermKey string
+	// Region is the signing region of the credential scope.
+	Region string
+}
+
+// Authenticate verifies the request's signature and returns its caller. body is the whole request body,
+// already read. Errors are *sigv4.Error values with AWS's code, status and message.
+func (a *Authenticator) Authenticate(ctx context.Context, r *http.Request, body []byte, ep Endpoint) (*Result, error) {
+	parsed, err := a.verifier.Parse(r, body, sigv4.Expect{Region: ep.ExpectRegion, Service: ep.Service})
+	if err != nil {
+		return nil, err
+	}
+	if ep.ExpectRegion == "" {
+		if _, ok := regions.Lookup(parsed.Region); !ok {
+			return nil, &sigv4.Error{Code: sigv4.CodeSignatureDoesNotMatch, HTTPStatus: http.StatusForbidden,
+				Message: "Credential should be scoped to a valid region. "}
+		}
+	}
+	var res *Result
+	if strings.HasPrefix(parsed.AccessKeyID, ids.PrefixTemporaryAccessKey) {
+		res, err = a.session(ctx, parsed)
+	} else {
+		res, err = a.longTerm(ctx, parsed)
+	}
+	if err != nil {
+		return nil, err
+	}
+	res.Region = parsed.Region
+	if err := a.checkRegion(ctx, res.Caller, ep); err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// session authenticates temporary credentials from the token alone.
+func (a *Authenticator) session(ctx context.Context, p *sigv4.Request) (*Result, error) {
+	if p.SecurityToken == "" {
+		return nil, sigv4.InvalidClientTokenID()
+	}
+	if a.opts.Tokens == nil {
+		return nil, sigv4.InvalidClientTokenID()
+	}
+	c, err := a.opts.Tokens.Open(ctx, p.SecurityToken)
+	if err != nil || c.AccessKeyID != p.AccessKeyID {
+		return nil, sigv4.InvalidClientTokenID()
+	}
+	if err := a.verifier.Verify(p, c.SecretAccessKey); err != nil {
+		return nil, err
+	}
+	if c.Expired(a.now()) {
+		return nil, sigv4.ExpiredToken()
+	}
+	return &Result{Caller: SessionCaller(c)}, nil
+}
+
+// longTerm authenticates an AKIA key from the cache or the store.
+func (a *Authenticator) longTerm(ctx context.Context, p *sigv4.Request) (*Result, error) {
+	e, err := a.lookupKey(ctx, p.AccessKeyID)
+	if err != nil {
+		return nil, err
+	}
+	if e == nil {
+		if a.opts.Dev {
+			return a.devCaller(ctx, p.AccessKeyID)
+		}
+		return nil, sigv4.InvalidClientTokenID()
+	}
+	if e.key.Status != storage.StatusActive {
+		return nil, sigv4.InvalidClientTokenID()
+	}
+	if err := a.verifier.Verify(p, e.secret); err != nil {
+		return nil, err
+	}
+	partition := accountPartition(e.key.AccountID)
+	var c *reqctx.Caller
+	if e.user == nil {
+		c = RootCaller(partition, e.key.AccountID)
+	} else {
+		c = UserCaller(partition, e.user)
+	}
+	c.AccessKeyID = p.AccessKeyID
+	return &Result{Caller: c, LongTermKey: p.AccessKeyID}, nil
+}
+
+// devCaller makes an unknown key the root of the default account (or of the 12-digit account it names).
+func (a *Authenticator) devCaller(ctx context.Context, keyID string) (*Result, error) {
+	acct := a.opts.DevAccount
+	if ids.IsAccountID(keyID) {
+		acct = keyID
+		if _, err := a.Account(ctx, acct); errors.Is(err, storage.ErrNotFound) && a.opts.CreateAccount != nil {
+			if err := a.opts.CreateAccount(ctx, acct); err != nil && !errors.Is(err, storage.ErrAlreadyExists) {
+				return nil, fmt.Errorf("creating dev-mode account %s: %w", acct, err)
+			}
+		}
+	}
+	c := RootCaller(accountPartition(acct), acct)
+	c.AccessKeyID = keyID
+	return &Result{Caller: c}, nil
+}
+
+// lookupKey returns the cached entry of a long-term key, loading it on a miss; nil when the key does not
+// exist.
+func (a *Authenticator) lookupKey(ctx context.Context, id string) (*keyEntry, error) {
+	if e, ok := a.cache.key(id); ok {
+		return e, nil
+	}
+	var e *keyEntry
+	err := a.opts.Store.View(ctx, func(tx storage.Tx) error {
+		k, err := tx.GetAccessKey(ctx, id)
+		if errors.Is(err, storage.ErrNotFound) {
+			e = nil
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		e = &keyEntry{key: k}
+		if k.UserName != "" {
+			u, err := tx.GetUser(ctx, k.AccountID, k.UserName)
+			if err != nil {
+				return fmt.Errorf("user of access key: %w", err)
+			}
+			e.user = u
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("looking up access key: %w", err)
+	}
+	if e != nil {
+		secret, err := a.opts.OpenSecret(e.key)
+		if err != nil {
+			return nil, fmt.Errorf("opening the secret of access key %s: %w", id, err)
+		}
+		e.secret = secret
+	}
+	// A change that raced with this load has already been applied to the cache; storing the entry now
+	// could resurrect a stale key. The window is one query long and the next change of the key drops it.
+	a.cache.putKey(id, e)
+	return e, nil
+}
+
+// Account returns the account, from the cache when possible. The result must not be modified.
+func (a *Authenticator) Account(ctx context.Context, id string) (*storage.Account, error) {
+	if acct, ok := a.cache.account(id); ok {
+		return acct, nil
+	}
+	var acct *storage.Account
+	err := a.opts.Store.View(ctx, func(tx storage.Tx) error {
+		var err error
+		acct, err = tx.GetAccount(ctx, id)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	a.cache.putAccount(acct)
+	return acct, nil
+}
+
+// checkRegion applies the region rules to a caller at an endpoint: the account must have the endpoint's
+// region enabled, and a v1 session token is good only in regions enabled by default (aws-behavior §1).
+func (a *Authenticator) checkRegion(ctx context.Context, c *reqctx.Caller, ep Endpoint) error {
+	r, ok := regions.Lookup(ep.Region)
+	if !ok || !r.OptIn {
+		return nil // default regions are enabled for every account and accept every token version
+	}
+	acct, err := a.Account(ctx, c.AccountID)
+	if errors.Is(err, storage.ErrNotFound) {
+		return sigv4.InvalidClientTokenID()
+	}
+	if err != nil {
+		return err
+	}
+	if !optin.Enabled(acct, r, a.now()) {
+		return sigv4.InvalidClientTokenID()
+	}
+	if c.Session != nil && !optin.TokenAccepted(c.Session.TokenVersion, r) {
+		return sigv4.InvalidClientTokenID()
+	}
+	return nil
+}
+
+// accountPartition is the partition an account's ARNs use. Every account lives in the aws partition
+// today; the request's endpoint decides the partition of ARNs built for a request (reqctx.Partition).
+func accountPartition(string) string { return "aws" }
+
+// RootCaller is the root user of an account.
+func RootCaller(partition, account string) *reqctx.Caller {
+	return &reqctx.Caller{Kind: reqctx.CallerRoot, AccountID: account, Partition: partition,
+		ARN: ids.RootARN(partition, account), UserID: account, PrincipalID: account, PrincipalPath: "/"}
+}
+
+// UserCaller is an IAM user signing with a long-term key.
+func UserCaller(partition string, u *storage.User) *reqctx.Caller {
+	return &reqctx.Caller{Kind: reqctx.CallerUser, AccountID: u.AccountID, Partition: partition,
+		ARN: ids.UserARN(partition, u.AccountID, u.Path, u.Name), UserID: u.ID, Name: u.Name,
+		PrincipalName: u.Name, PrincipalPath: u.Path, PrincipalID: u.ID}
+}
+
+// SessionCaller is the caller behind session-token claims.
+func SessionCaller(c *token.Claims) *reqctx.Caller {
+	s := &reqctx.Session{Issuer: c.Issuer, TokenVersion: c.Version, IssuedAt: c.IssuedAt, Expiration: c.Expiration,
+		IssuerRegion: c.Region, MFA: c.MFA, RoleChained: c.RoleChained, SourceIdentity: c.SourceIdentity,
+		TransitiveTagKeys: c.TransitiveTagKeys, SessionPolicy: c.SessionPolicy, PolicyARNs: c.PolicyARNs}
+	if len(c.Tags) > 0 {
+		s.Tags = make(map[string]string, len(c.Tags))
+		for _, t := range c.Tags {
+			s.Tags[t.Key] = t.Value
+		}
+	}
+	caller := &reqctx.Caller{AccountID: c.AccountID, Partition: c.Partition, AccessKeyID: c.AccessKeyID, Session: s,
+		PrincipalName: c.PrincipalName, PrincipalPath: c.PrincipalPath, PrincipalID: c.PrincipalID}
+	if caller.PrincipalPath == "" {
+		caller.PrincipalPath = "/"
+	}
+	switch c.Kind {
+	case token.KindAssumedRole:
+		caller.Kind = reqctx.CallerAssumedRole
+		caller.Name = c.PrincipalName
+		caller.SessionName = c.SessionName
+		caller.ARN = ids.AssumedRoleARN(c.Partition, c.AccountID, c.PrincipalName, c.SessionName)
+		caller.UserID = ids.AssumedRoleID(c.PrincipalID, c.SessionName)
+	case token.KindFederatedUser:
+		caller.Kind = reqctx.CallerFederatedUser
+		caller.Name = c.SessionName
+		caller.ARN = ids.FederatedUserARN(c.Partition, c.AccountID, c.SessionName)
+		caller.UserID = ids.FederatedUserID(c.AccountID, c.SessionName)
+	case token.KindUserSession:
+		caller.Kind = reqctx.CallerUser
+		caller.Name = c.PrincipalName
+		caller.ARN = ids.UserARN(c.Partition, c.AccountID, c.PrincipalPath, c.PrincipalName)
+		caller.UserID = c.PrincipalID
+	default: // token.KindRootSession
+		caller.Kind = reqctx.CallerRoot
+		caller.ARN = ids.RootARN(c.Partition, c.AccountID)
+		caller.UserID = c.AccountID
+		caller.PrincipalID = c.AccountID
+	}
+	return caller
+}

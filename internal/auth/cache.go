@@ -1,0 +1,76 @@
+package auth
+
+import (
+	"sync"
+
+	"github.com/iamd/iamd/internal/storage"
+)
+
+// cache keeps what the authenticator needs on every request (access keys with their opened secrets and
+// principals, accounts with their region settings) and drops entries as the store reports changes, on this
+// node and, on PostgreSQL, on the others. Negative answers (unknown key IDs) are cached too, so a flood of
+// requests with a bad key does not become a flood of queries.
+type cache struct {
+	mu       sync.RWMutex
+	keys     map[string]*keyEntry        // access key ID → entry (nil entry: known missing)
+	accounts map[string]*storage.Account // account ID → account (read-only once cached)
+}
+
+// keyEntry is a resolved long-term access key.
+type keyEntry struct {
+	key    *storage.AccessKey
+	secret string
+	user   *storage.User // nil for root keys
+}
+
+func newCache() *cache {
+	return &cache{keys: map[string]*keyEntry{}, accounts: map[string]*storage.Account{}}
+}
+
+func (c *cache) key(id string) (*keyEntry, bool) {
+	c.mu.RLock()
+	e, ok := c.keys[id]
+	c.mu.RUnlock()
+	return e, ok
+}
+
+func (c *cache) putKey(id string, e *keyEntry) {
+	c.mu.Lock()
+	c.keys[id] = e
+	c.mu.Unlock()
+}
+
+func (c *cache) account(id string) (*storage.Account, bool) {
+	c.mu.RLock()
+	a, ok := c.accounts[id]
+	c.mu.RUnlock()
+	return a, ok
+}
+
+func (c *cache) putAccount(a *storage.Account) {
+	c.mu.Lock()
+	c.accounts[a.ID] = a
+	c.mu.Unlock()
+}
+
+// apply drops the entries a change may have made stale.
+func (c *cache) apply(ch storage.Change) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	switch ch.Kind {
+	case storage.ChangeAll:
+		c.keys = map[string]*keyEntry{}
+		c.accounts = map[string]*storage.Account{}
+	case storage.ChangeAccount:
+		delete(c.accounts, ch.AccountID)
+	case storage.ChangeAccessKey:
+		delete(c.keys, ch.Key)
+	case storage.ChangeUser:
+		// A renamed, re-pathed or deleted user changes the principal behind its keys.
+		for id, e := range c.keys {
+			if e != nil && e.user != nil && e.key.AccountID == ch.AccountID && storage.Fold(e.user.Name) == ch.Key {
+				delete(c.keys, id)
+			}
+		}
+	}
+}
