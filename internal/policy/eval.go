@@ -354,6 +354,12 @@ func (r policyResult) result() Result {
 //
 // The root user has every permission of its own account: only explicit denies stop it.
 func Evaluate(req *Request, set *Set) Decision {
+	if req == nil {
+		req = &Request{}
+	}
+	if set == nil {
+		set = &Set{}
+	}
 	c := newEvalContext(req)
 	var d Decision
 

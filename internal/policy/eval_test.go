@@ -138,7 +138,7 @@ func TestPolicySets(t *testing.T) {
 		resKind   Kind
 		resAcct   string
 		action    string
-		resource_ string
+		res string
 		want      Result
 		reason    Reason
 	}{
@@ -162,41 +162,41 @@ func TestPolicySets(t *testing.T) {
 		{name: "root denied explicitly", principal: root, identity: []string{denyIAM}, action: "iam:CreateUser", want: ExplicitDeny, reason: ReasonIdentityDeny},
 
 		// Role trust policies, same account.
-		{name: "trust names user, no identity policy", principal: bob, resource: trust(`{"AWS":"` + userBob + `"}`), resKind: KindTrust, action: "sts:AssumeRole", resource_: target, want: Allowed},
-		{name: "trust names user past boundary", principal: bob, boundary: s3Only, resource: trust(`{"AWS":"` + userBob + `"}`), resKind: KindTrust, action: "sts:AssumeRole", resource_: target, want: Allowed},
-		{name: "trust names account, no identity policy", principal: bob, resource: trust(`{"AWS":"111111111111"}`), resKind: KindTrust, action: "sts:AssumeRole", resource_: target, want: ImplicitDeny, reason: ReasonNoIdentityAllow},
-		{name: "trust names account root, identity allows", principal: bob, identity: []string{assume}, resource: trust(`{"AWS":"arn:aws:iam::111111111111:root"}`), resKind: KindTrust, action: "sts:AssumeRole", resource_: target, want: Allowed},
-		{name: "trust names other user, identity allows", principal: bob, identity: []string{assume}, resource: trust(`{"AWS":"arn:aws:iam::111111111111:user/carol"}`), resKind: KindTrust, action: "sts:AssumeRole", resource_: target, want: Allowed},
-		{name: "trust deny", principal: bob, identity: []string{assume}, resource: doc(`{"Effect":"Allow","Principal":{"AWS":"111111111111"},"Action":"sts:AssumeRole"}`, `{"Effect":"Deny","Principal":{"AWS":"`+userBob+`"},"Action":"sts:AssumeRole"}`), resKind: KindTrust, action: "sts:AssumeRole", resource_: target, want: ExplicitDeny, reason: ReasonResourceDeny},
-		{name: "trust names role, session subject to session policy", principal: roleSession, session: []string{s3Only}, resource: trust(`{"AWS":"` + roleARN + `"}`), resKind: KindTrust, action: "sts:AssumeRole", resource_: target, want: ImplicitDeny, reason: ReasonNoSessionAllow},
-		{name: "trust names role, no identity policy needed", principal: roleSession, resource: trust(`{"AWS":"` + roleARN + `"}`), resKind: KindTrust, action: "sts:AssumeRole", resource_: target, want: Allowed},
-		{name: "trust names session exactly past session policy", principal: roleSession, session: []string{s3Only}, resource: trust(`{"AWS":"` + sessionARN + `"}`), resKind: KindTrust, action: "sts:AssumeRole", resource_: target, want: Allowed},
-		{name: "trust star", principal: bob, resource: trust(`"*"`), resKind: KindTrust, action: "sts:AssumeRole", resource_: target, want: Allowed},
-		{name: "trust aws star", principal: bob, resource: trust(`{"AWS":"*"}`), resKind: KindTrust, action: "sts:AssumeRole", resource_: target, want: Allowed},
-		{name: "trust other action", principal: bob, resource: trust(`{"AWS":"` + userBob + `"}`), resKind: KindTrust, action: "sts:TagSession", resource_: target, want: ImplicitDeny, reason: ReasonNoIdentityAllow},
-		{name: "trust service", principal: Principal{Service: "ec2.amazonaws.com"}, resource: trust(`{"Service":"ec2.amazonaws.com"}`), resKind: KindTrust, action: "sts:AssumeRole", resource_: target, want: Allowed},
-		{name: "trust service other", principal: Principal{Service: "lambda.amazonaws.com"}, resource: trust(`{"Service":["ec2.amazonaws.com"]}`), resKind: KindTrust, action: "sts:AssumeRole", resource_: target, want: ImplicitDeny, reason: ReasonNoIdentityAllow},
+		{name: "trust names user, no identity policy", principal: bob, resource: trust(`{"AWS":"` + userBob + `"}`), resKind: KindTrust, action: "sts:AssumeRole", res: target, want: Allowed},
+		{name: "trust names user past boundary", principal: bob, boundary: s3Only, resource: trust(`{"AWS":"` + userBob + `"}`), resKind: KindTrust, action: "sts:AssumeRole", res: target, want: Allowed},
+		{name: "trust names account, no identity policy", principal: bob, resource: trust(`{"AWS":"111111111111"}`), resKind: KindTrust, action: "sts:AssumeRole", res: target, want: ImplicitDeny, reason: ReasonNoIdentityAllow},
+		{name: "trust names account root, identity allows", principal: bob, identity: []string{assume}, resource: trust(`{"AWS":"arn:aws:iam::111111111111:root"}`), resKind: KindTrust, action: "sts:AssumeRole", res: target, want: Allowed},
+		{name: "trust names other user, identity allows", principal: bob, identity: []string{assume}, resource: trust(`{"AWS":"arn:aws:iam::111111111111:user/carol"}`), resKind: KindTrust, action: "sts:AssumeRole", res: target, want: Allowed},
+		{name: "trust deny", principal: bob, identity: []string{assume}, resource: doc(`{"Effect":"Allow","Principal":{"AWS":"111111111111"},"Action":"sts:AssumeRole"}`, `{"Effect":"Deny","Principal":{"AWS":"`+userBob+`"},"Action":"sts:AssumeRole"}`), resKind: KindTrust, action: "sts:AssumeRole", res: target, want: ExplicitDeny, reason: ReasonResourceDeny},
+		{name: "trust names role, session subject to session policy", principal: roleSession, session: []string{s3Only}, resource: trust(`{"AWS":"` + roleARN + `"}`), resKind: KindTrust, action: "sts:AssumeRole", res: target, want: ImplicitDeny, reason: ReasonNoSessionAllow},
+		{name: "trust names role, no identity policy needed", principal: roleSession, resource: trust(`{"AWS":"` + roleARN + `"}`), resKind: KindTrust, action: "sts:AssumeRole", res: target, want: Allowed},
+		{name: "trust names session exactly past session policy", principal: roleSession, session: []string{s3Only}, resource: trust(`{"AWS":"` + sessionARN + `"}`), resKind: KindTrust, action: "sts:AssumeRole", res: target, want: Allowed},
+		{name: "trust star", principal: bob, resource: trust(`"*"`), resKind: KindTrust, action: "sts:AssumeRole", res: target, want: Allowed},
+		{name: "trust aws star", principal: bob, resource: trust(`{"AWS":"*"}`), resKind: KindTrust, action: "sts:AssumeRole", res: target, want: Allowed},
+		{name: "trust other action", principal: bob, resource: trust(`{"AWS":"` + userBob + `"}`), resKind: KindTrust, action: "sts:TagSession", res: target, want: ImplicitDeny, reason: ReasonNoIdentityAllow},
+		{name: "trust service", principal: Principal{Service: "ec2.amazonaws.com"}, resource: trust(`{"Service":"ec2.amazonaws.com"}`), resKind: KindTrust, action: "sts:AssumeRole", res: target, want: Allowed},
+		{name: "trust service other", principal: Principal{Service: "lambda.amazonaws.com"}, resource: trust(`{"Service":["ec2.amazonaws.com"]}`), resKind: KindTrust, action: "sts:AssumeRole", res: target, want: ImplicitDeny, reason: ReasonNoIdentityAllow},
 		{name: "trust federated with condition", principal: Principal{Federated: "arn:aws:iam::111111111111:oidc-provider/token.actions.githubusercontent.com"},
 			resource: doc(`{"Effect":"Allow","Principal":{"Federated":"arn:aws:iam::111111111111:oidc-provider/token.actions.githubusercontent.com"},"Action":"sts:AssumeRoleWithWebIdentity","Condition":{"StringLike":{"token.actions.githubusercontent.com:sub":"repo:org/*"}}}`),
-			resKind:  KindTrust, action: "sts:AssumeRoleWithWebIdentity", resource_: target, want: Allowed},
+			resKind:  KindTrust, action: "sts:AssumeRoleWithWebIdentity", res: target, want: Allowed},
 
 		// Cross-account.
-		{name: "cross-account trust names account, identity allows", principal: aliceB, identity: []string{assume}, resource: trust(`{"AWS":"222222222222"}`), resKind: KindTrust, resAcct: acctA, action: "sts:AssumeRole", resource_: target, want: Allowed},
-		{name: "cross-account trust names user, identity allows", principal: aliceB, identity: []string{assume}, resource: trust(`{"AWS":"` + alice + `"}`), resKind: KindTrust, resAcct: acctA, action: "sts:AssumeRole", resource_: target, want: Allowed},
-		{name: "cross-account trust allows, no identity policy", principal: aliceB, resource: trust(`{"AWS":"` + alice + `"}`), resKind: KindTrust, resAcct: acctA, action: "sts:AssumeRole", resource_: target, want: ImplicitDeny, reason: ReasonNoIdentityAllow},
-		{name: "cross-account identity allows, trust names other account", principal: aliceB, identity: []string{assume}, resource: trust(`{"AWS":"333333333333"}`), resKind: KindTrust, resAcct: acctA, action: "sts:AssumeRole", resource_: target, want: ImplicitDeny, reason: ReasonNoResourceAllow},
-		{name: "cross-account identity allows, no resource policy", principal: aliceB, identity: []string{allowAll}, resAcct: acctA, action: "iam:GetUser", resource_: "arn:aws:iam::111111111111:user/x", want: ImplicitDeny, reason: ReasonNoResourceAllow},
-		{name: "cross-account boundary cuts", principal: aliceB, identity: []string{assume}, boundary: s3Only, resource: trust(`{"AWS":"` + alice + `"}`), resKind: KindTrust, resAcct: acctA, action: "sts:AssumeRole", resource_: target, want: ImplicitDeny, reason: ReasonNoBoundaryAllow},
-		{name: "same account id is not cross", principal: bob, identity: []string{assume}, resAcct: acctA, action: "sts:AssumeRole", resource_: target, want: Allowed},
+		{name: "cross-account trust names account, identity allows", principal: aliceB, identity: []string{assume}, resource: trust(`{"AWS":"222222222222"}`), resKind: KindTrust, resAcct: acctA, action: "sts:AssumeRole", res: target, want: Allowed},
+		{name: "cross-account trust names user, identity allows", principal: aliceB, identity: []string{assume}, resource: trust(`{"AWS":"` + alice + `"}`), resKind: KindTrust, resAcct: acctA, action: "sts:AssumeRole", res: target, want: Allowed},
+		{name: "cross-account trust allows, no identity policy", principal: aliceB, resource: trust(`{"AWS":"` + alice + `"}`), resKind: KindTrust, resAcct: acctA, action: "sts:AssumeRole", res: target, want: ImplicitDeny, reason: ReasonNoIdentityAllow},
+		{name: "cross-account identity allows, trust names other account", principal: aliceB, identity: []string{assume}, resource: trust(`{"AWS":"333333333333"}`), resKind: KindTrust, resAcct: acctA, action: "sts:AssumeRole", res: target, want: ImplicitDeny, reason: ReasonNoResourceAllow},
+		{name: "cross-account identity allows, no resource policy", principal: aliceB, identity: []string{allowAll}, resAcct: acctA, action: "iam:GetUser", res: "arn:aws:iam::111111111111:user/x", want: ImplicitDeny, reason: ReasonNoResourceAllow},
+		{name: "cross-account boundary cuts", principal: aliceB, identity: []string{assume}, boundary: s3Only, resource: trust(`{"AWS":"` + alice + `"}`), resKind: KindTrust, resAcct: acctA, action: "sts:AssumeRole", res: target, want: ImplicitDeny, reason: ReasonNoBoundaryAllow},
+		{name: "same account id is not cross", principal: bob, identity: []string{assume}, resAcct: acctA, action: "sts:AssumeRole", res: target, want: Allowed},
 
 		// NotPrincipal.
-		{name: "NotPrincipal deny others", principal: bob, identity: []string{allowAll}, resource: doc(`{"Effect":"Deny","NotPrincipal":{"AWS":"arn:aws:iam::111111111111:user/admin"},"Action":"s3:*","Resource":"*"}`), resKind: KindResource, action: "s3:GetObject", resource_: "arn:aws:s3:::b/x", want: ExplicitDeny, reason: ReasonResourceDeny},
-		{name: "NotPrincipal spares named", principal: bob, identity: []string{allowAll}, resource: doc(`{"Effect":"Deny","NotPrincipal":{"AWS":["` + userBob + `","111111111111"]},"Action":"s3:*","Resource":"*"}`), resKind: KindResource, action: "s3:GetObject", resource_: "arn:aws:s3:::b/x", want: Allowed},
-		{name: "NotPrincipal allow", principal: bob, resource: doc(`{"Effect":"Allow","NotPrincipal":{"AWS":"arn:aws:iam::111111111111:user/eve"},"Action":"s3:*","Resource":"*"}`), resKind: KindResource, action: "s3:GetObject", resource_: "arn:aws:s3:::b/x", want: Allowed},
+		{name: "NotPrincipal deny others", principal: bob, identity: []string{allowAll}, resource: doc(`{"Effect":"Deny","NotPrincipal":{"AWS":"arn:aws:iam::111111111111:user/admin"},"Action":"s3:*","Resource":"*"}`), resKind: KindResource, action: "s3:GetObject", res: "arn:aws:s3:::b/x", want: ExplicitDeny, reason: ReasonResourceDeny},
+		{name: "NotPrincipal spares named", principal: bob, identity: []string{allowAll}, resource: doc(`{"Effect":"Deny","NotPrincipal":{"AWS":["` + userBob + `","111111111111"]},"Action":"s3:*","Resource":"*"}`), resKind: KindResource, action: "s3:GetObject", res: "arn:aws:s3:::b/x", want: Allowed},
+		{name: "NotPrincipal allow", principal: bob, resource: doc(`{"Effect":"Allow","NotPrincipal":{"AWS":"arn:aws:iam::111111111111:user/eve"},"Action":"s3:*","Resource":"*"}`), resKind: KindResource, action: "s3:GetObject", res: "arn:aws:s3:::b/x", want: Allowed},
 
 		// Resource policies with Resource elements.
-		{name: "resource policy resource mismatch", principal: bob, resource: doc(`{"Effect":"Allow","Principal":{"AWS":"` + userBob + `"},"Action":"s3:*","Resource":"arn:aws:s3:::other/*"}`), resKind: KindResource, action: "s3:GetObject", resource_: "arn:aws:s3:::b/x", want: ImplicitDeny, reason: ReasonNoIdentityAllow},
-		{name: "resource policy account principal same account needs identity", principal: bob, resource: doc(`{"Effect":"Allow","Principal":{"AWS":"111111111111"},"Action":"s3:*","Resource":"*"}`), resKind: KindResource, action: "s3:GetObject", resource_: "arn:aws:s3:::b/x", want: ImplicitDeny, reason: ReasonNoIdentityAllow},
+		{name: "resource policy resource mismatch", principal: bob, resource: doc(`{"Effect":"Allow","Principal":{"AWS":"` + userBob + `"},"Action":"s3:*","Resource":"arn:aws:s3:::other/*"}`), resKind: KindResource, action: "s3:GetObject", res: "arn:aws:s3:::b/x", want: ImplicitDeny, reason: ReasonNoIdentityAllow},
+		{name: "resource policy account principal same account needs identity", principal: bob, resource: doc(`{"Effect":"Allow","Principal":{"AWS":"111111111111"},"Action":"s3:*","Resource":"*"}`), resKind: KindResource, action: "s3:GetObject", res: "arn:aws:s3:::b/x", want: ImplicitDeny, reason: ReasonNoIdentityAllow},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -213,11 +213,11 @@ func TestPolicySets(t *testing.T) {
 			if tc.resource != "" {
 				set.Resource = &Attached{Policy: mustParse(t, tc.resource, tc.resKind), ID: "resource", Source: SourceResource}
 			}
-			res := tc.resource_
-			if res == "" {
-				res = "*"
+			resARN := tc.res
+			if resARN == "" {
+				resARN = "*"
 			}
-			d := Evaluate(&Request{Action: tc.action, Resource: res, Principal: tc.principal,
+			d := Evaluate(&Request{Action: tc.action, Resource: resARN, Principal: tc.principal,
 				Context: ctxMap{"token.actions.githubusercontent.com:sub": {"repo:org/app:ref:main"}}}, set)
 			if d.Result != tc.want || d.Reason != tc.reason {
 				t.Fatalf("got %v (%v), want %v (%v)", d.Result, d.Reason, tc.want, tc.reason)
@@ -298,6 +298,34 @@ func TestGlob(t *testing.T) {
 		p := compilePattern(tc.pat, true, false, false)
 		if got := p.match(tc.s, nil); got != tc.want {
 			t.Errorf("%q ~ %q = %v, want %v", tc.pat, tc.s, got, tc.want)
+		}
+	}
+}
+
+func TestEvaluateNilAndConcurrent(t *testing.T) {
+	if d := Evaluate(nil, nil); d.Result != ImplicitDeny || d.Reason != ReasonNoIdentityAllow {
+		t.Fatalf("nil evaluation %+v", d)
+	}
+	p := mustParse(t, doc(stmt("Allow", `"Action":"s3:*"`, `"Resource":"arn:aws:s3:::home/${aws:username}/*"`)), KindIdentity)
+	set := &Set{Identity: []Attached{{Policy: p}}}
+	done := make(chan bool)
+	for g := 0; g < 4; g++ {
+		go func(g int) {
+			ok := true
+			for i := 0; i < 200; i++ {
+				user := string(rune('a' + (g+i)%4))
+				d := Evaluate(&Request{Action: "s3:GetObject", Resource: "arn:aws:s3:::home/" + user + "/x",
+					Context: ctxMap{"aws:username": {user}}}, set)
+				d2 := Evaluate(&Request{Action: "s3:GetObject", Resource: "arn:aws:s3:::home/zz/x",
+					Context: ctxMap{"aws:username": {user}}}, set)
+				ok = ok && d.Allowed() && !d2.Allowed()
+			}
+			done <- ok
+		}(g)
+	}
+	for g := 0; g < 4; g++ {
+		if !<-done {
+			t.Fatal("wrong decision under concurrency")
 		}
 	}
 }
