@@ -138,7 +138,7 @@ func TestPolicySets(t *testing.T) {
 		resKind   Kind
 		resAcct   string
 		action    string
-		res string
+		res       string
 		want      Result
 		reason    Reason
 	}{
