@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"sort"
 	"strings"
-	"unicode"
 
 	"github.com/iamd/iamd/internal/api/iamapi"
 	"github.com/iamd/iamd/internal/ids"
@@ -35,16 +34,8 @@ func checkPolicyDocument(doc string, kind policy.Kind) error {
 	return nil
 }
 
-// policySize is the size IAM counts against its policy size quotas: characters, whitespace not counted.
-func policySize(doc string) int {
-	n := 0
-	for _, r := range doc {
-		if !unicode.IsSpace(r) {
-			n++
-		}
-	}
-	return n
-}
+// policySize is the size IAM counts against its policy size quotas (whitespace outside strings not counted).
+func policySize(doc string) int { return policy.Size(doc) }
 
 // encodeDocument percent-encodes a policy document as IAM returns documents (RFC 3986: everything but
 // the unreserved characters A-Z a-z 0-9 - . _ ~ is encoded, UTF-8 byte by byte).
@@ -397,7 +388,7 @@ func (s *Service) ListPolicies(ctx context.Context, in *iamapi.ListPoliciesReque
 		return nil, iamapi.NewInvalidInputException("Invalid Marker.")
 	}
 	wantAWS := scopeName != iamapi.PolicyScopeTypeLocal && !strings.HasPrefix(after, listKeyLocal)
-	wantLocal := scopeName != iamapi.PolicyScopeTypeAWS
+	wantLocal := scopeName != iamapi.PolicyScopeTypeAws
 
 	type item struct {
 		key    string

@@ -668,7 +668,7 @@ func (s *Service) GetServiceLinkedRoleDeletionStatus(ctx context.Context, in *ia
 		return nil, invalid
 	}
 	service, name := parts[0], parts[1]
-	status := iamapi.DeletionTaskStatusTypeSUCCEEDED
+	status := iamapi.DeletionTaskStatusTypeSucceeded
 	err = s.store.View(ctx, func(tx storage.Tx) error {
 		r, err := tx.GetRole(ctx, sc.account, name)
 		if errors.Is(err, storage.ErrNotFound) {
