@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/iamd/iamd/internal/api/iamapi"
@@ -116,6 +118,22 @@ func (s *Service) CreateAccessKey(ctx context.Context, in *iamapi.CreateAccessKe
 	}}, nil
 }
 
+// listKeys returns a principal's keys oldest first (the order AWS lists them and the credential report's
+// key 1 / key 2), whatever order the store returns.
+func listKeys(ctx context.Context, tx storage.Tx, acct, user string) ([]*storage.AccessKey, error) {
+	keys, err := tx.ListAccessKeys(ctx, acct, user)
+	if err != nil {
+		return nil, err
+	}
+	slices.SortStableFunc(keys, func(a, b *storage.AccessKey) int {
+		if c := a.CreatedAt.Compare(b.CreatedAt); c != 0 {
+			return c
+		}
+		return strings.Compare(a.ID, b.ID)
+	})
+	return keys, nil
+}
+
 // ownedKey returns the key with id if it belongs to owner in the caller's account; anything else is
 // "cannot be found" so that keys of other users and accounts are not disclosed.
 func ownedKey(ctx context.Context, tx storage.Tx, sc scope, owner, id string) (*storage.AccessKey, error) {
@@ -203,7 +221,7 @@ func (s *Service) ListAccessKeys(ctx context.Context, in *iamapi.ListAccessKeysR
 			owner = u.Name
 		}
 		var err error
-		keys, err = tx.ListAccessKeys(ctx, sc.account, owner)
+		keys, err = listKeys(ctx, tx, sc.account, owner)
 		return err
 	})
 	if err != nil {

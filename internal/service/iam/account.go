@@ -204,7 +204,7 @@ func (s *Service) credentialReport(ctx context.Context, sc scope) ([]byte, error
 
 // fillCredentials adds a principal's access keys and signing certificates to its report row.
 func fillCredentials(ctx context.Context, tx storage.Tx, acct, user string, r *reportRow) error {
-	keys, err := tx.ListAccessKeys(ctx, acct, user)
+	keys, err := listKeys(ctx, tx, acct, user)
 	if err != nil {
 		return err
 	}

@@ -1,0 +1,165 @@
+package iam
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/iamd/iamd/internal/api/iamapi"
+	"github.com/iamd/iamd/internal/ids"
+	"github.com/iamd/iamd/internal/storage"
+)
+
+func TestAccessKeys(t *testing.T) {
+	f := newFixture(t)
+	ctx := f.root()
+	createUser(t, f, ctx, "Keyholder", "")
+	k1 := must(f.svc.CreateAccessKey(ctx, &iamapi.CreateAccessKeyRequest{UserName: ptr("keyholder")}))(t).AccessKey
+	id := str(k1.AccessKeyId)
+	if len(id) != 20 || id[:4] != "AKIA" || len(str(k1.SecretAccessKey)) != 40 || str(k1.Status) != "Active" || str(k1.UserName) != "Keyholder" {
+		t.Fatalf("CreateAccessKey = %+v", k1)
+	}
+	if acct, err := ids.AccountFromAccessKeyID(id); err != nil || acct != testAccount {
+		t.Errorf("key %s encodes account %q (%v)", id, acct, err)
+	}
+	// The secret is stored sealed, bound to its key ID, and opens to what the client received.
+	var stored *storage.AccessKey
+	err := f.store.View(context.Background(), func(tx storage.Tx) error {
+		var err error
+		stored, err = tx.GetAccessKey(context.Background(), id)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(stored.SecretSealed) == str(k1.SecretAccessKey) {
+		t.Fatal("secret stored in clear")
+	}
+	plain, err := f.seal.Open(stored.SecretSealed, AccessKeyAssociatedData(id))
+	if err != nil || string(plain) != str(k1.SecretAccessKey) {
+		t.Fatalf("sealed secret opens to %q, %v", plain, err)
+	}
+	if _, err := f.seal.Open(stored.SecretSealed, AccessKeyAssociatedData("AKIAOTHER")); err == nil {
+		t.Error("sealed secret opened with another key's associated data")
+	}
+
+	f.now = f.now.Add(time.Minute)
+	k2 := must(f.svc.CreateAccessKey(ctx, &iamapi.CreateAccessKeyRequest{UserName: ptr("Keyholder")}))(t).AccessKey
+	_, err = f.svc.CreateAccessKey(ctx, &iamapi.CreateAccessKeyRequest{UserName: ptr("Keyholder")})
+	assertAPIError(t, err, "LimitExceeded", 409, "Cannot exceed quota for AccessKeysPerUser: 2")
+	_, err = f.svc.CreateAccessKey(ctx, &iamapi.CreateAccessKeyRequest{UserName: ptr("ghost")})
+	assertAPIError(t, err, "NoSuchEntity", 404, "The user with name ghost cannot be found.")
+
+	list := must(f.svc.ListAccessKeys(ctx, &iamapi.ListAccessKeysRequest{UserName: ptr("Keyholder"), MaxItems: ptr(int32(1))}))(t)
+	if len(list.AccessKeyMetadata) != 1 || str(list.AccessKeyMetadata[0].AccessKeyId) != id || !*list.IsTruncated {
+		t.Fatalf("ListAccessKeys page 1: %+v", list)
+	}
+	list = must(f.svc.ListAccessKeys(ctx, &iamapi.ListAccessKeysRequest{UserName: ptr("Keyholder"), Marker: list.Marker}))(t)
+	if len(list.AccessKeyMetadata) != 1 || str(list.AccessKeyMetadata[0].AccessKeyId) != str(k2.AccessKeyId) || *list.IsTruncated {
+		t.Fatalf("ListAccessKeys page 2: %+v", list)
+	}
+
+	must(f.svc.UpdateAccessKey(ctx, &iamapi.UpdateAccessKeyRequest{UserName: ptr("Keyholder"), AccessKeyId: ptr(id), Status: ptr("Inactive")}))(t)
+	all := must(f.svc.ListAccessKeys(ctx, &iamapi.ListAccessKeysRequest{UserName: ptr("Keyholder")}))(t).AccessKeyMetadata
+	if str(all[0].Status) != "Inactive" || str(all[1].Status) != "Active" {
+		t.Errorf("statuses after update: %+v", all)
+	}
+
+	// A key addressed through the wrong user, or from another account, "cannot be found".
+	createUser(t, f, ctx, "other", "")
+	_, err = f.svc.UpdateAccessKey(ctx, &iamapi.UpdateAccessKeyRequest{UserName: ptr("other"), AccessKeyId: ptr(id), Status: ptr("Active")})
+	assertAPIError(t, err, "NoSuchEntity", 404, "The Access Key with id "+id+" cannot be found.")
+	_, err = f.svc.DeleteAccessKey(rootOf(otherTestAccount), &iamapi.DeleteAccessKeyRequest{AccessKeyId: ptr(id)})
+	assertAPIError(t, err, "NoSuchEntity", 404, "The Access Key with id "+id+" cannot be found.")
+	_, err = f.svc.GetAccessKeyLastUsed(rootOf(otherTestAccount), &iamapi.GetAccessKeyLastUsedRequest{AccessKeyId: ptr(id)})
+	assertAPIError(t, err, "NoSuchEntity", 404, "The Access Key with id "+id+" cannot be found.")
+	_, err = f.svc.DeleteAccessKey(ctx, &iamapi.DeleteAccessKeyRequest{UserName: ptr("Keyholder"), AccessKeyId: ptr("AKIAAAAAAAAAAAAAAAAA")})
+	assertAPIError(t, err, "NoSuchEntity", 404, "The Access Key with id AKIAAAAAAAAAAAAAAAAA cannot be found.")
+
+	must(f.svc.DeleteAccessKey(ctx, &iamapi.DeleteAccessKeyRequest{UserName: ptr("Keyholder"), AccessKeyId: ptr(id)}))(t)
+	left := must(f.svc.ListAccessKeys(ctx, &iamapi.ListAccessKeysRequest{UserName: ptr("Keyholder")}))(t).AccessKeyMetadata
+	if len(left) != 1 {
+		t.Errorf("%d keys left", len(left))
+	}
+	_, err = f.svc.ListAccessKeys(ctx, &iamapi.ListAccessKeysRequest{UserName: ptr("ghost")})
+	assertAPIError(t, err, "NoSuchEntity", 404, "The user with name ghost cannot be found.")
+}
+
+func TestAccessKeysOfCaller(t *testing.T) {
+	f := newFixture(t)
+	// Root without a user name manages root's own keys.
+	rk := must(f.svc.CreateAccessKey(f.root(), &iamapi.CreateAccessKeyRequest{}))(t).AccessKey
+	if rk.UserName != nil {
+		t.Errorf("root key has UserName %q", str(rk.UserName))
+	}
+	keys := must(f.svc.ListAccessKeys(f.root(), &iamapi.ListAccessKeysRequest{}))(t).AccessKeyMetadata
+	if len(keys) != 1 || str(keys[0].AccessKeyId) != str(rk.AccessKeyId) {
+		t.Errorf("root's keys: %+v", keys)
+	}
+	if c := must(countsOf(f))(t); c.RootAccessKeys != 1 {
+		t.Errorf("RootAccessKeys counter = %d", c.RootAccessKeys)
+	}
+	// A user without a user name manages their own keys.
+	createUser(t, f, f.root(), "self", "")
+	uk := must(f.svc.CreateAccessKey(f.asUser("self"), &iamapi.CreateAccessKeyRequest{}))(t).AccessKey
+	if str(uk.UserName) != "self" {
+		t.Errorf("user key owner %q", str(uk.UserName))
+	}
+	// Root's key is not the user's.
+	_, err := f.svc.DeleteAccessKey(f.asUser("self"), &iamapi.DeleteAccessKeyRequest{AccessKeyId: rk.AccessKeyId})
+	assertAPIError(t, err, "NoSuchEntity", 404, "The Access Key with id "+str(rk.AccessKeyId)+" cannot be found.")
+	_, err = f.svc.CreateAccessKey(f.asRole(), &iamapi.CreateAccessKeyRequest{})
+	assertAPIError(t, err, "ValidationError", 400, "Must specify userName when calling with non-User credentials")
+	must(f.svc.DeleteAccessKey(f.root(), &iamapi.DeleteAccessKeyRequest{AccessKeyId: rk.AccessKeyId}))(t)
+	if c := must(countsOf(f))(t); c.RootAccessKeys != 0 {
+		t.Errorf("RootAccessKeys counter = %d after delete", c.RootAccessKeys)
+	}
+}
+
+func TestAccessKeyLastUsed(t *testing.T) {
+	f := newFixture(t)
+	ctx := f.root()
+	createUser(t, f, ctx, "user", "")
+	id := str(must(f.svc.CreateAccessKey(ctx, &iamapi.CreateAccessKeyRequest{UserName: ptr("user")}))(t).AccessKey.AccessKeyId)
+	out := must(f.svc.GetAccessKeyLastUsed(ctx, &iamapi.GetAccessKeyLastUsedRequest{AccessKeyId: ptr(id)}))(t)
+	if str(out.UserName) != "user" || out.AccessKeyLastUsed.LastUsedDate != nil ||
+		str(out.AccessKeyLastUsed.ServiceName) != "N/A" || str(out.AccessKeyLastUsed.Region) != "N/A" {
+		t.Fatalf("never used: %+v %+v", out, out.AccessKeyLastUsed)
+	}
+	t1 := f.now.Add(time.Hour)
+	if err := f.svc.RecordAccessKeyUse(context.Background(), id, "iam", "us-east-1", t1); err != nil {
+		t.Fatal(err)
+	}
+	// A second use within the interval from the same service and region is not written.
+	if err := f.svc.RecordAccessKeyUse(context.Background(), id, "iam", "us-east-1", t1.Add(10*time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	used := must(f.svc.GetAccessKeyLastUsed(ctx, &iamapi.GetAccessKeyLastUsedRequest{AccessKeyId: ptr(id)}))(t).AccessKeyLastUsed
+	if !used.LastUsedDate.Equal(t1) || str(used.ServiceName) != "iam" || str(used.Region) != "us-east-1" {
+		t.Fatalf("after use: %+v", used)
+	}
+	// A use of another service is written at once.
+	t2 := t1.Add(20 * time.Second)
+	if err := f.svc.RecordAccessKeyUse(context.Background(), id, "sts", "eu-west-1", t2); err != nil {
+		t.Fatal(err)
+	}
+	used = must(f.svc.GetAccessKeyLastUsed(ctx, &iamapi.GetAccessKeyLastUsedRequest{AccessKeyId: ptr(id)}))(t).AccessKeyLastUsed
+	if !used.LastUsedDate.Equal(t2) || str(used.ServiceName) != "sts" || str(used.Region) != "eu-west-1" {
+		t.Fatalf("after second use: %+v", used)
+	}
+	// Unknown keys are ignored (deleted between authentication and recording).
+	if err := f.svc.RecordAccessKeyUse(context.Background(), "AKIAAAAAAAAAAAAAAAAA", "iam", "us-east-1", t2); err != nil {
+		t.Errorf("unknown key: %v", err)
+	}
+	_, err := f.svc.GetAccessKeyLastUsed(ctx, &iamapi.GetAccessKeyLastUsedRequest{AccessKeyId: ptr("AKIAAAAAAAAAAAAAAAAA")})
+	assertAPIError(t, err, "NoSuchEntity", 404, "The Access Key with id AKIAAAAAAAAAAAAAAAAA cannot be found.")
+}
+
+func BenchmarkRecordAccessKeyUseThrottled(b *testing.B) {
+	var k keyUseThrottle
+	k.init()
+	t0 := time.Now()
+	for b.Loop() {
+		k.due("AKIAEXAMPLE", "iam", "us-east-1", t0)
+	}
+}
