@@ -1,0 +1,182 @@
+// Package sqlite is the single-node storage backend: one SQLite database file (iamd.db) in the data
+// directory, written through one connection in WAL mode with synchronous=FULL so that an acknowledged
+// write survives a power cut or kill -9, and read through a small pool of read-only connections.
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+
+	sqlite "modernc.org/sqlite"
+
+	"github.com/iamd/iamd/internal/storage"
+	"github.com/iamd/iamd/internal/storage/sqlstore"
+)
+
+// FileName is the database file inside the data directory.
+const FileName = "iamd.db"
+
+const (
+	// busyTimeoutMS bounds how long a connection waits for a lock held by another process (a backup or
+	// a second iamd started by mistake) before SQLITE_BUSY, which Update then retries.
+	busyTimeoutMS = 10000
+	// defaultReadConns: WAL lets readers run beside the writer; more than a few buys nothing on small
+	// machines.
+	defaultReadConns = 4
+)
+
+// SQLite result codes (sqlite3.h).
+const (
+	sqliteBusy             = 5
+	sqliteLocked           = 6
+	sqliteConstraintPK     = 1555
+	sqliteConstraintUnique = 2067
+)
+
+// Options tune Open.
+type Options struct {
+	Logger    *slog.Logger
+	ReadConns int // 0: defaultReadConns
+}
+
+// Store is the SQLite storage.Store.
+type Store struct {
+	*sqlstore.Store
+	path string
+}
+
+var _ storage.Store = (*Store)(nil)
+
+func dsn(path string, readOnly bool) string {
+	q := url.Values{}
+	q.Add("_pragma", "journal_mode(WAL)")
+	q.Add("_pragma", "synchronous(FULL)")
+	q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", busyTimeoutMS))
+	q.Add("_pragma", "foreign_keys(1)")
+	if readOnly {
+		q.Add("_pragma", "query_only(1)")
+	} else {
+		// BEGIN IMMEDIATE takes the write lock up front, so a transaction never fails half-way with
+		// "database is locked" when upgrading from a read lock.
+		q.Set("_txlock", "immediate")
+	}
+	return "file:" + path + "?" + q.Encode()
+}
+
+// Dialect is the SQLite dialect of sqlstore.
+var Dialect = sqlstore.Dialect{
+	Name:              "sqlite",
+	Rewrite:           sqlstore.SQLiteRewrite,
+	IsRetryable:       isRetryable,
+	IsUniqueViolation: isUniqueViolation,
+}
+
+func sqliteCode(err error) (int, bool) {
+	var e *sqlite.Error
+	if errors.As(err, &e) {
+		return e.Code(), true
+	}
+	return 0, false
+}
+
+func isRetryable(err error) bool {
+	c, ok := sqliteCode(err)
+	return ok && (c&0xff == sqliteBusy || c&0xff == sqliteLocked)
+}
+
+func isUniqueViolation(err error) bool {
+	c, ok := sqliteCode(err)
+	return ok && (c == sqliteConstraintPK || c == sqliteConstraintUnique)
+}
+
+// Open opens (creating if needed) the database in dataDir and applies pending migrations.
+func Open(ctx context.Context, dataDir string, opts Options) (*Store, error) {
+	if err := os.MkdirAll(dataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("sqlite: data directory: %w", err)
+	}
+	if strings.ContainsAny(dataDir, "?#") {
+		return nil, fmt.Errorf("sqlite: data directory %q: must not contain ? or #", dataDir)
+	}
+	path := filepath.Join(dataDir, FileName)
+	w, err := sql.Open("sqlite", dsn(path, false))
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	// One writer connection: writers queue in database/sql instead of contending for the file lock.
+	w.SetMaxOpenConns(1)
+	w.SetConnMaxIdleTime(0)
+	if err := w.PingContext(ctx); err != nil {
+		w.Close()
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	r, err := sql.Open("sqlite", dsn(path, true))
+	if err != nil {
+		w.Close()
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	n := opts.ReadConns
+	if n <= 0 {
+		n = defaultReadConns
+	}
+	r.SetMaxOpenConns(n)
+	r.SetMaxIdleConns(n)
+	s, err := sqlstore.New(ctx, w, r, Dialect, sqlstore.Options{Logger: opts.Logger})
+	if err != nil {
+		w.Close()
+		r.Close()
+		return nil, fmt.Errorf("sqlite: %s: %w", path, err)
+	}
+	return &Store{Store: s, path: path}, nil
+}
+
+// Path is the database file.
+func (s *Store) Path() string { return s.path }
+
+// BackupTo writes a consistent copy of the database to a new file at dst (VACUUM INTO) while the store
+// keeps serving; the copy is a complete iamd.db.
+func (s *Store) BackupTo(ctx context.Context, dst string) error {
+	if _, err := os.Stat(dst); err == nil {
+		return fmt.Errorf("sqlite: backup: %s already exists", dst)
+	}
+	// VACUUM INTO reads inside one read transaction, so it sees one snapshot and does not block writers
+	// in WAL mode. It runs on a connection of its own: the reader pool is query_only.
+	db, err := sql.Open("sqlite", dsn(s.path, false))
+	if err != nil {
+		return fmt.Errorf("sqlite: backup: %w", err)
+	}
+	defer db.Close()
+	if _, err := db.ExecContext(ctx, `VACUUM INTO ?`, dst); err != nil {
+		return fmt.Errorf("sqlite: backup to %s: %w", dst, err)
+	}
+	return nil
+}
+
+// Backup implements storage.Store: it writes the database file to w.
+func (s *Store) Backup(ctx context.Context, w io.Writer) error {
+	dir, err := os.MkdirTemp(filepath.Dir(s.path), "backup-")
+	if err != nil {
+		return fmt.Errorf("sqlite: backup: %w", err)
+	}
+	defer os.RemoveAll(dir)
+	tmp := filepath.Join(dir, FileName)
+	if err := s.BackupTo(ctx, tmp); err != nil {
+		return err
+	}
+	f, err := os.Open(tmp)
+	if err != nil {
+		return fmt.Errorf("sqlite: backup: %w", err)
+	}
+	defer f.Close()
+	if _, err := io.Copy(w, f); err != nil {
+		return fmt.Errorf("sqlite: backup: write: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,202 @@
+package sqlstore
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+// migrations is the ordered schema history. Never edit an applied migration: append a new one.
+// Each runs in its own transaction and is recorded in the migrations table.
+//
+// Conventions: fkey columns hold storage.Fold(name) and use C collation so PostgreSQL orders them byte-wise
+// like SQLite; data columns hold the JSON of the domain struct; relations reference
+// entities(account_id, kind, fkey) through a constant kind column so a rename cascades to them.
+var migrations = [][]string{
+	{
+		`CREATE TABLE accounts (
+			id TEXT COLLATE "C" PRIMARY KEY,
+			data TEXT NOT NULL
+		)`,
+		`CREATE TABLE account_aliases (
+			alias TEXT COLLATE "C" PRIMARY KEY,
+			account_id TEXT COLLATE "C" NOT NULL REFERENCES accounts(id) ON DELETE CASCADE
+		)`,
+		`CREATE INDEX account_aliases_account ON account_aliases (account_id)`,
+		`CREATE TABLE entities (
+			account_id TEXT COLLATE "C" NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+			kind TEXT COLLATE "C" NOT NULL,
+			fkey TEXT COLLATE "C" NOT NULL,
+			name TEXT NOT NULL,
+			path TEXT COLLATE "C" NOT NULL,
+			id TEXT COLLATE "C" NOT NULL,
+			data TEXT NOT NULL,
+			PRIMARY KEY (account_id, kind, fkey),
+			UNIQUE (kind, id)
+		)`,
+		`CREATE TABLE members (
+			account_id TEXT COLLATE "C" NOT NULL,
+			group_kind TEXT COLLATE "C" NOT NULL DEFAULT 'group' CHECK (group_kind = 'group'),
+			group_key TEXT COLLATE "C" NOT NULL,
+			user_kind TEXT COLLATE "C" NOT NULL DEFAULT 'user' CHECK (user_kind = 'user'),
+			user_key TEXT COLLATE "C" NOT NULL,
+			PRIMARY KEY (account_id, group_key, user_key),
+			FOREIGN KEY (account_id, group_kind, group_key) REFERENCES entities (account_id, kind, fkey) ON UPDATE CASCADE ON DELETE CASCADE,
+			FOREIGN KEY (account_id, user_kind, user_key) REFERENCES entities (account_id, kind, fkey) ON UPDATE CASCADE ON DELETE CASCADE
+		)`,
+		`CREATE INDEX members_user ON members (account_id, user_key, group_key)`,
+		`CREATE TABLE profile_roles (
+			account_id TEXT COLLATE "C" NOT NULL,
+			profile_kind TEXT COLLATE "C" NOT NULL DEFAULT 'instance-profile' CHECK (profile_kind = 'instance-profile'),
+			profile_key TEXT COLLATE "C" NOT NULL,
+			role_kind TEXT COLLATE "C" NOT NULL DEFAULT 'role' CHECK (role_kind = 'role'),
+			role_key TEXT COLLATE "C" NOT NULL,
+			PRIMARY KEY (account_id, profile_key, role_key),
+			FOREIGN KEY (account_id, profile_kind, profile_key) REFERENCES entities (account_id, kind, fkey) ON UPDATE CASCADE ON DELETE CASCADE,
+			FOREIGN KEY (account_id, role_kind, role_key) REFERENCES entities (account_id, kind, fkey) ON UPDATE CASCADE ON DELETE CASCADE
+		)`,
+		`CREATE INDEX profile_roles_role ON profile_roles (account_id, role_key, profile_key)`,
+		// policy_ref is the ARN without "arn:PARTITION:iam::", so a customer policy's attachments are found
+		// from its account, path and name whatever the partition.
+		`CREATE TABLE attachments (
+			account_id TEXT COLLATE "C" NOT NULL,
+			owner_kind TEXT COLLATE "C" NOT NULL CHECK (owner_kind IN ('user', 'group', 'role')),
+			owner_key TEXT COLLATE "C" NOT NULL,
+			policy_arn TEXT COLLATE "C" NOT NULL,
+			policy_ref TEXT COLLATE "C" NOT NULL,
+			PRIMARY KEY (account_id, owner_kind, owner_key, policy_arn),
+			FOREIGN KEY (account_id, owner_kind, owner_key) REFERENCES entities (account_id, kind, fkey) ON UPDATE CASCADE ON DELETE CASCADE
+		)`,
+		`CREATE INDEX attachments_policy ON attachments (account_id, policy_ref)`,
+		`CREATE TABLE boundaries (
+			account_id TEXT COLLATE "C" NOT NULL,
+			owner_kind TEXT COLLATE "C" NOT NULL CHECK (owner_kind IN ('user', 'role')),
+			owner_key TEXT COLLATE "C" NOT NULL,
+			policy_arn TEXT COLLATE "C" NOT NULL,
+			policy_ref TEXT COLLATE "C" NOT NULL,
+			PRIMARY KEY (account_id, owner_kind, owner_key),
+			FOREIGN KEY (account_id, owner_kind, owner_key) REFERENCES entities (account_id, kind, fkey) ON UPDATE CASCADE ON DELETE CASCADE
+		)`,
+		`CREATE INDEX boundaries_policy ON boundaries (account_id, policy_ref)`,
+		`CREATE TABLE inline_policies (
+			account_id TEXT COLLATE "C" NOT NULL,
+			owner_kind TEXT COLLATE "C" NOT NULL CHECK (owner_kind IN ('user', 'group', 'role')),
+			owner_key TEXT COLLATE "C" NOT NULL,
+			fkey TEXT COLLATE "C" NOT NULL,
+			name TEXT NOT NULL,
+			document TEXT NOT NULL,
+			PRIMARY KEY (account_id, owner_kind, owner_key, fkey),
+			FOREIGN KEY (account_id, owner_kind, owner_key) REFERENCES entities (account_id, kind, fkey) ON UPDATE CASCADE ON DELETE CASCADE
+		)`,
+		`CREATE TABLE policy_versions (
+			account_id TEXT COLLATE "C" NOT NULL,
+			policy_kind TEXT COLLATE "C" NOT NULL DEFAULT 'policy' CHECK (policy_kind = 'policy'),
+			policy_key TEXT COLLATE "C" NOT NULL,
+			num BIGINT NOT NULL,
+			data TEXT NOT NULL,
+			PRIMARY KEY (account_id, policy_key, num),
+			FOREIGN KEY (account_id, policy_kind, policy_key) REFERENCES entities (account_id, kind, fkey) ON UPDATE CASCADE ON DELETE CASCADE
+		)`,
+		// Owned credentials: user_kind/user_key are NULL for the root user, which the composite foreign key
+		// then does not check (MATCH SIMPLE in both databases).
+		`CREATE TABLE access_keys (
+			id TEXT COLLATE "C" PRIMARY KEY,
+			account_id TEXT COLLATE "C" NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+			user_kind TEXT COLLATE "C" CHECK (user_kind = 'user'),
+			user_key TEXT COLLATE "C",
+			data TEXT NOT NULL,
+			FOREIGN KEY (account_id, user_kind, user_key) REFERENCES entities (account_id, kind, fkey) ON UPDATE CASCADE ON DELETE CASCADE
+		)`,
+		`CREATE INDEX access_keys_owner ON access_keys (account_id, user_key, id)`,
+		`CREATE TABLE credentials (
+			kind TEXT COLLATE "C" NOT NULL,
+			id TEXT COLLATE "C" NOT NULL,
+			account_id TEXT COLLATE "C" NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+			user_kind TEXT COLLATE "C" CHECK (user_kind = 'user'),
+			user_key TEXT COLLATE "C",
+			data TEXT NOT NULL,
+			PRIMARY KEY (kind, id),
+			FOREIGN KEY (account_id, user_kind, user_key) REFERENCES entities (account_id, kind, fkey) ON UPDATE CASCADE ON DELETE CASCADE
+		)`,
+		`CREATE INDEX credentials_owner ON credentials (account_id, kind, user_key, id)`,
+		`CREATE TABLE login_profiles (
+			account_id TEXT COLLATE "C" NOT NULL,
+			user_kind TEXT COLLATE "C" NOT NULL DEFAULT 'user' CHECK (user_kind = 'user'),
+			user_key TEXT COLLATE "C" NOT NULL,
+			data TEXT NOT NULL,
+			PRIMARY KEY (account_id, user_key),
+			FOREIGN KEY (account_id, user_kind, user_key) REFERENCES entities (account_id, kind, fkey) ON UPDATE CASCADE ON DELETE CASCADE
+		)`,
+		// root is 1 when the device is assigned to the root user.
+		`CREATE TABLE mfa_devices (
+			account_id TEXT COLLATE "C" NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+			fkey TEXT COLLATE "C" NOT NULL,
+			path TEXT COLLATE "C" NOT NULL,
+			user_kind TEXT COLLATE "C" CHECK (user_kind = 'user'),
+			user_key TEXT COLLATE "C",
+			root BIGINT NOT NULL DEFAULT 0,
+			data TEXT NOT NULL,
+			PRIMARY KEY (account_id, fkey),
+			FOREIGN KEY (account_id, user_kind, user_key) REFERENCES entities (account_id, kind, fkey) ON UPDATE CASCADE ON DELETE CASCADE
+		)`,
+		`CREATE INDEX mfa_devices_user ON mfa_devices (account_id, user_key, fkey)`,
+		`CREATE TABLE key_ring (
+			id BIGINT PRIMARY KEY CHECK (id = 1),
+			generation BIGINT NOT NULL,
+			data TEXT NOT NULL
+		)`,
+		`CREATE TABLE counters (
+			account_id TEXT COLLATE "C" NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+			name TEXT COLLATE "C" NOT NULL,
+			value BIGINT NOT NULL,
+			PRIMARY KEY (account_id, name)
+		)`,
+	},
+}
+
+func (s *Store) migrate(ctx context.Context) error {
+	if _, err := s.WriteDB.ExecContext(ctx, s.q(`CREATE TABLE IF NOT EXISTS migrations (
+		num BIGINT PRIMARY KEY,
+		applied_at TEXT NOT NULL
+	)`)); err != nil {
+		return fmt.Errorf("storage: create migrations table: %w", err)
+	}
+	for i, stmts := range migrations {
+		num := i + 1
+		if err := s.applyMigration(ctx, num, stmts); err != nil {
+			return fmt.Errorf("storage: migration %d: %w", num, err)
+		}
+	}
+	return nil
+}
+
+func (s *Store) applyMigration(ctx context.Context, num int, stmts []string) error {
+	tx, err := s.WriteDB.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = tx.Rollback() }() // no-op after Commit
+	if s.d.MigrationLock != "" {
+		if _, err := tx.ExecContext(ctx, s.d.MigrationLock); err != nil {
+			return fmt.Errorf("lock: %w", err)
+		}
+	}
+	var n int
+	err = tx.QueryRowContext(ctx, s.q(`SELECT count(*) FROM migrations WHERE num = $1`), num).Scan(&n)
+	if err != nil {
+		return err
+	}
+	if n > 0 {
+		return nil
+	}
+	for _, st := range stmts {
+		if _, err := tx.ExecContext(ctx, s.q(st)); err != nil {
+			return fmt.Errorf("%w\n%s", err, st)
+		}
+	}
+	if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO migrations (num, applied_at) VALUES ($1, $2)`),
+		num, time.Now().UTC().Format(time.RFC3339)); err != nil {
+		return err
+	}
+	return tx.Commit()
+}

@@ -1,0 +1,296 @@
+// Package sqlstore implements storage.Store once over database/sql for every SQL backend. Queries are
+// written in the PostgreSQL dialect ($1 placeholders) and rewritten mechanically by a Dialect (SQLite
+// turns $N into ?N and drops COLLATE "C"). Named entities share one table keyed by (account, kind, folded
+// name) so uniqueness is enforced by the database; relations are tables with composite foreign keys that
+// cascade renames and deletions.
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"regexp"
+	"sync"
+	"time"
+
+	"github.com/iamd/iamd/internal/storage"
+)
+
+// Retry policy for serialization failures and deadlocks. Many writers in one account contend on the
+// same counter row, so the budget is generous; the backoff is jittered so contenders spread out.
+const (
+	DefaultMaxAttempts = 40
+	retryBaseDelay     = 2 * time.Millisecond
+	retryMaxDelay      = 200 * time.Millisecond
+	// subscriberBuffer is how many changes a subscriber may lag before it is told to flush (ChangeAll).
+	subscriberBuffer = 1024
+)
+
+// Dialect adapts the shared SQL to one database.
+type Dialect struct {
+	Name string
+	// Rewrite turns a PostgreSQL-dialect statement into this dialect's; nil keeps it.
+	Rewrite func(query string) string
+	// IsRetryable reports serialization failures, deadlocks and busy errors worth running fn again for.
+	IsRetryable func(err error) bool
+	// IsUniqueViolation reports a unique or primary key violation.
+	IsUniqueViolation func(err error) bool
+	// UpdateTx and ViewTx are the options of read-write and read-only transactions.
+	UpdateTx *sql.TxOptions
+	ViewTx   *sql.TxOptions
+	// MigrationLock, when set, is run first in every migration transaction so that nodes starting
+	// together apply migrations one at a time.
+	MigrationLock string
+	// Notify, when set, is called inside a write transaction just before commit with its changes (PostgreSQL
+	// sends them to other nodes with pg_notify, which is delivered only if the transaction commits).
+	Notify func(ctx context.Context, tx *sql.Tx, changes []storage.Change) error
+}
+
+var dollarParam = regexp.MustCompile(`\$(\d+)`)
+
+// SQLiteRewrite rewrites the PostgreSQL dialect for SQLite: numbered parameters become ?N (SQLite binds
+// $N by first appearance, not by number) and C collation is SQLite's default BINARY.
+func SQLiteRewrite(q string) string {
+	q = dollarParam.ReplaceAllString(q, "?$1")
+	return collateC.ReplaceAllString(q, "")
+}
+
+var collateC = regexp.MustCompile(` COLLATE "C"`)
+
+// Options tune a Store.
+type Options struct {
+	Logger      *slog.Logger
+	MaxAttempts int // 0: DefaultMaxAttempts
+}
+
+// Store is the shared SQL implementation of storage.Store. Backends embed it and provide Backup.
+type Store struct {
+	// WriteDB runs Update transactions; ReadDB runs View transactions (the same pool on PostgreSQL; on
+	// SQLite a single-connection writer and a pool of query_only readers).
+	WriteDB *sql.DB
+	ReadDB  *sql.DB
+	d       Dialect
+	log     *slog.Logger
+	tries   int
+	hub     *Hub
+	stmts   sync.Map // query → rewritten query
+}
+
+// New returns a Store over the databases after applying pending migrations.
+func New(ctx context.Context, writeDB, readDB *sql.DB, d Dialect, opts Options) (*Store, error) {
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	if opts.MaxAttempts <= 0 {
+		opts.MaxAttempts = DefaultMaxAttempts
+	}
+	s := &Store{WriteDB: writeDB, ReadDB: readDB, d: d, log: opts.Logger, tries: opts.MaxAttempts, hub: NewHub()}
+	if err := s.migrate(ctx); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *Store) q(query string) string {
+	if s.d.Rewrite == nil {
+		return query
+	}
+	if v, ok := s.stmts.Load(query); ok {
+		return v.(string)
+	}
+	r := s.d.Rewrite(query)
+	s.stmts.Store(query, r)
+	return r
+}
+
+// Hub returns the change hub; backends feed changes from other nodes into it.
+func (s *Store) Hub() *Hub { return s.hub }
+
+// Update implements storage.Store.
+func (s *Store) Update(ctx context.Context, fn func(tx storage.Tx) error) error {
+	var last error
+	for attempt := 0; attempt < s.tries; attempt++ {
+		if attempt > 0 {
+			if err := sleepBackoff(ctx, attempt); err != nil {
+				return fmt.Errorf("%w (after %d attempts: %w)", storage.ErrConflict, attempt, last)
+			}
+		}
+		changes, err := s.run(ctx, s.WriteDB, s.d.UpdateTx, true, fn)
+		if err == nil {
+			s.hub.Publish(changes)
+			return nil
+		}
+		if s.d.IsRetryable == nil || !s.d.IsRetryable(err) || ctx.Err() != nil {
+			return err
+		}
+		last = err
+		s.log.DebugContext(ctx, "storage: retrying transaction", "attempt", attempt+1, "err", err)
+	}
+	return fmt.Errorf("%w: transaction not serialised after %d attempts: %w", storage.ErrConflict, s.tries, last)
+}
+
+// View implements storage.Store.
+func (s *Store) View(ctx context.Context, fn func(tx storage.Tx) error) error {
+	for attempt := 0; ; attempt++ {
+		_, err := s.run(ctx, s.ReadDB, s.d.ViewTx, false, fn)
+		// A read-only snapshot can still hit a busy database (SQLite during a checkpoint); retry those.
+		if err == nil || s.d.IsRetryable == nil || !s.d.IsRetryable(err) || attempt+1 >= s.tries || ctx.Err() != nil {
+			return err
+		}
+		if err := sleepBackoff(ctx, attempt+1); err != nil {
+			return err
+		}
+	}
+}
+
+func sleepBackoff(ctx context.Context, attempt int) error {
+	d := retryBaseDelay << min(attempt, 10)
+	d = min(d, retryMaxDelay)
+	d = d/2 + rand.N(d/2+1)
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+func (s *Store) run(ctx context.Context, db *sql.DB, opts *sql.TxOptions, write bool, fn func(tx storage.Tx) error) (changes []storage.Change, err error) {
+	sqlTx, err := db.BeginTx(ctx, opts)
+	if err != nil {
+		return nil, fmt.Errorf("storage: begin: %w", err)
+	}
+	committed := false
+	defer func() {
+		if !committed {
+			// The error of a rollback after a failed statement adds nothing to the first error.
+			_ = sqlTx.Rollback()
+		}
+	}()
+	t := &txn{s: s, tx: sqlTx, write: write}
+	if err := fn(t); err != nil {
+		return nil, err
+	}
+	if write && len(t.changes) > 0 && s.d.Notify != nil {
+		if err := s.d.Notify(ctx, sqlTx, t.changes); err != nil {
+			return nil, fmt.Errorf("storage: notify: %w", err)
+		}
+	}
+	committed = true
+	if err := sqlTx.Commit(); err != nil {
+		return nil, fmt.Errorf("storage: commit: %w", err)
+	}
+	return t.changes, nil
+}
+
+// Subscribe implements storage.Store.
+func (s *Store) Subscribe() (<-chan storage.Change, func()) { return s.hub.Subscribe() }
+
+// Ping implements storage.Store.
+func (s *Store) Ping(ctx context.Context) error {
+	if err := s.WriteDB.PingContext(ctx); err != nil {
+		return fmt.Errorf("storage: ping: %w", err)
+	}
+	var one int
+	if err := s.ReadDB.QueryRowContext(ctx, "SELECT 1").Scan(&one); err != nil {
+		return fmt.Errorf("storage: ping: %w", err)
+	}
+	return nil
+}
+
+// Backup reports that the backend has no online backup; backends override it.
+func (s *Store) Backup(ctx context.Context, w io.Writer) error {
+	return fmt.Errorf("storage: %s: online backup is not supported", s.d.Name)
+}
+
+// Close closes the hub and the databases.
+func (s *Store) Close() error {
+	s.hub.Close()
+	err := s.WriteDB.Close()
+	if s.ReadDB != s.WriteDB {
+		err = errors.Join(err, s.ReadDB.Close())
+	}
+	return err
+}
+
+// Hub fans committed changes out to subscribers without ever blocking a writer.
+type Hub struct {
+	mu     sync.Mutex
+	subs   map[chan storage.Change]struct{}
+	closed bool
+}
+
+// NewHub returns an empty hub.
+func NewHub() *Hub { return &Hub{subs: make(map[chan storage.Change]struct{})} }
+
+// Subscribe adds a subscriber; the returned function removes it and closes its channel.
+func (h *Hub) Subscribe() (<-chan storage.Change, func()) {
+	ch := make(chan storage.Change, subscriberBuffer)
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.closed {
+		close(ch)
+		return ch, func() {}
+	}
+	h.subs[ch] = struct{}{}
+	var once sync.Once
+	return ch, func() {
+		once.Do(func() {
+			h.mu.Lock()
+			defer h.mu.Unlock()
+			if _, ok := h.subs[ch]; ok {
+				delete(h.subs, ch)
+				close(ch)
+			}
+		})
+	}
+}
+
+// Publish delivers changes. A subscriber whose buffer is full has its backlog replaced by one
+// ChangeAll, which tells it to drop its whole cache: that is always correct, merely slower.
+func (h *Hub) Publish(changes []storage.Change) {
+	if len(changes) == 0 {
+		return
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for ch := range h.subs {
+		for _, c := range changes {
+			select {
+			case ch <- c:
+				continue
+			default:
+			}
+		drain:
+			for {
+				select {
+				case <-ch:
+				default:
+					break drain
+				}
+			}
+			ch <- storage.Change{Kind: storage.ChangeAll}
+			break
+		}
+	}
+}
+
+// Close closes every subscription.
+func (h *Hub) Close() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.closed {
+		return
+	}
+	h.closed = true
+	for ch := range h.subs {
+		close(ch)
+		delete(h.subs, ch)
+	}
+}
