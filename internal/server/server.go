@@ -1,0 +1,301 @@
+// Package server is iamd's HTTP front: it resolves which service and endpoint a request is for, reads and
+// bounds its body, authenticates it, decodes it through the generated operation tables, calls the typed
+// service, and writes the result or the error in the service's wire protocol. It also serves health,
+// readiness, Prometheus metrics, the admin API and, in dev mode, the reset endpoints.
+package server
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/iamd/iamd/internal/api/accountapi"
+	"github.com/iamd/iamd/internal/api/iamapi"
+	"github.com/iamd/iamd/internal/api/stsapi"
+	"github.com/iamd/iamd/internal/auth"
+	"github.com/iamd/iamd/internal/ids"
+	"github.com/iamd/iamd/internal/protocol"
+	"github.com/iamd/iamd/internal/reqctx"
+	"github.com/iamd/iamd/internal/sigv4"
+	"github.com/iamd/iamd/internal/storage"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// Authorizer decides whether the caller may run an operation (IAM policy evaluation). It returns an
+// APIError (AccessDenied) to refuse.
+type Authorizer interface {
+	Authorize(ctx context.Context, op *protocol.Operation, in any) error
+}
+
+// Options configure a Server.
+type Options struct {
+	Store   storage.Store
+	Auth    *auth.Authenticator
+	IAM     iamapi.Service
+	STS     stsapi.Service
+	Account accountapi.Service
+	// Authorizer enforces IAM policies; nil allows every authenticated request.
+	Authorizer Authorizer
+	// Admin serves /iamd/admin/ (STS regional activation and other settings AWS keeps in its console).
+	Admin http.Handler
+	// Reset returns the server to a fresh state (dev mode only); nil disables the reset endpoints.
+	Reset func(ctx context.Context) error
+	// KeyUsed is told about every request a long-term access key signed (GetAccessKeyLastUsed).
+	KeyUsed      func(ctx context.Context, keyID, service, region string, t time.Time)
+	MaxBodyBytes int64
+	Dev          bool
+	Now          func() time.Time
+	Logger       *slog.Logger
+}
+
+// Server is the HTTP handler of iamd.
+type Server struct {
+	opts    Options
+	metrics *metrics
+	mux     *http.ServeMux
+	now     func() time.Time
+	log     *slog.Logger
+}
+
+// New returns a Server.
+func New(o Options) *Server {
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	if o.MaxBodyBytes <= 0 {
+		o.MaxBodyBytes = 1 << 20
+	}
+	s := &Server{opts: o, metrics: newMetrics(), mux: http.NewServeMux(), now: o.Now, log: o.Logger}
+	s.mux.HandleFunc("GET /healthz", s.healthz)
+	s.mux.HandleFunc("GET /readyz", s.readyz)
+	s.mux.Handle("GET /metrics", promhttp.HandlerFor(s.metrics.registry, promhttp.HandlerOpts{}))
+	if o.Admin != nil {
+		s.mux.Handle("/iamd/admin/", o.Admin)
+	}
+	if o.Dev && o.Reset != nil {
+		s.mux.HandleFunc("POST /moto-api/reset", s.reset)
+		s.mux.HandleFunc("POST /iamd/reset", s.reset)
+	}
+	s.mux.HandleFunc("/", s.serveAPI)
+	return s
+}
+
+// ServeHTTP implements http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
+
+func (s *Server) healthz(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	_, _ = io.WriteString(w, "ok\n")
+}
+
+// readyz reports whether the store answers: a node whose database is down is taken out of rotation.
+func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	if err := s.opts.Store.Ping(ctx); err != nil {
+		s.log.WarnContext(ctx, "readiness check failed", "err", err)
+		w.WriteHeader(http.StatusServiceUnavailable)
+		_, _ = io.WriteString(w, "store unavailable\n")
+		return
+	}
+	_, _ = io.WriteString(w, "ready\n")
+}
+
+func (s *Server) reset(w http.ResponseWriter, r *http.Request) {
+	if err := s.opts.Reset(r.Context()); err != nil {
+		s.log.ErrorContext(r.Context(), "reset failed", "err", err)
+		http.Error(w, "reset failed", http.StatusInternalServerError)
+		return
+	}
+	s.log.WarnContext(r.Context(), "dev mode: state reset to a fresh server")
+	w.Header().Set("Content-Type", "application/json")
+	_, _ = io.WriteString(w, "{\"status\":\"ok\"}\n")
+}
+
+// unsignedOperations may be called without credentials (the caller proves itself with a SAML assertion or
+// a web identity token instead).
+var unsignedOperations = map[string]bool{"AssumeRoleWithSAML": true, "AssumeRoleWithWebIdentity": true}
+
+// serveAPI serves one AWS API request.
+func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
+	start := s.now()
+	req := &reqctx.Request{ID: ids.NewRequestID(), Time: start.UTC(), UserAgent: r.UserAgent(),
+		SecureTransport: r.TLS != nil, SourceIP: sourceIP(r)}
+	ctx := reqctx.With(r.Context(), req)
+	s.metrics.inflight.Inc()
+	defer s.metrics.inflight.Dec()
+
+	var svc *protocol.ServiceInfo
+	status, code := http.StatusOK, ""
+	defer func() {
+		d := s.now().Sub(start)
+		s.metrics.observe(req.Service, req.Operation, status, d)
+		level := slog.LevelInfo
+		if status >= 500 {
+			level = slog.LevelError
+		}
+		if s.log.Enabled(ctx, level) {
+			attrs := []slog.Attr{slog.String("request_id", req.ID), slog.String("service", req.Service),
+				slog.String("operation", req.Operation), slog.Int("status", status), slog.Duration("duration", d)}
+			if code != "" {
+				attrs = append(attrs, slog.String("error", code))
+			}
+			if req.Caller != nil {
+				attrs = append(attrs, slog.String("caller", req.Caller.ARN))
+			}
+			s.log.LogAttrs(ctx, level, "request", attrs...)
+		}
+	}()
+	fail := func(err error) {
+		var se *sigv4.Error
+		if errors.As(err, &se) {
+			err = &protocol.Error{Code: se.Code, Status: se.HTTPStatus, Message: se.Message}
+		}
+		if svc == nil {
+			svc = iamapi.Info
+		}
+		ae := protocol.WriteError(w, svc, err, req.ID)
+		status, code = ae.HTTPStatus(), ae.ErrorCode()
+		if status >= 500 {
+			s.log.ErrorContext(ctx, "request failed", "request_id", req.ID, "err", err)
+		}
+	}
+
+	body, err := s.readBody(w, r)
+	if err != nil {
+		fail(err)
+		return
+	}
+	ep, impl, info := s.resolve(r, body)
+	svc = info
+	req.Service, req.Region, req.Partition, req.GlobalEndpoint = ep.Service, ep.Region, ep.Partition, ep.Global
+
+	op, in, decodeErr := protocol.Decode(svc, r, body)
+	if op != nil {
+		req.Operation = op.Name
+	}
+	signed := r.Header.Get("Authorization") != "" || r.URL.Query().Has("X-Amz-Signature") || r.URL.Query().Has("X-Amz-Credential")
+	if !(op != nil && unsignedOperations[op.Name] && !signed) {
+		res, err := s.opts.Auth.Authenticate(ctx, r, body, ep)
+		if err != nil {
+			fail(err)
+			return
+		}
+		req.Caller = res.Caller
+		if res.LongTermKey != "" && s.opts.KeyUsed != nil {
+			s.opts.KeyUsed(ctx, res.LongTermKey, ep.Service, res.Region, req.Time)
+		}
+	}
+	if decodeErr != nil {
+		fail(decodeErr)
+		return
+	}
+	if err := protocol.ValidateInput(in); err != nil {
+		fail(err)
+		return
+	}
+	if req.Caller != nil {
+		if err := sessionScope(req.Caller, ep.Service, op.Name); err != nil {
+			fail(err)
+			return
+		}
+		if s.opts.Authorizer != nil {
+			if err := s.opts.Authorizer.Authorize(ctx, op, in); err != nil {
+				fail(err)
+				return
+			}
+		}
+	}
+	out, err := op.Invoke(ctx, impl, in)
+	if err != nil {
+		fail(err)
+		return
+	}
+	if err := protocol.WriteResult(w, op, out, req.ID); err != nil {
+		s.log.DebugContext(ctx, "writing response", "request_id", req.ID, "err", err)
+	}
+}
+
+// readBody reads the whole body within the size limit.
+func (s *Server) readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
+	if r.ContentLength > s.opts.MaxBodyBytes {
+		return nil, requestTooLarge(s.opts.MaxBodyBytes)
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.opts.MaxBodyBytes))
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return nil, requestTooLarge(s.opts.MaxBodyBytes)
+		}
+		return nil, &protocol.Error{Code: "IncompleteBody", Status: http.StatusBadRequest,
+			Message: "The request body could not be read completely."}
+	}
+	return body, nil
+}
+
+func requestTooLarge(limit int64) error {
+	return &protocol.Error{Code: "RequestEntityTooLarge", Status: http.StatusRequestEntityTooLarge,
+		Message: "Request body must be smaller than " + itoa(limit) + " bytes."}
+}
+
+func itoa(n int64) string {
+	if n == 0 {
+		return "0"
+	}
+	var b [20]byte
+	i := len(b)
+	for n > 0 {
+		i--
+		b[i] = byte('0' + n%10)
+		n /= 10
+	}
+	return string(b[i:])
+}
+
+// sourceIP is the client's address (aws:SourceIp). Proxies are not trusted: X-Forwarded-For is a
+// client-controlled header.
+func sourceIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+// sessionScope applies what AWS lets temporary credentials do at all (aws-behavior §6): federated users
+// may call no IAM operation and, in STS, only GetCallerIdentity; GetSessionToken credentials reach IAM only
+// when the session was made with MFA.
+func sessionScope(c *reqctx.Caller, service, op string) error {
+	if c.Session == nil {
+		return nil
+	}
+	switch {
+	case c.Kind == reqctx.CallerFederatedUser && service == "iam":
+		return accessDenied(c, "iam:"+op)
+	case c.Kind == reqctx.CallerFederatedUser && service == "sts" && op != "GetCallerIdentity":
+		return accessDenied(c, "sts:"+op)
+	case service == "iam" && (c.Session.Issuer == "GetSessionToken") && !c.Session.MFA:
+		return &protocol.Error{Code: sigv4.CodeInvalidClientTokenID, Status: http.StatusForbidden,
+			Message: "The security token included in the request is invalid"}
+	}
+	return nil
+}
+
+func accessDenied(c *reqctx.Caller, action string) error {
+	return &protocol.Error{Code: "AccessDenied", Status: http.StatusForbidden,
+		Message: "User: " + c.ARN + " is not authorized to perform: " + action + " because no identity-based policy allows the " + action + " action"}
+}
+
+// isGlobalPath reports whether the path addresses the STS global endpoint (the /global convention).
+func isGlobalPath(p string) bool {
+	return p == "/global" || strings.HasPrefix(p, "/global/") || strings.HasPrefix(p, "/global?")
+}

@@ -1,0 +1,192 @@
+package sts
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/iamd/iamd/internal/api/stsapi"
+	"github.com/iamd/iamd/internal/ids"
+	"github.com/iamd/iamd/internal/policy"
+	"github.com/iamd/iamd/internal/protocol"
+	"github.com/iamd/iamd/internal/reqctx"
+	"github.com/iamd/iamd/internal/storage"
+	"github.com/iamd/iamd/internal/token"
+)
+
+// AssumeRole issues credentials for a role session after checking the role's trust policy (and, through
+// Policies, the caller's identity policies: cross-account AssumeRole needs both).
+func (s *Service) AssumeRole(ctx context.Context, in *stsapi.AssumeRoleRequest) (*stsapi.AssumeRoleResponse, error) {
+	c := reqctx.From(ctx).Caller
+	if c == nil {
+		return nil, errMissingCaller
+	}
+	if c.Kind == reqctx.CallerRoot {
+		return nil, accessDenied("Roles may not be assumed by root accounts.")
+	}
+	roleARN := protocol.ToString(in.RoleArn)
+	sessionName := protocol.ToString(in.RoleSessionName)
+	denied := accessDenied("User: " + c.ARN + " is not authorized to perform: sts:AssumeRole on resource: " + roleARN)
+
+	account, path, name, ok := parseRoleARN(roleARN)
+	if !ok {
+		return nil, validationError(roleARN + " is invalid")
+	}
+	var role *storage.Role
+	err := s.o.Store.View(ctx, func(tx storage.Tx) error {
+		var err error
+		role, err = tx.GetRole(ctx, account, name)
+		return err
+	})
+	if errors.Is(err, storage.ErrNotFound) || (err == nil && role.Path != path) {
+		return nil, denied
+	}
+	if err != nil {
+		return nil, fmt.Errorf("loading role: %w", err)
+	}
+	if err := s.authorizeAssume(ctx, c, role, roleARN, in); err != nil {
+		if errors.Is(err, errNotAllowed) {
+			return nil, denied
+		}
+		return nil, err
+	}
+
+	chained := c.Kind == reqctx.CallerAssumedRole
+	d := int32(defaultRoleDuration)
+	if in.DurationSeconds != nil {
+		d = *in.DurationSeconds
+	}
+	maxDur := role.MaxSessionDuration
+	if maxDur == 0 {
+		maxDur = defaultMaxRoleDuration
+	}
+	switch {
+	case chained && d > roleChainingMaxDuration:
+		return nil, validationError("The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining.")
+	case d > maxDur:
+		return nil, validationError("The requested DurationSeconds exceeds the MaxSessionDuration set for this role.")
+	}
+	if err := s.checkActive(ctx, account); err != nil {
+		return nil, err
+	}
+
+	now := s.requestTime(ctx)
+	claims := baseClaims(c, now, d)
+	claims.AccountID = account
+	claims.Issuer = "AssumeRole"
+	claims.Kind = token.KindAssumedRole
+	claims.PrincipalName, claims.PrincipalID, claims.PrincipalPath = role.Name, role.ID, role.Path
+	claims.SessionName = sessionName
+	claims.RoleChained = chained
+	if c.Session != nil {
+		claims.MFA = c.Session.MFA
+		// A source identity, once set, stays for the whole role chain.
+		claims.SourceIdentity = c.Session.SourceIdentity
+	}
+	if in.SourceIdentity != nil {
+		if claims.SourceIdentity != "" && claims.SourceIdentity != *in.SourceIdentity {
+			return nil, accessDenied("SourceIdentity cannot be changed in a role chain.")
+		}
+		claims.SourceIdentity = *in.SourceIdentity
+	}
+	if err := applySessionPolicies(claims, in.Policy, in.PolicyArns); err != nil {
+		return nil, err
+	}
+	var inherited *reqctx.Session
+	if chained {
+		inherited = c.Session
+	}
+	if err := applyTags(claims, in.Tags, in.TransitiveTagKeys, inherited); err != nil {
+		return nil, err
+	}
+	packed, err := packedSize(claims)
+	if err != nil {
+		return nil, err
+	}
+	creds, err := s.issue(ctx, claims)
+	if err != nil {
+		return nil, err
+	}
+	if s.o.RoleUsed != nil {
+		s.o.RoleUsed(ctx, account, role.Name, reqctx.From(ctx).Region, now)
+	}
+	out := &stsapi.AssumeRoleResponse{Credentials: creds, PackedPolicySize: &packed,
+		AssumedRoleUser: &stsapi.AssumedRoleUser{
+			AssumedRoleId: protocol.String(ids.AssumedRoleID(role.ID, sessionName)),
+			Arn:           protocol.String(ids.AssumedRoleARN(claims.Partition, account, role.Name, sessionName)),
+		}}
+	if claims.SourceIdentity != "" {
+		out.SourceIdentity = protocol.String(claims.SourceIdentity)
+	}
+	return out, nil
+}
+
+var errNotAllowed = errors.New("not allowed to assume the role")
+
+// authorizeAssume evaluates sts:AssumeRole against the role's trust policy and the caller's policies.
+func (s *Service) authorizeAssume(ctx context.Context, c *reqctx.Caller, role *storage.Role, roleARN string, in *stsapi.AssumeRoleRequest) error {
+	trust, err := policy.Parse(role.AssumeRolePolicyDocument, policy.KindTrust)
+	if err != nil {
+		s.log.WarnContext(ctx, "role trust policy does not parse", "role", roleARN, "err", err)
+		return errNotAllowed
+	}
+	set := &policy.Set{}
+	var reqCtx map[string][]string
+	if s.o.Policies != nil {
+		cs, err := s.o.Policies.CallerSet(ctx, c)
+		if err != nil {
+			return fmt.Errorf("loading the caller's policies: %w", err)
+		}
+		set = cs
+		reqCtx = s.o.Policies.RequestContext(ctx)
+	}
+	if reqCtx == nil {
+		reqCtx = map[string][]string{}
+	}
+	set.Resource = &policy.Attached{Policy: trust, ID: "trust-policy", Source: policy.SourceResource}
+	set.ResourceAccount = role.AccountID
+	if in.ExternalId != nil {
+		reqCtx["sts:externalid"] = []string{*in.ExternalId}
+	}
+	reqCtx["sts:rolesessionname"] = []string{protocol.ToString(in.RoleSessionName)}
+	if in.SourceIdentity != nil {
+		reqCtx["sts:sourceidentity"] = []string{*in.SourceIdentity}
+	}
+	if len(in.TransitiveTagKeys) > 0 {
+		reqCtx["sts:transitivetagkeys"] = in.TransitiveTagKeys
+	}
+	if len(in.Tags) > 0 {
+		keys := make([]string, 0, len(in.Tags))
+		for _, t := range in.Tags {
+			k := protocol.ToString(t.Key)
+			keys = append(keys, k)
+			reqCtx["aws:requesttag/"+strings.ToLower(k)] = []string{protocol.ToString(t.Value)}
+		}
+		reqCtx["aws:tagkeys"] = keys
+	}
+	p := policy.Principal{ARN: c.ARN, AccountID: c.AccountID}
+	if c.Kind == reqctx.CallerAssumedRole {
+		p.RoleARN = ids.RoleARN(reqctxPartition(c), c.AccountID, c.PrincipalPath, c.PrincipalName)
+	}
+	d := policy.Evaluate(&policy.Request{Action: "sts:AssumeRole", Resource: roleARN, Principal: p, Context: reqCtx}, set)
+	if !d.Allowed() {
+		return errNotAllowed
+	}
+	return nil
+}
+
+// parseRoleARN splits arn:PARTITION:iam::ACCOUNT:role/PATH/NAME.
+func parseRoleARN(arn string) (account, path, name string, ok bool) {
+	a, err := ids.ParseARN(arn)
+	if err != nil || a.Service != "iam" || !ids.IsAccountID(a.Account) || !strings.HasPrefix(a.Resource, "role/") {
+		return "", "", "", false
+	}
+	rest := strings.TrimPrefix(a.Resource, "role")
+	i := strings.LastIndexByte(rest, '/')
+	path, name = rest[:i+1], rest[i+1:]
+	if name == "" {
+		return "", "", "", false
+	}
+	return a.Account, path, name, true
+}

@@ -1,0 +1,355 @@
+// Package sts implements the AWS Security Token Service operations: who am I (GetCallerIdentity,
+// GetAccessKeyInfo) and the issue of temporary credentials (GetSessionToken, GetFederationToken,
+// AssumeRole) under the security-token rules of AWS: the global endpoint issues the account's chosen token
+// version (SetSecurityTokenServicePreferences), regional endpoints issue v2, and credentials are issued in
+// a region only where STS is active for the account they are generated for.
+package sts
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/iamd/iamd/internal/api/stsapi"
+	"github.com/iamd/iamd/internal/ids"
+	"github.com/iamd/iamd/internal/optin"
+	"github.com/iamd/iamd/internal/policy"
+	"github.com/iamd/iamd/internal/protocol"
+	"github.com/iamd/iamd/internal/regions"
+	"github.com/iamd/iamd/internal/reqctx"
+	"github.com/iamd/iamd/internal/storage"
+	"github.com/iamd/iamd/internal/token"
+)
+
+// Duration rules of aws-behavior §6, in seconds.
+const (
+	defaultSessionDuration  = 43200 // GetSessionToken, GetFederationToken
+	rootSessionMaxDuration  = 3600  // root's GetSessionToken/GetFederationToken are capped silently
+	defaultRoleDuration     = 3600  // AssumeRole
+	roleChainingMaxDuration = 3600
+	defaultMaxRoleDuration  = 3600 // a role without MaxSessionDuration
+	maxSessionTags          = 50
+	packedPolicyLimit       = 100 // percent
+)
+
+// Accounts gives the account settings the STS rules need (token version, regions, STS activation),
+// usually from the authenticator's cache.
+type Accounts interface {
+	Account(ctx context.Context, id string) (*storage.Account, error)
+}
+
+// Policies gives the identity-based policies (with boundary and session policies) of a caller, for the
+// identity side of AssumeRole's authorization. nil means the caller's identity policies are not
+// consulted (only the trust policy decides).
+type Policies interface {
+	CallerSet(ctx context.Context, c *reqctx.Caller) (*policy.Set, error)
+	// RequestContext is the condition-key context of the request, without operation-specific keys.
+	RequestContext(ctx context.Context) map[string][]string
+}
+
+// Options configure the service.
+type Options struct {
+	Store    storage.Store
+	Accounts Accounts
+	Tokens   *token.KeyRing
+	Policies Policies
+	// RoleUsed records RoleLastUsed; may be nil.
+	RoleUsed func(ctx context.Context, account, role, region string, t time.Time)
+	Now      func() time.Time
+	Logger   *slog.Logger
+}
+
+// Service implements stsapi.Service.
+type Service struct {
+	stsapi.Unimplemented
+	o   Options
+	now func() time.Time
+	log *slog.Logger
+}
+
+// New returns the STS service.
+func New(o Options) *Service {
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	return &Service{o: o, now: o.Now, log: o.Logger}
+}
+
+func (s *Service) requestTime(ctx context.Context) time.Time {
+	if t := reqctx.From(ctx).Time; !t.IsZero() {
+		return t
+	}
+	return s.now().UTC()
+}
+
+// GetCallerIdentity returns the caller; it needs no permission and cannot be denied.
+func (s *Service) GetCallerIdentity(ctx context.Context, _ *stsapi.GetCallerIdentityRequest) (*stsapi.GetCallerIdentityResponse, error) {
+	c := reqctx.From(ctx).Caller
+	if c == nil {
+		return nil, errMissingCaller
+	}
+	return &stsapi.GetCallerIdentityResponse{UserId: &c.UserID, Account: &c.AccountID, Arn: &c.ARN}, nil
+}
+
+// GetAccessKeyInfo decodes the account from the key ID, without a lookup.
+func (s *Service) GetAccessKeyInfo(ctx context.Context, in *stsapi.GetAccessKeyInfoRequest) (*stsapi.GetAccessKeyInfoResponse, error) {
+	acct, err := ids.AccountFromAccessKeyID(protocol.ToString(in.AccessKeyId))
+	if err != nil {
+		return nil, &protocol.Error{Code: "InvalidParameterValue", Status: http.StatusBadRequest,
+			Message: "The access key ID is not valid."}
+	}
+	return &stsapi.GetAccessKeyInfoResponse{Account: &acct}, nil
+}
+
+var errMissingCaller = &protocol.Error{Code: "MissingAuthenticationToken", Status: http.StatusForbidden,
+	Message: "Request is missing Authentication Token"}
+
+func accessDenied(msg string) error {
+	return &protocol.Error{Code: "AccessDenied", Status: http.StatusForbidden, Message: msg}
+}
+
+func validationError(msg string) error {
+	return &protocol.Error{Code: "ValidationError", Status: http.StatusBadRequest, Message: msg}
+}
+
+// checkActive refuses to issue credentials for account at a regional endpoint where STS is not active for
+// it (aws-behavior §2). The global endpoint is always active.
+func (s *Service) checkActive(ctx context.Context, account string) error {
+	req := reqctx.From(ctx)
+	if req.GlobalEndpoint || req.Region == "" {
+		return nil
+	}
+	r, ok := regions.Lookup(req.Region)
+	if !ok {
+		return nil
+	}
+	acct, err := s.o.Accounts.Account(ctx, account)
+	if err != nil {
+		return fmt.Errorf("loading account %s: %w", account, err)
+	}
+	if !optin.STSActive(acct, r, s.requestTime(ctx)) {
+		return stsapi.NewRegionDisabledException("STS is not activated in this region for account:" + account +
+			". Your account administrator can activate STS in this region using the IAM Console.")
+	}
+	return nil
+}
+
+// issueVersion is the token version for a session issued now at the request's endpoint for account: the
+// account's preference at the global endpoint, v2 at regional endpoints.
+func (s *Service) issueVersion(ctx context.Context, account string) (version int, region string, err error) {
+	req := reqctx.From(ctx)
+	if !req.GlobalEndpoint {
+		return 2, req.Region, nil
+	}
+	acct, err := s.o.Accounts.Account(ctx, account)
+	if err != nil {
+		return 0, "", fmt.Errorf("loading account %s: %w", account, err)
+	}
+	return acct.TokenVersion(), "", nil
+}
+
+// issue fills in the credentials of claims (key, secret, version, region) and seals them.
+func (s *Service) issue(ctx context.Context, c *token.Claims) (*stsapi.Credentials, error) {
+	var err error
+	c.Version, c.Region, err = s.issueVersion(ctx, c.AccountID)
+	if err != nil {
+		return nil, err
+	}
+	if c.AccessKeyID, err = ids.NewAccessKeyID(ids.PrefixTemporaryAccessKey, c.AccountID); err != nil {
+		return nil, err
+	}
+	c.SecretAccessKey = ids.NewSecretAccessKey()
+	tok, err := s.o.Tokens.Seal(c)
+	if err != nil {
+		return nil, fmt.Errorf("sealing session token: %w", err)
+	}
+	exp := c.Expiration.UTC().Truncate(time.Second)
+	return &stsapi.Credentials{AccessKeyId: protocol.String(c.AccessKeyID), SecretAccessKey: protocol.String(c.SecretAccessKey),
+		SessionToken: &tok, Expiration: &exp}, nil
+}
+
+// baseClaims are the claims every session of caller starts from.
+func baseClaims(c *reqctx.Caller, now time.Time, seconds int32) *token.Claims {
+	now = now.UTC().Truncate(time.Second)
+	partition := reqctxPartition(c)
+	return &token.Claims{AccountID: c.AccountID, Partition: partition, IssuedAt: now,
+		Expiration: now.Add(time.Duration(seconds) * time.Second)}
+}
+
+func reqctxPartition(c *reqctx.Caller) string {
+	if c.Partition != "" {
+		return c.Partition
+	}
+	return "aws"
+}
+
+// GetSessionToken issues session credentials with the caller's own permissions.
+func (s *Service) GetSessionToken(ctx context.Context, in *stsapi.GetSessionTokenRequest) (*stsapi.GetSessionTokenResponse, error) {
+	c := reqctx.From(ctx).Caller
+	if c == nil {
+		return nil, errMissingCaller
+	}
+	if c.Session != nil {
+		return nil, accessDenied("Cannot call GetSessionToken with session credentials")
+	}
+	if in.SerialNumber != nil || in.TokenCode != nil {
+		if in.SerialNumber == nil || in.TokenCode == nil {
+			return nil, validationError("SerialNumber and TokenCode must be given together")
+		}
+		// Virtual MFA devices are not implemented yet, so no code can be checked: refuse as AWS refuses
+		// a code it cannot validate.
+		return nil, accessDenied("MultiFactorAuthentication failed, unable to validate MFA code.")
+	}
+	if err := s.checkActive(ctx, c.AccountID); err != nil {
+		return nil, err
+	}
+	d := int32(defaultSessionDuration)
+	if in.DurationSeconds != nil {
+		d = *in.DurationSeconds
+	}
+	if c.Kind == reqctx.CallerRoot && d > rootSessionMaxDuration {
+		d = rootSessionMaxDuration
+	}
+	claims := baseClaims(c, s.requestTime(ctx), d)
+	claims.Issuer = "GetSessionToken"
+	if c.Kind == reqctx.CallerRoot {
+		claims.Kind = token.KindRootSession
+		claims.PrincipalID = c.AccountID
+	} else {
+		claims.Kind = token.KindUserSession
+		claims.PrincipalName, claims.PrincipalID, claims.PrincipalPath = c.PrincipalName, c.PrincipalID, c.PrincipalPath
+	}
+	creds, err := s.issue(ctx, claims)
+	if err != nil {
+		return nil, err
+	}
+	return &stsapi.GetSessionTokenResponse{Credentials: creds}, nil
+}
+
+// GetFederationToken issues credentials for a federated user, whose permissions are the intersection of
+// the calling user's and the session policies passed here.
+func (s *Service) GetFederationToken(ctx context.Context, in *stsapi.GetFederationTokenRequest) (*stsapi.GetFederationTokenResponse, error) {
+	c := reqctx.From(ctx).Caller
+	if c == nil {
+		return nil, errMissingCaller
+	}
+	if c.Session != nil {
+		return nil, accessDenied("Cannot call GetFederationToken with session credentials")
+	}
+	if err := s.checkActive(ctx, c.AccountID); err != nil {
+		return nil, err
+	}
+	d := int32(defaultSessionDuration)
+	if in.DurationSeconds != nil {
+		d = *in.DurationSeconds
+	}
+	if c.Kind == reqctx.CallerRoot && d > rootSessionMaxDuration {
+		d = rootSessionMaxDuration
+	}
+	name := protocol.ToString(in.Name)
+	claims := baseClaims(c, s.requestTime(ctx), d)
+	claims.Issuer = "GetFederationToken"
+	claims.Kind = token.KindFederatedUser
+	claims.SessionName = name
+	claims.PrincipalName, claims.PrincipalID, claims.PrincipalPath = c.PrincipalName, c.PrincipalID, c.PrincipalPath
+	if err := applySessionPolicies(claims, in.Policy, in.PolicyArns); err != nil {
+		return nil, err
+	}
+	if err := applyTags(claims, in.Tags, nil, nil); err != nil {
+		return nil, err
+	}
+	packed, err := packedSize(claims)
+	if err != nil {
+		return nil, err
+	}
+	creds, err := s.issue(ctx, claims)
+	if err != nil {
+		return nil, err
+	}
+	return &stsapi.GetFederationTokenResponse{Credentials: creds, PackedPolicySize: &packed,
+		FederatedUser: &stsapi.FederatedUser{
+			FederatedUserId: protocol.String(ids.FederatedUserID(c.AccountID, name)),
+			Arn:             protocol.String(ids.FederatedUserARN(claims.Partition, c.AccountID, name)),
+		}}, nil
+}
+
+// applySessionPolicies validates and stores the session policies of a request.
+func applySessionPolicies(c *token.Claims, doc *string, arns []stsapi.PolicyDescriptorType) error {
+	if doc != nil {
+		if _, err := policy.Parse(*doc, policy.KindSession); err != nil {
+			var me *policy.MalformedError
+			if errors.As(err, &me) {
+				return stsapi.NewMalformedPolicyDocumentException(me.Message)
+			}
+			return stsapi.NewMalformedPolicyDocumentException(err.Error())
+		}
+		c.SessionPolicy = *doc
+	}
+	for _, a := range arns {
+		arn := protocol.ToString(a.Arn)
+		parsed, err := ids.ParseARN(arn)
+		if err != nil || parsed.Service != "iam" || !strings.HasPrefix(parsed.Resource, "policy/") {
+			return validationError("The policy ARN " + arn + " is not valid.")
+		}
+		c.PolicyARNs = append(c.PolicyARNs, arn)
+	}
+	return nil
+}
+
+// applyTags validates session tags (≤ 50, keys unique case-insensitively) and transitive keys, and
+// carries the caller's transitive tags into a chained role session.
+func applyTags(c *token.Claims, tags []stsapi.Tag, transitive []string, inherited *reqctx.Session) error {
+	if len(tags) > maxSessionTags {
+		return validationError("1 validation error detected: Value at 'tags' failed to satisfy constraint: Member must have length less than or equal to 50")
+	}
+	seen := map[string]bool{}
+	if inherited != nil {
+		for _, k := range inherited.TransitiveTagKeys {
+			if v, ok := inherited.Tags[k]; ok {
+				c.Tags = append(c.Tags, token.Tag{Key: k, Value: v})
+				c.TransitiveTagKeys = append(c.TransitiveTagKeys, k)
+				seen[strings.ToLower(k)] = true
+			}
+		}
+	}
+	requested := map[string]bool{}
+	for _, t := range tags {
+		k := protocol.ToString(t.Key)
+		lk := strings.ToLower(k)
+		if requested[lk] {
+			return validationError("Duplicate tag keys found. Please note that Tag keys are case insensitive.")
+		}
+		requested[lk] = true
+		if seen[lk] {
+			return accessDenied("Transitive tag key " + k + " cannot be overridden by a session tag in a role chain.")
+		}
+		c.Tags = append(c.Tags, token.Tag{Key: k, Value: protocol.ToString(t.Value)})
+	}
+	for _, k := range transitive {
+		if !requested[strings.ToLower(k)] {
+			return validationError("The specified transitive tag key must be included in the requested tags.")
+		}
+		c.TransitiveTagKeys = append(c.TransitiveTagKeys, k)
+	}
+	return nil
+}
+
+// packedSize returns the PackedPolicySize percentage, refusing sessions over the limit.
+func packedSize(c *token.Claims) (int32, error) {
+	p, err := token.PackedPolicySize(c)
+	if err != nil {
+		return 0, err
+	}
+	if p > packedPolicyLimit {
+		return 0, stsapi.NewPackedPolicyTooLargeException(fmt.Sprintf(
+			"Packed policy consumes %d%% of allotted space, please use smaller policy for this request.", p))
+	}
+	return int32(p), nil
+}
