@@ -23,8 +23,18 @@ const maxAccessKeysPerUser = 2
 const lastUsedNone = "N/A"
 
 // AccessKeyAssociatedData is the associated data a secret access key is sealed with: its key ID, so a
-// sealed secret cannot be moved to another key's row. The authenticator opens secrets with the same.
-func AccessKeyAssociatedData(keyID string) []byte { return []byte("iamd/access-key/" + keyID) }
+// sealed secret cannot be moved to another key's row. Whoever creates keys outside this service (the root
+// key at bootstrap) seals with it too.
+func AccessKeyAssociatedData(keyID string) []byte { return []byte("accesskey:" + keyID) }
+
+// OpenAccessKeySecret returns the secret of a stored access key; the authenticator's OpenSecret.
+func OpenAccessKeySecret(s Sealer, k *storage.AccessKey) (string, error) {
+	plain, err := s.Open(k.SecretSealed, AccessKeyAssociatedData(k.ID))
+	if err != nil {
+		return "", fmt.Errorf("opening secret of access key %s: %w", k.ID, err)
+	}
+	return string(plain), nil
+}
 
 func noSuchAccessKey(id string) error {
 	return iamapi.NewNoSuchEntityException("The Access Key with id " + id + " cannot be found.")

@@ -35,12 +35,14 @@ func TestAccessKeys(t *testing.T) {
 	if string(stored.SecretSealed) == str(k1.SecretAccessKey) {
 		t.Fatal("secret stored in clear")
 	}
-	plain, err := f.seal.Open(stored.SecretSealed, AccessKeyAssociatedData(id))
-	if err != nil || string(plain) != str(k1.SecretAccessKey) {
+	plain, err := OpenAccessKeySecret(f.seal, stored)
+	if err != nil || plain != str(k1.SecretAccessKey) {
 		t.Fatalf("sealed secret opens to %q, %v", plain, err)
 	}
-	if _, err := f.seal.Open(stored.SecretSealed, AccessKeyAssociatedData("AKIAOTHER")); err == nil {
-		t.Error("sealed secret opened with another key's associated data")
+	moved := *stored
+	moved.ID = "AKIAOTHEROTHEROTHER1"
+	if _, err := OpenAccessKeySecret(f.seal, &moved); err == nil {
+		t.Error("sealed secret opened as another key's")
 	}
 
 	f.now = f.now.Add(time.Minute)

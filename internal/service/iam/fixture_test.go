@@ -2,16 +2,14 @@ package iam
 
 import (
 	"context"
-	"crypto/aes"
-	"crypto/cipher"
 	"crypto/rand"
-	"errors"
 	"io"
 	"log/slog"
 	"testing"
 	"time"
 
 	"github.com/iamd/iamd/internal/reqctx"
+	"github.com/iamd/iamd/internal/secrets"
 	"github.com/iamd/iamd/internal/storage"
 	"github.com/iamd/iamd/internal/storage/sqlite"
 )
@@ -27,7 +25,7 @@ type fixture struct {
 	svc   *Service
 	store storage.Store
 	now   time.Time
-	seal  *gcmSealer
+	seal  *secrets.Sealer
 }
 
 func newFixture(t *testing.T) *fixture {
@@ -38,7 +36,7 @@ func newFixture(t *testing.T) *fixture {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	f := &fixture{t: t, store: st, now: time.Date(2026, 2, 3, 4, 5, 6, 0, time.UTC), seal: newGCMSealer(t)}
+	f := &fixture{t: t, store: st, now: time.Date(2026, 2, 3, 4, 5, 6, 0, time.UTC), seal: newSealer(t)}
 	for _, id := range []string{testAccount, otherTestAccount} {
 		err := st.Update(ctx, func(tx storage.Tx) error {
 			return tx.CreateAccount(ctx, &storage.Account{ID: id, CreatedAt: f.now.Add(-24 * time.Hour)})
@@ -91,37 +89,14 @@ func must[T any](v T, err error) func(testing.TB) T {
 	}
 }
 
-// gcmSealer is a real AES-256-GCM sealer (internal/secrets provides the production one).
-type gcmSealer struct{ aead cipher.AEAD }
-
-func newGCMSealer(t *testing.T) *gcmSealer {
-	key := make([]byte, 32)
+func newSealer(t *testing.T) *secrets.Sealer {
+	key := make([]byte, secrets.KeySize)
 	if _, err := rand.Read(key); err != nil {
 		t.Fatal(err)
 	}
-	b, err := aes.NewCipher(key)
+	s, err := secrets.NewSealer(key)
 	if err != nil {
 		t.Fatal(err)
 	}
-	a, err := cipher.NewGCM(b)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &gcmSealer{aead: a}
-}
-
-func (g *gcmSealer) Seal(plaintext, ad []byte) ([]byte, error) {
-	nonce := make([]byte, g.aead.NonceSize())
-	if _, err := rand.Read(nonce); err != nil {
-		return nil, err
-	}
-	return g.aead.Seal(nonce, nonce, plaintext, ad), nil
-}
-
-func (g *gcmSealer) Open(sealed, ad []byte) ([]byte, error) {
-	n := g.aead.NonceSize()
-	if len(sealed) < n {
-		return nil, errors.New("sealed value too short")
-	}
-	return g.aead.Open(nil, sealed[:n], sealed[n:], ad)
+	return s
 }

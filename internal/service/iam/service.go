@@ -27,8 +27,8 @@ const (
 	maxMaxItems     = 1000
 )
 
-// Sealer seals secrets (secret access keys) at rest. internal/secrets provides the implementation; the
-// associated data binds a sealed value to its owner so rows cannot be swapped.
+// Sealer seals secrets (secret access keys) at rest; *secrets.Sealer implements it. The associated data
+// binds a sealed value to its owner so rows cannot be swapped.
 type Sealer interface {
 	Seal(plaintext, associatedData []byte) ([]byte, error)
 	Open(sealed, associatedData []byte) ([]byte, error)
@@ -45,7 +45,7 @@ type Options struct {
 	Store storage.Store
 	// Sealer seals secret access keys; required for CreateAccessKey.
 	Sealer Sealer
-	// Hasher hashes passwords; nil selects the built-in PBKDF2 hasher.
+	// Hasher hashes passwords; nil selects internal/secrets' PBKDF2 hasher.
 	Hasher PasswordHasher
 	// Managed is the read-only catalogue of AWS managed policies (see managedpolicies_data.go); nil loads
 	// the embedded one.
@@ -88,7 +88,7 @@ func New(o Options) *Service {
 		s.log = slog.Default()
 	}
 	if s.hasher == nil {
-		s.hasher = pbkdf2Hasher{}
+		s.hasher = secretsHasher{}
 	}
 	if s.managed == nil {
 		// The catalogue is embedded; failing to decode it is a build defect, not a runtime condition.
