@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -571,5 +572,50 @@ func BenchmarkParseVerifyPresigned(b *testing.B) {
 		if err := v.Verify(p, testSecret); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// TestConcurrentVerify shares one Verifier (and its key cache) between goroutines, with more distinct keys
+// than the cache holds, as a busy server does; run with -race.
+func TestConcurrentVerify(t *testing.T) {
+	v := NewVerifier(fixedClock(t0))
+	v.keys = newKeyCache(4)
+	regions := []string{"us-east-1", "eu-west-1", "ap-south-1", "sa-east-1", "ca-central-1", "eu-north-1"}
+	reqs := make([]*http.Request, len(regions))
+	for i, region := range regions {
+		reqs[i] = sdkSigned(t, "https://sts."+region+".amazonaws.com/", stsBody, "", region, "sts", t0, nil)
+	}
+	errs := make(chan error, 8*len(regions)*20)
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Go(func() {
+			for n := range 20 {
+				for i, r := range reqs {
+					p, err := v.Parse(r, []byte(stsBody), Expect{Region: regions[i], Service: "sts"})
+					if err == nil {
+						secret := testSecret
+						if n%2 == 1 {
+							secret = "wrong" // a wrong secret must fail even when the right key is cached
+						}
+						err = v.Verify(p, secret)
+						if n%2 == 1 {
+							if isCode(err, CodeSignatureDoesNotMatch) {
+								err = nil
+							} else {
+								err = errors.New("wrong secret verified")
+							}
+						}
+					}
+					if err != nil {
+						errs <- err
+					}
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
 	}
 }
