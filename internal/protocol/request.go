@@ -1,7 +1,6 @@
 package protocol
 
 import (
-	"mime"
 	"net/http"
 	"strings"
 )
@@ -20,18 +19,18 @@ func Decode(svc *ServiceInfo, r *http.Request, body []byte) (*Operation, any, er
 			RawQuery: r.URL.RawQuery, Header: r.Header, Body: body})
 		return op, in, err
 	}
-	parts := []string{r.URL.RawQuery}
+	form := ""
 	if r.Method == http.MethodPost && len(body) > 0 {
 		if ct := r.Header.Get("Content-Type"); ct != "" {
-			mt, _, err := mime.ParseMediaType(ct)
-			if err != nil || !strings.EqualFold(mt, "application/x-www-form-urlencoded") {
+			mt, _, _ := strings.Cut(ct, ";")
+			if !strings.EqualFold(strings.TrimSpace(mt), "application/x-www-form-urlencoded") {
 				return nil, nil, &Error{Code: "UnsupportedMediaType", Status: http.StatusUnsupportedMediaType,
 					Message: "Content-Type must be application/x-www-form-urlencoded."}
 			}
 		}
-		parts = append(parts, string(body))
+		form = string(body)
 	}
-	p, err := ParseParams(parts...)
+	p, err := ParseParams(form, r.URL.RawQuery)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"net/http"
 	"reflect"
-	"strconv"
 	"strings"
 	"sync"
 )
@@ -18,6 +17,13 @@ const (
 
 // maxPooledBuffer keeps one huge response (a big ListPolicies page) from pinning its buffer in the pool.
 const maxPooledBuffer = 1 << 20
+
+// Shared header values: net/http only reads them, and sharing saves an allocation per response. Content-Length
+// is left to net/http, which sets it for bodies written in one piece.
+var (
+	xmlContentType  = []string{ContentTypeXML}
+	jsonContentType = []string{ContentTypeJSON}
+)
 
 var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
 
@@ -44,14 +50,12 @@ func WriteResult(w http.ResponseWriter, op *Operation, out any, requestID string
 		if ct != "" {
 			h["Content-Type"] = []string{ct}
 		}
-		h["Content-Length"] = []string{strconv.Itoa(len(body))}
 		w.WriteHeader(status)
 		_, err := w.Write(body)
 		return err
 	}
 	*bp = AppendQueryResult((*bp)[:0], op, out, requestID)
-	h["Content-Type"] = []string{ContentTypeXML}
-	h["Content-Length"] = []string{strconv.Itoa(len(*bp))}
+	h["Content-Type"] = xmlContentType
 	w.WriteHeader(http.StatusOK)
 	_, err := w.Write(*bp)
 	return err
@@ -78,12 +82,11 @@ func WriteError(w http.ResponseWriter, svc *ServiceInfo, err error, requestID st
 	defer putBuf(bp)
 	if svc != nil && svc.Protocol == "rest-json" {
 		*bp = appendRESTError((*bp)[:0], svc, ae, h)
-		h["Content-Type"] = []string{ContentTypeJSON}
+		h["Content-Type"] = jsonContentType
 	} else {
 		*bp = AppendQueryError((*bp)[:0], svc, ae, requestID)
-		h["Content-Type"] = []string{ContentTypeXML}
+		h["Content-Type"] = xmlContentType
 	}
-	h["Content-Length"] = []string{strconv.Itoa(len(*bp))}
 	w.WriteHeader(ae.HTTPStatus())
 	_, _ = w.Write(*bp)
 	return ae
