@@ -6,7 +6,9 @@ import (
 )
 
 // Error is an authentication failure with AWS's code, HTTP status and message. The server writes it in the
-// protocol of the endpoint (awsQuery XML or rest-json); it never carries secrets.
+// protocol of the endpoint (awsQuery XML or rest-json). It never carries a secret access key, but like AWS
+// some IncompleteSignature messages echo the client's Authorization header back to it: log Code, not
+// Message.
 type Error struct {
 	Code       string
 	HTTPStatus int
