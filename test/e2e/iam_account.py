@@ -126,7 +126,7 @@ if isinstance(trust, str):  # boto3 decodes the URL-encoded JSON; other clients 
     trust = json.loads(urllib.parse.unquote(trust))
 assert trust["Statement"][0]["Principal"] == {"Service": "ec2.amazonaws.com"}, trust
 
-listed = [u["UserName"] for u in iam.get_paginator("list_users").paginate(PathPrefix=P, MaxItems=1000,
+listed = [u["UserName"] for u in iam.get_paginator("list_users").paginate(PathPrefix=P,
                                                                            PaginationConfig={"PageSize": 1})
           .build_full_result()["Users"]]
 assert listed == sorted(users, key=str.lower), listed
@@ -190,7 +190,7 @@ expect_error("DeleteConflict", 409, "Cannot delete entity, must delete login pro
              iam.delete_user, UserName=users[0])
 expect_error("DeleteConflict", 409, "Cannot delete entity, must remove users from group first.",
              iam.delete_group, GroupName=name("developers"))
-expect_error("DeleteConflict", 409, "Cannot delete entity, must detach all policies first.",
+expect_error("DeleteConflict", 409, "Cannot delete a policy attached to entities.",
              iam.delete_policy, PolicyArn=policy_arn)
 
 iam.remove_role_from_instance_profile(InstanceProfileName=profile, RoleName=name("web-server"))

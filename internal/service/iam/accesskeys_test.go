@@ -165,3 +165,33 @@ func BenchmarkRecordAccessKeyUseThrottled(b *testing.B) {
 		k.due("AKIAEXAMPLE", "iam", "us-east-1", t0)
 	}
 }
+
+// TestAccessKeyQuotaConcurrent checks that the quota holds when many creations race: the count and the
+// insert are one transaction.
+func TestAccessKeyQuotaConcurrent(t *testing.T) {
+	f := newFixture(t)
+	ctx := f.root()
+	createUser(t, f, ctx, "racer", "")
+	const n = 8
+	errs := make(chan error, n)
+	for range n {
+		go func() {
+			_, err := f.svc.CreateAccessKey(ctx, &iamapi.CreateAccessKeyRequest{UserName: ptr("racer")})
+			errs <- err
+		}()
+	}
+	ok, limited := 0, 0
+	for range n {
+		err := <-errs
+		if err == nil {
+			ok++
+			continue
+		}
+		assertAPIError(t, err, "LimitExceeded", 409, "Cannot exceed quota for AccessKeysPerUser: 2")
+		limited++
+	}
+	keys := must(f.svc.ListAccessKeys(ctx, &iamapi.ListAccessKeysRequest{UserName: ptr("racer")}))(t).AccessKeyMetadata
+	if ok != maxAccessKeysPerUser || limited != n-maxAccessKeysPerUser || len(keys) != maxAccessKeysPerUser {
+		t.Fatalf("%d created, %d refused, %d stored", ok, limited, len(keys))
+	}
+}
