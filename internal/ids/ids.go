@@ -37,6 +37,8 @@ const (
 	accountDigits         = 12
 	// maxAccount is the largest account number the 40 account bits of an access key can carry.
 	maxAccount = 1<<40 - 1
+	// maxAccountID is the largest 12-digit account number.
+	maxAccountID = 999_999_999_999
 )
 
 // accountMask selects, in the first six bytes of a decoded key body, the 40 bits that hold the account.
@@ -94,7 +96,12 @@ func AccountFromAccessKeyID(id string) (string, error) {
 	var z6 [8]byte
 	copy(z6[2:], body[:6])
 	z := binary.BigEndian.Uint64(z6[:])
-	return fmt.Sprintf("%0*d", accountDigits, (z&accountMask)>>accountShift), nil
+	acct := (z & accountMask) >> accountShift
+	if acct > maxAccountID {
+		// 40 bits reach 13 digits; no key we (or AWS) issue encodes such a number.
+		return "", fmt.Errorf("%w: access key ID does not encode an account", ErrInvalid)
+	}
+	return fmt.Sprintf("%0*d", accountDigits, acct), nil
 }
 
 func parseAccount(account string) (uint64, error) {
@@ -162,4 +169,23 @@ func IsAccountID(s string) bool {
 		}
 	}
 	return true
+}
+
+// IsAccessKeyID reports whether id has the shape of an access key ID: 20 characters, an AKIA or ASIA
+// prefix, then A-Z2-7. The auth layer uses it to refuse malformed keys before any lookup.
+func IsAccessKeyID(id string) bool {
+	if len(id) != AccessKeyIDLength || (id[:prefixLength] != PrefixAccessKey && id[:prefixLength] != PrefixTemporaryAccessKey) {
+		return false
+	}
+	for i := prefixLength; i < len(id); i++ {
+		if c := id[i]; !('A' <= c && c <= 'Z' || '2' <= c && c <= '7') {
+			return false
+		}
+	}
+	return true
+}
+
+// IsTemporaryAccessKeyID reports whether id is an STS session key (ASIA…).
+func IsTemporaryAccessKeyID(id string) bool {
+	return IsAccessKeyID(id) && id[:prefixLength] == PrefixTemporaryAccessKey
 }

@@ -89,7 +89,7 @@ func TestAccessKeyIDErrors(t *testing.T) {
 	if _, err := NewAccessKeyID("AKI", "123456789012"); !errors.Is(err, ErrInvalid) {
 		t.Errorf("short prefix accepted")
 	}
-	for _, id := range []string{"", "AKIA", "AKIAIOSFODNN7EXAMPL", "AKIAIOSFODNN7EXAMPLE1", "AKIA0OSFODNN7EXAMPLE", "AKIAiosfodnn7example"} {
+	for _, id := range []string{"AKIA7777777777777777", "", "AKIA", "AKIAIOSFODNN7EXAMPL", "AKIAIOSFODNN7EXAMPLE1", "AKIA0OSFODNN7EXAMPLE", "AKIAiosfodnn7example"} {
 		if _, err := AccountFromAccessKeyID(id); !errors.Is(err, ErrInvalid) {
 			t.Errorf("AccountFromAccessKeyID(%q) err = %v, want ErrInvalid", id, err)
 		}
@@ -184,4 +184,43 @@ func TestParseIAMResource(t *testing.T) {
 			t.Errorf("ParseIAMResource(%q) err = %v", bad, err)
 		}
 	}
+}
+
+func TestIsAccessKeyID(t *testing.T) {
+	for id, want := range map[string][2]bool{
+		"AKIAIOSFODNN7EXAMPLE":  {true, false},
+		"ASIAY34FZKBOKMUTVV7A":  {true, true},
+		"AIDAIOSFODNN7EXAMPLE":  {false, false},
+		"AKIAIOSFODNN7EXAMPL1":  {false, false}, // '1' is not in the base32 alphabet
+		"AKIAIOSFODNN7EXAMPLEX": {false, false},
+		"akiaiosfodnn7example":  {false, false},
+		"":                      {false, false},
+	} {
+		if IsAccessKeyID(id) != want[0] || IsTemporaryAccessKeyID(id) != want[1] {
+			t.Errorf("%q: got %v/%v, want %v", id, IsAccessKeyID(id), IsTemporaryAccessKeyID(id), want)
+		}
+	}
+	for range 20 {
+		id, _ := NewAccessKeyID(PrefixTemporaryAccessKey, "123456789012")
+		if !IsTemporaryAccessKeyID(id) {
+			t.Fatalf("generated %q not recognised", id)
+		}
+	}
+}
+
+func FuzzParsers(f *testing.F) {
+	f.Add("ASIAY34FZKBOKMUTVV7A")
+	f.Add("arn:aws:iam::123456789012:user/a/b/c")
+	f.Add("user/")
+	f.Fuzz(func(t *testing.T, s string) {
+		if acct, err := AccountFromAccessKeyID(s); err == nil && !IsAccountID(acct) {
+			t.Fatalf("account %q from %q", acct, s)
+		}
+		if a, err := ParseARN(s); err == nil && a.String() != s {
+			t.Fatalf("ParseARN(%q).String() = %q", s, a.String())
+		}
+		if r, err := ParseIAMResource(s); err == nil && r.Kind != "root" && (r.Name == "" || r.Path[0] != '/' || r.Path[len(r.Path)-1] != '/') {
+			t.Fatalf("ParseIAMResource(%q) = %+v", s, r)
+		}
+	})
 }
