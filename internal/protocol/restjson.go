@@ -132,7 +132,7 @@ func DecodeRESTJSONInto(s *Shape, labels map[string]string, req *RESTRequest, in
 		switch m.Location {
 		case "uri":
 			if raw, ok := labels[m.WireName()]; ok {
-				err = setText(f, m, raw, m.Name, TimestampISO8601)
+				err = setText(f, m, raw, m.Name)
 			}
 		case "querystring":
 			err = decodeQueryMember(m, f, query, bound)
@@ -230,7 +230,7 @@ func decodeQueryMember(m *Member, f reflect.Value, q url.Values, bound map[strin
 		}
 		sl := reflect.MakeSlice(f.Type(), len(vals), len(vals))
 		for j, raw := range vals {
-			if err := setText(sl.Index(j), m.Shape.Elem, raw, m.Name, TimestampISO8601); err != nil {
+			if err := setText(sl.Index(j), m.Shape.Elem, raw, m.Name); err != nil {
 				return err
 			}
 		}
@@ -245,12 +245,12 @@ func decodeQueryMember(m *Member, f reflect.Value, q url.Values, bound map[strin
 			if m.Shape.Value.Shape.Kind == KindList {
 				sl := reflect.MakeSlice(ev.Type(), len(vals), len(vals))
 				for j, raw := range vals {
-					if err := setText(sl.Index(j), m.Shape.Value.Shape.Elem, raw, m.Name, TimestampISO8601); err != nil {
+					if err := setText(sl.Index(j), m.Shape.Value.Shape.Elem, raw, m.Name); err != nil {
 						return err
 					}
 				}
 				ev.Set(sl)
-			} else if err := setText(ev, m.Shape.Value, vals[0], m.Name, TimestampISO8601); err != nil {
+			} else if err := setText(ev, m.Shape.Value, vals[0], m.Name); err != nil {
 				return err
 			}
 			mv.SetMapIndex(reflect.ValueOf(k), ev)
@@ -263,7 +263,7 @@ func decodeQueryMember(m *Member, f reflect.Value, q url.Values, bound map[strin
 		if !ok || len(vals) == 0 {
 			return nil
 		}
-		return setText(f, m, vals[0], m.Name, TimestampISO8601)
+		return setText(f, m, vals[0], m.Name)
 	}
 	return nil
 }
@@ -278,7 +278,7 @@ func decodeHeader(m *Member, f reflect.Value, h http.Header) error {
 		parts := strings.Split(raw, ",")
 		sl := reflect.MakeSlice(f.Type(), len(parts), len(parts))
 		for j, p := range parts {
-			if err := setText(sl.Index(j), m.Shape.Elem, strings.TrimSpace(p), m.Name, TimestampRFC822); err != nil {
+			if err := setText(sl.Index(j), m.Shape.Elem, strings.TrimSpace(p), m.Name); err != nil {
 				return err
 			}
 		}
@@ -292,7 +292,7 @@ func decodeHeader(m *Member, f reflect.Value, h http.Header) error {
 		}
 		raw = string(b)
 	}
-	return setText(f, m, raw, m.Name, TimestampRFC822)
+	return setText(f, m, raw, m.Name)
 }
 
 func decodeHeaderMap(m *Member, f reflect.Value, h http.Header) {
@@ -309,8 +309,9 @@ func decodeHeaderMap(m *Member, f reflect.Value, h http.Header) {
 	}
 }
 
-// setText parses a textual (URI, query or header) value; timestamps default to defTS.
-func setText(f reflect.Value, m *Member, raw, name, defTS string) error {
+// setText parses a textual (URI, query or header) value. Timestamps are accepted in every format AWS
+// clients send (ISO 8601, RFC 1123, epoch), whatever the location's default.
+func setText(f reflect.Value, m *Member, raw, name string) error {
 	if err := setScalar(f, m.Shape, m.tsFormat(), raw, name); err != nil {
 		return serialization("Invalid value for " + name + ".")
 	}

@@ -152,14 +152,16 @@ type Operation struct {
 
 // ServiceInfo is the generated, ARN-free metadata of a service the server needs.
 type ServiceInfo struct {
-	Name         string // e.g. "IAM"
-	ServiceID    string
-	SigningName  string
-	Protocol     string // "query" or "rest-json"
-	APIVersion   string
-	XMLNamespace string
-	Operations   []*Operation
-	ByName       map[string]*Operation
+	Name           string // e.g. "IAM"
+	ServiceID      string
+	SigningName    string
+	EndpointPrefix string
+	GlobalEndpoint string // e.g. "iam.amazonaws.com"; empty for regional-only services
+	Protocol       string // "query" or "rest-json"
+	APIVersion     string
+	XMLNamespace   string
+	Operations     []*Operation
+	ByName         map[string]*Operation
 	// Errors maps wire codes to error shapes.
 	Errors map[string]*Shape
 	// NewValidationError builds the service's validation error; nil means the query-protocol

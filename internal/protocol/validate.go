@@ -4,7 +4,6 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
-	"time"
 	"unicode/utf8"
 )
 
@@ -172,8 +171,6 @@ func (c *validator) value(s *Shape, v reflect.Value, path string) {
 			c.value(s.Key.Shape, iter.Key(), path+".key")
 			c.value(s.Value.Shape, iter.Value(), path+"."+k+".value")
 		}
-	case KindTimestamp:
-		_ = v.Interface().(time.Time)
 	}
 }
 

@@ -969,6 +969,7 @@ var Operations = []*protocol.Operation{
 var Info = &protocol.ServiceInfo{
 	Name: "Account", ServiceID: "Account", SigningName: "account", Protocol: "rest-json",
 	APIVersion: "2021-02-01", XMLNamespace: "",
+	EndpointPrefix: "account", GlobalEndpoint: "",
 	Operations: Operations,
 	Errors: map[string]*protocol.Shape{
 		"AccessDeniedException":        shAccessDeniedException,

@@ -9303,6 +9303,7 @@ var Operations = []*protocol.Operation{
 var Info = &protocol.ServiceInfo{
 	Name: "IAM", ServiceID: "IAM", SigningName: "iam", Protocol: "query",
 	APIVersion: "2010-05-08", XMLNamespace: "https://iam.amazonaws.com/doc/2010-05-08/",
+	EndpointPrefix: "iam", GlobalEndpoint: "iam.amazonaws.com",
 	Operations: Operations,
 	Errors: map[string]*protocol.Shape{
 		"AccountNotManagementOrDelegatedAdministratorException": shAccountNotManagementOrDelegatedAdministratorException,

@@ -910,6 +910,7 @@ var Operations = []*protocol.Operation{
 var Info = &protocol.ServiceInfo{
 	Name: "STS", ServiceID: "STS", SigningName: "sts", Protocol: "query",
 	APIVersion: "2011-06-15", XMLNamespace: "https://sts.amazonaws.com/doc/2011-06-15/",
+	EndpointPrefix: "sts", GlobalEndpoint: "sts.amazonaws.com",
 	Operations: Operations,
 	Errors: map[string]*protocol.Shape{
 		"ExpiredTokenException":                          shExpiredTokenException,

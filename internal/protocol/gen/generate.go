@@ -431,6 +431,9 @@ func (g *gen) writeShapeLiteral(name string, s *obj) error {
 	if v := s.str("timestampFormat"); v != "" {
 		f = append(f, "TimestampFormat: "+strconv.Quote(v))
 	}
+	if v := s.str("resultWrapper"); v != "" {
+		f = append(f, "ResultWrapper: "+strconv.Quote(v))
+	}
 	if v := s.str("payload"); v != "" {
 		f = append(f, "Payload: "+strconv.Quote(v))
 	}

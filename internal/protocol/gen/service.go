@@ -142,6 +142,7 @@ func generateService(m *obj, pkg string) ([]byte, error) {
 	g.p("var Info = &protocol.ServiceInfo{")
 	g.p("\tName: %q, ServiceID: %q, SigningName: %q, Protocol: %q,", svcID, svcID, signingName(md), md.str("protocol"))
 	g.p("\tAPIVersion: %q, XMLNamespace: %q,", md.str("apiVersion"), md.str("xmlNamespace"))
+	g.p("\tEndpointPrefix: %q, GlobalEndpoint: %q,", md.str("endpointPrefix"), md.str("globalEndpoint"))
 	g.p("\tOperations: Operations,")
 	g.p("\tErrors: map[string]*protocol.Shape{")
 	for _, name := range shapes.keys {

@@ -210,7 +210,7 @@ type QO8StructureShape struct {
 }
 
 var (
-	shQO8OutputShape    = &protocol.Shape{Name: "OutputShape", Kind: protocol.KindStructure}
+	shQO8OutputShape    = &protocol.Shape{Name: "OutputShape", Kind: protocol.KindStructure, ResultWrapper: "OperationNameResult"}
 	shQO8ListOfStructs  = &protocol.Shape{Name: "ListOfStructs", Kind: protocol.KindList, Flattened: true}
 	shQO8StructureShape = &protocol.Shape{Name: "StructureShape", Kind: protocol.KindStructure}
 	shQO8StringShape    = &protocol.Shape{Name: "StringShape", Kind: protocol.KindString}
