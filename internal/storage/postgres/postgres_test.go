@@ -1,0 +1,102 @@
+package postgres
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/iamd/iamd/internal/storage"
+	"github.com/iamd/iamd/internal/storage/conformance"
+	"github.com/iamd/iamd/internal/storage/pgtest"
+)
+
+func TestMain(m *testing.M) { pgtest.Main(m) }
+
+func newStore(t *testing.T) storage.Store {
+	s, err := Open(context.Background(), pgtest.URL(t), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+func TestConformance(t *testing.T) { conformance.RunTests(t, newStore) }
+
+// TestChangesFromOtherNodes: a write on one node reaches the subscribers of another through NOTIFY, and
+// a node does not hear its own writes twice.
+func TestChangesFromOtherNodes(t *testing.T) {
+	ctx := context.Background()
+	url := pgtest.URL(t)
+	a, err := Open(ctx, url, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	b, err := Open(ctx, url, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	chA, cancelA := a.Subscribe()
+	defer cancelA()
+	chB, cancelB := b.Subscribe()
+	defer cancelB()
+	err = a.Update(ctx, func(tx storage.Tx) error {
+		if err := tx.CreateAccount(ctx, &storage.Account{ID: "123456789012"}); err != nil {
+			return err
+		}
+		return tx.CreateUser(ctx, &storage.User{AccountID: "123456789012", Name: "Bob", Path: "/", ID: "AIDA1"})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []storage.Change{
+		{Kind: storage.ChangeAccount, AccountID: "123456789012"},
+		{Kind: storage.ChangeUser, AccountID: "123456789012", Key: "bob"},
+	}
+	for _, ch := range []<-chan storage.Change{chA, chB} {
+		for i, w := range want {
+			if got := <-ch; got != w {
+				t.Fatalf("change %d = %+v, want %+v", i, got, w)
+			}
+		}
+	}
+	// A second write proves node A got no echo of the first one in between.
+	err = b.Update(ctx, func(tx storage.Tx) error {
+		return tx.DeleteUser(ctx, "123456789012", "bob")
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := storage.Change{Kind: storage.ChangeUser, AccountID: "123456789012", Key: "bob"}
+	for _, ch := range []<-chan storage.Change{chA, chB} {
+		if got := <-ch; got != w {
+			t.Fatalf("got %+v, want %+v", got, w)
+		}
+	}
+}
+
+func TestUnreachable(t *testing.T) {
+	ctx := context.Background()
+	// Port 1 on localhost: nothing listens there, the connection is refused at once.
+	_, err := Open(ctx, "postgres://iamd:s3cret-pw@127.0.0.1:1/iamd?sslmode=disable&connect_timeout=5", Options{})
+	if err == nil {
+		t.Fatal("Open succeeded against a closed port")
+	}
+	msg := err.Error()
+	if !strings.Contains(msg, "127.0.0.1") || strings.Contains(msg, "s3cret-pw") {
+		t.Fatalf("error should name the host and hide the password: %s", msg)
+	}
+	if _, err := Open(ctx, "postgres://iamd:s3cret-pw@127.0.0.1:notaport/x", Options{}); err == nil || strings.Contains(err.Error(), "s3cret-pw") {
+		t.Fatalf("bad URL: %v", err)
+	}
+}
+
+func TestBackupPointsToPgDump(t *testing.T) {
+	s := newStore(t)
+	err := s.Backup(context.Background(), &strings.Builder{})
+	if err == nil || !strings.Contains(err.Error(), "pg_dump") {
+		t.Fatalf("Backup: %v", err)
+	}
+}
