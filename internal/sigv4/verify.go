@@ -1,6 +1,7 @@
 package sigv4
 
 import (
+	"bytes"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
@@ -229,36 +230,37 @@ func findQuery(pairs []queryPair, key string) (string, bool) {
 }
 
 // appendCanonicalQuery appends the parameters URI-encoded and sorted by key then value, without the
-// signature of a presigned request.
+// signature of a presigned request. All encoded text goes into one scratch buffer to keep allocations flat.
 func (req *Request) appendCanonicalQuery(b []byte) []byte {
 	if len(req.query) == 0 {
 		return b
 	}
-	type enc struct{ key, value string }
-	encoded := make([]enc, 0, len(req.query))
-	var scratch []byte
+	type span struct{ keyStart, keyEnd, valueEnd int }
+	spans := make([]span, 0, len(req.query))
+	scratch := make([]byte, 0, 2*len(req.http.URL.RawQuery))
 	for _, p := range req.query {
 		if req.Presigned && p.key == querySignature {
 			continue
 		}
-		scratch = appendURIEncode(scratch[:0], p.key, true)
-		k := string(scratch)
-		scratch = appendURIEncode(scratch[:0], p.value, true)
-		encoded = append(encoded, enc{k, string(scratch)})
+		start := len(scratch)
+		scratch = appendURIEncode(scratch, p.key, true)
+		keyEnd := len(scratch)
+		scratch = appendURIEncode(scratch, p.value, true)
+		spans = append(spans, span{start, keyEnd, len(scratch)})
 	}
-	slices.SortFunc(encoded, func(x, y enc) int {
-		if c := strings.Compare(x.key, y.key); c != 0 {
+	slices.SortFunc(spans, func(x, y span) int {
+		if c := bytes.Compare(scratch[x.keyStart:x.keyEnd], scratch[y.keyStart:y.keyEnd]); c != 0 {
 			return c
 		}
-		return strings.Compare(x.value, y.value)
+		return bytes.Compare(scratch[x.keyEnd:x.valueEnd], scratch[y.keyEnd:y.valueEnd])
 	})
-	for i, e := range encoded {
+	for i, sp := range spans {
 		if i > 0 {
 			b = append(b, '&')
 		}
-		b = append(b, e.key...)
+		b = append(b, scratch[sp.keyStart:sp.keyEnd]...)
 		b = append(b, '=')
-		b = append(b, e.value...)
+		b = append(b, scratch[sp.keyEnd:sp.valueEnd]...)
 	}
 	return b
 }
