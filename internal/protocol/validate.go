@@ -4,7 +4,6 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 )
 
 // maxValidationErrors caps how many failures one message lists, so a hostile request with thousands of bad
@@ -143,7 +142,7 @@ func (c *validator) value(s *Shape, v reflect.Value, path string) {
 		}
 	case KindString:
 		str := v.String()
-		c.length(s, utf8.RuneCountInString(str), path, str)
+		c.length(s, utf16Len(str), path, str)
 		if s.Pattern != nil && !s.Pattern.Match(str) {
 			c.fail(path, str, s.Sensitive, "Member must satisfy regular expression pattern: "+s.Pattern.Java)
 		}
@@ -203,4 +202,17 @@ func listString(v reflect.Value) string {
 	}
 	b.WriteByte(']')
 	return b.String()
+}
+
+// utf16Len is the length Java's String.length() gives, which is what AWS's limits count: characters outside
+// the Basic Multilingual Plane count twice.
+func utf16Len(s string) int {
+	n := 0
+	for _, r := range s {
+		n++
+		if r > 0xFFFF {
+			n++
+		}
+	}
+	return n
 }

@@ -617,7 +617,10 @@ func (Unimplemented) StartPrimaryEmailUpdate(context.Context, *StartPrimaryEmail
 	return nil, protocol.NotImplemented("Account", "StartPrimaryEmailUpdate")
 }
 
-var errNotService = errors.New("accountapi: value does not implement Service")
+var (
+	errNotService = errors.New("accountapi: value does not implement Service")
+	errBadInput   = errors.New("accountapi: input of the wrong type")
+)
 
 // Operations is the operation table the server dispatches on, in model order.
 var Operations = []*protocol.Operation{
@@ -638,7 +641,11 @@ var Operations = []*protocol.Operation{
 			if !ok {
 				return nil, errNotService
 			}
-			out, err := s.AcceptPrimaryEmailUpdate(ctx, in.(*AcceptPrimaryEmailUpdateRequest))
+			req, ok := in.(*AcceptPrimaryEmailUpdateRequest)
+			if !ok {
+				return nil, errBadInput
+			}
+			out, err := s.AcceptPrimaryEmailUpdate(ctx, req)
 			if out == nil {
 				return nil, err
 			}
@@ -661,7 +668,11 @@ var Operations = []*protocol.Operation{
 			if !ok {
 				return nil, errNotService
 			}
-			out, err := s.DeleteAlternateContact(ctx, in.(*DeleteAlternateContactRequest))
+			req, ok := in.(*DeleteAlternateContactRequest)
+			if !ok {
+				return nil, errBadInput
+			}
+			out, err := s.DeleteAlternateContact(ctx, req)
 			if out == nil {
 				return nil, err
 			}
@@ -684,7 +695,11 @@ var Operations = []*protocol.Operation{
 			if !ok {
 				return nil, errNotService
 			}
-			out, err := s.DisableRegion(ctx, in.(*DisableRegionRequest))
+			req, ok := in.(*DisableRegionRequest)
+			if !ok {
+				return nil, errBadInput
+			}
+			out, err := s.DisableRegion(ctx, req)
 			if out == nil {
 				return nil, err
 			}
@@ -707,7 +722,11 @@ var Operations = []*protocol.Operation{
 			if !ok {
 				return nil, errNotService
 			}
-			out, err := s.EnableRegion(ctx, in.(*EnableRegionRequest))
+			req, ok := in.(*EnableRegionRequest)
+			if !ok {
+				return nil, errBadInput
+			}
+			out, err := s.EnableRegion(ctx, req)
 			if out == nil {
 				return nil, err
 			}
@@ -729,7 +748,11 @@ var Operations = []*protocol.Operation{
 			if !ok {
 				return nil, errNotService
 			}
-			out, err := s.GetAccountInformation(ctx, in.(*GetAccountInformationRequest))
+			req, ok := in.(*GetAccountInformationRequest)
+			if !ok {
+				return nil, errBadInput
+			}
+			out, err := s.GetAccountInformation(ctx, req)
 			if out == nil {
 				return nil, err
 			}
@@ -752,7 +775,11 @@ var Operations = []*protocol.Operation{
 			if !ok {
 				return nil, errNotService
 			}
-			out, err := s.GetAlternateContact(ctx, in.(*GetAlternateContactRequest))
+			req, ok := in.(*GetAlternateContactRequest)
+			if !ok {
+				return nil, errBadInput
+			}
+			out, err := s.GetAlternateContact(ctx, req)
 			if out == nil {
 				return nil, err
 			}
@@ -775,7 +802,11 @@ var Operations = []*protocol.Operation{
 			if !ok {
 				return nil, errNotService
 			}
-			out, err := s.GetContactInformation(ctx, in.(*GetContactInformationRequest))
+			req, ok := in.(*GetContactInformationRequest)
+			if !ok {
+				return nil, errBadInput
+			}
+			out, err := s.GetContactInformation(ctx, req)
 			if out == nil {
 				return nil, err
 			}
@@ -799,7 +830,11 @@ var Operations = []*protocol.Operation{
 			if !ok {
 				return nil, errNotService
 			}
-			out, err := s.GetGovCloudAccountInformation(ctx, in.(*GetGovCloudAccountInformationRequest))
+			req, ok := in.(*GetGovCloudAccountInformationRequest)
+			if !ok {
+				return nil, errBadInput
+			}
+			out, err := s.GetGovCloudAccountInformation(ctx, req)
 			if out == nil {
 				return nil, err
 			}
@@ -822,7 +857,11 @@ var Operations = []*protocol.Operation{
 			if !ok {
 				return nil, errNotService
 			}
-			out, err := s.GetPrimaryEmail(ctx, in.(*GetPrimaryEmailRequest))
+			req, ok := in.(*GetPrimaryEmailRequest)
+			if !ok {
+				return nil, errBadInput
+			}
+			out, err := s.GetPrimaryEmail(ctx, req)
 			if out == nil {
 				return nil, err
 			}
@@ -844,7 +883,11 @@ var Operations = []*protocol.Operation{
 			if !ok {
 				return nil, errNotService
 			}
-			out, err := s.GetRegionOptStatus(ctx, in.(*GetRegionOptStatusRequest))
+			req, ok := in.(*GetRegionOptStatusRequest)
+			if !ok {
+				return nil, errBadInput
+			}
+			out, err := s.GetRegionOptStatus(ctx, req)
 			if out == nil {
 				return nil, err
 			}
@@ -866,7 +909,11 @@ var Operations = []*protocol.Operation{
 			if !ok {
 				return nil, errNotService
 			}
-			out, err := s.ListRegions(ctx, in.(*ListRegionsRequest))
+			req, ok := in.(*ListRegionsRequest)
+			if !ok {
+				return nil, errBadInput
+			}
+			out, err := s.ListRegions(ctx, req)
 			if out == nil {
 				return nil, err
 			}
@@ -888,7 +935,11 @@ var Operations = []*protocol.Operation{
 			if !ok {
 				return nil, errNotService
 			}
-			out, err := s.PutAccountName(ctx, in.(*PutAccountNameRequest))
+			req, ok := in.(*PutAccountNameRequest)
+			if !ok {
+				return nil, errBadInput
+			}
+			out, err := s.PutAccountName(ctx, req)
 			if out == nil {
 				return nil, err
 			}
@@ -910,7 +961,11 @@ var Operations = []*protocol.Operation{
 			if !ok {
 				return nil, errNotService
 			}
-			out, err := s.PutAlternateContact(ctx, in.(*PutAlternateContactRequest))
+			req, ok := in.(*PutAlternateContactRequest)
+			if !ok {
+				return nil, errBadInput
+			}
+			out, err := s.PutAlternateContact(ctx, req)
 			if out == nil {
 				return nil, err
 			}
@@ -932,7 +987,11 @@ var Operations = []*protocol.Operation{
 			if !ok {
 				return nil, errNotService
 			}
-			out, err := s.PutContactInformation(ctx, in.(*PutContactInformationRequest))
+			req, ok := in.(*PutContactInformationRequest)
+			if !ok {
+				return nil, errBadInput
+			}
+			out, err := s.PutContactInformation(ctx, req)
 			if out == nil {
 				return nil, err
 			}
@@ -956,7 +1015,11 @@ var Operations = []*protocol.Operation{
 			if !ok {
 				return nil, errNotService
 			}
-			out, err := s.StartPrimaryEmailUpdate(ctx, in.(*StartPrimaryEmailUpdateRequest))
+			req, ok := in.(*StartPrimaryEmailUpdateRequest)
+			if !ok {
+				return nil, errBadInput
+			}
+			out, err := s.StartPrimaryEmailUpdate(ctx, req)
 			if out == nil {
 				return nil, err
 			}

@@ -5546,7 +5546,10 @@ func (Unimplemented) UploadSigningCertificate(context.Context, *UploadSigningCer
 	return nil, protocol.NotImplemented("IAM", "UploadSigningCertificate")
 }
 
-var errNotService = errors.New("iamapi: value does not implement Service")
+var (
+	errNotService = errors.New("iamapi: value does not implement Service")
+	errBadInput   = errors.New("iamapi: input of the wrong type")
+)
 
 // Operations is the operation table the server dispatches on, in model order.
 var Operations = []*protocol.Operation{
@@ -5564,7 +5567,11 @@ var Operations = []*protocol.Operation{
 			if !ok {
 				return nil, errNotService
 			}
-			out, err := s.AcceptDelegationRequest(ctx, in.(*AcceptDelegationRequestRequest))
+			req, ok := in.(*AcceptDelegationRequestRequest)
+			if !ok {
+				return nil, errBadInput
+			}
+			out, err := s.AcceptDelegationRequest(ctx, req)
 			if out == nil {
 				return nil, err
 			}
@@ -5587,7 +5594,11 @@ var Operations = []*protocol.Operation{
 			if !ok {
 				return nil, errNotService
 			}
-			out, err := s.AddClientIDToOpenIDConnectProvider(ctx, in.(*AddClientIDToOpenIDConnectProviderRequest))
+			req, ok := in.(*AddClientIDToOpenIDConnectProviderRequest)
+			if !ok {
+				return nil, errBadInput
+			}
+			out, err := s.AddClientIDToOpenIDConnectProvider(ctx, req)
 			if out == nil {
 				return nil, err
 			}
@@ -5610,7 +5621,11 @@ var Operations = []*protocol.Operation{
 			if !ok {
 				return nil, errNotService
 			}
-			out, err := s.AddRoleToInstanceProfile(ctx, in.(*AddRoleToInstanceProfileRequest))
+			req, ok := in.(*AddRoleToInstanceProfileRequest)
+			if !ok {
+				return nil, errBadInput
+			}
+			out, err := s.AddRoleToInstanceProfile(ctx, req)
 			if out == nil {
 				return nil, err
 			}
@@ -5631,7 +5646,11 @@ var Operations = []*protocol.Operation{
 			if !ok {
 				return nil, errNotService
 			}
-			out, err := s.AddUserToGroup(ctx, in.(*AddUserToGroupRequest))
+			req, ok := in.(*AddUserToGroupRequest)
+			if !ok {
+				return nil, errBadInput
+			}
+			out, err := s.AddUserToGroup(ctx, req)
 			if out == nil {
 				return nil, err
 			}
@@ -5653,7 +5672,11 @@ var Operations = []*protocol.Operation{
 			if !ok {
 				return nil, errNotService
 			}
-			out, err := s.AssociateDelegationRequest(ctx, in.(*AssociateDelegationRequestRequest))
+			req, ok := in.(*AssociateDelegationRequestRequest)
+			if !ok {
+				return nil, errBadInput
+			}
+			out, err := s.AssociateDelegationRequest(ctx, req)
 			if out == nil {
 				return nil, err
 			}
@@ -5676,7 +5699,11 @@ var Operations = []*protocol.Operation{
 			if !ok {
 				return nil, errNotService
 			}
-			out, err := s.AttachGroupPolicy(ctx, in.(*AttachGroupPolicyRequest))
+			req, ok := in.(*AttachGroupPolicyRequest)
+			if !ok {
+				return nil, errBadInput
+			}
+			out, err := s.AttachGroupPolicy(ctx, req)
 			if out == nil {
 				return nil, err
 			}
@@ -5700,7 +5727,11 @@ var Operations = []*protocol.Operation{
 			if !ok {
 				return nil, errNotService
 			}
-			out, err := s.AttachRolePolicy(ctx, in.(*AttachRolePolicyRequest))
+			req, ok := in.(*AttachRolePolicyRequest)
+			if !ok {
+				return nil, errBadInput
+			}
+			out, err := s.AttachRolePolicy(ctx, req)
 			if out == nil {
 				return nil, err
 			}
@@ -5723,7 +5754,11 @@ var Operations = []*protocol.Operation{
 			if !ok {
 				return nil, errNotService
 			}
-			out, err := s.AttachUserPolicy(ctx, in.(*AttachUserPolicyRequest))
+			req, ok := in.(*AttachUserPolicyRequest)
+			if !ok {
+				return nil, errBadInput
+			}
+			out, err := s.AttachUserPolicy(ctx, req)
 			if out == nil {
 				return nil, err
 			}
@@ -5747,7 +5782,11 @@ var Operations = []*protocol.Operation{
 			if !ok {
 				return nil, errNotService
 			}
-			out, err := s.ChangePassword(ctx, in.(*ChangePasswordRequest))
+			req, ok := in.(*ChangePasswordRequest)
+			if !ok {
+				return nil, errBadInput
+			}
+			out, err := s.ChangePassword(ctx, req)
 			if out == nil {
 				return nil, err
 			}
@@ -5768,7 +5807,11 @@ var Operations = []*protocol.Operation{
 			if !ok {
 				return nil, errNotService
 			}
-			out, err := s.CreateAccessKey(ctx, in.(*CreateAccessKeyRequest))
+			req, ok := in.(*CreateAccessKeyRequest)
+			if !ok {
+				return nil, errBadInput
+			}
+			out, err := s.CreateAccessKey(ctx, req)
 			if out == nil {
 				return nil, err
 			}
@@ -5790,7 +5833,11 @@ var Operations = []*protocol.Operation{
 			if !ok {
 				return nil, errNotService
 			}
-			out, err := s.CreateAccountAlias(ctx, in.(*CreateAccountAliasRequest))
+			req, ok := in.(*CreateAccountAliasRequest)
+			if !ok {
+				return nil, errBadInput
+			}
+			out, err := s.CreateAccountAlias(ctx, req)
 			if out == nil {
 				return nil, err
 			}
@@ -5813,7 +5860,11 @@ var Operations = []*protocol.Operation{
 			if !ok {
 				return nil, errNotService
 			}
-			out, err := s.CreateDelegationRequest(ctx, in.(*CreateDelegationRequestRequest))
+			req, ok := in.(*CreateDelegationRequestRequest)
+			if !ok {
+				return nil, errBadInput
+			}
+			out, err := s.CreateDelegationRequest(ctx, req)
 			if out == nil {
 				return nil, err
 			}
@@ -5835,7 +5886,11 @@ var Operations = []*protocol.Operation{
 			if !ok {
 				return nil, errNotService
 			}
-			out, err := s.CreateGroup(ctx, in.(*CreateGroupRequest))
+			req, ok := in.(*CreateGroupRequest)
+			if !ok {
+				return nil, errBadInput
+			}
+			out, err := s.CreateGroup(ctx, req)
 			if out == nil {
 				return nil, err
 			}
@@ -5858,7 +5913,11 @@ var Operations = []*protocol.Operation{
 			if !ok {
 				return nil, errNotService
 			}
-			out, err := s.CreateInstanceProfile(ctx, in.(*CreateInstanceProfileRequest))
+			req, ok := in.(*CreateInstanceProfileRequest)
+			if !ok {
+				return nil, errBadInput
+			}
+			out, err := s.CreateInstanceProfile(ctx, req)
 			if out == nil {
 				return nil, err
 			}
@@ -5881,7 +5940,11 @@ var Operations = []*protocol.Operation{
 			if !ok {
 				return nil, errNotService
 			}
-			out, err := s.CreateLoginProfile(ctx, in.(*CreateLoginProfileRequest))
+			req, ok := in.(*CreateLoginProfileRequest)
+			if !ok {
+				return nil, errBadInput
+			}
+			out, err := s.CreateLoginProfile(ctx, req)
 			if out == nil {
 				return nil, err
 			}
@@ -5905,7 +5968,11 @@ var Operations = []*protocol.Operation{
 			if !ok {
 				return nil, errNotService
 			}
-			out, err := s.CreateOpenIDConnectProvider(ctx, in.(*CreateOpenIDConnectProviderRequest))
+			req, ok := in.(*CreateOpenIDConnectProviderRequest)
+			if !ok {
+				return nil, errBadInput
+			}
+			out, err := s.CreateOpenIDConnectProvider(ctx, req)
 			if out == nil {
 				return nil, err
 			}
@@ -5929,7 +5996,11 @@ var Operations = []*protocol.Operation{
 			if !ok {
 				return nil, errNotService
 			}
-			out, err := s.CreatePolicy(ctx, in.(*CreatePolicyRequest))
+			req, ok := in.(*CreatePolicyRequest)
+			if !ok {
+				return nil, errBadInput
+			}
+			out, err := s.CreatePolicy(ctx, req)
 			if out == nil {
 				return nil, err
 			}
@@ -5952,7 +6023,11 @@ var Operations = []*protocol.Operation{
 			if !ok {
 				return nil, errNotService
 			}
-			out, err := s.CreatePolicyVersion(ctx, in.(*CreatePolicyVersionRequest))
+			req, ok := in.(*CreatePolicyVersionRequest)
+			if !ok {
+				return nil, errBadInput
+			}
+			out, err := s.CreatePolicyVersion(ctx, req)
 			if out == nil {
 				return nil, err
 			}
@@ -5976,7 +6051,11 @@ var Operations = []*protocol.Operation{
 			if !ok {
 				return nil, errNotService
 			}
-			out, err := s.CreateRole(ctx, in.(*CreateRoleRequest))
+			req, ok := in.(*CreateRoleRequest)
+			if !ok {
+				return nil, errBadInput
+			}
+			out, err := s.CreateRole(ctx, req)
 			if out == nil {
 				return nil, err
 			}
@@ -5999,7 +6078,11 @@ var Operations = []*protocol.Operation{
 			if !ok {
 				return nil, errNotService
 			}
-			out, err := s.CreateSAMLProvider(ctx, in.(*CreateSAMLProviderRequest))
+			req, ok := in.(*CreateSAMLProviderRequest)
+			if !ok {
+				return nil, errBadInput
+			}
+			out, err := s.CreateSAMLProvider(ctx, req)
 			if out == nil {
 				return nil, err
 			}
@@ -6021,7 +6104,11 @@ var Operations = []*protocol.Operation{
 			if !ok {
 				return nil, errNotService
 			}
-			out, err := s.CreateServiceLinkedRole(ctx, in.(*CreateServiceLinkedRoleRequest))
+			req, ok := in.(*CreateServiceLinkedRoleRequest)
+			if !ok {
+				return nil, errBadInput
+			}
+			out, err := s.CreateServiceLinkedRole(ctx, req)
 			if out == nil {
 				return nil, err
 			}
@@ -6042,7 +6129,11 @@ var Operations = []*protocol.Operation{
 			if !ok {
 				return nil, errNotService
 			}
-			out, err := s.CreateServiceSpecificCredential(ctx, in.(*CreateServiceSpecificCredentialRequest))
+			req, ok := in.(*CreateServiceSpecificCredentialRequest)
+			if !ok {
+				return nil, errBadInput
+			}
+			out, err := s.CreateServiceSpecificCredential(ctx, req)
 			if out == nil {
 				return nil, err
 			}
@@ -6066,7 +6157,11 @@ var Operations = []*protocol.Operation{
 			if !ok {
 				return nil, errNotService
 			}
-			out, err := s.CreateUser(ctx, in.(*CreateUserRequest))
+			req, ok := in.(*CreateUserRequest)
+			if !ok {
+				return nil, errBadInput
+			}
+			out, err := s.CreateUser(ctx, req)
 			if out == nil {
 				return nil, err
 			}
@@ -6089,7 +6184,11 @@ var Operations = []*protocol.Operation{
 			if !ok {
 				return nil, errNotService
 			}
-			out, err := s.CreateVirtualMFADevice(ctx, in.(*CreateVirtualMFADeviceRequest))
+			req, ok := in.(*CreateVirtualMFADeviceRequest)
+			if !ok {
+				return nil, errBadInput
+			}
+			out, err := s.CreateVirtualMFADevice(ctx, req)
 			if out == nil {
 				return nil, err
 			}
@@ -6112,7 +6211,11 @@ var Operations = []*protocol.Operation{
 			if !ok {
 				return nil, errNotService
 			}
-			out, err := s.DeactivateMFADevice(ctx, in.(*DeactivateMFADeviceRequest))
+			req, ok := in.(*DeactivateMFADeviceRequest)
+			if !ok {
+				return nil, errBadInput
+			}
+			out, err := s.DeactivateMFADevice(ctx, req)
 			if out == nil {
 				return nil, err
 			}
@@ -6133,7 +6236,11 @@ var Operations = []*protocol.Operation{
 			if !ok {
 				return nil, errNotService
 			}
-			out, err := s.DeleteAccessKey(ctx, in.(*DeleteAccessKeyRequest))
+			req, ok := in.(*DeleteAccessKeyRequest)
+			if !ok {
+				return nil, errBadInput
+			}
+			out, err := s.DeleteAccessKey(ctx, req)
 			if out == nil {
 				return nil, err
 			}
@@ -6155,7 +6262,11 @@ var Operations = []*protocol.Operation{
 			if !ok {
 				return nil, errNotService
 			}
-			out, err := s.DeleteAccountAlias(ctx, in.(*DeleteAccountAliasRequest))
+			req, ok := in.(*DeleteAccountAliasRequest)
+			if !ok {
+				return nil, errBadInput
+			}
+			out, err := s.DeleteAccountAlias(ctx, req)
 			if out == nil {
 				return nil, err
 			}
@@ -6176,7 +6287,11 @@ var Operations = []*protocol.Operation{
 			if !ok {
 				return nil, errNotService
 			}
-			out, err := s.DeleteAccountPasswordPolicy(ctx, in.(*DeleteAccountPasswordPolicyInput))
+			req, ok := in.(*DeleteAccountPasswordPolicyInput)
+			if !ok {
+				return nil, errBadInput
+			}
+			out, err := s.DeleteAccountPasswordPolicy(ctx, req)
 			if out == nil {
 				return nil, err
 			}
@@ -6198,7 +6313,11 @@ var Operations = []*protocol.Operation{
 			if !ok {
 				return nil, errNotService
 			}
-			out, err := s.DeleteGroup(ctx, in.(*DeleteGroupRequest))
+			req, ok := in.(*DeleteGroupRequest)
+			if !ok {
+				return nil, errBadInput
+			}
+			out, err := s.DeleteGroup(ctx, req)
 			if out == nil {
 				return nil, err
 			}
@@ -6219,7 +6338,11 @@ var Operations = []*protocol.Operation{
 			if !ok {
 				return nil, errNotService
 			}
-			out, err := s.DeleteGroupPolicy(ctx, in.(*DeleteGroupPolicyRequest))
+			req, ok := in.(*DeleteGroupPolicyRequest)
+			if !ok {
+				return nil, errBadInput
+			}
+			out, err := s.DeleteGroupPolicy(ctx, req)
 			if out == nil {
 				return nil, err
 			}
@@ -6241,7 +6364,11 @@ var Operations = []*protocol.Operation{
 			if !ok {
 				return nil, errNotService
 			}
-			out, err := s.DeleteInstanceProfile(ctx, in.(*DeleteInstanceProfileRequest))
+			req, ok := in.(*DeleteInstanceProfileRequest)
+			if !ok {
+				return nil, errBadInput
+			}
+			out, err := s.DeleteInstanceProfile(ctx, req)
 			if out == nil {
 				return nil, err
 			}
@@ -6263,7 +6390,11 @@ var Operations = []*protocol.Operation{
 			if !ok {
 				return nil, errNotService
 			}
-			out, err := s.DeleteLoginProfile(ctx, in.(*DeleteLoginProfileRequest))
+			req, ok := in.(*DeleteLoginProfileRequest)
+			if !ok {
+				return nil, errBadInput
+			}
+			out, err := s.DeleteLoginProfile(ctx, req)
 			if out == nil {
 				return nil, err
 			}
@@ -6284,7 +6415,11 @@ var Operations = []*protocol.Operation{
 			if !ok {
 				return nil, errNotService
 			}
-			out, err := s.DeleteOpenIDConnectProvider(ctx, in.(*DeleteOpenIDConnectProviderRequest))
+			req, ok := in.(*DeleteOpenIDConnectProviderRequest)
+			if !ok {
+				return nil, errBadInput
+			}
+			out, err := s.DeleteOpenIDConnectProvider(ctx, req)
 			if out == nil {
 				return nil, err
 			}
@@ -6307,7 +6442,11 @@ var Operations = []*protocol.Operation{
 			if !ok {
 				return nil, errNotService
 			}
-			out, err := s.DeletePolicy(ctx, in.(*DeletePolicyRequest))
+			req, ok := in.(*DeletePolicyRequest)
+			if !ok {
+				return nil, errBadInput
+			}
+			out, err := s.DeletePolicy(ctx, req)
 			if out == nil {
 				return nil, err
 			}
@@ -6330,7 +6469,11 @@ var Operations = []*protocol.Operation{
 			if !ok {
 				return nil, errNotService
 			}
-			out, err := s.DeletePolicyVersion(ctx, in.(*DeletePolicyVersionRequest))
+			req, ok := in.(*DeletePolicyVersionRequest)
+			if !ok {
+				return nil, errBadInput
+			}
+			out, err := s.DeletePolicyVersion(ctx, req)
 			if out == nil {
 				return nil, err
 			}
@@ -6354,7 +6497,11 @@ var Operations = []*protocol.Operation{
 			if !ok {
 				return nil, errNotService
 			}
-			out, err := s.DeleteRole(ctx, in.(*DeleteRoleRequest))
+			req, ok := in.(*DeleteRoleRequest)
+			if !ok {
+				return nil, errBadInput
+			}
+			out, err := s.DeleteRole(ctx, req)
 			if out == nil {
 				return nil, err
 			}
@@ -6375,7 +6522,11 @@ var Operations = []*protocol.Operation{
 			if !ok {
 				return nil, errNotService
 			}
-			out, err := s.DeleteRolePermissionsBoundary(ctx, in.(*DeleteRolePermissionsBoundaryRequest))
+			req, ok := in.(*DeleteRolePermissionsBoundaryRequest)
+			if !ok {
+				return nil, errBadInput
+			}
+			out, err := s.DeleteRolePermissionsBoundary(ctx, req)
 			if out == nil {
 				return nil, err
 			}
@@ -6397,7 +6548,11 @@ var Operations = []*protocol.Operation{
 			if !ok {
 				return nil, errNotService
 			}
-			out, err := s.DeleteRolePolicy(ctx, in.(*DeleteRolePolicyRequest))
+			req, ok := in.(*DeleteRolePolicyRequest)
+			if !ok {
+				return nil, errBadInput
+			}
+			out, err := s.DeleteRolePolicy(ctx, req)
 			if out == nil {
 				return nil, err
 			}
@@ -6419,7 +6574,11 @@ var Operations = []*protocol.Operation{
 			if !ok {
 				return nil, errNotService
 			}
-			out, err := s.DeleteSAMLProvider(ctx, in.(*DeleteSAMLProviderRequest))
+			req, ok := in.(*DeleteSAMLProviderRequest)
+			if !ok {
+				return nil, errBadInput
+			}
+			out, err := s.DeleteSAMLProvider(ctx, req)
 			if out == nil {
 				return nil, err
 			}
@@ -6438,7 +6597,11 @@ var Operations = []*protocol.Operation{
 			if !ok {
 				return nil, errNotService
 			}
-			out, err := s.DeleteSSHPublicKey(ctx, in.(*DeleteSSHPublicKeyRequest))
+			req, ok := in.(*DeleteSSHPublicKeyRequest)
+			if !ok {
+				return nil, errBadInput
+			}
+			out, err := s.DeleteSSHPublicKey(ctx, req)
 			if out == nil {
 				return nil, err
 			}
@@ -6460,7 +6623,11 @@ var Operations = []*protocol.Operation{
 			if !ok {
 				return nil, errNotService
 			}
-			out, err := s.DeleteServerCertificate(ctx, in.(*DeleteServerCertificateRequest))
+			req, ok := in.(*DeleteServerCertificateRequest)
+			if !ok {
+				return nil, errBadInput
+			}
+			out, err := s.DeleteServerCertificate(ctx, req)
 			if out == nil {
 				return nil, err
 			}
@@ -6481,7 +6648,11 @@ var Operations = []*protocol.Operation{
 			if !ok {
 				return nil, errNotService
 			}
-			out, err := s.DeleteServiceLinkedRole(ctx, in.(*DeleteServiceLinkedRoleRequest))
+			req, ok := in.(*DeleteServiceLinkedRoleRequest)
+			if !ok {
+				return nil, errBadInput
+			}
+			out, err := s.DeleteServiceLinkedRole(ctx, req)
 			if out == nil {
 				return nil, err
 			}
@@ -6500,7 +6671,11 @@ var Operations = []*protocol.Operation{
 			if !ok {
 				return nil, errNotService
 			}
-			out, err := s.DeleteServiceSpecificCredential(ctx, in.(*DeleteServiceSpecificCredentialRequest))
+			req, ok := in.(*DeleteServiceSpecificCredentialRequest)
+			if !ok {
+				return nil, errBadInput
+			}
+			out, err := s.DeleteServiceSpecificCredential(ctx, req)
 			if out == nil {
 				return nil, err
 			}
@@ -6522,7 +6697,11 @@ var Operations = []*protocol.Operation{
 			if !ok {
 				return nil, errNotService
 			}
-			out, err := s.DeleteSigningCertificate(ctx, in.(*DeleteSigningCertificateRequest))
+			req, ok := in.(*DeleteSigningCertificateRequest)
+			if !ok {
+				return nil, errBadInput
+			}
+			out, err := s.DeleteSigningCertificate(ctx, req)
 			if out == nil {
 				return nil, err
 			}
@@ -6545,7 +6724,11 @@ var Operations = []*protocol.Operation{
 			if !ok {
 				return nil, errNotService
 			}
-			out, err := s.DeleteUser(ctx, in.(*DeleteUserRequest))
+			req, ok := in.(*DeleteUserRequest)
+			if !ok {
+				return nil, errBadInput
+			}
+			out, err := s.DeleteUser(ctx, req)
 			if out == nil {
 				return nil, err
 			}
@@ -6565,7 +6748,11 @@ var Operations = []*protocol.Operation{
 			if !ok {
 				return nil, errNotService
 			}
-			out, err := s.DeleteUserPermissionsBoundary(ctx, in.(*DeleteUserPermissionsBoundaryRequest))
+			req, ok := in.(*DeleteUserPermissionsBoundaryRequest)
+			if !ok {
+				return nil, errBadInput
+			}
+			out, err := s.DeleteUserPermissionsBoundary(ctx, req)
 			if out == nil {
 				return nil, err
 			}
@@ -6586,7 +6773,11 @@ var Operations = []*protocol.Operation{
 			if !ok {
 				return nil, errNotService
 			}
-			out, err := s.DeleteUserPolicy(ctx, in.(*DeleteUserPolicyRequest))
+			req, ok := in.(*DeleteUserPolicyRequest)
+			if !ok {
+				return nil, errBadInput
+			}
+			out, err := s.DeleteUserPolicy(ctx, req)
 			if out == nil {
 				return nil, err
 			}
@@ -6609,7 +6800,11 @@ var Operations = []*protocol.Operation{
 			if !ok {
 				return nil, errNotService
 			}
-			out, err := s.DeleteVirtualMFADevice(ctx, in.(*DeleteVirtualMFADeviceRequest))
+			req, ok := in.(*DeleteVirtualMFADeviceRequest)
+			if !ok {
+				return nil, errBadInput
+			}
+			out, err := s.DeleteVirtualMFADevice(ctx, req)
 			if out == nil {
 				return nil, err
 			}
@@ -6631,7 +6826,11 @@ var Operations = []*protocol.Operation{
 			if !ok {
 				return nil, errNotService
 			}
-			out, err := s.DetachGroupPolicy(ctx, in.(*DetachGroupPolicyRequest))
+			req, ok := in.(*DetachGroupPolicyRequest)
+			if !ok {
+				return nil, errBadInput
+			}
+			out, err := s.DetachGroupPolicy(ctx, req)
 			if out == nil {
 				return nil, err
 			}
@@ -6654,7 +6853,11 @@ var Operations = []*protocol.Operation{
 			if !ok {
 				return nil, errNotService
 			}
-			out, err := s.DetachRolePolicy(ctx, in.(*DetachRolePolicyRequest))
+			req, ok := in.(*DetachRolePolicyRequest)
+			if !ok {
+				return nil, errBadInput
+			}
+			out, err := s.DetachRolePolicy(ctx, req)
 			if out == nil {
 				return nil, err
 			}
@@ -6676,7 +6879,11 @@ var Operations = []*protocol.Operation{
 			if !ok {
 				return nil, errNotService
 			}
-			out, err := s.DetachUserPolicy(ctx, in.(*DetachUserPolicyRequest))
+			req, ok := in.(*DetachUserPolicyRequest)
+			if !ok {
+				return nil, errBadInput
+			}
+			out, err := s.DetachUserPolicy(ctx, req)
 			if out == nil {
 				return nil, err
 			}
@@ -6698,7 +6905,11 @@ var Operations = []*protocol.Operation{
 			if !ok {
 				return nil, errNotService
 			}
-			out, err := s.DisableOrganizationsRootCredentialsManagement(ctx, in.(*DisableOrganizationsRootCredentialsManagementRequest))
+			req, ok := in.(*DisableOrganizationsRootCredentialsManagementRequest)
+			if !ok {
+				return nil, errBadInput
+			}
+			out, err := s.DisableOrganizationsRootCredentialsManagement(ctx, req)
 			if out == nil {
 				return nil, err
 			}
@@ -6720,7 +6931,11 @@ var Operations = []*protocol.Operation{
 			if !ok {
 				return nil, errNotService
 			}
-			out, err := s.DisableOrganizationsRootSessions(ctx, in.(*DisableOrganizationsRootSessionsRequest))
+			req, ok := in.(*DisableOrganizationsRootSessionsRequest)
+			if !ok {
+				return nil, errBadInput
+			}
+			out, err := s.DisableOrganizationsRootSessions(ctx, req)
 			if out == nil {
 				return nil, err
 			}
@@ -6739,7 +6954,11 @@ var Operations = []*protocol.Operation{
 			if !ok {
 				return nil, errNotService
 			}
-			out, err := s.DisableOutboundWebIdentityFederation(ctx, in.(*DisableOutboundWebIdentityFederationInput))
+			req, ok := in.(*DisableOutboundWebIdentityFederationInput)
+			if !ok {
+				return nil, errBadInput
+			}
+			out, err := s.DisableOutboundWebIdentityFederation(ctx, req)
 			if out == nil {
 				return nil, err
 			}
@@ -6764,7 +6983,11 @@ var Operations = []*protocol.Operation{
 			if !ok {
 				return nil, errNotService
 			}
-			out, err := s.EnableMFADevice(ctx, in.(*EnableMFADeviceRequest))
+			req, ok := in.(*EnableMFADeviceRequest)
+			if !ok {
+				return nil, errBadInput
+			}
+			out, err := s.EnableMFADevice(ctx, req)
 			if out == nil {
 				return nil, err
 			}
@@ -6787,7 +7010,11 @@ var Operations = []*protocol.Operation{
 			if !ok {
 				return nil, errNotService
 			}
-			out, err := s.EnableOrganizationsRootCredentialsManagement(ctx, in.(*EnableOrganizationsRootCredentialsManagementRequest))
+			req, ok := in.(*EnableOrganizationsRootCredentialsManagementRequest)
+			if !ok {
+				return nil, errBadInput
+			}
+			out, err := s.EnableOrganizationsRootCredentialsManagement(ctx, req)
 			if out == nil {
 				return nil, err
 			}
@@ -6810,7 +7037,11 @@ var Operations = []*protocol.Operation{
 			if !ok {
 				return nil, errNotService
 			}
-			out, err := s.EnableOrganizationsRootSessions(ctx, in.(*EnableOrganizationsRootSessionsRequest))
+			req, ok := in.(*EnableOrganizationsRootSessionsRequest)
+			if !ok {
+				return nil, errBadInput
+			}
+			out, err := s.EnableOrganizationsRootSessions(ctx, req)
 			if out == nil {
 				return nil, err
 			}
@@ -6829,7 +7060,11 @@ var Operations = []*protocol.Operation{
 			if !ok {
 				return nil, errNotService
 			}
-			out, err := s.EnableOutboundWebIdentityFederation(ctx, in.(*EnableOutboundWebIdentityFederationInput))
+			req, ok := in.(*EnableOutboundWebIdentityFederationInput)
+			if !ok {
+				return nil, errBadInput
+			}
+			out, err := s.EnableOutboundWebIdentityFederation(ctx, req)
 			if out == nil {
 				return nil, err
 			}
@@ -6849,7 +7084,11 @@ var Operations = []*protocol.Operation{
 			if !ok {
 				return nil, errNotService
 			}
-			out, err := s.GenerateCredentialReport(ctx, in.(*GenerateCredentialReportInput))
+			req, ok := in.(*GenerateCredentialReportInput)
+			if !ok {
+				return nil, errBadInput
+			}
+			out, err := s.GenerateCredentialReport(ctx, req)
 			if out == nil {
 				return nil, err
 			}
@@ -6868,7 +7107,11 @@ var Operations = []*protocol.Operation{
 			if !ok {
 				return nil, errNotService
 			}
-			out, err := s.GenerateOrganizationsAccessReport(ctx, in.(*GenerateOrganizationsAccessReportRequest))
+			req, ok := in.(*GenerateOrganizationsAccessReportRequest)
+			if !ok {
+				return nil, errBadInput
+			}
+			out, err := s.GenerateOrganizationsAccessReport(ctx, req)
 			if out == nil {
 				return nil, err
 			}
@@ -6888,7 +7131,11 @@ var Operations = []*protocol.Operation{
 			if !ok {
 				return nil, errNotService
 			}
-			out, err := s.GenerateServiceLastAccessedDetails(ctx, in.(*GenerateServiceLastAccessedDetailsRequest))
+			req, ok := in.(*GenerateServiceLastAccessedDetailsRequest)
+			if !ok {
+				return nil, errBadInput
+			}
+			out, err := s.GenerateServiceLastAccessedDetails(ctx, req)
 			if out == nil {
 				return nil, err
 			}
@@ -6904,7 +7151,11 @@ var Operations = []*protocol.Operation{
 			if !ok {
 				return nil, errNotService
 			}
-			out, err := s.GetAccessKeyLastUsed(ctx, in.(*GetAccessKeyLastUsedRequest))
+			req, ok := in.(*GetAccessKeyLastUsedRequest)
+			if !ok {
+				return nil, errBadInput
+			}
+			out, err := s.GetAccessKeyLastUsed(ctx, req)
 			if out == nil {
 				return nil, err
 			}
@@ -6923,7 +7174,11 @@ var Operations = []*protocol.Operation{
 			if !ok {
 				return nil, errNotService
 			}
-			out, err := s.GetAccountAuthorizationDetails(ctx, in.(*GetAccountAuthorizationDetailsRequest))
+			req, ok := in.(*GetAccountAuthorizationDetailsRequest)
+			if !ok {
+				return nil, errBadInput
+			}
+			out, err := s.GetAccountAuthorizationDetails(ctx, req)
 			if out == nil {
 				return nil, err
 			}
@@ -6943,7 +7198,11 @@ var Operations = []*protocol.Operation{
 			if !ok {
 				return nil, errNotService
 			}
-			out, err := s.GetAccountPasswordPolicy(ctx, in.(*GetAccountPasswordPolicyInput))
+			req, ok := in.(*GetAccountPasswordPolicyInput)
+			if !ok {
+				return nil, errBadInput
+			}
+			out, err := s.GetAccountPasswordPolicy(ctx, req)
 			if out == nil {
 				return nil, err
 			}
@@ -6962,7 +7221,11 @@ var Operations = []*protocol.Operation{
 			if !ok {
 				return nil, errNotService
 			}
-			out, err := s.GetAccountSummary(ctx, in.(*GetAccountSummaryInput))
+			req, ok := in.(*GetAccountSummaryInput)
+			if !ok {
+				return nil, errBadInput
+			}
+			out, err := s.GetAccountSummary(ctx, req)
 			if out == nil {
 				return nil, err
 			}
@@ -6981,7 +7244,11 @@ var Operations = []*protocol.Operation{
 			if !ok {
 				return nil, errNotService
 			}
-			out, err := s.GetContextKeysForCustomPolicy(ctx, in.(*GetContextKeysForCustomPolicyRequest))
+			req, ok := in.(*GetContextKeysForCustomPolicyRequest)
+			if !ok {
+				return nil, errBadInput
+			}
+			out, err := s.GetContextKeysForCustomPolicy(ctx, req)
 			if out == nil {
 				return nil, err
 			}
@@ -7001,7 +7268,11 @@ var Operations = []*protocol.Operation{
 			if !ok {
 				return nil, errNotService
 			}
-			out, err := s.GetContextKeysForPrincipalPolicy(ctx, in.(*GetContextKeysForPrincipalPolicyRequest))
+			req, ok := in.(*GetContextKeysForPrincipalPolicyRequest)
+			if !ok {
+				return nil, errBadInput
+			}
+			out, err := s.GetContextKeysForPrincipalPolicy(ctx, req)
 			if out == nil {
 				return nil, err
 			}
@@ -7023,7 +7294,11 @@ var Operations = []*protocol.Operation{
 			if !ok {
 				return nil, errNotService
 			}
-			out, err := s.GetCredentialReport(ctx, in.(*GetCredentialReportInput))
+			req, ok := in.(*GetCredentialReportInput)
+			if !ok {
+				return nil, errBadInput
+			}
+			out, err := s.GetCredentialReport(ctx, req)
 			if out == nil {
 				return nil, err
 			}
@@ -7043,7 +7318,11 @@ var Operations = []*protocol.Operation{
 			if !ok {
 				return nil, errNotService
 			}
-			out, err := s.GetDelegationRequest(ctx, in.(*GetDelegationRequestRequest))
+			req, ok := in.(*GetDelegationRequestRequest)
+			if !ok {
+				return nil, errBadInput
+			}
+			out, err := s.GetDelegationRequest(ctx, req)
 			if out == nil {
 				return nil, err
 			}
@@ -7063,7 +7342,11 @@ var Operations = []*protocol.Operation{
 			if !ok {
 				return nil, errNotService
 			}
-			out, err := s.GetGroup(ctx, in.(*GetGroupRequest))
+			req, ok := in.(*GetGroupRequest)
+			if !ok {
+				return nil, errBadInput
+			}
+			out, err := s.GetGroup(ctx, req)
 			if out == nil {
 				return nil, err
 			}
@@ -7083,7 +7366,11 @@ var Operations = []*protocol.Operation{
 			if !ok {
 				return nil, errNotService
 			}
-			out, err := s.GetGroupPolicy(ctx, in.(*GetGroupPolicyRequest))
+			req, ok := in.(*GetGroupPolicyRequest)
+			if !ok {
+				return nil, errBadInput
+			}
+			out, err := s.GetGroupPolicy(ctx, req)
 			if out == nil {
 				return nil, err
 			}
@@ -7104,7 +7391,11 @@ var Operations = []*protocol.Operation{
 			if !ok {
 				return nil, errNotService
 			}
-			out, err := s.GetHumanReadableSummary(ctx, in.(*GetHumanReadableSummaryRequest))
+			req, ok := in.(*GetHumanReadableSummaryRequest)
+			if !ok {
+				return nil, errBadInput
+			}
+			out, err := s.GetHumanReadableSummary(ctx, req)
 			if out == nil {
 				return nil, err
 			}
@@ -7124,7 +7415,11 @@ var Operations = []*protocol.Operation{
 			if !ok {
 				return nil, errNotService
 			}
-			out, err := s.GetInstanceProfile(ctx, in.(*GetInstanceProfileRequest))
+			req, ok := in.(*GetInstanceProfileRequest)
+			if !ok {
+				return nil, errBadInput
+			}
+			out, err := s.GetInstanceProfile(ctx, req)
 			if out == nil {
 				return nil, err
 			}
@@ -7144,7 +7439,11 @@ var Operations = []*protocol.Operation{
 			if !ok {
 				return nil, errNotService
 			}
-			out, err := s.GetLoginProfile(ctx, in.(*GetLoginProfileRequest))
+			req, ok := in.(*GetLoginProfileRequest)
+			if !ok {
+				return nil, errBadInput
+			}
+			out, err := s.GetLoginProfile(ctx, req)
 			if out == nil {
 				return nil, err
 			}
@@ -7164,7 +7463,11 @@ var Operations = []*protocol.Operation{
 			if !ok {
 				return nil, errNotService
 			}
-			out, err := s.GetMFADevice(ctx, in.(*GetMFADeviceRequest))
+			req, ok := in.(*GetMFADeviceRequest)
+			if !ok {
+				return nil, errBadInput
+			}
+			out, err := s.GetMFADevice(ctx, req)
 			if out == nil {
 				return nil, err
 			}
@@ -7185,7 +7488,11 @@ var Operations = []*protocol.Operation{
 			if !ok {
 				return nil, errNotService
 			}
-			out, err := s.GetOpenIDConnectProvider(ctx, in.(*GetOpenIDConnectProviderRequest))
+			req, ok := in.(*GetOpenIDConnectProviderRequest)
+			if !ok {
+				return nil, errBadInput
+			}
+			out, err := s.GetOpenIDConnectProvider(ctx, req)
 			if out == nil {
 				return nil, err
 			}
@@ -7204,7 +7511,11 @@ var Operations = []*protocol.Operation{
 			if !ok {
 				return nil, errNotService
 			}
-			out, err := s.GetOrganizationsAccessReport(ctx, in.(*GetOrganizationsAccessReportRequest))
+			req, ok := in.(*GetOrganizationsAccessReportRequest)
+			if !ok {
+				return nil, errBadInput
+			}
+			out, err := s.GetOrganizationsAccessReport(ctx, req)
 			if out == nil {
 				return nil, err
 			}
@@ -7223,7 +7534,11 @@ var Operations = []*protocol.Operation{
 			if !ok {
 				return nil, errNotService
 			}
-			out, err := s.GetOutboundWebIdentityFederationInfo(ctx, in.(*GetOutboundWebIdentityFederationInfoInput))
+			req, ok := in.(*GetOutboundWebIdentityFederationInfoInput)
+			if !ok {
+				return nil, errBadInput
+			}
+			out, err := s.GetOutboundWebIdentityFederationInfo(ctx, req)
 			if out == nil {
 				return nil, err
 			}
@@ -7244,7 +7559,11 @@ var Operations = []*protocol.Operation{
 			if !ok {
 				return nil, errNotService
 			}
-			out, err := s.GetPolicy(ctx, in.(*GetPolicyRequest))
+			req, ok := in.(*GetPolicyRequest)
+			if !ok {
+				return nil, errBadInput
+			}
+			out, err := s.GetPolicy(ctx, req)
 			if out == nil {
 				return nil, err
 			}
@@ -7265,7 +7584,11 @@ var Operations = []*protocol.Operation{
 			if !ok {
 				return nil, errNotService
 			}
-			out, err := s.GetPolicyVersion(ctx, in.(*GetPolicyVersionRequest))
+			req, ok := in.(*GetPolicyVersionRequest)
+			if !ok {
+				return nil, errBadInput
+			}
+			out, err := s.GetPolicyVersion(ctx, req)
 			if out == nil {
 				return nil, err
 			}
@@ -7285,7 +7608,11 @@ var Operations = []*protocol.Operation{
 			if !ok {
 				return nil, errNotService
 			}
-			out, err := s.GetRole(ctx, in.(*GetRoleRequest))
+			req, ok := in.(*GetRoleRequest)
+			if !ok {
+				return nil, errBadInput
+			}
+			out, err := s.GetRole(ctx, req)
 			if out == nil {
 				return nil, err
 			}
@@ -7305,7 +7632,11 @@ var Operations = []*protocol.Operation{
 			if !ok {
 				return nil, errNotService
 			}
-			out, err := s.GetRolePolicy(ctx, in.(*GetRolePolicyRequest))
+			req, ok := in.(*GetRolePolicyRequest)
+			if !ok {
+				return nil, errBadInput
+			}
+			out, err := s.GetRolePolicy(ctx, req)
 			if out == nil {
 				return nil, err
 			}
@@ -7326,7 +7657,11 @@ var Operations = []*protocol.Operation{
 			if !ok {
 				return nil, errNotService
 			}
-			out, err := s.GetSAMLProvider(ctx, in.(*GetSAMLProviderRequest))
+			req, ok := in.(*GetSAMLProviderRequest)
+			if !ok {
+				return nil, errBadInput
+			}
+			out, err := s.GetSAMLProvider(ctx, req)
 			if out == nil {
 				return nil, err
 			}
@@ -7346,7 +7681,11 @@ var Operations = []*protocol.Operation{
 			if !ok {
 				return nil, errNotService
 			}
-			out, err := s.GetSSHPublicKey(ctx, in.(*GetSSHPublicKeyRequest))
+			req, ok := in.(*GetSSHPublicKeyRequest)
+			if !ok {
+				return nil, errBadInput
+			}
+			out, err := s.GetSSHPublicKey(ctx, req)
 			if out == nil {
 				return nil, err
 			}
@@ -7366,7 +7705,11 @@ var Operations = []*protocol.Operation{
 			if !ok {
 				return nil, errNotService
 			}
-			out, err := s.GetServerCertificate(ctx, in.(*GetServerCertificateRequest))
+			req, ok := in.(*GetServerCertificateRequest)
+			if !ok {
+				return nil, errBadInput
+			}
+			out, err := s.GetServerCertificate(ctx, req)
 			if out == nil {
 				return nil, err
 			}
@@ -7386,7 +7729,11 @@ var Operations = []*protocol.Operation{
 			if !ok {
 				return nil, errNotService
 			}
-			out, err := s.GetServiceLastAccessedDetails(ctx, in.(*GetServiceLastAccessedDetailsRequest))
+			req, ok := in.(*GetServiceLastAccessedDetailsRequest)
+			if !ok {
+				return nil, errBadInput
+			}
+			out, err := s.GetServiceLastAccessedDetails(ctx, req)
 			if out == nil {
 				return nil, err
 			}
@@ -7406,7 +7753,11 @@ var Operations = []*protocol.Operation{
 			if !ok {
 				return nil, errNotService
 			}
-			out, err := s.GetServiceLastAccessedDetailsWithEntities(ctx, in.(*GetServiceLastAccessedDetailsWithEntitiesRequest))
+			req, ok := in.(*GetServiceLastAccessedDetailsWithEntitiesRequest)
+			if !ok {
+				return nil, errBadInput
+			}
+			out, err := s.GetServiceLastAccessedDetailsWithEntities(ctx, req)
 			if out == nil {
 				return nil, err
 			}
@@ -7427,7 +7778,11 @@ var Operations = []*protocol.Operation{
 			if !ok {
 				return nil, errNotService
 			}
-			out, err := s.GetServiceLinkedRoleDeletionStatus(ctx, in.(*GetServiceLinkedRoleDeletionStatusRequest))
+			req, ok := in.(*GetServiceLinkedRoleDeletionStatusRequest)
+			if !ok {
+				return nil, errBadInput
+			}
+			out, err := s.GetServiceLinkedRoleDeletionStatus(ctx, req)
 			if out == nil {
 				return nil, err
 			}
@@ -7447,7 +7802,11 @@ var Operations = []*protocol.Operation{
 			if !ok {
 				return nil, errNotService
 			}
-			out, err := s.GetUser(ctx, in.(*GetUserRequest))
+			req, ok := in.(*GetUserRequest)
+			if !ok {
+				return nil, errBadInput
+			}
+			out, err := s.GetUser(ctx, req)
 			if out == nil {
 				return nil, err
 			}
@@ -7467,7 +7826,11 @@ var Operations = []*protocol.Operation{
 			if !ok {
 				return nil, errNotService
 			}
-			out, err := s.GetUserPolicy(ctx, in.(*GetUserPolicyRequest))
+			req, ok := in.(*GetUserPolicyRequest)
+			if !ok {
+				return nil, errBadInput
+			}
+			out, err := s.GetUserPolicy(ctx, req)
 			if out == nil {
 				return nil, err
 			}
@@ -7487,7 +7850,11 @@ var Operations = []*protocol.Operation{
 			if !ok {
 				return nil, errNotService
 			}
-			out, err := s.ListAccessKeys(ctx, in.(*ListAccessKeysRequest))
+			req, ok := in.(*ListAccessKeysRequest)
+			if !ok {
+				return nil, errBadInput
+			}
+			out, err := s.ListAccessKeys(ctx, req)
 			if out == nil {
 				return nil, err
 			}
@@ -7506,7 +7873,11 @@ var Operations = []*protocol.Operation{
 			if !ok {
 				return nil, errNotService
 			}
-			out, err := s.ListAccountAliases(ctx, in.(*ListAccountAliasesRequest))
+			req, ok := in.(*ListAccountAliasesRequest)
+			if !ok {
+				return nil, errBadInput
+			}
+			out, err := s.ListAccountAliases(ctx, req)
 			if out == nil {
 				return nil, err
 			}
@@ -7527,7 +7898,11 @@ var Operations = []*protocol.Operation{
 			if !ok {
 				return nil, errNotService
 			}
-			out, err := s.ListAttachedGroupPolicies(ctx, in.(*ListAttachedGroupPoliciesRequest))
+			req, ok := in.(*ListAttachedGroupPoliciesRequest)
+			if !ok {
+				return nil, errBadInput
+			}
+			out, err := s.ListAttachedGroupPolicies(ctx, req)
 			if out == nil {
 				return nil, err
 			}
@@ -7548,7 +7923,11 @@ var Operations = []*protocol.Operation{
 			if !ok {
 				return nil, errNotService
 			}
-			out, err := s.ListAttachedRolePolicies(ctx, in.(*ListAttachedRolePoliciesRequest))
+			req, ok := in.(*ListAttachedRolePoliciesRequest)
+			if !ok {
+				return nil, errBadInput
+			}
+			out, err := s.ListAttachedRolePolicies(ctx, req)
 			if out == nil {
 				return nil, err
 			}
@@ -7569,7 +7948,11 @@ var Operations = []*protocol.Operation{
 			if !ok {
 				return nil, errNotService
 			}
-			out, err := s.ListAttachedUserPolicies(ctx, in.(*ListAttachedUserPoliciesRequest))
+			req, ok := in.(*ListAttachedUserPoliciesRequest)
+			if !ok {
+				return nil, errBadInput
+			}
+			out, err := s.ListAttachedUserPolicies(ctx, req)
 			if out == nil {
 				return nil, err
 			}
@@ -7590,7 +7973,11 @@ var Operations = []*protocol.Operation{
 			if !ok {
 				return nil, errNotService
 			}
-			out, err := s.ListDelegationRequests(ctx, in.(*ListDelegationRequestsRequest))
+			req, ok := in.(*ListDelegationRequestsRequest)
+			if !ok {
+				return nil, errBadInput
+			}
+			out, err := s.ListDelegationRequests(ctx, req)
 			if out == nil {
 				return nil, err
 			}
@@ -7611,7 +7998,11 @@ var Operations = []*protocol.Operation{
 			if !ok {
 				return nil, errNotService
 			}
-			out, err := s.ListEntitiesForPolicy(ctx, in.(*ListEntitiesForPolicyRequest))
+			req, ok := in.(*ListEntitiesForPolicyRequest)
+			if !ok {
+				return nil, errBadInput
+			}
+			out, err := s.ListEntitiesForPolicy(ctx, req)
 			if out == nil {
 				return nil, err
 			}
@@ -7631,7 +8022,11 @@ var Operations = []*protocol.Operation{
 			if !ok {
 				return nil, errNotService
 			}
-			out, err := s.ListGroupPolicies(ctx, in.(*ListGroupPoliciesRequest))
+			req, ok := in.(*ListGroupPoliciesRequest)
+			if !ok {
+				return nil, errBadInput
+			}
+			out, err := s.ListGroupPolicies(ctx, req)
 			if out == nil {
 				return nil, err
 			}
@@ -7650,7 +8045,11 @@ var Operations = []*protocol.Operation{
 			if !ok {
 				return nil, errNotService
 			}
-			out, err := s.ListGroups(ctx, in.(*ListGroupsRequest))
+			req, ok := in.(*ListGroupsRequest)
+			if !ok {
+				return nil, errBadInput
+			}
+			out, err := s.ListGroups(ctx, req)
 			if out == nil {
 				return nil, err
 			}
@@ -7670,7 +8069,11 @@ var Operations = []*protocol.Operation{
 			if !ok {
 				return nil, errNotService
 			}
-			out, err := s.ListGroupsForUser(ctx, in.(*ListGroupsForUserRequest))
+			req, ok := in.(*ListGroupsForUserRequest)
+			if !ok {
+				return nil, errBadInput
+			}
+			out, err := s.ListGroupsForUser(ctx, req)
 			if out == nil {
 				return nil, err
 			}
@@ -7690,7 +8093,11 @@ var Operations = []*protocol.Operation{
 			if !ok {
 				return nil, errNotService
 			}
-			out, err := s.ListInstanceProfileTags(ctx, in.(*ListInstanceProfileTagsRequest))
+			req, ok := in.(*ListInstanceProfileTagsRequest)
+			if !ok {
+				return nil, errBadInput
+			}
+			out, err := s.ListInstanceProfileTags(ctx, req)
 			if out == nil {
 				return nil, err
 			}
@@ -7709,7 +8116,11 @@ var Operations = []*protocol.Operation{
 			if !ok {
 				return nil, errNotService
 			}
-			out, err := s.ListInstanceProfiles(ctx, in.(*ListInstanceProfilesRequest))
+			req, ok := in.(*ListInstanceProfilesRequest)
+			if !ok {
+				return nil, errBadInput
+			}
+			out, err := s.ListInstanceProfiles(ctx, req)
 			if out == nil {
 				return nil, err
 			}
@@ -7729,7 +8140,11 @@ var Operations = []*protocol.Operation{
 			if !ok {
 				return nil, errNotService
 			}
-			out, err := s.ListInstanceProfilesForRole(ctx, in.(*ListInstanceProfilesForRoleRequest))
+			req, ok := in.(*ListInstanceProfilesForRoleRequest)
+			if !ok {
+				return nil, errBadInput
+			}
+			out, err := s.ListInstanceProfilesForRole(ctx, req)
 			if out == nil {
 				return nil, err
 			}
@@ -7750,7 +8165,11 @@ var Operations = []*protocol.Operation{
 			if !ok {
 				return nil, errNotService
 			}
-			out, err := s.ListMFADeviceTags(ctx, in.(*ListMFADeviceTagsRequest))
+			req, ok := in.(*ListMFADeviceTagsRequest)
+			if !ok {
+				return nil, errBadInput
+			}
+			out, err := s.ListMFADeviceTags(ctx, req)
 			if out == nil {
 				return nil, err
 			}
@@ -7770,7 +8189,11 @@ var Operations = []*protocol.Operation{
 			if !ok {
 				return nil, errNotService
 			}
-			out, err := s.ListMFADevices(ctx, in.(*ListMFADevicesRequest))
+			req, ok := in.(*ListMFADevicesRequest)
+			if !ok {
+				return nil, errBadInput
+			}
+			out, err := s.ListMFADevices(ctx, req)
 			if out == nil {
 				return nil, err
 			}
@@ -7791,7 +8214,11 @@ var Operations = []*protocol.Operation{
 			if !ok {
 				return nil, errNotService
 			}
-			out, err := s.ListOpenIDConnectProviderTags(ctx, in.(*ListOpenIDConnectProviderTagsRequest))
+			req, ok := in.(*ListOpenIDConnectProviderTagsRequest)
+			if !ok {
+				return nil, errBadInput
+			}
+			out, err := s.ListOpenIDConnectProviderTags(ctx, req)
 			if out == nil {
 				return nil, err
 			}
@@ -7810,7 +8237,11 @@ var Operations = []*protocol.Operation{
 			if !ok {
 				return nil, errNotService
 			}
-			out, err := s.ListOpenIDConnectProviders(ctx, in.(*ListOpenIDConnectProvidersRequest))
+			req, ok := in.(*ListOpenIDConnectProvidersRequest)
+			if !ok {
+				return nil, errBadInput
+			}
+			out, err := s.ListOpenIDConnectProviders(ctx, req)
 			if out == nil {
 				return nil, err
 			}
@@ -7832,7 +8263,11 @@ var Operations = []*protocol.Operation{
 			if !ok {
 				return nil, errNotService
 			}
-			out, err := s.ListOrganizationsFeatures(ctx, in.(*ListOrganizationsFeaturesRequest))
+			req, ok := in.(*ListOrganizationsFeaturesRequest)
+			if !ok {
+				return nil, errBadInput
+			}
+			out, err := s.ListOrganizationsFeatures(ctx, req)
 			if out == nil {
 				return nil, err
 			}
@@ -7851,7 +8286,11 @@ var Operations = []*protocol.Operation{
 			if !ok {
 				return nil, errNotService
 			}
-			out, err := s.ListPolicies(ctx, in.(*ListPoliciesRequest))
+			req, ok := in.(*ListPoliciesRequest)
+			if !ok {
+				return nil, errBadInput
+			}
+			out, err := s.ListPolicies(ctx, req)
 			if out == nil {
 				return nil, err
 			}
@@ -7871,7 +8310,11 @@ var Operations = []*protocol.Operation{
 			if !ok {
 				return nil, errNotService
 			}
-			out, err := s.ListPoliciesGrantingServiceAccess(ctx, in.(*ListPoliciesGrantingServiceAccessRequest))
+			req, ok := in.(*ListPoliciesGrantingServiceAccessRequest)
+			if !ok {
+				return nil, errBadInput
+			}
+			out, err := s.ListPoliciesGrantingServiceAccess(ctx, req)
 			if out == nil {
 				return nil, err
 			}
@@ -7892,7 +8335,11 @@ var Operations = []*protocol.Operation{
 			if !ok {
 				return nil, errNotService
 			}
-			out, err := s.ListPolicyTags(ctx, in.(*ListPolicyTagsRequest))
+			req, ok := in.(*ListPolicyTagsRequest)
+			if !ok {
+				return nil, errBadInput
+			}
+			out, err := s.ListPolicyTags(ctx, req)
 			if out == nil {
 				return nil, err
 			}
@@ -7913,7 +8360,11 @@ var Operations = []*protocol.Operation{
 			if !ok {
 				return nil, errNotService
 			}
-			out, err := s.ListPolicyVersions(ctx, in.(*ListPolicyVersionsRequest))
+			req, ok := in.(*ListPolicyVersionsRequest)
+			if !ok {
+				return nil, errBadInput
+			}
+			out, err := s.ListPolicyVersions(ctx, req)
 			if out == nil {
 				return nil, err
 			}
@@ -7933,7 +8384,11 @@ var Operations = []*protocol.Operation{
 			if !ok {
 				return nil, errNotService
 			}
-			out, err := s.ListRolePolicies(ctx, in.(*ListRolePoliciesRequest))
+			req, ok := in.(*ListRolePoliciesRequest)
+			if !ok {
+				return nil, errBadInput
+			}
+			out, err := s.ListRolePolicies(ctx, req)
 			if out == nil {
 				return nil, err
 			}
@@ -7953,7 +8408,11 @@ var Operations = []*protocol.Operation{
 			if !ok {
 				return nil, errNotService
 			}
-			out, err := s.ListRoleTags(ctx, in.(*ListRoleTagsRequest))
+			req, ok := in.(*ListRoleTagsRequest)
+			if !ok {
+				return nil, errBadInput
+			}
+			out, err := s.ListRoleTags(ctx, req)
 			if out == nil {
 				return nil, err
 			}
@@ -7972,7 +8431,11 @@ var Operations = []*protocol.Operation{
 			if !ok {
 				return nil, errNotService
 			}
-			out, err := s.ListRoles(ctx, in.(*ListRolesRequest))
+			req, ok := in.(*ListRolesRequest)
+			if !ok {
+				return nil, errBadInput
+			}
+			out, err := s.ListRoles(ctx, req)
 			if out == nil {
 				return nil, err
 			}
@@ -7993,7 +8456,11 @@ var Operations = []*protocol.Operation{
 			if !ok {
 				return nil, errNotService
 			}
-			out, err := s.ListSAMLProviderTags(ctx, in.(*ListSAMLProviderTagsRequest))
+			req, ok := in.(*ListSAMLProviderTagsRequest)
+			if !ok {
+				return nil, errBadInput
+			}
+			out, err := s.ListSAMLProviderTags(ctx, req)
 			if out == nil {
 				return nil, err
 			}
@@ -8012,7 +8479,11 @@ var Operations = []*protocol.Operation{
 			if !ok {
 				return nil, errNotService
 			}
-			out, err := s.ListSAMLProviders(ctx, in.(*ListSAMLProvidersRequest))
+			req, ok := in.(*ListSAMLProvidersRequest)
+			if !ok {
+				return nil, errBadInput
+			}
+			out, err := s.ListSAMLProviders(ctx, req)
 			if out == nil {
 				return nil, err
 			}
@@ -8031,7 +8502,11 @@ var Operations = []*protocol.Operation{
 			if !ok {
 				return nil, errNotService
 			}
-			out, err := s.ListSSHPublicKeys(ctx, in.(*ListSSHPublicKeysRequest))
+			req, ok := in.(*ListSSHPublicKeysRequest)
+			if !ok {
+				return nil, errBadInput
+			}
+			out, err := s.ListSSHPublicKeys(ctx, req)
 			if out == nil {
 				return nil, err
 			}
@@ -8051,7 +8526,11 @@ var Operations = []*protocol.Operation{
 			if !ok {
 				return nil, errNotService
 			}
-			out, err := s.ListServerCertificateTags(ctx, in.(*ListServerCertificateTagsRequest))
+			req, ok := in.(*ListServerCertificateTagsRequest)
+			if !ok {
+				return nil, errBadInput
+			}
+			out, err := s.ListServerCertificateTags(ctx, req)
 			if out == nil {
 				return nil, err
 			}
@@ -8070,7 +8549,11 @@ var Operations = []*protocol.Operation{
 			if !ok {
 				return nil, errNotService
 			}
-			out, err := s.ListServerCertificates(ctx, in.(*ListServerCertificatesRequest))
+			req, ok := in.(*ListServerCertificatesRequest)
+			if !ok {
+				return nil, errBadInput
+			}
+			out, err := s.ListServerCertificates(ctx, req)
 			if out == nil {
 				return nil, err
 			}
@@ -8090,7 +8573,11 @@ var Operations = []*protocol.Operation{
 			if !ok {
 				return nil, errNotService
 			}
-			out, err := s.ListServiceSpecificCredentials(ctx, in.(*ListServiceSpecificCredentialsRequest))
+			req, ok := in.(*ListServiceSpecificCredentialsRequest)
+			if !ok {
+				return nil, errBadInput
+			}
+			out, err := s.ListServiceSpecificCredentials(ctx, req)
 			if out == nil {
 				return nil, err
 			}
@@ -8110,7 +8597,11 @@ var Operations = []*protocol.Operation{
 			if !ok {
 				return nil, errNotService
 			}
-			out, err := s.ListSigningCertificates(ctx, in.(*ListSigningCertificatesRequest))
+			req, ok := in.(*ListSigningCertificatesRequest)
+			if !ok {
+				return nil, errBadInput
+			}
+			out, err := s.ListSigningCertificates(ctx, req)
 			if out == nil {
 				return nil, err
 			}
@@ -8130,7 +8621,11 @@ var Operations = []*protocol.Operation{
 			if !ok {
 				return nil, errNotService
 			}
-			out, err := s.ListUserPolicies(ctx, in.(*ListUserPoliciesRequest))
+			req, ok := in.(*ListUserPoliciesRequest)
+			if !ok {
+				return nil, errBadInput
+			}
+			out, err := s.ListUserPolicies(ctx, req)
 			if out == nil {
 				return nil, err
 			}
@@ -8150,7 +8645,11 @@ var Operations = []*protocol.Operation{
 			if !ok {
 				return nil, errNotService
 			}
-			out, err := s.ListUserTags(ctx, in.(*ListUserTagsRequest))
+			req, ok := in.(*ListUserTagsRequest)
+			if !ok {
+				return nil, errBadInput
+			}
+			out, err := s.ListUserTags(ctx, req)
 			if out == nil {
 				return nil, err
 			}
@@ -8169,7 +8668,11 @@ var Operations = []*protocol.Operation{
 			if !ok {
 				return nil, errNotService
 			}
-			out, err := s.ListUsers(ctx, in.(*ListUsersRequest))
+			req, ok := in.(*ListUsersRequest)
+			if !ok {
+				return nil, errBadInput
+			}
+			out, err := s.ListUsers(ctx, req)
 			if out == nil {
 				return nil, err
 			}
@@ -8185,7 +8688,11 @@ var Operations = []*protocol.Operation{
 			if !ok {
 				return nil, errNotService
 			}
-			out, err := s.ListVirtualMFADevices(ctx, in.(*ListVirtualMFADevicesRequest))
+			req, ok := in.(*ListVirtualMFADevicesRequest)
+			if !ok {
+				return nil, errBadInput
+			}
+			out, err := s.ListVirtualMFADevices(ctx, req)
 			if out == nil {
 				return nil, err
 			}
@@ -8207,7 +8714,11 @@ var Operations = []*protocol.Operation{
 			if !ok {
 				return nil, errNotService
 			}
-			out, err := s.PutGroupPolicy(ctx, in.(*PutGroupPolicyRequest))
+			req, ok := in.(*PutGroupPolicyRequest)
+			if !ok {
+				return nil, errBadInput
+			}
+			out, err := s.PutGroupPolicy(ctx, req)
 			if out == nil {
 				return nil, err
 			}
@@ -8230,7 +8741,11 @@ var Operations = []*protocol.Operation{
 			if !ok {
 				return nil, errNotService
 			}
-			out, err := s.PutRolePermissionsBoundary(ctx, in.(*PutRolePermissionsBoundaryRequest))
+			req, ok := in.(*PutRolePermissionsBoundaryRequest)
+			if !ok {
+				return nil, errBadInput
+			}
+			out, err := s.PutRolePermissionsBoundary(ctx, req)
 			if out == nil {
 				return nil, err
 			}
@@ -8253,7 +8768,11 @@ var Operations = []*protocol.Operation{
 			if !ok {
 				return nil, errNotService
 			}
-			out, err := s.PutRolePolicy(ctx, in.(*PutRolePolicyRequest))
+			req, ok := in.(*PutRolePolicyRequest)
+			if !ok {
+				return nil, errBadInput
+			}
+			out, err := s.PutRolePolicy(ctx, req)
 			if out == nil {
 				return nil, err
 			}
@@ -8275,7 +8794,11 @@ var Operations = []*protocol.Operation{
 			if !ok {
 				return nil, errNotService
 			}
-			out, err := s.PutUserPermissionsBoundary(ctx, in.(*PutUserPermissionsBoundaryRequest))
+			req, ok := in.(*PutUserPermissionsBoundaryRequest)
+			if !ok {
+				return nil, errBadInput
+			}
+			out, err := s.PutUserPermissionsBoundary(ctx, req)
 			if out == nil {
 				return nil, err
 			}
@@ -8297,7 +8820,11 @@ var Operations = []*protocol.Operation{
 			if !ok {
 				return nil, errNotService
 			}
-			out, err := s.PutUserPolicy(ctx, in.(*PutUserPolicyRequest))
+			req, ok := in.(*PutUserPolicyRequest)
+			if !ok {
+				return nil, errBadInput
+			}
+			out, err := s.PutUserPolicy(ctx, req)
 			if out == nil {
 				return nil, err
 			}
@@ -8319,7 +8846,11 @@ var Operations = []*protocol.Operation{
 			if !ok {
 				return nil, errNotService
 			}
-			out, err := s.RejectDelegationRequest(ctx, in.(*RejectDelegationRequestRequest))
+			req, ok := in.(*RejectDelegationRequestRequest)
+			if !ok {
+				return nil, errBadInput
+			}
+			out, err := s.RejectDelegationRequest(ctx, req)
 			if out == nil {
 				return nil, err
 			}
@@ -8341,7 +8872,11 @@ var Operations = []*protocol.Operation{
 			if !ok {
 				return nil, errNotService
 			}
-			out, err := s.RemoveClientIDFromOpenIDConnectProvider(ctx, in.(*RemoveClientIDFromOpenIDConnectProviderRequest))
+			req, ok := in.(*RemoveClientIDFromOpenIDConnectProviderRequest)
+			if !ok {
+				return nil, errBadInput
+			}
+			out, err := s.RemoveClientIDFromOpenIDConnectProvider(ctx, req)
 			if out == nil {
 				return nil, err
 			}
@@ -8363,7 +8898,11 @@ var Operations = []*protocol.Operation{
 			if !ok {
 				return nil, errNotService
 			}
-			out, err := s.RemoveRoleFromInstanceProfile(ctx, in.(*RemoveRoleFromInstanceProfileRequest))
+			req, ok := in.(*RemoveRoleFromInstanceProfileRequest)
+			if !ok {
+				return nil, errBadInput
+			}
+			out, err := s.RemoveRoleFromInstanceProfile(ctx, req)
 			if out == nil {
 				return nil, err
 			}
@@ -8384,7 +8923,11 @@ var Operations = []*protocol.Operation{
 			if !ok {
 				return nil, errNotService
 			}
-			out, err := s.RemoveUserFromGroup(ctx, in.(*RemoveUserFromGroupRequest))
+			req, ok := in.(*RemoveUserFromGroupRequest)
+			if !ok {
+				return nil, errBadInput
+			}
+			out, err := s.RemoveUserFromGroup(ctx, req)
 			if out == nil {
 				return nil, err
 			}
@@ -8403,7 +8946,11 @@ var Operations = []*protocol.Operation{
 			if !ok {
 				return nil, errNotService
 			}
-			out, err := s.ResetServiceSpecificCredential(ctx, in.(*ResetServiceSpecificCredentialRequest))
+			req, ok := in.(*ResetServiceSpecificCredentialRequest)
+			if !ok {
+				return nil, errBadInput
+			}
+			out, err := s.ResetServiceSpecificCredential(ctx, req)
 			if out == nil {
 				return nil, err
 			}
@@ -8426,7 +8973,11 @@ var Operations = []*protocol.Operation{
 			if !ok {
 				return nil, errNotService
 			}
-			out, err := s.ResyncMFADevice(ctx, in.(*ResyncMFADeviceRequest))
+			req, ok := in.(*ResyncMFADeviceRequest)
+			if !ok {
+				return nil, errBadInput
+			}
+			out, err := s.ResyncMFADevice(ctx, req)
 			if out == nil {
 				return nil, err
 			}
@@ -8448,7 +8999,11 @@ var Operations = []*protocol.Operation{
 			if !ok {
 				return nil, errNotService
 			}
-			out, err := s.SendDelegationToken(ctx, in.(*SendDelegationTokenRequest))
+			req, ok := in.(*SendDelegationTokenRequest)
+			if !ok {
+				return nil, errBadInput
+			}
+			out, err := s.SendDelegationToken(ctx, req)
 			if out == nil {
 				return nil, err
 			}
@@ -8470,7 +9025,11 @@ var Operations = []*protocol.Operation{
 			if !ok {
 				return nil, errNotService
 			}
-			out, err := s.SetDefaultPolicyVersion(ctx, in.(*SetDefaultPolicyVersionRequest))
+			req, ok := in.(*SetDefaultPolicyVersionRequest)
+			if !ok {
+				return nil, errBadInput
+			}
+			out, err := s.SetDefaultPolicyVersion(ctx, req)
 			if out == nil {
 				return nil, err
 			}
@@ -8489,7 +9048,11 @@ var Operations = []*protocol.Operation{
 			if !ok {
 				return nil, errNotService
 			}
-			out, err := s.SetSecurityTokenServicePreferences(ctx, in.(*SetSecurityTokenServicePreferencesRequest))
+			req, ok := in.(*SetSecurityTokenServicePreferencesRequest)
+			if !ok {
+				return nil, errBadInput
+			}
+			out, err := s.SetSecurityTokenServicePreferences(ctx, req)
 			if out == nil {
 				return nil, err
 			}
@@ -8509,7 +9072,11 @@ var Operations = []*protocol.Operation{
 			if !ok {
 				return nil, errNotService
 			}
-			out, err := s.SimulateCustomPolicy(ctx, in.(*SimulateCustomPolicyRequest))
+			req, ok := in.(*SimulateCustomPolicyRequest)
+			if !ok {
+				return nil, errBadInput
+			}
+			out, err := s.SimulateCustomPolicy(ctx, req)
 			if out == nil {
 				return nil, err
 			}
@@ -8530,7 +9097,11 @@ var Operations = []*protocol.Operation{
 			if !ok {
 				return nil, errNotService
 			}
-			out, err := s.SimulatePrincipalPolicy(ctx, in.(*SimulatePrincipalPolicyRequest))
+			req, ok := in.(*SimulatePrincipalPolicyRequest)
+			if !ok {
+				return nil, errBadInput
+			}
+			out, err := s.SimulatePrincipalPolicy(ctx, req)
 			if out == nil {
 				return nil, err
 			}
@@ -8553,7 +9124,11 @@ var Operations = []*protocol.Operation{
 			if !ok {
 				return nil, errNotService
 			}
-			out, err := s.TagInstanceProfile(ctx, in.(*TagInstanceProfileRequest))
+			req, ok := in.(*TagInstanceProfileRequest)
+			if !ok {
+				return nil, errBadInput
+			}
+			out, err := s.TagInstanceProfile(ctx, req)
 			if out == nil {
 				return nil, err
 			}
@@ -8576,7 +9151,11 @@ var Operations = []*protocol.Operation{
 			if !ok {
 				return nil, errNotService
 			}
-			out, err := s.TagMFADevice(ctx, in.(*TagMFADeviceRequest))
+			req, ok := in.(*TagMFADeviceRequest)
+			if !ok {
+				return nil, errBadInput
+			}
+			out, err := s.TagMFADevice(ctx, req)
 			if out == nil {
 				return nil, err
 			}
@@ -8599,7 +9178,11 @@ var Operations = []*protocol.Operation{
 			if !ok {
 				return nil, errNotService
 			}
-			out, err := s.TagOpenIDConnectProvider(ctx, in.(*TagOpenIDConnectProviderRequest))
+			req, ok := in.(*TagOpenIDConnectProviderRequest)
+			if !ok {
+				return nil, errBadInput
+			}
+			out, err := s.TagOpenIDConnectProvider(ctx, req)
 			if out == nil {
 				return nil, err
 			}
@@ -8622,7 +9205,11 @@ var Operations = []*protocol.Operation{
 			if !ok {
 				return nil, errNotService
 			}
-			out, err := s.TagPolicy(ctx, in.(*TagPolicyRequest))
+			req, ok := in.(*TagPolicyRequest)
+			if !ok {
+				return nil, errBadInput
+			}
+			out, err := s.TagPolicy(ctx, req)
 			if out == nil {
 				return nil, err
 			}
@@ -8645,7 +9232,11 @@ var Operations = []*protocol.Operation{
 			if !ok {
 				return nil, errNotService
 			}
-			out, err := s.TagRole(ctx, in.(*TagRoleRequest))
+			req, ok := in.(*TagRoleRequest)
+			if !ok {
+				return nil, errBadInput
+			}
+			out, err := s.TagRole(ctx, req)
 			if out == nil {
 				return nil, err
 			}
@@ -8668,7 +9259,11 @@ var Operations = []*protocol.Operation{
 			if !ok {
 				return nil, errNotService
 			}
-			out, err := s.TagSAMLProvider(ctx, in.(*TagSAMLProviderRequest))
+			req, ok := in.(*TagSAMLProviderRequest)
+			if !ok {
+				return nil, errBadInput
+			}
+			out, err := s.TagSAMLProvider(ctx, req)
 			if out == nil {
 				return nil, err
 			}
@@ -8691,7 +9286,11 @@ var Operations = []*protocol.Operation{
 			if !ok {
 				return nil, errNotService
 			}
-			out, err := s.TagServerCertificate(ctx, in.(*TagServerCertificateRequest))
+			req, ok := in.(*TagServerCertificateRequest)
+			if !ok {
+				return nil, errBadInput
+			}
+			out, err := s.TagServerCertificate(ctx, req)
 			if out == nil {
 				return nil, err
 			}
@@ -8714,7 +9313,11 @@ var Operations = []*protocol.Operation{
 			if !ok {
 				return nil, errNotService
 			}
-			out, err := s.TagUser(ctx, in.(*TagUserRequest))
+			req, ok := in.(*TagUserRequest)
+			if !ok {
+				return nil, errBadInput
+			}
+			out, err := s.TagUser(ctx, req)
 			if out == nil {
 				return nil, err
 			}
@@ -8736,7 +9339,11 @@ var Operations = []*protocol.Operation{
 			if !ok {
 				return nil, errNotService
 			}
-			out, err := s.UntagInstanceProfile(ctx, in.(*UntagInstanceProfileRequest))
+			req, ok := in.(*UntagInstanceProfileRequest)
+			if !ok {
+				return nil, errBadInput
+			}
+			out, err := s.UntagInstanceProfile(ctx, req)
 			if out == nil {
 				return nil, err
 			}
@@ -8758,7 +9365,11 @@ var Operations = []*protocol.Operation{
 			if !ok {
 				return nil, errNotService
 			}
-			out, err := s.UntagMFADevice(ctx, in.(*UntagMFADeviceRequest))
+			req, ok := in.(*UntagMFADeviceRequest)
+			if !ok {
+				return nil, errBadInput
+			}
+			out, err := s.UntagMFADevice(ctx, req)
 			if out == nil {
 				return nil, err
 			}
@@ -8780,7 +9391,11 @@ var Operations = []*protocol.Operation{
 			if !ok {
 				return nil, errNotService
 			}
-			out, err := s.UntagOpenIDConnectProvider(ctx, in.(*UntagOpenIDConnectProviderRequest))
+			req, ok := in.(*UntagOpenIDConnectProviderRequest)
+			if !ok {
+				return nil, errBadInput
+			}
+			out, err := s.UntagOpenIDConnectProvider(ctx, req)
 			if out == nil {
 				return nil, err
 			}
@@ -8802,7 +9417,11 @@ var Operations = []*protocol.Operation{
 			if !ok {
 				return nil, errNotService
 			}
-			out, err := s.UntagPolicy(ctx, in.(*UntagPolicyRequest))
+			req, ok := in.(*UntagPolicyRequest)
+			if !ok {
+				return nil, errBadInput
+			}
+			out, err := s.UntagPolicy(ctx, req)
 			if out == nil {
 				return nil, err
 			}
@@ -8823,7 +9442,11 @@ var Operations = []*protocol.Operation{
 			if !ok {
 				return nil, errNotService
 			}
-			out, err := s.UntagRole(ctx, in.(*UntagRoleRequest))
+			req, ok := in.(*UntagRoleRequest)
+			if !ok {
+				return nil, errBadInput
+			}
+			out, err := s.UntagRole(ctx, req)
 			if out == nil {
 				return nil, err
 			}
@@ -8845,7 +9468,11 @@ var Operations = []*protocol.Operation{
 			if !ok {
 				return nil, errNotService
 			}
-			out, err := s.UntagSAMLProvider(ctx, in.(*UntagSAMLProviderRequest))
+			req, ok := in.(*UntagSAMLProviderRequest)
+			if !ok {
+				return nil, errBadInput
+			}
+			out, err := s.UntagSAMLProvider(ctx, req)
 			if out == nil {
 				return nil, err
 			}
@@ -8867,7 +9494,11 @@ var Operations = []*protocol.Operation{
 			if !ok {
 				return nil, errNotService
 			}
-			out, err := s.UntagServerCertificate(ctx, in.(*UntagServerCertificateRequest))
+			req, ok := in.(*UntagServerCertificateRequest)
+			if !ok {
+				return nil, errBadInput
+			}
+			out, err := s.UntagServerCertificate(ctx, req)
 			if out == nil {
 				return nil, err
 			}
@@ -8888,7 +9519,11 @@ var Operations = []*protocol.Operation{
 			if !ok {
 				return nil, errNotService
 			}
-			out, err := s.UntagUser(ctx, in.(*UntagUserRequest))
+			req, ok := in.(*UntagUserRequest)
+			if !ok {
+				return nil, errBadInput
+			}
+			out, err := s.UntagUser(ctx, req)
 			if out == nil {
 				return nil, err
 			}
@@ -8910,7 +9545,11 @@ var Operations = []*protocol.Operation{
 			if !ok {
 				return nil, errNotService
 			}
-			out, err := s.UpdateAccessKey(ctx, in.(*UpdateAccessKeyRequest))
+			req, ok := in.(*UpdateAccessKeyRequest)
+			if !ok {
+				return nil, errBadInput
+			}
+			out, err := s.UpdateAccessKey(ctx, req)
 			if out == nil {
 				return nil, err
 			}
@@ -8932,7 +9571,11 @@ var Operations = []*protocol.Operation{
 			if !ok {
 				return nil, errNotService
 			}
-			out, err := s.UpdateAccountPasswordPolicy(ctx, in.(*UpdateAccountPasswordPolicyRequest))
+			req, ok := in.(*UpdateAccountPasswordPolicyRequest)
+			if !ok {
+				return nil, errBadInput
+			}
+			out, err := s.UpdateAccountPasswordPolicy(ctx, req)
 			if out == nil {
 				return nil, err
 			}
@@ -8955,7 +9598,11 @@ var Operations = []*protocol.Operation{
 			if !ok {
 				return nil, errNotService
 			}
-			out, err := s.UpdateAssumeRolePolicy(ctx, in.(*UpdateAssumeRolePolicyRequest))
+			req, ok := in.(*UpdateAssumeRolePolicyRequest)
+			if !ok {
+				return nil, errBadInput
+			}
+			out, err := s.UpdateAssumeRolePolicy(ctx, req)
 			if out == nil {
 				return nil, err
 			}
@@ -8977,7 +9624,11 @@ var Operations = []*protocol.Operation{
 			if !ok {
 				return nil, errNotService
 			}
-			out, err := s.UpdateDelegationRequest(ctx, in.(*UpdateDelegationRequestRequest))
+			req, ok := in.(*UpdateDelegationRequestRequest)
+			if !ok {
+				return nil, errBadInput
+			}
+			out, err := s.UpdateDelegationRequest(ctx, req)
 			if out == nil {
 				return nil, err
 			}
@@ -8999,7 +9650,11 @@ var Operations = []*protocol.Operation{
 			if !ok {
 				return nil, errNotService
 			}
-			out, err := s.UpdateGroup(ctx, in.(*UpdateGroupRequest))
+			req, ok := in.(*UpdateGroupRequest)
+			if !ok {
+				return nil, errBadInput
+			}
+			out, err := s.UpdateGroup(ctx, req)
 			if out == nil {
 				return nil, err
 			}
@@ -9022,7 +9677,11 @@ var Operations = []*protocol.Operation{
 			if !ok {
 				return nil, errNotService
 			}
-			out, err := s.UpdateLoginProfile(ctx, in.(*UpdateLoginProfileRequest))
+			req, ok := in.(*UpdateLoginProfileRequest)
+			if !ok {
+				return nil, errBadInput
+			}
+			out, err := s.UpdateLoginProfile(ctx, req)
 			if out == nil {
 				return nil, err
 			}
@@ -9044,7 +9703,11 @@ var Operations = []*protocol.Operation{
 			if !ok {
 				return nil, errNotService
 			}
-			out, err := s.UpdateOpenIDConnectProviderThumbprint(ctx, in.(*UpdateOpenIDConnectProviderThumbprintRequest))
+			req, ok := in.(*UpdateOpenIDConnectProviderThumbprintRequest)
+			if !ok {
+				return nil, errBadInput
+			}
+			out, err := s.UpdateOpenIDConnectProviderThumbprint(ctx, req)
 			if out == nil {
 				return nil, err
 			}
@@ -9065,7 +9728,11 @@ var Operations = []*protocol.Operation{
 			if !ok {
 				return nil, errNotService
 			}
-			out, err := s.UpdateRole(ctx, in.(*UpdateRoleRequest))
+			req, ok := in.(*UpdateRoleRequest)
+			if !ok {
+				return nil, errBadInput
+			}
+			out, err := s.UpdateRole(ctx, req)
 			if out == nil {
 				return nil, err
 			}
@@ -9086,7 +9753,11 @@ var Operations = []*protocol.Operation{
 			if !ok {
 				return nil, errNotService
 			}
-			out, err := s.UpdateRoleDescription(ctx, in.(*UpdateRoleDescriptionRequest))
+			req, ok := in.(*UpdateRoleDescriptionRequest)
+			if !ok {
+				return nil, errBadInput
+			}
+			out, err := s.UpdateRoleDescription(ctx, req)
 			if out == nil {
 				return nil, err
 			}
@@ -9109,7 +9780,11 @@ var Operations = []*protocol.Operation{
 			if !ok {
 				return nil, errNotService
 			}
-			out, err := s.UpdateSAMLProvider(ctx, in.(*UpdateSAMLProviderRequest))
+			req, ok := in.(*UpdateSAMLProviderRequest)
+			if !ok {
+				return nil, errBadInput
+			}
+			out, err := s.UpdateSAMLProvider(ctx, req)
 			if out == nil {
 				return nil, err
 			}
@@ -9129,7 +9804,11 @@ var Operations = []*protocol.Operation{
 			if !ok {
 				return nil, errNotService
 			}
-			out, err := s.UpdateSSHPublicKey(ctx, in.(*UpdateSSHPublicKeyRequest))
+			req, ok := in.(*UpdateSSHPublicKeyRequest)
+			if !ok {
+				return nil, errBadInput
+			}
+			out, err := s.UpdateSSHPublicKey(ctx, req)
 			if out == nil {
 				return nil, err
 			}
@@ -9151,7 +9830,11 @@ var Operations = []*protocol.Operation{
 			if !ok {
 				return nil, errNotService
 			}
-			out, err := s.UpdateServerCertificate(ctx, in.(*UpdateServerCertificateRequest))
+			req, ok := in.(*UpdateServerCertificateRequest)
+			if !ok {
+				return nil, errBadInput
+			}
+			out, err := s.UpdateServerCertificate(ctx, req)
 			if out == nil {
 				return nil, err
 			}
@@ -9170,7 +9853,11 @@ var Operations = []*protocol.Operation{
 			if !ok {
 				return nil, errNotService
 			}
-			out, err := s.UpdateServiceSpecificCredential(ctx, in.(*UpdateServiceSpecificCredentialRequest))
+			req, ok := in.(*UpdateServiceSpecificCredentialRequest)
+			if !ok {
+				return nil, errBadInput
+			}
+			out, err := s.UpdateServiceSpecificCredential(ctx, req)
 			if out == nil {
 				return nil, err
 			}
@@ -9192,7 +9879,11 @@ var Operations = []*protocol.Operation{
 			if !ok {
 				return nil, errNotService
 			}
-			out, err := s.UpdateSigningCertificate(ctx, in.(*UpdateSigningCertificateRequest))
+			req, ok := in.(*UpdateSigningCertificateRequest)
+			if !ok {
+				return nil, errBadInput
+			}
+			out, err := s.UpdateSigningCertificate(ctx, req)
 			if out == nil {
 				return nil, err
 			}
@@ -9216,7 +9907,11 @@ var Operations = []*protocol.Operation{
 			if !ok {
 				return nil, errNotService
 			}
-			out, err := s.UpdateUser(ctx, in.(*UpdateUserRequest))
+			req, ok := in.(*UpdateUserRequest)
+			if !ok {
+				return nil, errBadInput
+			}
+			out, err := s.UpdateUser(ctx, req)
 			if out == nil {
 				return nil, err
 			}
@@ -9239,7 +9934,11 @@ var Operations = []*protocol.Operation{
 			if !ok {
 				return nil, errNotService
 			}
-			out, err := s.UploadSSHPublicKey(ctx, in.(*UploadSSHPublicKeyRequest))
+			req, ok := in.(*UploadSSHPublicKeyRequest)
+			if !ok {
+				return nil, errBadInput
+			}
+			out, err := s.UploadSSHPublicKey(ctx, req)
 			if out == nil {
 				return nil, err
 			}
@@ -9264,7 +9963,11 @@ var Operations = []*protocol.Operation{
 			if !ok {
 				return nil, errNotService
 			}
-			out, err := s.UploadServerCertificate(ctx, in.(*UploadServerCertificateRequest))
+			req, ok := in.(*UploadServerCertificateRequest)
+			if !ok {
+				return nil, errBadInput
+			}
+			out, err := s.UploadServerCertificate(ctx, req)
 			if out == nil {
 				return nil, err
 			}
@@ -9290,7 +9993,11 @@ var Operations = []*protocol.Operation{
 			if !ok {
 				return nil, errNotService
 			}
-			out, err := s.UploadSigningCertificate(ctx, in.(*UploadSigningCertificateRequest))
+			req, ok := in.(*UploadSigningCertificateRequest)
+			if !ok {
+				return nil, errBadInput
+			}
+			out, err := s.UploadSigningCertificate(ctx, req)
 			if out == nil {
 				return nil, err
 			}

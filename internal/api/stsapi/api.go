@@ -676,7 +676,10 @@ func (Unimplemented) GetWebIdentityToken(context.Context, *GetWebIdentityTokenRe
 	return nil, protocol.NotImplemented("STS", "GetWebIdentityToken")
 }
 
-var errNotService = errors.New("stsapi: value does not implement Service")
+var (
+	errNotService = errors.New("stsapi: value does not implement Service")
+	errBadInput   = errors.New("stsapi: input of the wrong type")
+)
 
 // Operations is the operation table the server dispatches on, in model order.
 var Operations = []*protocol.Operation{
@@ -695,7 +698,11 @@ var Operations = []*protocol.Operation{
 			if !ok {
 				return nil, errNotService
 			}
-			out, err := s.AssumeRole(ctx, in.(*AssumeRoleRequest))
+			req, ok := in.(*AssumeRoleRequest)
+			if !ok {
+				return nil, errBadInput
+			}
+			out, err := s.AssumeRole(ctx, req)
 			if out == nil {
 				return nil, err
 			}
@@ -719,7 +726,11 @@ var Operations = []*protocol.Operation{
 			if !ok {
 				return nil, errNotService
 			}
-			out, err := s.AssumeRoleWithSAML(ctx, in.(*AssumeRoleWithSAMLRequest))
+			req, ok := in.(*AssumeRoleWithSAMLRequest)
+			if !ok {
+				return nil, errBadInput
+			}
+			out, err := s.AssumeRoleWithSAML(ctx, req)
 			if out == nil {
 				return nil, err
 			}
@@ -744,7 +755,11 @@ var Operations = []*protocol.Operation{
 			if !ok {
 				return nil, errNotService
 			}
-			out, err := s.AssumeRoleWithWebIdentity(ctx, in.(*AssumeRoleWithWebIdentityRequest))
+			req, ok := in.(*AssumeRoleWithWebIdentityRequest)
+			if !ok {
+				return nil, errBadInput
+			}
+			out, err := s.AssumeRoleWithWebIdentity(ctx, req)
 			if out == nil {
 				return nil, err
 			}
@@ -764,7 +779,11 @@ var Operations = []*protocol.Operation{
 			if !ok {
 				return nil, errNotService
 			}
-			out, err := s.AssumeRoot(ctx, in.(*AssumeRootRequest))
+			req, ok := in.(*AssumeRootRequest)
+			if !ok {
+				return nil, errBadInput
+			}
+			out, err := s.AssumeRoot(ctx, req)
 			if out == nil {
 				return nil, err
 			}
@@ -783,7 +802,11 @@ var Operations = []*protocol.Operation{
 			if !ok {
 				return nil, errNotService
 			}
-			out, err := s.DecodeAuthorizationMessage(ctx, in.(*DecodeAuthorizationMessageRequest))
+			req, ok := in.(*DecodeAuthorizationMessageRequest)
+			if !ok {
+				return nil, errBadInput
+			}
+			out, err := s.DecodeAuthorizationMessage(ctx, req)
 			if out == nil {
 				return nil, err
 			}
@@ -799,7 +822,11 @@ var Operations = []*protocol.Operation{
 			if !ok {
 				return nil, errNotService
 			}
-			out, err := s.GetAccessKeyInfo(ctx, in.(*GetAccessKeyInfoRequest))
+			req, ok := in.(*GetAccessKeyInfoRequest)
+			if !ok {
+				return nil, errBadInput
+			}
+			out, err := s.GetAccessKeyInfo(ctx, req)
 			if out == nil {
 				return nil, err
 			}
@@ -815,7 +842,11 @@ var Operations = []*protocol.Operation{
 			if !ok {
 				return nil, errNotService
 			}
-			out, err := s.GetCallerIdentity(ctx, in.(*GetCallerIdentityRequest))
+			req, ok := in.(*GetCallerIdentityRequest)
+			if !ok {
+				return nil, errBadInput
+			}
+			out, err := s.GetCallerIdentity(ctx, req)
 			if out == nil {
 				return nil, err
 			}
@@ -836,7 +867,11 @@ var Operations = []*protocol.Operation{
 			if !ok {
 				return nil, errNotService
 			}
-			out, err := s.GetDelegatedAccessToken(ctx, in.(*GetDelegatedAccessTokenRequest))
+			req, ok := in.(*GetDelegatedAccessTokenRequest)
+			if !ok {
+				return nil, errBadInput
+			}
+			out, err := s.GetDelegatedAccessToken(ctx, req)
 			if out == nil {
 				return nil, err
 			}
@@ -857,7 +892,11 @@ var Operations = []*protocol.Operation{
 			if !ok {
 				return nil, errNotService
 			}
-			out, err := s.GetFederationToken(ctx, in.(*GetFederationTokenRequest))
+			req, ok := in.(*GetFederationTokenRequest)
+			if !ok {
+				return nil, errBadInput
+			}
+			out, err := s.GetFederationToken(ctx, req)
 			if out == nil {
 				return nil, err
 			}
@@ -876,7 +915,11 @@ var Operations = []*protocol.Operation{
 			if !ok {
 				return nil, errNotService
 			}
-			out, err := s.GetSessionToken(ctx, in.(*GetSessionTokenRequest))
+			req, ok := in.(*GetSessionTokenRequest)
+			if !ok {
+				return nil, errBadInput
+			}
+			out, err := s.GetSessionToken(ctx, req)
 			if out == nil {
 				return nil, err
 			}
@@ -897,7 +940,11 @@ var Operations = []*protocol.Operation{
 			if !ok {
 				return nil, errNotService
 			}
-			out, err := s.GetWebIdentityToken(ctx, in.(*GetWebIdentityTokenRequest))
+			req, ok := in.(*GetWebIdentityTokenRequest)
+			if !ok {
+				return nil, errBadInput
+			}
+			out, err := s.GetWebIdentityToken(ctx, req)
 			if out == nil {
 				return nil, err
 			}

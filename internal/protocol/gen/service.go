@@ -111,7 +111,10 @@ func generateService(m *obj, pkg string) ([]byte, error) {
 		g.p("\treturn nil, protocol.NotImplemented(%q, %q)", svcID, oi.name)
 		g.p("}\n")
 	}
-	g.p("var errNotService = errors.New(%q)\n", pkg+": value does not implement Service")
+	g.p("var (")
+	g.p("\terrNotService = errors.New(%q)", pkg+": value does not implement Service")
+	g.p("\terrBadInput   = errors.New(%q)", pkg+": input of the wrong type")
+	g.p(")\n")
 
 	g.p("// Operations is the operation table the server dispatches on, in model order.")
 	g.p("var Operations = []*protocol.Operation{")
@@ -130,7 +133,9 @@ func generateService(m *obj, pkg string) ([]byte, error) {
 		g.p("\t\tInvoke: func(ctx context.Context, svc any, in any) (any, error) {")
 		g.p("\t\t\ts, ok := svc.(Service)")
 		g.p("\t\t\tif !ok {\n\t\t\t\treturn nil, errNotService\n\t\t\t}")
-		g.p("\t\t\tout, err := s.%s(ctx, in.(*%s))", oi.name, oi.in)
+		g.p("\t\t\treq, ok := in.(*%s)", oi.in)
+		g.p("\t\t\tif !ok {\n\t\t\t\treturn nil, errBadInput\n\t\t\t}")
+		g.p("\t\t\tout, err := s.%s(ctx, req)", oi.name)
 		g.p("\t\t\tif out == nil {\n\t\t\t\treturn nil, err\n\t\t\t}")
 		g.p("\t\t\treturn out, err")
 		g.p("\t\t},")
