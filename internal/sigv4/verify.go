@@ -162,7 +162,7 @@ func (req *Request) appendHeaderValues(b []byte, name string) []byte {
 	}
 	// Go's server keeps Content-Length in the header map, but a handler may be given a request built in
 	// process; fall back on the parsed length so such requests verify too.
-	if !found && name == "content-length" && r.ContentLength > 0 {
+	if !found && name == "content-length" && r.ContentLength >= 0 {
 		b = strconv.AppendInt(b, r.ContentLength, 10)
 	}
 	return b
