@@ -12,16 +12,20 @@ import (
 
 func TestMain(m *testing.M) { pgtest.Main(m) }
 
-func newStore(t *testing.T) storage.Store {
-	s, err := Open(context.Background(), pgtest.URL(t), Options{})
+func newStore(tb testing.TB) storage.Store {
+	s, err := Open(context.Background(), pgtest.URL(tb), Options{})
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
-	t.Cleanup(func() { s.Close() })
+	tb.Cleanup(func() { s.Close() })
 	return s
 }
 
-func TestConformance(t *testing.T) { conformance.RunTests(t, newStore) }
+func TestConformance(t *testing.T) {
+	conformance.RunTests(t, func(t *testing.T) storage.Store { return newStore(t) })
+}
+
+func BenchmarkStore(b *testing.B) { conformance.RunBenchmarks(b, newStore) }
 
 // TestChangesFromOtherNodes: a write on one node reaches the subscribers of another through NOTIFY, and
 // a node does not hear its own writes twice.
