@@ -349,11 +349,12 @@ func tagsOut(tags []storage.Tag) []iamapi.Tag {
 	return out
 }
 
-// timePtr returns nil for the zero time so optional timestamps are omitted.
+// timePtr returns nil for the zero time so optional timestamps are omitted. IAM returns whole seconds in
+// UTC, whatever precision a time was stored with.
 func timePtr(t time.Time) *time.Time {
 	if t.IsZero() {
 		return nil
 	}
-	t = t.UTC()
+	t = t.UTC().Truncate(time.Second)
 	return &t
 }
