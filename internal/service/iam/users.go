@@ -15,8 +15,9 @@ import (
 // maxUsersPerAccount is the UsersQuota of GetAccountSummary.
 const maxUsersPerAccount = 5000
 
-// userOut renders a stored user. Tags are returned only where AWS returns them (GetUser, CreateUser).
-func (sc scope) userOut(u *storage.User, withTags bool) iamapi.User {
+// userOut renders a stored user. full adds the attributes AWS returns only for a single user (GetUser,
+// CreateUser): listings (ListUsers, GetGroup) leave out PermissionsBoundary and Tags, as documented.
+func (sc scope) userOut(u *storage.User, full bool) iamapi.User {
 	out := iamapi.User{
 		Path:             ptr(u.Path),
 		UserName:         ptr(u.Name),
@@ -25,10 +26,10 @@ func (sc scope) userOut(u *storage.User, withTags bool) iamapi.User {
 		CreateDate:       timePtr(u.CreatedAt),
 		PasswordLastUsed: timePtr(u.PasswordLastUsed),
 	}
-	if u.PermissionsBoundaryARN != "" {
-		out.PermissionsBoundary = boundaryOut(u.PermissionsBoundaryARN)
-	}
-	if withTags {
+	if full {
+		if u.PermissionsBoundaryARN != "" {
+			out.PermissionsBoundary = boundaryOut(u.PermissionsBoundaryARN)
+		}
 		out.Tags = tagsOut(u.Tags)
 	}
 	return out
@@ -309,7 +310,6 @@ func (s *Service) ListUsers(ctx context.Context, in *iamapi.ListUsersRequest) (*
 	users, truncated, marker := paginate(users, p, func(u *storage.User) string { return u.Name })
 	out := &iamapi.ListUsersResponse{Users: make([]iamapi.User, len(users)), IsTruncated: truncated, Marker: marker}
 	for i, u := range users {
-		// ListUsers does not return tags (AWS: "use ListUserTags").
 		out.Users[i] = sc.userOut(u, false)
 	}
 	return out, nil

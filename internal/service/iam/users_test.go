@@ -205,6 +205,10 @@ func TestUserPermissionsBoundary(t *testing.T) {
 	if str(got.PermissionsBoundary.PermissionsBoundaryArn) != custom {
 		t.Errorf("boundary after put: %+v", got.PermissionsBoundary)
 	}
+	// Listings leave the boundary out, as AWS documents for ListUsers.
+	if listed := must(f.svc.ListUsers(ctx, &iamapi.ListUsersRequest{}))(t).Users; len(listed) != 1 || listed[0].PermissionsBoundary != nil {
+		t.Errorf("ListUsers = %+v", listed)
+	}
 	// Wrong path: not the same policy.
 	_, err = f.svc.PutUserPermissionsBoundary(ctx, &iamapi.PutUserPermissionsBoundaryRequest{UserName: ptr("bounded"),
 		PermissionsBoundary: ptr("arn:aws:iam::123456789012:policy/Boundary")})
