@@ -2,10 +2,14 @@ package protocol_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"os/exec"
+	"reflect"
 	"testing"
 	"time"
 
@@ -236,4 +240,47 @@ func TestSDKAccount(t *testing.T) {
 	}
 	_, err = c.GetContactInformation(ctx, &account.GetContactInformationInput{})
 	wantAPIError(t, err, "NotImplemented", 501, "iamd does not implement Account operation GetContactInformation yet")
+}
+
+// TestBoto3 runs the same conversation with boto3, the other SDK iamd must satisfy. It is skipped where
+// Python or boto3 is not installed.
+func TestBoto3(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a Python interpreter")
+	}
+	if err := exec.Command("python3", "-c", "import boto3").Run(); err != nil {
+		t.Skip("python3 with boto3 is not available")
+	}
+	cmd := exec.Command("python3", "testdata/boto3_client.py")
+	cmd.Env = append(os.Environ(),
+		"STS_URL="+serve(t, stsapi.Info, fakeSTS{}),
+		"IAM_URL="+serve(t, iamapi.Info, fakeIAM{}),
+		"ACCOUNT_URL="+serve(t, accountapi.Info, fakeAccount{}),
+		"AWS_CONFIG_FILE=/dev/null", "AWS_SHARED_CREDENTIALS_FILE=/dev/null")
+	outb, err := cmd.Output()
+	if err != nil {
+		var ee *exec.ExitError
+		if errors.As(err, &ee) {
+			t.Fatalf("%v\n%s", err, ee.Stderr)
+		}
+		t.Fatal(err)
+	}
+	var got map[string]any
+	if err := json.Unmarshal(outb, &got); err != nil {
+		t.Fatalf("%v: %s", err, outb)
+	}
+	want := map[string]any{
+		"caller":        "arn:aws:iam::123456789012:user/alice",
+		"expiration":    "2030-05-06T07:08:09+00:00",
+		"sts_error":     []any{"ValidationError", `1 validation error detected: Value 'bad name' at 'roleSessionName' failed to satisfy constraint: Member must satisfy regular expression pattern: [\w+=,.@-]*`, 400.0},
+		"user":          []any{"bob", "2030-05-06T07:08:09+00:00", []any{map[string]any{"Key": "k", "Value": "v"}}},
+		"list":          []any{[]any{"a", "b"}, true, "m"},
+		"summary":       map[string]any{"Users": 2.0, "GlobalEndpointTokenVersion": 1.0},
+		"iam_error":     []any{"NoSuchEntity", "The user with name nobody cannot be found.", 404.0},
+		"region":        "ENABLED_BY_DEFAULT",
+		"account_error": []any{"ValidationException", "fieldValidationFailed", []any{"maxResults"}},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("boto3 parsed\n%v\nwant\n%v", got, want)
+	}
 }
