@@ -21,14 +21,14 @@ const (
 
 // fixture is a Service over a real SQLite store in a temporary directory, with a settable clock.
 type fixture struct {
-	t     *testing.T
+	t     testing.TB
 	svc   *Service
 	store storage.Store
 	now   time.Time
 	seal  *secrets.Sealer
 }
 
-func newFixture(t *testing.T) *fixture {
+func newFixture(t testing.TB) *fixture {
 	t.Helper()
 	ctx := context.Background()
 	st, err := sqlite.Open(ctx, t.TempDir(), sqlite.Options{})
@@ -89,7 +89,7 @@ func must[T any](v T, err error) func(testing.TB) T {
 	}
 }
 
-func newSealer(t *testing.T) *secrets.Sealer {
+func newSealer(t testing.TB) *secrets.Sealer {
 	key := make([]byte, secrets.KeySize)
 	if _, err := rand.Read(key); err != nil {
 		t.Fatal(err)
