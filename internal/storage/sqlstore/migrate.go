@@ -145,11 +145,14 @@ var migrations = [][]string{
 			generation BIGINT NOT NULL,
 			data TEXT NOT NULL
 		)`,
+		// A counter is the sum of its shards: concurrent writers in one account bump random shards, so
+		// under PostgreSQL's SERIALIZABLE they rarely update the same row and abort each other.
 		`CREATE TABLE counters (
 			account_id TEXT COLLATE "C" NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
 			name TEXT COLLATE "C" NOT NULL,
+			shard BIGINT NOT NULL,
 			value BIGINT NOT NULL,
-			PRIMARY KEY (account_id, name)
+			PRIMARY KEY (account_id, name, shard)
 		)`,
 	},
 }

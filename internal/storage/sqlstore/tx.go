@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -38,6 +39,9 @@ const (
 	cRootSigningCertificates = "RootSigningCertificates"
 	cRootMFADevices          = "RootMFADevices"
 )
+
+// counterShards is how many rows a counter is spread over (see the counters table).
+const counterShards = 16
 
 // kindCounter is the counter a named entity kind maintains.
 var kindCounter = map[string]string{
@@ -120,8 +124,9 @@ func (t *txn) bump(ctx context.Context, acct, counter string, delta int64) error
 	if delta == 0 {
 		return nil
 	}
-	_, err := t.exec(ctx, `INSERT INTO counters (account_id, name, value) VALUES ($1, $2, $3)
-		ON CONFLICT (account_id, name) DO UPDATE SET value = counters.value + excluded.value`, acct, counter, delta)
+	_, err := t.exec(ctx, `INSERT INTO counters (account_id, name, shard, value) VALUES ($1, $2, $3, $4)
+		ON CONFLICT (account_id, name, shard) DO UPDATE SET value = counters.value + excluded.value`,
+		acct, counter, rand.N(counterShards), delta)
 	return err
 }
 

@@ -893,7 +893,7 @@ func (t *txn) PutKeyRing(ctx context.Context, expectedGeneration int64, keys []s
 
 func (t *txn) Counts(ctx context.Context, acct string) (storage.Counts, error) {
 	var c storage.Counts
-	rows, err := t.query(ctx, `SELECT name, value FROM counters WHERE account_id = $1`, acct)
+	rows, err := t.query(ctx, `SELECT name, sum(value) FROM counters WHERE account_id = $1 GROUP BY name`, acct)
 	if err != nil {
 		return c, err
 	}
