@@ -31,8 +31,7 @@ type Config struct {
 
 	RootAccessKeyID     string
 	RootSecretAccessKey string
-	MasterKeyFile       string // default DataDir/master.key
-	MasterKey           string // base64; wins over MasterKeyFile
+	MasterKey           string // base64; empty: DataDir/master.key (created if absent)
 
 	RegionTransitionDelay time.Duration
 	MaxBodyBytes          int64
@@ -78,8 +77,7 @@ func Bind(fs *flag.FlagSet) (*Config, []Flag) {
 	boolean(&c.Dev, "dev", "development mode: unknown access keys are accepted unsigned as the default account's root (moto/LocalStack style); never in production")
 	str(&c.RootAccessKeyID, "root-access-key-id", "", "preset access key ID of the default account's root (CI and scripts)")
 	str(&c.RootSecretAccessKey, "root-secret-access-key", "", "preset secret access key of the default account's root")
-	str(&c.MasterKeyFile, "master-key-file", "", "file holding the master key that seals secrets at rest (default DATA-DIR/master.key, created if absent)")
-	str(&c.MasterKey, "master-key", "", "the master key itself, base64 of 32 bytes (wins over the file)")
+	str(&c.MasterKey, "master-key", "", "master key sealing secrets at rest, base64 of 32 bytes; default: DATA-DIR/master.key, created if absent (several nodes must share one)")
 	duration(&c.RegionTransitionDelay, "region-transition-delay", DefaultRegionTransitionDelay, "how long an opt-in region stays ENABLING/DISABLING (0 for immediate)")
 	str(&c.LogLevel, "log-level", "info", "debug, info, warn or error")
 	str(&c.LogFormat, "log-format", "text", "text or json")

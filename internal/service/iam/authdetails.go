@@ -512,3 +512,16 @@ func (s *Service) managedDocument(ctx context.Context, tx storage.Tx, account, a
 	}
 	return &PrincipalPolicy{ID: arn, ARN: arn, Source: policy.SourceUserManaged, Document: v.Document}, nil
 }
+
+// ManagedPolicyDocument returns the default version of a managed policy (customer managed in account, or
+// AWS managed) by ARN, for session policies passed as PolicyArns. A missing policy matches
+// storage.ErrNotFound.
+func (s *Service) ManagedPolicyDocument(ctx context.Context, account, arn string) (*PrincipalPolicy, error) {
+	var out *PrincipalPolicy
+	err := s.store.View(ctx, func(tx storage.Tx) error {
+		var err error
+		out, err = s.managedDocument(ctx, tx, account, arn)
+		return err
+	})
+	return out, err
+}

@@ -1,0 +1,352 @@
+// Package app assembles an iamd server from its configuration: it opens the store, loads the master key,
+// creates the default account and its root credentials, builds the token key ring, the authenticator, the
+// services and the HTTP server. cmd/iamd and the end-to-end tests both start servers through it.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/iamd/iamd/internal/auth"
+	"github.com/iamd/iamd/internal/authz"
+	"github.com/iamd/iamd/internal/config"
+	"github.com/iamd/iamd/internal/ids"
+	"github.com/iamd/iamd/internal/secrets"
+	"github.com/iamd/iamd/internal/server"
+	accountsvc "github.com/iamd/iamd/internal/service/account"
+	iamsvc "github.com/iamd/iamd/internal/service/iam"
+	stssvc "github.com/iamd/iamd/internal/service/sts"
+	"github.com/iamd/iamd/internal/storage"
+	"github.com/iamd/iamd/internal/storage/postgres"
+	"github.com/iamd/iamd/internal/storage/sqlite"
+	"github.com/iamd/iamd/internal/token"
+)
+
+// RootCredentialsFile is the file in the data directory that receives generated root credentials.
+const RootCredentialsFile = "root-credentials"
+
+// App is an assembled server.
+type App struct {
+	Config  *config.Config
+	Store   storage.Store
+	Sealer  *secrets.Sealer
+	Tokens  *token.KeyRing
+	Auth    *auth.Authenticator
+	IAM     *iamsvc.Service
+	STS     *stssvc.Service
+	Account *accountsvc.Service
+	Authz   *authz.Authorizer
+	Server  *server.Server
+	Log     *slog.Logger
+	// RootCredentials is set when New generated the default account's root key (print it once).
+	RootCredentials *Credentials
+
+	rotator *token.Rotator
+}
+
+// Credentials is an access key pair.
+type Credentials struct {
+	AccountID       string
+	AccessKeyID     string
+	SecretAccessKey string
+}
+
+// OpenStore opens the store the configuration names: PostgreSQL for a postgres:// URL, else SQLite in the
+// data directory.
+func OpenStore(ctx context.Context, cfg *config.Config, log *slog.Logger) (storage.Store, error) {
+	if cfg.DatabaseURL != "" {
+		if !strings.HasPrefix(cfg.DatabaseURL, "postgres://") && !strings.HasPrefix(cfg.DatabaseURL, "postgresql://") {
+			return nil, fmt.Errorf("--database-url must be a postgres:// URL")
+		}
+		return postgres.Open(ctx, cfg.DatabaseURL, postgres.Options{Logger: log})
+	}
+	return sqlite.Open(ctx, cfg.DataDir, sqlite.Options{Logger: log})
+}
+
+// LoadSealer returns the sealer of secrets at rest, from the configured master key or the key file in the
+// data directory.
+func LoadSealer(ctx context.Context, cfg *config.Config, log *slog.Logger) (*secrets.Sealer, error) {
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("data directory: %w", err)
+	}
+	getenv := func(name string) string {
+		if name == secrets.EnvMasterKey && cfg.MasterKey != "" {
+			return cfg.MasterKey
+		}
+		return os.Getenv(name)
+	}
+	key, err := secrets.LoadMasterKey(ctx, log, cfg.DataDir, getenv)
+	if err != nil {
+		return nil, err
+	}
+	return secrets.NewSealer(key)
+}
+
+// New assembles a server. The caller runs it with Run (or uses Server as a handler after Start) and closes
+// it with Close.
+func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if log == nil {
+		log = slog.Default()
+	}
+	a := &App{Config: cfg, Log: log}
+	sealer, err := LoadSealer(ctx, cfg, log)
+	if err != nil {
+		return nil, err
+	}
+	a.Sealer = sealer
+	if cfg.DatabaseURL != "" && cfg.MasterKey == "" && os.Getenv(secrets.EnvMasterKey) == "" {
+		log.Warn("PostgreSQL without IAMD_MASTER_KEY: every node sharing this database must use the same master key; copy " +
+			filepath.Join(cfg.DataDir, secrets.MasterKeyFile) + " to the others or set IAMD_MASTER_KEY")
+	}
+	store, err := OpenStore(ctx, cfg, log)
+	if err != nil {
+		return nil, err
+	}
+	a.Store = store
+	fail := func(err error) (*App, error) {
+		_ = store.Close()
+		return nil, err
+	}
+	root, err := Bootstrap(ctx, store, sealer, cfg.AccountID, cfg.RootAccessKeyID, cfg.RootSecretAccessKey)
+	if err != nil {
+		return fail(err)
+	}
+	a.RootCredentials = root
+	if root != nil {
+		if err := writeRootCredentials(cfg.DataDir, root); err != nil {
+			return fail(err)
+		}
+	}
+	a.Tokens, err = token.NewKeyRing(ctx, auth.KeyStore{Store: store}, sealer, token.Options{Logger: log})
+	if err != nil {
+		return fail(fmt.Errorf("token key ring: %w", err))
+	}
+	a.rotator = token.NewRotator(a.Tokens, 0)
+
+	a.IAM = iamsvc.New(iamsvc.Options{Store: store, Sealer: sealer, Logger: log})
+	a.Auth = auth.New(auth.Options{
+		Store:      store,
+		Tokens:     a.Tokens,
+		OpenSecret: func(k *storage.AccessKey) (string, error) { return OpenAccessKeySecret(sealer, k) },
+		Dev:        cfg.Dev,
+		DevAccount: cfg.AccountID,
+		CreateAccount: func(ctx context.Context, id string) error {
+			_, err := Bootstrap(ctx, store, sealer, id, "", "")
+			return err
+		},
+		Logger: log,
+	})
+	a.Authz = authz.New(authz.Options{Store: store, IAM: a.IAM, Logger: log})
+	a.STS = stssvc.New(stssvc.Options{Store: store, Accounts: a.Auth, Tokens: a.Tokens, Policies: a.Authz, Logger: log,
+		RoleUsed: func(ctx context.Context, account, role, region string, t time.Time) {
+			a.IAM.RecordRoleUse(context.WithoutCancel(ctx), account, role, region, t)
+		}})
+	a.Account = accountsvc.New(accountsvc.Options{Store: store, TransitionDelay: cfg.RegionTransitionDelay, Logger: log})
+	a.Server = server.New(server.Options{
+		Store: store, Auth: a.Auth, IAM: a.IAM, STS: a.STS, Account: a.Account, Authorizer: a.Authz,
+		Admin:        NewAdmin(a),
+		MaxBodyBytes: cfg.MaxBodyBytes,
+		Dev:          cfg.Dev,
+		Reset:        a.reset,
+		KeyUsed: func(ctx context.Context, keyID, service, region string, t time.Time) {
+			if err := a.IAM.RecordAccessKeyUse(context.WithoutCancel(ctx), keyID, service, region, t); err != nil {
+				log.Warn("recording access key use", "err", err)
+			}
+		},
+		Logger: log,
+	})
+	return a, nil
+}
+
+// Start runs the background work (cache invalidation, key rotation) until ctx ends.
+func (a *App) Start(ctx context.Context) {
+	go a.Auth.Run(ctx)
+	go a.Authz.Run(ctx)
+	go func() {
+		if err := a.rotator.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
+			a.Log.Error("token key rotation stopped", "err", err)
+		}
+	}()
+}
+
+// Close releases the store.
+func (a *App) Close() error { return a.Store.Close() }
+
+// reset returns the server to a fresh state: every account is deleted and the default account is made
+// again with the configured root key (dev mode only).
+func (a *App) reset(ctx context.Context) error {
+	err := a.Store.Update(ctx, func(tx storage.Tx) error {
+		for {
+			accts, err := tx.ListAccounts(ctx, storage.ListOptions{Limit: 100})
+			if err != nil {
+				return err
+			}
+			if len(accts) == 0 {
+				return nil
+			}
+			for _, acct := range accts {
+				if err := tx.DeleteAccount(ctx, acct.ID); err != nil {
+					return err
+				}
+			}
+		}
+	})
+	if err != nil {
+		return fmt.Errorf("reset: %w", err)
+	}
+	root, err := Bootstrap(ctx, a.Store, a.Sealer, a.Config.AccountID, a.Config.RootAccessKeyID, a.Config.RootSecretAccessKey)
+	if err != nil {
+		return err
+	}
+	if root != nil {
+		return writeRootCredentials(a.Config.DataDir, root)
+	}
+	return nil
+}
+
+// accessKeyAAD binds a sealed secret to its key ID, as the IAM service seals them.
+func accessKeyAAD(keyID string) []byte { return iamsvc.AccessKeyAssociatedData(keyID) }
+
+// OpenAccessKeySecret unseals the secret of a long-term access key.
+func OpenAccessKeySecret(sealer *secrets.Sealer, k *storage.AccessKey) (string, error) {
+	b, err := sealer.Open(k.SecretSealed, accessKeyAAD(k.ID))
+	if err != nil {
+		return "", err
+	}
+	return string(b), nil
+}
+
+// Bootstrap makes sure the account exists and has a root access key. With a preset key (ID and secret)
+// that key is created or updated; otherwise, when the root has no key at all, one is generated and
+// returned so that the caller can hand it out once.
+func Bootstrap(ctx context.Context, store storage.Store, sealer *secrets.Sealer, accountID, presetID, presetSecret string) (*Credentials, error) {
+	if !ids.IsAccountID(accountID) {
+		return nil, fmt.Errorf("account ID %q is not 12 digits", accountID)
+	}
+	var generated *Credentials
+	err := store.Update(ctx, func(tx storage.Tx) error {
+		generated = nil
+		if _, err := tx.GetAccount(ctx, accountID); errors.Is(err, storage.ErrNotFound) {
+			if err := tx.CreateAccount(ctx, &storage.Account{ID: accountID, CreatedAt: time.Now().UTC().Truncate(time.Second),
+				GlobalEndpointTokenVersion: 1}); err != nil {
+				return err
+			}
+		} else if err != nil {
+			return err
+		}
+		if presetID != "" {
+			sealed, err := sealer.Seal([]byte(presetSecret), accessKeyAAD(presetID))
+			if err != nil {
+				return err
+			}
+			k, err := tx.GetAccessKey(ctx, presetID)
+			switch {
+			case errors.Is(err, storage.ErrNotFound):
+				return tx.CreateAccessKey(ctx, &storage.AccessKey{ID: presetID, AccountID: accountID, SecretSealed: sealed,
+					Status: storage.StatusActive, CreatedAt: time.Now().UTC().Truncate(time.Second)})
+			case err != nil:
+				return err
+			case k.AccountID != accountID || k.UserName != "":
+				return fmt.Errorf("preset root access key %s already belongs to another principal", presetID)
+			}
+			k.SecretSealed, k.Status = sealed, storage.StatusActive
+			return tx.UpdateAccessKey(ctx, k)
+		}
+		keys, err := tx.ListAccessKeys(ctx, accountID, "")
+		if err != nil || len(keys) > 0 {
+			return err
+		}
+		id, err := ids.NewAccessKeyID(ids.PrefixAccessKey, accountID)
+		if err != nil {
+			return err
+		}
+		secret := ids.NewSecretAccessKey()
+		sealed, err := sealer.Seal([]byte(secret), accessKeyAAD(id))
+		if err != nil {
+			return err
+		}
+		if err := tx.CreateAccessKey(ctx, &storage.AccessKey{ID: id, AccountID: accountID, SecretSealed: sealed,
+			Status: storage.StatusActive, CreatedAt: time.Now().UTC().Truncate(time.Second)}); err != nil {
+			return err
+		}
+		generated = &Credentials{AccountID: accountID, AccessKeyID: id, SecretAccessKey: secret}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("bootstrapping account %s: %w", accountID, err)
+	}
+	return generated, nil
+}
+
+// writeRootCredentials writes generated root credentials to a 0600 file in the AWS shared-credentials
+// format, so `AWS_SHARED_CREDENTIALS_FILE=DATA/root-credentials AWS_PROFILE=iamd` works.
+func writeRootCredentials(dataDir string, c *Credentials) error {
+	path := filepath.Join(dataDir, RootCredentialsFile)
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err != nil {
+		return fmt.Errorf("writing root credentials: %w", err)
+	}
+	_, err = fmt.Fprintf(f, "# root user of account %s, generated by iamd\n[iamd]\naws_access_key_id = %s\naws_secret_access_key = %s\n",
+		c.AccountID, c.AccessKeyID, c.SecretAccessKey)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// PrintRootCredentials tells the operator the generated root credentials, once.
+func PrintRootCredentials(w io.Writer, dataDir string, c *Credentials) {
+	fmt.Fprintf(w, "Generated root credentials for account %s (also in %s, mode 0600):\n  AWS_ACCESS_KEY_ID=%s\n  AWS_SECRET_ACCESS_KEY=%s\n",
+		c.AccountID, filepath.Join(dataDir, RootCredentialsFile), c.AccessKeyID, c.SecretAccessKey)
+}
+
+// ListenAndServe serves HTTP (or HTTPS) on the configured address until ctx ends, then shuts down
+// gracefully: in-flight requests finish within the shutdown timeout.
+func (a *App) ListenAndServe(ctx context.Context, ready func(addr string)) error {
+	srv := &http.Server{Addr: a.Config.Listen, Handler: a.Server, ReadHeaderTimeout: 10 * time.Second,
+		ErrorLog: slog.NewLogLogger(a.Log.Handler(), slog.LevelWarn)}
+	ln, err := listen(a.Config.Listen)
+	if err != nil {
+		return err
+	}
+	if ready != nil {
+		ready(ln.Addr().String())
+	}
+	errc := make(chan error, 1)
+	go func() {
+		if a.Config.TLSCert != "" {
+			errc <- srv.ServeTLS(ln, a.Config.TLSCert, a.Config.TLSKey)
+		} else {
+			errc <- srv.Serve(ln)
+		}
+	}()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	a.Log.Info("shutting down: finishing in-flight requests", "timeout", a.Config.ShutdownTimeout)
+	sctx, cancel := context.WithTimeout(context.Background(), a.Config.ShutdownTimeout)
+	defer cancel()
+	return srv.Shutdown(sctx)
+}
+
+func listen(addr string) (net.Listener, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("listening on %s: %w", addr, err)
+	}
+	return ln, nil
+}
