@@ -139,7 +139,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, error
 	a.Auth = auth.New(auth.Options{
 		Store:      store,
 		Tokens:     a.Tokens,
-		OpenSecret: func(k *storage.AccessKey) (string, error) { return OpenAccessKeySecret(sealer, k) },
+		OpenSecret: func(k *storage.AccessKey) (string, error) { return iamsvc.OpenAccessKeySecret(sealer, k) },
 		Dev:        cfg.Dev,
 		DevAccount: cfg.AccountID,
 		CreateAccount: func(ctx context.Context, id string) error {
@@ -151,7 +151,9 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, error
 	a.Authz = authz.New(authz.Options{Store: store, IAM: a.IAM, Logger: log})
 	a.STS = stssvc.New(stssvc.Options{Store: store, Accounts: a.Auth, Tokens: a.Tokens, Policies: a.Authz, Logger: log,
 		RoleUsed: func(ctx context.Context, account, role, region string, t time.Time) {
-			a.IAM.RecordRoleUse(context.WithoutCancel(ctx), account, role, region, t)
+			if err := a.IAM.RecordRoleUse(context.WithoutCancel(ctx), account, role, region, t); err != nil {
+				log.Warn("recording role use", "role", role, "err", err)
+			}
 		}})
 	a.Account = accountsvc.New(accountsvc.Options{Store: store, TransitionDelay: cfg.RegionTransitionDelay, Logger: log})
 	a.Server = server.New(server.Options{
@@ -218,15 +220,6 @@ func (a *App) reset(ctx context.Context) error {
 
 // accessKeyAAD binds a sealed secret to its key ID, as the IAM service seals them.
 func accessKeyAAD(keyID string) []byte { return iamsvc.AccessKeyAssociatedData(keyID) }
-
-// OpenAccessKeySecret unseals the secret of a long-term access key.
-func OpenAccessKeySecret(sealer *secrets.Sealer, k *storage.AccessKey) (string, error) {
-	b, err := sealer.Open(k.SecretSealed, accessKeyAAD(k.ID))
-	if err != nil {
-		return "", err
-	}
-	return string(b), nil
-}
 
 // Bootstrap makes sure the account exists and has a root access key. With a preset key (ID and secret)
 // that key is created or updated; otherwise, when the root has no key at all, one is generated and
