@@ -13,11 +13,6 @@ import (
 	"github.com/iamd/iamd/internal/protocol"
 )
 
-var (
-	_ = time.Time{}
-	_ = errors.New
-)
-
 // AcceptPrimaryEmailUpdateRequest is the AcceptPrimaryEmailUpdateRequest shape.
 type AcceptPrimaryEmailUpdateRequest struct {
 	AccountId    *string

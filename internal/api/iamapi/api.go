@@ -13,11 +13,6 @@ import (
 	"github.com/iamd/iamd/internal/protocol"
 )
 
-var (
-	_ = time.Time{}
-	_ = errors.New
-)
-
 // AcceptDelegationRequestRequest is the AcceptDelegationRequestRequest shape.
 type AcceptDelegationRequestRequest struct {
 	DelegationRequestId *string

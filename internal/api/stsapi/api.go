@@ -13,11 +13,6 @@ import (
 	"github.com/iamd/iamd/internal/protocol"
 )
 
-var (
-	_ = time.Time{}
-	_ = errors.New
-)
-
 // AssumeRoleRequest is the AssumeRoleRequest shape.
 type AssumeRoleRequest struct {
 	RoleArn           *string

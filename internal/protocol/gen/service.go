@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"fmt"
 	"strconv"
 )
@@ -84,7 +85,6 @@ func generateService(m *obj, pkg string) ([]byte, error) {
 	g.p("// generated from internal/api/models. Hand-written services implement Service, embedding Unimplemented.")
 	g.p("package %s\n", pkg)
 	g.p("import (\n\t\"context\"\n\t\"errors\"\n\t\"reflect\"\n\t\"time\"\n\n\t\"github.com/iamd/iamd/internal/protocol\"\n)\n")
-	g.p("var (\n\t_ = time.Time{}\n\t_ = errors.New\n)\n")
 	if err := g.writeTypes(svcID); err != nil {
 		return nil, err
 	}
@@ -174,7 +174,15 @@ func generateService(m *obj, pkg string) ([]byte, error) {
 		g.p("\t}")
 	}
 	g.p("}")
-	return gofmt(g.buf.Bytes())
+	return gofmt(dropUnusedTime(g.buf.Bytes()))
+}
+
+// dropUnusedTime removes the time import from a file that has no timestamp fields.
+func dropUnusedTime(src []byte) []byte {
+	if bytes.Count(src, []byte("time.")) > 0 {
+		return src
+	}
+	return bytes.Replace(src, []byte("\t\"time\"\n"), nil, 1)
 }
 
 func signingName(md *obj) string {
@@ -222,7 +230,6 @@ func generateVectors(suites []any, pkg, prefix string) ([]byte, error) {
 	g.buf.WriteString(header)
 	g.p("package %s\n", pkg)
 	g.p("import (\n\t\"reflect\"\n\t\"time\"\n\n\t\"github.com/iamd/iamd/internal/protocol\"\n)\n")
-	g.p("var _ = time.Time{}\n")
 	g.buf.Write(all)
 	g.p("// %sShapes maps \"suite/ShapeName\" to the suite's shape descriptors.", prefix)
 	g.p("var %sShapes = map[string]*protocol.Shape{", prefix)
@@ -231,5 +238,5 @@ func generateVectors(suites []any, pkg, prefix string) ([]byte, error) {
 	}
 	g.p("}")
 	body = g.buf.Bytes()
-	return gofmt(body)
+	return gofmt(dropUnusedTime(body))
 }

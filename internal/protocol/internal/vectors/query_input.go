@@ -9,8 +9,6 @@ import (
 	"github.com/iamd/iamd/internal/protocol"
 )
 
-var _ = time.Time{}
-
 // QI0InputShape is the InputShape shape.
 type QI0InputShape struct {
 	Foo *string

@@ -9,8 +9,6 @@ import (
 	"github.com/iamd/iamd/internal/protocol"
 )
 
-var _ = time.Time{}
-
 // QO0OutputShape is the OutputShape shape.
 type QO0OutputShape struct {
 	Str       *string

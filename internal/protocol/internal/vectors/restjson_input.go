@@ -9,8 +9,6 @@ import (
 	"github.com/iamd/iamd/internal/protocol"
 )
 
-var _ = time.Time{}
-
 var ()
 
 func init() {

@@ -9,8 +9,6 @@ import (
 	"github.com/iamd/iamd/internal/protocol"
 )
 
-var _ = time.Time{}
-
 // RO0OutputShape is the OutputShape shape.
 type RO0OutputShape struct {
 	ImaHeader         *string
