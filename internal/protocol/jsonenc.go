@@ -6,7 +6,6 @@ import (
 	"reflect"
 	"slices"
 	"strconv"
-	"time"
 	"unicode/utf8"
 )
 
@@ -117,7 +116,7 @@ func appendJSONValue(buf []byte, m *Member, v reflect.Value, depth int) []byte {
 		}
 		return append(buf, txt...)
 	case KindTimestamp:
-		t, _ := v.Interface().(time.Time)
+		t := timeOf(v)
 		format := m.tsFormat()
 		if format == "" || format == TimestampUnix {
 			return appendTimestamp(buf, t, TimestampUnix)

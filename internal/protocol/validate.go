@@ -20,7 +20,7 @@ func Validate(svc *ServiceInfo, shape *Shape, v any) error {
 		return nil
 	}
 	var c validator
-	c.structure(shape, rv.Elem(), "")
+	c.structure(shape, rv.Elem())
 	if len(c.errs) == 0 {
 		return nil
 	}
@@ -48,21 +48,43 @@ func validationError(svc *ServiceInfo, errs []FieldError) error {
 	return &Error{Code: "ValidationError", Status: 400, Message: msg, Fields: errs}
 }
 
+// validator walks a value keeping the member path as a stack of segments; the path string is only built
+// for a failure, so valid requests (nearly all) cost no allocations here.
 type validator struct {
 	errs []FieldError
+	path []pathSeg
 }
 
-func join(parent, name string) string {
-	if parent == "" {
-		return name
+// pathSeg is a member name, or a 1-based list index (written "N.member") when name is "".
+type pathSeg struct {
+	name string
+	idx  int
+}
+
+func (c *validator) push(name string, idx int) { c.path = append(c.path, pathSeg{name, idx}) }
+func (c *validator) pop()                      { c.path = c.path[:len(c.path)-1] }
+
+func (c *validator) pathString() string {
+	var b strings.Builder
+	for i, s := range c.path {
+		if i > 0 {
+			b.WriteByte('.')
+		}
+		if s.name != "" {
+			b.WriteString(s.name)
+			continue
+		}
+		b.WriteString(strconv.Itoa(s.idx))
+		b.WriteString(".member")
 	}
-	return parent + "." + name
+	return b.String()
 }
 
-func (c *validator) fail(path, shown string, sensitive bool, constraint string) {
+func (c *validator) fail(shown string, sensitive bool, constraint string) {
 	if len(c.errs) >= maxValidationErrors {
 		return
 	}
+	path := c.pathString()
 	var b strings.Builder
 	switch {
 	case shown == "\x00null":
@@ -89,46 +111,48 @@ func isNil(v reflect.Value) bool {
 	return false
 }
 
-func (c *validator) structure(s *Shape, v reflect.Value, path string) {
+func (c *validator) structure(s *Shape, v reflect.Value) {
 	if s.Type != nil && v.Type() != s.Type {
 		return // descriptor and value disagree: nothing safe to check
 	}
 	for i := range s.Members {
 		m := &s.Members[i]
 		f := v.Field(i)
-		p := join(path, m.Camel)
-		if isNil(f) {
-			if m.Required {
-				c.fail(p, "\x00null", false, "Member must not be null")
-			}
+		if isNil(f) && !m.Required {
 			continue
 		}
-		c.value(m.Shape, f, p)
+		c.push(m.Camel, 0)
+		if isNil(f) {
+			c.fail("\x00null", false, "Member must not be null")
+		} else {
+			c.value(m.Shape, f)
+		}
+		c.pop()
 	}
 }
 
 func fmtBound(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) }
 
-func (c *validator) length(s *Shape, n int, path, shown string) {
+func (c *validator) length(s *Shape, n int, shown string) {
 	if s.Min != nil && float64(n) < *s.Min {
-		c.fail(path, shown, s.Sensitive, "Member must have length greater than or equal to "+fmtBound(*s.Min))
+		c.fail(shown, s.Sensitive, "Member must have length greater than or equal to "+fmtBound(*s.Min))
 	}
 	if s.Max != nil && float64(n) > *s.Max {
-		c.fail(path, shown, s.Sensitive, "Member must have length less than or equal to "+fmtBound(*s.Max))
+		c.fail(shown, s.Sensitive, "Member must have length less than or equal to "+fmtBound(*s.Max))
 	}
 }
 
-func (c *validator) rangeCheck(s *Shape, f float64, path, shown string) {
+func (c *validator) rangeCheck(s *Shape, f float64, shown string) {
 	if s.Min != nil && f < *s.Min {
-		c.fail(path, shown, s.Sensitive, "Member must have value greater than or equal to "+fmtBound(*s.Min))
+		c.fail(shown, s.Sensitive, "Member must have value greater than or equal to "+fmtBound(*s.Min))
 	}
 	if s.Max != nil && f > *s.Max {
-		c.fail(path, shown, s.Sensitive, "Member must have value less than or equal to "+fmtBound(*s.Max))
+		c.fail(shown, s.Sensitive, "Member must have value less than or equal to "+fmtBound(*s.Max))
 	}
 }
 
 // value checks one non-nil value of shape s; v is the field (pointer for scalars, value inside lists).
-func (c *validator) value(s *Shape, v reflect.Value, path string) {
+func (c *validator) value(s *Shape, v reflect.Value) {
 	if v.Kind() == reflect.Pointer {
 		if v.IsNil() {
 			return
@@ -138,37 +162,50 @@ func (c *validator) value(s *Shape, v reflect.Value, path string) {
 	switch s.Kind {
 	case KindStructure:
 		if v.Kind() == reflect.Struct {
-			c.structure(s, v, path)
+			c.structure(s, v)
 		}
 	case KindString:
 		str := v.String()
-		c.length(s, utf16Len(str), path, str)
+		c.length(s, utf16Len(str), str)
 		if s.Pattern != nil && !s.Pattern.Match(str) {
-			c.fail(path, str, s.Sensitive, "Member must satisfy regular expression pattern: "+s.Pattern.Java)
+			c.fail(str, s.Sensitive, "Member must satisfy regular expression pattern: "+s.Pattern.Java)
 		}
 		if len(s.Enum) > 0 && !inEnum(s.Enum, str) {
-			c.fail(path, str, s.Sensitive, "Member must satisfy enum value set: ["+strings.Join(s.Enum, ", ")+"]")
+			c.fail(str, s.Sensitive, "Member must satisfy enum value set: ["+strings.Join(s.Enum, ", ")+"]")
 		}
 	case KindInteger, KindLong:
 		n := v.Int()
-		c.rangeCheck(s, float64(n), path, strconv.FormatInt(n, 10))
+		if s.Min != nil || s.Max != nil {
+			c.rangeCheck(s, float64(n), strconv.FormatInt(n, 10))
+		}
 	case KindDouble, KindFloat:
 		f := v.Float()
-		c.rangeCheck(s, f, path, strconv.FormatFloat(f, 'g', -1, 64))
+		if s.Min != nil || s.Max != nil {
+			c.rangeCheck(s, f, strconv.FormatFloat(f, 'g', -1, 64))
+		}
 	case KindBlob:
-		c.length(s, v.Len(), path, "java.nio.HeapByteBuffer")
+		c.length(s, v.Len(), "java.nio.HeapByteBuffer")
 	case KindList:
-		c.length(s, v.Len(), path, listString(v))
+		if (s.Min != nil && float64(v.Len()) < *s.Min) || (s.Max != nil && float64(v.Len()) > *s.Max) {
+			c.length(s, v.Len(), listString(v))
+		}
 		for i := 0; i < v.Len() && len(c.errs) < maxValidationErrors; i++ {
-			c.value(s.Elem.Shape, v.Index(i), path+"."+strconv.Itoa(i+1)+".member")
+			c.push("", i+1)
+			c.value(s.Elem.Shape, v.Index(i))
+			c.pop()
 		}
 	case KindMap:
-		c.length(s, v.Len(), path, "{...}")
+		c.length(s, v.Len(), "{...}")
 		iter := v.MapRange()
 		for iter.Next() && len(c.errs) < maxValidationErrors {
-			k := iter.Key().String()
-			c.value(s.Key.Shape, iter.Key(), path+".key")
-			c.value(s.Value.Shape, iter.Value(), path+"."+k+".value")
+			c.push("key", 0)
+			c.value(s.Key.Shape, iter.Key())
+			c.pop()
+			c.push(iter.Key().String(), 0)
+			c.push("value", 0)
+			c.value(s.Value.Shape, iter.Value())
+			c.pop()
+			c.pop()
 		}
 	}
 }

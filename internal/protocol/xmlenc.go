@@ -235,7 +235,7 @@ func appendScalarText(buf []byte, s *Shape, tsFormat string, v reflect.Value, de
 	case KindDouble, KindFloat:
 		return appendFloat(buf, v.Float())
 	case KindTimestamp:
-		t, _ := v.Interface().(time.Time)
+		t := timeOf(v)
 		if tsFormat == "" {
 			tsFormat = defaultTS
 		}
@@ -321,4 +321,18 @@ func appendEscaped(buf []byte, s string) []byte {
 		i += size
 	}
 	return append(buf, s[start:]...)
+}
+
+var timeType = reflect.TypeFor[time.Time]()
+
+// timeOf reads a time.Time without boxing it into an interface (which would allocate) when it can.
+func timeOf(v reflect.Value) time.Time {
+	if v.Type() != timeType {
+		return time.Time{}
+	}
+	if v.CanAddr() {
+		return *(v.Addr().Interface().(*time.Time))
+	}
+	t, _ := v.Interface().(time.Time)
+	return t
 }
