@@ -158,10 +158,3 @@ func (s *ManagedPolicies) lookupARN(partition, arn string) *awsManagedPolicy {
 	}
 	return s.byResource[arn[len(prefix):]]
 }
-
-// isAWSManagedARN reports whether arn is in the AWS managed namespace (arn:*:iam::aws:…), whether or not
-// such a policy exists: those ARNs never name a customer policy.
-func isAWSManagedARN(arn string) bool {
-	parts := strings.SplitN(arn, ":", 6)
-	return len(parts) == 6 && parts[0] == "arn" && parts[2] == "iam" && parts[4] == awsManagedAccount
-}

@@ -103,22 +103,6 @@ type policyRef struct {
 	local *storage.ManagedPolicy
 }
 
-// path returns the policy's path.
-func (r policyRef) path() string {
-	if r.aws != nil {
-		return r.aws.Path
-	}
-	return r.local.Path
-}
-
-// name returns the policy's name.
-func (r policyRef) name() string {
-	if r.aws != nil {
-		return r.aws.Name
-	}
-	return r.local.Name
-}
-
 // splitPolicyARN checks that arn is an IAM policy ARN and returns its partition, account, path and name.
 func splitPolicyARN(arn string) (partition, account, path, name string, err error) {
 	a, perr := ids.ParseARN(arn)
