@@ -89,6 +89,7 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("iamd serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	cfg, _ := config.Bind(fs)
+	pprofAddr := fs.String("pprof", os.Getenv("IAMD_PPROF"), "address of a separate listener serving Go runtime profiles (/debug/pprof/); off when empty (env IAMD_PPROF)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -99,6 +100,11 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	slog.SetDefault(log)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	if *pprofAddr != "" {
+		if err := servePprof(ctx, *pprofAddr, log); err != nil {
+			return fmt.Errorf("--pprof: %w", err)
+		}
+	}
 
 	a, err := app.New(ctx, cfg, log)
 	if err != nil {
