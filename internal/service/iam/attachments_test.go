@@ -276,3 +276,37 @@ func TestPoliciesForPrincipal(t *testing.T) {
 		t.Error("a group was accepted as a principal")
 	}
 }
+
+// TestAttachQuotaConcurrent checks that the attachment quota holds when attachments race: the count and the
+// insert are one transaction.
+func TestAttachQuotaConcurrent(t *testing.T) {
+	f := newFixture(t)
+	ctx := f.root()
+	createRole(t, f, ctx, "racer", "")
+	const n = 14
+	arns := make([]string, n)
+	for i := range arns {
+		arns[i] = str(createPolicy(t, f, ctx, fmt.Sprintf("race%02d", i), "").Arn)
+	}
+	errs := make(chan error, n)
+	for _, arn := range arns {
+		go func() {
+			_, err := f.svc.AttachRolePolicy(ctx, &iamapi.AttachRolePolicyRequest{RoleName: ptr("racer"), PolicyArn: ptr(arn)})
+			errs <- err
+		}()
+	}
+	ok, limited := 0, 0
+	for range n {
+		err := <-errs
+		if err == nil {
+			ok++
+			continue
+		}
+		assertAPIError(t, err, "LimitExceeded", 409, "Cannot exceed quota for PoliciesPerRole: 10")
+		limited++
+	}
+	att := must(f.svc.ListAttachedRolePolicies(ctx, &iamapi.ListAttachedRolePoliciesRequest{RoleName: ptr("racer")}))(t).AttachedPolicies
+	if ok != maxAttachedPoliciesPerEntity || limited != n-maxAttachedPoliciesPerEntity || len(att) != maxAttachedPoliciesPerEntity {
+		t.Fatalf("%d attached, %d refused, %d stored", ok, limited, len(att))
+	}
+}

@@ -418,3 +418,52 @@ func TestListEntitiesForPolicy(t *testing.T) {
 	_, err = f.svc.ListEntitiesForPolicy(ctx, &iamapi.ListEntitiesForPolicyRequest{PolicyArn: ptr(ghost)})
 	assertAPIError(t, err, "NoSuchEntity", 404, "Policy "+ghost+" was not found.")
 }
+
+// TestPolicyVersionQuotaConcurrent checks that racing CreatePolicyVersion calls never leave more than five
+// versions and never reuse a version ID.
+func TestPolicyVersionQuotaConcurrent(t *testing.T) {
+	f := newFixture(t)
+	ctx := f.root()
+	arn := str(createPolicy(t, f, ctx, "Raced", "").Arn)
+	const n = 8
+	type result struct {
+		id  string
+		err error
+	}
+	results := make(chan result, n)
+	for range n {
+		go func() {
+			out, err := f.svc.CreatePolicyVersion(ctx, &iamapi.CreatePolicyVersionRequest{PolicyArn: ptr(arn), PolicyDocument: ptr(testPolicyV2), SetAsDefault: ptr(true)})
+			if err != nil {
+				results <- result{err: err}
+				return
+			}
+			results <- result{id: str(out.PolicyVersion.VersionId)}
+		}()
+	}
+	ids := map[string]bool{}
+	for range n {
+		r := <-results
+		if r.err != nil {
+			assertAPIError(t, r.err, "LimitExceeded", 409, "A managed policy can have up to 5 versions. Before you create a new version, you must delete an existing version.")
+			continue
+		}
+		if ids[r.id] {
+			t.Fatalf("version %s created twice", r.id)
+		}
+		ids[r.id] = true
+	}
+	vs := must(f.svc.ListPolicyVersions(ctx, &iamapi.ListPolicyVersionsRequest{PolicyArn: ptr(arn)}))(t).Versions
+	if len(ids) != maxVersionsPerPolicy-1 || len(vs) != maxVersionsPerPolicy {
+		t.Fatalf("%d versions created, %d stored", len(ids), len(vs))
+	}
+	defaults := 0
+	for _, v := range vs {
+		if *v.IsDefaultVersion {
+			defaults++
+		}
+	}
+	if defaults != 1 {
+		t.Errorf("%d default versions", defaults)
+	}
+}
