@@ -1,11 +1,14 @@
 package iam
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"testing"
 
 	"github.com/iamd/iamd/internal/api/iamapi"
+	"github.com/iamd/iamd/internal/policy"
+	"github.com/iamd/iamd/internal/storage"
 )
 
 func TestAttachDetachPolicies(t *testing.T) {
@@ -274,6 +277,38 @@ func TestPoliciesForPrincipal(t *testing.T) {
 	}
 	if _, err := f.svc.PoliciesForPrincipal(ctx, testAccount, "group", "devs"); err == nil {
 		t.Error("a group was accepted as a principal")
+	}
+
+	// A boundary whose policy left the catalogue allows nothing; the principal is still found.
+	gone := "arn:aws:iam::aws:policy/RetiredPolicy"
+	err = f.store.Update(context.Background(), func(tx storage.Tx) error {
+		r, err := tx.GetRole(context.Background(), testAccount, "app")
+		if err != nil {
+			return err
+		}
+		r.PermissionsBoundaryARN = gone
+		return tx.UpdateRole(context.Background(), "app", r)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rp, err = f.svc.PoliciesForPrincipal(ctx, testAccount, "role", "app")
+	if err != nil || rp.Boundary == nil || rp.Boundary.ARN != gone {
+		t.Fatalf("role with a retired boundary = %+v, %v", rp, err)
+	}
+	set, err = rp.Set()
+	if err != nil || set.Boundary == nil {
+		t.Fatalf("Set with a retired boundary = %+v, %v", set, err)
+	}
+	d := policy.Evaluate(&policy.Request{Action: "s3:GetObject", Resource: "arn:aws:s3:::b/k", Principal: policy.Principal{
+		ARN: "arn:aws:sts::" + testAccount + ":assumed-role/app/s", AccountID: testAccount, RoleARN: "arn:aws:iam::" + testAccount + ":role/app"}}, set)
+	if d.Result != policy.ImplicitDeny {
+		t.Errorf("retired boundary decision = %v, want implicitDeny", d.Result)
+	}
+	set.Boundary = nil // the same request without the boundary is allowed by ReadOnlyAccess
+	if d := policy.Evaluate(&policy.Request{Action: "s3:GetObject", Resource: "arn:aws:s3:::b/k", Principal: policy.Principal{
+		ARN: "arn:aws:sts::" + testAccount + ":assumed-role/app/s", AccountID: testAccount}}, set); d.Result != policy.Allowed {
+		t.Errorf("decision without boundary = %v, want allowed", d.Result)
 	}
 }
 

@@ -400,6 +400,9 @@ func (pp *PrincipalPolicies) Set() (*policy.Set, error) {
 	return set, nil
 }
 
+// missingBoundaryDocument stands for a permissions boundary whose policy no longer exists: it allows nothing.
+const missingBoundaryDocument = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","NotAction":"*","Resource":"*"}]}`
+
 // PoliciesForPrincipal collects the policies that govern a user or role of account (kind is
 // storage.OwnerUser or storage.OwnerRole), reading everything in one snapshot: inline policies, attached
 // managed policies (default versions), for users their groups' inline and managed policies, and the
@@ -442,6 +445,12 @@ func (s *Service) PoliciesForPrincipal(ctx context.Context, account string, kind
 		}
 		if boundary != "" {
 			p, err := s.managedDocument(ctx, tx, account, boundary)
+			if errors.Is(err, storage.ErrNotFound) {
+				// The boundary cannot vanish through the API (DeletePolicy refuses while it is in use), but
+				// an AWS managed policy can leave the catalogue. A boundary that cannot be read allows
+				// nothing: failing closed, and reported as the boundary, not as a missing principal.
+				p, err = &PrincipalPolicy{ID: boundary, ARN: boundary, Source: policy.SourceNone, Document: missingBoundaryDocument}, nil
+			}
 			if err != nil {
 				return err
 			}
