@@ -24,14 +24,21 @@ const (
 // checkPolicyDocument validates doc as a policy of the given kind and returns IAM's MalformedPolicyDocument
 // error when it is not valid.
 func checkPolicyDocument(doc string, kind policy.Kind) error {
-	if _, err := policy.Parse(doc, kind); err != nil {
+	_, err := parsePolicyDocument(doc, kind)
+	return err
+}
+
+// parsePolicyDocument is checkPolicyDocument returning the parsed policy.
+func parsePolicyDocument(doc string, kind policy.Kind) (*policy.Policy, error) {
+	p, err := policy.Parse(doc, kind)
+	if err != nil {
 		var me *policy.MalformedError
 		if errors.As(err, &me) {
-			return iamapi.NewMalformedPolicyDocumentException(me.Message)
+			return nil, iamapi.NewMalformedPolicyDocumentException(me.Message)
 		}
-		return fmt.Errorf("parse policy document: %w", err)
+		return nil, fmt.Errorf("parse policy document: %w", err)
 	}
-	return nil
+	return p, nil
 }
 
 // policySize is the size IAM counts against its policy size quotas (whitespace outside strings not counted).

@@ -95,12 +95,61 @@ func protectedRole(name string) error {
 }
 
 // checkTrustPolicy validates a role trust policy: a valid policy with a Principal, within the size quota.
-func checkTrustPolicy(doc string) error {
-	if err := checkPolicyDocument(doc, policy.KindTrust); err != nil {
-		return err
+func checkTrustPolicy(doc string) (*policy.Policy, error) {
+	p, err := parsePolicyDocument(doc, policy.KindTrust)
+	if err != nil {
+		return nil, err
 	}
 	if policySize(doc) > maxTrustPolicySize {
-		return iamapi.NewLimitExceededException(fmt.Sprintf("Cannot exceed quota for ACLSizePerRole: %d", maxTrustPolicySize))
+		return nil, iamapi.NewLimitExceededException(fmt.Sprintf("Cannot exceed quota for ACLSizePerRole: %d", maxTrustPolicySize))
+	}
+	return p, nil
+}
+
+// checkTrustPrincipals rejects a trust policy naming an IAM user or role that does not exist, as IAM does
+// ("Invalid principal in policy"), for the accounts this server holds; principals of accounts it does not
+// know cannot be checked and are accepted.
+func checkTrustPrincipals(ctx context.Context, tx storage.Tx, p *policy.Policy) error {
+	known := map[string]bool{}
+	for _, v := range p.PrincipalARNs() {
+		a, err := ids.ParseARN(v)
+		if err != nil || a.Service != "iam" {
+			continue // account IDs, "*", STS session ARNs: nothing stored to check
+		}
+		res, err := ids.ParseIAMResource(a.Resource)
+		if err != nil || (res.Kind != ids.KindUser && res.Kind != ids.KindRole) {
+			continue
+		}
+		exists, seen := known[a.Account]
+		if !seen {
+			_, err := tx.GetAccount(ctx, a.Account)
+			if err != nil && !errors.Is(err, storage.ErrNotFound) {
+				return err
+			}
+			exists = err == nil
+			known[a.Account] = exists
+		}
+		if !exists {
+			continue
+		}
+		var path string
+		if res.Kind == ids.KindUser {
+			var u *storage.User
+			if u, err = tx.GetUser(ctx, a.Account, res.Name); err == nil {
+				path = u.Path
+			}
+		} else {
+			var r *storage.Role
+			if r, err = tx.GetRole(ctx, a.Account, res.Name); err == nil {
+				path = r.Path
+			}
+		}
+		if errors.Is(err, storage.ErrNotFound) || (err == nil && path != res.Path) {
+			return iamapi.NewMalformedPolicyDocumentException(fmt.Sprintf("Invalid principal in policy: %q:%q", "AWS", v))
+		}
+		if err != nil {
+			return err
+		}
 	}
 	return nil
 }
@@ -144,7 +193,8 @@ func (s *Service) CreateRole(ctx context.Context, in *iamapi.CreateRoleRequest) 
 		return nil, err
 	}
 	doc := str(in.AssumeRolePolicyDocument)
-	if err := checkTrustPolicy(doc); err != nil {
+	trust, err := checkTrustPolicy(doc)
+	if err != nil {
 		return nil, err
 	}
 	maxSession := int32(defaultMaxSessionSeconds)
@@ -172,6 +222,9 @@ func (s *Service) CreateRole(ctx context.Context, in *iamapi.CreateRoleRequest) 
 		Tags:                     tagsIn(in.Tags),
 	}
 	err = s.store.Update(ctx, func(tx storage.Tx) error {
+		if err := checkTrustPrincipals(ctx, tx, trust); err != nil {
+			return err
+		}
 		err := s.createRole(ctx, tx, sc, r)
 		if errors.Is(err, storage.ErrAlreadyExists) {
 			return iamapi.NewEntityAlreadyExistsException("Role with name " + r.Name + " already exists.")
@@ -276,10 +329,14 @@ func (s *Service) UpdateRoleDescription(ctx context.Context, in *iamapi.UpdateRo
 // UpdateAssumeRolePolicy replaces a role's trust policy.
 func (s *Service) UpdateAssumeRolePolicy(ctx context.Context, in *iamapi.UpdateAssumeRolePolicyRequest) (*iamapi.UpdateAssumeRolePolicyOutput, error) {
 	doc := str(in.PolicyDocument)
-	if err := checkTrustPolicy(doc); err != nil {
+	trust, err := checkTrustPolicy(doc)
+	if err != nil {
 		return nil, err
 	}
-	_, _, err := s.modifyRole(ctx, "UpdateAssumeRolePolicy", str(in.RoleName), false, func(_ storage.Tx, _ scope, r *storage.Role) error {
+	_, _, err = s.modifyRole(ctx, "UpdateAssumeRolePolicy", str(in.RoleName), false, func(tx storage.Tx, _ scope, r *storage.Role) error {
+		if err := checkTrustPrincipals(ctx, tx, trust); err != nil {
+			return err
+		}
 		r.AssumeRolePolicyDocument = doc
 		return nil
 	})

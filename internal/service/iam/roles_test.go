@@ -319,3 +319,36 @@ func TestRecordRoleUse(t *testing.T) {
 		t.Errorf("stored last use = %+v", stored)
 	}
 }
+
+func TestTrustPolicyPrincipalsMustExist(t *testing.T) {
+	f := newFixture(t)
+	ctx := f.root()
+	createUser(t, f, ctx, "alice", "/staff/")
+	trust := func(principal string) *string {
+		return ptr(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":["` + principal + `"]},"Action":"sts:AssumeRole"}]}`)
+	}
+	for _, p := range []string{
+		"arn:aws:iam::" + testAccount + ":user/staff/alice",
+		"arn:aws:iam::" + testAccount + ":root",
+		testAccount,
+		"arn:aws:iam::999999999999:role/somewhere-else", // an account this server does not hold
+		"arn:aws:sts::" + testAccount + ":assumed-role/r/s",
+	} {
+		if _, err := f.svc.CreateRole(ctx, &iamapi.CreateRoleRequest{RoleName: ptr("ok"), AssumeRolePolicyDocument: trust(p)}); err != nil {
+			t.Fatalf("principal %s refused: %v", p, err)
+		}
+		must(f.svc.DeleteRole(ctx, &iamapi.DeleteRoleRequest{RoleName: ptr("ok")}))(t)
+	}
+	for _, p := range []string{
+		"arn:aws:iam::" + testAccount + ":user/ghost",
+		"arn:aws:iam::" + testAccount + ":user/alice", // wrong path
+		"arn:aws:iam::" + otherTestAccount + ":role/missing",
+	} {
+		_, err := f.svc.CreateRole(ctx, &iamapi.CreateRoleRequest{RoleName: ptr("bad"), AssumeRolePolicyDocument: trust(p)})
+		assertAPIError(t, err, "MalformedPolicyDocument", 400, `Invalid principal in policy: "AWS":"`+p+`"`)
+	}
+	createRole(t, f, ctx, "target", "")
+	_, err := f.svc.UpdateAssumeRolePolicy(ctx, &iamapi.UpdateAssumeRolePolicyRequest{RoleName: ptr("target"), PolicyDocument: trust("arn:aws:iam::" + testAccount + ":role/ghost")})
+	assertAPIError(t, err, "MalformedPolicyDocument", 400, `Invalid principal in policy: "AWS":"arn:aws:iam::`+testAccount+`:role/ghost"`)
+	must(f.svc.UpdateAssumeRolePolicy(ctx, &iamapi.UpdateAssumeRolePolicyRequest{RoleName: ptr("target"), PolicyDocument: trust("arn:aws:iam::" + testAccount + ":role/target")}))(t)
+}
