@@ -2,6 +2,7 @@ package iam
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -351,4 +352,48 @@ func TestTrustPolicyPrincipalsMustExist(t *testing.T) {
 	_, err := f.svc.UpdateAssumeRolePolicy(ctx, &iamapi.UpdateAssumeRolePolicyRequest{RoleName: ptr("target"), PolicyDocument: trust("arn:aws:iam::" + testAccount + ":role/ghost")})
 	assertAPIError(t, err, "MalformedPolicyDocument", 400, `Invalid principal in policy: "AWS":"arn:aws:iam::`+testAccount+`:role/ghost"`)
 	must(f.svc.UpdateAssumeRolePolicy(ctx, &iamapi.UpdateAssumeRolePolicyRequest{RoleName: ptr("target"), PolicyDocument: trust("arn:aws:iam::" + testAccount + ":role/target")}))(t)
+}
+
+// TestAccountQuotas fills the account to the role, managed policy and instance profile quotas (written
+// straight to storage, in one transaction each) and checks that the next creation is refused.
+func TestAccountQuotas(t *testing.T) {
+	f := newFixture(t)
+	ctx := f.root()
+	bg := context.Background()
+	err := f.store.Update(bg, func(tx storage.Tx) error {
+		for i := range maxRolesPerAccount {
+			r := &storage.Role{AccountID: testAccount, Name: fmt.Sprintf("r%04d", i), Path: "/", ID: fmt.Sprintf("AROAQUOTA%012d", i),
+				CreatedAt: f.now, AssumeRolePolicyDocument: testTrustDoc, MaxSessionDuration: 3600}
+			if err := tx.CreateRole(bg, r); err != nil {
+				return err
+			}
+		}
+		for i := range maxPoliciesPerAccount {
+			p := &storage.ManagedPolicy{AccountID: testAccount, Name: fmt.Sprintf("p%04d", i), Path: "/", ID: fmt.Sprintf("ANPAQUOTA%012d", i),
+				DefaultVersionID: "v1", NextVersion: 1, CreatedAt: f.now, UpdatedAt: f.now}
+			if err := tx.CreateManagedPolicy(bg, p); err != nil {
+				return err
+			}
+		}
+		for i := range maxInstanceProfilesPerAccount {
+			p := &storage.InstanceProfile{AccountID: testAccount, Name: fmt.Sprintf("ip%04d", i), Path: "/", ID: fmt.Sprintf("AIPAQUOTA%012d", i), CreatedAt: f.now}
+			if err := tx.CreateInstanceProfile(bg, p); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = f.svc.CreateRole(ctx, &iamapi.CreateRoleRequest{RoleName: ptr("one-too-many"), AssumeRolePolicyDocument: ptr(testTrustDoc)})
+	assertAPIError(t, err, "LimitExceeded", 409, "Cannot exceed quota for RolesPerAccount: 1000")
+	_, err = f.svc.CreateServiceLinkedRole(ctx, &iamapi.CreateServiceLinkedRoleRequest{AWSServiceName: ptr("ecs.amazonaws.com")})
+	assertAPIError(t, err, "LimitExceeded", 409, "Cannot exceed quota for RolesPerAccount: 1000")
+	_, err = f.svc.CreatePolicy(ctx, &iamapi.CreatePolicyRequest{PolicyName: ptr("one-too-many"), PolicyDocument: ptr(testPolicyDoc)})
+	assertAPIError(t, err, "LimitExceeded", 409, "Cannot exceed quota for PoliciesPerAccount: 1500")
+	_, err = f.svc.CreateInstanceProfile(ctx, &iamapi.CreateInstanceProfileRequest{InstanceProfileName: ptr("one-too-many")})
+	assertAPIError(t, err, "LimitExceeded", 409, "Cannot exceed quota for InstanceProfilesPerAccount: 1000")
+	// Quotas are per account.
+	must(f.svc.CreateRole(rootOf(otherTestAccount), &iamapi.CreateRoleRequest{RoleName: ptr("fine"), AssumeRolePolicyDocument: ptr(testTrustDoc)}))(t)
 }
