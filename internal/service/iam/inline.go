@@ -39,6 +39,9 @@ func (s *Service) putInline(ctx context.Context, op string, kind storage.OwnerKi
 	if err != nil {
 		return err
 	}
+	if err := requireName("policyName", name); err != nil {
+		return err
+	}
 	if err := checkPolicyDocument(doc, policy.KindIdentity); err != nil {
 		return err
 	}

@@ -56,6 +56,9 @@ func (s *Service) CreateInstanceProfile(ctx context.Context, in *iamapi.CreateIn
 	if err != nil {
 		return nil, err
 	}
+	if err := requireName("instanceProfileName", str(in.InstanceProfileName)); err != nil {
+		return nil, err
+	}
 	if err := checkRequestTags(in.Tags); err != nil {
 		return nil, err
 	}

@@ -41,6 +41,16 @@ func parsePolicyDocument(doc string, kind policy.Kind) (*policy.Policy, error) {
 	return p, nil
 }
 
+// requireName refuses an empty name with the protocol layer's wording. Requests from the wire never get
+// here empty (the generated validator checks lengths first); this keeps direct callers from reaching
+// storage with one.
+func requireName(member, value string) error {
+	if value == "" {
+		return protocol.NewError("ValidationError", 400, "1 validation error detected: Value '' at '%s' failed to satisfy constraint: Member must have length greater than or equal to 1", member)
+	}
+	return nil
+}
+
 // policySize is the size IAM counts against its policy size quotas (whitespace outside strings not counted).
 func policySize(doc string) int { return policy.Size(doc) }
 
@@ -222,6 +232,9 @@ func checkManagedDocument(doc string) error {
 func (s *Service) CreatePolicy(ctx context.Context, in *iamapi.CreatePolicyRequest) (*iamapi.CreatePolicyResponse, error) {
 	sc, err := s.scopeOf(ctx)
 	if err != nil {
+		return nil, err
+	}
+	if err := requireName("policyName", str(in.PolicyName)); err != nil {
 		return nil, err
 	}
 	if err := checkRequestTags(in.Tags); err != nil {

@@ -189,6 +189,9 @@ func (s *Service) CreateRole(ctx context.Context, in *iamapi.CreateRoleRequest) 
 	if err != nil {
 		return nil, err
 	}
+	if err := requireName("roleName", str(in.RoleName)); err != nil {
+		return nil, err
+	}
 	if err := checkRequestTags(in.Tags); err != nil {
 		return nil, err
 	}
