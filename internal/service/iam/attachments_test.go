@@ -2,6 +2,7 @@ package iam
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -277,6 +278,21 @@ func TestPoliciesForPrincipal(t *testing.T) {
 	}
 	if _, err := f.svc.PoliciesForPrincipal(ctx, testAccount, "group", "devs"); err == nil {
 		t.Error("a group was accepted as a principal")
+	}
+
+	// ManagedPolicyDocument serves session policies passed by ARN: default versions, AWS managed ones too.
+	md, err := f.svc.ManagedPolicyDocument(ctx, testAccount, local)
+	if err != nil || md.Document != testPolicyV2 || md.Source != policy.SourceUserManaged {
+		t.Errorf("ManagedPolicyDocument(local) = %+v, %v", md, err)
+	}
+	md, err = f.svc.ManagedPolicyDocument(ctx, testAccount, readOnlyARN)
+	if err != nil || !strings.Contains(md.Document, "a4b:Get*") || md.Source != policy.SourceAWSManaged {
+		t.Errorf("ManagedPolicyDocument(ReadOnlyAccess) = %.80v, %v", md, err)
+	}
+	for _, missing := range []string{"arn:aws:iam::" + testAccount + ":policy/none", "arn:aws:iam::" + otherTestAccount + ":policy/Local", "arn:aws:iam::aws:policy/None", "junk"} {
+		if _, err := f.svc.ManagedPolicyDocument(ctx, testAccount, missing); !errors.Is(err, storage.ErrNotFound) {
+			t.Errorf("ManagedPolicyDocument(%s) = %v, want ErrNotFound", missing, err)
+		}
 	}
 
 	// A boundary whose policy left the catalogue allows nothing; the principal is still found.

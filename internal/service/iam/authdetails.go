@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sort"
 	"strings"
 
 	"github.com/iamd/iamd/internal/api/iamapi"
@@ -190,11 +191,7 @@ func authItems[T any](ctx context.Context, after string, limit int, list func(st
 
 // sortAWSPolicies orders AWS managed policies as the catalogue lists them.
 func sortAWSPolicies(ps []*awsManagedPolicy) {
-	for i := 1; i < len(ps); i++ {
-		for j := i; j > 0 && policyNameLess(ps[j].Name, ps[j-1].Name); j-- {
-			ps[j], ps[j-1] = ps[j-1], ps[j]
-		}
-	}
+	sort.Slice(ps, func(i, j int) bool { return policyNameLess(ps[i].Name, ps[j].Name) })
 }
 
 // inlineDetails returns an owner's inline policies with URL-encoded documents.
