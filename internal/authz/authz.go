@@ -3,6 +3,12 @@
 // boundary, session policies), evaluates them with internal/policy and answers AccessDenied in AWS's
 // wording. Compiled policy sets are cached per principal and dropped when the store reports a change of
 // anything they were built from (on every node).
+//
+// Cache consistency: the store publishes a change into our subscription before the writing request
+// answers, and every authorization first applies whatever changes are pending. A client that changed a
+// policy therefore sees the change on its very next request, whichever goroutine would otherwise have
+// applied it. Entries are only stored when no change was applied while they were being read (a
+// generation counter), so a slow read can never put a stale set back into the cache.
 package authz
 
 import (
@@ -11,7 +17,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -37,10 +42,18 @@ type Authorizer struct {
 	o   Options
 	log *slog.Logger
 
+	changes     <-chan storage.Change
+	unsubscribe func()
+
 	mu       sync.RWMutex
+	gen      uint64 // bumped by every applied change that can drop entries
 	sets     map[principalKey]*principalEntry
 	entities map[entityKey]*entity
 	session  map[string]*policy.Policy // compiled inline session policies by document
+
+	actions sync.Map // *protocol.Operation → "service:Operation"
+	clock   clockStrings
+	ctxPool sync.Pool // *ctxBuf
 }
 
 type principalKey struct {
@@ -49,9 +62,15 @@ type principalKey struct {
 	name    string // folded
 }
 
+// principalEntry is what authorization needs of a user or role: its compiled policies and, prepared
+// once, its aws:PrincipalTag/* context entries and IAM ARN.
 type principalEntry struct {
 	set  *policy.Set
 	tags []storage.Tag
+	// tagKeys[i] is "aws:principaltag/" + lower(tags[i].Key); tagVals[i] is []string{tags[i].Value}.
+	tagKeys []string
+	tagVals [][]string
+	arn     string
 }
 
 type entityKey struct {
@@ -62,15 +81,27 @@ type entityKey struct {
 
 // entity is what authorization needs of a resource: its path (for the ARN) and its tags.
 type entity struct {
-	path   string
-	tags   []storage.Tag
-	exists bool
+	path     string
+	boundary string // permissions boundary ARN of a user or role
+	exists   bool
+	// Prepared condition keys: aws:ResourceTag/k and iam:ResourceTag/k for each tag.
+	tagKeys []string
+	tagVals [][]string
 }
 
-// maxSessionPolicyCache bounds the compiled session policies kept; past it the cache starts over.
-const maxSessionPolicyCache = 4096
+// Cache bounds and timing.
+const (
+	// maxSessionPolicyCache bounds the compiled session policies kept; past it the cache starts over.
+	maxSessionPolicyCache = 4096
+	// maxCachedEntries bounds cached principals and entities each; past it that cache starts over.
+	maxCachedEntries = 100_000
+	// syncInterval is how often Run applies changes when no request does: it only keeps the subscription
+	// buffer from overflowing (which would drop every cache) and frees memory early; correctness does not
+	// depend on it.
+	syncInterval = 250 * time.Millisecond
+)
 
-// New returns an Authorizer; call Run to keep its caches in step with the store.
+// New returns an Authorizer; call Run to keep its caches in step with the store while it is idle.
 func New(o Options) *Authorizer {
 	if o.Now == nil {
 		o.Now = time.Now
@@ -78,45 +109,78 @@ func New(o Options) *Authorizer {
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
-	return &Authorizer{o: o, log: o.Logger, sets: map[principalKey]*principalEntry{}, entities: map[entityKey]*entity{},
+	a := &Authorizer{o: o, log: o.Logger, sets: map[principalKey]*principalEntry{}, entities: map[entityKey]*entity{},
 		session: map[string]*policy.Policy{}}
+	a.ctxPool.New = func() any { return newCtxBuf() }
+	if o.Store != nil {
+		// Subscribe now, not in Run: a change committed between New and Run must not be missed.
+		a.changes, a.unsubscribe = o.Store.Subscribe()
+	}
+	return a
 }
 
-// Run drops cached policy sets and entities as the store reports changes, until ctx ends. Any change to
-// users, groups, roles, policies, inline policies, attachments or memberships of an account drops the
-// account's cached sets: they are cheap to rebuild and this can never keep a stale permission.
+// Run applies the store's changes to the caches periodically until ctx ends, then unsubscribes.
 func (a *Authorizer) Run(ctx context.Context) {
-	changes, cancel := a.o.Store.Subscribe()
-	defer cancel()
+	if a.changes == nil {
+		return
+	}
+	defer a.unsubscribe()
+	t := time.NewTicker(syncInterval)
+	defer t.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
-		case ch, ok := <-changes:
-			if !ok {
-				a.apply(storage.Change{Kind: storage.ChangeAll})
-				return
-			}
-			a.apply(ch)
+		case <-t.C:
+			a.sync()
 		}
 	}
 }
 
-func (a *Authorizer) apply(ch storage.Change) {
+// sync applies pending changes. Changes are only ever taken off the channel under the write lock, so a
+// reader holding the read lock after sync has seen every change published before sync was called.
+func (a *Authorizer) sync() {
+	if len(a.changes) == 0 {
+		return
+	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
+	for {
+		select {
+		case ch, ok := <-a.changes:
+			if !ok {
+				a.applyLocked(storage.Change{Kind: storage.ChangeAll})
+				return
+			}
+			a.applyLocked(ch)
+		default:
+			return
+		}
+	}
+}
+
+func (a *Authorizer) applyLocked(ch storage.Change) {
 	switch ch.Kind {
-	case storage.ChangeAll:
+	case storage.ChangeAll, storage.ChangeAccount:
+		a.gen++
 		a.sets = map[principalKey]*principalEntry{}
 		a.entities = map[entityKey]*entity{}
 		return
 	case storage.ChangeUser, storage.ChangeGroup, storage.ChangeRole, storage.ChangePolicy, storage.ChangeInlinePolicy,
 		storage.ChangeAttachment, storage.ChangeMembership:
+		// Any of these can change the policies of any principal of the account (a managed policy is
+		// shared, a group has many members); they are cheap to rebuild and this never keeps a stale
+		// permission.
+		a.gen++
 		for k := range a.sets {
 			if k.account == ch.AccountID {
 				delete(a.sets, k)
 			}
 		}
+	case storage.ChangeInstanceProfile:
+		a.gen++
+	default:
+		return
 	}
 	switch ch.Kind {
 	case storage.ChangeUser:
@@ -138,6 +202,16 @@ var unauthorized = map[string]bool{
 	"sts:AssumeRoleWithSAML": true, "sts:AssumeRoleWithWebIdentity": true,
 }
 
+// actionOf returns "service:Operation" for op, built once per operation.
+func (a *Authorizer) actionOf(op *protocol.Operation) string {
+	if v, ok := a.actions.Load(op); ok {
+		return v.(string)
+	}
+	s := op.Service.SigningName + ":" + op.Name
+	a.actions.Store(op, s)
+	return s
+}
+
 // Authorize implements server.Authorizer.
 func (a *Authorizer) Authorize(ctx context.Context, op *protocol.Operation, in any) error {
 	req := reqctx.From(ctx)
@@ -145,25 +219,23 @@ func (a *Authorizer) Authorize(ctx context.Context, op *protocol.Operation, in a
 	if c == nil || c.Kind == reqctx.CallerRoot {
 		return nil // root is allowed everything in its own account (there are no SCPs)
 	}
-	prefix := op.Service.SigningName
-	action := prefix + ":" + op.Name
+	action := a.actionOf(op)
 	if unauthorized[action] {
 		return nil
 	}
-	res, extra, err := a.resource(ctx, c, prefix, op.Name, in)
+	set, pe, err := a.callerSet(ctx, c, false)
 	if err != nil {
 		return err
 	}
-	set, err := a.CallerSet(ctx, c)
+	buf := a.ctxPool.Get().(*ctxBuf)
+	defer a.putBuf(buf)
+	a.fillRequestContext(buf, req, c, pe)
+	res, err := a.resource(ctx, c, op.Service.SigningName, op.Name, in, buf)
 	if err != nil {
 		return err
 	}
-	rc := a.RequestContext(ctx)
-	for k, v := range extra {
-		rc[k] = v
-	}
-	addRequestTags(rc, in)
-	d := policy.Evaluate(&policy.Request{Action: action, Resource: res, Principal: principalOf(c), Context: rc}, set)
+	addRequestTags(buf.m, in)
+	d := policy.Evaluate(&policy.Request{Action: action, Resource: res, Principal: principalOf(c), Context: buf.m}, set)
 	if d.Allowed() {
 		return nil
 	}
@@ -180,11 +252,13 @@ func (a *Authorizer) Decide(ctx context.Context, action, resource string) (bool,
 	if c.Kind == reqctx.CallerRoot {
 		return true, "", nil
 	}
-	set, err := a.CallerSet(ctx, c)
+	set, pe, err := a.callerSet(ctx, c, false)
 	if err != nil {
 		return false, "", err
 	}
-	d := policy.Evaluate(&policy.Request{Action: action, Resource: resource, Principal: principalOf(c), Context: a.RequestContext(ctx)}, set)
+	buf := newCtxBuf()
+	a.fillRequestContext(buf, reqctx.From(ctx), c, pe)
+	d := policy.Evaluate(&policy.Request{Action: action, Resource: resource, Principal: principalOf(c), Context: buf.m}, set)
 	return d.Allowed(), policy.AccessDeniedMessage(c.ARN, action, resource, &d), nil
 }
 
@@ -212,41 +286,54 @@ func partition(c *reqctx.Caller) string {
 
 // CallerSet returns the policies that govern the caller: the identity policies and boundary of the user
 // or role behind it (cached), plus the session policies of temporary credentials. The result is the
-// caller's own copy.
+// caller's own copy, which it may change.
 func (a *Authorizer) CallerSet(ctx context.Context, c *reqctx.Caller) (*policy.Set, error) {
-	var set policy.Set
+	set, _, err := a.callerSet(ctx, c, true)
+	return set, err
+}
+
+// callerSet returns the caller's policy set and the cached entry of the principal behind it (nil for
+// root). Unless own is set, the set may be the cached one and must not be modified.
+func (a *Authorizer) callerSet(ctx context.Context, c *reqctx.Caller, own bool) (*policy.Set, *principalEntry, error) {
+	var pe *principalEntry
+	var err error
 	switch c.Kind {
 	case reqctx.CallerRoot:
-		return &set, nil
+		return &policy.Set{}, nil, nil
 	case reqctx.CallerUser, reqctx.CallerFederatedUser:
-		e, err := a.principal(ctx, c.AccountID, storage.OwnerUser, c.PrincipalName)
-		if err != nil {
-			return nil, err
-		}
-		set = *e.set
+		pe, err = a.principal(ctx, partition(c), c.AccountID, storage.OwnerUser, c.PrincipalName)
 	case reqctx.CallerAssumedRole:
-		e, err := a.principal(ctx, c.AccountID, storage.OwnerRole, c.PrincipalName)
-		if err != nil {
-			return nil, err
-		}
-		set = *e.set
+		pe, err = a.principal(ctx, partition(c), c.AccountID, storage.OwnerRole, c.PrincipalName)
+	default:
+		return &policy.Set{}, nil, nil
 	}
-	if c.Session != nil {
+	if err != nil {
+		return nil, nil, err
+	}
+	sessionPolicies := c.Session != nil && (c.Session.SessionPolicy != "" || len(c.Session.PolicyARNs) > 0 ||
+		c.Kind == reqctx.CallerFederatedUser)
+	if !own && !sessionPolicies {
+		return pe.set, pe, nil
+	}
+	set := *pe.set
+	if sessionPolicies {
 		sess, err := a.sessionPolicies(ctx, c)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		set.Session = sess
 		if c.Kind == reqctx.CallerFederatedUser && len(sess) == 0 {
 			// A federated user without session policies has no permissions (AWS: the session policies
-			// are the only way to grant them). An explicit empty policy denies everything.
-			set.Session = []policy.Attached{{Policy: denyAll, ID: "no-session-policy", Source: policy.SourceNone}}
+			// are the only way to grant them). An empty session policy list would not restrict, so
+			// put one that allows nothing.
+			set.Session = []policy.Attached{{Policy: allowNothing, ID: "session-policy", Source: policy.SourceNone}}
 		}
 	}
-	return &set, nil
+	return &set, pe, nil
 }
 
-var denyAll = func() *policy.Policy {
+// allowNothing is a session policy that allows no action: a session restricted by it has no permission.
+var allowNothing = func() *policy.Policy {
 	p, err := policy.Parse(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","NotAction":"*","Resource":"*"}]}`, policy.KindSession)
 	if err != nil {
 		panic(err)
@@ -255,10 +342,11 @@ var denyAll = func() *policy.Policy {
 }()
 
 // principal returns the cached policy set of a user or role, building it on a miss.
-func (a *Authorizer) principal(ctx context.Context, account string, kind storage.OwnerKind, name string) (*principalEntry, error) {
+func (a *Authorizer) principal(ctx context.Context, part, account string, kind storage.OwnerKind, name string) (*principalEntry, error) {
+	a.sync()
 	key := principalKey{account, kind, storage.Fold(name)}
 	a.mu.RLock()
-	e := a.sets[key]
+	e, gen := a.sets[key], a.gen
 	a.mu.RUnlock()
 	if e != nil {
 		return e, nil
@@ -266,6 +354,7 @@ func (a *Authorizer) principal(ctx context.Context, account string, kind storage
 	pp, err := a.o.IAM.PoliciesForPrincipal(ctx, account, kind, name)
 	if errors.Is(err, storage.ErrNotFound) {
 		// The user or role is gone: its credentials (a session outliving its role) get no permission.
+		// Not cached: it costs one read, and a principal of that name may be created again.
 		return &principalEntry{set: &policy.Set{}}, nil
 	}
 	if err != nil {
@@ -276,8 +365,22 @@ func (a *Authorizer) principal(ctx context.Context, account string, kind storage
 		return nil, err
 	}
 	e = &principalEntry{set: set, tags: pp.Tags}
+	for _, t := range pp.Tags {
+		e.tagKeys = append(e.tagKeys, "aws:principaltag/"+strings.ToLower(t.Key))
+		e.tagVals = append(e.tagVals, []string{t.Value})
+	}
+	if kind == storage.OwnerRole {
+		e.arn = ids.RoleARN(part, account, pp.Path, pp.Name)
+	} else {
+		e.arn = ids.UserARN(part, account, pp.Path, pp.Name)
+	}
 	a.mu.Lock()
-	a.sets[key] = e
+	if a.gen == gen {
+		if len(a.sets) >= maxCachedEntries {
+			a.sets = map[principalKey]*principalEntry{}
+		}
+		a.sets[key] = e
+	}
 	a.mu.Unlock()
 	return e, nil
 }
@@ -311,7 +414,8 @@ func (a *Authorizer) sessionPolicies(ctx context.Context, c *reqctx.Caller) ([]p
 		out = append(out, policy.Attached{Policy: p, ID: arn, ARN: arn, Source: doc.Source})
 	}
 	if len(out) == 0 {
-		out = append(out, policy.Attached{Policy: denyAll, ID: "session-policy", Source: policy.SourceNone})
+		// Every session policy was a managed policy that is gone: the session may do nothing.
+		out = append(out, policy.Attached{Policy: allowNothing, ID: "session-policy", Source: policy.SourceNone})
 	}
 	return out, nil
 }
@@ -334,71 +438,4 @@ func (a *Authorizer) compileSession(doc string) (*policy.Policy, error) {
 	a.session[doc] = p
 	a.mu.Unlock()
 	return p, nil
-}
-
-// RequestContext returns the global condition keys of the request (keys lower-cased, as policy.Evaluate
-// reads them fastest).
-func (a *Authorizer) RequestContext(ctx context.Context) map[string][]string {
-	req := reqctx.From(ctx)
-	now := req.Time
-	if now.IsZero() {
-		now = a.o.Now().UTC()
-	}
-	m := make(map[string][]string, 24)
-	m["aws:currenttime"] = []string{now.UTC().Format(time.RFC3339)}
-	m["aws:epochtime"] = []string{strconv.FormatInt(now.Unix(), 10)}
-	if req.SourceIP != "" {
-		m["aws:sourceip"] = []string{req.SourceIP}
-	}
-	m["aws:securetransport"] = []string{strconv.FormatBool(req.SecureTransport)}
-	if req.UserAgent != "" {
-		m["aws:useragent"] = []string{req.UserAgent}
-	}
-	if req.Region != "" {
-		m["aws:requestedregion"] = []string{req.Region}
-	}
-	c := req.Caller
-	if c == nil {
-		return m
-	}
-	m["aws:principalaccount"] = []string{c.AccountID}
-	m["aws:principaltype"] = []string{c.Kind.String()}
-	m["aws:userid"] = []string{c.UserID}
-	switch c.Kind {
-	case reqctx.CallerAssumedRole:
-		m["aws:principalarn"] = []string{ids.RoleARN(partition(c), c.AccountID, c.PrincipalPath, c.PrincipalName)}
-	default:
-		m["aws:principalarn"] = []string{c.ARN}
-	}
-	if c.Kind == reqctx.CallerUser {
-		m["aws:username"] = []string{c.Name}
-	}
-	var principalTags []storage.Tag
-	switch c.Kind {
-	case reqctx.CallerUser, reqctx.CallerFederatedUser:
-		if e, err := a.principal(ctx, c.AccountID, storage.OwnerUser, c.PrincipalName); err == nil {
-			principalTags = e.tags
-		}
-	case reqctx.CallerAssumedRole:
-		if e, err := a.principal(ctx, c.AccountID, storage.OwnerRole, c.PrincipalName); err == nil {
-			principalTags = e.tags
-		}
-	}
-	for _, t := range principalTags {
-		m["aws:principaltag/"+strings.ToLower(t.Key)] = []string{t.Value}
-	}
-	if s := c.Session; s != nil {
-		for k, v := range s.Tags { // session tags override the principal's tags of the same key
-			m["aws:principaltag/"+strings.ToLower(k)] = []string{v}
-		}
-		m["aws:tokenissuetime"] = []string{s.IssuedAt.UTC().Format(time.RFC3339)}
-		m["aws:multifactorauthpresent"] = []string{strconv.FormatBool(s.MFA)}
-		if s.MFA {
-			m["aws:multifactorauthage"] = []string{strconv.FormatInt(int64(now.Sub(s.IssuedAt).Seconds()), 10)}
-		}
-		if s.SourceIdentity != "" {
-			m["aws:sourceidentity"] = []string{s.SourceIdentity}
-		}
-	}
-	return m
 }

@@ -5,9 +5,11 @@ import (
 	"errors"
 	"reflect"
 	"strings"
+	"sync"
 
 	"github.com/iamd/iamd/internal/ids"
 	"github.com/iamd/iamd/internal/reqctx"
+	iamsvc "github.com/iamd/iamd/internal/service/iam"
 	"github.com/iamd/iamd/internal/storage"
 )
 
@@ -20,136 +22,171 @@ var accountWide = map[string]bool{
 	"GenerateCredentialReport": true, "GetCredentialReport": true, "ListPolicies": true,
 	"GetContextKeysForCustomPolicy": true, "SimulateCustomPolicy": true, "ListOpenIDConnectProviders": true,
 	"ListSAMLProviders": true, "ListServerCertificates": true, "ListVirtualMFADevices": true,
-	"GetServiceLastAccessedDetails": true, "GetOrganizationsAccessReport": true,
+	"GetServiceLastAccessedDetails": true, "GetServiceLastAccessedDetailsWithEntities": true,
+	"GetOrganizationsAccessReport": true, "GetAccountEmailAddress": true, "GetAccountName": true,
+	"ListCloudFrontPublicKeys": true,
 }
 
-// collections are List operations over a whole kind: their resource is the kind's ARN prefix
-// (arn:aws:iam::ACCT:user/), which policies naming "user/*" or "*" match and policies naming one user do not.
+// collections are List operations over a whole kind: their resource is the kind's ARN with the requested
+// path prefix (arn:aws:iam::ACCT:user/ for all users), which policies naming "user/*" or "*" match and
+// policies naming one user do not.
 var collections = map[string]string{
-	"ListUsers": "user", "ListGroups": "group", "ListRoles": "role", "ListInstanceProfiles": "instance-profile",
+	"ListUsers": ids.KindUser, "ListGroups": ids.KindGroup, "ListRoles": ids.KindRole,
+	"ListInstanceProfiles": ids.KindInstanceProfile,
 }
 
-// resource returns the resource ARN an operation acts on and the condition keys that come with it
-// (aws:ResourceTag/*, iam:PolicyARN, iam:PermissionsBoundary, account:TargetRegion, …).
-func (a *Authorizer) resource(ctx context.Context, c *reqctx.Caller, service, op string, in any) (string, map[string][]string, error) {
+// boundaryKeyOps are the operations on an existing user or role for which AWS sets iam:PermissionsBoundary
+// to the entity's current permissions boundary (so that policies can say "only on users that have this
+// boundary").
+var boundaryKeyOps = map[string]bool{
+	"AttachRolePolicy": true, "AttachUserPolicy": true, "DetachRolePolicy": true, "DetachUserPolicy": true,
+	"PutRolePolicy": true, "PutUserPolicy": true, "DeleteRolePolicy": true, "DeleteUserPolicy": true,
+	"DeleteRolePermissionsBoundary": true, "DeleteUserPermissionsBoundary": true,
+}
+
+// named are the input members naming an IAM entity, in the order that decides the resource of operations
+// naming two: AddUserToGroup acts on the group, AddRoleToInstanceProfile on the instance profile.
+var named = [...]struct {
+	field fieldID
+	kind  string
+}{
+	{fInstanceProfileName, ids.KindInstanceProfile}, {fGroupName, ids.KindGroup}, {fUserName, ids.KindUser}, {fRoleName, ids.KindRole},
+}
+
+// resource returns the resource ARN an operation acts on and adds the condition keys that come with it
+// (aws:ResourceTag/*, iam:PolicyARN, iam:PermissionsBoundary, account:TargetRegion, …) to buf.
+func (a *Authorizer) resource(ctx context.Context, c *reqctx.Caller, service, op string, in any, buf *ctxBuf) (string, error) {
 	p := partition(c)
 	acct := c.AccountID
-	extra := map[string][]string{}
-	str := func(name string) string { return stringField(in, name) }
+	x := inputOf(in)
 	switch service {
 	case "sts":
-		switch op {
-		case "GetFederationToken":
-			return ids.FederatedUserARN(p, acct, str("Name")), extra, nil
+		if op == "GetFederationToken" {
+			return ids.FederatedUserARN(p, acct, x.str(fName)), nil
 		}
-		return "*", extra, nil
+		return "*", nil
 	case "account":
-		if r := str("RegionName"); r != "" {
-			extra["account:targetregion"] = []string{r}
+		if r := x.str(fRegionName); r != "" {
+			buf.set("account:targetregion", r)
 		}
-		return "arn:" + p + ":account::" + acct + ":account", extra, nil
+		return "arn:" + p + ":account::" + acct + ":account", nil
 	}
 	// IAM.
-	if v := str("PolicyArn"); v != "" {
-		extra["iam:policyarn"] = []string{v}
+	if v := x.str(fPolicyArn); v != "" {
+		buf.set("iam:policyarn", v)
 	}
-	if v := str("PermissionsBoundary"); v != "" {
-		extra["iam:permissionsboundary"] = []string{v}
+	if v := x.str(fPermissionsBoundary); v != "" {
+		buf.set("iam:permissionsboundary", v)
 	}
 	if accountWide[op] {
-		return "*", extra, nil
+		return "*", nil
 	}
 	if kind, ok := collections[op]; ok {
-		return ids.IAMARN(p, acct, kind, "/", ""), extra, nil
+		return ids.IAMARN(p, acct, kind, orSlash(x.str(fPathPrefix)), ""), nil
 	}
 	// Operations creating an entity take its path from the input.
-	path := str("Path")
-	switch {
-	case op == "CreatePolicy":
-		return ids.PolicyARN(p, acct, orSlash(path), str("PolicyName")), extra, nil
-	case op == "CreateUser":
-		return ids.UserARN(p, acct, orSlash(path), str("UserName")), extra, nil
-	case op == "CreateRole":
-		return ids.RoleARN(p, acct, orSlash(path), str("RoleName")), extra, nil
-	case op == "CreateGroup":
-		return ids.GroupARN(p, acct, orSlash(path), str("GroupName")), extra, nil
-	case op == "CreateInstanceProfile":
-		return ids.InstanceProfileARN(p, acct, orSlash(path), str("InstanceProfileName")), extra, nil
-	case op == "CreateServiceLinkedRole":
-		return ids.RoleARN(p, acct, "/aws-service-role/"+str("AWSServiceName")+"/", "*"), extra, nil
+	path := x.str(fPath)
+	switch op {
+	case "CreatePolicy":
+		return ids.PolicyARN(p, acct, orSlash(path), x.str(fPolicyName)), nil
+	case "CreateUser":
+		return ids.UserARN(p, acct, orSlash(path), x.str(fUserName)), nil
+	case "CreateRole":
+		return ids.RoleARN(p, acct, orSlash(path), x.str(fRoleName)), nil
+	case "CreateGroup":
+		return ids.GroupARN(p, acct, orSlash(path), x.str(fGroupName)), nil
+	case "CreateInstanceProfile":
+		return ids.InstanceProfileARN(p, acct, orSlash(path), x.str(fInstanceProfileName)), nil
+	case "CreateServiceLinkedRole":
+		svc := x.str(fAWSServiceName)
+		buf.set("iam:awsservicename", svc)
+		name, ok := iamsvc.ServiceLinkedRoleName(svc, x.str(fCustomSuffix))
+		if !ok {
+			name = "*"
+		}
+		return ids.RoleARN(p, acct, "/aws-service-role/"+svc+"/", name), nil
+	case "SimulatePrincipalPolicy", "GetContextKeysForPrincipalPolicy", "GenerateServiceLastAccessedDetails":
+		if v := x.str(fPolicySourceArn); v != "" {
+			return v, nil
+		}
+		if v := x.str(fArn); v != "" {
+			return v, nil
+		}
 	}
 	// Operations on a policy act on the policy, except attachments, which act on the principal.
-	if v := str("PolicyArn"); v != "" && !strings.HasPrefix(op, "Attach") && !strings.HasPrefix(op, "Detach") {
-		return v, extra, nil
+	if v := x.str(fPolicyArn); v != "" && !strings.HasPrefix(op, "Attach") && !strings.HasPrefix(op, "Detach") {
+		return v, nil
 	}
-	for _, f := range []struct{ field, kind string }{
-		{"UserName", "user"}, {"RoleName", "role"}, {"GroupName", "group"}, {"InstanceProfileName", "instance-profile"},
-	} {
-		if name := str(f.field); name != "" {
-			e, err := a.entity(ctx, acct, f.kind, name)
-			if err != nil {
-				return "", nil, err
-			}
-			for _, t := range e.tags {
-				extra["aws:resourcetag/"+strings.ToLower(t.Key)] = []string{t.Value}
-				extra["iam:resourcetag/"+strings.ToLower(t.Key)] = []string{t.Value}
-			}
-			return ids.IAMARN(p, acct, f.kind, orSlash(e.path), name), extra, nil
+	for _, f := range named {
+		name := x.str(f.field)
+		if name == "" {
+			continue
+		}
+		e, err := a.entity(ctx, acct, f.kind, name)
+		if err != nil {
+			return "", err
+		}
+		for i, k := range e.tagKeys {
+			buf.m[k] = e.tagVals[i]
+		}
+		if e.boundary != "" && boundaryKeyOps[op] {
+			buf.set("iam:permissionsboundary", e.boundary)
+		}
+		return ids.IAMARN(p, acct, f.kind, orSlash(e.path), name), nil
+	}
+	for _, f := range [...]fieldID{fSAMLProviderArn, fOpenIDConnectProviderArn, fSerialNumber} {
+		if v := x.str(f); strings.HasPrefix(v, "arn:") {
+			return v, nil
 		}
 	}
-	for _, f := range []struct{ field, kind string }{
-		{"SAMLProviderArn", ""}, {"OpenIDConnectProviderArn", ""}, {"SerialNumber", ""},
-	} {
-		if v := str(f.field); strings.HasPrefix(v, "arn:") {
-			return v, extra, nil
-		}
+	if v := x.str(fServerCertificateName); v != "" {
+		return ids.IAMARN(p, acct, ids.KindServerCert, "/", v), nil
 	}
-	if v := str("ServerCertificateName"); v != "" {
-		return ids.IAMARN(p, acct, ids.KindServerCert, "/", v), extra, nil
-	}
-	if v := str("VirtualMFADeviceName"); v != "" {
-		return ids.IAMARN(p, acct, ids.KindMFA, orSlash(path), v), extra, nil
+	if v := x.str(fVirtualMFADeviceName); v != "" {
+		return ids.IAMARN(p, acct, ids.KindMFA, orSlash(path), v), nil
 	}
 	// Operations on "the caller's own user" when no UserName is given (GetUser, ListAccessKeys,
 	// CreateAccessKey, ChangePassword, …).
 	if c.Kind == reqctx.CallerUser {
-		return ids.UserARN(p, acct, orSlash(c.PrincipalPath), c.PrincipalName), extra, nil
+		return ids.UserARN(p, acct, orSlash(c.PrincipalPath), c.PrincipalName), nil
 	}
-	return "*", extra, nil
+	return "*", nil
 }
 
 // entity returns the path and tags of a named IAM entity, cached; a missing entity has path "/".
 func (a *Authorizer) entity(ctx context.Context, account, kind, name string) (*entity, error) {
+	a.sync()
 	key := entityKey{account, kind, storage.Fold(name)}
 	a.mu.RLock()
-	e := a.entities[key]
+	e, gen := a.entities[key], a.gen
 	a.mu.RUnlock()
 	if e != nil {
 		return e, nil
 	}
 	e = &entity{path: "/"}
+	var tags []storage.Tag
 	err := a.o.Store.View(ctx, func(tx storage.Tx) error {
 		var err error
 		switch kind {
-		case "user":
+		case ids.KindUser:
 			var u *storage.User
 			if u, err = tx.GetUser(ctx, account, name); err == nil {
-				e.path, e.tags, e.exists = u.Path, u.Tags, true
+				e.path, tags, e.boundary, e.exists = u.Path, u.Tags, u.PermissionsBoundaryARN, true
 			}
-		case "role":
+		case ids.KindRole:
 			var r *storage.Role
 			if r, err = tx.GetRole(ctx, account, name); err == nil {
-				e.path, e.tags, e.exists = r.Path, r.Tags, true
+				e.path, tags, e.boundary, e.exists = r.Path, r.Tags, r.PermissionsBoundaryARN, true
 			}
-		case "group":
+		case ids.KindGroup:
 			var g *storage.Group
 			if g, err = tx.GetGroup(ctx, account, name); err == nil {
 				e.path, e.exists = g.Path, true
 			}
-		case "instance-profile":
+		case ids.KindInstanceProfile:
 			var ip *storage.InstanceProfile
 			if ip, err = tx.GetInstanceProfile(ctx, account, name); err == nil {
-				e.path, e.tags, e.exists = ip.Path, ip.Tags, true
+				e.path, tags, e.exists = ip.Path, ip.Tags, true
 			}
 		}
 		if err != nil && !isNotFound(err) {
@@ -160,9 +197,20 @@ func (a *Authorizer) entity(ctx context.Context, account, kind, name string) (*e
 	if err != nil {
 		return nil, err
 	}
+	for _, t := range tags {
+		k := strings.ToLower(t.Key)
+		v := []string{t.Value}
+		e.tagKeys = append(e.tagKeys, "aws:resourcetag/"+k, "iam:resourcetag/"+k)
+		e.tagVals = append(e.tagVals, v, v)
+	}
 	if e.exists {
 		a.mu.Lock()
-		a.entities[key] = e
+		if a.gen == gen {
+			if len(a.entities) >= maxCachedEntries {
+				a.entities = map[entityKey]*entity{}
+			}
+			a.entities[key] = e
+		}
 		a.mu.Unlock()
 	}
 	return e, nil
@@ -172,25 +220,28 @@ func isNotFound(err error) bool { return errors.Is(err, storage.ErrNotFound) }
 
 // addRequestTags adds aws:RequestTag/* and aws:TagKeys for operations that carry tags (Tags or TagKeys).
 func addRequestTags(m map[string][]string, in any) {
-	v := reflect.ValueOf(in)
-	if v.Kind() != reflect.Pointer || v.IsNil() {
+	x := inputOf(in)
+	if x.s == nil {
 		return
 	}
-	v = v.Elem()
 	var keys []string
-	if f := v.FieldByName("Tags"); f.IsValid() && f.Kind() == reflect.Slice {
-		for i := 0; i < f.Len(); i++ {
-			t := f.Index(i)
-			k, val := derefString(t.FieldByName("Key")), derefString(t.FieldByName("Value"))
-			m["aws:requesttag/"+strings.ToLower(k)] = []string{val}
-			keys = append(keys, k)
+	if i := x.s.idx[fTags]; i >= 0 {
+		f := x.v.Field(i)
+		if f.Kind() == reflect.Slice {
+			for j := 0; j < f.Len(); j++ {
+				t := f.Index(j)
+				if t.Kind() != reflect.Struct {
+					break
+				}
+				k, val := derefString(t.FieldByName("Key")), derefString(t.FieldByName("Value"))
+				m["aws:requesttag/"+strings.ToLower(k)] = []string{val}
+				keys = append(keys, k)
+			}
 		}
 	}
-	if f := v.FieldByName("TagKeys"); f.IsValid() && f.Kind() == reflect.Slice {
-		for i := 0; i < f.Len(); i++ {
-			if s, ok := f.Index(i).Interface().(string); ok {
-				keys = append(keys, s)
-			}
+	if i := x.s.idx[fTagKeys]; i >= 0 {
+		if ks, ok := x.v.Field(i).Interface().([]string); ok {
+			keys = append(keys, ks...)
 		}
 	}
 	if len(keys) > 0 {
@@ -198,13 +249,84 @@ func addRequestTags(m map[string][]string, in any) {
 	}
 }
 
-// stringField returns the *string field name of the input struct, "" when absent or nil.
-func stringField(in any, name string) string {
+// fieldID names an input member authorization reads.
+type fieldID int
+
+const (
+	fUserName fieldID = iota
+	fRoleName
+	fGroupName
+	fInstanceProfileName
+	fPolicyArn
+	fPermissionsBoundary
+	fPath
+	fPathPrefix
+	fPolicyName
+	fAWSServiceName
+	fCustomSuffix
+	fPolicySourceArn
+	fArn
+	fSAMLProviderArn
+	fOpenIDConnectProviderArn
+	fSerialNumber
+	fServerCertificateName
+	fVirtualMFADeviceName
+	fName
+	fRegionName
+	fTags
+	fTagKeys
+	numFields
+)
+
+var fieldNames = [numFields]string{
+	fUserName: "UserName", fRoleName: "RoleName", fGroupName: "GroupName", fInstanceProfileName: "InstanceProfileName",
+	fPolicyArn: "PolicyArn", fPermissionsBoundary: "PermissionsBoundary", fPath: "Path", fPathPrefix: "PathPrefix",
+	fPolicyName: "PolicyName", fAWSServiceName: "AWSServiceName", fCustomSuffix: "CustomSuffix",
+	fPolicySourceArn: "PolicySourceArn", fArn: "Arn", fSAMLProviderArn: "SAMLProviderArn",
+	fOpenIDConnectProviderArn: "OpenIDConnectProviderArn", fSerialNumber: "SerialNumber",
+	fServerCertificateName: "ServerCertificateName", fVirtualMFADeviceName: "VirtualMFADeviceName", fName: "Name",
+	fRegionName: "RegionName", fTags: "Tags", fTagKeys: "TagKeys",
+}
+
+// inputShape holds the index of each member in one input struct type (-1 when absent): looking members
+// up by name is done once per type, not per request.
+type inputShape struct{ idx [numFields]int }
+
+var inputShapes sync.Map // reflect.Type → *inputShape
+
+// input is a decoded operation input as authorization reads it.
+type input struct {
+	v reflect.Value // the struct
+	s *inputShape   // nil when the input is not a pointer to a struct
+}
+
+func inputOf(in any) input {
 	v := reflect.ValueOf(in)
 	if v.Kind() != reflect.Pointer || v.IsNil() || v.Elem().Kind() != reflect.Struct {
+		return input{}
+	}
+	v = v.Elem()
+	t := v.Type()
+	if s, ok := inputShapes.Load(t); ok {
+		return input{v, s.(*inputShape)}
+	}
+	s := &inputShape{}
+	for i, name := range fieldNames {
+		s.idx[i] = -1
+		if f, ok := t.FieldByName(name); ok && len(f.Index) == 1 {
+			s.idx[i] = f.Index[0]
+		}
+	}
+	inputShapes.Store(t, s)
+	return input{v, s}
+}
+
+// str returns the string (or *string) member f, "" when absent or nil.
+func (x input) str(f fieldID) string {
+	if x.s == nil || x.s.idx[f] < 0 {
 		return ""
 	}
-	return derefString(v.Elem().FieldByName(name))
+	return derefString(x.v.Field(x.s.idx[f]))
 }
 
 func derefString(f reflect.Value) string {

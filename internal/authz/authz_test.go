@@ -1,0 +1,406 @@
+package authz
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/iamd/iamd/internal/api/accountapi"
+	"github.com/iamd/iamd/internal/api/iamapi"
+	"github.com/iamd/iamd/internal/api/stsapi"
+	"github.com/iamd/iamd/internal/protocol"
+	"github.com/iamd/iamd/internal/reqctx"
+	iamsvc "github.com/iamd/iamd/internal/service/iam"
+	"github.com/iamd/iamd/internal/storage"
+	"github.com/iamd/iamd/internal/storage/sqlite"
+)
+
+const acct = "123456789012"
+
+// fixture is an Authorizer over a real SQLite store and IAM service.
+type fixture struct {
+	t     testing.TB
+	store storage.Store
+	iam   *iamsvc.Service
+	az    *Authorizer
+	now   time.Time
+}
+
+func newFixture(t testing.TB) *fixture {
+	t.Helper()
+	ctx := context.Background()
+	st, err := sqlite.Open(ctx, t.TempDir(), sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	f := &fixture{t: t, store: st, now: time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC)}
+	if err := st.Update(ctx, func(tx storage.Tx) error {
+		return tx.CreateAccount(ctx, &storage.Account{ID: acct, CreatedAt: f.now.Add(-time.Hour)})
+	}); err != nil {
+		t.Fatal(err)
+	}
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	f.iam = iamsvc.New(iamsvc.Options{Store: st, Now: func() time.Time { return f.now }, Logger: log})
+	f.az = New(Options{Store: st, IAM: f.iam, Now: func() time.Time { return f.now }, Logger: log})
+	return f
+}
+
+func (f *fixture) ctx(c *reqctx.Caller) context.Context {
+	return reqctx.With(context.Background(), &reqctx.Request{ID: "t", Time: f.now, Partition: "aws", Region: "us-east-1",
+		SourceIP: "10.1.2.3", UserAgent: "test", SecureTransport: true, Caller: c})
+}
+
+func (f *fixture) root() context.Context {
+	return f.ctx(&reqctx.Caller{Kind: reqctx.CallerRoot, AccountID: acct, Partition: "aws", ARN: "arn:aws:iam::" + acct + ":root",
+		UserID: acct, PrincipalID: acct, PrincipalPath: "/"})
+}
+
+func userCaller(name, path string) *reqctx.Caller {
+	return &reqctx.Caller{Kind: reqctx.CallerUser, AccountID: acct, Partition: "aws",
+		ARN: "arn:aws:iam::" + acct + ":user" + path + name, UserID: "AIDA" + strings.ToUpper(name), Name: name,
+		PrincipalName: name, PrincipalPath: path}
+}
+
+func roleCaller(role, path, session string) *reqctx.Caller {
+	return &reqctx.Caller{Kind: reqctx.CallerAssumedRole, AccountID: acct, Partition: "aws",
+		ARN: "arn:aws:sts::" + acct + ":assumed-role/" + role + "/" + session, UserID: "AROAX:" + session, Name: role,
+		PrincipalName: role, PrincipalPath: path, SessionName: session,
+		Session: &reqctx.Session{Issuer: "AssumeRole", IssuedAt: time.Date(2026, 3, 4, 5, 0, 0, 0, time.UTC)}}
+}
+
+func must[T any](t testing.TB) func(T, error) T {
+	return func(v T, err error) T {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+}
+
+func s(v string) *string { return &v }
+
+func op(t testing.TB, list []*protocol.Operation, name string) *protocol.Operation {
+	for _, o := range list {
+		if o.Name == name {
+			return o
+		}
+	}
+	t.Fatalf("no operation %s", name)
+	return nil
+}
+
+// setup creates the entities the resource tests name.
+func (f *fixture) setup() {
+	t, ctx := f.t, f.root()
+	must[*iamapi.CreateUserResponse](t)(f.iam.CreateUser(ctx, &iamapi.CreateUserRequest{UserName: s("alice"), Path: s("/eng/"),
+		Tags: []iamapi.Tag{{Key: s("Team"), Value: s("blue")}}}))
+	must[*iamapi.CreateUserResponse](t)(f.iam.CreateUser(ctx, &iamapi.CreateUserRequest{UserName: s("bob")}))
+	must[*iamapi.PutUserPermissionsBoundaryOutput](t)(f.iam.PutUserPermissionsBoundary(ctx, &iamapi.PutUserPermissionsBoundaryRequest{
+		UserName: s("bob"), PermissionsBoundary: s("arn:aws:iam::aws:policy/ReadOnlyAccess")}))
+	must[*iamapi.CreateRoleResponse](t)(f.iam.CreateRole(ctx, &iamapi.CreateRoleRequest{RoleName: s("app"), Path: s("/svc/"),
+		AssumeRolePolicyDocument: s(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:root"},"Action":"sts:AssumeRole"}]}`),
+		Tags:                     []iamapi.Tag{{Key: s("env"), Value: s("prod")}}}))
+	must[*iamapi.CreateGroupResponse](t)(f.iam.CreateGroup(ctx, &iamapi.CreateGroupRequest{GroupName: s("devs"), Path: s("/g/")}))
+	must[*iamapi.CreateInstanceProfileResponse](t)(f.iam.CreateInstanceProfile(ctx, &iamapi.CreateInstanceProfileRequest{
+		InstanceProfileName: s("prof"), Path: s("/ip/")}))
+}
+
+// The resource ARN of every kind of IAM operation, as the IAM service authorization reference names it, with
+// the entity's stored path.
+func TestResourceARNs(t *testing.T) {
+	f := newFixture(t)
+	f.setup()
+	const a = "arn:aws:iam::123456789012:"
+	alice := userCaller("alice", "/eng/")
+	cases := []struct {
+		caller  *reqctx.Caller
+		list    []*protocol.Operation
+		op      string
+		in      any
+		want    string
+		wantCtx map[string]string
+	}{
+		{alice, iamapi.Operations, "GetUser", &iamapi.GetUserRequest{UserName: s("alice")}, a + "user/eng/alice",
+			map[string]string{"aws:resourcetag/team": "blue", "iam:resourcetag/team": "blue"}},
+		{alice, iamapi.Operations, "GetUser", &iamapi.GetUserRequest{}, a + "user/eng/alice", nil},
+		{alice, iamapi.Operations, "ListAccessKeys", &iamapi.ListAccessKeysRequest{}, a + "user/eng/alice", nil},
+		{alice, iamapi.Operations, "GetUser", &iamapi.GetUserRequest{UserName: s("ALICE")}, a + "user/eng/ALICE", nil},
+		{alice, iamapi.Operations, "DeleteUser", &iamapi.DeleteUserRequest{UserName: s("nobody")}, a + "user/nobody", nil},
+		{alice, iamapi.Operations, "CreateUser", &iamapi.CreateUserRequest{UserName: s("carol"), Path: s("/x/y/"),
+			PermissionsBoundary: s("arn:aws:iam::123456789012:policy/b")}, a + "user/x/y/carol",
+			map[string]string{"iam:permissionsboundary": "arn:aws:iam::123456789012:policy/b"}},
+		{alice, iamapi.Operations, "CreateUser", &iamapi.CreateUserRequest{UserName: s("carol")}, a + "user/carol", nil},
+		{alice, iamapi.Operations, "CreateRole", &iamapi.CreateRoleRequest{RoleName: s("r"), Path: s("/p/")}, a + "role/p/r", nil},
+		{alice, iamapi.Operations, "CreateGroup", &iamapi.CreateGroupRequest{GroupName: s("g")}, a + "group/g", nil},
+		{alice, iamapi.Operations, "CreatePolicy", &iamapi.CreatePolicyRequest{PolicyName: s("p"), Path: s("/pp/")}, a + "policy/pp/p", nil},
+		{alice, iamapi.Operations, "CreateInstanceProfile", &iamapi.CreateInstanceProfileRequest{InstanceProfileName: s("i")}, a + "instance-profile/i", nil},
+		{alice, iamapi.Operations, "CreateServiceLinkedRole", &iamapi.CreateServiceLinkedRoleRequest{AWSServiceName: s("autoscaling.amazonaws.com")},
+			a + "role/aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling",
+			map[string]string{"iam:awsservicename": "autoscaling.amazonaws.com"}},
+		{alice, iamapi.Operations, "AddUserToGroup", &iamapi.AddUserToGroupRequest{GroupName: s("devs"), UserName: s("alice")}, a + "group/g/devs", nil},
+		{alice, iamapi.Operations, "RemoveUserFromGroup", &iamapi.RemoveUserFromGroupRequest{GroupName: s("devs"), UserName: s("alice")}, a + "group/g/devs", nil},
+		{alice, iamapi.Operations, "ListGroupsForUser", &iamapi.ListGroupsForUserRequest{UserName: s("alice")}, a + "user/eng/alice", nil},
+		{alice, iamapi.Operations, "AddRoleToInstanceProfile", &iamapi.AddRoleToInstanceProfileRequest{InstanceProfileName: s("prof"), RoleName: s("app")}, a + "instance-profile/ip/prof", nil},
+		{alice, iamapi.Operations, "ListInstanceProfilesForRole", &iamapi.ListInstanceProfilesForRoleRequest{RoleName: s("app")}, a + "role/svc/app",
+			map[string]string{"aws:resourcetag/env": "prod"}},
+		{alice, iamapi.Operations, "AttachUserPolicy", &iamapi.AttachUserPolicyRequest{UserName: s("bob"), PolicyArn: s("arn:aws:iam::aws:policy/X")}, a + "user/bob",
+			map[string]string{"iam:policyarn": "arn:aws:iam::aws:policy/X", "iam:permissionsboundary": "arn:aws:iam::aws:policy/ReadOnlyAccess"}},
+		{alice, iamapi.Operations, "PutUserPolicy", &iamapi.PutUserPolicyRequest{UserName: s("bob"), PolicyName: s("p")}, a + "user/bob",
+			map[string]string{"iam:permissionsboundary": "arn:aws:iam::aws:policy/ReadOnlyAccess"}},
+		{alice, iamapi.Operations, "AttachGroupPolicy", &iamapi.AttachGroupPolicyRequest{GroupName: s("devs"), PolicyArn: s("arn:aws:iam::aws:policy/X")}, a + "group/g/devs",
+			map[string]string{"iam:policyarn": "arn:aws:iam::aws:policy/X"}},
+		{alice, iamapi.Operations, "DetachRolePolicy", &iamapi.DetachRolePolicyRequest{RoleName: s("app"), PolicyArn: s("arn:aws:iam::aws:policy/X")}, a + "role/svc/app", nil},
+		{alice, iamapi.Operations, "GetPolicy", &iamapi.GetPolicyRequest{PolicyArn: s("arn:aws:iam::aws:policy/ReadOnlyAccess")}, "arn:aws:iam::aws:policy/ReadOnlyAccess", nil},
+		{alice, iamapi.Operations, "ListEntitiesForPolicy", &iamapi.ListEntitiesForPolicyRequest{PolicyArn: s(a + "policy/p")}, a + "policy/p", nil},
+		{alice, iamapi.Operations, "DeletePolicyVersion", &iamapi.DeletePolicyVersionRequest{PolicyArn: s(a + "policy/p"), VersionId: s("v1")}, a + "policy/p", nil},
+		{alice, iamapi.Operations, "ListUsers", &iamapi.ListUsersRequest{}, a + "user/", nil},
+		{alice, iamapi.Operations, "ListRoles", &iamapi.ListRolesRequest{PathPrefix: s("/svc/")}, a + "role/svc/", nil},
+		{alice, iamapi.Operations, "ListGroups", &iamapi.ListGroupsRequest{}, a + "group/", nil},
+		{alice, iamapi.Operations, "ListInstanceProfiles", &iamapi.ListInstanceProfilesRequest{}, a + "instance-profile/", nil},
+		{alice, iamapi.Operations, "ListPolicies", &iamapi.ListPoliciesRequest{}, "*", nil},
+		{alice, iamapi.Operations, "GetAccountSummary", &iamapi.GetAccountSummaryInput{}, "*", nil},
+		{alice, iamapi.Operations, "SimulateCustomPolicy", &iamapi.SimulateCustomPolicyRequest{}, "*", nil},
+		{alice, iamapi.Operations, "SimulatePrincipalPolicy", &iamapi.SimulatePrincipalPolicyRequest{PolicySourceArn: s(a + "role/svc/app")}, a + "role/svc/app", nil},
+		{alice, iamapi.Operations, "GetContextKeysForPrincipalPolicy", &iamapi.GetContextKeysForPrincipalPolicyRequest{PolicySourceArn: s(a + "group/g/devs")}, a + "group/g/devs", nil},
+		{alice, iamapi.Operations, "TagUser", &iamapi.TagUserRequest{UserName: s("alice"), Tags: []iamapi.Tag{{Key: s("Cost"), Value: s("42")}}}, a + "user/eng/alice",
+			map[string]string{"aws:requesttag/cost": "42", "aws:tagkeys": "Cost", "aws:resourcetag/team": "blue"}},
+		{alice, iamapi.Operations, "UntagRole", &iamapi.UntagRoleRequest{RoleName: s("app"), TagKeys: []string{"env"}}, a + "role/svc/app",
+			map[string]string{"aws:tagkeys": "env"}},
+		{roleCaller("app", "/svc/", "s1"), iamapi.Operations, "GetRole", &iamapi.GetRoleRequest{RoleName: s("app")}, a + "role/svc/app", nil},
+		{alice, stsapi.Operations, "GetFederationToken", &stsapi.GetFederationTokenRequest{Name: s("fed")}, "arn:aws:sts::123456789012:federated-user/fed", nil},
+		{alice, stsapi.Operations, "GetAccessKeyInfo", &stsapi.GetAccessKeyInfoRequest{AccessKeyId: s("AKIAX")}, "*", nil},
+		{alice, accountapi.Operations, "EnableRegion", &accountapi.EnableRegionRequest{RegionName: s("af-south-1")}, "arn:aws:account::123456789012:account",
+			map[string]string{"account:targetregion": "af-south-1"}},
+		{alice, accountapi.Operations, "ListRegions", &accountapi.ListRegionsRequest{}, "arn:aws:account::123456789012:account", nil},
+	}
+	for _, c := range cases {
+		t.Run(c.op, func(t *testing.T) {
+			o := op(t, c.list, c.op)
+			buf := newCtxBuf()
+			got, err := f.az.resource(context.Background(), c.caller, o.Service.SigningName, o.Name, c.in, buf)
+			if err != nil {
+				t.Fatal(err)
+			}
+			addRequestTags(buf.m, c.in)
+			if got != c.want {
+				t.Errorf("resource = %s, want %s", got, c.want)
+			}
+			for k, v := range c.wantCtx {
+				if g := strings.Join(buf.m[k], ","); g != v {
+					t.Errorf("context %s = %q, want %q", k, g, v)
+				}
+			}
+		})
+	}
+}
+
+// Every IAM operation names a resource: only the operations the service authorization reference lists
+// with "*" may answer "*" when the caller is not a user (which would make the caller's own user the
+// default).
+func TestEveryIAMOperationHasAResource(t *testing.T) {
+	f := newFixture(t)
+	caller := roleCaller("app", "/", "s")
+	// Fill every string member authorization reads with a value of the right form.
+	values := map[string]string{
+		"UserName": "u", "RoleName": "r", "GroupName": "g", "InstanceProfileName": "i", "PolicyArn": "arn:aws:iam::123456789012:policy/p",
+		"PolicyName": "p", "AWSServiceName": "autoscaling.amazonaws.com", "PolicySourceArn": "arn:aws:iam::123456789012:user/u",
+		"Arn": "arn:aws:iam::123456789012:user/u", "SAMLProviderArn": "arn:aws:iam::123456789012:saml-provider/s",
+		"OpenIDConnectProviderArn": "arn:aws:iam::123456789012:oidc-provider/o", "SerialNumber": "arn:aws:iam::123456789012:mfa/m",
+		"ServerCertificateName": "c", "VirtualMFADeviceName": "m",
+	}
+	for _, o := range iamapi.Operations {
+		in := o.NewInput()
+		x := inputOf(in)
+		if x.s != nil {
+			for i, name := range fieldNames {
+				if j := x.s.idx[i]; j >= 0 {
+					if v, ok := values[name]; ok && x.v.Field(j).Type() == reflect.TypeOf((*string)(nil)) {
+						x.v.Field(j).Set(reflect.ValueOf(&v))
+					}
+				}
+			}
+		}
+		got, err := f.az.resource(context.Background(), caller, "iam", o.Name, in, newCtxBuf())
+		if err != nil {
+			t.Fatalf("%s: %v", o.Name, err)
+		}
+		switch {
+		case accountWide[o.Name]:
+			if got != "*" {
+				t.Errorf("%s: resource %s, want *", o.Name, got)
+			}
+		case got == "*" && !noResource[o.Name]:
+			t.Errorf("%s: resource *", o.Name)
+		case got != "*" && !strings.HasPrefix(got, "arn:aws:iam::"):
+			t.Errorf("%s: resource %s", o.Name, got)
+		}
+	}
+}
+
+// noResource are IAM operations of the model that act on the caller's own user (resource "*" for a role
+// caller, which AWS then rejects in the service) or on resources iamd does not keep.
+var noResource = map[string]bool{
+	"GetUser": true, "ListAccessKeys": true, "CreateAccessKey": true, "DeleteAccessKey": true, "UpdateAccessKey": true,
+	"ChangePassword": true, "GetAccessKeyLastUsed": true, "ListSigningCertificates": true, "ListSSHPublicKeys": true,
+	"ListMFADevices": true, "ListServiceSpecificCredentials": true, "UploadSigningCertificate": true,
+	"DeleteSigningCertificate": true, "UpdateSigningCertificate": true, "ListUserTags": false,
+	"GetLoginProfile": true, "CreateLoginProfile": true, "DeleteLoginProfile": true, "UpdateLoginProfile": true,
+	"GetMFADevice": true, "ListMFADeviceTags": false, "GetSSHPublicKey": true, "UpdateSSHPublicKey": true,
+	"DeleteSSHPublicKey": true, "UploadSSHPublicKey": true, "ResetServiceSpecificCredential": true,
+	"CreateServiceSpecificCredential": true, "DeleteServiceSpecificCredential": true, "UpdateServiceSpecificCredential": true,
+	"GetServiceLinkedRoleDeletionStatus": true, "GetServiceLastAccessedDetails": true, "UploadServerCertificate": true,
+	"CreateOpenIDConnectProvider": true, "CreateSAMLProvider": true, "DisableOrganizationsRootCredentialsManagement": true,
+	"DisableOrganizationsRootSessions": true, "EnableOrganizationsRootCredentialsManagement": true,
+	"EnableOrganizationsRootSessions": true, "ListOrganizationsFeatures": true, "GenerateOrganizationsAccessReport": true,
+	"SetSecurityTokenServicePreferences": true, "ListPoliciesGrantingServiceAccess": true, "GetAccountEmailAddress": true,
+	"EnableOutboundWebIdentityFederation": true, "DisableOutboundWebIdentityFederation": true,
+	"GetOutboundWebIdentityFederationInfo": true, "ListDelegationRequests": true, "GetDelegationRequest": true,
+	"AcceptDelegationRequest": true, "RejectDelegationRequest": true, "AssociateDelegationRequest": true,
+	"CreateDelegationRequest": true, "SendDelegationToken": true, "UpdateDelegationRequest": true,
+	"GetHumanReadableSummary": true,
+}
+
+// A change committed by one request is in force on the next request, before the background loop (not
+// running here) applies it.
+func TestPolicyChangeTakesEffectOnNextRequest(t *testing.T) {
+	f := newFixture(t)
+	f.setup()
+	ctx := f.ctx(userCaller("alice", "/eng/"))
+	getUser := op(t, iamapi.Operations, "GetUser")
+	in := &iamapi.GetUserRequest{UserName: s("bob")}
+	if err := f.az.Authorize(ctx, getUser, in); err == nil {
+		t.Fatal("allowed without a policy")
+	}
+	for i := 0; i < 4; i++ { // ends with a policy that does not allow GetUser
+		doc := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"iam:GetUser","Resource":"*"}]}`
+		if i%2 == 1 {
+			doc = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"iam:ListUsers","Resource":"*"}]}`
+		}
+		must[*iamapi.PutUserPolicyOutput](t)(f.iam.PutUserPolicy(f.root(), &iamapi.PutUserPolicyRequest{UserName: s("alice"),
+			PolicyName: s("p"), PolicyDocument: s(doc)}))
+		err := f.az.Authorize(ctx, getUser, in)
+		if allowed := err == nil; allowed != (i%2 == 0) {
+			t.Fatalf("step %d: allowed=%v (%v)", i, allowed, err)
+		}
+	}
+	// Group membership and group policies too.
+	must[*iamapi.PutGroupPolicyOutput](t)(f.iam.PutGroupPolicy(f.root(), &iamapi.PutGroupPolicyRequest{GroupName: s("devs"),
+		PolicyName: s("gp"), PolicyDocument: s(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"iam:GetUser","Resource":"*"}]}`)}))
+	if err := f.az.Authorize(ctx, getUser, in); err == nil {
+		t.Fatal("allowed before joining the group")
+	}
+	must[*iamapi.AddUserToGroupOutput](t)(f.iam.AddUserToGroup(f.root(), &iamapi.AddUserToGroupRequest{GroupName: s("devs"), UserName: s("alice")}))
+	if err := f.az.Authorize(ctx, getUser, in); err != nil {
+		t.Fatalf("after joining the group: %v", err)
+	}
+}
+
+// A set read before a change but stored after it must not stay in the cache.
+func TestStaleFillIsNotCached(t *testing.T) {
+	f := newFixture(t)
+	f.setup()
+	ctx := f.ctx(userCaller("alice", "/eng/"))
+	a := f.az
+	a.mu.RLock()
+	gen := a.gen
+	a.mu.RUnlock()
+	// Simulate a change applied while a reader was loading: the reader's generation is old.
+	a.mu.Lock()
+	a.applyLocked(storage.Change{Kind: storage.ChangeInlinePolicy, AccountID: acct, Key: "user:alice"})
+	a.mu.Unlock()
+	if a.gen == gen {
+		t.Fatal("generation not bumped")
+	}
+	if _, err := a.principal(ctx, "aws", acct, storage.OwnerUser, "alice"); err != nil {
+		t.Fatal(err)
+	}
+	a.mu.RLock()
+	n := len(a.sets)
+	a.mu.RUnlock()
+	if n != 1 {
+		t.Fatalf("fresh fill not cached: %d entries", n)
+	}
+	// Changes of other kinds do not drop policy sets.
+	a.mu.Lock()
+	a.applyLocked(storage.Change{Kind: storage.ChangeAccessKey, AccountID: acct, Key: "AKIA"})
+	n = len(a.sets)
+	a.mu.Unlock()
+	if n != 1 {
+		t.Fatal("an access key change dropped policy sets")
+	}
+}
+
+func TestRequestContext(t *testing.T) {
+	f := newFixture(t)
+	f.setup()
+	c := roleCaller("app", "/svc/", "s1")
+	c.Session.Tags = map[string]string{"Env": "dev", "Project": "x"}
+	c.Session.MFA = true
+	c.Session.SourceIdentity = "me"
+	m := f.az.RequestContext(f.ctx(c))
+	want := map[string]string{
+		"aws:currenttime": "2026-03-04T05:06:07Z", "aws:epochtime": fmt.Sprint(f.now.Unix()), "aws:sourceip": "10.1.2.3",
+		"aws:securetransport": "true", "aws:useragent": "test", "aws:requestedregion": "us-east-1",
+		"aws:principalaccount": acct, "aws:principaltype": "AssumedRole", "aws:userid": "AROAX:s1",
+		"aws:principalarn": "arn:aws:iam::123456789012:role/svc/app", "aws:principaltag/env": "dev",
+		"aws:principaltag/project": "x", "aws:tokenissuetime": "2026-03-04T05:00:00Z",
+		"aws:multifactorauthpresent": "true", "aws:multifactorauthage": "367", "aws:sourceidentity": "me",
+	}
+	for k, v := range want {
+		if g := strings.Join(m[k], ","); g != v {
+			t.Errorf("%s = %q, want %q", k, g, v)
+		}
+	}
+	if _, ok := m["aws:username"]; ok {
+		t.Error("aws:username set for a role session")
+	}
+	m = f.az.RequestContext(f.ctx(userCaller("alice", "/eng/")))
+	for k, v := range map[string]string{"aws:username": "alice", "aws:principaltype": "User",
+		"aws:principalarn": "arn:aws:iam::123456789012:user/eng/alice", "aws:principaltag/team": "blue"} {
+		if g := strings.Join(m[k], ","); g != v {
+			t.Errorf("user: %s = %q, want %q", k, g, v)
+		}
+	}
+	for _, k := range []string{"aws:multifactorauthpresent", "aws:tokenissuetime"} {
+		if _, ok := m[k]; ok {
+			t.Errorf("long-term credentials carry %s", k)
+		}
+	}
+}
+
+// AccessDenied in AWS's words, AccessDeniedException for rest-json services; root and GetCallerIdentity
+// are never denied.
+func TestAuthorizeDenials(t *testing.T) {
+	f := newFixture(t)
+	f.setup()
+	alice := f.ctx(userCaller("alice", "/eng/"))
+	err := f.az.Authorize(alice, op(t, iamapi.Operations, "CreateUser"), &iamapi.CreateUserRequest{UserName: s("zed")})
+	var pe *protocol.Error
+	if !errors.As(err, &pe) || pe.Code != "AccessDenied" || pe.Status != 403 ||
+		pe.Message != "User: arn:aws:iam::123456789012:user/eng/alice is not authorized to perform: iam:CreateUser on resource: arn:aws:iam::123456789012:user/zed because no identity-based policy allows the iam:CreateUser action" {
+		t.Fatalf("CreateUser: %#v", err)
+	}
+	err = f.az.Authorize(alice, op(t, accountapi.Operations, "ListRegions"), &accountapi.ListRegionsRequest{})
+	if !errors.As(err, &pe) || pe.Code != "AccessDeniedException" {
+		t.Fatalf("ListRegions: %#v", err)
+	}
+	if err := f.az.Authorize(alice, op(t, stsapi.Operations, "GetCallerIdentity"), &stsapi.GetCallerIdentityRequest{}); err != nil {
+		t.Fatalf("GetCallerIdentity: %v", err)
+	}
+	if err := f.az.Authorize(f.root(), op(t, iamapi.Operations, "CreateUser"), &iamapi.CreateUserRequest{UserName: s("zed")}); err != nil {
+		t.Fatalf("root: %v", err)
+	}
+	// A session whose role was deleted has no permission at all.
+	gone := f.ctx(roleCaller("gone", "/", "s"))
+	if err := f.az.Authorize(gone, op(t, iamapi.Operations, "ListUsers"), &iamapi.ListUsersRequest{}); err == nil {
+		t.Fatal("session of a deleted role allowed")
+	}
+}
