@@ -172,6 +172,10 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 
 	body, err := s.readBody(w, r)
 	if err != nil {
+		// The error still goes out in the protocol of the service the request was for, which the Host
+		// and the credential scope tell without the body.
+		ep, _, info := s.resolve(r, nil)
+		svc, req.Service = info, ep.Service
 		fail(err)
 		return
 	}
