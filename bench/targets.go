@@ -1,0 +1,229 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+)
+
+// startTimeout bounds how long a target may take to answer after it is started (moto imports a lot).
+const startTimeout = 90 * time.Second
+
+// Root credentials the load tool gives the iamd it starts (and sends to moto, which checks none).
+const (
+	benchRootKeyID  = "AKIAIAMDBENCHROOT001"
+	benchRootSecret = "iamdBenchRootSecretAccessKey000000000001"
+)
+
+// target is a server under test.
+type target struct {
+	name     string
+	endpoint string // http://host:port
+	pid      int    // process to read the resident memory of; 0 when unknown
+	root     aws.Credentials
+	// floor targets answer everything with a fixed response: no setup, no storage phase.
+	floor   bool
+	pprof   string // host:port of iamd's pprof listener, when profiling
+	cleanup func()
+}
+
+func (t *target) addr() string { return strings.TrimPrefix(t.endpoint, "http://") }
+
+func (t *target) close() {
+	if t.cleanup != nil {
+		t.cleanup()
+	}
+}
+
+func freeAddr() (string, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	defer l.Close()
+	return l.Addr().String(), nil
+}
+
+// waitHTTP polls url until it answers (any status) or the timeout passes.
+func waitHTTP(ctx context.Context, url string, exited <-chan struct{}) error {
+	deadline := time.Now().Add(startTimeout)
+	c := &http.Client{Timeout: 2 * time.Second}
+	for time.Now().Before(deadline) {
+		select {
+		case <-exited:
+			return errors.New("the process exited during start-up")
+		case <-ctx.Done():
+			return ctx.Err()
+		default:
+		}
+		if resp, err := c.Get(url); err == nil {
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			return nil
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	return fmt.Errorf("%s did not answer within %s", url, startTimeout)
+}
+
+// startProcess starts cmd in its own process group, logging its output to logPath, and returns a cleanup
+// that ends exactly that group.
+func startProcess(cmd *exec.Cmd, logPath string) (exited chan struct{}, cleanup func(), err error) {
+	logf, err := os.Create(logPath)
+	if err != nil {
+		return nil, nil, err
+	}
+	cmd.Stdout, cmd.Stderr = logf, logf
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		logf.Close()
+		return nil, nil, fmt.Errorf("starting %s: %w", cmd.Path, err)
+	}
+	exited = make(chan struct{})
+	go func() { _ = cmd.Wait(); logf.Close(); close(exited) }()
+	cleanup = func() {
+		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM)
+		select {
+		case <-exited:
+		case <-time.After(10 * time.Second):
+			_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+			<-exited
+		}
+	}
+	return exited, cleanup, nil
+}
+
+// startIAMD builds (unless bin is given) and starts iamd on a fresh data directory under work.
+func startIAMD(ctx context.Context, log *slog.Logger, work, bin, databaseURL string, profile bool) (*target, error) {
+	if bin == "" {
+		bin = filepath.Join(work, "iamd")
+		log.Info("building iamd", "out", bin)
+		b := exec.CommandContext(ctx, "go", "build", "-o", bin, "github.com/iamd/iamd/cmd/iamd")
+		b.Stdout, b.Stderr = os.Stderr, os.Stderr
+		if err := b.Run(); err != nil {
+			return nil, fmt.Errorf("building iamd: %w", err)
+		}
+	}
+	addr, err := freeAddr()
+	if err != nil {
+		return nil, err
+	}
+	data := filepath.Join(work, "iamd-data")
+	args := []string{"serve", "--listen", addr, "--data-dir", data, "--log-level", "warn"}
+	if databaseURL != "" {
+		args = append(args, "--database-url", databaseURL)
+	}
+	t := &target{name: "iamd", endpoint: "http://" + addr,
+		root: aws.Credentials{AccessKeyID: benchRootKeyID, SecretAccessKey: benchRootSecret}}
+	if profile {
+		if t.pprof, err = freeAddr(); err != nil {
+			return nil, err
+		}
+		args = append(args, "--pprof", t.pprof)
+	}
+	cmd := exec.Command(bin, args...)
+	cmd.Env = append(os.Environ(), "IAMD_ROOT_ACCESS_KEY_ID="+benchRootKeyID, "IAMD_ROOT_SECRET_ACCESS_KEY="+benchRootSecret)
+	exited, cleanup, err := startProcess(cmd, filepath.Join(work, "iamd.log"))
+	if err != nil {
+		return nil, err
+	}
+	t.pid, t.cleanup = cmd.Process.Pid, cleanup
+	if err := waitHTTP(ctx, t.endpoint+"/healthz", exited); err != nil {
+		cleanup()
+		return nil, fmt.Errorf("iamd (log in %s): %w", filepath.Join(work, "iamd.log"), err)
+	}
+	return t, nil
+}
+
+// externalIAMD is an iamd someone else runs (pid optional, for memory figures).
+func externalIAMD(endpoint, keyID, secret string, pid int) *target {
+	return &target{name: "iamd", endpoint: strings.TrimSuffix(endpoint, "/"), pid: pid,
+		root: aws.Credentials{AccessKeyID: keyID, SecretAccessKey: secret}}
+}
+
+// startMoto starts moto_server on a free port. moto checks no signatures; it is sent the same signed
+// requests as iamd.
+func startMoto(ctx context.Context, work, bin string) (*target, error) {
+	addr, err := freeAddr()
+	if err != nil {
+		return nil, err
+	}
+	_, port, _ := net.SplitHostPort(addr)
+	cmd := exec.Command(bin, "-H", "127.0.0.1", "-p", port)
+	exited, cleanup, err := startProcess(cmd, filepath.Join(work, "moto.log"))
+	if err != nil {
+		return nil, err
+	}
+	t := &target{name: "moto", endpoint: "http://" + addr, pid: cmd.Process.Pid, cleanup: cleanup,
+		root: aws.Credentials{AccessKeyID: benchRootKeyID, SecretAccessKey: benchRootSecret}}
+	if err := waitHTTP(ctx, t.endpoint+"/moto-api/", exited); err != nil {
+		cleanup()
+		return nil, fmt.Errorf("moto_server (log in %s): %w", filepath.Join(work, "moto.log"), err)
+	}
+	return t, nil
+}
+
+// floorResponse is a GetCallerIdentity answer as iamd writes one: the floor sends it for every request.
+const floorResponse = `<GetCallerIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">
+  <GetCallerIdentityResult>
+    <Arn>arn:aws:iam::123456789012:user/bench-user</Arn>
+    <UserId>AIDAIAMDBENCHUSER0001</UserId>
+    <Account>123456789012</Account>
+  </GetCallerIdentityResult>
+  <ResponseMetadata>
+    <RequestId>01234567-89ab-cdef-0123-456789abcdef</RequestId>
+  </ResponseMetadata>
+</GetCallerIdentityResponse>
+`
+
+// startFloor serves the floor in this process: a bare net/http handler that reads the body and answers
+// with a fixed response. Nothing can answer a signed request over HTTP on this machine faster.
+func startFloor() (*target, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	body := []byte(floorResponse)
+	clen := strconv.Itoa(len(body))
+	srv := &http.Server{ReadHeaderTimeout: 10 * time.Second, Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		h := w.Header()
+		h["Content-Type"] = []string{"text/xml"}
+		h["Content-Length"] = []string{clen}
+		h["X-Amzn-Requestid"] = []string{"01234567-89ab-cdef-0123-456789abcdef"}
+		_, _ = w.Write(body)
+	})}
+	go func() { _ = srv.Serve(ln) }()
+	return &target{name: "floor", endpoint: "http://" + ln.Addr().String(), pid: os.Getpid(), floor: true,
+		cleanup: func() { _ = srv.Close() }}, nil
+}
+
+// rssKiB reads the resident set size of pid from /proc (Linux).
+func rssKiB(pid int) (int64, error) {
+	if pid == 0 {
+		return 0, errors.New("no process")
+	}
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0, err
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+			return strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
+		}
+	}
+	return 0, errors.New("VmRSS not found")
+}
