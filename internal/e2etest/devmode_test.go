@@ -1,0 +1,234 @@
+package e2etest
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
+	"github.com/aws/smithy-go"
+)
+
+// devIdentity calls GetCallerIdentity with any credentials.
+func devIdentity(t *testing.T, s *Server, creds aws.CredentialsProvider) (*sts.GetCallerIdentityOutput, error) {
+	t.Helper()
+	return s.STS(creds, "us-east-1").GetCallerIdentity(context.Background(), &sts.GetCallerIdentityInput{})
+}
+
+func apiCode(err error) string {
+	var ae smithy.APIError
+	if errors.As(err, &ae) {
+		return ae.ErrorCode()
+	}
+	return ""
+}
+
+func TestDevModeUnknownKeys(t *testing.T) {
+	s := Start(t, Options{Dev: true})
+	// moto's habit: made-up keys, any secret, unsigned in effect.
+	for _, creds := range []aws.CredentialsProvider{Creds("testing", "testing", ""), Creds("AKIAUNKNOWNKEY000001", "whatever", ""),
+		Creds("foobar_key", "x", "")} {
+		out, err := devIdentity(t, s, creds)
+		if err != nil {
+			t.Fatalf("unknown key in dev mode: %v", err)
+		}
+		if aws.ToString(out.Account) != AccountID || aws.ToString(out.Arn) != "arn:aws:iam::"+AccountID+":root" {
+			t.Fatalf("unknown key is not the default root: %+v", out)
+		}
+	}
+	// The signature is not checked at all: a garbage Authorization with a made-up key still works.
+	r := s.request(t, stsCall, "")
+	now := time.Now().UTC()
+	r.Header.Set("X-Amz-Date", now.Format(wireAmzDate))
+	r.Header.Set("Authorization", "AWS4-HMAC-SHA256 Credential=testing/"+now.Format("20060102")+
+		"/us-east-1/sts/aws4_request, SignedHeaders=host;x-amz-date, Signature="+strings.Repeat("0", 64))
+	doWire(t, r, false).ok(t, stsCall)
+
+	// A 12-digit key selects that account, creating it with its root on first use.
+	for _, id := range []string{"111122223333", "111122223333", "444455556666"} {
+		out, err := devIdentity(t, s, Creds(id, "testing", ""))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if aws.ToString(out.Account) != id || aws.ToString(out.Arn) != "arn:aws:iam::"+id+":root" {
+			t.Fatalf("key %s: %+v", id, out)
+		}
+	}
+	// The account is real: IAM state lives in it, apart from the default account's.
+	c := s.IAM(Creds("111122223333", "testing", ""))
+	if _, err := c.CreateUser(context.Background(), &iam.CreateUserInput{UserName: aws.String("dev-user")}); err != nil {
+		t.Fatal(err)
+	}
+	u, err := c.GetUser(context.Background(), &iam.GetUserInput{UserName: aws.String("dev-user")})
+	if err != nil || !strings.Contains(aws.ToString(u.User.Arn), ":111122223333:") {
+		t.Fatalf("user in the dev account: %v %+v", err, u)
+	}
+	if _, err := s.IAM(Creds("testing", "testing", "")).GetUser(context.Background(), &iam.GetUserInput{UserName: aws.String("dev-user")}); apiCode(err) != "NoSuchEntity" {
+		t.Fatalf("the default account sees the dev account's user: %v", err)
+	}
+}
+
+// Keys that iamd issued are verified even in dev mode.
+func TestDevModeIssuedKeysVerified(t *testing.T) {
+	s := Start(t, Options{Dev: true})
+	ctx := context.Background()
+	if _, err := devIdentity(t, s, Creds(RootKeyID, "wrong"+RootSecret[5:], "")); apiCode(err) != "SignatureDoesNotMatch" {
+		t.Fatalf("root key with a wrong secret: %v", err)
+	}
+	c := s.IAM(RootCreds())
+	if _, err := c.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String("bob")}); err != nil {
+		t.Fatal(err)
+	}
+	k, err := c.CreateAccessKey(ctx, &iam.CreateAccessKeyInput{UserName: aws.String("bob")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id, secret := aws.ToString(k.AccessKey.AccessKeyId), aws.ToString(k.AccessKey.SecretAccessKey)
+	out, err := devIdentity(t, s, Creds(id, secret, ""))
+	if err != nil || !strings.HasSuffix(aws.ToString(out.Arn), ":user/bob") {
+		t.Fatalf("bob's own key: %v %+v", err, out)
+	}
+	if _, err := devIdentity(t, s, Creds(id, secret+"x", "")); apiCode(err) != "SignatureDoesNotMatch" {
+		t.Fatalf("bob's key with a wrong secret: %v", err)
+	}
+	// Temporary credentials are sealed by iamd: a made-up ASIA key is not waved through.
+	if _, err := devIdentity(t, s, Creds("ASIAUNKNOWNKEY000001", "x", "made-up-token")); apiCode(err) != "InvalidClientTokenId" {
+		t.Fatalf("made-up session: %v", err)
+	}
+}
+
+func postReset(t *testing.T, s *Server, path string) (int, string) {
+	t.Helper()
+	resp, err := http.Post(s.URL+path, "application/json", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+func TestDevModeReset(t *testing.T) {
+	s := Start(t, Options{Dev: true})
+	ctx := context.Background()
+	for _, path := range []string{"/moto-api/reset", "/iamd/reset"} {
+		root := s.IAM(RootCreds())
+		if _, err := root.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String("before-reset")}); err != nil {
+			t.Fatal(err)
+		}
+		k, err := root.CreateAccessKey(ctx, &iam.CreateAccessKeyInput{UserName: aws.String("before-reset")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := devIdentity(t, s, Creds("999988887777", "x", "")); err != nil {
+			t.Fatal(err)
+		}
+		if st, body := postReset(t, s, path); st != 200 {
+			t.Fatalf("%s: %d %s", path, st, body)
+		}
+		// Fresh state: no users, the preset root key works, the old user's key is unknown again (and so,
+		// in dev mode, merely a made-up key of the default account's root).
+		if _, err := root.GetUser(ctx, &iam.GetUserInput{UserName: aws.String("before-reset")}); apiCode(err) != "NoSuchEntity" {
+			t.Fatalf("%s: user survived the reset: %v", path, err)
+		}
+		l, err := root.ListUsers(ctx, &iam.ListUsersInput{})
+		if err != nil || len(l.Users) != 0 {
+			t.Fatalf("%s: users after reset: %v %+v", path, err, l)
+		}
+		var out *sts.GetCallerIdentityOutput
+		for i := 0; i < 200; i++ { // the key cache drops the deleted key on the store's change notification
+			out, err = devIdentity(t, s, Creds(aws.ToString(k.AccessKey.AccessKeyId), "anything", ""))
+			if err == nil && strings.HasSuffix(aws.ToString(out.Arn), ":root") {
+				break
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		if err != nil || aws.ToString(out.Arn) != "arn:aws:iam::"+AccountID+":root" {
+			t.Fatalf("%s: the deleted key after reset: %v %+v", path, err, out)
+		}
+		// The dev account is gone; a 12-digit key makes it again, empty.
+		if l, err := s.IAM(Creds("999988887777", "x", "")).ListUsers(ctx, &iam.ListUsersInput{}); err != nil || len(l.Users) != 0 {
+			t.Fatalf("%s: dev account after reset: %v", path, err)
+		}
+	}
+	if st, _ := func() (int, string) {
+		resp, err := http.Get(s.URL + "/moto-api/reset")
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode, ""
+	}(); st != http.StatusMethodNotAllowed {
+		t.Fatalf("GET /moto-api/reset: %d", st)
+	}
+}
+
+// Dev mode is off by default: unknown keys are refused and the reset endpoints do not exist.
+func TestDevModeOffByDefault(t *testing.T) {
+	s := Start(t, Options{})
+	if _, err := devIdentity(t, s, Creds("testing", "testing", "")); apiCode(err) != "InvalidClientTokenId" {
+		t.Fatalf("made-up key without dev mode: %v", err)
+	}
+	if _, err := devIdentity(t, s, Creds("111122223333", "testing", "")); apiCode(err) != "InvalidClientTokenId" {
+		t.Fatalf("12-digit key without dev mode: %v", err)
+	}
+	c := s.IAM(RootCreds())
+	if _, err := c.CreateUser(context.Background(), &iam.CreateUserInput{UserName: aws.String("keep-me")}); err != nil {
+		t.Fatal(err)
+	}
+	for _, path := range []string{"/moto-api/reset", "/iamd/reset", "/moto-api/"} {
+		if st, body := postReset(t, s, path); st != http.StatusNotFound {
+			t.Fatalf("POST %s without dev mode: %d %s", path, st, body)
+		}
+	}
+	if _, err := c.GetUser(context.Background(), &iam.GetUserInput{UserName: aws.String("keep-me")}); err != nil {
+		t.Fatalf("state lost without dev mode: %v", err)
+	}
+}
+
+// A moto-style boto3 test: arbitrary keys, resources created and listed, reset between tests.
+func TestDevModeBoto3(t *testing.T) {
+	if _, err := exec.LookPath("python3"); err != nil {
+		t.Skip("python3 not installed")
+	}
+	if err := exec.Command("python3", "-c", "import boto3").Run(); err != nil {
+		t.Skip("boto3 not installed")
+	}
+	s := Start(t, Options{Dev: true})
+	script := `
+import os, boto3, urllib.request
+ep = os.environ["IAMD_ENDPOINT"]
+kw = dict(endpoint_url=ep, region_name="us-east-1", aws_access_key_id="testing", aws_secret_access_key="testing")
+iam = boto3.client("iam", **kw)
+sts = boto3.client("sts", **kw)
+ident = sts.get_caller_identity()
+assert ident["Account"] == "123456789012", ident
+iam.create_user(UserName="moto-user")
+assert [u["UserName"] for u in iam.list_users()["Users"]] == ["moto-user"]
+creds = sts.get_session_token(DurationSeconds=900)["Credentials"]
+s2 = boto3.client("sts", endpoint_url=ep, region_name="us-east-1", aws_access_key_id=creds["AccessKeyId"],
+                  aws_secret_access_key=creds["SecretAccessKey"], aws_session_token=creds["SessionToken"])
+assert s2.get_caller_identity()["Arn"] == "arn:aws:iam::123456789012:root"
+other = boto3.client("sts", endpoint_url=ep, region_name="us-east-1", aws_access_key_id="210987654321", aws_secret_access_key="x")
+assert other.get_caller_identity()["Account"] == "210987654321"
+urllib.request.urlopen(urllib.request.Request(ep + "/moto-api/reset", method="POST")).read()
+assert iam.list_users()["Users"] == []
+print("boto3 dev mode: ok")
+`
+	cmd := exec.Command("python3", "-c", script)
+	cmd.Env = append(os.Environ(), "IAMD_ENDPOINT="+s.URL, "AWS_EC2_METADATA_DISABLED=true", "AWS_CONFIG_FILE=/dev/null",
+		"AWS_SHARED_CREDENTIALS_FILE=/dev/null")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("boto3: %v\n%s", err, out)
+	}
+	t.Logf("%s", out)
+}
