@@ -81,8 +81,14 @@ func New(o Options) *Server {
 		s.mux.Handle("/iamd/admin/", o.Admin)
 	}
 	if o.Dev && o.Reset != nil {
-		s.mux.HandleFunc("POST /moto-api/reset", s.reset)
-		s.mux.HandleFunc("POST /iamd/reset", s.reset)
+		s.mux.HandleFunc("/moto-api/reset", s.reset)
+		s.mux.HandleFunc("/iamd/reset", s.reset)
+	} else {
+		// Without dev mode the reset endpoints do not exist; say so plainly instead of letting the API
+		// handler answer MissingAuthenticationToken, which would send a test suite looking for a
+		// credentials problem.
+		s.mux.HandleFunc("/moto-api/", resetDisabled)
+		s.mux.HandleFunc("/iamd/reset", resetDisabled)
 	}
 	s.mux.HandleFunc("/", s.serveAPI)
 	return s
@@ -111,6 +117,12 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) reset(w http.ResponseWriter, r *http.Request) {
+	// Registered for every method so that a GET is told to POST instead of reaching the API handler.
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", http.MethodPost)
+		http.Error(w, "reset takes POST", http.StatusMethodNotAllowed)
+		return
+	}
 	if err := s.opts.Reset(r.Context()); err != nil {
 		s.log.ErrorContext(r.Context(), "reset failed", "err", err)
 		http.Error(w, "reset failed", http.StatusInternalServerError)
@@ -119,6 +131,12 @@ func (s *Server) reset(w http.ResponseWriter, r *http.Request) {
 	s.log.WarnContext(r.Context(), "dev mode: state reset to a fresh server")
 	w.Header().Set("Content-Type", "application/json")
 	_, _ = io.WriteString(w, "{\"status\":\"ok\"}\n")
+}
+
+func resetDisabled(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusNotFound)
+	_, _ = io.WriteString(w, "{\"message\":\"the reset endpoints exist only in dev mode (iamd serve --dev)\"}\n")
 }
 
 // unsignedOperations may be called without credentials (the caller proves itself with a SAML assertion or
