@@ -114,6 +114,9 @@ type report struct {
 	RSSRest  map[string]int64             // target → KiB after setup
 	RSSWarm  map[string]int64             // target → KiB after the load mixes
 	Notes    []string
+	// LoadBefore and LoadAfter are the machine's load averages (/proc/loadavg) around the run: other work on
+	// a shared machine takes CPU from the targets and the client alike.
+	LoadBefore, LoadAfter string
 }
 
 func benchmark(ctx context.Context, log *slog.Logger, o options, out io.Writer) error {
@@ -169,7 +172,7 @@ func benchmark(ctx context.Context, log *slog.Logger, o options, out io.Writer) 
 	envs := map[string]*env{}
 	rep := &report{Date: time.Now().UTC(), Machine: machine(), Clients: o.clients, Duration: o.duration, Count: o.count,
 		Targets: o.targets, Mixes: o.mixes, Load: map[string]map[string]result{}, Storage: map[string]*storageFigures{},
-		RSSRest: map[string]int64{}, RSSWarm: map[string]int64{}}
+		RSSRest: map[string]int64{}, RSSWarm: map[string]int64{}, LoadBefore: loadavg()}
 	for _, t := range targets {
 		e, err := prepare(t)
 		if err != nil {
@@ -242,6 +245,7 @@ func benchmark(ctx context.Context, log *slog.Logger, o options, out io.Writer) 
 			}
 		}
 	}
+	rep.LoadAfter = loadavg()
 	writeMarkdown(out, rep)
 	if o.jsonOut != "" {
 		b, err := json.MarshalIndent(rep, "", "  ")
@@ -329,6 +333,19 @@ func machine() string {
 	return fmt.Sprintf("%d CPUs (%s)%s, %s/%s, %s", runtime.NumCPU(), cpu, mem, runtime.GOOS, runtime.GOARCH, runtime.Version())
 }
 
+// loadavg returns the 1, 5 and 15 minute load averages.
+func loadavg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "unknown"
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return "unknown"
+	}
+	return strings.Join(f[:3], " ")
+}
+
 func ms(d time.Duration) string { return fmt.Sprintf("%.2f ms", float64(d)/float64(time.Millisecond)) }
 
 func ratio(a, b float64) string {
@@ -355,7 +372,8 @@ func writeMarkdown(w io.Writer, rep *report) {
 	if rep.Count > 0 {
 		run = fmt.Sprintf("%d requests per mix and target", rep.Count)
 	}
-	p("Measured %s on %s; %d clients, %s.", rep.Date.Format("2006-01-02 15:04 MST"), rep.Machine, rep.Clients, run)
+	p("Measured %s on %s; %d clients, %s. Load average (1/5/15 min) before: %s, after: %s.",
+		rep.Date.Format("2006-01-02 15:04 MST"), rep.Machine, rep.Clients, run, rep.LoadBefore, rep.LoadAfter)
 	p("")
 	p("### Load mixes")
 	p("")
