@@ -153,8 +153,8 @@ func TestSimulateResourcePolicy(t *testing.T) {
 	// Cross-account: both sides must allow.
 	out := must(f.svc.SimulateCustomPolicy(f.root(), &iamapi.SimulateCustomPolicyRequest{
 		PolicyInputList: []string{identity}, ResourcePolicy: ptr(resource),
-		CallerArn:       ptr("arn:aws:iam::123456789012:user/alice"), ResourceOwner: ptr("arn:aws:iam::210987654321:root"),
-		ActionNames:     []string{"sqs:SendMessage", "sqs:DeleteQueue"}, ResourceArns: []string{"arn:aws:sqs:us-east-1:210987654321:q"},
+		CallerArn: ptr("arn:aws:iam::123456789012:user/alice"), ResourceOwner: ptr("arn:aws:iam::210987654321:root"),
+		ActionNames: []string{"sqs:SendMessage", "sqs:DeleteQueue"}, ResourceArns: []string{"arn:aws:sqs:us-east-1:210987654321:q"},
 	}))(t)
 	if got := decisions(out); got != "sqs:SendMessage arn:aws:sqs:us-east-1:210987654321:q allowed\nsqs:DeleteQueue arn:aws:sqs:us-east-1:210987654321:q implicitDeny" {
 		t.Fatalf("cross-account: %s", got)
