@@ -13,6 +13,8 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/iamd/iamd/internal/ids"
@@ -48,6 +50,17 @@ type Authenticator struct {
 	cache    *cache
 	now      func() time.Time
 	log      *slog.Logger
+
+	// changes is the store subscription that keeps the cache in step. Every lookup first applies what is
+	// pending: the store publishes a change before its Update returns, so a request that starts after a
+	// write on this node sees that write (read-your-writes). A background reader alone would race: a
+	// client that enables a region or sets the token version and uses it at once would now and then meet
+	// the old setting. syncMu makes taking a change off the channel and applying it one step, and
+	// applying tells the lock-free fast path that a change is being applied right now.
+	changes  <-chan storage.Change
+	closed   atomic.Bool
+	syncMu   sync.Mutex
+	applying atomic.Bool
 }
 
 // New returns an Authenticator; call Run to keep its caches in step with the store.
@@ -58,29 +71,65 @@ func New(o Options) *Authenticator {
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
-	return &Authenticator{opts: o, verifier: sigv4.NewVerifier(o.Now), cache: newCache(), now: o.Now, log: o.Logger}
+	a := &Authenticator{opts: o, verifier: sigv4.NewVerifier(o.Now), cache: newCache(), now: o.Now, log: o.Logger}
+	if o.Store != nil {
+		// Subscribed for the store's lifetime (closing the store closes it): lookups drain it too.
+		a.changes, _ = o.Store.Subscribe()
+	} else {
+		a.closed.Store(true)
+	}
+	return a
 }
 
-// Run follows the store's changes until ctx ends, dropping stale cache entries and reloading the token key
-// ring when another node rotated it.
+// syncEvery is how often Run applies pending changes when no request does (so that the key ring is
+// reloaded after another node rotated it, and stale entries are dropped, on an idle node too).
+const syncEvery = time.Second
+
+// Run keeps the caches in step with the store until ctx ends, also while no request comes in.
 func (a *Authenticator) Run(ctx context.Context) {
-	changes, cancel := a.opts.Store.Subscribe()
-	defer cancel()
+	t := time.NewTicker(syncEvery)
+	defer t.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
-		case ch, ok := <-changes:
+		case <-t.C:
+			a.sync(ctx)
+		}
+	}
+}
+
+// sync applies the changes already published, without waiting for more: called before every cache read.
+// Its fast path (nothing pending, nothing being applied) takes no lock.
+func (a *Authenticator) sync(ctx context.Context) {
+	if a.closed.Load() {
+		// Without a subscription nothing tells the cache about changes: keep nothing.
+		a.cache.apply(storage.Change{Kind: storage.ChangeAll})
+		return
+	}
+	if len(a.changes) == 0 && !a.applying.Load() {
+		return
+	}
+	a.syncMu.Lock()
+	defer a.syncMu.Unlock()
+	a.applying.Store(true)
+	defer a.applying.Store(false)
+	for {
+		select {
+		case ch, ok := <-a.changes:
 			if !ok {
+				a.closed.Store(true)
 				a.cache.apply(storage.Change{Kind: storage.ChangeAll})
 				return
 			}
 			a.cache.apply(ch)
 			if (ch.Kind == storage.ChangeKeyRing || ch.Kind == storage.ChangeAll) && a.opts.Tokens != nil {
-				if err := a.opts.Tokens.Refresh(ctx); err != nil {
+				if err := a.opts.Tokens.Refresh(context.WithoutCancel(ctx)); err != nil {
 					a.log.WarnContext(ctx, "reloading the token key ring", "err", err)
 				}
 			}
+		default:
+			return
 		}
 	}
 }
@@ -203,6 +252,7 @@ func (a *Authenticator) devCaller(ctx context.Context, keyID string) (*Result, e
 // lookupKey returns the cached entry of a long-term key, loading it on a miss; nil when the key does not
 // exist.
 func (a *Authenticator) lookupKey(ctx context.Context, id string) (*keyEntry, error) {
+	a.sync(ctx)
 	if e, ok := a.cache.key(id); ok {
 		return e, nil
 	}
@@ -244,6 +294,7 @@ func (a *Authenticator) lookupKey(ctx context.Context, id string) (*keyEntry, er
 
 // Account returns the account, from the cache when possible. The result must not be modified.
 func (a *Authenticator) Account(ctx context.Context, id string) (*storage.Account, error) {
+	a.sync(ctx)
 	if acct, ok := a.cache.account(id); ok {
 		return acct, nil
 	}
