@@ -27,7 +27,7 @@ func (s *Service) AssumeRole(ctx context.Context, in *stsapi.AssumeRoleRequest) 
 	}
 	roleARN := protocol.ToString(in.RoleArn)
 	sessionName := protocol.ToString(in.RoleSessionName)
-	denied := accessDenied("User: " + c.ARN + " is not authorized to perform: sts:AssumeRole on resource: " + roleARN)
+	denied := assumeDenied(c, "sts:AssumeRole", roleARN)
 
 	account, path, name, ok := parseRoleARN(roleARN)
 	if !ok {
@@ -46,8 +46,9 @@ func (s *Service) AssumeRole(ctx context.Context, in *stsapi.AssumeRoleRequest) 
 		return nil, fmt.Errorf("loading role: %w", err)
 	}
 	if err := s.authorizeAssume(ctx, c, role, roleARN, in); err != nil {
-		if errors.Is(err, errNotAllowed) {
-			return nil, denied
+		var na *notAllowedError
+		if errors.As(err, &na) {
+			return nil, assumeDenied(c, na.action, roleARN)
 		}
 		return nil, err
 	}
@@ -122,14 +123,28 @@ func (s *Service) AssumeRole(ctx context.Context, in *stsapi.AssumeRoleRequest) 
 	return out, nil
 }
 
-var errNotAllowed = errors.New("not allowed to assume the role")
+// notAllowedError says which action of an AssumeRole call the policies did not allow.
+type notAllowedError struct{ action string }
 
-// authorizeAssume evaluates sts:AssumeRole against the role's trust policy and the caller's policies.
+func (e *notAllowedError) Error() string { return "not allowed: " + e.action }
+
+func assumeDenied(c *reqctx.Caller, action, roleARN string) error {
+	return accessDenied("User: " + c.ARN + " is not authorized to perform: " + action + " on resource: " + roleARN)
+}
+
+// authorizeAssume evaluates sts:AssumeRole against the role's trust policy and the caller's policies, and
+// sts:TagSession / sts:SetSourceIdentity when the call sets session tags or a source identity (AWS asks
+// for those permissions in the trust policy too).
+//
+// Unlike other resource-based policies, a trust policy must allow on its own even within one account: an
+// identity-based Allow of sts:AssumeRole does not open a role whose trust policy does not name the caller
+// (or its account). When the trust policy names only the account, the identity policies must allow as well,
+// which policy.Evaluate's account delegation already requires.
 func (s *Service) authorizeAssume(ctx context.Context, c *reqctx.Caller, role *storage.Role, roleARN string, in *stsapi.AssumeRoleRequest) error {
 	trust, err := policy.Parse(role.AssumeRolePolicyDocument, policy.KindTrust)
 	if err != nil {
 		s.log.WarnContext(ctx, "role trust policy does not parse", "role", roleARN, "err", err)
-		return errNotAllowed
+		return &notAllowedError{action: "sts:AssumeRole"}
 	}
 	set := &policy.Set{}
 	var reqCtx map[string][]string
@@ -169,9 +184,19 @@ func (s *Service) authorizeAssume(ctx context.Context, c *reqctx.Caller, role *s
 	if c.Kind == reqctx.CallerAssumedRole {
 		p.RoleARN = ids.RoleARN(reqctxPartition(c), c.AccountID, c.PrincipalPath, c.PrincipalName)
 	}
-	d := policy.Evaluate(&policy.Request{Action: "sts:AssumeRole", Resource: roleARN, Principal: p, Context: reqCtx}, set)
-	if !d.Allowed() {
-		return errNotAllowed
+	actions := []string{"sts:AssumeRole"}
+	inheritsTags := c.Kind == reqctx.CallerAssumedRole && c.Session != nil && len(c.Session.TransitiveTagKeys) > 0
+	if len(in.Tags) > 0 || len(in.TransitiveTagKeys) > 0 || inheritsTags {
+		actions = append(actions, "sts:TagSession")
+	}
+	if in.SourceIdentity != nil {
+		actions = append(actions, "sts:SetSourceIdentity")
+	}
+	for _, action := range actions {
+		d := policy.Evaluate(&policy.Request{Action: action, Resource: roleARN, Principal: p, Context: reqCtx}, set)
+		if !d.Allowed() || d.Resource != policy.Allowed {
+			return &notAllowedError{action: action}
+		}
 	}
 	return nil
 }
