@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/iamd/iamd/internal/storage"
 	"github.com/iamd/iamd/internal/storage/conformance"
@@ -102,5 +103,56 @@ func TestBackupPointsToPgDump(t *testing.T) {
 	err := s.Backup(context.Background(), &strings.Builder{})
 	if err == nil || !strings.Contains(err.Error(), "pg_dump") {
 		t.Fatalf("Backup: %v", err)
+	}
+}
+
+// TestListenerReconnects: when the LISTEN connection is killed, the listener reconnects, tells
+// subscribers to flush (notifications may have been missed) and then delivers other nodes' changes again.
+func TestListenerReconnects(t *testing.T) {
+	ctx := context.Background()
+	url := pgtest.URL(t)
+	a, err := Open(ctx, url, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	b, err := Open(ctx, url, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	ch, cancel := b.Subscribe()
+	defer cancel()
+	// Kill every session of b that is listening (its listener), from a's pool.
+	if _, err := a.pool.Exec(ctx, `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+		WHERE datname = current_database() AND pid <> pg_backend_pid() AND query LIKE 'LISTEN%'`); err != nil {
+		t.Fatal(err)
+	}
+	// a's own listener was killed as well; both reconnect. b reports the gap with ChangeAll.
+	if c := <-ch; c.Kind != storage.ChangeAll {
+		t.Fatalf("first change after the listener died = %+v, want ChangeAll", c)
+	}
+	// Writes from a reach b once b listens again; retry until one arrives, since b may still be
+	// reconnecting when the first is sent.
+	want := storage.Change{Kind: storage.ChangeAccount, AccountID: "123456789012"}
+	for i := 0; ; i++ {
+		err := a.Update(ctx, func(tx storage.Tx) error {
+			acct := &storage.Account{ID: "123456789012", Name: "n"}
+			if i == 0 {
+				return tx.CreateAccount(ctx, acct)
+			}
+			return tx.UpdateAccount(ctx, acct)
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case c := <-ch:
+			if c != want {
+				t.Fatalf("got %+v, want %+v", c, want)
+			}
+			return
+		case <-time.After(200 * time.Millisecond):
+		}
 	}
 }
