@@ -1,0 +1,374 @@
+package e2etest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
+	"github.com/aws/aws-sdk-go-v2/service/account"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
+	"github.com/aws/smithy-go"
+)
+
+const azARN = "arn:aws:iam::123456789012:"
+
+// authzEnv is a server with a root IAM client and helpers to make users with keys and policies.
+type authzEnv struct {
+	t    *testing.T
+	s    *Server
+	root *iam.Client
+	ctx  context.Context
+}
+
+func newAuthzEnv(t *testing.T) *authzEnv {
+	s := Start(t, Options{})
+	return &authzEnv{t: t, s: s, root: s.IAM(RootCreds()), ctx: context.Background()}
+}
+
+func azDoc(statements ...string) string {
+	return `{"Version":"2012-10-17","Statement":[` + strings.Join(statements, ",") + `]}`
+}
+
+func azAllow(action, resource string) string {
+	return fmt.Sprintf(`{"Effect":"Allow","Action":%q,"Resource":%q}`, action, resource)
+}
+
+func azDeny(action, resource string) string {
+	return fmt.Sprintf(`{"Effect":"Deny","Action":%q,"Resource":%q}`, action, resource)
+}
+
+// user creates a user with an access key and the given inline policy (none when doc is ""), and returns
+// credentials for it.
+func (e *authzEnv) user(name, doc string, tags ...iamtypes.Tag) aws.CredentialsProvider {
+	e.t.Helper()
+	if _, err := e.root.CreateUser(e.ctx, &iam.CreateUserInput{UserName: aws.String(name), Tags: tags}); err != nil {
+		e.t.Fatal(err)
+	}
+	if doc != "" {
+		e.putUserPolicy(name, "base", doc)
+	}
+	k, err := e.root.CreateAccessKey(e.ctx, &iam.CreateAccessKeyInput{UserName: aws.String(name)})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return Creds(aws.ToString(k.AccessKey.AccessKeyId), aws.ToString(k.AccessKey.SecretAccessKey), "")
+}
+
+func (e *authzEnv) putUserPolicy(user, name, doc string) {
+	e.t.Helper()
+	if _, err := e.root.PutUserPolicy(e.ctx, &iam.PutUserPolicyInput{UserName: aws.String(user), PolicyName: aws.String(name),
+		PolicyDocument: aws.String(doc)}); err != nil {
+		e.t.Fatal(err)
+	}
+}
+
+func (e *authzEnv) check(err error) {
+	e.t.Helper()
+	if err != nil {
+		e.t.Fatal(err)
+	}
+}
+
+// wantDenied checks an AccessDenied answer: code, HTTP 403 and AWS's exact message.
+func wantDenied(t *testing.T, err error, code, msg string) {
+	t.Helper()
+	var ae smithy.APIError
+	if !errors.As(err, &ae) {
+		t.Fatalf("want %s, got %v", code, err)
+	}
+	if ae.ErrorCode() != code || ae.ErrorMessage() != msg {
+		t.Fatalf("got %s %q\nwant %s %q", ae.ErrorCode(), ae.ErrorMessage(), code, msg)
+	}
+	var re *awshttp.ResponseError
+	if !errors.As(err, &re) || re.HTTPStatusCode() != 403 {
+		t.Fatalf("status: %v", err)
+	}
+}
+
+func notAuthorized(caller, action, resource, reason string) string {
+	return "User: " + caller + " is not authorized to perform: " + action + " on resource: " + resource + " " + reason
+}
+
+func because(kind, action string) string {
+	return "because no " + kind + " allows the " + action + " action"
+}
+
+// agree checks that SimulatePrincipalPolicy decides an action the way the real call did.
+func (e *authzEnv) agree(source, action, resource string, real error, ctx ...iamtypes.ContextEntry) {
+	e.t.Helper()
+	out, err := e.root.SimulatePrincipalPolicy(e.ctx, &iam.SimulatePrincipalPolicyInput{PolicySourceArn: aws.String(source),
+		ActionNames: []string{action}, ResourceArns: []string{resource}, ContextEntries: ctx})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	got := out.EvaluationResults[0].EvalDecision
+	want := iamtypes.PolicyEvaluationDecisionTypeAllowed
+	var ae smithy.APIError
+	switch {
+	case real == nil:
+	case errors.As(real, &ae) && strings.Contains(ae.ErrorMessage(), "explicit deny"):
+		want = iamtypes.PolicyEvaluationDecisionTypeExplicitDeny
+	default:
+		want = iamtypes.PolicyEvaluationDecisionTypeImplicitDeny
+	}
+	if got != want {
+		e.t.Fatalf("simulation of %s on %s says %s, the real call %v", action, resource, got, real)
+	}
+}
+
+// The story of issue 6: identity policies, groups, boundaries, explicit denies, each checked against the
+// simulator.
+func TestAuthzStory(t *testing.T) {
+	e := newAuthzEnv(t)
+	alice := e.s.IAM(e.user("alice", azDoc(azAllow("iam:GetUser", "*"))))
+	const aliceARN = azARN + "user/alice"
+	createBob := func() error {
+		_, err := alice.CreateUser(e.ctx, &iam.CreateUserInput{UserName: aws.String("bob")})
+		return err
+	}
+
+	// 1. Only iam:GetUser.
+	if _, err := alice.GetUser(e.ctx, &iam.GetUserInput{}); err != nil {
+		t.Fatal(err)
+	}
+	err := createBob()
+	wantDenied(t, err, "AccessDenied", notAuthorized(aliceARN, "iam:CreateUser", azARN+"user/bob", because("identity-based policy", "iam:CreateUser")))
+	e.agree(aliceARN, "iam:CreateUser", azARN+"user/bob", err)
+
+	// 2. A group policy allows it, on the very next request.
+	e.check2(e.root.CreateGroup(e.ctx, &iam.CreateGroupInput{GroupName: aws.String("admins")}))
+	e.check2(e.root.PutGroupPolicy(e.ctx, &iam.PutGroupPolicyInput{GroupName: aws.String("admins"), PolicyName: aws.String("users"),
+		PolicyDocument: aws.String(azDoc(azAllow("iam:*User", "*"), azAllow("iam:*UserPolicy", "*")))}))
+	e.check2(e.root.AddUserToGroup(e.ctx, &iam.AddUserToGroupInput{GroupName: aws.String("admins"), UserName: aws.String("alice")}))
+	err = createBob()
+	if err != nil {
+		t.Fatalf("with the group policy: %v", err)
+	}
+	e.agree(aliceARN, "iam:CreateUser", azARN+"user/bob", err)
+
+	// 3. A permissions boundary without iam:CreateUser cuts it again.
+	e.check2(e.root.CreatePolicy(e.ctx, &iam.CreatePolicyInput{PolicyName: aws.String("read-only-iam"),
+		PolicyDocument: aws.String(azDoc(azAllow("iam:Get*", "*"), azAllow("iam:List*", "*")))}))
+	e.check2(e.root.PutUserPermissionsBoundary(e.ctx, &iam.PutUserPermissionsBoundaryInput{UserName: aws.String("alice"),
+		PermissionsBoundary: aws.String(azARN + "policy/read-only-iam")}))
+	_, err = alice.CreateUser(e.ctx, &iam.CreateUserInput{UserName: aws.String("carol")})
+	wantDenied(t, err, "AccessDenied", notAuthorized(aliceARN, "iam:CreateUser", azARN+"user/carol", because("permissions boundary", "iam:CreateUser")))
+	e.agree(aliceARN, "iam:CreateUser", azARN+"user/carol", err)
+	_, err = alice.GetUser(e.ctx, &iam.GetUserInput{UserName: aws.String("bob")})
+	if err != nil {
+		t.Fatalf("GetUser within the boundary: %v", err)
+	}
+	e.agree(aliceARN, "iam:GetUser", azARN+"user/bob", err)
+	e.check2(e.root.DeleteUserPermissionsBoundary(e.ctx, &iam.DeleteUserPermissionsBoundaryInput{UserName: aws.String("alice")}))
+
+	// 4. An explicit deny in an inline policy, then in a managed policy (named in the message).
+	e.putUserPolicy("alice", "no-delete", azDoc(azDeny("iam:DeleteUser", "*")))
+	_, err = alice.DeleteUser(e.ctx, &iam.DeleteUserInput{UserName: aws.String("bob")})
+	wantDenied(t, err, "AccessDenied", notAuthorized(aliceARN, "iam:DeleteUser", azARN+"user/bob", "with an explicit deny in an identity-based policy"))
+	e.agree(aliceARN, "iam:DeleteUser", azARN+"user/bob", err)
+	e.check2(e.root.CreatePolicy(e.ctx, &iam.CreatePolicyInput{PolicyName: aws.String("no-create"), PolicyDocument: aws.String(azDoc(azDeny("iam:CreateUser", "*")))}))
+	e.check2(e.root.AttachUserPolicy(e.ctx, &iam.AttachUserPolicyInput{UserName: aws.String("alice"), PolicyArn: aws.String(azARN + "policy/no-create")}))
+	_, err = alice.CreateUser(e.ctx, &iam.CreateUserInput{UserName: aws.String("dave")})
+	wantDenied(t, err, "AccessDenied", notAuthorized(aliceARN, "iam:CreateUser", azARN+"user/dave",
+		"with an explicit deny in an identity-based policy: "+azARN+"policy/no-create"))
+	e.agree(aliceARN, "iam:CreateUser", azARN+"user/dave", err)
+
+	// 5. Detaching restores the permission at once (cache invalidation).
+	e.check2(e.root.DetachUserPolicy(e.ctx, &iam.DetachUserPolicyInput{UserName: aws.String("alice"), PolicyArn: aws.String(azARN + "policy/no-create")}))
+	if _, err := alice.CreateUser(e.ctx, &iam.CreateUserInput{UserName: aws.String("dave")}); err != nil {
+		t.Fatalf("after detaching the deny: %v", err)
+	}
+	// Leaving the group takes it away at once.
+	e.check2(e.root.RemoveUserFromGroup(e.ctx, &iam.RemoveUserFromGroupInput{GroupName: aws.String("admins"), UserName: aws.String("alice")}))
+	_, err = alice.CreateUser(e.ctx, &iam.CreateUserInput{UserName: aws.String("erin")})
+	wantDenied(t, err, "AccessDenied", notAuthorized(aliceARN, "iam:CreateUser", azARN+"user/erin", because("identity-based policy", "iam:CreateUser")))
+	e.agree(aliceARN, "iam:CreateUser", azARN+"user/erin", err)
+
+	// GetCallerIdentity is never denied, not even by a deny of everything.
+	e.putUserPolicy("alice", "deny-all", azDoc(azDeny("*", "*")))
+	aliceCreds := e.user("alice2", azDoc(azDeny("*", "*")))
+	for _, c := range []*sts.Client{e.s.STS(aliceCreds, "us-east-1"), e.s.GlobalSTS(aliceCreds)} {
+		if _, err := c.GetCallerIdentity(e.ctx, &sts.GetCallerIdentityInput{}); err != nil {
+			t.Fatalf("GetCallerIdentity: %v", err)
+		}
+	}
+}
+
+func (e *authzEnv) check2(_ any, err error) {
+	e.t.Helper()
+	e.check(err)
+}
+
+// The AWS managed ReadOnlyAccess policy allows Get and List, not Create.
+func TestAuthzManagedReadOnly(t *testing.T) {
+	e := newAuthzEnv(t)
+	creds := e.user("reader", "")
+	e.check2(e.root.AttachUserPolicy(e.ctx, &iam.AttachUserPolicyInput{UserName: aws.String("reader"), PolicyArn: aws.String("arn:aws:iam::aws:policy/ReadOnlyAccess")}))
+	c := e.s.IAM(creds)
+	for _, call := range []func() error{
+		func() error { _, err := c.GetUser(e.ctx, &iam.GetUserInput{}); return err },
+		func() error { _, err := c.ListUsers(e.ctx, &iam.ListUsersInput{}); return err },
+		func() error { _, err := c.ListRoles(e.ctx, &iam.ListRolesInput{}); return err },
+		func() error {
+			_, err := c.GetPolicy(e.ctx, &iam.GetPolicyInput{PolicyArn: aws.String("arn:aws:iam::aws:policy/ReadOnlyAccess")})
+			return err
+		},
+		func() error { _, err := c.GetAccountSummary(e.ctx, &iam.GetAccountSummaryInput{}); return err },
+	} {
+		if err := call(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, err := c.CreateRole(e.ctx, &iam.CreateRoleInput{RoleName: aws.String("r"), Path: aws.String("/team/"),
+		AssumeRolePolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}`)})
+	wantDenied(t, err, "AccessDenied", notAuthorized(azARN+"user/reader", "iam:CreateRole", azARN+"role/team/r", because("identity-based policy", "iam:CreateRole")))
+	e.agree(azARN+"user/reader", "iam:CreateRole", azARN+"role/team/r", err)
+}
+
+// Policy variables and conditions on request, resource and principal tags.
+func TestAuthzVariablesAndTags(t *testing.T) {
+	e := newAuthzEnv(t)
+	const aliceARN = azARN + "user/alice"
+	alice := e.s.IAM(e.user("alice", azDoc(
+		azAllow("iam:GetUser", azARN+"user/${aws:username}"),
+		`{"Effect":"Allow","Action":"iam:CreateUser","Resource":"*","Condition":{"StringEquals":{"aws:RequestTag/team":"blue"}}}`,
+		`{"Effect":"Allow","Action":"iam:ListUserTags","Resource":"*","Condition":{"StringEquals":{"aws:ResourceTag/team":"blue"}}}`,
+		`{"Effect":"Allow","Action":"iam:ListUsers","Resource":"*","Condition":{"StringEquals":{"aws:PrincipalTag/dept":"eng"}}}`,
+	), iamtypes.Tag{Key: aws.String("dept"), Value: aws.String("eng")}))
+
+	// ${aws:username}: her own user, not another.
+	e.check2(alice.GetUser(e.ctx, &iam.GetUserInput{UserName: aws.String("alice")}))
+	e.check2(e.root.CreateUser(e.ctx, &iam.CreateUserInput{UserName: aws.String("bob")}))
+	_, err := alice.GetUser(e.ctx, &iam.GetUserInput{UserName: aws.String("bob")})
+	wantDenied(t, err, "AccessDenied", notAuthorized(aliceARN, "iam:GetUser", azARN+"user/bob", because("identity-based policy", "iam:GetUser")))
+	username := iamtypes.ContextEntry{ContextKeyName: aws.String("aws:username"), ContextKeyValues: []string{"alice"}, ContextKeyType: iamtypes.ContextKeyTypeEnumString}
+	e.agree(aliceARN, "iam:GetUser", azARN+"user/bob", err, username)
+	e.agree(aliceARN, "iam:GetUser", aliceARN, nil, username)
+
+	// aws:RequestTag.
+	e.check2(alice.CreateUser(e.ctx, &iam.CreateUserInput{UserName: aws.String("blue1"), Tags: []iamtypes.Tag{{Key: aws.String("team"), Value: aws.String("blue")}}}))
+	_, err = alice.CreateUser(e.ctx, &iam.CreateUserInput{UserName: aws.String("red1"), Tags: []iamtypes.Tag{{Key: aws.String("team"), Value: aws.String("red")}}})
+	wantDenied(t, err, "AccessDenied", notAuthorized(aliceARN, "iam:CreateUser", azARN+"user/red1", because("identity-based policy", "iam:CreateUser")))
+	e.agree(aliceARN, "iam:CreateUser", azARN+"user/red1", err,
+		iamtypes.ContextEntry{ContextKeyName: aws.String("aws:RequestTag/team"), ContextKeyValues: []string{"red"}, ContextKeyType: iamtypes.ContextKeyTypeEnumString})
+	_, err = alice.CreateUser(e.ctx, &iam.CreateUserInput{UserName: aws.String("none1")})
+	wantDenied(t, err, "AccessDenied", notAuthorized(aliceARN, "iam:CreateUser", azARN+"user/none1", because("identity-based policy", "iam:CreateUser")))
+
+	// aws:ResourceTag: the tags of the user acted on, kept current.
+	e.check2(alice.ListUserTags(e.ctx, &iam.ListUserTagsInput{UserName: aws.String("blue1")}))
+	_, err = alice.ListUserTags(e.ctx, &iam.ListUserTagsInput{UserName: aws.String("bob")})
+	wantDenied(t, err, "AccessDenied", notAuthorized(aliceARN, "iam:ListUserTags", azARN+"user/bob", because("identity-based policy", "iam:ListUserTags")))
+	e.check2(e.root.TagUser(e.ctx, &iam.TagUserInput{UserName: aws.String("bob"), Tags: []iamtypes.Tag{{Key: aws.String("team"), Value: aws.String("blue")}}}))
+	e.check2(alice.ListUserTags(e.ctx, &iam.ListUserTagsInput{UserName: aws.String("bob")}))
+
+	// aws:PrincipalTag: the caller's own tags, kept current.
+	e.check2(alice.ListUsers(e.ctx, &iam.ListUsersInput{}))
+	e.check2(e.root.UntagUser(e.ctx, &iam.UntagUserInput{UserName: aws.String("alice"), TagKeys: []string{"dept"}}))
+	_, err = alice.ListUsers(e.ctx, &iam.ListUsersInput{})
+	wantDenied(t, err, "AccessDenied", notAuthorized(aliceARN, "iam:ListUsers", azARN+"user/", because("identity-based policy", "iam:ListUsers")))
+}
+
+// Session policies of AssumeRole cut the role's permissions; revoking older sessions with a deny on
+// aws:TokenIssueTime stops sessions issued before it and not those issued after.
+func TestAuthzRoleSessions(t *testing.T) {
+	e := newAuthzEnv(t)
+	const roleARN = azARN + "role/dev"
+	trust := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:root"},"Action":"sts:AssumeRole"}]}`
+	e.check2(e.root.CreateRole(e.ctx, &iam.CreateRoleInput{RoleName: aws.String("dev"), AssumeRolePolicyDocument: aws.String(trust)}))
+	e.check2(e.root.PutRolePolicy(e.ctx, &iam.PutRolePolicyInput{RoleName: aws.String("dev"), PolicyName: aws.String("iam"),
+		PolicyDocument: aws.String(azDoc(azAllow("iam:*", "*")))}))
+	aliceCreds := e.user("alice", azDoc(azAllow("sts:AssumeRole", roleARN)))
+	stsc := e.s.STS(aliceCreds, "us-east-1")
+
+	assume := func(session, sessionPolicy string) *iam.Client {
+		t.Helper()
+		in := &sts.AssumeRoleInput{RoleArn: aws.String(roleARN), RoleSessionName: aws.String(session)}
+		if sessionPolicy != "" {
+			in.Policy = aws.String(sessionPolicy)
+		}
+		out, err := stsc.AssumeRole(e.ctx, in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := out.Credentials
+		return e.s.IAM(Creds(aws.ToString(c.AccessKeyId), aws.ToString(c.SecretAccessKey), aws.ToString(c.SessionToken)))
+	}
+
+	// Without sts:AssumeRole in her policies, the trust policy naming the account is not enough.
+	bob := e.s.STS(e.user("bob", ""), "us-east-1")
+	_, err := bob.AssumeRole(e.ctx, &sts.AssumeRoleInput{RoleArn: aws.String(roleARN), RoleSessionName: aws.String("xx")})
+	wantDenied(t, err, "AccessDenied", "User: "+azARN+"user/bob is not authorized to perform: sts:AssumeRole on resource: "+roleARN)
+
+	// A session policy allowing only GetUser.
+	limited := assume("limited", azDoc(azAllow("iam:GetUser", "*"), azAllow("iam:ListUsers", "*")))
+	e.check2(limited.ListUsers(e.ctx, &iam.ListUsersInput{}))
+	_, err = limited.CreateUser(e.ctx, &iam.CreateUserInput{UserName: aws.String("x")})
+	wantDenied(t, err, "AccessDenied", notAuthorized("arn:aws:sts::123456789012:assumed-role/dev/limited", "iam:CreateUser",
+		azARN+"user/x", because("session policy", "iam:CreateUser")))
+
+	// Revoke older sessions, as the IAM console does.
+	old := assume("old", "")
+	e.check2(old.ListUsers(e.ctx, &iam.ListUsersInput{}))
+	cutoff := time.Now().UTC().Truncate(time.Second).Add(time.Second)
+	revoke := fmt.Sprintf(`{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":["*"],"Resource":["*"],"Condition":{"DateLessThan":{"aws:TokenIssueTime":%q}}}]}`,
+		cutoff.Format(time.RFC3339))
+	e.check2(e.root.PutRolePolicy(e.ctx, &iam.PutRolePolicyInput{RoleName: aws.String("dev"), PolicyName: aws.String("AWSRevokeOlderSessions"),
+		PolicyDocument: aws.String(revoke)}))
+	_, err = old.ListUsers(e.ctx, &iam.ListUsersInput{})
+	wantDenied(t, err, "AccessDenied", notAuthorized("arn:aws:sts::123456789012:assumed-role/dev/old", "iam:ListUsers",
+		azARN+"user/", "with an explicit deny in an identity-based policy"))
+	// Tokens carry whole seconds: wait for the clock to pass the cutoff before asking for a new session.
+	for time.Now().Before(cutoff) {
+		time.Sleep(50 * time.Millisecond)
+	}
+	fresh := assume("fresh", "")
+	e.check2(fresh.ListUsers(e.ctx, &iam.ListUsersInput{}))
+}
+
+// Account API actions with account:TargetRegion conditions, answered as AccessDeniedException (rest-json).
+func TestAuthzAccountTargetRegion(t *testing.T) {
+	e := newAuthzEnv(t)
+	creds := e.user("ops", azDoc(
+		`{"Effect":"Allow","Action":["account:GetRegionOptStatus","account:EnableRegion"],"Resource":"*","Condition":{"StringEquals":{"account:TargetRegion":"af-south-1"}}}`,
+		azAllow("account:ListRegions", "*")))
+	c := e.s.Account(creds)
+	if _, err := c.GetRegionOptStatus(e.ctx, &account.GetRegionOptStatusInput{RegionName: aws.String("af-south-1")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.ListRegions(e.ctx, &account.ListRegionsInput{}); err != nil {
+		t.Fatal(err)
+	}
+	_, err := c.GetRegionOptStatus(e.ctx, &account.GetRegionOptStatusInput{RegionName: aws.String("eu-south-1")})
+	wantDenied(t, err, "AccessDeniedException", notAuthorized(azARN+"user/ops", "account:GetRegionOptStatus",
+		"arn:aws:account::123456789012:account", because("identity-based policy", "account:GetRegionOptStatus")))
+	_, err = c.DisableRegion(e.ctx, &account.DisableRegionInput{RegionName: aws.String("af-south-1")})
+	wantDenied(t, err, "AccessDeniedException", notAuthorized(azARN+"user/ops", "account:DisableRegion",
+		"arn:aws:account::123456789012:account", because("identity-based policy", "account:DisableRegion")))
+}
+
+// GetFederationToken is authorized on the federated user's ARN; its credentials answer GetCallerIdentity.
+func TestAuthzFederationToken(t *testing.T) {
+	e := newAuthzEnv(t)
+	bob := e.s.STS(e.user("bob", ""), "us-east-1")
+	_, err := bob.GetFederationToken(e.ctx, &sts.GetFederationTokenInput{Name: aws.String("fed")})
+	wantDenied(t, err, "AccessDenied", "User: "+azARN+"user/bob is not authorized to perform: sts:GetFederationToken on resource: "+
+		"arn:aws:sts::123456789012:federated-user/fed "+because("identity-based policy", "sts:GetFederationToken"))
+	alice := e.s.STS(e.user("alice", azDoc(azAllow("sts:GetFederationToken", "arn:aws:sts::123456789012:federated-user/fed*"))), "us-east-1")
+	out, err := alice.GetFederationToken(e.ctx, &sts.GetFederationTokenInput{Name: aws.String("fed1"), Policy: aws.String(azDoc(azAllow("s3:*", "*")))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cr := out.Credentials
+	id, err := e.s.STS(Creds(aws.ToString(cr.AccessKeyId), aws.ToString(cr.SecretAccessKey), aws.ToString(cr.SessionToken)), "us-east-1").
+		GetCallerIdentity(e.ctx, &sts.GetCallerIdentityInput{})
+	if err != nil || aws.ToString(id.Arn) != "arn:aws:sts::123456789012:federated-user/fed1" {
+		t.Fatalf("federated identity: %v %v", id, err)
+	}
+}
