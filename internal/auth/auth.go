@@ -256,6 +256,7 @@ func (a *Authenticator) lookupKey(ctx context.Context, id string) (*keyEntry, er
 	if e, ok := a.cache.key(id); ok {
 		return e, nil
 	}
+	gen := a.cache.generation()
 	var e *keyEntry
 	err := a.opts.Store.View(ctx, func(tx storage.Tx) error {
 		k, err := tx.GetAccessKey(ctx, id)
@@ -286,9 +287,8 @@ func (a *Authenticator) lookupKey(ctx context.Context, id string) (*keyEntry, er
 		}
 		e.secret = secret
 	}
-	// A change that raced with this load has already been applied to the cache; storing the entry now
-	// could resurrect a stale key. The window is one query long and the next change of the key drops it.
-	a.cache.putKey(id, e)
+	a.cache.putKey(gen, id, e) // dropped if a change arrived during the load
+
 	return e, nil
 }
 
@@ -298,6 +298,7 @@ func (a *Authenticator) Account(ctx context.Context, id string) (*storage.Accoun
 	if acct, ok := a.cache.account(id); ok {
 		return acct, nil
 	}
+	gen := a.cache.generation()
 	var acct *storage.Account
 	err := a.opts.Store.View(ctx, func(tx storage.Tx) error {
 		var err error
@@ -307,7 +308,7 @@ func (a *Authenticator) Account(ctx context.Context, id string) (*storage.Accoun
 	if err != nil {
 		return nil, err
 	}
-	a.cache.putAccount(acct)
+	a.cache.putAccount(gen, acct)
 	return acct, nil
 }
 

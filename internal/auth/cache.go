@@ -11,7 +11,10 @@ import (
 // node and, on PostgreSQL, on the others. Negative answers (unknown key IDs) are cached too, so a flood of
 // requests with a bad key does not become a flood of queries.
 type cache struct {
-	mu       sync.RWMutex
+	mu sync.RWMutex
+	// gen counts applied changes. A loader notes it before reading the store and stores its result only
+	// if no change arrived meanwhile, so a load racing with a delete cannot put a stale entry back.
+	gen      uint64
 	keys     map[string]*keyEntry        // access key ID → entry (nil entry: known missing)
 	accounts map[string]*storage.Account // account ID → account (read-only once cached)
 }
@@ -34,9 +37,18 @@ func (c *cache) key(id string) (*keyEntry, bool) {
 	return e, ok
 }
 
-func (c *cache) putKey(id string, e *keyEntry) {
+// generation returns the current change generation, to pass to the put methods after a load.
+func (c *cache) generation() uint64 {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return c.gen
+}
+
+func (c *cache) putKey(gen uint64, id string, e *keyEntry) {
 	c.mu.Lock()
-	c.keys[id] = e
+	if c.gen == gen {
+		c.keys[id] = e
+	}
 	c.mu.Unlock()
 }
 
@@ -47,9 +59,11 @@ func (c *cache) account(id string) (*storage.Account, bool) {
 	return a, ok
 }
 
-func (c *cache) putAccount(a *storage.Account) {
+func (c *cache) putAccount(gen uint64, a *storage.Account) {
 	c.mu.Lock()
-	c.accounts[a.ID] = a
+	if c.gen == gen {
+		c.accounts[a.ID] = a
+	}
 	c.mu.Unlock()
 }
 
@@ -57,6 +71,7 @@ func (c *cache) putAccount(a *storage.Account) {
 func (c *cache) apply(ch storage.Change) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	c.gen++
 	switch ch.Kind {
 	case storage.ChangeAll:
 		c.keys = map[string]*keyEntry{}
