@@ -234,3 +234,27 @@ func crashChild(t *testing.T, dir string) {
 		fmt.Printf("ACK %s\n", u.Name)
 	}
 }
+
+// TestReopenAndNewerSchema: reopening keeps data and applies no migration twice; a database from a newer
+// binary is refused rather than written to.
+func TestReopenAndNewerSchema(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	s := openWithAccount(t, dir)
+	createUsers(t, s, 0, 3)
+	s.Close()
+	s = openWithAccount(t, dir)
+	if listed, counted := countUsers(t, s); listed != 3 || counted != 3 {
+		t.Fatalf("after reopen: %d listed, %d counted", listed, counted)
+	}
+	if _, err := s.WriteDB.ExecContext(ctx, `INSERT INTO migrations (num, applied_at) VALUES (9999, 'future')`); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	if s, err := Open(ctx, dir, Options{}); err == nil {
+		s.Close()
+		t.Fatal("opened a database with a newer schema")
+	} else if !strings.Contains(err.Error(), "newer") {
+		t.Fatalf("error: %v", err)
+	}
+}

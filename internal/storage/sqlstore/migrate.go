@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"time"
 )
@@ -163,6 +164,15 @@ func (s *Store) migrate(ctx context.Context) error {
 		applied_at TEXT NOT NULL
 	)`)); err != nil {
 		return fmt.Errorf("storage: create migrations table: %w", err)
+	}
+	// A database migrated by a newer iamd has tables this binary does not know how to keep consistent.
+	var newest sql.NullInt64
+	if err := s.WriteDB.QueryRowContext(ctx, `SELECT max(num) FROM migrations`).Scan(&newest); err != nil {
+		return fmt.Errorf("storage: read migrations: %w", err)
+	}
+	if newest.Int64 > int64(len(migrations)) {
+		return fmt.Errorf("storage: database schema version %d is newer than this binary's %d: upgrade iamd",
+			newest.Int64, len(migrations))
 	}
 	for i, stmts := range migrations {
 		num := i + 1
