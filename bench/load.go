@@ -180,8 +180,10 @@ func (k *conn) close() {
 	}
 }
 
-// source yields the next request of one client; ok is false when the client has no more work.
-type source func() (wire []byte, ok bool, err error)
+// source yields the next request of one client; ok is false when the client has no more work. stopping
+// says the run's time is up: a source then ends, unless it is in the middle of a unit of work that must be
+// completed (a CreateUser whose DeleteUser is still to come), so that a timed run leaves no debris.
+type source func(stopping bool) (wire []byte, ok bool, err error)
 
 // result is what one run of one mix against one target measured.
 type result struct {
@@ -225,8 +227,8 @@ func run(ctx context.Context, addr string, sources []source, d time.Duration) re
 			k := &conn{addr: addr}
 			defer k.close()
 			l := make([]time.Duration, 0, 4096)
-			for !stop.Load() {
-				wire, ok, err := src()
+			for {
+				wire, ok, err := src(stop.Load())
 				if err != nil {
 					fail := "client: " + err.Error()
 					firstFail.CompareAndSwap(nil, &fail)

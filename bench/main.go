@@ -407,6 +407,8 @@ func writeMarkdown(w io.Writer, rep *report) {
 		}
 		p("### Storage phase: %d users × %d keys × %d attached policies, written through the API by %d clients", users, keysPerUser, attachedPerUser, rep.Clients)
 		p("")
+		p("bench-user, made by the setup, is one of the %d (AWS's and iamd's quota of users per account is 5,000); the phase creates the others, then their keys, then their attachments.", users)
+		p("")
 		p("| figure | iamd | moto | iamd/moto |")
 		p("|---|---:|---:|---:|")
 		i, m := rep.Storage["iamd"], rep.Storage["moto"]

@@ -98,8 +98,9 @@ func (m *mix) sources(e *env, n, perClient, round int) []source {
 		rng := rand.New(rand.NewPCG(uint64(client), uint64(round)))
 		id := round*10000 + client // unique churn names per run and client
 		sent := 0
-		out[client] = func() ([]byte, bool, error) {
-			if perClient > 0 && sent >= perClient {
+		out[client] = func(stopping bool) ([]byte, bool, error) {
+			boundary := !m.sequence || sent%len(m.ops) == 0
+			if boundary && (stopping || perClient > 0 && sent >= perClient) {
 				return nil, false, nil
 			}
 			var i, seq int
@@ -134,7 +135,10 @@ func workSources(s *signer, n, clients int, build func(i int) call) []source {
 	var next atomic.Int64
 	out := make([]source, clients)
 	for c := range clients {
-		out[c] = func() ([]byte, bool, error) {
+		out[c] = func(stopping bool) ([]byte, bool, error) {
+			if stopping {
+				return nil, false, nil
+			}
 			i := int(next.Add(1) - 1)
 			if i >= n {
 				return nil, false, nil
@@ -157,7 +161,10 @@ func cyclingSources(s *signer, clients, perClient int, build func(rng *rand.Rand
 			pre[i] = &presigned{c: build(rng)}
 		}
 		n := 0
-		out[c] = func() ([]byte, bool, error) {
+		out[c] = func(stopping bool) ([]byte, bool, error) {
+			if stopping {
+				return nil, false, nil
+			}
 			p := pre[n%len(pre)]
 			n++
 			w, err := p.get(s)

@@ -28,8 +28,10 @@ type storageFigures struct {
 	CreateUser, CreateKey, AttachPol result
 	GetUser                          result
 	ListWalk, GAADWalk               walk
-	RSSRestKiB, RSSLoadedKiB         int64
+	RSSLoadedKiB                     int64
 	RSSBeforePopulateKiB             int64
+	// Preexisting users (bench-user) count towards Users; the phase creates the rest.
+	Preexisting int
 }
 
 // walk is a timed full listing.
@@ -44,6 +46,14 @@ func storagePhase(ctx context.Context, log *slog.Logger, e *env, users, clients 
 	f := &storageFigures{Users: users}
 	f.RSSBeforePopulateKiB, _ = rssKiB(e.t.pid)
 	addr := e.t.addr()
+	// bench-user (and anything else already there) counts towards the total: AWS's quota of users per
+	// account is 5,000, and iamd enforces it.
+	existing, err := timeWalks(ctx, e, "ListUsers", "UserName", 1)
+	if err != nil {
+		return f, err
+	}
+	users -= existing.Items
+	f.Preexisting = existing.Items
 	step := func(name string, n int, build func(i int) call) (result, error) {
 		log.Info("storage phase", "target", e.t.name, "step", name, "requests", n)
 		r := run(ctx, addr, workSources(e.root, n, clients, build), 0)
@@ -52,7 +62,6 @@ func storagePhase(ctx context.Context, log *slog.Logger, e *env, users, clients 
 		}
 		return r, nil
 	}
-	var err error
 	if f.CreateUser, err = step("CreateUser", users, func(i int) call {
 		return iamCall("CreateUser", "UserName", userName(i), "Path", "/bench/")
 	}); err != nil {
@@ -77,26 +86,29 @@ func storagePhase(ctx context.Context, log *slog.Logger, e *env, users, clients 
 		return iamCall("GetUser", "UserName", userName(rng.IntN(users)))
 	}), d)
 	log.Info("storage phase", "target", e.t.name, "step", "ListUsers walks")
-	if f.ListWalk, err = timeWalks(e, "ListUsers", "UserName"); err != nil {
+	if f.ListWalk, err = timeWalks(ctx, e, "ListUsers", "UserName", walkRepeats); err != nil {
 		return f, err
 	}
 	log.Info("storage phase", "target", e.t.name, "step", "GetAccountAuthorizationDetails walks")
-	if f.GAADWalk, err = timeWalks(e, "GetAccountAuthorizationDetails", "UserName"); err != nil {
+	if f.GAADWalk, err = timeWalks(ctx, e, "GetAccountAuthorizationDetails", "UserName", walkRepeats); err != nil {
 		return f, err
 	}
 	return f, nil
 }
 
-// timeWalks walks a paginated listing from start to end walkRepeats times, one page after the other as a
+// timeWalks walks a paginated listing from start to end repeats times, one page after the other as a
 // client must (each page needs the previous page's marker).
-func timeWalks(e *env, action, itemElem string) (walk, error) {
+func timeWalks(ctx context.Context, e *env, action, itemElem string, repeats int) (walk, error) {
 	var w walk
 	var times []time.Duration
-	for range walkRepeats {
+	for range repeats {
 		start := time.Now()
 		pages, items := 0, 0
 		marker := ""
 		for {
+			if err := ctx.Err(); err != nil {
+				return w, err
+			}
 			params := []string{"MaxItems", strconv.Itoa(walkPageSize)}
 			if marker != "" {
 				params = append(params, "Marker", marker)
