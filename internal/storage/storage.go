@@ -58,13 +58,6 @@ type Store interface {
 	Close() error
 }
 
-// CommitNotifier is implemented by stores that can tell a function about every committed change
-// synchronously, before the Update that made it returns. Caches whose staleness would be visible to the
-// very next request (a deleted access key must stop working at once) register here as well as Subscribe.
-type CommitNotifier interface {
-	OnCommit(fn func([]Change))
-}
-
 // ListOptions selects a page of an ordered listing. Entries come in folded-name order.
 type ListOptions struct {
 	// PathPrefix keeps entries whose Path starts with it (case-sensitive, as AWS). Empty keeps all.

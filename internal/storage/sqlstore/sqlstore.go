@@ -219,26 +219,11 @@ func (s *Store) Close() error {
 	return err
 }
 
-// OnCommit implements storage.CommitNotifier: fn is called with the changes of every commit (and, on
-// PostgreSQL, of every commit other nodes announce) before Update returns.
-func (s *Store) OnCommit(fn func([]storage.Change)) { s.hub.OnPublish(fn) }
-
 // Hub fans committed changes out to subscribers without ever blocking a writer.
 type Hub struct {
 	mu     sync.Mutex
 	subs   map[chan storage.Change]struct{}
-	hooks  []func([]storage.Change)
 	closed bool
-}
-
-// OnPublish registers fn to be called synchronously with every batch of published changes, before
-// Publish returns (so before Update returns): caches that must never serve an entry the writer has just
-// changed, such as the authenticator's key cache, drop it at once rather than when a subscriber goroutine
-// gets to it. fn must be quick and must not call the store.
-func (h *Hub) OnPublish(fn func([]storage.Change)) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	h.hooks = append(h.hooks, fn)
 }
 
 // NewHub returns an empty hub.
@@ -275,9 +260,6 @@ func (h *Hub) Publish(changes []storage.Change) {
 	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	for _, fn := range h.hooks {
-		fn(changes)
-	}
 	for ch := range h.subs {
 		for _, c := range changes {
 			select {
