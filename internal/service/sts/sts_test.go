@@ -1,0 +1,343 @@
+package sts
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/iamd/iamd/internal/api/stsapi"
+	"github.com/iamd/iamd/internal/auth"
+	"github.com/iamd/iamd/internal/ids"
+	"github.com/iamd/iamd/internal/protocol"
+	"github.com/iamd/iamd/internal/reqctx"
+	"github.com/iamd/iamd/internal/secrets"
+	"github.com/iamd/iamd/internal/storage"
+	"github.com/iamd/iamd/internal/storage/sqlite"
+	"github.com/iamd/iamd/internal/token"
+)
+
+const testAccount = "123456789012"
+
+var t0 = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+
+type fixture struct {
+	svc   *Service
+	store storage.Store
+	ring  *token.KeyRing
+	user  *reqctx.Caller
+	role  *storage.Role
+}
+
+// newFixture builds the service over a real SQLite store (one account, user "ann", role "r1" trusting
+// ann and role "r2" trusting r1), with the authenticator's account cache and no identity policies.
+func newFixture(t testing.TB) *fixture {
+	t.Helper()
+	ctx := context.Background()
+	st, err := sqlite.Open(ctx, t.TempDir(), sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = st.Close() })
+	sealer, err := secrets.NewSealer(bytes.Repeat([]byte{9}, 32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ring, err := token.NewKeyRing(ctx, token.NewMemoryKeyStore(), sealer, token.Options{Now: func() time.Time { return t0 }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	u := &storage.User{AccountID: testAccount, Name: "ann", Path: "/", ID: ids.NewUniqueID("AIDA"), CreatedAt: t0}
+	annARN := "arn:aws:iam::" + testAccount + ":user/ann"
+	r1 := &storage.Role{AccountID: testAccount, Name: "r1", Path: "/", ID: ids.NewUniqueID("AROA"), CreatedAt: t0, MaxSessionDuration: 7200,
+		AssumeRolePolicyDocument: `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"` + annARN + `"},"Action":["sts:AssumeRole","sts:TagSession","sts:SetSourceIdentity"]}]}`}
+	r2 := &storage.Role{AccountID: testAccount, Name: "r2", Path: "/", ID: ids.NewUniqueID("AROA"), CreatedAt: t0, MaxSessionDuration: 3600,
+		AssumeRolePolicyDocument: `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::` + testAccount + `:role/r1"},"Action":["sts:AssumeRole","sts:TagSession","sts:SetSourceIdentity"]}]}`}
+	broken := &storage.Role{AccountID: testAccount, Name: "broken", Path: "/", ID: ids.NewUniqueID("AROA"), CreatedAt: t0,
+		AssumeRolePolicyDocument: `{"Statement":`}
+	err = st.Update(ctx, func(tx storage.Tx) error {
+		if err := tx.CreateAccount(ctx, &storage.Account{ID: testAccount, CreatedAt: t0, GlobalEndpointTokenVersion: 1}); err != nil {
+			return err
+		}
+		if err := tx.CreateUser(ctx, u); err != nil {
+			return err
+		}
+		for _, r := range []*storage.Role{r1, r2, broken} {
+			if err := tx.CreateRole(ctx, r); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	accounts := auth.New(auth.Options{Store: st, Tokens: ring})
+	svc := New(Options{Store: st, Accounts: accounts, Tokens: ring, Now: func() time.Time { return t0 }})
+	return &fixture{svc: svc, store: st, ring: ring, user: auth.UserCaller("aws", u), role: r1}
+}
+
+// at returns a context of a request by c to the regional endpoint of region ("" = global endpoint).
+func at(c *reqctx.Caller, region string) context.Context {
+	req := &reqctx.Request{Time: t0, Partition: "aws", Caller: c, Region: region}
+	if region == "" {
+		req.Region, req.GlobalEndpoint = "us-east-1", true
+	}
+	return reqctx.With(context.Background(), req)
+}
+
+func wantAPIError(t testing.TB, what string, err error, code string, status int, msg string) {
+	t.Helper()
+	var ae protocol.APIError
+	if !errors.As(err, &ae) {
+		t.Fatalf("%s: got %v, want %s", what, err, code)
+	}
+	if ae.ErrorCode() != code || ae.HTTPStatus() != status || (msg != "" && ae.ErrorMessage() != msg) {
+		t.Fatalf("%s: got %d %s %q, want %d %s %q", what, ae.HTTPStatus(), ae.ErrorCode(), ae.ErrorMessage(), status, code, msg)
+	}
+}
+
+// open returns the claims of issued credentials, checking the key and secret they carry.
+func (f *fixture) open(t testing.TB, c *stsapi.Credentials) *token.Claims {
+	t.Helper()
+	cl, err := f.ring.Open(context.Background(), protocol.ToString(c.SessionToken))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cl.AccessKeyID != protocol.ToString(c.AccessKeyId) || cl.SecretAccessKey != protocol.ToString(c.SecretAccessKey) {
+		t.Fatal("token does not carry the issued key and secret")
+	}
+	if !cl.Expiration.Equal(*c.Expiration) {
+		t.Fatalf("token expiration %s, response %s", cl.Expiration, c.Expiration)
+	}
+	return cl
+}
+
+func (f *fixture) setAccount(t testing.TB, fn func(*storage.Account)) {
+	t.Helper()
+	ctx := context.Background()
+	err := f.store.Update(ctx, func(tx storage.Tx) error {
+		a, err := tx.GetAccount(ctx, testAccount)
+		if err != nil {
+			return err
+		}
+		fn(a)
+		return tx.UpdateAccount(ctx, a)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestIssueVersionAndRegion: the global endpoint issues the account's version without a region; regional
+// endpoints issue v2 naming their region; the version is sealed in the token.
+func TestIssueVersionAndRegion(t *testing.T) {
+	f := newFixture(t)
+	out, err := f.svc.GetSessionToken(at(f.user, ""), &stsapi.GetSessionTokenRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := f.open(t, out.Credentials); c.Version != 1 || c.Region != "" || c.Kind != token.KindUserSession || c.PrincipalName != "ann" {
+		t.Fatalf("global v1 claims: %+v", c)
+	}
+	if !out.Credentials.Expiration.Equal(t0.Add(12 * time.Hour)) {
+		t.Fatalf("default expiration %s", out.Credentials.Expiration)
+	}
+	out, err = f.svc.GetSessionToken(at(f.user, "eu-west-1"), &stsapi.GetSessionTokenRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := f.open(t, out.Credentials); c.Version != 2 || c.Region != "eu-west-1" {
+		t.Fatalf("regional claims: version %d region %q", c.Version, c.Region)
+	}
+	f.setAccount(t, func(a *storage.Account) { a.GlobalEndpointTokenVersion = 2 })
+	out, err = f.svc.GetSessionToken(at(f.user, ""), &stsapi.GetSessionTokenRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := f.open(t, out.Credentials); c.Version != 2 || c.Region != "" {
+		t.Fatalf("global v2 claims: version %d region %q", c.Version, c.Region)
+	}
+}
+
+// TestCallerErrors: requests without a caller, and callers that may not call an operation.
+func TestCallerErrors(t *testing.T) {
+	f := newFixture(t)
+	noCaller := at(nil, "us-east-1")
+	_, err := f.svc.GetCallerIdentity(noCaller, &stsapi.GetCallerIdentityRequest{})
+	wantAPIError(t, "GetCallerIdentity without caller", err, "MissingAuthenticationToken", http.StatusForbidden, "")
+	_, err = f.svc.GetSessionToken(noCaller, &stsapi.GetSessionTokenRequest{})
+	wantAPIError(t, "GetSessionToken without caller", err, "MissingAuthenticationToken", http.StatusForbidden, "")
+	_, err = f.svc.GetFederationToken(noCaller, &stsapi.GetFederationTokenRequest{Name: protocol.String("fed")})
+	wantAPIError(t, "GetFederationToken without caller", err, "MissingAuthenticationToken", http.StatusForbidden, "")
+	_, err = f.svc.AssumeRole(noCaller, &stsapi.AssumeRoleRequest{RoleArn: protocol.String("arn:aws:iam::123456789012:role/r1"), RoleSessionName: protocol.String("s1")})
+	wantAPIError(t, "AssumeRole without caller", err, "MissingAuthenticationToken", http.StatusForbidden, "")
+
+	// MFA: both fields or none; a code cannot be checked without MFA devices.
+	_, err = f.svc.GetSessionToken(at(f.user, ""), &stsapi.GetSessionTokenRequest{SerialNumber: protocol.String("arn:aws:iam::123456789012:mfa/ann")})
+	wantAPIError(t, "SerialNumber without TokenCode", err, "ValidationError", http.StatusBadRequest, "")
+	_, err = f.svc.GetSessionToken(at(f.user, ""), &stsapi.GetSessionTokenRequest{TokenCode: protocol.String("123456")})
+	wantAPIError(t, "TokenCode without SerialNumber", err, "ValidationError", http.StatusBadRequest, "")
+
+	// GetAccessKeyInfo decodes the account without a lookup; undecodable IDs are refused.
+	k, _ := ids.NewAccessKeyID(ids.PrefixAccessKey, "000000000042")
+	out, err := f.svc.GetAccessKeyInfo(at(f.user, ""), &stsapi.GetAccessKeyInfoRequest{AccessKeyId: &k})
+	if err != nil || protocol.ToString(out.Account) != "000000000042" {
+		t.Fatalf("GetAccessKeyInfo: %v %v", out, err)
+	}
+	_, err = f.svc.GetAccessKeyInfo(at(f.user, ""), &stsapi.GetAccessKeyInfoRequest{AccessKeyId: protocol.String("AKIA0000000000000000")})
+	wantAPIError(t, "GetAccessKeyInfo of an undecodable ID", err, "InvalidParameterValue", http.StatusBadRequest, "")
+}
+
+// TestRegionDisabled: issuing in a region where STS is not active for the account, including opt-in
+// regions that are enabling but not yet enabled.
+func TestRegionDisabled(t *testing.T) {
+	f := newFixture(t)
+	msg := "STS is not activated in this region for account:" + testAccount +
+		". Your account administrator can activate STS in this region using the IAM Console."
+	f.setAccount(t, func(a *storage.Account) {
+		a.STSRegions = map[string]bool{"eu-north-1": false}
+		a.Regions = map[string]storage.RegionState{"ap-south-2": {Status: storage.RegionEnabling, Until: t0.Add(time.Minute)},
+			"eu-central-2": {Status: storage.RegionEnabled}}
+	})
+	for _, region := range []string{"eu-north-1", "ap-south-2", "ca-west-1"} {
+		_, err := f.svc.GetSessionToken(at(f.user, region), &stsapi.GetSessionTokenRequest{})
+		wantAPIError(t, "GetSessionToken in "+region, err, "RegionDisabledException", http.StatusForbidden, msg)
+		_, err = f.svc.GetFederationToken(at(f.user, region), &stsapi.GetFederationTokenRequest{Name: protocol.String("fed")})
+		wantAPIError(t, "GetFederationToken in "+region, err, "RegionDisabledException", http.StatusForbidden, msg)
+		_, err = f.svc.AssumeRole(at(f.user, region), &stsapi.AssumeRoleRequest{RoleArn: protocol.String("arn:aws:iam::123456789012:role/r1"),
+			RoleSessionName: protocol.String("s1")})
+		wantAPIError(t, "AssumeRole in "+region, err, "RegionDisabledException", http.StatusForbidden, msg)
+		if _, err := f.svc.GetCallerIdentity(at(f.user, region), &stsapi.GetCallerIdentityRequest{}); err != nil {
+			t.Fatalf("GetCallerIdentity in %s: %v", region, err)
+		}
+	}
+	for _, region := range []string{"", "us-east-1", "eu-central-2", "eu-west-1"} {
+		if _, err := f.svc.GetSessionToken(at(f.user, region), &stsapi.GetSessionTokenRequest{}); err != nil {
+			t.Fatalf("GetSessionToken in %q: %v", region, err)
+		}
+	}
+}
+
+// TestAssumeRoleErrors: ARNs, trust policies, chains, tags and source identities.
+func TestAssumeRoleErrors(t *testing.T) {
+	f := newFixture(t)
+	ctx := at(f.user, "us-east-2")
+	r1 := "arn:aws:iam::" + testAccount + ":role/r1"
+	r2 := "arn:aws:iam::" + testAccount + ":role/r2"
+	annARN := f.user.ARN
+	for _, arn := range []string{"arn:aws:iam::12345:role/r1", "arn:aws:iam::" + testAccount + ":user/ann",
+		"arn:aws:iam::" + testAccount + ":role/", "not an arn"} {
+		_, err := f.svc.AssumeRole(ctx, &stsapi.AssumeRoleRequest{RoleArn: &arn, RoleSessionName: protocol.String("s1")})
+		wantAPIError(t, "RoleArn "+arn, err, "ValidationError", http.StatusBadRequest, "")
+	}
+	broken := "arn:aws:iam::" + testAccount + ":role/broken"
+	_, err := f.svc.AssumeRole(ctx, &stsapi.AssumeRoleRequest{RoleArn: &broken, RoleSessionName: protocol.String("s1")})
+	wantAPIError(t, "role whose trust policy does not parse", err, "AccessDenied", http.StatusForbidden,
+		"User: "+annARN+" is not authorized to perform: sts:AssumeRole on resource: "+broken)
+	_, err = f.svc.AssumeRole(ctx, &stsapi.AssumeRoleRequest{RoleArn: &r2, RoleSessionName: protocol.String("s1")})
+	wantAPIError(t, "role not trusting the user", err, "AccessDenied", http.StatusForbidden, "")
+
+	// A chain carries transitive tags and the source identity; neither can be changed on the way.
+	out, err := f.svc.AssumeRole(ctx, &stsapi.AssumeRoleRequest{RoleArn: &r1, RoleSessionName: protocol.String("hop1"),
+		SourceIdentity: protocol.String("ann@corp"), DurationSeconds: protocol.Int32(7200),
+		Tags:              []stsapi.Tag{{Key: protocol.String("Team"), Value: protocol.String("red")}, {Key: protocol.String("Cost"), Value: protocol.String("42")}},
+		TransitiveTagKeys: []string{"Team"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if protocol.ToString(out.SourceIdentity) != "ann@corp" {
+		t.Fatalf("SourceIdentity %q", protocol.ToString(out.SourceIdentity))
+	}
+	hop1 := f.open(t, out.Credentials)
+	if hop1.RoleChained || hop1.SourceIdentity != "ann@corp" || len(hop1.Tags) != 2 || hop1.AccountID != testAccount {
+		t.Fatalf("hop1 claims: %+v", hop1)
+	}
+	roleCaller := auth.SessionCaller(hop1)
+	ctx2 := at(roleCaller, "us-east-2")
+	_, err = f.svc.AssumeRole(ctx2, &stsapi.AssumeRoleRequest{RoleArn: &r2, RoleSessionName: protocol.String("hop2"),
+		Tags: []stsapi.Tag{{Key: protocol.String("team"), Value: protocol.String("blue")}}})
+	wantAPIError(t, "overriding a transitive tag", err, "AccessDenied", http.StatusForbidden, "")
+	_, err = f.svc.AssumeRole(ctx2, &stsapi.AssumeRoleRequest{RoleArn: &r2, RoleSessionName: protocol.String("hop2"),
+		SourceIdentity: protocol.String("mallory")})
+	wantAPIError(t, "changing the source identity", err, "AccessDenied", http.StatusForbidden, "")
+	_, err = f.svc.AssumeRole(ctx2, &stsapi.AssumeRoleRequest{RoleArn: &r2, RoleSessionName: protocol.String("hop2"),
+		DurationSeconds: protocol.Int32(3601)})
+	wantAPIError(t, "chain beyond 1 h", err, "ValidationError", http.StatusBadRequest,
+		"The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining.")
+	out, err = f.svc.AssumeRole(ctx2, &stsapi.AssumeRoleRequest{RoleArn: &r2, RoleSessionName: protocol.String("hop2"),
+		Tags: []stsapi.Tag{{Key: protocol.String("Stage"), Value: protocol.String("2")}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hop2 := f.open(t, out.Credentials)
+	if !hop2.RoleChained || hop2.SourceIdentity != "ann@corp" || hop2.PrincipalName != "r2" {
+		t.Fatalf("hop2 claims: %+v", hop2)
+	}
+	tags := map[string]string{}
+	for _, tg := range hop2.Tags {
+		tags[tg.Key] = tg.Value
+	}
+	if len(tags) != 2 || tags["Team"] != "red" || tags["Stage"] != "2" || len(hop2.TransitiveTagKeys) != 1 {
+		t.Fatalf("hop2 tags %v transitive %v: want the transitive Team carried and Cost dropped", tags, hop2.TransitiveTagKeys)
+	}
+	if !out.Credentials.Expiration.Equal(t0.Add(time.Hour)) {
+		t.Fatalf("chained default expiration %s", out.Credentials.Expiration)
+	}
+}
+
+// TestPackedPolicySize: the percentage grows with what the session carries and stops at 100.
+func TestPackedPolicySize(t *testing.T) {
+	f := newFixture(t)
+	ctx := at(f.user, "")
+	sizes := []int32{}
+	for _, n := range []int{0, 5, 20} {
+		tags := make([]stsapi.Tag, n)
+		for i := range tags {
+			tags[i] = stsapi.Tag{Key: protocol.String(strings.Repeat("k", 10) + string(rune('a'+i))), Value: protocol.String(strings.Repeat("v", 40))}
+		}
+		out, err := f.svc.GetFederationToken(ctx, &stsapi.GetFederationTokenRequest{Name: protocol.String("fed"), Tags: tags})
+		if err != nil {
+			t.Fatalf("%d tags: %v", n, err)
+		}
+		sizes = append(sizes, protocol.ToInt32(out.PackedPolicySize))
+	}
+	if !(sizes[0] == 0 && sizes[0] < sizes[1] && sizes[1] < sizes[2] && sizes[2] <= 100) {
+		t.Fatalf("PackedPolicySize for 0, 5, 20 tags: %v", sizes)
+	}
+	tags := make([]stsapi.Tag, 50)
+	for i := range tags {
+		tags[i] = stsapi.Tag{Key: protocol.String(strings.Repeat("k", 126) + string(rune('A'+i/26)) + string(rune('a'+i%26))),
+			Value: protocol.String(strings.Repeat("v", 256))}
+	}
+	_, err := f.svc.GetFederationToken(ctx, &stsapi.GetFederationTokenRequest{Name: protocol.String("fed"), Tags: tags})
+	wantAPIError(t, "50 maximal tags", err, "PackedPolicyTooLarge", http.StatusBadRequest, "")
+}
+
+// BenchmarkIssue measures issuing credentials in the service (sealing included, no HTTP).
+func BenchmarkIssue(b *testing.B) {
+	f := newFixture(b)
+	r1 := "arn:aws:iam::" + testAccount + ":role/r1"
+	b.Run("GetSessionToken", func(b *testing.B) {
+		ctx := at(f.user, "us-west-2")
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := f.svc.GetSessionToken(ctx, &stsapi.GetSessionTokenRequest{}); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("AssumeRole", func(b *testing.B) {
+		ctx := at(f.user, "us-west-2")
+		in := &stsapi.AssumeRoleRequest{RoleArn: &r1, RoleSessionName: protocol.String("bench")}
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := f.svc.AssumeRole(ctx, in); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
