@@ -51,7 +51,7 @@ type Authorizer struct {
 	entities map[entityKey]*entity
 	session  map[string]*policy.Policy // compiled inline session policies by document
 
-	actions sync.Map // *protocol.Operation → "service:Operation"
+	actions sync.Map // *protocol.Operation → *actionNames
 	clock   clockStrings
 	ctxPool sync.Pool // *ctxBuf
 }
@@ -70,6 +70,7 @@ type principalEntry struct {
 	// tagKeys[i] is "aws:principaltag/" + lower(tags[i].Key); tagVals[i] is []string{tags[i].Value}.
 	tagKeys []string
 	tagVals [][]string
+	name    string // as stored
 	arn     string
 }
 
@@ -81,9 +82,12 @@ type entityKey struct {
 
 // entity is what authorization needs of a resource: its path (for the ARN) and its tags.
 type entity struct {
-	path     string
-	boundary string // permissions boundary ARN of a user or role
-	exists   bool
+	name      string // as stored
+	path      string
+	boundary  string // permissions boundary ARN of a user or role
+	exists    bool
+	partition string
+	arn       string // built from partition, name and path
 	// Prepared condition keys: aws:ResourceTag/k and iam:ResourceTag/k for each tag.
 	tagKeys []string
 	tagVals [][]string
@@ -202,14 +206,19 @@ var unauthorized = map[string]bool{
 	"sts:AssumeRoleWithSAML": true, "sts:AssumeRoleWithWebIdentity": true,
 }
 
-// actionOf returns "service:Operation" for op, built once per operation.
-func (a *Authorizer) actionOf(op *protocol.Operation) string {
+// actionNames are an operation's action as AWS words it ("iam:CreateUser") and lower-cased, which is
+// how policy.Evaluate compares it (handing it over lower-cased saves a conversion per request).
+type actionNames struct{ name, lower string }
+
+// actionOf returns the action names of op, built once per operation.
+func (a *Authorizer) actionOf(op *protocol.Operation) *actionNames {
 	if v, ok := a.actions.Load(op); ok {
-		return v.(string)
+		return v.(*actionNames)
 	}
 	s := op.Service.SigningName + ":" + op.Name
-	a.actions.Store(op, s)
-	return s
+	n := &actionNames{name: s, lower: strings.ToLower(s)}
+	a.actions.Store(op, n)
+	return n
 }
 
 // Authorize implements server.Authorizer.
@@ -220,7 +229,7 @@ func (a *Authorizer) Authorize(ctx context.Context, op *protocol.Operation, in a
 		return nil // root is allowed everything in its own account (there are no SCPs)
 	}
 	action := a.actionOf(op)
-	if unauthorized[action] {
+	if unauthorized[action.name] {
 		return nil
 	}
 	set, pe, err := a.callerSet(ctx, c, false)
@@ -230,16 +239,17 @@ func (a *Authorizer) Authorize(ctx context.Context, op *protocol.Operation, in a
 	buf := a.ctxPool.Get().(*ctxBuf)
 	defer a.putBuf(buf)
 	a.fillRequestContext(buf, req, c, pe)
-	res, err := a.resource(ctx, c, op.Service.SigningName, op.Name, in, buf)
+	res, err := a.resource(ctx, c, pe, op.Service.SigningName, op.Name, in, buf)
 	if err != nil {
 		return err
 	}
 	addRequestTags(buf.m, in)
-	d := policy.Evaluate(&policy.Request{Action: action, Resource: res, Principal: principalOf(c), Context: buf.m}, set)
+	buf.req = policy.Request{Action: action.lower, Resource: res, Principal: principalOf(c), Context: buf.m}
+	d := policy.Evaluate(&buf.req, set)
 	if d.Allowed() {
 		return nil
 	}
-	return denied(op.Service, policy.AccessDeniedMessage(c.ARN, action, res, &d))
+	return denied(op.Service, policy.AccessDeniedMessage(c.ARN, action.name, res, &d))
 }
 
 // Decide evaluates one action on one resource for the caller, for callers that authorize outside the
@@ -364,7 +374,7 @@ func (a *Authorizer) principal(ctx context.Context, part, account string, kind s
 	if err != nil {
 		return nil, err
 	}
-	e = &principalEntry{set: set, tags: pp.Tags}
+	e = &principalEntry{set: set, tags: pp.Tags, name: pp.Name}
 	for _, t := range pp.Tags {
 		e.tagKeys = append(e.tagKeys, "aws:principaltag/"+strings.ToLower(t.Key))
 		e.tagVals = append(e.tagVals, []string{t.Value})

@@ -185,7 +185,7 @@ func TestResourceARNs(t *testing.T) {
 		t.Run(c.op, func(t *testing.T) {
 			o := op(t, c.list, c.op)
 			buf := newCtxBuf()
-			got, err := f.az.resource(context.Background(), c.caller, o.Service.SigningName, o.Name, c.in, buf)
+			got, err := f.az.resource(context.Background(), c.caller, nil, o.Service.SigningName, o.Name, c.in, buf)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -228,7 +228,7 @@ func TestEveryIAMOperationHasAResource(t *testing.T) {
 				}
 			}
 		}
-		got, err := f.az.resource(context.Background(), caller, "iam", o.Name, in, newCtxBuf())
+		got, err := f.az.resource(context.Background(), caller, nil, "iam", o.Name, in, newCtxBuf())
 		if err != nil {
 			t.Fatalf("%s: %v", o.Name, err)
 		}

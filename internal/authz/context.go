@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/iamd/iamd/internal/ids"
+	"github.com/iamd/iamd/internal/policy"
 	"github.com/iamd/iamd/internal/reqctx"
 	"github.com/iamd/iamd/internal/storage"
 )
@@ -18,6 +19,7 @@ import (
 type ctxBuf struct {
 	m    map[string][]string
 	vals []string
+	req  policy.Request // the request evaluated, kept here so that it does not need an allocation
 }
 
 // ctxBufSize is the number of entries a request context usually holds; maxPooledEntries keeps buffers
@@ -49,6 +51,7 @@ func (a *Authorizer) putBuf(b *ctxBuf) {
 	clear(b.m)
 	clear(b.vals)
 	b.vals = b.vals[:0]
+	b.req = policy.Request{}
 	a.ctxPool.Put(b)
 }
 

@@ -55,7 +55,8 @@ var named = [...]struct {
 
 // resource returns the resource ARN an operation acts on and adds the condition keys that come with it
 // (aws:ResourceTag/*, iam:PolicyARN, iam:PermissionsBoundary, account:TargetRegion, …) to buf.
-func (a *Authorizer) resource(ctx context.Context, c *reqctx.Caller, service, op string, in any, buf *ctxBuf) (string, error) {
+// pe is the principal behind the caller, nil when unknown.
+func (a *Authorizer) resource(ctx context.Context, c *reqctx.Caller, pe *principalEntry, service, op string, in any, buf *ctxBuf) (string, error) {
 	p := partition(c)
 	acct := c.AccountID
 	x := inputOf(in)
@@ -122,7 +123,7 @@ func (a *Authorizer) resource(ctx context.Context, c *reqctx.Caller, service, op
 		if name == "" {
 			continue
 		}
-		e, err := a.entity(ctx, acct, f.kind, name)
+		e, err := a.entity(ctx, p, acct, f.kind, name)
 		if err != nil {
 			return "", err
 		}
@@ -132,6 +133,10 @@ func (a *Authorizer) resource(ctx context.Context, c *reqctx.Caller, service, op
 		if e.boundary != "" && boundaryKeyOps[op] {
 			buf.set("iam:permissionsboundary", e.boundary)
 		}
+		if name == e.name && p == e.partition {
+			return e.arn, nil
+		}
+		// The request names the entity in another case: AWS reports the name as requested.
 		return ids.IAMARN(p, acct, f.kind, orSlash(e.path), name), nil
 	}
 	for _, f := range [...]fieldID{fSAMLProviderArn, fOpenIDConnectProviderArn, fSerialNumber} {
@@ -148,13 +153,16 @@ func (a *Authorizer) resource(ctx context.Context, c *reqctx.Caller, service, op
 	// Operations on "the caller's own user" when no UserName is given (GetUser, ListAccessKeys,
 	// CreateAccessKey, ChangePassword, …).
 	if c.Kind == reqctx.CallerUser {
+		if pe != nil && pe.arn != "" && pe.name == c.PrincipalName {
+			return pe.arn, nil
+		}
 		return ids.UserARN(p, acct, orSlash(c.PrincipalPath), c.PrincipalName), nil
 	}
 	return "*", nil
 }
 
 // entity returns the path and tags of a named IAM entity, cached; a missing entity has path "/".
-func (a *Authorizer) entity(ctx context.Context, account, kind, name string) (*entity, error) {
+func (a *Authorizer) entity(ctx context.Context, part, account, kind, name string) (*entity, error) {
 	a.sync()
 	key := entityKey{account, kind, storage.Fold(name)}
 	a.mu.RLock()
@@ -171,22 +179,22 @@ func (a *Authorizer) entity(ctx context.Context, account, kind, name string) (*e
 		case ids.KindUser:
 			var u *storage.User
 			if u, err = tx.GetUser(ctx, account, name); err == nil {
-				e.path, tags, e.boundary, e.exists = u.Path, u.Tags, u.PermissionsBoundaryARN, true
+				e.name, e.path, tags, e.boundary, e.exists = u.Name, u.Path, u.Tags, u.PermissionsBoundaryARN, true
 			}
 		case ids.KindRole:
 			var r *storage.Role
 			if r, err = tx.GetRole(ctx, account, name); err == nil {
-				e.path, tags, e.boundary, e.exists = r.Path, r.Tags, r.PermissionsBoundaryARN, true
+				e.name, e.path, tags, e.boundary, e.exists = r.Name, r.Path, r.Tags, r.PermissionsBoundaryARN, true
 			}
 		case ids.KindGroup:
 			var g *storage.Group
 			if g, err = tx.GetGroup(ctx, account, name); err == nil {
-				e.path, e.exists = g.Path, true
+				e.name, e.path, e.exists = g.Name, g.Path, true
 			}
 		case ids.KindInstanceProfile:
 			var ip *storage.InstanceProfile
 			if ip, err = tx.GetInstanceProfile(ctx, account, name); err == nil {
-				e.path, tags, e.exists = ip.Path, ip.Tags, true
+				e.name, e.path, tags, e.exists = ip.Name, ip.Path, ip.Tags, true
 			}
 		}
 		if err != nil && !isNotFound(err) {
@@ -196,6 +204,9 @@ func (a *Authorizer) entity(ctx context.Context, account, kind, name string) (*e
 	})
 	if err != nil {
 		return nil, err
+	}
+	if e.exists {
+		e.partition, e.arn = part, ids.IAMARN(part, account, kind, e.path, e.name)
 	}
 	for _, t := range tags {
 		k := strings.ToLower(t.Key)
