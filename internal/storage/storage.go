@@ -148,6 +148,9 @@ type Tx interface {
 	// ListEntitiesForPolicy returns the owners of an attachment, ordered by kind then folded name;
 	// ListOptions.After is the Key() of the last owner returned.
 	ListEntitiesForPolicy(ctx context.Context, acct, policyARN string, opts ListOptions) ([]Owner, error)
+	// ListBoundaryEntities is the same for users and roles whose permissions boundary is the policy
+	// (an index lookup, not a scan of every user and role).
+	ListBoundaryEntities(ctx context.Context, acct, policyARN string, opts ListOptions) ([]Owner, error)
 	// PolicyUsage counts the attachments and permissions-boundary uses of a policy ARN in an account;
 	// ListPolicyUsage reports every ARN with a non-zero count (for ListPolicies OnlyAttached on AWS
 	// managed policies), in ARN order.

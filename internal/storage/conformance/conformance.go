@@ -538,6 +538,13 @@ func testManagedPolicies(t *testing.T, s storage.Store) {
 		must(t, err)
 		eq(t, "entities page", ents, []storage.Owner{{Kind: storage.OwnerUser, Name: "u1"}})
 
+		bs, err := tx.ListBoundaryEntities(ctx, Acct, arn, storage.ListOptions{})
+		must(t, err)
+		eq(t, "boundary entities", bs, []storage.Owner{{Kind: storage.OwnerRole, Name: "r1"}})
+		bs, err = tx.ListBoundaryEntities(ctx, Acct, arn, storage.ListOptions{PathPrefix: "/nowhere/"})
+		must(t, err)
+		eq(t, "boundary entities in /nowhere/", bs, nil)
+
 		att, err := tx.ListAttachedPolicies(ctx, Acct, storage.OwnerUser, "U1", storage.ListOptions{})
 		must(t, err)
 		eq(t, "attached to u1", att, []string{arn, awsARN})

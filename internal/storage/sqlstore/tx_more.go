@@ -95,7 +95,16 @@ func (t *txn) ListAttachedPolicies(ctx context.Context, acct string, kind storag
 }
 
 func (t *txn) ListEntitiesForPolicy(ctx context.Context, acct, policyARN string, opts storage.ListOptions) ([]storage.Owner, error) {
-	q, args := page(`SELECT a.owner_kind, e.name FROM attachments a JOIN entities e
+	return t.listOwners(ctx, "attachments", acct, policyARN, opts)
+}
+
+func (t *txn) ListBoundaryEntities(ctx context.Context, acct, policyARN string, opts storage.ListOptions) ([]storage.Owner, error) {
+	return t.listOwners(ctx, "boundaries", acct, policyARN, opts)
+}
+
+// listOwners lists the owners in a relation table (attachments or boundaries) that use a policy.
+func (t *txn) listOwners(ctx context.Context, table, acct, policyARN string, opts storage.ListOptions) ([]storage.Owner, error) {
+	q, args := page(`SELECT a.owner_kind, e.name FROM `+table+` a JOIN entities e
 		ON e.account_id = a.account_id AND e.kind = a.owner_kind AND e.fkey = a.owner_key
 		WHERE a.account_id = $1 AND a.policy_ref = $2`, []any{acct, policyRef(policyARN)}, opts,
 		"a.owner_kind || ':' || a.owner_key", "e.path", false)
