@@ -307,7 +307,7 @@ func sessionScope(c *reqctx.Caller, service, op string) error {
 		return accessDenied(c, "sts:"+op)
 	case service == "iam" && (c.Session.Issuer == "GetSessionToken") && !c.Session.MFA:
 		return &protocol.Error{Code: sigv4.CodeInvalidClientTokenID, Status: http.StatusForbidden,
-			Message: "The security token included in the request is invalid"}
+			Message: "The security token included in the request is invalid."}
 	}
 	return nil
 }
