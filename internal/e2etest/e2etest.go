@@ -6,6 +6,7 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"net/http"
 	"net/http/httptest"
 	"testing"
 	"time"
@@ -88,7 +89,25 @@ func Creds(id, secret, token string) aws.CredentialsProvider {
 func RootCreds() aws.CredentialsProvider { return Creds(RootKeyID, RootSecret, "") }
 
 func (s *Server) config(creds aws.CredentialsProvider, region string) aws.Config {
-	return aws.Config{Region: region, Credentials: creds, RetryMaxAttempts: 1}
+	return aws.Config{Region: region, Credentials: creds, RetryMaxAttempts: 1, HTTPClient: sdkHTTPClient}
+}
+
+// sdkHTTPClient is the HTTP client of every SDK client made here. Its transport hides the WriteTo method
+// of request bodies: with such a body net/http reads the body once more after sending it (to check its
+// length) while aws-sdk-go-v2 may already have closed it on seeing the answer, and the transport then
+// drops the connection under the response being read ("use of closed network connection", a client-side
+// race, aws-sdk-go-v2 issue 2737). A loopback server answers fast enough to lose that race on about one
+// request in ten; the SDK's retries hide it, but these clients make exactly one attempt.
+var sdkHTTPClient = &http.Client{Transport: readOnlyBodies{http.DefaultTransport.(*http.Transport).Clone()}}
+
+type readOnlyBodies struct{ http.RoundTripper }
+
+func (t readOnlyBodies) RoundTrip(r *http.Request) (*http.Response, error) {
+	if r.Body != nil && r.Body != http.NoBody {
+		r = r.WithContext(r.Context()) // a shallow copy: a RoundTripper must not change the caller's request
+		r.Body = struct{ io.ReadCloser }{r.Body}
+	}
+	return t.RoundTripper.RoundTrip(r)
 }
 
 // IAM returns an IAM client.
