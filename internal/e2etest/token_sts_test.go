@@ -291,7 +291,7 @@ func TestTokenSessionCredentialRules(t *testing.T) {
 	}
 	// GetSessionToken credentials without MFA cannot call IAM; role sessions can (with the role's policies).
 	_, err = s.IAM(sessionCreds(gst.Credentials)).ListUsers(ctx, &iam.ListUsersInput{})
-	wantError(t, "IAM with GetSessionToken credentials without MFA", err, "InvalidClientTokenId", http.StatusForbidden, "")
+	wantError(t, "IAM with GetSessionToken credentials without MFA", err, "InvalidClientTokenId", http.StatusForbidden, msgInvalidToken)
 	_, err = s.IAM(sessionCreds(ar.Credentials)).ListUsers(ctx, &iam.ListUsersInput{})
 	ok(t, "IAM with role credentials", err)
 
