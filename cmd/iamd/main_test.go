@@ -187,8 +187,23 @@ func (s *server) wait() error {
 }
 
 func awsConfig(id, secret string) aws.Config {
-	return aws.Config{Region: "us-east-1", RetryMaxAttempts: 1,
+	return aws.Config{Region: "us-east-1", RetryMaxAttempts: 1, HTTPClient: sdkHTTPClient,
 		Credentials: credentials.NewStaticCredentialsProvider(id, secret, "")}
+}
+
+// sdkHTTPClient hides WriteTo on request bodies: with it net/http re-reads a body aws-sdk-go-v2 may have
+// closed already and drops the connection under the response (aws-sdk-go-v2 issue 2737), a client-side
+// race a loopback server loses often and that these single-attempt clients would report as failures.
+var sdkHTTPClient = &http.Client{Transport: readOnlyBodies{http.DefaultTransport.(*http.Transport).Clone()}}
+
+type readOnlyBodies struct{ http.RoundTripper }
+
+func (t readOnlyBodies) RoundTrip(r *http.Request) (*http.Response, error) {
+	if r.Body != nil && r.Body != http.NoBody {
+		r = r.WithContext(r.Context())
+		r.Body = struct{ io.ReadCloser }{r.Body}
+	}
+	return t.RoundTripper.RoundTrip(r)
 }
 
 func (s *server) iam(id, secret string) *iam.Client {

@@ -1,0 +1,538 @@
+package e2etest
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
+	"github.com/aws/smithy-go"
+
+	"github.com/iamd/iamd/internal/storage/pgtest"
+	"github.com/iamd/iamd/internal/token"
+)
+
+// propagationDeadline is how soon a change made on one node must be in force on every other node
+// (issue 3: "a deleted access key stops working on every node within a second").
+const propagationDeadline = time.Second
+
+// readinessDeadline bounds how long /readyz may take to notice the database going away or coming back:
+// the pool has to find its connections dead and dial again.
+const readinessDeadline = 15 * time.Second
+
+// TestMain stops the throwaway PostgreSQL cluster and removes the iamd binary built for the process
+// tests once every test of the package has run.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	pgtest.Stop()
+	removeBuiltBinary()
+	os.Exit(code)
+}
+
+// newMasterKey returns a fresh base64 master key, as an operator would generate for a cluster.
+func newMasterKey(t testing.TB) string {
+	t.Helper()
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		t.Fatal(err)
+	}
+	return base64.StdEncoding.EncodeToString(b)
+}
+
+// errorCodeOf returns the AWS error code of an SDK error ("" for nil or a non-API error).
+func errorCodeOf(err error) string {
+	var ae smithy.APIError
+	if errors.As(err, &ae) {
+		return ae.ErrorCode()
+	}
+	return ""
+}
+
+// pollFor calls check until it returns nil or deadline passes; it returns how long that took and the last
+// error. It never sleeps a fixed time and then asserts: the deadline is an upper bound only.
+func pollFor(deadline time.Duration, check func() error) (time.Duration, error) {
+	start := time.Now()
+	wait := 5 * time.Millisecond
+	for {
+		err := check()
+		if err == nil {
+			return time.Since(start), nil
+		}
+		if time.Since(start) > deadline {
+			return time.Since(start), err
+		}
+		time.Sleep(wait)
+		wait = min(wait*2, 100*time.Millisecond)
+	}
+}
+
+// startNodes starts n servers on one fresh PostgreSQL database sharing one master key.
+func startNodes(t *testing.T, n int) []*Server {
+	t.Helper()
+	dbURL := pgtest.URL(t)
+	key := newMasterKey(t)
+	nodes := make([]*Server, n)
+	for i := range nodes {
+		nodes[i] = Start(t, Options{DatabaseURL: dbURL, MasterKey: key})
+	}
+	return nodes
+}
+
+// newUserWithKey creates a user and an access key for it through node s and returns the key's credentials.
+func newUserWithKey(t *testing.T, s *Server, name string) aws.CredentialsProvider {
+	t.Helper()
+	ctx := context.Background()
+	c := s.IAM(RootCreds())
+	if _, err := c.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String(name)}); err != nil {
+		t.Fatalf("CreateUser %s: %v", name, err)
+	}
+	out, err := c.CreateAccessKey(ctx, &iam.CreateAccessKeyInput{UserName: aws.String(name)})
+	if err != nil {
+		t.Fatalf("CreateAccessKey %s: %v", name, err)
+	}
+	return Creds(aws.ToString(out.AccessKey.AccessKeyId), aws.ToString(out.AccessKey.SecretAccessKey), "")
+}
+
+// callerARN returns the ARN GetCallerIdentity answers on node s with creds.
+func callerARN(s *Server, creds aws.CredentialsProvider) (string, error) {
+	out, err := s.STS(creds, "us-east-1").GetCallerIdentity(context.Background(), &sts.GetCallerIdentityInput{})
+	if err != nil {
+		return "", err
+	}
+	return aws.ToString(out.Arn), nil
+}
+
+// Three nodes on one PostgreSQL serve the same accounts: writes are read everywhere at once, and caches
+// of keys, policies and account settings follow changes made on another node.
+func TestMultiNode(t *testing.T) {
+	nodes := startNodes(t, 3)
+	a, b, c := nodes[0], nodes[1], nodes[2]
+	others := []*Server{b, c}
+	ctx := context.Background()
+
+	t.Run("ReadYourWritesAcrossNodes", func(t *testing.T) {
+		for i := range 5 {
+			name := fmt.Sprintf("mn-user-%d", i)
+			if _, err := a.IAM(RootCreds()).CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String(name)}); err != nil {
+				t.Fatalf("CreateUser on A: %v", err)
+			}
+			// Immediately, without polling: the write was acknowledged, so it is committed.
+			for j, n := range others {
+				out, err := n.IAM(RootCreds()).GetUser(ctx, &iam.GetUserInput{UserName: aws.String(name)})
+				if err != nil {
+					t.Fatalf("GetUser %s on node %d right after CreateUser on A: %v", name, j+1, err)
+				}
+				if aws.ToString(out.User.UserName) != name {
+					t.Fatalf("GetUser on node %d: %+v", j+1, out.User)
+				}
+			}
+		}
+		// A delete is seen at once too.
+		if _, err := c.IAM(RootCreds()).DeleteUser(ctx, &iam.DeleteUserInput{UserName: aws.String("mn-user-0")}); err != nil {
+			t.Fatal(err)
+		}
+		_, err := a.IAM(RootCreds()).GetUser(ctx, &iam.GetUserInput{UserName: aws.String("mn-user-0")})
+		if errorCodeOf(err) != "NoSuchEntity" {
+			t.Fatalf("GetUser on A after DeleteUser on C: %v, want NoSuchEntity", err)
+		}
+	})
+
+	t.Run("DeletedAccessKeyStopsEverywhere", func(t *testing.T) {
+		creds := newUserWithKey(t, a, "mn-keyholder")
+		want := "arn:aws:iam::" + AccountID + ":user/mn-keyholder"
+		// Use the key on every node first, so that each has it in its credential cache.
+		for i, n := range nodes {
+			arn, err := callerARN(n, creds)
+			if err != nil || arn != want {
+				t.Fatalf("node %d: GetCallerIdentity = %q, %v", i, arn, err)
+			}
+		}
+		v, _ := creds.Retrieve(ctx)
+		if _, err := a.IAM(RootCreds()).DeleteAccessKey(ctx, &iam.DeleteAccessKeyInput{UserName: aws.String("mn-keyholder"),
+			AccessKeyId: aws.String(v.AccessKeyID)}); err != nil {
+			t.Fatal(err)
+		}
+		for i, n := range nodes {
+			took, err := pollFor(propagationDeadline, func() error {
+				_, err := callerARN(n, creds)
+				if code := errorCodeOf(err); code != "InvalidClientTokenId" {
+					return fmt.Errorf("GetCallerIdentity with the deleted key: %v (code %q), want InvalidClientTokenId", err, code)
+				}
+				return nil
+			})
+			if err != nil {
+				t.Fatalf("node %d after %v: %v", i, took, err)
+			}
+			t.Logf("node %d refused the deleted key after %v", i, took)
+		}
+	})
+
+	t.Run("DeactivatedKeyStopsEverywhere", func(t *testing.T) {
+		creds := newUserWithKey(t, a, "mn-inactive")
+		for i, n := range others {
+			if _, err := callerARN(n, creds); err != nil {
+				t.Fatalf("node %d: %v", i+1, err)
+			}
+		}
+		v, _ := creds.Retrieve(ctx)
+		if _, err := a.IAM(RootCreds()).UpdateAccessKey(ctx, &iam.UpdateAccessKeyInput{UserName: aws.String("mn-inactive"),
+			AccessKeyId: aws.String(v.AccessKeyID), Status: iamtypes.StatusTypeInactive}); err != nil {
+			t.Fatal(err)
+		}
+		for i, n := range others {
+			if _, err := pollFor(propagationDeadline, func() error {
+				_, err := callerARN(n, creds)
+				if code := errorCodeOf(err); code != "InvalidClientTokenId" {
+					return fmt.Errorf("inactive key: %v, want InvalidClientTokenId", err)
+				}
+				return nil
+			}); err != nil {
+				t.Fatalf("node %d: %v", i+1, err)
+			}
+		}
+	})
+
+	t.Run("PolicyChangeOnAAppliesOnB", func(t *testing.T) {
+		creds := newUserWithKey(t, a, "mn-lister")
+		list := func() error {
+			_, err := b.IAM(creds).ListUsers(ctx, &iam.ListUsersInput{})
+			return err
+		}
+		// B evaluates (and caches) the user's empty policy set: denied.
+		if err := list(); errorCodeOf(err) != "AccessDenied" {
+			t.Fatalf("ListUsers on B without a policy: %v, want AccessDenied", err)
+		}
+		doc := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"iam:ListUsers","Resource":"*"}]}`
+		if _, err := a.IAM(RootCreds()).PutUserPolicy(ctx, &iam.PutUserPolicyInput{UserName: aws.String("mn-lister"),
+			PolicyName: aws.String("list"), PolicyDocument: aws.String(doc)}); err != nil {
+			t.Fatal(err)
+		}
+		if took, err := pollFor(propagationDeadline, list); err != nil {
+			t.Fatalf("ListUsers on B %v after PutUserPolicy on A: %v", took, err)
+		}
+		// And back: a cached allow must not outlive the policy.
+		if _, err := a.IAM(RootCreds()).DeleteUserPolicy(ctx, &iam.DeleteUserPolicyInput{UserName: aws.String("mn-lister"),
+			PolicyName: aws.String("list")}); err != nil {
+			t.Fatal(err)
+		}
+		if took, err := pollFor(propagationDeadline, func() error {
+			if err := list(); errorCodeOf(err) != "AccessDenied" {
+				return fmt.Errorf("ListUsers on B after DeleteUserPolicy on A: %v, want AccessDenied", err)
+			}
+			return nil
+		}); err != nil {
+			t.Fatalf("after %v: %v", took, err)
+		}
+		// An explicit deny attached through a managed policy on C overrides an allow at once on B.
+		allow := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"iam:*","Resource":"*"}]}`
+		if _, err := a.IAM(RootCreds()).PutUserPolicy(ctx, &iam.PutUserPolicyInput{UserName: aws.String("mn-lister"),
+			PolicyName: aws.String("all"), PolicyDocument: aws.String(allow)}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := pollFor(propagationDeadline, list); err != nil {
+			t.Fatalf("ListUsers on B with iam:*: %v", err)
+		}
+		deny := `{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"iam:ListUsers","Resource":"*"}]}`
+		p, err := c.IAM(RootCreds()).CreatePolicy(ctx, &iam.CreatePolicyInput{PolicyName: aws.String("mn-deny-list"),
+			PolicyDocument: aws.String(deny)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := c.IAM(RootCreds()).AttachUserPolicy(ctx, &iam.AttachUserPolicyInput{UserName: aws.String("mn-lister"),
+			PolicyArn: p.Policy.Arn}); err != nil {
+			t.Fatal(err)
+		}
+		if took, err := pollFor(propagationDeadline, func() error {
+			if err := list(); errorCodeOf(err) != "AccessDenied" {
+				return fmt.Errorf("ListUsers on B after attaching a deny on C: %v, want AccessDenied", err)
+			}
+			return nil
+		}); err != nil {
+			t.Fatalf("after %v: %v", took, err)
+		}
+	})
+
+	t.Run("TokenPreferenceSetOnAAppliesOnB", func(t *testing.T) {
+		creds := newUserWithKey(t, a, "mn-sessions")
+		version := func() (int, error) {
+			out, err := b.GlobalSTS(creds).GetSessionToken(ctx, &sts.GetSessionTokenInput{DurationSeconds: aws.Int32(900)})
+			if err != nil {
+				return 0, err
+			}
+			return token.PeekVersion(aws.ToString(out.Credentials.SessionToken)), nil
+		}
+		// B loads (and caches) the account: the default is v1 tokens at the global endpoint.
+		if v, err := version(); err != nil || v != 1 {
+			t.Fatalf("global endpoint token on B before the change: version %d, %v; want 1", v, err)
+		}
+		set := func(v iamtypes.GlobalEndpointTokenVersion) {
+			t.Helper()
+			if _, err := a.IAM(RootCreds()).SetSecurityTokenServicePreferences(ctx, &iam.SetSecurityTokenServicePreferencesInput{
+				GlobalEndpointTokenVersion: v}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		wantVersion := func(want int) {
+			t.Helper()
+			if took, err := pollFor(propagationDeadline, func() error {
+				v, err := version()
+				if err != nil {
+					return err
+				}
+				if v != want {
+					return fmt.Errorf("B issues version %d tokens at the global endpoint, want %d", v, want)
+				}
+				return nil
+			}); err != nil {
+				t.Fatalf("after %v: %v", took, err)
+			}
+		}
+		set(iamtypes.GlobalEndpointTokenVersionV2Token)
+		wantVersion(2)
+		set(iamtypes.GlobalEndpointTokenVersionV1Token)
+		wantVersion(1)
+	})
+
+	t.Run("SessionTokenAcceptedEverywhere", func(t *testing.T) {
+		creds := newUserWithKey(t, a, "mn-traveller")
+		for i, issuer := range nodes {
+			for _, global := range []bool{false, true} {
+				cl := issuer.STS(creds, "us-east-1")
+				if global {
+					cl = issuer.GlobalSTS(creds)
+				}
+				out, err := cl.GetSessionToken(ctx, &sts.GetSessionTokenInput{DurationSeconds: aws.Int32(900)})
+				if err != nil {
+					t.Fatalf("GetSessionToken on node %d: %v", i, err)
+				}
+				sess := Creds(aws.ToString(out.Credentials.AccessKeyId), aws.ToString(out.Credentials.SecretAccessKey),
+					aws.ToString(out.Credentials.SessionToken))
+				for j, n := range nodes {
+					arn, err := callerARN(n, sess)
+					if err != nil || arn != "arn:aws:iam::"+AccountID+":user/mn-traveller" {
+						t.Fatalf("token from node %d (global %v) on node %d: %q, %v", i, global, j, arn, err)
+					}
+				}
+			}
+		}
+	})
+
+	t.Run("SharedTokenKeyRing", func(t *testing.T) {
+		same := func() error {
+			g := a.App.Tokens.Generation()
+			cur, all := a.App.Tokens.KeyIDs()
+			for i, n := range nodes {
+				ng := n.App.Tokens.Generation()
+				ncur, nall := n.App.Tokens.KeyIDs()
+				if ng != g || ncur != cur || fmt.Sprint(nall) != fmt.Sprint(all) {
+					return fmt.Errorf("node %d has ring generation %d (current key %d, keys %v); node 0 has %d (%d, %v)",
+						i, ng, ncur, nall, g, cur, all)
+				}
+			}
+			return nil
+		}
+		if err := same(); err != nil {
+			t.Fatal(err)
+		}
+		before := a.App.Tokens.Generation()
+		// A rotation on B (forced, as after a suspected key leak) reaches A and C through the store.
+		if _, err := b.App.Tokens.Rotate(ctx, true); err != nil {
+			t.Fatal(err)
+		}
+		if b.App.Tokens.Generation() == before {
+			t.Fatalf("forced rotation on B left generation %d", before)
+		}
+		if took, err := pollFor(propagationDeadline, same); err != nil {
+			t.Fatalf("after %v: %v", took, err)
+		}
+		// Tokens sealed with the new current key on B open on the other nodes.
+		creds := newUserWithKey(t, a, "mn-rotated")
+		out, err := b.STS(creds, "eu-west-1").GetSessionToken(ctx, &sts.GetSessionTokenInput{DurationSeconds: aws.Int32(900)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		sess := Creds(aws.ToString(out.Credentials.AccessKeyId), aws.ToString(out.Credentials.SecretAccessKey),
+			aws.ToString(out.Credentials.SessionToken))
+		for i, n := range nodes {
+			if _, err := callerARN(n, sess); err != nil {
+				t.Fatalf("token sealed after rotation on B, used on node %d: %v", i, err)
+			}
+		}
+	})
+}
+
+// flakyProxy forwards TCP connections to a backend until it is taken down: then it drops every open
+// connection and refuses new ones (accepts and closes them at once), as a crashed database host would.
+type flakyProxy struct {
+	ln      net.Listener
+	backend string
+
+	mu    sync.Mutex
+	down  bool
+	conns map[net.Conn]struct{}
+	wg    sync.WaitGroup
+}
+
+func newFlakyProxy(t *testing.T, backend string) *flakyProxy {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &flakyProxy{ln: ln, backend: backend, conns: map[net.Conn]struct{}{}}
+	p.wg.Add(1)
+	go p.serve()
+	t.Cleanup(func() {
+		ln.Close()
+		p.setDown(true)
+		p.wg.Wait()
+	})
+	return p
+}
+
+func (p *flakyProxy) addr() string { return p.ln.Addr().String() }
+
+func (p *flakyProxy) serve() {
+	defer p.wg.Done()
+	for {
+		c, err := p.ln.Accept()
+		if err != nil {
+			return
+		}
+		p.mu.Lock()
+		if p.down {
+			p.mu.Unlock()
+			c.Close()
+			continue
+		}
+		p.conns[c] = struct{}{}
+		p.wg.Add(1)
+		p.mu.Unlock()
+		go p.forward(c)
+	}
+}
+
+func (p *flakyProxy) forward(c net.Conn) {
+	defer p.wg.Done()
+	defer func() {
+		p.mu.Lock()
+		delete(p.conns, c)
+		p.mu.Unlock()
+		c.Close()
+	}()
+	up, err := net.Dial("tcp", p.backend)
+	if err != nil {
+		return
+	}
+	p.mu.Lock()
+	if p.down {
+		p.mu.Unlock()
+		up.Close()
+		return
+	}
+	p.conns[up] = struct{}{}
+	p.mu.Unlock()
+	defer func() {
+		p.mu.Lock()
+		delete(p.conns, up)
+		p.mu.Unlock()
+		up.Close()
+	}()
+	done := make(chan struct{}, 2)
+	go func() { _, _ = io.Copy(up, c); done <- struct{}{} }()
+	go func() { _, _ = io.Copy(c, up); done <- struct{}{} }()
+	<-done
+	// Closing both ends (deferred) ends the other copy.
+	c.Close()
+	up.Close()
+	<-done
+}
+
+func (p *flakyProxy) setDown(down bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.down = down
+	if down {
+		for c := range p.conns {
+			c.Close()
+		}
+	}
+}
+
+// httpStatus returns the status of GET url.
+func httpStatus(u string) (int, error) {
+	resp, err := http.Get(u)
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	_, _ = io.Copy(io.Discard, resp.Body)
+	return resp.StatusCode, nil
+}
+
+// With its database gone a node stays alive (/healthz 200) but leaves rotation (/readyz 503); it comes
+// back by itself when the database does, and serves again.
+func TestPostgresReadiness(t *testing.T) {
+	dbURL := pgtest.URL(t)
+	u, err := url.Parse(dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxy := newFlakyProxy(t, u.Host)
+	u.Host = proxy.addr()
+	s := Start(t, Options{DatabaseURL: u.String(), MasterKey: newMasterKey(t)})
+	ctx := context.Background()
+
+	wantStatus := func(path string, want int) {
+		t.Helper()
+		if took, err := pollFor(readinessDeadline, func() error {
+			got, err := httpStatus(s.URL + path)
+			if err != nil {
+				return err
+			}
+			if got != want {
+				return fmt.Errorf("GET %s: %d, want %d", path, got, want)
+			}
+			return nil
+		}); err != nil {
+			t.Fatalf("after %v: %v", took, err)
+		}
+	}
+	wantStatus("/readyz", http.StatusOK)
+	wantStatus("/healthz", http.StatusOK)
+
+	proxy.setDown(true)
+	wantStatus("/readyz", http.StatusServiceUnavailable)
+	wantStatus("/healthz", http.StatusOK)
+	// An API write fails cleanly (a 5xx AWS error, not a hang or a dropped connection).
+	_, err = s.IAM(RootCreds()).CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String("while-down")})
+	if err == nil {
+		t.Fatal("CreateUser succeeded with the database down")
+	}
+	var re interface{ HTTPStatusCode() int }
+	if !errors.As(err, &re) || re.HTTPStatusCode() < 500 {
+		t.Fatalf("CreateUser with the database down: %v, want a 5xx answer", err)
+	}
+
+	proxy.setDown(false)
+	wantStatus("/readyz", http.StatusOK)
+	if _, err := pollFor(readinessDeadline, func() error {
+		_, err := s.IAM(RootCreds()).CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String("after-recovery")})
+		return err
+	}); err != nil {
+		t.Fatalf("CreateUser after the database came back: %v", err)
+	}
+}
