@@ -1,0 +1,125 @@
+package server_test
+
+import (
+	"bytes"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+	"time"
+)
+
+// The loopback benchmarks send the same signed GetCallerIdentity request over real TCP connections, to iamd
+// and to a bare net/http handler that answers a fixed response of the same size (the floor: what net/http
+// and the client cost by themselves). Compare their req/s in one run:
+//
+//	go test ./internal/server -run XXX -bench 'Loopback|Floor' -benchtime 3s
+//
+// The request is signed once per client goroutine (a signature stays valid for 15 minutes), so the
+// client's signing cost is the same zero on both sides and the difference is the server's work.
+
+// BenchmarkLoopbackGetCallerIdentity is signed GetCallerIdentity through the whole server over loopback.
+func BenchmarkLoopbackGetCallerIdentity(b *testing.B) {
+	a := newApp(b, false)
+	srv := httptest.NewServer(a.Server)
+	defer srv.Close()
+	loopback(b, srv.URL)
+}
+
+// BenchmarkFloor is the same client loop against a handler that does nothing but answer.
+func BenchmarkFloor(b *testing.B) {
+	a := newApp(b, false)
+	// The fixed answer is iamd's own, so both sides move the same bytes.
+	rec := httptest.NewRecorder()
+	a.Server.ServeHTTP(rec, signedGCI(b, "http://127.0.0.1/"))
+	if rec.Code != http.StatusOK {
+		b.Fatalf("GetCallerIdentity: %d %s", rec.Code, rec.Body)
+	}
+	fixed := rec.Body.Bytes()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		h := w.Header()
+		h["Content-Type"] = []string{"text/xml"}
+		h["X-Amzn-Requestid"] = []string{"00000000-0000-0000-0000-000000000000"}
+		_, _ = w.Write(fixed)
+	}))
+	defer srv.Close()
+	loopback(b, srv.URL)
+}
+
+func signedGCI(tb testing.TB, url string) *http.Request {
+	r, err := http.NewRequest(http.MethodPost, url, bytes.NewReader([]byte(gciBody)))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	r.Header.Set("Content-Type", formType)
+	sign(tb, r, []byte(gciBody), "sts", time.Now().UTC())
+	return r
+}
+
+// loopback runs the client loop on every P and reports requests per second.
+func loopback(b *testing.B, url string) {
+	tr := &http.Transport{MaxIdleConnsPerHost: 64, MaxIdleConns: 64}
+	defer tr.CloseIdleConnections()
+	c := &http.Client{Transport: tr}
+	body := []byte(gciBody)
+	b.ReportAllocs()
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		r := signedGCI(b, url+"/")
+		rd := bytes.NewReader(body)
+		for pb.Next() {
+			rd.Reset(body)
+			r.Body = io.NopCloser(rd)
+			resp, err := c.Do(r)
+			if err != nil {
+				b.Error(err)
+				return
+			}
+			_, _ = io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusOK {
+				b.Errorf("status %d", resp.StatusCode)
+				return
+			}
+		}
+	})
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "req/s")
+}
+
+// BenchmarkServeHTTPGetCallerIdentity is the server's own cost per request, without sockets: its allocs/op
+// are the server's alone (the loopback benchmarks count the client's too).
+func BenchmarkServeHTTPGetCallerIdentity(b *testing.B) {
+	a := newApp(b, false)
+	r := signedGCI(b, "http://127.0.0.1/")
+	body := []byte(gciBody)
+	rd := bytes.NewReader(body)
+	w := &discardWriter{h: http.Header{}}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		rd.Reset(body)
+		r.Body = io.NopCloser(rd)
+		clear(w.h)
+		w.code = 0
+		a.Server.ServeHTTP(w, r)
+		if w.code != http.StatusOK {
+			b.Fatalf("status %d", w.code)
+		}
+	}
+}
+
+// discardWriter is a ResponseWriter that keeps only the status, so the benchmark measures the server.
+type discardWriter struct {
+	h    http.Header
+	code int
+}
+
+func (w *discardWriter) Header() http.Header { return w.h }
+func (w *discardWriter) Write(p []byte) (int, error) {
+	if w.code == 0 {
+		w.code = http.StatusOK
+	}
+	return len(p), nil
+}
+func (w *discardWriter) WriteHeader(code int) { w.code = code }
