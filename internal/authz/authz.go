@@ -49,12 +49,15 @@ type Authorizer struct {
 	gen      uint64 // bumped by every applied change that can drop entries
 	sets     map[principalKey]*principalEntry
 	entities map[entityKey]*entity
-	session  map[string]*policy.Policy // compiled inline session policies by document
+	session  map[string]*policy.Policy       // compiled inline session policies by document
+	managed  map[managedKey]*policy.Attached // compiled managed session policies (PolicyArns); nil Policy: gone
 
 	actions sync.Map // *protocol.Operation → *actionNames
 	clock   clockStrings
 	ctxPool sync.Pool // *ctxBuf
 }
+
+type managedKey struct{ account, arn string }
 
 type principalKey struct {
 	account string
@@ -114,7 +117,7 @@ func New(o Options) *Authorizer {
 		o.Logger = slog.Default()
 	}
 	a := &Authorizer{o: o, log: o.Logger, sets: map[principalKey]*principalEntry{}, entities: map[entityKey]*entity{},
-		session: map[string]*policy.Policy{}}
+		session: map[string]*policy.Policy{}, managed: map[managedKey]*policy.Attached{}}
 	a.ctxPool.New = func() any { return newCtxBuf() }
 	if o.Store != nil {
 		// Subscribe now, not in Run: a change committed between New and Run must not be missed.
@@ -169,6 +172,7 @@ func (a *Authorizer) applyLocked(ch storage.Change) {
 		a.gen++
 		a.sets = map[principalKey]*principalEntry{}
 		a.entities = map[entityKey]*entity{}
+		a.managed = map[managedKey]*policy.Attached{}
 		return
 	case storage.ChangeUser, storage.ChangeGroup, storage.ChangeRole, storage.ChangePolicy, storage.ChangeInlinePolicy,
 		storage.ChangeAttachment, storage.ChangeMembership:
@@ -179,6 +183,11 @@ func (a *Authorizer) applyLocked(ch storage.Change) {
 		for k := range a.sets {
 			if k.account == ch.AccountID {
 				delete(a.sets, k)
+			}
+		}
+		for k := range a.managed {
+			if k.account == ch.AccountID {
+				delete(a.managed, k)
 			}
 		}
 	case storage.ChangeInstanceProfile:
@@ -410,24 +419,55 @@ func (a *Authorizer) sessionPolicies(ctx context.Context, c *reqctx.Caller) ([]p
 		out = append(out, policy.Attached{Policy: p, ID: "session-policy", Source: policy.SourceNone})
 	}
 	for _, arn := range s.PolicyARNs {
-		doc, err := a.o.IAM.ManagedPolicyDocument(ctx, c.AccountID, arn)
-		if errors.Is(err, storage.ErrNotFound) {
+		m, err := a.managedSessionPolicy(ctx, c.AccountID, arn)
+		if err != nil {
+			return nil, err
+		}
+		if m.Policy == nil {
 			continue // a deleted managed session policy grants nothing
 		}
-		if err != nil {
-			return nil, err
-		}
-		p, err := a.compileSession(doc.Document)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, policy.Attached{Policy: p, ID: arn, ARN: arn, Source: doc.Source})
+		out = append(out, *m)
 	}
 	if len(out) == 0 {
 		// Every session policy was a managed policy that is gone: the session may do nothing.
 		out = append(out, policy.Attached{Policy: allowNothing, ID: "session-policy", Source: policy.SourceNone})
 	}
 	return out, nil
+}
+
+// managedSessionPolicy returns a managed policy passed as a session policy (PolicyArns), compiled and
+// cached until the account's policies change; a policy that does not exist has a nil Policy.
+func (a *Authorizer) managedSessionPolicy(ctx context.Context, account, arn string) (*policy.Attached, error) {
+	a.sync()
+	key := managedKey{account, arn}
+	a.mu.RLock()
+	m, gen := a.managed[key], a.gen
+	a.mu.RUnlock()
+	if m != nil {
+		return m, nil
+	}
+	doc, err := a.o.IAM.ManagedPolicyDocument(ctx, account, arn)
+	switch {
+	case errors.Is(err, storage.ErrNotFound):
+		m = &policy.Attached{ID: arn, ARN: arn}
+	case err != nil:
+		return nil, err
+	default:
+		p, err := policy.Parse(doc.Document, policy.KindSession)
+		if err != nil {
+			return nil, fmt.Errorf("managed session policy %s: %w", arn, err)
+		}
+		m = &policy.Attached{Policy: p, ID: arn, ARN: arn, Source: doc.Source}
+	}
+	a.mu.Lock()
+	if a.gen == gen {
+		if len(a.managed) >= maxSessionPolicyCache {
+			a.managed = map[managedKey]*policy.Attached{}
+		}
+		a.managed[key] = m
+	}
+	a.mu.Unlock()
+	return m, nil
 }
 
 func (a *Authorizer) compileSession(doc string) (*policy.Policy, error) {

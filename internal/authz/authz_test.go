@@ -404,3 +404,42 @@ func TestAuthorizeDenials(t *testing.T) {
 		t.Fatal("session of a deleted role allowed")
 	}
 }
+
+// Managed session policies (AssumeRole PolicyArns) are compiled once and follow changes of the policy.
+func TestManagedSessionPolicies(t *testing.T) {
+	f := newFixture(t)
+	f.setup()
+	must[*iamapi.PutRolePolicyOutput](t)(f.iam.PutRolePolicy(f.root(), &iamapi.PutRolePolicyRequest{RoleName: s("app"), PolicyName: s("all"),
+		PolicyDocument: s(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"iam:*","Resource":"*"}]}`)}))
+	must[*iamapi.CreatePolicyResponse](t)(f.iam.CreatePolicy(f.root(), &iamapi.CreatePolicyRequest{PolicyName: s("sess"),
+		PolicyDocument: s(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"iam:GetRole","Resource":"*"}]}`)}))
+	const arn = "arn:aws:iam::123456789012:policy/sess"
+	c := roleCaller("app", "/svc/", "s1")
+	c.Session.PolicyARNs = []string{arn}
+	ctx := f.ctx(c)
+	getRole, listRoles := op(t, iamapi.Operations, "GetRole"), op(t, iamapi.Operations, "ListRoles")
+	if err := f.az.Authorize(ctx, getRole, &iamapi.GetRoleRequest{RoleName: s("app")}); err != nil {
+		t.Fatal(err)
+	}
+	err := f.az.Authorize(ctx, listRoles, &iamapi.ListRolesRequest{})
+	want := "User: arn:aws:sts::123456789012:assumed-role/app/s1 is not authorized to perform: iam:ListRoles on resource: arn:aws:iam::123456789012:role/ because no session policy allows the iam:ListRoles action"
+	if err == nil || err.Error() != want && !strings.Contains(err.Error(), want) {
+		t.Fatalf("ListRoles: %v", err)
+	}
+	must[*iamapi.CreatePolicyVersionResponse](t)(f.iam.CreatePolicyVersion(f.root(), &iamapi.CreatePolicyVersionRequest{PolicyArn: s(arn), SetAsDefault: ptrBool(true),
+		PolicyDocument: s(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"iam:List*","Resource":"*"}]}`)}))
+	if err := f.az.Authorize(ctx, listRoles, &iamapi.ListRolesRequest{}); err != nil {
+		t.Fatalf("after the new default version: %v", err)
+	}
+	if err := f.az.Authorize(ctx, getRole, &iamapi.GetRoleRequest{RoleName: s("app")}); err == nil {
+		t.Fatal("old version still in force")
+	}
+	// A deleted managed session policy grants nothing (and the session has no other).
+	must[*iamapi.DeletePolicyVersionOutput](t)(f.iam.DeletePolicyVersion(f.root(), &iamapi.DeletePolicyVersionRequest{PolicyArn: s(arn), VersionId: s("v1")}))
+	must[*iamapi.DeletePolicyOutput](t)(f.iam.DeletePolicy(f.root(), &iamapi.DeletePolicyRequest{PolicyArn: s(arn)}))
+	if err := f.az.Authorize(ctx, listRoles, &iamapi.ListRolesRequest{}); err == nil {
+		t.Fatal("allowed by a deleted session policy")
+	}
+}
+
+func ptrBool(b bool) *bool { return &b }
