@@ -6,6 +6,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -13,6 +15,9 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
+
+	"github.com/iamd/iamd/internal/storage/pgtest"
 )
 
 // backupLoadWriters keep creating users while the backup runs, so that it is taken from a live database.
@@ -162,4 +167,85 @@ func TestBackupRestore(t *testing.T) {
 		t.Fatalf("iamd serve on the backup with another master key: %v (want a non-zero exit)\n%s", err, msg)
 	}
 	t.Logf("with another master key: %s", strings.TrimSpace(string(msg)))
+}
+
+// pgTool finds a PostgreSQL client program (pg_dump, pg_restore) of the newest installed version, the one
+// pgtest starts its server from.
+func pgTool(t *testing.T, name string) string {
+	t.Helper()
+	dirs, _ := filepath.Glob("/usr/lib/postgresql/*/bin")
+	slices.SortFunc(dirs, func(a, b string) int {
+		va, _ := strconv.Atoi(filepath.Base(filepath.Dir(a)))
+		vb, _ := strconv.Atoi(filepath.Base(filepath.Dir(b)))
+		return vb - va
+	})
+	for _, d := range dirs {
+		if p := filepath.Join(d, name); fileExists(p) {
+			return p
+		}
+	}
+	p, err := exec.LookPath(name)
+	if err != nil {
+		t.Skipf("%s not installed", name)
+	}
+	return p
+}
+
+func fileExists(p string) bool {
+	_, err := os.Stat(p)
+	return err == nil
+}
+
+// The PostgreSQL backup documented in docs/operations.md: pg_dump of a live database, pg_restore into an
+// empty one, and a node with the same master key on the restored database serves the same data.
+func TestBackupRestorePostgres(t *testing.T) {
+	src := pgtest.URL(t)
+	key := newMasterKey(t)
+	a := Start(t, Options{DatabaseURL: src, MasterKey: key})
+	ctx := context.Background()
+	creds := newUserWithKey(t, a, "pg-kept")
+	if _, err := a.IAM(RootCreds()).PutUserPolicy(ctx, &iam.PutUserPolicyInput{UserName: aws.String("pg-kept"), PolicyName: aws.String("list"),
+		PolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"iam:ListUsers","Resource":"*"}]}`)}); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 10 {
+		if _, err := a.IAM(RootCreds()).CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String(fmt.Sprintf("pg-user-%d", i))}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	dump := filepath.Join(t.TempDir(), "iamd.dump")
+	if out, err := exec.Command(pgTool(t, "pg_dump"), "--format=custom", "--file="+dump, src).CombinedOutput(); err != nil {
+		t.Fatalf("pg_dump: %v\n%s", err, out)
+	}
+	if _, err := a.IAM(RootCreds()).CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String("pg-after-dump")}); err != nil {
+		t.Fatal(err)
+	}
+
+	dst := pgtest.URL(t)
+	if out, err := exec.Command(pgTool(t, "pg_restore"), "--no-owner", "--exit-on-error", "--dbname="+dst, dump).CombinedOutput(); err != nil {
+		t.Fatalf("pg_restore: %v\n%s", err, out)
+	}
+	b := Start(t, Options{DatabaseURL: dst, MasterKey: key})
+	names, err := listAllUsers(ctx, b.IAM(RootCreds()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(names) != 11 || slices.Contains(names, "pg-after-dump") {
+		t.Fatalf("restored users: %v; want pg-kept and pg-user-0..9", names)
+	}
+	if arn, err := callerARN(b, creds); err != nil || arn != "arn:aws:iam::"+AccountID+":user/pg-kept" {
+		t.Fatalf("restored: GetCallerIdentity with pg-kept's key: %q, %v", arn, err)
+	}
+	if _, err := b.IAM(creds).ListUsers(ctx, &iam.ListUsersInput{}); err != nil {
+		t.Fatalf("restored: ListUsers allowed by pg-kept's inline policy: %v", err)
+	}
+	// Sessions issued before the dump open on the restored database: the token key ring came along.
+	out, err := a.STS(creds, "us-east-1").GetSessionToken(ctx, &sts.GetSessionTokenInput{DurationSeconds: aws.Int32(900)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sess := Creds(aws.ToString(out.Credentials.AccessKeyId), aws.ToString(out.Credentials.SecretAccessKey), aws.ToString(out.Credentials.SessionToken))
+	if _, err := callerARN(b, sess); err != nil {
+		t.Fatalf("restored: a session token of the original database: %v", err)
+	}
 }
