@@ -29,9 +29,13 @@ func (s *Service) AssumeRole(ctx context.Context, in *stsapi.AssumeRoleRequest) 
 	sessionName := protocol.ToString(in.RoleSessionName)
 	denied := assumeDenied(c, "sts:AssumeRole", roleARN)
 
-	account, path, name, ok := parseRoleARN(roleARN)
+	partition, account, path, name, ok := parseRoleARN(roleARN)
 	if !ok {
 		return nil, validationError(roleARN + " is invalid")
+	}
+	if partition != reqctxPartition(c) {
+		// No role of another partition is reachable from this one: as for a role that does not exist.
+		return nil, denied
 	}
 	var role *storage.Role
 	err := s.o.Store.View(ctx, func(tx storage.Tx) error {
@@ -202,16 +206,16 @@ func (s *Service) authorizeAssume(ctx context.Context, c *reqctx.Caller, role *s
 }
 
 // parseRoleARN splits arn:PARTITION:iam::ACCOUNT:role/PATH/NAME.
-func parseRoleARN(arn string) (account, path, name string, ok bool) {
+func parseRoleARN(arn string) (partition, account, path, name string, ok bool) {
 	a, err := ids.ParseARN(arn)
 	if err != nil || a.Service != "iam" || !ids.IsAccountID(a.Account) || !strings.HasPrefix(a.Resource, "role/") {
-		return "", "", "", false
+		return "", "", "", "", false
 	}
 	rest := strings.TrimPrefix(a.Resource, "role")
 	i := strings.LastIndexByte(rest, '/')
 	path, name = rest[:i+1], rest[i+1:]
 	if name == "" {
-		return "", "", "", false
+		return "", "", "", "", false
 	}
-	return a.Account, path, name, true
+	return a.Partition, a.Account, path, name, true
 }

@@ -33,6 +33,7 @@ const (
 	roleChainingMaxDuration = 3600
 	defaultMaxRoleDuration  = 3600 // a role without MaxSessionDuration
 	maxSessionTags          = 50
+	maxSessionPolicyARNs    = 10  // the model does not bound PolicyArns; AWS documents 10
 	packedPolicyLimit       = 100 // percent
 )
 
@@ -291,6 +292,10 @@ func applySessionPolicies(c *token.Claims, doc *string, arns []stsapi.PolicyDesc
 			return stsapi.NewMalformedPolicyDocumentException(err.Error())
 		}
 		c.SessionPolicy = *doc
+	}
+	if len(arns) > maxSessionPolicyARNs {
+		return validationError(fmt.Sprintf("1 validation error detected: Value at 'policyArns' failed to satisfy constraint: "+
+			"Member must have length less than or equal to %d", maxSessionPolicyARNs))
 	}
 	for _, a := range arns {
 		arn := protocol.ToString(a.Arn)

@@ -289,6 +289,38 @@ func TestAssumeRoleErrors(t *testing.T) {
 	}
 }
 
+// TestSessionPolicyARNLimit: more than 10 managed session policies are refused before anything is
+// sealed (the token holds at most 10: an eleventh used to fail sealing with an internal error).
+func TestSessionPolicyARNLimit(t *testing.T) {
+	f := newFixture(t)
+	r1 := "arn:aws:iam::" + testAccount + ":role/r1"
+	arns := make([]stsapi.PolicyDescriptorType, 11)
+	for i := range arns {
+		arns[i] = stsapi.PolicyDescriptorType{Arn: protocol.String("arn:aws:iam::aws:policy/P" + string(rune('a'+i)))}
+	}
+	_, err := f.svc.AssumeRole(at(f.user, ""), &stsapi.AssumeRoleRequest{RoleArn: &r1, RoleSessionName: protocol.String("s1"), PolicyArns: arns})
+	wantAPIError(t, "AssumeRole with 11 policy ARNs", err, "ValidationError", http.StatusBadRequest, "")
+	_, err = f.svc.GetFederationToken(at(f.user, ""), &stsapi.GetFederationTokenRequest{Name: protocol.String("fed"), PolicyArns: arns})
+	wantAPIError(t, "GetFederationToken with 11 policy ARNs", err, "ValidationError", http.StatusBadRequest, "")
+	out, err := f.svc.AssumeRole(at(f.user, ""), &stsapi.AssumeRoleRequest{RoleArn: &r1, RoleSessionName: protocol.String("s1"), PolicyArns: arns[:10]})
+	if err != nil {
+		t.Fatalf("10 policy ARNs: %v", err)
+	}
+	if c := f.open(t, out.Credentials); len(c.PolicyARNs) != 10 {
+		t.Fatalf("sealed %d policy ARNs", len(c.PolicyARNs))
+	}
+}
+
+// TestAssumeRoleOtherPartition: a role ARN of another partition names no role reachable from here.
+func TestAssumeRoleOtherPartition(t *testing.T) {
+	f := newFixture(t)
+	for _, arn := range []string{"arn:aws-cn:iam::" + testAccount + ":role/r1", "arn:aws-us-gov:iam::" + testAccount + ":role/r1"} {
+		_, err := f.svc.AssumeRole(at(f.user, ""), &stsapi.AssumeRoleRequest{RoleArn: &arn, RoleSessionName: protocol.String("s1")})
+		wantAPIError(t, "AssumeRole of "+arn, err, "AccessDenied", http.StatusForbidden,
+			"User: "+f.user.ARN+" is not authorized to perform: sts:AssumeRole on resource: "+arn)
+	}
+}
+
 // TestPackedPolicySize: the percentage grows with what the session carries and stops at 100.
 func TestPackedPolicySize(t *testing.T) {
 	f := newFixture(t)
