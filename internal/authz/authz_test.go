@@ -443,3 +443,54 @@ func TestManagedSessionPolicies(t *testing.T) {
 }
 
 func ptrBool(b bool) *bool { return &b }
+
+// Requests authorizing while policies change and the background loop runs: no race, and once the writes
+// are done every request sees the last state.
+func TestConcurrentAuthorizeAndChanges(t *testing.T) {
+	f := newFixture(t)
+	f.setup()
+	runCtx, stop := context.WithCancel(context.Background())
+	defer stop()
+	go f.az.Run(runCtx)
+	ctx := f.ctx(userCaller("alice", "/eng/"))
+	getUser := op(t, iamapi.Operations, "GetUser")
+	in := &iamapi.GetUserRequest{UserName: s("bob")}
+	done := make(chan struct{})
+	errs := make(chan error, 4)
+	for w := 0; w < 4; w++ {
+		go func() {
+			for {
+				select {
+				case <-done:
+					errs <- nil
+					return
+				default:
+				}
+				if _, _, err := f.az.callerSet(ctx, userCaller("alice", "/eng/"), false); err != nil {
+					errs <- err
+					return
+				}
+				_ = f.az.Authorize(ctx, getUser, in)
+			}
+		}()
+	}
+	allowDoc := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"iam:GetUser","Resource":"*"}]}`
+	denyDoc := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"iam:ListUsers","Resource":"*"}]}`
+	for i := 0; i < 20; i++ {
+		doc := allowDoc
+		if i%2 == 1 {
+			doc = denyDoc
+		}
+		must[*iamapi.PutUserPolicyOutput](t)(f.iam.PutUserPolicy(f.root(), &iamapi.PutUserPolicyRequest{UserName: s("alice"),
+			PolicyName: s("p"), PolicyDocument: s(doc)}))
+	}
+	close(done)
+	for w := 0; w < 4; w++ {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := f.az.Authorize(ctx, getUser, in); err == nil {
+		t.Fatal("the last policy does not allow GetUser")
+	}
+}
