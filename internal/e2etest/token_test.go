@@ -9,7 +9,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
-	ststypes "github.com/aws/aws-sdk-go-v2/service/sts/types"
 )
 
 // Token prefixes (base64 of AWS's clear token headers, aws-behavior §1).
@@ -229,5 +228,3 @@ func TestTokenOptInRegionsBothAccounts(t *testing.T) {
 	_, err = s.STS(bob, "me-south-1").AssumeRole(ctx, &sts.AssumeRoleInput{RoleArn: &remoteRole, RoleSessionName: aws.String("x1")})
 	ok(t, "AssumeRole in me-south-1 once both accounts enabled it", err)
 }
-
-var _ = ststypes.Tag{}

@@ -274,7 +274,7 @@ func (s *Service) GetFederationToken(ctx context.Context, in *stsapi.GetFederati
 	if err != nil {
 		return nil, err
 	}
-	return &stsapi.GetFederationTokenResponse{Credentials: creds, PackedPolicySize: &packed,
+	return &stsapi.GetFederationTokenResponse{Credentials: creds, PackedPolicySize: packed,
 		FederatedUser: &stsapi.FederatedUser{
 			FederatedUserId: protocol.String(ids.FederatedUserID(c.AccountID, name)),
 			Arn:             protocol.String(ids.FederatedUserARN(claims.Partition, c.AccountID, name)),
@@ -346,15 +346,20 @@ func applyTags(c *token.Claims, tags []stsapi.Tag, transitive []string, inherite
 	return nil
 }
 
-// packedSize returns the PackedPolicySize percentage, refusing sessions over the limit.
-func packedSize(c *token.Claims) (int32, error) {
+// packedSize returns the PackedPolicySize percentage, refusing sessions over the limit. It is nil for a
+// session without session policies or tags: AWS leaves PackedPolicySize out of those responses.
+func packedSize(c *token.Claims) (*int32, error) {
+	if c.SessionPolicy == "" && len(c.PolicyARNs) == 0 && len(c.Tags) == 0 {
+		return nil, nil
+	}
 	p, err := token.PackedPolicySize(c)
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
 	if p > packedPolicyLimit {
-		return 0, stsapi.NewPackedPolicyTooLargeException(fmt.Sprintf(
+		return nil, stsapi.NewPackedPolicyTooLargeException(fmt.Sprintf(
 			"Packed policy consumes %d%% of allotted space, please use smaller policy for this request.", p))
 	}
-	return int32(p), nil
+	v := int32(p)
+	return &v, nil
 }

@@ -335,6 +335,9 @@ func TestPackedPolicySize(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%d tags: %v", n, err)
 		}
+		if (n == 0) != (out.PackedPolicySize == nil) {
+			t.Fatalf("%d tags: PackedPolicySize %v (AWS leaves it out exactly when nothing is packed)", n, out.PackedPolicySize)
+		}
 		sizes = append(sizes, protocol.ToInt32(out.PackedPolicySize))
 	}
 	if !(sizes[0] == 0 && sizes[0] < sizes[1] && sizes[1] < sizes[2] && sizes[2] <= 100) {
