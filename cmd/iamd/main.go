@@ -232,6 +232,12 @@ func backup(args []string, stdout, stderr io.Writer) error {
 		os.Remove(*out)
 		return err
 	}
+	// Flushed to disk before it is reported written: a backup that a power cut can take back is no backup.
+	if err := f.Sync(); err != nil {
+		f.Close()
+		os.Remove(*out)
+		return fmt.Errorf("backup: %w", err)
+	}
 	if err := f.Close(); err != nil {
 		return err
 	}
