@@ -255,10 +255,18 @@ func (a *Authorizer) Authorize(ctx context.Context, op *protocol.Operation, in a
 	addRequestTags(buf.m, in)
 	buf.req = policy.Request{Action: action.lower, Resource: res, Principal: principalOf(c), Context: buf.m}
 	d := policy.Evaluate(&buf.req, set)
-	if d.Allowed() {
-		return nil
+	if !d.Allowed() {
+		return denied(op.Service, policy.AccessDeniedMessage(c.ARN, action.name, res, &d))
 	}
-	return denied(op.Service, policy.AccessDeniedMessage(c.ARN, action.name, res, &d))
+	target, err := a.renameTarget(ctx, c, op.Name, in)
+	if err != nil || target == "" {
+		return err
+	}
+	buf.req.Resource = target
+	if d := policy.Evaluate(&buf.req, set); !d.Allowed() {
+		return denied(op.Service, policy.AccessDeniedMessage(c.ARN, action.name, target, &d))
+	}
+	return nil
 }
 
 // Decide evaluates one action on one resource for the caller, for callers that authorize outside the

@@ -494,3 +494,24 @@ func TestConcurrentAuthorizeAndChanges(t *testing.T) {
 		t.Fatal("the last policy does not allow GetUser")
 	}
 }
+
+// Renaming or moving a user or group needs the permission on the entity as it is and as it will be.
+func TestRenameNeedsBothResources(t *testing.T) {
+	f := newFixture(t)
+	f.setup()
+	must[*iamapi.PutUserPolicyOutput](t)(f.iam.PutUserPolicy(f.root(), &iamapi.PutUserPolicyRequest{UserName: s("alice"), PolicyName: s("p"),
+		PolicyDocument: s(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"iam:UpdateUser","Resource":["arn:aws:iam::123456789012:user/bob","arn:aws:iam::123456789012:user/ok/*"]}]}`)}))
+	ctx := f.ctx(userCaller("alice", "/eng/"))
+	update := op(t, iamapi.Operations, "UpdateUser")
+	if err := f.az.Authorize(ctx, update, &iamapi.UpdateUserRequest{UserName: s("bob"), NewPath: s("/ok/")}); err != nil {
+		t.Fatalf("move into an allowed path: %v", err)
+	}
+	err := f.az.Authorize(ctx, update, &iamapi.UpdateUserRequest{UserName: s("bob"), NewUserName: s("robert")})
+	want := "User: arn:aws:iam::123456789012:user/eng/alice is not authorized to perform: iam:UpdateUser on resource: arn:aws:iam::123456789012:user/robert because no identity-based policy allows the iam:UpdateUser action"
+	if err == nil || !strings.Contains(err.Error(), want) {
+		t.Fatalf("rename to a name not allowed: %v", err)
+	}
+	if err := f.az.Authorize(ctx, update, &iamapi.UpdateUserRequest{UserName: s("bob")}); err != nil {
+		t.Fatalf("no change: %v", err)
+	}
+}

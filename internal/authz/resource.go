@@ -161,6 +161,43 @@ func (a *Authorizer) resource(ctx context.Context, c *reqctx.Caller, pe *princip
 	return "*", nil
 }
 
+// renamed are the operations that move or rename an entity; AWS requires the permission on the entity as
+// it is and as it will be.
+var renamed = map[string]struct {
+	kind    string
+	name    fieldID
+	newName fieldID
+}{
+	"UpdateUser":  {ids.KindUser, fUserName, fNewUserName},
+	"UpdateGroup": {ids.KindGroup, fGroupName, fNewGroupName},
+}
+
+// renameTarget returns the ARN an UpdateUser or UpdateGroup request gives the entity, "" when the request
+// neither renames nor moves it.
+func (a *Authorizer) renameTarget(ctx context.Context, c *reqctx.Caller, op string, in any) (string, error) {
+	r, ok := renamed[op]
+	if !ok {
+		return "", nil
+	}
+	x := inputOf(in)
+	newName, newPath := x.str(r.newName), x.str(fNewPath)
+	if newName == "" && newPath == "" {
+		return "", nil
+	}
+	name := x.str(r.name)
+	if newPath == "" {
+		e, err := a.entity(ctx, partition(c), c.AccountID, r.kind, name)
+		if err != nil {
+			return "", err
+		}
+		newPath = e.path
+	}
+	if newName == "" {
+		newName = name
+	}
+	return ids.IAMARN(partition(c), c.AccountID, r.kind, newPath, newName), nil
+}
+
 // entity returns the path and tags of a named IAM entity, cached; a missing entity has path "/".
 func (a *Authorizer) entity(ctx context.Context, part, account, kind, name string) (*entity, error) {
 	a.sync()
@@ -286,6 +323,9 @@ const (
 	fRegionName
 	fTags
 	fTagKeys
+	fNewPath
+	fNewUserName
+	fNewGroupName
 	numFields
 )
 
@@ -296,7 +336,8 @@ var fieldNames = [numFields]string{
 	fPolicySourceArn: "PolicySourceArn", fArn: "Arn", fSAMLProviderArn: "SAMLProviderArn",
 	fOpenIDConnectProviderArn: "OpenIDConnectProviderArn", fSerialNumber: "SerialNumber",
 	fServerCertificateName: "ServerCertificateName", fVirtualMFADeviceName: "VirtualMFADeviceName", fName: "Name",
-	fRegionName: "RegionName", fTags: "Tags", fTagKeys: "TagKeys",
+	fRegionName: "RegionName", fTags: "Tags", fTagKeys: "TagKeys", fNewPath: "NewPath", fNewUserName: "NewUserName",
+	fNewGroupName: "NewGroupName",
 }
 
 // inputShape holds the index of each member in one input struct type (-1 when absent): looking members
