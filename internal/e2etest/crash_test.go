@@ -284,6 +284,7 @@ func crashUnderLoad(t *testing.T, env []string, args ...string) {
 		mu        sync.Mutex
 		acked     = map[string]bool{}
 		attempted = map[string]bool{}
+		keys      = map[string]aws.CredentialsProvider{}
 		nAcked    atomic.Int64
 		stop      atomic.Bool
 		killing   atomic.Bool
@@ -315,6 +316,19 @@ func crashUnderLoad(t *testing.T, env []string, args ...string) {
 				mu.Lock()
 				acked[name] = true
 				mu.Unlock()
+				if w == 0 {
+					// One writer also makes an access key for each of its users: sealed secrets must survive too.
+					out, err := c.CreateAccessKey(ctx, &iam.CreateAccessKeyInput{UserName: aws.String(name)})
+					if err != nil {
+						if !killing.Load() {
+							t.Errorf("CreateAccessKey %s before the kill: %v", name, err)
+						}
+						return
+					}
+					mu.Lock()
+					keys[name] = Creds(aws.ToString(out.AccessKey.AccessKeyId), aws.ToString(out.AccessKey.SecretAccessKey), "")
+					mu.Unlock()
+				}
 				if nAcked.Add(1) >= crashAcksBeforeKill {
 					once.Do(func() { close(enough) })
 				}
@@ -338,6 +352,15 @@ func crashUnderLoad(t *testing.T, env []string, args ...string) {
 
 	q := startIamd(t, env, args...)
 	checkUsersAfterCrash(t, q.server(), acked, attempted)
+	if len(keys) == 0 {
+		t.Fatal("no access key was acknowledged before the kill")
+	}
+	for name, creds := range keys {
+		if arn, err := callerARN(q.server(), creds); err != nil || arn != "arn:aws:iam::"+AccountID+":user/"+name {
+			t.Fatalf("after restart, the acknowledged key of %s: %q, %v", name, arn, err)
+		}
+	}
+	t.Logf("after restart: all %d acknowledged access keys authenticate", len(keys))
 
 	// The restarted server takes writes again, and the summary follows them.
 	c2 := q.server().IAM(RootCreds())

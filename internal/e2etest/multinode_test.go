@@ -150,6 +150,60 @@ func TestMultiNode(t *testing.T) {
 		}
 	})
 
+	t.Run("SameNameOnThreeNodesAtOnce", func(t *testing.T) {
+		// Creators on every node race for one name: serializable transactions across processes let
+		// exactly one win; every other gets EntityAlreadyExists, never an internal error.
+		const perNode = 5
+		var (
+			wg       sync.WaitGroup
+			mu       sync.Mutex
+			wins     int
+			failures []string
+		)
+		start := make(chan struct{})
+		for _, n := range nodes {
+			for range perNode {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					<-start
+					_, err := n.IAM(RootCreds()).CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String("mn-contested")})
+					mu.Lock()
+					defer mu.Unlock()
+					switch code := errorCodeOf(err); {
+					case err == nil:
+						wins++
+					case code != "EntityAlreadyExists":
+						failures = append(failures, err.Error())
+					}
+				}()
+			}
+		}
+		close(start)
+		wg.Wait()
+		if wins != 1 || len(failures) > 0 {
+			t.Fatalf("%d creators won (want 1); other failures: %q", wins, failures)
+		}
+		// Every node counts the same users, and the count agrees with a full listing.
+		var counts []int32
+		for _, n := range nodes {
+			sum, err := n.IAM(RootCreds()).GetAccountSummary(ctx, &iam.GetAccountSummaryInput{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			counts = append(counts, sum.SummaryMap["Users"])
+		}
+		names, err := listAllUsers(ctx, b.IAM(RootCreds()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, c := range counts {
+			if int(c) != len(names) {
+				t.Fatalf("node %d: GetAccountSummary Users = %d, ListUsers walk on B = %d", i, c, len(names))
+			}
+		}
+	})
+
 	t.Run("DeletedAccessKeyStopsEverywhere", func(t *testing.T) {
 		creds := newUserWithKey(t, a, "mn-keyholder")
 		want := "arn:aws:iam::" + AccountID + ":user/mn-keyholder"
