@@ -166,6 +166,7 @@ func benchmark(ctx context.Context, log *slog.Logger, o options, out io.Writer) 
 		if err != nil {
 			return err
 		}
+		t.profileDir = o.profileDir
 		log.Info("target up", "target", t.name, "endpoint", t.endpoint, "pid", t.pid)
 		targets = append(targets, t)
 	}

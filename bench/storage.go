@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"time"
@@ -56,7 +57,9 @@ func storagePhase(ctx context.Context, log *slog.Logger, e *env, users, clients 
 	f.Preexisting = existing.Items
 	step := func(name string, n int, build func(i int) call) (result, error) {
 		log.Info("storage phase", "target", e.t.name, "step", name, "requests", n)
+		done := profile(log, e.t, "cpu-storage-"+name)
 		r := run(ctx, addr, workSources(e.root, n, clients, build), 0)
+		done()
 		if r.Errors > 0 {
 			return r, fmt.Errorf("%s on %s: %d errors, first: %s", name, e.t.name, r.Errors, r.FirstFail)
 		}
@@ -90,7 +93,10 @@ func storagePhase(ctx context.Context, log *slog.Logger, e *env, users, clients 
 		return f, err
 	}
 	log.Info("storage phase", "target", e.t.name, "step", "GetAccountAuthorizationDetails walks")
-	if f.GAADWalk, err = timeWalks(ctx, e, "GetAccountAuthorizationDetails", "UserName", walkRepeats); err != nil {
+	done := profile(log, e.t, "cpu-storage-GetAccountAuthorizationDetails")
+	f.GAADWalk, err = timeWalks(ctx, e, "GetAccountAuthorizationDetails", "UserName", walkRepeats)
+	done()
+	if err != nil {
 		return f, err
 	}
 	return f, nil
@@ -135,4 +141,23 @@ func timeWalks(ctx context.Context, e *env, action, itemElem string, repeats int
 	slices.Sort(times)
 	w.Median, w.Best = times[len(times)/2], times[0]
 	return w, nil
+}
+
+// storageProfileSeconds is the length of the CPU profiles taken at the start of storage steps.
+const storageProfileSeconds = 4 * time.Second
+
+// profile starts a CPU profile of t (when it is being profiled) and returns a function that waits for it.
+func profile(log *slog.Logger, t *target, name string) func() {
+	if t.pprof == "" {
+		return func() {}
+	}
+	errc := make(chan error, 1)
+	go func() {
+		errc <- fetchProfile(t.pprof, storageProfileSeconds, filepath.Join(t.profileDir, name+".pprof"))
+	}()
+	return func() {
+		if err := <-errc; err != nil {
+			log.Warn("CPU profile", "name", name, "err", err)
+		}
+	}
 }

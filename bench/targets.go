@@ -35,9 +35,10 @@ type target struct {
 	pid      int    // process to read the resident memory of; 0 when unknown
 	root     aws.Credentials
 	// floor targets answer everything with a fixed response: no setup, no storage phase.
-	floor   bool
-	pprof   string // host:port of iamd's pprof listener, when profiling
-	cleanup func()
+	floor      bool
+	pprof      string // host:port of iamd's pprof listener, when profiling
+	profileDir string // where profiles go
+	cleanup    func()
 }
 
 func (t *target) addr() string { return strings.TrimPrefix(t.endpoint, "http://") }
