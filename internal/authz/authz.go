@@ -217,7 +217,10 @@ var unauthorized = map[string]bool{
 
 // actionNames are an operation's action as AWS words it ("iam:CreateUser") and lower-cased, which is
 // how policy.Evaluate compares it (handing it over lower-cased saves a conversion per request).
-type actionNames struct{ name, lower string }
+type actionNames struct {
+	name, lower string
+	free        bool // in unauthorized
+}
 
 // actionOf returns the action names of op, built once per operation.
 func (a *Authorizer) actionOf(op *protocol.Operation) *actionNames {
@@ -225,7 +228,7 @@ func (a *Authorizer) actionOf(op *protocol.Operation) *actionNames {
 		return v.(*actionNames)
 	}
 	s := op.Service.SigningName + ":" + op.Name
-	n := &actionNames{name: s, lower: strings.ToLower(s)}
+	n := &actionNames{name: s, lower: strings.ToLower(s), free: unauthorized[s]}
 	a.actions.Store(op, n)
 	return n
 }
@@ -238,7 +241,7 @@ func (a *Authorizer) Authorize(ctx context.Context, op *protocol.Operation, in a
 		return nil // root is allowed everything in its own account (there are no SCPs)
 	}
 	action := a.actionOf(op)
-	if unauthorized[action.name] {
+	if action.free {
 		return nil
 	}
 	set, pe, err := a.callerSet(ctx, c, false)
@@ -254,6 +257,13 @@ func (a *Authorizer) Authorize(ctx context.Context, op *protocol.Operation, in a
 	}
 	addRequestTags(buf.m, in)
 	buf.req = policy.Request{Action: action.lower, Resource: res, Principal: principalOf(c), Context: buf.m}
+	if c.Kind == reqctx.CallerAssumedRole {
+		if pe.arn != "" {
+			buf.req.Principal.RoleARN = pe.arn // built once per role, with its path
+		} else {
+			buf.req.Principal = principalWithRole(c)
+		}
+	}
 	d := policy.Evaluate(&buf.req, set)
 	if !d.Allowed() {
 		return denied(op.Service, policy.AccessDeniedMessage(c.ARN, action.name, res, &d))
@@ -285,7 +295,7 @@ func (a *Authorizer) Decide(ctx context.Context, action, resource string) (bool,
 	}
 	buf := newCtxBuf()
 	a.fillRequestContext(buf, reqctx.From(ctx), c, pe)
-	d := policy.Evaluate(&policy.Request{Action: action, Resource: resource, Principal: principalOf(c), Context: buf.m}, set)
+	d := policy.Evaluate(&policy.Request{Action: action, Resource: resource, Principal: principalWithRole(c), Context: buf.m}, set)
 	return d.Allowed(), policy.AccessDeniedMessage(c.ARN, action, resource, &d), nil
 }
 
@@ -297,7 +307,12 @@ func denied(svc *protocol.ServiceInfo, msg string) error {
 }
 
 func principalOf(c *reqctx.Caller) policy.Principal {
-	p := policy.Principal{ARN: c.ARN, AccountID: c.AccountID, IsRoot: c.Kind == reqctx.CallerRoot}
+	return policy.Principal{ARN: c.ARN, AccountID: c.AccountID, IsRoot: c.Kind == reqctx.CallerRoot}
+}
+
+// principalWithRole is principalOf with the IAM ARN of the role behind an assumed-role session.
+func principalWithRole(c *reqctx.Caller) policy.Principal {
+	p := principalOf(c)
 	if c.Kind == reqctx.CallerAssumedRole {
 		p.RoleARN = ids.RoleARN(partition(c), c.AccountID, c.PrincipalPath, c.PrincipalName)
 	}
