@@ -5,6 +5,8 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -28,6 +30,73 @@ func BenchmarkLoopbackGetCallerIdentity(b *testing.B) {
 
 // BenchmarkFloor is the same client loop against a handler that does nothing but answer.
 func BenchmarkFloor(b *testing.B) {
+	srv := floorServer(b)
+	defer srv.Close()
+	loopback(b, srv.URL)
+}
+
+// BenchmarkLoopbackVsFloor alternates the two, request by request, so that the noise of a shared machine
+// hits both alike, and reports iamd's throughput as a percentage of the floor's (target: at least 60).
+func BenchmarkLoopbackVsFloor(b *testing.B) {
+	a := newApp(b, false)
+	iamd := httptest.NewServer(a.Server)
+	defer iamd.Close()
+	floor := floorServer(b)
+	defer floor.Close()
+	tr := &http.Transport{MaxIdleConnsPerHost: 64, MaxIdleConns: 128}
+	defer tr.CloseIdleConnections()
+	c := &http.Client{Transport: tr}
+	body := []byte(gciBody)
+	var iamdNanos, floorNanos, iamdN, floorN atomic.Int64
+	b.ReportAllocs()
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		reqs := [2]*http.Request{signedGCI(b, iamd.URL+"/"), signedGCI(b, floor.URL+"/")}
+		rd := bytes.NewReader(body)
+		for i := 0; pb.Next(); i++ {
+			r := reqs[i%2]
+			rd.Reset(body)
+			r.Body = io.NopCloser(rd)
+			start := time.Now()
+			resp, err := c.Do(r)
+			if err != nil {
+				b.Error(err)
+				return
+			}
+			_, _ = io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			d := time.Since(start).Nanoseconds()
+			if i%2 == 0 {
+				iamdNanos.Add(d)
+				iamdN.Add(1)
+			} else {
+				floorNanos.Add(d)
+				floorN.Add(1)
+			}
+			if resp.StatusCode != http.StatusOK {
+				b.Errorf("status %d", resp.StatusCode)
+				return
+			}
+		}
+	})
+	if iamdN.Load() == 0 || floorN.Load() == 0 {
+		return
+	}
+	// In a closed loop with the same concurrency, throughput is inversely proportional to latency.
+	iamdLat := float64(iamdNanos.Load()) / float64(iamdN.Load())
+	floorLat := float64(floorNanos.Load()) / float64(floorN.Load())
+	par := float64(testingParallelism())
+	b.ReportMetric(par*1e9/iamdLat, "iamd-req/s")
+	b.ReportMetric(par*1e9/floorLat, "floor-req/s")
+	b.ReportMetric(100*floorLat/iamdLat, "%-of-floor")
+}
+
+// testingParallelism is the number of client goroutines RunParallel starts (GOMAXPROCS, parallelism 1).
+func testingParallelism() int { return runtime.GOMAXPROCS(0) }
+
+// floorServer answers every request with iamd's own GetCallerIdentity response bytes, so both sides move
+// the same amount of data.
+func floorServer(b *testing.B) *httptest.Server {
 	a := newApp(b, false)
 	// The fixed answer is iamd's own, so both sides move the same bytes.
 	rec := httptest.NewRecorder()
@@ -43,8 +112,7 @@ func BenchmarkFloor(b *testing.B) {
 		h["X-Amzn-Requestid"] = []string{"00000000-0000-0000-0000-000000000000"}
 		_, _ = w.Write(fixed)
 	}))
-	defer srv.Close()
-	loopback(b, srv.URL)
+	return srv
 }
 
 func signedGCI(tb testing.TB, url string) *http.Request {
@@ -91,7 +159,9 @@ func loopback(b *testing.B, url string) {
 // are the server's alone (the loopback benchmarks count the client's too).
 func BenchmarkServeHTTPGetCallerIdentity(b *testing.B) {
 	a := newApp(b, false)
-	r := signedGCI(b, "http://127.0.0.1/")
+	// As net/http hands requests over: a Host with its port and the client's address.
+	r := signedGCI(b, "http://127.0.0.1:8300/")
+	r.RemoteAddr = "127.0.0.1:50000"
 	body := []byte(gciBody)
 	rd := bytes.NewReader(body)
 	w := &discardWriter{h: http.Header{}}

@@ -115,9 +115,16 @@ func credentialScope(r *http.Request) (service, region string) {
 	} else if r.URL.RawQuery != "" {
 		cred = r.URL.Query().Get("X-Amz-Credential")
 	}
-	// AKID/DATE/REGION/SERVICE/aws4_request
-	parts := strings.Split(cred, "/")
-	if len(parts) != 5 {
+	// AKID/DATE/REGION/SERVICE/aws4_request, cut in place (strings.Split would allocate on every request).
+	var parts [4]string
+	for i := range parts {
+		j := strings.IndexByte(cred, '/')
+		if j < 0 {
+			return "", ""
+		}
+		parts[i], cred = cred[:j], cred[j+1:]
+	}
+	if strings.IndexByte(cred, '/') >= 0 {
 		return "", ""
 	}
 	return parts[3], parts[2]

@@ -46,6 +46,22 @@ func (m *metrics) observe(service, operation string, status int, d time.Duration
 	if operation == "" {
 		operation = "unknown"
 	}
-	m.requests.WithLabelValues(service, operation, strconv.Itoa(status)).Inc()
+	m.requests.WithLabelValues(service, operation, statusLabel(status)).Inc()
 	m.latency.WithLabelValues(service, operation).Observe(d.Seconds())
+}
+
+// statusLabels are the label values of the HTTP statuses, made once: strconv.Itoa allocates for every
+// status above 99.
+var statusLabels = func() (l [600]string) {
+	for i := range l {
+		l[i] = strconv.Itoa(i)
+	}
+	return l
+}()
+
+func statusLabel(status int) string {
+	if status >= 0 && status < len(statusLabels) {
+		return statusLabels[status]
+	}
+	return strconv.Itoa(status)
 }
