@@ -2,12 +2,15 @@ package e2etest
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
+	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 )
 
@@ -227,4 +230,71 @@ func TestTokenOptInRegionsBothAccounts(t *testing.T) {
 	}
 	_, err = s.STS(bob, "me-south-1").AssumeRole(ctx, &sts.AssumeRoleInput{RoleArn: &remoteRole, RoleSessionName: aws.String("x1")})
 	ok(t, "AssumeRole in me-south-1 once both accounts enabled it", err)
+}
+
+// TestTokenConcurrentIssue issues tokens from several clients while the account's preference flips and a
+// region is enabled and disabled: every token is a v1 or v2 token that authenticates, and once the flips
+// stop, the next token has the final version (the caches converge on the last write).
+func TestTokenConcurrentIssue(t *testing.T) {
+	ctx := context.Background()
+	s := Start(t, Options{})
+	root := RootCreds()
+	user := newUser(t, s, root, "many")
+	const workers, perWorker = 4, 15
+	errs := make(chan error, workers*perWorker+1)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := range 10 {
+			v := iamtypesVersion(i % 2)
+			if _, err := s.IAM(root).SetSecurityTokenServicePreferences(ctx, &iam.SetSecurityTokenServicePreferencesInput{
+				GlobalEndpointTokenVersion: v}); err != nil {
+				errs <- err
+				return
+			}
+		}
+	}()
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c := s.GlobalSTS(user)
+			for range perWorker {
+				out, err := c.GetSessionToken(ctx, &sts.GetSessionTokenInput{})
+				if err != nil {
+					errs <- err
+					return
+				}
+				tok := aws.ToString(out.Credentials.SessionToken)
+				if !strings.HasPrefix(tok, prefixV1) && !strings.HasPrefix(tok, prefixV2) {
+					errs <- fmt.Errorf("token of no known version: %.16s", tok)
+					return
+				}
+				if _, err := s.STS(sessionCreds(out.Credentials), "us-west-2").GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{}); err != nil {
+					errs <- err
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	<-done
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	// The last write was v2Token (i = 9).
+	out, err := s.GlobalSTS(user).GetSessionToken(ctx, &sts.GetSessionTokenInput{})
+	ok(t, "GetSessionToken after the flips", err)
+	if !strings.HasPrefix(aws.ToString(out.Credentials.SessionToken), prefixV2) {
+		t.Fatal("token after the last SetSecurityTokenServicePreferences(v2Token) is not v2")
+	}
+}
+
+func iamtypesVersion(i int) iamtypes.GlobalEndpointTokenVersion {
+	if i == 0 {
+		return iamtypes.GlobalEndpointTokenVersionV1Token
+	}
+	return iamtypes.GlobalEndpointTokenVersionV2Token
 }
