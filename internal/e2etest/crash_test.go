@@ -61,6 +61,10 @@ func iamdBinary(t testing.TB) string {
 		ctx, cancel := context.WithTimeout(context.Background(), binaryBuildTimeout)
 		defer cancel()
 		cmd := exec.CommandContext(ctx, "go", "build", "-o", builtBin, "github.com/iamd/iamd/cmd/iamd")
+		// Build inside the module even when the test binary runs elsewhere (go test -c, then run it).
+		if _, file, _, ok := runtime.Caller(0); ok {
+			cmd.Dir = filepath.Dir(file)
+		}
 		if out, err := cmd.CombinedOutput(); err != nil {
 			buildErr = fmt.Errorf("go build ./cmd/iamd: %w\n%s", err, out)
 		}
