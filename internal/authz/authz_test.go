@@ -165,7 +165,8 @@ func TestResourceARNs(t *testing.T) {
 		{alice, iamapi.Operations, "ListRoles", &iamapi.ListRolesRequest{PathPrefix: s("/svc/")}, a + "role/svc/", nil},
 		{alice, iamapi.Operations, "ListGroups", &iamapi.ListGroupsRequest{}, a + "group/", nil},
 		{alice, iamapi.Operations, "ListInstanceProfiles", &iamapi.ListInstanceProfilesRequest{}, a + "instance-profile/", nil},
-		{alice, iamapi.Operations, "ListPolicies", &iamapi.ListPoliciesRequest{}, "*", nil},
+		{alice, iamapi.Operations, "ListPolicies", &iamapi.ListPoliciesRequest{}, a + "policy/", nil},
+		{alice, iamapi.Operations, "ListPolicies", &iamapi.ListPoliciesRequest{PathPrefix: s("/team/")}, a + "policy/team/", nil},
 		{alice, iamapi.Operations, "GetAccountSummary", &iamapi.GetAccountSummaryInput{}, "*", nil},
 		{alice, iamapi.Operations, "SimulateCustomPolicy", &iamapi.SimulateCustomPolicyRequest{}, "*", nil},
 		{alice, iamapi.Operations, "SimulatePrincipalPolicy", &iamapi.SimulatePrincipalPolicyRequest{PolicySourceArn: s(a + "role/svc/app")}, a + "role/svc/app", nil},
@@ -387,6 +388,11 @@ func TestAuthorizeDenials(t *testing.T) {
 	if !errors.As(err, &pe) || pe.Code != "AccessDenied" || pe.Status != 403 ||
 		pe.Message != "User: arn:aws:iam::123456789012:user/eng/alice is not authorized to perform: iam:CreateUser on resource: arn:aws:iam::123456789012:user/zed because no identity-based policy allows the iam:CreateUser action" {
 		t.Fatalf("CreateUser: %#v", err)
+	}
+	err = f.az.Authorize(alice, op(t, iamapi.Operations, "ListPolicies"), &iamapi.ListPoliciesRequest{})
+	if !errors.As(err, &pe) ||
+		pe.Message != "User: arn:aws:iam::123456789012:user/eng/alice is not authorized to perform: iam:ListPolicies on resource: policy path / because no identity-based policy allows the iam:ListPolicies action" {
+		t.Fatalf("ListPolicies: %#v", err)
 	}
 	err = f.az.Authorize(alice, op(t, accountapi.Operations, "ListRegions"), &accountapi.ListRegionsRequest{})
 	if !errors.As(err, &pe) || pe.Code != "AccessDeniedException" {

@@ -19,7 +19,7 @@ var accountWide = map[string]bool{
 	"GetAccountSummary": true, "SetSecurityTokenServicePreferences": true, "GetAccountAuthorizationDetails": true,
 	"CreateAccountAlias": true, "DeleteAccountAlias": true, "ListAccountAliases": true,
 	"GetAccountPasswordPolicy": true, "UpdateAccountPasswordPolicy": true, "DeleteAccountPasswordPolicy": true,
-	"GenerateCredentialReport": true, "GetCredentialReport": true, "ListPolicies": true,
+	"GenerateCredentialReport": true, "GetCredentialReport": true,
 	"GetContextKeysForCustomPolicy": true, "SimulateCustomPolicy": true, "ListOpenIDConnectProviders": true,
 	"ListSAMLProviders": true, "ListServerCertificates": true, "ListVirtualMFADevices": true,
 	"GetServiceLastAccessedDetails": true, "GetServiceLastAccessedDetailsWithEntities": true,
@@ -32,7 +32,16 @@ var accountWide = map[string]bool{
 // policies naming one user do not.
 var collections = map[string]string{
 	"ListUsers": ids.KindUser, "ListGroups": ids.KindGroup, "ListRoles": ids.KindRole,
-	"ListInstanceProfiles": ids.KindInstanceProfile,
+	"ListInstanceProfiles": ids.KindInstanceProfile, "ListPolicies": ids.KindPolicy,
+}
+
+// messageResource is the resource as AccessDenied names it: the evaluated ARN, except for ListPolicies,
+// which AWS words "policy path /" (with the requested path prefix).
+func messageResource(op string, in any, res string) string {
+	if op == "ListPolicies" {
+		return "policy path " + orSlash(inputOf(in).str(fPathPrefix))
+	}
+	return res
 }
 
 // boundaryKeyOps are the operations on an existing user or role for which AWS sets iam:PermissionsBoundary
