@@ -216,6 +216,11 @@ func (a *Authenticator) longTerm(ctx context.Context, p *sigv4.Request) (*Result
 		}
 		return nil, sigv4.InvalidClientTokenID()
 	}
+	// A session token sent with a long-term key (typically a stale AWS_SESSION_TOKEN) is not ignored:
+	// AWS refuses the request as InvalidClientTokenId.
+	if p.SecurityToken != "" {
+		return nil, sigv4.InvalidClientTokenID()
+	}
 	if e.key.Status != storage.StatusActive {
 		return nil, sigv4.InvalidClientTokenID()
 	}
