@@ -310,6 +310,10 @@ func TestSigV4Failures(t *testing.T) {
 			run(reqSigner{id: live.id, secret: live.secret, token: expired.token}.sign(t, s.request(t, c, ""), c.body, c.service, "us-east-1", now)).
 				expect(t, c, 403, "InvalidClientTokenId", sigMsgInvalidToken)
 
+			// A long-term key with a session token (a stale AWS_SESSION_TOKEN), even a real one.
+			run(reqSigner{id: RootKeyID, secret: RootSecret, token: live.token}.sign(t, s.request(t, c, ""), c.body, c.service, "us-east-1", now)).
+				expect(t, c, 403, "InvalidClientTokenId", sigMsgInvalidToken)
+
 			run(reqSigner{id: RootKeyID, secret: "not" + RootSecret[3:]}.sign(t, s.request(t, c, ""), c.body, c.service, "us-east-1", now)).
 				expect(t, c, 403, "SignatureDoesNotMatch", sigMsgMismatch)
 
