@@ -193,6 +193,17 @@ type result struct {
 	P50, P99  time.Duration
 	Max       time.Duration
 	FirstFail string // status and body start of the first failure
+	// ServerCPU is the CPU time the target process used during the run (0: unknown, or the floor, which
+	// shares this process); ClientCPU is this process's (for the floor: client and floor together).
+	ServerCPU, ClientCPU time.Duration
+}
+
+// CPUPerRequest returns d per request in microseconds.
+func (r result) CPUPerRequest(d time.Duration) float64 {
+	if r.Requests == 0 {
+		return 0
+	}
+	return float64(d) / float64(time.Microsecond) / float64(r.Requests)
 }
 
 // RPS is the throughput of successful and failed requests alike.

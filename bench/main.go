@@ -57,6 +57,7 @@ type options struct {
 	profileDir       string
 	jsonOut          string
 	keep             bool
+	floorProcess     bool
 }
 
 func main() {
@@ -79,7 +80,16 @@ func main() {
 	flag.StringVar(&o.profileDir, "profile", "", "write CPU profiles of iamd for each mix and a heap profile after the storage phase here")
 	flag.StringVar(&o.jsonOut, "json", "", "also write every figure as JSON to this file")
 	flag.BoolVar(&o.keep, "keep", false, "keep the work directory (data, logs) instead of removing it")
+	flag.BoolVar(&o.floorProcess, "floor-process", false, "run the floor in a child process instead of in this one")
+	serveFloorAddr := flag.String("serve-floor", "", "internal: serve the floor on this address (the child of -floor-process)")
 	flag.Parse()
+	if *serveFloorAddr != "" {
+		if err := serveFloor(*serveFloorAddr); err != nil {
+			fmt.Fprintln(os.Stderr, "bench: floor:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	o.mixes, o.targets = split(mixList), split(targetList)
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -151,7 +161,11 @@ func benchmark(ctx context.Context, log *slog.Logger, o options, out io.Writer) 
 		var t *target
 		switch name {
 		case "floor":
-			t, err = startFloor()
+			if o.floorProcess {
+				t, err = startFloorProcess(ctx, work)
+			} else {
+				t, err = startFloor()
+			}
 		case "iamd":
 			if o.iamdEndpoint != "" {
 				t = externalIAMD(o.iamdEndpoint, o.iamdKey, o.iamdSecret, o.iamdPID)
@@ -205,7 +219,13 @@ func benchmark(ctx context.Context, log *slog.Logger, o options, out io.Writer) 
 				prof = make(chan error, 1)
 				go func() { prof <- fetchProfile(t.pprof, o.duration, filepath.Join(o.profileDir, "cpu-"+name+".pprof")) }()
 			}
+			srv0, srvErr := processCPU(t.pid)
+			cli0 := selfCPU()
 			r := run(ctx, t.addr(), m.sources(e, o.clients, perClient, 2*round+2), o.duration*time.Duration(boolInt(o.count == 0)))
+			r.ClientCPU = selfCPU() - cli0
+			if srv1, err := processCPU(t.pid); err == nil && srvErr == nil && t.pid != os.Getpid() {
+				r.ServerCPU = srv1 - srv0
+			}
 			if prof != nil {
 				if err := <-prof; err != nil {
 					log.Warn("CPU profile", "mix", name, "err", err)
@@ -378,8 +398,10 @@ func writeMarkdown(w io.Writer, rep *report) {
 	p("")
 	p("### Load mixes")
 	p("")
-	p("| mix | target | req/s | p50 | p99 | max | errors |")
-	p("|---|---|---:|---:|---:|---:|---:|")
+	p("CPU/req is CPU time per request: the target process's (from /proc), and this process's (the client; for the floor, client and floor together). Unlike req/s it hardly depends on what else the machine runs.")
+	p("")
+	p("| mix | target | req/s | p50 | p99 | max | errors | target CPU/req | client CPU/req |")
+	p("|---|---|---:|---:|---:|---:|---:|---:|---:|")
 	for _, name := range rep.Mixes {
 		m, _ := mixByName(name)
 		for _, t := range rep.Targets {
@@ -387,7 +409,12 @@ func writeMarkdown(w io.Writer, rep *report) {
 			if !ok {
 				continue
 			}
-			p("| %s | %s | %.0f | %s | %s | %s | %d |", m.desc, t, r.RPS(), ms(r.P50), ms(r.P99), ms(r.Max), r.Errors)
+			srv := "–"
+			if r.ServerCPU > 0 {
+				srv = fmt.Sprintf("%.0f µs", r.CPUPerRequest(r.ServerCPU))
+			}
+			p("| %s | %s | %.0f | %s | %s | %s | %d | %s | %.0f µs |", m.desc, t, r.RPS(), ms(r.P50), ms(r.P99), ms(r.Max), r.Errors,
+				srv, r.CPUPerRequest(r.ClientCPU))
 		}
 	}
 	p("")

@@ -197,6 +197,45 @@ func startFloor() (*target, error) {
 	if err != nil {
 		return nil, err
 	}
+	srv := floorServer()
+	go func() { _ = srv.Serve(ln) }()
+	return &target{name: "floor", endpoint: "http://" + ln.Addr().String(), pid: os.Getpid(), floor: true,
+		cleanup: func() { _ = srv.Close() }}, nil
+}
+
+// startFloorProcess runs the same floor in a child process (this binary with -serve-floor), like iamd
+// and moto run: then its CPU time is measured on its own and it does not share a Go runtime with the
+// client.
+func startFloorProcess(ctx context.Context, work string) (*target, error) {
+	self, err := os.Executable()
+	if err != nil {
+		return nil, err
+	}
+	addr, err := freeAddr()
+	if err != nil {
+		return nil, err
+	}
+	cmd := exec.Command(self, "-serve-floor", addr)
+	exited, cleanup, err := startProcess(cmd, filepath.Join(work, "floor.log"))
+	if err != nil {
+		return nil, err
+	}
+	t := &target{name: "floor", endpoint: "http://" + addr, pid: cmd.Process.Pid, floor: true, cleanup: cleanup}
+	if err := waitHTTP(ctx, t.endpoint+"/", exited); err != nil {
+		cleanup()
+		return nil, fmt.Errorf("floor process: %w", err)
+	}
+	return t, nil
+}
+
+// serveFloor is the child process of startFloorProcess.
+func serveFloor(addr string) error {
+	srv := floorServer()
+	srv.Addr = addr
+	return srv.ListenAndServe()
+}
+
+func floorServer() *http.Server {
 	body := []byte(floorResponse)
 	clen := strconv.Itoa(len(body))
 	srv := &http.Server{ReadHeaderTimeout: 10 * time.Second, Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -207,9 +246,7 @@ func startFloor() (*target, error) {
 		h["X-Amzn-Requestid"] = []string{"01234567-89ab-cdef-0123-456789abcdef"}
 		_, _ = w.Write(body)
 	})}
-	go func() { _ = srv.Serve(ln) }()
-	return &target{name: "floor", endpoint: "http://" + ln.Addr().String(), pid: os.Getpid(), floor: true,
-		cleanup: func() { _ = srv.Close() }}, nil
+	return srv
 }
 
 // rssKiB reads the resident set size of pid from /proc (Linux).
@@ -227,4 +264,40 @@ func rssKiB(pid int) (int64, error) {
 		}
 	}
 	return 0, errors.New("VmRSS not found")
+}
+
+// clockTicks is USER_HZ, the unit of the CPU times in /proc/PID/stat (100 on every Linux platform Go
+// supports).
+const clockTicks = 100
+
+// processCPU returns the user+system CPU time pid has used so far.
+func processCPU(pid int) (time.Duration, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, err
+	}
+	// The command name (field 2) may hold spaces; the fields after its closing parenthesis are fixed.
+	i := strings.LastIndexByte(string(b), ')')
+	if i < 0 {
+		return 0, errors.New("malformed stat")
+	}
+	f := strings.Fields(string(b[i+1:]))
+	if len(f) < 13 {
+		return 0, errors.New("malformed stat")
+	}
+	utime, err1 := strconv.ParseInt(f[11], 10, 64)
+	stime, err2 := strconv.ParseInt(f[12], 10, 64)
+	if err := errors.Join(err1, err2); err != nil {
+		return 0, err
+	}
+	return time.Duration(utime+stime) * time.Second / clockTicks, nil
+}
+
+// selfCPU returns the CPU time this process has used so far.
+func selfCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
