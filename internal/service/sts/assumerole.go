@@ -116,7 +116,7 @@ func (s *Service) AssumeRole(ctx context.Context, in *stsapi.AssumeRoleRequest) 
 	if s.o.RoleUsed != nil {
 		s.o.RoleUsed(ctx, account, role.Name, reqctx.From(ctx).Region, now)
 	}
-	out := &stsapi.AssumeRoleResponse{Credentials: creds, PackedPolicySize: &packed,
+	out := &stsapi.AssumeRoleResponse{Credentials: creds, PackedPolicySize: packed,
 		AssumedRoleUser: &stsapi.AssumedRoleUser{
 			AssumedRoleId: protocol.String(ids.AssumedRoleID(role.ID, sessionName)),
 			Arn:           protocol.String(ids.AssumedRoleARN(claims.Partition, account, role.Name, sessionName)),
