@@ -96,7 +96,7 @@ func wantDenied(t *testing.T, err error, code, msg string) {
 	}
 }
 
-func notAuthorized(caller, action, resource, reason string) string {
+func azNotAuthorized(caller, action, resource, reason string) string {
 	return "User: " + caller + " is not authorized to perform: " + action + " on resource: " + resource + " " + reason
 }
 
@@ -143,7 +143,7 @@ func TestAuthzStory(t *testing.T) {
 		t.Fatal(err)
 	}
 	err := createBob()
-	wantDenied(t, err, "AccessDenied", notAuthorized(aliceARN, "iam:CreateUser", azARN+"user/bob", because("identity-based policy", "iam:CreateUser")))
+	wantDenied(t, err, "AccessDenied", azNotAuthorized(aliceARN, "iam:CreateUser", azARN+"user/bob", because("identity-based policy", "iam:CreateUser")))
 	e.agree(aliceARN, "iam:CreateUser", azARN+"user/bob", err)
 
 	// 2. A group policy allows it, on the very next request.
@@ -163,7 +163,7 @@ func TestAuthzStory(t *testing.T) {
 	e.check2(e.root.PutUserPermissionsBoundary(e.ctx, &iam.PutUserPermissionsBoundaryInput{UserName: aws.String("alice"),
 		PermissionsBoundary: aws.String(azARN + "policy/read-only-iam")}))
 	_, err = alice.CreateUser(e.ctx, &iam.CreateUserInput{UserName: aws.String("carol")})
-	wantDenied(t, err, "AccessDenied", notAuthorized(aliceARN, "iam:CreateUser", azARN+"user/carol", because("permissions boundary", "iam:CreateUser")))
+	wantDenied(t, err, "AccessDenied", azNotAuthorized(aliceARN, "iam:CreateUser", azARN+"user/carol", because("permissions boundary", "iam:CreateUser")))
 	e.agree(aliceARN, "iam:CreateUser", azARN+"user/carol", err)
 	_, err = alice.GetUser(e.ctx, &iam.GetUserInput{UserName: aws.String("bob")})
 	if err != nil {
@@ -175,12 +175,12 @@ func TestAuthzStory(t *testing.T) {
 	// 4. An explicit deny in an inline policy, then in a managed policy (named in the message).
 	e.putUserPolicy("alice", "no-delete", azDoc(azDeny("iam:DeleteUser", "*")))
 	_, err = alice.DeleteUser(e.ctx, &iam.DeleteUserInput{UserName: aws.String("bob")})
-	wantDenied(t, err, "AccessDenied", notAuthorized(aliceARN, "iam:DeleteUser", azARN+"user/bob", "with an explicit deny in an identity-based policy"))
+	wantDenied(t, err, "AccessDenied", azNotAuthorized(aliceARN, "iam:DeleteUser", azARN+"user/bob", "with an explicit deny in an identity-based policy"))
 	e.agree(aliceARN, "iam:DeleteUser", azARN+"user/bob", err)
 	e.check2(e.root.CreatePolicy(e.ctx, &iam.CreatePolicyInput{PolicyName: aws.String("no-create"), PolicyDocument: aws.String(azDoc(azDeny("iam:CreateUser", "*")))}))
 	e.check2(e.root.AttachUserPolicy(e.ctx, &iam.AttachUserPolicyInput{UserName: aws.String("alice"), PolicyArn: aws.String(azARN + "policy/no-create")}))
 	_, err = alice.CreateUser(e.ctx, &iam.CreateUserInput{UserName: aws.String("dave")})
-	wantDenied(t, err, "AccessDenied", notAuthorized(aliceARN, "iam:CreateUser", azARN+"user/dave",
+	wantDenied(t, err, "AccessDenied", azNotAuthorized(aliceARN, "iam:CreateUser", azARN+"user/dave",
 		"with an explicit deny in an identity-based policy: "+azARN+"policy/no-create"))
 	e.agree(aliceARN, "iam:CreateUser", azARN+"user/dave", err)
 
@@ -192,7 +192,7 @@ func TestAuthzStory(t *testing.T) {
 	// Leaving the group takes it away at once.
 	e.check2(e.root.RemoveUserFromGroup(e.ctx, &iam.RemoveUserFromGroupInput{GroupName: aws.String("admins"), UserName: aws.String("alice")}))
 	_, err = alice.CreateUser(e.ctx, &iam.CreateUserInput{UserName: aws.String("erin")})
-	wantDenied(t, err, "AccessDenied", notAuthorized(aliceARN, "iam:CreateUser", azARN+"user/erin", because("identity-based policy", "iam:CreateUser")))
+	wantDenied(t, err, "AccessDenied", azNotAuthorized(aliceARN, "iam:CreateUser", azARN+"user/erin", because("identity-based policy", "iam:CreateUser")))
 	e.agree(aliceARN, "iam:CreateUser", azARN+"user/erin", err)
 
 	// GetCallerIdentity is never denied, not even by a deny of everything.
@@ -232,7 +232,7 @@ func TestAuthzManagedReadOnly(t *testing.T) {
 	}
 	_, err := c.CreateRole(e.ctx, &iam.CreateRoleInput{RoleName: aws.String("r"), Path: aws.String("/team/"),
 		AssumeRolePolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}`)})
-	wantDenied(t, err, "AccessDenied", notAuthorized(azARN+"user/reader", "iam:CreateRole", azARN+"role/team/r", because("identity-based policy", "iam:CreateRole")))
+	wantDenied(t, err, "AccessDenied", azNotAuthorized(azARN+"user/reader", "iam:CreateRole", azARN+"role/team/r", because("identity-based policy", "iam:CreateRole")))
 	e.agree(azARN+"user/reader", "iam:CreateRole", azARN+"role/team/r", err)
 }
 
@@ -251,7 +251,7 @@ func TestAuthzVariablesAndTags(t *testing.T) {
 	e.check2(alice.GetUser(e.ctx, &iam.GetUserInput{UserName: aws.String("alice")}))
 	e.check2(e.root.CreateUser(e.ctx, &iam.CreateUserInput{UserName: aws.String("bob")}))
 	_, err := alice.GetUser(e.ctx, &iam.GetUserInput{UserName: aws.String("bob")})
-	wantDenied(t, err, "AccessDenied", notAuthorized(aliceARN, "iam:GetUser", azARN+"user/bob", because("identity-based policy", "iam:GetUser")))
+	wantDenied(t, err, "AccessDenied", azNotAuthorized(aliceARN, "iam:GetUser", azARN+"user/bob", because("identity-based policy", "iam:GetUser")))
 	username := iamtypes.ContextEntry{ContextKeyName: aws.String("aws:username"), ContextKeyValues: []string{"alice"}, ContextKeyType: iamtypes.ContextKeyTypeEnumString}
 	e.agree(aliceARN, "iam:GetUser", azARN+"user/bob", err, username)
 	e.agree(aliceARN, "iam:GetUser", aliceARN, nil, username)
@@ -259,16 +259,16 @@ func TestAuthzVariablesAndTags(t *testing.T) {
 	// aws:RequestTag.
 	e.check2(alice.CreateUser(e.ctx, &iam.CreateUserInput{UserName: aws.String("blue1"), Tags: []iamtypes.Tag{{Key: aws.String("team"), Value: aws.String("blue")}}}))
 	_, err = alice.CreateUser(e.ctx, &iam.CreateUserInput{UserName: aws.String("red1"), Tags: []iamtypes.Tag{{Key: aws.String("team"), Value: aws.String("red")}}})
-	wantDenied(t, err, "AccessDenied", notAuthorized(aliceARN, "iam:CreateUser", azARN+"user/red1", because("identity-based policy", "iam:CreateUser")))
+	wantDenied(t, err, "AccessDenied", azNotAuthorized(aliceARN, "iam:CreateUser", azARN+"user/red1", because("identity-based policy", "iam:CreateUser")))
 	e.agree(aliceARN, "iam:CreateUser", azARN+"user/red1", err,
 		iamtypes.ContextEntry{ContextKeyName: aws.String("aws:RequestTag/team"), ContextKeyValues: []string{"red"}, ContextKeyType: iamtypes.ContextKeyTypeEnumString})
 	_, err = alice.CreateUser(e.ctx, &iam.CreateUserInput{UserName: aws.String("none1")})
-	wantDenied(t, err, "AccessDenied", notAuthorized(aliceARN, "iam:CreateUser", azARN+"user/none1", because("identity-based policy", "iam:CreateUser")))
+	wantDenied(t, err, "AccessDenied", azNotAuthorized(aliceARN, "iam:CreateUser", azARN+"user/none1", because("identity-based policy", "iam:CreateUser")))
 
 	// aws:ResourceTag: the tags of the user acted on, kept current.
 	e.check2(alice.ListUserTags(e.ctx, &iam.ListUserTagsInput{UserName: aws.String("blue1")}))
 	_, err = alice.ListUserTags(e.ctx, &iam.ListUserTagsInput{UserName: aws.String("bob")})
-	wantDenied(t, err, "AccessDenied", notAuthorized(aliceARN, "iam:ListUserTags", azARN+"user/bob", because("identity-based policy", "iam:ListUserTags")))
+	wantDenied(t, err, "AccessDenied", azNotAuthorized(aliceARN, "iam:ListUserTags", azARN+"user/bob", because("identity-based policy", "iam:ListUserTags")))
 	e.check2(e.root.TagUser(e.ctx, &iam.TagUserInput{UserName: aws.String("bob"), Tags: []iamtypes.Tag{{Key: aws.String("team"), Value: aws.String("blue")}}}))
 	e.check2(alice.ListUserTags(e.ctx, &iam.ListUserTagsInput{UserName: aws.String("bob")}))
 
@@ -276,7 +276,7 @@ func TestAuthzVariablesAndTags(t *testing.T) {
 	e.check2(alice.ListUsers(e.ctx, &iam.ListUsersInput{}))
 	e.check2(e.root.UntagUser(e.ctx, &iam.UntagUserInput{UserName: aws.String("alice"), TagKeys: []string{"dept"}}))
 	_, err = alice.ListUsers(e.ctx, &iam.ListUsersInput{})
-	wantDenied(t, err, "AccessDenied", notAuthorized(aliceARN, "iam:ListUsers", azARN+"user/", because("identity-based policy", "iam:ListUsers")))
+	wantDenied(t, err, "AccessDenied", azNotAuthorized(aliceARN, "iam:ListUsers", azARN+"user/", because("identity-based policy", "iam:ListUsers")))
 }
 
 // Session policies of AssumeRole cut the role's permissions; revoking older sessions with a deny on
@@ -314,7 +314,7 @@ func TestAuthzRoleSessions(t *testing.T) {
 	limited := assume("limited", azDoc(azAllow("iam:GetUser", "*"), azAllow("iam:ListUsers", "*")))
 	e.check2(limited.ListUsers(e.ctx, &iam.ListUsersInput{}))
 	_, err = limited.CreateUser(e.ctx, &iam.CreateUserInput{UserName: aws.String("x")})
-	wantDenied(t, err, "AccessDenied", notAuthorized("arn:aws:sts::123456789012:assumed-role/dev/limited", "iam:CreateUser",
+	wantDenied(t, err, "AccessDenied", azNotAuthorized("arn:aws:sts::123456789012:assumed-role/dev/limited", "iam:CreateUser",
 		azARN+"user/x", because("session policy", "iam:CreateUser")))
 
 	// Revoke older sessions, as the IAM console does.
@@ -326,7 +326,7 @@ func TestAuthzRoleSessions(t *testing.T) {
 	e.check2(e.root.PutRolePolicy(e.ctx, &iam.PutRolePolicyInput{RoleName: aws.String("dev"), PolicyName: aws.String("AWSRevokeOlderSessions"),
 		PolicyDocument: aws.String(revoke)}))
 	_, err = old.ListUsers(e.ctx, &iam.ListUsersInput{})
-	wantDenied(t, err, "AccessDenied", notAuthorized("arn:aws:sts::123456789012:assumed-role/dev/old", "iam:ListUsers",
+	wantDenied(t, err, "AccessDenied", azNotAuthorized("arn:aws:sts::123456789012:assumed-role/dev/old", "iam:ListUsers",
 		azARN+"user/", "with an explicit deny in an identity-based policy"))
 	// Tokens carry whole seconds: wait for the clock to pass the cutoff before asking for a new session.
 	for time.Now().Before(cutoff) {
@@ -350,10 +350,10 @@ func TestAuthzAccountTargetRegion(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err := c.GetRegionOptStatus(e.ctx, &account.GetRegionOptStatusInput{RegionName: aws.String("eu-south-1")})
-	wantDenied(t, err, "AccessDeniedException", notAuthorized(azARN+"user/ops", "account:GetRegionOptStatus",
+	wantDenied(t, err, "AccessDeniedException", azNotAuthorized(azARN+"user/ops", "account:GetRegionOptStatus",
 		"arn:aws:account::123456789012:account", because("identity-based policy", "account:GetRegionOptStatus")))
 	_, err = c.DisableRegion(e.ctx, &account.DisableRegionInput{RegionName: aws.String("af-south-1")})
-	wantDenied(t, err, "AccessDeniedException", notAuthorized(azARN+"user/ops", "account:DisableRegion",
+	wantDenied(t, err, "AccessDeniedException", azNotAuthorized(azARN+"user/ops", "account:DisableRegion",
 		"arn:aws:account::123456789012:account", because("identity-based policy", "account:DisableRegion")))
 }
 
@@ -461,4 +461,39 @@ func processCPU() time.Duration {
 		return 0
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// Cross-account AssumeRole needs both the trust policy of the role's account and an identity-based policy
+// of the caller's account; the role session then acts in the role's account with the role's permissions.
+func TestAuthzCrossAccountAssumeRole(t *testing.T) {
+	e := newAuthzEnv(t)
+	const other = "210987654321"
+	otherRoot := newAccount(t, e.s, other)
+	carol := newUser(t, e.s, otherRoot, "carol") // IAM checks that users named in a trust policy exist
+	dan := newUser(t, e.s, otherRoot, "dan")
+	const roleARN = azARN + "role/shared"
+	e.check2(e.root.CreateRole(e.ctx, &iam.CreateRoleInput{RoleName: aws.String("shared"),
+		AssumeRolePolicyDocument: aws.String(trustPolicy("arn:aws:iam::"+other+":user/carol", ""))}))
+	e.check2(e.root.PutRolePolicy(e.ctx, &iam.PutRolePolicyInput{RoleName: aws.String("shared"), PolicyName: aws.String("read"),
+		PolicyDocument: aws.String(azDoc(azAllow("iam:ListUsers", "*")))}))
+	assume := func(creds aws.CredentialsProvider) (*sts.AssumeRoleOutput, error) {
+		return e.s.STS(creds, "us-east-1").AssumeRole(e.ctx, &sts.AssumeRoleInput{RoleArn: aws.String(roleARN), RoleSessionName: aws.String("x-acct")})
+	}
+	// The trust policy names carol, but her own account has not allowed her to assume it.
+	_, err := assume(carol)
+	wantDenied(t, err, "AccessDenied", "User: arn:aws:iam::"+other+":user/carol is not authorized to perform: sts:AssumeRole on resource: "+roleARN)
+	allow(t, e.s, otherRoot, "carol", "sts:AssumeRole", roleARN)
+	allow(t, e.s, otherRoot, "dan", "sts:AssumeRole", "*")
+	// Dan's account allows him, the trust policy does not name him.
+	_, err = assume(dan)
+	wantDenied(t, err, "AccessDenied", "User: arn:aws:iam::"+other+":user/dan is not authorized to perform: sts:AssumeRole on resource: "+roleARN)
+	out, err := assume(carol)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := e.s.IAM(sessionCreds(out.Credentials))
+	e.check2(c.ListUsers(e.ctx, &iam.ListUsersInput{}))
+	_, err = c.ListRoles(e.ctx, &iam.ListRolesInput{})
+	wantDenied(t, err, "AccessDenied", azNotAuthorized("arn:aws:sts::123456789012:assumed-role/shared/x-acct", "iam:ListRoles",
+		azARN+"role/", because("identity-based policy", "iam:ListRoles")))
 }
