@@ -79,7 +79,7 @@ type principalEntry struct {
 
 type entityKey struct {
 	account string
-	kind    string // user, role, group, instance-profile
+	kind    string // user, role, group, instance-profile, policy
 	name    string // folded
 }
 
@@ -204,6 +204,8 @@ func (a *Authorizer) applyLocked(ch storage.Change) {
 		delete(a.entities, entityKey{ch.AccountID, "group", ch.Key})
 	case storage.ChangeInstanceProfile:
 		delete(a.entities, entityKey{ch.AccountID, "instance-profile", ch.Key})
+	case storage.ChangePolicy:
+		delete(a.entities, entityKey{ch.AccountID, "policy", ch.Key})
 	}
 }
 

@@ -521,3 +521,41 @@ func TestRenameNeedsBothResources(t *testing.T) {
 		t.Fatalf("no change: %v", err)
 	}
 }
+
+// Customer managed policies bring their tags as aws:ResourceTag/*, kept current.
+func TestPolicyResourceTags(t *testing.T) {
+	f := newFixture(t)
+	f.setup()
+	must[*iamapi.CreatePolicyResponse](t)(f.iam.CreatePolicy(f.root(), &iamapi.CreatePolicyRequest{PolicyName: s("tagged"), Path: s("/p/"),
+		PolicyDocument: s(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*"}]}`),
+		Tags:           []iamapi.Tag{{Key: s("Owner"), Value: s("alice")}}}))
+	const arn = "arn:aws:iam::123456789012:policy/p/tagged"
+	getPolicy := op(t, iamapi.Operations, "GetPolicy")
+	res := func() map[string][]string {
+		buf := newCtxBuf()
+		got, err := f.az.resource(context.Background(), userCaller("alice", "/eng/"), nil, "iam", "GetPolicy", &iamapi.GetPolicyRequest{PolicyArn: s(arn)}, buf)
+		if err != nil || got != arn {
+			t.Fatalf("resource %s, %v", got, err)
+		}
+		return buf.m
+	}
+	if g := strings.Join(res()["aws:resourcetag/owner"], ","); g != "alice" {
+		t.Fatalf("aws:ResourceTag/owner = %q", g)
+	}
+	must[*iamapi.TagPolicyOutput](t)(f.iam.TagPolicy(f.root(), &iamapi.TagPolicyRequest{PolicyArn: s(arn), Tags: []iamapi.Tag{{Key: s("Owner"), Value: s("bob")}}}))
+	f.az.sync()
+	if g := strings.Join(res()["aws:resourcetag/owner"], ","); g != "bob" {
+		t.Fatalf("after TagPolicy: aws:ResourceTag/owner = %q", g)
+	}
+	// Through Authorize: a condition on the policy's tag.
+	must[*iamapi.PutUserPolicyOutput](t)(f.iam.PutUserPolicy(f.root(), &iamapi.PutUserPolicyRequest{UserName: s("alice"), PolicyName: s("p"),
+		PolicyDocument: s(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"iam:GetPolicy","Resource":"*","Condition":{"StringEquals":{"aws:ResourceTag/Owner":"${aws:username}"}}}]}`)}))
+	ctx := f.ctx(userCaller("alice", "/eng/"))
+	if err := f.az.Authorize(ctx, getPolicy, &iamapi.GetPolicyRequest{PolicyArn: s(arn)}); err == nil {
+		t.Fatal("allowed on a policy owned by bob")
+	}
+	must[*iamapi.TagPolicyOutput](t)(f.iam.TagPolicy(f.root(), &iamapi.TagPolicyRequest{PolicyArn: s(arn), Tags: []iamapi.Tag{{Key: s("Owner"), Value: s("alice")}}}))
+	if err := f.az.Authorize(ctx, getPolicy, &iamapi.GetPolicyRequest{PolicyArn: s(arn)}); err != nil {
+		t.Fatalf("denied on her own policy: %v", err)
+	}
+}

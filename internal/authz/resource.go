@@ -125,6 +125,18 @@ func (a *Authorizer) resource(ctx context.Context, c *reqctx.Caller, pe *princip
 	}
 	// Operations on a policy act on the policy, except attachments, which act on the principal.
 	if v := x.str(fPolicyArn); v != "" && !strings.HasPrefix(op, "Attach") && !strings.HasPrefix(op, "Detach") {
+		// A customer managed policy of the account brings its tags (aws:ResourceTag/*).
+		if i := strings.LastIndexByte(v, '/'); i >= 0 && strings.HasPrefix(v, "arn:"+p+":iam::"+acct+":policy/") {
+			e, err := a.entity(ctx, p, acct, ids.KindPolicy, v[i+1:])
+			if err != nil {
+				return "", err
+			}
+			if e.exists && e.arn == v {
+				for i, k := range e.tagKeys {
+					buf.m[k] = e.tagVals[i]
+				}
+			}
+		}
 		return v, nil
 	}
 	for _, f := range named {
@@ -236,6 +248,11 @@ func (a *Authorizer) entity(ctx context.Context, part, account, kind, name strin
 			var g *storage.Group
 			if g, err = tx.GetGroup(ctx, account, name); err == nil {
 				e.name, e.path, e.exists = g.Name, g.Path, true
+			}
+		case ids.KindPolicy:
+			var mp *storage.ManagedPolicy
+			if mp, err = tx.GetManagedPolicy(ctx, account, name); err == nil {
+				e.name, e.path, tags, e.exists = mp.Name, mp.Path, mp.Tags, true
 			}
 		case ids.KindInstanceProfile:
 			var ip *storage.InstanceProfile
