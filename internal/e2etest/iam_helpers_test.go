@@ -61,8 +61,8 @@ func call[T any](_ T, err error) error { return err }
 
 // Messages and patterns the model's constraints produce (aws-behavior §7).
 const (
-	patName       = `[\w+=,.@-]+`
-	patPath       = `((/[A-Za-z0-9\.,\+@=_-]+)*)/`
+	patName = `[\w+=,.@-]+`
+	patPath = `((/[A-Za-z0-9\.,\+@=_-]+)*)/`
 )
 
 // validation is AWS's single-constraint ValidationError message.

@@ -222,7 +222,9 @@ func TestIAMUsers(t *testing.T) {
 		{"create bad path", func() error {
 			return call(c.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String("p"), Path: aws.String("eng")}))
 		}, "ValidationError", 400, validation("eng", "path", `Member must satisfy regular expression pattern: (\u002F)|(\u002F[\u0021-\u007E]+\u002F)`)},
-		{"create 51 tags", func() error { return call(c.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String("t51"), Tags: fiftyOne})) },
+		{"create 51 tags", func() error {
+			return call(c.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String("t51"), Tags: fiftyOne}))
+		},
 			"ValidationError", 400, ""},
 		{"create duplicate tag keys", func() error {
 			return call(c.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String("dup"), Tags: tags("a", "1", "A", "2")}))
@@ -253,7 +255,9 @@ func TestIAMUsers(t *testing.T) {
 			"DeleteConflict", 409, "Cannot delete entity, must detach all policies first."},
 		{"delete in group", func() error { return call(c.DeleteUser(ctx, &iam.DeleteUserInput{UserName: aws.String("member")})) },
 			"DeleteConflict", 409, "Cannot delete entity, must remove user from group first."},
-		{"tag missing user", func() error { return call(c.TagUser(ctx, &iam.TagUserInput{UserName: aws.String("ghost"), Tags: tags("a", "b")})) },
+		{"tag missing user", func() error {
+			return call(c.TagUser(ctx, &iam.TagUserInput{UserName: aws.String("ghost"), Tags: tags("a", "b")}))
+		},
 			"NoSuchEntity", 404, "The user with name ghost cannot be found."},
 		{"tag over 50", func() error {
 			return call(c.TagUser(ctx, &iam.TagUserInput{UserName: aws.String("tagged"), Tags: tags("x1", "1", "x2", "2")}))
@@ -261,7 +265,9 @@ func TestIAMUsers(t *testing.T) {
 		{"tag duplicate keys", func() error {
 			return call(c.TagUser(ctx, &iam.TagUserInput{UserName: aws.String("alice"), Tags: tags("q", "1", "Q", "2")}))
 		}, "InvalidInput", 400, "Duplicate tag keys found. Please note that Tag keys are case insensitive."},
-		{"tag bad key", func() error { return call(c.TagUser(ctx, &iam.TagUserInput{UserName: aws.String("alice"), Tags: tags("a*b", "1")})) },
+		{"tag bad key", func() error {
+			return call(c.TagUser(ctx, &iam.TagUserInput{UserName: aws.String("alice"), Tags: tags("a*b", "1")}))
+		},
 			"ValidationError", 400, ""},
 		{"untag missing user", func() error {
 			return call(c.UntagUser(ctx, &iam.UntagUserInput{UserName: aws.String("ghost"), TagKeys: []string{"a"}}))
