@@ -98,3 +98,61 @@ func TestTokenAccepted(t *testing.T) {
 		t.Error("v1 in default regions and v2 everywhere must be accepted")
 	}
 }
+
+// TestOtherPartitions: each partition's global region has STS always active and cannot be toggled; the
+// other regions of the partition follow the default-region rules.
+func TestOtherPartitions(t *testing.T) {
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	a := &storage.Account{ID: "123456789012"}
+	for _, p := range []string{"aws", "aws-cn", "aws-us-gov"} {
+		global := regions.GlobalRegion(p)
+		if global == "" {
+			t.Fatalf("partition %s has no global region", p)
+		}
+		r := region(t, global)
+		if STSTogglable(r) || !STSActive(a, r, now) {
+			t.Errorf("%s (global region of %s) must be always active and not togglable", global, p)
+		}
+		if err := SetSTSActive(a, global, false); !errors.Is(err, ErrNotTogglable) {
+			t.Errorf("deactivate %s: %v", global, err)
+		}
+		part, _ := regions.Partition(p)
+		for _, other := range part.Regions {
+			if other.Name == global || other.OptIn {
+				continue
+			}
+			if !STSTogglable(other) {
+				t.Errorf("%s (default region of %s) must be togglable", other.Name, p)
+			}
+			if err := SetSTSActive(a, other.Name, false); err != nil || STSActive(a, other, now) {
+				t.Errorf("deactivate %s: %v", other.Name, err)
+			}
+			break
+		}
+	}
+}
+
+// TestStatusIgnoresUnknownState: an account that never touched a region reads DISABLED (opt-in) or
+// ENABLED_BY_DEFAULT, and a transition that ended reads as its final state without a write.
+func TestStatusIgnoresUnknownState(t *testing.T) {
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	a := &storage.Account{ID: "123456789012", Regions: map[string]storage.RegionState{
+		"me-south-1": {Status: storage.RegionDisabling, Until: t0.Add(time.Minute)},
+	}}
+	me := region(t, "me-south-1")
+	if got := Status(a, me, t0); got != storage.RegionDisabling || !Enabled(a, me, t0) {
+		t.Fatalf("during disabling: %s, enabled %v", got, Enabled(a, me, t0))
+	}
+	if got := Status(a, me, t0.Add(time.Minute)); got != storage.RegionDisabled || Enabled(a, me, t0.Add(time.Minute)) {
+		t.Fatalf("after disabling: %s", got)
+	}
+	if err := Enable(a, "me-south-1", t0.Add(30*time.Second), 0); !errors.Is(err, ErrTransitionInProgress) {
+		t.Fatalf("enable while disabling: %v", err)
+	}
+	if err := Enable(a, "me-south-1", t0.Add(time.Minute), 0); err != nil {
+		t.Fatalf("enable once disabled: %v", err)
+	}
+	if err := Enable(a, "not-a-region-1", t0, 0); !errors.Is(err, ErrUnknownRegion) {
+		t.Fatalf("unknown region: %v", err)
+	}
+}
