@@ -84,11 +84,16 @@ func Bind(fs *flag.FlagSet) (*Config, []Flag) {
 	str(&c.TLSCert, "tls-cert", "", "PEM certificate: serve HTTPS")
 	str(&c.TLSKey, "tls-key", "", "PEM private key for --tls-cert")
 	duration(&c.ShutdownTimeout, "shutdown-timeout", DefaultShutdownTimeout, "how long in-flight requests may run after SIGTERM")
-	c.MaxBodyBytes = DefaultMaxBodyBytes
-	if v, err := strconv.ParseInt(os.Getenv("IAMD_MAX_BODY_BYTES"), 10, 64); err == nil && v > 0 {
-		c.MaxBodyBytes = v
+	{
+		env := envName("max-body-bytes")
+		def := int64(DefaultMaxBodyBytes)
+		if v, err := strconv.ParseInt(os.Getenv(env), 10, 64); err == nil && v > 0 {
+			def = v
+		}
+		usage := "largest request body accepted, in bytes (larger ones get 413 RequestEntityTooLarge)"
+		flags = append(flags, Flag{"max-body-bytes", env, strconv.Itoa(DefaultMaxBodyBytes), usage})
+		fs.Int64Var(&c.MaxBodyBytes, "max-body-bytes", def, usage+" (env "+env+")")
 	}
-	flags = append(flags, Flag{"(env only)", "IAMD_MAX_BODY_BYTES", strconv.Itoa(DefaultMaxBodyBytes), "largest request body accepted"})
 	return c, flags
 }
 
@@ -102,6 +107,10 @@ func (c *Config) Validate() error {
 	}
 	if (c.TLSCert == "") != (c.TLSKey == "") {
 		return fmt.Errorf("--tls-cert and --tls-key must be given together")
+	}
+	// Zero is left to the server's default (configurations built in code often leave it out).
+	if c.MaxBodyBytes < 0 {
+		return fmt.Errorf("--max-body-bytes must not be negative, got %d", c.MaxBodyBytes)
 	}
 	if c.RegionTransitionDelay < 0 {
 		return fmt.Errorf("--region-transition-delay must not be negative")

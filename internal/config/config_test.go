@@ -1,0 +1,109 @@
+package config
+
+import (
+	"flag"
+	"io"
+	"strings"
+	"testing"
+	"time"
+)
+
+func bind(t *testing.T, args ...string) (*Config, []Flag, error) {
+	t.Helper()
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	c, flags := Bind(fs)
+	return c, flags, fs.Parse(args)
+}
+
+func TestDefaults(t *testing.T) {
+	for _, f := range []string{"IAMD_LISTEN", "IAMD_DATA_DIR", "IAMD_ACCOUNT_ID", "IAMD_DEV", "IAMD_MAX_BODY_BYTES",
+		"IAMD_REGION_TRANSITION_DELAY", "IAMD_LOG_FORMAT"} {
+		t.Setenv(f, "")
+	}
+	c, _, err := bind(t)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Listen != "" && c.Listen != DefaultListen {
+		t.Errorf("listen %q", c.Listen)
+	}
+	if c.MaxBodyBytes != DefaultMaxBodyBytes || c.Dev || c.RegionTransitionDelay != DefaultRegionTransitionDelay ||
+		c.ShutdownTimeout != DefaultShutdownTimeout {
+		t.Errorf("defaults: %+v", c)
+	}
+}
+
+// Every flag can be set by its IAMD_* variable, and the flag wins over the variable.
+func TestEnvironmentAndFlags(t *testing.T) {
+	t.Setenv("IAMD_LISTEN", "0.0.0.0:9000")
+	t.Setenv("IAMD_DATA_DIR", "/var/lib/iamd")
+	t.Setenv("IAMD_ACCOUNT_ID", "111122223333")
+	t.Setenv("IAMD_DEV", "true")
+	t.Setenv("IAMD_MAX_BODY_BYTES", "2048")
+	t.Setenv("IAMD_REGION_TRANSITION_DELAY", "0s")
+	t.Setenv("IAMD_SHUTDOWN_TIMEOUT", "3s")
+	t.Setenv("IAMD_LOG_FORMAT", "json")
+	c, _, err := bind(t)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Listen != "0.0.0.0:9000" || c.DataDir != "/var/lib/iamd" || c.AccountID != "111122223333" || !c.Dev ||
+		c.MaxBodyBytes != 2048 || c.RegionTransitionDelay != 0 || c.ShutdownTimeout != 3*time.Second || c.LogFormat != "json" {
+		t.Fatalf("from the environment: %+v", c)
+	}
+	c, _, err = bind(t, "--listen", "127.0.0.1:1", "--max-body-bytes", "4096", "--dev=false", "--account-id", "444455556666")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Listen != "127.0.0.1:1" || c.MaxBodyBytes != 4096 || c.Dev || c.AccountID != "444455556666" {
+		t.Fatalf("flags over the environment: %+v", c)
+	}
+	if err := c.Validate(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// The documentation table lists every flag with its variable.
+func TestFlagsDocumented(t *testing.T) {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	_, flags := Bind(fs)
+	documented := map[string]string{}
+	for _, f := range flags {
+		documented[f.Name] = f.Env
+	}
+	fs.VisitAll(func(f *flag.Flag) {
+		env, ok := documented[f.Name]
+		if !ok {
+			t.Errorf("flag --%s is not in the settings list", f.Name)
+		}
+		if env != "IAMD_"+strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_")) {
+			t.Errorf("flag --%s: variable %q", f.Name, env)
+		}
+	})
+}
+
+func TestValidate(t *testing.T) {
+	good := func() *Config {
+		return &Config{AccountID: DefaultAccountID, LogFormat: "text", MaxBodyBytes: DefaultMaxBodyBytes}
+	}
+	if err := good().Validate(); err != nil {
+		t.Fatal(err)
+	}
+	cases := map[string]func(c *Config){
+		"account-id":              func(c *Config) { c.AccountID = "12345" },
+		"account-id letters":      func(c *Config) { c.AccountID = "12345678901a" },
+		"root key without secret": func(c *Config) { c.RootAccessKeyID = "AKIAIAMDTESTROOT0001" },
+		"tls-cert without key":    func(c *Config) { c.TLSCert = "cert.pem" },
+		"negative transition":     func(c *Config) { c.RegionTransitionDelay = -time.Second },
+		"log format":              func(c *Config) { c.LogFormat = "xml" },
+		"max-body-bytes":          func(c *Config) { c.MaxBodyBytes = -1 },
+	}
+	for name, mutate := range cases {
+		c := good()
+		mutate(c)
+		if err := c.Validate(); err == nil {
+			t.Errorf("%s: accepted", name)
+		}
+	}
+}
