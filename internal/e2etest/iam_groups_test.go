@@ -150,7 +150,9 @@ func TestIAMGroups(t *testing.T) {
 		}, "EntityAlreadyExists", 409, "Group with name Qa already exists."},
 		{"delete missing", func() error { return call(c.DeleteGroup(ctx, &iam.DeleteGroupInput{GroupName: aws.String("ghost")})) },
 			"NoSuchEntity", 404, "The group with name ghost cannot be found."},
-		{"delete with members", func() error { return call(c.DeleteGroup(ctx, &iam.DeleteGroupInput{GroupName: aws.String("Administrators")})) },
+		{"delete with members", func() error {
+			return call(c.DeleteGroup(ctx, &iam.DeleteGroupInput{GroupName: aws.String("Administrators")}))
+		},
 			"DeleteConflict", 409, "Cannot delete entity, must remove users from group first."},
 		{"delete with inline policy", func() error { return call(c.DeleteGroup(ctx, &iam.DeleteGroupInput{GroupName: aws.String("inl")})) },
 			"DeleteConflict", 409, "Cannot delete entity, must delete policies first."},
