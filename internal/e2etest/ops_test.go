@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -14,8 +15,12 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
 
 	"github.com/iamd/iamd/internal/app"
 	"github.com/iamd/iamd/internal/config"
@@ -204,7 +209,43 @@ func TestOpsGracefulShutdown(t *testing.T) {
 	addr := <-addrc
 	base := "http://" + addr
 
-	// A request whose body arrives in two halves: the handler is running, reading, when shutdown begins.
+	finish := startSlowRequest(t, base)
+	stop()
+	// New connections are refused once the listener is closed.
+	for i := 0; ; i++ {
+		c, err := net.DialTimeout("tcp", addr, time.Second)
+		if err != nil {
+			break
+		}
+		c.Close()
+		if i > 500 {
+			t.Fatal("the listener stayed open after shutdown began")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	select {
+	case err := <-done:
+		t.Fatalf("ListenAndServe returned (%v) while a request was in flight", err)
+	default:
+	}
+	if res := finish(); res != "" {
+		t.Fatal(res)
+	}
+	if err := <-done; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		t.Fatalf("ListenAndServe: %v", err)
+	}
+	// The store closes cleanly afterwards.
+	closed = true
+	if err := a.Close(); err != nil {
+		t.Fatalf("closing the store: %v", err)
+	}
+}
+
+// startSlowRequest sends a signed GetCallerIdentity to base whose body arrives in two halves, and returns
+// once the server counts it as in flight (the handler is running, reading the body). finish sends the rest
+// and returns "" when the answer is the root's identity, else what went wrong.
+func startSlowRequest(t *testing.T, base string) (finish func() string) {
+	t.Helper()
 	pr, pw := io.Pipe()
 	r, err := http.NewRequest(http.MethodPost, base+"/", pr)
 	if err != nil {
@@ -234,7 +275,6 @@ func TestOpsGracefulShutdown(t *testing.T) {
 	if _, err := pw.Write([]byte(stsCall.body[:half])); err != nil {
 		t.Fatal(err)
 	}
-	// Wait until the server counts the request as in flight.
 	for i := 0; ; i++ {
 		_, m := get(t, base+"/metrics")
 		if strings.Contains(m, "iamd_requests_in_flight 1") {
@@ -245,38 +285,59 @@ func TestOpsGracefulShutdown(t *testing.T) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	stop()
-	// New connections are refused once the listener is closed.
+	return func() string {
+		if _, err := pw.Write([]byte(stsCall.body[half:])); err != nil {
+			return "writing the rest of the body: " + err.Error()
+		}
+		pw.Close()
+		res := <-resc
+		if res.err != nil || res.status != 200 || !strings.Contains(res.body, "<Arn>arn:aws:iam::"+AccountID+":root</Arn>") {
+			return fmt.Sprintf("in-flight request: %v %d %s", res.err, res.status, res.body)
+		}
+		return ""
+	}
+}
+
+// The binary itself: SIGTERM lets the in-flight request finish, then the process exits 0 with its store
+// closed (it opens again with the data intact).
+func TestOpsSIGTERM(t *testing.T) {
+	dir := t.TempDir()
+	p := startIamd(t, nil, "--data-dir", dir)
+	if _, err := p.server().IAM(RootCreds()).CreateUser(context.Background(), &iam.CreateUserInput{UserName: aws.String("survivor")}); err != nil {
+		t.Fatal(err)
+	}
+	finish := startSlowRequest(t, p.URL)
+	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	// Shutdown has begun once the listener refuses connections.
+	addr := strings.TrimPrefix(p.URL, "http://")
 	for i := 0; ; i++ {
 		c, err := net.DialTimeout("tcp", addr, time.Second)
 		if err != nil {
 			break
 		}
 		c.Close()
-		if i > 500 {
-			t.Fatal("the listener stayed open after shutdown began")
+		if i > 1000 {
+			t.Fatal("the listener stayed open after SIGTERM")
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	select {
-	case err := <-done:
-		t.Fatalf("ListenAndServe returned (%v) while a request was in flight", err)
-	default:
+	if res := finish(); res != "" {
+		t.Fatal(res)
 	}
-	if _, err := pw.Write([]byte(stsCall.body[half:])); err != nil {
-		t.Fatal(err)
+	if err := p.wait(); err != nil {
+		t.Fatalf("iamd exited with %v after SIGTERM", err)
 	}
-	pw.Close()
-	res := <-resc
-	if res.err != nil || res.status != 200 || !strings.Contains(res.body, "<Arn>arn:aws:iam::"+AccountID+":root</Arn>") {
-		t.Fatalf("in-flight request: %v %d %s", res.err, res.status, res.body)
+	if !strings.Contains(p.stderr.String(), "shutting down") {
+		t.Errorf("no shutdown line in the log")
 	}
-	if err := <-done; err != nil && !errors.Is(err, http.ErrServerClosed) {
-		t.Fatalf("ListenAndServe: %v", err)
+	p2 := startIamd(t, nil, "--data-dir", dir)
+	if _, err := p2.server().IAM(RootCreds()).GetUser(context.Background(), &iam.GetUserInput{UserName: aws.String("survivor")}); err != nil {
+		t.Fatalf("after a clean shutdown: %v", err)
 	}
-	// The store closes cleanly afterwards.
-	closed = true
-	if err := a.Close(); err != nil {
-		t.Fatalf("closing the store: %v", err)
+	_ = p2.cmd.Process.Signal(syscall.SIGTERM)
+	if err := p2.wait(); err != nil {
+		t.Fatalf("second run exited with %v", err)
 	}
 }
