@@ -6,7 +6,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"time"
 
 	"github.com/iamd/iamd/internal/auth"
 	"github.com/iamd/iamd/internal/ids"
@@ -114,7 +113,7 @@ func (ad *admin) account(r *http.Request) (*storage.Account, error) {
 }
 
 func (ad *admin) status(acct *storage.Account, reg regions.Region) STSRegionStatus {
-	now := time.Now()
+	now := ad.a.Now()
 	return STSRegionStatus{Region: reg.Name, Active: optin.STSActive(acct, reg, now), Togglable: optin.STSTogglable(reg),
 		OptIn: reg.OptIn, OptInState: string(optin.Status(acct, reg, now))}
 }

@@ -47,6 +47,8 @@ type App struct {
 	Authz   *authz.Authorizer
 	Server  *server.Server
 	Log     *slog.Logger
+	// Now is the clock of the admin API and of bootstrap (time.Now unless a test sets it).
+	Now func() time.Time
 	// RootCredentials is set when New generated the default account's root key (print it once).
 	RootCredentials *Credentials
 
@@ -100,7 +102,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, error
 	if log == nil {
 		log = slog.Default()
 	}
-	a := &App{Config: cfg, Log: log}
+	a := &App{Config: cfg, Log: log, Now: time.Now}
 	sealer, err := LoadSealer(ctx, cfg, log)
 	if err != nil {
 		return nil, err
