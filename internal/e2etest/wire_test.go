@@ -2,6 +2,7 @@ package e2etest
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"encoding/xml"
 	"flag"
@@ -16,6 +17,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
 
 	"github.com/iamd/iamd/internal/api/accountapi"
 	"github.com/iamd/iamd/internal/api/iamapi"
@@ -224,11 +228,32 @@ func emptyCall(svc *protocol.ServiceInfo, op *protocol.Operation) wireCall {
 // all, and with the smallest input the model accepts.
 func TestEveryOperationAnswers(t *testing.T) {
 	s := Start(t, Options{})
+	// A user without any permission: every operation must refuse it (or answer) without a server error.
+	ctx := context.Background()
+	if _, err := s.IAM(RootCreds()).CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String("nobody")}); err != nil {
+		t.Fatal(err)
+	}
+	k, err := s.IAM(RootCreds()).CreateAccessKey(ctx, &iam.CreateAccessKeyInput{UserName: aws.String("nobody")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	nobody := reqSigner{id: aws.ToString(k.AccessKey.AccessKeyId), secret: aws.ToString(k.AccessKey.SecretAccessKey)}
 	counts := map[string]int{}
 	for _, oc := range allOperations() {
 		counts[oc.svc.Name]++
-		for _, c := range []wireCall{emptyCall(oc.svc, oc.op), minimalCall(t, oc.svc, oc.op)} {
+		minimal := minimalCall(t, oc.svc, oc.op)
+		for _, c := range []wireCall{emptyCall(oc.svc, oc.op), minimal} {
 			checkAnswer(t, s, oc, c)
+		}
+		restJSON := oc.svc.Protocol == "rest-json"
+		got := doWire(t, nobody.sign(t, s.request(t, minimal, ""), minimal.body, minimal.service, "us-east-1", time.Now().UTC()), restJSON)
+		if got.code == "MissingAuthenticationToken" || got.code == "InvalidClientTokenId" || got.code == "SignatureDoesNotMatch" {
+			t.Errorf("%s as a user: %d %s", oc.op.Name, got.status, got.code)
+		}
+		// Unsigned, only the two federation operations get past authentication.
+		got = doWire(t, s.request(t, minimal, ""), restJSON)
+		if unsigned := oc.op.Name == "AssumeRoleWithSAML" || oc.op.Name == "AssumeRoleWithWebIdentity"; unsigned == (got.code == "MissingAuthenticationToken") {
+			t.Errorf("%s unsigned: %d %s", oc.op.Name, got.status, got.code)
 		}
 	}
 	if counts["IAM"] != 176 || counts["STS"] != 11 || counts["Account"] != 15 {
