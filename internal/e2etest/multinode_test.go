@@ -21,6 +21,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go"
 
+	"github.com/iamd/iamd/internal/storage"
 	"github.com/iamd/iamd/internal/storage/pgtest"
 	"github.com/iamd/iamd/internal/token"
 )
@@ -115,6 +116,59 @@ func callerARN(s *Server, creds aws.CredentialsProvider) (string, error) {
 	return aws.ToString(out.Arn), nil
 }
 
+// Bounds of warmKey's wait for the key-use writes of a first use to settle.
+const (
+	keyWritesQuiet   = 300 * time.Millisecond
+	keyWritesSettled = 10 * time.Second
+)
+
+// warmKey leaves creds' access key in the credential cache of every node, so that a later refusal proves
+// that an invalidation arrived. A key's first use on a node records its last use (a write, throttled per
+// node), and that write's change notification drops the key from every cache: left alone, the caches
+// would be empty again and a deleted key refused even with no notification at all. So: use the key on
+// every node, wait until no more changes to it arrive, and use it again (that use writes nothing).
+func warmKey(t *testing.T, nodes []*Server, creds aws.CredentialsProvider) {
+	t.Helper()
+	v, err := creds.Retrieve(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	subs := make([]<-chan storage.Change, len(nodes))
+	for i, n := range nodes {
+		ch, cancel := n.App.Store.Subscribe()
+		defer cancel()
+		subs[i] = ch
+	}
+	for i, n := range nodes {
+		if _, err := callerARN(n, creds); err != nil {
+			t.Fatalf("node %d: first use of the key: %v", i, err)
+		}
+	}
+	// Settle: an extra wait here can only make the test stricter, never make it pass wrongly.
+	end := time.Now().Add(keyWritesSettled)
+	for i := range subs {
+		for quiet := time.NewTimer(keyWritesQuiet); ; {
+			select {
+			case ch := <-subs[i]:
+				if ch.Kind == storage.ChangeAccessKey && ch.Key == v.AccessKeyID || ch.Kind == storage.ChangeAll {
+					quiet.Reset(keyWritesQuiet)
+				}
+				continue
+			case <-quiet.C:
+			}
+			break
+		}
+		if time.Now().After(end) {
+			break
+		}
+	}
+	for i, n := range nodes {
+		if _, err := callerARN(n, creds); err != nil {
+			t.Fatalf("node %d: second use of the key: %v", i, err)
+		}
+	}
+}
+
 // Three nodes on one PostgreSQL serve the same accounts: writes are read everywhere at once, and caches
 // of keys, policies and account settings follow changes made on another node.
 func TestMultiNode(t *testing.T) {
@@ -207,13 +261,13 @@ func TestMultiNode(t *testing.T) {
 	t.Run("DeletedAccessKeyStopsEverywhere", func(t *testing.T) {
 		creds := newUserWithKey(t, a, "mn-keyholder")
 		want := "arn:aws:iam::" + AccountID + ":user/mn-keyholder"
-		// Use the key on every node first, so that each has it in its credential cache.
 		for i, n := range nodes {
 			arn, err := callerARN(n, creds)
 			if err != nil || arn != want {
 				t.Fatalf("node %d: GetCallerIdentity = %q, %v", i, arn, err)
 			}
 		}
+		warmKey(t, nodes, creds)
 		v, _ := creds.Retrieve(ctx)
 		if _, err := a.IAM(RootCreds()).DeleteAccessKey(ctx, &iam.DeleteAccessKeyInput{UserName: aws.String("mn-keyholder"),
 			AccessKeyId: aws.String(v.AccessKeyID)}); err != nil {
@@ -236,11 +290,7 @@ func TestMultiNode(t *testing.T) {
 
 	t.Run("DeactivatedKeyStopsEverywhere", func(t *testing.T) {
 		creds := newUserWithKey(t, a, "mn-inactive")
-		for i, n := range others {
-			if _, err := callerARN(n, creds); err != nil {
-				t.Fatalf("node %d: %v", i+1, err)
-			}
-		}
+		warmKey(t, nodes, creds)
 		v, _ := creds.Retrieve(ctx)
 		if _, err := a.IAM(RootCreds()).UpdateAccessKey(ctx, &iam.UpdateAccessKeyInput{UserName: aws.String("mn-inactive"),
 			AccessKeyId: aws.String(v.AccessKeyID), Status: iamtypes.StatusTypeInactive}); err != nil {
@@ -547,8 +597,31 @@ func TestPostgresReadiness(t *testing.T) {
 	}
 	proxy := newFlakyProxy(t, u.Host)
 	u.Host = proxy.addr()
-	s := Start(t, Options{DatabaseURL: u.String(), MasterKey: newMasterKey(t)})
+	key := newMasterKey(t)
+	s := Start(t, Options{DatabaseURL: u.String(), MasterKey: key})
+	// other reaches the database directly: it keeps writing while s is cut off.
+	other := Start(t, Options{DatabaseURL: dbURL, MasterKey: key})
 	ctx := context.Background()
+	// Two keys s has cached: one deleted while s is cut off (its notification never reaches s), one after.
+	early := newUserWithKey(t, other, "deleted-during-outage")
+	late := newUserWithKey(t, other, "deleted-after-outage")
+	warmKey(t, []*Server{s, other}, early)
+	deleteKey := func(user string, creds aws.CredentialsProvider) {
+		t.Helper()
+		v, _ := creds.Retrieve(ctx)
+		if _, err := other.IAM(RootCreds()).DeleteAccessKey(ctx, &iam.DeleteAccessKeyInput{UserName: aws.String(user),
+			AccessKeyId: aws.String(v.AccessKeyID)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	refused := func(creds aws.CredentialsProvider) func() error {
+		return func() error {
+			if _, err := callerARN(s, creds); errorCodeOf(err) != "InvalidClientTokenId" {
+				return fmt.Errorf("GetCallerIdentity on the recovered node with a deleted key: %v, want InvalidClientTokenId", err)
+			}
+			return nil
+		}
+	}
 
 	wantStatus := func(path string, want int) {
 		t.Helper()
@@ -568,6 +641,8 @@ func TestPostgresReadiness(t *testing.T) {
 	wantStatus("/readyz", http.StatusOK)
 	wantStatus("/healthz", http.StatusOK)
 
+	changes, cancel := s.App.Store.Subscribe()
+	defer cancel()
 	proxy.setDown(true)
 	wantStatus("/readyz", http.StatusServiceUnavailable)
 	wantStatus("/healthz", http.StatusOK)
@@ -581,8 +656,30 @@ func TestPostgresReadiness(t *testing.T) {
 		t.Fatalf("CreateUser with the database down: %v, want a 5xx answer", err)
 	}
 
+	deleteKey("deleted-during-outage", early)
+
 	proxy.setDown(false)
 	wantStatus("/readyz", http.StatusOK)
+	// The node's change listener reconnects (with backoff) and then tells every cache to drop everything,
+	// since the notifications sent meanwhile are lost: the key deleted during the outage is refused.
+	timeout := time.After(readinessDeadline)
+	for flushed := false; !flushed; {
+		select {
+		case ch := <-changes:
+			flushed = ch.Kind == storage.ChangeAll
+		case <-timeout:
+			t.Fatalf("no flush of the caches within %v of the database's return", readinessDeadline)
+		}
+	}
+	if took, err := pollFor(propagationDeadline, refused(early)); err != nil {
+		t.Fatalf("after %v: %v", took, err)
+	}
+	// And the listener works again: a key deleted now on the other node is refused here too.
+	warmKey(t, []*Server{s, other}, late)
+	deleteKey("deleted-after-outage", late)
+	if took, err := pollFor(propagationDeadline, refused(late)); err != nil {
+		t.Fatalf("after %v: %v", took, err)
+	}
 	if _, err := pollFor(readinessDeadline, func() error {
 		_, err := s.IAM(RootCreds()).CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String("after-recovery")})
 		return err
