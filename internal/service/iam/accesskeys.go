@@ -97,7 +97,7 @@ func (s *Service) CreateAccessKey(ctx context.Context, in *iamapi.CreateAccessKe
 		UserName:     owner,
 		SecretSealed: sealed,
 		Status:       storage.StatusActive,
-		CreatedAt:    sc.now,
+		CreatedAt:    s.keyCreatedAt(ctx, sc),
 	}
 	err = s.store.Update(ctx, func(tx storage.Tx) error {
 		if owner != "" {
@@ -126,6 +126,22 @@ func (s *Service) CreateAccessKey(ctx context.Context, in *iamapi.CreateAccessKe
 		SecretAccessKey: ptr(secret),
 		CreateDate:      timePtr(k.CreatedAt),
 	}}, nil
+}
+
+// keyCreatedAt is the creation time stored for a new key: the request's time at full precision rather than
+// the whole second responses show (timePtr truncates), so that ListAccessKeys, sorted by creation, keeps
+// two keys made within the same second in the order they were made instead of falling back to their
+// random IDs.
+func (s *Service) keyCreatedAt(ctx context.Context, sc scope) time.Time {
+	t := reqctx.From(ctx).Time
+	if t.IsZero() {
+		t = s.now()
+	}
+	t = t.UTC()
+	if !t.Truncate(time.Second).Equal(sc.now) {
+		return sc.now // a clock other than the request's decided sc.now; keep the two consistent
+	}
+	return t
 }
 
 // listKeys returns a principal's keys oldest first (the order AWS lists them and the credential report's
