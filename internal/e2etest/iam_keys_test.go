@@ -89,9 +89,13 @@ func TestIAMAccessKeys(t *testing.T) {
 	otherID := aws.ToString(ko.AccessKeyId)
 	const missing = "AKIAIOSFODNN7EXAMPLE"
 	runErrCases(t, []errCase{
-		{"create third key", func() error { return call(c.CreateAccessKey(ctx, &iam.CreateAccessKeyInput{UserName: aws.String("other")})) },
+		{"create third key", func() error {
+			return call(c.CreateAccessKey(ctx, &iam.CreateAccessKeyInput{UserName: aws.String("other")}))
+		},
 			"LimitExceeded", 409, "Cannot exceed quota for AccessKeysPerUser: 2"},
-		{"create for missing user", func() error { return call(c.CreateAccessKey(ctx, &iam.CreateAccessKeyInput{UserName: aws.String("ghost")})) },
+		{"create for missing user", func() error {
+			return call(c.CreateAccessKey(ctx, &iam.CreateAccessKeyInput{UserName: aws.String("ghost")}))
+		},
 			"NoSuchEntity", 404, "The user with name ghost cannot be found."},
 		{"update missing key", func() error {
 			return call(c.UpdateAccessKey(ctx, &iam.UpdateAccessKeyInput{UserName: aws.String("other"), AccessKeyId: aws.String(missing), Status: iamtypes.StatusTypeInactive}))
@@ -114,7 +118,9 @@ func TestIAMAccessKeys(t *testing.T) {
 		{"delete another user's key as root", func() error {
 			return call(c.DeleteAccessKey(ctx, &iam.DeleteAccessKeyInput{AccessKeyId: aws.String(otherID)}))
 		}, "NoSuchEntity", 404, "The Access Key with id " + otherID + " cannot be found."},
-		{"list for missing user", func() error { return call(c.ListAccessKeys(ctx, &iam.ListAccessKeysInput{UserName: aws.String("ghost")})) },
+		{"list for missing user", func() error {
+			return call(c.ListAccessKeys(ctx, &iam.ListAccessKeysInput{UserName: aws.String("ghost")}))
+		},
 			"NoSuchEntity", 404, "The user with name ghost cannot be found."},
 		{"last used of missing key", func() error {
 			return call(c.GetAccessKeyLastUsed(ctx, &iam.GetAccessKeyLastUsedInput{AccessKeyId: aws.String(missing)}))
