@@ -545,6 +545,39 @@ func stsClient(url, region string) *sts.Client {
 	return sts.NewFromConfig(cfg, func(o *sts.Options) { o.BaseEndpoint = aws.String(url) })
 }
 
+// `iamd backup` is for SQLite; for PostgreSQL it points to pg_dump, and it needs --out.
+func TestBackupArguments(t *testing.T) {
+	_, stderr, err := runIamd(t, nil, "backup", "--out", filepath.Join(t.TempDir(), "b.db"), "--database-url", "postgres://127.0.0.1:1/x")
+	if err == nil || !strings.Contains(stderr, "pg_dump") {
+		t.Fatalf("backup of a PostgreSQL store: %v\n%s", err, stderr)
+	}
+	_, stderr, err = runIamd(t, nil, "backup", "--data-dir", t.TempDir())
+	if err == nil || !strings.Contains(stderr, "--out") {
+		t.Fatalf("backup without --out: %v\n%s", err, stderr)
+	}
+	// Offline, on a stopped server's data directory, it works too; the copy is a usable store.
+	dir := t.TempDir()
+	if _, stderr, err := runIamd(t, nil, "accounts", "create", "--account-id", "555566667777", "--data-dir", dir); err != nil {
+		t.Fatalf("accounts create: %v\n%s", err, stderr)
+	}
+	out := filepath.Join(t.TempDir(), "copy.db")
+	if stdout, stderr, err := runIamd(t, nil, "backup", "--out", out, "--data-dir", dir); err != nil || !strings.Contains(stdout, out) {
+		t.Fatalf("backup: %q, %v\n%s", stdout, err, stderr)
+	}
+	restored := t.TempDir()
+	data, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(restored, "iamd.db"), data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	stdout, stderr, err := runIamd(t, nil, "accounts", "list", "--data-dir", restored)
+	if err != nil || !strings.Contains(stdout, "555566667777\t") {
+		t.Fatalf("accounts list on the restored copy: %q, %v\n%s", stdout, err, stderr)
+	}
+}
+
 // An unreachable database stops the start-up with a message naming it.
 func TestServeUnreachableDatabase(t *testing.T) {
 	_, stderr, err := runIamd(t, []string{"IAMD_LOG_FORMAT=json"}, "serve", "--listen", "127.0.0.1:0",
