@@ -95,7 +95,15 @@ func New(o Options) *Server {
 }
 
 // ServeHTTP implements http.Handler.
-func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	// API requests go straight to the API handler whatever their path: ServeMux answers an unclean path
+	// ("/.", "//x") with a redirect, which no AWS endpoint does and no SDK follows for a signed POST.
+	if _, pattern := s.mux.Handler(r); pattern == "/" {
+		s.serveAPI(w, r)
+		return
+	}
+	s.mux.ServeHTTP(w, r)
+}
 
 func (s *Server) healthz(w http.ResponseWriter, _ *http.Request) {
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
