@@ -141,7 +141,9 @@ type wireResponse struct {
 	code, message, fault, requestID, xmlNS string
 }
 
-var wireClient = &http.Client{Timeout: wireHTTPTimeout}
+// wireClient never follows redirects: AWS endpoints do not redirect API calls, so a 3xx is a finding.
+var wireClient = &http.Client{Timeout: wireHTTPTimeout,
+	CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 
 // do sends r and parses the answer; it fails the test on anything that is not a well-formed AWS wireResponse
 // for the protocol of c (errNS set: awsQuery XML; else rest-json).

@@ -134,6 +134,15 @@ func TestWireMethods(t *testing.T) {
 	doWire(t, rootSigner().sign(t, r, "", "sts", "us-east-1", now), false).ok(t, stsCall)
 	r, _ = http.NewRequest(http.MethodGet, s.URL+"/?Action=GetAccountSummary&Version=2010-05-08", nil)
 	doWire(t, rootSigner().sign(t, r, "", "iam", "us-east-1", now), false).ok(t, stsCall)
+	// Unclean paths are answered by the API, never redirected.
+	for _, path := range []string{"/.", "//", "/./", "/global/.", "/a/../"} {
+		c := stsCall
+		c.path = path
+		got := doWire(t, rootSigner().sign(t, s.request(t, c, ""), c.body, c.service, "us-east-1", now), false)
+		if got.status >= 300 && got.status < 400 || got.status >= 500 {
+			t.Errorf("POST %s: %d", path, got.status)
+		}
+	}
 	for _, m := range []string{http.MethodPut, http.MethodDelete, http.MethodPatch} {
 		c := stsCall
 		c.method = m
