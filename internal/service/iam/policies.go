@@ -778,26 +778,13 @@ func (s *Service) ListEntitiesForPolicy(ctx context.Context, in *iamapi.ListEnti
 		}
 		var all []policyEntity
 		if usage != iamapi.PolicyUsageTypePermissionsBoundary {
-			owners, err := tx.ListEntitiesForPolicy(ctx, sc.account, arn, storage.ListOptions{})
-			if err != nil {
+			var err error
+			if all, err = policyEntities(ctx, tx, sc.account, arn, prefix, wantKind, tx.ListEntitiesForPolicy); err != nil {
 				return err
 			}
-			for _, o := range owners {
-				if !wantKind(o.Kind) {
-					continue
-				}
-				path, id, err := ownerPathID(ctx, tx, sc.account, o)
-				if err != nil {
-					return err
-				}
-				if strings.HasPrefix(path, prefix) {
-					all = append(all, policyEntity{key: o.Key(), kind: o.Kind, name: o.Name, id: id})
-				}
-			}
 		}
-		sort.Slice(all, func(i, j int) bool { return all[i].key < all[j].key })
 		if usage != iamapi.PolicyUsageTypePermissionsPolicy {
-			b, err := boundaryUsers(ctx, tx, sc.account, arn, prefix, wantKind)
+			b, err := policyEntities(ctx, tx, sc.account, arn, prefix, wantKind, tx.ListBoundaryEntities)
 			if err != nil {
 				return err
 			}
@@ -859,33 +846,27 @@ func ownerPathID(ctx context.Context, tx storage.Tx, acct string, o storage.Owne
 	return "", "", fmt.Errorf("unknown owner kind %q", o.Kind)
 }
 
-// boundaryUsers lists the users and roles whose permissions boundary is arn, in owner-key order.
-func boundaryUsers(ctx context.Context, tx storage.Tx, acct, arn, prefix string, want func(storage.OwnerKind) bool) ([]policyEntity, error) {
+// policyEntities lists the users, groups and roles under prefix that list (the store's attachment or
+// permissions-boundary index) returns for a policy, in key order, with their unique IDs.
+func policyEntities(ctx context.Context, tx storage.Tx, acct, arn, prefix string, want func(storage.OwnerKind) bool,
+	list func(ctx context.Context, acct, policyARN string, opts storage.ListOptions) ([]storage.Owner, error)) ([]policyEntity, error) {
+	owners, err := list(ctx, acct, arn, storage.ListOptions{PathPrefix: prefix})
+	if err != nil {
+		return nil, err
+	}
 	var out []policyEntity
-	if want(storage.OwnerRole) {
-		roles, err := tx.ListRoles(ctx, acct, storage.ListOptions{PathPrefix: prefix})
+	for _, o := range owners {
+		if !want(o.Kind) {
+			continue
+		}
+		_, id, err := ownerPathID(ctx, tx, acct, o)
 		if err != nil {
 			return nil, err
 		}
-		for _, r := range roles {
-			if r.PermissionsBoundaryARN == arn {
-				o := storage.Owner{Kind: storage.OwnerRole, Name: r.Name}
-				out = append(out, policyEntity{key: o.Key(), kind: o.Kind, name: r.Name, id: r.ID})
-			}
-		}
+		out = append(out, policyEntity{key: o.Key(), kind: o.Kind, name: o.Name, id: id})
 	}
-	if want(storage.OwnerUser) {
-		users, err := tx.ListUsers(ctx, acct, storage.ListOptions{PathPrefix: prefix})
-		if err != nil {
-			return nil, err
-		}
-		for _, u := range users {
-			if u.PermissionsBoundaryARN == arn {
-				o := storage.Owner{Kind: storage.OwnerUser, Name: u.Name}
-				out = append(out, policyEntity{key: o.Key(), kind: o.Kind, name: u.Name, id: u.ID})
-			}
-		}
-	}
+	// The store orders by the same key, but with its own collation; mergeEntities and the marker need
+	// Go's byte order.
 	sort.Slice(out, func(i, j int) bool { return out[i].key < out[j].key })
 	return out, nil
 }
