@@ -194,6 +194,33 @@ func TestMultiNode(t *testing.T) {
 				}
 			}
 		}
+		// Under concurrent load: a writer per node, each write read at once on the two other nodes.
+		var wg sync.WaitGroup
+		errs := make(chan error, len(nodes))
+		for i := range nodes {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for j := range 20 {
+					name := fmt.Sprintf("mn-load-%d-%02d", i, j)
+					if _, err := nodes[i].IAM(RootCreds()).CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String(name)}); err != nil {
+						errs <- fmt.Errorf("CreateUser %s on node %d: %w", name, i, err)
+						return
+					}
+					for _, k := range []int{(i + 1) % len(nodes), (i + 2) % len(nodes)} {
+						if _, err := nodes[k].IAM(RootCreds()).GetUser(ctx, &iam.GetUserInput{UserName: aws.String(name)}); err != nil {
+							errs <- fmt.Errorf("GetUser %s on node %d right after CreateUser on node %d: %w", name, k, i, err)
+							return
+						}
+					}
+				}
+			}()
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			t.Error(err)
+		}
 		// A delete is seen at once too.
 		if _, err := c.IAM(RootCreds()).DeleteUser(ctx, &iam.DeleteUserInput{UserName: aws.String("mn-user-0")}); err != nil {
 			t.Fatal(err)
