@@ -34,6 +34,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime"
+	"runtime/pprof"
 	"slices"
 	"strings"
 	"syscall"
@@ -58,6 +59,7 @@ type options struct {
 	jsonOut          string
 	keep             bool
 	floorProcess     bool
+	clientProfile    string
 }
 
 func main() {
@@ -81,6 +83,7 @@ func main() {
 	flag.StringVar(&o.jsonOut, "json", "", "also write every figure as JSON to this file")
 	flag.BoolVar(&o.keep, "keep", false, "keep the work directory (data, logs) instead of removing it")
 	flag.BoolVar(&o.floorProcess, "floor-process", false, "run the floor in a child process instead of in this one")
+	flag.StringVar(&o.clientProfile, "client-profile", "", "write a CPU profile of the load tool itself (the client) to this file")
 	serveFloorAddr := flag.String("serve-floor", "", "internal: serve the floor on this address (the child of -floor-process)")
 	flag.Parse()
 	if *serveFloorAddr != "" {
@@ -94,7 +97,19 @@ func main() {
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	if o.clientProfile != "" {
+		f, err := os.Create(o.clientProfile)
+		if err == nil {
+			err = pprof.StartCPUProfile(f)
+		}
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "bench: -client-profile:", err)
+			os.Exit(1)
+		}
+		defer pprof.StopCPUProfile()
+	}
 	if err := benchmark(ctx, log, o, os.Stdout); err != nil {
+		pprof.StopCPUProfile()
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
 	}
