@@ -1,0 +1,116 @@
+package main
+
+import (
+	"context"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+
+	"github.com/iamd/iamd/internal/e2etest"
+)
+
+// Every mix runs without a single error against a real iamd: the load tool's requests are correctly
+// signed, bench-user's policy allows what the mixes do, and churn pairs leave no users behind.
+func TestMixesAgainstIAMD(t *testing.T) {
+	s := e2etest.Start(t, e2etest.Options{})
+	tg := &target{name: "iamd", endpoint: s.URL, root: aws.Credentials{AccessKeyID: e2etest.RootKeyID, SecretAccessKey: e2etest.RootSecret}}
+	e, err := prepare(tg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const clients, perClient = 4, 10
+	for round, m := range mixes {
+		r := run(context.Background(), tg.addr(), m.sources(e, clients, perClient, round+1), 0)
+		if r.Errors != 0 || r.Requests != clients*perClient {
+			t.Errorf("mix %s: %d requests, %d errors, first failure %s", m.name, r.Requests, r.Errors, r.FirstFail)
+		}
+		if r.P50 <= 0 || r.P99 < r.P50 || r.Max < r.P99 {
+			t.Errorf("mix %s: latencies out of order: %+v", m.name, r)
+		}
+	}
+	w, err := timeWalks(context.Background(), e, "ListUsers", "UserName", 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w.Items != 1 {
+		t.Errorf("after the mixes the account has %d users, want only bench-user", w.Items)
+	}
+}
+
+// A request signed by a key the server does not know is counted as an error, with the server's answer.
+func TestErrorsAreCounted(t *testing.T) {
+	s := e2etest.Start(t, e2etest.Options{})
+	tg := &target{name: "iamd", endpoint: s.URL}
+	sg, err := newSigner(s.URL, aws.Credentials{AccessKeyID: "AKIAIAMDNOSUCHKEY001", SecretAccessKey: "x"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := &env{t: tg, root: sg, user: sg}
+	m, _ := mixByName("gci")
+	r := run(context.Background(), tg.addr(), m.sources(e, 2, 3, 1), 0)
+	if r.Errors != 6 || !strings.Contains(r.FirstFail, "InvalidClientTokenId") {
+		t.Fatalf("errors %d, first failure %q", r.Errors, r.FirstFail)
+	}
+}
+
+// The floor answers every request with the fixed response, in this process and in a child process alike.
+func TestFloor(t *testing.T) {
+	f, err := startFloor()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.close()
+	e, err := prepare(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, _ := mixByName("mix")
+	r := run(context.Background(), f.addr(), m.sources(e, 3, 5, 1), 0)
+	if r.Errors != 0 || r.Requests != 15 {
+		t.Fatalf("%+v", r)
+	}
+	st, body, err := once(f.addr(), mustSign(t, e.user, stsCall("GetCallerIdentity")))
+	if err != nil || st != 200 || string(body) != floorResponse {
+		t.Fatalf("floor answered %d %q %v", st, body, err)
+	}
+}
+
+func mustSign(t *testing.T, s *signer, c call) []byte {
+	t.Helper()
+	w, err := s.sign(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return w
+}
+
+func TestProcessFigures(t *testing.T) {
+	if _, err := os.Stat("/proc/self/status"); err != nil {
+		t.Skip("no /proc")
+	}
+	rss, err := rssKiB(os.Getpid())
+	if err != nil || rss <= 0 {
+		t.Fatalf("rss %d %v", rss, err)
+	}
+	x := 0
+	for i := range 20_000_000 {
+		x += i
+	}
+	_ = x
+	cpu, err := processCPU(os.Getpid())
+	if err != nil || cpu <= 0 {
+		t.Fatalf("cpu %v %v", cpu, err)
+	}
+	if selfCPU() <= 0 {
+		t.Fatal("no CPU time for this process")
+	}
+}
+
+func TestQueryBody(t *testing.T) {
+	got := queryBody("CreateUser", "2010-05-08", []string{"UserName", "a b", "Path", "/x/"})
+	if want := "Action=CreateUser&Version=2010-05-08&UserName=a+b&Path=%2Fx%2F"; got != want {
+		t.Fatalf("got %s, want %s", got, want)
+	}
+}
