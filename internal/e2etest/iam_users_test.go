@@ -299,3 +299,67 @@ func TestIAMUsers(t *testing.T) {
 	wantError(t, "GetUser deleted", call(c.GetUser(ctx, &iam.GetUserInput{UserName: aws.String("withlogin")})),
 		"NoSuchEntity", 404, "The user with name withlogin cannot be found.")
 }
+
+// Renaming or moving a user carries everything it owns: keys (which then authenticate as the new ARN),
+// group memberships, inline and attached policies, login profile, tags and boundary.
+func TestIAMUserRenameCarriesEverything(t *testing.T) {
+	e := newIAMEnv(t)
+	c, ctx := e.c, e.ctx
+	must[*iam.CreateUserOutput](t, "CreateUser")(c.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String("old"), Tags: tags("a", "b"),
+		PermissionsBoundary: aws.String(readOnlyARN)}))
+	creds := func() aws.CredentialsProvider {
+		k := must[*iam.CreateAccessKeyOutput](t, "CreateAccessKey")(c.CreateAccessKey(ctx, &iam.CreateAccessKeyInput{UserName: aws.String("old")})).AccessKey
+		return Creds(aws.ToString(k.AccessKeyId), aws.ToString(k.SecretAccessKey), "")
+	}()
+	must[*iam.CreateGroupOutput](t, "CreateGroup")(c.CreateGroup(ctx, &iam.CreateGroupInput{GroupName: aws.String("grp")}))
+	must[*iam.AddUserToGroupOutput](t, "AddUserToGroup")(c.AddUserToGroup(ctx, &iam.AddUserToGroupInput{GroupName: aws.String("grp"), UserName: aws.String("old")}))
+	must[*iam.PutUserPolicyOutput](t, "PutUserPolicy")(c.PutUserPolicy(ctx, &iam.PutUserPolicyInput{UserName: aws.String("old"), PolicyName: aws.String("self"),
+		PolicyDocument: aws.String(docAllow("iam:GetUser", "*"))}))
+	must[*iam.AttachUserPolicyOutput](t, "AttachUserPolicy")(c.AttachUserPolicy(ctx, &iam.AttachUserPolicyInput{UserName: aws.String("old"), PolicyArn: aws.String(adminARN)}))
+	must[*iam.CreateLoginProfileOutput](t, "CreateLoginProfile")(c.CreateLoginProfile(ctx, &iam.CreateLoginProfileInput{UserName: aws.String("old"), Password: aws.String("Some-Pass-123")}))
+
+	must[*iam.UpdateUserOutput](t, "UpdateUser")(c.UpdateUser(ctx, &iam.UpdateUserInput{UserName: aws.String("old"), NewUserName: aws.String("new"), NewPath: aws.String("/moved/")}))
+	u := must[*iam.GetUserOutput](t, "GetUser")(c.GetUser(ctx, &iam.GetUserInput{UserName: aws.String("new")})).User
+	if aws.ToString(u.Arn) != arn("user/moved/new") || tagMap(u.Tags)["a"] != "b" || u.PermissionsBoundary == nil {
+		t.Fatalf("renamed user: %+v", u)
+	}
+	if l := must[*iam.ListAccessKeysOutput](t, "ListAccessKeys")(c.ListAccessKeys(ctx, &iam.ListAccessKeysInput{UserName: aws.String("new")})); len(l.AccessKeyMetadata) != 1 ||
+		aws.ToString(l.AccessKeyMetadata[0].UserName) != "new" {
+		t.Fatalf("keys after rename: %+v", l.AccessKeyMetadata)
+	}
+	if g := must[*iam.ListGroupsForUserOutput](t, "ListGroupsForUser")(c.ListGroupsForUser(ctx, &iam.ListGroupsForUserInput{UserName: aws.String("new")})); len(g.Groups) != 1 {
+		t.Fatalf("groups after rename: %+v", g.Groups)
+	}
+	if gg := must[*iam.GetGroupOutput](t, "GetGroup")(c.GetGroup(ctx, &iam.GetGroupInput{GroupName: aws.String("grp")})); len(gg.Users) != 1 || aws.ToString(gg.Users[0].UserName) != "new" {
+		t.Fatalf("group members after rename: %+v", gg.Users)
+	}
+	if p := must[*iam.ListUserPoliciesOutput](t, "ListUserPolicies")(c.ListUserPolicies(ctx, &iam.ListUserPoliciesInput{UserName: aws.String("new")})); strings.Join(p.PolicyNames, ",") != "self" {
+		t.Fatalf("inline policies after rename: %v", p.PolicyNames)
+	}
+	if a := must[*iam.ListAttachedUserPoliciesOutput](t, "ListAttachedUserPolicies")(c.ListAttachedUserPolicies(ctx, &iam.ListAttachedUserPoliciesInput{UserName: aws.String("new")})); len(a.AttachedPolicies) != 1 {
+		t.Fatalf("attached policies after rename: %+v", a.AttachedPolicies)
+	}
+	le := must[*iam.ListEntitiesForPolicyOutput](t, "ListEntitiesForPolicy")(c.ListEntitiesForPolicy(ctx, &iam.ListEntitiesForPolicyInput{PolicyArn: aws.String(adminARN)}))
+	if len(le.PolicyUsers) != 1 || aws.ToString(le.PolicyUsers[0].UserName) != "new" {
+		t.Fatalf("ListEntitiesForPolicy after rename: %+v", le.PolicyUsers)
+	}
+	le = must[*iam.ListEntitiesForPolicyOutput](t, "ListEntitiesForPolicy boundary")(c.ListEntitiesForPolicy(ctx, &iam.ListEntitiesForPolicyInput{PolicyArn: aws.String(readOnlyARN),
+		PolicyUsageFilter: iamtypes.PolicyUsageTypePermissionsBoundary}))
+	if len(le.PolicyUsers) != 1 || aws.ToString(le.PolicyUsers[0].UserName) != "new" {
+		t.Fatalf("boundary users after rename: %+v", le.PolicyUsers)
+	}
+	must[*iam.GetLoginProfileOutput](t, "GetLoginProfile")(c.GetLoginProfile(ctx, &iam.GetLoginProfileInput{UserName: aws.String("new")}))
+	// The key signs as the renamed user, with the policies that followed it.
+	me := must[*iam.GetUserOutput](t, "GetUser as the user")(e.s.IAM(creds).GetUser(ctx, &iam.GetUserInput{})).User
+	if aws.ToString(me.Arn) != arn("user/moved/new") {
+		t.Fatalf("key authenticates as %s", aws.ToString(me.Arn))
+	}
+	for _, n := range []string{"old", "OLD"} {
+		wantError(t, "GetUser "+n, call(c.GetUser(ctx, &iam.GetUserInput{UserName: aws.String(n)})), "NoSuchEntity", 404, "The user with name "+n+" cannot be found.")
+	}
+	// The old name is free again.
+	must[*iam.CreateUserOutput](t, "CreateUser old again")(c.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String("old")}))
+	if l := must[*iam.ListAccessKeysOutput](t, "ListAccessKeys")(c.ListAccessKeys(ctx, &iam.ListAccessKeysInput{UserName: aws.String("old")})); len(l.AccessKeyMetadata) != 0 {
+		t.Fatalf("new user 'old' inherited keys: %+v", l.AccessKeyMetadata)
+	}
+}
