@@ -3,6 +3,7 @@ package e2etest
 import (
 	"context"
 	"net/url"
+	"os"
 	"regexp"
 	"strings"
 	"testing"
@@ -11,6 +12,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
+
+	"github.com/iamd/iamd/internal/storage/pgtest"
 )
 
 // iamEnv is one fresh server and a root IAM client, what every IAM API test of issue 5 starts from.
@@ -21,9 +24,17 @@ type iamEnv struct {
 	ctx context.Context
 }
 
+// iamBackendEnv names the environment variable that runs the IAM API tests on PostgreSQL instead of SQLite
+// (IAMD_E2E_IAM_BACKEND=postgres), so that both backends' ordering, precision and collation are checked.
+const iamBackendEnv = "IAMD_E2E_IAM_BACKEND"
+
 func newIAMEnv(t *testing.T) *iamEnv {
 	t.Helper()
-	s := Start(t, Options{})
+	var o Options
+	if os.Getenv(iamBackendEnv) == "postgres" {
+		o.DatabaseURL = pgtest.URL(t)
+	}
+	s := Start(t, o)
 	return &iamEnv{t: t, s: s, c: s.IAM(RootCreds()), ctx: context.Background()}
 }
 
