@@ -165,6 +165,13 @@ type Tx interface {
 	DeleteAccessKey(ctx context.Context, keyID string) error
 	ListAccessKeys(ctx context.Context, acct, userName string) ([]*AccessKey, error)
 
+	// Last use of keys and roles (GetAccessKeyLastUsed, RoleLastUsed). Each records a use unless a later
+	// one is stored already and changes nothing else, so it publishes ChangeAccessKeyUsed /
+	// ChangeRoleUsed, which the caches of credentials and policies ignore. ErrNotFound when the key or
+	// role is gone.
+	SetAccessKeyLastUsed(ctx context.Context, keyID string, used AccessKeyLastUsed) error
+	SetRoleLastUsed(ctx context.Context, acct, name string, at time.Time, region string) error
+
 	// Login profiles (one per user).
 	CreateLoginProfile(ctx context.Context, p *LoginProfile) error
 	GetLoginProfile(ctx context.Context, acct, userName string) (*LoginProfile, error)
@@ -562,6 +569,11 @@ const (
 	ChangeResource        ChangeKind = "resource"
 	ChangeCredential      ChangeKind = "credential"
 	ChangeKeyRing         ChangeKind = "key-ring"
+	// ChangeAccessKeyUsed and ChangeRoleUsed report only a new last use (SetAccessKeyLastUsed,
+	// SetRoleLastUsed): nothing a credential or policy cache holds. Key as for ChangeAccessKey and
+	// ChangeRole.
+	ChangeAccessKeyUsed ChangeKind = "access-key-used"
+	ChangeRoleUsed      ChangeKind = "role-used"
 )
 
 // Change is a committed write. Key identifies the entity within the kind: the folded name for named
