@@ -65,6 +65,10 @@ var collateC = regexp.MustCompile(` COLLATE "C"`)
 type Options struct {
 	Logger      *slog.Logger
 	MaxAttempts int // 0: DefaultMaxAttempts
+	// GroupCommit runs concurrent Update calls together in one transaction, each in a savepoint, with
+	// one commit (and so one fsync) for the group. For a database with a single writer (SQLite), where
+	// the commit's fsync, not the work, bounds writes per second.
+	GroupCommit bool
 }
 
 // Store is the shared SQL implementation of storage.Store. Backends embed it and provide Backup.
@@ -78,6 +82,9 @@ type Store struct {
 	tries   int
 	hub     *Hub
 	stmts   sync.Map // query → rewritten query
+	// Prepared statements of WriteDB and ReadDB (one cache when they are the same database).
+	writeStmts, readStmts *stmtCache
+	group                 *committer // nil without Options.GroupCommit
 }
 
 // New returns a Store over the databases after applying pending migrations.
@@ -91,6 +98,15 @@ func New(ctx context.Context, writeDB, readDB *sql.DB, d Dialect, opts Options) 
 	s := &Store{WriteDB: writeDB, ReadDB: readDB, d: d, log: opts.Logger, tries: opts.MaxAttempts, hub: NewHub()}
 	if err := s.migrate(ctx); err != nil {
 		return nil, err
+	}
+	// Statements are cached only after migrations: a prepared statement must not outlive a schema change.
+	s.writeStmts = newStmtCache(writeDB)
+	s.readStmts = s.writeStmts
+	if readDB != writeDB {
+		s.readStmts = newStmtCache(readDB)
+	}
+	if opts.GroupCommit {
+		s.group = newCommitter(s)
 	}
 	return s, nil
 }
@@ -112,6 +128,14 @@ func (s *Store) Hub() *Hub { return s.hub }
 
 // Update implements storage.Store.
 func (s *Store) Update(ctx context.Context, fn func(tx storage.Tx) error) error {
+	if s.group != nil {
+		return s.group.update(ctx, fn)
+	}
+	return s.updateAlone(ctx, fn)
+}
+
+// updateAlone runs fn in a transaction of its own, retrying serialization failures.
+func (s *Store) updateAlone(ctx context.Context, fn func(tx storage.Tx) error) error {
 	var last error
 	for attempt := 0; attempt < s.tries; attempt++ {
 		if attempt > 0 {
@@ -119,7 +143,7 @@ func (s *Store) Update(ctx context.Context, fn func(tx storage.Tx) error) error 
 				return fmt.Errorf("%w (after %d attempts: %w)", storage.ErrConflict, attempt, last)
 			}
 		}
-		changes, err := s.run(ctx, s.WriteDB, s.d.UpdateTx, true, fn)
+		changes, err := s.run(ctx, s.WriteDB, s.writeStmts, s.d.UpdateTx, true, fn)
 		if err == nil {
 			s.hub.Publish(changes)
 			return nil
@@ -136,7 +160,7 @@ func (s *Store) Update(ctx context.Context, fn func(tx storage.Tx) error) error 
 // View implements storage.Store.
 func (s *Store) View(ctx context.Context, fn func(tx storage.Tx) error) error {
 	for attempt := 0; ; attempt++ {
-		_, err := s.run(ctx, s.ReadDB, s.d.ViewTx, false, fn)
+		_, err := s.run(ctx, s.ReadDB, s.readStmts, s.d.ViewTx, false, fn)
 		// A read-only snapshot can still hit a busy database (SQLite during a checkpoint); retry those.
 		if err == nil || s.d.IsRetryable == nil || !s.d.IsRetryable(err) || attempt+1 >= s.tries || ctx.Err() != nil {
 			return err
@@ -161,19 +185,21 @@ func sleepBackoff(ctx context.Context, attempt int) error {
 	}
 }
 
-func (s *Store) run(ctx context.Context, db *sql.DB, opts *sql.TxOptions, write bool, fn func(tx storage.Tx) error) (changes []storage.Change, err error) {
+func (s *Store) run(ctx context.Context, db *sql.DB, cache *stmtCache, opts *sql.TxOptions, write bool, fn func(tx storage.Tx) error) (changes []storage.Change, err error) {
 	sqlTx, err := db.BeginTx(ctx, opts)
 	if err != nil {
 		return nil, fmt.Errorf("storage: begin: %w", err)
 	}
+	st := newSQLTx(sqlTx, cache)
 	committed := false
 	defer func() {
 		if !committed {
 			// The error of a rollback after a failed statement adds nothing to the first error.
 			_ = sqlTx.Rollback()
 		}
+		st.finish()
 	}()
-	t := &txn{s: s, tx: sqlTx, write: write}
+	t := &txn{s: s, tx: st, write: write}
 	if err := fn(t); err != nil {
 		return nil, err
 	}
@@ -209,10 +235,18 @@ func (s *Store) Backup(ctx context.Context, w io.Writer) error {
 	return fmt.Errorf("storage: %s: online backup is not supported", s.d.Name)
 }
 
-// Close closes the hub and the databases.
+// Close stops the group committer (Update calls still waiting get an error), closes the hub, the
+// prepared statements and the databases.
 func (s *Store) Close() error {
+	if s.group != nil {
+		s.group.stop()
+	}
 	s.hub.Close()
-	err := s.WriteDB.Close()
+	err := s.writeStmts.close()
+	if s.readStmts != s.writeStmts {
+		err = errors.Join(err, s.readStmts.close())
+	}
+	err = errors.Join(err, s.WriteDB.Close())
 	if s.ReadDB != s.WriteDB {
 		err = errors.Join(err, s.ReadDB.Close())
 	}

@@ -66,7 +66,7 @@ var kindChange = map[string]storage.ChangeKind{
 // txn implements storage.Tx over one database transaction.
 type txn struct {
 	s       *Store
-	tx      *sql.Tx
+	tx      *sqlTx
 	write   bool
 	changes []storage.Change
 }
@@ -74,7 +74,11 @@ type txn struct {
 var _ storage.Tx = (*txn)(nil)
 
 func (t *txn) exec(ctx context.Context, query string, args ...any) (int64, error) {
-	res, err := t.tx.ExecContext(ctx, t.s.q(query), args...)
+	ctx, err := stmtCtx(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("storage: %w", err)
+	}
+	res, err := t.tx.exec(ctx, t.s.q(query), args...)
 	if err != nil {
 		return 0, t.dbErr(err)
 	}
@@ -86,7 +90,11 @@ func (t *txn) exec(ctx context.Context, query string, args ...any) (int64, error
 }
 
 func (t *txn) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	rows, err := t.tx.QueryContext(ctx, t.s.q(query), args...)
+	ctx, err := stmtCtx(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("storage: %w", err)
+	}
+	rows, err := t.tx.query(ctx, t.s.q(query), args...)
 	if err != nil {
 		return nil, t.dbErr(err)
 	}
@@ -94,7 +102,9 @@ func (t *txn) query(ctx context.Context, query string, args ...any) (*sql.Rows, 
 }
 
 func (t *txn) row(ctx context.Context, query string, args ...any) *sql.Row {
-	return t.tx.QueryRowContext(ctx, t.s.q(query), args...)
+	// A done context is passed on as it is: the driver then reports its error through the Row.
+	ctx, _ = stmtCtx(ctx)
+	return t.tx.queryRow(ctx, t.s.q(query), args...)
 }
 
 // dbErr wraps a database error, mapping unique violations to ErrAlreadyExists.

@@ -1,0 +1,229 @@
+package sqlstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+
+	"github.com/iamd/iamd/internal/storage"
+)
+
+// maxGroupSize bounds how many Update calls share one transaction: a larger group makes its first
+// member wait longer for the others' work, and a failed commit re-runs more of them one by one.
+const maxGroupSize = 128
+
+// Statements of the savepoint around each member of a group (the same name serves every member: each
+// savepoint is released or rolled back before the next member starts).
+const (
+	sqlSavepoint  = `SAVEPOINT group_member`
+	sqlRelease    = `RELEASE SAVEPOINT group_member`
+	sqlRollbackTo = `ROLLBACK TO SAVEPOINT group_member`
+)
+
+var (
+	// errPanicked stands in for a member whose fn panicked; the panic itself is re-raised in the caller.
+	errPanicked = errors.New("storage: update function panicked")
+	errClosed   = errors.New("storage: store closed")
+)
+
+// committer is group commit: Update calls hand their fn to one goroutine, which runs the waiting ones
+// in one transaction, each inside its own savepoint, and commits once. On SQLite a durable commit costs
+// an fsync (milliseconds) while a typical fn costs tens of microseconds, so one commit for many callers
+// multiplies write throughput. A member's Update returns only after the commit that holds its work is
+// durable, and the group's changes are published before any member is answered.
+type committer struct {
+	s       *Store
+	reqs    chan *groupReq
+	quit    chan struct{}
+	stopped chan struct{}
+	once    sync.Once
+}
+
+// groupReq is one Update call waiting for the committer.
+type groupReq struct {
+	ctx      context.Context
+	fn       func(tx storage.Tx) error
+	err      error
+	panicVal any
+	changes  []storage.Change
+	done     chan struct{}
+}
+
+func newCommitter(s *Store) *committer {
+	c := &committer{s: s, reqs: make(chan *groupReq), quit: make(chan struct{}), stopped: make(chan struct{})}
+	go c.loop()
+	return c
+}
+
+// update hands fn to the committer and waits for the outcome of the transaction that ran it.
+func (c *committer) update(ctx context.Context, fn func(tx storage.Tx) error) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("storage: begin: %w", err)
+	}
+	r := &groupReq{ctx: ctx, fn: fn, done: make(chan struct{})}
+	select {
+	case c.reqs <- r:
+	case <-ctx.Done():
+		return fmt.Errorf("storage: begin: %w", ctx.Err())
+	case <-c.quit:
+		return errClosed
+	}
+	// No select on ctx here: once taken, the work may be committed, and returning before knowing would
+	// tell the caller a write failed that is in fact durable.
+	<-r.done
+	if r.panicVal != nil {
+		panic(r.panicVal)
+	}
+	return r.err
+}
+
+// stop makes later Update calls fail and waits for the group in progress to finish.
+func (c *committer) stop() {
+	c.once.Do(func() { close(c.quit) })
+	<-c.stopped
+}
+
+func (c *committer) loop() {
+	defer close(c.stopped)
+	for {
+		var first *groupReq
+		select {
+		case first = <-c.reqs:
+		case <-c.quit:
+			return
+		}
+		// Everyone who queued up while the previous group was committing joins this one.
+		batch := []*groupReq{first}
+	drain:
+		for len(batch) < maxGroupSize {
+			select {
+			case r := <-c.reqs:
+				batch = append(batch, r)
+			default:
+				break drain
+			}
+		}
+		c.commit(batch)
+	}
+}
+
+// commit runs a group and answers every member.
+func (c *committer) commit(batch []*groupReq) {
+	if len(batch) == 1 {
+		c.runAlone(batch[0])
+		close(batch[0].done)
+		return
+	}
+	if err := c.runGroup(batch); err != nil {
+		// Nothing of the group was committed. Each member runs again in a transaction of its own, so that
+		// only the one at fault (if any) gets an error; fn may run more than once by contract.
+		c.s.log.Debug("storage: group commit failed, running members alone", "members", len(batch), "err", err)
+		for _, r := range batch {
+			r.err, r.panicVal, r.changes = nil, nil, nil
+			c.runAlone(r)
+			close(r.done)
+		}
+		return
+	}
+	var all []storage.Change
+	for _, r := range batch {
+		all = append(all, r.changes...)
+	}
+	// Published before answering, as Update does alone: a caller that reads after Update returns must
+	// not find a cache that still holds what it replaced.
+	c.s.hub.Publish(all)
+	for _, r := range batch {
+		close(r.done)
+	}
+}
+
+// runAlone runs one member in its own transaction, with the usual retries.
+func (c *committer) runAlone(r *groupReq) {
+	r.err = c.s.updateAlone(r.ctx, func(tx storage.Tx) error { return callMember(r, tx) })
+}
+
+// callMember runs a member's fn, turning a panic into an error so that the committer goroutine
+// survives it; update re-raises it in the caller's goroutine.
+func callMember(r *groupReq, tx storage.Tx) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			r.panicVal = p
+			err = errPanicked
+		}
+	}()
+	r.panicVal = nil
+	return r.fn(tx)
+}
+
+// runGroup runs every member in one transaction and commits it. It returns an error when the group as a
+// whole failed (then nothing was committed and no member's outcome is final); a member's own error is
+// recorded in the member and rolled back to its savepoint, and the others carry on.
+func (c *committer) runGroup(batch []*groupReq) error {
+	s := c.s
+	// The group's transaction outlives any one member's context: each member's context is checked before
+	// its fn and between its statements (see stmtCtx).
+	ctx := context.Background()
+	dbTx, err := s.WriteDB.BeginTx(ctx, s.d.UpdateTx)
+	if err != nil {
+		return fmt.Errorf("storage: begin: %w", err)
+	}
+	st := newSQLTx(dbTx, s.writeStmts)
+	committed := false
+	defer func() {
+		if !committed {
+			_ = dbTx.Rollback()
+		}
+		st.finish()
+	}()
+	exec := func(q string) error {
+		if _, err := st.exec(ctx, q); err != nil {
+			return fmt.Errorf("storage: %s: %w", q, err)
+		}
+		return nil
+	}
+	var all []storage.Change
+	for _, r := range batch {
+		r.changes = nil
+		if err := r.ctx.Err(); err != nil {
+			r.err = fmt.Errorf("storage: begin: %w", err)
+			continue
+		}
+		if err := exec(sqlSavepoint); err != nil {
+			return err
+		}
+		t := &txn{s: s, tx: st, write: true}
+		ferr := callMember(r, t)
+		if ferr == nil {
+			if err := exec(sqlRelease); err != nil {
+				return err
+			}
+			r.err, r.changes = nil, t.changes
+			all = append(all, t.changes...)
+			continue
+		}
+		// ROLLBACK TO fails when the failed statement took the whole transaction with it (SQLite does so
+		// for I/O errors, a full disk or an interrupt): then the group as a whole has failed.
+		if err := exec(sqlRollbackTo); err != nil {
+			return errors.Join(err, ferr)
+		}
+		if err := exec(sqlRelease); err != nil {
+			return errors.Join(err, ferr)
+		}
+		if s.d.IsRetryable != nil && s.d.IsRetryable(ferr) {
+			// Alone, the member gets the usual retries with backoff.
+			return ferr
+		}
+		r.err = ferr
+	}
+	if len(all) > 0 && s.d.Notify != nil {
+		if err := s.d.Notify(ctx, dbTx, all); err != nil {
+			return fmt.Errorf("storage: notify: %w", err)
+		}
+	}
+	committed = true
+	if err := dbTx.Commit(); err != nil {
+		return fmt.Errorf("storage: commit: %w", err)
+	}
+	return nil
+}
