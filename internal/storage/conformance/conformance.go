@@ -45,6 +45,7 @@ func RunTests(t *testing.T, newStore func(t *testing.T) storage.Store) {
 		{"KeyRingCAS", testKeyRing},
 		{"ConcurrentCreateSameName", testConcurrentCreate},
 		{"ConcurrentWriters", testConcurrentWriters},
+		{"ConcurrentWritersSomeFail", testConcurrentWritersSomeFail},
 		{"NoLostUpdates", testNoLostUpdates},
 		{"Rollback", testRollback},
 		{"Counters", testCounters},
@@ -1443,6 +1444,162 @@ func testConcurrentWriters(t *testing.T, s storage.Store) {
 	want := writers * (each - each/4)
 	if c := counts(t, s, Acct); listed != want || c.Users != int64(want) {
 		t.Fatalf("listed %d, counted %d, want %d", listed, c.Users, want)
+	}
+}
+
+// testConcurrentWritersSomeFail: many concurrent writers, some of whose transactions fail half-way (an
+// error of their own, a duplicate name, a cancelled context, a panic). Backends may run concurrent
+// transactions together (SQLite's group commit), so this checks that the outcomes stay separate: every
+// acknowledged write is there with all its parts, no part of a failed one is, each caller gets its own
+// error, the counters match the listing and the changes published are exactly those of acknowledged
+// writes.
+func testConcurrentWritersSomeFail(t *testing.T, s storage.Store) {
+	const writers, each = 16, 15
+	errBoom := errors.New("boom")
+	must(t, update(t, s, func(ctx context.Context, tx storage.Tx) error { return tx.CreateUser(ctx, user(Acct, "taken", 1)) }))
+	changes, unsubscribe := s.Subscribe()
+	defer unsubscribe()
+	var (
+		mu               sync.Mutex
+		acked, failed    []string
+		changed          = map[string]bool{}
+		flushed, drained = false, make(chan struct{})
+	)
+	go func() {
+		defer close(drained)
+		for c := range changes {
+			if c.Kind == storage.ChangeAll {
+				flushed = true
+			}
+			if c.Kind == storage.ChangeUser {
+				changed[c.Key] = true
+			}
+		}
+	}()
+	var wg sync.WaitGroup
+	for w := range writers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range each {
+				n := 10_000 + w*100 + i
+				name := fmt.Sprintf("m%02d-%03d", w, i)
+				key := &storage.AccessKey{ID: fmt.Sprintf("AKIA%016d", n), AccountID: Acct, UserName: name}
+				ctx := context.Background()
+				var want error
+				mode := (w + i) % 5
+				if mode == 3 {
+					c, cancel := context.WithCancel(ctx)
+					cancel()
+					ctx = c
+				}
+				err := func() (err error) {
+					defer func() {
+						if p := recover(); p != nil {
+							err = fmt.Errorf("panic: %v", p)
+						}
+					}()
+					return s.Update(ctx, func(tx storage.Tx) error {
+						if err := tx.CreateUser(ctx, user(Acct, name, n)); err != nil {
+							return err
+						}
+						if err := tx.CreateAccessKey(ctx, key); err != nil {
+							return err
+						}
+						g := &storage.Group{AccountID: Acct, Name: "g-" + name, Path: "/", ID: fmt.Sprintf("AGPA%016d", n), CreatedAt: t0}
+						if err := tx.CreateGroup(ctx, g); err != nil {
+							return err
+						}
+						switch mode {
+						case 1:
+							return errBoom
+						case 2:
+							return tx.CreateUser(ctx, user(Acct, "TAKEN", n+1_000_000))
+						case 4:
+							panic("member panics")
+						}
+						return nil
+					})
+				}()
+				switch mode {
+				case 0:
+					want = nil
+				case 1:
+					want = errBoom
+				case 2:
+					want = storage.ErrAlreadyExists
+				case 3:
+					want = context.Canceled
+				}
+				switch {
+				case mode == 4:
+					if err == nil || err.Error() != "panic: member panics" {
+						t.Errorf("%s: got %v, want the panic of fn in the caller", name, err)
+					}
+				case want == nil && err != nil, want != nil && !errors.Is(err, want):
+					t.Errorf("%s: got error %v, want %v", name, err, want)
+				}
+				mu.Lock()
+				if err == nil {
+					acked = append(acked, name)
+				} else {
+					failed = append(failed, name)
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	view(t, s, func(ctx context.Context, tx storage.Tx) error {
+		for _, name := range acked {
+			if _, err := tx.GetUser(ctx, Acct, name); err != nil {
+				t.Errorf("acknowledged %s: %v", name, err)
+			}
+			if ks, err := tx.ListAccessKeys(ctx, Acct, name); err != nil || len(ks) != 1 {
+				t.Errorf("acknowledged %s: %d access keys, %v", name, len(ks), err)
+			}
+			if _, err := tx.GetGroup(ctx, Acct, "g-"+name); err != nil {
+				t.Errorf("acknowledged %s: group: %v", name, err)
+			}
+		}
+		for _, name := range failed {
+			if _, err := tx.GetUser(ctx, Acct, name); !errors.Is(err, storage.ErrNotFound) {
+				t.Errorf("failed %s: GetUser = %v, want not found", name, err)
+			}
+			if _, err := tx.GetGroup(ctx, Acct, "g-"+name); !errors.Is(err, storage.ErrNotFound) {
+				t.Errorf("failed %s: GetGroup = %v, want not found", name, err)
+			}
+		}
+		return nil
+	})
+	want := 1 + len(acked)
+	if len(acked) != writers*each/5 {
+		t.Errorf("%d writes acknowledged, want %d", len(acked), writers*each/5)
+	}
+	var listed int
+	view(t, s, func(ctx context.Context, tx storage.Tx) error {
+		us, err := tx.ListUsers(ctx, Acct, storage.ListOptions{})
+		listed = len(us)
+		return err
+	})
+	if c := counts(t, s, Acct); listed != want || c.Users != int64(want) || c.Groups != int64(len(acked)) {
+		t.Fatalf("listed %d users, counted %d users and %d groups, want %d and %d", listed, c.Users, c.Groups, want, len(acked))
+	}
+	unsubscribe()
+	<-drained
+	if flushed {
+		t.Log("subscriber overflowed; change check skipped")
+		return
+	}
+	for _, name := range acked {
+		if !changed[storage.Fold(name)] {
+			t.Errorf("no change published for acknowledged %s", name)
+		}
+	}
+	for _, name := range failed {
+		if changed[storage.Fold(name)] {
+			t.Errorf("change published for failed %s", name)
+		}
 	}
 }
 
