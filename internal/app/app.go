@@ -174,10 +174,12 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, error
 	return a, nil
 }
 
-// Start runs the background work (cache invalidation, key rotation) until ctx ends.
+// Start runs the background work (cache invalidation, key rotation, writing key and role uses) until ctx
+// ends.
 func (a *App) Start(ctx context.Context) {
 	go a.Auth.Run(ctx)
 	go a.Authz.Run(ctx)
+	go a.IAM.RunUseFlusher(ctx)
 	go func() {
 		if err := a.rotator.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
 			a.Log.Error("token key rotation stopped", "err", err)
@@ -185,8 +187,14 @@ func (a *App) Start(ctx context.Context) {
 	}()
 }
 
-// Close releases the store.
-func (a *App) Close() error { return a.Store.Close() }
+// Close writes the access key and role uses still held in memory (they are written behind), then
+// releases the store.
+func (a *App) Close() error {
+	if err := a.IAM.FlushUses(context.Background()); err != nil {
+		a.Log.Warn("writing the last access key and role uses", "err", err)
+	}
+	return a.Store.Close()
+}
 
 // reset returns the server to a fresh state: every account is deleted and the default account is made
 // again with the configured root key (dev mode only).

@@ -223,7 +223,7 @@ func (s *Service) DeleteAccessKey(ctx context.Context, in *iamapi.DeleteAccessKe
 	if err != nil {
 		return nil, s.internal(ctx, "DeleteAccessKey", err)
 	}
-	s.keyUse.forget(id)
+	s.uses.forget(keyUseID(id))
 	return &iamapi.DeleteAccessKeyOutput{}, nil
 }
 
@@ -289,6 +289,7 @@ func (s *Service) GetAccessKeyLastUsed(ctx context.Context, in *iamapi.GetAccess
 	if err != nil {
 		return nil, s.internal(ctx, "GetAccessKeyLastUsed", err)
 	}
+	s.overlayKeyUse(k) // a use noted on this node but not yet written
 	used := &iamapi.AccessKeyLastUsed{ServiceName: ptr(lastUsedNone), Region: ptr(lastUsedNone)}
 	if !k.LastUsed.Date.IsZero() {
 		used.LastUsedDate = timePtr(k.LastUsed.Date)
@@ -296,35 +297,4 @@ func (s *Service) GetAccessKeyLastUsed(ctx context.Context, in *iamapi.GetAccess
 		used.Region = ptr(orNA(k.LastUsed.Region))
 	}
 	return &iamapi.GetAccessKeyLastUsedResponse{UserName: keyUserName(k), AccessKeyLastUsed: used}, nil
-}
-
-// RecordAccessKeyUse notes that keyID signed a request to service (signing name, e.g. "iam", "sts") in
-// region at t. The authenticator calls it on every authenticated request; it writes at most once per key
-// per keyUseWriteInterval (or when the service or region changes), so it is cheap on the hot path; the
-// reported time may therefore lag the latest use by up to that interval, as AWS's own does.
-func (s *Service) RecordAccessKeyUse(ctx context.Context, keyID, service, region string, t time.Time) error {
-	t = t.UTC().Truncate(time.Second)
-	if !s.keyUse.due(keyID, service, region, t) {
-		return nil
-	}
-	err := s.store.Update(ctx, func(tx storage.Tx) error {
-		k, err := tx.GetAccessKey(ctx, keyID)
-		if err != nil {
-			return err
-		}
-		if !k.LastUsed.Date.IsZero() && k.LastUsed.Date.After(t) {
-			return nil // another node recorded a later use
-		}
-		k.LastUsed = storage.AccessKeyLastUsed{Date: t, Service: service, Region: region}
-		return tx.UpdateAccessKey(ctx, k)
-	})
-	if errors.Is(err, storage.ErrNotFound) {
-		s.keyUse.forget(keyID)
-		return nil // deleted meanwhile: nothing to record
-	}
-	if err != nil {
-		s.keyUse.forget(keyID)
-		return fmt.Errorf("recording use of access key %s: %w", keyID, err)
-	}
-	return nil
 }

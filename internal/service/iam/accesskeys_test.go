@@ -118,54 +118,6 @@ func TestAccessKeysOfCaller(t *testing.T) {
 	}
 }
 
-func TestAccessKeyLastUsed(t *testing.T) {
-	f := newFixture(t)
-	ctx := f.root()
-	createUser(t, f, ctx, "user", "")
-	id := str(must(f.svc.CreateAccessKey(ctx, &iamapi.CreateAccessKeyRequest{UserName: ptr("user")}))(t).AccessKey.AccessKeyId)
-	out := must(f.svc.GetAccessKeyLastUsed(ctx, &iamapi.GetAccessKeyLastUsedRequest{AccessKeyId: ptr(id)}))(t)
-	if str(out.UserName) != "user" || out.AccessKeyLastUsed.LastUsedDate != nil ||
-		str(out.AccessKeyLastUsed.ServiceName) != "N/A" || str(out.AccessKeyLastUsed.Region) != "N/A" {
-		t.Fatalf("never used: %+v %+v", out, out.AccessKeyLastUsed)
-	}
-	t1 := f.now.Add(time.Hour)
-	if err := f.svc.RecordAccessKeyUse(context.Background(), id, "iam", "us-east-1", t1); err != nil {
-		t.Fatal(err)
-	}
-	// A second use within the interval from the same service and region is not written.
-	if err := f.svc.RecordAccessKeyUse(context.Background(), id, "iam", "us-east-1", t1.Add(10*time.Second)); err != nil {
-		t.Fatal(err)
-	}
-	used := must(f.svc.GetAccessKeyLastUsed(ctx, &iamapi.GetAccessKeyLastUsedRequest{AccessKeyId: ptr(id)}))(t).AccessKeyLastUsed
-	if !used.LastUsedDate.Equal(t1) || str(used.ServiceName) != "iam" || str(used.Region) != "us-east-1" {
-		t.Fatalf("after use: %+v", used)
-	}
-	// A use of another service is written at once.
-	t2 := t1.Add(20 * time.Second)
-	if err := f.svc.RecordAccessKeyUse(context.Background(), id, "sts", "eu-west-1", t2); err != nil {
-		t.Fatal(err)
-	}
-	used = must(f.svc.GetAccessKeyLastUsed(ctx, &iamapi.GetAccessKeyLastUsedRequest{AccessKeyId: ptr(id)}))(t).AccessKeyLastUsed
-	if !used.LastUsedDate.Equal(t2) || str(used.ServiceName) != "sts" || str(used.Region) != "eu-west-1" {
-		t.Fatalf("after second use: %+v", used)
-	}
-	// Unknown keys are ignored (deleted between authentication and recording).
-	if err := f.svc.RecordAccessKeyUse(context.Background(), "AKIAAAAAAAAAAAAAAAAA", "iam", "us-east-1", t2); err != nil {
-		t.Errorf("unknown key: %v", err)
-	}
-	_, err := f.svc.GetAccessKeyLastUsed(ctx, &iamapi.GetAccessKeyLastUsedRequest{AccessKeyId: ptr("AKIAAAAAAAAAAAAAAAAA")})
-	assertAPIError(t, err, "NoSuchEntity", 404, "The Access Key with id AKIAAAAAAAAAAAAAAAAA cannot be found.")
-}
-
-func BenchmarkRecordAccessKeyUseThrottled(b *testing.B) {
-	var k keyUseThrottle
-	k.init()
-	t0 := time.Now()
-	for b.Loop() {
-		k.due("AKIAEXAMPLE", "iam", "us-east-1", t0)
-	}
-}
-
 // TestAccessKeyQuotaConcurrent checks that the quota holds when many creations race: the count and the
 // insert are one transaction.
 func TestAccessKeyQuotaConcurrent(t *testing.T) {

@@ -137,6 +137,10 @@ func (s *Service) GetCredentialReport(ctx context.Context, _ *iamapi.GetCredenti
 
 // credentialReport reads every user and credential of the account in one snapshot and renders the CSV.
 func (s *Service) credentialReport(ctx context.Context, sc scope) ([]byte, error) {
+	// Key uses are written behind and the report reads them from the store: write what is pending first.
+	if err := s.FlushUses(ctx); err != nil {
+		s.log.WarnContext(ctx, "writing pending key uses before a credential report", "err", err)
+	}
 	var (
 		rows   []reportRow
 		maxAge int

@@ -267,6 +267,7 @@ func (s *Service) groupDetail(ctx context.Context, tx storage.Tx, sc scope, g *s
 }
 
 func (s *Service) roleDetail(ctx context.Context, tx storage.Tx, sc scope, r *storage.Role) (iamapi.RoleDetail, error) {
+	s.overlayRoleUse(r) // RoleLastUsed is written behind: add a use noted on this node but not yet written
 	d := iamapi.RoleDetail{
 		Path:                     ptr(r.Path),
 		RoleName:                 ptr(r.Name),

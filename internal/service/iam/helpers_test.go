@@ -153,28 +153,6 @@ func TestTags(t *testing.T) {
 	}
 }
 
-func TestKeyUseThrottle(t *testing.T) {
-	var k keyUseThrottle
-	k.init()
-	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	if !k.due("AKIA1", "iam", "us-east-1", t0) {
-		t.Fatal("first use not due")
-	}
-	if k.due("AKIA1", "iam", "us-east-1", t0.Add(30*time.Second)) {
-		t.Error("second use within the interval was due")
-	}
-	if !k.due("AKIA1", "sts", "us-east-1", t0.Add(31*time.Second)) {
-		t.Error("use from another service was not due")
-	}
-	if !k.due("AKIA1", "sts", "us-east-1", t0.Add(31*time.Second+keyUseWriteInterval)) {
-		t.Error("use after the interval was not due")
-	}
-	k.forget("AKIA1")
-	if !k.due("AKIA1", "sts", "us-east-1", t0.Add(32*time.Second+keyUseWriteInterval)) {
-		t.Error("forgotten key was not due")
-	}
-}
-
 func TestBuildCredentialReport(t *testing.T) {
 	created := time.Date(2025, 3, 4, 5, 6, 7, 0, time.UTC)
 	used := created.Add(time.Hour)

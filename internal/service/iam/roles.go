@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/iamd/iamd/internal/api/iamapi"
 	"github.com/iamd/iamd/internal/ids"
@@ -265,6 +264,7 @@ func (s *Service) GetRole(ctx context.Context, in *iamapi.GetRoleRequest) (*iama
 	if err != nil {
 		return nil, err
 	}
+	s.overlayRoleUse(r) // a use noted on this node but not yet written (RoleLastUsed is write-behind)
 	out := sc.roleOut(r, roleViewFull)
 	return &iamapi.GetRoleResponse{Role: &out}, nil
 }
@@ -504,36 +504,6 @@ func (s *Service) DeleteRolePermissionsBoundary(ctx context.Context, in *iamapi.
 		return nil, err
 	}
 	return &iamapi.DeleteRolePermissionsBoundaryOutput{}, nil
-}
-
-// RecordRoleUse records that roleName of account was assumed at t through STS in region (RoleLastUsed).
-// STS calls it on every successful AssumeRole*; writes are throttled like access key use, and a missing role
-// (deleted meanwhile) is not an error.
-func (s *Service) RecordRoleUse(ctx context.Context, account, roleName, region string, t time.Time) error {
-	key := "role\x00" + account + "\x00" + storage.Fold(roleName)
-	if !s.keyUse.due(key, "sts", region, t) {
-		return nil
-	}
-	t = t.UTC().Truncate(time.Second)
-	err := s.store.Update(ctx, func(tx storage.Tx) error {
-		r, err := tx.GetRole(ctx, account, roleName)
-		if err != nil {
-			return err
-		}
-		if !r.LastUsedAt.IsZero() && t.Before(r.LastUsedAt) {
-			return nil
-		}
-		r.LastUsedAt, r.LastUsedRegion = t, region
-		return tx.UpdateRole(ctx, r.Name, r)
-	})
-	if errors.Is(err, storage.ErrNotFound) {
-		return nil
-	}
-	if err != nil {
-		s.keyUse.forget(key)
-		return fmt.Errorf("record use of role %s in %s: %w", roleName, account, err)
-	}
-	return nil
 }
 
 // linkedService describes a service that owns service-linked roles: the role name after

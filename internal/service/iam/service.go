@@ -67,7 +67,7 @@ type Service struct {
 	now     func() time.Time
 	log     *slog.Logger
 
-	keyUse  keyUseThrottle
+	uses    useRecorder
 	reports reportCache
 }
 
@@ -98,7 +98,7 @@ func New(o Options) *Service {
 		}
 		s.managed = m
 	}
-	s.keyUse.init()
+	s.uses.init()
 	s.reports.init()
 	return s
 }

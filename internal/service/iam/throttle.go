@@ -1,54 +1,221 @@
 package iam
 
 import (
+	"context"
+	"errors"
+	"fmt"
 	"sync"
 	"time"
+
+	"github.com/iamd/iamd/internal/storage"
 )
 
-// Recording access key use costs a write per request on the authenticator's hot path, so a key's last use
-// is written at most once per keyUseWriteInterval (AWS itself reports last use with coarse, delayed
-// precision). keyUseMaxTracked bounds the memory the throttle may hold.
+// Access keys and roles record their last use (GetAccessKeyLastUsed, RoleLastUsed) write-behind: the
+// request path only notes the use in memory, coalesced per key (the latest use wins), and a background
+// flusher writes what is pending every useFlushInterval, in batches of useFlushBatch per transaction. A
+// key is written at most once per useWriteInterval whatever service or region it was used with (AWS itself
+// reports last use with coarse, delayed precision); until then this node answers from memory. The writes
+// publish storage.ChangeAccessKeyUsed / ChangeRoleUsed, which no credential or policy cache drops
+// anything for. useMaxTracked bounds the memory of both maps.
 const (
-	keyUseWriteInterval = time.Minute
-	keyUseMaxTracked    = 100_000
+	useFlushInterval = 5 * time.Second
+	useWriteInterval = time.Minute
+	useFlushBatch    = 500
+	useMaxTracked    = 100_000
 )
 
-// keyUseThrottle remembers when each key's use was last written.
-type keyUseThrottle struct {
-	mu   sync.Mutex
-	last map[string]keyUseMark
+type useKind uint8
+
+const (
+	useOfKey useKind = iota
+	useOfRole
+)
+
+// useID names what was used: an access key (name is its ID) or a role (account and folded name).
+type useID struct {
+	kind    useKind
+	account string
+	name    string
 }
 
-type keyUseMark struct {
+func keyUseID(keyID string) useID { return useID{kind: useOfKey, name: keyID} }
+
+func roleUseID(account, role string) useID {
+	return useID{kind: useOfRole, account: account, name: storage.Fold(role)}
+}
+
+// use is one recorded use: when, and through which service (keys only) and region.
+type use struct {
 	at      time.Time
 	service string
 	region  string
 }
 
-func (k *keyUseThrottle) init() { k.last = make(map[string]keyUseMark) }
-
-// due reports whether a use of keyID at t should be written, and if so marks it written. A use from a
-// different service or region is written sooner: GetAccessKeyLastUsed reports both.
-func (k *keyUseThrottle) due(keyID, service, region string, t time.Time) bool {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	m, ok := k.last[keyID]
-	if ok && m.service == service && m.region == region && t.Sub(m.at) < keyUseWriteInterval && !t.Before(m.at) {
-		return false
-	}
-	if !ok && len(k.last) >= keyUseMaxTracked {
-		// Forgetting everything only costs one extra write per key; it keeps the map bounded without an LRU.
-		clear(k.last)
-	}
-	k.last[keyID] = keyUseMark{at: t, service: service, region: region}
-	return true
+// useRecorder holds the uses not yet written and when each key was last written.
+type useRecorder struct {
+	mu      sync.Mutex
+	pending map[useID]use
+	written map[useID]time.Time
+	// flushMu runs one flush at a time, so the background flusher and FlushUses never write the same
+	// entry twice or race on requeueing it.
+	flushMu sync.Mutex
 }
 
-// forget drops keyID (after a failed write, so the next use retries).
-func (k *keyUseThrottle) forget(keyID string) {
-	k.mu.Lock()
-	delete(k.last, keyID)
-	k.mu.Unlock()
+func (r *useRecorder) init() {
+	r.pending = make(map[useID]use)
+	r.written = make(map[useID]time.Time)
+}
+
+// record notes a use; an earlier use than the one pending is ignored (requests finish out of order).
+func (r *useRecorder) record(id useID, u use) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	p, ok := r.pending[id]
+	if ok && p.at.After(u.at) {
+		return
+	}
+	if !ok && len(r.pending) >= useMaxTracked {
+		// Only authenticated keys and existing roles get here, so this takes more live keys than the
+		// bound; losing a last-use update is better than unbounded memory.
+		return
+	}
+	r.pending[id] = u
+}
+
+// latest returns the pending (not yet written, or being written) use of id.
+func (r *useRecorder) latest(id useID) (use, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	u, ok := r.pending[id]
+	return u, ok
+}
+
+// forget drops what is known of id (a deleted key).
+func (r *useRecorder) forget(id useID) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	delete(r.pending, id)
+	delete(r.written, id)
+}
+
+// pendingUse is an entry chosen for writing.
+type pendingUse struct {
+	id useID
+	u  use
+}
+
+// due returns the pending uses to write at now: those whose key was not written within useWriteInterval,
+// or every one when all is set. They stay pending (so reads still see them) until written.
+func (r *useRecorder) due(now time.Time, all bool) []pendingUse {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out []pendingUse
+	for id, u := range r.pending {
+		if w, ok := r.written[id]; !all && ok && now.Sub(w) < useWriteInterval && !now.Before(w) {
+			continue
+		}
+		out = append(out, pendingUse{id, u})
+	}
+	return out
+}
+
+// done marks entries written at now: each leaves the pending set unless a later use came meanwhile.
+func (r *useRecorder) done(batch []pendingUse, now time.Time) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if len(r.written)+len(batch) > useMaxTracked {
+		// Forgetting write times only costs an earlier write per key; it bounds the map without an LRU.
+		clear(r.written)
+	}
+	for _, p := range batch {
+		if cur, ok := r.pending[p.id]; ok && cur == p.u {
+			delete(r.pending, p.id)
+		}
+		r.written[p.id] = now
+	}
+}
+
+// RecordAccessKeyUse notes that keyID signed a request to service (signing name, e.g. "iam", "sts") in
+// region at t. The server calls it on every request a long-term key signs; it only touches memory (see
+// useFlushInterval), so it never blocks on the store. It returns no error today; the signature leaves
+// room for a recorder that can fail.
+func (s *Service) RecordAccessKeyUse(_ context.Context, keyID, service, region string, t time.Time) error {
+	s.uses.record(keyUseID(keyID), use{at: t.UTC().Truncate(time.Second), service: service, region: region})
+	return nil
+}
+
+// RecordRoleUse notes that roleName of account was assumed at t through STS in region (RoleLastUsed). STS
+// calls it on every successful AssumeRole*; like RecordAccessKeyUse it only touches memory, and a role
+// deleted before the flush is skipped.
+func (s *Service) RecordRoleUse(_ context.Context, account, roleName, region string, t time.Time) error {
+	s.uses.record(roleUseID(account, roleName), use{at: t.UTC().Truncate(time.Second), service: "sts", region: region})
+	return nil
+}
+
+// overlayRoleUse puts a use of r noted on this node but not yet written into r (GetRole).
+func (s *Service) overlayRoleUse(r *storage.Role) {
+	if u, ok := s.uses.latest(roleUseID(r.AccountID, r.Name)); ok && !u.at.Before(r.LastUsedAt) {
+		r.LastUsedAt, r.LastUsedRegion = u.at, u.region
+	}
+}
+
+// overlayKeyUse is the same for an access key (GetAccessKeyLastUsed).
+func (s *Service) overlayKeyUse(k *storage.AccessKey) {
+	if u, ok := s.uses.latest(keyUseID(k.ID)); ok && !u.at.Before(k.LastUsed.Date) {
+		k.LastUsed = storage.AccessKeyLastUsed{Date: u.at, Service: u.service, Region: u.region}
+	}
+}
+
+// RunUseFlusher writes pending key and role uses every useFlushInterval until ctx ends. Call FlushUses
+// after it has stopped (before closing the store) so that the last uses are not lost.
+func (s *Service) RunUseFlusher(ctx context.Context) {
+	t := time.NewTicker(useFlushInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if err := s.flushUses(ctx, false); err != nil && ctx.Err() == nil {
+				s.log.WarnContext(ctx, "recording access key and role use", "err", err)
+			}
+		}
+	}
+}
+
+// FlushUses writes every pending key and role use now, whatever the per-key interval (at shutdown, and
+// before reports that read last use from the store).
+func (s *Service) FlushUses(ctx context.Context) error { return s.flushUses(ctx, true) }
+
+func (s *Service) flushUses(ctx context.Context, all bool) error {
+	s.uses.flushMu.Lock()
+	defer s.uses.flushMu.Unlock()
+	batch := s.uses.due(s.now(), all)
+	for len(batch) > 0 {
+		part := batch[:min(len(batch), useFlushBatch)]
+		batch = batch[len(part):]
+		err := s.store.Update(ctx, func(tx storage.Tx) error {
+			for _, p := range part {
+				var err error
+				switch p.id.kind {
+				case useOfKey:
+					err = tx.SetAccessKeyLastUsed(ctx, p.id.name, storage.AccessKeyLastUsed{Date: p.u.at, Service: p.u.service, Region: p.u.region})
+				case useOfRole:
+					err = tx.SetRoleLastUsed(ctx, p.id.account, p.id.name, p.u.at, p.u.region)
+				}
+				if err != nil && !errors.Is(err, storage.ErrNotFound) { // deleted meanwhile: nothing to record
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			// The entries stay pending: the next flush tries again.
+			return fmt.Errorf("writing %d last uses: %w", len(part)+len(batch), err)
+		}
+		s.uses.done(part, s.now())
+	}
+	return nil
 }
 
 // reportCache holds the latest credential report of each account. Reports are derived data, rebuilt on
