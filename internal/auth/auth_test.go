@@ -317,3 +317,42 @@ func BenchmarkAuthenticate(b *testing.B) {
 		})
 	}
 }
+
+// TestKeyUseKeepsCache: recording a key's last use (every request does, write-behind) must not drop the
+// key from the cache, while a real change of the key still does.
+func TestKeyUseKeepsCache(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	if _, err := e.authenticate(e.request(t, e.rootKey, e.rootSecret, "", "us-east-1"), "us-east-1"); err != nil {
+		t.Fatal(err)
+	}
+	gen := e.auth.cache.generation()
+	err := e.store.Update(ctx, func(tx storage.Tx) error {
+		return tx.SetAccessKeyLastUsed(ctx, e.rootKey, storage.AccessKeyLastUsed{Date: t0, Service: "sts", Region: "us-east-1"})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.auth.sync(ctx)
+	if _, ok := e.auth.cache.key(e.rootKey); !ok {
+		t.Fatal("recording a use dropped the key from the cache")
+	}
+	if g := e.auth.cache.generation(); g != gen {
+		t.Errorf("recording a use moved the generation from %d to %d (loads in flight would be discarded)", gen, g)
+	}
+	err = e.store.Update(ctx, func(tx storage.Tx) error {
+		k, err := tx.GetAccessKey(ctx, e.rootKey)
+		if err != nil {
+			return err
+		}
+		k.Status = storage.StatusInactive
+		return tx.UpdateAccessKey(ctx, k)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.auth.sync(ctx)
+	if _, ok := e.auth.cache.key(e.rootKey); ok {
+		t.Fatal("a deactivated key stayed in the cache")
+	}
+}

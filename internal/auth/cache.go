@@ -69,6 +69,13 @@ func (c *cache) putAccount(gen uint64, a *storage.Account) {
 
 // apply drops the entries a change may have made stale.
 func (c *cache) apply(ch storage.Change) {
+	switch ch.Kind {
+	case storage.ChangeAll, storage.ChangeAccount, storage.ChangeAccessKey, storage.ChangeUser:
+	default:
+		// Nothing cached here depends on other kinds (ChangeAccessKeyUsed in particular arrives for
+		// every key in use): leave the generation alone so that loads in flight still get cached.
+		return
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.gen++
