@@ -171,7 +171,7 @@ func (a *Authenticator) Authenticate(ctx context.Context, r *http.Request, body 
 	if strings.HasPrefix(parsed.AccessKeyID, ids.PrefixTemporaryAccessKey) {
 		res, err = a.session(ctx, parsed)
 	} else {
-		res, err = a.longTerm(ctx, parsed)
+		res, err = a.longTerm(ctx, parsed, endpointPartition(ep))
 	}
 	if err != nil {
 		return nil, err
@@ -205,14 +205,14 @@ func (a *Authenticator) session(ctx context.Context, p *sigv4.Request) (*Result,
 }
 
 // longTerm authenticates an AKIA key from the cache or the store.
-func (a *Authenticator) longTerm(ctx context.Context, p *sigv4.Request) (*Result, error) {
+func (a *Authenticator) longTerm(ctx context.Context, p *sigv4.Request, partition string) (*Result, error) {
 	e, err := a.lookupKey(ctx, p.AccessKeyID)
 	if err != nil {
 		return nil, err
 	}
 	if e == nil {
 		if a.opts.Dev {
-			return a.devCaller(ctx, p.AccessKeyID)
+			return a.devCaller(ctx, p.AccessKeyID, partition)
 		}
 		return nil, sigv4.InvalidClientTokenID()
 	}
@@ -227,7 +227,6 @@ func (a *Authenticator) longTerm(ctx context.Context, p *sigv4.Request) (*Result
 	if err := a.verifier.Verify(p, e.secret); err != nil {
 		return nil, err
 	}
-	partition := accountPartition(e.key.AccountID)
 	var c *reqctx.Caller
 	if e.user == nil {
 		c = RootCaller(partition, e.key.AccountID)
@@ -239,7 +238,7 @@ func (a *Authenticator) longTerm(ctx context.Context, p *sigv4.Request) (*Result
 }
 
 // devCaller makes an unknown key the root of the default account (or of the 12-digit account it names).
-func (a *Authenticator) devCaller(ctx context.Context, keyID string) (*Result, error) {
+func (a *Authenticator) devCaller(ctx context.Context, keyID, partition string) (*Result, error) {
 	acct := a.opts.DevAccount
 	if ids.IsAccountID(keyID) {
 		acct = keyID
@@ -249,7 +248,7 @@ func (a *Authenticator) devCaller(ctx context.Context, keyID string) (*Result, e
 			}
 		}
 	}
-	c := RootCaller(accountPartition(acct), acct)
+	c := RootCaller(partition, acct)
 	c.AccessKeyID = keyID
 	return &Result{Caller: c}, nil
 }
@@ -340,9 +339,15 @@ func (a *Authenticator) checkRegion(ctx context.Context, c *reqctx.Caller, ep En
 	return nil
 }
 
-// accountPartition is the partition an account's ARNs use. Every account lives in the aws partition
-// today; the request's endpoint decides the partition of ARNs built for a request (reqctx.Partition).
-func accountPartition(string) string { return "aws" }
+// endpointPartition is the partition of the ARNs built for a long-term key's caller: the partition of the
+// endpoint the request reached (arn:aws-cn:… at cn-north-1), aws when the endpoint does not say. Session
+// tokens carry the partition they were issued in.
+func endpointPartition(ep Endpoint) string {
+	if ep.Partition != "" {
+		return ep.Partition
+	}
+	return "aws"
+}
 
 // RootCaller is the root user of an account.
 func RootCaller(partition, account string) *reqctx.Caller {
