@@ -166,6 +166,21 @@ func (a *Authorizer) sync() {
 	}
 }
 
+// applyLocked drops what a change can have made stale. A principal's set is built (iam
+// PoliciesForPrincipal) from: the user or role itself (path, tags, boundary ARN), its inline policies and
+// attachments, for a user its groups with their inline policies and attachments, and the default versions
+// of the customer managed policies all of these name. So:
+//
+//   - a user or role change drops that principal's set only;
+//   - an inline policy or attachment change of a user or role drops that principal's set; of a group, every
+//     user's set of the account (which users are members is not tracked here);
+//   - a group or membership change drops every user's set of the account (roles are in no group);
+//   - a managed policy change drops every set of the account, and its managed session policies (which
+//     sets name the policy is not tracked: an attachment may name a policy that no longer exists and is
+//     created again).
+//
+// Last-use changes (ChangeAccessKeyUsed, ChangeRoleUsed) and others touch nothing cached here. Every change
+// that drops something bumps the generation, which keeps any set loaded concurrently out of the cache.
 func (a *Authorizer) applyLocked(ch storage.Change) {
 	switch ch.Kind {
 	case storage.ChangeAll, storage.ChangeAccount:
@@ -173,39 +188,52 @@ func (a *Authorizer) applyLocked(ch storage.Change) {
 		a.sets = map[principalKey]*principalEntry{}
 		a.entities = map[entityKey]*entity{}
 		a.managed = map[managedKey]*policy.Attached{}
-		return
-	case storage.ChangeUser, storage.ChangeGroup, storage.ChangeRole, storage.ChangePolicy, storage.ChangeInlinePolicy,
-		storage.ChangeAttachment, storage.ChangeMembership:
-		// Any of these can change the policies of any principal of the account (a managed policy is
-		// shared, a group has many members); they are cheap to rebuild and this never keeps a stale
-		// permission.
+	case storage.ChangeUser:
 		a.gen++
-		for k := range a.sets {
-			if k.account == ch.AccountID {
-				delete(a.sets, k)
-			}
+		delete(a.sets, principalKey{ch.AccountID, storage.OwnerUser, ch.Key})
+		delete(a.entities, entityKey{ch.AccountID, "user", ch.Key})
+	case storage.ChangeRole:
+		a.gen++
+		delete(a.sets, principalKey{ch.AccountID, storage.OwnerRole, ch.Key})
+		delete(a.entities, entityKey{ch.AccountID, "role", ch.Key})
+	case storage.ChangeInlinePolicy, storage.ChangeAttachment:
+		a.gen++
+		kind, owner, _ := strings.Cut(ch.Key, ":")
+		switch storage.OwnerKind(kind) {
+		case storage.OwnerUser, storage.OwnerRole:
+			delete(a.sets, principalKey{ch.AccountID, storage.OwnerKind(kind), owner})
+		case storage.OwnerGroup:
+			a.dropSetsLocked(ch.AccountID, storage.OwnerUser)
+		default:
+			a.dropSetsLocked(ch.AccountID, "") // an owner this code does not know: drop more, not less
 		}
+	case storage.ChangeGroup, storage.ChangeMembership:
+		a.gen++
+		a.dropSetsLocked(ch.AccountID, storage.OwnerUser)
+		if ch.Kind == storage.ChangeGroup {
+			delete(a.entities, entityKey{ch.AccountID, "group", ch.Key})
+		}
+	case storage.ChangePolicy:
+		a.gen++
+		a.dropSetsLocked(ch.AccountID, "")
 		for k := range a.managed {
 			if k.account == ch.AccountID {
 				delete(a.managed, k)
 			}
 		}
+		delete(a.entities, entityKey{ch.AccountID, "policy", ch.Key})
 	case storage.ChangeInstanceProfile:
 		a.gen++
-	default:
-		return
-	}
-	switch ch.Kind {
-	case storage.ChangeUser:
-		delete(a.entities, entityKey{ch.AccountID, "user", ch.Key})
-	case storage.ChangeRole:
-		delete(a.entities, entityKey{ch.AccountID, "role", ch.Key})
-	case storage.ChangeGroup:
-		delete(a.entities, entityKey{ch.AccountID, "group", ch.Key})
-	case storage.ChangeInstanceProfile:
 		delete(a.entities, entityKey{ch.AccountID, "instance-profile", ch.Key})
-	case storage.ChangePolicy:
-		delete(a.entities, entityKey{ch.AccountID, "policy", ch.Key})
+	}
+}
+
+// dropSetsLocked drops the cached sets of account's principals of kind ("" for every kind).
+func (a *Authorizer) dropSetsLocked(account string, kind storage.OwnerKind) {
+	for k := range a.sets {
+		if k.account == account && (kind == "" || k.kind == kind) {
+			delete(a.sets, k)
+		}
 	}
 }
 

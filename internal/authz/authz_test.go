@@ -559,3 +559,84 @@ func TestPolicyResourceTags(t *testing.T) {
 		t.Fatalf("denied on her own policy: %v", err)
 	}
 }
+
+// TestInvalidationGranularity: a change drops the sets it can affect and keeps the others (issue 7: a
+// CreateUser or TagUser of one principal used to drop every set of the account).
+func TestInvalidationGranularity(t *testing.T) {
+	f := newFixture(t)
+	f.setup()
+	root := f.root()
+	a := f.az
+	doc := s(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"iam:GetUser","Resource":"*"}]}`)
+	must[*iamapi.PutUserPolicyOutput](t)(f.iam.PutUserPolicy(root, &iamapi.PutUserPolicyRequest{UserName: s("alice"), PolicyName: s("p"), PolicyDocument: doc}))
+	pol := must[*iamapi.CreatePolicyResponse](t)(f.iam.CreatePolicy(root, &iamapi.CreatePolicyRequest{PolicyName: s("mp"), PolicyDocument: doc}))
+	must[*iamapi.AttachRolePolicyOutput](t)(f.iam.AttachRolePolicy(root, &iamapi.AttachRolePolicyRequest{RoleName: s("app"), PolicyArn: pol.Policy.Arn}))
+	must[*iamapi.AddUserToGroupOutput](t)(f.iam.AddUserToGroup(root, &iamapi.AddUserToGroupRequest{GroupName: s("devs"), UserName: s("alice")}))
+	alice := principalKey{acct, storage.OwnerUser, "alice"}
+	bob := principalKey{acct, storage.OwnerUser, "bob"}
+	app := principalKey{acct, storage.OwnerRole, "app"}
+	load := func() {
+		t.Helper()
+		for _, k := range []principalKey{alice, bob, app} {
+			if _, err := a.principal(context.Background(), "aws", acct, k.kind, k.name); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	cached := func(step string, want map[principalKey]bool) {
+		t.Helper()
+		a.sync()
+		a.mu.RLock()
+		defer a.mu.RUnlock()
+		for k, w := range want {
+			if _, ok := a.sets[k]; ok != w {
+				t.Errorf("%s: %s %s cached = %v, want %v", step, k.kind, k.name, ok, w)
+			}
+		}
+	}
+	all := map[principalKey]bool{alice: true, bob: true, app: true}
+	load()
+	cached("loaded", all)
+
+	// Writes about other principals, and last-use records, keep alice's, bob's and app's sets.
+	must[*iamapi.CreateUserResponse](t)(f.iam.CreateUser(root, &iamapi.CreateUserRequest{UserName: s("carol")}))
+	must[*iamapi.TagUserOutput](t)(f.iam.TagUser(root, &iamapi.TagUserRequest{UserName: s("carol"), Tags: []iamapi.Tag{{Key: s("k"), Value: s("v")}}}))
+	must[*iamapi.PutUserPolicyOutput](t)(f.iam.PutUserPolicy(root, &iamapi.PutUserPolicyRequest{UserName: s("carol"), PolicyName: s("p"), PolicyDocument: doc}))
+	must[*iamapi.DeleteUserPolicyOutput](t)(f.iam.DeleteUserPolicy(root, &iamapi.DeleteUserPolicyRequest{UserName: s("carol"), PolicyName: s("p")}))
+	must[*iamapi.DeleteUserOutput](t)(f.iam.DeleteUser(root, &iamapi.DeleteUserRequest{UserName: s("carol")}))
+	if err := f.iam.RecordRoleUse(context.Background(), acct, "app", "us-east-1", f.now); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.iam.FlushUses(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	cached("other principals changed", all)
+
+	// A change of a user or role drops its own set only.
+	must[*iamapi.TagUserOutput](t)(f.iam.TagUser(root, &iamapi.TagUserRequest{UserName: s("bob"), Tags: []iamapi.Tag{{Key: s("k"), Value: s("v")}}}))
+	cached("TagUser bob", map[principalKey]bool{alice: true, bob: false, app: true})
+	load()
+	must[*iamapi.TagRoleOutput](t)(f.iam.TagRole(root, &iamapi.TagRoleRequest{RoleName: s("app"), Tags: []iamapi.Tag{{Key: s("k"), Value: s("v")}}}))
+	cached("TagRole app", map[principalKey]bool{alice: true, bob: true, app: false})
+	load()
+	must[*iamapi.PutUserPolicyOutput](t)(f.iam.PutUserPolicy(root, &iamapi.PutUserPolicyRequest{UserName: s("alice"), PolicyName: s("p2"), PolicyDocument: doc}))
+	cached("PutUserPolicy alice", map[principalKey]bool{alice: false, bob: true, app: true})
+	load()
+	must[*iamapi.DetachRolePolicyOutput](t)(f.iam.DetachRolePolicy(root, &iamapi.DetachRolePolicyRequest{RoleName: s("app"), PolicyArn: pol.Policy.Arn}))
+	cached("DetachRolePolicy app", map[principalKey]bool{alice: true, bob: true, app: false})
+	must[*iamapi.AttachRolePolicyOutput](t)(f.iam.AttachRolePolicy(root, &iamapi.AttachRolePolicyRequest{RoleName: s("app"), PolicyArn: pol.Policy.Arn}))
+	load()
+
+	// Group changes drop every user's set, not the roles'.
+	must[*iamapi.PutGroupPolicyOutput](t)(f.iam.PutGroupPolicy(root, &iamapi.PutGroupPolicyRequest{GroupName: s("devs"), PolicyName: s("gp"), PolicyDocument: doc}))
+	cached("PutGroupPolicy", map[principalKey]bool{alice: false, bob: false, app: true})
+	load()
+	must[*iamapi.RemoveUserFromGroupOutput](t)(f.iam.RemoveUserFromGroup(root, &iamapi.RemoveUserFromGroupRequest{GroupName: s("devs"), UserName: s("alice")}))
+	cached("RemoveUserFromGroup", map[principalKey]bool{alice: false, bob: false, app: true})
+	load()
+
+	// A managed policy change drops every set of the account.
+	must[*iamapi.CreatePolicyVersionResponse](t)(f.iam.CreatePolicyVersion(root, &iamapi.CreatePolicyVersionRequest{PolicyArn: pol.Policy.Arn,
+		PolicyDocument: doc, SetAsDefault: ptrBool(true)}))
+	cached("CreatePolicyVersion", map[principalKey]bool{alice: false, bob: false, app: false})
+}
