@@ -180,6 +180,7 @@ func (a *App) Start(ctx context.Context) {
 	go a.Auth.Run(ctx)
 	go a.Authz.Run(ctx)
 	go a.IAM.RunUseFlusher(ctx)
+	go a.STS.Run(ctx)
 	go func() {
 		if err := a.rotator.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
 			a.Log.Error("token key rotation stopped", "err", err)

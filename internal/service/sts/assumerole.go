@@ -37,12 +37,7 @@ func (s *Service) AssumeRole(ctx context.Context, in *stsapi.AssumeRoleRequest) 
 		// No role of another partition is reachable from this one: as for a role that does not exist.
 		return nil, denied
 	}
-	var role *storage.Role
-	err := s.o.Store.View(ctx, func(tx storage.Tx) error {
-		var err error
-		role, err = tx.GetRole(ctx, account, name)
-		return err
-	})
+	role, err := s.role(ctx, account, name)
 	if errors.Is(err, storage.ErrNotFound) || (err == nil && role.Path != path) {
 		return nil, denied
 	}
@@ -145,7 +140,7 @@ func assumeDenied(c *reqctx.Caller, action, roleARN string) error {
 // (or its account). When the trust policy names only the account, the identity policies must allow as well,
 // which policy.Evaluate's account delegation already requires.
 func (s *Service) authorizeAssume(ctx context.Context, c *reqctx.Caller, role *storage.Role, roleARN string, in *stsapi.AssumeRoleRequest) error {
-	trust, err := policy.Parse(role.AssumeRolePolicyDocument, policy.KindTrust)
+	trust, err := s.cache.trustPolicy(role.AssumeRolePolicyDocument)
 	if err != nil {
 		s.log.WarnContext(ctx, "role trust policy does not parse", "role", roleARN, "err", err)
 		return &notAllowedError{action: "sts:AssumeRole"}

@@ -67,9 +67,10 @@ type Options struct {
 // Service implements stsapi.Service.
 type Service struct {
 	stsapi.Unimplemented
-	o   Options
-	now func() time.Time
-	log *slog.Logger
+	o     Options
+	now   func() time.Time
+	log   *slog.Logger
+	cache *cache
 }
 
 // New returns the STS service.
@@ -80,7 +81,7 @@ func New(o Options) *Service {
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
-	return &Service{o: o, now: o.Now, log: o.Logger}
+	return &Service{o: o, now: o.Now, log: o.Logger, cache: newCache(o.Store)}
 }
 
 func (s *Service) requestTime(ctx context.Context) time.Time {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -375,4 +376,86 @@ func BenchmarkIssue(b *testing.B) {
 			}
 		}
 	})
+}
+
+// TestRoleCacheFollowsChanges: roles and their trust policies are cached, yet a change of the trust
+// policy, a new path or a deletion takes effect on the very next AssumeRole, and recording the role's
+// last use keeps the cached role.
+func TestRoleCacheFollowsChanges(t *testing.T) {
+	f := newFixture(t)
+	ctx := at(f.user, "us-east-2")
+	bg := context.Background()
+	r1 := "arn:aws:iam::" + testAccount + ":role/r1"
+	assume := func() error {
+		_, err := f.svc.AssumeRole(ctx, &stsapi.AssumeRoleRequest{RoleArn: &r1, RoleSessionName: protocol.String("s1")})
+		return err
+	}
+	update := func(fn func(r *storage.Role)) {
+		t.Helper()
+		err := f.store.Update(bg, func(tx storage.Tx) error {
+			r, err := tx.GetRole(bg, testAccount, "r1")
+			if err != nil {
+				return err
+			}
+			fn(r)
+			return tx.UpdateRole(bg, "r1", r)
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := assume(); err != nil {
+		t.Fatal(err)
+	}
+	cached := func() *storage.Role {
+		f.svc.cache.sync()
+		f.svc.cache.mu.RLock()
+		defer f.svc.cache.mu.RUnlock()
+		return f.svc.cache.roles[roleKey{testAccount, "r1"}]
+	}
+	before := cached()
+	if before == nil {
+		t.Fatal("role not cached")
+	}
+	if err := f.store.Update(bg, func(tx storage.Tx) error { return tx.SetRoleLastUsed(bg, testAccount, "r1", t0, "us-east-2") }); err != nil {
+		t.Fatal(err)
+	}
+	if cached() != before {
+		t.Error("recording the role's last use dropped it from the cache")
+	}
+	trust := f.role.AssumeRolePolicyDocument
+	update(func(r *storage.Role) {
+		r.AssumeRolePolicyDocument = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::` + testAccount + `:role/r2"},"Action":"sts:AssumeRole"}]}`
+	})
+	wantAPIError(t, "after the trust policy stopped naming the user", assume(), "AccessDenied", http.StatusForbidden, "")
+	update(func(r *storage.Role) { r.AssumeRolePolicyDocument = trust })
+	if err := assume(); err != nil {
+		t.Fatalf("after the trust policy named the user again: %v", err)
+	}
+	update(func(r *storage.Role) { r.Path = "/moved/" })
+	wantAPIError(t, "after the role moved to another path", assume(), "AccessDenied", http.StatusForbidden, "")
+	if err := f.store.Update(bg, func(tx storage.Tx) error { return tx.DeleteRole(bg, testAccount, "r1") }); err != nil {
+		t.Fatal(err)
+	}
+	wantAPIError(t, "after the role was deleted", assume(), "AccessDenied", http.StatusForbidden, "")
+}
+
+func TestTrustPolicyCacheBounded(t *testing.T) {
+	c := newCache(nil)
+	for i := range maxCachedTrust + 5 {
+		doc := `{"Version":"2012-10-17","Statement":[{"Sid":"s` + strconv.Itoa(i) + `","Effect":"Allow","Principal":{"AWS":"*"},"Action":"sts:AssumeRole"}]}`
+		p, err := c.trustPolicy(doc)
+		if err != nil || p == nil {
+			t.Fatal(err)
+		}
+		if again, _ := c.trustPolicy(doc); again != p {
+			t.Fatal("a document parsed twice")
+		}
+	}
+	if n := len(c.trust); n > maxCachedTrust {
+		t.Fatalf("%d trust policies cached, bound %d", n, maxCachedTrust)
+	}
+	if _, err := c.trustPolicy(`{"Statement":`); err == nil {
+		t.Fatal("a broken trust policy parsed")
+	}
 }
