@@ -29,6 +29,18 @@ func TestConformance(t *testing.T) {
 	conformance.RunTests(t, func(t *testing.T) storage.Store { return newStore(t) })
 }
 
+// TestConformanceNoGroupCommit holds the one-transaction-per-Update path to the same suite.
+func TestConformanceNoGroupCommit(t *testing.T) {
+	conformance.RunTests(t, func(t *testing.T) storage.Store {
+		s, err := Open(context.Background(), t.TempDir(), Options{NoGroupCommit: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		return s
+	})
+}
+
 func BenchmarkStore(b *testing.B) { conformance.RunBenchmarks(b, newStore) }
 
 const acct = "123456789012"
@@ -214,25 +226,37 @@ func TestCrash(t *testing.T) {
 	t.Logf("%d acknowledged, %d present after SIGKILL", len(acked), listed)
 }
 
+// crashWriters write concurrently in the crash child, so that the kill lands in group commits of
+// several members as well as in single ones.
+const crashWriters = 8
+
 func crashChild(t *testing.T, dir string) {
 	s := openWithAccount(t, dir)
 	ctx := context.Background()
-	for i := 0; ; i++ {
-		u := mkUser(i)
-		err := s.Update(ctx, func(tx storage.Tx) error {
-			if err := tx.CreateUser(ctx, u); err != nil {
-				return err
+	var out sync.Mutex
+	for w := range crashWriters {
+		go func() {
+			for i := w; ; i += crashWriters {
+				u := mkUser(i)
+				err := s.Update(ctx, func(tx storage.Tx) error {
+					if err := tx.CreateUser(ctx, u); err != nil {
+						return err
+					}
+					// A second write in the same transaction: the counter and a relation must survive together.
+					return tx.CreateAccessKey(ctx, &storage.AccessKey{ID: fmt.Sprintf("AKIA%016d", i), AccountID: acct, UserName: u.Name})
+				})
+				if err != nil {
+					fmt.Fprintln(os.Stderr, "child:", err)
+					os.Exit(3)
+				}
+				// Printed only after Update returned: the write is acknowledged.
+				out.Lock()
+				fmt.Printf("ACK %s\n", u.Name)
+				out.Unlock()
 			}
-			// A second write in the same transaction: the counter and a relation must survive together.
-			return tx.CreateAccessKey(ctx, &storage.AccessKey{ID: fmt.Sprintf("AKIA%016d", i), AccountID: acct, UserName: u.Name})
-		})
-		if err != nil {
-			fmt.Fprintln(os.Stderr, "child:", err)
-			os.Exit(3)
-		}
-		// Printed only after Update returned: the write is acknowledged.
-		fmt.Printf("ACK %s\n", u.Name)
+		}()
 	}
+	select {} // until killed
 }
 
 // TestReopenAndNewerSchema: reopening keeps data and applies no migration twice; a database from a newer

@@ -39,6 +39,11 @@ type Dialect struct {
 	IsRetryable func(err error) bool
 	// IsUniqueViolation reports a unique or primary key violation.
 	IsUniqueViolation func(err error) bool
+	// DetachStatements runs each statement without the caller's cancellation (checked between statements
+	// instead): on SQLite a cancellable context costs a watcher goroutine and a progress handler per
+	// statement, and an interrupted write statement can roll back the whole transaction. PostgreSQL keeps
+	// cancellation so that a statement waiting on a lock ends with its request.
+	DetachStatements bool
 	// UpdateTx and ViewTx are the options of read-write and read-only transactions.
 	UpdateTx *sql.TxOptions
 	ViewTx   *sql.TxOptions
@@ -85,6 +90,7 @@ type Store struct {
 	// Prepared statements of WriteDB and ReadDB (one cache when they are the same database).
 	writeStmts, readStmts *stmtCache
 	group                 *committer // nil without Options.GroupCommit
+	detach                bool       // see Dialect.DetachStatements; always with group commit
 }
 
 // New returns a Store over the databases after applying pending migrations.
@@ -105,6 +111,8 @@ func New(ctx context.Context, writeDB, readDB *sql.DB, d Dialect, opts Options) 
 	if readDB != writeDB {
 		s.readStmts = newStmtCache(readDB)
 	}
+	// A group's transaction belongs to all its members: one member's cancellation must not interrupt it.
+	s.detach = d.DetachStatements || opts.GroupCommit
 	if opts.GroupCommit {
 		s.group = newCommitter(s)
 	}

@@ -175,13 +175,15 @@ func (t *sqlTx) finish() {
 	}
 }
 
-// stmtCtx is the context handed to the driver for one statement. A statement is short, and a
-// cancellable context costs modernc's SQLite driver a watcher goroutine and a progress handler per
-// statement (and on SQLite an interrupt may roll back the whole transaction, which under group commit
-// belongs to other callers too), so cancellation is checked here between statements instead.
-func stmtCtx(ctx context.Context) (context.Context, error) {
+// stmtCtx is the context handed to the driver for one statement. With Store.detach the statement runs
+// without the caller's cancellation, which is checked here between statements instead (see
+// Dialect.DetachStatements); a statement is short.
+func (s *Store) stmtCtx(ctx context.Context) (context.Context, error) {
 	if err := ctx.Err(); err != nil {
 		return ctx, err
+	}
+	if !s.detach {
+		return ctx, nil
 	}
 	return context.WithoutCancel(ctx), nil
 }
