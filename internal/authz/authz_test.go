@@ -346,7 +346,7 @@ func TestRequestContext(t *testing.T) {
 	c.Session.Tags = map[string]string{"Env": "dev", "Project": "x"}
 	c.Session.MFA = true
 	c.Session.SourceIdentity = "me"
-	m := f.az.RequestContext(f.ctx(c))
+	m, release := f.az.RequestContext(f.ctx(c))
 	want := map[string]string{
 		"aws:currenttime": "2026-03-04T05:06:07Z", "aws:epochtime": fmt.Sprint(f.now.Unix()), "aws:sourceip": "10.1.2.3",
 		"aws:securetransport": "true", "aws:useragent": "test", "aws:requestedregion": "us-east-1",
@@ -363,14 +363,17 @@ func TestRequestContext(t *testing.T) {
 	if _, ok := m["aws:username"]; ok {
 		t.Error("aws:username set for a role session")
 	}
-	m = f.az.RequestContext(f.ctx(userCaller("alice", "/eng/")))
+	// Released maps are reused: the next request's context must carry none of the session's keys.
+	release()
+	m, release2 := f.az.RequestContext(f.ctx(userCaller("alice", "/eng/")))
+	defer release2()
 	for k, v := range map[string]string{"aws:username": "alice", "aws:principaltype": "User",
 		"aws:principalarn": "arn:aws:iam::123456789012:user/eng/alice", "aws:principaltag/team": "blue"} {
 		if g := strings.Join(m[k], ","); g != v {
 			t.Errorf("user: %s = %q, want %q", k, g, v)
 		}
 	}
-	for _, k := range []string{"aws:multifactorauthpresent", "aws:tokenissuetime"} {
+	for _, k := range []string{"aws:multifactorauthpresent", "aws:tokenissuetime", "aws:sourceidentity", "aws:principaltag/env"} {
 		if _, ok := m[k]; ok {
 			t.Errorf("long-term credentials carry %s", k)
 		}

@@ -153,7 +153,9 @@ func (s *Service) authorizeAssume(ctx context.Context, c *reqctx.Caller, role *s
 			return fmt.Errorf("loading the caller's policies: %w", err)
 		}
 		set = cs
-		reqCtx = s.o.Policies.RequestContext(ctx)
+		var release func()
+		reqCtx, release = s.o.Policies.RequestContext(ctx)
+		defer release()
 	}
 	if reqCtx == nil {
 		reqCtx = map[string][]string{}

@@ -48,8 +48,9 @@ type Accounts interface {
 // consulted (only the trust policy decides).
 type Policies interface {
 	CallerSet(ctx context.Context, c *reqctx.Caller) (*policy.Set, error)
-	// RequestContext is the condition-key context of the request, without operation-specific keys.
-	RequestContext(ctx context.Context) map[string][]string
+	// RequestContext is the condition-key context of the request, without operation-specific keys, in a
+	// map the caller may add to until it calls release; after that it must not touch the map.
+	RequestContext(ctx context.Context) (keys map[string][]string, release func())
 }
 
 // Options configure the service.
