@@ -75,6 +75,11 @@ type principalEntry struct {
 	tagVals [][]string
 	name    string // as stored
 	arn     string
+	// id and boundary are the principal's unique ID and permissions boundary ARN when the set was built.
+	id, boundary string
+	// stale marks a set whose principal row changed (ChangeUser, ChangeRole): its policies are still
+	// right only if the principal is the same one (same ID) with the same boundary; see revalidate.
+	stale bool
 }
 
 type entityKey struct {
@@ -190,11 +195,11 @@ func (a *Authorizer) applyLocked(ch storage.Change) {
 		a.managed = map[managedKey]*policy.Attached{}
 	case storage.ChangeUser:
 		a.gen++
-		delete(a.sets, principalKey{ch.AccountID, storage.OwnerUser, ch.Key})
+		a.markStaleLocked(principalKey{ch.AccountID, storage.OwnerUser, ch.Key})
 		delete(a.entities, entityKey{ch.AccountID, "user", ch.Key})
 	case storage.ChangeRole:
 		a.gen++
-		delete(a.sets, principalKey{ch.AccountID, storage.OwnerRole, ch.Key})
+		a.markStaleLocked(principalKey{ch.AccountID, storage.OwnerRole, ch.Key})
 		delete(a.entities, entityKey{ch.AccountID, "role", ch.Key})
 	case storage.ChangeInlinePolicy, storage.ChangeAttachment:
 		a.gen++
@@ -225,6 +230,18 @@ func (a *Authorizer) applyLocked(ch storage.Change) {
 	case storage.ChangeInstanceProfile:
 		a.gen++
 		delete(a.entities, entityKey{ch.AccountID, "instance-profile", ch.Key})
+	}
+}
+
+// markStaleLocked marks the set of a principal whose row changed. The row holds the principal's path,
+// tags and boundary ARN; its policies live elsewhere (inline policies, attachments, groups, managed
+// policies), and every change of those drops sets outright. So the next use re-reads the row alone
+// (revalidate) instead of every policy, which matters because TagUser, TagRole and the like are common.
+func (a *Authorizer) markStaleLocked(k principalKey) {
+	if e := a.sets[k]; e != nil && !e.stale {
+		cp := *e
+		cp.stale = true
+		a.sets[k] = &cp
 	}
 }
 
@@ -432,8 +449,19 @@ func (a *Authorizer) principal(ctx context.Context, part, account string, kind s
 	a.mu.RLock()
 	e, gen := a.sets[key], a.gen
 	a.mu.RUnlock()
-	if e != nil {
+	if e != nil && !e.stale {
 		return e, nil
+	}
+	if e != nil {
+		fresh, err := a.revalidate(ctx, part, account, kind, name, e)
+		if err != nil {
+			return nil, err
+		}
+		if fresh != nil {
+			a.store(key, gen, fresh)
+			return fresh, nil
+		}
+		// Another principal by that name, another boundary, or none: build the set anew.
 	}
 	pp, err := a.o.IAM.PoliciesForPrincipal(ctx, account, kind, name)
 	if errors.Is(err, storage.ErrNotFound) {
@@ -448,25 +476,80 @@ func (a *Authorizer) principal(ctx context.Context, part, account string, kind s
 	if err != nil {
 		return nil, err
 	}
-	e = &principalEntry{set: set, tags: pp.Tags, name: pp.Name}
-	for _, t := range pp.Tags {
+	boundary := ""
+	if pp.Boundary != nil {
+		boundary = pp.Boundary.ARN
+	}
+	e = newPrincipalEntry(set, part, account, kind, pp.Name, pp.Path, pp.ID, boundary, pp.Tags)
+	a.store(key, gen, e)
+	return e, nil
+}
+
+// newPrincipalEntry prepares the cached form of a principal's set: its tags as condition keys, its ARN.
+func newPrincipalEntry(set *policy.Set, part, account string, kind storage.OwnerKind, name, path, id, boundary string, tags []storage.Tag) *principalEntry {
+	e := &principalEntry{set: set, tags: tags, name: name, id: id, boundary: boundary}
+	for _, t := range tags {
 		e.tagKeys = append(e.tagKeys, "aws:principaltag/"+strings.ToLower(t.Key))
 		e.tagVals = append(e.tagVals, []string{t.Value})
 	}
 	if kind == storage.OwnerRole {
-		e.arn = ids.RoleARN(part, account, pp.Path, pp.Name)
+		e.arn = ids.RoleARN(part, account, path, name)
 	} else {
-		e.arn = ids.UserARN(part, account, pp.Path, pp.Name)
+		e.arn = ids.UserARN(part, account, path, name)
 	}
+	return e
+}
+
+// store caches e under key unless a change was applied since gen was read.
+func (a *Authorizer) store(key principalKey, gen uint64, e *principalEntry) {
 	a.mu.Lock()
-	if a.gen == gen {
-		if len(a.sets) >= maxCachedEntries {
-			a.sets = map[principalKey]*principalEntry{}
-		}
-		a.sets[key] = e
+	defer a.mu.Unlock()
+	if a.gen != gen {
+		return
 	}
-	a.mu.Unlock()
-	return e, nil
+	if len(a.sets) >= maxCachedEntries {
+		a.sets = map[principalKey]*principalEntry{}
+	}
+	a.sets[key] = e
+}
+
+// revalidate re-reads the row of a principal whose set is stale. When it is still the same principal (same
+// unique ID: not deleted and made again) with the same permissions boundary ARN, the compiled policies
+// still hold and only the name, path and tags are taken from the row; otherwise it returns nil and the
+// caller rebuilds the set from scratch.
+func (a *Authorizer) revalidate(ctx context.Context, part, account string, kind storage.OwnerKind, name string, e *principalEntry) (*principalEntry, error) {
+	if a.o.Store == nil || e.id == "" {
+		return nil, nil
+	}
+	var id, rname, path, boundary string
+	var tags []storage.Tag
+	err := a.o.Store.View(ctx, func(tx storage.Tx) error {
+		switch kind {
+		case storage.OwnerUser:
+			u, err := tx.GetUser(ctx, account, name)
+			if err != nil {
+				return err
+			}
+			id, rname, path, boundary, tags = u.ID, u.Name, u.Path, u.PermissionsBoundaryARN, u.Tags
+		case storage.OwnerRole:
+			r, err := tx.GetRole(ctx, account, name)
+			if err != nil {
+				return err
+			}
+			id, rname, path, boundary, tags = r.ID, r.Name, r.Path, r.PermissionsBoundaryARN, r.Tags
+		}
+		return nil
+	})
+	if errors.Is(err, storage.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("re-reading %s %s: %w", kind, name, err)
+	}
+	if id != e.id || boundary != e.boundary {
+		return nil, nil
+	}
+	return newPrincipalEntry(e.set, part, account, kind, rname, path, id, boundary, tags), nil
 }
 
 // sessionPolicies compiles the session policies carried by temporary credentials.

@@ -592,8 +592,9 @@ func TestInvalidationGranularity(t *testing.T) {
 		a.mu.RLock()
 		defer a.mu.RUnlock()
 		for k, w := range want {
-			if _, ok := a.sets[k]; ok != w {
-				t.Errorf("%s: %s %s cached = %v, want %v", step, k.kind, k.name, ok, w)
+			// A stale set (its principal's row changed) is not used before revalidation.
+			if e, ok := a.sets[k]; (ok && !e.stale) != w {
+				t.Errorf("%s: %s %s cached = %v, want %v", step, k.kind, k.name, ok && !e.stale, w)
 			}
 		}
 	}
@@ -642,4 +643,78 @@ func TestInvalidationGranularity(t *testing.T) {
 	must[*iamapi.CreatePolicyVersionResponse](t)(f.iam.CreatePolicyVersion(root, &iamapi.CreatePolicyVersionRequest{PolicyArn: pol.Policy.Arn,
 		PolicyDocument: doc, SetAsDefault: ptrBool(true)}))
 	cached("CreatePolicyVersion", map[principalKey]bool{alice: false, bob: false, app: false})
+}
+
+// TestStaleSetRevalidation: after a change of the principal's own row, its compiled policies are reused
+// when it is the same principal with the same boundary (only the tags and path are re-read), and rebuilt
+// otherwise.
+func TestStaleSetRevalidation(t *testing.T) {
+	f := newFixture(t)
+	f.setup()
+	root := f.root()
+	a := f.az
+	bg := context.Background()
+	doc := s(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"iam:GetUser","Resource":"*"}]}`)
+	must[*iamapi.PutUserPolicyOutput](t)(f.iam.PutUserPolicy(root, &iamapi.PutUserPolicyRequest{UserName: s("alice"), PolicyName: s("p"), PolicyDocument: doc}))
+	first := must[*principalEntry](t)(a.principal(bg, "aws", acct, storage.OwnerUser, "alice"))
+
+	// New tags: same compiled set, new principal tags.
+	must[*iamapi.TagUserOutput](t)(f.iam.TagUser(root, &iamapi.TagUserRequest{UserName: s("alice"), Tags: []iamapi.Tag{{Key: s("Level"), Value: s("7")}}}))
+	second := must[*principalEntry](t)(a.principal(bg, "aws", acct, storage.OwnerUser, "alice"))
+	if second.set != first.set {
+		t.Error("tagging rebuilt the policy set")
+	}
+	if !slicesContain(second.tagKeys, "aws:principaltag/level") || !slicesContain(second.tagKeys, "aws:principaltag/team") {
+		t.Errorf("principal tags after TagUser = %v", second.tagKeys)
+	}
+	if again := must[*principalEntry](t)(a.principal(bg, "aws", acct, storage.OwnerUser, "alice")); again != second {
+		t.Error("revalidated entry not cached")
+	}
+
+	// A new boundary: rebuilt, with the boundary.
+	must[*iamapi.PutUserPermissionsBoundaryOutput](t)(f.iam.PutUserPermissionsBoundary(root, &iamapi.PutUserPermissionsBoundaryRequest{
+		UserName: s("alice"), PermissionsBoundary: s("arn:aws:iam::aws:policy/ReadOnlyAccess")}))
+	third := must[*principalEntry](t)(a.principal(bg, "aws", acct, storage.OwnerUser, "alice"))
+	if third.set == second.set || third.set.Boundary == nil {
+		t.Errorf("boundary change: set reused or without boundary (%+v)", third.set.Boundary)
+	}
+
+	// Deleted and made again under the same name, without policies: rebuilt, with nothing.
+	must[*iamapi.DeleteUserPermissionsBoundaryOutput](t)(f.iam.DeleteUserPermissionsBoundary(root, &iamapi.DeleteUserPermissionsBoundaryRequest{UserName: s("alice")}))
+	must[*iamapi.DeleteUserPolicyOutput](t)(f.iam.DeleteUserPolicy(root, &iamapi.DeleteUserPolicyRequest{UserName: s("alice"), PolicyName: s("p")}))
+	must[*iamapi.PutUserPolicyOutput](t)(f.iam.PutUserPolicy(root, &iamapi.PutUserPolicyRequest{UserName: s("alice"), PolicyName: s("p"), PolicyDocument: doc}))
+	before := must[*principalEntry](t)(a.principal(bg, "aws", acct, storage.OwnerUser, "alice"))
+	if len(before.set.Identity) != 1 {
+		t.Fatalf("alice's set has %d policies, want 1", len(before.set.Identity))
+	}
+	// Straight through the store, which takes the user's inline policy with it and reports the user alone.
+	err := f.store.Update(bg, func(tx storage.Tx) error {
+		if err := tx.DeleteUser(bg, acct, "alice"); err != nil {
+			return err
+		}
+		return tx.CreateUser(bg, &storage.User{AccountID: acct, Name: "alice", Path: "/", ID: "AIDANEWALICE0000000001", CreatedAt: f.now})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	after := must[*principalEntry](t)(a.principal(bg, "aws", acct, storage.OwnerUser, "alice"))
+	if after.set == before.set || len(after.set.Identity) != 0 || after.id != "AIDANEWALICE0000000001" {
+		t.Errorf("re-created user: set reused or with %d policies (id %s)", len(after.set.Identity), after.id)
+	}
+
+	// Deleted: no permissions.
+	must[*iamapi.DeleteUserOutput](t)(f.iam.DeleteUser(root, &iamapi.DeleteUserRequest{UserName: s("alice")}))
+	gone := must[*principalEntry](t)(a.principal(bg, "aws", acct, storage.OwnerUser, "alice"))
+	if len(gone.set.Identity) != 0 || gone.set.Boundary != nil {
+		t.Errorf("deleted user keeps policies: %+v", gone.set)
+	}
+}
+
+func slicesContain(list []string, v string) bool {
+	for _, x := range list {
+		if x == v {
+			return true
+		}
+	}
+	return false
 }
