@@ -83,6 +83,7 @@ var Dialect = sqlstore.Dialect{
 	IsRetryable:       isRetryable,
 	IsUniqueViolation: isUniqueViolation,
 	DetachStatements:  true,
+	CacheStatements:   true,
 }
 
 func sqliteCode(err error) (int, bool) {

@@ -24,6 +24,7 @@ const maxCachedStatements = 1024
 // it waits for one, prepares it for the transactions after.
 type stmtCache struct {
 	db      *sql.DB
+	off     bool     // Dialect.CacheStatements unset: every query runs unprepared
 	m       sync.Map // string → *sql.Stmt
 	ctx     context.Context
 	cancel  context.CancelFunc
@@ -35,9 +36,9 @@ type stmtCache struct {
 	closed  bool
 }
 
-func newStmtCache(db *sql.DB) *stmtCache {
+func newStmtCache(db *sql.DB, enabled bool) *stmtCache {
 	ctx, cancel := context.WithCancel(context.Background())
-	return &stmtCache{db: db, ctx: ctx, cancel: cancel, pending: make(map[string]bool)}
+	return &stmtCache{db: db, off: !enabled, ctx: ctx, cancel: cancel, pending: make(map[string]bool)}
 }
 
 // get returns the cached statement of query, or nil when it has not been prepared yet.
@@ -128,6 +129,9 @@ func newSQLTx(tx *sql.Tx, cache *stmtCache) *sqlTx { return &sqlTx{tx: tx, cache
 // stmt returns query's cached statement bound to the transaction, or nil (the caller then runs the
 // text directly and the query is remembered for preparation after the transaction).
 func (t *sqlTx) stmt(ctx context.Context, query string) *sql.Stmt {
+	if t.cache.off {
+		return nil
+	}
 	if st, ok := t.bound[query]; ok {
 		return st
 	}
