@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime/debug"
 	"sync"
 
 	"github.com/iamd/iamd/internal/storage"
@@ -140,14 +141,16 @@ func (c *committer) commit(batch []*groupReq) {
 
 // runAlone runs one member in its own transaction, with the usual retries.
 func (c *committer) runAlone(r *groupReq) {
-	r.err = c.s.updateAlone(r.ctx, func(tx storage.Tx) error { return callMember(r, tx) })
+	r.err = c.s.updateAlone(r.ctx, func(tx storage.Tx) error { return c.callMember(r, tx) })
 }
 
 // callMember runs a member's fn, turning a panic into an error so that the committer goroutine
 // survives it; update re-raises it in the caller's goroutine.
-func callMember(r *groupReq, tx storage.Tx) (err error) {
+func (c *committer) callMember(r *groupReq, tx storage.Tx) (err error) {
 	defer func() {
 		if p := recover(); p != nil {
+			// The stack is logged here: the caller re-panics with the value only, on its own goroutine.
+			c.s.log.Error("storage: update function panicked", "panic", p, "stack", string(debug.Stack()))
 			r.panicVal = p
 			err = errPanicked
 		}
@@ -193,7 +196,7 @@ func (c *committer) runGroup(batch []*groupReq) error {
 			return err
 		}
 		t := &txn{s: s, tx: st, write: true}
-		ferr := callMember(r, t)
+		ferr := c.callMember(r, t)
 		if ferr == nil {
 			if err := exec(sqlRelease); err != nil {
 				return err
