@@ -282,3 +282,65 @@ func TestReopenAndNewerSchema(t *testing.T) {
 		t.Fatalf("error: %v", err)
 	}
 }
+
+// TestCloseUnderWriters closes the store while concurrent writers are group-committing: every Update
+// returns (none hangs), those acknowledged are durable, and Updates after Close fail.
+func TestCloseUnderWriters(t *testing.T) {
+	dir := t.TempDir()
+	s := openWithAccount(t, dir)
+	ctx := context.Background()
+	const writers = 8
+	var (
+		wg    sync.WaitGroup
+		mu    sync.Mutex
+		acked []string
+	)
+	started := make(chan struct{}, writers)
+	for w := range writers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := w; ; i += writers {
+				u := mkUser(i)
+				if err := s.Update(ctx, func(tx storage.Tx) error { return tx.CreateUser(ctx, u) }); err != nil {
+					return
+				}
+				mu.Lock()
+				acked = append(acked, u.Name)
+				mu.Unlock()
+				if i == w {
+					started <- struct{}{}
+				}
+			}
+		}()
+	}
+	for range writers {
+		<-started
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	wg.Wait()
+	if err := s.Update(ctx, func(tx storage.Tx) error { return nil }); err == nil {
+		t.Fatal("Update after Close succeeded")
+	}
+	s2, err := Open(ctx, dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s2.Close()
+	err = s2.View(ctx, func(tx storage.Tx) error {
+		for _, name := range acked {
+			if _, err := tx.GetUser(ctx, acct, name); err != nil {
+				return fmt.Errorf("acknowledged %s: %w", name, err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if listed, counted := countUsers(t, s2); listed != len(acked) || counted != int64(listed) {
+		t.Fatalf("%d acknowledged, %d listed, %d counted", len(acked), listed, counted)
+	}
+}
