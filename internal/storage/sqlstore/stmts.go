@@ -22,6 +22,10 @@ const maxCachedStatements = 1024
 // get (the SQLite writer pool has one connection; PostgreSQL shares one pool between readers and
 // writers). So a query first runs unprepared and a background goroutine, holding no connection while
 // it waits for one, prepares it for the transactions after.
+//
+// A cached statement is one SQLite handle per connection, reset for each use: its rows must be closed
+// before the same text runs again in the transaction. The store keeps to that by reading every result
+// to the end (and closing it) before it issues the next query.
 type stmtCache struct {
 	db      *sql.DB
 	off     bool     // Dialect.CacheStatements unset: every query runs unprepared
