@@ -296,7 +296,12 @@ func TestServeEnvConfigAndGeneratedRoot(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "data")
 	env := []string{"IAMD_DATA_DIR=" + dir, "IAMD_ACCOUNT_ID=444455556666", "IAMD_LOG_LEVEL=debug"}
 	s := startServe(t, env)
-	m := credLine.FindStringSubmatch(s.stdout.String())
+	// stdout and stderr are copied by separate goroutines: the "listening" log line can arrive before the
+	// credentials printed earlier on stdout, so wait for them.
+	var m []string
+	for deadline := time.Now().Add(5 * time.Second); m == nil && time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		m = credLine.FindStringSubmatch(s.stdout.String())
+	}
 	if m == nil {
 		t.Fatalf("no generated root credentials printed; stdout:\n%s", s.stdout.String())
 	}
