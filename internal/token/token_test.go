@@ -298,8 +298,11 @@ func TestTamperEveryByte(t *testing.T) {
 						t.Errorf("v%d byte %d (sealed): %v, want ErrTampered", version, i, err)
 					}
 				default:
-					if !errors.Is(err, ErrMalformed) && !errors.Is(err, ErrTampered) {
-						t.Errorf("v%d byte %d (header): %v, want ErrMalformed or ErrTampered", version, i, err)
+					// A flipped region length shifts the fields after it: what is read as the key ID may
+					// then be any four bytes (an unknown key) when the shifted format byte happens to be valid,
+					// as it is for one key ID in 256.
+					if !errors.Is(err, ErrMalformed) && !errors.Is(err, ErrTampered) && !errors.Is(err, ErrUnknownKey) {
+						t.Errorf("v%d byte %d (header): %v, want ErrMalformed, ErrTampered or ErrUnknownKey", version, i, err)
 					}
 				}
 			}
