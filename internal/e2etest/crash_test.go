@@ -290,6 +290,7 @@ func crashUnderLoad(t *testing.T, env []string, args ...string) {
 		attempted = map[string]bool{}
 		keys      = map[string]aws.CredentialsProvider{}
 		nAcked    atomic.Int64
+		nKeys     atomic.Int64 // acknowledged access keys: the kill waits for at least one
 		stop      atomic.Bool
 		killing   atomic.Bool
 		wg        sync.WaitGroup
@@ -332,8 +333,11 @@ func crashUnderLoad(t *testing.T, env []string, args ...string) {
 					mu.Lock()
 					keys[name] = Creds(aws.ToString(out.AccessKey.AccessKeyId), aws.ToString(out.AccessKey.SecretAccessKey), "")
 					mu.Unlock()
+					nKeys.Add(1)
 				}
-				if nAcked.Add(1) >= crashAcksBeforeKill {
+				// Writers progress unevenly (PostgreSQL retries serialization failures with backoff), so the
+				// kill waits for the key writer too, not only for the count of users.
+				if nAcked.Add(1) >= crashAcksBeforeKill && nKeys.Load() > 0 {
 					once.Do(func() { close(enough) })
 				}
 			}
