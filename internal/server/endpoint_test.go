@@ -3,6 +3,7 @@ package server
 import (
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -96,7 +97,7 @@ func TestIsGlobalPath(t *testing.T) {
 
 func TestStatusLabel(t *testing.T) {
 	for _, st := range []int{0, 200, 403, 599, 600, -1, 1000} {
-		if got := statusLabel(st); got != itoa(int64(st)) && st >= 0 {
+		if got := statusLabel(st); got != strconv.Itoa(st) && st >= 0 {
 			t.Errorf("statusLabel(%d) = %q", st, got)
 		}
 	}

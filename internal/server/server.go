@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -292,21 +293,7 @@ func incompleteBody() error {
 
 func requestTooLarge(limit int64) error {
 	return &protocol.Error{Code: "RequestEntityTooLarge", Status: http.StatusRequestEntityTooLarge,
-		Message: "Request body must be smaller than " + itoa(limit) + " bytes."}
-}
-
-func itoa(n int64) string {
-	if n == 0 {
-		return "0"
-	}
-	var b [20]byte
-	i := len(b)
-	for n > 0 {
-		i--
-		b[i] = byte('0' + n%10)
-		n /= 10
-	}
-	return string(b[i:])
+		Message: "Request body must be smaller than " + strconv.FormatInt(limit, 10) + " bytes."}
 }
 
 // sourceIP is the client's address (aws:SourceIp). Proxies are not trusted: X-Forwarded-For is a
