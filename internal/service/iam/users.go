@@ -139,13 +139,8 @@ func (s *Service) GetUser(ctx context.Context, in *iamapi.GetUserRequest) (*iama
 			return nil, protocol.NewError("ValidationError", 400, "Must specify userName when calling with non-User credentials")
 		}
 	}
-	var u *storage.User
-	err = s.store.View(ctx, func(tx storage.Tx) error {
-		var err error
-		u, err = tx.GetUser(ctx, sc.account, name)
-		return notFound(err, func() error { return noSuchUser(name) })
-	})
-	if err != nil {
+	u, err := s.getUser(ctx, sc.account, name)
+	if err = notFound(err, func() error { return noSuchUser(name) }); err != nil {
 		return nil, s.internal(ctx, "GetUser", err)
 	}
 	out := sc.userOut(u, true)

@@ -1,0 +1,142 @@
+package iam
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"testing"
+
+	"github.com/iamd/iamd/internal/api/iamapi"
+	"github.com/iamd/iamd/internal/storage"
+)
+
+// getUserOf is GetUser of name as root, failing the test on error.
+func getUserOf(t *testing.T, f *fixture, name string) *iamapi.User {
+	t.Helper()
+	return must(f.svc.GetUser(f.root(), &iamapi.GetUserRequest{UserName: ptr(name)}))(t).User
+}
+
+// TestUserCacheFollowsWrites reads a user (so it is cached) before each kind of write of its row and checks
+// that the next GetUser shows the write, including writes made straight through the store.
+func TestUserCacheFollowsWrites(t *testing.T) {
+	f := newFixture(t)
+	ctx := f.root()
+	if !f.svc.users.on {
+		t.Fatal("the fixture should enable the user cache")
+	}
+	createUser(t, f, ctx, "cached", "/a/")
+	if got := getUserOf(t, f, "CACHED"); *got.Path != "/a/" || len(got.Tags) != 0 {
+		t.Fatalf("GetUser: %+v", got)
+	}
+
+	must(f.svc.TagUser(ctx, &iamapi.TagUserRequest{UserName: ptr("cached"), Tags: []iamapi.Tag{{Key: ptr("k"), Value: ptr("v")}}}))(t)
+	if got := getUserOf(t, f, "cached"); len(got.Tags) != 1 || *got.Tags[0].Value != "v" {
+		t.Fatalf("GetUser after TagUser: tags %+v", got.Tags)
+	}
+
+	boundary := "arn:aws:iam::aws:policy/ReadOnlyAccess"
+	must(f.svc.PutUserPermissionsBoundary(ctx, &iamapi.PutUserPermissionsBoundaryRequest{UserName: ptr("cached"), PermissionsBoundary: ptr(boundary)}))(t)
+	if got := getUserOf(t, f, "cached"); got.PermissionsBoundary == nil || *got.PermissionsBoundary.PermissionsBoundaryArn != boundary {
+		t.Fatalf("GetUser after PutUserPermissionsBoundary: %+v", got.PermissionsBoundary)
+	}
+
+	// A write that bypasses the service (another code path, the offline CLI in the same process) must
+	// reach the cache through the store's change feed alone.
+	err := f.store.Update(context.Background(), func(tx storage.Tx) error {
+		u, err := tx.GetUser(context.Background(), testAccount, "cached")
+		if err != nil {
+			return err
+		}
+		u.Path = "/b/"
+		return tx.UpdateUser(context.Background(), "cached", u)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := getUserOf(t, f, "cached"); *got.Path != "/b/" {
+		t.Fatalf("GetUser after a store write: path %s, want /b/", *got.Path)
+	}
+
+	must(f.svc.UpdateUser(ctx, &iamapi.UpdateUserRequest{UserName: ptr("cached"), NewUserName: ptr("renamed")}))(t)
+	_, err = f.svc.GetUser(ctx, &iamapi.GetUserRequest{UserName: ptr("cached")})
+	assertAPIError(t, err, "NoSuchEntity", 404, "The user with name cached cannot be found.")
+	if got := getUserOf(t, f, "renamed"); *got.UserName != "renamed" || *got.Path != "/b/" {
+		t.Fatalf("GetUser after rename: %+v", got)
+	}
+
+	getUserOf(t, f, "renamed")
+	must(f.svc.UntagUser(ctx, &iamapi.UntagUserRequest{UserName: ptr("renamed"), TagKeys: []string{"k"}}))(t)
+	if got := getUserOf(t, f, "renamed"); len(got.Tags) != 0 {
+		t.Fatalf("GetUser after UntagUser: tags %+v", got.Tags)
+	}
+	must(f.svc.DeleteUserPermissionsBoundary(ctx, &iamapi.DeleteUserPermissionsBoundaryRequest{UserName: ptr("renamed")}))(t)
+	if got := getUserOf(t, f, "renamed"); got.PermissionsBoundary != nil {
+		t.Fatalf("GetUser after DeleteUserPermissionsBoundary: %+v", got.PermissionsBoundary)
+	}
+	must(f.svc.DeleteUser(ctx, &iamapi.DeleteUserRequest{UserName: ptr("renamed")}))(t)
+	_, err = f.svc.GetUser(ctx, &iamapi.GetUserRequest{UserName: ptr("renamed")})
+	assertAPIError(t, err, "NoSuchEntity", 404, "The user with name renamed cannot be found.")
+
+	// Re-created under the same name: a new ID, not the cached old one.
+	again := createUser(t, f, ctx, "renamed", "")
+	if got := getUserOf(t, f, "renamed"); *got.UserId != *again.UserId || got.PermissionsBoundary != nil {
+		t.Fatalf("GetUser after re-creating: %+v, want ID %s", got, *again.UserId)
+	}
+
+	// Accounts are separate: the same name in another account is another user.
+	_, err = f.svc.GetUser(rootOf(otherTestAccount), &iamapi.GetUserRequest{UserName: ptr("renamed")})
+	assertAPIError(t, err, "NoSuchEntity", 404, "The user with name renamed cannot be found.")
+}
+
+// TestUserCacheConcurrentWrites has readers race a writer that retags one user; once the writer is done,
+// every reader must see its last write (a load racing a change must not be kept).
+func TestUserCacheConcurrentWrites(t *testing.T) {
+	f := newFixture(t)
+	ctx := f.root()
+	createUser(t, f, ctx, "racer", "")
+	const writes = 30
+	var wg sync.WaitGroup
+	stop := make(chan struct{})
+	for range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				if _, err := f.svc.GetUser(ctx, &iamapi.GetUserRequest{UserName: ptr("racer")}); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	for i := range writes {
+		v := fmt.Sprint(i)
+		if _, err := f.svc.TagUser(ctx, &iamapi.TagUserRequest{UserName: ptr("racer"), Tags: []iamapi.Tag{{Key: ptr("n"), Value: &v}}}); err != nil {
+			t.Fatal(err)
+		}
+		if got := getUserOf(t, f, "racer"); len(got.Tags) != 1 || *got.Tags[0].Value != v {
+			t.Fatalf("GetUser right after TagUser n=%s: %+v", v, got.Tags)
+		}
+	}
+	close(stop)
+	wg.Wait()
+	if got := getUserOf(t, f, "racer"); *got.Tags[0].Value != fmt.Sprint(writes-1) {
+		t.Fatalf("final tags %+v", got.Tags)
+	}
+}
+
+// TestUserCacheDisabled: without CacheUsers (PostgreSQL) nothing is kept.
+func TestUserCacheDisabled(t *testing.T) {
+	f := newFixture(t)
+	f.svc = New(Options{Store: f.store, Sealer: f.seal, Now: f.svc.now, Logger: f.svc.log})
+	createUser(t, f, f.root(), "plain", "")
+	getUserOf(t, f, "plain")
+	if f.svc.users.on || len(f.svc.users.users) != 0 {
+		t.Fatalf("cache on=%v with %d users, want off and empty", f.svc.users.on, len(f.svc.users.users))
+	}
+}
