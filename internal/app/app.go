@@ -137,10 +137,10 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, error
 	}
 	a.rotator = token.NewRotator(a.Tokens, 0)
 
-	// GetUser is served from memory only on SQLite: there this process is the only writer, so every
+	// GetUser and GetRole are served from memory only on SQLite: there this process is the only writer, so every
 	// change reaches the cache before the write is acknowledged; PostgreSQL nodes learn of each other's
 	// writes by NOTIFY, later, which a cache would turn into stale reads across nodes.
-	a.IAM = iamsvc.New(iamsvc.Options{Store: store, Sealer: sealer, Logger: log, CacheUsers: cfg.DatabaseURL == ""})
+	a.IAM = iamsvc.New(iamsvc.Options{Store: store, Sealer: sealer, Logger: log, CacheEntities: cfg.DatabaseURL == ""})
 	a.Auth = auth.New(auth.Options{
 		Store:      store,
 		Tokens:     a.Tokens,
@@ -183,7 +183,7 @@ func (a *App) Start(ctx context.Context) {
 	go a.Auth.Run(ctx)
 	go a.Authz.Run(ctx)
 	go a.IAM.RunUseFlusher(ctx)
-	go a.IAM.RunUserCache(ctx)
+	go a.IAM.RunEntityCache(ctx)
 	go a.STS.Run(ctx)
 	go func() {
 		if err := a.rotator.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {

@@ -51,7 +51,7 @@ func newFixture(t testing.TB) *fixture {
 		Now:    func() time.Time { return f.now },
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 		// As App does on SQLite: every test here then also checks that cached users follow every write.
-		CacheUsers: true,
+		CacheEntities: true,
 	})
 	return f
 }

@@ -240,15 +240,11 @@ func (s *Service) CreateRole(ctx context.Context, in *iamapi.CreateRoleRequest) 
 	return &iamapi.CreateRoleResponse{Role: &out}, nil
 }
 
-// getRole reads a role in a read-only transaction.
+// getRole reads a role from the entity cache or in a read-only transaction. The result is the caller's
+// to modify, except its Tags.
 func (s *Service) getRole(ctx context.Context, op string, sc scope, name string) (*storage.Role, error) {
-	var r *storage.Role
-	err := s.store.View(ctx, func(tx storage.Tx) error {
-		var err error
-		r, err = tx.GetRole(ctx, sc.account, name)
-		return notFound(err, func() error { return noSuchRole(name) })
-	})
-	if err != nil {
+	r, err := s.getCachedRole(ctx, sc.account, name)
+	if err = notFound(err, func() error { return noSuchRole(name) }); err != nil {
 		return nil, s.internal(ctx, op, err)
 	}
 	return r, nil

@@ -53,10 +53,10 @@ type Options struct {
 	// Now is the clock; nil means time.Now. A request's own time (reqctx) takes precedence.
 	Now    func() time.Time
 	Logger *slog.Logger
-	// CacheUsers serves GetUser from memory, kept in step with the store's change feed. Enable it only
-	// when this process is the store's only writer (SQLite): other nodes' changes reach the feed late
-	// (see usercache.go).
-	CacheUsers bool
+	// CacheEntities serves GetUser and GetRole from memory, kept in step with the store's change feed.
+	// Enable it only when this process is the store's only writer (SQLite): other nodes' changes reach
+	// the feed late (see entitycache.go).
+	CacheEntities bool
 }
 
 // Service implements iamapi.Service. Operations it does not implement answer NotImplemented through the
@@ -73,7 +73,7 @@ type Service struct {
 
 	uses    useRecorder
 	reports reportCache
-	users   userCache
+	cache   entityCache
 }
 
 // New returns a Service using o.
@@ -105,7 +105,7 @@ func New(o Options) *Service {
 	}
 	s.uses.init()
 	s.reports.init()
-	s.users.init(o.Store, o.CacheUsers)
+	s.cache.init(o.Store, o.CacheEntities)
 	return s
 }
 

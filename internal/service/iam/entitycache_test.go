@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/iamd/iamd/internal/api/iamapi"
 	"github.com/iamd/iamd/internal/storage"
@@ -16,12 +17,12 @@ func getUserOf(t *testing.T, f *fixture, name string) *iamapi.User {
 	return must(f.svc.GetUser(f.root(), &iamapi.GetUserRequest{UserName: ptr(name)}))(t).User
 }
 
-// TestUserCacheFollowsWrites reads a user (so it is cached) before each kind of write of its row and checks
+// TestEntityCacheUserFollowsWrites reads a user (so it is cached) before each kind of write of its row and checks
 // that the next GetUser shows the write, including writes made straight through the store.
-func TestUserCacheFollowsWrites(t *testing.T) {
+func TestEntityCacheUserFollowsWrites(t *testing.T) {
 	f := newFixture(t)
 	ctx := f.root()
-	if !f.svc.users.on {
+	if !f.svc.cache.on {
 		t.Fatal("the fixture should enable the user cache")
 	}
 	createUser(t, f, ctx, "cached", "/a/")
@@ -88,9 +89,9 @@ func TestUserCacheFollowsWrites(t *testing.T) {
 	assertAPIError(t, err, "NoSuchEntity", 404, "The user with name renamed cannot be found.")
 }
 
-// TestUserCacheConcurrentWrites has readers race a writer that retags one user; once the writer is done,
+// TestEntityCacheUserConcurrentWrites has readers race a writer that retags one user; once the writer is done,
 // every reader must see its last write (a load racing a change must not be kept).
-func TestUserCacheConcurrentWrites(t *testing.T) {
+func TestEntityCacheUserConcurrentWrites(t *testing.T) {
 	f := newFixture(t)
 	ctx := f.root()
 	createUser(t, f, ctx, "racer", "")
@@ -130,13 +131,73 @@ func TestUserCacheConcurrentWrites(t *testing.T) {
 	}
 }
 
-// TestUserCacheDisabled: without CacheUsers (PostgreSQL) nothing is kept.
-func TestUserCacheDisabled(t *testing.T) {
+// TestEntityCacheDisabled: without CacheUsers (PostgreSQL) nothing is kept.
+func TestEntityCacheDisabled(t *testing.T) {
 	f := newFixture(t)
 	f.svc = New(Options{Store: f.store, Sealer: f.seal, Now: f.svc.now, Logger: f.svc.log})
 	createUser(t, f, f.root(), "plain", "")
 	getUserOf(t, f, "plain")
-	if f.svc.users.on || len(f.svc.users.users) != 0 {
-		t.Fatalf("cache on=%v with %d users, want off and empty", f.svc.users.on, len(f.svc.users.users))
+	if f.svc.cache.on || len(f.svc.cache.users) != 0 {
+		t.Fatalf("cache on=%v with %d users, want off and empty", f.svc.cache.on, len(f.svc.cache.users))
 	}
+}
+
+// TestEntityCacheRole reads a role (so it is cached) before each kind of write of its row, the write-behind
+// last use included, and checks that the next GetRole shows the write and that overlaying a last use
+// noted in memory does not alter the cached row.
+func TestEntityCacheRole(t *testing.T) {
+	f := newFixture(t)
+	ctx := f.root()
+	createRole(t, f, ctx, "cachedrole", "")
+	getRoleOf := func() *iamapi.Role {
+		t.Helper()
+		return must(f.svc.GetRole(ctx, &iamapi.GetRoleRequest{RoleName: ptr("CachedRole")}))(t).Role
+	}
+	if got := getRoleOf(); got.Description != nil || got.RoleLastUsed == nil || got.RoleLastUsed.LastUsedDate != nil {
+		t.Fatalf("GetRole: %+v", got)
+	}
+
+	must(f.svc.UpdateRole(ctx, &iamapi.UpdateRoleRequest{RoleName: ptr("cachedrole"), Description: ptr("d1")}))(t)
+	if got := getRoleOf(); got.Description == nil || *got.Description != "d1" {
+		t.Fatalf("GetRole after UpdateRole: description %v", got.Description)
+	}
+	must(f.svc.TagRole(ctx, &iamapi.TagRoleRequest{RoleName: ptr("cachedrole"), Tags: []iamapi.Tag{{Key: ptr("k"), Value: ptr("v")}}}))(t)
+	if got := getRoleOf(); len(got.Tags) != 1 {
+		t.Fatalf("GetRole after TagRole: tags %+v", got.Tags)
+	}
+
+	// A use noted in memory shows at once, without touching the cached row.
+	used := f.now.Add(time.Minute)
+	if err := f.svc.RecordRoleUse(ctx, testAccount, "cachedrole", "eu-west-1", used); err != nil {
+		t.Fatal(err)
+	}
+	if got := getRoleOf(); got.RoleLastUsed.LastUsedDate == nil || !got.RoleLastUsed.LastUsedDate.Equal(used) {
+		t.Fatalf("GetRole after a noted use: %+v", got.RoleLastUsed)
+	}
+	f.svc.cache.mu.RLock()
+	row := f.svc.cache.roles[entityKey{testAccount, "cachedrole"}]
+	f.svc.cache.mu.RUnlock()
+	if row == nil || !row.LastUsedAt.IsZero() {
+		t.Fatalf("cached row %+v: want cached, with the stored (zero) last use", row)
+	}
+
+	// The last use written by another path (the flusher, another process's write) reaches the cache
+	// through ChangeRoleUsed.
+	later := used.Add(time.Hour)
+	if err := f.store.Update(context.Background(), func(tx storage.Tx) error {
+		return tx.SetRoleLastUsed(context.Background(), testAccount, "cachedrole", later, "ap-south-1")
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if got := getRoleOf(); !got.RoleLastUsed.LastUsedDate.Equal(later) || *got.RoleLastUsed.Region != "ap-south-1" {
+		t.Fatalf("GetRole after SetRoleLastUsed: %+v", got.RoleLastUsed)
+	}
+
+	must(f.svc.UntagRole(ctx, &iamapi.UntagRoleRequest{RoleName: ptr("cachedrole"), TagKeys: []string{"k"}}))(t)
+	if got := must(f.svc.ListRoleTags(ctx, &iamapi.ListRoleTagsRequest{RoleName: ptr("cachedrole")}))(t); len(got.Tags) != 0 {
+		t.Fatalf("ListRoleTags after UntagRole: %+v", got.Tags)
+	}
+	must(f.svc.DeleteRole(ctx, &iamapi.DeleteRoleRequest{RoleName: ptr("cachedrole")}))(t)
+	_, err := f.svc.GetRole(ctx, &iamapi.GetRoleRequest{RoleName: ptr("cachedrole")})
+	assertAPIError(t, err, "NoSuchEntity", 404, "The role with name cachedrole cannot be found.")
 }

@@ -1,0 +1,204 @@
+package iam
+
+import (
+	"context"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/iamd/iamd/internal/storage"
+)
+
+// Entity cache bounds and timing. GetUser and GetRole are the hottest IAM reads and their rows change
+// rarely, so on a single node (SQLite) users and roles are served from memory until the store reports a
+// change of them. On PostgreSQL other nodes' changes arrive by NOTIFY some time after their writes are
+// acknowledged, so a cache there would break read-your-writes across nodes (GetUser on B right after
+// DeleteUser on A must answer NoSuchEntity): App enables the cache only on SQLite.
+const (
+	maxCachedEntities = 100_000 // per kind
+	// entityCacheSyncEvery is how often RunEntityCache applies changes when no lookup does, so that
+	// deleted entities are freed on an idle node (a full subscription buffer is safe: the store then
+	// sends ChangeAll).
+	entityCacheSyncEvery = time.Second
+)
+
+type entityKey struct {
+	account string
+	name    string // folded
+}
+
+// entityCache holds users and roles by account and folded name. Consistency follows internal/authz and
+// the STS role cache: the store publishes a change before the writing request answers, every lookup
+// first applies whatever is pending under the write lock, and a row read from the store is kept only if
+// no change was applied while it was read (gen); a change published after the read but not applied yet
+// is applied by the next lookup before it looks.
+type entityCache struct {
+	on      bool
+	changes <-chan storage.Change
+	closed  atomic.Bool
+
+	mu    sync.RWMutex
+	gen   uint64
+	users map[entityKey]*storage.User
+	roles map[entityKey]*storage.Role
+}
+
+// init subscribes to st when enabled. The subscription lasts as long as the store (closing the store
+// closes the channel, after which nothing is cached).
+func (c *entityCache) init(st storage.Store, enabled bool) {
+	c.users = map[entityKey]*storage.User{}
+	c.roles = map[entityKey]*storage.Role{}
+	if !enabled || st == nil {
+		return
+	}
+	c.on = true
+	c.changes, _ = st.Subscribe()
+}
+
+// sync applies the changes published so far. Its fast path (nothing pending) takes no lock: changes are
+// only taken off the channel under the write lock, so a reader that then takes the read lock has seen
+// every change published before sync was called.
+func (c *entityCache) sync() {
+	if c.closed.Load() || len(c.changes) == 0 {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for {
+		select {
+		case ch, ok := <-c.changes:
+			if !ok {
+				c.closed.Store(true)
+				c.gen++
+				c.users = map[entityKey]*storage.User{}
+				c.roles = map[entityKey]*storage.Role{}
+				return
+			}
+			c.applyLocked(ch)
+		default:
+			return
+		}
+	}
+}
+
+func (c *entityCache) applyLocked(ch storage.Change) {
+	switch ch.Kind {
+	case storage.ChangeAll:
+		c.gen++
+		c.users = map[entityKey]*storage.User{}
+		c.roles = map[entityKey]*storage.Role{}
+	case storage.ChangeAccount:
+		c.gen++
+		dropAccount(c.users, ch.AccountID)
+		dropAccount(c.roles, ch.AccountID)
+	case storage.ChangeUser:
+		// Every write of a user row (create, update, rename under both names, tags, boundary, delete)
+		// publishes ChangeUser; so do group membership changes, which GetUser does not show but which
+		// are rare enough not to tell apart.
+		c.gen++
+		delete(c.users, entityKey{ch.AccountID, ch.Key})
+	case storage.ChangeRole, storage.ChangeRoleUsed:
+		// ChangeRoleUsed too: RoleLastUsed is part of the role row GetRole shows.
+		c.gen++
+		delete(c.roles, entityKey{ch.AccountID, ch.Key})
+	}
+	// Other kinds (keys, policies, attachments, key uses) are not part of these rows.
+}
+
+func dropAccount[T any](m map[entityKey]*T, account string) {
+	for k := range m {
+		if k.account == account {
+			delete(m, k)
+		}
+	}
+}
+
+// cachedLoad returns the entity under key from table (the cache's users or roles), else from load, and
+// keeps what load returned when no change was applied meanwhile. Errors (a missing entity too: it may be
+// created at any time) are returned unchanged and not cached. The result is shared with other requests.
+func cachedLoad[T any](c *entityCache, table func() map[entityKey]*T, reset func(), key entityKey, load func() (*T, error)) (*T, error) {
+	if !c.on || c.closed.Load() {
+		return load()
+	}
+	c.sync()
+	c.mu.RLock()
+	v, gen := table()[key], c.gen
+	c.mu.RUnlock()
+	if v != nil {
+		return v, nil
+	}
+	v, err := load()
+	if err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	if c.gen == gen && !c.closed.Load() {
+		if len(table()) >= maxCachedEntities {
+			reset()
+		}
+		table()[key] = v
+	}
+	c.mu.Unlock()
+	return v, nil
+}
+
+// getUser returns a user of account, from the cache when enabled, else from the store. The result is
+// shared with other requests: do not modify it.
+func (s *Service) getUser(ctx context.Context, account, name string) (*storage.User, error) {
+	c := &s.cache
+	return cachedLoad(c, func() map[entityKey]*storage.User { return c.users },
+		func() { c.users = map[entityKey]*storage.User{} },
+		entityKey{account, storage.Fold(name)},
+		func() (*storage.User, error) {
+			var u *storage.User
+			err := s.store.View(ctx, func(tx storage.Tx) error {
+				var err error
+				u, err = tx.GetUser(ctx, account, name)
+				return err
+			})
+			return u, err
+		})
+}
+
+// getCachedRole returns a role of account, from the cache when enabled, else from the store. The result
+// is a copy of the cached row (callers overlay the last use on it), whose Tags are shared: do not modify
+// them.
+func (s *Service) getCachedRole(ctx context.Context, account, name string) (*storage.Role, error) {
+	c := &s.cache
+	r, err := cachedLoad(c, func() map[entityKey]*storage.Role { return c.roles },
+		func() { c.roles = map[entityKey]*storage.Role{} },
+		entityKey{account, storage.Fold(name)},
+		func() (*storage.Role, error) {
+			var r *storage.Role
+			err := s.store.View(ctx, func(tx storage.Tx) error {
+				var err error
+				r, err = tx.GetRole(ctx, account, name)
+				return err
+			})
+			return r, err
+		})
+	if err != nil {
+		return nil, err
+	}
+	cp := *r
+	return &cp, nil
+}
+
+// RunEntityCache applies the store's changes to the entity cache periodically until ctx ends (lookups
+// apply them too; this frees deleted entities on an idle node). It returns at once when the cache is
+// disabled.
+func (s *Service) RunEntityCache(ctx context.Context) {
+	if !s.cache.on {
+		return
+	}
+	t := time.NewTicker(entityCacheSyncEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			s.cache.sync()
+		}
+	}
+}
