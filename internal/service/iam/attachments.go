@@ -127,29 +127,18 @@ func (s *Service) listAttached(ctx context.Context, op string, kind storage.Owne
 		return nil, nil, nil, err
 	}
 	prefix := pathOr(pathPrefix)
-	var arns []string
-	err = s.store.View(ctx, func(tx storage.Tx) error {
-		if err := checkOwner(ctx, tx, sc.account, kind, owner, true); err != nil {
-			return err
-		}
-		// At most maxAttachedPoliciesPerEntity: read all and filter here.
-		all, err := tx.ListAttachedPolicies(ctx, sc.account, kind, owner, storage.ListOptions{})
-		if err != nil {
-			return err
-		}
-		arns = nil
-		for _, a := range all {
-			if pg.after != "" && a <= pg.after {
-				continue
-			}
-			if _, _, path, _, err := splitPolicyARN(a); err == nil && strings.HasPrefix(path, prefix) {
-				arns = append(arns, a)
-			}
-		}
-		return nil
-	})
+	all, err := s.attachedPolicies(ctx, sc.account, kind, owner)
 	if err != nil {
 		return nil, nil, nil, s.internal(ctx, op, err)
+	}
+	var arns []string
+	for _, a := range all {
+		if pg.after != "" && a <= pg.after {
+			continue
+		}
+		if _, _, path, _, err := splitPolicyARN(a); err == nil && strings.HasPrefix(path, prefix) {
+			arns = append(arns, a)
+		}
 	}
 	arns, truncated, next := paginate(arns, pg, func(a string) string { return a })
 	out := make([]iamapi.AttachedPolicy, len(arns))

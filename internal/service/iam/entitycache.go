@@ -27,7 +27,8 @@ type entityKey struct {
 	name    string // folded
 }
 
-// entityCache holds users and roles by account and folded name. Consistency follows internal/authz and
+// entityCache holds users and roles by account and folded name, and the managed policies attached to
+// users, groups and roles by account and "kind:folded-owner" (the store's ChangeAttachment key). Consistency follows internal/authz and
 // the STS role cache: the store publishes a change before the writing request answers, every lookup
 // first applies whatever is pending under the write lock, and a row read from the store is kept only if
 // no change was applied while it was read (gen); a change published after the read but not applied yet
@@ -37,17 +38,26 @@ type entityCache struct {
 	changes <-chan storage.Change
 	closed  atomic.Bool
 
-	mu    sync.RWMutex
-	gen   uint64
-	users map[entityKey]*storage.User
-	roles map[entityKey]*storage.Role
+	mu       sync.RWMutex
+	gen      uint64
+	users    map[entityKey]*storage.User
+	roles    map[entityKey]*storage.Role
+	attached map[entityKey]*attachedList
+}
+
+// attachedList is every managed policy ARN attached to one owner, in the store's order.
+type attachedList struct{ arns []string }
+
+// attachedKey is the cache key of an owner's attachments; it matches the Key of the store's
+// ChangeAttachment.
+func attachedKey(account string, kind storage.OwnerKind, owner string) entityKey {
+	return entityKey{account, string(kind) + ":" + storage.Fold(owner)}
 }
 
 // init subscribes to st when enabled. The subscription lasts as long as the store (closing the store
 // closes the channel, after which nothing is cached).
 func (c *entityCache) init(st storage.Store, enabled bool) {
-	c.users = map[entityKey]*storage.User{}
-	c.roles = map[entityKey]*storage.Role{}
+	c.reset()
 	if !enabled || st == nil {
 		return
 	}
@@ -70,8 +80,7 @@ func (c *entityCache) sync() {
 			if !ok {
 				c.closed.Store(true)
 				c.gen++
-				c.users = map[entityKey]*storage.User{}
-				c.roles = map[entityKey]*storage.Role{}
+				c.reset()
 				return
 			}
 			c.applyLocked(ch)
@@ -85,24 +94,48 @@ func (c *entityCache) applyLocked(ch storage.Change) {
 	switch ch.Kind {
 	case storage.ChangeAll:
 		c.gen++
-		c.users = map[entityKey]*storage.User{}
-		c.roles = map[entityKey]*storage.Role{}
+		c.reset()
 	case storage.ChangeAccount:
 		c.gen++
 		dropAccount(c.users, ch.AccountID)
 		dropAccount(c.roles, ch.AccountID)
+		dropAccount(c.attached, ch.AccountID)
 	case storage.ChangeUser:
 		// Every write of a user row (create, update, rename under both names, tags, boundary, delete)
 		// publishes ChangeUser; so do group membership changes, which GetUser does not show but which
-		// are rare enough not to tell apart.
+		// are rare enough not to tell apart. Deleting or renaming the user moves or removes its
+		// attachments without a ChangeAttachment (the database cascades), so those go too.
 		c.gen++
 		delete(c.users, entityKey{ch.AccountID, ch.Key})
-	case storage.ChangeRole, storage.ChangeRoleUsed:
-		// ChangeRoleUsed too: RoleLastUsed is part of the role row GetRole shows.
+		delete(c.attached, entityKey{ch.AccountID, string(storage.OwnerUser) + ":" + ch.Key})
+	case storage.ChangeRole:
 		c.gen++
 		delete(c.roles, entityKey{ch.AccountID, ch.Key})
+		delete(c.attached, entityKey{ch.AccountID, string(storage.OwnerRole) + ":" + ch.Key})
+	case storage.ChangeRoleUsed:
+		// RoleLastUsed is part of the role row GetRole shows.
+		c.gen++
+		delete(c.roles, entityKey{ch.AccountID, ch.Key})
+	case storage.ChangeGroup:
+		c.gen++
+		delete(c.attached, entityKey{ch.AccountID, string(storage.OwnerGroup) + ":" + ch.Key})
+	case storage.ChangeAttachment:
+		c.gen++
+		delete(c.attached, entityKey{ch.AccountID, ch.Key})
+	case storage.ChangePolicy:
+		// The lists hold only ARNs, and the store keeps attachments when a policy goes (the service
+		// refuses DeletePolicy while attached); dropping the account's lists anyway costs little (policy
+		// writes are rare) and stays right should the store ever remove them by cascade.
+		c.gen++
+		dropAccount(c.attached, ch.AccountID)
 	}
-	// Other kinds (keys, policies, attachments, key uses) are not part of these rows.
+	// Other kinds (keys, inline policies, memberships, key uses) are none of these.
+}
+
+func (c *entityCache) reset() {
+	c.users = map[entityKey]*storage.User{}
+	c.roles = map[entityKey]*storage.Role{}
+	c.attached = map[entityKey]*attachedList{}
 }
 
 func dropAccount[T any](m map[entityKey]*T, account string) {
@@ -182,6 +215,32 @@ func (s *Service) getCachedRole(ctx context.Context, account, name string) (*sto
 	}
 	cp := *r
 	return &cp, nil
+}
+
+// attachedPolicies returns the ARNs of every managed policy attached to owner, after checking that owner
+// exists (NoSuchEntity otherwise), from the cache when enabled. The slice is shared: do not modify it.
+func (s *Service) attachedPolicies(ctx context.Context, account string, kind storage.OwnerKind, owner string) ([]string, error) {
+	c := &s.cache
+	l, err := cachedLoad(c, func() map[entityKey]*attachedList { return c.attached },
+		func() { c.attached = map[entityKey]*attachedList{} },
+		attachedKey(account, kind, owner),
+		func() (*attachedList, error) {
+			var l attachedList
+			err := s.store.View(ctx, func(tx storage.Tx) error {
+				if err := checkOwner(ctx, tx, account, kind, owner, true); err != nil {
+					return err
+				}
+				// At most maxAttachedPoliciesPerEntity: read all, callers filter.
+				var err error
+				l.arns, err = tx.ListAttachedPolicies(ctx, account, kind, owner, storage.ListOptions{})
+				return err
+			})
+			return &l, err
+		})
+	if err != nil {
+		return nil, err
+	}
+	return l.arns, nil
 }
 
 // RunEntityCache applies the store's changes to the entity cache periodically until ctx ends (lookups

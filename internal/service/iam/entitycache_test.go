@@ -201,3 +201,68 @@ func TestEntityCacheRole(t *testing.T) {
 	_, err := f.svc.GetRole(ctx, &iamapi.GetRoleRequest{RoleName: ptr("cachedrole")})
 	assertAPIError(t, err, "NoSuchEntity", 404, "The role with name cachedrole cannot be found.")
 }
+
+// TestEntityCacheAttachments lists a user's attached policies (so they are cached) before each change that
+// can alter them, including the store's cascades (a renamed or deleted user), and checks
+// the next listing.
+func TestEntityCacheAttachments(t *testing.T) {
+	f := withCatalogue(t, newFixture(t))
+	ctx := f.root()
+	createUser(t, f, ctx, "att", "")
+	local := str(createPolicy(t, f, ctx, "CachedLocal", "/").Arn)
+	list := func(user string) ([]string, error) {
+		out, err := f.svc.ListAttachedUserPolicies(ctx, &iamapi.ListAttachedUserPoliciesRequest{UserName: ptr(user)})
+		if err != nil {
+			return nil, err
+		}
+		var arns []string
+		for _, p := range out.AttachedPolicies {
+			arns = append(arns, *p.PolicyArn)
+		}
+		return arns, nil
+	}
+	want := func(user string, arns ...string) {
+		t.Helper()
+		got, err := list(user)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fmt.Sprint(got) != fmt.Sprint(arns) {
+			t.Fatalf("attached to %s: %v, want %v", user, got, arns)
+		}
+	}
+	want("att")
+	must(f.svc.AttachUserPolicy(ctx, &iamapi.AttachUserPolicyRequest{UserName: ptr("att"), PolicyArn: ptr(local)}))(t)
+	want("ATT", local)
+	must(f.svc.AttachUserPolicy(ctx, &iamapi.AttachUserPolicyRequest{UserName: ptr("att"), PolicyArn: ptr(readOnlyARN)}))(t)
+	want("att", local, readOnlyARN)
+	must(f.svc.DetachUserPolicy(ctx, &iamapi.DetachUserPolicyRequest{UserName: ptr("att"), PolicyArn: ptr(readOnlyARN)}))(t)
+	want("att", local)
+
+	// A write straight through the store reaches the cache by its change alone.
+	if err := f.store.Update(context.Background(), func(tx storage.Tx) error {
+		return tx.DetachPolicy(context.Background(), testAccount, storage.OwnerUser, "att", local)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	want("att")
+
+	// A rename carries the attachments; the old name no longer exists.
+	must(f.svc.AttachUserPolicy(ctx, &iamapi.AttachUserPolicyRequest{UserName: ptr("att"), PolicyArn: ptr(readOnlyARN)}))(t)
+	want("att", readOnlyARN)
+	must(f.svc.UpdateUser(ctx, &iamapi.UpdateUserRequest{UserName: ptr("att"), NewUserName: ptr("att2")}))(t)
+	want("att2", readOnlyARN)
+	_, err := list("att")
+	assertAPIError(t, err, "NoSuchEntity", 404, "The user with name att cannot be found.")
+
+	// Deleting the user (the store cascades its attachments) and re-creating it starts empty.
+	if err := f.store.Update(context.Background(), func(tx storage.Tx) error {
+		return tx.DeleteUser(context.Background(), testAccount, "att2")
+	}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = list("att2")
+	assertAPIError(t, err, "NoSuchEntity", 404, "The user with name att2 cannot be found.")
+	createUser(t, f, ctx, "att2", "")
+	want("att2")
+}
