@@ -140,27 +140,15 @@ func (s *Service) DeleteGroup(ctx context.Context, in *iamapi.DeleteGroupRequest
 		if _, err := tx.GetGroup(ctx, sc.account, name); err != nil {
 			return notFound(err, func() error { return noSuchGroup(name) })
 		}
-		one := storage.ListOptions{Limit: 1}
-		members, err := tx.ListUsersInGroup(ctx, sc.account, name, one)
+		members, err := tx.ListUsersInGroup(ctx, sc.account, name, storage.ListOptions{Limit: 1})
 		if err != nil {
 			return err
 		}
 		if len(members) > 0 {
-			return iamapi.NewDeleteConflictException("Cannot delete entity, must remove users from group first.")
+			return deleteConflict("remove users from group")
 		}
-		inline, err := tx.ListInlinePolicies(ctx, sc.account, storage.OwnerGroup, name, one)
-		if err != nil {
+		if err := policiesDeleteConflict(ctx, tx, sc.account, storage.OwnerGroup, name); err != nil {
 			return err
-		}
-		if len(inline) > 0 {
-			return iamapi.NewDeleteConflictException("Cannot delete entity, must delete policies first.")
-		}
-		attached, err := tx.ListAttachedPolicies(ctx, sc.account, storage.OwnerGroup, name, one)
-		if err != nil {
-			return err
-		}
-		if len(attached) > 0 {
-			return iamapi.NewDeleteConflictException("Cannot delete entity, must detach all policies first.")
 		}
 		return notFound(tx.DeleteGroup(ctx, sc.account, name), func() error { return noSuchGroup(name) })
 	})

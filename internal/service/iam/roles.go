@@ -348,31 +348,14 @@ func (s *Service) UpdateAssumeRolePolicy(ctx context.Context, in *iamapi.UpdateA
 // roleDeleteConflict returns AWS's DeleteConflict for the first kind of subordinate entity the role still
 // has, in the order AWS reports them.
 func roleDeleteConflict(ctx context.Context, tx storage.Tx, acct, name string) error {
-	conflict := func(what string) error {
-		return iamapi.NewDeleteConflictException("Cannot delete entity, must " + what + " first.")
-	}
 	profiles, err := tx.ListInstanceProfilesForRole(ctx, acct, name, storage.ListOptions{Limit: 1})
 	if err != nil {
 		return err
 	}
 	if len(profiles) > 0 {
-		return conflict("remove roles from instance profile")
+		return deleteConflict("remove roles from instance profile")
 	}
-	inline, err := tx.ListInlinePolicies(ctx, acct, storage.OwnerRole, name, storage.ListOptions{Limit: 1})
-	if err != nil {
-		return err
-	}
-	if len(inline) > 0 {
-		return conflict("delete policies")
-	}
-	attached, err := tx.ListAttachedPolicies(ctx, acct, storage.OwnerRole, name, storage.ListOptions{Limit: 1})
-	if err != nil {
-		return err
-	}
-	if len(attached) > 0 {
-		return conflict("detach all policies")
-	}
-	return nil
+	return policiesDeleteConflict(ctx, tx, acct, storage.OwnerRole, name)
 }
 
 // DeleteRole deletes a role that is in no instance profile and has no policies.

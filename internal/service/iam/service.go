@@ -364,3 +364,30 @@ func timePtr(t time.Time) *time.Time {
 	t = t.UTC().Truncate(time.Second)
 	return &t
 }
+
+// deleteConflict is AWS's DeleteConflict for an entity that still has something of kind what
+// ("delete access keys", "detach all policies", …).
+func deleteConflict(what string) error {
+	return iamapi.NewDeleteConflictException("Cannot delete entity, must " + what + " first.")
+}
+
+// policiesDeleteConflict returns DeleteConflict when a user, group or role still has inline or attached
+// policies (AWS checks inline policies first), nil when it has neither.
+func policiesDeleteConflict(ctx context.Context, tx storage.Tx, acct string, kind storage.OwnerKind, name string) error {
+	one := storage.ListOptions{Limit: 1}
+	inline, err := tx.ListInlinePolicies(ctx, acct, kind, name, one)
+	if err != nil {
+		return err
+	}
+	if len(inline) > 0 {
+		return deleteConflict("delete policies")
+	}
+	attached, err := tx.ListAttachedPolicies(ctx, acct, kind, name, one)
+	if err != nil {
+		return err
+	}
+	if len(attached) > 0 {
+		return deleteConflict("detach all policies")
+	}
+	return nil
+}

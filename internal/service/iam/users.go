@@ -221,11 +221,8 @@ func (s *Service) DeleteUser(ctx context.Context, in *iamapi.DeleteUserRequest) 
 // userDeleteConflict returns AWS's DeleteConflict for the first kind of subordinate entity the user still
 // has, checked in the order AWS reports them.
 func userDeleteConflict(ctx context.Context, tx storage.Tx, acct, name string) error {
-	conflict := func(what string) error {
-		return iamapi.NewDeleteConflictException("Cannot delete entity, must " + what + " first.")
-	}
 	if _, err := tx.GetLoginProfile(ctx, acct, name); err == nil {
-		return conflict("delete login profile")
+		return deleteConflict("delete login profile")
 	} else if !errors.Is(err, storage.ErrNotFound) {
 		return err
 	}
@@ -234,7 +231,7 @@ func userDeleteConflict(ctx context.Context, tx storage.Tx, acct, name string) e
 		return err
 	}
 	if len(keys) > 0 {
-		return conflict("delete access keys")
+		return deleteConflict("delete access keys")
 	}
 	for _, kind := range []storage.CredentialKind{storage.CredentialSigningCertificate, storage.CredentialSSHPublicKey, storage.CredentialServiceSpecific} {
 		creds, err := tx.ListCredentials(ctx, acct, kind, name)
@@ -244,11 +241,11 @@ func userDeleteConflict(ctx context.Context, tx storage.Tx, acct, name string) e
 		if len(creds) > 0 {
 			switch kind {
 			case storage.CredentialSigningCertificate:
-				return conflict("delete signing certificates")
+				return deleteConflict("delete signing certificates")
 			case storage.CredentialSSHPublicKey:
-				return conflict("delete SSH public keys")
+				return deleteConflict("delete SSH public keys")
 			default:
-				return conflict("delete service specific credentials")
+				return deleteConflict("delete service specific credentials")
 			}
 		}
 	}
@@ -257,30 +254,16 @@ func userDeleteConflict(ctx context.Context, tx storage.Tx, acct, name string) e
 		return err
 	}
 	if len(mfa) > 0 {
-		return conflict("delete MFA device")
+		return deleteConflict("delete MFA device")
 	}
 	groups, err := tx.ListGroupsForUser(ctx, acct, name, storage.ListOptions{Limit: 1})
 	if err != nil {
 		return err
 	}
 	if len(groups) > 0 {
-		return conflict("remove user from group")
+		return deleteConflict("remove user from group")
 	}
-	inline, err := tx.ListInlinePolicies(ctx, acct, storage.OwnerUser, name, storage.ListOptions{Limit: 1})
-	if err != nil {
-		return err
-	}
-	if len(inline) > 0 {
-		return conflict("delete policies")
-	}
-	attached, err := tx.ListAttachedPolicies(ctx, acct, storage.OwnerUser, name, storage.ListOptions{Limit: 1})
-	if err != nil {
-		return err
-	}
-	if len(attached) > 0 {
-		return conflict("detach all policies")
-	}
-	return nil
+	return policiesDeleteConflict(ctx, tx, acct, storage.OwnerUser, name)
 }
 
 // ListUsers lists the account's users in name order, optionally under a path prefix.
