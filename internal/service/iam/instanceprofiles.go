@@ -134,7 +134,7 @@ func (s *Service) DeleteInstanceProfile(ctx context.Context, in *iamapi.DeleteIn
 			return notFound(err, func() error { return noSuchInstanceProfile(name) })
 		}
 		if len(p.Roles) > 0 {
-			return iamapi.NewDeleteConflictException("Cannot delete entity, must remove roles from instance profile first.")
+			return deleteConflict("remove roles from instance profile")
 		}
 		return notFound(tx.DeleteInstanceProfile(ctx, sc.account, name), func() error { return noSuchInstanceProfile(name) })
 	})
