@@ -49,7 +49,7 @@ type Authorizer struct {
 	gen      uint64 // bumped by every applied change that can drop entries
 	sets     map[principalKey]*principalEntry
 	entities map[entityKey]*entity
-	session  map[string]*policy.Policy       // compiled inline session policies by document
+	session  *policy.Cache                   // compiled inline session policies by document
 	managed  map[managedKey]*policy.Attached // compiled managed session policies (PolicyArns); nil Policy: gone
 
 	actions sync.Map // *protocol.Operation → *actionNames
@@ -122,7 +122,7 @@ func New(o Options) *Authorizer {
 		o.Logger = slog.Default()
 	}
 	a := &Authorizer{o: o, log: o.Logger, sets: map[principalKey]*principalEntry{}, entities: map[entityKey]*entity{},
-		session: map[string]*policy.Policy{}, managed: map[managedKey]*policy.Attached{}}
+		session: policy.NewCache(policy.KindSession, maxSessionPolicyCache), managed: map[managedKey]*policy.Attached{}}
 	a.ctxPool.New = func() any { return newCtxBuf() }
 	if o.Store != nil {
 		// Subscribe now, not in Run: a change committed between New and Run must not be missed.
@@ -619,21 +619,9 @@ func (a *Authorizer) managedSessionPolicy(ctx context.Context, account, arn stri
 }
 
 func (a *Authorizer) compileSession(doc string) (*policy.Policy, error) {
-	a.mu.RLock()
-	p := a.session[doc]
-	a.mu.RUnlock()
-	if p != nil {
-		return p, nil
-	}
-	p, err := policy.Parse(doc, policy.KindSession)
+	p, err := a.session.Parse(doc)
 	if err != nil {
 		return nil, fmt.Errorf("session policy: %w", err)
 	}
-	a.mu.Lock()
-	if len(a.session) >= maxSessionPolicyCache {
-		a.session = map[string]*policy.Policy{}
-	}
-	a.session[doc] = p
-	a.mu.Unlock()
 	return p, nil
 }

@@ -39,12 +39,11 @@ type cache struct {
 	gen   uint64
 	roles map[roleKey]*storage.Role
 
-	trustMu sync.RWMutex
-	trust   map[string]*policy.Policy
+	trust *policy.Cache // parsed trust policies by document
 }
 
 func newCache(st storage.Store) *cache {
-	c := &cache{roles: map[roleKey]*storage.Role{}, trust: map[string]*policy.Policy{}}
+	c := &cache{roles: map[roleKey]*storage.Role{}, trust: policy.NewCache(policy.KindTrust, maxCachedTrust)}
 	if st != nil {
 		// Subscribed for the store's lifetime (closing the store closes the channel).
 		c.changes, _ = st.Subscribe()
@@ -135,22 +134,10 @@ func (s *Service) role(ctx context.Context, account, name string) (*storage.Role
 // trustPolicy parses a trust policy document, once per distinct document. The parsed policy is shared
 // and never modified by evaluation.
 func (c *cache) trustPolicy(doc string) (*policy.Policy, error) {
-	c.trustMu.RLock()
-	p := c.trust[doc]
-	c.trustMu.RUnlock()
-	if p != nil {
-		return p, nil
-	}
-	p, err := policy.Parse(doc, policy.KindTrust)
+	p, err := c.trust.Parse(doc)
 	if err != nil {
 		return nil, fmt.Errorf("trust policy: %w", err)
 	}
-	c.trustMu.Lock()
-	if len(c.trust) >= maxCachedTrust {
-		c.trust = map[string]*policy.Policy{}
-	}
-	c.trust[doc] = p
-	c.trustMu.Unlock()
 	return p, nil
 }
 

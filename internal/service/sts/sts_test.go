@@ -452,7 +452,7 @@ func TestTrustPolicyCacheBounded(t *testing.T) {
 			t.Fatal("a document parsed twice")
 		}
 	}
-	if n := len(c.trust); n > maxCachedTrust {
+	if n := c.trust.Len(); n > maxCachedTrust {
 		t.Fatalf("%d trust policies cached, bound %d", n, maxCachedTrust)
 	}
 	if _, err := c.trustPolicy(`{"Statement":`); err == nil {
