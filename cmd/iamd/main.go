@@ -21,6 +21,7 @@ import (
 	"github.com/iamd/iamd/internal/app"
 	"github.com/iamd/iamd/internal/config"
 	"github.com/iamd/iamd/internal/ids"
+	"github.com/iamd/iamd/internal/logbuf"
 	"github.com/iamd/iamd/internal/storage"
 )
 
@@ -96,7 +97,11 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	if err := cfg.Validate(); err != nil {
 		return err
 	}
-	log := newLogger(cfg, stderr)
+	// Request logs are batched: one write per FlushDelay instead of one per request (package logbuf).
+	// Deferred first, so it runs last and also writes what the shutdown logs.
+	logOut := logbuf.New(stderr, 0)
+	defer logOut.Close()
+	log := newLogger(cfg, logOut)
 	slog.SetDefault(log)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
