@@ -29,6 +29,29 @@ func TestMixesAgainstIAMD(t *testing.T) {
 		if r.P50 <= 0 || r.P99 < r.P50 || r.Max < r.P99 {
 			t.Errorf("mix %s: latencies out of order: %+v", m.name, r)
 		}
+		writes := 0
+		for _, o := range m.ops {
+			if o.write {
+				writes++
+			}
+		}
+		switch {
+		case writes == len(m.ops): // all writes: nothing to split
+			if r.Writes.Requests != r.Requests || r.Reads.Requests != 0 {
+				t.Errorf("mix %s: %d writes and %d reads of %d requests, want all writes", m.name, r.Writes.Requests, r.Reads.Requests, r.Requests)
+			}
+		case writes > 0:
+			if r.Writes.Requests == 0 || r.Reads.Requests+r.Writes.Requests != r.Requests {
+				t.Errorf("mix %s: %d reads + %d writes, want both, adding up to %d", m.name, r.Reads.Requests, r.Writes.Requests, r.Requests)
+			}
+			if r.Reads.P99 > r.Max || r.Writes.P99 > r.Max || r.Reads.P50 <= 0 || r.Writes.P50 <= 0 {
+				t.Errorf("mix %s: split latencies out of range: %+v", m.name, r)
+			}
+		default:
+			if r.Writes.Requests != 0 {
+				t.Errorf("mix %s has no writes but counted %d", m.name, r.Writes.Requests)
+			}
+		}
 	}
 	w, err := timeWalks(context.Background(), e, "ListUsers", "UserName", 1)
 	if err != nil {
@@ -55,7 +78,7 @@ func TestErrorsAreCounted(t *testing.T) {
 	}
 }
 
-// The floor answers every request with the fixed response, in this process and in a child process alike.
+// The floor answers every request with the fixed response.
 func TestFloor(t *testing.T) {
 	f, err := startFloor()
 	if err != nil {

@@ -183,19 +183,38 @@ func (k *conn) close() {
 // source yields the next request of one client; ok is false when the client has no more work. stopping
 // says the run's time is up: a source then ends, unless it is in the middle of a unit of work that must be
 // completed (a CreateUser whose DeleteUser is still to come), so that a timed run leaves no debris.
-type source func(stopping bool) (wire []byte, ok bool, err error)
+// write says the request changes state (a durable commit on iamd): the mixes report the latency of reads
+// and writes apart as well as together.
+type source func(stopping bool) (wire []byte, write, ok bool, err error)
 
 // result is what one run of one mix against one target measured.
 type result struct {
-	Requests  int
-	Errors    int
-	Elapsed   time.Duration
-	P50, P99  time.Duration
-	Max       time.Duration
-	FirstFail string // status and body start of the first failure
+	Requests int
+	Errors   int
+	Elapsed  time.Duration
+	P50, P99 time.Duration
+	Max      time.Duration
+	// Reads and Writes split the latencies of a mix with both (Writes.Requests == 0 when it has none).
+	Reads, Writes latencies
+	FirstFail     string // status and body start of the first failure
 	// ServerCPU is the CPU time the target process used during the run (0: unknown, or the floor, which
 	// shares this process); ClientCPU is this process's (for the floor: client and floor together).
 	ServerCPU, ClientCPU time.Duration
+}
+
+// latencies summarises the latencies of one class of requests in a run.
+type latencies struct {
+	Requests      int
+	P50, P99, Max time.Duration
+}
+
+// summarise sorts ds and reads its percentiles.
+func summarise(ds []time.Duration) latencies {
+	if len(ds) == 0 {
+		return latencies{}
+	}
+	slices.Sort(ds)
+	return latencies{Requests: len(ds), P50: ds[len(ds)*50/100], P99: ds[min(len(ds)-1, len(ds)*99/100)], Max: ds[len(ds)-1]}
 }
 
 // CPUPerRequest returns d per request in microseconds.
@@ -227,6 +246,7 @@ func run(ctx context.Context, addr string, sources []source, d time.Duration) re
 	go func() { <-ctx.Done(); stop.Store(true) }()
 
 	lat := make([][]time.Duration, len(sources))
+	wlat := make([][]time.Duration, len(sources)) // the writes' share of lat, again
 	errs := make([]int, len(sources))
 	var firstFail atomic.Pointer[string]
 	var wg sync.WaitGroup
@@ -238,8 +258,9 @@ func run(ctx context.Context, addr string, sources []source, d time.Duration) re
 			k := &conn{addr: addr}
 			defer k.close()
 			l := make([]time.Duration, 0, 4096)
+			var wl []time.Duration
 			for {
-				wire, ok, err := src(stop.Load())
+				wire, write, ok, err := src(stop.Load())
 				if err != nil {
 					fail := "client: " + err.Error()
 					firstFail.CompareAndSwap(nil, &fail)
@@ -251,33 +272,49 @@ func run(ctx context.Context, addr string, sources []source, d time.Duration) re
 				}
 				t0 := time.Now()
 				status, body, err := k.do(wire, false)
-				l = append(l, time.Since(t0))
+				took := time.Since(t0)
+				l = append(l, took)
+				if write {
+					wl = append(wl, took)
+				}
 				if err != nil || status != http.StatusOK {
 					errs[i]++
 					fail := fmt.Sprintf("HTTP %d %v %s", status, err, truncate(body, errorSampleBytes))
 					firstFail.CompareAndSwap(nil, &fail)
 				}
 			}
-			lat[i] = l
+			lat[i], wlat[i] = l, wl
 		}()
 	}
 	wg.Wait()
 	r := result{Elapsed: time.Since(start)}
-	var all []time.Duration
+	var all, writes []time.Duration
 	for i := range lat {
 		all = append(all, lat[i]...)
+		writes = append(writes, wlat[i]...)
 		r.Errors += errs[i]
 	}
-	r.Requests = len(all)
 	if f := firstFail.Load(); f != nil {
 		r.FirstFail = *f
 	}
-	if len(all) > 0 {
+	r.Writes = summarise(writes)
+	if len(writes) > 0 {
+		// The reads are what is left of all once the writes' latencies are taken out (a multiset difference
+		// of two sorted lists).
 		slices.Sort(all)
-		r.P50 = all[len(all)*50/100]
-		r.P99 = all[min(len(all)-1, len(all)*99/100)]
-		r.Max = all[len(all)-1]
+		reads := make([]time.Duration, 0, len(all)-len(writes))
+		j := 0
+		for _, d := range all {
+			if j < len(writes) && writes[j] == d {
+				j++
+				continue
+			}
+			reads = append(reads, d)
+		}
+		r.Reads = summarise(reads)
 	}
+	whole := summarise(all)
+	r.Requests, r.P50, r.P99, r.Max = whole.Requests, whole.P50, whole.P99, whole.Max
 	return r
 }
 

@@ -14,6 +14,8 @@ type op struct {
 	root   bool // signed by the account's root instead of bench-user
 	// fixed ops send the same request every time, so each client signs it once and replays it.
 	fixed bool
+	// write: the op changes state (on iamd, a durable commit before the answer).
+	write bool
 	build func(e *env, client, seq int) call
 	// undo cleans up after the one-off check of an op that changes state (nil: nothing to undo).
 	undo func(e *env, client, seq int) call
@@ -41,20 +43,22 @@ var (
 	opGetRole       = fixedOp("GetRole", 1, func(*env) call { return iamCall("GetRole", "RoleName", benchRole) })
 	opListAttached  = fixedOp("ListAttachedUserPolicies", 1, func(*env) call { return iamCall("ListAttachedUserPolicies", "UserName", benchUser) })
 	opListUsersPage = fixedOp("ListUsers", 1, func(*env) call { return iamCall("ListUsers", "MaxItems", "20") })
-	opTagUser       = fixedOp("TagUser", 1, func(*env) call {
+	opTagUser       = writeOp(fixedOp("TagUser", 1, func(*env) call {
 		return iamCall("TagUser", "UserName", benchUser, "Tags.member.1.Key", "team", "Tags.member.1.Value", "bench")
-	})
-	opUntagUser       = fixedOp("UntagUser", 1, func(*env) call { return iamCall("UntagUser", "UserName", benchUser, "TagKeys.member.1", "team") })
+	}))
+	opUntagUser       = writeOp(fixedOp("UntagUser", 1, func(*env) call { return iamCall("UntagUser", "UserName", benchUser, "TagKeys.member.1", "team") }))
 	churnName         = func(client, seq int) string { return "churn-" + strconv.Itoa(client) + "-" + strconv.Itoa(seq) }
-	opCreateChurnUser = op{name: "CreateUser", weight: 1, build: func(_ *env, client, seq int) call {
+	opCreateChurnUser = op{name: "CreateUser", weight: 1, write: true, build: func(_ *env, client, seq int) call {
 		return iamCall("CreateUser", "UserName", churnName(client, seq))
 	}}
-	opDeleteChurnUser = op{name: "DeleteUser", weight: 1, build: func(_ *env, client, seq int) call {
+	opDeleteChurnUser = op{name: "DeleteUser", weight: 1, write: true, build: func(_ *env, client, seq int) call {
 		return iamCall("DeleteUser", "UserName", churnName(client, seq))
 	}}
 )
 
 func weighted(o op, w int) op { o.weight = w; return o }
+
+func writeOp(o op) op { o.write = true; return o }
 
 // mixes are the workloads of issue 7, in the order they run and are reported. Every request is made by
 // bench-user, an IAM user with an attached policy, so iamd enforces policies on each of them.
@@ -98,10 +102,10 @@ func (m *mix) sources(e *env, n, perClient, round int) []source {
 		rng := rand.New(rand.NewPCG(uint64(client), uint64(round)))
 		id := round*10000 + client // unique churn names per run and client
 		sent := 0
-		out[client] = func(stopping bool) ([]byte, bool, error) {
+		out[client] = func(stopping bool) ([]byte, bool, bool, error) {
 			boundary := !m.sequence || sent%len(m.ops) == 0
 			if boundary && (stopping || perClient > 0 && sent >= perClient) {
-				return nil, false, nil
+				return nil, false, false, nil
 			}
 			var i, seq int
 			if m.sequence {
@@ -121,10 +125,10 @@ func (m *mix) sources(e *env, n, perClient, round int) []source {
 			}
 			if pre[i] != nil {
 				w, err := pre[i].get(s)
-				return w, true, err
+				return w, o.write, true, err
 			}
 			w, err := s.sign(o.build(e, id, seq))
-			return w, true, err
+			return w, o.write, true, err
 		}
 	}
 	return out
@@ -135,16 +139,16 @@ func workSources(s *signer, n, clients int, build func(i int) call) []source {
 	var next atomic.Int64
 	out := make([]source, clients)
 	for c := range clients {
-		out[c] = func(stopping bool) ([]byte, bool, error) {
+		out[c] = func(stopping bool) ([]byte, bool, bool, error) {
 			if stopping {
-				return nil, false, nil
+				return nil, false, false, nil
 			}
 			i := int(next.Add(1) - 1)
 			if i >= n {
-				return nil, false, nil
+				return nil, false, false, nil
 			}
 			w, err := s.sign(build(i))
-			return w, true, err
+			return w, false, true, err
 		}
 	}
 	return out
@@ -161,14 +165,14 @@ func cyclingSources(s *signer, clients, perClient int, build func(rng *rand.Rand
 			pre[i] = &presigned{c: build(rng)}
 		}
 		n := 0
-		out[c] = func(stopping bool) ([]byte, bool, error) {
+		out[c] = func(stopping bool) ([]byte, bool, bool, error) {
 			if stopping {
-				return nil, false, nil
+				return nil, false, false, nil
 			}
 			p := pre[n%len(pre)]
 			n++
 			w, err := p.get(s)
-			return w, true, err
+			return w, false, true, err
 		}
 	}
 	return out
