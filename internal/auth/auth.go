@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -24,6 +25,7 @@ import (
 	"github.com/iamd/iamd/internal/sigv4"
 	"github.com/iamd/iamd/internal/storage"
 	"github.com/iamd/iamd/internal/token"
+	"golang.org/x/sync/singleflight"
 )
 
 // Options configure an Authenticator.
@@ -57,6 +59,9 @@ type Authenticator struct {
 	// client that enables a region or sets the token version and uses it at once would now and then meet
 	// the old setting. syncMu makes taking a change off the channel and applying it one step, and
 	// applying tells the lock-free fast path that a change is being applied right now.
+	// loads lets concurrent cache misses share one database read (lookupKey).
+	loads singleflight.Group
+
 	changes  <-chan storage.Change
 	closed   atomic.Bool
 	syncMu   sync.Mutex
@@ -206,7 +211,7 @@ func (a *Authenticator) session(ctx context.Context, p *sigv4.Request) (*Result,
 
 // longTerm authenticates an AKIA key from the cache or the store.
 func (a *Authenticator) longTerm(ctx context.Context, p *sigv4.Request, partition string) (*Result, error) {
-	e, err := a.lookupKey(ctx, p.AccessKeyID)
+	e, user, err := a.lookupKey(ctx, p.AccessKeyID)
 	if err != nil {
 		return nil, err
 	}
@@ -228,10 +233,10 @@ func (a *Authenticator) longTerm(ctx context.Context, p *sigv4.Request, partitio
 		return nil, err
 	}
 	var c *reqctx.Caller
-	if e.user == nil {
+	if user == nil {
 		c = RootCaller(partition, e.key.AccountID)
 	} else {
-		c = UserCaller(partition, e.user)
+		c = UserCaller(partition, user)
 	}
 	c.AccessKeyID = p.AccessKeyID
 	return &Result{Caller: c, LongTermKey: p.AccessKeyID}, nil
@@ -253,47 +258,115 @@ func (a *Authenticator) devCaller(ctx context.Context, keyID, partition string) 
 	return &Result{Caller: c}, nil
 }
 
-// lookupKey returns the cached entry of a long-term key, loading it on a miss; nil when the key does not
-// exist.
-func (a *Authenticator) lookupKey(ctx context.Context, id string) (*keyEntry, error) {
+// lookupKey returns the cached entry of a long-term key and its user (nil for a root key), loading what
+// is missing; a nil entry when the key does not exist.
+//
+// Concurrent misses share one load (the first request after a change to a busy user would otherwise send
+// every client connection to the database at once). A load is shared only among requests that saw the
+// same generation of changes, so a request that starts after a change never gets a load begun before it.
+func (a *Authenticator) lookupKey(ctx context.Context, id string) (*keyEntry, *storage.User, error) {
 	a.sync(ctx)
-	if e, ok := a.cache.key(id); ok {
-		return e, nil
+	e, ok := a.cache.key(id)
+	if ok && (e == nil || e.key.UserName == "") {
+		return e, nil, nil
 	}
+	if ok {
+		if u, ok := a.cache.user(e.userRef()); ok {
+			return e, u, nil
+		}
+		u, err := a.loadUser(ctx, e)
+		if err == nil {
+			return e, u, nil
+		}
+		if !errors.Is(err, storage.ErrNotFound) {
+			return nil, nil, err
+		}
+		// Renamed or deleted since the key was cached: read the key again.
+	}
+	return a.loadKey(ctx, id)
+}
+
+// loadUser reads the user of a cached key (shared among concurrent callers, see lookupKey).
+func (a *Authenticator) loadUser(ctx context.Context, e *keyEntry) (*storage.User, error) {
 	gen := a.cache.generation()
-	var e *keyEntry
-	err := a.opts.Store.View(ctx, func(tx storage.Tx) error {
-		k, err := tx.GetAccessKey(ctx, id)
-		if errors.Is(err, storage.ErrNotFound) {
-			e = nil
-			return nil
-		}
-		if err != nil {
+	ref := e.userRef()
+	v, err, _ := a.loads.Do(loadName('u', gen, ref.account+"/"+ref.name), func() (any, error) {
+		ctx := context.WithoutCancel(ctx) // shared: one caller going away must not fail the others
+		var u *storage.User
+		err := a.opts.Store.View(ctx, func(tx storage.Tx) error {
+			var err error
+			u, err = tx.GetUser(ctx, e.key.AccountID, e.key.UserName)
 			return err
+		})
+		if err != nil {
+			return nil, err
 		}
-		e = &keyEntry{key: k}
-		if k.UserName != "" {
-			u, err := tx.GetUser(ctx, k.AccountID, k.UserName)
-			if err != nil {
-				return fmt.Errorf("user of access key: %w", err)
-			}
-			e.user = u
-		}
-		return nil
+		a.cache.putUser(gen, ref, u) // dropped if a change arrived during the load
+		return u, nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("looking up access key: %w", err)
-	}
-	if e != nil {
-		secret, err := a.opts.OpenSecret(e.key)
-		if err != nil {
-			return nil, fmt.Errorf("opening the secret of access key %s: %w", id, err)
+		if errors.Is(err, storage.ErrNotFound) {
+			return nil, err
 		}
-		e.secret = secret
+		return nil, fmt.Errorf("looking up the user of access key %s: %w", e.key.ID, err)
 	}
-	a.cache.putKey(gen, id, e) // dropped if a change arrived during the load
+	return v.(*storage.User), nil
+}
 
-	return e, nil
+// keyLoad is what loadKey reads: the key (nil when it does not exist) and its user.
+type keyLoad struct {
+	e    *keyEntry
+	user *storage.User
+}
+
+// loadKey reads a key, opens its secret and reads its user (shared among concurrent callers).
+func (a *Authenticator) loadKey(ctx context.Context, id string) (*keyEntry, *storage.User, error) {
+	gen := a.cache.generation()
+	v, err, _ := a.loads.Do(loadName('k', gen, id), func() (any, error) {
+		ctx := context.WithoutCancel(ctx) // shared: one caller going away must not fail the others
+		var l keyLoad
+		err := a.opts.Store.View(ctx, func(tx storage.Tx) error {
+			k, err := tx.GetAccessKey(ctx, id)
+			if errors.Is(err, storage.ErrNotFound) {
+				return nil
+			}
+			if err != nil {
+				return err
+			}
+			l.e = &keyEntry{key: k}
+			if k.UserName != "" {
+				if l.user, err = tx.GetUser(ctx, k.AccountID, k.UserName); err != nil {
+					return fmt.Errorf("user of access key: %w", err)
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, fmt.Errorf("looking up access key: %w", err)
+		}
+		if l.e != nil {
+			secret, err := a.opts.OpenSecret(l.e.key)
+			if err != nil {
+				return nil, fmt.Errorf("opening the secret of access key %s: %w", id, err)
+			}
+			l.e.secret = secret
+			if l.user != nil {
+				a.cache.putUser(gen, l.e.userRef(), l.user)
+			}
+		}
+		a.cache.putKey(gen, id, l.e) // dropped if a change arrived during the load
+		return l, nil
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	l := v.(keyLoad)
+	return l.e, l.user, nil
+}
+
+// loadName is the singleflight key of a load: its kind, the generation it starts from and what it reads.
+func loadName(kind byte, gen uint64, what string) string {
+	return string(kind) + strconv.FormatUint(gen, 10) + ":" + what
 }
 
 // Account returns the account, from the cache when possible. The result must not be modified.

@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -359,4 +360,138 @@ func TestKeyUseKeepsCache(t *testing.T) {
 	if _, ok := e.auth.cache.key(e.rootKey); ok {
 		t.Fatal("a deactivated key stayed in the cache")
 	}
+}
+
+// TestUserChangeKeepsKey: a change to a key's user (its path here) drops the user alone: the key stays
+// cached, and the next request sees the new principal. A rename drops the key too, so a new user with the
+// old name never inherits it.
+func TestUserChangeKeepsKey(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	keyID, err := ids.NewAccessKeyID(ids.PrefixAccessKey, testAccount)
+	if err != nil {
+		t.Fatal(err)
+	}
+	secret := ids.NewSecretAccessKey()
+	update := func(fn func(tx storage.Tx) error) {
+		t.Helper()
+		if err := e.store.Update(ctx, fn); err != nil {
+			t.Fatal(err)
+		}
+	}
+	update(func(tx storage.Tx) error {
+		if err := tx.CreateUser(ctx, &storage.User{AccountID: testAccount, Name: "alice", Path: "/", ID: "AIDAALICE0000000000001", CreatedAt: t0}); err != nil {
+			return err
+		}
+		return tx.CreateAccessKey(ctx, &storage.AccessKey{ID: keyID, AccountID: testAccount, UserName: "alice",
+			SecretSealed: []byte(secret), Status: storage.StatusActive, CreatedAt: t0})
+	})
+	callerARN := func() string {
+		t.Helper()
+		res, err := e.authenticate(e.request(t, keyID, secret, "", "us-east-1"), "us-east-1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res.Caller.ARN
+	}
+	if got := callerARN(); got != "arn:aws:iam::123456789012:user/alice" {
+		t.Fatalf("caller %s", got)
+	}
+	setUser := func(name string, fn func(u *storage.User)) {
+		update(func(tx storage.Tx) error {
+			u, err := tx.GetUser(ctx, testAccount, name)
+			if err != nil {
+				return err
+			}
+			fn(u)
+			return tx.UpdateUser(ctx, name, u)
+		})
+		e.auth.sync(ctx)
+	}
+	setUser("alice", func(u *storage.User) { u.Path = "/team/" })
+	if _, ok := e.auth.cache.key(keyID); !ok {
+		t.Fatal("a change to the user dropped its key")
+	}
+	if _, ok := e.auth.cache.user(userRef{testAccount, "alice"}); ok {
+		t.Fatal("a change to the user left the user cached")
+	}
+	if got := callerARN(); got != "arn:aws:iam::123456789012:user/team/alice" {
+		t.Fatalf("after the path change the caller is %s", got)
+	}
+
+	setUser("alice", func(u *storage.User) { u.Name = "bob" })
+	update(func(tx storage.Tx) error {
+		return tx.CreateUser(ctx, &storage.User{AccountID: testAccount, Name: "alice", Path: "/", ID: "AIDAALICE0000000000002", CreatedAt: t0})
+	})
+	if got := callerARN(); got != "arn:aws:iam::123456789012:user/team/bob" {
+		t.Fatalf("after the rename the caller is %s", got)
+	}
+}
+
+// TestConcurrentLookupsDuringUserChanges: many requests racing with changes to their user all get the
+// right principal, never an error (run with -race: the shared loads).
+func TestConcurrentLookupsDuringUserChanges(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	keyID, err := ids.NewAccessKeyID(ids.PrefixAccessKey, testAccount)
+	if err != nil {
+		t.Fatal(err)
+	}
+	secret := ids.NewSecretAccessKey()
+	err = e.store.Update(ctx, func(tx storage.Tx) error {
+		if err := tx.CreateUser(ctx, &storage.User{AccountID: testAccount, Name: "carol", Path: "/", ID: "AIDACAROL0000000000001", CreatedAt: t0}); err != nil {
+			return err
+		}
+		return tx.CreateAccessKey(ctx, &storage.AccessKey{ID: keyID, AccountID: testAccount, UserName: "carol",
+			SecretSealed: []byte(secret), Status: storage.StatusActive, CreatedAt: t0})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() { // retag carol again and again
+		defer wg.Done()
+		for i := 0; ; i++ {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			err := e.store.Update(ctx, func(tx storage.Tx) error {
+				u, err := tx.GetUser(ctx, testAccount, "carol")
+				if err != nil {
+					return err
+				}
+				u.Tags = []storage.Tag{{Key: "n", Value: strconv.Itoa(i)}}
+				return tx.UpdateUser(ctx, "carol", u)
+			})
+			if err != nil {
+				t.Error(err)
+				return
+			}
+		}
+	}()
+	var callers sync.WaitGroup
+	for range 8 {
+		callers.Add(1)
+		go func() {
+			defer callers.Done()
+			for range 50 {
+				res, err := e.authenticate(e.request(t, keyID, secret, "", "us-east-1"), "us-east-1")
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				if res.Caller.ARN != "arn:aws:iam::123456789012:user/carol" {
+					t.Errorf("caller %s", res.Caller.ARN)
+					return
+				}
+			}
+		}()
+	}
+	callers.Wait()
+	close(stop)
+	wg.Wait()
 }

@@ -17,17 +17,42 @@ type cache struct {
 	gen      uint64
 	keys     map[string]*keyEntry        // access key ID → entry (nil entry: known missing)
 	accounts map[string]*storage.Account // account ID → account (read-only once cached)
+	// users are the owners of cached keys, apart from the keys: a change to a user (its tags, say) drops
+	// the user alone, and the next request reads that one row again instead of the key, its user and
+	// the opening of its secret.
+	users map[userRef]*storage.User
 }
 
-// keyEntry is a resolved long-term access key.
+// keyEntry is a long-term access key with its opened secret; its user, if any, is in cache.users.
 type keyEntry struct {
 	key    *storage.AccessKey
 	secret string
-	user   *storage.User // nil for root keys
+}
+
+// userRef names a user as changes do: account and folded name.
+type userRef struct{ account, name string }
+
+func (e *keyEntry) userRef() userRef {
+	return userRef{e.key.AccountID, storage.Fold(e.key.UserName)}
 }
 
 func newCache() *cache {
-	return &cache{keys: map[string]*keyEntry{}, accounts: map[string]*storage.Account{}}
+	return &cache{keys: map[string]*keyEntry{}, accounts: map[string]*storage.Account{}, users: map[userRef]*storage.User{}}
+}
+
+func (c *cache) user(r userRef) (*storage.User, bool) {
+	c.mu.RLock()
+	u, ok := c.users[r]
+	c.mu.RUnlock()
+	return u, ok
+}
+
+func (c *cache) putUser(gen uint64, r userRef, u *storage.User) {
+	c.mu.Lock()
+	if c.gen == gen {
+		c.users[r] = u
+	}
+	c.mu.Unlock()
 }
 
 func (c *cache) key(id string) (*keyEntry, bool) {
@@ -83,16 +108,15 @@ func (c *cache) apply(ch storage.Change) {
 	case storage.ChangeAll:
 		c.keys = map[string]*keyEntry{}
 		c.accounts = map[string]*storage.Account{}
+		c.users = map[userRef]*storage.User{}
 	case storage.ChangeAccount:
 		delete(c.accounts, ch.AccountID)
 	case storage.ChangeAccessKey:
 		delete(c.keys, ch.Key)
 	case storage.ChangeUser:
-		// A renamed, re-pathed or deleted user changes the principal behind its keys.
-		for id, e := range c.keys {
-			if e != nil && e.user != nil && e.key.AccountID == ch.AccountID && storage.Fold(e.user.Name) == ch.Key {
-				delete(c.keys, id)
-			}
-		}
+		// A retagged, re-pathed, renamed or deleted user changes the principal behind its keys; the keys
+		// themselves are unchanged (a rename changes their user name too, which the lookup notices when
+		// the old name is no longer found).
+		delete(c.users, userRef{ch.AccountID, ch.Key})
 	}
 }
