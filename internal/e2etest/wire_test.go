@@ -7,6 +7,7 @@ import (
 	"encoding/xml"
 	"flag"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -548,4 +549,25 @@ func lineDiff(old, cur string) string {
 		}
 	}
 	return b.String()
+}
+
+// Responses carry a Content-Length, as AWS's do, small and large alike: never chunked.
+func TestWireContentLength(t *testing.T) {
+	s := Start(t, Options{})
+	for _, c := range []wireCall{stsCall, {name: "query", service: "iam", method: http.MethodPost, path: "/",
+		contentType: wireFormContentType, body: "Action=ListPolicies&Version=2010-05-08&Scope=AWS&MaxItems=200", errNS: wireNSIAM}} {
+		r := rootSigner().sign(t, s.request(t, c, ""), c.body, c.service, "us-east-1", time.Now().UTC())
+		resp, err := wireClient.Do(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if err != nil || resp.StatusCode != http.StatusOK {
+			t.Fatalf("%s: %d %v", c.body, resp.StatusCode, err)
+		}
+		if len(resp.TransferEncoding) != 0 || resp.ContentLength != int64(len(body)) {
+			t.Errorf("%s: Transfer-Encoding %v, Content-Length %d for a body of %d bytes", c.body, resp.TransferEncoding, resp.ContentLength, len(body))
+		}
+	}
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"reflect"
+	"strconv"
 	"strings"
 	"sync"
 )
@@ -14,6 +15,10 @@ const (
 	ContentTypeXML  = "text/xml"
 	ContentTypeJSON = "application/json"
 )
+
+// netHTTPBufferedBody is how much of a response body net/http buffers before it must choose between a
+// Content-Length it computes and chunked encoding.
+const netHTTPBufferedBody = 2048
 
 // maxPooledBuffer keeps one huge response (a big ListPolicies page) from pinning its buffer in the pool.
 const maxPooledBuffer = 1 << 20
@@ -50,12 +55,20 @@ func WriteResult(w http.ResponseWriter, op *Operation, out any, requestID string
 		if ct != "" {
 			h["Content-Type"] = []string{ct}
 		}
+		if len(body) > netHTTPBufferedBody {
+			h["Content-Length"] = []string{strconv.Itoa(len(body))}
+		}
 		w.WriteHeader(status)
 		_, err := w.Write(body)
 		return err
 	}
 	*bp = AppendQueryResult((*bp)[:0], op, out, requestID)
 	h["Content-Type"] = xmlContentType
+	if len(*bp) > netHTTPBufferedBody {
+		// As AWS does: a Content-Length, never chunked. net/http sets it itself, at no cost, for a body that
+		// fits its buffer; past that it would chunk.
+		h["Content-Length"] = []string{strconv.Itoa(len(*bp))}
+	}
 	w.WriteHeader(http.StatusOK)
 	_, err := w.Write(*bp)
 	return err

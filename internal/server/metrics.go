@@ -2,6 +2,7 @@ package server
 
 import (
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -14,6 +15,7 @@ type metrics struct {
 	requests *prometheus.CounterVec
 	latency  *prometheus.HistogramVec
 	inflight prometheus.Gauge
+	series   sync.Map // seriesKey → *series
 }
 
 func newMetrics() *metrics {
@@ -46,8 +48,32 @@ func (m *metrics) observe(service, operation string, status int, d time.Duration
 	if operation == "" {
 		operation = "unknown"
 	}
-	m.requests.WithLabelValues(service, operation, statusLabel(status)).Inc()
-	m.latency.WithLabelValues(service, operation).Observe(d.Seconds())
+	k := seriesKey{service, operation, status}
+	s, ok := m.series.Load(k)
+	if !ok {
+		// Label values are only ever known service and operation names (or "unknown") and HTTP statuses the
+		// server writes, so the map stays small.
+		s, _ = m.series.LoadOrStore(k, &series{
+			requests: m.requests.WithLabelValues(service, operation, statusLabel(status)),
+			latency:  m.latency.WithLabelValues(service, operation),
+		})
+	}
+	ss := s.(*series)
+	ss.requests.Inc()
+	ss.latency.Observe(d.Seconds())
+}
+
+// seriesKey names the series one request updates.
+type seriesKey struct {
+	service, operation string
+	status             int
+}
+
+// series are the children of the request vectors for one seriesKey, looked up once: resolving label
+// values (validation, hashing, a locked map) cost about a microsecond per request.
+type series struct {
+	requests prometheus.Counter
+	latency  prometheus.Observer
 }
 
 // statusLabels are the label values of the HTTP statuses, made once: strconv.Itoa allocates for every
