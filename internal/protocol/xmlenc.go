@@ -279,11 +279,33 @@ func appendTimestamp(buf []byte, t time.Time, format string) []byte {
 
 const http1123 = "Mon, 02 Jan 2006 15:04:05 GMT"
 
+// xmlVerbatim marks the bytes appendEscaped copies as they are: printable ASCII but for the five XML
+// specials, plus newline and tab.
+var xmlVerbatim = func() (t [256]bool) {
+	for c := 0x20; c < utf8.RuneSelf; c++ {
+		t[c] = true
+	}
+	for _, c := range "&<>\"'" {
+		t[c] = false
+	}
+	t['\n'], t['\t'] = true, true
+	return t
+}()
+
 // appendEscaped writes s as XML character data. Characters XML 1.0 cannot carry, and invalid UTF-8, become
 // U+FFFD so the document always parses; CR is escaped so parsers do not fold it into LF.
 func appendEscaped(buf []byte, s string) []byte {
+	// Most values (names, ARNs, IDs, tokens) need no escaping: find the first byte that might, a table
+	// lookup per byte, and copy everything before it at once.
+	i := 0
+	for i < len(s) && xmlVerbatim[s[i]] {
+		i++
+	}
+	if i == len(s) {
+		return append(buf, s...)
+	}
 	start := 0
-	for i := 0; i < len(s); {
+	for i < len(s) {
 		c := s[i]
 		if c < utf8.RuneSelf {
 			var esc string
