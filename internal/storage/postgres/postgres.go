@@ -1,6 +1,14 @@
 // Package postgres is the multi-node storage backend: PostgreSQL through a pgx pool, SERIALIZABLE
 // write transactions retried on serialization failures and deadlocks, and change notifications shared
 // between nodes with LISTEN/NOTIFY so every node's caches see every node's writes.
+//
+// A node group-commits its writes (sqlstore.Options.GroupCommit): the Update calls waiting at a moment
+// run one after another in savepoints of one SERIALIZABLE transaction, committed once. Concurrent
+// writers of one node then never conflict with each other: alone, each CreateUser read the account's
+// counters and bumped one shard, so any two concurrent ones formed a read/write cycle and one was aborted
+// (40001); 16 clients retagging one user aborted all but one per round. Measured with the load tool, 16
+// clients: CreateUser+DeleteUser 178 -> 515 req/s, p99 944 -> 79 ms, iamd CPU 3.5 -> 1.3 ms per request.
+// Writers on different nodes still conflict as before and are retried.
 package postgres
 
 import (
@@ -57,6 +65,8 @@ const (
 type Options struct {
 	Logger   *slog.Logger
 	MaxConns int32 // 0: defaultMaxConns (a pool_max_conns in the URL wins)
+	// NoGroupCommit runs every Update in a transaction of its own (see sqlstore.Options.GroupCommit).
+	NoGroupCommit bool
 }
 
 // Store is the PostgreSQL storage.Store.
@@ -130,7 +140,7 @@ func Open(ctx context.Context, dbURL string, opts Options) (*Store, error) {
 		Notify:            s.notify,
 	}
 	db := stdlib.OpenDBFromPool(pool)
-	st, err := sqlstore.New(ctx, db, db, d, sqlstore.Options{Logger: opts.Logger})
+	st, err := sqlstore.New(ctx, db, db, d, sqlstore.Options{Logger: opts.Logger, GroupCommit: !opts.NoGroupCommit})
 	if err != nil {
 		db.Close()
 		pool.Close()
