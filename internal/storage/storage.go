@@ -42,7 +42,9 @@ type Store interface {
 	// more than once: the backend retries on serialization failures and deadlocks, so fn must not have side
 	// effects outside tx (build results in variables fn assigns, not appends).
 	Update(ctx context.Context, fn func(tx Tx) error) error
-	// View runs fn in a read-only snapshot. Writes inside View fail.
+	// View runs fn in a read-only snapshot. Writes inside View fail. Like Update's, fn may run more than
+	// once (a busy database is retried; on PostgreSQL a run whose first read moved before its second is
+	// run again, see sqlstore.Dialect.SingleStatementViews), so the same rule holds: assign, don't append.
 	View(ctx context.Context, fn func(tx Tx) error) error
 	// Subscribe returns a channel of changes committed after the call (by this process and, on PostgreSQL,
 	// by other nodes) and a function that cancels the subscription and closes the channel. A subscriber

@@ -67,6 +67,9 @@ type Options struct {
 	MaxConns int32 // 0: defaultMaxConns (a pool_max_conns in the URL wins)
 	// NoGroupCommit runs every Update in a transaction of its own (see sqlstore.Options.GroupCommit).
 	NoGroupCommit bool
+	// TransactionalViews runs every View in a transaction from its first statement (see
+	// sqlstore.Dialect.SingleStatementViews).
+	TransactionalViews bool
 }
 
 // Store is the PostgreSQL storage.Store.
@@ -136,8 +139,10 @@ func Open(ctx context.Context, dbURL string, opts Options) (*Store, error) {
 		IsUniqueViolation: func(err error) bool { return pgCode(err) == sqlstateUniqueViolation },
 		UpdateTx:          &sql.TxOptions{Isolation: sql.LevelSerializable},
 		ViewTx:            &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true},
-		MigrationLock:     fmt.Sprintf("SELECT pg_advisory_xact_lock(%d)", migrationLockKey),
-		Notify:            s.notify,
+		// BEGIN and COMMIT around a one-statement read were two of its three round trips.
+		SingleStatementViews: !opts.TransactionalViews,
+		MigrationLock:        fmt.Sprintf("SELECT pg_advisory_xact_lock(%d)", migrationLockKey),
+		Notify:               s.notify,
 	}
 	db := stdlib.OpenDBFromPool(pool)
 	st, err := sqlstore.New(ctx, db, db, d, sqlstore.Options{Logger: opts.Logger, GroupCommit: !opts.NoGroupCommit})

@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -155,4 +156,139 @@ func TestListenerReconnects(t *testing.T) {
 		case <-time.After(200 * time.Millisecond):
 		}
 	}
+}
+
+// TestSingleStatementViews: a View runs outside a transaction until its second statement; it still sees
+// one snapshot (a write committed between its first and second statements makes it run again, and the
+// second run sees the write throughout) and still refuses writes.
+func TestSingleStatementViews(t *testing.T) {
+	ctx := context.Background()
+	s := newStore(t)
+	const acct = "123456789012"
+	err := s.Update(ctx, func(tx storage.Tx) error {
+		if err := tx.CreateAccount(ctx, &storage.Account{ID: acct}); err != nil {
+			return err
+		}
+		return tx.CreateUser(ctx, &storage.User{AccountID: acct, Name: "bob", Path: "/a/", ID: "AIDABOB"})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	setPath := func(path string) {
+		t.Helper()
+		err := s.Update(ctx, func(tx storage.Tx) error {
+			u, err := tx.GetUser(ctx, acct, "bob")
+			if err != nil {
+				return err
+			}
+			u.Path = path
+			return tx.UpdateUser(ctx, "bob", u)
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	t.Run("OneRead", func(t *testing.T) {
+		var u *storage.User
+		for range 2 {
+			err := s.View(ctx, func(tx storage.Tx) error {
+				var err error
+				u, err = tx.GetUser(ctx, acct, "BOB")
+				return err
+			})
+			if err != nil || u.ID != "AIDABOB" {
+				t.Fatalf("GetUser = %+v, %v", u, err)
+			}
+		}
+		err := s.View(ctx, func(tx storage.Tx) error {
+			_, err := tx.GetUser(ctx, acct, "nobody")
+			return err
+		})
+		if !errors.Is(err, storage.ErrNotFound) {
+			t.Fatalf("missing user: %v", err)
+		}
+	})
+
+	t.Run("WriteRefused", func(t *testing.T) {
+		err := s.View(ctx, func(tx storage.Tx) error {
+			return tx.CreateUser(ctx, &storage.User{AccountID: acct, Name: "eve", Path: "/", ID: "AIDAEVE"})
+		})
+		if err == nil {
+			t.Fatal("CreateUser inside View succeeded")
+		}
+		err = s.View(ctx, func(tx storage.Tx) error {
+			_, err := tx.GetUser(ctx, acct, "eve")
+			return err
+		})
+		if !errors.Is(err, storage.ErrNotFound) {
+			t.Fatalf("user written inside View: %v", err)
+		}
+	})
+
+	t.Run("TwoReadsUnchanged", func(t *testing.T) {
+		runs := 0
+		err := s.View(ctx, func(tx storage.Tx) error {
+			runs++
+			if _, err := tx.GetUser(ctx, acct, "bob"); err != nil {
+				return err
+			}
+			_, err := tx.GetAccount(ctx, acct)
+			return err
+		})
+		if err != nil || runs != 1 {
+			t.Fatalf("err %v after %d runs, want nil after 1", err, runs)
+		}
+	})
+
+	t.Run("RowMovedBetweenReads", func(t *testing.T) {
+		runs := 0
+		var first, second string
+		err := s.View(ctx, func(tx storage.Tx) error {
+			runs++
+			u, err := tx.GetUser(ctx, acct, "bob")
+			if err != nil {
+				return err
+			}
+			first = u.Path
+			if runs == 1 {
+				setPath("/b/") // committed between this view's first and second statements
+			}
+			if u, err = tx.GetUser(ctx, acct, "bob"); err != nil {
+				return err
+			}
+			second = u.Path
+			return nil
+		})
+		if err != nil || runs != 2 || first != "/b/" || second != "/b/" {
+			t.Fatalf("err %v, runs %d, paths %q then %q; want nil, 2, /b/ twice", err, runs, first, second)
+		}
+	})
+
+	t.Run("ListMovedBetweenReads", func(t *testing.T) {
+		runs := 0
+		var users []*storage.User
+		var n int
+		err := s.View(ctx, func(tx storage.Tx) error {
+			runs++
+			var err error
+			if users, err = tx.ListUsers(ctx, acct, storage.ListOptions{}); err != nil {
+				return err
+			}
+			if runs == 1 {
+				err := s.Update(ctx, func(tx storage.Tx) error {
+					return tx.CreateUser(ctx, &storage.User{AccountID: acct, Name: "carol", Path: "/", ID: "AIDACAROL"})
+				})
+				if err != nil {
+					return err
+				}
+			}
+			c, err := tx.Counts(ctx, acct)
+			n = int(c.Users)
+			return err
+		})
+		if err != nil || runs != 2 || len(users) != 2 || n != 2 {
+			t.Fatalf("err %v, runs %d, %d users listed, %d counted; want nil, 2, 2, 2", err, runs, len(users), n)
+		}
+	})
 }

@@ -13,6 +13,7 @@ import (
 	"io"
 	"log/slog"
 	"math/rand/v2"
+	"reflect"
 	"regexp"
 	"sync"
 	"time"
@@ -44,6 +45,10 @@ type Dialect struct {
 	// statement, and an interrupted write statement can roll back the whole transaction. PostgreSQL keeps
 	// cancellation so that a statement waiting on a lock ends with its request.
 	DetachStatements bool
+	// SingleStatementViews runs a View outside a transaction until fn issues a second statement (see
+	// viewRunner): on PostgreSQL a BEGIN and a COMMIT are two round trips that a one-statement read, the
+	// commonest, does not need, since one statement sees one snapshot.
+	SingleStatementViews bool
 	// CacheStatements keeps prepared statements per database (see stmtCache): modernc's SQLite driver
 	// prepares a query text on every call otherwise. pgx caches prepared statements per connection on its
 	// own, and measured slower writes with a second layer on top (database/sql statements), so PostgreSQL
@@ -95,6 +100,7 @@ type Store struct {
 	// Prepared statements of WriteDB and ReadDB (one cache when they are the same database).
 	writeStmts, readStmts *stmtCache
 	group                 *committer // nil without Options.GroupCommit
+	multiViews            sync.Map   // View fn code pointer → true: it issued more than one statement
 	detach                bool       // see Dialect.DetachStatements; always with group commit
 }
 
@@ -172,6 +178,20 @@ func (s *Store) updateAlone(ctx context.Context, fn func(tx storage.Tx) error) e
 
 // View implements storage.Store.
 func (s *Store) View(ctx context.Context, fn func(tx storage.Tx) error) error {
+	if s.d.SingleStatementViews {
+		// Keyed by the function literal: a closure that once issued more than one statement goes straight
+		// to a transaction from then on, so only its first run pays for the check (see viewRunner).
+		key := reflect.ValueOf(fn).Pointer()
+		if _, multi := s.multiViews.Load(key); !multi {
+			multi, err := s.viewLazily(ctx, fn)
+			if multi {
+				s.multiViews.Store(key, true)
+			}
+			if err != errRerunView && (err == nil || s.d.IsRetryable == nil || !s.d.IsRetryable(err) || ctx.Err() != nil) {
+				return err
+			}
+		}
+	}
 	for attempt := 0; ; attempt++ {
 		_, err := s.run(ctx, s.ReadDB, s.readStmts, s.d.ViewTx, false, fn)
 		// A read-only snapshot can still hit a busy database (SQLite during a checkpoint); retry those.

@@ -119,6 +119,26 @@ func (c *stmtCache) close() error {
 	return err
 }
 
+// resultRows is a result set as the store reads it: *sql.Rows, or one recorded by a viewRunner.
+type resultRows interface {
+	Next() bool
+	Scan(dest ...any) error
+	Err() error
+	Close() error
+}
+
+// resultRow is a single-row result: *sql.Row, or one recorded by a viewRunner.
+type resultRow interface {
+	Scan(dest ...any) error
+}
+
+// stmtRunner runs a txn's statements: a sqlTx inside a database transaction, or a viewRunner.
+type stmtRunner interface {
+	exec(ctx context.Context, query string, args ...any) (sql.Result, error)
+	query(ctx context.Context, query string, args ...any) (resultRows, error)
+	queryRow(ctx context.Context, query string, args ...any) resultRow
+}
+
 // sqlTx is one database transaction with the statements bound to it. Several txn values share one
 // sqlTx under group commit.
 type sqlTx struct {
@@ -161,14 +181,21 @@ func (t *sqlTx) exec(ctx context.Context, query string, args ...any) (sql.Result
 	return t.tx.ExecContext(ctx, query, args...)
 }
 
-func (t *sqlTx) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+func (t *sqlTx) query(ctx context.Context, query string, args ...any) (resultRows, error) {
+	var rows *sql.Rows
+	var err error
 	if st := t.stmt(ctx, query); st != nil {
-		return st.QueryContext(ctx, args...)
+		rows, err = st.QueryContext(ctx, args...)
+	} else {
+		rows, err = t.tx.QueryContext(ctx, query, args...)
 	}
-	return t.tx.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err // not a nil *sql.Rows in a non-nil interface
+	}
+	return rows, nil
 }
 
-func (t *sqlTx) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
+func (t *sqlTx) queryRow(ctx context.Context, query string, args ...any) resultRow {
 	if st := t.stmt(ctx, query); st != nil {
 		return st.QueryRowContext(ctx, args...)
 	}

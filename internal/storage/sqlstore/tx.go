@@ -66,7 +66,7 @@ var kindChange = map[string]storage.ChangeKind{
 // txn implements storage.Tx over one database transaction.
 type txn struct {
 	s       *Store
-	tx      *sqlTx
+	tx      stmtRunner
 	write   bool
 	changes []storage.Change
 }
@@ -89,7 +89,7 @@ func (t *txn) exec(ctx context.Context, query string, args ...any) (int64, error
 	return n, nil
 }
 
-func (t *txn) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+func (t *txn) query(ctx context.Context, query string, args ...any) (resultRows, error) {
 	ctx, err := t.s.stmtCtx(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("storage: %w", err)
@@ -101,7 +101,7 @@ func (t *txn) query(ctx context.Context, query string, args ...any) (*sql.Rows, 
 	return rows, nil
 }
 
-func (t *txn) row(ctx context.Context, query string, args ...any) *sql.Row {
+func (t *txn) row(ctx context.Context, query string, args ...any) resultRow {
 	// A done context is passed on as it is: the driver then reports its error through the Row.
 	ctx, _ = t.s.stmtCtx(ctx)
 	return t.tx.queryRow(ctx, t.s.q(query), args...)
@@ -315,7 +315,7 @@ func getEntityByID[T any](ctx context.Context, t *txn, kind, id string) (*T, err
 }
 
 // collect scans rows of a single JSON column.
-func collect[T any](rows *sql.Rows) ([]*T, error) {
+func collect[T any](rows resultRows) ([]*T, error) {
 	defer rows.Close()
 	var out []*T
 	for rows.Next() {
@@ -670,7 +670,7 @@ const policySelect = `SELECT e.data,
 	(SELECT count(*) FROM boundaries b WHERE b.account_id = e.account_id AND b.policy_ref = e.account_id || ':policy' || e.path || e.name)
 	FROM entities e WHERE e.kind = 'policy'`
 
-func scanPolicies(rows *sql.Rows) ([]*storage.ManagedPolicy, error) {
+func scanPolicies(rows resultRows) ([]*storage.ManagedPolicy, error) {
 	defer rows.Close()
 	var out []*storage.ManagedPolicy
 	for rows.Next() {
@@ -872,7 +872,7 @@ const inlineSelect = `SELECT e.name, i.name, i.document FROM inline_policies i J
 	ON e.account_id = i.account_id AND e.kind = i.owner_kind AND e.fkey = i.owner_key
 	WHERE i.account_id = $1 AND i.owner_kind = $2 AND i.owner_key = $3`
 
-func scanInline(rows *sql.Rows, acct string, kind storage.OwnerKind) ([]*storage.InlinePolicy, error) {
+func scanInline(rows resultRows, acct string, kind storage.OwnerKind) ([]*storage.InlinePolicy, error) {
 	defer rows.Close()
 	var out []*storage.InlinePolicy
 	for rows.Next() {

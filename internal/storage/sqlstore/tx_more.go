@@ -202,7 +202,7 @@ func (t *txn) requireOwner(ctx context.Context, acct, user string) error {
 const keySelect = `SELECT k.data, e.name FROM access_keys k LEFT JOIN entities e
 	ON e.account_id = k.account_id AND e.kind = k.user_kind AND e.fkey = k.user_key`
 
-func scanKeys(rows *sql.Rows) ([]*storage.AccessKey, error) {
+func scanKeys(rows resultRows) ([]*storage.AccessKey, error) {
 	defer rows.Close()
 	var out []*storage.AccessKey
 	for rows.Next() {
@@ -309,7 +309,7 @@ func (t *txn) ListAccessKeys(ctx context.Context, acct, userName string) ([]*sto
 	if err := t.requireOwner(ctx, acct, userName); err != nil {
 		return nil, err
 	}
-	var rows *sql.Rows
+	var rows resultRows
 	var err error
 	if userName == "" {
 		rows, err = t.query(ctx, keySelect+` WHERE k.account_id = $1 AND k.user_key IS NULL ORDER BY k.id`, acct)
@@ -395,7 +395,7 @@ const mfaSelect = `SELECT m.data, e.name, m.root FROM mfa_devices m LEFT JOIN en
 	ON e.account_id = m.account_id AND e.kind = m.user_kind AND e.fkey = m.user_key
 	WHERE m.account_id = $1`
 
-func scanMFA(rows *sql.Rows) ([]*storage.MFADevice, error) {
+func scanMFA(rows resultRows) ([]*storage.MFADevice, error) {
 	defer rows.Close()
 	var out []*storage.MFADevice
 	for rows.Next() {
@@ -730,7 +730,7 @@ func validCredential(kind storage.CredentialKind) error {
 const credSelect = `SELECT c.data, e.name FROM credentials c LEFT JOIN entities e
 	ON e.account_id = c.account_id AND e.kind = c.user_kind AND e.fkey = c.user_key`
 
-func scanCreds(rows *sql.Rows) ([]*storage.Credential, error) {
+func scanCreds(rows resultRows) ([]*storage.Credential, error) {
 	defer rows.Close()
 	var out []*storage.Credential
 	for rows.Next() {
@@ -846,7 +846,7 @@ func (t *txn) ListCredentials(ctx context.Context, acct string, kind storage.Cre
 	if err := t.requireOwner(ctx, acct, userName); err != nil {
 		return nil, err
 	}
-	var rows *sql.Rows
+	var rows resultRows
 	var err error
 	if userName == "" {
 		rows, err = t.query(ctx, credSelect+` WHERE c.account_id = $1 AND c.kind = $2 AND c.user_key IS NULL ORDER BY c.id`, acct, string(kind))
