@@ -224,6 +224,24 @@ type Tx interface {
 	// Counts returns the account's entity counters (GetAccountSummary), maintained by every write in
 	// the same transaction, so this is one query.
 	Counts(ctx context.Context, acct string) (Counts, error)
+
+	// UserDependents reports what a user still has that DeleteUser must refuse to delete around, in one
+	// query (on PostgreSQL each statement is a round trip: the checks one by one were a dozen). It
+	// returns ErrNotFound when the user does not exist.
+	UserDependents(ctx context.Context, acct, name string) (UserDependents, error)
+}
+
+// UserDependents lists the kinds of subordinate entities a user has (true: at least one).
+type UserDependents struct {
+	LoginProfile               bool
+	AccessKeys                 bool
+	SigningCertificates        bool
+	SSHPublicKeys              bool
+	ServiceSpecificCredentials bool
+	MFADevices                 bool
+	Groups                     bool
+	InlinePolicies             bool
+	AttachedPolicies           bool
 }
 
 // Tag is a key/value pair; order is kept as written.

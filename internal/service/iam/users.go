@@ -204,11 +204,8 @@ func (s *Service) DeleteUser(ctx context.Context, in *iamapi.DeleteUserRequest) 
 	}
 	name := str(in.UserName)
 	err = s.store.Update(ctx, func(tx storage.Tx) error {
-		if _, err := tx.GetUser(ctx, sc.account, name); err != nil {
-			return notFound(err, func() error { return noSuchUser(name) })
-		}
 		if err := userDeleteConflict(ctx, tx, sc.account, name); err != nil {
-			return err
+			return notFound(err, func() error { return noSuchUser(name) })
 		}
 		return notFound(tx.DeleteUser(ctx, sc.account, name), func() error { return noSuchUser(name) })
 	})
@@ -219,51 +216,34 @@ func (s *Service) DeleteUser(ctx context.Context, in *iamapi.DeleteUserRequest) 
 }
 
 // userDeleteConflict returns AWS's DeleteConflict for the first kind of subordinate entity the user still
-// has, checked in the order AWS reports them.
+// has, checked in the order AWS reports them, or the store's ErrNotFound when there is no such user. The
+// store answers all the checks in one query (on PostgreSQL one round trip instead of a dozen).
 func userDeleteConflict(ctx context.Context, tx storage.Tx, acct, name string) error {
-	if _, err := tx.GetLoginProfile(ctx, acct, name); err == nil {
+	d, err := tx.UserDependents(ctx, acct, name)
+	if err != nil {
+		return err
+	}
+	switch {
+	case d.LoginProfile:
 		return deleteConflict("delete login profile")
-	} else if !errors.Is(err, storage.ErrNotFound) {
-		return err
-	}
-	keys, err := tx.ListAccessKeys(ctx, acct, name)
-	if err != nil {
-		return err
-	}
-	if len(keys) > 0 {
+	case d.AccessKeys:
 		return deleteConflict("delete access keys")
-	}
-	for _, kind := range []storage.CredentialKind{storage.CredentialSigningCertificate, storage.CredentialSSHPublicKey, storage.CredentialServiceSpecific} {
-		creds, err := tx.ListCredentials(ctx, acct, kind, name)
-		if err != nil {
-			return err
-		}
-		if len(creds) > 0 {
-			switch kind {
-			case storage.CredentialSigningCertificate:
-				return deleteConflict("delete signing certificates")
-			case storage.CredentialSSHPublicKey:
-				return deleteConflict("delete SSH public keys")
-			default:
-				return deleteConflict("delete service specific credentials")
-			}
-		}
-	}
-	mfa, err := tx.ListMFADevices(ctx, acct, storage.MFAFilter{UserName: name}, storage.ListOptions{Limit: 1})
-	if err != nil {
-		return err
-	}
-	if len(mfa) > 0 {
+	case d.SigningCertificates:
+		return deleteConflict("delete signing certificates")
+	case d.SSHPublicKeys:
+		return deleteConflict("delete SSH public keys")
+	case d.ServiceSpecificCredentials:
+		return deleteConflict("delete service specific credentials")
+	case d.MFADevices:
 		return deleteConflict("delete MFA device")
-	}
-	groups, err := tx.ListGroupsForUser(ctx, acct, name, storage.ListOptions{Limit: 1})
-	if err != nil {
-		return err
-	}
-	if len(groups) > 0 {
+	case d.Groups:
 		return deleteConflict("remove user from group")
+	case d.InlinePolicies:
+		return deleteConflict("delete policies")
+	case d.AttachedPolicies:
+		return deleteConflict("detach all policies")
 	}
-	return policiesDeleteConflict(ctx, tx, acct, storage.OwnerUser, name)
+	return nil
 }
 
 // ListUsers lists the account's users in name order, optionally under a path prefix.

@@ -39,6 +39,7 @@ func RunTests(t *testing.T, newStore func(t *testing.T) storage.Store) {
 		{"InlinePolicies", testInlinePolicies},
 		{"AccessKeys", testAccessKeys},
 		{"LoginProfiles", testLoginProfiles},
+		{"UserDependents", testUserDependents},
 		{"MFADevices", testMFADevices},
 		{"InstanceProfiles", testInstanceProfiles},
 		{"ResourcesAndCredentials", testResourcesAndCredentials},
@@ -1650,4 +1651,80 @@ func testNoLostUpdates(t *testing.T, s storage.Store) {
 		_, err := tx.GetRole(ctx, Acct, "r")
 		return err
 	})
+}
+
+// testUserDependents: each kind of subordinate entity shows in its own flag, only for its own user (found
+// case-insensitively), and a missing user is ErrNotFound.
+func testUserDependents(t *testing.T, s storage.Store) {
+	deps := func(name string) (storage.UserDependents, error) {
+		var d storage.UserDependents
+		err := update(t, s, func(ctx context.Context, tx storage.Tx) error {
+			var err error
+			d, err = tx.UserDependents(ctx, Acct, name)
+			return err
+		})
+		return d, err
+	}
+	for i, u := range []string{"Bob", "bobby"} {
+		must(t, update(t, s, func(ctx context.Context, tx storage.Tx) error {
+			return tx.CreateUser(ctx, &storage.User{AccountID: Acct, Name: u, Path: "/", ID: fmt.Sprintf("AIDADEP%d", i), CreatedAt: t0})
+		}))
+	}
+	must(t, update(t, s, func(ctx context.Context, tx storage.Tx) error {
+		return tx.CreateGroup(ctx, &storage.Group{AccountID: Acct, Name: "g", Path: "/", ID: "AGPADEP", CreatedAt: t0})
+	}))
+	// bobby, whose folded name extends bob's, has everything: none of it may show for bob.
+	steps := []struct {
+		name string
+		add  func(ctx context.Context, tx storage.Tx, user string) error
+		flag func(d *storage.UserDependents) *bool
+	}{
+		{"login profile", func(ctx context.Context, tx storage.Tx, user string) error {
+			return tx.CreateLoginProfile(ctx, &storage.LoginProfile{AccountID: Acct, UserName: user, PasswordHash: []byte("h"), CreatedAt: t0})
+		}, func(d *storage.UserDependents) *bool { return &d.LoginProfile }},
+		{"access key", func(ctx context.Context, tx storage.Tx, user string) error {
+			return tx.CreateAccessKey(ctx, &storage.AccessKey{ID: "AKIADEP" + storage.Fold(user), AccountID: Acct, UserName: user, CreatedAt: t0})
+		}, func(d *storage.UserDependents) *bool { return &d.AccessKeys }},
+		{"signing certificate", func(ctx context.Context, tx storage.Tx, user string) error {
+			return tx.CreateCredential(ctx, &storage.Credential{ID: "CERT" + storage.Fold(user), AccountID: Acct, Kind: storage.CredentialSigningCertificate, UserName: user, CreatedAt: t0})
+		}, func(d *storage.UserDependents) *bool { return &d.SigningCertificates }},
+		{"SSH public key", func(ctx context.Context, tx storage.Tx, user string) error {
+			return tx.CreateCredential(ctx, &storage.Credential{ID: "SSH" + storage.Fold(user), AccountID: Acct, Kind: storage.CredentialSSHPublicKey, UserName: user, CreatedAt: t0})
+		}, func(d *storage.UserDependents) *bool { return &d.SSHPublicKeys }},
+		{"service-specific credential", func(ctx context.Context, tx storage.Tx, user string) error {
+			return tx.CreateCredential(ctx, &storage.Credential{ID: "SSC" + storage.Fold(user), AccountID: Acct, Kind: storage.CredentialServiceSpecific, UserName: user, CreatedAt: t0})
+		}, func(d *storage.UserDependents) *bool { return &d.ServiceSpecificCredentials }},
+		{"MFA device", func(ctx context.Context, tx storage.Tx, user string) error {
+			return tx.CreateMFADevice(ctx, &storage.MFADevice{AccountID: Acct, Name: "mfa-" + storage.Fold(user), Path: "/", UserName: user, CreatedAt: t0})
+		}, func(d *storage.UserDependents) *bool { return &d.MFADevices }},
+		{"group", func(ctx context.Context, tx storage.Tx, user string) error {
+			return tx.AddUserToGroup(ctx, Acct, "g", user)
+		}, func(d *storage.UserDependents) *bool { return &d.Groups }},
+		{"inline policy", func(ctx context.Context, tx storage.Tx, user string) error {
+			return tx.PutInlinePolicy(ctx, &storage.InlinePolicy{AccountID: Acct, OwnerKind: storage.OwnerUser, OwnerName: user, Name: "p", Document: "{}"})
+		}, func(d *storage.UserDependents) *bool { return &d.InlinePolicies }},
+		{"attached policy", func(ctx context.Context, tx storage.Tx, user string) error {
+			return tx.AttachPolicy(ctx, Acct, storage.OwnerUser, user, "arn:aws:iam::aws:policy/ReadOnlyAccess")
+		}, func(d *storage.UserDependents) *bool { return &d.AttachedPolicies }},
+	}
+	for _, st := range steps {
+		must(t, update(t, s, func(ctx context.Context, tx storage.Tx) error { return st.add(ctx, tx, "bobby") }))
+	}
+	var want storage.UserDependents
+	for _, st := range steps {
+		d, err := deps("BOB")
+		must(t, err)
+		if d != want {
+			t.Fatalf("before adding a %s: %+v, want %+v", st.name, d, want)
+		}
+		must(t, update(t, s, func(ctx context.Context, tx storage.Tx) error { return st.add(ctx, tx, "bob") }))
+		*st.flag(&want) = true
+	}
+	d, err := deps("bob")
+	must(t, err)
+	if d != want {
+		t.Fatalf("with everything: %+v, want %+v", d, want)
+	}
+	_, err = deps("nobody")
+	wantErr(t, err, storage.ErrNotFound)
 }

@@ -934,3 +934,29 @@ func (t *txn) ListInlinePolicies(ctx context.Context, acct string, kind storage.
 	}
 	return scanInline(rows, acct, kind)
 }
+
+// userDependentsQuery answers UserDependents with one row (none when the user does not exist). Each
+// EXISTS is an index probe: every table has an index leading with (account_id, [kind,] user or owner key).
+const userDependentsQuery = `SELECT
+	EXISTS (SELECT 1 FROM login_profiles WHERE account_id = $1 AND user_key = $2),
+	EXISTS (SELECT 1 FROM access_keys WHERE account_id = $1 AND user_key = $2),
+	EXISTS (SELECT 1 FROM credentials WHERE account_id = $1 AND kind = $3 AND user_key = $2),
+	EXISTS (SELECT 1 FROM credentials WHERE account_id = $1 AND kind = $4 AND user_key = $2),
+	EXISTS (SELECT 1 FROM credentials WHERE account_id = $1 AND kind = $5 AND user_key = $2),
+	EXISTS (SELECT 1 FROM mfa_devices WHERE account_id = $1 AND user_key = $2),
+	EXISTS (SELECT 1 FROM members WHERE account_id = $1 AND user_key = $2),
+	EXISTS (SELECT 1 FROM inline_policies WHERE account_id = $1 AND owner_kind = 'user' AND owner_key = $2),
+	EXISTS (SELECT 1 FROM attachments WHERE account_id = $1 AND owner_kind = 'user' AND owner_key = $2)
+	FROM entities WHERE account_id = $1 AND kind = 'user' AND fkey = $2`
+
+func (t *txn) UserDependents(ctx context.Context, acct, name string) (storage.UserDependents, error) {
+	var d storage.UserDependents
+	err := t.row(ctx, userDependentsQuery, acct, storage.Fold(name),
+		string(storage.CredentialSigningCertificate), string(storage.CredentialSSHPublicKey), string(storage.CredentialServiceSpecific)).
+		Scan(&d.LoginProfile, &d.AccessKeys, &d.SigningCertificates, &d.SSHPublicKeys, &d.ServiceSpecificCredentials,
+			&d.MFADevices, &d.Groups, &d.InlinePolicies, &d.AttachedPolicies)
+	if err != nil {
+		return storage.UserDependents{}, scanErr(err, kindUser, name)
+	}
+	return d, nil
+}
