@@ -2,7 +2,9 @@
 // directory, written through one connection in WAL mode with synchronous=FULL so that an acknowledged
 // write survives a power cut or kill -9, and read through a small pool of read-only connections.
 // Concurrent writes are group-committed (sqlstore.Options.GroupCommit): the commit's fsync, which bounds
-// a disk to a few hundred commits per second, is shared by every Update waiting at the time.
+// a disk to a few hundred commits per second, is shared by every Update waiting at the time. The WAL is
+// checkpointed into the database file by a connection of its own in the background (checkpoint.go), not
+// by whichever commit happens to fill it.
 package sqlite
 
 import (
@@ -56,6 +58,7 @@ type Options struct {
 type Store struct {
 	*sqlstore.Store
 	path string
+	ckpt *checkpointer
 }
 
 var _ storage.Store = (*Store)(nil)
@@ -66,6 +69,8 @@ func dsn(path string, readOnly bool) string {
 	q.Add("_pragma", "synchronous(FULL)")
 	q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", busyTimeoutMS))
 	q.Add("_pragma", "foreign_keys(1)")
+	// No connection checkpoints on commit: the checkpointer does (checkpoint.go).
+	q.Add("_pragma", "wal_autocheckpoint(0)")
 	if readOnly {
 		q.Add("_pragma", "query_only(1)")
 	} else {
@@ -141,7 +146,18 @@ func Open(ctx context.Context, dataDir string, opts Options) (*Store, error) {
 		r.Close()
 		return nil, fmt.Errorf("sqlite: %s: %w", path, err)
 	}
-	return &Store{Store: s, path: path}, nil
+	ckpt, err := startCheckpointer(ctx, path, opts.Logger)
+	if err != nil {
+		_ = s.Close()
+		return nil, err
+	}
+	return &Store{Store: s, path: path, ckpt: ckpt}, nil
+}
+
+// Close stops the checkpointer and closes the database (the last connection to close checkpoints what
+// is left).
+func (s *Store) Close() error {
+	return errors.Join(s.ckpt.stop(), s.Store.Close())
 }
 
 // Path is the database file.
