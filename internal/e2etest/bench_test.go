@@ -52,17 +52,27 @@ func benchBackends() []benchBackend {
 
 var benchSeq atomic.Int64
 
+// benchUsersPerAccount keeps BenchmarkCreateUser under the 5,000-user quota of an account.
+const benchUsersPerAccount = 4_500
+
 // BenchmarkCreateUser is durable CreateUser from 16 concurrent SDK clients.
 func BenchmarkCreateUser(b *testing.B) {
 	for _, be := range benchBackends() {
 		b.Run(be.name, func(b *testing.B) {
 			s := be.start(b)
-			c := s.IAM(RootCreds())
+			// 5,000 users is an account's quota: spread the users over as many accounts as b.N needs.
+			clients := []*iam.Client{s.IAM(RootCreds())}
+			for len(clients)*benchUsersPerAccount < b.N {
+				clients = append(clients, s.IAM(newAccount(b, s, fmt.Sprintf("2%011d", len(clients)))))
+			}
+			var next atomic.Int64
 			ctx := context.Background()
 			b.SetParallelism(benchParallelism)
 			b.ResetTimer()
 			b.RunParallel(func(pb *testing.PB) {
 				for pb.Next() {
+					i := next.Add(1) - 1
+					c := clients[int(i)/benchUsersPerAccount]
 					name := "cu-" + strconv.FormatInt(benchSeq.Add(1), 10)
 					if _, err := c.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String(name)}); err != nil {
 						b.Error(err)
