@@ -5,6 +5,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 
@@ -135,5 +136,44 @@ func TestQueryBody(t *testing.T) {
 	got := queryBody("CreateUser", "2010-05-08", []string{"UserName", "a b", "Path", "/x/"})
 	if want := "Action=CreateUser&Version=2010-05-08&UserName=a+b&Path=%2Fx%2F"; got != want {
 		t.Fatalf("got %s, want %s", got, want)
+	}
+}
+
+// The report states each target of issue 7 from the figures, by throughput and by CPU per request.
+func TestReportTargets(t *testing.T) {
+	res := func(rps float64, cpuMicros float64, p99 time.Duration) result {
+		n := int(rps)
+		return result{Requests: n, Elapsed: time.Second, P50: p99 / 4, P99: p99, Max: 2 * p99,
+			ServerCPU: time.Duration(cpuMicros * float64(n) * float64(time.Microsecond))}
+	}
+	rep := &report{Clients: 16, Duration: time.Second, Targets: []string{"floor", "floor-inproc", "iamd", "moto"},
+		Mixes: []string{"gci", "getuser", "mix"}, Load: map[string]map[string]result{
+			"gci": {"floor": res(30000, 27, 3*time.Millisecond), "floor-inproc": res(40000, 0, 3*time.Millisecond),
+				"iamd": res(24000, 36, 4*time.Millisecond), "moto": res(300, 3500, 90*time.Millisecond)},
+			"getuser": {"floor": res(30000, 27, 3*time.Millisecond), "iamd": res(9000, 90, 6*time.Millisecond)},
+			"mix":     {"iamd": res(10000, 100, 7*time.Millisecond)},
+		}, Storage: map[string]*storageFigures{}, RSSRest: map[string]int64{}, RSSWarm: map[string]int64{}}
+	r := rep.Load["mix"]["iamd"]
+	r.Reads, r.Writes = latencies{Requests: 9000, P99: 4 * time.Millisecond}, latencies{Requests: 1000, P99: 9 * time.Millisecond}
+	rep.Load["mix"]["iamd"] = r
+	var out strings.Builder
+	writeMarkdown(&out, rep)
+	for _, want := range []string{
+		"| GetCallerIdentity ≥ 70% of floor | 80% | yes |",
+		"| GetCallerIdentity ≥ 70% of floor, by CPU per request | 75% | yes |",
+		"| (reference) GetCallerIdentity ≥ 70% of floor-inproc | 60% | no |",
+		"| GetCallerIdentity ≥ 50x moto | 80.0x | yes |",
+		"| GetUser (enforced) ≥ 40% of floor | 30% | no |",
+		"| GetUser (enforced) ≥ 40% of floor, by CPU per request | 30% | no |",
+		"| p99 < 5 ms, realistic mix, 90% reads, all requests, 16 clients | 7.00 ms | no |",
+		"| p99 < 5 ms, realistic mix, 90% reads, its reads, 16 clients | 4.00 ms | yes |",
+		"| GetCallerIdentity | 0.80x | 0.75x | 80x | 0.60x | 0.75x |",
+	} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("report lacks %q", want)
+		}
+	}
+	if t.Failed() {
+		t.Log(out.String())
 	}
 }

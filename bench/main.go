@@ -401,6 +401,14 @@ func mib(kib int64) string {
 	return fmt.Sprintf("%.1f MiB", float64(kib)/1024)
 }
 
+// cpuPerRequest is a target process's CPU time per request in µs (0 when unknown: the in-process floor).
+func cpuPerRequest(r result) float64 {
+	if r.ServerCPU <= 0 {
+		return 0
+	}
+	return r.CPUPerRequest(r.ServerCPU)
+}
+
 func writeMarkdown(w io.Writer, rep *report) {
 	p := func(format string, args ...any) { fmt.Fprintf(w, format+"\n", args...) }
 	run := fmt.Sprintf("%s per mix and target", rep.Duration)
@@ -436,13 +444,15 @@ func writeMarkdown(w io.Writer, rep *report) {
 	p("")
 	p("floor is the bare handler in a process of its own, as iamd and moto run; floor-inproc is the same handler inside the load tool, where client and server share one Go runtime and no wake-up crosses processes. floor/floor-inproc is what that process boundary alone costs.")
 	p("")
-	p("| mix | iamd/floor | iamd/moto | iamd/floor-inproc | floor/floor-inproc |")
-	p("|---|---:|---:|---:|---:|")
+	p("By CPU is the same ratio read from CPU time per request instead of throughput (floor's CPU/req over iamd's): the requests each would serve per CPU-second, which other jobs on the machine hardly move.")
+	p("")
+	p("| mix | iamd/floor | iamd/floor by CPU | iamd/moto | iamd/floor-inproc | floor/floor-inproc |")
+	p("|---|---:|---:|---:|---:|---:|")
 	for _, name := range rep.Mixes {
 		m, _ := mixByName(name)
 		l := rep.Load[name]
-		p("| %s | %s | %s | %s | %s |", m.desc, ratio(l["iamd"].RPS(), l["floor"].RPS()), ratio(l["iamd"].RPS(), l["moto"].RPS()),
-			ratio(l["iamd"].RPS(), l["floor-inproc"].RPS()), ratio(l["floor"].RPS(), l["floor-inproc"].RPS()))
+		p("| %s | %s | %s | %s | %s | %s |", m.desc, ratio(l["iamd"].RPS(), l["floor"].RPS()), ratio(cpuPerRequest(l["floor"]), cpuPerRequest(l["iamd"])),
+			ratio(l["iamd"].RPS(), l["moto"].RPS()), ratio(l["iamd"].RPS(), l["floor-inproc"].RPS()), ratio(l["floor"].RPS(), l["floor-inproc"].RPS()))
 	}
 	split := false
 	for _, name := range rep.Mixes {
@@ -541,12 +551,16 @@ func writeMarkdown(w io.Writer, rep *report) {
 	}
 	v := q(gci["iamd"].RPS(), gci["floor"].RPS())
 	check("GetCallerIdentity ≥ 70% of floor", 100*v, 70, "%.0f%%", v >= 0.70)
+	v = q(cpuPerRequest(gci["floor"]), cpuPerRequest(gci["iamd"]))
+	check("GetCallerIdentity ≥ 70% of floor, by CPU per request", 100*v, 70, "%.0f%%", v >= 0.70)
 	v = q(gci["iamd"].RPS(), gci["floor-inproc"].RPS())
 	check("(reference) GetCallerIdentity ≥ 70% of floor-inproc", 100*v, 70, "%.0f%%", v >= 0.70)
 	v = q(gci["iamd"].RPS(), gci["moto"].RPS())
 	check("GetCallerIdentity ≥ 50x moto", v, 50, "%.1fx", v >= 50)
 	v = q(gu["iamd"].RPS(), gu["floor"].RPS())
 	check("GetUser (enforced) ≥ 40% of floor", 100*v, 40, "%.0f%%", v >= 0.40)
+	v = q(cpuPerRequest(gu["floor"]), cpuPerRequest(gu["iamd"]))
+	check("GetUser (enforced) ≥ 40% of floor, by CPU per request", 100*v, 40, "%.0f%%", v >= 0.40)
 	if i, m := rep.Storage["iamd"], rep.Storage["moto"]; i != nil && m != nil {
 		v = q(i.CreateUser.RPS(), m.CreateUser.RPS())
 		check("durable CreateUser ≥ 10x moto", v, 10, "%.1fx", v >= 10)
