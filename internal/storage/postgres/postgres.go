@@ -173,11 +173,24 @@ type payload struct {
 
 // notify queues the changes for other nodes; PostgreSQL delivers them only if the transaction commits.
 func (s *Store) notify(ctx context.Context, tx *sql.Tx, changes []storage.Change) error {
+	stmts, err := s.notifySQL(changes)
+	if err != nil || len(stmts) == 0 {
+		return err
+	}
+	// One round trip for every payload (statements without arguments go by the simple query protocol).
+	_, err = tx.ExecContext(ctx, strings.Join(stmts, "; "))
+	return err
+}
+
+// notifySQL returns the pg_notify statements carrying changes, payloads as literals so that they can go
+// in one round trip with other statements (see sqlstore.Dialect.Batching).
+func (s *Store) notifySQL(changes []storage.Change) ([]string, error) {
 	if len(changes) > maxNotifiedChanges {
 		changes = []storage.Change{{Kind: storage.ChangeAll}}
 	}
 	p := payload{Node: s.node}
 	size := 0
+	var stmts []string
 	flush := func() error {
 		if len(p.Changes) == 0 {
 			return nil
@@ -187,20 +200,43 @@ func (s *Store) notify(ctx context.Context, tx *sql.Tx, changes []storage.Change
 			return err
 		}
 		p.Changes, size = nil, 0
-		_, err = tx.ExecContext(ctx, `SELECT pg_notify($1, $2)`, Channel, string(b))
-		return err
+		stmts = append(stmts, "SELECT pg_notify('"+Channel+"', "+quoteLiteral(string(b))+")")
+		return nil
 	}
 	for _, c := range changes {
 		n := len(c.Kind) + len(c.AccountID) + len(c.Key) + 16
 		if size+n > maxPayload-64 {
 			if err := flush(); err != nil {
-				return err
+				return nil, err
 			}
 		}
 		p.Changes = append(p.Changes, [3]string{string(c.Kind), c.AccountID, c.Key})
 		size += n
 	}
-	return flush()
+	if err := flush(); err != nil {
+		return nil, err
+	}
+	return stmts, nil
+}
+
+// quoteLiteral quotes s as an escape string constant (E'...'), which means the same whatever the
+// server's standard_conforming_strings. encoding/json output holds no NUL byte (it writes \u0000).
+func quoteLiteral(s string) string {
+	var b strings.Builder
+	b.Grow(len(s) + 8)
+	b.WriteString("E'")
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; c {
+		case '\\':
+			b.WriteString(`\\`)
+		case '\'':
+			b.WriteString(`''`)
+		default:
+			b.WriteByte(c)
+		}
+	}
+	b.WriteByte('\'')
+	return b.String()
 }
 
 func (s *Store) listen(ctx context.Context) (*pgxpool.Conn, error) {

@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -291,4 +292,101 @@ func TestSingleStatementViews(t *testing.T) {
 			t.Fatalf("err %v, runs %d, %d users listed, %d counted; want nil, 2, 2, 2", err, runs, len(users), n)
 		}
 	})
+}
+
+// TestQuoteLiteral: the server reads back every quoted string as it was, whatever
+// standard_conforming_strings says.
+func TestQuoteLiteral(t *testing.T) {
+	ctx := context.Background()
+	s, err := Open(ctx, pgtest.URL(t), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	conn, err := s.pool.Acquire(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Release()
+	strs := []string{"", `plain`, `it's`, `back\slash`, `\'`, `''\\`, `{"c":[["user","1","o'b\\r\"n"]]}`, "tab\there", "ünïcødé"}
+	for _, scs := range []string{"on", "off"} {
+		if _, err := conn.Exec(ctx, "SET standard_conforming_strings = "+scs); err != nil {
+			t.Fatal(err)
+		}
+		for _, want := range strs {
+			var got string
+			if err := conn.QueryRow(ctx, "SELECT "+quoteLiteral(want)).Scan(&got); err != nil {
+				t.Fatalf("standard_conforming_strings=%s, %q: %v", scs, want, err)
+			}
+			if got != want {
+				t.Fatalf("standard_conforming_strings=%s: got %q, want %q", scs, got, want)
+			}
+		}
+	}
+	if _, err := conn.Exec(ctx, "RESET standard_conforming_strings"); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestGroupCommitNotifies: writes committed together by group commit (several clients at once) reach
+// another node, keys with quotes and backslashes intact.
+func TestGroupCommitNotifies(t *testing.T) {
+	ctx := context.Background()
+	url := pgtest.URL(t)
+	a, err := Open(ctx, url, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	b, err := Open(ctx, url, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	ch, cancel := b.Subscribe()
+	defer cancel()
+	const acct = "123456789012"
+	if err := a.Update(ctx, func(tx storage.Tx) error { return tx.CreateAccount(ctx, &storage.Account{ID: acct}) }); err != nil {
+		t.Fatal(err)
+	}
+	if c := <-ch; c.Kind != storage.ChangeAccount {
+		t.Fatalf("got %+v, want the account", c)
+	}
+	const n = 16
+	errs := make(chan error, n)
+	for i := range n {
+		go func() {
+			name := fmt.Sprintf(`o'b\r"n-%d`, i)
+			errs <- a.Update(ctx, func(tx storage.Tx) error {
+				return tx.CreateUser(ctx, &storage.User{AccountID: acct, Name: name, Path: "/", ID: fmt.Sprintf("AIDA%d", i)})
+			})
+		}()
+	}
+	for range n {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	seen := map[string]bool{}
+	for len(seen) < n {
+		c := <-ch
+		if c.Kind != storage.ChangeUser || c.AccountID != acct {
+			t.Fatalf("unexpected change %+v", c)
+		}
+		seen[c.Key] = true
+	}
+	for i := range n {
+		if k := fmt.Sprintf(`o'b\r"n-%d`, i); !seen[k] {
+			t.Fatalf("no change for %q among %v", k, seen)
+		}
+	}
+	var c storage.Counts
+	err = b.View(ctx, func(tx storage.Tx) error {
+		var err error
+		c, err = tx.Counts(ctx, acct)
+		return err
+	})
+	if err != nil || c.Users != n {
+		t.Fatalf("Counts = %+v, %v; want %d users", c, err, n)
+	}
 }
