@@ -303,7 +303,7 @@ func (a *Authorizer) Authorize(ctx context.Context, op *protocol.Operation, in a
 		return a.failed(ctx, action.name, c, err)
 	}
 	addRequestTags(buf.m, in)
-	buf.req = policy.Request{Action: action.lower, Resource: res, Principal: principalOf(c), Context: buf.m}
+	buf.req = policy.Request{Action: action.lower, Resource: res, Principal: principalOf(c), Context: buf.m, ContextKeysLower: true}
 	if c.Kind == reqctx.CallerAssumedRole {
 		if pe.arn != "" {
 			buf.req.Principal.RoleARN = pe.arn // built once per role, with its path
@@ -354,7 +354,7 @@ func (a *Authorizer) Decide(ctx context.Context, action, resource string) (bool,
 	}
 	buf := newCtxBuf()
 	a.fillRequestContext(buf, reqctx.From(ctx), c, pe)
-	d := policy.Evaluate(&policy.Request{Action: action, Resource: resource, Principal: principalWithRole(c), Context: buf.m}, set)
+	d := policy.Evaluate(&policy.Request{Action: action, Resource: resource, Principal: principalWithRole(c), Context: buf.m, ContextKeysLower: true}, set)
 	return d.Allowed(), policy.AccessDeniedMessage(c.ARN, action, resource, &d), nil
 }
 

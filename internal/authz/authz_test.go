@@ -363,6 +363,12 @@ func TestRequestContext(t *testing.T) {
 	if _, ok := m["aws:username"]; ok {
 		t.Error("aws:username set for a role session")
 	}
+	// Authorize tells the evaluator the keys are lower case (policy.Request.ContextKeysLower).
+	for k := range m {
+		if k != strings.ToLower(k) {
+			t.Errorf("context key %q is not lower case", k)
+		}
+	}
 	// Released maps are reused: the next request's context must carry none of the session's keys.
 	release()
 	m, release2 := f.az.RequestContext(f.ctx(userCaller("alice", "/eng/")))

@@ -81,6 +81,9 @@ type Request struct {
 	// aws:PrincipalTag/team, iam:PassedToService, …). Keys are case-insensitive; lowercase keys are
 	// fastest. Policy variables are resolved from the same map.
 	Context map[string][]string
+	// ContextKeysLower promises that no key of Context has an ASCII upper-case letter, sparing the
+	// evaluation a pass over the map to check (the authorizer builds its keys so, on every request).
+	ContextKeysLower bool
 }
 
 // Result is the outcome of an evaluation, with the Simulate APIs' EvalDecision values as strings.
@@ -216,6 +219,9 @@ func (c *evalContext) lookup(key, name string) ([]string, bool) {
 
 func newEvalContext(r *Request) *evalContext {
 	c := &evalContext{req: r, ctx: r.Context, action: lowerASCII(r.Action)}
+	if r.ContextKeysLower {
+		return c
+	}
 	for k := range r.Context {
 		if hasUpper(k) {
 			c.ctx = make(map[string][]string, len(r.Context))
