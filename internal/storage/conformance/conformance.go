@@ -581,6 +581,40 @@ func testManagedPolicies(t *testing.T, s storage.Store) {
 	if c := counts(t, s, Acct); c.Policies != 1 || c.PolicyVersionsInUse != 3 {
 		t.Fatalf("counts: %+v", c)
 	}
+	// Moving r1's boundary to another policy moves its use (one boundary per owner).
+	boundaryUses := func() int64 {
+		var n int64
+		view(t, s, func(ctx context.Context, tx storage.Tx) error {
+			p, err := tx.GetManagedPolicy(ctx, Acct, "ReadAll")
+			n = p.PermissionsBoundaryUsageCount
+			return err
+		})
+		return n
+	}
+	before := boundaryUses()
+	for _, b := range []string{awsARN, arn} {
+		must(t, update(t, s, func(ctx context.Context, tx storage.Tx) error {
+			r, err := tx.GetRole(ctx, Acct, "r1")
+			if err != nil {
+				return err
+			}
+			r.PermissionsBoundaryARN = b
+			return tx.UpdateRole(ctx, "r1", r)
+		}))
+		view(t, s, func(ctx context.Context, tx storage.Tx) error {
+			r, err := tx.GetRole(ctx, Acct, "r1")
+			if err == nil && r.PermissionsBoundaryARN != b {
+				t.Fatalf("r1 boundary %q, want %q", r.PermissionsBoundaryARN, b)
+			}
+			return err
+		})
+		if got := boundaryUses(); b == awsARN && got != before-1 {
+			t.Fatalf("ReadAll boundary uses after moving r1's away: %d, want %d", got, before-1)
+		}
+	}
+	if got := boundaryUses(); got != before {
+		t.Fatalf("ReadAll boundary uses after moving r1's back: %d, want %d", got, before)
+	}
 	// Detach, delete owners, delete the policy: counts follow.
 	must(t, update(t, s, func(ctx context.Context, tx storage.Tx) error {
 		if err := tx.DetachPolicy(ctx, Acct, storage.OwnerUser, "u2", arn); err != nil {

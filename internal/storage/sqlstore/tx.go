@@ -211,22 +211,24 @@ func (t *txn) createEntity(ctx context.Context, kind, acct, name, path, id strin
 	if name == "" || id == "" {
 		return fmt.Errorf("storage: %s: name and ID are required", kind)
 	}
-	if err := t.requireAccount(ctx, acct); err != nil {
-		return err
-	}
 	data, err := marshal(v)
 	if err != nil {
 		return err
 	}
 	// ON CONFLICT DO NOTHING instead of catching the violation: on PostgreSQL a failed statement aborts
-	// the transaction, and callers may want to carry on after ErrAlreadyExists.
+	// the transaction, and callers may want to carry on after ErrAlreadyExists. The account is checked in
+	// the same statement (a round trip less on PostgreSQL); only when nothing was inserted does a second
+	// query tell a missing account from a taken name.
 	n, err := t.exec(ctx, `INSERT INTO entities (account_id, kind, fkey, name, path, id, data)
-		VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING`,
+		SELECT $1, $2, $3, $4, $5, $6, $7 WHERE EXISTS (SELECT 1 FROM accounts WHERE id = $1) ON CONFLICT DO NOTHING`,
 		acct, kind, storage.Fold(name), name, path, id, data)
 	if err != nil {
 		return err
 	}
 	if n == 0 {
+		if err := t.requireAccount(ctx, acct); err != nil {
+			return err
+		}
 		return fmt.Errorf("%s %q (or ID %s): %w", kind, name, id, storage.ErrAlreadyExists)
 	}
 	if err := t.bump(ctx, acct, kindCounter[kind], 1); err != nil {
@@ -455,7 +457,7 @@ func (t *txn) CreateUser(ctx context.Context, u *storage.User) error {
 	if err := t.createEntity(ctx, kindUser, u.AccountID, u.Name, u.Path, u.ID, u); err != nil {
 		return err
 	}
-	return t.setBoundary(ctx, u.AccountID, kindUser, u.Name, u.PermissionsBoundaryARN)
+	return t.addBoundary(ctx, u.AccountID, kindUser, u.Name, u.PermissionsBoundaryARN)
 }
 
 func (t *txn) GetUser(ctx context.Context, acct, name string) (*storage.User, error) {
@@ -521,11 +523,24 @@ func (t *txn) ListUsers(ctx context.Context, acct string, opts storage.ListOptio
 	return listEntities[storage.User](ctx, t, kindUser, acct, opts)
 }
 
+// setBoundary sets or removes an owner's permissions boundary in one statement (one boundary per owner:
+// the primary key is the owner).
 func (t *txn) setBoundary(ctx context.Context, acct, kind, name, arn string) error {
-	if _, err := t.exec(ctx, `DELETE FROM boundaries WHERE account_id = $1 AND owner_kind = $2 AND owner_key = $3`,
-		acct, kind, storage.Fold(name)); err != nil {
+	if arn == "" {
+		_, err := t.exec(ctx, `DELETE FROM boundaries WHERE account_id = $1 AND owner_kind = $2 AND owner_key = $3`,
+			acct, kind, storage.Fold(name))
 		return err
 	}
+	_, err := t.exec(ctx, `INSERT INTO boundaries (account_id, owner_kind, owner_key, policy_arn, policy_ref)
+		VALUES ($1, $2, $3, $4, $5) ON CONFLICT (account_id, owner_kind, owner_key)
+		DO UPDATE SET policy_arn = excluded.policy_arn, policy_ref = excluded.policy_ref`,
+		acct, kind, storage.Fold(name), arn, policyRef(arn))
+	return err
+}
+
+// addBoundary sets the boundary of an owner created in this transaction, which has none: a deleted
+// owner's boundary went with it (ON DELETE CASCADE).
+func (t *txn) addBoundary(ctx context.Context, acct, kind, name, arn string) error {
 	if arn == "" {
 		return nil
 	}
@@ -636,7 +651,7 @@ func (t *txn) CreateRole(ctx context.Context, r *storage.Role) error {
 	if err := t.createEntity(ctx, kindRole, r.AccountID, r.Name, r.Path, r.ID, r); err != nil {
 		return err
 	}
-	return t.setBoundary(ctx, r.AccountID, kindRole, r.Name, r.PermissionsBoundaryARN)
+	return t.addBoundary(ctx, r.AccountID, kindRole, r.Name, r.PermissionsBoundaryARN)
 }
 
 func (t *txn) GetRole(ctx context.Context, acct, name string) (*storage.Role, error) {
