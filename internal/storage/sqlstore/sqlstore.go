@@ -43,7 +43,8 @@ type Dialect struct {
 	// DetachStatements runs each statement without the caller's cancellation (checked between statements
 	// instead): on SQLite a cancellable context costs a watcher goroutine and a progress handler per
 	// statement, and an interrupted write statement can roll back the whole transaction. PostgreSQL keeps
-	// cancellation so that a statement waiting on a lock ends with its request.
+	// cancellation for reads; its writes are detached by group commit all the same (a group's transaction
+	// is not one caller's to cancel, and pgx closes the connection of a cancelled statement).
 	DetachStatements bool
 	// SingleStatementViews runs a View outside a transaction until fn issues a second statement (see
 	// viewRunner): on PostgreSQL a BEGIN and a COMMIT are two round trips that a one-statement read, the

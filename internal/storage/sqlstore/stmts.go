@@ -225,12 +225,13 @@ func (t *sqlTx) finish() {
 
 // stmtCtx is the context handed to the driver for one statement. With Store.detach the statement runs
 // without the caller's cancellation, which is checked here between statements instead (see
-// Dialect.DetachStatements); a statement is short.
-func (s *Store) stmtCtx(ctx context.Context) (context.Context, error) {
+// Dialect.DetachStatements); a statement is short. Under group commit alone (PostgreSQL) only writes are
+// detached: a read-only transaction belongs to its caller, and pgx ends a cancelled one's statement.
+func (t *txn) stmtCtx(ctx context.Context) (context.Context, error) {
 	if err := ctx.Err(); err != nil {
 		return ctx, err
 	}
-	if !s.detach {
+	if !t.s.detach || !t.write && !t.s.d.DetachStatements {
 		return ctx, nil
 	}
 	return context.WithoutCancel(ctx), nil

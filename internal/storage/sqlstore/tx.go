@@ -74,7 +74,7 @@ type txn struct {
 var _ storage.Tx = (*txn)(nil)
 
 func (t *txn) exec(ctx context.Context, query string, args ...any) (int64, error) {
-	ctx, err := t.s.stmtCtx(ctx)
+	ctx, err := t.stmtCtx(ctx)
 	if err != nil {
 		return 0, fmt.Errorf("storage: %w", err)
 	}
@@ -90,7 +90,7 @@ func (t *txn) exec(ctx context.Context, query string, args ...any) (int64, error
 }
 
 func (t *txn) query(ctx context.Context, query string, args ...any) (resultRows, error) {
-	ctx, err := t.s.stmtCtx(ctx)
+	ctx, err := t.stmtCtx(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("storage: %w", err)
 	}
@@ -103,7 +103,7 @@ func (t *txn) query(ctx context.Context, query string, args ...any) (resultRows,
 
 func (t *txn) row(ctx context.Context, query string, args ...any) resultRow {
 	// A done context is passed on as it is: the driver then reports its error through the Row.
-	ctx, _ = t.s.stmtCtx(ctx)
+	ctx, _ = t.stmtCtx(ctx)
 	return t.tx.queryRow(ctx, t.s.q(query), args...)
 }
 
