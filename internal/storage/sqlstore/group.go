@@ -121,6 +121,7 @@ func (c *committer) commit(batch []*groupReq) {
 		// Nothing of the group was committed. Each member runs again in a transaction of its own, so that
 		// only the one at fault (if any) gets an error; fn may run more than once by contract.
 		c.s.log.Debug("storage: group commit failed, running members alone", "members", len(batch), "err", err)
+		c.s.stats.groupFallbacks.Add(1)
 		for _, r := range batch {
 			r.err, r.panicVal, r.changes = nil, nil, nil
 			c.runAlone(r)

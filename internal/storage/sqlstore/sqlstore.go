@@ -16,6 +16,7 @@ import (
 	"reflect"
 	"regexp"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/iamd/iamd/internal/storage"
@@ -111,7 +112,8 @@ type Store struct {
 	writeStmts, readStmts *stmtCache
 	group                 *committer // nil without Options.GroupCommit
 	multiViews            sync.Map   // View fn code pointer → true: it issued more than one statement
-	detach                bool       // see Dialect.DetachStatements; always with group commit
+	stats                 struct{ retries, groupFallbacks, viewReruns atomic.Int64 }
+	detach                bool // see Dialect.DetachStatements; always with group commit
 }
 
 // New returns a Store over the databases after applying pending migrations.
@@ -152,6 +154,21 @@ func (s *Store) q(query string) string {
 	return r
 }
 
+// Stats counts work done again since the store opened.
+type Stats struct {
+	// Retries: transactions run again after a serialization failure or deadlock (or SQLITE_BUSY).
+	Retries int64
+	// GroupFallbacks: commit groups that failed as a whole, their members then run one by one.
+	GroupFallbacks int64
+	// ViewReruns: single-statement Views run again because their first read moved (see viewRunner).
+	ViewReruns int64
+}
+
+// Stats returns the store's counters (for metrics and for measuring contention).
+func (s *Store) Stats() Stats {
+	return Stats{Retries: s.stats.retries.Load(), GroupFallbacks: s.stats.groupFallbacks.Load(), ViewReruns: s.stats.viewReruns.Load()}
+}
+
 // Hub returns the change hub; backends feed changes from other nodes into it.
 func (s *Store) Hub() *Hub { return s.hub }
 
@@ -181,6 +198,7 @@ func (s *Store) updateAlone(ctx context.Context, fn func(tx storage.Tx) error) e
 			return err
 		}
 		last = err
+		s.stats.retries.Add(1)
 		s.log.DebugContext(ctx, "storage: retrying transaction", "attempt", attempt+1, "err", err)
 	}
 	return fmt.Errorf("%w: transaction not serialised after %d attempts: %w", storage.ErrConflict, s.tries, last)
@@ -196,6 +214,9 @@ func (s *Store) View(ctx context.Context, fn func(tx storage.Tx) error) error {
 			multi, err := s.viewLazily(ctx, fn)
 			if multi {
 				s.multiViews.Store(key, true)
+			}
+			if err == errRerunView {
+				s.stats.viewReruns.Add(1)
 			}
 			if err != errRerunView && (err == nil || s.d.IsRetryable == nil || !s.d.IsRetryable(err) || ctx.Err() != nil) {
 				return err
