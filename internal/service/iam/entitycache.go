@@ -2,6 +2,7 @@ package iam
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -45,8 +46,18 @@ type entityCache struct {
 	attached map[entityKey]*attachedList
 }
 
-// attachedList is every managed policy ARN attached to one owner, in the store's order.
-type attachedList struct{ arns []string }
+// attachedList is every managed policy ARN attached to one owner, in the store's order. Lists are never
+// modified once cached; a change replaces them.
+type attachedList struct {
+	arns []string
+	// ownerID is the ID of the user or role the list was read for ("" for groups). A change to the owner's
+	// row (ChangeUser, ChangeRole: new tags, say) marks the list stale instead of dropping it: the next
+	// lookup keeps it if the owner still has that ID, so the row was neither renamed away nor deleted
+	// and re-created, the only changes to a row that move or remove its attachments without a
+	// ChangeAttachment.
+	ownerID string
+	stale   bool
+}
 
 // attachedKey is the cache key of an owner's attachments; it matches the Key of the store's
 // ChangeAttachment.
@@ -107,11 +118,11 @@ func (c *entityCache) applyLocked(ch storage.Change) {
 		// attachments without a ChangeAttachment (the database cascades), so those go too.
 		c.gen++
 		delete(c.users, entityKey{ch.AccountID, ch.Key})
-		delete(c.attached, entityKey{ch.AccountID, string(storage.OwnerUser) + ":" + ch.Key})
+		c.markStaleLocked(entityKey{ch.AccountID, string(storage.OwnerUser) + ":" + ch.Key})
 	case storage.ChangeRole:
 		c.gen++
 		delete(c.roles, entityKey{ch.AccountID, ch.Key})
-		delete(c.attached, entityKey{ch.AccountID, string(storage.OwnerRole) + ":" + ch.Key})
+		c.markStaleLocked(entityKey{ch.AccountID, string(storage.OwnerRole) + ":" + ch.Key})
 	case storage.ChangeRoleUsed:
 		// RoleLastUsed is part of the role row GetRole shows.
 		c.gen++
@@ -130,6 +141,35 @@ func (c *entityCache) applyLocked(ch storage.Change) {
 		dropAccount(c.attached, ch.AccountID)
 	}
 	// Other kinds (keys, inline policies, memberships, key uses) are none of these.
+}
+
+// markStaleLocked replaces the list under k by a stale copy. A new copy each time, even of a list already
+// stale: a lookup revalidating the old one then finds it gone and does not un-stale it.
+func (c *entityCache) markStaleLocked(k entityKey) {
+	l := c.attached[k]
+	if l == nil {
+		return
+	}
+	if l.ownerID == "" {
+		delete(c.attached, k)
+		return
+	}
+	c.attached[k] = &attachedList{arns: l.arns, ownerID: l.ownerID, stale: true}
+}
+
+// settle ends the staleness of l under k: fresh, a copy that is not stale, if l is still the list cached
+// there; otherwise (a change replaced or dropped it meanwhile) nothing.
+func (c *entityCache) settle(k entityKey, l *attachedList, fresh bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.attached[k] != l {
+		return
+	}
+	if fresh {
+		c.attached[k] = &attachedList{arns: l.arns, ownerID: l.ownerID}
+	} else {
+		delete(c.attached, k)
+	}
 }
 
 func (c *entityCache) reset() {
@@ -221,26 +261,76 @@ func (s *Service) getCachedRole(ctx context.Context, account, name string) (*sto
 // exists (NoSuchEntity otherwise), from the cache when enabled. The slice is shared: do not modify it.
 func (s *Service) attachedPolicies(ctx context.Context, account string, kind storage.OwnerKind, owner string) ([]string, error) {
 	c := &s.cache
-	l, err := cachedLoad(c, func() map[entityKey]*attachedList { return c.attached },
-		func() { c.attached = map[entityKey]*attachedList{} },
-		attachedKey(account, kind, owner),
-		func() (*attachedList, error) {
-			var l attachedList
-			err := s.store.View(ctx, func(tx storage.Tx) error {
-				if err := checkOwner(ctx, tx, account, kind, owner, true); err != nil {
+	key := attachedKey(account, kind, owner)
+	load := func() (*attachedList, error) {
+		return cachedLoad(c, func() map[entityKey]*attachedList { return c.attached },
+			func() { c.attached = map[entityKey]*attachedList{} },
+			key,
+			func() (*attachedList, error) {
+				var l attachedList
+				err := s.store.View(ctx, func(tx storage.Tx) error {
+					var err error
+					if l.ownerID, err = ownerID(ctx, tx, account, kind, owner); err != nil {
+						return err
+					}
+					// At most maxAttachedPoliciesPerEntity: read all, callers filter.
+					l.arns, err = tx.ListAttachedPolicies(ctx, account, kind, owner, storage.ListOptions{})
 					return err
-				}
-				// At most maxAttachedPoliciesPerEntity: read all, callers filter.
-				var err error
-				l.arns, err = tx.ListAttachedPolicies(ctx, account, kind, owner, storage.ListOptions{})
-				return err
+				})
+				return &l, err
 			})
-			return &l, err
-		})
+	}
+	l, err := load()
 	if err != nil {
 		return nil, err
 	}
+	if l.stale {
+		// The owner's row changed since the list was read: the list holds if the owner is the same entity
+		// (read through the entity cache, which the change refreshed).
+		var id string
+		switch kind {
+		case storage.OwnerUser:
+			var u *storage.User
+			if u, err = s.getUser(ctx, account, owner); err == nil {
+				id = u.ID
+			}
+		case storage.OwnerRole:
+			var r *storage.Role
+			if r, err = s.getCachedRole(ctx, account, owner); err == nil {
+				id = r.ID
+			}
+		}
+		if err != nil && !errors.Is(err, storage.ErrNotFound) {
+			return nil, err
+		}
+		c.settle(key, l, err == nil && id == l.ownerID)
+		if err != nil || id != l.ownerID {
+			if l, err = load(); err != nil {
+				return nil, err
+			}
+		}
+	}
 	return l.arns, nil
+}
+
+// ownerID checks that the owner of attachments exists (NoSuchEntity otherwise) and returns its ID for a
+// user or role, "" for a group.
+func ownerID(ctx context.Context, tx storage.Tx, account string, kind storage.OwnerKind, owner string) (string, error) {
+	switch kind {
+	case storage.OwnerUser:
+		u, err := tx.GetUser(ctx, account, owner)
+		if err != nil {
+			return "", notFound(err, func() error { return noSuchOwner(kind, owner) })
+		}
+		return u.ID, nil
+	case storage.OwnerRole:
+		r, err := tx.GetRole(ctx, account, owner)
+		if err != nil {
+			return "", notFound(err, func() error { return noSuchOwner(kind, owner) })
+		}
+		return r.ID, nil
+	}
+	return "", checkOwner(ctx, tx, account, kind, owner, true)
 }
 
 // RunEntityCache applies the store's changes to the entity cache periodically until ctx ends (lookups

@@ -247,6 +247,45 @@ func TestEntityCacheAttachments(t *testing.T) {
 	}
 	want("att")
 
+	// Retagging the user leaves its list cached: marked stale, then kept, unread, because the user is the
+	// same (same ID).
+	want("att")
+	must(f.svc.AttachUserPolicy(ctx, &iamapi.AttachUserPolicyRequest{UserName: ptr("att"), PolicyArn: ptr(local)}))(t)
+	want("att", local)
+	key := attachedKey(testAccount, storage.OwnerUser, "att")
+	cachedList := func() *attachedList {
+		f.svc.cache.sync()
+		f.svc.cache.mu.RLock()
+		defer f.svc.cache.mu.RUnlock()
+		return f.svc.cache.attached[key]
+	}
+	before := cachedList()
+	must(f.svc.TagUser(ctx, &iamapi.TagUserRequest{UserName: ptr("att"), Tags: []iamapi.Tag{{Key: ptr("k"), Value: ptr("v")}}}))(t)
+	if l := cachedList(); l == nil || !l.stale {
+		t.Fatalf("after TagUser the list is %+v, want a stale copy", l)
+	}
+	want("att", local)
+	if l := cachedList(); l == nil || l.stale || &l.arns[0] != &before.arns[0] {
+		t.Fatalf("after the lookup the list is %+v, want the same list, no longer stale", l)
+	}
+	must(f.svc.DetachUserPolicy(ctx, &iamapi.DetachUserPolicyRequest{UserName: ptr("att"), PolicyArn: ptr(local)}))(t)
+	want("att")
+
+	// Deleted and re-created (straight through the store) between two lookups: the ID differs, the list
+	// is read again.
+	must(f.svc.AttachUserPolicy(ctx, &iamapi.AttachUserPolicyRequest{UserName: ptr("att"), PolicyArn: ptr(local)}))(t)
+	want("att", local)
+	if err := f.store.Update(context.Background(), func(tx storage.Tx) error {
+		if err := tx.DeleteUser(context.Background(), testAccount, "att"); err != nil {
+			return err
+		}
+		return tx.CreateUser(context.Background(), &storage.User{AccountID: testAccount, Name: "att", Path: "/",
+			ID: "AIDARECREATED00000001", CreatedAt: time.Now()})
+	}); err != nil {
+		t.Fatal(err)
+	}
+	want("att")
+
 	// A rename carries the attachments; the old name no longer exists.
 	must(f.svc.AttachUserPolicy(ctx, &iamapi.AttachUserPolicyRequest{UserName: ptr("att"), PolicyArn: ptr(readOnlyARN)}))(t)
 	want("att", readOnlyARN)
