@@ -117,17 +117,28 @@ type Pattern struct {
 
 	once sync.Once
 	re   *regexp.Regexp
+	run  *charRun // set instead of re when the pattern is one character class, repeated
 }
 
 // Match reports whether s matches the whole pattern.
 func (p *Pattern) Match(s string) bool {
 	p.once.Do(func() {
+		if p.run = compileCharRun(p.RE2); p.run != nil {
+			return
+		}
 		// The generator compiled every pattern already; a failure here would be a generator bug, and
 		// accepting the value is safer than failing every request.
 		p.re, _ = regexp.Compile(p.RE2)
 	})
-	if p.re != nil && !p.re.MatchString(s) {
-		return false
+	switch {
+	case p.run != nil:
+		if !p.run.match(s) {
+			return false
+		}
+	case p.re != nil:
+		if !p.re.MatchString(s) {
+			return false
+		}
 	}
 	return p.Forbid == "" || !strings.Contains(s, p.Forbid)
 }
