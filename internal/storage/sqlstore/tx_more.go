@@ -196,12 +196,10 @@ func ownerCols(user string) (kind, key sql.NullString) {
 
 // requireOwner checks the account and, for a user credential, the user.
 func (t *txn) requireOwner(ctx context.Context, acct, user string) error {
-	if err := t.requireAccount(ctx, acct); err != nil {
-		return err
-	}
 	if user == "" {
-		return nil
+		return t.requireAccount(ctx, acct)
 	}
+	// A user's row implies its account's (entities.account_id references accounts): one query, not two.
 	return t.entityExists(ctx, kindUser, acct, user)
 }
 
