@@ -1200,6 +1200,42 @@ func testRollback(t *testing.T, s storage.Store) {
 }
 
 func testCounters(t *testing.T, s storage.Store) {
+	// A transaction sees its own changes to the counters, before and after it writes more.
+	must(t, update(t, s, func(ctx context.Context, tx storage.Tx) error {
+		for i := range 3 {
+			c, err := tx.Counts(ctx, Acct)
+			if err != nil {
+				return err
+			}
+			if c.Users != int64(i) {
+				t.Fatalf("Counts inside the transaction after %d CreateUser: %d users", i, c.Users)
+			}
+			if err := tx.CreateUser(ctx, user(Acct, fmt.Sprintf("tx%d", i), 100+i)); err != nil {
+				return err
+			}
+		}
+		for i := range 3 {
+			if err := tx.DeleteUser(ctx, Acct, fmt.Sprintf("tx%d", i)); err != nil {
+				return err
+			}
+		}
+		c, err := tx.Counts(ctx, Acct)
+		if err == nil && (c.Users != 0 || c.Groups != 0) {
+			t.Fatalf("Counts inside the transaction after deleting its users: %+v", c)
+		}
+		return err
+	}))
+	// Counters of an account created and deleted in one transaction go with it.
+	must(t, update(t, s, func(ctx context.Context, tx storage.Tx) error {
+		const gone = "333333333333"
+		if err := tx.CreateAccount(ctx, &storage.Account{ID: gone, CreatedAt: t0}); err != nil {
+			return err
+		}
+		if err := tx.CreateUser(ctx, user(gone, "bob", 200)); err != nil {
+			return err
+		}
+		return tx.DeleteAccount(ctx, gone)
+	}))
 	check := func() {
 		t.Helper()
 		var c storage.Counts

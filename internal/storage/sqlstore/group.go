@@ -191,6 +191,7 @@ func (c *committer) runGroup(batch []*groupReq) error {
 		return nil
 	}
 	var all []storage.Change
+	counters := make(map[counterKey]int64)
 	for _, r := range batch {
 		r.changes = nil
 		if err := r.ctx.Err(); err != nil {
@@ -200,7 +201,7 @@ func (c *committer) runGroup(batch []*groupReq) error {
 		if err := exec(sqlSavepoint); err != nil {
 			return err
 		}
-		t := &txn{s: s, tx: st, write: true}
+		t := &txn{s: s, tx: st, write: true, group: counters}
 		ferr := c.callMember(r, t)
 		if ferr == nil {
 			if err := exec(sqlRelease); err != nil {
@@ -208,6 +209,7 @@ func (c *committer) runGroup(batch []*groupReq) error {
 			}
 			r.err, r.changes = nil, t.changes
 			all = append(all, t.changes...)
+			mergeCounters(counters, t.counters)
 			continue
 		}
 		// ROLLBACK TO fails when the failed statement took the whole transaction with it (SQLite does so
@@ -223,6 +225,9 @@ func (c *committer) runGroup(batch []*groupReq) error {
 			return ferr
 		}
 		r.err = ferr
+	}
+	if err := s.flushCounters(ctx, st, counters); err != nil {
+		return err
 	}
 	if len(all) > 0 && s.d.Notify != nil {
 		if err := s.d.Notify(ctx, dbTx, all); err != nil {
@@ -270,6 +275,7 @@ func (c *committer) runBatched(batch []*groupReq) error {
 	// pending: statements that need no answer of their own, sent with the next ones.
 	pending := []string{s.d.BeginSQL}
 	var all []storage.Change
+	counters := make(map[counterKey]int64)
 	for _, r := range batch {
 		r.changes = nil
 		if err := r.ctx.Err(); err != nil {
@@ -280,13 +286,14 @@ func (c *committer) runBatched(batch []*groupReq) error {
 			return err
 		}
 		pending = pending[:0]
-		t := &txn{s: s, tx: st, write: true}
+		t := &txn{s: s, tx: st, write: true, group: counters}
 		ferr := c.callMember(r, t)
 		if ferr == nil {
 			// Released with the next member's savepoint or the commit: an error there fails the group.
 			pending = append(pending, sqlRelease)
 			r.err, r.changes = nil, t.changes
 			all = append(all, t.changes...)
+			mergeCounters(counters, t.counters)
 			continue
 		}
 		if err := exec(sqlRollbackTo, sqlRelease); err != nil {
@@ -296,6 +303,10 @@ func (c *committer) runBatched(batch []*groupReq) error {
 			return ferr
 		}
 		r.err = ferr
+	}
+	// Inside the last member's savepoint if it is not released yet: its RELEASE, still pending, keeps them.
+	if err := s.flushCounters(ctx, st, counters); err != nil {
+		return err
 	}
 	if len(all) > 0 && s.d.NotifySQL != nil {
 		n, err := s.d.NotifySQL(all)

@@ -267,6 +267,15 @@ func (s *Store) run(ctx context.Context, db *sql.DB, cache *stmtCache, opts *sql
 	if err := fn(t); err != nil {
 		return nil, err
 	}
+	if len(t.counters) > 0 {
+		fctx, err := t.stmtCtx(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("storage: %w", err)
+		}
+		if err := s.flushCounters(fctx, st, t.counters); err != nil {
+			return nil, err
+		}
+	}
 	if write && len(t.changes) > 0 && s.d.Notify != nil {
 		if err := s.d.Notify(ctx, sqlTx, t.changes); err != nil {
 			return nil, fmt.Errorf("storage: notify: %w", err)

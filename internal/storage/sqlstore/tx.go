@@ -1,12 +1,14 @@
 package sqlstore
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -69,6 +71,9 @@ type txn struct {
 	tx      stmtRunner
 	write   bool
 	changes []storage.Change
+	// counters: this txn's counter changes, not yet written (see bump); group: those of the members of
+	// its commit group before it (nil alone).
+	counters, group map[counterKey]int64
 }
 
 var _ storage.Tx = (*txn)(nil)
@@ -129,15 +134,52 @@ func (t *txn) changed(kind storage.ChangeKind, acct, key string) {
 	}
 }
 
-// bump adds delta to an account counter in the same transaction as the write it accounts for.
+// bump adds delta to an account counter in the same transaction as the write it accounts for. The
+// change is kept in memory (Counts adds it) and written once per transaction by flushCounters: a bump
+// was a statement, so a round trip on PostgreSQL, per entity created or deleted, and a commit group's
+// members, which all bump the same few counters, now share one upsert per counter.
 func (t *txn) bump(ctx context.Context, acct, counter string, delta int64) error {
 	if delta == 0 {
 		return nil
 	}
-	_, err := t.exec(ctx, `INSERT INTO counters (account_id, name, shard, value) VALUES ($1, $2, $3, $4)
-		ON CONFLICT (account_id, name, shard) DO UPDATE SET value = counters.value + excluded.value`,
-		acct, counter, rand.N(counterShards), delta)
-	return err
+	if t.counters == nil {
+		t.counters = make(map[counterKey]int64)
+	}
+	t.counters[counterKey{acct, counter}] += delta
+	return nil
+}
+
+// counterKey names one account counter.
+type counterKey struct{ acct, name string }
+
+// flushCounters writes counter changes, each to a random shard of its counter (see counterShards).
+func (s *Store) flushCounters(ctx context.Context, tx *sqlTx, m map[counterKey]int64) error {
+	keys := make([]counterKey, 0, len(m))
+	for k, d := range m {
+		if d != 0 {
+			keys = append(keys, k)
+		}
+	}
+	// A fixed order, so that two transactions writing the same shards lock them in the same order.
+	slices.SortFunc(keys, func(a, b counterKey) int {
+		return cmp.Or(strings.Compare(a.acct, b.acct), strings.Compare(a.name, b.name))
+	})
+	for _, k := range keys {
+		_, err := tx.exec(ctx, s.q(`INSERT INTO counters (account_id, name, shard, value) VALUES ($1, $2, $3, $4)
+		ON CONFLICT (account_id, name, shard) DO UPDATE SET value = counters.value + excluded.value`),
+			k.acct, k.name, rand.N(counterShards), m[k])
+		if err != nil {
+			return fmt.Errorf("storage: counter %s of %s: %w", k.name, k.acct, err)
+		}
+	}
+	return nil
+}
+
+// mergeCounters adds src's changes to dst.
+func mergeCounters(dst, src map[counterKey]int64) {
+	for k, d := range src {
+		dst[k] += d
+	}
 }
 
 func (t *txn) requireAccount(ctx context.Context, acct string) error {
@@ -434,6 +476,14 @@ func (t *txn) DeleteAccount(ctx context.Context, id string) error {
 	}
 	if n == 0 {
 		return fmt.Errorf("account %s: %w", id, storage.ErrNotFound)
+	}
+	// Its counters went by cascade; changes to them still in memory must not bring them back.
+	for _, m := range []map[counterKey]int64{t.counters, t.group} {
+		for k := range m {
+			if k.acct == id {
+				delete(m, k)
+			}
+		}
 	}
 	t.changed(storage.ChangeAccount, id, "")
 	// Everything in the account went: caches keyed by access key ID cannot tell which were its.

@@ -931,5 +931,13 @@ func (t *txn) Counts(ctx context.Context, acct string) (storage.Counts, error) {
 	if err := rows.Err(); err != nil {
 		return c, fmt.Errorf("storage: rows: %w", err)
 	}
+	// Changes of this transaction not written yet (see bump).
+	for _, m := range []map[counterKey]int64{t.group, t.counters} {
+		for k, d := range m {
+			if p, ok := fields[k.name]; ok && k.acct == acct {
+				*p += d
+			}
+		}
+	}
 	return c, nil
 }
