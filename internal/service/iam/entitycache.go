@@ -270,12 +270,16 @@ func (s *Service) attachedPolicies(ctx context.Context, account string, kind sto
 				var l attachedList
 				err := s.store.View(ctx, func(tx storage.Tx) error {
 					var err error
-					if l.ownerID, err = ownerID(ctx, tx, account, kind, owner); err != nil {
-						return err
+					if c.on {
+						// The owner's ID, to revalidate the list after a change to the owner's row.
+						if l.ownerID, err = ownerID(ctx, tx, account, kind, owner); err != nil {
+							return err
+						}
 					}
-					// At most maxAttachedPoliciesPerEntity: read all, callers filter.
+					// At most maxAttachedPoliciesPerEntity: read all, callers filter. The store answers
+					// ErrNotFound for a missing owner, so without the cache this is one statement.
 					l.arns, err = tx.ListAttachedPolicies(ctx, account, kind, owner, storage.ListOptions{})
-					return err
+					return notFound(err, func() error { return noSuchOwner(kind, owner) })
 				})
 				return &l, err
 			})
