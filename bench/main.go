@@ -60,6 +60,7 @@ type options struct {
 	jsonOut          string
 	keep             bool
 	iamdLogLevel     string
+	targetProcs      int
 	clientProfile    string
 }
 
@@ -83,6 +84,7 @@ func main() {
 	flag.StringVar(&o.profileDir, "profile", "", "write CPU profiles of iamd for each mix and a heap profile after the storage phase here")
 	flag.StringVar(&o.jsonOut, "json", "", "also write every figure as JSON to this file")
 	flag.BoolVar(&o.keep, "keep", false, "keep the work directory (data, logs) instead of removing it")
+	flag.IntVar(&o.targetProcs, "target-procs", 0, "GOMAXPROCS of the Go targets started (iamd, floor); 0 leaves Go's default (every core)")
 	flag.StringVar(&o.iamdLogLevel, "iamd-log-level", "info", "--log-level of the iamd started (info, its default, writes a log line per request)")
 	flag.StringVar(&o.clientProfile, "client-profile", "", "write a CPU profile of the load tool itself (the client) to this file")
 	serveFloorAddr := flag.String("serve-floor", "", "internal: serve the floor on this address (the child process of target floor)")
@@ -177,14 +179,14 @@ func benchmark(ctx context.Context, log *slog.Logger, o options, out io.Writer) 
 		var t *target
 		switch name {
 		case "floor":
-			t, err = startFloorProcess(ctx, work)
+			t, err = startFloorProcess(ctx, work, o.targetProcs)
 		case "floor-inproc":
 			t, err = startFloor()
 		case "iamd":
 			if o.iamdEndpoint != "" {
 				t = externalIAMD(o.iamdEndpoint, o.iamdKey, o.iamdSecret, o.iamdPID)
 			} else {
-				t, err = startIAMD(ctx, log, work, o.iamdBin, o.databaseURL, o.iamdLogLevel, o.profileDir != "")
+				t, err = startIAMD(ctx, log, work, o.iamdBin, o.databaseURL, o.iamdLogLevel, o.targetProcs, o.profileDir != "")
 			}
 		case "moto":
 			t, err = startMoto(ctx, work, o.motoBin)

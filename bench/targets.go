@@ -108,7 +108,7 @@ func startProcess(cmd *exec.Cmd, logPath string) (exited chan struct{}, cleanup 
 }
 
 // startIAMD builds (unless bin is given) and starts iamd on a fresh data directory under work.
-func startIAMD(ctx context.Context, log *slog.Logger, work, bin, databaseURL, logLevel string, profile bool) (*target, error) {
+func startIAMD(ctx context.Context, log *slog.Logger, work, bin, databaseURL, logLevel string, procs int, profile bool) (*target, error) {
 	if bin == "" {
 		bin = filepath.Join(work, "iamd")
 		log.Info("building iamd", "out", bin)
@@ -136,7 +136,7 @@ func startIAMD(ctx context.Context, log *slog.Logger, work, bin, databaseURL, lo
 		args = append(args, "--pprof", t.pprof)
 	}
 	cmd := exec.Command(bin, args...)
-	cmd.Env = append(os.Environ(), "IAMD_ROOT_ACCESS_KEY_ID="+benchRootKeyID, "IAMD_ROOT_SECRET_ACCESS_KEY="+benchRootSecret)
+	cmd.Env = append(targetEnv(procs), "IAMD_ROOT_ACCESS_KEY_ID="+benchRootKeyID, "IAMD_ROOT_SECRET_ACCESS_KEY="+benchRootSecret)
 	exited, cleanup, err := startProcess(cmd, filepath.Join(work, "iamd.log"))
 	if err != nil {
 		return nil, err
@@ -207,10 +207,20 @@ func startFloor() (*target, error) {
 		cleanup: func() { _ = srv.Close() }}, nil
 }
 
+// targetEnv is the environment of a Go target: this process's, with GOMAXPROCS=procs when procs > 0 (the
+// load tool itself keeps its own setting).
+func targetEnv(procs int) []string {
+	env := os.Environ()
+	if procs > 0 {
+		env = append(env, "GOMAXPROCS="+strconv.Itoa(procs))
+	}
+	return env
+}
+
 // startFloorProcess runs the floor in a child process (this binary with -serve-floor), as iamd and moto
 // run: its CPU time is measured on its own and it does not share a Go runtime with the client. This is
 // "floor", the floor the ratios of issue 7 are taken against.
-func startFloorProcess(ctx context.Context, work string) (*target, error) {
+func startFloorProcess(ctx context.Context, work string, procs int) (*target, error) {
 	self, err := os.Executable()
 	if err != nil {
 		return nil, err
@@ -220,6 +230,7 @@ func startFloorProcess(ctx context.Context, work string) (*target, error) {
 		return nil, err
 	}
 	cmd := exec.Command(self, "-serve-floor", addr)
+	cmd.Env = targetEnv(procs)
 	exited, cleanup, err := startProcess(cmd, filepath.Join(work, "floor.log"))
 	if err != nil {
 		return nil, err
