@@ -1,8 +1,8 @@
 // Package logbuf batches log output: a Writer collects the records a logger writes and hands them to the
 // underlying writer together, a short moment after the first of them, so that a busy server does not
-// pay one write system call per request log line. At 20,000 requests a second that call (and the
-// handler's lock held across it) cost iamd 12–20 µs of CPU per request, a quarter to a third of the whole
-// (docs/benchmarks.md); batched, the same lines cost a write every FlushDelay.
+// pay one write system call per request log line. At 20,000–25,000 requests a second, logging each
+// request cost iamd 5–11 µs of CPU per request with a write each (a seventh to a fifth of the whole) and
+// 2–6 µs batched (docs/benchmarks.md): one write every FlushDelay.
 //
 // Records are never dropped: when the pending output reaches MaxPending bytes (the underlying writer is
 // slower than the logger, say a blocked pipe), Write hands it over itself and so waits for it, exactly as
