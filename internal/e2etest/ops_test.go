@@ -102,6 +102,9 @@ func TestOpsHealthAndMetrics(t *testing.T) {
 		`iamd_request_duration_seconds_bucket{operation="GetCallerIdentity",service="sts",le="+Inf"} 3`,
 		`iamd_requests_in_flight 0`,
 		`go_goroutines `,
+		`iamd_store_retries_total `,
+		`iamd_store_group_fallbacks_total 0`,
+		`iamd_store_view_reruns_total 0`,
 	} {
 		if !strings.Contains(m, want) {
 			t.Errorf("/metrics lacks %s", want)

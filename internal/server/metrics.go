@@ -6,6 +6,9 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/iamd/iamd/internal/storage"
+	"github.com/iamd/iamd/internal/storage/sqlstore"
 )
 
 // metrics are the Prometheus series the server exports on /metrics. Each Server has its own registry so that
@@ -18,7 +21,10 @@ type metrics struct {
 	series   sync.Map // seriesKey → *series
 }
 
-func newMetrics() *metrics {
+// storeStats is implemented by the SQL stores (sqlstore.Store.Stats): work they had to do again.
+type storeStats interface{ Stats() sqlstore.Stats }
+
+func newMetrics(store storage.Store) *metrics {
 	m := &metrics{
 		registry: prometheus.NewRegistry(),
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -38,6 +44,22 @@ func newMetrics() *metrics {
 	}
 	m.registry.MustRegister(m.requests, m.latency, m.inflight,
 		prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
+	if ss, ok := store.(storeStats); ok {
+		// Contention shows here first: serialization failures between nodes on PostgreSQL, a commit group
+		// that one member's conflict failed, reads whose snapshot moved under them.
+		counter := func(name, help string, v func(sqlstore.Stats) int64) prometheus.Collector {
+			return prometheus.NewCounterFunc(prometheus.CounterOpts{Name: name, Help: help},
+				func() float64 { return float64(v(ss.Stats())) })
+		}
+		m.registry.MustRegister(
+			counter("iamd_store_retries_total", "Store transactions run again after a serialization failure, a deadlock or a busy database.",
+				func(s sqlstore.Stats) int64 { return s.Retries }),
+			counter("iamd_store_group_fallbacks_total", "Commit groups that failed as a whole and whose members were then run one by one.",
+				func(s sqlstore.Stats) int64 { return s.GroupFallbacks }),
+			counter("iamd_store_view_reruns_total", "Single-statement reads run again in a transaction because their first read moved (PostgreSQL).",
+				func(s sqlstore.Stats) int64 { return s.ViewReruns }),
+		)
+	}
 	return m
 }
 

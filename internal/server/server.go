@@ -74,7 +74,7 @@ func New(o Options) *Server {
 	if o.MaxBodyBytes <= 0 {
 		o.MaxBodyBytes = 1 << 20
 	}
-	s := &Server{opts: o, metrics: newMetrics(), mux: http.NewServeMux(), now: o.Now, log: o.Logger}
+	s := &Server{opts: o, metrics: newMetrics(o.Store), mux: http.NewServeMux(), now: o.Now, log: o.Logger}
 	s.mux.HandleFunc("GET /healthz", s.healthz)
 	s.mux.HandleFunc("GET /readyz", s.readyz)
 	s.mux.Handle("GET /metrics", promhttp.HandlerFor(s.metrics.registry, promhttp.HandlerOpts{}))
