@@ -69,7 +69,7 @@ func OpenStore(ctx context.Context, cfg *config.Config, log *slog.Logger) (stora
 		if !strings.HasPrefix(cfg.DatabaseURL, "postgres://") && !strings.HasPrefix(cfg.DatabaseURL, "postgresql://") {
 			return nil, fmt.Errorf("--database-url must be a postgres:// URL")
 		}
-		return postgres.Open(ctx, cfg.DatabaseURL, postgres.Options{Logger: log})
+		return postgres.Open(ctx, cfg.DatabaseURL, postgres.Options{Logger: log, NoGroupCommit: cfg.DatabaseNoGroupCommit})
 	}
 	return sqlite.Open(ctx, cfg.DataDir, sqlite.Options{Logger: log})
 }

@@ -28,6 +28,9 @@ type Config struct {
 	DatabaseURL string // postgres://… selects PostgreSQL; empty means SQLite under DataDir
 	AccountID   string // the default account created in a fresh store
 	Dev         bool
+	// DatabaseNoGroupCommit gives every write on PostgreSQL a transaction of its own instead of batching a
+	// node's concurrent writes into one (an escape hatch; batching is the default on both backends).
+	DatabaseNoGroupCommit bool
 
 	RootAccessKeyID     string
 	RootSecretAccessKey string
@@ -73,6 +76,7 @@ func Bind(fs *flag.FlagSet) (*Config, []Flag) {
 	str(&c.Listen, "listen", DefaultListen, "address to listen on")
 	str(&c.DataDir, "data-dir", DefaultDataDir, "directory of the embedded SQLite store, the master key and the root credentials file")
 	str(&c.DatabaseURL, "database-url", "", "postgres://… URL: use PostgreSQL instead of SQLite (several nodes may share it)")
+	boolean(&c.DatabaseNoGroupCommit, "database-no-group-commit", "PostgreSQL: commit each write in a transaction of its own instead of batching a node's concurrent writes into one")
 	str(&c.AccountID, "account-id", DefaultAccountID, "ID of the default account created in a fresh store")
 	boolean(&c.Dev, "dev", "development mode: unknown access keys are accepted unsigned as the default account's root (moto/LocalStack style); never in production")
 	str(&c.RootAccessKeyID, "root-access-key-id", "", "preset access key ID of the default account's root (CI and scripts)")

@@ -44,12 +44,14 @@ func TestEnvironmentAndFlags(t *testing.T) {
 	t.Setenv("IAMD_REGION_TRANSITION_DELAY", "0s")
 	t.Setenv("IAMD_SHUTDOWN_TIMEOUT", "3s")
 	t.Setenv("IAMD_LOG_FORMAT", "json")
+	t.Setenv("IAMD_DATABASE_NO_GROUP_COMMIT", "true")
 	c, _, err := bind(t)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if c.Listen != "0.0.0.0:9000" || c.DataDir != "/var/lib/iamd" || c.AccountID != "111122223333" || !c.Dev ||
-		c.MaxBodyBytes != 2048 || c.RegionTransitionDelay != 0 || c.ShutdownTimeout != 3*time.Second || c.LogFormat != "json" {
+		c.MaxBodyBytes != 2048 || c.RegionTransitionDelay != 0 || c.ShutdownTimeout != 3*time.Second || c.LogFormat != "json" ||
+		!c.DatabaseNoGroupCommit {
 		t.Fatalf("from the environment: %+v", c)
 	}
 	c, _, err = bind(t, "--listen", "127.0.0.1:1", "--max-body-bytes", "4096", "--dev=false", "--account-id", "444455556666")
