@@ -65,34 +65,39 @@ func (s *Service) GetAccountAuthorizationDetails(ctx context.Context, in *iamapi
 			}
 			var err error
 			var list []authItem
+			// pre holds the details of the owners of the batch being rendered (prefetchDetails).
+			var pre map[string]*storage.OwnerDetails
 			switch sec.filter {
 			case iamapi.EntityTypeUser:
 				list, err = authItems(ctx, after, pg.limit()-len(items), func(opts storage.ListOptions) ([]*storage.User, error) {
 					return tx.ListUsers(ctx, sc.account, opts)
-				}, func(u *storage.User) string { return u.Name }, func(u *storage.User) (func(*iamapi.GetAccountAuthorizationDetailsResponse), error) {
-					d, err := s.userDetail(ctx, tx, sc, u)
-					return func(out *iamapi.GetAccountAuthorizationDetailsResponse) {
-						out.UserDetailList = append(out.UserDetailList, d)
-					}, err
-				}, sec.prefix)
+				}, func(u *storage.User) string { return u.Name }, prefetchDetails(ctx, tx, sc.account, storage.OwnerUser, &pre, func(u *storage.User) string { return u.Name }),
+					func(u *storage.User) (func(*iamapi.GetAccountAuthorizationDetailsResponse), error) {
+						d, err := s.userDetail(ctx, tx, sc, u, pre)
+						return func(out *iamapi.GetAccountAuthorizationDetailsResponse) {
+							out.UserDetailList = append(out.UserDetailList, d)
+						}, err
+					}, sec.prefix)
 			case iamapi.EntityTypeGroup:
 				list, err = authItems(ctx, after, pg.limit()-len(items), func(opts storage.ListOptions) ([]*storage.Group, error) {
 					return tx.ListGroups(ctx, sc.account, opts)
-				}, func(g *storage.Group) string { return g.Name }, func(g *storage.Group) (func(*iamapi.GetAccountAuthorizationDetailsResponse), error) {
-					d, err := s.groupDetail(ctx, tx, sc, g)
-					return func(out *iamapi.GetAccountAuthorizationDetailsResponse) {
-						out.GroupDetailList = append(out.GroupDetailList, d)
-					}, err
-				}, sec.prefix)
+				}, func(g *storage.Group) string { return g.Name }, prefetchDetails(ctx, tx, sc.account, storage.OwnerGroup, &pre, func(g *storage.Group) string { return g.Name }),
+					func(g *storage.Group) (func(*iamapi.GetAccountAuthorizationDetailsResponse), error) {
+						d, err := s.groupDetail(ctx, tx, sc, g, pre)
+						return func(out *iamapi.GetAccountAuthorizationDetailsResponse) {
+							out.GroupDetailList = append(out.GroupDetailList, d)
+						}, err
+					}, sec.prefix)
 			case iamapi.EntityTypeRole:
 				list, err = authItems(ctx, after, pg.limit()-len(items), func(opts storage.ListOptions) ([]*storage.Role, error) {
 					return tx.ListRoles(ctx, sc.account, opts)
-				}, func(r *storage.Role) string { return r.Name }, func(r *storage.Role) (func(*iamapi.GetAccountAuthorizationDetailsResponse), error) {
-					d, err := s.roleDetail(ctx, tx, sc, r)
-					return func(out *iamapi.GetAccountAuthorizationDetailsResponse) {
-						out.RoleDetailList = append(out.RoleDetailList, d)
-					}, err
-				}, sec.prefix)
+				}, func(r *storage.Role) string { return r.Name }, prefetchDetails(ctx, tx, sc.account, storage.OwnerRole, &pre, func(r *storage.Role) string { return r.Name }),
+					func(r *storage.Role) (func(*iamapi.GetAccountAuthorizationDetailsResponse), error) {
+						d, err := s.roleDetail(ctx, tx, sc, r, pre)
+						return func(out *iamapi.GetAccountAuthorizationDetailsResponse) {
+							out.RoleDetailList = append(out.RoleDetailList, d)
+						}, err
+					}, sec.prefix)
 			case iamapi.EntityTypeAWSManagedPolicy:
 				usage, err2 := tx.ListPolicyUsage(ctx, sc.account)
 				if err2 != nil {
@@ -121,7 +126,7 @@ func (s *Service) GetAccountAuthorizationDetails(ctx context.Context, in *iamapi
 			case iamapi.EntityTypeLocalManagedPolicy:
 				list, err = authItems(ctx, after, pg.limit()-len(items), func(opts storage.ListOptions) ([]*storage.ManagedPolicy, error) {
 					return tx.ListManagedPolicies(ctx, sc.account, opts)
-				}, func(p *storage.ManagedPolicy) string { return p.Name }, func(p *storage.ManagedPolicy) (func(*iamapi.GetAccountAuthorizationDetailsResponse), error) {
+				}, func(p *storage.ManagedPolicy) string { return p.Name }, nil, func(p *storage.ManagedPolicy) (func(*iamapi.GetAccountAuthorizationDetailsResponse), error) {
 					d, err := sc.localPolicyDetail(ctx, tx, p)
 					return func(out *iamapi.GetAccountAuthorizationDetailsResponse) { out.Policies = append(out.Policies, d) }, err
 				}, sec.prefix)
@@ -163,7 +168,7 @@ type authItem struct {
 
 // authItems reads up to limit entities of one section after a name, in batches, rendering each.
 func authItems[T any](ctx context.Context, after string, limit int, list func(storage.ListOptions) ([]T, error),
-	name func(T) string, render func(T) (func(*iamapi.GetAccountAuthorizationDetailsResponse), error), prefix string) ([]authItem, error) {
+	name func(T) string, prefetch func(batch []T) error, render func(T) (func(*iamapi.GetAccountAuthorizationDetailsResponse), error), prefix string) ([]authItem, error) {
 	var out []authItem
 	for len(out) < limit {
 		if err := ctx.Err(); err != nil {
@@ -173,6 +178,11 @@ func authItems[T any](ctx context.Context, after string, limit int, list func(st
 		batch, err := list(storage.ListOptions{After: after, Limit: want})
 		if err != nil {
 			return nil, err
+		}
+		if len(batch) > 0 && prefetch != nil {
+			if err := prefetch(batch); err != nil {
+				return nil, err
+			}
 		}
 		for _, e := range batch {
 			add, err := render(e)
@@ -194,33 +204,46 @@ func sortAWSPolicies(ps []*awsManagedPolicy) {
 	sort.Slice(ps, func(i, j int) bool { return policyNameLess(ps[i].Name, ps[j].Name) })
 }
 
-// inlineDetails returns an owner's inline policies with URL-encoded documents.
-func inlineDetails(ctx context.Context, tx storage.Tx, acct string, kind storage.OwnerKind, owner string) ([]iamapi.PolicyDetail, error) {
-	list, err := tx.ListInlinePolicies(ctx, acct, kind, owner, storage.ListOptions{})
-	if err != nil {
-		return nil, err
+// prefetchDetails returns the prefetch of authItems for owners of kind: it reads the details of a whole
+// batch (listed in folded-name order, so its owners are exactly those between its first and last) into
+// *pre, in three queries, instead of several per owner.
+func prefetchDetails[T any](ctx context.Context, tx storage.Tx, acct string, kind storage.OwnerKind, pre *map[string]*storage.OwnerDetails,
+	name func(T) string) func(batch []T) error {
+	return func(batch []T) error {
+		var err error
+		*pre, err = tx.OwnerDetailsInRange(ctx, acct, kind, storage.Fold(name(batch[0])), storage.Fold(name(batch[len(batch)-1])))
+		return err
 	}
+}
+
+// detailsOf returns an owner's details from the batch's prefetched ones (an owner absent from them has
+// none).
+func detailsOf(pre map[string]*storage.OwnerDetails, owner string) *storage.OwnerDetails {
+	if d := pre[storage.Fold(owner)]; d != nil {
+		return d
+	}
+	return &storage.OwnerDetails{}
+}
+
+// inlineDetails renders inline policies with URL-encoded documents.
+func inlineDetails(list []*storage.InlinePolicy) []iamapi.PolicyDetail {
 	out := make([]iamapi.PolicyDetail, len(list))
 	for i, p := range list {
 		out[i] = iamapi.PolicyDetail{PolicyName: ptr(p.Name), PolicyDocument: ptr(encodeDocument(p.Document))}
 	}
-	return out, nil
+	return out
 }
 
-// attachedDetails returns the managed policies attached to an owner.
-func attachedDetails(ctx context.Context, tx storage.Tx, acct string, kind storage.OwnerKind, owner string) ([]iamapi.AttachedPolicy, error) {
-	arns, err := tx.ListAttachedPolicies(ctx, acct, kind, owner, storage.ListOptions{})
-	if err != nil {
-		return nil, err
-	}
+// attachedDetails renders attached managed policies.
+func attachedDetails(arns []string) []iamapi.AttachedPolicy {
 	out := make([]iamapi.AttachedPolicy, len(arns))
 	for i, a := range arns {
 		out[i] = attachedPolicyOut(a)
 	}
-	return out, nil
+	return out
 }
 
-func (s *Service) userDetail(ctx context.Context, tx storage.Tx, sc scope, u *storage.User) (iamapi.UserDetail, error) {
+func (s *Service) userDetail(ctx context.Context, tx storage.Tx, sc scope, u *storage.User, pre map[string]*storage.OwnerDetails) (iamapi.UserDetail, error) {
 	d := iamapi.UserDetail{
 		Path:       ptr(u.Path),
 		UserName:   ptr(u.Name),
@@ -233,24 +256,16 @@ func (s *Service) userDetail(ctx context.Context, tx storage.Tx, sc scope, u *st
 	if u.PermissionsBoundaryARN != "" {
 		d.PermissionsBoundary = boundaryOut(u.PermissionsBoundaryARN)
 	}
-	var err error
-	if d.UserPolicyList, err = inlineDetails(ctx, tx, sc.account, storage.OwnerUser, u.Name); err != nil {
-		return d, err
-	}
-	if d.AttachedManagedPolicies, err = attachedDetails(ctx, tx, sc.account, storage.OwnerUser, u.Name); err != nil {
-		return d, err
-	}
-	groups, err := tx.ListGroupsForUser(ctx, sc.account, u.Name, storage.ListOptions{})
-	if err != nil {
-		return d, err
-	}
-	for _, g := range groups {
+	od := detailsOf(pre, u.Name)
+	d.UserPolicyList = inlineDetails(od.Inline)
+	d.AttachedManagedPolicies = attachedDetails(od.Attached)
+	for _, g := range od.Groups {
 		d.GroupList = append(d.GroupList, g.Name)
 	}
 	return d, nil
 }
 
-func (s *Service) groupDetail(ctx context.Context, tx storage.Tx, sc scope, g *storage.Group) (iamapi.GroupDetail, error) {
+func (s *Service) groupDetail(ctx context.Context, tx storage.Tx, sc scope, g *storage.Group, pre map[string]*storage.OwnerDetails) (iamapi.GroupDetail, error) {
 	d := iamapi.GroupDetail{
 		Path:       ptr(g.Path),
 		GroupName:  ptr(g.Name),
@@ -258,15 +273,13 @@ func (s *Service) groupDetail(ctx context.Context, tx storage.Tx, sc scope, g *s
 		Arn:        ptr(sc.groupARN(g.Path, g.Name)),
 		CreateDate: timePtr(g.CreatedAt),
 	}
-	var err error
-	if d.GroupPolicyList, err = inlineDetails(ctx, tx, sc.account, storage.OwnerGroup, g.Name); err != nil {
-		return d, err
-	}
-	d.AttachedManagedPolicies, err = attachedDetails(ctx, tx, sc.account, storage.OwnerGroup, g.Name)
-	return d, err
+	od := detailsOf(pre, g.Name)
+	d.GroupPolicyList = inlineDetails(od.Inline)
+	d.AttachedManagedPolicies = attachedDetails(od.Attached)
+	return d, nil
 }
 
-func (s *Service) roleDetail(ctx context.Context, tx storage.Tx, sc scope, r *storage.Role) (iamapi.RoleDetail, error) {
+func (s *Service) roleDetail(ctx context.Context, tx storage.Tx, sc scope, r *storage.Role, pre map[string]*storage.OwnerDetails) (iamapi.RoleDetail, error) {
 	s.overlayRoleUse(r) // RoleLastUsed is written behind: add a use noted on this node but not yet written
 	d := iamapi.RoleDetail{
 		Path:                     ptr(r.Path),
@@ -281,13 +294,9 @@ func (s *Service) roleDetail(ctx context.Context, tx storage.Tx, sc scope, r *st
 	if r.PermissionsBoundaryARN != "" {
 		d.PermissionsBoundary = boundaryOut(r.PermissionsBoundaryARN)
 	}
-	var err error
-	if d.RolePolicyList, err = inlineDetails(ctx, tx, sc.account, storage.OwnerRole, r.Name); err != nil {
-		return d, err
-	}
-	if d.AttachedManagedPolicies, err = attachedDetails(ctx, tx, sc.account, storage.OwnerRole, r.Name); err != nil {
-		return d, err
-	}
+	od := detailsOf(pre, r.Name)
+	d.RolePolicyList = inlineDetails(od.Inline)
+	d.AttachedManagedPolicies = attachedDetails(od.Attached)
 	profiles, err := tx.ListInstanceProfilesForRole(ctx, sc.account, r.Name, storage.ListOptions{})
 	if err != nil {
 		return d, err

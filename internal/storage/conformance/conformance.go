@@ -40,6 +40,7 @@ func RunTests(t *testing.T, newStore func(t *testing.T) storage.Store) {
 		{"AccessKeys", testAccessKeys},
 		{"LoginProfiles", testLoginProfiles},
 		{"UserDependents", testUserDependents},
+		{"OwnerDetailsInRange", testOwnerDetailsInRange},
 		{"MFADevices", testMFADevices},
 		{"InstanceProfiles", testInstanceProfiles},
 		{"ResourcesAndCredentials", testResourcesAndCredentials},
@@ -1797,4 +1798,106 @@ func testUserDependents(t *testing.T, s storage.Store) {
 	}
 	_, err = deps("nobody")
 	wantErr(t, err, storage.ErrNotFound)
+}
+
+// OwnerDetailsInRange gives, for the owners of one kind in a range of folded names, what the per-owner
+// listings give, in their orders; nothing of owners outside the range or of another kind.
+func testOwnerDetailsInRange(t *testing.T, s storage.Store) {
+	aws := func(n string) string { return "arn:aws:iam::aws:policy/" + n }
+	must(t, update(t, s, func(ctx context.Context, tx storage.Tx) error {
+		for i, u := range []string{"Ann", "bob", "Carl", "dave", "eve"} {
+			if err := tx.CreateUser(ctx, user(Acct, u, i)); err != nil {
+				return err
+			}
+		}
+		if err := tx.CreateUser(ctx, user(Acct2, "bob", 9)); err != nil {
+			return err
+		}
+		for i, g := range []string{"g2", "G1"} {
+			if err := tx.CreateGroup(ctx, &storage.Group{AccountID: Acct, Name: g, Path: "/", ID: fmt.Sprintf("AGPA%016d", i), CreatedAt: t0}); err != nil {
+				return err
+			}
+		}
+		if err := tx.CreateRole(ctx, &storage.Role{AccountID: Acct, Name: "bob", Path: "/", ID: "AROABOB"}); err != nil {
+			return err
+		}
+		for _, m := range [][2]string{{"g2", "Ann"}, {"g1", "ann"}, {"g1", "bob"}, {"g1", "eve"}} {
+			if err := tx.AddUserToGroup(ctx, Acct, m[0], m[1]); err != nil {
+				return err
+			}
+		}
+		for _, p := range []*storage.InlinePolicy{
+			{AccountID: Acct, OwnerKind: storage.OwnerUser, OwnerName: "Ann", Name: "zeta", Document: "z"},
+			{AccountID: Acct, OwnerKind: storage.OwnerUser, OwnerName: "Ann", Name: "Alpha", Document: "a"},
+			{AccountID: Acct, OwnerKind: storage.OwnerUser, OwnerName: "Carl", Name: "c", Document: "c"},
+			{AccountID: Acct, OwnerKind: storage.OwnerUser, OwnerName: "eve", Name: "e", Document: "e"},
+			{AccountID: Acct, OwnerKind: storage.OwnerRole, OwnerName: "bob", Name: "role-inline", Document: "r"},
+			{AccountID: Acct2, OwnerKind: storage.OwnerUser, OwnerName: "bob", Name: "other-account", Document: "x"},
+		} {
+			if err := tx.PutInlinePolicy(ctx, p); err != nil {
+				return err
+			}
+		}
+		for _, a := range []struct {
+			acct string
+			kind storage.OwnerKind
+			name string
+			arn  string
+		}{
+			{Acct, storage.OwnerUser, "bob", aws("ReadOnlyAccess")}, {Acct, storage.OwnerUser, "bob", aws("IAMReadOnlyAccess")},
+			{Acct, storage.OwnerUser, "Carl", aws("ReadOnlyAccess")}, {Acct, storage.OwnerUser, "dave", aws("X")},
+			{Acct, storage.OwnerRole, "bob", aws("RoleOnly")}, {Acct2, storage.OwnerUser, "bob", aws("OtherAccount")},
+		} {
+			if err := tx.AttachPolicy(ctx, a.acct, a.kind, a.name, a.arn); err != nil {
+				return err
+			}
+		}
+		return nil
+	}))
+	view(t, s, func(ctx context.Context, tx storage.Tx) error {
+		got, err := tx.OwnerDetailsInRange(ctx, Acct, storage.OwnerUser, storage.Fold("Ann"), storage.Fold("Carl"))
+		must(t, err)
+		users, err := tx.ListUsers(ctx, Acct, storage.ListOptions{})
+		must(t, err)
+		for _, u := range users {
+			d := got[storage.Fold(u.Name)]
+			if k := storage.Fold(u.Name); k < "ann" || k > "carl" {
+				if d != nil {
+					t.Errorf("%s is outside the range but has details %+v", u.Name, d)
+				}
+				continue
+			}
+			if d == nil {
+				d = &storage.OwnerDetails{}
+			}
+			inline, err := tx.ListInlinePolicies(ctx, Acct, storage.OwnerUser, u.Name, storage.ListOptions{})
+			must(t, err)
+			attached, err := tx.ListAttachedPolicies(ctx, Acct, storage.OwnerUser, u.Name, storage.ListOptions{})
+			must(t, err)
+			groups, err := tx.ListGroupsForUser(ctx, Acct, u.Name, storage.ListOptions{})
+			must(t, err)
+			inlineOf := func(ps []*storage.InlinePolicy) []string {
+				return names(ps, func(p *storage.InlinePolicy) string { return p.OwnerName + "/" + p.Name + "=" + p.Document })
+			}
+			eq(t, u.Name+" inline", inlineOf(d.Inline), inlineOf(inline))
+			eq(t, u.Name+" attached", d.Attached, attached)
+			groupNames := func(gs []*storage.Group) []string {
+				return names(gs, func(g *storage.Group) string { return g.Name + " " + g.ID })
+			}
+			eq(t, u.Name+" groups", groupNames(d.Groups), groupNames(groups))
+		}
+		// Spot checks, so that an implementation and the per-owner listings cannot agree on nothing.
+		if d := got["ann"]; d == nil || len(d.Inline) != 2 || len(d.Groups) != 2 || d.Inline[0].Name != "Alpha" {
+			t.Errorf("Ann's details: %+v", d)
+		}
+		if d := got["bob"]; d == nil || len(d.Attached) != 2 || len(d.Inline) != 0 || len(d.Groups) != 1 {
+			t.Errorf("bob's details (the role bob and the other account's bob must not mix in): %+v", d)
+		}
+		roles, err := tx.OwnerDetailsInRange(ctx, Acct, storage.OwnerRole, "a", "z")
+		must(t, err)
+		if d := roles["bob"]; len(roles) != 1 || d == nil || len(d.Inline) != 1 || len(d.Attached) != 1 || d.Groups != nil {
+			t.Errorf("roles' details: %+v", roles)
+		}
+		return nil
+	})
 }

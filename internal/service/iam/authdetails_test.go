@@ -1,0 +1,68 @@
+package iam
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/iamd/iamd/internal/api/iamapi"
+)
+
+// Details are read a batch of owners at a time (storage.Tx.OwnerDetailsInRange): across batch and page
+// boundaries every user still gets exactly its own inline policies, attachments and groups.
+func TestAuthorizationDetailsAcrossBatches(t *testing.T) {
+	f := withCatalogue(t, newFixture(t))
+	ctx := f.root()
+	const users = 2*authDetailsBatch + 30
+	must(f.svc.CreateGroup(ctx, &iamapi.CreateGroupRequest{GroupName: ptr("odd")}))(t)
+	doc := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"*"}]}`
+	for i := range users {
+		n := fmt.Sprintf("u%03d", i)
+		createUser(t, f, ctx, n, "")
+		switch i % 3 {
+		case 0:
+			must(f.svc.PutUserPolicy(ctx, &iamapi.PutUserPolicyRequest{UserName: ptr(n), PolicyName: ptr("p-" + n), PolicyDocument: ptr(doc)}))(t)
+		case 1:
+			must(f.svc.AttachUserPolicy(ctx, &iamapi.AttachUserPolicyRequest{UserName: ptr(n), PolicyArn: ptr(readOnlyARN)}))(t)
+		}
+		if i%2 == 1 {
+			must(f.svc.AddUserToGroup(ctx, &iamapi.AddUserToGroupRequest{GroupName: ptr("odd"), UserName: ptr(n)}))(t)
+		}
+	}
+	var got []iamapi.UserDetail
+	var marker *string
+	for {
+		out := must(f.svc.GetAccountAuthorizationDetails(ctx, &iamapi.GetAccountAuthorizationDetailsRequest{
+			Filter: []string{iamapi.EntityTypeUser}, MaxItems: ptr(int32(150)), Marker: marker}))(t)
+		got = append(got, out.UserDetailList...)
+		if out.IsTruncated == nil || !*out.IsTruncated {
+			break
+		}
+		marker = out.Marker
+	}
+	if len(got) != users {
+		t.Fatalf("%d users, want %d", len(got), users)
+	}
+	for i, d := range got {
+		n := fmt.Sprintf("u%03d", i)
+		if *d.UserName != n {
+			t.Fatalf("user %d is %s, want %s", i, *d.UserName, n)
+		}
+		wantInline, wantAttached, wantGroups := 0, 0, 0
+		switch i % 3 {
+		case 0:
+			wantInline = 1
+		case 1:
+			wantAttached = 1
+		}
+		if i%2 == 1 {
+			wantGroups = 1
+		}
+		if len(d.UserPolicyList) != wantInline || len(d.AttachedManagedPolicies) != wantAttached || len(d.GroupList) != wantGroups {
+			t.Fatalf("%s: %d inline, %d attached, %d groups; want %d, %d, %d", n, len(d.UserPolicyList),
+				len(d.AttachedManagedPolicies), len(d.GroupList), wantInline, wantAttached, wantGroups)
+		}
+		if wantInline == 1 && *d.UserPolicyList[0].PolicyName != "p-"+n {
+			t.Fatalf("%s has the inline policy %s", n, *d.UserPolicyList[0].PolicyName)
+		}
+	}
+}
