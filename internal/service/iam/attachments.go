@@ -32,25 +32,30 @@ func noSuchOwner(kind storage.OwnerKind, name string) error {
 	return noSuchUser(name)
 }
 
-// checkOwner verifies that a user, group or role exists; a service-linked role is refused unless
-// allowSLR, since only AWS may change its policies.
-func checkOwner(ctx context.Context, tx storage.Tx, acct string, kind storage.OwnerKind, name string, allowSLR bool) error {
-	var err error
+// checkOwner verifies that a user, group or role exists and returns the ID of a user or role ("" for a
+// group); a service-linked role is refused unless allowSLR, since only AWS may change its policies.
+func checkOwner(ctx context.Context, tx storage.Tx, acct string, kind storage.OwnerKind, name string, allowSLR bool) (id string, err error) {
 	switch kind {
 	case storage.OwnerUser:
-		_, err = tx.GetUser(ctx, acct, name)
+		var u *storage.User
+		if u, err = tx.GetUser(ctx, acct, name); err == nil {
+			id = u.ID
+		}
 	case storage.OwnerGroup:
 		_, err = tx.GetGroup(ctx, acct, name)
 	case storage.OwnerRole:
 		var r *storage.Role
 		r, err = tx.GetRole(ctx, acct, name)
 		if err == nil && !allowSLR && isServiceLinked(r) {
-			return protectedRole(r.Name)
+			return "", protectedRole(r.Name)
+		}
+		if err == nil {
+			id = r.ID
 		}
 	default:
-		return fmt.Errorf("unknown owner kind %q", kind)
+		return "", fmt.Errorf("unknown owner kind %q", kind)
 	}
-	return notFound(err, func() error { return noSuchOwner(kind, name) })
+	return id, notFound(err, func() error { return noSuchOwner(kind, name) })
 }
 
 // attachPolicy attaches a managed policy to a user, group or role. Attaching a policy already attached
@@ -61,7 +66,7 @@ func (s *Service) attachPolicy(ctx context.Context, op string, kind storage.Owne
 		return err
 	}
 	err = s.store.Update(ctx, func(tx storage.Tx) error {
-		if err := checkOwner(ctx, tx, sc.account, kind, owner, false); err != nil {
+		if _, err := checkOwner(ctx, tx, sc.account, kind, owner, false); err != nil {
 			return err
 		}
 		ref, err := s.resolvePolicy(ctx, tx, sc, arn, policyNotAttachable)
@@ -108,7 +113,7 @@ func (s *Service) detachPolicy(ctx context.Context, op string, kind storage.Owne
 		return err
 	}
 	err = s.store.Update(ctx, func(tx storage.Tx) error {
-		if err := checkOwner(ctx, tx, sc.account, kind, owner, false); err != nil {
+		if _, err := checkOwner(ctx, tx, sc.account, kind, owner, false); err != nil {
 			return err
 		}
 		return notFound(tx.DetachPolicy(ctx, sc.account, kind, owner, arn), func() error { return noSuchPolicy(arn) })

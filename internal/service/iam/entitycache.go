@@ -272,7 +272,7 @@ func (s *Service) attachedPolicies(ctx context.Context, account string, kind sto
 					var err error
 					if c.on {
 						// The owner's ID, to revalidate the list after a change to the owner's row.
-						if l.ownerID, err = ownerID(ctx, tx, account, kind, owner); err != nil {
+						if l.ownerID, err = checkOwner(ctx, tx, account, kind, owner, true); err != nil {
 							return err
 						}
 					}
@@ -315,26 +315,6 @@ func (s *Service) attachedPolicies(ctx context.Context, account string, kind sto
 		}
 	}
 	return l.arns, nil
-}
-
-// ownerID checks that the owner of attachments exists (NoSuchEntity otherwise) and returns its ID for a
-// user or role, "" for a group.
-func ownerID(ctx context.Context, tx storage.Tx, account string, kind storage.OwnerKind, owner string) (string, error) {
-	switch kind {
-	case storage.OwnerUser:
-		u, err := tx.GetUser(ctx, account, owner)
-		if err != nil {
-			return "", notFound(err, func() error { return noSuchOwner(kind, owner) })
-		}
-		return u.ID, nil
-	case storage.OwnerRole:
-		r, err := tx.GetRole(ctx, account, owner)
-		if err != nil {
-			return "", notFound(err, func() error { return noSuchOwner(kind, owner) })
-		}
-		return r.ID, nil
-	}
-	return "", checkOwner(ctx, tx, account, kind, owner, true)
 }
 
 // RunEntityCache applies the store's changes to the entity cache periodically until ctx ends (lookups

@@ -46,7 +46,7 @@ func (s *Service) putInline(ctx context.Context, op string, kind storage.OwnerKi
 		return err
 	}
 	err = s.store.Update(ctx, func(tx storage.Tx) error {
-		if err := checkOwner(ctx, tx, sc.account, kind, owner, false); err != nil {
+		if _, err := checkOwner(ctx, tx, sc.account, kind, owner, false); err != nil {
 			return err
 		}
 		others, err := tx.ListInlinePolicies(ctx, sc.account, kind, owner, storage.ListOptions{})
@@ -76,7 +76,7 @@ func (s *Service) getInline(ctx context.Context, op string, kind storage.OwnerKi
 	}
 	var p *storage.InlinePolicy
 	err = s.store.View(ctx, func(tx storage.Tx) error {
-		if err := checkOwner(ctx, tx, sc.account, kind, owner, true); err != nil {
+		if _, err := checkOwner(ctx, tx, sc.account, kind, owner, true); err != nil {
 			return err
 		}
 		var err error
@@ -96,7 +96,7 @@ func (s *Service) deleteInline(ctx context.Context, op string, kind storage.Owne
 		return err
 	}
 	err = s.store.Update(ctx, func(tx storage.Tx) error {
-		if err := checkOwner(ctx, tx, sc.account, kind, owner, false); err != nil {
+		if _, err := checkOwner(ctx, tx, sc.account, kind, owner, false); err != nil {
 			return err
 		}
 		return notFound(tx.DeleteInlinePolicy(ctx, sc.account, kind, owner, name), func() error { return noSuchInline(kind, name) })
@@ -116,7 +116,7 @@ func (s *Service) listInline(ctx context.Context, op string, kind storage.OwnerK
 	}
 	var list []*storage.InlinePolicy
 	err = s.store.View(ctx, func(tx storage.Tx) error {
-		if err := checkOwner(ctx, tx, sc.account, kind, owner, true); err != nil {
+		if _, err := checkOwner(ctx, tx, sc.account, kind, owner, true); err != nil {
 			return err
 		}
 		var err error
