@@ -182,8 +182,8 @@ func (s *Store) notify(ctx context.Context, tx *sql.Tx, changes []storage.Change
 	return err
 }
 
-// notifySQL returns the pg_notify statements carrying changes, payloads as literals so that they can go
-// in one round trip with other statements (see sqlstore.Dialect.Batching).
+// notifySQL returns the pg_notify statements carrying changes, payloads as literals so that all of a
+// transaction's go in one round trip (statements without arguments run together).
 func (s *Store) notifySQL(changes []storage.Change) ([]string, error) {
 	if len(changes) > maxNotifiedChanges {
 		changes = []storage.Change{{Kind: storage.ChangeAll}}

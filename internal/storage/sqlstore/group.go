@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"runtime/debug"
-	"strings"
 	"sync"
 
 	"github.com/iamd/iamd/internal/storage"
@@ -112,7 +111,7 @@ func (c *committer) loop() {
 
 // commit runs a group and answers every member.
 func (c *committer) commit(batch []*groupReq) {
-	if len(batch) == 1 && !c.s.d.Batching {
+	if len(batch) == 1 {
 		c.runAlone(batch[0])
 		close(batch[0].done)
 		return
@@ -166,9 +165,6 @@ func (c *committer) callMember(r *groupReq, tx storage.Tx) (err error) {
 // recorded in the member and rolled back to its savepoint, and the others carry on.
 func (c *committer) runGroup(batch []*groupReq) error {
 	s := c.s
-	if s.d.Batching {
-		return c.runBatched(batch)
-	}
 	// The group's transaction outlives any one member's context: each member's context is checked before
 	// its fn and between its statements (see stmtCtx).
 	ctx := context.Background()
@@ -238,86 +234,5 @@ func (c *committer) runGroup(batch []*groupReq) error {
 	if err := dbTx.Commit(); err != nil {
 		return fmt.Errorf("storage: commit: %w", err)
 	}
-	return nil
-}
-
-// runBatched is runGroup for a database that runs several statements in one round trip
-// (Dialect.Batching): the transaction is begun and ended with statements on a connection of its own, so
-// that BEGIN travels with the first SAVEPOINT, each RELEASE with the next SAVEPOINT and the last one with
-// the NOTIFY and the COMMIT. A member then costs its own statements and one round trip for its
-// savepoint; the group, one more for its commit. (Alone, BEGIN, NOTIFY and COMMIT were a round trip each,
-// and each member's SAVEPOINT and RELEASE two.)
-func (c *committer) runBatched(batch []*groupReq) error {
-	s := c.s
-	ctx := context.Background()
-	conn, err := s.WriteDB.Conn(ctx)
-	if err != nil {
-		return fmt.Errorf("storage: begin: %w", err)
-	}
-	defer conn.Close()
-	st := connTx(conn, s.writeStmts)
-	done := false
-	defer func() {
-		if !done {
-			// Whatever failed, the connection goes back to the pool outside any transaction. ROLLBACK
-			// when there is none (COMMIT itself failed) only draws a warning.
-			_, _ = conn.ExecContext(ctx, "ROLLBACK")
-		}
-		st.finish()
-	}()
-	exec := func(stmts ...string) error {
-		q := strings.Join(stmts, "; ")
-		if _, err := st.exec(ctx, q); err != nil {
-			return fmt.Errorf("storage: %s: %w", q, err)
-		}
-		return nil
-	}
-	// pending: statements that need no answer of their own, sent with the next ones.
-	pending := []string{s.d.BeginSQL}
-	var all []storage.Change
-	counters := make(map[counterKey]int64)
-	for _, r := range batch {
-		r.changes = nil
-		if err := r.ctx.Err(); err != nil {
-			r.err = fmt.Errorf("storage: begin: %w", err)
-			continue
-		}
-		if err := exec(append(pending, sqlSavepoint)...); err != nil {
-			return err
-		}
-		pending = pending[:0]
-		t := &txn{s: s, tx: st, write: true, group: counters}
-		ferr := c.callMember(r, t)
-		if ferr == nil {
-			// Released with the next member's savepoint or the commit: an error there fails the group.
-			pending = append(pending, sqlRelease)
-			r.err, r.changes = nil, t.changes
-			all = append(all, t.changes...)
-			mergeCounters(counters, t.counters)
-			continue
-		}
-		if err := exec(sqlRollbackTo, sqlRelease); err != nil {
-			return errors.Join(err, ferr)
-		}
-		if s.d.IsRetryable != nil && s.d.IsRetryable(ferr) {
-			return ferr
-		}
-		r.err = ferr
-	}
-	// Inside the last member's savepoint if it is not released yet: its RELEASE, still pending, keeps them.
-	if err := s.flushCounters(ctx, st, counters); err != nil {
-		return err
-	}
-	if len(all) > 0 && s.d.NotifySQL != nil {
-		n, err := s.d.NotifySQL(all)
-		if err != nil {
-			return fmt.Errorf("storage: notify: %w", err)
-		}
-		pending = append(pending, n...)
-	}
-	if err := exec(append(pending, "COMMIT")...); err != nil {
-		return fmt.Errorf("storage: commit: %w", err)
-	}
-	done = true
 	return nil
 }

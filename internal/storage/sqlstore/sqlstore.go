@@ -56,15 +56,6 @@ type Dialect struct {
 	// own, and measured slower writes with a second layer on top (database/sql statements), so PostgreSQL
 	// leaves it off.
 	CacheStatements bool
-	// Batching: an Exec without arguments runs several ;-separated statements in one round trip
-	// (PostgreSQL's simple query protocol). Group commit then begins and ends its transaction itself, on
-	// a connection: BEGIN goes with the first SAVEPOINT, each RELEASE with the next SAVEPOINT, and the
-	// last RELEASE with the NOTIFY and the COMMIT (see committer.runBatched). Needs BeginSQL.
-	Batching bool
-	// BeginSQL is the statement beginning a transaction like UpdateTx, for Batching.
-	BeginSQL string
-	// NotifySQL returns statements (literals, no arguments) that do what Notify does, for Batching.
-	NotifySQL func(changes []storage.Change) ([]string, error)
 	// UpdateTx and ViewTx are the options of read-write and read-only transactions.
 	UpdateTx *sql.TxOptions
 	ViewTx   *sql.TxOptions

@@ -142,31 +142,18 @@ type stmtRunner interface {
 // sqlTx is one database transaction with the statements bound to it. Several txn values share one
 // sqlTx under group commit.
 type sqlTx struct {
-	// db runs the statements: tx, or the connection of a transaction the store began itself (see
-	// Dialect.Batching), which prepared statements are not bound to.
-	db     queryer
-	tx     *sql.Tx // nil on such a connection
+	tx     *sql.Tx
 	cache  *stmtCache
 	bound  map[string]*sql.Stmt // query → cache statement bound to tx (Tx.StmtContext allocates per call)
 	missed []string             // queries run unprepared, to prepare once the transaction is over
 }
 
-// queryer is what *sql.Tx and *sql.Conn have in common.
-type queryer interface {
-	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
-	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
-	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
-}
-
-func newSQLTx(tx *sql.Tx, cache *stmtCache) *sqlTx { return &sqlTx{db: tx, tx: tx, cache: cache} }
-
-// connTx is a sqlTx on a connection whose transaction the caller begins and ends with statements.
-func connTx(conn *sql.Conn, cache *stmtCache) *sqlTx { return &sqlTx{db: conn, cache: cache} }
+func newSQLTx(tx *sql.Tx, cache *stmtCache) *sqlTx { return &sqlTx{tx: tx, cache: cache} }
 
 // stmt returns query's cached statement bound to the transaction, or nil (the caller then runs the
 // text directly and the query is remembered for preparation after the transaction).
 func (t *sqlTx) stmt(ctx context.Context, query string) *sql.Stmt {
-	if t.cache.off || t.tx == nil {
+	if t.cache.off {
 		return nil
 	}
 	if st, ok := t.bound[query]; ok {
@@ -191,7 +178,7 @@ func (t *sqlTx) exec(ctx context.Context, query string, args ...any) (sql.Result
 	if st := t.stmt(ctx, query); st != nil {
 		return st.ExecContext(ctx, args...)
 	}
-	return t.db.ExecContext(ctx, query, args...)
+	return t.tx.ExecContext(ctx, query, args...)
 }
 
 func (t *sqlTx) query(ctx context.Context, query string, args ...any) (resultRows, error) {
@@ -200,7 +187,7 @@ func (t *sqlTx) query(ctx context.Context, query string, args ...any) (resultRow
 	if st := t.stmt(ctx, query); st != nil {
 		rows, err = st.QueryContext(ctx, args...)
 	} else {
-		rows, err = t.db.QueryContext(ctx, query, args...)
+		rows, err = t.tx.QueryContext(ctx, query, args...)
 	}
 	if err != nil {
 		return nil, err // not a nil *sql.Rows in a non-nil interface
@@ -212,7 +199,7 @@ func (t *sqlTx) queryRow(ctx context.Context, query string, args ...any) resultR
 	if st := t.stmt(ctx, query); st != nil {
 		return st.QueryRowContext(ctx, args...)
 	}
-	return t.db.QueryRowContext(ctx, query, args...)
+	return t.tx.QueryRowContext(ctx, query, args...)
 }
 
 // finish queues the queries this transaction ran unprepared for preparation.
