@@ -70,12 +70,6 @@ func runErrCases(t *testing.T, cases []errCase) {
 // call turns a two-result SDK call into an error-only one for errCase.
 func call[T any](_ T, err error) error { return err }
 
-// Messages and patterns the model's constraints produce (aws-behavior §7).
-const (
-	patName = `[\w+=,.@-]+`
-	patPath = `((/[A-Za-z0-9\.,\+@=_-]+)*)/`
-)
-
 // validation is AWS's single-constraint ValidationError message.
 func validation(value, member, constraint string) string {
 	return "1 validation error detected: Value '" + value + "' at '" + member + "' failed to satisfy constraint: " + constraint

@@ -1,7 +1,6 @@
 package e2etest
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -10,7 +9,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/url"
 	"regexp"
 	"strings"
 	"testing"
@@ -509,9 +507,3 @@ func sealSession(t testing.TB, s *Server, issued, expires time.Time) sealedSessi
 	}
 	return sealedSession{id: id, secret: secret, token: tok}
 }
-
-// wireRawBody is a helper for tests that post arbitrary bytes.
-func wireRawBody(b []byte) io.Reader { return bytes.NewReader(b) }
-
-// wireQueryEscape is url.QueryEscape, named for the forms built by hand in these tests.
-func wireQueryEscape(s string) string { return url.QueryEscape(s) }

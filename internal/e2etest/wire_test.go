@@ -209,9 +209,8 @@ func init() {
 
 // opCall is one operation of a model put on the wire.
 type opCall struct {
-	svc  *protocol.ServiceInfo
-	op   *protocol.Operation
-	call wireCall
+	svc *protocol.ServiceInfo
+	op  *protocol.Operation
 }
 
 func allOperations() []opCall {

@@ -9,7 +9,6 @@ import (
 	"io"
 	"math"
 	"reflect"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -430,15 +429,6 @@ func jsonToGeneric(m *protocol.Member, j any) any {
 		return string(b)
 	}
 	return j
-}
-
-func sortedKeys(m map[string]any) []string {
-	var out []string
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }
 
 var _ = strings.Cut
