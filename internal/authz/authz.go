@@ -313,7 +313,7 @@ func (a *Authorizer) Authorize(ctx context.Context, op *protocol.Operation, in a
 	}
 	d := policy.Evaluate(&buf.req, set)
 	if !d.Allowed() {
-		return denied(op.Service, policy.AccessDeniedMessage(c.ARN, action.name, messageResource(op.Name, in, res), &d))
+		return denied(op.Service, policy.AccessDeniedMessage(c.ARN, action.name, messageResource(op.Name, in, res, buf.shown), &d))
 	}
 	target, err := a.renameTarget(ctx, c, op.Name, in)
 	if err != nil {

@@ -20,6 +20,8 @@ type ctxBuf struct {
 	m    map[string][]string
 	vals []string
 	req  policy.Request // the request evaluated, kept here so that it does not need an allocation
+	// shown is the resource AccessDenied names when it is not the evaluated ARN (see messageResource).
+	shown string
 }
 
 // ctxBufSize is the number of entries a request context usually holds; maxPooledEntries keeps buffers
@@ -52,6 +54,7 @@ func (a *Authorizer) putBuf(b *ctxBuf) {
 	clear(b.vals)
 	b.vals = b.vals[:0]
 	b.req = policy.Request{}
+	b.shown = ""
 	a.ctxPool.Put(b)
 }
 

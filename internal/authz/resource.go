@@ -3,6 +3,7 @@ package authz
 import (
 	"context"
 	"errors"
+	"fmt"
 	"reflect"
 	"strings"
 	"sync"
@@ -36,10 +37,14 @@ var collections = map[string]string{
 }
 
 // messageResource is the resource as AccessDenied names it: the evaluated ARN, except for ListPolicies,
-// which AWS words "policy path /" (with the requested path prefix).
-func messageResource(op string, in any, res string) string {
+// which AWS words "policy path /" (with the requested path prefix), and where resource set another
+// (shown: an entity named in another case than stored, an access key).
+func messageResource(op string, in any, res, shown string) string {
 	if op == "ListPolicies" {
 		return "policy path " + orSlash(inputOf(in).str(fPathPrefix))
+	}
+	if shown != "" {
+		return shown
 	}
 	return res
 }
@@ -117,11 +122,15 @@ func (a *Authorizer) resource(ctx context.Context, c *reqctx.Caller, pe *princip
 		return ids.RoleARN(p, acct, "/aws-service-role/"+svc+"/", name), nil
 	case "SimulatePrincipalPolicy", "GetContextKeysForPrincipalPolicy", "GenerateServiceLastAccessedDetails":
 		if v := x.str(fPolicySourceArn); v != "" {
-			return v, nil
+			return a.storedARN(ctx, p, acct, v, buf)
 		}
 		if v := x.str(fArn); v != "" {
-			return v, nil
+			return a.storedARN(ctx, p, acct, v, buf)
 		}
+	case "GetAccessKeyLastUsed":
+		return a.keyOwnerARN(ctx, p, acct, x.str(fAccessKeyID), buf)
+	case "GetServiceLinkedRoleDeletionStatus":
+		return a.deletionTaskRoleARN(ctx, p, acct, x.str(fDeletionTaskID), buf)
 	}
 	// Operations on a policy act on the policy, except attachments, which act on the principal.
 	if v := x.str(fPolicyArn); v != "" && !strings.HasPrefix(op, "Attach") && !strings.HasPrefix(op, "Detach") {
@@ -154,11 +163,14 @@ func (a *Authorizer) resource(ctx context.Context, c *reqctx.Caller, pe *princip
 		if e.boundary != "" && boundaryKeyOps[op] {
 			buf.set("iam:permissionsboundary", e.boundary)
 		}
-		if name == e.name && p == e.partition {
-			return e.arn, nil
+		if !e.exists {
+			return ids.IAMARN(p, acct, f.kind, "/", name), nil // the service answers NoSuchEntity
 		}
-		// The request names the entity in another case: AWS reports the name as requested.
-		return ids.IAMARN(p, acct, f.kind, orSlash(e.path), name), nil
+		if name != e.name {
+			// AWS's message names the entity as the request spells it.
+			buf.shown = ids.IAMARN(p, acct, f.kind, orSlash(e.path), name)
+		}
+		return e.storedARN(p, acct, f.kind), nil
 	}
 	for _, f := range [...]fieldID{fSAMLProviderArn, fOpenIDConnectProviderArn, fSerialNumber} {
 		if v := x.str(f); strings.HasPrefix(v, "arn:") {
@@ -180,6 +192,104 @@ func (a *Authorizer) resource(ctx context.Context, c *reqctx.Caller, pe *princip
 		return ids.UserARN(p, acct, orSlash(c.PrincipalPath), c.PrincipalName), nil
 	}
 	return "*", nil
+}
+
+// Names of IAM entities are unique case-insensitively, and the services find an entity whatever the case a
+// request spells its name in; ARNs in policies match case-sensitively. So a request naming an existing
+// entity is evaluated against the entity's ARN as stored (name and path): evaluating the name as typed
+// would let UserName=ADMIN1 past a Deny on user/admin1.
+
+// storedARN is the ARN of an existing entity as stored, in partition p.
+func (e *entity) storedARN(p, acct, kind string) string {
+	if p == e.partition {
+		return e.arn
+	}
+	return ids.IAMARN(p, acct, kind, e.path, e.name)
+}
+
+// storedARN is the ARN policies see for a request naming an IAM user, group or role of the account by ARN
+// (PolicySourceArn): the entity as stored, since the services find it by name alone, case-insensitively and
+// whatever path the ARN gives. Other ARNs, and ARNs of entities that do not exist, are returned as given.
+func (a *Authorizer) storedARN(ctx context.Context, p, acct, arn string, buf *ctxBuf) (string, error) {
+	parsed, err := ids.ParseARN(arn)
+	if err != nil || parsed.Service != "iam" || parsed.Partition != p || parsed.Account != acct || parsed.Region != "" {
+		return arn, nil
+	}
+	r, err := ids.ParseIAMResource(parsed.Resource)
+	if err != nil || (r.Kind != ids.KindUser && r.Kind != ids.KindGroup && r.Kind != ids.KindRole) {
+		return arn, nil
+	}
+	e, err := a.entity(ctx, p, acct, r.Kind, r.Name)
+	if err != nil || !e.exists {
+		return arn, err
+	}
+	stored := e.storedARN(p, acct, r.Kind)
+	if stored != arn {
+		buf.shown = arn
+	}
+	return stored, nil
+}
+
+// keyOwnerARN is the resource of GetAccessKeyLastUsed, which reads a key's owner and last use: the user
+// owning the key (with its tags as aws:ResourceTag/*), or the root user for root's keys. A key that is not
+// one of the account's has the ARN of all the account's users (user/, as ListUsers): a caller allowed on
+// every user learns that it does not exist (NoSuchEntity), any other caller is denied as for another
+// user's key. The AccessDenied message names the key, not its owner, so a denied caller learns neither
+// who owns a key nor whether it exists.
+func (a *Authorizer) keyOwnerARN(ctx context.Context, p, acct, keyID string, buf *ctxBuf) (string, error) {
+	buf.shown = "access key " + keyID
+	var k *storage.AccessKey
+	err := a.o.Store.View(ctx, func(tx storage.Tx) error {
+		var err error
+		k, err = tx.GetAccessKey(ctx, keyID)
+		if isNotFound(err) {
+			k, err = nil, nil
+		}
+		return err
+	})
+	switch {
+	case err != nil:
+		return "", fmt.Errorf("reading access key %s: %w", keyID, err)
+	case k == nil || k.AccountID != acct:
+		return ids.IAMARN(p, acct, ids.KindUser, "/", ""), nil
+	case k.UserName == "":
+		return ids.RootARN(p, acct), nil
+	}
+	e, err := a.entity(ctx, p, acct, ids.KindUser, k.UserName)
+	if err != nil {
+		return "", err
+	}
+	if !e.exists { // deleted since: the service answers as for a key that is gone
+		return ids.IAMARN(p, acct, ids.KindUser, "/", ""), nil
+	}
+	for i, key := range e.tagKeys {
+		buf.m[key] = e.tagVals[i]
+	}
+	return e.storedARN(p, acct, ids.KindUser), nil
+}
+
+// deletionTaskRoleARN is the resource of GetServiceLinkedRoleDeletionStatus: the service-linked role the
+// deletion task names (as stored while it still exists). An ID that names no role has the ARN of all the
+// account's roles (role/): only a caller allowed on every role is told that the ID is not valid.
+func (a *Authorizer) deletionTaskRoleARN(ctx context.Context, p, acct, task string, buf *ctxBuf) (string, error) {
+	path, name, ok := iamsvc.DeletionTaskRole(task)
+	if !ok {
+		return ids.IAMARN(p, acct, ids.KindRole, "/", ""), nil
+	}
+	e, err := a.entity(ctx, p, acct, ids.KindRole, name)
+	if err != nil {
+		return "", err
+	}
+	if !e.exists || e.path != path {
+		return ids.RoleARN(p, acct, path, name), nil
+	}
+	if name != e.name {
+		buf.shown = ids.RoleARN(p, acct, path, name)
+	}
+	for i, key := range e.tagKeys {
+		buf.m[key] = e.tagVals[i]
+	}
+	return e.storedARN(p, acct, ids.KindRole), nil
 }
 
 // renamed are the operations that move or rename an entity; AWS requires the permission on the entity as
@@ -206,15 +316,19 @@ func (a *Authorizer) renameTarget(ctx context.Context, c *reqctx.Caller, op stri
 		return "", nil
 	}
 	name := x.str(r.name)
+	e, err := a.entity(ctx, partition(c), c.AccountID, r.kind, name)
+	if err != nil {
+		return "", err
+	}
 	if newPath == "" {
-		e, err := a.entity(ctx, partition(c), c.AccountID, r.kind, name)
-		if err != nil {
-			return "", err
-		}
 		newPath = e.path
 	}
 	if newName == "" {
+		// Moved, not renamed: the entity keeps its name as stored, whatever the case the request used.
 		newName = name
+		if e.exists {
+			newName = e.name
+		}
 	}
 	return ids.IAMARN(partition(c), c.AccountID, r.kind, newPath, newName), nil
 }
@@ -352,6 +466,8 @@ const (
 	fNewPath
 	fNewUserName
 	fNewGroupName
+	fAccessKeyID
+	fDeletionTaskID
 	numFields
 )
 
@@ -363,7 +479,7 @@ var fieldNames = [numFields]string{
 	fOpenIDConnectProviderArn: "OpenIDConnectProviderArn", fSerialNumber: "SerialNumber",
 	fServerCertificateName: "ServerCertificateName", fVirtualMFADeviceName: "VirtualMFADeviceName", fName: "Name",
 	fRegionName: "RegionName", fTags: "Tags", fTagKeys: "TagKeys", fNewPath: "NewPath", fNewUserName: "NewUserName",
-	fNewGroupName: "NewGroupName",
+	fNewGroupName: "NewGroupName", fAccessKeyID: "AccessKeyId", fDeletionTaskID: "DeletionTaskId",
 }
 
 // inputShape holds the index of each member in one input struct type (-1 when absent): looking members

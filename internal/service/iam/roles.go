@@ -668,15 +668,10 @@ func (s *Service) GetServiceLinkedRoleDeletionStatus(ctx context.Context, in *ia
 	}
 	task := str(in.DeletionTaskId)
 	invalid := iamapi.NewInvalidInputException("Invalid deletion task id: " + task)
-	rest, ok := strings.CutPrefix(task, deletionTaskPrefix)
+	path, name, ok := DeletionTaskRole(task)
 	if !ok {
 		return nil, invalid
 	}
-	parts := strings.Split(rest, "/")
-	if len(parts) != 3 || parts[0] == "" || parts[1] == "" || parts[2] == "" {
-		return nil, invalid
-	}
-	service, name := parts[0], parts[1]
 	status := iamapi.DeletionTaskStatusTypeSucceeded
 	err = s.store.View(ctx, func(tx storage.Tx) error {
 		r, err := tx.GetRole(ctx, sc.account, name)
@@ -687,7 +682,7 @@ func (s *Service) GetServiceLinkedRoleDeletionStatus(ctx context.Context, in *ia
 			return err
 		}
 		// A role of the same name made again after the deletion is another role: the task still succeeded.
-		if r.DeletionTaskID == task && r.Path == serviceRolePathPrefix+service+"/" {
+		if r.DeletionTaskID == task && r.Path == path {
 			status = r.DeletionStatus
 		}
 		return nil

@@ -44,7 +44,11 @@ func (s *Service) AssumeRole(ctx context.Context, in *stsapi.AssumeRoleRequest) 
 	if err != nil {
 		return nil, fmt.Errorf("loading role: %w", err)
 	}
-	if err := s.authorizeAssume(ctx, c, role, roleARN, in); err != nil {
+	// Policies are evaluated against the role as stored: the role is found whatever the case of the name
+	// in RoleArn, and ARNs in policies match case-sensitively, so a Deny on role/prod must stop role/PROD.
+	// Messages name the role as requested.
+	storedARN := ids.RoleARN(partition, account, role.Path, role.Name)
+	if err := s.authorizeAssume(ctx, c, role, storedARN, in); err != nil {
 		var na *notAllowedError
 		if errors.As(err, &na) {
 			return nil, assumeDenied(c, na.action, roleARN)
@@ -133,7 +137,7 @@ func assumeDenied(c *reqctx.Caller, action, roleARN string) error {
 
 // authorizeAssume evaluates sts:AssumeRole against the role's trust policy and the caller's policies, and
 // sts:TagSession / sts:SetSourceIdentity when the call sets session tags or a source identity (AWS asks
-// for those permissions in the trust policy too).
+// for those permissions in the trust policy too). roleARN is the role's ARN as stored.
 //
 // Unlike other resource-based policies, a trust policy must allow on its own even within one account: an
 // identity-based Allow of sts:AssumeRole does not open a role whose trust policy does not name the caller
@@ -166,33 +170,14 @@ func (s *Service) authorizeAssume(ctx context.Context, c *reqctx.Caller, role *s
 		reqCtx["sts:externalid"] = []string{*in.ExternalId}
 	}
 	reqCtx["sts:rolesessionname"] = []string{protocol.ToString(in.RoleSessionName)}
-	if in.SourceIdentity != nil {
-		reqCtx["sts:sourceidentity"] = []string{*in.SourceIdentity}
-	}
-	if len(in.TransitiveTagKeys) > 0 {
-		reqCtx["sts:transitivetagkeys"] = in.TransitiveTagKeys
-	}
-	if len(in.Tags) > 0 {
-		keys := make([]string, 0, len(in.Tags))
-		for _, t := range in.Tags {
-			k := protocol.ToString(t.Key)
-			keys = append(keys, k)
-			reqCtx["aws:requesttag/"+strings.ToLower(k)] = []string{protocol.ToString(t.Value)}
-		}
-		reqCtx["aws:tagkeys"] = keys
-	}
+	grant := &sessionGrant{tags: in.Tags, transitive: in.TransitiveTagKeys, sourceIdentity: in.SourceIdentity,
+		inheritsTags: c.Kind == reqctx.CallerAssumedRole && c.Session != nil && len(c.Session.TransitiveTagKeys) > 0}
+	grant.addContext(reqCtx)
 	p := policy.Principal{ARN: c.ARN, AccountID: c.AccountID}
 	if c.Kind == reqctx.CallerAssumedRole {
 		p.RoleARN = ids.RoleARN(reqctxPartition(c), c.AccountID, c.PrincipalPath, c.PrincipalName)
 	}
-	actions := []string{"sts:AssumeRole"}
-	inheritsTags := c.Kind == reqctx.CallerAssumedRole && c.Session != nil && len(c.Session.TransitiveTagKeys) > 0
-	if len(in.Tags) > 0 || len(in.TransitiveTagKeys) > 0 || inheritsTags {
-		actions = append(actions, "sts:TagSession")
-	}
-	if in.SourceIdentity != nil {
-		actions = append(actions, "sts:SetSourceIdentity")
-	}
+	actions := append([]string{"sts:AssumeRole"}, grant.actions()...)
 	for _, action := range actions {
 		d := policy.Evaluate(&policy.Request{Action: action, Resource: roleARN, Principal: p, Context: reqCtx}, set)
 		if !d.Allowed() || d.Resource != policy.Allowed {

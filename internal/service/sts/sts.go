@@ -257,6 +257,12 @@ func (s *Service) GetFederationToken(ctx context.Context, in *stsapi.GetFederati
 		d = rootSessionMaxDuration
 	}
 	name := protocol.ToString(in.Name)
+	// The federated user's session tags override the calling user's tags of the same key, so passing them
+	// needs sts:TagSession on the federated user, as the call itself needs sts:GetFederationToken there.
+	fedARN := ids.FederatedUserARN(reqctxPartition(c), c.AccountID, name)
+	if err := s.authorizeGrant(ctx, c, &sessionGrant{tags: in.Tags}, fedARN); err != nil {
+		return nil, err
+	}
 	claims := baseClaims(c, s.requestTime(ctx), d)
 	claims.Issuer = "GetFederationToken"
 	claims.Kind = token.KindFederatedUser
@@ -279,7 +285,7 @@ func (s *Service) GetFederationToken(ctx context.Context, in *stsapi.GetFederati
 	return &stsapi.GetFederationTokenResponse{Credentials: creds, PackedPolicySize: packed,
 		FederatedUser: &stsapi.FederatedUser{
 			FederatedUserId: protocol.String(ids.FederatedUserID(c.AccountID, name)),
-			Arn:             protocol.String(ids.FederatedUserARN(claims.Partition, c.AccountID, name)),
+			Arn:             protocol.String(fedARN),
 		}}, nil
 }
 
