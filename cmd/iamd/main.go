@@ -169,7 +169,10 @@ func accounts(args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 		defer store.Close()
-		creds, err := app.Bootstrap(ctx, store, sealer, cfg.AccountID, "", "")
+		if err := app.CheckMasterKey(ctx, store, sealer, cfg.AccountID, ""); err != nil {
+			return err
+		}
+		creds, err := app.Bootstrap(ctx, log, store, sealer, cfg.AccountID, "", "")
 		if err != nil {
 			return err
 		}
