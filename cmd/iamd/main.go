@@ -94,6 +94,9 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
+	if err := cfg.ReadSecretFiles(); err != nil {
+		return err
+	}
 	if err := cfg.Validate(); err != nil {
 		return err
 	}
@@ -151,6 +154,9 @@ func accounts(args []string, stdout, stderr io.Writer) error {
 	}
 	fs, cfg := storeFlags("iamd accounts "+args[0], stderr)
 	if err := fs.Parse(args[1:]); err != nil {
+		return err
+	}
+	if err := cfg.ReadSecretFiles(); err != nil {
 		return err
 	}
 	log := newLogger(cfg, stderr)

@@ -103,6 +103,9 @@ func LoadSealer(ctx context.Context, cfg *config.Config, log *slog.Logger) (*sec
 // New assembles a server. The caller runs it with Run (or uses Server as a handler after Start) and closes
 // it with Close.
 func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, error) {
+	if err := cfg.ReadSecretFiles(); err != nil {
+		return nil, err
+	}
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
