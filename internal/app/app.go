@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
@@ -113,6 +114,12 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, error
 		log = slog.Default()
 	}
 	a := &App{Config: cfg, Log: log, Now: time.Now}
+	// Whether this start generates the master key file: if the store then turns out to hold secrets
+	// sealed with another key, the new file is removed again, so that restoring the right one is all
+	// the operator has to do.
+	keyFile := filepath.Join(cfg.DataDir, secrets.MasterKeyFile)
+	_, statErr := os.Stat(keyFile)
+	newKeyFile := cfg.MasterKey == "" && os.Getenv(secrets.EnvMasterKey) == "" && errors.Is(statErr, fs.ErrNotExist)
 	sealer, err := LoadSealer(ctx, cfg, log)
 	if err != nil {
 		return nil, err
@@ -133,6 +140,11 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, error
 	}
 	// Nothing may be written before the master key is proven right (see CheckMasterKey).
 	if err := CheckMasterKey(ctx, store, sealer, cfg.AccountID, cfg.RootAccessKeyID); err != nil {
+		if newKeyFile && errors.Is(err, ErrWrongMasterKey) {
+			_ = os.Remove(keyFile)
+			err = fmt.Errorf("no master key was configured and %s did not exist, but the store holds sealed secrets: "+
+				"restore the master key file or set IAMD_MASTER_KEY (the key generated just now was removed again): %w", keyFile, err)
+		}
 		return fail(err)
 	}
 	root, err := Bootstrap(ctx, log, store, sealer, cfg.AccountID, cfg.RootAccessKeyID, cfg.RootSecretAccessKey)

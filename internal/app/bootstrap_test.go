@@ -6,7 +6,10 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"errors"
+	"io/fs"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -252,4 +255,36 @@ func TestPresetRootKeyIsCreatedOnlyOnce(t *testing.T) {
 			t.Fatalf("new preset key on an existing account: %q, %v", secret, err)
 		}
 	})
+}
+
+// A data directory whose master key file went missing (a restore that forgot it) is refused, and the key
+// generated in its place is removed again: putting the right file back is all it takes.
+func TestMissingMasterKeyFileRefusedAndNotReplaced(t *testing.T) {
+	dir := t.TempDir()
+	cfg := func() *config.Config { return &config.Config{DataDir: dir, AccountID: testAccount, LogFormat: "text"} }
+	a, err := New(context.Background(), cfg(), slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Close(); err != nil {
+		t.Fatal(err)
+	}
+	keyFile := filepath.Join(dir, secrets.MasterKeyFile)
+	saved := keyFile + ".saved"
+	if err := os.Rename(keyFile, saved); err != nil {
+		t.Fatal(err)
+	}
+	_, err = start(t, cfg())
+	if !errors.Is(err, ErrWrongMasterKey) || !strings.Contains(err.Error(), "restore the master key file") {
+		t.Fatalf("start without the key file: %v", err)
+	}
+	if _, err := os.Stat(keyFile); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("a new master key file was left behind: %v", err)
+	}
+	if err := os.Rename(saved, keyFile); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := start(t, cfg()); err != nil {
+		t.Fatalf("start with the key file restored: %v", err)
+	}
 }
