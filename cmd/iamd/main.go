@@ -94,6 +94,9 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
+	if err := cfg.ReadSecretFiles(); err != nil {
+		return err
+	}
 	if err := cfg.Validate(); err != nil {
 		return err
 	}
@@ -153,6 +156,9 @@ func accounts(args []string, stdout, stderr io.Writer) error {
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
 	}
+	if err := cfg.ReadSecretFiles(); err != nil {
+		return err
+	}
 	log := newLogger(cfg, stderr)
 	ctx := context.Background()
 	switch args[0] {
@@ -169,7 +175,10 @@ func accounts(args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 		defer store.Close()
-		creds, err := app.Bootstrap(ctx, store, sealer, cfg.AccountID, "", "")
+		if err := app.CheckMasterKey(ctx, store, sealer, cfg.AccountID, ""); err != nil {
+			return err
+		}
+		creds, err := app.Bootstrap(ctx, log, store, sealer, cfg.AccountID, "", "")
 		if err != nil {
 			return err
 		}

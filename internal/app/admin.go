@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"strings"
 
 	"github.com/iamd/iamd/internal/auth"
 	"github.com/iamd/iamd/internal/ids"
@@ -17,7 +18,7 @@ import (
 )
 
 // AdminSigningName is the service name admin requests are signed for (the credential scope's service).
-const AdminSigningName = "iamd"
+const AdminSigningName = auth.AdminService
 
 // Admin actions, as IAM policies name them for principals other than root.
 const (
@@ -82,6 +83,17 @@ func (ad *admin) authenticate(w http.ResponseWriter, r *http.Request, action str
 		} else {
 			ad.a.Log.Error("admin authentication", "err", err)
 			writeAdminError(w, http.StatusInternalServerError, "InternalFailure", "authentication failed")
+		}
+		return nil, false
+	}
+	// The same limits on temporary credentials as the AWS APIs: a federated user's or an MFA-less
+	// GetSessionToken session cannot reach what only IAM may change.
+	if err := auth.SessionScope(res.Caller, AdminSigningName, strings.TrimPrefix(action, AdminSigningName+":")); err != nil {
+		var se *sigv4.Error
+		if errors.As(err, &se) {
+			writeAdminError(w, se.HTTPStatus, se.Code, se.Message)
+		} else {
+			writeAdminError(w, http.StatusForbidden, "AccessDenied", err.Error())
 		}
 		return nil, false
 	}

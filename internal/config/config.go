@@ -5,6 +5,7 @@ package config
 import (
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"strconv"
 	"strings"
@@ -35,6 +36,9 @@ type Config struct {
 	RootAccessKeyID     string
 	RootSecretAccessKey string
 	MasterKey           string // base64; empty: DataDir/master.key (created if absent)
+	// Files holding the two secrets above, which ReadSecretFiles reads into them: argv (and, less so, the
+	// environment) can be read by other local users, a 0600 file cannot.
+	RootSecretAccessKeyFile, MasterKeyFile string
 
 	RegionTransitionDelay time.Duration
 	MaxBodyBytes          int64
@@ -82,6 +86,8 @@ func Bind(fs *flag.FlagSet) (*Config, []Flag) {
 	str(&c.RootAccessKeyID, "root-access-key-id", "", "preset access key ID of the default account's root (CI and scripts)")
 	str(&c.RootSecretAccessKey, "root-secret-access-key", "", "preset secret access key of the default account's root")
 	str(&c.MasterKey, "master-key", "", "master key sealing secrets at rest, base64 of 32 bytes; default: DATA-DIR/master.key, created if absent (several nodes must share one)")
+	str(&c.RootSecretAccessKeyFile, "root-secret-access-key-file", "", "file holding the preset root secret (prefer it, or the variable, to the flag: other local users can read a process's arguments)")
+	str(&c.MasterKeyFile, "master-key-file", "", "file holding the master key (prefer it, or the variable, to --master-key: other local users can read a process's arguments)")
 	duration(&c.RegionTransitionDelay, "region-transition-delay", DefaultRegionTransitionDelay, "how long an opt-in region stays ENABLING/DISABLING (0 for immediate)")
 	str(&c.LogLevel, "log-level", "info", "debug, info, warn or error")
 	str(&c.LogFormat, "log-format", "text", "text or json")
@@ -123,6 +129,42 @@ func (c *Config) Validate() error {
 	case "text", "json":
 	default:
 		return fmt.Errorf("--log-format must be text or json, got %q", c.LogFormat)
+	}
+	return nil
+}
+
+// maxSecretFileBytes bounds what is read from a secret file: a secret access key is 40 characters and a
+// master key 44; anything near this size is the wrong file.
+const maxSecretFileBytes = 4096
+
+// ReadSecretFiles reads --root-secret-access-key-file and --master-key-file (or their IAMD_*_FILE
+// variables) into the settings they stand for, trimming the file's trailing newline, and clears them, so
+// a second call does nothing. A secret given both directly and as a file is refused.
+func (c *Config) ReadSecretFiles() error {
+	for _, s := range []struct {
+		value, file *string
+		name        string
+	}{{&c.RootSecretAccessKey, &c.RootSecretAccessKeyFile, "root-secret-access-key"}, {&c.MasterKey, &c.MasterKeyFile, "master-key"}} {
+		if *s.file == "" {
+			continue
+		}
+		if *s.value != "" {
+			return fmt.Errorf("--%s (%s) and --%s-file (%s_FILE) are both set: give one", s.name, envName(s.name), s.name, envName(s.name))
+		}
+		f, err := os.Open(*s.file)
+		if err != nil {
+			return fmt.Errorf("--%s-file: %w", s.name, err)
+		}
+		b, err := io.ReadAll(io.LimitReader(f, maxSecretFileBytes+1))
+		f.Close()
+		if err != nil {
+			return fmt.Errorf("--%s-file: %w", s.name, err)
+		}
+		v := strings.TrimRight(string(b), "\r\n")
+		if len(b) > maxSecretFileBytes || v == "" {
+			return fmt.Errorf("--%s-file %s: must hold the secret alone (it is empty or larger than %d bytes)", s.name, *s.file, maxSecretFileBytes)
+		}
+		*s.value, *s.file = v, ""
 	}
 	return nil
 }

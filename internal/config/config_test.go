@@ -3,6 +3,8 @@ package config
 import (
 	"flag"
 	"io"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -105,6 +107,53 @@ func TestValidate(t *testing.T) {
 		c := good()
 		mutate(c)
 		if err := c.Validate(); err == nil {
+			t.Errorf("%s: accepted", name)
+		}
+	}
+}
+
+// Secrets can come from files (flag or IAMD_*_FILE), trailing newline trimmed; a secret given both ways
+// is refused.
+func TestSecretFiles(t *testing.T) {
+	for _, v := range []string{"IAMD_MASTER_KEY", "IAMD_MASTER_KEY_FILE", "IAMD_ROOT_SECRET_ACCESS_KEY", "IAMD_ROOT_SECRET_ACCESS_KEY_FILE"} {
+		t.Setenv(v, "")
+	}
+	dir := t.TempDir()
+	write := func(name, content string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	secret, key := write("secret", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY\n"), write("key", "a2V5\r\n")
+	c, _, err := bind(t, "--root-secret-access-key-file", secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("IAMD_MASTER_KEY_FILE", key)
+	c2, _, err := bind(t)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.MasterKeyFile = c2.MasterKeyFile
+	if err := c.ReadSecretFiles(); err != nil {
+		t.Fatal(err)
+	}
+	if c.RootSecretAccessKey != "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY" || c.MasterKey != "a2V5" {
+		t.Fatalf("read %q and %q", c.RootSecretAccessKey, c.MasterKey)
+	}
+	if err := c.ReadSecretFiles(); err != nil { // read once: a second call changes nothing
+		t.Fatalf("second call: %v", err)
+	}
+
+	for name, c := range map[string]*Config{
+		"both":    {MasterKey: "a2V5", MasterKeyFile: key},
+		"missing": {RootSecretAccessKeyFile: filepath.Join(dir, "nope")},
+		"empty":   {MasterKeyFile: write("empty", "\n")},
+		"large":   {MasterKeyFile: write("large", strings.Repeat("k", maxSecretFileBytes+1))},
+	} {
+		if err := c.ReadSecretFiles(); err == nil {
 			t.Errorf("%s: accepted", name)
 		}
 	}

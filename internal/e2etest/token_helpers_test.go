@@ -132,7 +132,7 @@ func newAccount(t testing.TB, s *Server, id string) aws.CredentialsProvider {
 	keyID, err := ids.NewAccessKeyID(ids.PrefixAccessKey, id)
 	ok(t, "key ID", err)
 	secret := ids.NewSecretAccessKey()
-	_, err = app.Bootstrap(context.Background(), s.App.Store, s.App.Sealer, id, keyID, secret)
+	_, err = app.Bootstrap(context.Background(), nil, s.App.Store, s.App.Sealer, id, keyID, secret)
 	ok(t, "Bootstrap "+id, err)
 	return Creds(keyID, secret, "")
 }

@@ -242,7 +242,7 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if req.Caller != nil {
-		if err := sessionScope(req.Caller, ep.Service, op.Name); err != nil {
+		if err := auth.SessionScope(req.Caller, ep.Service, op.Name); err != nil {
 			fail(err)
 			return
 		}
@@ -309,30 +309,6 @@ func sourceIP(r *http.Request) string {
 		return r.RemoteAddr
 	}
 	return host
-}
-
-// sessionScope applies what AWS lets temporary credentials do at all (aws-behavior §6): federated users
-// may call no IAM operation and, in STS, only GetCallerIdentity; GetSessionToken credentials reach IAM only
-// when the session was made with MFA.
-func sessionScope(c *reqctx.Caller, service, op string) error {
-	if c.Session == nil {
-		return nil
-	}
-	switch {
-	case c.Kind == reqctx.CallerFederatedUser && service == "iam":
-		return accessDenied(c, "iam:"+op)
-	case c.Kind == reqctx.CallerFederatedUser && service == "sts" && op != "GetCallerIdentity":
-		return accessDenied(c, "sts:"+op)
-	case service == "iam" && (c.Session.Issuer == "GetSessionToken") && !c.Session.MFA:
-		return &protocol.Error{Code: sigv4.CodeInvalidClientTokenID, Status: http.StatusForbidden,
-			Message: "The security token included in the request is invalid."}
-	}
-	return nil
-}
-
-func accessDenied(c *reqctx.Caller, action string) error {
-	return &protocol.Error{Code: "AccessDenied", Status: http.StatusForbidden,
-		Message: "User: " + c.ARN + " is not authorized to perform: " + action + " because no identity-based policy allows the " + action + " action"}
 }
 
 // isGlobalPath reports whether the path addresses the STS global endpoint (the /global convention).

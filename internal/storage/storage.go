@@ -275,6 +275,10 @@ type Account struct {
 	STSRegions map[string]bool
 	// Tags on the account (not used by IAM itself; kept for the Account/Organizations surface).
 	Tags []Tag
+	// PresetRootKeys lists the root access key IDs that start-up created from a preset key
+	// (--root-access-key-id): a preset key missing from the store later was deleted through the API and is
+	// not made again, as AWS never brings back a deleted key.
+	PresetRootKeys []string `json:",omitempty"`
 }
 
 // TokenVersion returns the account's global-endpoint token version, defaulting to 1.

@@ -145,6 +145,23 @@ func NewKeyRing(ctx context.Context, store KeyStore, sealer Sealer, opts Options
 	return r, nil
 }
 
+// CheckKeys opens every key stored in the ring without installing or writing anything, and returns how
+// many it opened. A key that does not open means the sealer holds another master key than the one that
+// sealed the ring: start-up calls it before its first write, so that a node given the wrong master key
+// stops without re-sealing anything shared with the nodes that have the right one.
+func CheckKeys(ctx context.Context, store KeyStore, sealer Sealer) (int, error) {
+	set, err := store.LoadKeys(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("token: load keys: %w", err)
+	}
+	for _, sk := range set.Keys {
+		if _, err := sealer.Open(sk.Sealed, keyAAD(sk.ID)); err != nil {
+			return 0, fmt.Errorf("token: unseal key %08x: %w", sk.ID, err)
+		}
+	}
+	return len(set.Keys), nil
+}
+
 // Seal encrypts claims into a session token with the current key.
 func (r *KeyRing) Seal(c *Claims) (string, error) {
 	return seal(r.state.Load().current, c)

@@ -60,6 +60,9 @@ func (s *Service) CreateLoginProfile(ctx context.Context, in *iamapi.CreateLogin
 	if in.Password == nil {
 		return nil, protocol.NewError("ValidationError", 400, "1 validation error detected: Value null at 'password' failed to satisfy constraint: Member must not be null")
 	}
+	if err := s.throttlePassword(ctx, sc, ""); err != nil {
+		return nil, err
+	}
 	hash, err := s.hashPassword(ctx, sc, *in.Password)
 	if err != nil {
 		return nil, s.internal(ctx, "CreateLoginProfile", err)
@@ -130,6 +133,9 @@ func (s *Service) UpdateLoginProfile(ctx context.Context, in *iamapi.UpdateLogin
 	user := str(in.UserName)
 	var hash []byte
 	if in.Password != nil {
+		if err := s.throttlePassword(ctx, sc, ""); err != nil {
+			return nil, err
+		}
 		if hash, err = s.hashPassword(ctx, sc, *in.Password); err != nil {
 			return nil, s.internal(ctx, "UpdateLoginProfile", err)
 		}
@@ -193,6 +199,10 @@ func (s *Service) ChangePassword(ctx context.Context, in *iamapi.ChangePasswordR
 	user := c.PrincipalName
 	if user == "" {
 		user = c.Name
+	}
+	// Before the old password is verified and the new one hashed: both cost a PBKDF2 run.
+	if err := s.throttlePassword(ctx, sc, user); err != nil {
+		return nil, err
 	}
 	var old *storage.LoginProfile
 	err = s.store.View(ctx, func(tx storage.Tx) error {

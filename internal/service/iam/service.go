@@ -71,9 +71,10 @@ type Service struct {
 	now     func() time.Time
 	log     *slog.Logger
 
-	uses    useRecorder
-	reports reportCache
-	cache   entityCache
+	uses       useRecorder
+	reports    reportCache
+	cache      entityCache
+	pwThrottle *passwordThrottle
 }
 
 // New returns a Service using o.
@@ -85,6 +86,8 @@ func New(o Options) *Service {
 		managed: o.Managed,
 		now:     o.Now,
 		log:     o.Logger,
+
+		pwThrottle: newPasswordThrottle(),
 	}
 	if s.now == nil {
 		s.now = time.Now

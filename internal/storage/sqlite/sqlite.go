@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net/url"
 	"os"
@@ -118,6 +119,13 @@ func Open(ctx context.Context, dataDir string, opts Options) (*Store, error) {
 		return nil, fmt.Errorf("sqlite: data directory %q: must not contain ? or #", dataDir)
 	}
 	path := filepath.Join(dataDir, FileName)
+	// The database holds sealed secrets and password hashes: it and its WAL and shared-memory files are
+	// the owner's alone, whatever the umask. SQLite gives the -wal and -shm files it creates the database
+	// file's mode, so the file is made 0600 before SQLite first opens it; files left by an older version
+	// are narrowed too, and again once the first connection made the WAL.
+	if err := restrictFiles(path, true); err != nil {
+		return nil, err
+	}
 	w, err := sql.Open("sqlite", dsn(path, false))
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
@@ -128,6 +136,10 @@ func Open(ctx context.Context, dataDir string, opts Options) (*Store, error) {
 	if err := w.PingContext(ctx); err != nil {
 		w.Close()
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	if err := restrictFiles(path, false); err != nil {
+		w.Close()
+		return nil, err
 	}
 	r, err := sql.Open("sqlite", dsn(path, true))
 	if err != nil {
@@ -154,6 +166,30 @@ func Open(ctx context.Context, dataDir string, opts Options) (*Store, error) {
 	return &Store{Store: s, path: path, ckpt: ckpt}, nil
 }
 
+// fileMode is the mode of the database file and of SQLite's -wal and -shm files beside it.
+const fileMode = 0o600
+
+// restrictFiles gives the database file (created empty when create is set and it is missing) and its
+// -wal and -shm files, where present, mode fileMode. Chmod, not the mode given to open: the umask cannot
+// narrow what chmod sets, and existing files get it too.
+func restrictFiles(path string, create bool) error {
+	if create {
+		f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, fileMode)
+		if err != nil {
+			return fmt.Errorf("sqlite: creating %s: %w", path, err)
+		}
+		if err := f.Close(); err != nil {
+			return fmt.Errorf("sqlite: creating %s: %w", path, err)
+		}
+	}
+	for _, p := range []string{path, path + "-wal", path + "-shm"} {
+		if err := os.Chmod(p, fileMode); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("sqlite: restricting %s to mode %o: %w", p, fileMode, err)
+		}
+	}
+	return nil
+}
+
 // Close stops the checkpointer and closes the database (the last connection to close checkpoints what
 // is left).
 func (s *Store) Close() error {
@@ -166,8 +202,17 @@ func (s *Store) Path() string { return s.path }
 // BackupTo writes a consistent copy of the database to a new file at dst (VACUUM INTO) while the store
 // keeps serving; the copy is a complete iamd.db.
 func (s *Store) BackupTo(ctx context.Context, dst string) error {
-	if _, err := os.Stat(dst); err == nil {
+	// VACUUM INTO would create the file with SQLite's default mode (0644 less the umask); an empty file
+	// made here first keeps the copy of the secrets the owner's alone, and O_EXCL refuses an existing one.
+	f, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_EXCL, fileMode)
+	if errors.Is(err, fs.ErrExist) {
 		return fmt.Errorf("sqlite: backup: %s already exists", dst)
+	}
+	if err != nil {
+		return fmt.Errorf("sqlite: backup: %w", err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("sqlite: backup: %w", err)
 	}
 	// VACUUM INTO reads inside one read transaction, so it sees one snapshot and does not block writers
 	// in WAL mode. It runs on a connection of its own: the reader pool is query_only.
@@ -177,6 +222,7 @@ func (s *Store) BackupTo(ctx context.Context, dst string) error {
 	}
 	defer db.Close()
 	if _, err := db.ExecContext(ctx, `VACUUM INTO ?`, dst); err != nil {
+		_ = os.Remove(dst)
 		return fmt.Errorf("sqlite: backup to %s: %w", dst, err)
 	}
 	return nil

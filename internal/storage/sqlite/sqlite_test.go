@@ -344,3 +344,54 @@ func TestCloseUnderWriters(t *testing.T) {
 		t.Fatalf("%d acknowledged, %d listed, %d counted", len(acked), listed, counted)
 	}
 }
+
+// The database, its WAL and shared-memory files, backups and a data directory Open creates are the
+// owner's alone (they hold sealed secrets and password hashes); files an older version left wider are
+// narrowed.
+func TestFileModes(t *testing.T) {
+	ctx := context.Background()
+	dir := filepath.Join(t.TempDir(), "new", "data")
+	s, err := Open(ctx, dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Update(ctx, func(tx storage.Tx) error {
+		return tx.CreateAccount(ctx, &storage.Account{ID: "123456789012"})
+	}); err != nil {
+		t.Fatal(err)
+	}
+	wantMode := func(p string, want os.FileMode) {
+		t.Helper()
+		st, err := os.Stat(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := st.Mode().Perm(); got != want {
+			t.Errorf("%s: mode %o, want %o", filepath.Base(p), got, want)
+		}
+	}
+	wantMode(dir, 0o700)
+	path := filepath.Join(dir, FileName)
+	for _, p := range []string{path, path + "-wal", path + "-shm"} {
+		wantMode(p, 0o600)
+	}
+	backup := filepath.Join(t.TempDir(), "copy.db")
+	if err := s.BackupTo(ctx, backup); err != nil {
+		t.Fatal(err)
+	}
+	wantMode(backup, 0o600)
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	// A database left readable by others is narrowed on open.
+	if err := os.Chmod(path, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s, err = Open(ctx, dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	wantMode(path, 0o600)
+}
