@@ -105,10 +105,13 @@ func checkTrustPolicy(doc string) (*policy.Policy, error) {
 	return p, nil
 }
 
-// checkTrustPrincipals rejects a trust policy naming an IAM user or role that does not exist, as IAM does
-// ("Invalid principal in policy"), for the accounts this server holds; principals of accounts it does not
-// know cannot be checked and are accepted.
-func checkTrustPrincipals(ctx context.Context, tx storage.Tx, p *policy.Policy) error {
+// resolveTrustPrincipals rejects a trust policy naming an IAM user or role that does not exist, as IAM
+// does ("Invalid principal in policy"), and returns the unique ID each named user and role has now, keyed
+// by the ARN as written: the policy trusts those principals, not others created later under the same
+// names (IAM User Guide, "AWS JSON policy elements: Principal"). Only the accounts this server holds can
+// be checked and resolved; principals of other accounts are accepted and compared by ARN.
+func resolveTrustPrincipals(ctx context.Context, tx storage.Tx, p *policy.Policy) (map[string]string, error) {
+	var resolved map[string]string
 	known := map[string]bool{}
 	for _, v := range p.PrincipalARNs() {
 		a, err := ids.ParseARN(v)
@@ -123,7 +126,7 @@ func checkTrustPrincipals(ctx context.Context, tx storage.Tx, p *policy.Policy) 
 		if !seen {
 			_, err := tx.GetAccount(ctx, a.Account)
 			if err != nil && !errors.Is(err, storage.ErrNotFound) {
-				return err
+				return nil, err
 			}
 			exists = err == nil
 			known[a.Account] = exists
@@ -131,26 +134,108 @@ func checkTrustPrincipals(ctx context.Context, tx storage.Tx, p *policy.Policy) 
 		if !exists {
 			continue
 		}
-		var path string
+		var path, id string
 		if res.Kind == ids.KindUser {
 			var u *storage.User
 			if u, err = tx.GetUser(ctx, a.Account, res.Name); err == nil {
-				path = u.Path
+				path, id = u.Path, u.ID
 			}
 		} else {
 			var r *storage.Role
 			if r, err = tx.GetRole(ctx, a.Account, res.Name); err == nil {
-				path = r.Path
+				path, id = r.Path, r.ID
 			}
 		}
 		if errors.Is(err, storage.ErrNotFound) || (err == nil && path != res.Path) {
-			return iamapi.NewMalformedPolicyDocumentException(fmt.Sprintf("Invalid principal in policy: %q:%q", "AWS", v))
+			return nil, iamapi.NewMalformedPolicyDocumentException(fmt.Sprintf("Invalid principal in policy: %q:%q", "AWS", v))
 		}
+		if err != nil {
+			return nil, err
+		}
+		if resolved == nil {
+			resolved = map[string]string{}
+		}
+		resolved[v] = id
+	}
+	return resolved, nil
+}
+
+// showTrust replaces r's trust policy (r is the caller's copy) by the form IAM shows: each user or role
+// the policy named when it was saved appears under its current ARN (renamed users under the new name),
+// or as its unique ID once it no longer exists, since the policy still names that principal and no other
+// (IAM User Guide, "AWS JSON policy elements: Principal"). Every other byte of the document is kept.
+func showTrust(ctx context.Context, tx storage.Tx, r *storage.Role) error {
+	var repl map[string]string
+	for arn, id := range r.TrustPrincipalIDs {
+		cur, err := currentPrincipal(ctx, tx, arn, id)
 		if err != nil {
 			return err
 		}
+		if cur != arn {
+			if repl == nil {
+				repl = map[string]string{}
+			}
+			repl[arn] = cur
+		}
 	}
+	r.AssumeRolePolicyDocument = policy.ReplacePrincipals(r.AssumeRolePolicyDocument, repl)
 	return nil
+}
+
+// currentPrincipal returns the ARN of the user or role with unique ID id, in the partition of the ARN a
+// policy named it by, or id when no principal has that ID any more.
+func currentPrincipal(ctx context.Context, tx storage.Tx, arn, id string) (string, error) {
+	a, err := ids.ParseARN(arn)
+	if err != nil {
+		return arn, nil // resolved ARNs always parse; show a stored oddity as it is
+	}
+	var cur string
+	switch {
+	case strings.HasPrefix(id, ids.PrefixUser):
+		var u *storage.User
+		if u, err = tx.GetUserByID(ctx, id); err == nil {
+			cur = ids.UserARN(a.Partition, u.AccountID, u.Path, u.Name)
+		}
+	case strings.HasPrefix(id, ids.PrefixRole):
+		var r *storage.Role
+		if r, err = tx.GetRoleByID(ctx, id); err == nil {
+			cur = ids.RoleARN(a.Partition, r.AccountID, r.Path, r.Name)
+		}
+	default:
+		return arn, nil
+	}
+	if errors.Is(err, storage.ErrNotFound) {
+		return id, nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("looking up trusted principal %s: %w", id, err)
+	}
+	return cur, nil
+}
+
+// showTrustOf is showTrust for roles read outside a transaction; it reads only for roles whose trust
+// policy names resolved principals.
+func (s *Service) showTrustOf(ctx context.Context, roles ...*storage.Role) error {
+	need := false
+	for _, r := range roles {
+		need = need || len(r.TrustPrincipalIDs) > 0
+	}
+	if !need {
+		return nil
+	}
+	docs := make([]string, len(roles))
+	for i, r := range roles {
+		docs[i] = r.AssumeRolePolicyDocument
+	}
+	return s.store.View(ctx, func(tx storage.Tx) error {
+		for i, r := range roles {
+			r.AssumeRolePolicyDocument = docs[i] // View may run fn again
+			if err := showTrust(ctx, tx, r); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }
 
 // checkMaxSessionDuration applies the model's range again: the service may be called without the
@@ -224,10 +309,11 @@ func (s *Service) CreateRole(ctx context.Context, in *iamapi.CreateRoleRequest) 
 		Tags:                     tagsIn(in.Tags),
 	}
 	err = s.store.Update(ctx, func(tx storage.Tx) error {
-		if err := checkTrustPrincipals(ctx, tx, trust); err != nil {
+		var err error
+		if r.TrustPrincipalIDs, err = resolveTrustPrincipals(ctx, tx, trust); err != nil {
 			return err
 		}
-		err := s.createRole(ctx, tx, sc, r)
+		err = s.createRole(ctx, tx, sc, r)
 		if errors.Is(err, storage.ErrAlreadyExists) {
 			return iamapi.NewEntityAlreadyExistsException("Role with name " + r.Name + " already exists.")
 		}
@@ -261,6 +347,9 @@ func (s *Service) GetRole(ctx context.Context, in *iamapi.GetRoleRequest) (*iama
 		return nil, err
 	}
 	s.overlayRoleUse(r) // a use noted on this node but not yet written (RoleLastUsed is write-behind)
+	if err := s.showTrustOf(ctx, r); err != nil {
+		return nil, s.internal(ctx, "GetRole", err)
+	}
 	out := sc.roleOut(r, roleViewFull)
 	return &iamapi.GetRoleResponse{Role: &out}, nil
 }
@@ -321,6 +410,9 @@ func (s *Service) UpdateRoleDescription(ctx context.Context, in *iamapi.UpdateRo
 	if err != nil {
 		return nil, err
 	}
+	if err := s.showTrustOf(ctx, r); err != nil {
+		return nil, s.internal(ctx, "UpdateRoleDescription", err)
+	}
 	out := sc.roleOut(r, roleViewFull)
 	return &iamapi.UpdateRoleDescriptionResponse{Role: &out}, nil
 }
@@ -333,10 +425,11 @@ func (s *Service) UpdateAssumeRolePolicy(ctx context.Context, in *iamapi.UpdateA
 		return nil, err
 	}
 	_, _, err = s.modifyRole(ctx, "UpdateAssumeRolePolicy", str(in.RoleName), false, func(tx storage.Tx, _ scope, r *storage.Role) error {
-		if err := checkTrustPrincipals(ctx, tx, trust); err != nil {
+		resolved, err := resolveTrustPrincipals(ctx, tx, trust)
+		if err != nil {
 			return err
 		}
-		r.AssumeRolePolicyDocument = doc
+		r.AssumeRolePolicyDocument, r.TrustPrincipalIDs = doc, resolved
 		return nil
 	})
 	if err != nil {
@@ -398,7 +491,15 @@ func (s *Service) ListRoles(ctx context.Context, in *iamapi.ListRolesRequest) (*
 	err = s.store.View(ctx, func(tx storage.Tx) error {
 		var err error
 		roles, err = tx.ListRoles(ctx, sc.account, storage.ListOptions{PathPrefix: pathOr(in.PathPrefix), After: p.after, Limit: p.limit()})
-		return err
+		if err != nil {
+			return err
+		}
+		for _, r := range roles {
+			if err := showTrust(ctx, tx, r); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 	if err != nil {
 		return nil, s.internal(ctx, "ListRoles", err)
