@@ -29,6 +29,9 @@ func TestResolvedPrincipals(t *testing.T) {
 		{"namesake user", Principal{ARN: carol, AccountID: acctA, ID: newCarolID}, resolved, ImplicitDeny},
 		{"user without an ID", Principal{ARN: carol, AccountID: acctA}, resolved, ImplicitDeny},
 		{"unresolved policy compares names", Principal{ARN: carol, AccountID: acctA, ID: newCarolID}, nil, Allowed},
+		// A principal already gone when the policy was resolved matches nobody.
+		{"resolved to nobody", Principal{ARN: carol, AccountID: acctA, ID: newCarolID}, map[string]string{carol: ""}, ImplicitDeny},
+		{"resolved to nobody, caller without ID", Principal{ARN: carol, AccountID: acctA}, map[string]string{carol: ""}, ImplicitDeny},
 		{"role session with the saved ID", Principal{ARN: session, AccountID: acctA, RoleARN: app, ID: appID}, resolved, Allowed},
 		{"namesake role session", Principal{ARN: session, AccountID: acctA, RoleARN: app, ID: newAppID}, resolved, ImplicitDeny},
 		// A role's ID does not make its session the user the policy names, nor the reverse.

@@ -358,11 +358,11 @@ type Role struct {
 	DeletionStatus string
 	// TrustPrincipalIDs maps each IAM user and role ARN the trust policy names (as written in it) to the
 	// unique ID (AIDA…, AROA…) that ARN named when the policy was saved, for the accounts this server
-	// holds. The policy then trusts that principal only, not one created later under the same name. nil
-	// for a role saved before resolution existed (its ARNs are compared by name) or naming no such ARN.
-	// Kept in the role's row with the rest of it (no column of its own). Not modified once stored:
-	// caches share it.
-	TrustPrincipalIDs map[string]string `json:",omitempty"`
+	// holds ("": a principal that no longer existed, which matches nobody). The policy then trusts that
+	// principal only, not one created later under the same name. Empty, not nil, when the policy names
+	// none; nil for a role stored before resolution existed. Kept in the role's row with the rest of it
+	// (no column of its own). Not modified once stored: caches share it.
+	TrustPrincipalIDs map[string]string
 }
 
 // ManagedPolicy is a customer managed policy.

@@ -109,9 +109,16 @@ func checkTrustPolicy(doc string) (*policy.Policy, error) {
 // does ("Invalid principal in policy"), and returns the unique ID each named user and role has now, keyed
 // by the ARN as written: the policy trusts those principals, not others created later under the same
 // names (IAM User Guide, "AWS JSON policy elements: Principal"). Only the accounts this server holds can
-// be checked and resolved; principals of other accounts are accepted and compared by ARN.
+// be checked and resolved; principals of other accounts are accepted and compared by ARN. The map is
+// never nil (nil marks a role whose policy was never resolved, see ResolveStoredTrustPolicies).
 func resolveTrustPrincipals(ctx context.Context, tx storage.Tx, p *policy.Policy) (map[string]string, error) {
-	var resolved map[string]string
+	return resolvePrincipals(ctx, tx, p, true)
+}
+
+// resolvePrincipals is resolveTrustPrincipals; unless strict, a named user or role that does not exist
+// is not an error but resolves to "", which no principal matches.
+func resolvePrincipals(ctx context.Context, tx storage.Tx, p *policy.Policy, strict bool) (map[string]string, error) {
+	resolved := map[string]string{}
 	known := map[string]bool{}
 	for _, v := range p.PrincipalARNs() {
 		a, err := ids.ParseARN(v)
@@ -147,17 +154,99 @@ func resolveTrustPrincipals(ctx context.Context, tx storage.Tx, p *policy.Policy
 			}
 		}
 		if errors.Is(err, storage.ErrNotFound) || (err == nil && path != res.Path) {
+			if !strict {
+				resolved[v] = ""
+				continue
+			}
 			return nil, iamapi.NewMalformedPolicyDocumentException(fmt.Sprintf("Invalid principal in policy: %q:%q", "AWS", v))
 		}
 		if err != nil {
 			return nil, err
 		}
-		if resolved == nil {
-			resolved = map[string]string{}
-		}
 		resolved[v] = id
 	}
 	return resolved, nil
+}
+
+// ResolveStoredTrustPolicies resolves the trust policies of roles stored before iamd resolved named
+// principals to unique IDs (TrustPrincipalIDs nil), which until then matched users and roles by name, so
+// that a principal deleted and created again was still trusted. Each named user or role resolves to the
+// ID it has now; one that no longer exists to "", which matches nobody (its namesake, if one is made,
+// is not trusted). App runs it at startup, before serving; it returns how many roles it resolved. Later
+// runs only read each role once.
+func (s *Service) ResolveStoredTrustPolicies(ctx context.Context) (int, error) {
+	n := 0
+	for after := ""; ; {
+		var accts []*storage.Account
+		err := s.store.View(ctx, func(tx storage.Tx) error {
+			var err error
+			accts, err = tx.ListAccounts(ctx, storage.ListOptions{After: after, Limit: listBatch})
+			return err
+		})
+		if err != nil {
+			return n, fmt.Errorf("resolving stored trust policies: %w", err)
+		}
+		for _, a := range accts {
+			m, err := s.resolveAccountTrustPolicies(ctx, a.ID)
+			n += m
+			if err != nil {
+				return n, fmt.Errorf("resolving the trust policies of account %s: %w", a.ID, err)
+			}
+		}
+		if len(accts) < listBatch {
+			return n, nil
+		}
+		after = accts[len(accts)-1].ID
+	}
+}
+
+// listBatch is how many accounts or roles ResolveStoredTrustPolicies reads at a time.
+const listBatch = 100
+
+func (s *Service) resolveAccountTrustPolicies(ctx context.Context, account string) (int, error) {
+	n := 0
+	for after := ""; ; {
+		var roles []*storage.Role
+		err := s.store.View(ctx, func(tx storage.Tx) error {
+			var err error
+			roles, err = tx.ListRoles(ctx, account, storage.ListOptions{After: after, Limit: listBatch})
+			return err
+		})
+		if err != nil {
+			return n, err
+		}
+		for _, r := range roles {
+			if r.TrustPrincipalIDs != nil {
+				continue
+			}
+			err := s.store.Update(ctx, func(tx storage.Tx) error {
+				cur, err := tx.GetRole(ctx, account, r.Name)
+				if errors.Is(err, storage.ErrNotFound) || (err == nil && (cur.ID != r.ID || cur.TrustPrincipalIDs != nil)) {
+					return nil // deleted, or saved meanwhile
+				}
+				if err != nil {
+					return err
+				}
+				cur.TrustPrincipalIDs = map[string]string{}
+				// A stored policy always parsed when it was saved; one that no longer does trusts nobody
+				// (AssumeRole refuses it) and has nothing to resolve.
+				if p, err := policy.Parse(cur.AssumeRolePolicyDocument, policy.KindTrust); err == nil {
+					if cur.TrustPrincipalIDs, err = resolvePrincipals(ctx, tx, p, false); err != nil {
+						return err
+					}
+				}
+				return tx.UpdateRole(ctx, cur.Name, cur)
+			})
+			if err != nil {
+				return n, fmt.Errorf("role %s: %w", r.Name, err)
+			}
+			n++
+		}
+		if len(roles) < listBatch {
+			return n, nil
+		}
+		after = roles[len(roles)-1].Name
+	}
 }
 
 // showTrust replaces r's trust policy (r is the caller's copy) by the form IAM shows: each user or role
@@ -696,6 +785,7 @@ func (s *Service) CreateServiceLinkedRole(ctx context.Context, in *iamapi.Create
 		Description:              str(in.Description),
 		MaxSessionDuration:       defaultMaxSessionSeconds,
 		ServiceLinked:            true,
+		TrustPrincipalIDs:        map[string]string{}, // a service principal: nothing to resolve
 	}
 	var policyARN string
 	if ls.policy != "" {

@@ -119,3 +119,35 @@ func TestTrustPrincipalsResolved(t *testing.T) {
 	}
 	shown("saved again", doc)
 }
+
+// TestResolveStoredTrustPolicies: roles stored before trust policies were resolved get the IDs their named
+// principals have at upgrade; a principal already gone resolves to nothing, so a namesake made later is
+// not trusted. Roles already resolved are left alone.
+func TestResolveStoredTrustPolicies(t *testing.T) {
+	f := newFixture(t)
+	ctx := f.root()
+	carol := createUser(t, f, ctx, "carol", "")
+	createRole(t, f, ctx, "resolved", "")
+	carolARN := "arn:aws:iam::" + testAccount + ":user/carol"
+	goneARN := "arn:aws:iam::" + testAccount + ":user/gone"
+	legacy := &storage.Role{AccountID: testAccount, Name: "legacy", Path: "/", ID: "AROALEGACY0000000001", CreatedAt: f.now,
+		AssumeRolePolicyDocument: trustDocFor(carolARN, goneARN, "111122223333"), MaxSessionDuration: 3600}
+	bg := context.Background()
+	if err := f.store.Update(bg, func(tx storage.Tx) error { return tx.CreateRole(bg, legacy) }); err != nil {
+		t.Fatal(err)
+	}
+	n, err := f.svc.ResolveStoredTrustPolicies(bg)
+	if err != nil || n != 1 {
+		t.Fatalf("ResolveStoredTrustPolicies = %d, %v; want 1 role", n, err)
+	}
+	want := map[string]string{carolARN: str(carol.UserId), goneARN: ""}
+	if got := storedRole(t, f, "legacy").TrustPrincipalIDs; !maps.Equal(got, want) {
+		t.Fatalf("resolved %v, want %v", got, want)
+	}
+	if got := storedRole(t, f, "resolved").TrustPrincipalIDs; got == nil || len(got) != 0 {
+		t.Fatalf("a role trusting a service: %#v", got)
+	}
+	if n, err := f.svc.ResolveStoredTrustPolicies(bg); err != nil || n != 0 {
+		t.Fatalf("second run = %d, %v", n, err)
+	}
+}

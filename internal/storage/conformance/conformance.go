@@ -436,8 +436,9 @@ func testRoles(t *testing.T, s storage.Store) {
 		}
 		return nil
 	})
-	// A new trust policy replaces the resolved IDs, none included.
-	trusts := []map[string]string{{"arn:aws:iam::" + Acct2 + ":role/x/app": "AROA0000000000000009"}, nil}
+	// A new trust policy replaces the resolved IDs. A policy that names no user or role (empty) and one
+	// never resolved (nil) stay apart.
+	trusts := []map[string]string{{"arn:aws:iam::" + Acct2 + ":role/x/app": "AROA0000000000000009", "arn:aws:iam::" + Acct + ":user/gone": ""}, {}, nil}
 	for _, ids := range trusts {
 		must(t, update(t, s, func(ctx context.Context, tx storage.Tx) error {
 			got, err := tx.GetRole(ctx, Acct, "deploy")
@@ -450,7 +451,7 @@ func testRoles(t *testing.T, s storage.Store) {
 		view(t, s, func(ctx context.Context, tx storage.Tx) error {
 			got, err := tx.GetRole(ctx, Acct, "deploy")
 			must(t, err)
-			if !maps.Equal(got.TrustPrincipalIDs, ids) {
+			if !maps.Equal(got.TrustPrincipalIDs, ids) || (got.TrustPrincipalIDs == nil) != (ids == nil) {
 				t.Fatalf("trust principal IDs after update: %v, want %v", got.TrustPrincipalIDs, ids)
 			}
 			return nil
