@@ -98,8 +98,9 @@ func (p *principals) len() int {
 // renamed, or replaced).
 func (p *principals) apply(ch storage.Change) {
 	switch ch.Kind {
-	case storage.ChangeAll, storage.ChangeAccount, storage.ChangeUser, storage.ChangeRole:
+	case storage.ChangeAll, storage.ChangeUser, storage.ChangeRole:
 	default:
+		// An account's settings say nothing of its principals; deleting an account publishes ChangeAll.
 		return
 	}
 	p.mu.Lock()
@@ -108,13 +109,6 @@ func (p *principals) apply(ch storage.Change) {
 	switch ch.Kind {
 	case storage.ChangeAll:
 		p.reset()
-	case storage.ChangeAccount:
-		for ref, id := range p.byName {
-			if ref.account == ch.AccountID {
-				delete(p.byName, ref)
-				delete(p.live, id)
-			}
-		}
 	default:
 		ref := principalRef{ch.AccountID, ch.Kind, ch.Key}
 		if id, ok := p.byName[ref]; ok {
