@@ -2,6 +2,7 @@ package e2etest
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -202,4 +203,34 @@ func TestAdversarialDeletedUserSessionCannotAssumeRole(t *testing.T) {
 	newUser(t, s, root, "dave")
 	allow(t, s, root, "dave", "sts:AssumeRole", "*")
 	wantError(t, "AssumeRole after a new dave was allowed to", assume(), "InvalidClientTokenId", http.StatusForbidden, msgInvalidToken)
+}
+
+// TestAdversarialDeletedRoleSessionRefusedOnEveryNode: on PostgreSQL with several nodes, a role session
+// that another node has seen (and cached as live) is refused there within the propagation deadline once
+// its role is deleted on any node.
+func TestAdversarialDeletedRoleSessionRefusedOnEveryNode(t *testing.T) {
+	nodes := startNodes(t, 2)
+	a, b := nodes[0], nodes[1]
+	ctx := context.Background()
+	root := RootCreds()
+	alice := newUser(t, a, root, "alice")
+	allow(t, a, root, "alice", "sts:AssumeRole", "*")
+	roleARN := newRole(t, a, root, "Worker", trustPolicy(AccountID, ""), 0)
+	out, err := a.STS(alice, "us-east-1").AssumeRole(ctx, &sts.AssumeRoleInput{RoleArn: aws.String(roleARN), RoleSessionName: aws.String("job")})
+	ok(t, "AssumeRole", err)
+	onB := b.STS(sessionCreds(out.Credentials), "us-east-1")
+	identity(t, onB) // B now holds the role as live
+
+	_, err = a.IAM(root).DeleteRole(ctx, &iam.DeleteRoleInput{RoleName: aws.String("Worker")})
+	ok(t, "DeleteRole on A", err)
+	took, err := pollFor(propagationDeadline, func() error {
+		_, err := onB.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
+		if errorCodeOf(err) != "InvalidClientTokenId" {
+			return fmt.Errorf("GetCallerIdentity on B: %v", err)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("the session still worked on B %v after its role was deleted on A: %v", took, err)
+	}
 }
