@@ -271,6 +271,49 @@ func showTrust(ctx context.Context, tx storage.Tx, r *storage.Role) error {
 	return nil
 }
 
+// trustShownAsSaved reports, from the entity cache alone (SQLite), whether every user and role r's trust
+// policy resolved still holds the ARN it was named by with the same ID, so that the policy shows as it was
+// saved. False when the cache is off or cannot tell: showTrust then reads.
+func (s *Service) trustShownAsSaved(ctx context.Context, r *storage.Role) bool {
+	if !s.cache.on {
+		return false
+	}
+	for arn, id := range r.TrustPrincipalIDs {
+		if id == "" {
+			continue // resolved to nobody: shown as written
+		}
+		a, err := ids.ParseARN(arn)
+		if err != nil {
+			return false
+		}
+		res, err := ids.ParseIAMResource(a.Resource)
+		if err != nil {
+			return false
+		}
+		var curID, curPath string
+		switch res.Kind {
+		case ids.KindUser:
+			u, err := s.getUser(ctx, a.Account, res.Name)
+			if err != nil {
+				return false
+			}
+			curID, curPath = u.ID, u.Path
+		case ids.KindRole:
+			rr, err := s.getCachedRole(ctx, a.Account, res.Name)
+			if err != nil {
+				return false
+			}
+			curID, curPath = rr.ID, rr.Path
+		default:
+			return false
+		}
+		if curID != id || curPath != res.Path {
+			return false
+		}
+	}
+	return true
+}
+
 // currentPrincipal returns the ARN of the user or role with unique ID id, in the partition of the ARN a
 // policy named it by, or id when no principal has that ID any more.
 func currentPrincipal(ctx context.Context, tx storage.Tx, arn, id string) (string, error) {
@@ -302,12 +345,12 @@ func currentPrincipal(ctx context.Context, tx storage.Tx, arn, id string) (strin
 	return cur, nil
 }
 
-// showTrustOf is showTrust for roles read outside a transaction; it reads only for roles whose trust
-// policy names resolved principals.
+// showTrustOf is showTrust for roles read outside a transaction. It reads the store only for roles whose
+// trust policy names resolved principals that the entity cache cannot vouch for (GetRole is a hot read).
 func (s *Service) showTrustOf(ctx context.Context, roles ...*storage.Role) error {
 	need := false
 	for _, r := range roles {
-		need = need || len(r.TrustPrincipalIDs) > 0
+		need = need || (len(r.TrustPrincipalIDs) > 0 && !s.trustShownAsSaved(ctx, r))
 	}
 	if !need {
 		return nil
