@@ -167,6 +167,13 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, error
 	// change reaches the cache before the write is acknowledged; PostgreSQL nodes learn of each other's
 	// writes by NOTIFY, later, which a cache would turn into stale reads across nodes.
 	a.IAM = iamsvc.New(iamsvc.Options{Store: store, Sealer: sealer, Logger: log, CacheEntities: cfg.DatabaseURL == ""})
+	// Roles stored by an iamd that matched trust policies by name get their named principals resolved to
+	// unique IDs before any request is served.
+	if n, err := a.IAM.ResolveStoredTrustPolicies(ctx); err != nil {
+		return fail(err)
+	} else if n > 0 {
+		log.Info("resolved the principals of stored trust policies to unique IDs", "roles", n)
+	}
 	a.Auth = auth.New(auth.Options{
 		Store:      store,
 		Tokens:     a.Tokens,

@@ -2,8 +2,10 @@
 // session token) into the calling principal, and applies the region rules of AWS's security-token
 // lifecycle (v1 tokens only in regions enabled by default; nothing at all in a region the account has not
 // enabled). Long-term keys and accounts are cached in memory and dropped when the store reports a change
-// (on every node, through storage.Store.Subscribe); session tokens carry everything needed, so requests
-// signed with temporary credentials cost no database query.
+// (on every node, through storage.Store.Subscribe). Session tokens carry everything else needed; the one
+// thing a token cannot say, whether the user or role it was issued to still exists with that unique ID, is
+// cached the same way, so requests signed with temporary credentials cost no database query once their
+// principal has been seen.
 package auth
 
 import (
@@ -50,8 +52,10 @@ type Authenticator struct {
 	opts     Options
 	verifier *sigv4.Verifier
 	cache    *cache
-	now      func() time.Time
-	log      *slog.Logger
+	// principals knows which users and roles behind sessions still exist (checkPrincipal).
+	principals *principals
+	now        func() time.Time
+	log        *slog.Logger
 
 	// changes is the store subscription that keeps the cache in step. Every lookup first applies what is
 	// pending: the store publishes a change before its Update returns, so a request that starts after a
@@ -76,7 +80,8 @@ func New(o Options) *Authenticator {
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
-	a := &Authenticator{opts: o, verifier: sigv4.NewVerifier(o.Now), cache: newCache(), now: o.Now, log: o.Logger}
+	a := &Authenticator{opts: o, verifier: sigv4.NewVerifier(o.Now), cache: newCache(), principals: newPrincipals(),
+		now: o.Now, log: o.Logger}
 	if o.Store != nil {
 		// Subscribed for the store's lifetime (closing the store closes it): lookups drain it too.
 		a.changes, _ = o.Store.Subscribe()
@@ -109,7 +114,7 @@ func (a *Authenticator) Run(ctx context.Context) {
 func (a *Authenticator) sync(ctx context.Context) {
 	if a.closed.Load() {
 		// Without a subscription nothing tells the cache about changes: keep nothing.
-		a.cache.apply(storage.Change{Kind: storage.ChangeAll})
+		a.apply(storage.Change{Kind: storage.ChangeAll})
 		return
 	}
 	if len(a.changes) == 0 && !a.applying.Load() {
@@ -124,10 +129,10 @@ func (a *Authenticator) sync(ctx context.Context) {
 		case ch, ok := <-a.changes:
 			if !ok {
 				a.closed.Store(true)
-				a.cache.apply(storage.Change{Kind: storage.ChangeAll})
+				a.apply(storage.Change{Kind: storage.ChangeAll})
 				return
 			}
-			a.cache.apply(ch)
+			a.apply(ch)
 			if (ch.Kind == storage.ChangeKeyRing || ch.Kind == storage.ChangeAll) && a.opts.Tokens != nil {
 				if err := a.opts.Tokens.Refresh(context.WithoutCancel(ctx)); err != nil {
 					a.log.WarnContext(ctx, "reloading the token key ring", "err", err)
@@ -137,6 +142,12 @@ func (a *Authenticator) sync(ctx context.Context) {
 			return
 		}
 	}
+}
+
+// apply drops what a change may have made stale from every cache.
+func (a *Authenticator) apply(ch storage.Change) {
+	a.cache.apply(ch)
+	a.principals.apply(ch)
 }
 
 // Endpoint is what the server resolved about the endpoint a request reached.
@@ -188,7 +199,8 @@ func (a *Authenticator) Authenticate(ctx context.Context, r *http.Request, body 
 	return res, nil
 }
 
-// session authenticates temporary credentials from the token alone.
+// session authenticates temporary credentials from the token, and checks that the user or role it was
+// issued to still exists (a cached answer, see checkPrincipal).
 func (a *Authenticator) session(ctx context.Context, p *sigv4.Request) (*Result, error) {
 	if p.SecurityToken == "" {
 		return nil, sigv4.InvalidClientTokenID()
@@ -205,6 +217,9 @@ func (a *Authenticator) session(ctx context.Context, p *sigv4.Request) (*Result,
 	}
 	if c.Expired(a.now()) {
 		return nil, sigv4.ExpiredToken()
+	}
+	if err := a.checkPrincipal(ctx, c); err != nil {
+		return nil, err
 	}
 	return &Result{Caller: SessionCaller(c)}, nil
 }
@@ -271,17 +286,18 @@ func (a *Authenticator) lookupKey(ctx context.Context, id string) (*keyEntry, *s
 		return e, nil, nil
 	}
 	if ok {
-		if u, ok := a.cache.user(e.userRef()); ok {
+		u, cached := a.cache.user(e.userRef())
+		if !cached {
+			var err error
+			if u, err = a.loadUser(ctx, e); err != nil && !errors.Is(err, storage.ErrNotFound) {
+				return nil, nil, err
+			}
+		}
+		if u != nil && u.ID == e.userID {
 			return e, u, nil
 		}
-		u, err := a.loadUser(ctx, e)
-		if err == nil {
-			return e, u, nil
-		}
-		if !errors.Is(err, storage.ErrNotFound) {
-			return nil, nil, err
-		}
-		// Renamed or deleted since the key was cached: read the key again.
+		// Renamed or deleted since the key was cached, perhaps with another user holding the name now:
+		// read the key again.
 	}
 	return a.loadKey(ctx, id)
 }
@@ -326,6 +342,7 @@ func (a *Authenticator) loadKey(ctx context.Context, id string) (*keyEntry, *sto
 		ctx := context.WithoutCancel(ctx) // shared: one caller going away must not fail the others
 		var l keyLoad
 		err := a.opts.Store.View(ctx, func(tx storage.Tx) error {
+			l = keyLoad{} // View may run fn more than once
 			k, err := tx.GetAccessKey(ctx, id)
 			if errors.Is(err, storage.ErrNotFound) {
 				return nil
@@ -338,6 +355,7 @@ func (a *Authenticator) loadKey(ctx context.Context, id string) (*keyEntry, *sto
 				if l.user, err = tx.GetUser(ctx, k.AccountID, k.UserName); err != nil {
 					return fmt.Errorf("user of access key: %w", err)
 				}
+				l.e.userID = l.user.ID
 			}
 			return nil
 		})

@@ -27,6 +27,9 @@ type cache struct {
 type keyEntry struct {
 	key    *storage.AccessKey
 	secret string
+	// userID is the unique ID of the key's user when the key was read: a user holding that name with
+	// another ID (the owner deleted and a namesake created) does not own the key.
+	userID string
 }
 
 // userRef names a user as changes do: account and folded name.

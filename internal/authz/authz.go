@@ -366,7 +366,13 @@ func denied(svc *protocol.ServiceInfo, msg string) error {
 }
 
 func principalOf(c *reqctx.Caller) policy.Principal {
-	return policy.Principal{ARN: c.ARN, AccountID: c.AccountID, IsRoot: c.Kind == reqctx.CallerRoot}
+	p := policy.Principal{ARN: c.ARN, AccountID: c.AccountID, IsRoot: c.Kind == reqctx.CallerRoot}
+	if c.Kind == reqctx.CallerUser || c.Kind == reqctx.CallerAssumedRole {
+		// The unique ID of the user, or of the role behind the session: resource policies whose named
+		// principals were resolved when they were saved match by it.
+		p.ID = c.PrincipalID
+	}
+	return p
 }
 
 // principalWithRole is principalOf with the IAM ARN of the role behind an assumed-role session.
@@ -410,6 +416,13 @@ func (a *Authorizer) callerSet(ctx context.Context, c *reqctx.Caller, own bool) 
 	}
 	if err != nil {
 		return nil, nil, err
+	}
+	if pe.id != c.PrincipalID {
+		// The user or role of that name is not the one the credentials were issued to: it was deleted,
+		// and perhaps created again. Its namesake's policies, tags and ARN are not the caller's. The
+		// authenticator refuses such credentials already; this keeps a caller from ever getting another
+		// principal's permissions should one slip through (a cache, a race).
+		pe = &principalEntry{set: &policy.Set{}}
 	}
 	sessionPolicies := c.Session != nil && (c.Session.SessionPolicy != "" || len(c.Session.PolicyARNs) > 0 ||
 		c.Kind == reqctx.CallerFederatedUser)

@@ -52,7 +52,11 @@ func newFixture(t testing.TB) *fixture {
 	return f
 }
 
+// ctx is a request by c. Callers made by userCaller and roleCaller get the unique ID of the user or role
+// of their name, as the authenticator gives them (a caller whose ID is not its principal's gets no
+// permission).
 func (f *fixture) ctx(c *reqctx.Caller) context.Context {
+	c = f.identify(c)
 	return reqctx.With(context.Background(), &reqctx.Request{ID: "t", Time: f.now, Partition: "aws", Region: "us-east-1",
 		SourceIP: "10.1.2.3", UserAgent: "test", SecureTransport: true, Caller: c})
 }
@@ -60,6 +64,29 @@ func (f *fixture) ctx(c *reqctx.Caller) context.Context {
 func (f *fixture) root() context.Context {
 	return f.ctx(&reqctx.Caller{Kind: reqctx.CallerRoot, AccountID: acct, Partition: "aws", ARN: "arn:aws:iam::" + acct + ":root",
 		UserID: acct, PrincipalID: acct, PrincipalPath: "/"})
+}
+
+// identify returns c with the unique ID of its user or role filled in when it has none and the principal
+// exists.
+func (f *fixture) identify(c *reqctx.Caller) *reqctx.Caller {
+	if c.PrincipalID != "" || (c.Kind != reqctx.CallerUser && c.Kind != reqctx.CallerAssumedRole) {
+		return c
+	}
+	ctx := context.Background()
+	var id string
+	_ = f.store.View(ctx, func(tx storage.Tx) error {
+		if c.Kind == reqctx.CallerUser {
+			if u, err := tx.GetUser(ctx, c.AccountID, c.PrincipalName); err == nil {
+				id = u.ID
+			}
+		} else if r, err := tx.GetRole(ctx, c.AccountID, c.PrincipalName); err == nil {
+			id = r.ID
+		}
+		return nil
+	})
+	cp := *c
+	cp.PrincipalID = id
+	return &cp
 }
 
 func userCaller(name, path string) *reqctx.Caller {
@@ -481,7 +508,7 @@ func TestConcurrentAuthorizeAndChanges(t *testing.T) {
 					return
 				default:
 				}
-				if _, _, err := f.az.callerSet(ctx, userCaller("alice", "/eng/"), false); err != nil {
+				if _, _, err := f.az.callerSet(ctx, f.identify(userCaller("alice", "/eng/")), false); err != nil {
 					errs <- err
 					return
 				}
@@ -723,4 +750,44 @@ func slicesContain(list []string, v string) bool {
 		}
 	}
 	return false
+}
+
+// TestNamesakeGetsNoPermission: credentials of a user or role that was deleted get none of the
+// permissions of a principal created later under the same name (a new unique ID), whatever the cache
+// holds.
+func TestNamesakeGetsNoPermission(t *testing.T) {
+	f := newFixture(t)
+	f.setup()
+	admin := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}`
+	listUsers, in := op(t, iamapi.Operations, "ListUsers"), &iamapi.ListUsersRequest{}
+	oldAlice := f.ctx(userCaller("alice", "/eng/"))
+	oldApp := f.ctx(roleCaller("app", "/svc/", "s1"))
+	for _, ctx := range []context.Context{oldAlice, oldApp} {
+		if err := f.az.Authorize(ctx, listUsers, in); err == nil {
+			t.Fatal("allowed without a policy") // and the principal's entry is now cached
+		}
+	}
+	root := f.root()
+	must[*iamapi.DeleteUserOutput](t)(f.iam.DeleteUser(root, &iamapi.DeleteUserRequest{UserName: s("alice")}))
+	must[*iamapi.DeleteRoleOutput](t)(f.iam.DeleteRole(root, &iamapi.DeleteRoleRequest{RoleName: s("app")}))
+	must[*iamapi.CreateUserResponse](t)(f.iam.CreateUser(root, &iamapi.CreateUserRequest{UserName: s("alice"), Path: s("/eng/")}))
+	must[*iamapi.CreateRoleResponse](t)(f.iam.CreateRole(root, &iamapi.CreateRoleRequest{RoleName: s("app"), Path: s("/svc/"),
+		AssumeRolePolicyDocument: s(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:root"},"Action":"sts:AssumeRole"}]}`)}))
+	must[*iamapi.PutUserPolicyOutput](t)(f.iam.PutUserPolicy(root, &iamapi.PutUserPolicyRequest{UserName: s("alice"), PolicyName: s("admin"), PolicyDocument: s(admin)}))
+	must[*iamapi.PutRolePolicyOutput](t)(f.iam.PutRolePolicy(root, &iamapi.PutRolePolicyRequest{RoleName: s("app"), PolicyName: s("admin"), PolicyDocument: s(admin)}))
+	for what, ctx := range map[string]context.Context{"old alice": oldAlice, "old app session": oldApp} {
+		if err := f.az.Authorize(ctx, listUsers, in); err == nil {
+			t.Errorf("%s got its namesake's permissions", what)
+		}
+		set, err := f.az.CallerSet(ctx, reqctx.From(ctx).Caller)
+		if err != nil || len(set.Identity) != 0 {
+			t.Errorf("%s: caller set %+v, %v", what, set, err)
+		}
+	}
+	// The namesakes themselves have them.
+	for what, ctx := range map[string]context.Context{"new alice": f.ctx(userCaller("alice", "/eng/")), "new app session": f.ctx(roleCaller("app", "/svc/", "s2"))} {
+		if err := f.az.Authorize(ctx, listUsers, in); err != nil {
+			t.Errorf("%s: %v", what, err)
+		}
+	}
 }

@@ -53,6 +53,10 @@ type Attached struct {
 	// messages.
 	ARN    string
 	Source SourceType
+	// PrincipalIDs maps the IAM user and role ARNs a resource-based policy names, as written, to the
+	// unique IDs they were resolved to when the policy was saved (a role's trust policy); such an ARN
+	// then names only the principal with that ID. nil: names are compared as written.
+	PrincipalIDs map[string]string
 }
 
 // Set is every policy that applies to one request.
@@ -260,7 +264,7 @@ type policyResult struct {
 
 // applies reports whether the statement applies to the request, and for statements with a Principal how
 // it named the principal.
-func (st *Statement) applies(c *evalContext) (bool, grant) {
+func (st *Statement) applies(c *evalContext, resolved map[string]string) (bool, grant) {
 	// Action: precompiled lowercase patterns against the lowercased request action.
 	hit := false
 	for i := range st.actions {
@@ -286,7 +290,7 @@ func (st *Statement) applies(c *evalContext) (bool, grant) {
 	}
 	g := grantExact
 	if st.hasPrincipal {
-		g = st.principals.match(&c.req.Principal)
+		g = st.principals.match(&c.req.Principal, resolved)
 		if st.notPrincipal {
 			// NotPrincipal applies to every principal it does not name.
 			if g != grantNone {
@@ -313,7 +317,7 @@ func (c *evalContext) evalPolicies(list []Attached, t PolicyType, d *Decision) p
 			continue
 		}
 		for _, st := range a.Policy.Statements {
-			ok, g := st.applies(c)
+			ok, g := st.applies(c, a.PrincipalIDs)
 			if !ok {
 				continue
 			}

@@ -25,6 +25,11 @@ type Principal struct {
 	Federated string
 	// CanonicalUser is an S3 canonical user ID.
 	CanonicalUser string
+	// ID is the unique ID (AIDA…, AROA…) of the IAM user ARN names (a user or its GetSessionToken
+	// session) or of the role RoleARN names (an assumed-role session); empty for other callers. A policy
+	// whose named users and roles were resolved to unique IDs when it was saved (Attached.PrincipalIDs)
+	// matches them by this ID, not by name.
+	ID string
 }
 
 // grant says how a resource-based policy statement named the principal; it decides whether the resource
@@ -39,10 +44,13 @@ const (
 )
 
 type principalSet struct {
-	any       bool     // "Principal": "*" (everyone, anonymous included)
-	awsAny    bool     // "AWS": "*"
-	accounts  []string // account IDs
-	arns      []string // user, role, session and federated-user ARNs
+	any      bool     // "Principal": "*" (everyone, anonymous included)
+	awsAny   bool     // "AWS": "*"
+	accounts []string // account IDs
+	arns     []string // user, role, session and federated-user ARNs
+	// arnKinds[i] says whether arns[i] names an IAM user or role, the principals IAM resolves to a
+	// unique ID when the policy is saved.
+	arnKinds  []arnKind
 	services  []string
 	federated []string
 	canonical []string
@@ -88,6 +96,7 @@ func compilePrincipals(n *jsonNode) (principalSet, error) {
 						ps.accounts = append(ps.accounts, acct)
 					} else {
 						ps.arns = append(ps.arns, v)
+						ps.arnKinds = append(ps.arnKinds, kindOfARN(v))
 					}
 				}
 				ps.all = append(ps.all, v)
@@ -154,8 +163,35 @@ func principalARN(v string) (account string, ok bool) {
 	return "", false
 }
 
-// match says how the set names p.
-func (ps *principalSet) match(p *Principal) grant {
+// arnKind is the sort of principal an "AWS" ARN names.
+type arnKind uint8
+
+const (
+	arnOther arnKind = iota // an assumed-role session or a federated user
+	arnUser                 // arn:…:iam::ACCT:user/…
+	arnRole                 // arn:…:iam::ACCT:role/…
+)
+
+// kindOfARN classifies an ARN principalARN accepted.
+func kindOfARN(v string) arnKind {
+	f := strings.SplitN(v, ":", 6)
+	if len(f) != 6 || f[2] != "iam" {
+		return arnOther
+	}
+	switch {
+	case strings.HasPrefix(f[5], "user/"):
+		return arnUser
+	case strings.HasPrefix(f[5], "role/"):
+		return arnRole
+	}
+	return arnOther
+}
+
+// match says how the set names p. resolved maps the user and role ARNs of the policy, as written, to
+// the unique IDs they named when the policy was saved (nil: none resolved). A resolved ARN names that
+// principal only: the caller's unique ID must be the one saved, so a user or role deleted and created
+// again under the same name is not named (IAM User Guide, "AWS JSON policy elements: Principal").
+func (ps *principalSet) match(p *Principal, resolved map[string]string) grant {
 	best := grantNone
 	up := func(g grant) {
 		if g > best {
@@ -175,7 +211,19 @@ func (ps *principalSet) match(p *Principal) grant {
 				up(grantAccount)
 			}
 		}
-		for _, a := range ps.arns {
+		for i, a := range ps.arns {
+			if id, ok := resolved[a]; ok && ps.arnKinds[i] != arnOther {
+				if id == "" || id != p.ID {
+					continue
+				}
+				switch {
+				case ps.arnKinds[i] == arnUser && p.RoleARN == "":
+					up(grantExact)
+				case ps.arnKinds[i] == arnRole && p.RoleARN != "":
+					up(grantRole)
+				}
+				continue
+			}
 			switch a {
 			case p.ARN:
 				up(grantExact)

@@ -360,6 +360,13 @@ type Role struct {
 	// DeletionTaskID / DeletionStatus track DeleteServiceLinkedRole (SUCCEEDED, IN_PROGRESS, FAILED, ...).
 	DeletionTaskID string
 	DeletionStatus string
+	// TrustPrincipalIDs maps each IAM user and role ARN the trust policy names (as written in it) to the
+	// unique ID (AIDA…, AROA…) that ARN named when the policy was saved, for the accounts this server
+	// holds ("": a principal that no longer existed, which matches nobody). The policy then trusts that
+	// principal only, not one created later under the same name. Empty, not nil, when the policy names
+	// none; nil for a role stored before resolution existed. Kept in the role's row with the rest of it
+	// (no column of its own). Not modified once stored: caches share it.
+	TrustPrincipalIDs map[string]string
 }
 
 // ManagedPolicy is a customer managed policy.

@@ -281,6 +281,9 @@ func (s *Service) groupDetail(ctx context.Context, tx storage.Tx, sc scope, g *s
 
 func (s *Service) roleDetail(ctx context.Context, tx storage.Tx, sc scope, r *storage.Role, pre map[string]*storage.OwnerDetails) (iamapi.RoleDetail, error) {
 	s.overlayRoleUse(r) // RoleLastUsed is written behind: add a use noted on this node but not yet written
+	if err := showTrust(ctx, tx, r); err != nil {
+		return iamapi.RoleDetail{}, err
+	}
 	d := iamapi.RoleDetail{
 		Path:                     ptr(r.Path),
 		RoleName:                 ptr(r.Name),

@@ -39,6 +39,9 @@ func (sc scope) instanceProfileOut(ctx context.Context, tx storage.Tx, p *storag
 		if errors.Is(err, storage.ErrNotFound) {
 			continue
 		}
+		if err == nil {
+			err = showTrust(ctx, tx, r)
+		}
 		if err != nil {
 			return out, err
 		}

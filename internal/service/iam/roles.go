@@ -105,10 +105,20 @@ func checkTrustPolicy(doc string) (*policy.Policy, error) {
 	return p, nil
 }
 
-// checkTrustPrincipals rejects a trust policy naming an IAM user or role that does not exist, as IAM does
-// ("Invalid principal in policy"), for the accounts this server holds; principals of accounts it does not
-// know cannot be checked and are accepted.
-func checkTrustPrincipals(ctx context.Context, tx storage.Tx, p *policy.Policy) error {
+// resolveTrustPrincipals rejects a trust policy naming an IAM user or role that does not exist, as IAM
+// does ("Invalid principal in policy"), and returns the unique ID each named user and role has now, keyed
+// by the ARN as written: the policy trusts those principals, not others created later under the same
+// names (IAM User Guide, "AWS JSON policy elements: Principal"). Only the accounts this server holds can
+// be checked and resolved; principals of other accounts are accepted and compared by ARN. The map is
+// never nil (nil marks a role whose policy was never resolved, see ResolveStoredTrustPolicies).
+func resolveTrustPrincipals(ctx context.Context, tx storage.Tx, p *policy.Policy) (map[string]string, error) {
+	return resolvePrincipals(ctx, tx, p, true)
+}
+
+// resolvePrincipals is resolveTrustPrincipals; unless strict, a named user or role that does not exist
+// is not an error but resolves to "", which no principal matches.
+func resolvePrincipals(ctx context.Context, tx storage.Tx, p *policy.Policy, strict bool) (map[string]string, error) {
+	resolved := map[string]string{}
 	known := map[string]bool{}
 	for _, v := range p.PrincipalARNs() {
 		a, err := ids.ParseARN(v)
@@ -123,7 +133,7 @@ func checkTrustPrincipals(ctx context.Context, tx storage.Tx, p *policy.Policy) 
 		if !seen {
 			_, err := tx.GetAccount(ctx, a.Account)
 			if err != nil && !errors.Is(err, storage.ErrNotFound) {
-				return err
+				return nil, err
 			}
 			exists = err == nil
 			known[a.Account] = exists
@@ -131,26 +141,233 @@ func checkTrustPrincipals(ctx context.Context, tx storage.Tx, p *policy.Policy) 
 		if !exists {
 			continue
 		}
-		var path string
+		var path, id string
 		if res.Kind == ids.KindUser {
 			var u *storage.User
 			if u, err = tx.GetUser(ctx, a.Account, res.Name); err == nil {
-				path = u.Path
+				path, id = u.Path, u.ID
 			}
 		} else {
 			var r *storage.Role
 			if r, err = tx.GetRole(ctx, a.Account, res.Name); err == nil {
-				path = r.Path
+				path, id = r.Path, r.ID
 			}
 		}
 		if errors.Is(err, storage.ErrNotFound) || (err == nil && path != res.Path) {
-			return iamapi.NewMalformedPolicyDocumentException(fmt.Sprintf("Invalid principal in policy: %q:%q", "AWS", v))
+			if !strict {
+				resolved[v] = ""
+				continue
+			}
+			return nil, iamapi.NewMalformedPolicyDocumentException(fmt.Sprintf("Invalid principal in policy: %q:%q", "AWS", v))
 		}
+		if err != nil {
+			return nil, err
+		}
+		resolved[v] = id
+	}
+	return resolved, nil
+}
+
+// ResolveStoredTrustPolicies resolves the trust policies of roles stored before iamd resolved named
+// principals to unique IDs (TrustPrincipalIDs nil), which until then matched users and roles by name, so
+// that a principal deleted and created again was still trusted. Each named user or role resolves to the
+// ID it has now; one that no longer exists to "", which matches nobody (its namesake, if one is made,
+// is not trusted). App runs it at startup, before serving; it returns how many roles it resolved. Later
+// runs only read each role once.
+func (s *Service) ResolveStoredTrustPolicies(ctx context.Context) (int, error) {
+	n := 0
+	for after := ""; ; {
+		var accts []*storage.Account
+		err := s.store.View(ctx, func(tx storage.Tx) error {
+			var err error
+			accts, err = tx.ListAccounts(ctx, storage.ListOptions{After: after, Limit: listBatch})
+			return err
+		})
+		if err != nil {
+			return n, fmt.Errorf("resolving stored trust policies: %w", err)
+		}
+		for _, a := range accts {
+			m, err := s.resolveAccountTrustPolicies(ctx, a.ID)
+			n += m
+			if err != nil {
+				return n, fmt.Errorf("resolving the trust policies of account %s: %w", a.ID, err)
+			}
+		}
+		if len(accts) < listBatch {
+			return n, nil
+		}
+		after = accts[len(accts)-1].ID
+	}
+}
+
+// listBatch is how many accounts or roles ResolveStoredTrustPolicies reads at a time.
+const listBatch = 100
+
+func (s *Service) resolveAccountTrustPolicies(ctx context.Context, account string) (int, error) {
+	n := 0
+	for after := ""; ; {
+		var roles []*storage.Role
+		err := s.store.View(ctx, func(tx storage.Tx) error {
+			var err error
+			roles, err = tx.ListRoles(ctx, account, storage.ListOptions{After: after, Limit: listBatch})
+			return err
+		})
+		if err != nil {
+			return n, err
+		}
+		for _, r := range roles {
+			if r.TrustPrincipalIDs != nil {
+				continue
+			}
+			err := s.store.Update(ctx, func(tx storage.Tx) error {
+				cur, err := tx.GetRole(ctx, account, r.Name)
+				if errors.Is(err, storage.ErrNotFound) || (err == nil && (cur.ID != r.ID || cur.TrustPrincipalIDs != nil)) {
+					return nil // deleted, or saved meanwhile
+				}
+				if err != nil {
+					return err
+				}
+				cur.TrustPrincipalIDs = map[string]string{}
+				// A stored policy always parsed when it was saved; one that no longer does trusts nobody
+				// (AssumeRole refuses it) and has nothing to resolve.
+				if p, err := policy.Parse(cur.AssumeRolePolicyDocument, policy.KindTrust); err == nil {
+					if cur.TrustPrincipalIDs, err = resolvePrincipals(ctx, tx, p, false); err != nil {
+						return err
+					}
+				}
+				return tx.UpdateRole(ctx, cur.Name, cur)
+			})
+			if err != nil {
+				return n, fmt.Errorf("role %s: %w", r.Name, err)
+			}
+			n++
+		}
+		if len(roles) < listBatch {
+			return n, nil
+		}
+		after = roles[len(roles)-1].Name
+	}
+}
+
+// showTrust replaces r's trust policy (r is the caller's copy) by the form IAM shows: each user or role
+// the policy named when it was saved appears under its current ARN (renamed users under the new name),
+// or as its unique ID once it no longer exists, since the policy still names that principal and no other
+// (IAM User Guide, "AWS JSON policy elements: Principal"). Every other byte of the document is kept.
+func showTrust(ctx context.Context, tx storage.Tx, r *storage.Role) error {
+	var repl map[string]string
+	for arn, id := range r.TrustPrincipalIDs {
+		cur, err := currentPrincipal(ctx, tx, arn, id)
 		if err != nil {
 			return err
 		}
+		if cur != arn {
+			if repl == nil {
+				repl = map[string]string{}
+			}
+			repl[arn] = cur
+		}
 	}
+	r.AssumeRolePolicyDocument = policy.ReplacePrincipals(r.AssumeRolePolicyDocument, repl)
 	return nil
+}
+
+// trustShownAsSaved reports, from the entity cache alone (SQLite), whether every user and role r's trust
+// policy resolved still holds the ARN it was named by with the same ID, so that the policy shows as it was
+// saved. False when the cache is off or cannot tell: showTrust then reads.
+func (s *Service) trustShownAsSaved(ctx context.Context, r *storage.Role) bool {
+	if !s.cache.on {
+		return false
+	}
+	for arn, id := range r.TrustPrincipalIDs {
+		if id == "" {
+			continue // resolved to nobody: shown as written
+		}
+		a, err := ids.ParseARN(arn)
+		if err != nil {
+			return false
+		}
+		res, err := ids.ParseIAMResource(a.Resource)
+		if err != nil {
+			return false
+		}
+		var curID, curPath string
+		switch res.Kind {
+		case ids.KindUser:
+			u, err := s.getUser(ctx, a.Account, res.Name)
+			if err != nil {
+				return false
+			}
+			curID, curPath = u.ID, u.Path
+		case ids.KindRole:
+			rr, err := s.getCachedRole(ctx, a.Account, res.Name)
+			if err != nil {
+				return false
+			}
+			curID, curPath = rr.ID, rr.Path
+		default:
+			return false
+		}
+		if curID != id || curPath != res.Path {
+			return false
+		}
+	}
+	return true
+}
+
+// currentPrincipal returns the ARN of the user or role with unique ID id, in the partition of the ARN a
+// policy named it by, or id when no principal has that ID any more.
+func currentPrincipal(ctx context.Context, tx storage.Tx, arn, id string) (string, error) {
+	a, err := ids.ParseARN(arn)
+	if err != nil {
+		return arn, nil // resolved ARNs always parse; show a stored oddity as it is
+	}
+	var cur string
+	switch {
+	case strings.HasPrefix(id, ids.PrefixUser):
+		var u *storage.User
+		if u, err = tx.GetUserByID(ctx, id); err == nil {
+			cur = ids.UserARN(a.Partition, u.AccountID, u.Path, u.Name)
+		}
+	case strings.HasPrefix(id, ids.PrefixRole):
+		var r *storage.Role
+		if r, err = tx.GetRoleByID(ctx, id); err == nil {
+			cur = ids.RoleARN(a.Partition, r.AccountID, r.Path, r.Name)
+		}
+	default:
+		return arn, nil
+	}
+	if errors.Is(err, storage.ErrNotFound) {
+		return id, nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("looking up trusted principal %s: %w", id, err)
+	}
+	return cur, nil
+}
+
+// showTrustOf is showTrust for roles read outside a transaction. It reads the store only for roles whose
+// trust policy names resolved principals that the entity cache cannot vouch for (GetRole is a hot read).
+func (s *Service) showTrustOf(ctx context.Context, roles ...*storage.Role) error {
+	need := false
+	for _, r := range roles {
+		need = need || (len(r.TrustPrincipalIDs) > 0 && !s.trustShownAsSaved(ctx, r))
+	}
+	if !need {
+		return nil
+	}
+	docs := make([]string, len(roles))
+	for i, r := range roles {
+		docs[i] = r.AssumeRolePolicyDocument
+	}
+	return s.store.View(ctx, func(tx storage.Tx) error {
+		for i, r := range roles {
+			r.AssumeRolePolicyDocument = docs[i] // View may run fn again
+			if err := showTrust(ctx, tx, r); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }
 
 // checkMaxSessionDuration applies the model's range again: the service may be called without the
@@ -224,10 +441,11 @@ func (s *Service) CreateRole(ctx context.Context, in *iamapi.CreateRoleRequest) 
 		Tags:                     tagsIn(in.Tags),
 	}
 	err = s.store.Update(ctx, func(tx storage.Tx) error {
-		if err := checkTrustPrincipals(ctx, tx, trust); err != nil {
+		var err error
+		if r.TrustPrincipalIDs, err = resolveTrustPrincipals(ctx, tx, trust); err != nil {
 			return err
 		}
-		err := s.createRole(ctx, tx, sc, r)
+		err = s.createRole(ctx, tx, sc, r)
 		if errors.Is(err, storage.ErrAlreadyExists) {
 			return iamapi.NewEntityAlreadyExistsException("Role with name " + r.Name + " already exists.")
 		}
@@ -261,6 +479,9 @@ func (s *Service) GetRole(ctx context.Context, in *iamapi.GetRoleRequest) (*iama
 		return nil, err
 	}
 	s.overlayRoleUse(r) // a use noted on this node but not yet written (RoleLastUsed is write-behind)
+	if err := s.showTrustOf(ctx, r); err != nil {
+		return nil, s.internal(ctx, "GetRole", err)
+	}
 	out := sc.roleOut(r, roleViewFull)
 	return &iamapi.GetRoleResponse{Role: &out}, nil
 }
@@ -321,6 +542,9 @@ func (s *Service) UpdateRoleDescription(ctx context.Context, in *iamapi.UpdateRo
 	if err != nil {
 		return nil, err
 	}
+	if err := s.showTrustOf(ctx, r); err != nil {
+		return nil, s.internal(ctx, "UpdateRoleDescription", err)
+	}
 	out := sc.roleOut(r, roleViewFull)
 	return &iamapi.UpdateRoleDescriptionResponse{Role: &out}, nil
 }
@@ -333,10 +557,11 @@ func (s *Service) UpdateAssumeRolePolicy(ctx context.Context, in *iamapi.UpdateA
 		return nil, err
 	}
 	_, _, err = s.modifyRole(ctx, "UpdateAssumeRolePolicy", str(in.RoleName), false, func(tx storage.Tx, _ scope, r *storage.Role) error {
-		if err := checkTrustPrincipals(ctx, tx, trust); err != nil {
+		resolved, err := resolveTrustPrincipals(ctx, tx, trust)
+		if err != nil {
 			return err
 		}
-		r.AssumeRolePolicyDocument = doc
+		r.AssumeRolePolicyDocument, r.TrustPrincipalIDs = doc, resolved
 		return nil
 	})
 	if err != nil {
@@ -398,7 +623,15 @@ func (s *Service) ListRoles(ctx context.Context, in *iamapi.ListRolesRequest) (*
 	err = s.store.View(ctx, func(tx storage.Tx) error {
 		var err error
 		roles, err = tx.ListRoles(ctx, sc.account, storage.ListOptions{PathPrefix: pathOr(in.PathPrefix), After: p.after, Limit: p.limit()})
-		return err
+		if err != nil {
+			return err
+		}
+		for _, r := range roles {
+			if err := showTrust(ctx, tx, r); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 	if err != nil {
 		return nil, s.internal(ctx, "ListRoles", err)
@@ -595,6 +828,7 @@ func (s *Service) CreateServiceLinkedRole(ctx context.Context, in *iamapi.Create
 		Description:              str(in.Description),
 		MaxSessionDuration:       defaultMaxSessionSeconds,
 		ServiceLinked:            true,
+		TrustPrincipalIDs:        map[string]string{}, // a service principal: nothing to resolve
 	}
 	var policyARN string
 	if ls.policy != "" {

@@ -164,7 +164,10 @@ func (s *Service) authorizeAssume(ctx context.Context, c *reqctx.Caller, role *s
 	if reqCtx == nil {
 		reqCtx = map[string][]string{}
 	}
-	set.Resource = &policy.Attached{Policy: trust, ID: "trust-policy", Source: policy.SourceResource}
+	// The users and roles the trust policy named when it was saved are trusted by unique ID: a namesake
+	// created after one was deleted is not.
+	set.Resource = &policy.Attached{Policy: trust, ID: "trust-policy", Source: policy.SourceResource,
+		PrincipalIDs: role.TrustPrincipalIDs}
 	set.ResourceAccount = role.AccountID
 	if in.ExternalId != nil {
 		reqCtx["sts:externalid"] = []string{*in.ExternalId}
@@ -174,8 +177,12 @@ func (s *Service) authorizeAssume(ctx context.Context, c *reqctx.Caller, role *s
 		inheritsTags: c.Kind == reqctx.CallerAssumedRole && c.Session != nil && len(c.Session.TransitiveTagKeys) > 0}
 	grant.addContext(reqCtx)
 	p := policy.Principal{ARN: c.ARN, AccountID: c.AccountID}
-	if c.Kind == reqctx.CallerAssumedRole {
+	switch c.Kind {
+	case reqctx.CallerAssumedRole:
 		p.RoleARN = ids.RoleARN(reqctxPartition(c), c.AccountID, c.PrincipalPath, c.PrincipalName)
+		p.ID = c.PrincipalID
+	case reqctx.CallerUser:
+		p.ID = c.PrincipalID
 	}
 	actions := append([]string{"sts:AssumeRole"}, grant.actions()...)
 	for _, action := range actions {

@@ -459,3 +459,39 @@ func TestTrustPolicyCacheBounded(t *testing.T) {
 		t.Fatal("a broken trust policy parsed")
 	}
 }
+
+// TestAssumeRoleTrustsResolvedIDs: a trust policy whose named user or role was resolved to a unique ID
+// when it was saved trusts that principal only, not a namesake created after it was deleted.
+func TestAssumeRoleTrustsResolvedIDs(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	annARN := f.user.ARN
+	r1ARN := "arn:aws:iam::" + testAccount + ":role/r1"
+	doc := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":["` + annARN + `","` + r1ARN + `"]},"Action":"sts:AssumeRole"}]}`
+	target := &storage.Role{AccountID: testAccount, Name: "target", Path: "/", ID: ids.NewUniqueID("AROA"), CreatedAt: t0,
+		AssumeRolePolicyDocument: doc, TrustPrincipalIDs: map[string]string{annARN: f.user.PrincipalID, r1ARN: f.role.ID}}
+	if err := f.store.Update(ctx, func(tx storage.Tx) error { return tx.CreateRole(ctx, target) }); err != nil {
+		t.Fatal(err)
+	}
+	targetARN := "arn:aws:iam::" + testAccount + ":role/target"
+	assume := func(c *reqctx.Caller) error {
+		_, err := f.svc.AssumeRole(at(c, "us-east-2"), &stsapi.AssumeRoleRequest{RoleArn: &targetARN, RoleSessionName: protocol.String("s")})
+		return err
+	}
+	if err := assume(f.user); err != nil {
+		t.Fatalf("the user the policy named: %v", err)
+	}
+	namesake := *f.user
+	namesake.PrincipalID, namesake.UserID = ids.NewUniqueID("AIDA"), ""
+	wantAPIError(t, "a namesake user", assume(&namesake), "AccessDenied", http.StatusForbidden,
+		"User: "+annARN+" is not authorized to perform: sts:AssumeRole on resource: "+targetARN)
+
+	session := func(roleID string) *reqctx.Caller {
+		return auth.SessionCaller(&token.Claims{Version: 2, AccountID: testAccount, Partition: "aws", Kind: token.KindAssumedRole,
+			PrincipalName: "r1", PrincipalID: roleID, PrincipalPath: "/", SessionName: "s", IssuedAt: t0, Expiration: t0.Add(time.Hour)})
+	}
+	if err := assume(session(f.role.ID)); err != nil {
+		t.Fatalf("a session of the role the policy named: %v", err)
+	}
+	wantAPIError(t, "a session of a namesake role", assume(session(ids.NewUniqueID("AROA"))), "AccessDenied", http.StatusForbidden, "")
+}

@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"sync"
 	"testing"
@@ -404,7 +405,8 @@ func testGroups(t *testing.T, s storage.Store) {
 func testRoles(t *testing.T, s storage.Store) {
 	r := &storage.Role{AccountID: Acct, Name: "Deploy", Path: "/svc/", ID: "AROA0000000000000001", CreatedAt: t0,
 		AssumeRolePolicyDocument: `{"Version":"2012-10-17","Statement":[]}`, Description: "d", MaxSessionDuration: 7200,
-		Tags: []storage.Tag{{Key: "k", Value: "v"}}}
+		Tags:              []storage.Tag{{Key: "k", Value: "v"}},
+		TrustPrincipalIDs: map[string]string{"arn:aws:iam::" + Acct + ":user/carol": "AIDA0000000000000001"}}
 	must(t, update(t, s, func(ctx context.Context, tx storage.Tx) error { return tx.CreateRole(ctx, r) }))
 	wantErr(t, update(t, s, func(ctx context.Context, tx storage.Tx) error {
 		return tx.CreateRole(ctx, &storage.Role{AccountID: Acct, Name: "deploy", Path: "/", ID: "AROA2"})
@@ -424,13 +426,37 @@ func testRoles(t *testing.T, s storage.Store) {
 			got.Description != "new" || got.LastUsedRegion != "eu-west-1" || !got.LastUsedAt.Equal(t0.Add(time.Hour)) {
 			t.Fatalf("role: %+v", got)
 		}
+		if !maps.Equal(got.TrustPrincipalIDs, r.TrustPrincipalIDs) {
+			t.Fatalf("trust principal IDs: %v, want %v", got.TrustPrincipalIDs, r.TrustPrincipalIDs)
+		}
 		rs, err := tx.ListRoles(ctx, Acct, storage.ListOptions{PathPrefix: "/svc/"})
 		must(t, err)
-		if len(rs) != 1 {
-			t.Fatalf("roles: %d", len(rs))
+		if len(rs) != 1 || !maps.Equal(rs[0].TrustPrincipalIDs, r.TrustPrincipalIDs) {
+			t.Fatalf("roles: %+v", rs)
 		}
 		return nil
 	})
+	// A new trust policy replaces the resolved IDs. A policy that names no user or role (empty) and one
+	// never resolved (nil) stay apart.
+	trusts := []map[string]string{{"arn:aws:iam::" + Acct2 + ":role/x/app": "AROA0000000000000009", "arn:aws:iam::" + Acct + ":user/gone": ""}, {}, nil}
+	for _, ids := range trusts {
+		must(t, update(t, s, func(ctx context.Context, tx storage.Tx) error {
+			got, err := tx.GetRole(ctx, Acct, "deploy")
+			if err != nil {
+				return err
+			}
+			got.TrustPrincipalIDs = ids
+			return tx.UpdateRole(ctx, "deploy", got)
+		}))
+		view(t, s, func(ctx context.Context, tx storage.Tx) error {
+			got, err := tx.GetRole(ctx, Acct, "deploy")
+			must(t, err)
+			if !maps.Equal(got.TrustPrincipalIDs, ids) || (got.TrustPrincipalIDs == nil) != (ids == nil) {
+				t.Fatalf("trust principal IDs after update: %v, want %v", got.TrustPrincipalIDs, ids)
+			}
+			return nil
+		})
+	}
 	must(t, update(t, s, func(ctx context.Context, tx storage.Tx) error { return tx.DeleteRole(ctx, Acct, "deploy") }))
 	if c := counts(t, s, Acct); c.Roles != 0 {
 		t.Fatalf("Roles = %d", c.Roles)
