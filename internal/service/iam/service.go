@@ -71,9 +71,10 @@ type Service struct {
 	now     func() time.Time
 	log     *slog.Logger
 
-	uses    useRecorder
-	reports reportCache
-	cache   entityCache
+	uses     useRecorder
+	reports  reportCache
+	cache    entityCache
+	simStats simulationStats
 }
 
 // New returns a Service using o.
