@@ -175,3 +175,49 @@ func TestAdversarialSimulationCostIsBounded(t *testing.T) {
 		}
 	})
 }
+
+// Many concurrent GenerateCredentialReport calls from a read-only user build the account's report once:
+// exactly one answers STARTED, the others INPROGRESS or COMPLETE, and the report lists every user.
+func TestAdversarialCredentialReportBuiltOnce(t *testing.T) {
+	s := Start(t, Options{})
+	ctx := context.Background()
+	root := s.IAM(RootCreds())
+	for i := range 50 {
+		_, err := root.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String(fmt.Sprintf("u%02d", i))})
+		ok(t, "CreateUser", err)
+	}
+	reader := s.IAM(newUser(t, s, RootCreds(), "reader"))
+	_, err := root.AttachUserPolicy(ctx, &iam.AttachUserPolicyInput{UserName: aws.String("reader"),
+		PolicyArn: aws.String("arn:aws:iam::aws:policy/IAMReadOnlyAccess")})
+	ok(t, "AttachUserPolicy", err)
+
+	const callers = 20
+	states := make(chan iamtypes.ReportStateType, callers)
+	start := make(chan struct{})
+	for range callers {
+		go func() {
+			<-start
+			out, err := reader.GenerateCredentialReport(ctx, &iam.GenerateCredentialReportInput{})
+			if err != nil {
+				t.Error(err)
+				states <- ""
+				return
+			}
+			states <- out.State
+		}()
+	}
+	close(start)
+	count := map[iamtypes.ReportStateType]int{}
+	for range callers {
+		count[<-states]++
+	}
+	if count[iamtypes.ReportStateTypeStarted] != 1 || count[iamtypes.ReportStateTypeStarted]+count[iamtypes.ReportStateTypeInprogress]+count[iamtypes.ReportStateTypeComplete] != callers {
+		t.Fatalf("states %v: want one STARTED", count)
+	}
+	// Every call has returned, so the one that built the report has stored it.
+	rep, err := reader.GetCredentialReport(ctx, &iam.GetCredentialReportInput{})
+	ok(t, "GetCredentialReport", err)
+	if lines := strings.Count(string(rep.Content), "\n"); lines != 1+1+51 {
+		t.Fatalf("report of %d lines", lines)
+	}
+}
