@@ -221,3 +221,68 @@ func TestAdversarialCredentialReportBuiltOnce(t *testing.T) {
 		t.Fatalf("report of %d lines", lines)
 	}
 }
+
+// IAM does not count whitespace against policy size quotas, so inline policies may hold documents of up
+// to 131072 characters, mostly blanks. GetAccountAuthorizationDetails, which a read-only user may call,
+// ends a page once it holds 4 MiB of documents (and before the next owner's documents), with a marker:
+// each page holds a bounded amount, and following the markers gives every role and policy once.
+func TestAdversarialAuthorizationDetailsPagesBounded(t *testing.T) {
+	const (
+		pageBytes = 4 << 20 // internal/service/iam/limits.go: authDetailsPageBytes
+		roles     = 20
+		perRole   = 3
+		padding   = 125_000
+	)
+	s := Start(t, Options{})
+	ctx := context.Background()
+	root := s.IAM(RootCreds())
+	reader := s.IAM(newUser(t, s, RootCreds(), "reader"))
+	_, err := root.AttachUserPolicy(ctx, &iam.AttachUserPolicyInput{UserName: aws.String("reader"),
+		PolicyArn: aws.String("arn:aws:iam::aws:policy/IAMReadOnlyAccess")})
+	ok(t, "AttachUserPolicy", err)
+	doc := `{` + strings.Repeat(" ", padding) + `"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"*"}]}`
+	trust := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}`
+	for i := range roles {
+		name := fmt.Sprintf("bloated%02d", i)
+		_, err := root.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String(name), AssumeRolePolicyDocument: aws.String(trust)})
+		ok(t, "CreateRole", err)
+		for j := range perRole {
+			_, err := root.PutRolePolicy(ctx, &iam.PutRolePolicyInput{RoleName: aws.String(name), PolicyName: aws.String(fmt.Sprint("p", j)), PolicyDocument: aws.String(doc)})
+			ok(t, "PutRolePolicy", err)
+		}
+	}
+
+	in := &iam.GetAccountAuthorizationDetailsInput{Filter: []iamtypes.EntityType{iamtypes.EntityTypeRole}, MaxItems: aws.Int32(1000)}
+	var got []string
+	pages := 0
+	for {
+		out, err := reader.GetAccountAuthorizationDetails(ctx, in)
+		ok(t, "GetAccountAuthorizationDetails", err)
+		pages++
+		bytes := 0
+		for _, r := range out.RoleDetailList {
+			got = append(got, aws.ToString(r.RoleName))
+			if len(r.RolePolicyList) != perRole {
+				t.Fatalf("%s: %d inline policies", aws.ToString(r.RoleName), len(r.RolePolicyList))
+			}
+			for _, p := range r.RolePolicyList {
+				bytes += len(decoded(t, p.PolicyDocument))
+			}
+		}
+		if len(out.RoleDetailList) == 0 || bytes > pageBytes+perRole*len(doc) {
+			t.Fatalf("page %d: %d roles holding %d bytes of documents", pages, len(out.RoleDetailList), bytes)
+		}
+		if !out.IsTruncated {
+			break
+		}
+		in.Marker = out.Marker
+	}
+	if len(got) != roles || pages < 2 || got[0] != "bloated00" || got[roles-1] != fmt.Sprintf("bloated%02d", roles-1) {
+		t.Fatalf("%d roles in %d pages: %v", len(got), pages, got)
+	}
+	for i := 1; i < len(got); i++ {
+		if got[i] <= got[i-1] {
+			t.Fatalf("roles out of order or repeated: %v", got)
+		}
+	}
+}

@@ -45,3 +45,11 @@ const (
 	// early once it reaches it.
 	maxSimulationPageEntries = 10_000
 )
+
+// authDetailsPageBytes bounds the policy documents one page of GetAccountAuthorizationDetails holds (its
+// memory and its response grow with them): IAM does not count whitespace against its policy size quotas,
+// so a role's inline policies may hold some 170 documents of 131072 characters, and a page of 100 such
+// roles would hold gigabytes. Reading stops at the owner that reaches the budget and the page ends there
+// with a marker ("IAM might return fewer results"); a page of ordinary entities (a few kilobytes of
+// policies each) is never cut by it.
+const authDetailsPageBytes = 4 << 20
