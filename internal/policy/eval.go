@@ -209,8 +209,8 @@ type evalContext struct {
 	missing []string
 	// missingSet holds the lowercased missing keys once there are more than missingScanMax.
 	missingSet map[string]struct{}
-	// matched counts the statements recorded in Decision.Matched, per effect (index Allow, Deny).
-	matched [Deny + 1]int
+	// matchedAllow and matchedDeny count the statements recorded in Decision.Matched, per effect.
+	matchedAllow, matchedDeny int32
 }
 
 // missingScanMax is how many missing keys lookup compares one by one; beyond it they go into a set, so that
@@ -349,8 +349,12 @@ func (c *evalContext) evalPolicies(list []Attached, t PolicyType, d *Decision) p
 			if !ok {
 				continue
 			}
-			if c.matched[st.Effect] < c.req.MaxMatched {
-				c.matched[st.Effect]++
+			n := &c.matchedAllow
+			if st.Effect == Deny {
+				n = &c.matchedDeny
+			}
+			if int(*n) < c.req.MaxMatched {
+				*n++
 				d.Matched = append(d.Matched, MatchedStatement{PolicyID: a.ID, PolicyType: t, Source: a.Source,
 					Index: st.Index, Sid: st.Sid, Effect: st.Effect, Start: st.Start, End: st.End})
 			}

@@ -343,8 +343,8 @@ type positioner struct {
 	pos Position
 }
 
-func newPositioner(src string) *positioner {
-	return &positioner{src: src, pos: Position{Line: 1, Column: 1}}
+func newPositioner(src string) positioner {
+	return positioner{src: src, pos: Position{Line: 1, Column: 1}}
 }
 
 func (p *positioner) at(off int) Position {
