@@ -73,18 +73,18 @@ func TestAuthorizationDetailsAcrossBatches(t *testing.T) {
 func TestAuthorizationDetailsPageBudget(t *testing.T) {
 	f := withCatalogue(t, newFixture(t))
 	ctx := f.root()
-	// Whitespace does not count against the inline quota; a direct caller is not held to the wire's
-	// 131072 characters, so few owners reach the budget.
-	big := `{` + strings.Repeat(" ", authDetailsPageBytes/5) + `"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"*"}]}`
+	// Whitespace does not count against the inline quota: 200,000 blanks (the wire allows 131072
+	// characters of up to two bytes).
+	big := `{` + strings.Repeat(" ", 200_000) + `"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"*"}]}`
 	var want []string
-	for i := range 7 {
-		n := fmt.Sprintf("u%d", i)
+	for i := range 25 {
+		n := fmt.Sprintf("u%02d", i)
 		createUser(t, f, ctx, n, "")
 		must(f.svc.PutUserPolicy(ctx, &iamapi.PutUserPolicyRequest{UserName: ptr(n), PolicyName: ptr("p"), PolicyDocument: ptr(big)}))(t)
 		want = append(want, "user "+n)
 	}
-	for i := range 2 {
-		n := fmt.Sprintf("g%d", i)
+	for i := range 12 {
+		n := fmt.Sprintf("g%02d", i)
 		must(f.svc.CreateGroup(ctx, &iamapi.CreateGroupRequest{GroupName: ptr(n)}))(t)
 		must(f.svc.PutGroupPolicy(ctx, &iamapi.PutGroupPolicyRequest{GroupName: ptr(n), PolicyName: ptr("p"), PolicyDocument: ptr(big)}))(t)
 		want = append(want, "group "+n)
