@@ -85,6 +85,10 @@ type Request struct {
 	// aws:PrincipalTag/team, iam:PassedToService, …). Keys are case-insensitive; lowercase keys are
 	// fastest. Policy variables are resolved from the same map.
 	Context map[string][]string
+	// MaxMatched is how many statements of each effect Evaluate records in Decision.Matched; 0 records
+	// none (enforcement needs only the decision). The policy simulator, which reports them, sets a bound
+	// so that thousands of matching statements cannot make one evaluation allocate thousands of records.
+	MaxMatched int
 	// ContextKeysLower promises that no key of Context has an ASCII upper-case letter, sparing the
 	// evaluation a pass over the map to check (the authorizer builds its keys so, on every request).
 	ContextKeysLower bool
@@ -190,7 +194,8 @@ type Decision struct {
 	// decision details). Boundary, Session and Resource are ImplicitDeny when absent; see Has*.
 	Identity, Boundary, Session, Resource Result
 	HasBoundary, HasSession, HasResource  bool
-	// Matched lists the statements that applied, in evaluation order.
+	// Matched lists the statements that applied, in evaluation order: the first Request.MaxMatched of
+	// each effect.
 	Matched []MatchedStatement
 	// MissingContextValues lists the context keys that conditions or variables of applicable statements
 	// used but the request lacked, as written in the policy.
@@ -206,19 +211,46 @@ type evalContext struct {
 	ctx     map[string][]string // lowercased keys
 	action  string              // lowercased
 	missing []string
+	// missingSet holds the lowercased missing keys once there are more than missingScanMax.
+	missingSet map[string]struct{}
+	// matchedAllow and matchedDeny count the statements recorded in Decision.Matched, per effect.
+	matchedAllow, matchedDeny int32
 }
+
+// missingScanMax is how many missing keys lookup compares one by one; beyond it they go into a set, so that
+// a policy with thousands of condition keys costs linear, not quadratic, work per evaluation.
+const missingScanMax = 16
 
 func (c *evalContext) lookup(key, name string) ([]string, bool) {
 	v, ok := c.ctx[key]
 	if !ok {
-		for _, m := range c.missing {
-			if strings.EqualFold(m, name) {
-				return nil, false
-			}
-		}
-		c.missing = append(c.missing, name)
+		c.noteMissing(name)
 	}
 	return v, ok
+}
+
+// noteMissing adds name to MissingContextValues unless a key equal to it but for case is there already.
+func (c *evalContext) noteMissing(name string) {
+	if c.missingSet != nil {
+		k := strings.ToLower(name)
+		if _, dup := c.missingSet[k]; !dup {
+			c.missingSet[k] = struct{}{}
+			c.missing = append(c.missing, name)
+		}
+		return
+	}
+	for _, m := range c.missing {
+		if strings.EqualFold(m, name) {
+			return
+		}
+	}
+	c.missing = append(c.missing, name)
+	if len(c.missing) > missingScanMax {
+		c.missingSet = make(map[string]struct{}, 2*len(c.missing))
+		for _, m := range c.missing {
+			c.missingSet[strings.ToLower(m)] = struct{}{}
+		}
+	}
 }
 
 func newEvalContext(r *Request) *evalContext {
@@ -321,8 +353,15 @@ func (c *evalContext) evalPolicies(list []Attached, t PolicyType, d *Decision) p
 			if !ok {
 				continue
 			}
-			d.Matched = append(d.Matched, MatchedStatement{PolicyID: a.ID, PolicyType: t, Source: a.Source,
-				Index: st.Index, Sid: st.Sid, Effect: st.Effect, Start: st.Start, End: st.End})
+			n := &c.matchedAllow
+			if st.Effect == Deny {
+				n = &c.matchedDeny
+			}
+			if int(*n) < c.req.MaxMatched {
+				*n++
+				d.Matched = append(d.Matched, MatchedStatement{PolicyID: a.ID, PolicyType: t, Source: a.Source,
+					Index: st.Index, Sid: st.Sid, Effect: st.Effect, Start: st.Start, End: st.End})
+			}
 			if st.Effect == Deny {
 				if !r.deny {
 					r.deny, r.denying = true, a

@@ -1,6 +1,7 @@
 package policy
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -231,8 +232,11 @@ func TestMatchedStatements(t *testing.T) {
 		`{"Sid":"A","Effect":"Allow","Action":"iam:*","Resource":"*"}`,
 		`{"Sid":"B","Effect":"Allow","Action":"s3:*","Resource":"*"}`,
 		`{"Sid":"C","Effect":"Deny","Action":"iam:Delete*","Resource":"*"}`), KindIdentity)
-	d := Evaluate(&Request{Action: "iam:DeleteUser", Resource: "*", Principal: bob},
-		&Set{Identity: []Attached{{Policy: p, ID: "pol", ARN: "arn:aws:iam::111111111111:policy/pol", Source: SourceUserManaged}}})
+	set := &Set{Identity: []Attached{{Policy: p, ID: "pol", ARN: "arn:aws:iam::111111111111:policy/pol", Source: SourceUserManaged}}}
+	if d := Evaluate(&Request{Action: "iam:DeleteUser", Resource: "*", Principal: bob}, set); d.Matched != nil {
+		t.Fatalf("matched recorded without MaxMatched: %+v", d.Matched)
+	}
+	d := Evaluate(&Request{Action: "iam:DeleteUser", Resource: "*", Principal: bob, MaxMatched: 10}, set)
 	if d.Result != ExplicitDeny || len(d.Matched) != 2 {
 		t.Fatalf("decision %+v", d)
 	}
@@ -244,88 +248,75 @@ func TestMatchedStatements(t *testing.T) {
 	}
 }
 
-func TestAccessDeniedMessage(t *testing.T) {
-	const (
-		action = "iam:CreateUser"
-		res    = "arn:aws:iam::123456789012:user/alice"
-		caller = "arn:aws:iam::123456789012:user/bob"
-		prefix = "User: " + caller + " is not authorized to perform: " + action + " on resource: " + res
-	)
-	managed := &Attached{ID: "p", ARN: "arn:aws:iam::123456789012:policy/p"}
-	cases := []struct {
-		d    Decision
-		want string
-	}{
-		{Decision{Reason: ReasonNoIdentityAllow}, prefix + " because no identity-based policy allows the iam:CreateUser action"},
-		{Decision{Reason: ReasonNoBoundaryAllow}, prefix + " because no permissions boundary allows the iam:CreateUser action"},
-		{Decision{Reason: ReasonNoSessionAllow}, prefix + " because no session policy allows the iam:CreateUser action"},
-		{Decision{Reason: ReasonNoResourceAllow}, prefix + " because no resource-based policy allows the iam:CreateUser action"},
-		{Decision{Reason: ReasonIdentityDeny}, prefix + " with an explicit deny in an identity-based policy"},
-		{Decision{Reason: ReasonIdentityDeny, Denying: managed}, prefix + " with an explicit deny in an identity-based policy: arn:aws:iam::123456789012:policy/p"},
-		{Decision{Reason: ReasonBoundaryDeny, Denying: managed}, prefix + " with an explicit deny in a permissions boundary: arn:aws:iam::123456789012:policy/p"},
-		{Decision{Reason: ReasonSessionDeny}, prefix + " with an explicit deny in a session policy"},
-		{Decision{Reason: ReasonResourceDeny}, prefix + " with an explicit deny in a resource-based policy"},
-	}
-	for _, tc := range cases {
-		if got := AccessDeniedMessage(caller, action, res, &tc.d); got != tc.want {
-			t.Errorf("got  %q\nwant %q", got, tc.want)
+// MaxMatched bounds the statements recorded per effect, whatever the number that match; the decision
+// still weighs every statement.
+func TestMatchedStatementsBounded(t *testing.T) {
+	policyOf := func(n int) *Policy {
+		var stmts []string
+		for i := range n {
+			stmts = append(stmts, fmt.Sprintf(`{"Sid":"A%d","Effect":"Allow","Action":"*","Resource":"*"}`, i))
 		}
+		for i := range n {
+			stmts = append(stmts, fmt.Sprintf(`{"Sid":"D%d","Effect":"Deny","Action":"iam:*","Resource":"*"}`, i))
+		}
+		return mustParse(t, doc(stmts...), KindIdentity)
 	}
-	d := Decision{Reason: ReasonNoIdentityAllow}
-	want := "User: " + caller + " is not authorized to perform: iam:ListUsers because no identity-based policy allows the iam:ListUsers action"
-	if got := AccessDeniedMessage(caller, "iam:ListUsers", "", &d); got != want {
-		t.Errorf("got %q", got)
+	eval := func(p *Policy) Decision {
+		return Evaluate(&Request{Action: "iam:GetUser", Resource: "*", Principal: bob, MaxMatched: 3},
+			&Set{Identity: []Attached{{Policy: p, ID: "pol"}}})
 	}
-	if s := ReasonNoBoundaryAllow.String(); s != "no permissions boundary allows" {
-		t.Errorf("reason string %q", s)
+	d := eval(policyOf(50))
+	var got []string
+	for _, m := range d.Matched {
+		got = append(got, m.Sid)
 	}
-	if s := ReasonIdentityDeny.String(); s != "explicit deny in an identity-based policy" {
-		t.Errorf("reason string %q", s)
+	if d.Result != ExplicitDeny || strings.Join(got, ",") != "A0,A1,A2,D0,D1,D2" {
+		t.Fatalf("%v matched %v", d.Result, got)
+	}
+	// What one evaluation allocates does not grow with the number of statements that match.
+	small, large := policyOf(10), policyOf(1000)
+	if a, b := testing.AllocsPerRun(20, func() { eval(small) }), testing.AllocsPerRun(20, func() { eval(large) }); b > a {
+		t.Errorf("%v allocations per evaluation with 2000 matching statements, %v with 20", b, a)
 	}
 }
 
-func TestGlob(t *testing.T) {
+// Cost counts statements, patterns, principals and condition values, wildcard patterns by their parts
+// times the length of the value they are matched against.
+func TestPolicyCost(t *testing.T) {
 	cases := []struct {
-		pat, s string
-		want   bool
+		doc       string
+		kind      Kind
+		size, c10 int // Cost(0), Cost(10)
 	}{
-		{"*", "", true}, {"", "", true}, {"", "a", false}, {"a*", "a", true}, {"*a", "ba", true},
-		{"*a", "ab", false}, {"a**b", "axxb", true}, {"?", "é", true}, {"??", "é", false},
-		{"a*b*c", "abbbc", true}, {"a*b*c", "acb", false}, {"*x*", "aaxaa", true}, {"a?c", "ac", false},
-		{"ab*", "a", false}, {"*ab*ab", "xabyab", true}, {"*aab", "aaaab", true},
+		{allowAll, KindIdentity, 3, 3},
+		// Elements: statement 1, actions s3:GetObject and s3:Get* 2, resource arn:aws:s3:::b/k 1, the five
+		// literal components of arn:aws:s3:::b/*x 5, condition values 2. Wildcard parts: s3:*Get* 4, b/*x 3.
+		{`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["s3:GetObject","s3:Get*","s3:*Get*"],` +
+			`"Resource":["arn:aws:s3:::b/k","arn:aws:s3:::b/*x"],"Condition":{"StringEquals":{"aws:username":["a","b"]}}}]}`, KindIdentity, 11 + 7, 11 + 7*11},
+		// Statement 1, action 1, principals 2.
+		{`{"Version":"2012-10-17","Statement":{"Effect":"Allow","Principal":{"AWS":["123456789012","arn:aws:iam::123456789012:role/r"]},"Action":"sts:AssumeRole"}}`, KindTrust, 4, 4},
+		// A StringLike value a*b: 3 parts.
+		{`{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"*","Resource":"*","Condition":{"StringLike":{"s3:prefix":"a*b"}}}}`, KindIdentity, 3 + 3, 3 + 33},
 	}
-	for _, tc := range cases {
-		p := compilePattern(tc.pat, true, false, false)
-		if got := p.match(tc.s, nil); got != tc.want {
-			t.Errorf("%q ~ %q = %v, want %v", tc.pat, tc.s, got, tc.want)
+	for _, c := range cases {
+		p := mustParse(t, c.doc, c.kind)
+		if got, got10 := p.Cost(0), p.Cost(10); got != c.size || got10 != c.c10 {
+			t.Errorf("%s: cost %d/%d, want %d/%d", c.doc, got, got10, c.size, c.c10)
 		}
 	}
 }
 
-func TestEvaluateNilAndConcurrent(t *testing.T) {
-	if d := Evaluate(nil, nil); d.Result != ImplicitDeny || d.Reason != ReasonNoIdentityAllow {
-		t.Fatalf("nil evaluation %+v", d)
-	}
-	p := mustParse(t, doc(stmt("Allow", `"Action":"s3:*"`, `"Resource":"arn:aws:s3:::home/${aws:username}/*"`)), KindIdentity)
-	set := &Set{Identity: []Attached{{Policy: p}}}
-	done := make(chan bool)
-	for g := 0; g < 4; g++ {
-		go func(g int) {
-			ok := true
-			for i := 0; i < 200; i++ {
-				user := string(rune('a' + (g+i)%4))
-				d := Evaluate(&Request{Action: "s3:GetObject", Resource: "arn:aws:s3:::home/" + user + "/x",
-					Context: ctxMap{"aws:username": {user}}}, set)
-				d2 := Evaluate(&Request{Action: "s3:GetObject", Resource: "arn:aws:s3:::home/zz/x",
-					Context: ctxMap{"aws:username": {user}}}, set)
-				ok = ok && d.Allowed() && !d2.Allowed()
-			}
-			done <- ok
-		}(g)
-	}
-	for g := 0; g < 4; g++ {
-		if !<-done {
-			t.Fatal("wrong decision under concurrency")
+// Missing context keys are reported once each, case-insensitively, however many there are.
+func TestMissingContextValuesMany(t *testing.T) {
+	var stmts []string
+	for i := range 40 {
+		for _, k := range []string{"aws:K%d", "AWS:k%d"} {
+			stmts = append(stmts, fmt.Sprintf(`{"Effect":"Allow","Action":"*","Resource":"*","Condition":{"StringEquals":{"`+k+`":"v"}}}`, i))
 		}
+	}
+	p := mustParse(t, doc(stmts...), KindIdentity)
+	d := Evaluate(&Request{Action: "s3:GetObject", Resource: "*", Principal: bob}, &Set{Identity: []Attached{{Policy: p}}})
+	if len(d.MissingContextValues) != 40 || d.MissingContextValues[0] != "aws:K0" || d.MissingContextValues[39] != "aws:K39" {
+		t.Fatalf("missing %v", d.MissingContextValues)
 	}
 }

@@ -33,6 +33,11 @@ func FuzzParse(f *testing.F) {
 		}
 		_ = p.ContextKeys()
 		_ = Size(doc)
+		// Positions computed in one pass are those of a scan from the start; Cost grows with its subject.
+		checkPositions(t, doc, p)
+		if c0, c9 := p.Cost(0), p.Cost(9); c0 < len(p.Statements) || c9 < c0 {
+			t.Fatalf("cost %d, %d for %d statements", c0, c9, len(p.Statements))
+		}
 		req := &Request{Action: "iam:GetUser", Resource: "arn:aws:iam::123456789012:user/bob",
 			Principal: Principal{ARN: "arn:aws:iam::123456789012:user/bob", AccountID: "123456789012"},
 			Context:   ctxMap{"aws:username": {"bob"}, "aws:TagKeys": {"a", "b"}, "aws:SourceIp": {"10.1.2.3"}, "aws:CurrentTime": {"2019-01-01T00:00:00Z"}}}
@@ -43,4 +48,36 @@ func FuzzParse(f *testing.F) {
 		}
 		_ = Evaluate(req, set)
 	})
+}
+
+// checkPositions compares each statement's Start and End with a scan of doc from its first byte.
+func checkPositions(t *testing.T, doc string, p *Policy) {
+	t.Helper()
+	at := func(off int) Position {
+		line, col := 1, 1
+		for i, c := range doc {
+			if i >= off {
+				break
+			}
+			if c == '\n' {
+				line, col = line+1, 1
+			} else {
+				col++
+			}
+		}
+		return Position{Line: line, Column: col}
+	}
+	root, err := parseJSON(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	list := []*jsonNode{root.member("Statement")}
+	if list[0].kind == jArray {
+		list = list[0].vals
+	}
+	for i, st := range p.Statements {
+		if want := (struct{ a, b Position }{at(list[i].start), at(list[i].end)}); st.Start != want.a || st.End != want.b {
+			t.Fatalf("statement %d at %v-%v, want %v-%v", i, st.Start, st.End, want.a, want.b)
+		}
+	}
 }

@@ -111,6 +111,14 @@ func compilePattern(s string, wildcards, vars, fold bool) pattern {
 	return p
 }
 
+// cost is the pattern's weight in Policy.Cost: one element, or for a wildcard pattern its parts.
+func (p *pattern) cost() (elements, globParts int) {
+	if p.mode == modeGlob {
+		return 0, max(1, len(p.parts))
+	}
+	return 1, 0
+}
+
 // match reports whether s matches p. Patterns with variables resolve them through ctx; a variable with no
 // value and no default makes the pattern match nothing, as in AWS.
 func (p *pattern) match(s string, ctx *evalContext) bool {
@@ -249,6 +257,22 @@ func splitARN(s string, vars bool) []string {
 		}
 	}
 	return append(out, s[start:])
+}
+
+// cost is the pattern's weight in Policy.Cost: that of its components.
+func (a *arnPattern) cost() (elements, globParts int) {
+	if a.segs == nil {
+		return a.whole.cost()
+	}
+	if a.exact {
+		return 1, 0
+	}
+	for i := range a.segs {
+		e, g := a.segs[i].cost()
+		elements += e
+		globParts += g
+	}
+	return elements, globParts
 }
 
 func (a *arnPattern) match(s string, ctx *evalContext) bool {

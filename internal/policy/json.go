@@ -334,19 +334,32 @@ type Position struct {
 	Column int
 }
 
-// positionAt converts a byte offset of src to a line and column.
-func positionAt(src string, off int) Position {
-	line, col := 1, 1
-	for i, c := range src {
-		if i >= off {
-			break
-		}
+// positioner converts byte offsets of src to lines and columns (columns count characters). Offsets asked
+// in increasing order, as Parse asks for its statements' bounds, cost one pass over src in all: computing
+// each from the start made a document of thousands of statements quadratic to parse.
+type positioner struct {
+	src string
+	off int // offset reached
+	pos Position
+}
+
+func newPositioner(src string) positioner {
+	return positioner{src: src, pos: Position{Line: 1, Column: 1}}
+}
+
+func (p *positioner) at(off int) Position {
+	if off < p.off {
+		p.off, p.pos = 0, Position{Line: 1, Column: 1}
+	}
+	for p.off < off && p.off < len(p.src) {
+		c, n := utf8.DecodeRuneInString(p.src[p.off:])
+		p.off += n
 		if c == '\n' {
-			line++
-			col = 1
+			p.pos.Line++
+			p.pos.Column = 1
 		} else {
-			col++
+			p.pos.Column++
 		}
 	}
-	return Position{Line: line, Column: col}
+	return p.pos
 }

@@ -6,9 +6,11 @@ const (
 	// maxDepth bounds JSON nesting; a real policy nests at most five levels
 	// (document, statement list, statement, condition, operator block, value list).
 	maxDepth = 32
-	// maxDocumentBytes is far above any IAM quota (the largest is 10240 characters of at most 2 bytes each
-	// once whitespace is counted), so a caller that forgets to check the size cannot make us parse megabytes.
-	maxDocumentBytes = 1 << 20
+	// maxDocumentBytes is the longest document any IAM or STS operation accepts: policyDocumentType
+	// allows 131072 characters of U+0009–U+00FF, at most two bytes each in UTF-8. Parsing holds about 70
+	// bytes per byte of a pathological document (a node per JSON value), so a caller that forgets to check
+	// the size cannot make one parse hold more than some 18 MB.
+	maxDocumentBytes = 2 * 131072
 )
 
 // Policy language versions.

@@ -49,7 +49,19 @@ type Policy struct {
 	Source  string
 
 	Statements []*Statement
+
+	// elements and globParts weigh the policy for Cost.
+	elements, globParts int
 }
+
+// Cost bounds the work one evaluation of the policy does when no value it matches (the action, the
+// resource, a context value) is longer than subject bytes, in units of one element examined: each
+// statement, each action, resource or principal pattern, each condition value (once per value the request
+// has for the condition's key) counts one, except wildcard patterns: matching one takes at most its number
+// of parts times the length of the value, so each of its parts counts subject+1. Cost(0) is the policy's
+// size in those units. Callers that evaluate caller-supplied policies many times (the policy simulator)
+// bound their work with it.
+func (p *Policy) Cost(subject int) int { return p.elements + p.globParts*(max(subject, 0)+1) }
 
 // Statement is one compiled statement.
 type Statement struct {
@@ -131,6 +143,7 @@ func Parse(doc string, kind Kind) (*Policy, error) {
 	}
 	vars := p.Version == Version2012
 	sids := map[string]bool{}
+	pos := newPositioner(doc)
 	for i, n := range list {
 		st, err := compileStatement(n, i, kind, vars)
 		if err != nil {
@@ -142,9 +155,12 @@ func Parse(doc string, kind Kind) (*Policy, error) {
 			}
 			sids[st.Sid] = true
 		}
-		st.Start = positionAt(doc, n.start)
-		st.End = positionAt(doc, n.end)
+		st.Start = pos.at(n.start)
+		st.End = pos.at(n.end)
 		p.Statements = append(p.Statements, st)
+		e, g := st.cost()
+		p.elements += e
+		p.globParts += g
 	}
 	return p, nil
 }
@@ -325,6 +341,32 @@ func compileStatement(n *jsonNode, index int, kind Kind, vars bool) (*Statement,
 		st.conditions = conds
 	}
 	return st, nil
+}
+
+// cost is the statement's share of Policy.Cost: its elements and the parts of its wildcard patterns.
+func (st *Statement) cost() (elements, globParts int) {
+	elements = 1 + st.principals.size()
+	add := func(e, g int) {
+		elements += e
+		globParts += g
+	}
+	for i := range st.actions {
+		add(st.actions[i].cost())
+	}
+	for i := range st.resources {
+		add(st.resources[i].cost())
+	}
+	for _, c := range st.conditions {
+		for i := range c.values {
+			v := &c.values[i]
+			if c.op.base == opArn {
+				add(v.arn.cost())
+			} else {
+				add(v.pat.cost())
+			}
+		}
+	}
+	return elements, globParts
 }
 
 // validateAction checks the vendor:action shape IAM requires of actions.

@@ -194,3 +194,15 @@ func TestPrincipalARNs(t *testing.T) {
 		t.Fatalf("PrincipalARNs = %s, want %s", got, want)
 	}
 }
+
+// Documents longer than any IAM operation accepts are refused before they are read.
+func TestParseDocumentSizeLimit(t *testing.T) {
+	body := `"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"*","Resource":"*"}}`
+	fit := "{" + strings.Repeat(" ", maxDocumentBytes-1-len(body)) + body
+	if _, err := Parse(fit, KindIdentity); err != nil {
+		t.Fatalf("a document of %d bytes: %v", len(fit), err)
+	}
+	if _, err := Parse(" "+fit, KindIdentity); err == nil || err.Error() != msgSyntax {
+		t.Fatalf("a document of %d bytes: %v", len(fit)+1, err)
+	}
+}

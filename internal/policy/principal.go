@@ -57,6 +57,11 @@ type principalSet struct {
 	all       []string // every AWS value, for PrincipalARNs
 }
 
+// size is the set's weight in Policy.Cost: matching walks each list once.
+func (ps *principalSet) size() int {
+	return len(ps.accounts) + len(ps.arns) + len(ps.services) + len(ps.federated) + len(ps.canonical)
+}
+
 // compilePrincipals reads a Principal or NotPrincipal element.
 func compilePrincipals(n *jsonNode) (principalSet, error) {
 	var ps principalSet

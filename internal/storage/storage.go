@@ -145,7 +145,11 @@ type Tx interface {
 	// are absent), in the orders of ListInlinePolicies, ListAttachedPolicies and ListGroupsForUser. From
 	// and to are the folded names of the first and last owners of a listing page:
 	// GetAccountAuthorizationDetails reads a page's details in three queries instead of five per owner.
-	OwnerDetailsInRange(ctx context.Context, acct string, kind OwnerKind, from, to string) (map[string]*OwnerDetails, error)
+	// With maxBytes > 0 it stops before the inline policies of the next owner once the documents read
+	// reach maxBytes (so what it holds is bounded by maxBytes plus one owner's documents): through is then
+	// the folded name of the last owner read and later owners are absent, as if to were through;
+	// otherwise through is to.
+	OwnerDetailsInRange(ctx context.Context, acct string, kind OwnerKind, from, to string, maxBytes int) (details map[string]*OwnerDetails, through string, err error)
 
 	// Managed policy attachments (customer or AWS managed, by ARN). Attach returns ErrNotFound when the
 	// owner is missing and ErrAlreadyExists when already attached; the service checks the policy exists.

@@ -11,9 +11,10 @@ import (
 
 // Credential report states and descriptions as GenerateCredentialReport returns them.
 const (
-	reportStateStarted  = "STARTED"
-	reportStateComplete = "COMPLETE"
-	reportDescStarted   = "No report exists. Starting a new report generation task"
+	reportStateStarted    = "STARTED"
+	reportStateInProgress = "INPROGRESS"
+	reportStateComplete   = "COMPLETE"
+	reportDescStarted     = "No report exists. Starting a new report generation task"
 )
 
 // CreateAccountAlias sets the account's alias. An account has at most one: a new alias replaces the old
@@ -97,35 +98,43 @@ func (s *Service) ListAccountAliases(ctx context.Context, in *iamapi.ListAccount
 }
 
 // GenerateCredentialReport builds the account's credential report unless one younger than
-// reportMinInterval exists. The first call answers STARTED and later ones COMPLETE, as AWS does, though the
-// report is built before the first call returns, so a client polling Generate (or Get) finds it at once.
+// reportMinInterval exists (COMPLETE) or another request is building it (INPROGRESS): an account's report
+// is built once at a time, however many callers ask. The first call answers STARTED, as AWS does, though
+// the report is built before it returns, so a client polling Generate (or Get) finds it at once.
 func (s *Service) GenerateCredentialReport(ctx context.Context, _ *iamapi.GenerateCredentialReportInput) (*iamapi.GenerateCredentialReportResponse, error) {
 	sc, err := s.scopeOf(ctx)
 	if err != nil {
 		return nil, err
 	}
-	if rep := s.reports.get(sc.account); rep != nil && sc.now.Sub(rep.generated) < reportMinInterval {
-		return &iamapi.GenerateCredentialReportResponse{State: ptr(reportStateComplete)}, nil
+	claimed, state := s.reports.start(sc.account, sc.now, reportMinInterval)
+	if !claimed {
+		return &iamapi.GenerateCredentialReportResponse{State: ptr(state)}, nil
 	}
+	var rep *credentialReport
+	defer func() { s.reports.finish(sc.account, rep) }()
 	content, err := s.credentialReport(ctx, sc)
 	if err != nil {
 		return nil, s.internal(ctx, "GenerateCredentialReport", err)
 	}
-	s.reports.put(sc.account, &credentialReport{generated: sc.now, content: content})
+	rep = &credentialReport{generated: sc.now, content: content}
 	return &iamapi.GenerateCredentialReportResponse{State: ptr(reportStateStarted), Description: ptr(reportDescStarted)}, nil
 }
 
-// GetCredentialReport returns the latest credential report.
+// GetCredentialReport returns the latest credential report; while a new one is being built and the
+// latest has expired (or there is none), it answers ReportInProgress.
 func (s *Service) GetCredentialReport(ctx context.Context, _ *iamapi.GetCredentialReportInput) (*iamapi.GetCredentialReportResponse, error) {
 	sc, err := s.scopeOf(ctx)
 	if err != nil {
 		return nil, err
 	}
-	rep := s.reports.get(sc.account)
-	if rep == nil {
+	rep, building := s.reports.get(sc.account)
+	fresh := rep != nil && sc.now.Sub(rep.generated) < reportMaxAge
+	switch {
+	case !fresh && building:
+		return nil, iamapi.NewCredentialReportNotReadyException("The credential report is still being generated.")
+	case rep == nil:
 		return nil, iamapi.NewCredentialReportNotPresentException("Credential report not present. Use GenerateCredentialReport to generate a report.")
-	}
-	if sc.now.Sub(rep.generated) >= reportMaxAge {
+	case !fresh:
 		return nil, iamapi.NewCredentialReportExpiredException("Credential report has expired. Use GenerateCredentialReport to generate a new report.")
 	}
 	return &iamapi.GetCredentialReportResponse{

@@ -2,6 +2,7 @@ package iam
 
 import (
 	"context"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"sort"
@@ -48,9 +49,14 @@ func (s *Service) GetAccountAuthorizationDetails(ctx context.Context, in *iamapi
 		return nil, iamapi.NewInvalidInputException("Invalid Marker.")
 	}
 
-	var items []authItem
+	var (
+		items []authItem
+		// budget is what is left of the page's policy document bytes; cut says the walk stopped on it.
+		budget int
+		cut    bool
+	)
 	err = s.store.View(ctx, func(tx storage.Tx) error {
-		items = nil
+		items, budget, cut = nil, authDetailsPageBytes, false
 		for _, sec := range authSections {
 			if len(want) > 0 && !want[sec.filter] {
 				continue
@@ -65,38 +71,39 @@ func (s *Service) GetAccountAuthorizationDetails(ctx context.Context, in *iamapi
 			}
 			var err error
 			var list []authItem
+			var stopped bool
 			// pre holds the details of the owners of the batch being rendered (prefetchDetails).
 			var pre map[string]*storage.OwnerDetails
 			switch sec.filter {
 			case iamapi.EntityTypeUser:
-				list, err = authItems(ctx, after, pg.limit()-len(items), func(opts storage.ListOptions) ([]*storage.User, error) {
+				list, stopped, err = authItems(ctx, after, pg.limit()-len(items), &budget, func(opts storage.ListOptions) ([]*storage.User, error) {
 					return tx.ListUsers(ctx, sc.account, opts)
 				}, func(u *storage.User) string { return u.Name }, prefetchDetails(ctx, tx, sc.account, storage.OwnerUser, &pre, func(u *storage.User) string { return u.Name }),
-					func(u *storage.User) (func(*iamapi.GetAccountAuthorizationDetailsResponse), error) {
-						d, err := s.userDetail(ctx, tx, sc, u, pre)
+					func(u *storage.User) (func(*iamapi.GetAccountAuthorizationDetailsResponse), int, error) {
+						d, size, err := s.userDetail(ctx, tx, sc, u, pre)
 						return func(out *iamapi.GetAccountAuthorizationDetailsResponse) {
 							out.UserDetailList = append(out.UserDetailList, d)
-						}, err
+						}, size, err
 					}, sec.prefix)
 			case iamapi.EntityTypeGroup:
-				list, err = authItems(ctx, after, pg.limit()-len(items), func(opts storage.ListOptions) ([]*storage.Group, error) {
+				list, stopped, err = authItems(ctx, after, pg.limit()-len(items), &budget, func(opts storage.ListOptions) ([]*storage.Group, error) {
 					return tx.ListGroups(ctx, sc.account, opts)
 				}, func(g *storage.Group) string { return g.Name }, prefetchDetails(ctx, tx, sc.account, storage.OwnerGroup, &pre, func(g *storage.Group) string { return g.Name }),
-					func(g *storage.Group) (func(*iamapi.GetAccountAuthorizationDetailsResponse), error) {
-						d, err := s.groupDetail(ctx, tx, sc, g, pre)
+					func(g *storage.Group) (func(*iamapi.GetAccountAuthorizationDetailsResponse), int, error) {
+						d, size, err := s.groupDetail(ctx, tx, sc, g, pre)
 						return func(out *iamapi.GetAccountAuthorizationDetailsResponse) {
 							out.GroupDetailList = append(out.GroupDetailList, d)
-						}, err
+						}, size, err
 					}, sec.prefix)
 			case iamapi.EntityTypeRole:
-				list, err = authItems(ctx, after, pg.limit()-len(items), func(opts storage.ListOptions) ([]*storage.Role, error) {
+				list, stopped, err = authItems(ctx, after, pg.limit()-len(items), &budget, func(opts storage.ListOptions) ([]*storage.Role, error) {
 					return tx.ListRoles(ctx, sc.account, opts)
 				}, func(r *storage.Role) string { return r.Name }, prefetchDetails(ctx, tx, sc.account, storage.OwnerRole, &pre, func(r *storage.Role) string { return r.Name }),
-					func(r *storage.Role) (func(*iamapi.GetAccountAuthorizationDetailsResponse), error) {
-						d, err := s.roleDetail(ctx, tx, sc, r, pre)
+					func(r *storage.Role) (func(*iamapi.GetAccountAuthorizationDetailsResponse), int, error) {
+						d, size, err := s.roleDetail(ctx, tx, sc, r, pre)
 						return func(out *iamapi.GetAccountAuthorizationDetailsResponse) {
 							out.RoleDetailList = append(out.RoleDetailList, d)
-						}, err
+						}, size, err
 					}, sec.prefix)
 			case iamapi.EntityTypeAWSManagedPolicy:
 				usage, err2 := tx.ListPolicyUsage(ctx, sc.account)
@@ -120,21 +127,30 @@ func (s *Service) GetAccountAuthorizationDetails(ctx context.Context, in *iamapi
 					if len(list)+len(items) >= pg.limit() {
 						break
 					}
+					if budget <= 0 {
+						stopped = true
+						break
+					}
+					budget -= len(p.Document)
 					d := sc.awsPolicyDetail(p, counts[p.Name])
 					list = append(list, authItem{sec.prefix + p.Name, func(out *iamapi.GetAccountAuthorizationDetailsResponse) { out.Policies = append(out.Policies, d) }})
 				}
 			case iamapi.EntityTypeLocalManagedPolicy:
-				list, err = authItems(ctx, after, pg.limit()-len(items), func(opts storage.ListOptions) ([]*storage.ManagedPolicy, error) {
+				list, stopped, err = authItems(ctx, after, pg.limit()-len(items), &budget, func(opts storage.ListOptions) ([]*storage.ManagedPolicy, error) {
 					return tx.ListManagedPolicies(ctx, sc.account, opts)
-				}, func(p *storage.ManagedPolicy) string { return p.Name }, nil, func(p *storage.ManagedPolicy) (func(*iamapi.GetAccountAuthorizationDetailsResponse), error) {
-					d, err := sc.localPolicyDetail(ctx, tx, p)
-					return func(out *iamapi.GetAccountAuthorizationDetailsResponse) { out.Policies = append(out.Policies, d) }, err
+				}, func(p *storage.ManagedPolicy) string { return p.Name }, nil, func(p *storage.ManagedPolicy) (func(*iamapi.GetAccountAuthorizationDetailsResponse), int, error) {
+					d, size, err := sc.localPolicyDetail(ctx, tx, p)
+					return func(out *iamapi.GetAccountAuthorizationDetailsResponse) { out.Policies = append(out.Policies, d) }, size, err
 				}, sec.prefix)
 			}
 			if err != nil {
 				return err
 			}
 			items = append(items, list...)
+			if stopped {
+				cut = true
+				return nil
+			}
 			if len(items) >= pg.limit() {
 				return nil
 			}
@@ -145,6 +161,10 @@ func (s *Service) GetAccountAuthorizationDetails(ctx context.Context, in *iamapi
 		return nil, s.internal(ctx, "GetAccountAuthorizationDetails", err)
 	}
 	items, truncated, marker := paginate(items, pg, func(it authItem) string { return it.key })
+	if cut && !*truncated && len(items) > 0 {
+		// The page's document budget ended it: more may follow the last item.
+		truncated, marker = ptr(true), ptr(base64.RawURLEncoding.EncodeToString([]byte(items[len(items)-1].key)))
+	}
 	out := &iamapi.GetAccountAuthorizationDetailsResponse{
 		UserDetailList:  []iamapi.UserDetail{},
 		GroupDetailList: []iamapi.GroupDetail{},
@@ -166,37 +186,51 @@ type authItem struct {
 	add func(out *iamapi.GetAccountAuthorizationDetailsResponse)
 }
 
-// authItems reads up to limit entities of one section after a name, in batches, rendering each.
-func authItems[T any](ctx context.Context, after string, limit int, list func(storage.ListOptions) ([]T, error),
-	name func(T) string, prefetch func(batch []T) error, render func(T) (func(*iamapi.GetAccountAuthorizationDetailsResponse), error), prefix string) ([]authItem, error) {
-	var out []authItem
+// authItems reads up to limit entities of one section after a name, in batches, rendering each, until
+// the page's document budget is spent (stopped then says more may follow). prefetch reads a batch's
+// details within the budget left and returns the part of the batch it covers; render returns an item and
+// the bytes of policy documents it holds. A page's first item is always rendered: the budget is full.
+func authItems[T any](ctx context.Context, after string, limit int, budget *int, list func(storage.ListOptions) ([]T, error),
+	name func(T) string, prefetch func(batch []T, maxBytes int) ([]T, error),
+	render func(T) (func(*iamapi.GetAccountAuthorizationDetailsResponse), int, error), prefix string) (out []authItem, stopped bool, err error) {
 	for len(out) < limit {
 		if err := ctx.Err(); err != nil {
-			return nil, err
+			return nil, false, err
+		}
+		if *budget <= 0 {
+			return out, true, nil
 		}
 		want := min(authDetailsBatch, limit-len(out))
 		batch, err := list(storage.ListOptions{After: after, Limit: want})
 		if err != nil {
-			return nil, err
+			return nil, false, err
 		}
+		more := len(batch) == want
 		if len(batch) > 0 && prefetch != nil {
-			if err := prefetch(batch); err != nil {
-				return nil, err
+			read, err := prefetch(batch, *budget)
+			if err != nil {
+				return nil, false, err
 			}
+			more = more || len(read) < len(batch)
+			batch = read
 		}
 		for _, e := range batch {
-			add, err := render(e)
-			if err != nil {
-				return nil, err
+			if *budget <= 0 {
+				return out, true, nil // an item before this one, on this page, spent it
 			}
+			add, size, err := render(e)
+			if err != nil {
+				return nil, false, err
+			}
+			*budget -= size
 			out = append(out, authItem{key: prefix + name(e), add: add})
 		}
-		if len(batch) < want {
+		if !more {
 			break
 		}
 		after = name(batch[len(batch)-1])
 	}
-	return out, nil
+	return out, false, nil
 }
 
 // sortAWSPolicies orders AWS managed policies as the catalogue lists them.
@@ -206,13 +240,21 @@ func sortAWSPolicies(ps []*awsManagedPolicy) {
 
 // prefetchDetails returns the prefetch of authItems for owners of kind: it reads the details of a whole
 // batch (listed in folded-name order, so its owners are exactly those between its first and last) into
-// *pre, in three queries, instead of several per owner.
+// *pre, in three queries, instead of several per owner. Once the inline documents read reach maxBytes the
+// store stops at an owner's end, and the batch is cut after that owner.
 func prefetchDetails[T any](ctx context.Context, tx storage.Tx, acct string, kind storage.OwnerKind, pre *map[string]*storage.OwnerDetails,
-	name func(T) string) func(batch []T) error {
-	return func(batch []T) error {
-		var err error
-		*pre, err = tx.OwnerDetailsInRange(ctx, acct, kind, storage.Fold(name(batch[0])), storage.Fold(name(batch[len(batch)-1])))
-		return err
+	name func(T) string) func(batch []T, maxBytes int) ([]T, error) {
+	return func(batch []T, maxBytes int) ([]T, error) {
+		details, through, err := tx.OwnerDetailsInRange(ctx, acct, kind, storage.Fold(name(batch[0])), storage.Fold(name(batch[len(batch)-1])), maxBytes)
+		if err != nil {
+			return nil, err
+		}
+		*pre = details
+		n := len(batch)
+		for n > 1 && storage.Fold(name(batch[n-1])) > through {
+			n--
+		}
+		return batch[:n], nil
 	}
 }
 
@@ -243,7 +285,17 @@ func attachedDetails(arns []string) []iamapi.AttachedPolicy {
 	return out
 }
 
-func (s *Service) userDetail(ctx context.Context, tx storage.Tx, sc scope, u *storage.User, pre map[string]*storage.OwnerDetails) (iamapi.UserDetail, error) {
+// inlineBytes is the size of an owner's inline policy documents.
+func inlineBytes(list []*storage.InlinePolicy) int {
+	n := 0
+	for _, p := range list {
+		n += len(p.Document)
+	}
+	return n
+}
+
+// userDetail renders a user, with the bytes of policy documents it holds.
+func (s *Service) userDetail(ctx context.Context, tx storage.Tx, sc scope, u *storage.User, pre map[string]*storage.OwnerDetails) (iamapi.UserDetail, int, error) {
 	d := iamapi.UserDetail{
 		Path:       ptr(u.Path),
 		UserName:   ptr(u.Name),
@@ -262,10 +314,10 @@ func (s *Service) userDetail(ctx context.Context, tx storage.Tx, sc scope, u *st
 	for _, g := range od.Groups {
 		d.GroupList = append(d.GroupList, g.Name)
 	}
-	return d, nil
+	return d, inlineBytes(od.Inline), nil
 }
 
-func (s *Service) groupDetail(ctx context.Context, tx storage.Tx, sc scope, g *storage.Group, pre map[string]*storage.OwnerDetails) (iamapi.GroupDetail, error) {
+func (s *Service) groupDetail(ctx context.Context, tx storage.Tx, sc scope, g *storage.Group, pre map[string]*storage.OwnerDetails) (iamapi.GroupDetail, int, error) {
 	d := iamapi.GroupDetail{
 		Path:       ptr(g.Path),
 		GroupName:  ptr(g.Name),
@@ -276,13 +328,13 @@ func (s *Service) groupDetail(ctx context.Context, tx storage.Tx, sc scope, g *s
 	od := detailsOf(pre, g.Name)
 	d.GroupPolicyList = inlineDetails(od.Inline)
 	d.AttachedManagedPolicies = attachedDetails(od.Attached)
-	return d, nil
+	return d, inlineBytes(od.Inline), nil
 }
 
-func (s *Service) roleDetail(ctx context.Context, tx storage.Tx, sc scope, r *storage.Role, pre map[string]*storage.OwnerDetails) (iamapi.RoleDetail, error) {
+func (s *Service) roleDetail(ctx context.Context, tx storage.Tx, sc scope, r *storage.Role, pre map[string]*storage.OwnerDetails) (iamapi.RoleDetail, int, error) {
 	s.overlayRoleUse(r) // RoleLastUsed is written behind: add a use noted on this node but not yet written
 	if err := showTrust(ctx, tx, r); err != nil {
-		return iamapi.RoleDetail{}, err
+		return iamapi.RoleDetail{}, 0, err
 	}
 	d := iamapi.RoleDetail{
 		Path:                     ptr(r.Path),
@@ -302,15 +354,16 @@ func (s *Service) roleDetail(ctx context.Context, tx storage.Tx, sc scope, r *st
 	d.AttachedManagedPolicies = attachedDetails(od.Attached)
 	profiles, err := tx.ListInstanceProfilesForRole(ctx, sc.account, r.Name, storage.ListOptions{})
 	if err != nil {
-		return d, err
+		return d, 0, err
 	}
 	d.InstanceProfileList = make([]iamapi.InstanceProfile, len(profiles))
 	for i, p := range profiles {
 		if d.InstanceProfileList[i], err = sc.instanceProfileOut(ctx, tx, p, false); err != nil {
-			return d, err
+			return d, 0, err
 		}
 	}
-	return d, nil
+	// Each instance profile lists the role again, trust policy included.
+	return d, inlineBytes(od.Inline) + (1+len(profiles))*len(r.AssumeRolePolicyDocument), nil
 }
 
 func (sc scope) awsPolicyDetail(p *awsManagedPolicy, u storage.PolicyUsage) iamapi.ManagedPolicyDetail {
@@ -329,7 +382,9 @@ func (sc scope) awsPolicyDetail(p *awsManagedPolicy, u storage.PolicyUsage) iama
 	}
 }
 
-func (sc scope) localPolicyDetail(ctx context.Context, tx storage.Tx, p *storage.ManagedPolicy) (iamapi.ManagedPolicyDetail, error) {
+// localPolicyDetail renders a customer managed policy with all its versions, with the bytes of their
+// documents.
+func (sc scope) localPolicyDetail(ctx context.Context, tx storage.Tx, p *storage.ManagedPolicy) (iamapi.ManagedPolicyDetail, int, error) {
 	d := iamapi.ManagedPolicyDetail{
 		PolicyName:                    ptr(p.Name),
 		PolicyId:                      ptr(p.ID),
@@ -347,13 +402,15 @@ func (sc scope) localPolicyDetail(ctx context.Context, tx storage.Tx, p *storage
 	}
 	versions, err := tx.ListPolicyVersions(ctx, sc.account, p.Name)
 	if err != nil {
-		return d, err
+		return d, 0, err
 	}
+	size := 0
 	d.PolicyVersionList = make([]iamapi.PolicyVersion, len(versions))
 	for i, v := range versions {
 		d.PolicyVersionList[i] = versionOut(v, p.DefaultVersionID, true)
+		size += len(v.Document)
 	}
-	return d, nil
+	return d, size, nil
 }
 
 // PrincipalPolicy is one policy document that applies to a principal.

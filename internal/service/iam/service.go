@@ -75,6 +75,7 @@ type Service struct {
 	reports    reportCache
 	cache      entityCache
 	pwThrottle *passwordThrottle
+	simStats   simulationStats
 }
 
 // New returns a Service using o.

@@ -8,6 +8,7 @@ import (
 	"net"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/iamd/iamd/internal/api/iamapi"
@@ -22,9 +23,12 @@ import (
 //
 // Like AWS's simulator, the request context holds only the ContextEntries the caller passes: keys a
 // condition or a policy variable needs but the simulation lacks are reported in MissingContextValues.
-
-// maxSimulationScenarios bounds actions × resources of one simulation; each costs an evaluation.
-const maxSimulationScenarios = 10_000
+//
+// A simulation's cost is its scenarios times the weight of its policies (policy.Cost), and both come from
+// the caller: a read-only principal may send a few hundred kilobytes of statements with a hundred actions
+// and a hundred resources. So the weight of the policies and of the context is bounded (limits.go), only
+// the scenarios of the requested page are evaluated, a page ends early once its work or its output reaches
+// a budget, and each result lists a bounded number of matched statements.
 
 // Policy IDs AWS gives policies passed in the request.
 const (
@@ -47,6 +51,25 @@ type simulation struct {
 	context   map[string][]string
 	actions   []string
 	resources []string // nil: "*"
+	// scenarioWork is what evaluating one scenario costs at most: the policies' summed policy.Cost for the
+	// longest action, resource or context value, times the largest number of values one context key has
+	// (a condition compares each with each of its own).
+	scenarioWork int
+	// stats, when set, is told what each page evaluated.
+	stats *simulationStats
+}
+
+// simulationStats counts the simulator's work since the service started.
+type simulationStats struct {
+	scenarios atomic.Int64 // scenarios evaluated
+	work      atomic.Int64 // their scenarioWork, summed
+}
+
+// SimulationWork reports how many scenarios the policy simulator has evaluated since the service started
+// and the work units (policy elements examined, see policy.Cost) they cost: what tests and operators use to
+// see that a hostile simulation did bounded work.
+func (s *Service) SimulationWork() (scenarios, work int64) {
+	return s.simStats.scenarios.Load(), s.simStats.work.Load()
 }
 
 // SimulatePrincipalPolicy simulates the policies of a user (with its groups'), group or role, plus any
@@ -60,7 +83,7 @@ func (s *Service) SimulatePrincipalPolicy(ctx context.Context, in *iamapi.Simula
 	if err != nil {
 		return nil, s.internal(ctx, "SimulatePrincipalPolicy", err)
 	}
-	sim := &simulation{set: policy.Set{Identity: src.identity, Boundary: src.boundary}}
+	sim := &simulation{set: policy.Set{Identity: src.identity, Boundary: src.boundary}, stats: &s.simStats}
 	sim.principal = policy.Principal{ARN: src.arn, AccountID: sc.account}
 	if src.kind == ids.KindRole {
 		sim.principal.RoleARN = src.arn
@@ -90,7 +113,7 @@ func (s *Service) SimulateCustomPolicy(ctx context.Context, in *iamapi.SimulateC
 	if in.CallerArn == nil && in.ResourcePolicy != nil {
 		return nil, iamapi.NewInvalidInputException("CallerArn must be specified when a ResourcePolicy is given.")
 	}
-	sim := &simulation{principal: policy.Principal{AccountID: sc.account}}
+	sim := &simulation{principal: policy.Principal{AccountID: sc.account}, stats: &s.simStats}
 	if err := sim.prepare(simRequest{
 		policies: in.PolicyInputList, boundaries: in.PermissionsBoundaryPolicyInputList, actions: in.ActionNames,
 		resources: in.ResourceArns, resourcePolicy: in.ResourcePolicy, resourceOwner: in.ResourceOwner,
@@ -324,6 +347,46 @@ func (sim *simulation) prepare(r simRequest) error {
 	sim.context = ctxMap
 	sim.actions = r.actions
 	sim.resources = r.resources
+	return sim.bound()
+}
+
+// bound weighs the simulation's policies and context and refuses a simulation beyond the limits: one
+// scenario must fit in a page's work budget, so that every page holds at least one.
+func (sim *simulation) bound() error {
+	// The longest value a pattern may be matched against: an action, a resource or a context value.
+	subject := 1
+	for _, a := range sim.actions {
+		subject = max(subject, len(a))
+	}
+	for _, r := range sim.resources {
+		subject = max(subject, len(r))
+	}
+	values := 1 // the most values one context key has
+	for _, v := range sim.context {
+		values = max(values, len(v))
+		for _, s := range v {
+			subject = max(subject, len(s))
+		}
+	}
+	size, work := 0, 0
+	add := func(a *policy.Attached) {
+		if a != nil && a.Policy != nil {
+			size += a.Policy.Cost(0)
+			work += a.Policy.Cost(subject)
+		}
+	}
+	for i := range sim.set.Identity {
+		add(&sim.set.Identity[i])
+	}
+	add(sim.set.Boundary)
+	add(sim.set.Resource)
+	if size > maxSimulationCost {
+		return iamapi.NewInvalidInputException(fmt.Sprintf("The policies of a simulation can hold at most %d statements, actions, resources, principals and condition values.", maxSimulationCost))
+	}
+	sim.scenarioWork = max(work*values, 1)
+	if sim.scenarioWork > maxSimulationPageWork {
+		return iamapi.NewInvalidInputException(fmt.Sprintf("A simulation can weigh at most %d per scenario: the elements of its policies (wildcard patterns by their parts times the longest action, resource or context value) times the values of its most-valued context key.", maxSimulationPageWork))
+	}
 	return nil
 }
 
@@ -343,6 +406,18 @@ func accountOf(s string) (string, bool) {
 // simulationContext turns ContextEntries into the evaluation context, checking each value against its
 // declared type so that a typo fails loudly instead of silently never matching.
 func simulationContext(entries []iamapi.ContextEntry) (map[string][]string, error) {
+	n := 0
+	for _, e := range entries {
+		n += max(len(e.ContextKeyValues), 1)
+		for _, v := range e.ContextKeyValues {
+			if len(v) > maxSimulationContextValueLength {
+				return nil, iamapi.NewInvalidInputException(fmt.Sprintf("A context key value can be at most %d characters long.", maxSimulationContextValueLength))
+			}
+		}
+	}
+	if n > maxSimulationContextValues {
+		return nil, iamapi.NewInvalidInputException(fmt.Sprintf("A simulation can have at most %d context key values.", maxSimulationContextValues))
+	}
 	m := make(map[string][]string, len(entries))
 	for _, e := range entries {
 		name := str(e.ContextKeyName)
@@ -396,25 +471,47 @@ func validContextValue(typ, v string) bool {
 	return true
 }
 
-// run evaluates every scenario (actions in order, each over every resource) and returns the requested
-// page.
+// run evaluates the scenarios of the requested page (actions in order, each over every resource; the
+// marker is the index of the next scenario) and nothing else. The page ends before MaxItems once its work
+// or its matched statements and missing keys reach their budgets; IsTruncated and Marker then lead to
+// the rest, as AWS allows ("IAM might return fewer results, even when there are more results available").
 func (sim *simulation) run(marker *string, maxItems *int32) (*iamapi.SimulatePolicyResponse, error) {
+	pg, err := pageOf(marker, maxItems)
+	if err != nil {
+		return nil, err
+	}
 	resources := sim.resources
 	specific := len(resources) > 0
 	if !specific {
 		resources = []string{"*"}
 	}
-	results := make([]iamapi.EvaluationResult, 0, len(sim.actions)*len(resources))
-	for _, action := range sim.actions {
-		for _, res := range resources {
-			results = append(results, sim.evaluate(action, res, specific))
+	total := len(sim.actions) * len(resources)
+	next := 0
+	if pg.after != "" {
+		if _, err := fmt.Sscanf(pg.after, "i%d", &next); err != nil || next < 0 || next > total {
+			return nil, iamapi.NewInvalidInputException("Invalid Marker.")
 		}
 	}
-	page, truncated, next, err := paginateSlice(results, marker, maxItems)
-	if err != nil {
-		return nil, err
+	results := make([]iamapi.EvaluationResult, 0, min(pg.max, total-next))
+	work, entries := 0, 0
+	for ; next < total && len(results) < pg.max; next++ {
+		if len(results) > 0 && (work+sim.scenarioWork > maxSimulationPageWork || entries >= maxSimulationPageEntries) {
+			break
+		}
+		r := sim.evaluate(sim.actions[next/len(resources)], resources[next%len(resources)], specific)
+		work += sim.scenarioWork
+		entries += len(r.MatchedStatements) + len(r.MissingContextValues)
+		results = append(results, r)
 	}
-	return &iamapi.SimulatePolicyResponse{EvaluationResults: page, IsTruncated: truncated, Marker: next}, nil
+	if sim.stats != nil {
+		sim.stats.scenarios.Add(int64(len(results)))
+		sim.stats.work.Add(int64(work))
+	}
+	out := &iamapi.SimulatePolicyResponse{EvaluationResults: results, IsTruncated: ptr(next < total)}
+	if next < total {
+		out.Marker = ptr(base64.RawURLEncoding.EncodeToString(fmt.Appendf(nil, "i%d", next)))
+	}
+	return out, nil
 }
 
 // evaluate simulates one action on one resource.
@@ -429,7 +526,8 @@ func (sim *simulation) evaluate(action, resource string, specific bool) iamapi.E
 	}
 	// Evaluate may record missing keys in the order it meets them; a fresh context per scenario is not
 	// needed because it never writes to the map.
-	d := policy.Evaluate(&policy.Request{Action: action, Resource: resource, Principal: sim.principal, Context: sim.context}, &set)
+	d := policy.Evaluate(&policy.Request{Action: action, Resource: resource, Principal: sim.principal, Context: sim.context,
+		MaxMatched: maxMatchedStatementsPerResult}, &set)
 	decision := d.Result.String()
 	matched := matchedStatements(&d)
 	missing := d.MissingContextValues

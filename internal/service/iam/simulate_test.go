@@ -1,11 +1,13 @@
 package iam
 
 import (
+	"encoding/base64"
 	"fmt"
 	"strings"
 	"testing"
 
 	"github.com/iamd/iamd/internal/api/iamapi"
+	"github.com/iamd/iamd/internal/policy"
 )
 
 // decisions flattens a simulation into "action resource decision" lines.
@@ -309,4 +311,159 @@ func TestGetContextKeys(t *testing.T) {
 	}
 	_, err := f.svc.GetContextKeysForPrincipalPolicy(root, &iamapi.GetContextKeysForPrincipalPolicyRequest{PolicySourceArn: ptr("arn:aws:iam::123456789012:group/none")})
 	assertAPIError(t, err, "NoSuchEntity", 404, "The group with name none cannot be found.")
+}
+
+// manyStatements is a policy of n statements built from a template in which %d is the statement's index.
+func manyStatements(n int, tmpl string) string {
+	b := make([]string, n)
+	for i := range b {
+		b[i] = strings.ReplaceAll(tmpl, "%d", fmt.Sprint(i))
+	}
+	return `{"Version":"2012-10-17","Statement":[` + strings.Join(b, ",") + `]}`
+}
+
+// names returns n names made from a prefix.
+func names(prefix string, n int) []string {
+	out := make([]string, n)
+	for i := range out {
+		out[i] = fmt.Sprintf("%s%d", prefix, i)
+	}
+	return out
+}
+
+// Only the scenarios of the requested page are evaluated, whatever the number of scenarios; paging
+// through gives every scenario once, in order.
+func TestSimulateEvaluatesOnlyThePage(t *testing.T) {
+	f := newFixture(t)
+	doc := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:Get*","Resource":"arn:aws:s3:::b1*"}]}`
+	in := &iamapi.SimulateCustomPolicyRequest{PolicyInputList: []string{doc},
+		ActionNames: names("s3:GetObject", 100), ResourceArns: names("arn:aws:s3:::b", 100), MaxItems: ptr(int32(10))}
+	scen0, work0 := f.svc.SimulationWork()
+	out := must(f.svc.SimulateCustomPolicy(f.root(), in))(t)
+	scen1, work1 := f.svc.SimulationWork()
+	if len(out.EvaluationResults) != 10 || !*out.IsTruncated || out.Marker == nil {
+		t.Fatalf("page of %d, truncated %v", len(out.EvaluationResults), *out.IsTruncated)
+	}
+	if scen1-scen0 != 10 || work1-work0 > 10*int64(policyWork(t, doc, 22)) {
+		t.Fatalf("a page of 10 out of 10000 scenarios evaluated %d scenarios, %d work units", scen1-scen0, work1-work0)
+	}
+
+	// Page through a smaller simulation: the same results as one page, each once.
+	in = &iamapi.SimulateCustomPolicyRequest{PolicyInputList: []string{doc},
+		ActionNames: []string{"s3:GetObject", "s3:PutObject", "s3:GetBucketAcl"}, ResourceArns: names("arn:aws:s3:::b", 12)}
+	all := decisions(must(f.svc.SimulateCustomPolicy(f.root(), in))(t))
+	in.MaxItems = ptr(int32(7))
+	var paged []string
+	pages := 0
+	for {
+		out := must(f.svc.SimulateCustomPolicy(f.root(), in))(t)
+		pages++
+		paged = append(paged, decisions(out))
+		if !*out.IsTruncated {
+			break
+		}
+		in.Marker = out.Marker
+	}
+	if got := strings.Join(paged, "\n"); got != all || pages != 6 {
+		t.Fatalf("%d pages:\n%s\nwant:\n%s", pages, got, all)
+	}
+	if !strings.Contains(all, "s3:GetObject arn:aws:s3:::b10 allowed") || !strings.Contains(all, "s3:PutObject arn:aws:s3:::b10 implicitDeny") {
+		t.Fatalf("decisions:\n%s", all)
+	}
+	in.Marker = ptr(base64.RawURLEncoding.EncodeToString([]byte("i37")))
+	_, err := f.svc.SimulateCustomPolicy(f.root(), in)
+	assertAPIError(t, err, "InvalidInput", 400, "Invalid Marker.")
+}
+
+// policyWork is a document's policy.Cost for values of at most subject bytes.
+func policyWork(t *testing.T, doc string, subject int) int {
+	t.Helper()
+	p, err := policy.Parse(doc, policy.KindIdentity)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p.Cost(subject)
+}
+
+// Thousands of statements that all match: each result lists a bounded number of them, a page stops at
+// its budgets (fewer results than MaxItems, with a marker), and following the markers gives every
+// scenario once.
+func TestSimulateHostileStatementsBounded(t *testing.T) {
+	f := newFixture(t)
+	doc := manyStatements(4000, `{"Sid":"S%d","Effect":"Allow","Action":"*","Resource":"*"}`)
+	in := &iamapi.SimulateCustomPolicyRequest{PolicyInputList: []string{doc},
+		ActionNames: names("s3:GetObject", 30), ResourceArns: names("arn:aws:s3:::b", 30), MaxItems: ptr(int32(1000))}
+	perScenario := int64(policyWork(t, doc, len("arn:aws:s3:::b29")))
+	seen := 0
+	for pages := 1; ; pages++ {
+		scen0, work0 := f.svc.SimulationWork()
+		out := must(f.svc.SimulateCustomPolicy(f.root(), in))(t)
+		scen1, work1 := f.svc.SimulationWork()
+		n := len(out.EvaluationResults)
+		if scen1-scen0 != int64(n) || work1-work0 != int64(n)*perScenario || work1-work0 > maxSimulationPageWork {
+			t.Fatalf("page %d: %d results, %d scenarios and %d work units evaluated", pages, n, scen1-scen0, work1-work0)
+		}
+		entries := 0
+		for _, r := range out.EvaluationResults {
+			if str(r.EvalDecision) != "allowed" || len(r.MatchedStatements) != maxMatchedStatementsPerResult ||
+				len(r.ResourceSpecificResults[0].MatchedStatements) != maxMatchedStatementsPerResult {
+				t.Fatalf("result %s: %d matched", str(r.EvalDecision), len(r.MatchedStatements))
+			}
+			entries += len(r.MatchedStatements)
+		}
+		if entries > maxSimulationPageEntries {
+			t.Fatalf("page %d lists %d matched statements", pages, entries)
+		}
+		seen += n
+		if !*out.IsTruncated {
+			if seen != 900 || pages < 2 {
+				t.Fatalf("%d results in %d pages", seen, pages)
+			}
+			break
+		}
+		in.Marker = out.Marker
+	}
+}
+
+// Simulations beyond the limits are refused with InvalidInput before any evaluation.
+func TestSimulateLimits(t *testing.T) {
+	f := newFixture(t)
+	ok := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}`
+	// 12 policies of 2,500 statements of 9 elements each: 270,000 > maxSimulationCost (the wire's body
+	// limit stops this before the service unless an operator raises it).
+	heavy := manyStatements(2500, `{"Effect":"Allow","Action":["a:a%d","a:b","a:c","a:d","a:e","a:f","a:g"],"Resource":"*"}`)
+	globs := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"arn:aws:s3:::*` + strings.Repeat("?a", 5000) + `"}]}`
+	ctxValues := func(n, size int) []iamapi.ContextEntry {
+		vals := make([]string, n)
+		for i := range vals {
+			vals[i] = strings.Repeat("v", size)
+		}
+		return []iamapi.ContextEntry{{ContextKeyName: ptr("aws:TagKeys"), ContextKeyValues: vals, ContextKeyType: ptr("stringList")}}
+	}
+	cases := []struct {
+		name string
+		in   *iamapi.SimulateCustomPolicyRequest
+		msg  string
+	}{
+		{"size", &iamapi.SimulateCustomPolicyRequest{PolicyInputList: []string{heavy, heavy, heavy, heavy, heavy, heavy, heavy, heavy, heavy, heavy, heavy, heavy}, ActionNames: []string{"a:b"}},
+			"The policies of a simulation can hold at most 200000 statements, actions, resources, principals and condition values."},
+		{"context values", &iamapi.SimulateCustomPolicyRequest{PolicyInputList: []string{ok}, ActionNames: []string{"a:b"}, ContextEntries: ctxValues(1001, 1)},
+			"A simulation can have at most 1000 context key values."},
+		{"context value length", &iamapi.SimulateCustomPolicyRequest{PolicyInputList: []string{ok}, ActionNames: []string{"a:b"}, ContextEntries: ctxValues(1, 4097)},
+			"A context key value can be at most 4096 characters long."},
+		// 10,000 wildcard parts matched against a 2048-character resource: about 20 million per scenario.
+		{"scenario work", &iamapi.SimulateCustomPolicyRequest{PolicyInputList: []string{globs}, ActionNames: []string{"s3:GetObject"},
+			ResourceArns: []string{"arn:aws:s3:::" + strings.Repeat("a", 2048-13)}},
+			"A simulation can weigh at most 20000000 per scenario: the elements of its policies (wildcard patterns by their parts times the longest action, resource or context value) times the values of its most-valued context key."},
+	}
+	for _, c := range cases {
+		scen0, _ := f.svc.SimulationWork()
+		_, err := f.svc.SimulateCustomPolicy(f.root(), c.in)
+		assertAPIError(t, err, "InvalidInput", 400, c.msg)
+		if scen1, _ := f.svc.SimulationWork(); scen1 != scen0 {
+			t.Errorf("%s: %d scenarios evaluated before refusing", c.name, scen1-scen0)
+		}
+	}
+	// Within the limits: 1000 values of 4096 characters are accepted.
+	must(f.svc.SimulateCustomPolicy(f.root(), &iamapi.SimulateCustomPolicyRequest{PolicyInputList: []string{ok}, ActionNames: []string{"a:b"}, ContextEntries: ctxValues(1000, 4096)}))(t)
 }

@@ -1881,8 +1881,11 @@ func testOwnerDetailsInRange(t *testing.T, s storage.Store) {
 		return nil
 	}))
 	view(t, s, func(ctx context.Context, tx storage.Tx) error {
-		got, err := tx.OwnerDetailsInRange(ctx, Acct, storage.OwnerUser, storage.Fold("Ann"), storage.Fold("Carl"))
+		got, through, err := tx.OwnerDetailsInRange(ctx, Acct, storage.OwnerUser, storage.Fold("Ann"), storage.Fold("Carl"), 0)
 		must(t, err)
+		if through != "carl" {
+			t.Errorf("through %q without a byte limit", through)
+		}
 		users, err := tx.ListUsers(ctx, Acct, storage.ListOptions{})
 		must(t, err)
 		for _, u := range users {
@@ -1919,10 +1922,29 @@ func testOwnerDetailsInRange(t *testing.T, s storage.Store) {
 		if d := got["bob"]; d == nil || len(d.Attached) != 2 || len(d.Inline) != 0 || len(d.Groups) != 1 {
 			t.Errorf("bob's details (the role bob and the other account's bob must not mix in): %+v", d)
 		}
-		roles, err := tx.OwnerDetailsInRange(ctx, Acct, storage.OwnerRole, "a", "z")
+		roles, through, err := tx.OwnerDetailsInRange(ctx, Acct, storage.OwnerRole, "a", "z", 0)
 		must(t, err)
-		if d := roles["bob"]; len(roles) != 1 || d == nil || len(d.Inline) != 1 || len(d.Attached) != 1 || d.Groups != nil {
-			t.Errorf("roles' details: %+v", roles)
+		if d := roles["bob"]; len(roles) != 1 || d == nil || len(d.Inline) != 1 || len(d.Attached) != 1 || d.Groups != nil || through != "z" {
+			t.Errorf("roles' details: %+v through %q", roles, through)
+		}
+
+		// A byte limit stops before the next owner's inline policies once the documents read reach it: Ann's
+		// two one-byte documents reach 1, so the details end with Ann (bob's attachments and groups too),
+		// and a limit above what there is changes nothing.
+		cut, through, err := tx.OwnerDetailsInRange(ctx, Acct, storage.OwnerUser, "ann", "eve", 1)
+		must(t, err)
+		if d := cut["ann"]; through != "ann" || len(cut) != 1 || d == nil || len(d.Inline) != 2 || len(d.Groups) != 2 {
+			t.Errorf("details cut at 1 byte: %+v through %q", cut, through)
+		}
+		cut, through, err = tx.OwnerDetailsInRange(ctx, Acct, storage.OwnerUser, "ann", "eve", 3)
+		must(t, err)
+		if through != "carl" || len(cut) != 3 || cut["bob"] == nil || cut["carl"] == nil || cut["eve"] != nil {
+			t.Errorf("details cut at 3 bytes: %+v through %q", cut, through)
+		}
+		all, through, err := tx.OwnerDetailsInRange(ctx, Acct, storage.OwnerUser, "ann", "eve", 100)
+		must(t, err)
+		if through != "eve" || len(all) != 5 {
+			t.Errorf("details under a limit above them: %d owners through %q", len(all), through)
 		}
 		return nil
 	})
