@@ -292,6 +292,9 @@ func (s *Server) readBody(w http.ResponseWriter, r *http.Request) ([]byte, error
 		}
 		n, err := rd.Read(body[len(body):cap(body)])
 		body = body[:len(body)+n]
+		if r.ContentLength > 0 && int64(len(body)) > r.ContentLength {
+			return nil, incompleteBody() // only a request built in process can carry more than it says
+		}
 		if err == io.EOF {
 			break
 		}
