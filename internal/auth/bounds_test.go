@@ -1,12 +1,14 @@
 package auth
 
 import (
+	"errors"
 	"strconv"
 	"strings"
 	"testing"
 	"unsafe"
 
 	"github.com/iamd/iamd/internal/ids"
+	"github.com/iamd/iamd/internal/sigv4"
 	"github.com/iamd/iamd/internal/storage"
 )
 
@@ -95,4 +97,38 @@ func TestCachedKeyIDsAreCopies(t *testing.T) {
 			t.Fatalf("the cache keeps %q as a slice of the request header", k)
 		}
 	}
+}
+
+// FuzzKeyIDAdmission: whatever key ID a request names, the answer is an AWS authentication error (or,
+// in dev mode, the dev root), and only a well-formed ID can enter the negative cache.
+func FuzzKeyIDAdmission(f *testing.F) {
+	for _, s := range []string{"AKIA0000000000000000", "testing", "123456789012", strings.Repeat("A", 129), "a b", "a,b", "a/b", "\x00", ""} {
+		f.Add(s, false)
+		f.Add(s, true)
+	}
+	e := newEnv(f)
+	normal := e.auth
+	dev := New(Options{Store: e.store, Tokens: e.ring, Now: e.clock.now, Dev: true, DevAccount: testAccount,
+		OpenSecret: func(k *storage.AccessKey) (string, error) { return string(k.SecretSealed), nil }})
+	f.Fuzz(func(t *testing.T, id string, devMode bool) {
+		a := normal
+		if devMode {
+			a = dev
+		}
+		before := a.CacheSizes().MissingKeys
+		r := e.request(t, id, "secret", "", "us-east-1")
+		res, err := a.Authenticate(t.Context(), r, []byte(testBody), Endpoint{Service: "sts", Region: "us-east-1", Partition: "aws", ExpectRegion: "us-east-1"})
+		var se *sigv4.Error
+		switch {
+		case err == nil && !devMode:
+			t.Fatalf("key %q authenticated without its secret", id)
+		case err == nil && res.Caller.ARN != "arn:aws:iam::"+testAccount+":root" && !ids.IsAccountID(id):
+			t.Fatalf("dev key %q: caller %s", id, res.Caller.ARN)
+		case err != nil && !errors.As(err, &se):
+			t.Fatalf("key %q: %v is not an AWS authentication error", id, err)
+		}
+		if after := a.CacheSizes().MissingKeys; after > before && !ids.IsAccessKeyIDSyntax(id) {
+			t.Fatalf("malformed key %q entered the negative cache", id)
+		}
+	})
 }
