@@ -42,9 +42,14 @@ func (s *Server) resolve(r *http.Request, body []byte) (auth.Endpoint, any, *pro
 		ep = auth.Endpoint{Service: h.Service, Region: h.Region, Partition: h.Partition, Global: h.Global && h.Service == serviceSTS,
 			ExpectRegion: h.Region}
 	} else {
-		ep.Service = scopeService
+		// The constant, not the scope's bytes: the service name outlives the request (last-used records).
 		switch scopeService {
-		case serviceIAM, serviceSTS, serviceAccount:
+		case serviceIAM:
+			ep.Service = serviceIAM
+		case serviceSTS:
+			ep.Service = serviceSTS
+		case serviceAccount:
+			ep.Service = serviceAccount
 		default:
 			ep.Service = inferService(r, body)
 		}

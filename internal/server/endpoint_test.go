@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"unsafe"
 
 	"github.com/iamd/iamd/internal/auth"
 	"github.com/iamd/iamd/internal/sigv4"
@@ -125,5 +126,24 @@ func TestStatusLabel(t *testing.T) {
 	}
 	if statusLabel(-1) != "-1" {
 		t.Errorf("statusLabel(-1) = %q", statusLabel(-1))
+	}
+}
+
+// The endpoint's names outlive the request (last-used records keep them): none may be a slice of the
+// Authorization header, which would keep the whole header alive.
+func TestResolvedNamesAreNotSlicesOfTheRequest(t *testing.T) {
+	s := New(Options{})
+	for _, service := range []string{"sts", "iam", "account"} {
+		authz := "AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20260101/us-west-2/" + service +
+			"/aws4_request, SignedHeaders=host, Signature=" + strings.Repeat("0", 64<<10)
+		r := httptest.NewRequest(http.MethodPost, "http://127.0.0.1:8300/", nil)
+		r.Header.Set("Authorization", authz)
+		ep, _, _ := s.resolve(r, nil)
+		start := uintptr(unsafe.Pointer(unsafe.StringData(authz)))
+		for _, name := range []string{ep.Service, ep.Region, ep.Partition, ep.ExpectRegion} {
+			if p := uintptr(unsafe.Pointer(unsafe.StringData(name))); name != "" && p >= start && p < start+uintptr(len(authz)) {
+				t.Errorf("%s: %q is a slice of the Authorization header", service, name)
+			}
+		}
 	}
 }
