@@ -329,7 +329,7 @@ func (a *App) ListenAndServe(ctx context.Context, ready func(addr string)) error
 	if err != nil {
 		return err
 	}
-	ln = a.Server.WrapListener(ln, orDefault(a.Config.MaxConnections, config.DefaultMaxConnections))
+	ln = a.Server.WrapListener(ln, orDefault(a.Config.MaxConnections, config.DefaultMaxConnections), a.Config.MaxConnectionsPerClient)
 	if ready != nil {
 		ready(ln.Addr().String())
 	}

@@ -66,6 +66,8 @@ type Config struct {
 	WriteTimeout   time.Duration
 	IdleTimeout    time.Duration
 	MaxConnections int
+	// MaxConnectionsPerClient bounds the connections open from one IP address; zero: no bound.
+	MaxConnectionsPerClient int
 	// UnknownKeyCacheSize bounds the remembered unknown access key IDs; zero selects the default.
 	UnknownKeyCacheSize int
 }
@@ -126,6 +128,7 @@ func Bind(fs *flag.FlagSet) (*Config, []Flag) {
 		fs.IntVar(p, name, def, usage+" (env "+env+")")
 	}
 	integer(&c.MaxConnections, "max-connections", DefaultMaxConnections, "most client connections open at once; more are closed on accept")
+	integer(&c.MaxConnectionsPerClient, "max-connections-per-client", 0, "most connections open at once from one IP address (0: no bound; leave it off behind a proxy, whose address every client shares)")
 	integer(&c.UnknownKeyCacheSize, "unknown-key-cache-size", DefaultUnknownKeyCacheSize, "how many unknown access key IDs are remembered (saves a store read per repeated bad key)")
 	{
 		env := envName("max-body-bytes")
@@ -165,6 +168,9 @@ func (c *Config) Validate() error {
 	}
 	if c.MaxConnections < 0 {
 		return fmt.Errorf("--max-connections must not be negative, got %d", c.MaxConnections)
+	}
+	if c.MaxConnectionsPerClient < 0 {
+		return fmt.Errorf("--max-connections-per-client must not be negative, got %d", c.MaxConnectionsPerClient)
 	}
 	if c.UnknownKeyCacheSize < 0 {
 		return fmt.Errorf("--unknown-key-cache-size must not be negative, got %d", c.UnknownKeyCacheSize)

@@ -19,7 +19,7 @@ func bind(t *testing.T, args ...string) (*Config, []Flag, error) {
 func TestDefaults(t *testing.T) {
 	for _, f := range []string{"IAMD_LISTEN", "IAMD_DATA_DIR", "IAMD_ACCOUNT_ID", "IAMD_DEV", "IAMD_MAX_BODY_BYTES",
 		"IAMD_REGION_TRANSITION_DELAY", "IAMD_LOG_FORMAT", "IAMD_READ_TIMEOUT", "IAMD_WRITE_TIMEOUT", "IAMD_IDLE_TIMEOUT",
-		"IAMD_MAX_CONNECTIONS", "IAMD_UNKNOWN_KEY_CACHE_SIZE"} {
+		"IAMD_MAX_CONNECTIONS", "IAMD_UNKNOWN_KEY_CACHE_SIZE", "IAMD_MAX_CONNECTIONS_PER_CLIENT"} {
 		t.Setenv(f, "")
 	}
 	c, _, err := bind(t)
@@ -55,6 +55,7 @@ func TestEnvironmentAndFlags(t *testing.T) {
 	t.Setenv("IAMD_IDLE_TIMEOUT", "4s")
 	t.Setenv("IAMD_MAX_CONNECTIONS", "50")
 	t.Setenv("IAMD_UNKNOWN_KEY_CACHE_SIZE", "60")
+	t.Setenv("IAMD_MAX_CONNECTIONS_PER_CLIENT", "70")
 	c, _, err := bind(t)
 	if err != nil {
 		t.Fatal(err)
@@ -62,7 +63,8 @@ func TestEnvironmentAndFlags(t *testing.T) {
 	if c.Listen != "0.0.0.0:9000" || c.DataDir != "/var/lib/iamd" || c.AccountID != "111122223333" || !c.Dev ||
 		c.MaxBodyBytes != 2048 || c.RegionTransitionDelay != 0 || c.ShutdownTimeout != 3*time.Second || c.LogFormat != "json" ||
 		!c.DatabaseNoGroupCommit || c.ReadTimeout != 2*time.Second || c.WriteTimeout != 3*time.Second ||
-		c.IdleTimeout != 4*time.Second || c.MaxConnections != 50 || c.UnknownKeyCacheSize != 60 {
+		c.IdleTimeout != 4*time.Second || c.MaxConnections != 50 || c.UnknownKeyCacheSize != 60 ||
+		c.MaxConnectionsPerClient != 70 {
 		t.Fatalf("from the environment: %+v", c)
 	}
 	c, _, err = bind(t, "--listen", "127.0.0.1:1", "--max-body-bytes", "4096", "--dev=false", "--account-id", "444455556666",
@@ -117,6 +119,7 @@ func TestValidate(t *testing.T) {
 		"negative write timeout":  func(c *Config) { c.WriteTimeout = -time.Second },
 		"negative idle timeout":   func(c *Config) { c.IdleTimeout = -time.Second },
 		"negative connections":    func(c *Config) { c.MaxConnections = -1 },
+		"negative per client":     func(c *Config) { c.MaxConnectionsPerClient = -1 },
 		"negative key cache":      func(c *Config) { c.UnknownKeyCacheSize = -1 },
 		"root key ID lowercase":   func(c *Config) { c.RootAccessKeyID, c.RootSecretAccessKey = "akiaiamdtestroot0001", "s" },
 		"root key ID too short":   func(c *Config) { c.RootAccessKeyID, c.RootSecretAccessKey = "AKIA1", "s" },

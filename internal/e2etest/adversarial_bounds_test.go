@@ -344,3 +344,52 @@ func TestAdversarialConnectionsAreCapped(t *testing.T) {
 		t.Fatalf("iamd_connections_refused_total = %v", n)
 	}
 }
+
+// One client address cannot take every connection: past --max-connections-per-client its connections
+// are closed on accept while another address is still served.
+func TestAdversarialConnectionsPerClientAreCapped(t *testing.T) {
+	p := startIamd(t, nil, "--data-dir", t.TempDir(), "--max-connections-per-client", "2")
+	_, port, err := net.SplitHostPort(strings.TrimPrefix(p.URL, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dialFrom := func(src string) (net.Conn, error) {
+		d := net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(src)}}
+		return d.Dial("tcp", "127.0.0.1:"+port)
+	}
+	for range 2 {
+		c, err := dialFrom("127.0.0.1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+	}
+	extra, err := dialFrom("127.0.0.1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer extra.Close()
+	if err := extra.SetReadDeadline(time.Now().Add(advRefusedCloseWait)); err != nil {
+		t.Fatal(err)
+	}
+	_, _ = io.WriteString(extra, "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+	if _, err := io.Copy(io.Discard, extra); errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Fatal("a third connection from one address was not closed")
+	}
+	other, err := dialFrom("127.0.0.2")
+	if err != nil {
+		t.Skipf("cannot dial from 127.0.0.2 here: %v", err)
+	}
+	defer other.Close()
+	if _, err := io.WriteString(other, "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"); err != nil {
+		t.Fatal(err)
+	}
+	if err := other.SetReadDeadline(time.Now().Add(advCloseWait)); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.ReadResponse(bufio.NewReader(other), nil)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("another address was not served: %v", err)
+	}
+	resp.Body.Close()
+}
