@@ -184,7 +184,8 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, error
 			_, err := Bootstrap(ctx, log, store, sealer, id, "", "")
 			return err
 		},
-		Logger: log,
+		MaxMissingKeys: cfg.UnknownKeyCacheSize,
+		Logger:         log,
 	})
 	a.Authz = authz.New(authz.Options{Store: store, IAM: a.IAM, Logger: log})
 	a.STS = stssvc.New(stssvc.Options{Store: store, Accounts: a.Auth, Tokens: a.Tokens, Policies: a.Authz, Logger: log,
@@ -455,12 +456,12 @@ func PrintRootCredentials(w io.Writer, dataDir string, c *Credentials) {
 // ListenAndServe serves HTTP (or HTTPS) on the configured address until ctx ends, then shuts down
 // gracefully: in-flight requests finish within the shutdown timeout.
 func (a *App) ListenAndServe(ctx context.Context, ready func(addr string)) error {
-	srv := &http.Server{Addr: a.Config.Listen, Handler: a.Server, ReadHeaderTimeout: 10 * time.Second,
-		ErrorLog: slog.NewLogLogger(a.Log.Handler(), slog.LevelWarn)}
+	srv := a.HTTPServer()
 	ln, err := listen(a.Config.Listen)
 	if err != nil {
 		return err
 	}
+	ln = a.Server.WrapListener(ln, orDefault(a.Config.MaxConnections, config.DefaultMaxConnections), a.Config.MaxConnectionsPerClient)
 	if ready != nil {
 		ready(ln.Addr().String())
 	}
@@ -481,6 +482,32 @@ func (a *App) ListenAndServe(ctx context.Context, ready func(addr string)) error
 	sctx, cancel := context.WithTimeout(context.Background(), a.Config.ShutdownTimeout)
 	defer cancel()
 	return srv.Shutdown(sctx)
+}
+
+// maxHeaderWait bounds the time a request's headers may take to arrive (the read timeout, if shorter,
+// bounds it too): SDKs send them in one write.
+const maxHeaderWait = 10 * time.Second
+
+// HTTPServer is the http.Server of the API with the configured timeouts: a request must arrive whole
+// within the read timeout, be answered within the write timeout, and an idle keep-alive connection is
+// closed after the idle timeout, so that no client can hold a connection (and its file descriptor) forever.
+func (a *App) HTTPServer() *http.Server {
+	read := orDefault(a.Config.ReadTimeout, config.DefaultReadTimeout)
+	return &http.Server{Addr: a.Config.Listen, Handler: a.Server,
+		ReadHeaderTimeout: min(maxHeaderWait, read),
+		ReadTimeout:       read,
+		WriteTimeout:      orDefault(a.Config.WriteTimeout, config.DefaultWriteTimeout),
+		IdleTimeout:       orDefault(a.Config.IdleTimeout, config.DefaultIdleTimeout),
+		ErrorLog:          slog.NewLogLogger(a.Log.Handler(), slog.LevelWarn)}
+}
+
+// orDefault is v, or def when v is zero (configurations built in code leave settings out).
+func orDefault[T comparable](v, def T) T {
+	var zero T
+	if v == zero {
+		return def
+	}
+	return v
 }
 
 func listen(addr string) (net.Listener, error) {

@@ -43,8 +43,10 @@ type Options struct {
 	DevAccount string
 	// CreateAccount makes a dev-mode account on first use; nil disables that.
 	CreateAccount func(ctx context.Context, id string) error
-	Now           func() time.Time
-	Logger        *slog.Logger
+	// MaxMissingKeys bounds how many unknown access key IDs are remembered (DefaultMaxMissingKeys if 0).
+	MaxMissingKeys int
+	Now            func() time.Time
+	Logger         *slog.Logger
 }
 
 // Authenticator authenticates requests. It is safe for concurrent use.
@@ -80,7 +82,10 @@ func New(o Options) *Authenticator {
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
-	a := &Authenticator{opts: o, verifier: sigv4.NewVerifier(o.Now), cache: newCache(), principals: newPrincipals(),
+	if o.MaxMissingKeys <= 0 {
+		o.MaxMissingKeys = DefaultMaxMissingKeys
+	}
+	a := &Authenticator{opts: o, verifier: sigv4.NewVerifier(o.Now), cache: newCache(o.MaxMissingKeys), principals: newPrincipals(),
 		now: o.Now, log: o.Logger}
 	if o.Store != nil {
 		// Subscribed for the store's lifetime (closing the store closes it): lookups drain it too.
@@ -177,11 +182,22 @@ func (a *Authenticator) Authenticate(ctx context.Context, r *http.Request, body 
 	if err != nil {
 		return nil, err
 	}
-	if ep.ExpectRegion == "" {
-		if _, ok := regions.Lookup(parsed.Region); !ok {
-			return nil, &sigv4.Error{Code: sigv4.CodeSignatureDoesNotMatch, HTTPStatus: http.StatusForbidden,
-				Message: "Credential should be scoped to a valid region. "}
-		}
+	// The canonical name from the catalogue, not the string sliced from the request: it is kept past the
+	// request (last-used records).
+	region, ok := regions.Lookup(parsed.Region)
+	if ep.ExpectRegion == "" && (!ok || ep.Partition != "" && region.Partition != ep.Partition) {
+		// A bare host:port: the client chose the signing region, and the endpoint was resolved from the
+		// same credential scope, so they agree unless the scope names no region of the catalogue.
+		return nil, &sigv4.Error{Code: sigv4.CodeSignatureDoesNotMatch, HTTPStatus: http.StatusForbidden,
+			Message: "Credential should be scoped to a valid region. "}
+	}
+	if !ok {
+		region.Name = strings.Clone(parsed.Region) // an endpoint outside the catalogue, which Parse checked it names
+	}
+	// A key ID that cannot be one is refused before anything is looked up or cached (AWS answers an
+	// unknown or malformed key alike).
+	if !ids.IsAccessKeyIDSyntax(parsed.AccessKeyID) && !(a.opts.Dev && devKeyID(parsed.AccessKeyID)) {
+		return nil, sigv4.InvalidClientTokenID()
 	}
 	var res *Result
 	if strings.HasPrefix(parsed.AccessKeyID, ids.PrefixTemporaryAccessKey) {
@@ -192,7 +208,7 @@ func (a *Authenticator) Authenticate(ctx context.Context, r *http.Request, body 
 	if err != nil {
 		return nil, err
 	}
-	res.Region = parsed.Region
+	res.Region = region.Name
 	if err := a.checkRegion(ctx, res.Caller, ep); err != nil {
 		return nil, err
 	}
@@ -226,6 +242,10 @@ func (a *Authenticator) session(ctx context.Context, p *sigv4.Request) (*Result,
 
 // longTerm authenticates an AKIA key from the cache or the store.
 func (a *Authenticator) longTerm(ctx context.Context, p *sigv4.Request, partition string) (*Result, error) {
+	if !ids.IsAccessKeyIDSyntax(p.AccessKeyID) {
+		// Dev mode's free-form IDs ("testing") cannot name a stored key: no lookup, nothing cached.
+		return a.devCaller(ctx, p.AccessKeyID, partition)
+	}
 	e, user, err := a.lookupKey(ctx, p.AccessKeyID)
 	if err != nil {
 		return nil, err
@@ -253,8 +273,9 @@ func (a *Authenticator) longTerm(ctx context.Context, p *sigv4.Request, partitio
 	} else {
 		c = UserCaller(partition, user)
 	}
-	c.AccessKeyID = p.AccessKeyID
-	return &Result{Caller: c, LongTermKey: p.AccessKeyID}, nil
+	// The stored ID, not the request's: the last-used record keeps it.
+	c.AccessKeyID = e.key.ID
+	return &Result{Caller: c, LongTermKey: e.key.ID}, nil
 }
 
 // devCaller makes an unknown key the root of the default account (or of the 12-digit account it names).
@@ -268,10 +289,30 @@ func (a *Authenticator) devCaller(ctx context.Context, keyID, partition string) 
 			}
 		}
 	}
-	c := RootCaller(partition, acct)
-	c.AccessKeyID = keyID
+	c := RootCaller(partition, strings.Clone(acct))
+	c.AccessKeyID = strings.Clone(keyID)
 	return &Result{Caller: c}, nil
 }
+
+// devKeyID reports whether dev mode accepts id as a free-form key ID: 1 to maxDevKeyIDLength printable
+// ASCII characters (test suites use "testing", "foobar_key", account numbers).
+func devKeyID(id string) bool {
+	if id == "" || len(id) > maxDevKeyIDLength {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		if id[i] <= ' ' || id[i] > '~' {
+			return false
+		}
+	}
+	return true
+}
+
+// CacheSizes returns how many entries each cache holds.
+func (a *Authenticator) CacheSizes() CacheSizes { return a.cache.sizes() }
+
+// MaxMissingKeys returns the bound of the negative cache.
+func (a *Authenticator) MaxMissingKeys() int { return a.opts.MaxMissingKeys }
 
 // lookupKey returns the cached entry of a long-term key and its user (nil for a root key), loading what
 // is missing; a nil entry when the key does not exist.

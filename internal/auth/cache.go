@@ -1,7 +1,10 @@
 package auth
 
 import (
+	"strings"
 	"sync"
+
+	"github.com/hashicorp/golang-lru/v2/simplelru"
 
 	"github.com/iamd/iamd/internal/storage"
 )
@@ -9,18 +12,22 @@ import (
 // cache keeps what the authenticator needs on every request (access keys with their opened secrets and
 // principals, accounts with their region settings) and drops entries as the store reports changes, on this
 // node and, on PostgreSQL, on the others. Negative answers (unknown key IDs) are cached too, so a flood of
-// requests with a bad key does not become a flood of queries.
+// requests with a bad key does not become a flood of queries; they are kept apart from the known keys so
+// that such a flood only evicts other unknown IDs. Every table is a bounded LRU (limits.go), and every key
+// stored is a copy: an ID sliced from a request's Authorization header would keep the whole header alive.
 type cache struct {
-	mu sync.RWMutex
+	// mu is a plain mutex: a lookup in an LRU moves the entry to the front.
+	mu sync.Mutex
 	// gen counts applied changes. A loader notes it before reading the store and stores its result only
 	// if no change arrived meanwhile, so a load racing with a delete cannot put a stale entry back.
 	gen      uint64
-	keys     map[string]*keyEntry        // access key ID → entry (nil entry: known missing)
-	accounts map[string]*storage.Account // account ID → account (read-only once cached)
+	keys     *simplelru.LRU[string, *keyEntry]        // access key ID → entry
+	missing  *simplelru.LRU[string, struct{}]         // access key IDs known not to exist
+	accounts *simplelru.LRU[string, *storage.Account] // account ID → account (read-only once cached)
 	// users are the owners of cached keys, apart from the keys: a change to a user (its tags, say) drops
 	// the user alone, and the next request reads that one row again instead of the key, its user and
 	// the opening of its secret.
-	users map[userRef]*storage.User
+	users *simplelru.LRU[userRef, *storage.User]
 }
 
 // keyEntry is a long-term access key with its opened secret; its user, if any, is in cache.users.
@@ -39,60 +46,91 @@ func (e *keyEntry) userRef() userRef {
 	return userRef{e.key.AccountID, storage.Fold(e.key.UserName)}
 }
 
-func newCache() *cache {
-	return &cache{keys: map[string]*keyEntry{}, accounts: map[string]*storage.Account{}, users: map[userRef]*storage.User{}}
+// CacheSizes are the number of entries in each of the authenticator's caches (exported as metrics).
+type CacheSizes struct{ Keys, MissingKeys, Users, Accounts int }
+
+func newLRU[K comparable, V any](size int) *simplelru.LRU[K, V] {
+	l, err := simplelru.NewLRU[K, V](max(size, 1), nil)
+	if err != nil {
+		panic(err) // only for a size below 1, which max rules out
+	}
+	return l
+}
+
+func newCache(maxMissing int) *cache {
+	return &cache{keys: newLRU[string, *keyEntry](maxCachedKeys), missing: newLRU[string, struct{}](maxMissing),
+		accounts: newLRU[string, *storage.Account](maxCachedAccounts), users: newLRU[userRef, *storage.User](maxCachedUsers)}
 }
 
 func (c *cache) user(r userRef) (*storage.User, bool) {
-	c.mu.RLock()
-	u, ok := c.users[r]
-	c.mu.RUnlock()
+	c.mu.Lock()
+	u, ok := c.users.Get(r)
+	c.mu.Unlock()
 	return u, ok
 }
 
 func (c *cache) putUser(gen uint64, r userRef, u *storage.User) {
 	c.mu.Lock()
 	if c.gen == gen {
-		c.users[r] = u
+		c.users.Add(r, u)
 	}
 	c.mu.Unlock()
 }
 
+// key returns the entry of a key ID and whether the cache knows it: a nil entry with true is a key known
+// not to exist.
 func (c *cache) key(id string) (*keyEntry, bool) {
-	c.mu.RLock()
-	e, ok := c.keys[id]
-	c.mu.RUnlock()
-	return e, ok
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if e, ok := c.keys.Get(id); ok {
+		return e, true
+	}
+	_, ok := c.missing.Get(id)
+	return nil, ok
 }
 
 // generation returns the current change generation, to pass to the put methods after a load.
 func (c *cache) generation() uint64 {
-	c.mu.RLock()
-	defer c.mu.RUnlock()
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	return c.gen
 }
 
+// putKey caches a loaded key, or with a nil entry the fact that id does not exist.
 func (c *cache) putKey(gen uint64, id string, e *keyEntry) {
+	id = strings.Clone(id)
 	c.mu.Lock()
-	if c.gen == gen {
-		c.keys[id] = e
+	defer c.mu.Unlock()
+	if c.gen != gen {
+		return
 	}
-	c.mu.Unlock()
+	if e == nil {
+		c.missing.Add(id, struct{}{})
+		return
+	}
+	c.missing.Remove(id)
+	c.keys.Add(id, e)
 }
 
 func (c *cache) account(id string) (*storage.Account, bool) {
-	c.mu.RLock()
-	a, ok := c.accounts[id]
-	c.mu.RUnlock()
+	c.mu.Lock()
+	a, ok := c.accounts.Get(id)
+	c.mu.Unlock()
 	return a, ok
 }
 
 func (c *cache) putAccount(gen uint64, a *storage.Account) {
 	c.mu.Lock()
 	if c.gen == gen {
-		c.accounts[a.ID] = a
+		c.accounts.Add(a.ID, a)
 	}
 	c.mu.Unlock()
+}
+
+func (c *cache) sizes() CacheSizes {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return CacheSizes{Keys: c.keys.Len(), MissingKeys: c.missing.Len(), Users: c.users.Len(), Accounts: c.accounts.Len()}
 }
 
 // apply drops the entries a change may have made stale.
@@ -109,17 +147,20 @@ func (c *cache) apply(ch storage.Change) {
 	c.gen++
 	switch ch.Kind {
 	case storage.ChangeAll:
-		c.keys = map[string]*keyEntry{}
-		c.accounts = map[string]*storage.Account{}
-		c.users = map[userRef]*storage.User{}
+		c.keys.Purge()
+		c.missing.Purge()
+		c.accounts.Purge()
+		c.users.Purge()
 	case storage.ChangeAccount:
-		delete(c.accounts, ch.AccountID)
+		c.accounts.Remove(ch.AccountID)
 	case storage.ChangeAccessKey:
-		delete(c.keys, ch.Key)
+		// A created key must stop being known as missing as much as a deleted one must stop being known.
+		c.keys.Remove(ch.Key)
+		c.missing.Remove(ch.Key)
 	case storage.ChangeUser:
 		// A retagged, re-pathed, renamed or deleted user changes the principal behind its keys; the keys
 		// themselves are unchanged (a rename changes their user name too, which the lookup notices when
 		// the old name is no longer found).
-		delete(c.users, userRef{ch.AccountID, ch.Key})
+		c.users.Remove(userRef{ch.AccountID, ch.Key})
 	}
 }

@@ -21,6 +21,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/hashicorp/golang-lru/v2/simplelru"
+
 	"github.com/iamd/iamd/internal/ids"
 	"github.com/iamd/iamd/internal/policy"
 	"github.com/iamd/iamd/internal/protocol"
@@ -45,12 +47,14 @@ type Authorizer struct {
 	changes     <-chan storage.Change
 	unsubscribe func()
 
+	// mu guards the caches below; lookups take it for writing, since an LRU lookup moves the entry to
+	// the front.
 	mu       sync.RWMutex
 	gen      uint64 // bumped by every applied change that can drop entries
-	sets     map[principalKey]*principalEntry
-	entities map[entityKey]*entity
-	session  *policy.Cache                   // compiled inline session policies by document
-	managed  map[managedKey]*policy.Attached // compiled managed session policies (PolicyArns); nil Policy: gone
+	sets     *simplelru.LRU[principalKey, *principalEntry]
+	entities *simplelru.LRU[entityKey, *entity]
+	session  *policy.Cache                                // compiled inline session policies by document
+	managed  *simplelru.LRU[managedKey, *policy.Attached] // compiled managed session policies (PolicyArns); nil Policy: gone
 
 	actions sync.Map // *protocol.Operation → *actionNames
 	clock   clockStrings
@@ -103,9 +107,11 @@ type entity struct {
 
 // Cache bounds and timing.
 const (
-	// maxSessionPolicyCache bounds the compiled session policies kept; past it the cache starts over.
+	// maxSessionPolicyCache bounds the compiled session policies kept (inline and managed, each). Past
+	// it the least recently used go: a caller who mints sessions with distinct policies evicts only
+	// policies nobody uses.
 	maxSessionPolicyCache = 4096
-	// maxCachedEntries bounds cached principals and entities each; past it that cache starts over.
+	// maxCachedEntries bounds cached principals and entities each, least recently used going first.
 	maxCachedEntries = 100_000
 	// syncInterval is how often Run applies changes when no request does: it only keeps the subscription
 	// buffer from overflowing (which would drop every cache) and frees memory early; correctness does not
@@ -121,8 +127,10 @@ func New(o Options) *Authorizer {
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
-	a := &Authorizer{o: o, log: o.Logger, sets: map[principalKey]*principalEntry{}, entities: map[entityKey]*entity{},
-		session: policy.NewCache(policy.KindSession, maxSessionPolicyCache), managed: map[managedKey]*policy.Attached{}}
+	a := &Authorizer{o: o, log: o.Logger, sets: newLRU[principalKey, *principalEntry](maxCachedEntries),
+		entities: newLRU[entityKey, *entity](maxCachedEntries),
+		session:  policy.NewCache(policy.KindSession, maxSessionPolicyCache),
+		managed:  newLRU[managedKey, *policy.Attached](maxSessionPolicyCache)}
 	a.ctxPool.New = func() any { return newCtxBuf() }
 	if o.Store != nil {
 		// Subscribe now, not in Run: a change committed between New and Run must not be missed.
@@ -190,23 +198,23 @@ func (a *Authorizer) applyLocked(ch storage.Change) {
 	switch ch.Kind {
 	case storage.ChangeAll, storage.ChangeAccount:
 		a.gen++
-		a.sets = map[principalKey]*principalEntry{}
-		a.entities = map[entityKey]*entity{}
-		a.managed = map[managedKey]*policy.Attached{}
+		a.sets.Purge()
+		a.entities.Purge()
+		a.managed.Purge()
 	case storage.ChangeUser:
 		a.gen++
 		a.markStaleLocked(principalKey{ch.AccountID, storage.OwnerUser, ch.Key})
-		delete(a.entities, entityKey{ch.AccountID, "user", ch.Key})
+		a.entities.Remove(entityKey{ch.AccountID, "user", ch.Key})
 	case storage.ChangeRole:
 		a.gen++
 		a.markStaleLocked(principalKey{ch.AccountID, storage.OwnerRole, ch.Key})
-		delete(a.entities, entityKey{ch.AccountID, "role", ch.Key})
+		a.entities.Remove(entityKey{ch.AccountID, "role", ch.Key})
 	case storage.ChangeInlinePolicy, storage.ChangeAttachment:
 		a.gen++
 		kind, owner, _ := strings.Cut(ch.Key, ":")
 		switch storage.OwnerKind(kind) {
 		case storage.OwnerUser, storage.OwnerRole:
-			delete(a.sets, principalKey{ch.AccountID, storage.OwnerKind(kind), owner})
+			a.sets.Remove(principalKey{ch.AccountID, storage.OwnerKind(kind), owner})
 		case storage.OwnerGroup:
 			a.dropSetsLocked(ch.AccountID, storage.OwnerUser)
 		default:
@@ -216,20 +224,20 @@ func (a *Authorizer) applyLocked(ch storage.Change) {
 		a.gen++
 		a.dropSetsLocked(ch.AccountID, storage.OwnerUser)
 		if ch.Kind == storage.ChangeGroup {
-			delete(a.entities, entityKey{ch.AccountID, "group", ch.Key})
+			a.entities.Remove(entityKey{ch.AccountID, "group", ch.Key})
 		}
 	case storage.ChangePolicy:
 		a.gen++
 		a.dropSetsLocked(ch.AccountID, "")
-		for k := range a.managed {
+		for _, k := range a.managed.Keys() {
 			if k.account == ch.AccountID {
-				delete(a.managed, k)
+				a.managed.Remove(k)
 			}
 		}
-		delete(a.entities, entityKey{ch.AccountID, "policy", ch.Key})
+		a.entities.Remove(entityKey{ch.AccountID, "policy", ch.Key})
 	case storage.ChangeInstanceProfile:
 		a.gen++
-		delete(a.entities, entityKey{ch.AccountID, "instance-profile", ch.Key})
+		a.entities.Remove(entityKey{ch.AccountID, "instance-profile", ch.Key})
 	}
 }
 
@@ -238,18 +246,18 @@ func (a *Authorizer) applyLocked(ch storage.Change) {
 // policies), and every change of those drops sets outright. So the next use re-reads the row alone
 // (revalidate) instead of every policy, which matters because TagUser, TagRole and the like are common.
 func (a *Authorizer) markStaleLocked(k principalKey) {
-	if e := a.sets[k]; e != nil && !e.stale {
+	if e, _ := a.sets.Peek(k); e != nil && !e.stale {
 		cp := *e
 		cp.stale = true
-		a.sets[k] = &cp
+		a.sets.Add(k, &cp)
 	}
 }
 
 // dropSetsLocked drops the cached sets of account's principals of kind ("" for every kind).
 func (a *Authorizer) dropSetsLocked(account string, kind storage.OwnerKind) {
-	for k := range a.sets {
+	for _, k := range a.sets.Keys() {
 		if k.account == account && (kind == "" || k.kind == kind) {
-			delete(a.sets, k)
+			a.sets.Remove(k)
 		}
 	}
 }
@@ -459,9 +467,10 @@ var allowNothing = func() *policy.Policy {
 func (a *Authorizer) principal(ctx context.Context, part, account string, kind storage.OwnerKind, name string) (*principalEntry, error) {
 	a.sync()
 	key := principalKey{account, kind, storage.Fold(name)}
-	a.mu.RLock()
-	e, gen := a.sets[key], a.gen
-	a.mu.RUnlock()
+	a.mu.Lock()
+	e, _ := a.sets.Get(key)
+	gen := a.gen
+	a.mu.Unlock()
 	if e != nil && !e.stale {
 		return e, nil
 	}
@@ -520,10 +529,7 @@ func (a *Authorizer) store(key principalKey, gen uint64, e *principalEntry) {
 	if a.gen != gen {
 		return
 	}
-	if len(a.sets) >= maxCachedEntries {
-		a.sets = map[principalKey]*principalEntry{}
-	}
-	a.sets[key] = e
+	a.sets.Add(principalKey{strings.Clone(key.account), key.kind, strings.Clone(key.name)}, e)
 }
 
 // revalidate re-reads the row of a principal whose set is stale. When it is still the same principal (same
@@ -601,9 +607,10 @@ func (a *Authorizer) sessionPolicies(ctx context.Context, c *reqctx.Caller) ([]p
 func (a *Authorizer) managedSessionPolicy(ctx context.Context, account, arn string) (*policy.Attached, error) {
 	a.sync()
 	key := managedKey{account, arn}
-	a.mu.RLock()
-	m, gen := a.managed[key], a.gen
-	a.mu.RUnlock()
+	a.mu.Lock()
+	m, _ := a.managed.Get(key)
+	gen := a.gen
+	a.mu.Unlock()
 	if m != nil {
 		return m, nil
 	}
@@ -622,10 +629,7 @@ func (a *Authorizer) managedSessionPolicy(ctx context.Context, account, arn stri
 	}
 	a.mu.Lock()
 	if a.gen == gen {
-		if len(a.managed) >= maxSessionPolicyCache {
-			a.managed = map[managedKey]*policy.Attached{}
-		}
-		a.managed[key] = m
+		a.managed.Add(managedKey{strings.Clone(account), strings.Clone(arn)}, m)
 	}
 	a.mu.Unlock()
 	return m, nil
@@ -637,4 +641,13 @@ func (a *Authorizer) compileSession(doc string) (*policy.Policy, error) {
 		return nil, fmt.Errorf("session policy: %w", err)
 	}
 	return p, nil
+}
+
+// newLRU returns an LRU of size entries (the sizes here are constants above one).
+func newLRU[K comparable, V any](size int) *simplelru.LRU[K, V] {
+	l, err := simplelru.NewLRU[K, V](size, nil)
+	if err != nil {
+		panic(err)
+	}
+	return l
 }

@@ -351,7 +351,7 @@ func TestStaleFillIsNotCached(t *testing.T) {
 		t.Fatal(err)
 	}
 	a.mu.RLock()
-	n := len(a.sets)
+	n := a.sets.Len()
 	a.mu.RUnlock()
 	if n != 1 {
 		t.Fatalf("fresh fill not cached: %d entries", n)
@@ -359,7 +359,7 @@ func TestStaleFillIsNotCached(t *testing.T) {
 	// Changes of other kinds do not drop policy sets.
 	a.mu.Lock()
 	a.applyLocked(storage.Change{Kind: storage.ChangeAccessKey, AccountID: acct, Key: "AKIA"})
-	n = len(a.sets)
+	n = a.sets.Len()
 	a.mu.Unlock()
 	if n != 1 {
 		t.Fatal("an access key change dropped policy sets")
@@ -626,7 +626,7 @@ func TestInvalidationGranularity(t *testing.T) {
 		defer a.mu.RUnlock()
 		for k, w := range want {
 			// A stale set (its principal's row changed) is not used before revalidation.
-			if e, ok := a.sets[k]; (ok && !e.stale) != w {
+			if e, ok := a.sets.Peek(k); (ok && !e.stale) != w {
 				t.Errorf("%s: %s %s cached = %v, want %v", step, k.kind, k.name, ok && !e.stale, w)
 			}
 		}

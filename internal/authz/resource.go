@@ -337,9 +337,10 @@ func (a *Authorizer) renameTarget(ctx context.Context, c *reqctx.Caller, op stri
 func (a *Authorizer) entity(ctx context.Context, part, account, kind, name string) (*entity, error) {
 	a.sync()
 	key := entityKey{account, kind, storage.Fold(name)}
-	a.mu.RLock()
-	e, gen := a.entities[key], a.gen
-	a.mu.RUnlock()
+	a.mu.Lock()
+	e, _ := a.entities.Get(key)
+	gen := a.gen
+	a.mu.Unlock()
 	if e != nil {
 		return e, nil
 	}
@@ -394,10 +395,8 @@ func (a *Authorizer) entity(ctx context.Context, part, account, kind, name strin
 	if e.exists {
 		a.mu.Lock()
 		if a.gen == gen {
-			if len(a.entities) >= maxCachedEntries {
-				a.entities = map[entityKey]*entity{}
-			}
-			a.entities[key] = e
+			// Copies: the name may be a slice of the request body.
+			a.entities.Add(entityKey{strings.Clone(account), kind, strings.Clone(key.name)}, e)
 		}
 		a.mu.Unlock()
 	}

@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/iamd/iamd/internal/ids"
 )
 
 // Defaults of the settings that have one.
@@ -20,6 +22,21 @@ const (
 	DefaultRegionTransitionDelay = 5 * time.Second
 	DefaultMaxBodyBytes          = 1 << 20 // AWS rejects query requests over about 1 MB as well
 	DefaultShutdownTimeout       = 20 * time.Second
+	// DefaultReadTimeout is how long a request, body included, may take to arrive once its first byte
+	// has: a client sending its body a byte at a time would otherwise hold its connection forever.
+	// AWS's API front ends give a request about as long.
+	DefaultReadTimeout = 30 * time.Second
+	// DefaultWriteTimeout bounds the time from the end of a request's headers to the end of its response
+	// (reading the body, serving it and writing the answer to a client that may not read it).
+	DefaultWriteTimeout = 60 * time.Second
+	// DefaultIdleTimeout closes a keep-alive connection that sends no new request, as AWS's front ends do
+	// after about a minute.
+	DefaultIdleTimeout = 60 * time.Second
+	// DefaultMaxConnections bounds the client connections open at once, well below the file descriptors
+	// a process gets (Go raises the soft limit to the hard one, typically 524288 or more).
+	DefaultMaxConnections = 10_000
+	// DefaultUnknownKeyCacheSize is how many unknown access key IDs the authenticator remembers.
+	DefaultUnknownKeyCacheSize = 10_000
 )
 
 // Config is the whole configuration of a server process.
@@ -46,6 +63,17 @@ type Config struct {
 	LogLevel              string
 	LogFormat             string // text or json
 	TLSCert, TLSKey       string
+
+	// ReadTimeout, WriteTimeout and IdleTimeout bound how long a connection may be held (see the
+	// defaults); MaxConnections how many are served at once. Zero selects the default.
+	ReadTimeout    time.Duration
+	WriteTimeout   time.Duration
+	IdleTimeout    time.Duration
+	MaxConnections int
+	// MaxConnectionsPerClient bounds the connections open from one IP address; zero: no bound.
+	MaxConnectionsPerClient int
+	// UnknownKeyCacheSize bounds the remembered unknown access key IDs; zero selects the default.
+	UnknownKeyCacheSize int
 }
 
 // Flag describes one setting for the README's configuration table.
@@ -94,6 +122,20 @@ func Bind(fs *flag.FlagSet) (*Config, []Flag) {
 	str(&c.TLSCert, "tls-cert", "", "PEM certificate: serve HTTPS")
 	str(&c.TLSKey, "tls-key", "", "PEM private key for --tls-cert")
 	duration(&c.ShutdownTimeout, "shutdown-timeout", DefaultShutdownTimeout, "how long in-flight requests may run after SIGTERM")
+	duration(&c.ReadTimeout, "read-timeout", DefaultReadTimeout, "how long a request, body included, may take to arrive")
+	duration(&c.WriteTimeout, "write-timeout", DefaultWriteTimeout, "how long from the end of a request's headers to the end of its response")
+	duration(&c.IdleTimeout, "idle-timeout", DefaultIdleTimeout, "how long an idle keep-alive connection stays open")
+	integer := func(p *int, name string, def int, usage string) {
+		env := envName(name)
+		flags = append(flags, Flag{name, env, strconv.Itoa(def), usage})
+		if v, err := strconv.Atoi(os.Getenv(env)); err == nil && v > 0 {
+			def = v
+		}
+		fs.IntVar(p, name, def, usage+" (env "+env+")")
+	}
+	integer(&c.MaxConnections, "max-connections", DefaultMaxConnections, "most client connections open at once; more are closed on accept")
+	integer(&c.MaxConnectionsPerClient, "max-connections-per-client", 0, "most connections open at once from one IP address (0: no bound; leave it off behind a proxy, whose address every client shares)")
+	integer(&c.UnknownKeyCacheSize, "unknown-key-cache-size", DefaultUnknownKeyCacheSize, "how many unknown access key IDs are remembered (saves a store read per repeated bad key)")
 	{
 		env := envName("max-body-bytes")
 		def := int64(DefaultMaxBodyBytes)
@@ -121,6 +163,28 @@ func (c *Config) Validate() error {
 	// Zero is left to the server's default (configurations built in code often leave it out).
 	if c.MaxBodyBytes < 0 {
 		return fmt.Errorf("--max-body-bytes must not be negative, got %d", c.MaxBodyBytes)
+	}
+	for _, d := range []struct {
+		name string
+		v    time.Duration
+	}{{"read-timeout", c.ReadTimeout}, {"write-timeout", c.WriteTimeout}, {"idle-timeout", c.IdleTimeout}} {
+		if d.v < 0 {
+			return fmt.Errorf("--%s must not be negative, got %v", d.name, d.v)
+		}
+	}
+	if c.MaxConnections < 0 {
+		return fmt.Errorf("--max-connections must not be negative, got %d", c.MaxConnections)
+	}
+	if c.MaxConnectionsPerClient < 0 {
+		return fmt.Errorf("--max-connections-per-client must not be negative, got %d", c.MaxConnectionsPerClient)
+	}
+	if c.UnknownKeyCacheSize < 0 {
+		return fmt.Errorf("--unknown-key-cache-size must not be negative, got %d", c.UnknownKeyCacheSize)
+	}
+	// The authenticator refuses any other key ID before looking it up, so such a root key could never sign.
+	if c.RootAccessKeyID != "" && !ids.IsAccessKeyIDSyntax(c.RootAccessKeyID) {
+		return fmt.Errorf("--root-access-key-id must be %d to %d characters of A-Z and 0-9, got %q",
+			ids.MinAccessKeyIDLength, ids.MaxAccessKeyIDLength, c.RootAccessKeyID)
 	}
 	if c.RegionTransitionDelay < 0 {
 		return fmt.Errorf("--region-transition-delay must not be negative")

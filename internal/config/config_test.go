@@ -20,7 +20,8 @@ func bind(t *testing.T, args ...string) (*Config, []Flag, error) {
 
 func TestDefaults(t *testing.T) {
 	for _, f := range []string{"IAMD_LISTEN", "IAMD_DATA_DIR", "IAMD_ACCOUNT_ID", "IAMD_DEV", "IAMD_MAX_BODY_BYTES",
-		"IAMD_REGION_TRANSITION_DELAY", "IAMD_LOG_FORMAT"} {
+		"IAMD_REGION_TRANSITION_DELAY", "IAMD_LOG_FORMAT", "IAMD_READ_TIMEOUT", "IAMD_WRITE_TIMEOUT", "IAMD_IDLE_TIMEOUT",
+		"IAMD_MAX_CONNECTIONS", "IAMD_UNKNOWN_KEY_CACHE_SIZE", "IAMD_MAX_CONNECTIONS_PER_CLIENT"} {
 		t.Setenv(f, "")
 	}
 	c, _, err := bind(t)
@@ -33,6 +34,10 @@ func TestDefaults(t *testing.T) {
 	if c.MaxBodyBytes != DefaultMaxBodyBytes || c.Dev || c.RegionTransitionDelay != DefaultRegionTransitionDelay ||
 		c.ShutdownTimeout != DefaultShutdownTimeout {
 		t.Errorf("defaults: %+v", c)
+	}
+	if c.ReadTimeout != 30*time.Second || c.IdleTimeout != 60*time.Second || c.WriteTimeout != DefaultWriteTimeout ||
+		c.MaxConnections != DefaultMaxConnections || c.UnknownKeyCacheSize != DefaultUnknownKeyCacheSize {
+		t.Errorf("connection and cache defaults: %+v", c)
 	}
 }
 
@@ -47,20 +52,30 @@ func TestEnvironmentAndFlags(t *testing.T) {
 	t.Setenv("IAMD_SHUTDOWN_TIMEOUT", "3s")
 	t.Setenv("IAMD_LOG_FORMAT", "json")
 	t.Setenv("IAMD_DATABASE_NO_GROUP_COMMIT", "true")
+	t.Setenv("IAMD_READ_TIMEOUT", "2s")
+	t.Setenv("IAMD_WRITE_TIMEOUT", "3s")
+	t.Setenv("IAMD_IDLE_TIMEOUT", "4s")
+	t.Setenv("IAMD_MAX_CONNECTIONS", "50")
+	t.Setenv("IAMD_UNKNOWN_KEY_CACHE_SIZE", "60")
+	t.Setenv("IAMD_MAX_CONNECTIONS_PER_CLIENT", "70")
 	c, _, err := bind(t)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if c.Listen != "0.0.0.0:9000" || c.DataDir != "/var/lib/iamd" || c.AccountID != "111122223333" || !c.Dev ||
 		c.MaxBodyBytes != 2048 || c.RegionTransitionDelay != 0 || c.ShutdownTimeout != 3*time.Second || c.LogFormat != "json" ||
-		!c.DatabaseNoGroupCommit {
+		!c.DatabaseNoGroupCommit || c.ReadTimeout != 2*time.Second || c.WriteTimeout != 3*time.Second ||
+		c.IdleTimeout != 4*time.Second || c.MaxConnections != 50 || c.UnknownKeyCacheSize != 60 ||
+		c.MaxConnectionsPerClient != 70 {
 		t.Fatalf("from the environment: %+v", c)
 	}
-	c, _, err = bind(t, "--listen", "127.0.0.1:1", "--max-body-bytes", "4096", "--dev=false", "--account-id", "444455556666")
+	c, _, err = bind(t, "--listen", "127.0.0.1:1", "--max-body-bytes", "4096", "--dev=false", "--account-id", "444455556666",
+		"--read-timeout", "5s", "--idle-timeout", "6s", "--max-connections", "7", "--unknown-key-cache-size", "8")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.Listen != "127.0.0.1:1" || c.MaxBodyBytes != 4096 || c.Dev || c.AccountID != "444455556666" {
+	if c.Listen != "127.0.0.1:1" || c.MaxBodyBytes != 4096 || c.Dev || c.AccountID != "444455556666" ||
+		c.ReadTimeout != 5*time.Second || c.IdleTimeout != 6*time.Second || c.MaxConnections != 7 || c.UnknownKeyCacheSize != 8 {
 		t.Fatalf("flags over the environment: %+v", c)
 	}
 	if err := c.Validate(); err != nil {
@@ -102,6 +117,14 @@ func TestValidate(t *testing.T) {
 		"negative transition":     func(c *Config) { c.RegionTransitionDelay = -time.Second },
 		"log format":              func(c *Config) { c.LogFormat = "xml" },
 		"max-body-bytes":          func(c *Config) { c.MaxBodyBytes = -1 },
+		"negative read timeout":   func(c *Config) { c.ReadTimeout = -time.Second },
+		"negative write timeout":  func(c *Config) { c.WriteTimeout = -time.Second },
+		"negative idle timeout":   func(c *Config) { c.IdleTimeout = -time.Second },
+		"negative connections":    func(c *Config) { c.MaxConnections = -1 },
+		"negative per client":     func(c *Config) { c.MaxConnectionsPerClient = -1 },
+		"negative key cache":      func(c *Config) { c.UnknownKeyCacheSize = -1 },
+		"root key ID lowercase":   func(c *Config) { c.RootAccessKeyID, c.RootSecretAccessKey = "akiaiamdtestroot0001", "s" },
+		"root key ID too short":   func(c *Config) { c.RootAccessKeyID, c.RootSecretAccessKey = "AKIA1", "s" },
 	}
 	for name, mutate := range cases {
 		c := good()

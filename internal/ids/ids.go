@@ -29,7 +29,11 @@ const (
 
 // Lengths AWS uses. Access key IDs are 20 characters; entity unique IDs are 21 (e.g. AIDACKCEVSQ6C2EXAMPLE).
 const (
-	AccessKeyIDLength     = 20
+	AccessKeyIDLength = 20
+	// MinAccessKeyIDLength and MaxAccessKeyIDLength bound any access key ID AWS accepts (the IAM API
+	// reference gives accessKeyIdType 16 to 128 characters); IDs AWS issues are AccessKeyIDLength long.
+	MinAccessKeyIDLength  = 16
+	MaxAccessKeyIDLength  = 128
 	UniqueIDLength        = 21
 	SecretAccessKeyLength = 40
 	prefixLength          = 4
@@ -179,6 +183,21 @@ func IsAccessKeyID(id string) bool {
 	}
 	for i := prefixLength; i < len(id); i++ {
 		if c := id[i]; !('A' <= c && c <= 'Z' || '2' <= c && c <= '7') {
+			return false
+		}
+	}
+	return true
+}
+
+// IsAccessKeyIDSyntax reports whether id could be an AWS access key ID at all: 16 to 128 characters of
+// A-Z and 0-9. It is looser than IsAccessKeyID (a preset key such as AKIAIAMDTESTROOT0001 is not base32)
+// and is what a request must meet before its key is looked up anywhere.
+func IsAccessKeyIDSyntax(id string) bool {
+	if len(id) < MinAccessKeyIDLength || len(id) > MaxAccessKeyIDLength {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		if c := id[i]; !('A' <= c && c <= 'Z' || '0' <= c && c <= '9') {
 			return false
 		}
 	}

@@ -224,3 +224,32 @@ func FuzzParsers(f *testing.F) {
 		}
 	})
 }
+
+var accessKeyIDSyntax = regexp.MustCompile(`^[A-Z0-9]{16,128}$`)
+
+// FuzzAccessKeyIDSyntax: the check the authenticator applies before any lookup is exactly 16 to 128
+// characters of A-Z0-9, and every ID this package issues meets it.
+func FuzzAccessKeyIDSyntax(f *testing.F) {
+	for _, s := range []string{"AKIAIOSFODNN7EXAMPLE", "ASIAY34FZKBOKMUTVV7A", "testing", "foobar_key", "123456789012",
+		"AKIA000000000000", "AKIA00000000000", strings.Repeat("A", 128), strings.Repeat("A", 129), "AKIAIOSFODNN7EXAMPLe",
+		"AKIAIOSFODNN7EXAMPL\u00c9", "AKIAIOSFODNN7EXAMPLE\n"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if got, want := IsAccessKeyIDSyntax(s), accessKeyIDSyntax.MatchString(s); got != want {
+			t.Fatalf("IsAccessKeyIDSyntax(%q) = %v, want %v", s, got, want)
+		}
+		if IsAccessKeyID(s) && !IsAccessKeyIDSyntax(s) {
+			t.Fatalf("%q is an access key ID but fails the syntax check", s)
+		}
+	})
+}
+
+func TestGeneratedKeyIDsPassTheSyntaxCheck(t *testing.T) {
+	for _, prefix := range []string{PrefixAccessKey, PrefixTemporaryAccessKey} {
+		id, err := NewAccessKeyID(prefix, "123456789012")
+		if err != nil || !IsAccessKeyIDSyntax(id) {
+			t.Fatalf("%q (%v) fails the syntax check", id, err)
+		}
+	}
+}

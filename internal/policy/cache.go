@@ -1,49 +1,57 @@
 package policy
 
-import "sync"
+import (
+	"strings"
+	"sync"
+
+	"github.com/hashicorp/golang-lru/v2/simplelru"
+)
 
 // Cache parses each distinct document of one kind once and keeps the compiled policy, for callers that
 // meet the same documents on every request (trust policies in AssumeRole, session policies carried by
-// tokens). Compiled policies are immutable, so they are shared. The cache holds at most max documents;
-// past that it starts over, which bounds memory against a flood of distinct documents.
+// tokens). Compiled policies are immutable, so they are shared. The cache holds at most its size in documents,
+// dropping the least recently used: a caller who can mint sessions with distinct policies cheaply then
+// evicts only documents nobody uses, not the busy ones (as a cache that starts over would). Documents
+// are kept as copies, never as slices of the request or token they came in.
 type Cache struct {
 	kind Kind
-	max  int
 
-	mu   sync.RWMutex
-	docs map[string]*Policy
+	mu   sync.Mutex // an LRU lookup moves the entry to the front
+	docs *simplelru.LRU[string, *Policy]
 }
 
-// NewCache returns a cache of compiled policies of kind, holding at most max documents.
-func NewCache(kind Kind, max int) *Cache {
-	return &Cache{kind: kind, max: max, docs: map[string]*Policy{}}
+// NewCache returns a cache of compiled policies of kind, holding at most size documents (at least one).
+func NewCache(kind Kind, size int) *Cache {
+	docs, err := simplelru.NewLRU[string, *Policy](max(size, 1), nil)
+	if err != nil {
+		panic(err) // only for a size below 1, which max rules out
+	}
+	return &Cache{kind: kind, docs: docs}
 }
 
 // Parse returns the compiled policy of doc, parsing it on first use. Documents that do not parse are not
 // kept.
 func (c *Cache) Parse(doc string) (*Policy, error) {
-	c.mu.RLock()
-	p := c.docs[doc]
-	c.mu.RUnlock()
-	if p != nil {
+	c.mu.Lock()
+	p, ok := c.docs.Get(doc)
+	c.mu.Unlock()
+	if ok {
 		return p, nil
 	}
 	p, err := Parse(doc, c.kind)
 	if err != nil {
 		return nil, err
 	}
+	doc = strings.Clone(doc)
 	c.mu.Lock()
-	if len(c.docs) >= c.max {
-		c.docs = map[string]*Policy{}
-	}
-	c.docs[doc] = p
+	c.docs.Add(doc, p)
 	c.mu.Unlock()
 	return p, nil
 }
 
 // Len returns how many documents the cache holds.
 func (c *Cache) Len() int {
-	c.mu.RLock()
-	defer c.mu.RUnlock()
-	return len(c.docs)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.docs.Len()
 }

@@ -3,7 +3,9 @@ package policy
 import (
 	"errors"
 	"strconv"
+	"strings"
 	"testing"
+	"unsafe"
 )
 
 func TestCache(t *testing.T) {
@@ -24,14 +26,33 @@ func TestCache(t *testing.T) {
 	if c.Len() != 1 {
 		t.Fatalf("cache holds %d documents, want 1", c.Len())
 	}
-	// The bound holds: past it the cache starts over.
+	// The bound holds, and a flood of distinct documents evicts the least recently used, not the one in
+	// use on every request.
 	for i := range 10 {
+		if p, err := c.Parse(doc); err != nil || p != p1 {
+			t.Fatalf("the document in use was evicted (%v)", err)
+		}
 		d := `{"Version":"2012-10-17","Statement":[{"Sid":"s` + strconv.Itoa(i) + `","Effect":"Allow","Principal":"*","Action":"sts:AssumeRole"}]}`
 		if _, err := c.Parse(d); err != nil {
 			t.Fatal(err)
 		}
 		if c.Len() > 3 {
 			t.Fatalf("cache grew to %d documents past its bound of 3", c.Len())
+		}
+	}
+}
+
+// The cache keeps a copy of each document, never the request or token it was sliced from.
+func TestCacheCopiesDocuments(t *testing.T) {
+	c := NewCache(KindSession, 4)
+	doc := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"*"}]}`
+	carrier := doc + strings.Repeat(" ", 1<<16)
+	if _, err := c.Parse(carrier[:len(doc)]); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range c.docs.Keys() {
+		if unsafe.StringData(k) == unsafe.StringData(carrier) {
+			t.Fatal("the cache keeps a slice of the string the document came in")
 		}
 	}
 }

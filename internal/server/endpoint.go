@@ -11,6 +11,7 @@ import (
 	"github.com/iamd/iamd/internal/auth"
 	"github.com/iamd/iamd/internal/protocol"
 	"github.com/iamd/iamd/internal/regions"
+	"github.com/iamd/iamd/internal/sigv4"
 )
 
 // Signing names of the services iamd serves.
@@ -30,16 +31,25 @@ const (
 //     us-east-1; else the credential scope's service and region decide, STS requests being the regional
 //     endpoint of their signing region;
 //   - unsigned requests (AssumeRoleWithSAML/WebIdentity) are STS.
+//
+// The scope is read by sigv4.Scope, the reader the signature check uses: were the two to read different
+// Credential= parameters, a request signed for one region could make a regional endpoint of another
+// issue its tokens. The STS regional endpoint also names its region as the one the scope must carry.
 func (s *Server) resolve(r *http.Request, body []byte) (auth.Endpoint, any, *protocol.ServiceInfo) {
-	scopeService, scopeRegion := credentialScope(r)
+	scopeService, scopeRegion := sigv4.Scope(r)
 	var ep auth.Endpoint
 	if h, ok := regions.ParseHost(r.Host); ok {
 		ep = auth.Endpoint{Service: h.Service, Region: h.Region, Partition: h.Partition, Global: h.Global && h.Service == serviceSTS,
 			ExpectRegion: h.Region}
 	} else {
-		ep.Service = scopeService
+		// The constant, not the scope's bytes: the service name outlives the request (last-used records).
 		switch scopeService {
-		case serviceIAM, serviceSTS, serviceAccount:
+		case serviceIAM:
+			ep.Service = serviceIAM
+		case serviceSTS:
+			ep.Service = serviceSTS
+		case serviceAccount:
+			ep.Service = serviceAccount
 		default:
 			ep.Service = inferService(r, body)
 		}
@@ -49,8 +59,10 @@ func (s *Server) resolve(r *http.Request, body []byte) (auth.Endpoint, any, *pro
 			ep.Region = regions.GlobalRegion(defaultPartition)
 			ep.ExpectRegion = ep.Region
 		case ep.Service == serviceSTS:
-			ep.Region = scopeRegion
-			if _, ok := regions.Lookup(ep.Region); !ok {
+			if reg, ok := regions.Lookup(scopeRegion); ok {
+				ep.Region = reg.Name
+				ep.ExpectRegion = reg.Name
+			} else {
 				ep.Region = regions.GlobalRegion(defaultPartition) // the authenticator refuses the scope
 			}
 		default:
@@ -99,33 +111,4 @@ func inferService(r *http.Request, body []byte) string {
 		return serviceSTS
 	}
 	return serviceIAM
-}
-
-// credentialScope extracts service and region from the credential of a signed request, without
-// validating anything (the authenticator does).
-func credentialScope(r *http.Request) (service, region string) {
-	cred := ""
-	if a := r.Header.Get("Authorization"); a != "" {
-		if i := strings.Index(a, "Credential="); i >= 0 {
-			cred = a[i+len("Credential="):]
-			if j := strings.IndexAny(cred, ", "); j >= 0 {
-				cred = cred[:j]
-			}
-		}
-	} else if r.URL.RawQuery != "" {
-		cred = r.URL.Query().Get("X-Amz-Credential")
-	}
-	// AKID/DATE/REGION/SERVICE/aws4_request, cut in place (strings.Split would allocate on every request).
-	var parts [4]string
-	for i := range parts {
-		j := strings.IndexByte(cred, '/')
-		if j < 0 {
-			return "", ""
-		}
-		parts[i], cred = cred[:j], cred[j+1:]
-	}
-	if strings.IndexByte(cred, '/') >= 0 {
-		return "", ""
-	}
-	return parts[3], parts[2]
 }

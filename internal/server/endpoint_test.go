@@ -6,8 +6,10 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"unsafe"
 
 	"github.com/iamd/iamd/internal/auth"
+	"github.com/iamd/iamd/internal/sigv4"
 )
 
 func TestResolve(t *testing.T) {
@@ -30,7 +32,7 @@ func TestResolve(t *testing.T) {
 		{"China STS host", "sts.cn-north-1.amazonaws.com.cn", "/", auth4("sts", "cn-north-1"), "",
 			auth.Endpoint{Service: "sts", Region: "cn-north-1", Partition: "aws-cn", ExpectRegion: "cn-north-1"}, "query"},
 		{"bare host, STS scope", "127.0.0.1:8300", "/", auth4("sts", "eu-west-1"), "",
-			auth.Endpoint{Service: "sts", Region: "eu-west-1", Partition: "aws"}, "query"},
+			auth.Endpoint{Service: "sts", Region: "eu-west-1", Partition: "aws", ExpectRegion: "eu-west-1"}, "query"},
 		{"bare host, /global", "127.0.0.1:8300", "/global", auth4("sts", "us-east-1"), "",
 			auth.Endpoint{Service: "sts", Region: "us-east-1", Partition: "aws", Global: true, ExpectRegion: "us-east-1"}, "query"},
 		{"bare host, IAM signed in another region", "127.0.0.1:8300", "/", auth4("iam", "eu-west-1"), "",
@@ -47,7 +49,7 @@ func TestResolve(t *testing.T) {
 			auth.Endpoint{Service: "iam", Region: "us-east-1", Partition: "aws"}, "query"},
 		{"unknown scope service falls back to the action", "127.0.0.1:8300", "/", auth4("s3", "us-east-1"),
 			"Action=GetCallerIdentity&Version=2011-06-15",
-			auth.Endpoint{Service: "sts", Region: "us-east-1", Partition: "aws"}, "query"},
+			auth.Endpoint{Service: "sts", Region: "us-east-1", Partition: "aws", ExpectRegion: "us-east-1"}, "query"},
 		{"STS scope naming no region", "127.0.0.1:8300", "/", auth4("sts", "mars-1"), "",
 			auth.Endpoint{Service: "sts", Region: "us-east-1", Partition: "aws"}, "query"},
 	}
@@ -64,6 +66,25 @@ func TestResolve(t *testing.T) {
 	}
 }
 
+// The endpoint follows the Credential= parameter the signature check reads, never a decoy elsewhere in
+// the header.
+func TestResolveReadsTheSignedScope(t *testing.T) {
+	s := New(Options{})
+	for _, authz := range []string{
+		"AWS4-HMAC-SHA256 Decoy=Credential=AKID/20260101/eu-west-1/sts/aws4_request, Credential=AKIAIOSFODNN7EXAMPLE/20260101/us-west-2/sts/aws4_request, SignedHeaders=host, Signature=00",
+		"AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20260101/eu-west-1/sts/aws4_request, Credential=AKIAIOSFODNN7EXAMPLE/20260101/us-west-2/sts/aws4_request, SignedHeaders=host, Signature=00",
+		"AWS4-HMAC-SHA256 SignedHeaders=host;x-Credential=AKID/20260101/eu-west-1/sts/aws4_request, Credential=AKIAIOSFODNN7EXAMPLE/20260101/us-west-2/sts/aws4_request, Signature=00",
+	} {
+		r := httptest.NewRequest(http.MethodPost, "http://127.0.0.1:8300/", nil)
+		r.Header.Set("Authorization", authz)
+		ep, _, _ := s.resolve(r, nil)
+		want := auth.Endpoint{Service: "sts", Region: "us-west-2", Partition: "aws", ExpectRegion: "us-west-2"}
+		if ep != want {
+			t.Errorf("%s: got %+v, want %+v", authz, ep, want)
+		}
+	}
+}
+
 func TestCredentialScope(t *testing.T) {
 	cases := []struct{ authz, query, service, region string }{
 		{"AWS4-HMAC-SHA256 Credential=AKID/20260101/eu-west-1/sts/aws4_request, SignedHeaders=host, Signature=00", "", "sts", "eu-west-1"},
@@ -72,6 +93,8 @@ func TestCredentialScope(t *testing.T) {
 		{"AWS4-HMAC-SHA256 Credential=AKID/20260101/eu-west-1/sts/aws4_request/extra", "", "", ""},
 		{"AWS4-HMAC-SHA256 Credential=", "", "", ""},
 		{"garbage", "", "", ""},
+		{"AWS4-HMAC-SHA256 X=Credential=AKID/20260101/eu-west-1/sts/aws4_request", "", "", ""},
+		{"AWS4-HMAC-SHA256 Credential=AKID/20260101/eu-west-1/sts/aws4_request, Credential=AKID/20260101/us-west-2/iam/aws4_request", "", "iam", "us-west-2"},
 		{"", "X-Amz-Credential=AKID%2F20260101%2Fus-west-2%2Fiam%2Faws4_request&X-Amz-Signature=00", "iam", "us-west-2"},
 		{"", "Action=GetCallerIdentity", "", ""},
 	}
@@ -80,7 +103,7 @@ func TestCredentialScope(t *testing.T) {
 		if tc.authz != "" {
 			r.Header.Set("Authorization", tc.authz)
 		}
-		if svc, region := credentialScope(r); svc != tc.service || region != tc.region {
+		if svc, region := sigv4.Scope(r); svc != tc.service || region != tc.region {
 			t.Errorf("%q %q: got %q %q, want %q %q", tc.authz, tc.query, svc, region, tc.service, tc.region)
 		}
 	}
@@ -103,5 +126,24 @@ func TestStatusLabel(t *testing.T) {
 	}
 	if statusLabel(-1) != "-1" {
 		t.Errorf("statusLabel(-1) = %q", statusLabel(-1))
+	}
+}
+
+// The endpoint's names outlive the request (last-used records keep them): none may be a slice of the
+// Authorization header, which would keep the whole header alive.
+func TestResolvedNamesAreNotSlicesOfTheRequest(t *testing.T) {
+	s := New(Options{})
+	for _, service := range []string{"sts", "iam", "account"} {
+		authz := "AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20260101/us-west-2/" + service +
+			"/aws4_request, SignedHeaders=host, Signature=" + strings.Repeat("0", 64<<10)
+		r := httptest.NewRequest(http.MethodPost, "http://127.0.0.1:8300/", nil)
+		r.Header.Set("Authorization", authz)
+		ep, _, _ := s.resolve(r, nil)
+		start := uintptr(unsafe.Pointer(unsafe.StringData(authz)))
+		for _, name := range []string{ep.Service, ep.Region, ep.Partition, ep.ExpectRegion} {
+			if p := uintptr(unsafe.Pointer(unsafe.StringData(name))); name != "" && p >= start && p < start+uintptr(len(authz)) {
+				t.Errorf("%s: %q is a slice of the Authorization header", service, name)
+			}
+		}
 	}
 }

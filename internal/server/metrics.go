@@ -7,6 +7,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/iamd/iamd/internal/auth"
 	"github.com/iamd/iamd/internal/storage"
 	"github.com/iamd/iamd/internal/storage/sqlstore"
 )
@@ -19,12 +20,15 @@ type metrics struct {
 	latency  *prometheus.HistogramVec
 	inflight prometheus.Gauge
 	series   sync.Map // seriesKey → *series
+	// conns are the open client connections (WrapListener); refused those closed at once over the limit.
+	conns   prometheus.Gauge
+	refused prometheus.Counter
 }
 
 // storeStats is implemented by the SQL stores (sqlstore.Store.Stats): work they had to do again.
 type storeStats interface{ Stats() sqlstore.Stats }
 
-func newMetrics(store storage.Store) *metrics {
+func newMetrics(store storage.Store, authn *auth.Authenticator) *metrics {
 	m := &metrics{
 		registry: prometheus.NewRegistry(),
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -42,8 +46,33 @@ func newMetrics(store storage.Store) *metrics {
 			Help: "API requests being served.",
 		}),
 	}
-	m.registry.MustRegister(m.requests, m.latency, m.inflight,
+	m.conns = prometheus.NewGauge(prometheus.GaugeOpts{
+		Name: "iamd_connections_open",
+		Help: "Client connections open (bounded by --max-connections).",
+	})
+	m.refused = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "iamd_connections_refused_total",
+		Help: "Client connections closed on accept because --max-connections were open.",
+	})
+	m.registry.MustRegister(m.requests, m.latency, m.inflight, m.conns, m.refused,
 		prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
+	if authn != nil {
+		// What an unauthenticated caller can fill, to watch against its bound.
+		entries := func(cache string, v func(auth.CacheSizes) int) prometheus.Collector {
+			return prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "iamd_auth_cache_entries",
+				Help: "Entries in the authenticator's caches.", ConstLabels: prometheus.Labels{"cache": cache}},
+				func() float64 { return float64(v(authn.CacheSizes())) })
+		}
+		m.registry.MustRegister(
+			entries("keys", func(c auth.CacheSizes) int { return c.Keys }),
+			entries("missing_keys", func(c auth.CacheSizes) int { return c.MissingKeys }),
+			entries("users", func(c auth.CacheSizes) int { return c.Users }),
+			entries("accounts", func(c auth.CacheSizes) int { return c.Accounts }),
+			prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "iamd_auth_cache_capacity",
+				Help: "Bound of an authenticator cache.", ConstLabels: prometheus.Labels{"cache": "missing_keys"}},
+				func() float64 { return float64(authn.MaxMissingKeys()) }),
+		)
+	}
 	if ss, ok := store.(storeStats); ok {
 		// Contention shows here first: serialization failures between nodes on PostgreSQL, a commit group
 		// that one member's conflict failed, reads whose snapshot moved under them.

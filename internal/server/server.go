@@ -74,7 +74,7 @@ func New(o Options) *Server {
 	if o.MaxBodyBytes <= 0 {
 		o.MaxBodyBytes = 1 << 20
 	}
-	s := &Server{opts: o, metrics: newMetrics(o.Store), mux: http.NewServeMux(), now: o.Now, log: o.Logger}
+	s := &Server{opts: o, metrics: newMetrics(o.Store, o.Auth), mux: http.NewServeMux(), now: o.Now, log: o.Logger}
 	s.mux.HandleFunc("GET /healthz", s.healthz)
 	s.mux.HandleFunc("GET /readyz", s.readyz)
 	s.mux.Handle("GET /metrics", promhttp.HandlerFor(s.metrics.registry, promhttp.HandlerOpts{}))
@@ -263,7 +263,12 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// readBody reads the whole body within the size limit.
+// bodyChunk is the most readBody allocates before bytes arrive: a Content-Length is only a claim, and
+// a client that announces a megabyte and sends nothing must not make the server hold a megabyte per
+// connection. Almost every AWS API request fits in it, so it costs them nothing.
+const bodyChunk = 16 << 10
+
+// readBody reads the whole body within the size limit, growing its buffer only as bytes arrive.
 func (s *Server) readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
 	if r.ContentLength > s.opts.MaxBodyBytes {
 		return nil, requestTooLarge(s.opts.MaxBodyBytes)
@@ -271,21 +276,37 @@ func (s *Server) readBody(w http.ResponseWriter, r *http.Request) ([]byte, error
 	if r.ContentLength == 0 {
 		return nil, nil
 	}
+	size := int64(bodyChunk)
+	var rd io.Reader = r.Body
 	if r.ContentLength > 0 {
-		// net/http stops the body at its Content-Length: read it into a buffer of exactly that size, with
-		// no limiting reader and no growing.
-		body := make([]byte, r.ContentLength)
-		if _, err := io.ReadFull(r.Body, body); err != nil {
+		// net/http stops the body at its Content-Length (at most the limit here); one byte more than that
+		// lets the last read see the end without growing the buffer.
+		size = min(r.ContentLength+1, bodyChunk)
+	} else {
+		rd = http.MaxBytesReader(w, r.Body, s.opts.MaxBodyBytes)
+	}
+	body := make([]byte, 0, size)
+	for {
+		if len(body) == cap(body) {
+			body = append(body, 0)[:len(body)] // grow by append's policy, now that the bytes are coming
+		}
+		n, err := rd.Read(body[len(body):cap(body)])
+		body = body[:len(body)+n]
+		if r.ContentLength > 0 && int64(len(body)) > r.ContentLength {
+			return nil, incompleteBody() // only a request built in process can carry more than it says
+		}
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			var mbe *http.MaxBytesError
+			if errors.As(err, &mbe) {
+				return nil, requestTooLarge(s.opts.MaxBodyBytes)
+			}
 			return nil, incompleteBody()
 		}
-		return body, nil
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.opts.MaxBodyBytes))
-	if err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			return nil, requestTooLarge(s.opts.MaxBodyBytes)
-		}
+	if r.ContentLength > 0 && int64(len(body)) != r.ContentLength {
 		return nil, incompleteBody()
 	}
 	return body, nil

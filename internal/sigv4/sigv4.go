@@ -139,26 +139,12 @@ func (req *Request) parseHeaderForm(auth string) *Error {
 		// Not SigV4 at all (Basic, Bearer, SigV2 "AWS key:sig"): AWS reports every part as missing.
 		return missingParts(true, true, true, !hasDateHeader(r), auth)
 	}
-	var credential, signedHeaders, signature string
-	var haveCred, haveSH, haveSig bool
-	for part := range strings.SplitSeq(rest, ",") {
-		part = strings.TrimSpace(part)
-		if part == "" {
-			continue
-		}
-		k, val, ok := strings.Cut(part, "=")
-		if !ok {
-			return incomplete(fmt.Sprintf("'%s' not a valid key=value pair (missing equal-sign) in Authorization header: '%s'.", part, auth))
-		}
-		switch k {
-		case "Credential":
-			credential, haveCred = val, true
-		case "SignedHeaders":
-			signedHeaders, haveSH = val, true
-		case "Signature":
-			signature, haveSig = val, true
-		}
+	p, bad := headerParams(rest)
+	if bad != "" {
+		return incomplete(fmt.Sprintf("'%s' not a valid key=value pair (missing equal-sign) in Authorization header: '%s'.", bad, auth))
 	}
+	credential, signedHeaders, signature := p.credential, p.signedHeaders, p.signature
+	haveCred, haveSH, haveSig := p.haveCred, p.haveSH, p.haveSig
 	hasDate := hasDateHeader(r)
 	if !haveCred || !haveSH || !haveSig || !hasDate {
 		return missingParts(!haveCred, !haveSig, !haveSH, !hasDate, auth)
@@ -182,6 +168,68 @@ func (req *Request) parseHeaderForm(auth string) *Error {
 	req.Date = t.UTC()
 	req.AmzDate = req.Date.Format(amzDateFormat)
 	return nil
+}
+
+// authParams are the parameters of a SigV4 Authorization header.
+type authParams struct {
+	credential, signedHeaders, signature string
+	haveCred, haveSH, haveSig            bool
+}
+
+// headerParams reads the comma-separated key=value parameters that follow the algorithm in an
+// Authorization header; bad is the first part without an equal sign. A repeated parameter's last value
+// wins and unknown parameters are ignored. Parse and Scope both read the header through it, so the
+// endpoint a request is routed to is the one its signature is checked against.
+func headerParams(rest string) (p authParams, bad string) {
+	for part := range strings.SplitSeq(rest, ",") {
+		part = strings.TrimSpace(part)
+		if part == "" {
+			continue
+		}
+		k, val, ok := strings.Cut(part, "=")
+		if !ok {
+			return p, part
+		}
+		switch k {
+		case "Credential":
+			p.credential, p.haveCred = val, true
+		case "SignedHeaders":
+			p.signedHeaders, p.haveSH = val, true
+		case "Signature":
+			p.signature, p.haveSig = val, true
+		}
+	}
+	return p, ""
+}
+
+// Scope returns the service and region of the request's credential scope, read exactly as Parse reads
+// them (the Authorization header if present, else X-Amz-Credential), or "" when the request carries no
+// well-formed credential. It validates nothing else; the server resolves the endpoint from it, and Parse
+// then checks the same scope against that endpoint.
+func Scope(r *http.Request) (service, region string) {
+	var cred string
+	if auth := r.Header.Get(headerAuthorization); auth != "" {
+		alg, rest, _ := strings.Cut(auth, " ")
+		if alg != Algorithm {
+			return "", ""
+		}
+		p, bad := headerParams(rest)
+		if bad != "" || !p.haveCred {
+			return "", ""
+		}
+		cred = p.credential
+	} else if r.URL.RawQuery != "" {
+		q, err := parseQuery(r.URL.RawQuery)
+		if err != nil {
+			return "", ""
+		}
+		cred, _ = findQuery(q, queryCredential)
+	}
+	var req Request
+	if req.setCredential(cred) != nil {
+		return "", ""
+	}
+	return req.Service, req.Region
 }
 
 func hasDateHeader(r *http.Request) bool {

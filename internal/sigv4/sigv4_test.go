@@ -619,3 +619,31 @@ func TestConcurrentVerify(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// FuzzScope: whatever the Authorization header or query holds, Scope never panics, and when Parse accepts
+// the request Scope names the very service and region Parse checked the signature against (the server
+// routes by Scope, so any difference would let a request signed for one region act in another).
+func FuzzScope(f *testing.F) {
+	f.Add("AWS4-HMAC-SHA256 Credential="+testAKID+"/20240101/us-west-2/sts/aws4_request, SignedHeaders=host;x-amz-date, Signature=00", "")
+	f.Add("AWS4-HMAC-SHA256 Decoy=Credential="+testAKID+"/20240101/eu-west-1/sts/aws4_request, Credential="+testAKID+"/20240101/us-west-2/sts/aws4_request, SignedHeaders=host, Signature=00", "")
+	f.Add("AWS4-HMAC-SHA256 Credential="+testAKID+"/20240101/eu-west-1/iam/aws4_request, Credential="+testAKID+"/20240101/us-west-2/sts/aws4_request, SignedHeaders=host, Signature=00", "")
+	f.Add("AWS4-HMAC-SHA256 SignedHeaders=host;x-Credential=a/20240101/eu-west-1/sts/aws4_request, Credential="+testAKID+"/20240101/us-west-2/sts/aws4_request, Signature=00", "")
+	f.Add("", "X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential="+testAKID+"%2F20240101%2Fus-west-2%2Fsts%2Faws4_request&X-Amz-Date=20240101T003000Z&X-Amz-SignedHeaders=host&X-Amz-Signature=00&X-Amz-Credential=a%2F20240101%2Feu-west-1%2Fsts%2Faws4_request")
+	f.Add("AWS4-HMAC-SHA256 Credential=a/b/c/d/e/f, ,=,", "X-Amz-Credential=%2F%2F%2F%2F")
+	v := NewVerifier(fixedClock(t0))
+	f.Fuzz(func(t *testing.T, auth, query string) {
+		r := &http.Request{Method: "POST", Host: "127.0.0.1:8300", Header: http.Header{}, URL: mustURL(query)}
+		if auth != "" {
+			r.Header.Set("Authorization", auth)
+		}
+		r.Header.Set("X-Amz-Date", "20240101T003000Z")
+		service, region := Scope(r)
+		p, err := v.Parse(r, []byte(stsBody), Expect{})
+		if err != nil {
+			return
+		}
+		if service != p.Service || region != p.Region {
+			t.Fatalf("Scope read %q %q, Parse checked %q %q", service, region, p.Service, p.Region)
+		}
+	})
+}

@@ -3,6 +3,7 @@ package iam
 import (
 	"context"
 	"errors"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -209,7 +210,8 @@ func cachedLoad[T any](c *entityCache, table func() map[entityKey]*T, reset func
 		if len(table()) >= maxCachedEntities {
 			reset()
 		}
-		table()[key] = v
+		// Copies: the name may be a slice of the request body, which the entry would keep alive.
+		table()[entityKey{strings.Clone(key.account), strings.Clone(key.name)}] = v
 	}
 	c.mu.Unlock()
 	return v, nil

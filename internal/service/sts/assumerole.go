@@ -113,7 +113,8 @@ func (s *Service) AssumeRole(ctx context.Context, in *stsapi.AssumeRoleRequest) 
 		return nil, err
 	}
 	if s.o.RoleUsed != nil {
-		s.o.RoleUsed(ctx, account, role.Name, reqctx.From(ctx).Region, now)
+		// The stored names, not slices of the request: the use is kept in memory until written.
+		s.o.RoleUsed(ctx, role.AccountID, role.Name, reqctx.From(ctx).Region, now)
 	}
 	out := &stsapi.AssumeRoleResponse{Credentials: creds, PackedPolicySize: packed,
 		AssumedRoleUser: &stsapi.AssumedRoleUser{

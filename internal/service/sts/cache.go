@@ -3,9 +3,12 @@ package sts
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/hashicorp/golang-lru/v2/simplelru"
 
 	"github.com/iamd/iamd/internal/policy"
 	"github.com/iamd/iamd/internal/storage"
@@ -35,15 +38,19 @@ type cache struct {
 	changes <-chan storage.Change
 	closed  atomic.Bool
 
-	mu    sync.RWMutex
+	mu    sync.Mutex // an LRU lookup moves the entry to the front
 	gen   uint64
-	roles map[roleKey]*storage.Role
+	roles *simplelru.LRU[roleKey, *storage.Role] // least recently used roles go first past maxCachedRoles
 
 	trust *policy.Cache // parsed trust policies by document
 }
 
 func newCache(st storage.Store) *cache {
-	c := &cache{roles: map[roleKey]*storage.Role{}, trust: policy.NewCache(policy.KindTrust, maxCachedTrust)}
+	roles, err := simplelru.NewLRU[roleKey, *storage.Role](maxCachedRoles, nil)
+	if err != nil {
+		panic(err) // only for a size below 1
+	}
+	c := &cache{roles: roles, trust: policy.NewCache(policy.KindTrust, maxCachedTrust)}
 	if st != nil {
 		// Subscribed for the store's lifetime (closing the store closes the channel).
 		c.changes, _ = st.Subscribe()
@@ -69,7 +76,7 @@ func (c *cache) sync() {
 				// Nothing tells the cache about changes any more: keep nothing from now on.
 				c.closed.Store(true)
 				c.gen++
-				c.roles = map[roleKey]*storage.Role{}
+				c.roles.Purge()
 				return
 			}
 			c.applyLocked(ch)
@@ -83,17 +90,17 @@ func (c *cache) applyLocked(ch storage.Change) {
 	switch ch.Kind {
 	case storage.ChangeAll:
 		c.gen++
-		c.roles = map[roleKey]*storage.Role{}
+		c.roles.Purge()
 	case storage.ChangeAccount:
 		c.gen++
-		for k := range c.roles {
+		for _, k := range c.roles.Keys() {
 			if k.account == ch.AccountID {
-				delete(c.roles, k)
+				c.roles.Remove(k)
 			}
 		}
 	case storage.ChangeRole:
 		c.gen++
-		delete(c.roles, roleKey{ch.AccountID, ch.Key})
+		c.roles.Remove(roleKey{ch.AccountID, ch.Key})
 	}
 	// ChangeRoleUsed (RoleLastUsed) and the rest: nothing AssumeRole reads of a role.
 }
@@ -103,9 +110,10 @@ func (s *Service) role(ctx context.Context, account, name string) (*storage.Role
 	c := s.cache
 	c.sync()
 	key := roleKey{account, storage.Fold(name)}
-	c.mu.RLock()
-	r, gen := c.roles[key], c.gen
-	c.mu.RUnlock()
+	c.mu.Lock()
+	r, _ := c.roles.Get(key)
+	gen := c.gen
+	c.mu.Unlock()
 	if r != nil {
 		return r, nil
 	}
@@ -120,12 +128,11 @@ func (s *Service) role(ctx context.Context, account, name string) (*storage.Role
 	if c.closed.Load() {
 		return r, nil
 	}
+	// Copies: the name may be a slice of the request body.
+	key = roleKey{strings.Clone(key.account), strings.Clone(key.name)}
 	c.mu.Lock()
 	if c.gen == gen {
-		if len(c.roles) >= maxCachedRoles {
-			c.roles = map[roleKey]*storage.Role{}
-		}
-		c.roles[key] = r
+		c.roles.Add(key, r)
 	}
 	c.mu.Unlock()
 	return r, nil

@@ -409,9 +409,10 @@ func TestRoleCacheFollowsChanges(t *testing.T) {
 	}
 	cached := func() *storage.Role {
 		f.svc.cache.sync()
-		f.svc.cache.mu.RLock()
-		defer f.svc.cache.mu.RUnlock()
-		return f.svc.cache.roles[roleKey{testAccount, "r1"}]
+		f.svc.cache.mu.Lock()
+		defer f.svc.cache.mu.Unlock()
+		r, _ := f.svc.cache.roles.Peek(roleKey{testAccount, "r1"})
+		return r
 	}
 	before := cached()
 	if before == nil {
