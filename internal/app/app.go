@@ -23,9 +23,11 @@ import (
 	"github.com/iamd/iamd/internal/authz"
 	"github.com/iamd/iamd/internal/config"
 	"github.com/iamd/iamd/internal/ids"
+	"github.com/iamd/iamd/internal/reqctx"
 	"github.com/iamd/iamd/internal/secrets"
 	"github.com/iamd/iamd/internal/server"
 	accountsvc "github.com/iamd/iamd/internal/service/account"
+	adminsvc "github.com/iamd/iamd/internal/service/admin"
 	iamsvc "github.com/iamd/iamd/internal/service/iam"
 	stssvc "github.com/iamd/iamd/internal/service/sts"
 	"github.com/iamd/iamd/internal/storage"
@@ -55,8 +57,6 @@ type App struct {
 	Authz   *authz.Authorizer
 	Server  *server.Server
 	Log     *slog.Logger
-	// Now is the clock of the admin API and of bootstrap (time.Now unless a test sets it).
-	Now func() time.Time
 	// RootCredentials is set when New generated the default account's root key (print it once).
 	RootCredentials *Credentials
 
@@ -113,7 +113,9 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, error
 	if log == nil {
 		log = slog.Default()
 	}
-	a := &App{Config: cfg, Log: log, Now: time.Now}
+	// Every record logged with a request's context names the request.
+	log = slog.New(reqctx.LogHandler(log.Handler()))
+	a := &App{Config: cfg, Log: log}
 	// Whether this start generates the master key file: if the store then turns out to hold secrets
 	// sealed with another key, the new file is removed again, so that restoring the right one is all
 	// the operator has to do.
@@ -191,19 +193,19 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, error
 	a.STS = stssvc.New(stssvc.Options{Store: store, Accounts: a.Auth, Tokens: a.Tokens, Policies: a.Authz, Logger: log,
 		RoleUsed: func(ctx context.Context, account, role, region string, t time.Time) {
 			if err := a.IAM.RecordRoleUse(context.WithoutCancel(ctx), account, role, region, t); err != nil {
-				log.Warn("recording role use", "role", role, "err", err)
+				log.WarnContext(ctx, "recording role use", "role", role, "err", err)
 			}
 		}})
 	a.Account = accountsvc.New(accountsvc.Options{Store: store, TransitionDelay: cfg.RegionTransitionDelay, Logger: log})
 	a.Server = server.New(server.Options{
 		Store: store, Auth: a.Auth, IAM: a.IAM, STS: a.STS, Account: a.Account, Authorizer: a.Authz,
-		Admin:        NewAdmin(a),
+		Admin:        adminsvc.New(adminsvc.Options{Store: store, Logger: log}),
 		MaxBodyBytes: cfg.MaxBodyBytes,
 		Dev:          cfg.Dev,
 		Reset:        a.reset,
 		KeyUsed: func(ctx context.Context, keyID, service, region string, t time.Time) {
 			if err := a.IAM.RecordAccessKeyUse(context.WithoutCancel(ctx), keyID, service, region, t); err != nil {
-				log.Warn("recording access key use", "err", err)
+				log.WarnContext(ctx, "recording access key use", "err", err)
 			}
 		},
 		Logger: log,
