@@ -21,8 +21,8 @@ import (
 	ststypes "github.com/aws/aws-sdk-go-v2/service/sts/types"
 	"github.com/aws/smithy-go"
 
-	"github.com/iamd/iamd/internal/app"
 	"github.com/iamd/iamd/internal/auth"
+	"github.com/iamd/iamd/internal/bootstrap"
 	"github.com/iamd/iamd/internal/ids"
 )
 
@@ -133,7 +133,7 @@ func newAccount(t testing.TB, s *Server, id string) aws.CredentialsProvider {
 	keyID, err := ids.NewAccessKeyID(ids.PrefixAccessKey, id)
 	ok(t, "key ID", err)
 	secret := ids.NewSecretAccessKey()
-	_, err = app.Bootstrap(context.Background(), nil, s.App.Store, s.App.Sealer, id, keyID, secret)
+	_, err = bootstrap.Account(context.Background(), nil, s.App.Store, s.App.Sealer, id, keyID, secret)
 	ok(t, "Bootstrap "+id, err)
 	return Creds(keyID, secret, "")
 }
