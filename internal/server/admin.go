@@ -87,6 +87,7 @@ func adminEndpoint(r *http.Request) auth.Endpoint {
 func (s *Server) serveAdmin(w http.ResponseWriter, r *http.Request) {
 	x := s.begin(w, r)
 	defer x.end()
+	x.admin = true
 	req, ctx := x.req, x.ctx
 	req.Service = adminService
 

@@ -23,8 +23,10 @@ type exchange struct {
 	ctx   context.Context
 	req   *reqctx.Request
 	start time.Time
-	// svc is the AWS API whose protocol errors are written in; nil for the admin API (JSON).
+	// svc is the AWS API whose protocol errors are written in (IAM's until the request tells); admin
+	// marks a request to the admin API, whose errors are JSON.
 	svc    *protocol.ServiceInfo
+	admin  bool
 	status int
 	code   string // the error code answered, "" for success
 	// cause is the error behind a 5xx answer: the client is told only InternalFailure, the log says why.
@@ -87,7 +89,7 @@ func (x *exchange) fail(err error) {
 		err = &protocol.Error{Code: se.Code, Status: se.HTTPStatus, Message: se.Message}
 	}
 	var ae protocol.APIError
-	if x.svc == nil && x.req.Service == adminService {
+	if x.admin {
 		ae = writeAdminError(x.w, protocol.AsAPIError(nil, err), x.req.ID)
 	} else {
 		if x.svc == nil {
