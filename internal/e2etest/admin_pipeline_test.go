@@ -1,7 +1,6 @@
 package e2etest
 
 import (
-	"bufio"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
@@ -70,13 +69,7 @@ func TestAdminRequestsCountedAndLogged(t *testing.T) {
 		Status                                        int
 	}
 	seen := map[string]int{}
-	sc := bufio.NewScanner(strings.NewReader(logs.String()))
-	sc.Buffer(make([]byte, 1<<20), 1<<20)
-	for sc.Scan() {
-		var e entry
-		if err := json.Unmarshal(sc.Bytes(), &e); err != nil {
-			t.Fatalf("log line is not JSON: %q", sc.Text())
-		}
+	for _, e := range logLines[entry](t, logs.String()) {
 		w, ok := cases[e.RequestID]
 		if e.Msg != "request" || !ok {
 			continue
