@@ -8,11 +8,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
-	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -66,22 +64,13 @@ func OpenStore(ctx context.Context, cfg *config.Config, log *slog.Logger) (stora
 }
 
 // LoadSealer returns the sealer of secrets at rest, from the configured master key or the key file in the
-// data directory.
+// data directory (see bootstrap.LoadMasterKey).
 func LoadSealer(ctx context.Context, cfg *config.Config, log *slog.Logger) (*secrets.Sealer, error) {
-	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
-		return nil, fmt.Errorf("data directory: %w", err)
-	}
-	getenv := func(name string) string {
-		if name == secrets.EnvMasterKey && cfg.MasterKey != "" {
-			return cfg.MasterKey
-		}
-		return os.Getenv(name)
-	}
-	key, err := secrets.LoadMasterKey(ctx, log, cfg.DataDir, getenv)
+	k, err := bootstrap.LoadMasterKey(ctx, log, cfg.DataDir, cfg.MasterKey)
 	if err != nil {
 		return nil, err
 	}
-	return secrets.NewSealer(key)
+	return k.Sealer, nil
 }
 
 // New assembles a server. The caller runs it with Run (or uses Server as a handler after Start) and closes
@@ -99,18 +88,13 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, error
 	// Every record logged with a request's context names the request.
 	log = slog.New(reqctx.LogHandler(log.Handler()))
 	a := &App{Config: cfg, Log: log}
-	// Whether this start generates the master key file: if the store then turns out to hold secrets
-	// sealed with another key, the new file is removed again, so that restoring the right one is all
-	// the operator has to do.
-	keyFile := filepath.Join(cfg.DataDir, secrets.MasterKeyFile)
-	_, statErr := os.Stat(keyFile)
-	newKeyFile := cfg.MasterKey == "" && os.Getenv(secrets.EnvMasterKey) == "" && errors.Is(statErr, fs.ErrNotExist)
-	sealer, err := LoadSealer(ctx, cfg, log)
+	key, err := bootstrap.LoadMasterKey(ctx, log, cfg.DataDir, cfg.MasterKey)
 	if err != nil {
 		return nil, err
 	}
+	sealer := key.Sealer
 	a.Sealer = sealer
-	if cfg.DatabaseURL != "" && cfg.MasterKey == "" && os.Getenv(secrets.EnvMasterKey) == "" {
+	if cfg.DatabaseURL != "" && !key.Configured {
 		log.Warn("PostgreSQL without IAMD_MASTER_KEY: every node sharing this database must use the same master key; copy " +
 			filepath.Join(cfg.DataDir, secrets.MasterKeyFile) + " to the others or set IAMD_MASTER_KEY")
 	}
@@ -123,13 +107,8 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, error
 		_ = store.Close()
 		return nil, err
 	}
-	// Nothing may be written before the master key is proven right (see bootstrap.CheckMasterKey).
-	if err := bootstrap.CheckMasterKey(ctx, store, sealer, cfg.AccountID, cfg.RootAccessKeyID); err != nil {
-		if newKeyFile && errors.Is(err, bootstrap.ErrWrongMasterKey) {
-			_ = os.Remove(keyFile)
-			err = fmt.Errorf("no master key was configured and %s did not exist, but the store holds sealed secrets: "+
-				"restore the master key file or set IAMD_MASTER_KEY (the key generated just now was removed again): %w", keyFile, err)
-		}
+	// Nothing may be written before the master key is proven right.
+	if err := key.Prove(ctx, store, cfg.AccountID, cfg.RootAccessKeyID); err != nil {
 		return fail(err)
 	}
 	root, err := bootstrap.Account(ctx, log, store, sealer, cfg.AccountID, cfg.RootAccessKeyID, cfg.RootSecretAccessKey)

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -50,6 +51,57 @@ func wrongMasterKey(what string, err error) error {
 	return fmt.Errorf("%w (%s: %w): this is most likely the wrong master key (IAMD_MASTER_KEY, --master-key, "+
 		"--master-key-file or DATA-DIR/%s); every node sharing a database must use the same one; nothing was written",
 		ErrWrongMasterKey, what, err, secrets.MasterKeyFile)
+}
+
+// MasterKey is the master key a start uses, and where it came from.
+type MasterKey struct {
+	Sealer *secrets.Sealer
+	// Configured is true when the key was given (--master-key, --master-key-file or IAMD_MASTER_KEY)
+	// rather than read from, or generated into, the data directory's key file.
+	Configured bool
+	// GeneratedFile is the key file this start created; "" when the key was configured or the file existed.
+	GeneratedFile string
+}
+
+// LoadMasterKey loads the master key: configured (the --master-key value) if not empty, else from
+// IAMD_MASTER_KEY, else from the key file in dataDir, which a first start generates.
+func LoadMasterKey(ctx context.Context, log *slog.Logger, dataDir, configured string) (*MasterKey, error) {
+	if err := os.MkdirAll(dataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("data directory: %w", err)
+	}
+	getenv := func(name string) string {
+		if name == secrets.EnvMasterKey && configured != "" {
+			return configured
+		}
+		return os.Getenv(name)
+	}
+	k := &MasterKey{Configured: getenv(secrets.EnvMasterKey) != ""}
+	keyFile := filepath.Join(dataDir, secrets.MasterKeyFile)
+	_, statErr := os.Stat(keyFile)
+	if !k.Configured && errors.Is(statErr, fs.ErrNotExist) {
+		k.GeneratedFile = keyFile
+	}
+	key, err := secrets.LoadMasterKey(ctx, log, dataDir, getenv)
+	if err != nil {
+		return nil, err
+	}
+	if k.Sealer, err = secrets.NewSealer(key); err != nil {
+		return nil, err
+	}
+	return k, nil
+}
+
+// Prove is CheckMasterKey at start-up. When this start generated the key file and the store turns out to
+// hold secrets sealed with another key, the new file is removed again, so that restoring the right one is
+// all the operator has to do.
+func (k *MasterKey) Prove(ctx context.Context, store storage.Store, accountID, presetID string) error {
+	err := CheckMasterKey(ctx, store, k.Sealer, accountID, presetID)
+	if k.GeneratedFile != "" && errors.Is(err, ErrWrongMasterKey) {
+		_ = os.Remove(k.GeneratedFile)
+		err = fmt.Errorf("no master key was configured and %s did not exist, but the store holds sealed secrets: "+
+			"restore the master key file or set IAMD_MASTER_KEY (the key generated just now was removed again): %w", k.GeneratedFile, err)
+	}
+	return err
 }
 
 // CheckMasterKey proves the master key right before start-up writes anything: it opens every sealed
