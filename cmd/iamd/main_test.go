@@ -26,7 +26,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
-	"github.com/iamd/iamd/internal/app"
+	"github.com/iamd/iamd/internal/bootstrap"
 )
 
 // envRunMain makes the test binary act as iamd: the process tests run it again with this set, so they
@@ -312,7 +312,7 @@ func TestServeEnvConfigAndGeneratedRoot(t *testing.T) {
 	if strings.Contains(s.stderr.String(), secret) {
 		t.Fatal("the generated secret was written to the log")
 	}
-	path := filepath.Join(dir, app.RootCredentialsFile)
+	path := filepath.Join(dir, bootstrap.RootCredentialsFile)
 	st, err := os.Stat(path)
 	if err != nil {
 		t.Fatal(err)

@@ -301,14 +301,14 @@ func (a *Authorizer) Authorize(ctx context.Context, op *protocol.Operation, in a
 	}
 	set, pe, err := a.callerSet(ctx, c, false)
 	if err != nil {
-		return a.failed(ctx, action.name, c, err)
+		return failed(action.name, c, err)
 	}
 	buf := a.ctxPool.Get().(*ctxBuf)
 	defer a.putBuf(buf)
 	a.fillRequestContext(buf, req, c, pe)
 	res, err := a.resource(ctx, c, pe, op.Service.SigningName, op.Name, in, buf)
 	if err != nil {
-		return a.failed(ctx, action.name, c, err)
+		return failed(action.name, c, err)
 	}
 	addRequestTags(buf.m, in)
 	buf.req = policy.Request{Action: action.lower, Resource: res, Principal: principalOf(c), Context: buf.m, ContextKeysLower: true}
@@ -325,7 +325,7 @@ func (a *Authorizer) Authorize(ctx context.Context, op *protocol.Operation, in a
 	}
 	target, err := a.renameTarget(ctx, c, op.Name, in)
 	if err != nil {
-		return a.failed(ctx, action.name, c, err)
+		return failed(action.name, c, err)
 	}
 	if target == "" {
 		return nil
@@ -337,12 +337,9 @@ func (a *Authorizer) Authorize(ctx context.Context, op *protocol.Operation, in a
 	return nil
 }
 
-// failed logs why a request could not be authorized (the store failed, a stored policy no longer
-// parses); the client gets InternalFailure without the details.
-func (a *Authorizer) failed(ctx context.Context, action string, c *reqctx.Caller, err error) error {
-	if ctx.Err() == nil {
-		a.log.ErrorContext(ctx, "authorizing a request", "request_id", reqctx.From(ctx).ID, "action", action, "caller", c.ARN, "err", err)
-	}
+// failed says why a request could not be authorized (the store failed, a stored policy no longer
+// parses): the server logs it with the request, and the client gets InternalFailure without the details.
+func failed(action string, c *reqctx.Caller, err error) error {
 	return fmt.Errorf("authorizing %s for %s: %w", action, c.ARN, err)
 }
 

@@ -21,7 +21,8 @@ import (
 	ststypes "github.com/aws/aws-sdk-go-v2/service/sts/types"
 	"github.com/aws/smithy-go"
 
-	"github.com/iamd/iamd/internal/app"
+	"github.com/iamd/iamd/internal/auth"
+	"github.com/iamd/iamd/internal/bootstrap"
 	"github.com/iamd/iamd/internal/ids"
 )
 
@@ -132,7 +133,7 @@ func newAccount(t testing.TB, s *Server, id string) aws.CredentialsProvider {
 	keyID, err := ids.NewAccessKeyID(ids.PrefixAccessKey, id)
 	ok(t, "key ID", err)
 	secret := ids.NewSecretAccessKey()
-	_, err = app.Bootstrap(context.Background(), nil, s.App.Store, s.App.Sealer, id, keyID, secret)
+	_, err = bootstrap.Account(context.Background(), nil, s.App.Store, s.App.Sealer, id, keyID, secret)
 	ok(t, "Bootstrap "+id, err)
 	return Creds(keyID, secret, "")
 }
@@ -185,26 +186,34 @@ func setRegion(t testing.TB, s *Server, root aws.CredentialsProvider, region str
 // the status and the decoded JSON body.
 func adminSTSRegion(t testing.TB, s *Server, creds aws.CredentialsProvider, region, action string) (int, any) {
 	t.Helper()
-	ctx := context.Background()
-	method, url := http.MethodGet, s.URL+"/iamd/admin/sts-regions"
+	method, path := http.MethodGet, "/iamd/admin/sts-regions"
 	if action != "" {
-		method, url = http.MethodPost, url+"/"+region+"/"+action
+		method, path = http.MethodPost, path+"/"+region+"/"+action
 	}
-	req, err := http.NewRequestWithContext(ctx, method, url, nil)
+	resp, b := adminCall(t, s, creds, method, path, "us-east-1")
+	var v any
+	if err := json.Unmarshal(b, &v); err != nil {
+		t.Fatalf("admin answer is not JSON: %s", b)
+	}
+	return resp.StatusCode, v
+}
+
+// adminCall sends one admin API request signed with creds for signingRegion and returns the response
+// (its body already read) and the body.
+func adminCall(t testing.TB, s *Server, creds aws.CredentialsProvider, method, path, signingRegion string) (*http.Response, []byte) {
+	t.Helper()
+	ctx := context.Background()
+	req, err := http.NewRequestWithContext(ctx, method, s.URL+path, nil)
 	ok(t, "admin request", err)
 	cr, err := creds.Retrieve(ctx)
 	ok(t, "credentials", err)
 	empty := sha256.Sum256(nil)
-	err = v4.NewSigner().SignHTTP(ctx, cr, req, hex.EncodeToString(empty[:]), app.AdminSigningName, "us-east-1", time.Now())
+	err = v4.NewSigner().SignHTTP(ctx, cr, req, hex.EncodeToString(empty[:]), auth.AdminService, signingRegion, time.Now())
 	ok(t, "signing", err)
 	resp, err := http.DefaultClient.Do(req)
 	ok(t, "admin call", err)
 	defer resp.Body.Close()
 	b, err := io.ReadAll(resp.Body)
 	ok(t, "admin body", err)
-	var v any
-	if err := json.Unmarshal(b, &v); err != nil {
-		t.Fatalf("admin answer is not JSON: %s", b)
-	}
-	return resp.StatusCode, v
+	return resp, b
 }

@@ -158,7 +158,7 @@ func (s *Service) GetAccountAuthorizationDetails(ctx context.Context, in *iamapi
 		return nil
 	})
 	if err != nil {
-		return nil, s.internal(ctx, "GetAccountAuthorizationDetails", err)
+		return nil, err
 	}
 	items, truncated, marker := paginate(items, pg, func(it authItem) string { return it.key })
 	if cut && !*truncated && len(items) > 0 {

@@ -58,7 +58,7 @@ func (s *Service) CreateGroup(ctx context.Context, in *iamapi.CreateGroupRequest
 		return err
 	})
 	if err != nil {
-		return nil, s.internal(ctx, "CreateGroup", err)
+		return nil, err
 	}
 	out := sc.groupOut(g)
 	return &iamapi.CreateGroupResponse{Group: &out}, nil
@@ -88,7 +88,7 @@ func (s *Service) GetGroup(ctx context.Context, in *iamapi.GetGroupRequest) (*ia
 		return err
 	})
 	if err != nil {
-		return nil, s.internal(ctx, "GetGroup", err)
+		return nil, err
 	}
 	users, truncated, marker := paginate(users, p, func(u *storage.User) string { return u.Name })
 	group := sc.groupOut(g)
@@ -124,7 +124,7 @@ func (s *Service) UpdateGroup(ctx context.Context, in *iamapi.UpdateGroupRequest
 		return notFound(err, func() error { return noSuchGroup(name) })
 	})
 	if err != nil {
-		return nil, s.internal(ctx, "UpdateGroup", err)
+		return nil, err
 	}
 	return &iamapi.UpdateGroupOutput{}, nil
 }
@@ -153,7 +153,7 @@ func (s *Service) DeleteGroup(ctx context.Context, in *iamapi.DeleteGroupRequest
 		return notFound(tx.DeleteGroup(ctx, sc.account, name), func() error { return noSuchGroup(name) })
 	})
 	if err != nil {
-		return nil, s.internal(ctx, "DeleteGroup", err)
+		return nil, err
 	}
 	return &iamapi.DeleteGroupOutput{}, nil
 }
@@ -175,7 +175,7 @@ func (s *Service) ListGroups(ctx context.Context, in *iamapi.ListGroupsRequest) 
 		return err
 	})
 	if err != nil {
-		return nil, s.internal(ctx, "ListGroups", err)
+		return nil, err
 	}
 	return groupList(sc, groups, p, func(out []iamapi.Group, t *bool, m *string) *iamapi.ListGroupsResponse {
 		return &iamapi.ListGroupsResponse{Groups: out, IsTruncated: t, Marker: m}
@@ -225,7 +225,7 @@ func (s *Service) AddUserToGroup(ctx context.Context, in *iamapi.AddUserToGroupR
 		return err
 	})
 	if err != nil {
-		return nil, s.internal(ctx, "AddUserToGroup", err)
+		return nil, err
 	}
 	return &iamapi.AddUserToGroupOutput{}, nil
 }
@@ -246,7 +246,7 @@ func (s *Service) RemoveUserFromGroup(ctx context.Context, in *iamapi.RemoveUser
 		return notFound(tx.RemoveUserFromGroup(ctx, sc.account, group, user), func() error { return noSuchUser(user) })
 	})
 	if err != nil {
-		return nil, s.internal(ctx, "RemoveUserFromGroup", err)
+		return nil, err
 	}
 	return &iamapi.RemoveUserFromGroupOutput{}, nil
 }
@@ -272,7 +272,7 @@ func (s *Service) ListGroupsForUser(ctx context.Context, in *iamapi.ListGroupsFo
 		return err
 	})
 	if err != nil {
-		return nil, s.internal(ctx, "ListGroupsForUser", err)
+		return nil, err
 	}
 	return groupList(sc, groups, p, func(out []iamapi.Group, t *bool, m *string) *iamapi.ListGroupsForUserResponse {
 		return &iamapi.ListGroupsForUserResponse{Groups: out, IsTruncated: t, Marker: m}

@@ -61,7 +61,7 @@ func (s *Service) UpdateAccountPasswordPolicy(ctx context.Context, in *iamapi.Up
 		return nil
 	})
 	if err != nil {
-		return nil, s.internal(ctx, "UpdateAccountPasswordPolicy", err)
+		return nil, err
 	}
 	return &iamapi.UpdateAccountPasswordPolicyOutput{}, nil
 }
@@ -74,7 +74,7 @@ func (s *Service) GetAccountPasswordPolicy(ctx context.Context, _ *iamapi.GetAcc
 	}
 	a, err := s.account(ctx, sc)
 	if err != nil {
-		return nil, s.internal(ctx, "GetAccountPasswordPolicy", err)
+		return nil, err
 	}
 	p := a.PasswordPolicy
 	if p == nil {
@@ -115,7 +115,7 @@ func (s *Service) DeleteAccountPasswordPolicy(ctx context.Context, _ *iamapi.Del
 		return nil
 	})
 	if err != nil {
-		return nil, s.internal(ctx, "DeleteAccountPasswordPolicy", err)
+		return nil, err
 	}
 	return &iamapi.DeleteAccountPasswordPolicyOutput{}, nil
 }

@@ -280,7 +280,7 @@ func (s *Service) CreatePolicy(ctx context.Context, in *iamapi.CreatePolicyReque
 		return nil
 	})
 	if err != nil {
-		return nil, s.internal(ctx, "CreatePolicy", err)
+		return nil, err
 	}
 	out := sc.localPolicyOut(p, true)
 	return &iamapi.CreatePolicyResponse{Policy: &out}, nil
@@ -311,7 +311,7 @@ func (s *Service) GetPolicy(ctx context.Context, in *iamapi.GetPolicyRequest) (*
 		return nil
 	})
 	if err != nil {
-		return nil, s.internal(ctx, "GetPolicy", err)
+		return nil, err
 	}
 	return &iamapi.GetPolicyResponse{Policy: &out}, nil
 }
@@ -342,7 +342,7 @@ func (s *Service) DeletePolicy(ctx context.Context, in *iamapi.DeletePolicyReque
 		return notFound(tx.DeleteManagedPolicy(ctx, sc.account, p.Name), func() error { return noSuchPolicy(arn) })
 	})
 	if err != nil {
-		return nil, s.internal(ctx, "DeletePolicy", err)
+		return nil, err
 	}
 	return &iamapi.DeletePolicyOutput{}, nil
 }
@@ -456,7 +456,7 @@ func (s *Service) ListPolicies(ctx context.Context, in *iamapi.ListPoliciesReque
 		return nil
 	})
 	if err != nil {
-		return nil, s.internal(ctx, "ListPolicies", err)
+		return nil, err
 	}
 	items, truncated, marker := paginate(items, pg, func(it item) string { return it.key })
 	out := &iamapi.ListPoliciesResponse{Policies: make([]iamapi.Policy, len(items)), IsTruncated: truncated, Marker: marker}
@@ -526,7 +526,7 @@ func (s *Service) CreatePolicyVersion(ctx context.Context, in *iamapi.CreatePoli
 		return tx.UpdateManagedPolicy(ctx, p.Name, p)
 	})
 	if err != nil {
-		return nil, s.internal(ctx, "CreatePolicyVersion", err)
+		return nil, err
 	}
 	out := iamapi.PolicyVersion{VersionId: ptr(v.VersionID), IsDefaultVersion: ptr(setDefault), CreateDate: timePtr(v.CreatedAt)}
 	return &iamapi.CreatePolicyVersionResponse{PolicyVersion: &out}, nil
@@ -565,7 +565,7 @@ func (s *Service) GetPolicyVersion(ctx context.Context, in *iamapi.GetPolicyVers
 		return nil
 	})
 	if err != nil {
-		return nil, s.internal(ctx, "GetPolicyVersion", err)
+		return nil, err
 	}
 	return &iamapi.GetPolicyVersionResponse{PolicyVersion: &out}, nil
 }
@@ -591,7 +591,7 @@ func (s *Service) DeletePolicyVersion(ctx context.Context, in *iamapi.DeletePoli
 		return notFound(tx.DeletePolicyVersion(ctx, sc.account, p.Name, vid), func() error { return noSuchVersion(arn, vid) })
 	})
 	if err != nil {
-		return nil, s.internal(ctx, "DeletePolicyVersion", err)
+		return nil, err
 	}
 	return &iamapi.DeletePolicyVersionOutput{}, nil
 }
@@ -619,7 +619,7 @@ func (s *Service) ListPolicyVersions(ctx context.Context, in *iamapi.ListPolicyV
 		return err
 	})
 	if err != nil {
-		return nil, s.internal(ctx, "ListPolicyVersions", err)
+		return nil, err
 	}
 	page, truncated, marker, err := paginateSlice(versions, in.Marker, in.MaxItems)
 	if err != nil {
@@ -655,7 +655,7 @@ func (s *Service) SetDefaultPolicyVersion(ctx context.Context, in *iamapi.SetDef
 		return tx.UpdateManagedPolicy(ctx, p.Name, p)
 	})
 	if err != nil {
-		return nil, s.internal(ctx, "SetDefaultPolicyVersion", err)
+		return nil, err
 	}
 	return &iamapi.SetDefaultPolicyVersionOutput{}, nil
 }
@@ -676,7 +676,7 @@ func (s *Service) modifyLocalPolicy(ctx context.Context, op, arn string, fn func
 		}
 		return notFound(tx.UpdateManagedPolicy(ctx, p.Name, p), func() error { return noSuchPolicy(arn) })
 	})
-	return s.internal(ctx, op, err)
+	return err
 }
 
 // TagPolicy adds or replaces tags on a customer managed policy.
@@ -720,7 +720,7 @@ func (s *Service) ListPolicyTags(ctx context.Context, in *iamapi.ListPolicyTagsR
 		return err
 	})
 	if err != nil {
-		return nil, s.internal(ctx, "ListPolicyTags", err)
+		return nil, err
 	}
 	page, truncated, marker, err := paginateSlice(tags, in.Marker, in.MaxItems)
 	if err != nil {
@@ -798,7 +798,7 @@ func (s *Service) ListEntitiesForPolicy(ctx context.Context, in *iamapi.ListEnti
 		return nil
 	})
 	if err != nil {
-		return nil, s.internal(ctx, "ListEntitiesForPolicy", err)
+		return nil, err
 	}
 	rows, truncated, marker := paginate(rows, pg, func(e policyEntity) string { return e.key })
 	out := &iamapi.ListEntitiesForPolicyResponse{

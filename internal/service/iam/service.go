@@ -16,7 +16,6 @@ import (
 	"time"
 
 	"github.com/iamd/iamd/internal/api/iamapi"
-	"github.com/iamd/iamd/internal/protocol"
 	"github.com/iamd/iamd/internal/reqctx"
 	"github.com/iamd/iamd/internal/storage"
 )
@@ -238,23 +237,6 @@ func pathOr(p *string) string {
 		return "/"
 	}
 	return *p
-}
-
-// internal turns an unexpected error (storage failure, bug) into ServiceFailure, logging the cause: clients
-// never see internal details. API errors pass through unchanged.
-func (s *Service) internal(ctx context.Context, op string, err error) error {
-	if err == nil {
-		return nil
-	}
-	var apiErr protocol.APIError
-	if errors.As(err, &apiErr) {
-		return err
-	}
-	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-		return err
-	}
-	s.log.ErrorContext(ctx, "iam operation failed", "op", op, "request_id", reqctx.From(ctx).ID, "err", err)
-	return iamapi.NewServiceFailureException("Request processing has failed due to some unknown error, exception or failure.")
 }
 
 // AWS's NoSuchEntity wording for each entity kind.
