@@ -4,45 +4,30 @@ import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { GetRegionOptStatusCommand } from "@aws-sdk/client-account";
 import {
-  CreateAccessKeyCommand,
   CreateUserCommand,
-  DeleteAccessKeyCommand,
-  DeleteUserCommand,
-  DeleteUserPolicyCommand,
   GetUserCommand,
   IAMServiceException,
   ListUsersCommand,
   NoSuchEntityException,
-  PutUserPolicyCommand,
 } from "@aws-sdk/client-iam";
 import { GetCallerIdentityCommand } from "@aws-sdk/client-sts";
-import { account, accountId, expectError, iam, keyCreds, stsRegional } from "./iamd.mjs";
+import { account, accountId, createUser, expectError, iam, stsRegional } from "./iamd.mjs";
 
 const userName = "js-errors-bob";
 const userArn = `arn:aws:iam::${accountId}:user/${userName}`;
 let bob;
+let removeBob;
 
 before(async () => {
-  await iam().send(new CreateUserCommand({ UserName: userName }));
   // Bob may read himself but is explicitly denied GetUser on everyone else; ListUsers is allowed to nobody.
-  await iam().send(new PutUserPolicyCommand({
-    UserName: userName,
-    PolicyName: "self-only",
-    PolicyDocument: JSON.stringify({
-      Version: "2012-10-17",
-      Statement: [
-        { Effect: "Allow", Action: "iam:GetUser", Resource: userArn },
-        { Effect: "Deny", Action: "iam:GetUser", NotResource: userArn },
-      ],
-    }),
-  }));
-  bob = keyCreds((await iam().send(new CreateAccessKeyCommand({ UserName: userName }))).AccessKey);
+  ({ creds: bob, remove: removeBob } = await createUser(userName, [
+    { Effect: "Allow", Action: "iam:GetUser", Resource: userArn },
+    { Effect: "Deny", Action: "iam:GetUser", NotResource: userArn },
+  ]));
 });
 
 after(async () => {
-  if (bob) await iam().send(new DeleteAccessKeyCommand({ UserName: userName, AccessKeyId: bob.accessKeyId }));
-  await iam().send(new DeleteUserPolicyCommand({ UserName: userName, PolicyName: "self-only" }));
-  await iam().send(new DeleteUserCommand({ UserName: userName }));
+  if (removeBob) await removeBob();
 });
 
 test("NoSuchEntity: the modelled exception class, code, message and 404", async () => {

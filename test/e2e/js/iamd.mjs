@@ -3,7 +3,15 @@
 // AWS_SECRET_ACCESS_KEY, read by the SDK's default credential chain), and an assertion on AWS errors.
 import assert from "node:assert/strict";
 import { AccountClient } from "@aws-sdk/client-account";
-import { IAMClient } from "@aws-sdk/client-iam";
+import {
+  CreateAccessKeyCommand,
+  CreateUserCommand,
+  DeleteAccessKeyCommand,
+  DeleteUserCommand,
+  DeleteUserPolicyCommand,
+  IAMClient,
+  PutUserPolicyCommand,
+} from "@aws-sdk/client-iam";
 import { STSClient } from "@aws-sdk/client-sts";
 
 export const endpoint = process.env.IAMD_ENDPOINT;
@@ -62,3 +70,26 @@ export async function withEnv(vars, fn) {
     set(saved);
   }
 }
+
+// createUser makes an IAM user with one inline policy of the given statements and an access key. It returns
+// the key's credentials and remove, which deletes all three.
+export async function createUser(userName, statements) {
+  const policy = { UserName: userName, PolicyName: "e2e" };
+  await iam().send(new CreateUserCommand({ UserName: userName }));
+  await iam().send(new PutUserPolicyCommand({
+    ...policy,
+    PolicyDocument: JSON.stringify({ Version: "2012-10-17", Statement: statements }),
+  }));
+  const { AccessKey } = await iam().send(new CreateAccessKeyCommand({ UserName: userName }));
+  const remove = async () => {
+    await iam().send(new DeleteAccessKeyCommand({ UserName: userName, AccessKeyId: AccessKey.AccessKeyId }));
+    await iam().send(new DeleteUserPolicyCommand(policy));
+    await iam().send(new DeleteUserCommand({ UserName: userName }));
+  };
+  return { creds: keyCreds(AccessKey), remove };
+}
+
+// sharedConfig is the text of a shared config file: each section's name ("profile x", "services y") with its
+// lines.
+export const sharedConfig = (sections) =>
+  Object.entries(sections).map(([name, lines]) => [`[${name}]`, ...lines, ""].join("\n")).join("\n");

@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { after, test } from "node:test";
 import { GetAccountSummaryCommand, GetUserCommand, IAMClient } from "@aws-sdk/client-iam";
 import { GetCallerIdentityCommand, GetSessionTokenCommand, STSClient } from "@aws-sdk/client-sts";
-import { accountId, endpoint, iam, stsGlobal, stsRegional, withEnv } from "./iamd.mjs";
+import { accountId, endpoint, iam, sharedConfig, stsGlobal, stsRegional, withEnv } from "./iamd.mjs";
 
 const rootArn = `arn:aws:iam::${accountId}:root`;
 
@@ -58,20 +58,11 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 
 test("a shared config file's services section points a profile's STS and IAM clients at iamd", async () => {
   const config = join(dir, "config");
-  writeFileSync(config, [
-    "[profile iamd]",
-    "region = us-west-2",
-    `aws_access_key_id = ${process.env.AWS_ACCESS_KEY_ID}`,
-    `aws_secret_access_key = ${process.env.AWS_SECRET_ACCESS_KEY}`,
-    "services = iamd-services",
-    "",
-    "[services iamd-services]",
-    "sts =",
-    `  endpoint_url = ${endpoint}`,
-    "iam =",
-    `  endpoint_url = ${endpoint}`,
-    "",
-  ].join("\n"));
+  writeFileSync(config, sharedConfig({
+    "profile iamd": ["region = us-west-2", `aws_access_key_id = ${process.env.AWS_ACCESS_KEY_ID}`,
+      `aws_secret_access_key = ${process.env.AWS_SECRET_ACCESS_KEY}`, "services = iamd-services"],
+    "services iamd-services": ["sts =", `  endpoint_url = ${endpoint}`, "iam =", `  endpoint_url = ${endpoint}`],
+  }));
   // Everything comes from the profile: no endpoint, region or key in the environment.
   const env = { AWS_CONFIG_FILE: config, AWS_SHARED_CREDENTIALS_FILE: join(dir, "none"), AWS_PROFILE: "iamd" };
   for (const k of ["AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_STS", "AWS_ENDPOINT_URL_IAM", "AWS_REGION", "AWS_DEFAULT_REGION",

@@ -6,18 +6,9 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
-import {
-  CreateAccessKeyCommand,
-  CreateRoleCommand,
-  CreateUserCommand,
-  DeleteAccessKeyCommand,
-  DeleteRoleCommand,
-  DeleteUserCommand,
-  DeleteUserPolicyCommand,
-  PutUserPolicyCommand,
-} from "@aws-sdk/client-iam";
+import { CreateRoleCommand, DeleteRoleCommand } from "@aws-sdk/client-iam";
 import { GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
-import { accountId, endpoint, iam, withEnv } from "./iamd.mjs";
+import { accountId, createUser, endpoint, iam, sharedConfig, withEnv } from "./iamd.mjs";
 
 const userName = "js-role-profile-carol";
 const roleName = "js-role-profile-role";
@@ -25,18 +16,9 @@ const roleArn = `arn:aws:iam::${accountId}:role/${roleName}`;
 const assumedPrefix = `arn:aws:sts::${accountId}:assumed-role/${roleName}/`;
 const dir = mkdtempSync(join(tmpdir(), "iamd-js-roles-"));
 const config = join(dir, "config");
-let keyId;
+let removeCarol;
 
 before(async () => {
-  await iam().send(new CreateUserCommand({ UserName: userName }));
-  await iam().send(new PutUserPolicyCommand({
-    UserName: userName,
-    PolicyName: "assume",
-    PolicyDocument: JSON.stringify({
-      Version: "2012-10-17",
-      Statement: [{ Effect: "Allow", Action: "sts:AssumeRole", Resource: roleArn }],
-    }),
-  }));
   await iam().send(new CreateRoleCommand({
     RoleName: roleName,
     AssumeRolePolicyDocument: JSON.stringify({
@@ -44,34 +26,21 @@ before(async () => {
       Statement: [{ Effect: "Allow", Principal: { AWS: `arn:aws:iam::${accountId}:root` }, Action: "sts:AssumeRole" }],
     }),
   }));
-  const { AccessKey } = await iam().send(new CreateAccessKeyCommand({ UserName: userName }));
-  keyId = AccessKey.AccessKeyId;
-  writeFileSync(config, [
-    "[profile carol]",
-    "region = us-east-1",
-    `aws_access_key_id = ${AccessKey.AccessKeyId}`,
-    `aws_secret_access_key = ${AccessKey.SecretAccessKey}`,
-    "",
+  const carol = await createUser(userName, [{ Effect: "Allow", Action: "sts:AssumeRole", Resource: roleArn }]);
+  removeCarol = carol.remove;
+  const roleProfile = ["region = us-east-1", `role_arn = ${roleArn}`, "source_profile = carol"];
+  writeFileSync(config, sharedConfig({
+    "profile carol": ["region = us-east-1", `aws_access_key_id = ${carol.creds.accessKeyId}`,
+      `aws_secret_access_key = ${carol.creds.secretAccessKey}`],
     // endpoint_url on the role profile only, as users write it.
-    "[profile role-endpoint-url]",
-    "region = us-east-1",
-    `role_arn = ${roleArn}`,
-    "source_profile = carol",
-    `endpoint_url = ${endpoint}`,
-    "",
-    "[profile role-bare]",
-    "region = us-east-1",
-    `role_arn = ${roleArn}`,
-    "source_profile = carol",
-    "",
-  ].join("\n"));
+    "profile role-endpoint-url": [...roleProfile, `endpoint_url = ${endpoint}`],
+    "profile role-bare": roleProfile,
+  }));
 });
 
 after(async () => {
   rmSync(dir, { recursive: true, force: true });
-  if (keyId) await iam().send(new DeleteAccessKeyCommand({ UserName: userName, AccessKeyId: keyId }));
-  await iam().send(new DeleteUserPolicyCommand({ UserName: userName, PolicyName: "assume" }));
-  await iam().send(new DeleteUserCommand({ UserName: userName }));
+  if (removeCarol) await removeCarol();
   await iam().send(new DeleteRoleCommand({ RoleName: roleName }));
 });
 
