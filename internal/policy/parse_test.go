@@ -107,6 +107,26 @@ func TestParseErrors(t *testing.T) {
 		{"condition number value ok", KindIdentity, `{` + v + `"Statement":{"Effect":"Allow","Action":"*","Resource":"*","Condition":{"NumericLessThan":{"s3:max-keys":10}}}}`, ""},
 		{"null ifexists rejected", KindIdentity, `{` + v + `"Statement":{"Effect":"Allow","Action":"*","Resource":"*","Condition":{"NullIfExists":{"aws:username":"true"}}}}`, msgSyntax},
 		{"forallvalues ifexists ok", KindIdentity, `{` + v + `"Statement":{"Effect":"Allow","Action":"*","Resource":"*","Condition":{"ForAllValues:StringLikeIfExists":{"aws:TagKeys":"a*"}}}}`, ""},
+		// Resource formats beyond the checked cases.
+		{"iam any resource ok", KindIdentity, `{` + v + `"Statement":{"Effect":"Allow","Action":"iam:*","Resource":"arn:aws:iam::123456789012:*"}}`, ""},
+		{"iam root resource", KindIdentity, `{` + v + `"Statement":{"Effect":"Allow","Action":"iam:*","Resource":"arn:aws:iam::123456789012:root"}}`,
+			`IAM resource path must either be "*" or start with user/, federated-user/, role/, group/, instance-profile/, mfa/, server-certificate/, policy/, sms-mfa/, saml-provider/, oidc-provider/, report/, access-report/.`},
+		{"other partition ok", KindIdentity, `{` + v + `"Statement":{"Effect":"Allow","Action":"s3:*","Resource":"arn:aws-cn:s3:::b"}}`, ""},
+		{"wildcard partition ok", KindIdentity, `{` + v + `"Statement":{"Effect":"Allow","Action":"s3:*","Resource":"arn:*:s3:::b"}}`, ""},
+		{"first statement's resource error", KindIdentity, `{` + v + `"Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"x"},{"Effect":"Allow","Action":"s3:*","Resource":"y"}]}`, `Resource x must be in ARN format or "*".`},
+		{"resource error after sids", KindIdentity, `{` + v + `"Statement":[{"Sid":"a","Effect":"Allow","Action":"s3:*","Resource":"x"},{"Sid":"a","Effect":"Allow","Action":"s3:*","Resource":"*"}]}`, msgSidUnique},
+		{"legacy resource error only without format error", KindIdentity, `{` + v + `"Statement":{"Effect":"Allow","Action":"s3:*","Resource":["arn:aws:s3::b","x"]}}`, `Resource x must be in ARN format or "*".`},
+		{"date epoch ok", KindIdentity, `{` + v + `"Statement":{"Effect":"Allow","Action":"*","Resource":"*","Condition":{"DateLessThan":{"aws:CurrentTime":1700000000}}}}`, ""},
+		{"date negative offset ok", KindIdentity, `{` + v + `"Statement":{"Effect":"Allow","Action":"*","Resource":"*","Condition":{"DateLessThan":{"aws:CurrentTime":"2020-01-01T00:00:00-05:00"}}}}`, ""},
+		{"date bool", KindIdentity, `{` + v + `"Statement":{"Effect":"Allow","Action":"*","Resource":"*","Condition":{"DateLessThan":{"aws:CurrentTime":true}}}}`, msgLegacy},
+		{"date month 13 in a set operator", KindIdentity, `{` + v + `"Statement":{"Effect":"Allow","Action":"*","Resource":"*","Condition":{"ForAnyValue:DateEqualsIfExists":{"a":["2020-01-01","2020-13-01"]}}}}`, msgLegacy},
+		// The kind's rules come after the common stages.
+		{"trust legacy before principal", KindTrust, `{` + v + `"Statement":{"Effect":"allow","Action":"sts:AssumeRole"}}`, msgLegacy},
+		{"trust vendor before principal", KindTrust, `{` + v + `"Statement":{"Effect":"Allow","Action":"AssumeRole"}}`, msgVendor},
+		{"trust not an object", KindTrust, `"x"`, msgSyntax},
+		{"trust not json", KindTrust, `{"Statement":`, msgInvalidJSON},
+		{"trust too long", KindTrust, strings.Repeat(" ", maxDocumentBytes+1), msgSyntax},
+		{"identity principal after resources", KindIdentity, `{` + v + `"Statement":{"Effect":"Allow","Principal":"*","Action":"s3:*"}}`, msgNoResources},
 		{"deep nesting", KindIdentity, strings.Repeat("[", 100) + strings.Repeat("]", 100), msgSyntax},
 		{"unicode escapes ok", KindIdentity, `{` + v + `"Statement":{"Effect":"Allow","Action":"\u0069am:*","Resource":"*"}}`, ""},
 	}
@@ -233,5 +253,48 @@ func TestParseChecked(t *testing.T) {
 		if _, err := Parse(doc, KindIdentity); err != nil {
 			t.Errorf("valid %d: %s\n%v", i, doc, err)
 		}
+	}
+}
+
+// ParseStored compiles what Parse accepts and what earlier rules let through, and refuses what evaluation
+// cannot give a meaning to.
+func TestParseStored(t *testing.T) {
+	cases := []struct {
+		name string
+		kind Kind
+		doc  string
+		want string // "" means it compiles
+	}{
+		{"no version", KindIdentity, `{"Statement":{"Effect":"Allow","Action":"s3:*","Resource":"*"}}`, ""},
+		{"short arn", KindIdentity, `{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"s3:*","Resource":"arn:aws:s3::b"}}`, ""},
+		{"iam arn with region", KindBoundary, `{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"iam:*","Resource":"arn:aws:iam:*:1:x"}}`, ""},
+		{"wildcard vendor", KindIdentity, `{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"s*:Get","Resource":"*"}}`, ""},
+		{"date that does not parse", KindSession, `{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"*","Resource":"*","Condition":{"DateLessThan":{"a":"x"}}}}`, ""},
+		{"syntax", KindIdentity, `{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"s3:*","Resource":"*","Foo":1}}`, msgSyntax},
+		{"no actions", KindIdentity, `{"Statement":{"Effect":"Deny","Resource":"*"}}`, msgNoActions},
+		{"empty NotAction", KindIdentity, `{"Statement":{"Effect":"Deny","NotAction":[],"Resource":"*"}}`, msgNoActions},
+		{"no resources", KindIdentity, `{"Statement":{"Effect":"Allow","Action":"*"}}`, msgNoResources},
+		{"trust without principal", KindTrust, `{"Statement":{"Effect":"Allow","Action":"sts:AssumeRole"}}`, msgNoPrincipals},
+		{"trust with resource", KindTrust, `{"Statement":{"Effect":"Allow","Principal":"*","Action":"sts:AssumeRole","Resource":"*"}}`, msgResourceProhibited},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			p, err := ParseStored(tc.doc, tc.kind)
+			if tc.want == "" {
+				if err != nil || len(p.Statements) == 0 {
+					t.Fatalf("ParseStored: %v", err)
+				}
+				return
+			}
+			var me *MalformedError
+			if !errors.As(err, &me) || me.Message != tc.want {
+				t.Fatalf("got %v, want %q", err, tc.want)
+			}
+		})
+	}
+	// Lowercase Effect, which Parse refuses, keeps its meaning.
+	p, err := ParseStored(`{"Statement":{"Effect":"deny","Action":"*","Resource":"*"}}`, KindIdentity)
+	if err != nil || p.Statements[0].Effect != Deny {
+		t.Fatalf("lowercase deny: %v", err)
 	}
 }

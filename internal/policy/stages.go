@@ -25,23 +25,22 @@ func (d *document) legacy() error {
 		}
 	}
 	// IAM checks every Resource element, then every NotResource element, and the values of one element
-	// as a sorted set.
+	// as a sorted set: of several malformed values, the lowest is reported.
 	for _, not := range []bool{false, true} {
 		for _, st := range d.statements {
-			if st.resources == nil || st.notResource != not {
+			if st.resources == nil || st.notResource != not || d.resourceErr != "" {
 				continue
 			}
-			sorted := slices.Clone(st.resourceList)
-			slices.Sort(sorted)
-			for _, r := range sorted {
-				if msg := resourceFormatError(r); msg != "" && d.resourceErr == "" {
-					d.resourceErr = msg
+			lowest := ""
+			for _, r := range st.resourceList {
+				if msg := resourceFormatError(r); msg != "" && (d.resourceErr == "" || r < lowest) {
+					d.resourceErr, lowest = msg, r
 				}
 			}
 			if d.resourceErr != "" {
 				continue
 			}
-			for _, r := range sorted {
+			for _, r := range st.resourceList {
 				if !legacyResource(r) {
 					return malformed(msgLegacy)
 				}
