@@ -618,7 +618,8 @@ func (a *Authorizer) managedSessionPolicy(ctx context.Context, account, arn stri
 	case err != nil:
 		return nil, err
 	default:
-		p, err := policy.Parse(doc.Document, policy.KindSession)
+		// A stored managed policy: validated when it was written.
+		p, err := policy.ParseStored(doc.Document, policy.KindSession)
 		if err != nil {
 			return nil, fmt.Errorf("managed session policy %s: %w", arn, err)
 		}

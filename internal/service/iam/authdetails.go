@@ -444,7 +444,7 @@ type PrincipalPolicies struct {
 func (pp *PrincipalPolicies) Set() (*policy.Set, error) {
 	set := &policy.Set{Identity: make([]policy.Attached, 0, len(pp.Identity))}
 	compile := func(p PrincipalPolicy, kind policy.Kind) (policy.Attached, error) {
-		parsed, err := policy.Parse(p.Document, kind)
+		parsed, err := policy.ParseStored(p.Document, kind)
 		if err != nil {
 			return policy.Attached{}, fmt.Errorf("policy %s of %s %s: %w", p.ID, pp.Kind, pp.Name, err)
 		}

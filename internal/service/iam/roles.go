@@ -230,7 +230,7 @@ func (s *Service) resolveAccountTrustPolicies(ctx context.Context, account strin
 				cur.TrustPrincipalIDs = map[string]string{}
 				// A stored policy always parsed when it was saved; one that no longer does trusts nobody
 				// (AssumeRole refuses it) and has nothing to resolve.
-				if p, err := policy.Parse(cur.AssumeRolePolicyDocument, policy.KindTrust); err == nil {
+				if p, err := policy.ParseStored(cur.AssumeRolePolicyDocument, policy.KindTrust); err == nil {
 					if cur.TrustPrincipalIDs, err = resolvePrincipals(ctx, tx, p, false); err != nil {
 						return err
 					}

@@ -238,7 +238,7 @@ func (s *Service) sourcePolicies(ctx context.Context, sc scope, arn string) (*so
 	}
 	out.arn = sc.arn(r.Kind, path, r.Name)
 	compile := func(p PrincipalPolicy, kind policy.Kind) (policy.Attached, error) {
-		parsed, err := policy.Parse(p.Document, kind)
+		parsed, err := policy.ParseStored(p.Document, kind)
 		if err != nil {
 			return policy.Attached{}, fmt.Errorf("policy %s of %s: %w", p.ID, arn, err)
 		}
