@@ -9,14 +9,6 @@ import (
 	"github.com/iamd/iamd/internal/storage"
 )
 
-// Quotas GetAccountSummary reports that no operation of this package enforces yet (the others are the
-// constants beside the operations that enforce them).
-const (
-	maxServerCertificatesPerAccount = 20
-	maxPolicyVersionsInUse          = 10000
-	maxSigningCertificatesPerUser   = 2
-)
-
 // Token versions as SetSecurityTokenServicePreferences names them.
 const (
 	tokenVersionV1 = "v1Token"
