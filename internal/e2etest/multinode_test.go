@@ -23,7 +23,6 @@ import (
 
 	"github.com/iamd/iamd/internal/storage"
 	"github.com/iamd/iamd/internal/storage/pgtest"
-	"github.com/iamd/iamd/internal/token"
 )
 
 // propagationDeadline is how soon a change made on one node must be in force on every other node
@@ -403,7 +402,7 @@ func TestMultiNode(t *testing.T) {
 			if err != nil {
 				return 0, err
 			}
-			return token.PeekVersion(aws.ToString(out.Credentials.SessionToken)), nil
+			return tokenVersion(aws.ToString(out.Credentials.SessionToken)), nil
 		}
 		// B loads (and caches) the account: the default is v1 tokens at the global endpoint.
 		if v, err := version(); err != nil || v != 1 {

@@ -20,6 +20,17 @@ const (
 	prefixV2 = "IQoJb3JpZ2luX2Vj"
 )
 
+// tokenVersion is the version a session token's clear prefix shows: 1, 2, or 0 for neither.
+func tokenVersion(tok string) int {
+	switch {
+	case strings.HasPrefix(tok, prefixV1):
+		return 1
+	case strings.HasPrefix(tok, prefixV2):
+		return 2
+	}
+	return 0
+}
+
 // TestTokenStory walks issue 4's documented story with the unmodified SDK: global-endpoint token versions,
 // opt-in regions, regional tokens, the v2 preference, disabling a region and deactivating STS in a
 // default region.

@@ -186,24 +186,16 @@ func TestParseIAMResource(t *testing.T) {
 	}
 }
 
-func TestIsAccessKeyID(t *testing.T) {
-	for id, want := range map[string][2]bool{
-		"AKIAIOSFODNN7EXAMPLE":  {true, false},
-		"ASIAY34FZKBOKMUTVV7A":  {true, true},
-		"AIDAIOSFODNN7EXAMPLE":  {false, false},
-		"AKIAIOSFODNN7EXAMPL1":  {false, false}, // '1' is not in the base32 alphabet
-		"AKIAIOSFODNN7EXAMPLEX": {false, false},
-		"akiaiosfodnn7example":  {false, false},
-		"":                      {false, false},
-	} {
-		if IsAccessKeyID(id) != want[0] || IsTemporaryAccessKeyID(id) != want[1] {
-			t.Errorf("%q: got %v/%v, want %v", id, IsAccessKeyID(id), IsTemporaryAccessKeyID(id), want)
-		}
-	}
-	for range 20 {
-		id, _ := NewAccessKeyID(PrefixTemporaryAccessKey, "123456789012")
-		if !IsTemporaryAccessKeyID(id) {
-			t.Fatalf("generated %q not recognised", id)
+// accessKeyIDShape is the shape of the IDs this package issues: a prefix, then 16 base32 characters.
+var accessKeyIDShape = regexp.MustCompile(`^(AKIA|ASIA)[A-Z2-7]{16}$`)
+
+func TestGeneratedKeyIDsHaveTheirShape(t *testing.T) {
+	for _, prefix := range []string{PrefixAccessKey, PrefixTemporaryAccessKey} {
+		for range 20 {
+			id, err := NewAccessKeyID(prefix, "123456789012")
+			if err != nil || !accessKeyIDShape.MatchString(id) || id[:len(prefix)] != prefix {
+				t.Fatalf("NewAccessKeyID(%s) = %q, %v", prefix, id, err)
+			}
 		}
 	}
 }
@@ -239,8 +231,8 @@ func FuzzAccessKeyIDSyntax(f *testing.F) {
 		if got, want := IsAccessKeyIDSyntax(s), accessKeyIDSyntax.MatchString(s); got != want {
 			t.Fatalf("IsAccessKeyIDSyntax(%q) = %v, want %v", s, got, want)
 		}
-		if IsAccessKeyID(s) && !IsAccessKeyIDSyntax(s) {
-			t.Fatalf("%q is an access key ID but fails the syntax check", s)
+		if accessKeyIDShape.MatchString(s) && !IsAccessKeyIDSyntax(s) {
+			t.Fatalf("%q has the shape of an issued key ID but fails the syntax check", s)
 		}
 	})
 }

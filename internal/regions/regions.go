@@ -114,19 +114,6 @@ func GlobalRegion(partition string) string {
 	return ""
 }
 
-// STSHost returns the host name of the STS endpoint of a region ("" for an unknown region); with
-// region "" it returns the global endpoint sts.amazonaws.com.
-func STSHost(region string) string {
-	if region == "" {
-		return byPartition["aws"].STSGlobalHost
-	}
-	r, ok := byRegion[region]
-	if !ok {
-		return ""
-	}
-	return "sts." + region + "." + byPartition[r.Partition].DNSSuffix
-}
-
 // maxHostLen bounds the work done on a Host header: DNS names are at most 253 octets, plus a port.
 const maxHostLen = 253 + len(":65535")
 

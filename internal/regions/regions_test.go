@@ -159,29 +159,18 @@ func TestParseHost(t *testing.T) {
 	}
 }
 
-func TestSTSHost(t *testing.T) {
-	for region, want := range map[string]string{
-		"": "sts.amazonaws.com", "eu-west-1": "sts.eu-west-1.amazonaws.com",
-		"cn-north-1": "sts.cn-north-1.amazonaws.com.cn", "nowhere-1": "",
-	} {
-		if got := STSHost(region); got != want {
-			t.Errorf("STSHost(%q) = %q, want %q", region, got, want)
-		}
-		if want != "" {
-			if h, ok := ParseHost(want); !ok || h.Service != "sts" || h.Global != (region == "") {
-				t.Errorf("ParseHost(STSHost(%q)) = %+v, %v", region, h, ok)
-			}
-		}
-	}
-}
-
 // TestEveryRegionHasSTS checks the generated host table covers every region, so a request to any
-// region's STS endpoint is recognised.
+// region's STS endpoint (sts.REGION.DNS-SUFFIX) is recognised.
 func TestEveryRegionHasSTS(t *testing.T) {
+	suffix := make(map[string]string)
+	for _, p := range Partitions() {
+		suffix[p.ID] = p.DNSSuffix
+	}
 	for _, r := range All() {
-		h, ok := ParseHost(STSHost(r.Name))
-		if !ok || h.Region != r.Name || h.Partition != r.Partition || h.Global {
-			t.Errorf("%s: ParseHost(%s) = %+v, %v", r.Name, STSHost(r.Name), h, ok)
+		host := "sts." + r.Name + "." + suffix[r.Partition]
+		h, ok := ParseHost(host)
+		if !ok || h.Service != "sts" || h.Region != r.Name || h.Partition != r.Partition || h.Global {
+			t.Errorf("%s: ParseHost(%s) = %+v, %v", r.Name, host, h, ok)
 		}
 	}
 }
