@@ -19,10 +19,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
-	"github.com/aws/smithy-go"
 
 	"github.com/iamd/iamd/internal/storage"
 	"github.com/iamd/iamd/internal/storage/pgtest"
+	"github.com/iamd/iamd/internal/testutil/apierr"
 )
 
 // propagationDeadline is how soon a change made on one node must be in force on every other node
@@ -53,13 +53,7 @@ func newMasterKey(t testing.TB) string {
 }
 
 // errorCodeOf returns the AWS error code of an SDK error ("" for nil or a non-API error).
-func errorCodeOf(err error) string {
-	var ae smithy.APIError
-	if errors.As(err, &ae) {
-		return ae.ErrorCode()
-	}
-	return ""
-}
+func errorCodeOf(err error) string { return apierr.Code(err) }
 
 // pollFor calls check until it returns nil or deadline passes; it returns how long that took and the last
 // error. It never sleeps a fixed time and then asserts: the deadline is an upper bound only.
