@@ -26,7 +26,7 @@ import (
 )
 
 // propagationDeadline is how soon a change made on one node must be in force on every other node
-// (issue 3: "a deleted access key stops working on every node within a second").
+// (a deleted access key stops working on every node within a second).
 const propagationDeadline = time.Second
 
 // readinessDeadline bounds how long /readyz may take to notice the database going away or coming back:

@@ -23,7 +23,8 @@ import (
 	"github.com/iamd/iamd/internal/testutil/apierr"
 )
 
-// Messages the token story checks verbatim (aws-behavior §1, §2, §6, §7).
+// Messages the token story checks verbatim (docs/aws-behavior.md: "Global-endpoint token versions", "STS
+// activation per Region", "STS rules", "Authentication errors and the query protocol").
 const (
 	msgInvalidToken = "The security token included in the request is invalid."
 	msgExpiredToken = "The security token included in the request is expired"

@@ -13,7 +13,8 @@ var (
 	reSecret   = regexp.MustCompile(`^[A-Za-z0-9+/]{40}$`)
 	reUUIDv4   = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`)
 	knownPairs = []struct{ key, account string }{
-		// Public example from research on AWS key IDs; checked against the formula of aws-behavior.md §5.
+		// Public example from research on AWS key IDs; checked against the formula in
+		// docs/aws-behavior.md, "Identifiers".
 		{"ASIAY34FZKBOKMUTVV7A", "609629065308"},
 	}
 )

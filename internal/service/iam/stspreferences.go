@@ -16,7 +16,7 @@ const (
 )
 
 // SetSecurityTokenServicePreferences sets which token version the account's STS global endpoint issues
-// (aws-behavior §1). Tokens already issued keep their version.
+// (docs/aws-behavior.md, "Global-endpoint token versions"). Tokens already issued keep their version.
 func (s *Service) SetSecurityTokenServicePreferences(ctx context.Context, in *iamapi.SetSecurityTokenServicePreferencesRequest) (*iamapi.SetSecurityTokenServicePreferencesOutput, error) {
 	sc, err := s.scopeOf(ctx)
 	if err != nil {
