@@ -56,7 +56,6 @@ type HostInfo struct {
 var (
 	byRegion    = map[string]Region{}
 	byPartition = map[string]*PartitionInfo{}
-	all         []Region
 )
 
 func init() {
@@ -65,7 +64,6 @@ func init() {
 		byPartition[p.ID] = p
 		for _, r := range p.Regions {
 			byRegion[r.Name] = r
-			all = append(all, r)
 		}
 	}
 }
@@ -88,20 +86,6 @@ func Partition(id string) (PartitionInfo, bool) {
 // PartitionOf returns the partition ID of a region, or "" for an unknown region.
 func PartitionOf(region string) string {
 	return byRegion[region].Partition
-}
-
-// Partitions returns every partition, aws first, in botocore's order.
-func Partitions() []PartitionInfo {
-	out := make([]PartitionInfo, len(partitions))
-	copy(out, partitions)
-	return out
-}
-
-// All returns every region of every partition, by partition then name.
-func All() []Region {
-	out := make([]Region, len(all))
-	copy(out, all)
-	return out
 }
 
 // GlobalRegion returns the region the global endpoints of a partition sign for and issue from

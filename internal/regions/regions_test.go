@@ -71,7 +71,7 @@ func TestPartitions(t *testing.T) {
 	if _, ok := Partition("aws-mars"); ok {
 		t.Error("unknown partition found")
 	}
-	if n := len(Partitions()); n < len(want) {
+	if n := len(partitions); n < len(want) {
 		t.Errorf("%d partitions, want at least %d", n, len(want))
 	}
 }
@@ -108,8 +108,8 @@ func TestLookup(t *testing.T) {
 			t.Errorf("PartitionOf(%q) = %q", bad, PartitionOf(bad))
 		}
 	}
-	if n := len(All()); n < 34+2+2 {
-		t.Errorf("All() has %d regions", n)
+	if n := len(byRegion); n < 34+2+2 {
+		t.Errorf("%d regions", n)
 	}
 }
 
@@ -162,15 +162,13 @@ func TestParseHost(t *testing.T) {
 // TestEveryRegionHasSTS checks the generated host table covers every region, so a request to any
 // region's STS endpoint (sts.REGION.DNS-SUFFIX) is recognised.
 func TestEveryRegionHasSTS(t *testing.T) {
-	suffix := make(map[string]string)
-	for _, p := range Partitions() {
-		suffix[p.ID] = p.DNSSuffix
-	}
-	for _, r := range All() {
-		host := "sts." + r.Name + "." + suffix[r.Partition]
-		h, ok := ParseHost(host)
-		if !ok || h.Service != "sts" || h.Region != r.Name || h.Partition != r.Partition || h.Global {
-			t.Errorf("%s: ParseHost(%s) = %+v, %v", r.Name, host, h, ok)
+	for _, p := range partitions {
+		for _, r := range p.Regions {
+			host := "sts." + r.Name + "." + p.DNSSuffix
+			h, ok := ParseHost(host)
+			if !ok || h.Service != "sts" || h.Region != r.Name || h.Partition != r.Partition || h.Global {
+				t.Errorf("%s: ParseHost(%s) = %+v, %v", r.Name, host, h, ok)
+			}
 		}
 	}
 }
