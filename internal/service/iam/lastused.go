@@ -16,13 +16,7 @@ import (
 // key is written at most once per useWriteInterval whatever service or region it was used with (AWS itself
 // reports last use with coarse, delayed precision); until then this node answers from memory. The writes
 // publish storage.ChangeAccessKeyUsed / ChangeRoleUsed, which no credential or policy cache drops
-// anything for. useMaxTracked bounds the memory of both maps.
-const (
-	useFlushInterval = 5 * time.Second
-	useWriteInterval = time.Minute
-	useFlushBatch    = 500
-	useMaxTracked    = 100_000
-)
+// anything for. useMaxTracked bounds the memory of both maps. The intervals and bounds are in limits.go.
 
 type useKind uint8
 

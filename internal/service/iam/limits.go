@@ -92,6 +92,16 @@ const (
 	passwordThrottleMaxTracked = 10_000
 )
 
+// Last-use write-behind (lastused.go): pending uses are flushed every useFlushInterval in transactions of
+// useFlushBatch; a key or role is written at most once per useWriteInterval (AWS itself reports last use
+// with coarse, delayed precision); useMaxTracked bounds the uses held in memory per map.
+const (
+	useFlushInterval = 5 * time.Second
+	useWriteInterval = time.Minute
+	useFlushBatch    = 500
+	useMaxTracked    = 100_000
+)
+
 // Limits on the work one request may make the server do where its cost grows with the input and AWS
 // documents no number. AWS's API reference for SimulateCustomPolicy and SimulatePrincipalPolicy caps
 // only each policy document (131072 characters) and MaxItems (1000), and says that IAM may return fewer
