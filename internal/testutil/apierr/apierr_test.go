@@ -41,8 +41,12 @@ func fails(fn func(t testing.TB)) (failed bool) {
 	return r.failed
 }
 
-func TestWant(t *testing.T) {
-	err := fmt.Errorf("wrapped: %w", protocol.NewError("NoSuchEntity", 404, "The user with name bob cannot be found."))
+// checkAssertion runs assert against err, an error with code, status and msg, and checks that it
+// passes on the error's own code, status and message (or none) and fails on any other, on an error that
+// is not an API error and on nil.
+func checkAssertion(t *testing.T, err error, code string, status int, msg string,
+	assert func(tb testing.TB, what string, err error, code string, status int, msg string)) {
+	t.Helper()
 	for name, c := range map[string]struct {
 		err    error
 		code   string
@@ -50,18 +54,26 @@ func TestWant(t *testing.T) {
 		msg    string
 		fail   bool
 	}{
-		"match":         {err, "NoSuchEntity", 404, "The user with name bob cannot be found.", false},
-		"any message":   {err, "NoSuchEntity", 404, "", false},
-		"other code":    {err, "EntityAlreadyExists", 404, "", true},
-		"other status":  {err, "NoSuchEntity", 400, "", true},
-		"other message": {err, "NoSuchEntity", 404, "The user with name ann cannot be found.", true},
-		"not API error": {errors.New("boom"), "NoSuchEntity", 404, "", true},
-		"nil error":     {nil, "NoSuchEntity", 404, "", true},
+		"match":         {err, code, status, msg, false},
+		"any message":   {err, code, status, "", false},
+		"other code":    {err, "Other" + code, status, "", true},
+		"other status":  {err, code, status + 1, "", true},
+		"other message": {err, code, status, msg + ".", true},
+		"not API error": {errors.New("boom"), code, status, "", true},
+		"nil error":     {nil, code, status, "", true},
 	} {
-		if got := fails(func(tb testing.TB) { Want(tb, name, c.err, c.code, c.status, c.msg) }); got != c.fail {
+		if got := fails(func(tb testing.TB) { assert(tb, name, c.err, c.code, c.status, c.msg) }); got != c.fail {
 			t.Errorf("%s: failed = %v, want %v", name, got, c.fail)
 		}
 	}
+}
+
+func TestWant(t *testing.T) {
+	err := fmt.Errorf("wrapped: %w", protocol.NewError("NoSuchEntity", 404, "The user with name bob cannot be found."))
+	checkAssertion(t, err, "NoSuchEntity", 404, "The user with name bob cannot be found.",
+		func(tb testing.TB, what string, err error, code string, status int, msg string) {
+			Want(tb, what, err, code, status, msg)
+		})
 }
 
 func TestWantSDK(t *testing.T) {
@@ -76,23 +88,8 @@ func TestWantSDK(t *testing.T) {
 	if Code(err) != "AccessDenied" || Code(nil) != "" || Code(errors.New("x")) != "" {
 		t.Error("Code")
 	}
-	for name, c := range map[string]struct {
-		err    error
-		code   string
-		status int
-		msg    string
-		fail   bool
-	}{
-		"match":         {err, "AccessDenied", 403, "User is not authorized", false},
-		"any message":   {err, "AccessDenied", 403, "", false},
-		"other code":    {err, "InvalidInput", 403, "", true},
-		"other status":  {err, "AccessDenied", 400, "", true},
-		"other message": {err, "AccessDenied", 403, "no", true},
-		"not API error": {errors.New("boom"), "AccessDenied", 403, "", true},
-		"nil error":     {nil, "AccessDenied", 403, "", true},
-	} {
-		if got := fails(func(tb testing.TB) { WantSDK(tb, name, c.err, c.code, c.status, c.msg) }); got != c.fail {
-			t.Errorf("%s: failed = %v, want %v", name, got, c.fail)
-		}
-	}
+	checkAssertion(t, err, "AccessDenied", 403, "User is not authorized",
+		func(tb testing.TB, what string, err error, code string, status int, msg string) {
+			WantSDK(tb, what, err, code, status, msg)
+		})
 }
