@@ -192,7 +192,7 @@ func awsConfig(id, secret string) aws.Config {
 }
 
 // sdkHTTPClient hides WriteTo on request bodies: with it net/http re-reads a body aws-sdk-go-v2 may have
-// closed already and drops the connection under the response (aws-sdk-go-v2 issue 2737), a client-side
+// closed already and drops the connection under the response (a known aws-sdk-go-v2 transport race), a client-side
 // race a loopback server loses often and that these single-attempt clients would report as failures.
 var sdkHTTPClient = &http.Client{Transport: readOnlyBodies{http.DefaultTransport.(*http.Transport).Clone()}}
 

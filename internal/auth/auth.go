@@ -449,7 +449,8 @@ func (a *Authenticator) Account(ctx context.Context, id string) (*storage.Accoun
 }
 
 // checkRegion applies the region rules to a caller at an endpoint: the account must have the endpoint's
-// region enabled, and a v1 session token is good only in regions enabled by default (aws-behavior §1).
+// region enabled, and a v1 session token is good only in regions enabled by default (docs/aws-behavior.md,
+// "Global-endpoint token versions").
 func (a *Authenticator) checkRegion(ctx context.Context, c *reqctx.Caller, ep Endpoint) error {
 	r, ok := regions.Lookup(ep.Region)
 	if !ok || !r.OptIn {

@@ -25,8 +25,8 @@ type principalRef struct {
 }
 
 // principals caches, by unique ID, whether the user or role a session was issued to still exists.
-// Credentials stop working once their principal is deleted (aws-behavior §9): the session token alone
-// cannot say so, and a user or role created again under the same name is another principal, with another
+// Credentials stop working once their principal is deleted (docs/aws-behavior.md, "Identity is the unique
+// ID, not the name"): the session token alone cannot say so, and a user or role created again under the same name is another principal, with another
 // ID. Live IDs are dropped when the store reports a change of the name holding them (deletion among
 // others); gone IDs stay gone, since IDs are never reused. Consistency follows cache: a load stores its
 // answer only if no change was applied while it read (gen).

@@ -596,7 +596,7 @@ func TestPolicyResourceTags(t *testing.T) {
 	}
 }
 
-// TestInvalidationGranularity: a change drops the sets it can affect and keeps the others (issue 7: a
+// TestInvalidationGranularity: a change drops the sets it can affect and keeps the others (a
 // CreateUser or TagUser of one principal used to drop every set of the account).
 func TestInvalidationGranularity(t *testing.T) {
 	f := newFixture(t)

@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"io"
 	"net/http"
 	"strings"
@@ -14,19 +13,19 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
-	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/service/account"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	ststypes "github.com/aws/aws-sdk-go-v2/service/sts/types"
-	"github.com/aws/smithy-go"
 
 	"github.com/iamd/iamd/internal/auth"
 	"github.com/iamd/iamd/internal/bootstrap"
 	"github.com/iamd/iamd/internal/ids"
+	"github.com/iamd/iamd/internal/testutil/apierr"
 )
 
-// Messages the token story checks verbatim (aws-behavior §1, §2, §6, §7).
+// Messages the token story checks verbatim (docs/aws-behavior.md: "Global-endpoint token versions", "STS
+// activation per Region", "STS rules", "Authentication errors and the query protocol").
 const (
 	msgInvalidToken = "The security token included in the request is invalid."
 	msgExpiredToken = "The security token included in the request is expired"
@@ -37,38 +36,17 @@ func msgRegionDisabled(account string) string {
 		". Your account administrator can activate STS in this region using the IAM Console."
 }
 
-// wireError is what the SDK learnt of a failed call.
-type wireError struct {
-	Code, Message string
-	Status        int
-}
-
 // errorOf extracts code, message and HTTP status from an SDK error, failing the test when err is nil or
 // not an API error.
-func errorOf(t testing.TB, err error) wireError {
+func errorOf(t testing.TB, err error) apierr.Wire {
 	t.Helper()
-	if err == nil {
-		t.Fatal("call succeeded, want an error")
-	}
-	var ae smithy.APIError
-	if !errors.As(err, &ae) {
-		t.Fatalf("not an API error: %v", err)
-	}
-	var re *awshttp.ResponseError
-	status := 0
-	if errors.As(err, &re) {
-		status = re.HTTPStatusCode()
-	}
-	return wireError{Code: ae.ErrorCode(), Message: ae.ErrorMessage(), Status: status}
+	return apierr.FromSDK(t, err)
 }
 
 // wantError checks an error's code and status, and its message unless msg is "".
 func wantError(t testing.TB, what string, err error, code string, status int, msg string) {
 	t.Helper()
-	got := errorOf(t, err)
-	if got.Code != code || got.Status != status || (msg != "" && got.Message != msg) {
-		t.Fatalf("%s: got %d %s %q, want %d %s %q", what, got.Status, got.Code, got.Message, status, code, msg)
-	}
+	apierr.WantSDK(t, what, err, code, status, msg)
 }
 
 func ok(t testing.TB, what string, err error) {

@@ -23,8 +23,8 @@ const (
 	defaultPartition = "aws"
 )
 
-// resolve decides which service and endpoint a request is for (brief: "the service comes from the
-// credential scope (or the Host)"):
+// resolve decides which service and endpoint a request is for (the service comes from the
+// credential scope, or the Host):
 //   - a Host that names an AWS endpoint (sts.amazonaws.com, sts.REGION.amazonaws.com, iam.amazonaws.com, …)
 //     decides service and region, and the credential scope must agree with it;
 //   - otherwise (a bare host:port) the path prefix /global selects the STS global endpoint, signed as

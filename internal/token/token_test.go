@@ -133,8 +133,8 @@ func TestRoundTrip(t *testing.T) {
 			if !reflect.DeepEqual(got, c) {
 				t.Errorf("round trip:\n got %+v\nwant %+v", got, c)
 			}
-			if PeekVersion(tok) != c.Version {
-				t.Errorf("PeekVersion = %d, want %d", PeekVersion(tok), c.Version)
+			if p, err := parse(tok); err != nil || p.version != c.Version {
+				t.Errorf("parsed version = %d, %v; want %d", p.version, err, c.Version)
 			}
 			if len(tok)%4 != 0 || strings.Contains(tok, "=") {
 				t.Errorf("token of %d characters has base64 padding", len(tok))
@@ -680,7 +680,9 @@ func FuzzOpen(f *testing.F) {
 		if err != nil && !errors.Is(err, ErrMalformed) && !errors.Is(err, ErrUnknownKey) && !errors.Is(err, ErrTampered) {
 			t.Fatalf("unexpected error class: %v", err)
 		}
-		PeekVersion(tok)
+		if p, err := parse(tok); err == nil && p.version != 1 && p.version != 2 {
+			t.Fatalf("parsed version %d", p.version)
+		}
 	})
 }
 

@@ -16,9 +16,6 @@ import (
 	"github.com/iamd/iamd/internal/storage"
 )
 
-// maxAccessKeysPerUser is AccessKeysPerUserQuota (the root user has the same limit).
-const maxAccessKeysPerUser = 2
-
 // lastUsedNone is what GetAccessKeyLastUsed reports for the service and region of a key never used.
 const lastUsedNone = "N/A"
 

@@ -10,10 +10,6 @@ import (
 	"github.com/iamd/iamd/internal/storage"
 )
 
-// maxAttachedPoliciesPerEntity is AWS's quota of managed policies attached to one user, group or role
-// (AttachedPoliciesPer{User,Group,Role}Quota).
-const maxAttachedPoliciesPerEntity = 10
-
 // ownerQuotaName is the quota a LimitExceeded on attachments names, per owner kind.
 var ownerQuotaName = map[storage.OwnerKind]string{
 	storage.OwnerUser:  "PoliciesPerUser",

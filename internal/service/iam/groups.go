@@ -10,12 +10,6 @@ import (
 	"github.com/iamd/iamd/internal/storage"
 )
 
-// Group quotas (GetAccountSummary GroupsQuota, GroupsPerUserQuota).
-const (
-	maxGroupsPerAccount = 300
-	maxGroupsPerUser    = 10
-)
-
 func (sc scope) groupOut(g *storage.Group) iamapi.Group {
 	return iamapi.Group{
 		Path:       ptr(g.Path),

@@ -9,14 +9,6 @@ import (
 	"github.com/iamd/iamd/internal/storage"
 )
 
-// Aggregate size quotas of the inline policies of one entity (GetAccountSummary: UserPolicySizeQuota,
-// GroupPolicySizeQuota, RolePolicySizeQuota), counted as IAM counts: whitespace outside strings ignored.
-const (
-	maxUserInlineSize  = 2048
-	maxGroupInlineSize = 5120
-	maxRoleInlineSize  = 10240
-)
-
 // inlineQuota returns the aggregate inline policy size quota of an owner kind.
 func inlineQuota(kind storage.OwnerKind) int {
 	switch kind {

@@ -10,12 +10,6 @@ import (
 	"github.com/iamd/iamd/internal/storage"
 )
 
-// Instance profile quotas (GetAccountSummary: InstanceProfilesQuota; AWS allows one role per profile).
-const (
-	maxInstanceProfilesPerAccount = 1000
-	maxRolesPerInstanceProfile    = 1
-)
-
 func noSuchInstanceProfile(name string) error {
 	return iamapi.NewNoSuchEntityException("Instance Profile " + name + " cannot be found.")
 }

@@ -14,13 +14,6 @@ import (
 	"github.com/iamd/iamd/internal/storage"
 )
 
-// Managed policy quotas (GetAccountSummary: PoliciesQuota, VersionsPerPolicyQuota, PolicySizeQuota).
-const (
-	maxPoliciesPerAccount = 1500
-	maxVersionsPerPolicy  = 5
-	maxManagedPolicySize  = 6144
-)
-
 // checkPolicyDocument validates doc as a policy of the given kind and returns IAM's MalformedPolicyDocument
 // error when it is not valid.
 func checkPolicyDocument(doc string, kind policy.Kind) error {

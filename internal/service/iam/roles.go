@@ -13,16 +13,6 @@ import (
 	"github.com/iamd/iamd/internal/storage"
 )
 
-// Role quotas and bounds (GetAccountSummary: RolesQuota, AssumeRolePolicySizeQuota; the model's
-// roleMaxSessionDurationType).
-const (
-	maxRolesPerAccount       = 1000
-	maxTrustPolicySize       = 2048
-	defaultMaxSessionSeconds = 3600
-	minMaxSessionSeconds     = 3600
-	maxMaxSessionSeconds     = 43200
-)
-
 // serviceRolePathPrefix is the path of every service-linked role: /aws-service-role/SERVICE/.
 const serviceRolePathPrefix = "/aws-service-role/"
 

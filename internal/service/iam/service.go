@@ -20,12 +20,6 @@ import (
 	"github.com/iamd/iamd/internal/storage"
 )
 
-// Pagination bounds shared by every List* operation (the model's maxItemsType).
-const (
-	defaultMaxItems = 100
-	maxMaxItems     = 1000
-)
-
 // Sealer seals secrets (secret access keys) at rest; *secrets.Sealer implements it. The associated data
 // binds a sealed value to its owner so rows cannot be swapped.
 type Sealer interface {
@@ -255,9 +249,6 @@ func notFound(err error, nse func() error) error {
 	}
 	return err
 }
-
-// maxTagsPerEntity is AWS's tag quota for every taggable IAM entity.
-const maxTagsPerEntity = 50
 
 // checkRequestTags rejects a request whose tags repeat a key; IAM tag keys are unique case-insensitively.
 func checkRequestTags(tags []iamapi.Tag) error {

@@ -12,9 +12,6 @@ import (
 	"github.com/iamd/iamd/internal/storage"
 )
 
-// maxUsersPerAccount is the UsersQuota of GetAccountSummary.
-const maxUsersPerAccount = 5000
-
 // userOut renders a stored user. full adds the attributes AWS returns only for a single user (GetUser,
 // CreateUser): listings (ListUsers, GetGroup) leave out PermissionsBoundary and Tags, as documented.
 func (sc scope) userOut(u *storage.User, full bool) iamapi.User {

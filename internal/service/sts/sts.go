@@ -25,7 +25,7 @@ import (
 	"github.com/iamd/iamd/internal/token"
 )
 
-// Duration rules of aws-behavior §6, in seconds.
+// Duration rules of STS (docs/aws-behavior.md, "STS rules"), in seconds.
 const (
 	defaultSessionDuration  = 43200 // GetSessionToken, GetFederationToken
 	rootSessionMaxDuration  = 3600  // root's GetSessionToken/GetFederationToken are capped silently
@@ -123,7 +123,7 @@ func validationError(msg string) error {
 }
 
 // checkActive refuses to issue credentials for account at a regional endpoint where STS is not active for
-// it (aws-behavior §2). The global endpoint is always active.
+// it (docs/aws-behavior.md, "STS activation per Region"). The global endpoint is always active.
 func (s *Service) checkActive(ctx context.Context, account string) error {
 	req := reqctx.From(ctx)
 	if req.GlobalEndpoint || req.Region == "" {

@@ -3,7 +3,6 @@ package sts
 import (
 	"bytes"
 	"context"
-	"errors"
 	"net/http"
 	"strconv"
 	"strings"
@@ -18,6 +17,7 @@ import (
 	"github.com/iamd/iamd/internal/secrets"
 	"github.com/iamd/iamd/internal/storage"
 	"github.com/iamd/iamd/internal/storage/sqlite"
+	"github.com/iamd/iamd/internal/testutil/apierr"
 	"github.com/iamd/iamd/internal/token"
 )
 
@@ -92,13 +92,7 @@ func at(c *reqctx.Caller, region string) context.Context {
 
 func wantAPIError(t testing.TB, what string, err error, code string, status int, msg string) {
 	t.Helper()
-	var ae protocol.APIError
-	if !errors.As(err, &ae) {
-		t.Fatalf("%s: got %v, want %s", what, err, code)
-	}
-	if ae.ErrorCode() != code || ae.HTTPStatus() != status || (msg != "" && ae.ErrorMessage() != msg) {
-		t.Fatalf("%s: got %d %s %q, want %d %s %q", what, ae.HTTPStatus(), ae.ErrorCode(), ae.ErrorMessage(), status, code, msg)
-	}
+	apierr.Want(t, what, err, code, status, msg)
 }
 
 // open returns the claims of issued credentials, checking the key and secret they carry.
