@@ -155,6 +155,7 @@ var unsignedOperations = map[string]bool{"AssumeRoleWithSAML": true, "AssumeRole
 // serveAPI serves one AWS API request.
 func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 	start := s.now()
+	r = withNormalPath(r)
 	req := &reqctx.Request{ID: ids.NewRequestID(), Time: start.UTC(), UserAgent: r.UserAgent(),
 		SecureTransport: r.TLS != nil, SourceIP: sourceIP(r)}
 	ctx := reqctx.With(r.Context(), req)
@@ -217,7 +218,7 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 	svc = info
 	req.Service, req.Region, req.Partition, req.GlobalEndpoint = ep.Service, ep.Region, ep.Partition, ep.Global
 
-	op, in, decodeErr := protocol.Decode(svc, r, body)
+	op, in, decodeErr := decode(svc, r, body)
 	if op != nil {
 		req.Operation = op.Name
 	}
