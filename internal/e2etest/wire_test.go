@@ -509,6 +509,7 @@ func TestCompatibility(t *testing.T) {
 			fmt.Fprintf(&b, "| %s | %s |\n", r.op, r.status)
 		}
 	}
+	b.WriteString("\n" + compatUnknownWording)
 	if updateCompat() {
 		if err := os.WriteFile(compatibilityPath, b.Bytes(), 0o644); err != nil {
 			t.Fatal(err)
