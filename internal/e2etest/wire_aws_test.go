@@ -12,6 +12,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/account"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
+
+	"github.com/iamd/iamd/internal/ids"
 )
 
 // Wire details where iamd answered differently from AWS. The AWS side of each is in the test's comment;
@@ -111,6 +114,16 @@ func TestWireErrorWording(t *testing.T) {
 	}
 }
 
+// GetSessionToken with an MFA code iamd cannot validate: AWS's whole sentence (aws-behavior §6), the two
+// spaces after the first period included.
+func TestWireMFAFailureSentence(t *testing.T) {
+	s := Start(t, Options{})
+	_, err := s.STS(RootCreds(), "us-east-1").GetSessionToken(context.Background(), &sts.GetSessionTokenInput{
+		SerialNumber: aws.String("arn:aws:iam::" + AccountID + ":mfa/root"), TokenCode: aws.String("123456")})
+	wantError(t, "GetSessionToken with an MFA code", err, "AccessDenied", http.StatusForbidden,
+		"MultiFactorAuthentication failed, unable to validate MFA code.  Please verify your MFA serial number is valid and associated with this user.")
+}
+
 // GetAccountSummary has every key of AWS's SummaryMap, AccountPasswordPresent included (0: an iamd root
 // user has no console password).
 func TestWireAccountSummaryHasAccountPasswordPresent(t *testing.T) {
@@ -134,6 +147,45 @@ func TestWireAccountSummaryHasAccountPasswordPresent(t *testing.T) {
 		}
 	}
 	t.Fatalf("no AccountPasswordPresent in %s", body)
+}
+
+// GetAccessKeyInfo answers from the store for the keys iamd holds, whose IDs need not encode their account
+// (the test root key AKIAIAMDTESTROOT0001 is not even base32), and decodes the others.
+func TestWireGetAccessKeyInfoKnownKeys(t *testing.T) {
+	ctx := context.Background()
+	s := Start(t, Options{})
+	c := s.STS(RootCreds(), "us-east-1")
+	user := newUser(t, s, RootCreds(), "ann")
+	userKey, err := user.Retrieve(ctx)
+	ok(t, "user key", err)
+	foreign, err := ids.NewAccessKeyID(ids.PrefixAccessKey, "000000000042")
+	ok(t, "foreign key", err)
+	for key, want := range map[string]string{RootKeyID: AccountID, userKey.AccessKeyID: AccountID, foreign: "000000000042"} {
+		out, err := c.GetAccessKeyInfo(ctx, &sts.GetAccessKeyInfoInput{AccessKeyId: aws.String(key)})
+		ok(t, "GetAccessKeyInfo "+key, err)
+		if got := aws.ToString(out.Account); got != want {
+			t.Errorf("GetAccessKeyInfo(%s) = %s, want %s", key, got, want)
+		}
+	}
+	_, err = c.GetAccessKeyInfo(ctx, &sts.GetAccessKeyInfoInput{AccessKeyId: aws.String("AKIA0000000000000000")})
+	wantError(t, "GetAccessKeyInfo of an unknown undecodable ID", err, "InvalidParameterValue", http.StatusBadRequest, "")
+}
+
+// The documentation's example key as a preset root key: decoded, AKIAIOSFODNN7EXAMPLE names 581039954779;
+// iamd holds it for its own account.
+func TestWireGetAccessKeyInfoPresetExampleKey(t *testing.T) {
+	const exampleKey, exampleSecret = "AKIAIOSFODNN7EXAMPLE", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
+	if acct, _ := ids.AccountFromAccessKeyID(exampleKey); acct == AccountID {
+		t.Fatalf("the example key decodes to the test account %s: the test proves nothing", acct)
+	}
+	p := startIamd(t, []string{"IAMD_ROOT_ACCESS_KEY_ID=" + exampleKey, "IAMD_ROOT_SECRET_ACCESS_KEY=" + exampleSecret},
+		"--data-dir", t.TempDir(), "--account-id", AccountID)
+	out, err := p.server().STS(Creds(exampleKey, exampleSecret, ""), "us-east-1").GetAccessKeyInfo(context.Background(),
+		&sts.GetAccessKeyInfoInput{AccessKeyId: aws.String(exampleKey)})
+	ok(t, "GetAccessKeyInfo", err)
+	if got := aws.ToString(out.Account); got != AccountID {
+		t.Fatalf("GetAccessKeyInfo(%s) = %s, want %s", exampleKey, got, AccountID)
+	}
 }
 
 // The Account API answers under the /global prefix, as IAM and STS do, through the unmodified SDK.
