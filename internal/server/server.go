@@ -169,7 +169,12 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 		d := end.Sub(start)
 		s.metrics.observe(req.Service, req.Operation, status, d)
 		level := slog.LevelInfo
-		if status >= 500 {
+		switch {
+		case status == http.StatusNotImplemented:
+			// An operation iamd does not implement yet: worth an operator's eye (this line names it), but
+			// no fault of the server's.
+			level = slog.LevelWarn
+		case status >= 500:
 			level = slog.LevelError
 		}
 		if h := s.log.Handler(); h.Enabled(ctx, level) {
@@ -200,7 +205,7 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 		}
 		ae := protocol.WriteError(w, svc, err, req.ID)
 		status, code = ae.HTTPStatus(), ae.ErrorCode()
-		if status >= 500 {
+		if status >= 500 && status != http.StatusNotImplemented { // the access log line says enough of a 501
 			s.log.ErrorContext(ctx, "request failed", "request_id", req.ID, "err", err)
 		}
 	}
