@@ -116,14 +116,25 @@ func TestWireErrorWording(t *testing.T) {
 	}
 }
 
-// GetSessionToken with an MFA code iamd cannot validate: AWS's whole sentence (aws-behavior §6), the two
-// spaces after the first period included.
+// GetSessionToken and AssumeRole with an MFA code iamd cannot validate: AWS's whole sentence
+// (aws-behavior §6), the two spaces after the first period included. AssumeRole used to ignore the code
+// and issue a session without MFA.
 func TestWireMFAFailureSentence(t *testing.T) {
+	ctx := context.Background()
 	s := Start(t, Options{})
-	_, err := s.STS(RootCreds(), "us-east-1").GetSessionToken(context.Background(), &sts.GetSessionTokenInput{
+	const msg = "MultiFactorAuthentication failed, unable to validate MFA code.  Please verify your MFA serial number is valid and associated with this user."
+	_, err := s.STS(RootCreds(), "us-east-1").GetSessionToken(ctx, &sts.GetSessionTokenInput{
 		SerialNumber: aws.String("arn:aws:iam::" + AccountID + ":mfa/root"), TokenCode: aws.String("123456")})
-	wantError(t, "GetSessionToken with an MFA code", err, "AccessDenied", http.StatusForbidden,
-		"MultiFactorAuthentication failed, unable to validate MFA code.  Please verify your MFA serial number is valid and associated with this user.")
+	wantError(t, "GetSessionToken with an MFA code", err, "AccessDenied", http.StatusForbidden, msg)
+
+	ann := newUser(t, s, RootCreds(), "ann")
+	roleARN := newRole(t, s, RootCreds(), "r", trustPolicy("arn:aws:iam::"+AccountID+":user/ann", ""), 3600)
+	in := &sts.AssumeRoleInput{RoleArn: aws.String(roleARN), RoleSessionName: aws.String("s1")}
+	_, err = s.STS(ann, "us-east-1").AssumeRole(ctx, in)
+	ok(t, "AssumeRole without MFA", err)
+	in.SerialNumber, in.TokenCode = aws.String("arn:aws:iam::"+AccountID+":mfa/ann"), aws.String("123456")
+	_, err = s.STS(ann, "us-east-1").AssumeRole(ctx, in)
+	wantError(t, "AssumeRole with an MFA code", err, "AccessDenied", http.StatusForbidden, msg)
 }
 
 // GetAccountSummary has every key of AWS's SummaryMap, AccountPasswordPresent included (0: an iamd root
