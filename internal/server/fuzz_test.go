@@ -20,6 +20,8 @@ func FuzzServeAPI(f *testing.F) {
 	}{
 		{"POST", "/", formType, "", "", gciBody, 1},
 		{"POST", "/global", formType, "", "", gciBody, 1},
+		{"POST", "/x/%2E%2E/../global//", formType, "", "", gciBody, 1},
+		{"POST", "/global//./listRegions", "application/json", "", "", `{"MaxResults":5}`, 3},
 		{"GET", "/?" + gciBody, "", "", "", "", 1},
 		{"POST", "/", formType, "", "", "Action=CreateUser&Version=2010-05-08&UserName=fuzz&Tags.member.1.Key=k&Tags.member.1.Value=v", 2},
 		{"POST", "/", formType, "", "", "Action=PutUserPolicy&Version=2010-05-08&UserName=fuzz&PolicyName=p&PolicyDocument=%7B%7D", 2},

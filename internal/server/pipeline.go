@@ -53,7 +53,12 @@ func (x *exchange) end() {
 	req := x.req
 	s.metrics.observe(req.Service, req.Operation, x.status, d)
 	level := slog.LevelInfo
-	if x.status >= 500 {
+	switch {
+	case x.status == http.StatusNotImplemented:
+		// An operation iamd does not implement yet: worth an operator's eye (this line names it), but no
+		// fault of the server's.
+		level = slog.LevelWarn
+	case x.status >= 500:
 		level = slog.LevelError
 	}
 	h := s.log.Handler()
@@ -98,7 +103,7 @@ func (x *exchange) fail(err error) {
 		ae = protocol.WriteError(x.w, x.svc, err, x.req.ID)
 	}
 	x.status, x.code = ae.HTTPStatus(), ae.ErrorCode()
-	if x.status >= 500 {
+	if x.status >= 500 && x.status != http.StatusNotImplemented { // the request line says enough of a 501
 		x.cause = err
 	}
 }

@@ -158,6 +158,7 @@ var unsignedOperations = map[string]bool{"AssumeRoleWithSAML": true, "AssumeRole
 
 // serveAPI serves one AWS API request.
 func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
+	r = withNormalPath(r) // routing follows the path the signature covers
 	x := s.begin(w, r)
 	defer x.end()
 	req, ctx := x.req, x.ctx
@@ -175,7 +176,7 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 	x.svc = info
 	req.Service, req.Region, req.Partition, req.GlobalEndpoint = ep.Service, ep.Region, ep.Partition, ep.Global
 
-	op, in, decodeErr := protocol.Decode(info, r, body)
+	op, in, decodeErr := decode(info, r, body)
 	if op != nil {
 		req.Operation = op.Name
 	}

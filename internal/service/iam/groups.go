@@ -224,6 +224,13 @@ func (s *Service) AddUserToGroup(ctx context.Context, in *iamapi.AddUserToGroupR
 	return &iamapi.AddUserToGroupOutput{}, nil
 }
 
+// notInGroup answers the removal of a user who exists from a group that exists but does not hold them.
+// AWS's wording for this case is not known (docs/compatibility.md); the sentence is moto's, so that suites
+// written against moto see the answer they expect.
+func notInGroup(user, group string) error {
+	return iamapi.NewNoSuchEntityException("User " + user + " not in group " + group)
+}
+
 // RemoveUserFromGroup removes a member from a group.
 func (s *Service) RemoveUserFromGroup(ctx context.Context, in *iamapi.RemoveUserFromGroupRequest) (*iamapi.RemoveUserFromGroupOutput, error) {
 	sc, err := s.scopeOf(ctx)
@@ -232,12 +239,14 @@ func (s *Service) RemoveUserFromGroup(ctx context.Context, in *iamapi.RemoveUser
 	}
 	group, user := str(in.GroupName), str(in.UserName)
 	err = s.store.Update(ctx, func(tx storage.Tx) error {
+		// AWS looks the user up first: removing an unknown user from an unknown group names the user.
+		if _, err := tx.GetUser(ctx, sc.account, user); err != nil {
+			return notFound(err, func() error { return noSuchUser(user) })
+		}
 		if _, err := tx.GetGroup(ctx, sc.account, group); err != nil {
 			return notFound(err, func() error { return noSuchGroup(group) })
 		}
-		// A user who exists but is not a member gets the same answer as AWS gives: the user "cannot be
-		// found" (in the group).
-		return notFound(tx.RemoveUserFromGroup(ctx, sc.account, group, user), func() error { return noSuchUser(user) })
+		return notFound(tx.RemoveUserFromGroup(ctx, sc.account, group, user), func() error { return notInGroup(user, group) })
 	})
 	if err != nil {
 		return nil, err

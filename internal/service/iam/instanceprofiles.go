@@ -18,7 +18,8 @@ func (sc scope) instanceProfileARN(path, name string) string {
 	return ids.InstanceProfileARN(sc.partition, sc.account, path, name)
 }
 
-// instanceProfileOut renders a profile with its roles (as ListRoles renders roles) and, when withTags, its tags.
+// instanceProfileOut renders a profile with its roles (as ListRoles renders roles) and, when withTags, its
+// tags: always, an empty list included, as GetInstanceProfile shows them.
 func (sc scope) instanceProfileOut(ctx context.Context, tx storage.Tx, p *storage.InstanceProfile, withTags bool) (iamapi.InstanceProfile, error) {
 	out := iamapi.InstanceProfile{
 		Path:                ptr(p.Path),
@@ -42,7 +43,7 @@ func (sc scope) instanceProfileOut(ctx context.Context, tx storage.Tx, p *storag
 		out.Roles = append(out.Roles, sc.roleOut(r, roleViewList))
 	}
 	if withTags {
-		out.Tags = tagsOut(p.Tags)
+		out.Tags = allTagsOut(p.Tags)
 	}
 	return out, nil
 }

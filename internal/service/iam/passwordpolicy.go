@@ -109,7 +109,9 @@ func (s *Service) DeleteAccountPasswordPolicy(ctx context.Context, _ *iamapi.Del
 	}
 	err = s.updateAccount(ctx, sc, func(a *storage.Account) error {
 		if a.PasswordPolicy == nil {
-			return noPasswordPolicy(sc.account)
+			// Not GetAccountPasswordPolicy's "The Password Policy with domain name …" wording: AWS answers
+			// a delete of no policy with a sentence of its own.
+			return iamapi.NewNoSuchEntityException("The account policy with name PasswordPolicy cannot be found.")
 		}
 		a.PasswordPolicy = nil
 		return nil

@@ -171,8 +171,24 @@ func (s *Service) resolveLocalPolicy(ctx context.Context, tx storage.Tx, sc scop
 	return ref.local, nil
 }
 
-// localPolicyOut renders a customer managed policy. ListPolicies leaves out the description and tags, as AWS.
-func (sc scope) localPolicyOut(p *storage.ManagedPolicy, full bool) iamapi.Policy {
+// policyView is what an operation shows of a managed policy; AWS shows different members in each (IAM
+// API Reference, "Policy" data type: the description "is included in the response to the GetPolicy
+// operation. It is not included in the response to the ListPolicies operation.").
+type policyView int
+
+const (
+	// policyViewList (ListPolicies): no description, no tags.
+	policyViewList policyView = iota
+	// policyViewCreate (CreatePolicy): the tags when there are some, and no description even when one
+	// was given.
+	policyViewCreate
+	// policyViewGet (GetPolicy): the description when there is one, and the tags always, an empty list
+	// included.
+	policyViewGet
+)
+
+// localPolicyOut renders a customer managed policy as view shows it.
+func (sc scope) localPolicyOut(p *storage.ManagedPolicy, view policyView) iamapi.Policy {
 	out := iamapi.Policy{
 		PolicyName:                    ptr(p.Name),
 		PolicyId:                      ptr(p.ID),
@@ -185,11 +201,14 @@ func (sc scope) localPolicyOut(p *storage.ManagedPolicy, full bool) iamapi.Polic
 		CreateDate:                    timePtr(p.CreatedAt),
 		UpdateDate:                    timePtr(p.UpdatedAt),
 	}
-	if full {
+	switch view {
+	case policyViewCreate:
+		out.Tags = tagsOut(p.Tags)
+	case policyViewGet:
 		if p.Description != "" {
 			out.Description = ptr(p.Description)
 		}
-		out.Tags = tagsOut(p.Tags)
+		out.Tags = allTagsOut(p.Tags)
 	}
 	return out
 }
@@ -275,7 +294,7 @@ func (s *Service) CreatePolicy(ctx context.Context, in *iamapi.CreatePolicyReque
 	if err != nil {
 		return nil, err
 	}
-	out := sc.localPolicyOut(p, true)
+	out := sc.localPolicyOut(p, policyViewCreate)
 	return &iamapi.CreatePolicyResponse{Policy: &out}, nil
 }
 
@@ -293,7 +312,7 @@ func (s *Service) GetPolicy(ctx context.Context, in *iamapi.GetPolicyRequest) (*
 			return err
 		}
 		if ref.local != nil {
-			out = sc.localPolicyOut(ref.local, true)
+			out = sc.localPolicyOut(ref.local, policyViewGet)
 			return nil
 		}
 		u, err := tx.PolicyUsage(ctx, sc.account, arn)
@@ -301,6 +320,7 @@ func (s *Service) GetPolicy(ctx context.Context, in *iamapi.GetPolicyRequest) (*
 			return err
 		}
 		out = sc.awsPolicyOut(ref.aws, u)
+		out.Tags = allTagsOut(nil) // AWS managed policies have no tags; GetPolicy shows the empty list
 		return nil
 	})
 	if err != nil {
@@ -435,7 +455,7 @@ func (s *Service) ListPolicies(ctx context.Context, in *iamapi.ListPoliciesReque
 			}
 			for _, p := range batch {
 				if used(p.AttachmentCount, p.PermissionsBoundaryUsageCount) {
-					items = append(items, item{listKeyLocal + p.Name, sc.localPolicyOut(p, false)})
+					items = append(items, item{listKeyLocal + p.Name, sc.localPolicyOut(p, policyViewList)})
 					if len(items) >= pg.limit() {
 						break
 					}

@@ -332,6 +332,15 @@ func tagsOut(tags []storage.Tag) []iamapi.Tag {
 	return out
 }
 
+// allTagsOut is tagsOut for the operations that show an entity's tags even when it has none (GetPolicy,
+// GetInstanceProfile): an empty list, which the query protocol writes as <Tags/>.
+func allTagsOut(tags []storage.Tag) []iamapi.Tag {
+	if out := tagsOut(tags); out != nil {
+		return out
+	}
+	return []iamapi.Tag{}
+}
+
 // timePtr returns nil for the zero time so optional timestamps are omitted. IAM returns whole seconds in
 // UTC, whatever precision a time was stored with.
 func timePtr(t time.Time) *time.Time {

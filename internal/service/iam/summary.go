@@ -67,6 +67,7 @@ func (s *Service) GetAccountSummary(ctx context.Context, _ *iamapi.GetAccountSum
 		"AccountMFAEnabled":                 flag(c.RootMFADevices),
 		"AccountAccessKeysPresent":          flag(c.RootAccessKeys),
 		"AccountSigningCertificatesPresent": flag(c.RootSigningCertificates),
+		"AccountPasswordPresent":            0, // an iamd root user has no console password (iamd has no console sign-in)
 		"GlobalEndpointTokenVersion":        int32(a.TokenVersion()),
 	}
 	return &iamapi.GetAccountSummaryResponse{SummaryMap: m}, nil

@@ -177,7 +177,7 @@ func TestCallerErrors(t *testing.T) {
 	_, err = f.svc.GetSessionToken(at(f.user, ""), &stsapi.GetSessionTokenRequest{TokenCode: protocol.String("123456")})
 	wantAPIError(t, "TokenCode without SerialNumber", err, "ValidationError", http.StatusBadRequest, "")
 
-	// GetAccessKeyInfo decodes the account without a lookup; undecodable IDs are refused.
+	// GetAccessKeyInfo decodes the account of a key iamd does not hold; undecodable IDs are refused.
 	k, _ := ids.NewAccessKeyID(ids.PrefixAccessKey, "000000000042")
 	out, err := f.svc.GetAccessKeyInfo(at(f.user, ""), &stsapi.GetAccessKeyInfoRequest{AccessKeyId: &k})
 	if err != nil || protocol.ToString(out.Account) != "000000000042" {
