@@ -4,6 +4,7 @@
 package app
 
 import (
+	"cmp"
 	"context"
 	"crypto/subtle"
 	"errors"
@@ -180,6 +181,9 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, error
 		OpenSecret: func(k *storage.AccessKey) (string, error) { return iamsvc.OpenAccessKeySecret(sealer, k) },
 		Dev:        cfg.Dev,
 		DevAccount: cfg.AccountID,
+		DevUser: func(ctx context.Context, partition, account string) (*storage.User, error) {
+			return a.IAM.DevUser(ctx, partition, account, cmp.Or(cfg.DevUser, config.DefaultDevUser))
+		},
 		CreateAccount: func(ctx context.Context, id string) error {
 			_, err := Bootstrap(ctx, log, store, sealer, id, "", "")
 			return err
