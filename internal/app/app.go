@@ -239,38 +239,6 @@ func (a *App) Close() error {
 	return a.Store.Close()
 }
 
-// reset returns the server to a fresh state: every account is deleted and the default account is made
-// again with the configured root key (dev mode only).
-func (a *App) reset(ctx context.Context) error {
-	err := a.Store.Update(ctx, func(tx storage.Tx) error {
-		for {
-			accts, err := tx.ListAccounts(ctx, storage.ListOptions{Limit: 100})
-			if err != nil {
-				return err
-			}
-			if len(accts) == 0 {
-				return nil
-			}
-			for _, acct := range accts {
-				if err := tx.DeleteAccount(ctx, acct.ID); err != nil {
-					return err
-				}
-			}
-		}
-	})
-	if err != nil {
-		return fmt.Errorf("reset: %w", err)
-	}
-	root, err := Bootstrap(ctx, a.Log, a.Store, a.Sealer, a.Config.AccountID, a.Config.RootAccessKeyID, a.Config.RootSecretAccessKey)
-	if err != nil {
-		return err
-	}
-	if root != nil {
-		return writeRootCredentials(a.Config.DataDir, root)
-	}
-	return nil
-}
-
 // accessKeyAAD binds a sealed secret to its key ID, as the IAM service seals them.
 func accessKeyAAD(keyID string) []byte { return iamsvc.AccessKeyAssociatedData(keyID) }
 

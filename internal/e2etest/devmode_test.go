@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
+	ststypes "github.com/aws/aws-sdk-go-v2/service/sts/types"
 	"github.com/aws/smithy-go"
 
 	"github.com/iamd/iamd/internal/config"
@@ -380,4 +381,92 @@ print("boto3 dev mode: ok")
 		t.Fatalf("boto3: %v\n%s", err, out)
 	}
 	t.Logf("%s", out)
+}
+
+// A reset leaves nothing in memory: every cache and in-memory store the server has (App.MemoryHeld walks
+// them all) is filled by a suite's worth of requests, and empty after the reset; what a later test could
+// see of them (a credential report, a session token) is gone.
+func TestDevModeResetLeavesNothing(t *testing.T) {
+	s := Start(t, Options{Dev: true})
+	ctx := context.Background()
+	fake := Creds("testing", "testing", "")
+	c := s.IAM(fake)
+	if _, err := c.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String("pat")}); err != nil {
+		t.Fatal(err)
+	}
+	k, err := c.CreateAccessKey(ctx, &iam.CreateAccessKeyInput{UserName: aws.String("pat")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	patCreds := Creds(aws.ToString(k.AccessKey.AccessKeyId), aws.ToString(k.AccessKey.SecretAccessKey), "")
+	if _, err := devIdentity(t, s, patCreds); err != nil { // a last use, written behind
+		t.Fatal(err)
+	}
+	if _, err := s.IAM(patCreds).ListUsers(ctx, &iam.ListUsersInput{}); apiCode(err) != "AccessDenied" { // pat's policy set
+		t.Fatalf("pat without policies: %v", err)
+	}
+	if _, err := c.CreateLoginProfile(ctx, &iam.CreateLoginProfileInput{UserName: aws.String("pat"), Password: aws.String("Good-Pass-1")}); err != nil {
+		t.Fatal(err) // password throttle
+	}
+	if _, err := c.GenerateCredentialReport(ctx, &iam.GenerateCredentialReportInput{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.SimulatePrincipalPolicy(ctx, &iam.SimulatePrincipalPolicyInput{PolicySourceArn: aws.String("arn:aws:iam::" + AccountID + ":user/pat"),
+		ActionNames: []string{"iam:GetUser"}}); err != nil {
+		t.Fatal(err)
+	}
+	trust := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::` + AccountID + `:root"},"Action":"sts:AssumeRole"}]}`
+	if _, err := c.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String("r"), AssumeRolePolicyDocument: aws.String(trust)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String("r")}); err != nil {
+		t.Fatal(err)
+	}
+	ar, err := s.STS(fake, "us-east-1").AssumeRole(ctx, &sts.AssumeRoleInput{RoleArn: aws.String("arn:aws:iam::" + AccountID + ":role/r"),
+		RoleSessionName: aws.String("s2"), PolicyArns: []ststypes.PolicyDescriptorType{{Arn: aws.String("arn:aws:iam::aws:policy/ReadOnlyAccess")}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	roleCreds := Creds(aws.ToString(ar.Credentials.AccessKeyId), aws.ToString(ar.Credentials.SecretAccessKey), aws.ToString(ar.Credentials.SessionToken))
+	if _, err := devIdentity(t, s, roleCreds); err != nil { // the role's principal, known to exist
+		t.Fatal(err)
+	}
+	if _, err := s.IAM(roleCreds).ListUsers(ctx, &iam.ListUsersInput{}); apiCode(err) != "AccessDenied" { // a managed session policy
+		t.Fatalf("role without policies: %v", err)
+	}
+	rs, err := s.STS(RootCreds(), "us-east-1").GetSessionToken(ctx, &sts.GetSessionTokenInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rootSession := Creds(aws.ToString(rs.Credentials.AccessKeyId), aws.ToString(rs.Credentials.SecretAccessKey), aws.ToString(rs.Credentials.SessionToken))
+	if _, err := devIdentity(t, s, Creds("AKIAUNKNOWNKEY000001", "x", "")); err != nil { // a key known not to exist
+		t.Fatal(err)
+	}
+	for name, n := range s.App.MemoryHeld() {
+		if n == 0 {
+			t.Errorf("%s holds nothing before the reset: exercise it here", name)
+		}
+	}
+	if t.Failed() {
+		t.FailNow()
+	}
+
+	if st, body := postReset(t, s, "/moto-api/reset"); st != 200 {
+		t.Fatalf("reset: %d %s", st, body)
+	}
+	for name, n := range s.App.MemoryHeld() {
+		if n != 0 {
+			t.Errorf("%s holds %d after the reset", name, n)
+		}
+	}
+	// What a later test would see: no credential report, no session from before.
+	if _, err := c.GetCredentialReport(ctx, &iam.GetCredentialReportInput{}); apiCode(err) != "ReportNotPresent" {
+		t.Errorf("credential report after the reset: %v", err)
+	}
+	if _, err := devIdentity(t, s, rootSession); apiCode(err) != "InvalidClientTokenId" {
+		t.Errorf("root session from before the reset: %v", err)
+	}
+	if _, err := devIdentity(t, s, roleCreds); apiCode(err) != "InvalidClientTokenId" {
+		t.Errorf("role session from before the reset: %v", err)
+	}
 }
