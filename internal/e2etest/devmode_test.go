@@ -2,6 +2,7 @@ package e2etest
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
@@ -339,6 +340,13 @@ func TestDevModeOffByDefault(t *testing.T) {
 			t.Fatalf("POST %s without dev mode: %d %s", path, st, body)
 		}
 	}
+	// LocalStack's endpoints are not served either (they reach the API, which wants a signature).
+	if st, body := postReset(t, s, "/_localstack/state/reset"); st == http.StatusOK {
+		t.Fatalf("LocalStack reset without dev mode: %d %s", st, body)
+	}
+	if resp, err := http.Get(s.URL + "/_localstack/health"); err != nil || resp.Body.Close() != nil || resp.StatusCode == http.StatusOK {
+		t.Fatalf("LocalStack health without dev mode: %v %v", err, resp)
+	}
 	if _, err := c.GetUser(context.Background(), &iam.GetUserInput{UserName: aws.String("keep-me")}); err != nil {
 		t.Fatalf("state lost without dev mode: %v", err)
 	}
@@ -468,5 +476,32 @@ func TestDevModeResetLeavesNothing(t *testing.T) {
 	}
 	if _, err := devIdentity(t, s, roleCreds); apiCode(err) != "InvalidClientTokenId" {
 		t.Errorf("role session from before the reset: %v", err)
+	}
+}
+
+// LocalStack's health endpoint answers in dev mode, in LocalStack's shape, and its reset endpoint resets.
+func TestDevModeLocalStackEndpoints(t *testing.T) {
+	s := Start(t, Options{Dev: true})
+	resp, err := http.Get(s.URL + "/_localstack/health")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var health struct {
+		Services map[string]string `json:"services"`
+	}
+	err = json.NewDecoder(resp.Body).Decode(&health)
+	resp.Body.Close()
+	if err != nil || resp.StatusCode != 200 || health.Services["iam"] != "available" || health.Services["sts"] != "available" {
+		t.Fatalf("health: %d %v %+v", resp.StatusCode, err, health)
+	}
+	c := s.IAM(Creds("test", "test", ""))
+	if _, err := c.CreateUser(context.Background(), &iam.CreateUserInput{UserName: aws.String("ls-user")}); err != nil {
+		t.Fatal(err)
+	}
+	if st, body := postReset(t, s, "/_localstack/state/reset"); st != 200 {
+		t.Fatalf("reset: %d %s", st, body)
+	}
+	if _, err := c.GetUser(context.Background(), &iam.GetUserInput{UserName: aws.String("ls-user")}); apiCode(err) != "NoSuchEntity" {
+		t.Fatalf("user after the LocalStack reset: %v", err)
 	}
 }
