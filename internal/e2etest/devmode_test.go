@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -504,4 +506,26 @@ func TestDevModeLocalStackEndpoints(t *testing.T) {
 	if _, err := c.GetUser(context.Background(), &iam.GetUserInput{UserName: aws.String("ls-user")}); apiCode(err) != "NoSuchEntity" {
 		t.Fatalf("user after the LocalStack reset: %v", err)
 	}
+}
+
+// The suite-shaped script of test/e2e (fake keys, frozen clock, AssumeRole, GetSessionToken, a reset
+// before every test, LocalStack's conventions) passes against the real binary in --dev.
+func TestDevModeSuiteScript(t *testing.T) {
+	if _, err := exec.LookPath("python3"); err != nil {
+		t.Skip("python3 not installed")
+	}
+	if err := exec.Command("python3", "-c", "import boto3").Run(); err != nil {
+		t.Skip("boto3 not installed")
+	}
+	_, file, _, _ := runtime.Caller(0)
+	script := filepath.Join(filepath.Dir(file), "..", "..", "test", "e2e", "dev_moto_suite.py")
+	p := startIamd(t, nil, "--dev", "--data-dir", t.TempDir())
+	cmd := exec.Command("python3", script)
+	cmd.Env = append(os.Environ(), "IAMD_ENDPOINT="+p.URL, "AWS_EC2_METADATA_DISABLED=true", "AWS_CONFIG_FILE=/dev/null",
+		"AWS_SHARED_CREDENTIALS_FILE=/dev/null")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("%s: %v\n%s\nserver log:\n%s", script, err, out, p.stderr.String())
+	}
+	t.Logf("%s", out)
 }
