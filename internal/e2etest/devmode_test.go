@@ -354,45 +354,6 @@ func TestDevModeOffByDefault(t *testing.T) {
 	}
 }
 
-// A moto-style boto3 test: arbitrary keys, resources created and listed, reset between tests.
-func TestDevModeBoto3(t *testing.T) {
-	if _, err := exec.LookPath("python3"); err != nil {
-		t.Skip("python3 not installed")
-	}
-	if err := exec.Command("python3", "-c", "import boto3").Run(); err != nil {
-		t.Skip("boto3 not installed")
-	}
-	s := Start(t, Options{Dev: true})
-	script := `
-import os, boto3, urllib.request
-ep = os.environ["IAMD_ENDPOINT"]
-kw = dict(endpoint_url=ep, region_name="us-east-1", aws_access_key_id="testing", aws_secret_access_key="testing")
-iam = boto3.client("iam", **kw)
-sts = boto3.client("sts", **kw)
-ident = sts.get_caller_identity()
-assert ident["Account"] == "123456789012" and ident["Arn"].endswith(":user/moto"), ident
-iam.create_user(UserName="moto-user")
-assert [u["UserName"] for u in iam.list_users()["Users"]] == ["moto", "moto-user"]
-creds = sts.get_session_token(DurationSeconds=900)["Credentials"]
-s2 = boto3.client("sts", endpoint_url=ep, region_name="us-east-1", aws_access_key_id=creds["AccessKeyId"],
-                  aws_secret_access_key=creds["SecretAccessKey"], aws_session_token=creds["SessionToken"])
-assert s2.get_caller_identity()["Arn"] == "arn:aws:iam::123456789012:user/moto"
-other = boto3.client("sts", endpoint_url=ep, region_name="us-east-1", aws_access_key_id="210987654321", aws_secret_access_key="x")
-assert other.get_caller_identity()["Account"] == "210987654321"
-urllib.request.urlopen(urllib.request.Request(ep + "/moto-api/reset", method="POST")).read()
-assert [u["UserName"] for u in iam.list_users()["Users"]] == ["moto"]
-print("boto3 dev mode: ok")
-`
-	cmd := exec.Command("python3", "-c", script)
-	cmd.Env = append(os.Environ(), "IAMD_ENDPOINT="+s.URL, "AWS_EC2_METADATA_DISABLED=true", "AWS_CONFIG_FILE=/dev/null",
-		"AWS_SHARED_CREDENTIALS_FILE=/dev/null")
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("boto3: %v\n%s", err, out)
-	}
-	t.Logf("%s", out)
-}
-
 // A reset leaves nothing in memory: every cache and in-memory store the server has (App.MemoryHeld walks
 // them all) is filled by a suite's worth of requests, and empty after the reset; what a later test could
 // see of them (a credential report, a session token) is gone.
