@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -489,4 +490,26 @@ func TestDevModeSuiteScript(t *testing.T) {
 		t.Fatalf("%s: %v\n%s\nserver log:\n%s", script, err, out, p.stderr.String())
 	}
 	t.Logf("%s", out)
+}
+
+// Made-up keys cost no memory: however many distinct free-form key IDs a suite (or anyone) sends, no
+// cache or in-memory store grows; they all act as the one dev user, made once.
+func TestDevModeMadeUpKeysHoldNothing(t *testing.T) {
+	s := Start(t, Options{Dev: true})
+	for range 2 { // the first makes the dev user, the second reads (and caches) it
+		if _, err := devIdentity(t, s, Creds("testing", "testing", "")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	before := s.App.MemoryHeld()
+	for i := range 300 {
+		if _, err := devIdentity(t, s, Creds("made-up-key-"+strconv.Itoa(i), "x", "")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for name, n := range s.App.MemoryHeld() {
+		if n != before[name] {
+			t.Errorf("%s holds %d after 300 made-up keys, %d before", name, n, before[name])
+		}
+	}
 }
