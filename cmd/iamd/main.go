@@ -8,6 +8,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"flag"
@@ -128,8 +129,9 @@ func serve(args []string, stdout, stderr io.Writer) error {
 		bootstrap.PrintRootCredentials(stdout, cfg.DataDir, a.RootCredentials)
 	}
 	if cfg.Dev {
-		log.Warn("DEV MODE: unknown access keys are accepted WITHOUT signature checks as the root of the default account; " +
-			"POST /moto-api/reset wipes all state. Never expose this server.")
+		log.Warn("DEV MODE: unknown access keys and unsigned requests are accepted WITHOUT signature checks as the "+
+			"administrator user "+cmp.Or(cfg.DevUser, config.DefaultDevUser)+"; request times are not checked; "+
+			"POST /moto-api/reset wipes all state. Never expose this server.", "dev_user", cmp.Or(cfg.DevUser, config.DefaultDevUser))
 	}
 	a.Start(ctx)
 	store := "sqlite:" + cfg.DataDir

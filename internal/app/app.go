@@ -5,6 +5,7 @@
 package app
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -144,6 +145,9 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, error
 		OpenSecret: func(k *storage.AccessKey) (string, error) { return iamsvc.OpenAccessKeySecret(sealer, k) },
 		Dev:        cfg.Dev,
 		DevAccount: cfg.AccountID,
+		DevUser: func(ctx context.Context, partition, account string) (*storage.User, error) {
+			return a.IAM.DevUser(ctx, partition, account, cmp.Or(cfg.DevUser, config.DefaultDevUser))
+		},
 		CreateAccount: func(ctx context.Context, id string) error {
 			_, err := bootstrap.Account(ctx, log, store, sealer, id, "", "")
 			return err
@@ -197,16 +201,6 @@ func (a *App) Close() error {
 		a.Log.Warn("writing the last access key and role uses", "err", err)
 	}
 	return a.Store.Close()
-}
-
-// reset returns the server to a fresh state (dev mode only) and writes the root credentials it generated.
-func (a *App) reset(ctx context.Context) error {
-	cfg := a.Config
-	root, err := bootstrap.Reset(ctx, a.Log, a.Store, a.Sealer, cfg.AccountID, cfg.RootAccessKeyID, cfg.RootSecretAccessKey)
-	if err != nil || root == nil {
-		return err
-	}
-	return bootstrap.WriteRootCredentials(cfg.DataDir, root)
 }
 
 // ListenAndServe serves HTTP (or HTTPS) on the configured address until ctx ends, then shuts down

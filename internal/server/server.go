@@ -88,6 +88,8 @@ func New(o Options) *Server {
 	if o.Dev && o.Reset != nil {
 		s.mux.HandleFunc("/moto-api/reset", s.reset)
 		s.mux.HandleFunc("/iamd/reset", s.reset)
+		s.mux.HandleFunc("/_localstack/state/reset", s.reset)
+		s.mux.HandleFunc("GET /_localstack/health", localStackHealth)
 	} else {
 		// Without dev mode the reset endpoints do not exist; say so plainly instead of letting the API
 		// handler answer MissingAuthenticationToken, which would send a test suite looking for a

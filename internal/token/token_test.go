@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -763,5 +764,44 @@ func TestSetWithoutCurrentKeyRefused(t *testing.T) {
 	}
 	if _, err := NewKeyRing(ctx, store, newGCMSealer(t), Options{Now: newClock().Now, Logger: quietLog}); err == nil {
 		t.Fatal("ring built from a stored set without a current key")
+	}
+}
+
+// Replace leaves no key of the old ring: tokens sealed before it no longer open, on this node and on
+// another sharing the store; tokens sealed after it do.
+func TestReplace(t *testing.T) {
+	ctx := context.Background()
+	clk := newClock()
+	store, sealer := NewMemoryKeyStore(), newGCMSealer(t)
+	ring, other := newRing(t, store, sealer, clk), newRing(t, store, sealer, clk)
+	old, err := ring.Seal(assumeRoleClaims(clk.Now(), 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, before := ring.KeyIDs()
+	if err := ring.Replace(ctx); err != nil {
+		t.Fatal(err)
+	}
+	_, after := ring.KeyIDs()
+	for _, id := range after {
+		if slices.Contains(before, id) {
+			t.Fatalf("key %08x survived the replacement", id)
+		}
+	}
+	if _, err := ring.Open(ctx, old); err == nil {
+		t.Fatal("a token sealed before the replacement still opens")
+	}
+	if err := other.Refresh(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := other.Open(ctx, old); err == nil {
+		t.Fatal("another node still opens a token sealed before the replacement")
+	}
+	fresh, err := ring.Seal(assumeRoleClaims(clk.Now(), 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := other.Open(ctx, fresh); err != nil {
+		t.Fatalf("another node refuses a token sealed after the replacement: %v", err)
 	}
 }

@@ -189,12 +189,14 @@ func (r *reportCache) start(account string, now time.Time, minAge time.Duration)
 	return true, ""
 }
 
-// finish ends the account's build, keeping rep unless it is nil (the build failed).
+// finish ends the account's build, keeping rep unless it is nil (the build failed) or a reset forgot
+// the build meanwhile (rep describes the state before the reset).
 func (r *reportCache) finish(account string, rep *credentialReport) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	claimed := r.building[account]
 	delete(r.building, account)
-	if rep != nil {
+	if rep != nil && claimed {
 		r.reports[account] = rep
 	}
 }
