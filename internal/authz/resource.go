@@ -99,6 +99,13 @@ func (a *Authorizer) resource(ctx context.Context, c *reqctx.Caller, pe *princip
 	if kind, ok := collections[op]; ok {
 		return ids.IAMARN(p, acct, kind, orSlash(x.str(fPathPrefix)), ""), nil
 	}
+	switch op {
+	case "CreateSAMLProvider", "GetSAMLProvider", "UpdateSAMLProvider", "DeleteSAMLProvider",
+		"TagSAMLProvider", "UntagSAMLProvider", "ListSAMLProviderTags":
+		if arn, ok, err := a.samlProviderResource(ctx, p, acct, op, x, buf); ok || err != nil {
+			return arn, err
+		}
+	}
 	// Operations creating an entity take its path from the input.
 	path := x.str(fPath)
 	switch op {
