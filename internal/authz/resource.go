@@ -99,13 +99,6 @@ func (a *Authorizer) resource(ctx context.Context, c *reqctx.Caller, pe *princip
 	if kind, ok := collections[op]; ok {
 		return ids.IAMARN(p, acct, kind, orSlash(x.str(fPathPrefix)), ""), nil
 	}
-	switch op {
-	case "CreateSAMLProvider", "GetSAMLProvider", "UpdateSAMLProvider", "DeleteSAMLProvider",
-		"TagSAMLProvider", "UntagSAMLProvider", "ListSAMLProviderTags":
-		if arn, ok, err := a.samlProviderResource(ctx, p, acct, op, x, buf); ok || err != nil {
-			return arn, err
-		}
-	}
 	// Operations creating an entity take its path from the input.
 	path := x.str(fPath)
 	switch op {
@@ -119,6 +112,9 @@ func (a *Authorizer) resource(ctx context.Context, c *reqctx.Caller, pe *princip
 		return ids.GroupARN(p, acct, orSlash(path), x.str(fGroupName)), nil
 	case "CreateInstanceProfile":
 		return ids.InstanceProfileARN(p, acct, orSlash(path), x.str(fInstanceProfileName)), nil
+	case "CreateSAMLProvider", "GetSAMLProvider", "UpdateSAMLProvider", "DeleteSAMLProvider",
+		"TagSAMLProvider", "UntagSAMLProvider", "ListSAMLProviderTags":
+		return a.samlProviderResource(ctx, p, acct, op, x, buf)
 	case "CreateServiceLinkedRole":
 		svc := x.str(fAWSServiceName)
 		buf.set("iam:awsservicename", svc)

@@ -14,17 +14,14 @@ import (
 // (aws:ResourceTag/*), so a Deny on saml-provider/Okta also stops a request spelling it OKTA. An ARN naming
 // no provider of the account is evaluated as given (the service answers NoSuchEntity). SAML operations are
 // rare, so this reads the store directly rather than through a cache.
-func (a *Authorizer) samlProviderResource(ctx context.Context, p, acct, op string, x input, buf *ctxBuf) (string, bool, error) {
+func (a *Authorizer) samlProviderResource(ctx context.Context, p, acct, op string, x input, buf *ctxBuf) (string, error) {
 	if op == "CreateSAMLProvider" {
-		return ids.IAMARN(p, acct, ids.KindSAMLProvider, "/", x.str(fName)), true, nil
+		return ids.IAMARN(p, acct, ids.KindSAMLProvider, "/", x.str(fName)), nil
 	}
 	arn := x.str(fSAMLProviderArn)
-	if arn == "" {
-		return "", false, nil
-	}
 	name, ok := strings.CutPrefix(arn, "arn:"+p+":iam::"+acct+":"+ids.KindSAMLProvider+"/")
 	if !ok || name == "" || strings.ContainsRune(name, '/') {
-		return arn, true, nil
+		return arn, nil
 	}
 	var r *storage.Resource
 	err := a.o.Store.View(ctx, func(tx storage.Tx) error {
@@ -36,10 +33,10 @@ func (a *Authorizer) samlProviderResource(ctx context.Context, p, acct, op strin
 		return err
 	})
 	if err != nil {
-		return "", true, err
+		return "", err
 	}
 	if r == nil {
-		return arn, true, nil
+		return arn, nil
 	}
 	for _, t := range r.Tags {
 		k := strings.ToLower(t.Key)
@@ -50,5 +47,5 @@ func (a *Authorizer) samlProviderResource(ctx context.Context, p, acct, op strin
 	if stored != arn {
 		buf.shown = arn
 	}
-	return stored, true, nil
+	return stored, nil
 }
