@@ -59,8 +59,8 @@ const authDetailsPageBytes = 4 << 20
 const (
 	maxSAMLProvidersPerAccount = 100
 
-	// samlListBatch is how many providers ListSAMLProviders reads from the store at a time: each carries
-	// its metadata document (up to the request body limit), which the listing does not return, so reading
-	// them a few at a time bounds what one listing holds in memory.
+	// samlListBatch is how many providers are read from the store at a time to list or count them: each
+	// carries its metadata document (up to the request body limit), which neither needs, so reading them a
+	// few at a time bounds what one request holds in memory.
 	samlListBatch = 10
 )

@@ -141,11 +141,11 @@ func (s *Service) CreateSAMLProvider(ctx context.Context, in *iamapi.CreateSAMLP
 		ID: uuid, CreatedAt: sc.now, Tags: tagsIn(in.Tags), Data: data,
 	}
 	err = s.store.Update(ctx, func(tx storage.Tx) error {
-		existing, err := tx.ListResources(ctx, sc.account, storage.ResourceSAMLProvider, storage.ListOptions{Limit: maxSAMLProvidersPerAccount})
-		if err != nil {
+		n := 0
+		if err := eachSAMLProvider(ctx, tx, sc.account, func(*storage.Resource) error { n++; return nil }); err != nil {
 			return err
 		}
-		if len(existing) >= maxSAMLProvidersPerAccount {
+		if n >= maxSAMLProvidersPerAccount {
 			return iamapi.NewLimitExceededException(fmt.Sprintf("Cannot exceed quota for SAMLProvidersPerAccount: %d", maxSAMLProvidersPerAccount))
 		}
 		err = tx.CreateResource(ctx, r)
@@ -195,9 +195,30 @@ func (s *Service) GetSAMLProvider(ctx context.Context, in *iamapi.GetSAMLProvide
 	return out, nil
 }
 
+// eachSAMLProvider calls fn on each of the account's SAML providers in name order, reading them
+// samlListBatch at a time: each carries its metadata document, so a listing or count holds only a few
+// documents in memory at once whatever the number of providers.
+func eachSAMLProvider(ctx context.Context, tx storage.Tx, acct string, fn func(*storage.Resource) error) error {
+	after := ""
+	for {
+		list, err := tx.ListResources(ctx, acct, storage.ResourceSAMLProvider, storage.ListOptions{After: after, Limit: samlListBatch})
+		if err != nil {
+			return err
+		}
+		for _, r := range list {
+			if err := fn(r); err != nil {
+				return err
+			}
+		}
+		if len(list) < samlListBatch {
+			return nil
+		}
+		after = list[len(list)-1].Name
+	}
+}
+
 // ListSAMLProviders lists the account's SAML providers (the operation is not paginated; the account holds
-// at most maxSAMLProvidersPerAccount). Providers are read samlListBatch at a time so that listing holds
-// only a few metadata documents in memory at once.
+// at most maxSAMLProvidersPerAccount).
 func (s *Service) ListSAMLProviders(ctx context.Context, _ *iamapi.ListSAMLProvidersRequest) (*iamapi.ListSAMLProvidersResponse, error) {
 	sc, err := s.scopeOf(ctx)
 	if err != nil {
@@ -206,26 +227,16 @@ func (s *Service) ListSAMLProviders(ctx context.Context, _ *iamapi.ListSAMLProvi
 	var out []iamapi.SAMLProviderListEntry
 	err = s.store.View(ctx, func(tx storage.Tx) error {
 		out = []iamapi.SAMLProviderListEntry{}
-		after := ""
-		for {
-			list, err := tx.ListResources(ctx, sc.account, storage.ResourceSAMLProvider, storage.ListOptions{After: after, Limit: samlListBatch})
+		return eachSAMLProvider(ctx, tx, sc.account, func(r *storage.Resource) error {
+			p, err := samlmeta.Decode(r.Data)
 			if err != nil {
 				return err
 			}
-			for _, r := range list {
-				p, err := samlmeta.Decode(r.Data)
-				if err != nil {
-					return err
-				}
-				out = append(out, iamapi.SAMLProviderListEntry{
-					Arn: ptr(sc.samlProviderARN(r.Name)), ValidUntil: timePtr(p.ValidUntil), CreateDate: timePtr(r.CreatedAt),
-				})
-			}
-			if len(list) < samlListBatch {
-				return nil
-			}
-			after = list[len(list)-1].Name
-		}
+			out = append(out, iamapi.SAMLProviderListEntry{
+				Arn: ptr(sc.samlProviderARN(r.Name)), ValidUntil: timePtr(p.ValidUntil), CreateDate: timePtr(r.CreatedAt),
+			})
+			return nil
+		})
 	})
 	if err != nil {
 		return nil, err
