@@ -112,6 +112,9 @@ func (a *Authorizer) resource(ctx context.Context, c *reqctx.Caller, pe *princip
 		return ids.GroupARN(p, acct, orSlash(path), x.str(fGroupName)), nil
 	case "CreateInstanceProfile":
 		return ids.InstanceProfileARN(p, acct, orSlash(path), x.str(fInstanceProfileName)), nil
+	case "CreateSAMLProvider", "GetSAMLProvider", "UpdateSAMLProvider", "DeleteSAMLProvider",
+		"TagSAMLProvider", "UntagSAMLProvider", "ListSAMLProviderTags":
+		return a.samlProviderResource(ctx, p, acct, op, x, buf)
 	case "CreateServiceLinkedRole":
 		svc := x.str(fAWSServiceName)
 		buf.set("iam:awsservicename", svc)

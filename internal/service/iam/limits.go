@@ -155,3 +155,14 @@ const (
 // with a marker ("IAM might return fewer results"); a page of ordinary entities (a few kilobytes of
 // policies each) is never cut by it.
 const authDetailsPageBytes = 4 << 20
+
+// SAML providers (IAM and AWS STS quotas: "SAML providers in an AWS account"). The keys per provider
+// (signing certificates, private keys) are bounded in internal/samlmeta, which reads them.
+const (
+	maxSAMLProvidersPerAccount = 100
+
+	// samlListBatch is how many providers are read from the store at a time to list or count them: each
+	// carries its metadata document (up to the request body limit), which neither needs, so reading them a
+	// few at a time bounds what one request holds in memory.
+	samlListBatch = 10
+)
