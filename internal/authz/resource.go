@@ -127,6 +127,9 @@ func (a *Authorizer) resource(ctx context.Context, c *reqctx.Caller, pe *princip
 		if v := x.str(fArn); v != "" {
 			return a.storedARN(ctx, p, acct, v, buf)
 		}
+	case "CreateOpenIDConnectProvider":
+		// The provider to be: its ARN holds the URL without its scheme.
+		return ids.IAMARN(p, acct, ids.KindOIDCProvider, "/", strings.TrimPrefix(x.str(fURL), "https://")), nil
 	case "GetAccessKeyLastUsed":
 		return a.keyOwnerARN(ctx, p, acct, x.str(fAccessKeyID), buf)
 	case "GetServiceLinkedRoleDeletionStatus":
@@ -171,6 +174,9 @@ func (a *Authorizer) resource(ctx context.Context, c *reqctx.Caller, pe *princip
 			buf.shown = ids.IAMARN(p, acct, f.kind, orSlash(e.path), name)
 		}
 		return e.storedARN(p, acct, f.kind), nil
+	}
+	if v := x.str(fOpenIDConnectProviderArn); v != "" {
+		return a.oidcProviderARN(ctx, p, acct, v, buf)
 	}
 	for _, f := range [...]fieldID{fSAMLProviderArn, fOpenIDConnectProviderArn, fSerialNumber} {
 		if v := x.str(f); strings.HasPrefix(v, "arn:") {
@@ -467,6 +473,7 @@ const (
 	fNewGroupName
 	fAccessKeyID
 	fDeletionTaskID
+	fURL
 	numFields
 )
 
@@ -479,6 +486,7 @@ var fieldNames = [numFields]string{
 	fServerCertificateName: "ServerCertificateName", fVirtualMFADeviceName: "VirtualMFADeviceName", fName: "Name",
 	fRegionName: "RegionName", fTags: "Tags", fTagKeys: "TagKeys", fNewPath: "NewPath", fNewUserName: "NewUserName",
 	fNewGroupName: "NewGroupName", fAccessKeyID: "AccessKeyId", fDeletionTaskID: "DeletionTaskId",
+	fURL: "Url",
 }
 
 // inputShape holds the index of each member in one input struct type (-1 when absent): looking members

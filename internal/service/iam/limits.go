@@ -53,3 +53,15 @@ const (
 // with a marker ("IAM might return fewer results"); a page of ordinary entities (a few kilobytes of
 // policies each) is never cut by it.
 const authDetailsPageBytes = 4 << 20
+
+// OpenID Connect provider quotas, AWS's (IAM User Guide, "IAM and AWS STS quotas"; the API reference of
+// CreateOpenIDConnectProvider): each bounds what one provider or account holds, so what a token check
+// scans.
+const (
+	// maxOIDCProvidersPerAccount: OpenIDConnectProvidersPerAccount (LimitExceeded).
+	maxOIDCProvidersPerAccount = 100
+	// maxClientIDsPerOIDCProvider: ClientIdsPerOpenIdConnectProvider (LimitExceeded).
+	maxClientIDsPerOIDCProvider = 100
+	// maxThumbprintsPerOIDCProvider: AWS refuses a longer list with InvalidInput.
+	maxThumbprintsPerOIDCProvider = 5
+)
