@@ -26,6 +26,10 @@ var accountWide = map[string]bool{
 	"GetServiceLastAccessedDetails": true, "GetServiceLastAccessedDetailsWithEntities": true,
 	"GetOrganizationsAccessReport": true, "GetAccountEmailAddress": true, "GetAccountName": true,
 	"ListCloudFrontPublicKeys": true,
+	// Centralized root access (the Organizations features): the service authorization reference gives
+	// them no resource type.
+	"EnableOrganizationsRootCredentialsManagement": true, "DisableOrganizationsRootCredentialsManagement": true,
+	"EnableOrganizationsRootSessions": true, "DisableOrganizationsRootSessions": true, "ListOrganizationsFeatures": true,
 }
 
 // collections are List operations over a whole kind: their resource is the kind's ARN with the requested
