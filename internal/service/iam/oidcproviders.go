@@ -500,13 +500,9 @@ func (s *Service) ListOpenIDConnectProviderTags(ctx context.Context, in *iamapi.
 	if err != nil {
 		return nil, err
 	}
-	page, truncated, marker, err := paginateSlice(tags, in.Marker, in.MaxItems)
+	out, truncated, marker, err := tagsPage(tags, in.Marker, in.MaxItems)
 	if err != nil {
 		return nil, err
-	}
-	out := tagsOut(page)
-	if out == nil {
-		out = []iamapi.Tag{}
 	}
 	return &iamapi.ListOpenIDConnectProviderTagsResponse{Tags: out, IsTruncated: truncated, Marker: marker}, nil
 }
