@@ -259,10 +259,12 @@ func (s *Service) CreateOpenIDConnectProvider(ctx context.Context, in *iamapi.Cr
 	if err := checkThumbprintCount(len(in.ThumbprintList)); err != nil {
 		return nil, err
 	}
-	d := OIDCProviderData{ClientIDs: uniqueClientIDs(in.ClientIDList), Thumbprints: normalThumbprints(in.ThumbprintList)}
-	if len(d.ClientIDs) > maxClientIDsPerOIDCProvider {
+	// Both lists are counted as sent, before repeats are dropped (which takes time quadratic in their
+	// length), so a request cannot make that work large.
+	if len(in.ClientIDList) > maxClientIDsPerOIDCProvider {
 		return nil, clientIDQuota()
 	}
+	d := OIDCProviderData{ClientIDs: uniqueClientIDs(in.ClientIDList), Thumbprints: normalThumbprints(in.ThumbprintList)}
 	if err := checkRequestTags(in.Tags); err != nil {
 		return nil, err
 	}

@@ -262,13 +262,18 @@ func TestOIDCProviderQuotas(t *testing.T) {
 		ids[i] = fmt.Sprintf("app%d", i)
 	}
 	assertAPIError(t, create("https://b.example", ids, nil), "LimitExceeded", 409, "Cannot exceed quota for ClientIdsPerOpenIdConnectProvider: 100")
-	// Repeats are one client ID.
-	if err := create("https://b.example", append(ids[:100:100], "app0"), nil); err != nil {
-		t.Fatalf("100 client IDs and a repeat: %v", err)
-	}
 	add := func(id string) error {
 		_, err := f.svc.AddClientIDToOpenIDConnectProvider(ctx, &iamapi.AddClientIDToOpenIDConnectProviderRequest{OpenIDConnectProviderArn: ptr(oidcARN("b.example")), ClientID: ptr(id)})
 		return err
+	}
+	// The list is counted as sent: 101 entries are too many even when one repeats another.
+	assertAPIError(t, create("https://b.example", append(ids[:100:100], "app0"), nil), "LimitExceeded", 409, "Cannot exceed quota for ClientIdsPerOpenIdConnectProvider: 100")
+	// Repeats are one client ID.
+	if err := create("https://b.example", append(ids[:99:99], "app0"), nil); err != nil {
+		t.Fatalf("99 client IDs and a repeat: %v", err)
+	}
+	if err := add("app99"); err != nil {
+		t.Fatalf("the 100th client ID: %v", err)
 	}
 	assertAPIError(t, add("one-more"), "LimitExceeded", 409, "Cannot exceed quota for ClientIdsPerOpenIdConnectProvider: 100")
 	if err := add("app7"); err != nil {
