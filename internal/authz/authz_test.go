@@ -285,7 +285,7 @@ var noResource = map[string]bool{
 	"DeleteSSHPublicKey": true, "UploadSSHPublicKey": true, "ResetServiceSpecificCredential": true,
 	"CreateServiceSpecificCredential": true, "DeleteServiceSpecificCredential": true, "UpdateServiceSpecificCredential": true,
 	"GetServiceLastAccessedDetails": true, "UploadServerCertificate": true,
-	"CreateOpenIDConnectProvider": true, "CreateSAMLProvider": true, "DisableOrganizationsRootCredentialsManagement": true,
+	"CreateSAMLProvider": true, "DisableOrganizationsRootCredentialsManagement": true,
 	"DisableOrganizationsRootSessions": true, "EnableOrganizationsRootCredentialsManagement": true,
 	"EnableOrganizationsRootSessions": true, "ListOrganizationsFeatures": true, "GenerateOrganizationsAccessReport": true,
 	"SetSecurityTokenServicePreferences": true, "ListPoliciesGrantingServiceAccess": true, "GetAccountEmailAddress": true,

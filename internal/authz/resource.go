@@ -26,6 +26,10 @@ var accountWide = map[string]bool{
 	"GetServiceLastAccessedDetails": true, "GetServiceLastAccessedDetailsWithEntities": true,
 	"GetOrganizationsAccessReport": true, "GetAccountEmailAddress": true, "GetAccountName": true,
 	"ListCloudFrontPublicKeys": true,
+	// Centralized root access (the Organizations features): the service authorization reference gives
+	// them no resource type.
+	"EnableOrganizationsRootCredentialsManagement": true, "DisableOrganizationsRootCredentialsManagement": true,
+	"EnableOrganizationsRootSessions": true, "DisableOrganizationsRootSessions": true, "ListOrganizationsFeatures": true,
 }
 
 // collections are List operations over a whole kind: their resource is the kind's ARN with the requested
@@ -130,6 +134,9 @@ func (a *Authorizer) resource(ctx context.Context, c *reqctx.Caller, pe *princip
 		if v := x.str(fArn); v != "" {
 			return a.storedARN(ctx, p, acct, v, buf)
 		}
+	case "CreateOpenIDConnectProvider":
+		// The provider to be: its ARN holds the URL without its scheme.
+		return ids.IAMARN(p, acct, ids.KindOIDCProvider, "/", strings.TrimPrefix(x.str(fURL), "https://")), nil
 	case "GetAccessKeyLastUsed":
 		return a.keyOwnerARN(ctx, p, acct, x.str(fAccessKeyID), buf)
 	case "GetServiceLinkedRoleDeletionStatus":
@@ -174,6 +181,9 @@ func (a *Authorizer) resource(ctx context.Context, c *reqctx.Caller, pe *princip
 			buf.shown = ids.IAMARN(p, acct, f.kind, orSlash(e.path), name)
 		}
 		return e.storedARN(p, acct, f.kind), nil
+	}
+	if v := x.str(fOpenIDConnectProviderArn); v != "" {
+		return a.oidcProviderARN(ctx, p, acct, v, buf)
 	}
 	for _, f := range [...]fieldID{fSAMLProviderArn, fOpenIDConnectProviderArn, fSerialNumber} {
 		if v := x.str(f); strings.HasPrefix(v, "arn:") {
@@ -470,6 +480,7 @@ const (
 	fNewGroupName
 	fAccessKeyID
 	fDeletionTaskID
+	fURL
 	numFields
 )
 
@@ -482,6 +493,7 @@ var fieldNames = [numFields]string{
 	fServerCertificateName: "ServerCertificateName", fVirtualMFADeviceName: "VirtualMFADeviceName", fName: "Name",
 	fRegionName: "RegionName", fTags: "Tags", fTagKeys: "TagKeys", fNewPath: "NewPath", fNewUserName: "NewUserName",
 	fNewGroupName: "NewGroupName", fAccessKeyID: "AccessKeyId", fDeletionTaskID: "DeletionTaskId",
+	fURL: "Url",
 }
 
 // inputShape holds the index of each member in one input struct type (-1 when absent): looking members

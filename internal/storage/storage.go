@@ -526,7 +526,7 @@ const (
 type Resource struct {
 	AccountID string
 	Kind      ResourceKind
-	Name      string // OIDC: the provider URL host+path; SAML and certificates: the name
+	Name      string // OIDC: the provider URL without https:// (HOST[:PORT][/PATH]); SAML and certificates: the name
 	Path      string
 	ID        string
 	CreatedAt time.Time

@@ -329,13 +329,9 @@ func (s *Service) ListInstanceProfileTags(ctx context.Context, in *iamapi.ListIn
 	if err != nil {
 		return nil, err
 	}
-	tags, truncated, marker, err := paginateSlice(p.Tags, in.Marker, in.MaxItems)
+	out, truncated, marker, err := tagsPage(p.Tags, in.Marker, in.MaxItems)
 	if err != nil {
 		return nil, err
-	}
-	out := tagsOut(tags)
-	if out == nil {
-		out = []iamapi.Tag{}
 	}
 	return &iamapi.ListInstanceProfileTagsResponse{Tags: out, IsTruncated: truncated, Marker: marker}, nil
 }

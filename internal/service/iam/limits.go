@@ -166,3 +166,15 @@ const (
 	// few at a time bounds what one request holds in memory.
 	samlListBatch = 10
 )
+
+// OpenID Connect provider quotas, AWS's (IAM User Guide, "IAM and AWS STS quotas"; the API reference of
+// CreateOpenIDConnectProvider): each bounds what one provider or account holds, so what a token check
+// scans.
+const (
+	// maxOIDCProvidersPerAccount: OpenIDConnectProvidersPerAccount (LimitExceeded).
+	maxOIDCProvidersPerAccount = 100
+	// maxClientIDsPerOIDCProvider: ClientIdsPerOpenIdConnectProvider (LimitExceeded).
+	maxClientIDsPerOIDCProvider = 100
+	// maxThumbprintsPerOIDCProvider: AWS refuses a longer list with InvalidInput.
+	maxThumbprintsPerOIDCProvider = 5
+)

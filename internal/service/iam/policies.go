@@ -735,13 +735,9 @@ func (s *Service) ListPolicyTags(ctx context.Context, in *iamapi.ListPolicyTagsR
 	if err != nil {
 		return nil, err
 	}
-	page, truncated, marker, err := paginateSlice(tags, in.Marker, in.MaxItems)
+	out, truncated, marker, err := tagsPage(tags, in.Marker, in.MaxItems)
 	if err != nil {
 		return nil, err
-	}
-	out := tagsOut(page)
-	if out == nil {
-		out = []iamapi.Tag{}
 	}
 	return &iamapi.ListPolicyTagsResponse{Tags: out, IsTruncated: truncated, Marker: marker}, nil
 }

@@ -674,13 +674,9 @@ func (s *Service) ListRoleTags(ctx context.Context, in *iamapi.ListRoleTagsReque
 	if err != nil {
 		return nil, err
 	}
-	tags, truncated, marker, err := paginateSlice(r.Tags, in.Marker, in.MaxItems)
+	out, truncated, marker, err := tagsPage(r.Tags, in.Marker, in.MaxItems)
 	if err != nil {
 		return nil, err
-	}
-	out := tagsOut(tags)
-	if out == nil {
-		out = []iamapi.Tag{}
 	}
 	return &iamapi.ListRoleTagsResponse{Tags: out, IsTruncated: truncated, Marker: marker}, nil
 }

@@ -341,6 +341,20 @@ func allTagsOut(tags []storage.Tag) []iamapi.Tag {
 	return []iamapi.Tag{}
 }
 
+// tagsPage is one page of a List*Tags answer: the tags after Marker, at most MaxItems of them, as wire
+// tags (an empty list, not none, when there are no tags).
+func tagsPage(tags []storage.Tag, marker *string, maxItems *int32) ([]iamapi.Tag, *bool, *string, error) {
+	page, truncated, next, err := paginateSlice(tags, marker, maxItems)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	out := tagsOut(page)
+	if out == nil {
+		out = []iamapi.Tag{}
+	}
+	return out, truncated, next, nil
+}
+
 // timePtr returns nil for the zero time so optional timestamps are omitted. IAM returns whole seconds in
 // UTC, whatever precision a time was stored with.
 func timePtr(t time.Time) *time.Time {

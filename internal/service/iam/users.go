@@ -332,13 +332,9 @@ func (s *Service) ListUserTags(ctx context.Context, in *iamapi.ListUserTagsReque
 	if err != nil {
 		return nil, err
 	}
-	tags, truncated, marker, err := paginateSlice(u.Tags, in.Marker, in.MaxItems)
+	out, truncated, marker, err := tagsPage(u.Tags, in.Marker, in.MaxItems)
 	if err != nil {
 		return nil, err
-	}
-	out := tagsOut(tags)
-	if out == nil {
-		out = []iamapi.Tag{}
 	}
 	return &iamapi.ListUserTagsResponse{Tags: out, IsTruncated: truncated, Marker: marker}, nil
 }
