@@ -178,7 +178,24 @@ func (a *Authorizer) resource(ctx context.Context, c *reqctx.Caller, pe *princip
 		}
 	}
 	if v := x.str(fServerCertificateName); v != "" {
-		return ids.IAMARN(p, acct, ids.KindServerCert, "/", v), nil
+		if op == "UploadServerCertificate" {
+			return ids.IAMARN(p, acct, ids.KindServerCert, orSlash(path), v), nil
+		}
+		// An existing certificate is evaluated at its stored path and name, with its tags.
+		e, err := a.entity(ctx, p, acct, ids.KindServerCert, v)
+		if err != nil {
+			return "", err
+		}
+		if !e.exists {
+			return ids.IAMARN(p, acct, ids.KindServerCert, "/", v), nil // the service answers NoSuchEntity
+		}
+		for i, k := range e.tagKeys {
+			buf.m[k] = e.tagVals[i]
+		}
+		if v != e.name {
+			buf.shown = ids.IAMARN(p, acct, ids.KindServerCert, orSlash(e.path), v)
+		}
+		return e.storedARN(p, acct, ids.KindServerCert), nil
 	}
 	if v := x.str(fVirtualMFADeviceName); v != "" {
 		return ids.IAMARN(p, acct, ids.KindMFA, orSlash(path), v), nil
@@ -373,6 +390,11 @@ func (a *Authorizer) entity(ctx context.Context, part, account, kind, name strin
 			var ip *storage.InstanceProfile
 			if ip, err = tx.GetInstanceProfile(ctx, account, name); err == nil {
 				e.name, e.path, tags, e.exists = ip.Name, ip.Path, ip.Tags, true
+			}
+		case ids.KindServerCert:
+			var r *storage.Resource
+			if r, err = tx.GetResource(ctx, account, storage.ResourceServerCertificate, name); err == nil {
+				e.name, e.path, tags, e.exists = r.Name, r.Path, r.Tags, true
 			}
 		}
 		if err != nil && !isNotFound(err) {
