@@ -275,28 +275,11 @@ func (s *Service) ListServiceSpecificCredentials(ctx context.Context, in *iamapi
 	return &iamapi.ListServiceSpecificCredentialsResponse{ServiceSpecificCredentials: list, IsTruncated: truncated, Marker: marker}, nil
 }
 
-// modifyServiceCredential finds a service-specific credential of the addressed user (the caller when none
-// is named) and runs fn on it in one transaction.
+// modifyServiceCredential runs fn on a service-specific credential of the addressed user (the caller when
+// none is named) in one transaction.
 func (s *Service) modifyServiceCredential(ctx context.Context, userName, id *string, fn func(tx storage.Tx, c *storage.Credential) error) error {
-	sc, err := s.scopeOf(ctx)
-	if err != nil {
-		return err
-	}
-	owner, err := keyOwner(sc, userName)
-	if err != nil {
-		return err
-	}
-	nse := func() error { return noSuchServiceCredential(str(id)) }
-	return s.store.Update(ctx, func(tx storage.Tx) error {
-		if owner, err = credentialUser(ctx, tx, sc.account, owner); err != nil {
-			return err
-		}
-		c, err := ownedCredential(ctx, tx, sc.account, storage.CredentialServiceSpecific, owner, str(id), nse)
-		if err != nil {
-			return err
-		}
-		return notFound(fn(tx, c), nse)
-	})
+	return s.modifyUserCredential(ctx, storage.CredentialServiceSpecific, userName, str(id),
+		func() error { return noSuchServiceCredential(str(id)) }, fn)
 }
 
 // ResetServiceSpecificCredential replaces a credential's password (or Bedrock secret) and returns it.

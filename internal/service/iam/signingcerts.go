@@ -110,22 +110,7 @@ func (s *Service) UploadSigningCertificate(ctx context.Context, in *iamapi.Uploa
 
 // ListSigningCertificates lists a user's (or root's) signing certificates, oldest first.
 func (s *Service) ListSigningCertificates(ctx context.Context, in *iamapi.ListSigningCertificatesRequest) (*iamapi.ListSigningCertificatesResponse, error) {
-	sc, err := s.scopeOf(ctx)
-	if err != nil {
-		return nil, err
-	}
-	owner, err := keyOwner(sc, in.UserName)
-	if err != nil {
-		return nil, err
-	}
-	var cs []*storage.Credential
-	err = s.store.View(ctx, func(tx storage.Tx) error {
-		if owner, err = credentialUser(ctx, tx, sc.account, owner); err != nil {
-			return err
-		}
-		cs, err = listUserCredentials(ctx, tx, sc.account, storage.CredentialSigningCertificate, owner)
-		return err
-	})
+	_, cs, err := s.listOwnCredentials(ctx, storage.CredentialSigningCertificate, in.UserName)
 	if err != nil {
 		return nil, err
 	}
@@ -142,28 +127,10 @@ func (s *Service) ListSigningCertificates(ctx context.Context, in *iamapi.ListSi
 	return out, nil
 }
 
-// modifySigningCertificate finds a signing certificate of the addressed owner and runs fn on it in one
-// transaction.
+// modifySigningCertificate runs fn on a signing certificate of the addressed owner in one transaction.
 func (s *Service) modifySigningCertificate(ctx context.Context, userName, id *string, fn func(tx storage.Tx, c *storage.Credential) error) error {
-	sc, err := s.scopeOf(ctx)
-	if err != nil {
-		return err
-	}
-	owner, err := keyOwner(sc, userName)
-	if err != nil {
-		return err
-	}
-	nse := func() error { return noSuchSigningCertificate(str(id)) }
-	return s.store.Update(ctx, func(tx storage.Tx) error {
-		if owner, err = credentialUser(ctx, tx, sc.account, owner); err != nil {
-			return err
-		}
-		c, err := ownedCredential(ctx, tx, sc.account, storage.CredentialSigningCertificate, owner, str(id), nse)
-		if err != nil {
-			return err
-		}
-		return notFound(fn(tx, c), nse)
-	})
+	return s.modifyUserCredential(ctx, storage.CredentialSigningCertificate, userName, str(id),
+		func() error { return noSuchSigningCertificate(str(id)) }, fn)
 }
 
 // UpdateSigningCertificate activates or deactivates a signing certificate.

@@ -216,22 +216,7 @@ func (s *Service) GetSSHPublicKey(ctx context.Context, in *iamapi.GetSSHPublicKe
 
 // ListSSHPublicKeys lists a user's SSH public keys (the caller's own when no user is named), oldest first.
 func (s *Service) ListSSHPublicKeys(ctx context.Context, in *iamapi.ListSSHPublicKeysRequest) (*iamapi.ListSSHPublicKeysResponse, error) {
-	sc, err := s.scopeOf(ctx)
-	if err != nil {
-		return nil, err
-	}
-	owner, err := keyOwner(sc, in.UserName)
-	if err != nil {
-		return nil, err
-	}
-	var cs []*storage.Credential
-	err = s.store.View(ctx, func(tx storage.Tx) error {
-		if owner, err = credentialUser(ctx, tx, sc.account, owner); err != nil {
-			return err
-		}
-		cs, err = listUserCredentials(ctx, tx, sc.account, storage.CredentialSSHPublicKey, owner)
-		return err
-	})
+	_, cs, err := s.listOwnCredentials(ctx, storage.CredentialSSHPublicKey, in.UserName)
 	if err != nil {
 		return nil, err
 	}
@@ -250,19 +235,12 @@ func (s *Service) ListSSHPublicKeys(ctx context.Context, in *iamapi.ListSSHPubli
 
 // UpdateSSHPublicKey activates or deactivates a user's SSH public key.
 func (s *Service) UpdateSSHPublicKey(ctx context.Context, in *iamapi.UpdateSSHPublicKeyRequest) (*iamapi.UpdateSSHPublicKeyOutput, error) {
-	sc, err := s.scopeOf(ctx)
-	if err != nil {
-		return nil, err
-	}
 	id := str(in.SSHPublicKeyId)
-	err = s.store.Update(ctx, func(tx storage.Tx) error {
-		c, err := findSSHKey(ctx, tx, sc.account, str(in.UserName), id)
-		if err != nil {
-			return err
-		}
-		c.Status = storage.AccessKeyStatus(str(in.Status))
-		return notFound(tx.UpdateCredential(ctx, c), func() error { return noSuchSSHPublicKey(id) })
-	})
+	err := s.modifyUserCredential(ctx, storage.CredentialSSHPublicKey, in.UserName, id, func() error { return noSuchSSHPublicKey(id) },
+		func(tx storage.Tx, c *storage.Credential) error {
+			c.Status = storage.AccessKeyStatus(str(in.Status))
+			return tx.UpdateCredential(ctx, c)
+		})
 	if err != nil {
 		return nil, err
 	}
@@ -271,17 +249,9 @@ func (s *Service) UpdateSSHPublicKey(ctx context.Context, in *iamapi.UpdateSSHPu
 
 // DeleteSSHPublicKey deletes a user's SSH public key.
 func (s *Service) DeleteSSHPublicKey(ctx context.Context, in *iamapi.DeleteSSHPublicKeyRequest) (*iamapi.DeleteSSHPublicKeyOutput, error) {
-	sc, err := s.scopeOf(ctx)
-	if err != nil {
-		return nil, err
-	}
 	id := str(in.SSHPublicKeyId)
-	err = s.store.Update(ctx, func(tx storage.Tx) error {
-		if _, err := findSSHKey(ctx, tx, sc.account, str(in.UserName), id); err != nil {
-			return err
-		}
-		return notFound(tx.DeleteCredential(ctx, storage.CredentialSSHPublicKey, id), func() error { return noSuchSSHPublicKey(id) })
-	})
+	err := s.modifyUserCredential(ctx, storage.CredentialSSHPublicKey, in.UserName, id, func() error { return noSuchSSHPublicKey(id) },
+		func(tx storage.Tx, c *storage.Credential) error { return tx.DeleteCredential(ctx, c.Kind, c.ID) })
 	if err != nil {
 		return nil, err
 	}

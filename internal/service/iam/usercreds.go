@@ -50,3 +50,50 @@ func ownedCredential(ctx context.Context, tx storage.Tx, acct string, kind stora
 	}
 	return c, nil
 }
+
+// listOwnCredentials lists the credentials of a kind of the user a request names (the caller itself when
+// it names none), oldest first.
+func (s *Service) listOwnCredentials(ctx context.Context, kind storage.CredentialKind, userName *string) (scope, []*storage.Credential, error) {
+	sc, err := s.scopeOf(ctx)
+	if err != nil {
+		return sc, nil, err
+	}
+	owner, err := keyOwner(sc, userName)
+	if err != nil {
+		return sc, nil, err
+	}
+	var cs []*storage.Credential
+	err = s.store.View(ctx, func(tx storage.Tx) error {
+		if owner, err = credentialUser(ctx, tx, sc.account, owner); err != nil {
+			return err
+		}
+		cs, err = listUserCredentials(ctx, tx, sc.account, kind, owner)
+		return err
+	})
+	return sc, cs, err
+}
+
+// modifyUserCredential finds the credential id of a kind of the user a request names (the caller itself
+// when it names none) and runs fn on it in one transaction; a credential that is missing or another
+// principal's is nse().
+func (s *Service) modifyUserCredential(ctx context.Context, kind storage.CredentialKind, userName *string, id string, nse func() error,
+	fn func(tx storage.Tx, c *storage.Credential) error) error {
+	sc, err := s.scopeOf(ctx)
+	if err != nil {
+		return err
+	}
+	owner, err := keyOwner(sc, userName)
+	if err != nil {
+		return err
+	}
+	return s.store.Update(ctx, func(tx storage.Tx) error {
+		if owner, err = credentialUser(ctx, tx, sc.account, owner); err != nil {
+			return err
+		}
+		c, err := ownedCredential(ctx, tx, sc.account, kind, owner, id, nse)
+		if err != nil {
+			return err
+		}
+		return notFound(fn(tx, c), nse)
+	})
+}
