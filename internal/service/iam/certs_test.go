@@ -432,6 +432,8 @@ func TestServiceSpecificCredentials(t *testing.T) {
 	if l := must(f.svc.ListServiceSpecificCredentials(ctx, &iamapi.ListServiceSpecificCredentialsRequest{AllUsers: ptr(true)}))(t); len(l.ServiceSpecificCredentials) != 4 {
 		t.Fatalf("all users: %+v", l.ServiceSpecificCredentials)
 	}
+	_, err = f.svc.ListServiceSpecificCredentials(ctx, &iamapi.ListServiceSpecificCredentialsRequest{AllUsers: ptr(true), UserName: ptr("git")})
+	assertAPIError(t, err, "InvalidInput", 400, "AllUsers cannot be specified together with UserName.")
 	if l := must(f.svc.ListServiceSpecificCredentials(f.asUser("other"), &iamapi.ListServiceSpecificCredentialsRequest{}))(t); len(l.ServiceSpecificCredentials) != 1 {
 		t.Fatalf("caller's own: %+v", l.ServiceSpecificCredentials)
 	}

@@ -210,6 +210,10 @@ func (s *Service) ListServiceSpecificCredentials(ctx context.Context, in *iamapi
 		return nil, serviceNotSupported(service)
 	}
 	all := in.AllUsers != nil && *in.AllUsers
+	if all && str(in.UserName) != "" {
+		// The API reference: "This parameter cannot be specified together with UserName."
+		return nil, iamapi.NewInvalidInputException("AllUsers cannot be specified together with UserName.")
+	}
 	owner := ""
 	if !all {
 		if owner, err = keyOwner(sc, in.UserName); err != nil {
