@@ -92,6 +92,14 @@ func TestIAMServerCertificates(t *testing.T) {
 	_, err := ops.DeleteServerCertificate(ctx, &iam.DeleteServerCertificateInput{ServerCertificateName: aws.String("web")})
 	wantDenied(t, err, "AccessDenied", azNotAuthorized(azARN+"user/ops", "iam:DeleteServerCertificate", azARN+"server-certificate/cloudfront/web",
 		because("identity-based policy", "iam:DeleteServerCertificate")))
+	// The certificate's tags are its aws:ResourceTag keys.
+	tagged := e.s.IAM(az.user("tagged", azDoc(`{"Effect":"Allow","Action":"iam:ListServerCertificateTags","Resource":"*",`+
+		`"Condition":{"StringEquals":{"aws:ResourceTag/env":"prod"}}}`)))
+	must[*iam.ListServerCertificateTagsOutput](t, "ListServerCertificateTags as tagged")(tagged.ListServerCertificateTags(ctx, &iam.ListServerCertificateTagsInput{ServerCertificateName: aws.String("web")}))
+	must[*iam.UntagServerCertificateOutput](t, "UntagServerCertificate")(c.UntagServerCertificate(ctx, &iam.UntagServerCertificateInput{ServerCertificateName: aws.String("web"), TagKeys: []string{"env"}}))
+	_, err = tagged.ListServerCertificateTags(ctx, &iam.ListServerCertificateTagsInput{ServerCertificateName: aws.String("web")})
+	wantDenied(t, err, "AccessDenied", azNotAuthorized(azARN+"user/tagged", "iam:ListServerCertificateTags", azARN+"server-certificate/cloudfront/web",
+		because("identity-based policy", "iam:ListServerCertificateTags")))
 	must[*iam.UpdateServerCertificateOutput](t, "UpdateServerCertificate")(c.UpdateServerCertificate(ctx, &iam.UpdateServerCertificateInput{
 		ServerCertificateName: aws.String("web"), NewPath: aws.String("/elb/")}))
 	must[*iam.DeleteServerCertificateOutput](t, "DeleteServerCertificate as ops")(ops.DeleteServerCertificate(ctx, &iam.DeleteServerCertificateInput{ServerCertificateName: aws.String("web")}))
