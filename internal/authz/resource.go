@@ -318,10 +318,13 @@ var renamed = map[string]struct {
 }{
 	"UpdateUser":  {ids.KindUser, fUserName, fNewUserName},
 	"UpdateGroup": {ids.KindGroup, fGroupName, fNewGroupName},
+	// AWS requires the permission on a server certificate under its old name and its new one
+	// (UpdateServerCertificate in the IAM API reference).
+	"UpdateServerCertificate": {ids.KindServerCert, fServerCertificateName, fNewServerCertificateName},
 }
 
-// renameTarget returns the ARN an UpdateUser or UpdateGroup request gives the entity, "" when the request
-// neither renames nor moves it.
+// renameTarget returns the ARN an UpdateUser, UpdateGroup or UpdateServerCertificate request gives the
+// entity, "" when the request neither renames nor moves it.
 func (a *Authorizer) renameTarget(ctx context.Context, c *reqctx.Caller, op string, in any) (string, error) {
 	r, ok := renamed[op]
 	if !ok {
@@ -487,6 +490,7 @@ const (
 	fNewPath
 	fNewUserName
 	fNewGroupName
+	fNewServerCertificateName
 	fAccessKeyID
 	fDeletionTaskID
 	numFields
@@ -500,7 +504,7 @@ var fieldNames = [numFields]string{
 	fOpenIDConnectProviderArn: "OpenIDConnectProviderArn", fSerialNumber: "SerialNumber",
 	fServerCertificateName: "ServerCertificateName", fVirtualMFADeviceName: "VirtualMFADeviceName", fName: "Name",
 	fRegionName: "RegionName", fTags: "Tags", fTagKeys: "TagKeys", fNewPath: "NewPath", fNewUserName: "NewUserName",
-	fNewGroupName: "NewGroupName", fAccessKeyID: "AccessKeyId", fDeletionTaskID: "DeletionTaskId",
+	fNewGroupName: "NewGroupName", fNewServerCertificateName: "NewServerCertificateName", fAccessKeyID: "AccessKeyId", fDeletionTaskID: "DeletionTaskId",
 }
 
 // inputShape holds the index of each member in one input struct type (-1 when absent): looking members

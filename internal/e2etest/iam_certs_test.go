@@ -87,7 +87,8 @@ func TestIAMServerCertificates(t *testing.T) {
 	// policy on another path does not.
 	az := &authzEnv{t: t, s: e.s, root: c, ctx: ctx}
 	ops := e.s.IAM(az.user("ops", azDoc(azAllow("iam:GetServerCertificate", azARN+"server-certificate/cloudfront/*"),
-		azAllow("iam:DeleteServerCertificate", azARN+"server-certificate/elb/*"))))
+		azAllow("iam:DeleteServerCertificate", azARN+"server-certificate/elb/*"),
+		azAllow("iam:UpdateServerCertificate", azARN+"server-certificate/cloudfront/*"))))
 	must[*iam.GetServerCertificateOutput](t, "GetServerCertificate as ops")(ops.GetServerCertificate(ctx, &iam.GetServerCertificateInput{ServerCertificateName: aws.String("WEB")}))
 	_, err := ops.DeleteServerCertificate(ctx, &iam.DeleteServerCertificateInput{ServerCertificateName: aws.String("web")})
 	wantDenied(t, err, "AccessDenied", azNotAuthorized(azARN+"user/ops", "iam:DeleteServerCertificate", azARN+"server-certificate/cloudfront/web",
@@ -100,9 +101,15 @@ func TestIAMServerCertificates(t *testing.T) {
 	_, err = tagged.ListServerCertificateTags(ctx, &iam.ListServerCertificateTagsInput{ServerCertificateName: aws.String("web")})
 	wantDenied(t, err, "AccessDenied", azNotAuthorized(azARN+"user/tagged", "iam:ListServerCertificateTags", azARN+"server-certificate/cloudfront/web",
 		because("identity-based policy", "iam:ListServerCertificateTags")))
+	// Moving it needs the permission on the new ARN too.
+	_, err = ops.UpdateServerCertificate(ctx, &iam.UpdateServerCertificateInput{ServerCertificateName: aws.String("web"), NewPath: aws.String("/elb/")})
+	wantDenied(t, err, "AccessDenied", azNotAuthorized(azARN+"user/ops", "iam:UpdateServerCertificate", azARN+"server-certificate/elb/web",
+		because("identity-based policy", "iam:UpdateServerCertificate")))
+	must[*iam.UpdateServerCertificateOutput](t, "UpdateServerCertificate as ops")(ops.UpdateServerCertificate(ctx, &iam.UpdateServerCertificateInput{
+		ServerCertificateName: aws.String("web"), NewServerCertificateName: aws.String("web-2024")}))
 	must[*iam.UpdateServerCertificateOutput](t, "UpdateServerCertificate")(c.UpdateServerCertificate(ctx, &iam.UpdateServerCertificateInput{
-		ServerCertificateName: aws.String("web"), NewPath: aws.String("/elb/")}))
-	must[*iam.DeleteServerCertificateOutput](t, "DeleteServerCertificate as ops")(ops.DeleteServerCertificate(ctx, &iam.DeleteServerCertificateInput{ServerCertificateName: aws.String("web")}))
+		ServerCertificateName: aws.String("web-2024"), NewPath: aws.String("/elb/")}))
+	must[*iam.DeleteServerCertificateOutput](t, "DeleteServerCertificate as ops")(ops.DeleteServerCertificate(ctx, &iam.DeleteServerCertificateInput{ServerCertificateName: aws.String("web-2024")}))
 }
 
 // Signing certificates, SSH public keys and service-specific credentials through the SDK, managed by
