@@ -238,6 +238,12 @@ func (a *Authorizer) applyLocked(ch storage.Change) {
 	case storage.ChangeInstanceProfile:
 		a.gen++
 		a.entities.Remove(entityKey{ch.AccountID, "instance-profile", ch.Key})
+	case storage.ChangeResource:
+		// Keys are "KIND:folded name"; server certificates are the resources cached here.
+		if kind, name, ok := strings.Cut(ch.Key, ":"); ok && kind == string(storage.ResourceServerCertificate) {
+			a.gen++
+			a.entities.Remove(entityKey{ch.AccountID, kind, name})
+		}
 	}
 }
 

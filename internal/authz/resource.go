@@ -191,7 +191,24 @@ func (a *Authorizer) resource(ctx context.Context, c *reqctx.Caller, pe *princip
 		}
 	}
 	if v := x.str(fServerCertificateName); v != "" {
-		return ids.IAMARN(p, acct, ids.KindServerCert, "/", v), nil
+		if op == "UploadServerCertificate" {
+			return ids.IAMARN(p, acct, ids.KindServerCert, orSlash(path), v), nil
+		}
+		// An existing certificate is evaluated at its stored path and name, with its tags.
+		e, err := a.entity(ctx, p, acct, ids.KindServerCert, v)
+		if err != nil {
+			return "", err
+		}
+		if !e.exists {
+			return ids.IAMARN(p, acct, ids.KindServerCert, "/", v), nil // the service answers NoSuchEntity
+		}
+		for i, k := range e.tagKeys {
+			buf.m[k] = e.tagVals[i]
+		}
+		if v != e.name {
+			buf.shown = ids.IAMARN(p, acct, ids.KindServerCert, orSlash(e.path), v)
+		}
+		return e.storedARN(p, acct, ids.KindServerCert), nil
 	}
 	if v := x.str(fVirtualMFADeviceName); v != "" {
 		return ids.IAMARN(p, acct, ids.KindMFA, orSlash(path), v), nil
@@ -314,10 +331,13 @@ var renamed = map[string]struct {
 }{
 	"UpdateUser":  {ids.KindUser, fUserName, fNewUserName},
 	"UpdateGroup": {ids.KindGroup, fGroupName, fNewGroupName},
+	// AWS requires the permission on a server certificate under its old name and its new one
+	// (UpdateServerCertificate in the IAM API reference).
+	"UpdateServerCertificate": {ids.KindServerCert, fServerCertificateName, fNewServerCertificateName},
 }
 
-// renameTarget returns the ARN an UpdateUser or UpdateGroup request gives the entity, "" when the request
-// neither renames nor moves it.
+// renameTarget returns the ARN an UpdateUser, UpdateGroup or UpdateServerCertificate request gives the
+// entity, "" when the request neither renames nor moves it.
 func (a *Authorizer) renameTarget(ctx context.Context, c *reqctx.Caller, op string, in any) (string, error) {
 	r, ok := renamed[op]
 	if !ok {
@@ -386,6 +406,11 @@ func (a *Authorizer) entity(ctx context.Context, part, account, kind, name strin
 			var ip *storage.InstanceProfile
 			if ip, err = tx.GetInstanceProfile(ctx, account, name); err == nil {
 				e.name, e.path, tags, e.exists = ip.Name, ip.Path, ip.Tags, true
+			}
+		case ids.KindServerCert:
+			var r *storage.Resource
+			if r, err = tx.GetResource(ctx, account, storage.ResourceServerCertificate, name); err == nil {
+				e.name, e.path, tags, e.exists = r.Name, r.Path, r.Tags, true
 			}
 		}
 		if err != nil && !isNotFound(err) {
@@ -478,6 +503,7 @@ const (
 	fNewPath
 	fNewUserName
 	fNewGroupName
+	fNewServerCertificateName
 	fAccessKeyID
 	fDeletionTaskID
 	fURL
@@ -492,7 +518,7 @@ var fieldNames = [numFields]string{
 	fOpenIDConnectProviderArn: "OpenIDConnectProviderArn", fSerialNumber: "SerialNumber",
 	fServerCertificateName: "ServerCertificateName", fVirtualMFADeviceName: "VirtualMFADeviceName", fName: "Name",
 	fRegionName: "RegionName", fTags: "Tags", fTagKeys: "TagKeys", fNewPath: "NewPath", fNewUserName: "NewUserName",
-	fNewGroupName: "NewGroupName", fAccessKeyID: "AccessKeyId", fDeletionTaskID: "DeletionTaskId",
+	fNewGroupName: "NewGroupName", fNewServerCertificateName: "NewServerCertificateName", fAccessKeyID: "AccessKeyId", fDeletionTaskID: "DeletionTaskId",
 	fURL: "Url",
 }
 

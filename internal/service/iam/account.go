@@ -230,7 +230,7 @@ func fillCredentials(ctx context.Context, tx storage.Tx, acct, user string, r *r
 			service:  k.LastUsed.Service,
 		})
 	}
-	certs, err := tx.ListCredentials(ctx, acct, storage.CredentialSigningCertificate, user)
+	certs, err := listUserCredentials(ctx, tx, acct, storage.CredentialSigningCertificate, user)
 	if err != nil {
 		return err
 	}

@@ -178,3 +178,20 @@ const (
 	// maxThumbprintsPerOIDCProvider: AWS refuses a longer list with InvalidInput.
 	maxThumbprintsPerOIDCProvider = 5
 )
+
+// Certificates, SSH public keys and service-specific credentials. The quotas are AWS's ("IAM and AWS STS
+// quotas": SSH public keys per user 5, signing certificates per user 2 and server certificates per
+// account 20 (both above), service-specific credentials per user per service 2).
+const (
+	maxSSHPublicKeysPerUser             = 5
+	maxServiceSpecificCredentialsPerSvc = 2
+
+	// minSSHRSABits is the shortest RSA key UploadSSHPublicKey accepts ("The minimum bit-length of the
+	// public key is 2048 bits", UploadSSHPublicKey in the IAM API reference).
+	minSSHRSABits = 2048
+
+	// maxCertificateChainLength bounds the certificates of one CertificateChain: the model lets the
+	// chain be 2 MB, and each certificate costs a parse and a signature check. Real chains hold one to
+	// four intermediates; a longer one is refused as a chain AWS cannot validate.
+	maxCertificateChainLength = 20
+)
