@@ -78,10 +78,11 @@ func (o mfaOwner) filter() storage.MFAFilter {
 }
 
 // resolveMFAOwner finds the principal an operation addresses. A named IAM user must exist. The root user
-// manages its own devices: with no UserName (where the model allows none), or with a UserName that names
-// no IAM user of the account (EnableMFADevice and ResyncMFADevice require one, and the root user has no
-// IAM user name). Any other caller without a UserName addresses itself.
-func resolveMFAOwner(ctx context.Context, tx storage.Tx, sc scope, name string) (mfaOwner, error) {
+// manages its own devices: with no UserName where the model allows none, and, when nameRequired
+// (EnableMFADevice and ResyncMFADevice, whose model requires a UserName while the root user has none),
+// with a UserName that names no IAM user of the account. Any other caller without a UserName addresses
+// itself.
+func resolveMFAOwner(ctx context.Context, tx storage.Tx, sc scope, name string, nameRequired bool) (mfaOwner, error) {
 	isRoot := sc.caller != nil && sc.caller.Kind == reqctx.CallerRoot
 	if name == "" {
 		if isRoot {
@@ -97,7 +98,7 @@ func resolveMFAOwner(ctx context.Context, tx storage.Tx, sc scope, name string) 
 		}
 	}
 	u, err := tx.GetUser(ctx, sc.account, name)
-	if errors.Is(err, storage.ErrNotFound) && isRoot {
+	if errors.Is(err, storage.ErrNotFound) && isRoot && nameRequired {
 		return mfaOwner{root: true}, nil
 	}
 	if err != nil {
@@ -284,7 +285,7 @@ func (s *Service) EnableMFADevice(ctx context.Context, in *iamapi.EnableMFADevic
 		}
 	}
 	err = s.store.Update(ctx, func(tx storage.Tx) error {
-		o, err := resolveMFAOwner(ctx, tx, sc, str(in.UserName))
+		o, err := resolveMFAOwner(ctx, tx, sc, str(in.UserName), true)
 		if err != nil {
 			return err
 		}
@@ -330,7 +331,7 @@ func (s *Service) ResyncMFADevice(ctx context.Context, in *iamapi.ResyncMFADevic
 		}
 	}
 	err = s.store.Update(ctx, func(tx storage.Tx) error {
-		o, err := resolveMFAOwner(ctx, tx, sc, str(in.UserName))
+		o, err := resolveMFAOwner(ctx, tx, sc, str(in.UserName), true)
 		if err != nil {
 			return err
 		}
@@ -360,7 +361,7 @@ func (s *Service) DeactivateMFADevice(ctx context.Context, in *iamapi.Deactivate
 		return nil, err
 	}
 	err = s.store.Update(ctx, func(tx storage.Tx) error {
-		o, err := resolveMFAOwner(ctx, tx, sc, str(in.UserName))
+		o, err := resolveMFAOwner(ctx, tx, sc, str(in.UserName), false)
 		if err != nil {
 			return err
 		}
@@ -417,7 +418,7 @@ func (s *Service) ListMFADevices(ctx context.Context, in *iamapi.ListMFADevicesR
 	var o mfaOwner
 	err = s.store.View(ctx, func(tx storage.Tx) error {
 		var err error
-		if o, err = resolveMFAOwner(ctx, tx, sc, str(in.UserName)); err != nil {
+		if o, err = resolveMFAOwner(ctx, tx, sc, str(in.UserName), false); err != nil {
 			return err
 		}
 		ds, err = tx.ListMFADevices(ctx, sc.account, o.filter(), storage.ListOptions{After: p.after, Limit: p.limit()})
@@ -514,7 +515,7 @@ func (s *Service) GetMFADevice(ctx context.Context, in *iamapi.GetMFADeviceReque
 			return err
 		}
 		if name := str(in.UserName); name != "" {
-			o, err := resolveMFAOwner(ctx, tx, sc, name)
+			o, err := resolveMFAOwner(ctx, tx, sc, name, false)
 			if err != nil {
 				return err
 			}
