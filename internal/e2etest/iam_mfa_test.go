@@ -85,7 +85,9 @@ func TestIAMVirtualMFADevices(t *testing.T) {
 		{"delete unknown", func() error {
 			return call(c.DeleteVirtualMFADevice(ctx, &iam.DeleteVirtualMFADeviceInput{SerialNumber: aws.String(arn("mfa/nope"))}))
 		}, "NoSuchEntity", 404, "VirtualMFADevice with serial number " + arn("mfa/nope") + " doesn't exist."},
-		{"list unknown user", func() error { return call(c.ListMFADevices(ctx, &iam.ListMFADevicesInput{UserName: aws.String("nobody")})) },
+		{"list unknown user", func() error {
+			return call(c.ListMFADevices(ctx, &iam.ListMFADevicesInput{UserName: aws.String("nobody")}))
+		},
 			"NoSuchEntity", 404, "The user with name nobody cannot be found."},
 		{"deactivate not enabled", func() error {
 			return call(c.DeactivateMFADevice(ctx, &iam.DeactivateMFADeviceInput{UserName: aws.String("bob"), SerialNumber: aws.String(spare)}))
