@@ -133,7 +133,9 @@ func getMFADevice(ctx context.Context, tx storage.Tx, sc scope, serial string) (
 	if err != nil {
 		return nil, notFound(err, func() error { return noSuchMFADevice(serial) })
 	}
-	if d.Path != path {
+	// The serial number must be the stored ARN exactly: the policy evaluator decides on the ARN as given,
+	// so a serial spelled in another case must not reach a device a policy names in its own case.
+	if d.Path != path || d.Name != name {
 		return nil, noSuchMFADevice(serial)
 	}
 	return d, nil

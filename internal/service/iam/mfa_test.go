@@ -174,6 +174,10 @@ func TestMFADeviceLifecycle(t *testing.T) {
 	must(f.svc.DeleteVirtualMFADevice(f.root(), &iamapi.DeleteVirtualMFADeviceRequest{SerialNumber: ptr(serial)}))(t)
 	_, err = f.svc.DeleteVirtualMFADevice(f.root(), &iamapi.DeleteVirtualMFADeviceRequest{SerialNumber: ptr(serial)})
 	assertAPIError(t, err, "NoSuchEntity", 404, "VirtualMFADevice with serial number "+serial+" doesn't exist.")
+	// A serial in another case than stored is no device (policies decide on the serial as given).
+	upper := spare[:len(spare)-5] + "SPARE"
+	_, err = f.svc.DeleteVirtualMFADevice(f.root(), &iamapi.DeleteVirtualMFADeviceRequest{SerialNumber: ptr(upper)})
+	assertAPIError(t, err, "NoSuchEntity", 404, "VirtualMFADevice with serial number "+upper+" doesn't exist.")
 	// Another account's serial is no device here.
 	other := strings.Replace(spare, testAccount, otherTestAccount, 1)
 	_, err = f.svc.GetMFADevice(f.root(), &iamapi.GetMFADeviceRequest{SerialNumber: ptr(other)})
