@@ -336,3 +336,23 @@ func TestMFADeviceTags(t *testing.T) {
 	_, err = f.svc.ListMFADeviceTags(f.root(), &iamapi.ListMFADeviceTagsRequest{SerialNumber: ptr(serial + "x")})
 	assertAPIError(t, err, "NoSuchEntity", 404, "VirtualMFADevice with serial number "+serial+"x doesn't exist.")
 }
+
+// FuzzParseMFASerial: a serial number parses only into a path and name that rebuild it exactly.
+func FuzzParseMFASerial(f *testing.F) {
+	for _, s := range []string{"arn:aws:iam::123456789012:mfa/a", "arn:aws:iam::123456789012:mfa/p/q/a", "arn:aws:iam::123456789012:mfa/",
+		"arn:aws:iam::123456789012:mfa//", "GAHT12345678", "arn:aws:iam::210987654321:mfa/a"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, serial string) {
+		path, name, ok := parseMFASerial("aws", testAccount, serial)
+		if !ok {
+			return
+		}
+		if name == "" || strings.Contains(name, "/") || !strings.HasPrefix(path, "/") || !strings.HasSuffix(path, "/") {
+			t.Fatalf("%q: path %q name %q", serial, path, name)
+		}
+		if got := (scope{partition: "aws", account: testAccount}).arn("mfa", path, name); got != serial {
+			t.Fatalf("%q rebuilds as %q", serial, got)
+		}
+	})
+}
