@@ -273,21 +273,21 @@ func (s *Service) checkTwoCodes(d *storage.MFADevice, code1, code2 string, lo, h
 	return nil
 }
 
-// EnableMFADevice assigns an unassigned virtual device to a user (or the root user) after checking two
-// consecutive codes from it.
-func (s *Service) EnableMFADevice(ctx context.Context, in *iamapi.EnableMFADeviceRequest) (*iamapi.EnableMFADeviceOutput, error) {
+// updateWithCodes runs an operation that checks codes of the device serial for the principal userName
+// names (EnableMFADevice, ResyncMFADevice): throttled per device first, then fn in one transaction with
+// the owner and the device, and the device stored when fn succeeds.
+func (s *Service) updateWithCodes(ctx context.Context, userName, serial string, fn func(sc scope, o mfaOwner, d *storage.MFADevice, held func() (int, error)) error) error {
 	sc, err := s.scopeOf(ctx)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	serial := str(in.SerialNumber)
 	if _, name, ok := parseMFASerial(sc.partition, sc.account, serial); ok {
 		if err := s.throttleMFA(sc.account, name); err != nil {
-			return nil, err
+			return err
 		}
 	}
-	err = s.store.Update(ctx, func(tx storage.Tx) error {
-		o, err := resolveMFAOwner(ctx, tx, sc, str(in.UserName), true)
+	return s.store.Update(ctx, func(tx storage.Tx) error {
+		o, err := resolveMFAOwner(ctx, tx, sc, userName, true)
 		if err != nil {
 			return err
 		}
@@ -295,14 +295,29 @@ func (s *Service) EnableMFADevice(ctx context.Context, in *iamapi.EnableMFADevic
 		if err != nil {
 			return err
 		}
+		held := func() (int, error) {
+			ds, err := tx.ListMFADevices(ctx, sc.account, o.filter(), storage.ListOptions{Limit: maxMFADevicesPerUser})
+			return len(ds), err
+		}
+		if err := fn(sc, o, d, held); err != nil {
+			return err
+		}
+		return tx.UpdateMFADevice(ctx, d)
+	})
+}
+
+// EnableMFADevice assigns an unassigned virtual device to a user (or the root user) after checking two
+// consecutive codes from it.
+func (s *Service) EnableMFADevice(ctx context.Context, in *iamapi.EnableMFADeviceRequest) (*iamapi.EnableMFADeviceOutput, error) {
+	err := s.updateWithCodes(ctx, str(in.UserName), str(in.SerialNumber), func(sc scope, o mfaOwner, d *storage.MFADevice, held func() (int, error)) error {
 		if d.Assigned() {
 			return iamapi.NewEntityAlreadyExistsException("MFA Device is already in use.")
 		}
-		held, err := tx.ListMFADevices(ctx, sc.account, o.filter(), storage.ListOptions{Limit: maxMFADevicesPerUser})
+		n, err := held()
 		if err != nil {
 			return err
 		}
-		if len(held) >= maxMFADevicesPerUser {
+		if n >= maxMFADevicesPerUser {
 			return iamapi.NewLimitExceededException(fmt.Sprintf("Cannot exceed quota for MFADevicesPerUser: %d", maxMFADevicesPerUser))
 		}
 		// The first code may be up to two steps old: the user read two codes before sending them.
@@ -311,7 +326,7 @@ func (s *Service) EnableMFADevice(ctx context.Context, in *iamapi.EnableMFADevic
 		}
 		d.Drift = 0
 		d.UserName, d.Root, d.EnableDate = o.user, o.root, sc.now
-		return tx.UpdateMFADevice(ctx, d)
+		return nil
 	})
 	if err != nil {
 		return nil, err
@@ -322,32 +337,11 @@ func (s *Service) EnableMFADevice(ctx context.Context, in *iamapi.EnableMFADevic
 // ResyncMFADevice re-synchronises an enabled device with two consecutive codes, looking further around
 // the server's time than a sign-in does, and remembers the device's drift.
 func (s *Service) ResyncMFADevice(ctx context.Context, in *iamapi.ResyncMFADeviceRequest) (*iamapi.ResyncMFADeviceOutput, error) {
-	sc, err := s.scopeOf(ctx)
-	if err != nil {
-		return nil, err
-	}
-	serial := str(in.SerialNumber)
-	if _, name, ok := parseMFASerial(sc.partition, sc.account, serial); ok {
-		if err := s.throttleMFA(sc.account, name); err != nil {
-			return nil, err
-		}
-	}
-	err = s.store.Update(ctx, func(tx storage.Tx) error {
-		o, err := resolveMFAOwner(ctx, tx, sc, str(in.UserName), true)
-		if err != nil {
-			return err
-		}
-		d, err := getMFADevice(ctx, tx, sc, serial)
-		if err != nil {
-			return err
-		}
+	err := s.updateWithCodes(ctx, str(in.UserName), str(in.SerialNumber), func(_ scope, o mfaOwner, d *storage.MFADevice, _ func() (int, error)) error {
 		if !o.holds(d) {
 			return errMFAInvalidForUser()
 		}
-		if err := s.checkTwoCodes(d, str(in.AuthenticationCode1), str(in.AuthenticationCode2), -mfaResyncSteps, mfaResyncSteps); err != nil {
-			return err
-		}
-		return tx.UpdateMFADevice(ctx, d)
+		return s.checkTwoCodes(d, str(in.AuthenticationCode1), str(in.AuthenticationCode2), -mfaResyncSteps, mfaResyncSteps)
 	})
 	if err != nil {
 		return nil, err
