@@ -245,9 +245,12 @@ func (s *Service) mfaSecret(d *storage.MFADevice) (string, error) {
 	return b32.EncodeToString(seed), nil
 }
 
-// throttleMFA admits one code check on a device (account and folded name) at the service's clock.
-func (s *Service) throttleMFA(acct, name string) error {
-	if !s.mfaThrottle.allow(acct+"/"+storage.Fold(name), s.now()) {
+// throttleMFA admits one code check on a device at the service's clock. Only devices that exist get a
+// bucket, so serial numbers made up by the thousand cannot fill the map and lock out real devices. It
+// runs inside the transaction that checks the code: a transaction retried after a conflict takes a
+// second token, which errs on the safe side.
+func (s *Service) throttleMFA(d *storage.MFADevice) error {
+	if !s.mfaThrottle.allow(d.AccountID+"/"+storage.Fold(d.Name), s.now()) {
 		return errThrottled()
 	}
 	return nil
@@ -281,11 +284,6 @@ func (s *Service) updateWithCodes(ctx context.Context, userName, serial string, 
 	if err != nil {
 		return err
 	}
-	if _, name, ok := parseMFASerial(sc.partition, sc.account, serial); ok {
-		if err := s.throttleMFA(sc.account, name); err != nil {
-			return err
-		}
-	}
 	return s.store.Update(ctx, func(tx storage.Tx) error {
 		o, err := resolveMFAOwner(ctx, tx, sc, userName, true)
 		if err != nil {
@@ -293,6 +291,9 @@ func (s *Service) updateWithCodes(ctx context.Context, userName, serial string, 
 		}
 		d, err := getMFADevice(ctx, tx, sc, serial)
 		if err != nil {
+			return err
+		}
+		if err := s.throttleMFA(d); err != nil {
 			return err
 		}
 		held := func() (int, error) {
@@ -612,12 +613,8 @@ func (s *Service) VerifyMFACode(ctx context.Context, acct, userName, serial, cod
 	}
 	partition, _, _ := strings.Cut(serial[len("arn:"):], ":")
 	sc := scope{account: acct, partition: partition}
-	_, name, ok := parseMFASerial(sc.partition, acct, serial)
-	if !ok || len(code) != 6 {
+	if _, _, ok := parseMFASerial(sc.partition, acct, serial); !ok || len(code) != 6 {
 		return false, nil
-	}
-	if err := s.throttleMFA(acct, name); err != nil {
-		return false, err
 	}
 	owner := mfaOwner{user: userName, root: userName == ""}
 	valid := false
@@ -628,6 +625,9 @@ func (s *Service) VerifyMFACode(ctx context.Context, acct, userName, serial, cod
 			return nil
 		}
 		if err != nil {
+			return err
+		}
+		if err := s.throttleMFA(d); err != nil {
 			return err
 		}
 		if !owner.holds(d) {

@@ -107,13 +107,14 @@ func TestEnableMFADevice(t *testing.T) {
 	}
 	now, prev := code(t, seed, f.now), code(t, seed, f.now.Add(-30*time.Second))
 	// Not consecutive, reversed, or the same code twice: refused.
-	for _, c := range [][2]string{{now, now}, {now, prev}, {"000000", now}, {prev, code(t, seed, f.now.Add(30*time.Second))}} {
+	for _, c := range [][2]string{{now, now}, {now, prev}, {"000000", now}, {prev, code(t, seed, f.now.Add(30*time.Second))}, {prev, prev}} {
 		_, err := f.svc.EnableMFADevice(f.root(), in(c[0], c[1]))
 		assertAPIError(t, err, "InvalidAuthenticationCode", 403, "Authentication code for device is not valid.")
 	}
 	_, err := f.svc.EnableMFADevice(f.asUser("bob"), &iamapi.EnableMFADeviceRequest{UserName: ptr("nobody"), SerialNumber: ptr(serial), AuthenticationCode1: ptr(prev), AuthenticationCode2: ptr(now)})
 	assertAPIError(t, err, "NoSuchEntity", 404, "The user with name nobody cannot be found.")
-	// Five tries spent the device's burst: the sixth is throttled before its codes are looked at.
+	// Five tries spent the device's burst (the unknown user's did not reach the device): the sixth is
+	// throttled before its codes are looked at.
 	_, err = f.svc.EnableMFADevice(f.root(), in(prev, now))
 	assertAPIError(t, err, "Throttling", 400, "Rate exceeded")
 	f.now = f.now.Add(mfaGuessInterval)
@@ -355,4 +356,27 @@ func FuzzParseMFASerial(f *testing.F) {
 			t.Fatalf("%q rebuilds as %q", serial, got)
 		}
 	})
+}
+
+// Only existing devices get a throttle bucket: made-up serial numbers do not grow the map.
+func TestMFAThrottleHoldsOnlyExistingDevices(t *testing.T) {
+	f := newFixture(t)
+	must(f.svc.CreateUser(f.root(), &iamapi.CreateUserRequest{UserName: ptr("bob")}))(t)
+	for i := range 200 {
+		serial := "arn:aws:iam::" + testAccount + ":mfa/guess" + strings.Repeat("x", i)
+		_, err := f.svc.EnableMFADevice(f.root(), &iamapi.EnableMFADeviceRequest{UserName: ptr("bob"), SerialNumber: ptr(serial),
+			AuthenticationCode1: ptr("000000"), AuthenticationCode2: ptr("000001")})
+		assertAPIError(t, err, "NoSuchEntity", 404, "VirtualMFADevice with serial number "+serial+" doesn't exist.")
+		if ok := must(f.svc.VerifyMFACode(context.Background(), testAccount, "bob", serial, "000000"))(t); ok {
+			t.Fatal("a code of no device accepted")
+		}
+	}
+	if n := f.svc.MFAThrottleEntries(); n != 0 {
+		t.Fatalf("throttle holds %d buckets for devices that do not exist", n)
+	}
+	serial, _ := newMFADevice(t, f, "real")
+	_, _ = f.svc.VerifyMFACode(context.Background(), testAccount, "bob", serial, "000000")
+	if n := f.svc.MFAThrottleEntries(); n != 1 {
+		t.Fatalf("throttle holds %d buckets, want 1", n)
+	}
 }
