@@ -238,6 +238,9 @@ func (a *Authorizer) applyLocked(ch storage.Change) {
 	case storage.ChangeInstanceProfile:
 		a.gen++
 		a.entities.Remove(entityKey{ch.AccountID, "instance-profile", ch.Key})
+	case storage.ChangeMFADevice:
+		a.gen++
+		a.entities.Remove(entityKey{ch.AccountID, ids.KindMFA, ch.Key})
 	}
 }
 

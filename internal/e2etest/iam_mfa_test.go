@@ -288,3 +288,31 @@ func TestAuthzMFADevices(t *testing.T) {
 	_, err = alice.ListVirtualMFADevices(ctx, &iam.ListVirtualMFADevicesInput{})
 	wantDenied(t, err, "AccessDenied", azNotAuthorized(azARN+"user/alice", "iam:ListVirtualMFADevices", "*", because("identity-based policy", "iam:ListVirtualMFADevices")))
 }
+
+// Policies on MFA devices see the device's tags (aws:ResourceTag) and its ARN as stored: a tag change is
+// seen at once, and a serial number in another case reaches no device.
+func TestAuthzMFADeviceResourceTags(t *testing.T) {
+	e := newAuthzEnv(t)
+	dave := e.s.IAM(e.user("dave", azDoc(
+		`{"Effect":"Allow","Action":"iam:TagMFADevice","Resource":"*","Condition":{"StringEquals":{"aws:ResourceTag/owner":"dave"}}}`,
+		azAllow("iam:ListMFADeviceTags", "*"),
+	)))
+	ctx := e.ctx
+	mine, err := e.root.CreateVirtualMFADevice(ctx, &iam.CreateVirtualMFADeviceInput{VirtualMFADeviceName: aws.String("dave"), Tags: tags("owner", "dave")})
+	e.check(err)
+	theirs, err := e.root.CreateVirtualMFADevice(ctx, &iam.CreateVirtualMFADeviceInput{VirtualMFADeviceName: aws.String("erin"), Tags: tags("owner", "erin")})
+	e.check(err)
+	serial, other := aws.ToString(mine.VirtualMFADevice.SerialNumber), aws.ToString(theirs.VirtualMFADevice.SerialNumber)
+	_, err = dave.TagMFADevice(ctx, &iam.TagMFADeviceInput{SerialNumber: aws.String(serial), Tags: tags("k", "v")})
+	e.check(err)
+	_, err = dave.TagMFADevice(ctx, &iam.TagMFADeviceInput{SerialNumber: aws.String(other), Tags: tags("k", "v")})
+	wantDenied(t, err, "AccessDenied", azNotAuthorized(azARN+"user/dave", "iam:TagMFADevice", other, because("identity-based policy", "iam:TagMFADevice")))
+	// The owner tag moves to dave: now allowed.
+	_, err = e.root.TagMFADevice(ctx, &iam.TagMFADeviceInput{SerialNumber: aws.String(other), Tags: tags("owner", "dave")})
+	e.check(err)
+	_, err = dave.TagMFADevice(ctx, &iam.TagMFADeviceInput{SerialNumber: aws.String(other), Tags: tags("k", "v")})
+	e.check(err)
+	upper := strings.Replace(serial, "mfa/dave", "mfa/DAVE", 1)
+	_, err = dave.ListMFADeviceTags(ctx, &iam.ListMFADeviceTagsInput{SerialNumber: aws.String(upper)})
+	wantError(t, "serial in another case", err, "NoSuchEntity", 404, "VirtualMFADevice with serial number "+upper+" doesn't exist.")
+}
