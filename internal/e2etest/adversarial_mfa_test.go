@@ -46,3 +46,20 @@ func TestAdversarialMFACodeGuessingIsThrottled(t *testing.T) {
 	wantError(t, "right codes while throttled", call(c.EnableMFADevice(ctx, enableInput(t, "bob", aws.ToString(v.SerialNumber), v.Base32StringSeed))),
 		"Throttling", 400, "Rate exceeded")
 }
+
+// The replay rule holds across nodes: codes accepted by one node (PostgreSQL, two servers) are refused
+// by the other, because the last accepted time step is stored with the device in the transaction that
+// accepted them.
+func TestAdversarialMFACodeReplayOnAnotherNodeIsRefused(t *testing.T) {
+	nodes := startNodes(t, 2)
+	a, b := nodes[0].IAM(RootCreds()), nodes[1].IAM(RootCreds())
+	ctx := t.Context()
+	must[*iam.CreateUserOutput](t, "CreateUser")(a.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String("bob")}))
+	v := must[*iam.CreateVirtualMFADeviceOutput](t, "CreateVirtualMFADevice")(a.CreateVirtualMFADevice(ctx, &iam.CreateVirtualMFADeviceInput{
+		VirtualMFADeviceName: aws.String("bob")})).VirtualMFADevice
+	in := enableInput(t, "bob", aws.ToString(v.SerialNumber), v.Base32StringSeed)
+	must[*iam.EnableMFADeviceOutput](t, "EnableMFADevice")(a.EnableMFADevice(ctx, in))
+	must[*iam.DeactivateMFADeviceOutput](t, "DeactivateMFADevice")(a.DeactivateMFADevice(ctx, &iam.DeactivateMFADeviceInput{
+		UserName: aws.String("bob"), SerialNumber: v.SerialNumber}))
+	wantError(t, "codes replayed on the other node", call(b.EnableMFADevice(ctx, in)), "InvalidAuthenticationCode", 403, "Authentication code for device is not valid.")
+}
