@@ -7,6 +7,7 @@ import (
 	"image/png"
 	"io"
 	"log/slog"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -379,4 +380,22 @@ func TestMFAThrottleHoldsOnlyExistingDevices(t *testing.T) {
 	if n := f.svc.MFAThrottleEntries(); n != 1 {
 		t.Fatalf("throttle holds %d buckets, want 1", n)
 	}
+}
+
+// An account holds as many virtual MFA devices as it may have users.
+func TestVirtualMFADevicesPerAccountQuota(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	must(0, f.store.Update(ctx, func(tx storage.Tx) error {
+		for i := range maxVirtualMFADevicesPerAccount {
+			if err := tx.CreateMFADevice(ctx, &storage.MFADevice{AccountID: testAccount, Name: "d" + strconv.Itoa(i), Path: "/", CreatedAt: f.now}); err != nil {
+				return err
+			}
+		}
+		return nil
+	}))(t)
+	_, err := f.svc.CreateVirtualMFADevice(f.root(), &iamapi.CreateVirtualMFADeviceRequest{VirtualMFADeviceName: ptr("one-more")})
+	assertAPIError(t, err, "LimitExceeded", 409, "Cannot exceed quota for MFADevices: 5000")
+	// Another account is not affected.
+	must(f.svc.CreateVirtualMFADevice(rootOf(otherTestAccount), &iamapi.CreateVirtualMFADeviceRequest{VirtualMFADeviceName: ptr("one-more")}))(t)
 }
