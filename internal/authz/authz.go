@@ -244,6 +244,9 @@ func (a *Authorizer) applyLocked(ch storage.Change) {
 			a.gen++
 			a.entities.Remove(entityKey{ch.AccountID, kind, name})
 		}
+	case storage.ChangeMFADevice:
+		a.gen++
+		a.entities.Remove(entityKey{ch.AccountID, ids.KindMFA, ch.Key})
 	}
 }
 

@@ -185,6 +185,20 @@ func (a *Authorizer) resource(ctx context.Context, c *reqctx.Caller, pe *princip
 	if v := x.str(fOpenIDConnectProviderArn); v != "" {
 		return a.oidcProviderARN(ctx, p, acct, v, buf)
 	}
+	// A virtual MFA device of the account brings its tags (aws:ResourceTag/*) when the serial number is its
+	// ARN exactly (the service finds no device under any other spelling).
+	if v := x.str(fSerialNumber); v != "" && strings.HasPrefix(v, ids.IAMARN(p, acct, ids.KindMFA, "/", "")) {
+		e, err := a.entity(ctx, p, acct, ids.KindMFA, v[strings.LastIndexByte(v, '/')+1:])
+		if err != nil {
+			return "", err
+		}
+		if e.exists && e.arn == v {
+			for i, k := range e.tagKeys {
+				buf.m[k] = e.tagVals[i]
+			}
+		}
+		return v, nil
+	}
 	for _, f := range [...]fieldID{fSAMLProviderArn, fOpenIDConnectProviderArn, fSerialNumber} {
 		if v := x.str(f); strings.HasPrefix(v, "arn:") {
 			return v, nil
@@ -411,6 +425,11 @@ func (a *Authorizer) entity(ctx context.Context, part, account, kind, name strin
 			var r *storage.Resource
 			if r, err = tx.GetResource(ctx, account, storage.ResourceServerCertificate, name); err == nil {
 				e.name, e.path, tags, e.exists = r.Name, r.Path, r.Tags, true
+			}
+		case ids.KindMFA:
+			var d *storage.MFADevice
+			if d, err = tx.GetMFADevice(ctx, account, name); err == nil {
+				e.name, e.path, tags, e.exists = d.Name, d.Path, d.Tags, true
 			}
 		}
 		if err != nil && !isNotFound(err) {

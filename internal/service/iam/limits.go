@@ -195,3 +195,37 @@ const (
 	// four intermediates; a longer one is refused as a chain AWS cannot validate.
 	maxCertificateChainLength = 20
 )
+
+// Virtual MFA devices (CreateVirtualMFADevice, EnableMFADevice, ResyncMFADevice, VerifyMFACode).
+const (
+	// maxMFADevicesPerUser is AWS's "MFA devices in use per user" quota (IAM and AWS STS quotas); the
+	// root user has the same.
+	maxMFADevicesPerUser = 8
+
+	// maxVirtualMFADevicesPerAccount: AWS allows as many virtual MFA devices, assigned or not, as the
+	// account may have users.
+	maxVirtualMFADevicesPerAccount = maxUsersPerAccount
+
+	// mfaSeedBytes is the size of a device's random seed: 40 bytes, whose base32 form is the 64
+	// characters of AWS's Base32StringSeed (RFC 4226 asks for at least 128 bits).
+	mfaSeedBytes = 40
+
+	// mfaQRCodeSize is the width and height in pixels of the QR code PNG of a new device.
+	mfaQRCodeSize = 256
+
+	// mfaSkewSteps is how many 30-second time steps around the server's time a code may come from
+	// (RFC 6238 section 5.2 recommends one step of network delay).
+	mfaSkewSteps = 1
+
+	// mfaResyncSteps is how far (in time steps, either way) ResyncMFADevice looks for the two
+	// consecutive codes of a device whose clock drifted: 10 minutes.
+	mfaResyncSteps = 20
+
+	// Code guessing is throttled per device before any code is checked: a 6-digit code checked against
+	// three time steps is guessed with probability 3/10^6 per try, so a burst of 5 and then one try per
+	// time step (the replay rule lets a device authenticate at most once a step anyway) keeps a guesser
+	// under 1% a day. The map of buckets is bounded like the password throttle's, failing closed.
+	mfaGuessBurst      = 5
+	mfaGuessInterval   = 30 * time.Second
+	mfaThrottleTracked = 10_000
+)

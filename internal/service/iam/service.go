@@ -64,11 +64,12 @@ type Service struct {
 	now     func() time.Time
 	log     *slog.Logger
 
-	uses       useRecorder
-	reports    reportCache
-	cache      entityCache
-	pwThrottle *passwordThrottle
-	simStats   simulationStats
+	uses        useRecorder
+	reports     reportCache
+	cache       entityCache
+	pwThrottle  *passwordThrottle
+	mfaThrottle *rateLimiter
+	simStats    simulationStats
 }
 
 // New returns a Service using o.
@@ -81,7 +82,8 @@ func New(o Options) *Service {
 		now:     o.Now,
 		log:     o.Logger,
 
-		pwThrottle: newPasswordThrottle(),
+		pwThrottle:  newPasswordThrottle(),
+		mfaThrottle: newRateLimiter(mfaGuessBurst, mfaGuessInterval, mfaThrottleTracked),
 	}
 	if s.now == nil {
 		s.now = time.Now
