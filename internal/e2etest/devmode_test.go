@@ -383,6 +383,13 @@ func TestDevModeResetLeavesNothing(t *testing.T) {
 	if _, err := c.GenerateCredentialReport(ctx, &iam.GenerateCredentialReportInput{}); err != nil {
 		t.Fatal(err)
 	}
+	vm, err := c.CreateVirtualMFADevice(ctx, &iam.CreateVirtualMFADeviceInput{VirtualMFADeviceName: aws.String("pat-mfa")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A code check takes a bucket of the MFA throttle, whatever its outcome.
+	_, _ = c.EnableMFADevice(ctx, &iam.EnableMFADeviceInput{UserName: aws.String("pat"), SerialNumber: vm.VirtualMFADevice.SerialNumber,
+		AuthenticationCode1: aws.String("000000"), AuthenticationCode2: aws.String("000000")})
 	if _, err := c.SimulatePrincipalPolicy(ctx, &iam.SimulatePrincipalPolicyInput{PolicySourceArn: aws.String("arn:aws:iam::" + AccountID + ":user/pat"),
 		ActionNames: []string{"iam:GetUser"}}); err != nil {
 		t.Fatal(err)

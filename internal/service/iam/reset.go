@@ -17,17 +17,18 @@ type memoryStore struct {
 // memory lists every piece of in-memory state of the service, by field name.
 func (s *Service) memory() map[string]memoryStore {
 	return map[string]memoryStore{
-		"uses":       {reset: s.uses.reset, held: s.uses.held},
-		"reports":    {reset: s.reports.reset, held: s.reports.held},
-		"pwThrottle": {reset: s.pwThrottle.reset, held: s.pwThrottle.held},
-		"simStats":   {reset: s.simStats.reset, held: s.simStats.held},
-		"cache":      {held: s.cache.held},
+		"uses":        {reset: s.uses.reset, held: s.uses.held},
+		"reports":     {reset: s.reports.reset, held: s.reports.held},
+		"pwThrottle":  {reset: s.pwThrottle.reset, held: s.pwThrottle.held},
+		"mfaThrottle": {reset: s.mfaThrottle.reset, held: s.mfaThrottle.size},
+		"simStats":    {reset: s.simStats.reset, held: s.simStats.held},
+		"cache":       {held: s.cache.held},
 	}
 }
 
 // ResetMemory forgets everything the service holds in memory that does not follow the store's change
 // feed: last uses not yet written (they belong to keys and roles a reset deleted), credential reports,
-// password throttles and the simulator's statistics. A dev-mode reset calls it after wiping the store.
+// password and MFA-code throttles and the simulator's statistics. A dev-mode reset calls it after wiping the store.
 func (s *Service) ResetMemory() {
 	for _, m := range s.memory() {
 		if m.reset != nil {

@@ -51,6 +51,10 @@ func TestResetMemoryForgetsEverything(t *testing.T) {
 	must(f.svc.GetUser(ctx, &iamapi.GetUserRequest{UserName: ptr("pat")}))(t)
 	must(f.svc.CreateLoginProfile(ctx, &iamapi.CreateLoginProfileRequest{UserName: ptr("pat"), Password: ptr("Good-Pass-1")}))(t)
 	must(f.svc.GenerateCredentialReport(ctx, &iamapi.GenerateCredentialReportInput{}))(t)
+	vm := must(f.svc.CreateVirtualMFADevice(ctx, &iamapi.CreateVirtualMFADeviceRequest{VirtualMFADeviceName: ptr("pat-mfa")}))(t)
+	// A code check takes a bucket of the MFA throttle, whatever its outcome.
+	_, _ = f.svc.EnableMFADevice(ctx, &iamapi.EnableMFADeviceRequest{UserName: ptr("pat"), SerialNumber: vm.VirtualMFADevice.SerialNumber,
+		AuthenticationCode1: ptr("000000"), AuthenticationCode2: ptr("000000")})
 	must(f.svc.SimulateCustomPolicy(ctx, &iamapi.SimulateCustomPolicyRequest{ActionNames: []string{"iam:GetUser"},
 		PolicyInputList: []string{`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}`}}))(t)
 	for name, n := range f.svc.MemoryHeld() {
