@@ -1,6 +1,7 @@
-// Package account implements the region operations of the AWS Account API (EnableRegion, DisableRegion,
-// GetRegionOptStatus, ListRegions) over the opt-in rules of internal/optin. Transitions take a configurable
-// delay, so clients see ENABLING and DISABLING as they do against AWS.
+// Package account implements the AWS Account API: the region operations (EnableRegion, DisableRegion,
+// GetRegionOptStatus, ListRegions) over the opt-in rules of internal/optin, whose transitions take a
+// configurable delay so clients see ENABLING and DISABLING as they do against AWS; the account's alternate
+// contacts, contact information and name; and the primary e-mail address with its one-time-code update.
 package account
 
 import (
@@ -17,6 +18,7 @@ import (
 	"github.com/iamd/iamd/internal/protocol"
 	"github.com/iamd/iamd/internal/regions"
 	"github.com/iamd/iamd/internal/reqctx"
+	"github.com/iamd/iamd/internal/secrets"
 	"github.com/iamd/iamd/internal/storage"
 )
 
@@ -27,6 +29,10 @@ type Options struct {
 	TransitionDelay time.Duration
 	Now             func() time.Time
 	Logger          *slog.Logger
+	// Sealer seals the one-time codes of primary e-mail updates at rest.
+	Sealer *secrets.Sealer
+	// Mailer delivers those codes; nil writes them to the log at warn instead.
+	Mailer Mailer
 }
 
 // Service implements accountapi.Service.
