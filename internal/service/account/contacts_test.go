@@ -1,19 +1,17 @@
 package account
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"log/slog"
-	"net"
 	"regexp"
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/iamd/iamd/internal/api/accountapi"
 	"github.com/iamd/iamd/internal/protocol"
+	"github.com/iamd/iamd/internal/testutil/smtpsink"
 )
 
 func str(v string) *string { return &v }
@@ -303,88 +301,9 @@ func TestPrimaryEmailCodeGoesToTheLogWithoutSMTP(t *testing.T) {
 	}
 }
 
-// smtpSink is a minimal SMTP server on loopback that records each message's envelope and data.
-type smtpSink struct {
-	ln   net.Listener
-	mu   sync.Mutex
-	auth []string
-	msgs []string
-}
-
-func newSMTPSink(t *testing.T) *smtpSink {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = ln.Close() })
-	s := &smtpSink{ln: ln}
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go s.serve(c)
-		}
-	}()
-	return s
-}
-
-func (s *smtpSink) serve(c net.Conn) {
-	defer c.Close()
-	_ = c.SetDeadline(time.Now().Add(10 * time.Second))
-	r := bufio.NewReader(c)
-	say := func(l string) { _, _ = c.Write([]byte(l + "\r\n")) }
-	say("220 sink ESMTP")
-	var env []string
-	for {
-		l, err := r.ReadString('\n')
-		if err != nil {
-			return
-		}
-		l = strings.TrimRight(l, "\r\n")
-		up := strings.ToUpper(l)
-		switch {
-		case strings.HasPrefix(up, "EHLO"):
-			say("250-sink")
-			say("250 AUTH PLAIN")
-		case strings.HasPrefix(up, "AUTH"):
-			s.mu.Lock()
-			s.auth = append(s.auth, l)
-			s.mu.Unlock()
-			say("235 ok")
-		case strings.HasPrefix(up, "MAIL"), strings.HasPrefix(up, "RCPT"):
-			env = append(env, l)
-			say("250 ok")
-		case up == "DATA":
-			say("354 go")
-			var data strings.Builder
-			for {
-				dl, err := r.ReadString('\n')
-				if err != nil {
-					return
-				}
-				if dl == ".\r\n" {
-					break
-				}
-				data.WriteString(dl)
-			}
-			s.mu.Lock()
-			s.msgs = append(s.msgs, strings.Join(env, "\n")+"\n"+data.String())
-			s.mu.Unlock()
-			say("250 queued")
-		case up == "QUIT":
-			say("221 bye")
-			return
-		default:
-			say("250 ok")
-		}
-	}
-}
-
 func TestPrimaryEmailCodeIsMailedBySMTP(t *testing.T) {
-	sink := newSMTPSink(t)
-	m, err := NewSMTPMailer("smtp://iamd:s3cret@" + sink.ln.Addr().String() + "?from=iamd@example.org")
+	sink := smtpsink.Start(t)
+	m, err := NewSMTPMailer("smtp://iamd:s3cret@" + sink.Addr() + "?from=iamd@example.org")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -393,9 +312,7 @@ func TestPrimaryEmailCodeIsMailedBySMTP(t *testing.T) {
 	if _, err := s.StartPrimaryEmailUpdate(ctx, &accountapi.StartPrimaryEmailUpdateRequest{AccountId: str(testAccount), PrimaryEmail: str("new@example.com")}); err != nil {
 		t.Fatal(err)
 	}
-	sink.mu.Lock()
-	msgs, auth := sink.msgs, sink.auth
-	sink.mu.Unlock()
+	msgs, auth := sink.Messages(), sink.Auths()
 	if len(msgs) != 1 || len(auth) != 1 {
 		t.Fatalf("msgs %q auth %q", msgs, auth)
 	}
