@@ -134,25 +134,16 @@ func (s *Service) transition(ctx context.Context, accountID *string, name, actio
 		return err
 	}
 	now := s.now(ctx)
-	err = s.o.Store.Update(ctx, func(tx storage.Tx) error {
-		a, err := tx.GetAccount(ctx, acct)
-		if err != nil {
-			return err
-		}
-		if err := move(a, name, now, s.o.TransitionDelay); err != nil {
-			return err
-		}
-		return tx.UpdateAccount(ctx, a)
+	err = s.update(ctx, acct, action+" "+name, func(a *storage.Account) error {
+		return move(a, name, now, s.o.TransitionDelay)
 	})
 	switch {
 	case errors.Is(err, optin.ErrEnabledByDefault), errors.Is(err, optin.ErrInvalidTransition):
 		return validation(reasonInvalidRegionOptTarget, "Unable to switch region status because of its current opt-in status.", "")
 	case errors.Is(err, optin.ErrTransitionInProgress):
 		return accountapi.NewConflictException("Unable to switch region status because of its current opt-in status.")
-	case err != nil:
-		return fmt.Errorf("%s %s: %w", action, name, err)
 	}
-	return nil
+	return err
 }
 
 // GetRegionOptStatus reports a region's opt-in status for the account.
