@@ -53,7 +53,8 @@ func TestAccountAlternateContacts(t *testing.T) {
 		}, "ResourceNotFoundException", 404, "No contact of the inputted alternate contact type found."},
 		{"unknown type", func() error {
 			return call(c.GetAlternateContact(ctx, &account.GetAlternateContactInput{AlternateContactType: "LEGAL"}))
-		}, "ValidationException", 400, ""},
+		}, "ValidationException", 400, "1 validation error detected: Value 'LEGAL' at 'alternateContactType' failed to satisfy constraint: " +
+			"Member must satisfy enum value set: [BILLING, OPERATIONS, SECURITY]"},
 		{"bad e-mail", func() error {
 			return call(c.PutAlternateContact(ctx, &account.PutAlternateContactInput{AlternateContactType: accttypes.AlternateContactTypeBilling,
 				Name: aws.String("a"), Title: aws.String("b"), EmailAddress: aws.String("not-an-address"), PhoneNumber: aws.String("1")}))
@@ -78,7 +79,8 @@ func TestAccountAlternateContacts(t *testing.T) {
 		{"malformed account ID", func() error {
 			return call(c.GetAlternateContact(ctx, &account.GetAlternateContactInput{AccountId: aws.String("12345"),
 				AlternateContactType: accttypes.AlternateContactTypeSecurity}))
-		}, "ValidationException", 400, ""},
+		}, "ValidationException", 400, "1 validation error detected: Value '12345' at 'accountId' failed to satisfy constraint: " +
+			`Member must satisfy regular expression pattern: \d{12}`},
 	})
 }
 
@@ -177,12 +179,13 @@ func TestAccountPrimaryEmailUpdate(t *testing.T) {
 	}
 	runErrCases(t, []errCase{
 		{"wrong code", func() error { return accept("new-root@example.com", wrong) }, "ValidationException", 400, "The OTP is not valid."},
-		{"code pattern", func() error { return accept("new-root@example.com", "12-45!") }, "ValidationException", 400, ""},
+		{"code pattern", func() error { return accept("new-root@example.com", "12-45!") }, "ValidationException", 400,
+			"1 validation error detected: Value at 'otp' failed to satisfy constraint: Member must satisfy regular expression pattern: [a-zA-Z0-9]{6}"},
 		{"other address", func() error { return accept("else@example.com", code) }, "ValidationException", 400,
 			"The primary email does not match the pending update."},
 		{"not an address", func() error {
 			return call(c.StartPrimaryEmailUpdate(ctx, &account.StartPrimaryEmailUpdateInput{AccountId: acct, PrimaryEmail: aws.String("nobody")}))
-		}, "ValidationException", 400, ""},
+		}, "ValidationException", 400, "Invalid email address."},
 		{"start other account", func() error {
 			return call(c.StartPrimaryEmailUpdate(ctx, &account.StartPrimaryEmailUpdateInput{AccountId: aws.String(otherAccountID), PrimaryEmail: aws.String("x@example.com")}))
 		}, "AccessDeniedException", 403, crossAccountDenied("StartPrimaryEmailUpdate")},

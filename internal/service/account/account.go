@@ -58,6 +58,8 @@ const (
 	reasonFieldValidationFailed  = "fieldValidationFailed"
 )
 
+// validation returns a ValidationException; field is named as the model's validation names members
+// (lower camel case), so every fieldList of the API reads alike.
 func validation(reason, msg string, field string) error {
 	e := accountapi.NewValidationException(msg)
 	e.Reason = protocol.String(reason)

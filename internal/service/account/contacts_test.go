@@ -233,7 +233,10 @@ func TestPrimaryEmailUpdate(t *testing.T) {
 		wrong = "111111"
 	}
 	wantAPIError(t, "other address", accept("b@example.com", code), "ValidationException", 400, "")
-	wantAPIError(t, "wrong code", accept("a@example.com", wrong), "ValidationException", 400, "The OTP is not valid.")
+	ve := wantAPIError(t, "wrong code", accept("a@example.com", wrong), "ValidationException", 400, "The OTP is not valid.").(*accountapi.ValidationException)
+	if protocol.ToString(ve.Reason) != "fieldValidationFailed" || len(ve.FieldList) != 1 || protocol.ToString(ve.FieldList[0].Name) != "otp" {
+		t.Fatalf("reason %v fields %+v", protocol.ToString(ve.Reason), ve.FieldList)
+	}
 	if _, err := s.AcceptPrimaryEmailUpdate(ctx, &accountapi.AcceptPrimaryEmailUpdateRequest{AccountId: str(testAccount),
 		PrimaryEmail: str("a@example.com"), Otp: str(strings.ToLower(code))}); err != nil {
 		t.Fatalf("right code: %v", err)

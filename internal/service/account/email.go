@@ -43,7 +43,7 @@ func otpAAD(acct, email string) []byte {
 func checkEmail(email string) error {
 	a, err := mail.ParseAddress(email)
 	if err != nil || a.Address != email {
-		return validation(reasonFieldValidationFailed, "Invalid email address.", "PrimaryEmail")
+		return validation(reasonFieldValidationFailed, "Invalid email address.", "primaryEmail")
 	}
 	return nil
 }
@@ -146,7 +146,7 @@ func (s *Service) AcceptPrimaryEmailUpdate(ctx context.Context, in *accountapi.A
 			return nil
 		}
 		if !strings.EqualFold(p.Email, email) {
-			return validation(reasonFieldValidationFailed, "The primary email does not match the pending update.", "PrimaryEmail")
+			return validation(reasonFieldValidationFailed, "The primary email does not match the pending update.", "primaryEmail")
 		}
 		want, err := s.o.Sealer.Open(p.SealedCode, otpAAD(acct, p.Email))
 		if err != nil {
@@ -157,7 +157,7 @@ func (s *Service) AcceptPrimaryEmailUpdate(ctx context.Context, in *accountapi.A
 			if p.Attempts >= maxOTPAttempts {
 				a.PendingEmail = nil
 			}
-			refusal = validation(reasonFieldValidationFailed, "The OTP is not valid.", "Otp")
+			refusal = validation(reasonFieldValidationFailed, "The OTP is not valid.", "otp")
 			return nil
 		}
 		a.Email = p.Email
