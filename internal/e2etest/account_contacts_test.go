@@ -2,6 +2,7 @@ package e2etest
 
 import (
 	"context"
+	"os"
 	"regexp"
 	"testing"
 
@@ -9,10 +10,21 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/account"
 	accttypes "github.com/aws/aws-sdk-go-v2/service/account/types"
 
+	"github.com/iamd/iamd/internal/storage/pgtest"
 	"github.com/iamd/iamd/internal/testutil/smtpsink"
 )
 
 const otherAccountID = "210987654321"
+
+// accountServer starts a server for the Account API tests, on PostgreSQL when IAMD_E2E_IAM_BACKEND=postgres
+// (the contacts live in the account row on both backends).
+func accountServer(t *testing.T, o Options) *Server {
+	t.Helper()
+	if os.Getenv(iamBackendEnv) == "postgres" {
+		o.DatabaseURL = pgtest.URL(t)
+	}
+	return Start(t, o)
+}
 
 // crossAccountDenied is what an account outside an organization is answered when it names another
 // account in AccountId.
@@ -22,7 +34,7 @@ func crossAccountDenied(op string) string {
 }
 
 func TestAccountAlternateContacts(t *testing.T) {
-	s := Start(t, Options{})
+	s := accountServer(t, Options{})
 	newAccount(t, s, otherAccountID)
 	c, ctx := s.Account(RootCreds()), context.Background()
 	for _, typ := range []accttypes.AlternateContactType{accttypes.AlternateContactTypeBilling, accttypes.AlternateContactTypeOperations, accttypes.AlternateContactTypeSecurity} {
@@ -85,7 +97,7 @@ func TestAccountAlternateContacts(t *testing.T) {
 }
 
 func TestAccountContactInformationNameAndInformation(t *testing.T) {
-	s := Start(t, Options{})
+	s := accountServer(t, Options{})
 	newAccount(t, s, otherAccountID)
 	c, ctx := s.Account(RootCreds()), context.Background()
 	ci := &accttypes.ContactInformation{FullName: aws.String("Ana Diaz"), AddressLine1: aws.String("1 Main St"),
@@ -146,7 +158,7 @@ func TestAccountContactInformationNameAndInformation(t *testing.T) {
 // The primary e-mail update end to end: the code crosses a real SMTP dialogue to a loopback server.
 func TestAccountPrimaryEmailUpdate(t *testing.T) {
 	sink := smtpsink.Start(t)
-	s := Start(t, Options{SMTPURL: "smtp://" + sink.Addr() + "?from=iamd@example.org"})
+	s := accountServer(t, Options{SMTPURL: "smtp://" + sink.Addr() + "?from=iamd@example.org"})
 	newAccount(t, s, otherAccountID)
 	c, ctx := s.Account(RootCreds()), context.Background()
 	acct := aws.String(AccountID)
