@@ -63,3 +63,25 @@ func TestAdversarialPrimaryEmailCannotInjectMailHeaders(t *testing.T) {
 		t.Fatalf("mail was sent: %q", m)
 	}
 }
+
+// Every start mails a code to an address the caller chooses: a caller allowed to start updates must not
+// turn iamd into a source of a stream of mail. A second start while the first is pending is refused
+// within the interval, and sends nothing.
+func TestAdversarialPrimaryEmailStartsCannotFloodMail(t *testing.T) {
+	sink := smtpsink.Start(t)
+	s := Start(t, Options{SMTPURL: "smtp://" + sink.Addr() + "?from=iamd@example.org"})
+	c, ctx := s.Account(RootCreds()), context.Background()
+	for i := 0; i < 5; i++ {
+		_, err := c.StartPrimaryEmailUpdate(ctx, &account.StartPrimaryEmailUpdateInput{AccountId: aws.String(AccountID),
+			PrimaryEmail: aws.String("victim@example.com")})
+		if i == 0 {
+			ok(t, "first start", err)
+			continue
+		}
+		wantError(t, "start again", err, "TooManyRequestsException", 429,
+			"A primary email update was started less than 1m0s ago; wait before starting another.")
+	}
+	if n := len(sink.Messages()); n != 1 {
+		t.Fatalf("%d messages sent", n)
+	}
+}

@@ -251,6 +251,19 @@ func TestPrimaryEmailUpdate(t *testing.T) {
 
 	// maxOTPAttempts wrong codes drop the update: the right code no longer works.
 	code = start("b@example.com")
+	// A second start within startInterval is refused and sends nothing; after it, it replaces the first.
+	mb.mu.Lock()
+	sent := len(mb.msgs)
+	mb.mu.Unlock()
+	_, err = s.StartPrimaryEmailUpdate(ctx, &accountapi.StartPrimaryEmailUpdateRequest{AccountId: str(testAccount), PrimaryEmail: str("x@example.com")})
+	wantAPIError(t, "start again at once", err, "TooManyRequestsException", 429, "")
+	mb.mu.Lock()
+	if len(mb.msgs) != sent {
+		t.Fatal("a refused start sent mail")
+	}
+	mb.mu.Unlock()
+	clk.add(startInterval)
+	code = start("b@example.com")
 	if code == wrong {
 		wrong = "222222"
 	}
@@ -260,6 +273,7 @@ func TestPrimaryEmailUpdate(t *testing.T) {
 	wantAPIError(t, "after the guesses", accept("b@example.com", code), "ResourceNotFoundException", 404, "")
 
 	// A code expires.
+	clk.add(startInterval)
 	code = start("c@example.com")
 	clk.add(otpLifetime)
 	wantAPIError(t, "expired", accept("c@example.com", code), "ResourceNotFoundException", 404, "")

@@ -67,7 +67,8 @@ func (s *Service) GetPrimaryEmail(ctx context.Context, in *accountapi.GetPrimary
 
 // StartPrimaryEmailUpdate starts changing the account's primary e-mail address: it makes a one-time code,
 // keeps it sealed in the account's row with its expiry, and sends it to the new address (by SMTP when a
-// mailer is configured, otherwise to the log). A new start replaces an update in progress.
+// mailer is configured, otherwise to the log). A new start replaces an update in progress, once
+// startInterval has passed since it began.
 func (s *Service) StartPrimaryEmailUpdate(ctx context.Context, in *accountapi.StartPrimaryEmailUpdateRequest) (*accountapi.StartPrimaryEmailUpdateResponse, error) {
 	acct, err := target(ctx, in.AccountId, "StartPrimaryEmailUpdate")
 	if err != nil {
@@ -88,10 +89,15 @@ func (s *Service) StartPrimaryEmailUpdate(ctx context.Context, in *accountapi.St
 	if err != nil {
 		return nil, fmt.Errorf("sealing the one-time code: %w", err)
 	}
-	expires := s.now(ctx).Add(otpLifetime)
+	now := s.now(ctx)
+	expires := now.Add(otpLifetime)
 	err = s.update(ctx, acct, "StartPrimaryEmailUpdate", func(a *storage.Account) error {
 		if strings.EqualFold(a.Email, email) {
 			return accountapi.NewConflictException("The email address is already in use.")
+		}
+		if p := a.PendingEmail; p != nil && now.Before(p.Expires.Add(-otpLifetime).Add(startInterval)) {
+			return accountapi.NewTooManyRequestsException("A primary email update was started less than " +
+				startInterval.String() + " ago; wait before starting another.")
 		}
 		a.PendingEmail = &storage.PendingEmailUpdate{Email: email, SealedCode: sealed, Expires: expires}
 		return nil
