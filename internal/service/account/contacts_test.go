@@ -324,7 +324,8 @@ func TestPrimaryEmailCodeIsMailedBySMTP(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, _, ctx := newService(t, 0)
+	s, clk, ctx := newService(t, 0)
+	m.Now = clk.now
 	s.o.Mailer = m
 	if _, err := s.StartPrimaryEmailUpdate(ctx, &accountapi.StartPrimaryEmailUpdateRequest{AccountId: str(testAccount), PrimaryEmail: str("new@example.com")}); err != nil {
 		t.Fatal(err)
@@ -335,7 +336,7 @@ func TestPrimaryEmailCodeIsMailedBySMTP(t *testing.T) {
 	}
 	msg := msgs[0]
 	if !strings.Contains(msg, "MAIL FROM:<iamd@example.org>") || !strings.Contains(msg, "RCPT TO:<new@example.com>") ||
-		!strings.Contains(msg, "To: new@example.com") {
+		!strings.Contains(msg, "To: new@example.com") || !strings.Contains(msg, "Date: Sun, 01 Mar 2026 12:00:00 +0000") {
 		t.Fatalf("message %q", msg)
 	}
 	code := regexp.MustCompile(`\n    ([A-Z0-9]{6})\r\n`).FindStringSubmatch(msg)

@@ -25,6 +25,8 @@ type SMTPMailer struct {
 	auth             smtp.Auth
 	// TLSConfig is used for STARTTLS; nil verifies the server's certificate against the system roots.
 	TLSConfig *tls.Config
+	// Now dates the messages; nil is time.Now.
+	Now func() time.Time
 }
 
 // NewSMTPMailer parses an smtp://[user[:password]@]host[:port]?from=address URL (port 25 by default).
@@ -99,8 +101,12 @@ func (m *SMTPMailer) Send(ctx context.Context, to, subject, body string) error {
 	if err != nil {
 		return fmt.Errorf("smtp data: %w", err)
 	}
+	now := time.Now
+	if m.Now != nil {
+		now = m.Now
+	}
 	msg := "From: " + m.from + "\r\nTo: " + to + "\r\nSubject: " + subject +
-		"\r\nDate: " + time.Now().UTC().Format(time.RFC1123Z) +
+		"\r\nDate: " + now().UTC().Format(time.RFC1123Z) +
 		"\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n" +
 		strings.ReplaceAll(body, "\n", "\r\n") + "\r\n"
 	if _, err := w.Write([]byte(msg)); err != nil {
