@@ -162,7 +162,16 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, error
 				log.WarnContext(ctx, "recording role use", "role", role, "err", err)
 			}
 		}})
-	a.Account = accountsvc.New(accountsvc.Options{Store: store, TransitionDelay: cfg.RegionTransitionDelay, Logger: log})
+	var mailer accountsvc.Mailer
+	if cfg.SMTPURL != "" {
+		m, err := accountsvc.NewSMTPMailer(cfg.SMTPURL)
+		if err != nil {
+			return fail(fmt.Errorf("--smtp-url: %w", err))
+		}
+		mailer = m
+	}
+	a.Account = accountsvc.New(accountsvc.Options{Store: store, TransitionDelay: cfg.RegionTransitionDelay, Logger: log,
+		Sealer: sealer, Mailer: mailer})
 	a.Server = server.New(server.Options{
 		Store: store, Auth: a.Auth, IAM: a.IAM, STS: a.STS, Account: a.Account, Authorizer: a.Authz,
 		Admin:        adminsvc.New(adminsvc.Options{Store: store, Logger: log}),

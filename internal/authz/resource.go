@@ -88,6 +88,16 @@ func (a *Authorizer) resource(ctx context.Context, c *reqctx.Caller, pe *princip
 		if r := x.str(fRegionName); r != "" {
 			buf.set("account:targetregion", r)
 		}
+		// The Service Authorization Reference gives the alternate contact operations
+		// account:AlternateContactTypes and the primary e-mail update account:EmailTargetDomain.
+		if t := x.str(fAlternateContactType); t != "" {
+			buf.set("account:alternatecontacttypes", t)
+		}
+		if e := x.str(fPrimaryEmail); e != "" {
+			if i := strings.LastIndexByte(e, '@'); i >= 0 {
+				buf.set("account:emailtargetdomain", e[i+1:])
+			}
+		}
 		return "arn:" + p + ":account::" + acct + ":account", nil
 	}
 	// IAM.
@@ -526,6 +536,8 @@ const (
 	fAccessKeyID
 	fDeletionTaskID
 	fURL
+	fAlternateContactType
+	fPrimaryEmail
 	numFields
 )
 
@@ -538,7 +550,7 @@ var fieldNames = [numFields]string{
 	fServerCertificateName: "ServerCertificateName", fVirtualMFADeviceName: "VirtualMFADeviceName", fName: "Name",
 	fRegionName: "RegionName", fTags: "Tags", fTagKeys: "TagKeys", fNewPath: "NewPath", fNewUserName: "NewUserName",
 	fNewGroupName: "NewGroupName", fNewServerCertificateName: "NewServerCertificateName", fAccessKeyID: "AccessKeyId", fDeletionTaskID: "DeletionTaskId",
-	fURL: "Url",
+	fURL: "Url", fAlternateContactType: "AlternateContactType", fPrimaryEmail: "PrimaryEmail",
 }
 
 // inputShape holds the index of each member in one input struct type (-1 when absent): looking members

@@ -80,6 +80,9 @@ type Config struct {
 	MaxConnectionsPerClient int
 	// UnknownKeyCacheSize bounds the remembered unknown access key IDs; zero selects the default.
 	UnknownKeyCacheSize int
+	// SMTPURL (smtp://user:password@host:port?from=address) is where the Account API mails the one-time
+	// codes of primary e-mail updates; empty writes them to the log at warn instead.
+	SMTPURL string
 }
 
 // Flag describes one setting for the README's configuration table.
@@ -128,6 +131,7 @@ func Bind(fs *flag.FlagSet) (*Config, []Flag) {
 	str(&c.LogFormat, "log-format", "text", "text or json")
 	str(&c.TLSCert, "tls-cert", "", "PEM certificate: serve HTTPS")
 	str(&c.TLSKey, "tls-key", "", "PEM private key for --tls-cert")
+	str(&c.SMTPURL, "smtp-url", "", "smtp://[user:password@]host[:port]?from=address: mail the Account API's primary e-mail update codes (STARTTLS when offered); unset: write them to the log at warn")
 	duration(&c.ShutdownTimeout, "shutdown-timeout", DefaultShutdownTimeout, "how long in-flight requests may run after SIGTERM")
 	duration(&c.ReadTimeout, "read-timeout", DefaultReadTimeout, "how long a request, body included, may take to arrive")
 	duration(&c.WriteTimeout, "write-timeout", DefaultWriteTimeout, "how long from the end of a request's headers to the end of its response")

@@ -43,6 +43,8 @@ type Options struct {
 	// TransitionDelay of region opt-in (default 0: immediate).
 	TransitionDelay time.Duration
 	Verbose         bool // log to the test log
+	// SMTPURL is --smtp-url (the Account API's primary e-mail update codes); "" logs them.
+	SMTPURL string
 }
 
 // Start starts a server that stops when the test ends.
@@ -54,7 +56,7 @@ func Start(t testing.TB, o Options) *Server {
 	cfg := &config.Config{Listen: "127.0.0.1:0", DataDir: o.DataDir, DatabaseURL: o.DatabaseURL, AccountID: AccountID,
 		Dev: o.Dev, RootAccessKeyID: RootKeyID, RootSecretAccessKey: RootSecret, MasterKey: o.MasterKey,
 		RegionTransitionDelay: o.TransitionDelay, MaxBodyBytes: config.DefaultMaxBodyBytes,
-		ShutdownTimeout: 5 * time.Second, LogLevel: "info", LogFormat: "text"}
+		ShutdownTimeout: 5 * time.Second, LogLevel: "info", LogFormat: "text", SMTPURL: o.SMTPURL}
 	var w io.Writer = io.Discard
 	if o.Verbose {
 		w = testWriter{t}

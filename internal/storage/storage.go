@@ -283,6 +283,12 @@ type Account struct {
 	// (--root-access-key-id): a preset key missing from the store later was deleted through the API and is
 	// not made again, as AWS never brings back a deleted key.
 	PresetRootKeys []string `json:",omitempty"`
+	// AlternateContacts holds the Account API's alternate contacts by type (BILLING, OPERATIONS,
+	// SECURITY); ContactInformation the primary contact; PendingEmail a primary e-mail change started
+	// and not yet accepted. All three live in the account's row (no migration).
+	AlternateContacts  map[string]AlternateContact `json:",omitempty"`
+	ContactInformation *ContactInformation         `json:",omitempty"`
+	PendingEmail       *PendingEmailUpdate         `json:",omitempty"`
 }
 
 // TokenVersion returns the account's global-endpoint token version, defaulting to 1.

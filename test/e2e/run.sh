@@ -33,7 +33,8 @@ for script in test/e2e/*.sh test/e2e/*.py; do
   echo "--- $script"
   endpoint=$IAMD_ENDPOINT log=$data/server.log
   case "$script" in */dev_*) endpoint="http://127.0.0.1:$devport" log=$devdata/server.log ;; esac
-  if case "$script" in *.py) IAMD_ENDPOINT=$endpoint python3 "$script" ;; *) IAMD_ENDPOINT=$endpoint bash "$script" ;; esac; then
+  # IAMD_SERVER_LOG lets a script read what the server logs (the Account API's one-time codes without --smtp-url).
+  if case "$script" in *.py) IAMD_ENDPOINT=$endpoint IAMD_SERVER_LOG=$log python3 "$script" ;; *) IAMD_ENDPOINT=$endpoint IAMD_SERVER_LOG=$log bash "$script" ;; esac; then
     passed=$((passed+1))
   else
     failed=$((failed+1)); echo "FAILED: $script"; tail -n 30 "$log"

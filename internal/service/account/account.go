@@ -1,6 +1,7 @@
-// Package account implements the region operations of the AWS Account API (EnableRegion, DisableRegion,
-// GetRegionOptStatus, ListRegions) over the opt-in rules of internal/optin. Transitions take a configurable
-// delay, so clients see ENABLING and DISABLING as they do against AWS.
+// Package account implements the AWS Account API: the region operations (EnableRegion, DisableRegion,
+// GetRegionOptStatus, ListRegions) over the opt-in rules of internal/optin, whose transitions take a
+// configurable delay so clients see ENABLING and DISABLING as they do against AWS; the account's alternate
+// contacts, contact information and name; and the primary e-mail address with its one-time-code update.
 package account
 
 import (
@@ -17,6 +18,7 @@ import (
 	"github.com/iamd/iamd/internal/protocol"
 	"github.com/iamd/iamd/internal/regions"
 	"github.com/iamd/iamd/internal/reqctx"
+	"github.com/iamd/iamd/internal/secrets"
 	"github.com/iamd/iamd/internal/storage"
 )
 
@@ -27,6 +29,10 @@ type Options struct {
 	TransitionDelay time.Duration
 	Now             func() time.Time
 	Logger          *slog.Logger
+	// Sealer seals the one-time codes of primary e-mail updates at rest.
+	Sealer *secrets.Sealer
+	// Mailer delivers those codes; nil writes them to the log at warn instead.
+	Mailer Mailer
 }
 
 // Service implements accountapi.Service.
@@ -52,6 +58,8 @@ const (
 	reasonFieldValidationFailed  = "fieldValidationFailed"
 )
 
+// validation returns a ValidationException; field is named as the model's validation names members
+// (lower camel case), so every fieldList of the API reads alike.
 func validation(reason, msg string, field string) error {
 	e := accountapi.NewValidationException(msg)
 	e.Reason = protocol.String(reason)
@@ -128,25 +136,16 @@ func (s *Service) transition(ctx context.Context, accountID *string, name, actio
 		return err
 	}
 	now := s.now(ctx)
-	err = s.o.Store.Update(ctx, func(tx storage.Tx) error {
-		a, err := tx.GetAccount(ctx, acct)
-		if err != nil {
-			return err
-		}
-		if err := move(a, name, now, s.o.TransitionDelay); err != nil {
-			return err
-		}
-		return tx.UpdateAccount(ctx, a)
+	err = s.update(ctx, acct, action+" "+name, func(a *storage.Account) error {
+		return move(a, name, now, s.o.TransitionDelay)
 	})
 	switch {
 	case errors.Is(err, optin.ErrEnabledByDefault), errors.Is(err, optin.ErrInvalidTransition):
 		return validation(reasonInvalidRegionOptTarget, "Unable to switch region status because of its current opt-in status.", "")
 	case errors.Is(err, optin.ErrTransitionInProgress):
 		return accountapi.NewConflictException("Unable to switch region status because of its current opt-in status.")
-	case err != nil:
-		return fmt.Errorf("%s %s: %w", action, name, err)
 	}
-	return nil
+	return err
 }
 
 // GetRegionOptStatus reports a region's opt-in status for the account.

@@ -11,6 +11,7 @@ import (
 	"github.com/iamd/iamd/internal/protocol"
 	"github.com/iamd/iamd/internal/regions"
 	"github.com/iamd/iamd/internal/reqctx"
+	"github.com/iamd/iamd/internal/secrets"
 	"github.com/iamd/iamd/internal/storage"
 	"github.com/iamd/iamd/internal/storage/sqlite"
 	"github.com/iamd/iamd/internal/testutil/apierr"
@@ -54,7 +55,11 @@ func newService(t testing.TB, d time.Duration) (*Service, *clock, context.Contex
 		t.Fatal(err)
 	}
 	clk := &clock{t: t0}
-	s := New(Options{Store: st, TransitionDelay: d, Now: clk.now})
+	sealer, err := secrets.NewSealer(make([]byte, secrets.KeySize))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := New(Options{Store: st, TransitionDelay: d, Now: clk.now, Sealer: sealer})
 	return s, clk, callerCtx(testAccount)
 }
 
