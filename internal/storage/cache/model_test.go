@@ -492,3 +492,86 @@ func TestModelConcurrent(t *testing.T) {
 		}
 	})
 }
+
+// TestModelThreeNodes: three nodes, each with its cache, over one PostgreSQL. After every random write
+// on a random node, every node's cached reads reach the store's values (the contract's cross-node
+// bound), and until then show only the value before the write or after it. It measures how long the
+// other nodes took.
+func TestModelThreeNodes(t *testing.T) {
+	ctx := context.Background()
+	url := pgtest.URL(t)
+	var nodes []*cache.Store
+	for i := 0; i < 3; i++ {
+		st := openPostgres(t, url)
+		if i == 0 {
+			seed(t, st)
+		}
+		nodes = append(nodes, cache.New(st, cache.Options{}))
+	}
+	m := &model{rnd: rand.New(rand.NewPCG(5, 6))}
+	ps := probes(nil)
+	steps := 120
+	if testing.Short() {
+		steps = 40
+	}
+	// bound is what the test tolerates; the contract's figure is measured and logged.
+	const bound = 2 * time.Second
+	var lags []time.Duration
+	prior, err := readAll(ctx, nodes[0].Store, ps)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < steps; i++ {
+		// Warm every node's cache, so that staleness would show.
+		for _, n := range nodes {
+			if _, err := readAll(ctx, n, ps); err != nil {
+				t.Fatal(err)
+			}
+		}
+		w := m.rnd.IntN(len(nodes))
+		if err := nodes[w].Update(ctx, func(tx storage.Tx) error { return m.write(ctx, tx) }); err != nil {
+			t.Fatal(err)
+		}
+		written := time.Now()
+		want, err := readAll(ctx, nodes[w].Store, ps)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for j, n := range nodes {
+			for {
+				got, err := readAll(ctx, n, ps)
+				if err != nil {
+					t.Fatal(err)
+				}
+				stale := ""
+				for _, p := range ps {
+					switch got[p.name] {
+					case want[p.name]:
+					case prior[p.name]:
+						stale = p.name
+					default:
+						t.Fatalf("step %d, node %d: %s: cached %s is neither the value before the write (%s) nor after (%s)",
+							i, j, p.name, got[p.name], prior[p.name], want[p.name])
+					}
+				}
+				if stale == "" {
+					break
+				}
+				if j == w {
+					t.Fatalf("step %d: the writing node reads %s stale after its own write", i, stale)
+				}
+				if time.Since(written) > bound {
+					t.Fatalf("step %d, node %d: %s still stale %v after the write", i, j, stale, time.Since(written))
+				}
+				time.Sleep(100 * time.Microsecond)
+			}
+			if j != w {
+				lags = append(lags, time.Since(written))
+			}
+		}
+		prior = want
+	}
+	slices.Sort(lags)
+	t.Logf("cross-node visibility over %d writes: median %v, p99 %v, max %v", steps,
+		lags[len(lags)/2], lags[len(lags)*99/100], lags[len(lags)-1])
+}
