@@ -189,7 +189,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, error
 		},
 		Logger: log,
 	})
-	a.Authz = authz.New(authz.Options{Store: store, IAM: a.IAM, Logger: log})
+	a.Authz = authz.New(authz.Options{Store: store, Policies: a.IAM, Logger: log})
 	a.STS = stssvc.New(stssvc.Options{Store: store, Accounts: a.Auth, Tokens: a.Tokens, Policies: a.Authz, Logger: log,
 		RoleUsed: func(ctx context.Context, account, role, region string, t time.Time) {
 			if err := a.IAM.RecordRoleUse(context.WithoutCancel(ctx), account, role, region, t); err != nil {
@@ -219,7 +219,6 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, error
 func (a *App) Start(ctx context.Context) {
 	go a.cache.Run(ctx)
 	go a.Auth.Run(ctx)
-	go a.Authz.Run(ctx)
 	go a.IAM.RunUseFlusher(ctx)
 	go func() {
 		if err := a.rotator.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {

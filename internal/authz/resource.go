@@ -12,6 +12,7 @@ import (
 	"github.com/iamd/iamd/internal/reqctx"
 	iamsvc "github.com/iamd/iamd/internal/service/iam"
 	"github.com/iamd/iamd/internal/storage"
+	"github.com/iamd/iamd/internal/storage/cache"
 )
 
 // accountWide are IAM operations whose resource is the account itself ("*" in the service authorization
@@ -335,16 +336,18 @@ func (a *Authorizer) renameTarget(ctx context.Context, c *reqctx.Caller, op stri
 
 // entity returns the path and tags of a named IAM entity, cached; a missing entity has path "/".
 func (a *Authorizer) entity(ctx context.Context, part, account, kind, name string) (*entity, error) {
-	a.sync()
 	key := entityKey{account, kind, storage.Fold(name)}
-	a.mu.Lock()
-	e, _ := a.entities.Get(key)
-	gen := a.gen
-	a.mu.Unlock()
-	if e != nil {
-		return e, nil
+	var ver uint64
+	if a.versions != nil {
+		ver = a.versions.Version(cache.VersionKey{Kind: entityChange[kind], Account: account, Key: key.name})
+		a.mu.Lock()
+		e, _ := a.entities.Get(key)
+		a.mu.Unlock()
+		if e != nil && e.ver == ver {
+			return e, nil
+		}
 	}
-	e = &entity{path: "/"}
+	e := &entity{path: "/", ver: ver}
 	var tags []storage.Tag
 	err := a.o.Store.View(ctx, func(tx storage.Tx) error {
 		var err error
@@ -392,15 +395,19 @@ func (a *Authorizer) entity(ctx context.Context, part, account, kind, name strin
 		e.tagKeys = append(e.tagKeys, "aws:resourcetag/"+k, "iam:resourcetag/"+k)
 		e.tagVals = append(e.tagVals, v, v)
 	}
-	if e.exists {
+	if e.exists && a.versions != nil {
+		// Copies: the name may be a slice of the request body.
 		a.mu.Lock()
-		if a.gen == gen {
-			// Copies: the name may be a slice of the request body.
-			a.entities.Add(entityKey{strings.Clone(account), kind, strings.Clone(key.name)}, e)
-		}
+		a.entities.Add(entityKey{strings.Clone(account), kind, strings.Clone(key.name)}, e)
 		a.mu.Unlock()
 	}
 	return e, nil
+}
+
+// entityChange is the kind of the changes of each sort of entity whose path and tags are kept.
+var entityChange = map[string]storage.ChangeKind{
+	ids.KindUser: storage.ChangeUser, ids.KindRole: storage.ChangeRole, ids.KindGroup: storage.ChangeGroup,
+	ids.KindPolicy: storage.ChangePolicy, ids.KindInstanceProfile: storage.ChangeInstanceProfile,
 }
 
 func isNotFound(err error) bool { return errors.Is(err, storage.ErrNotFound) }

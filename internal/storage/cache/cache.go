@@ -102,6 +102,10 @@ type Store struct {
 	attached *simplelru.LRU[nameKey, []string]
 	versions *simplelru.LRU[nameKey, *storage.PolicyVersion]
 	keyRing  *storage.KeyRing
+	// seq numbers applied changes; vers holds the version of each key a change named (versions.go);
+	// floor is the version of keys not held.
+	seq, floor uint64
+	vers       *simplelru.LRU[VersionKey, uint64]
 }
 
 // New wraps st. The subscription it takes lasts as long as st (closing st closes it, after which
@@ -123,6 +127,11 @@ func New(st storage.Store, o Options) *Store {
 		users:    newLRU[nameKey, *storage.User](n), roles: newLRU[nameKey, *storage.Role](n),
 		userIDs: newLRU[string, nameKey](n), roleIDs: newLRU[string, nameKey](n),
 		attached: newLRU[nameKey, []string](n), versions: newLRU[nameKey, *storage.PolicyVersion](n)}
+	vers, err := simplelru.NewLRU[VersionKey, uint64](max(n, 1), func(k VersionKey, v uint64) { c.evicted(k, v) })
+	if err != nil {
+		panic(err) // only for a size below 1, which max rules out
+	}
+	c.vers = vers
 	c.changes, _ = st.Subscribe()
 	return c
 }
@@ -200,6 +209,9 @@ func (c *Store) Sync() {
 func (c *Store) apply(ch storage.Change) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if ch.Kind != storage.ChangeAccessKeyUsed && ch.Kind != storage.ChangeRoleUsed {
+		c.bumpLocked(ch) // a last use is part of no derivation
+	}
 	k := nameKey{ch.AccountID, ch.Key}
 	switch ch.Kind {
 	case storage.ChangeAll:
