@@ -3,7 +3,8 @@
 // attachments, policy versions, the token key ring) from memory, and everything else, and every write,
 // from the store underneath. It alone follows the store's change feed (storage.Store.Subscribe); the
 // packages above it keep only what they derive from rows (opened secrets, compiled policies), checked
-// against the row they came from.
+// against the row they came from or against the versions the cache gives what changes name
+// (versions.go).
 //
 // # Consistency contract
 //
