@@ -54,6 +54,7 @@ type Options struct {
 // versioned is the store's cache (cache.Store).
 type versioned interface {
 	Version(k cache.VersionKey) uint64
+	Versions(out []uint64, keys ...cache.VersionKey)
 }
 
 // Authorizer authorizes requests. It is safe for concurrent use.
@@ -172,23 +173,26 @@ func (a *Authorizer) principalVersions(account string, kind storage.OwnerKind, f
 	if a.versions == nil {
 		return principalVers{}, false
 	}
-	v := func(k storage.ChangeKind, key string) uint64 {
-		return a.versions.Version(cache.VersionKey{Kind: k, Account: account, Key: key})
+	k := func(kind storage.ChangeKind, key string) cache.VersionKey {
+		return cache.VersionKey{Kind: kind, Account: account, Key: key}
 	}
 	owner := string(kind) + ":" + folded
 	var pv principalVers
 	if kind == storage.OwnerRole {
-		pv.row = v(storage.ChangeRole, folded)
-	} else {
-		pv.row = v(storage.ChangeUser, folded)
-		pv.pols[3] = v(storage.ChangeInlinePolicy, string(storage.OwnerGroup)+":"+cache.AnyKey)
-		pv.pols[4] = v(storage.ChangeAttachment, string(storage.OwnerGroup)+":"+cache.AnyKey)
-		pv.pols[5] = v(storage.ChangeGroup, cache.AnyKey)
-		pv.pols[6] = v(storage.ChangeMembership, cache.AnyKey)
+		var out [4]uint64
+		a.versions.Versions(out[:], k(storage.ChangeRole, folded), k(storage.ChangeInlinePolicy, owner),
+			k(storage.ChangeAttachment, owner), k(storage.ChangePolicy, cache.AnyKey))
+		pv.row = out[0]
+		copy(pv.pols[:], out[1:])
+		return pv, true
 	}
-	pv.pols[0] = v(storage.ChangeInlinePolicy, owner)
-	pv.pols[1] = v(storage.ChangeAttachment, owner)
-	pv.pols[2] = v(storage.ChangePolicy, cache.AnyKey)
+	group := string(storage.OwnerGroup) + ":" + cache.AnyKey
+	var out [8]uint64
+	a.versions.Versions(out[:], k(storage.ChangeUser, folded), k(storage.ChangeInlinePolicy, owner),
+		k(storage.ChangeAttachment, owner), k(storage.ChangePolicy, cache.AnyKey), k(storage.ChangeInlinePolicy, group),
+		k(storage.ChangeAttachment, group), k(storage.ChangeGroup, cache.AnyKey), k(storage.ChangeMembership, cache.AnyKey))
+	pv.row = out[0]
+	copy(pv.pols[:], out[1:])
 	return pv, true
 }
 

@@ -103,8 +103,10 @@ type Store struct {
 	attached *simplelru.LRU[nameKey, []string]
 	versions *simplelru.LRU[nameKey, *storage.PolicyVersion]
 	keyRing  *storage.KeyRing
-	// seq numbers applied changes; vers holds the version of each key a change named (versions.go);
-	// floor is the version of keys not held.
+	// vmu guards the versions (versions.go): seq numbers applied changes; vers holds the version of each
+	// key a change named; floor is the version of keys not held. Apart from mu, so that requests checking
+	// versions share a read lock.
+	vmu        sync.RWMutex
 	seq, floor uint64
 	vers       *simplelru.LRU[VersionKey, uint64]
 }
@@ -206,13 +208,19 @@ func (c *Store) Sync() {
 	}
 }
 
-// apply drops the rows a change may have made stale and bumps the generations of their tables.
+// apply drops the rows a change may have made stale, then gives what it names new versions (a
+// derivation rebuilt for a new version must find the rows gone).
 func (c *Store) apply(ch storage.Change) {
+	c.applyTables(ch)
+	if ch.Kind != storage.ChangeAccessKeyUsed && ch.Kind != storage.ChangeRoleUsed {
+		c.bump(ch) // a last use is part of no derivation
+	}
+}
+
+// applyTables drops the rows a change may have made stale and bumps the generations of their tables.
+func (c *Store) applyTables(ch storage.Change) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if ch.Kind != storage.ChangeAccessKeyUsed && ch.Kind != storage.ChangeRoleUsed {
-		c.bumpLocked(ch) // a last use is part of no derivation
-	}
 	k := nameKey{ch.AccountID, ch.Key}
 	switch ch.Kind {
 	case storage.ChangeAll:

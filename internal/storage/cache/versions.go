@@ -28,22 +28,42 @@ type VersionKey struct {
 // Version returns the current version of k, after applying the changes published so far. Versions only
 // grow; a key the cache no longer tracks has the version at which it stopped tracking it (at least).
 func (c *Store) Version(k VersionKey) uint64 {
-	c.Sync()
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.closed.Load() {
-		// Nothing tells the cache about changes any more: every version is new.
-		c.seq++
-		return c.seq
-	}
-	if v, ok := c.vers.Get(k); ok {
-		return v
-	}
-	return c.floor
+	var out [1]uint64
+	c.Versions(out[:], k)
+	return out[0]
 }
 
-// bumpLocked gives the keys a change concerns a new version.
-func (c *Store) bumpLocked(ch storage.Change) {
+// Versions is Version of each key, into out (as long as keys), with one synchronisation and one lock:
+// a request checks a derivation's versions together.
+func (c *Store) Versions(out []uint64, keys ...VersionKey) {
+	c.Sync()
+	if c.closed.Load() {
+		// Nothing tells the cache about changes any more: every version is new.
+		c.vmu.Lock()
+		for i := range keys {
+			c.seq++
+			out[i] = c.seq
+		}
+		c.vmu.Unlock()
+		return
+	}
+	c.vmu.RLock()
+	defer c.vmu.RUnlock()
+	for i, k := range keys {
+		// Peek, not Get: reads share the lock, and what goes first past the bound is what changed least
+		// recently (a forgotten key reads at the floor, never lower than its version was).
+		if v, ok := c.vers.Peek(k); ok {
+			out[i] = v
+		} else {
+			out[i] = c.floor
+		}
+	}
+}
+
+// bump gives the keys a change concerns a new version.
+func (c *Store) bump(ch storage.Change) {
+	c.vmu.Lock()
+	defer c.vmu.Unlock()
 	if ch.Kind == storage.ChangeAll {
 		c.seq++
 		c.floor = c.seq

@@ -9,23 +9,27 @@ import (
 	"github.com/iamd/iamd/internal/storage/pgtest"
 )
 
+// twoNodes opens two nodes on one new database, polling the change sequence every interval.
+func twoNodes(t *testing.T, every time.Duration) (a, b *Store) {
+	url := pgtest.URL(t)
+	for _, s := range []**Store{&a, &b} {
+		st, err := Open(context.Background(), url, Options{PollInterval: every})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { st.Close() })
+		*s = st
+	}
+	return a, b
+}
+
 // TestLostNotificationsFlushWithinTwoPolls: a node that hears none of another node's notifications
 // (a listener that hangs without failing) still learns, from the change sequence, that it missed
 // writes, and tells its subscribers to drop everything within about two poll intervals.
 func TestLostNotificationsFlushWithinTwoPolls(t *testing.T) {
 	ctx := context.Background()
-	url := pgtest.URL(t)
 	const every = 100 * time.Millisecond
-	a, err := Open(ctx, url, Options{PollInterval: every})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer a.Close()
-	b, err := Open(ctx, url, Options{PollInterval: every})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.Close()
+	a, b := twoNodes(t, every)
 	b.dropNotifications.Store(true)
 	ch, cancel := b.Subscribe()
 	defer cancel()
@@ -49,18 +53,8 @@ func TestLostNotificationsFlushWithinTwoPolls(t *testing.T) {
 // TestHeardNotificationsDoNotFlush: while notifications arrive, the poll finds nothing lost.
 func TestHeardNotificationsDoNotFlush(t *testing.T) {
 	ctx := context.Background()
-	url := pgtest.URL(t)
 	const every = 50 * time.Millisecond
-	a, err := Open(ctx, url, Options{PollInterval: every})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer a.Close()
-	b, err := Open(ctx, url, Options{PollInterval: every})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.Close()
+	a, b := twoNodes(t, every)
 	ch, cancel := b.Subscribe()
 	defer cancel()
 	for i := 0; i < 5; i++ {
