@@ -103,6 +103,7 @@ type Store struct {
 	attached *simplelru.LRU[nameKey, []string]
 	versions *simplelru.LRU[nameKey, *storage.PolicyVersion]
 	keyRing  *storage.KeyRing
+	txs      sync.Pool // *tx of cache-only runs
 	// vmu guards the versions (versions.go): seq numbers applied changes; vers holds the version of each
 	// key a change named; floor is the version of keys not held. Apart from mu, so that requests checking
 	// versions share a read lock.
@@ -135,6 +136,7 @@ func New(st storage.Store, o Options) *Store {
 		panic(err) // only for a size below 1, which max rules out
 	}
 	c.vers = vers
+	c.txs.New = func() any { return new(tx) }
 	c.changes, _ = st.Subscribe()
 	return c
 }
@@ -299,9 +301,14 @@ func (c *Store) View(ctx context.Context, fn func(tx storage.Tx) error) error {
 	if c.closed.Load() {
 		return c.Store.View(ctx, fn)
 	}
-	missed := false
-	t := &tx{c: c, Tx: missTx{missed: &missed}}
+	// The cache-only run's Tx is pooled: a Tx is valid only while fn runs, and most Views end here.
+	t := c.txs.Get().(*tx)
+	*t = tx{c: c}
+	t.Tx = missTx{t}
 	err := fn(t)
+	missed := t.missed
+	*t = tx{}
+	c.txs.Put(t)
 	if !missed {
 		return err
 	}
@@ -311,17 +318,19 @@ func (c *Store) View(ctx context.Context, fn func(tx storage.Tx) error) error {
 }
 
 func (t missTx) miss() error {
-	*t.missed = true
+	t.t.missed = true
 	return errMiss
 }
 
-// tx serves the cached methods from memory and passes the rest to Tx: a missTx on the cache-only run,
-// the wrapped store's transaction on the second (store set, gen the generations before it began).
+// tx serves the cached methods from memory and passes the rest to Tx: a missTx on the cache-only run
+// (which notes a miss in missed), the wrapped store's transaction on the second (store set, gen the
+// generations before it began).
 type tx struct {
 	storage.Tx
-	c     *Store
-	store bool
-	gen   [nTables]uint64
+	c      *Store
+	missed bool
+	store  bool
+	gen    [nTables]uint64
 }
 
 // keep stores a row read from the store under its table's lock unless a change of that table was
@@ -347,7 +356,10 @@ func cp[T any](v *T) *T {
 func (t *tx) GetAccessKey(ctx context.Context, id string) (*storage.AccessKey, error) {
 	t.c.mu.Lock()
 	k, ok := t.c.keys.Get(id)
-	_, gone := t.c.missing.Get(id)
+	gone := false
+	if !ok {
+		_, gone = t.c.missing.Get(id)
+	}
 	t.c.mu.Unlock()
 	if ok {
 		return cp(k), nil

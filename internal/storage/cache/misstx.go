@@ -11,7 +11,7 @@ import (
 
 // missTx is the storage.Tx of a View's first, cache-only run: every method it does not serve from the
 // cache reports a miss, after which View runs fn again inside a transaction of the store.
-type missTx struct{ missed *bool }
+type missTx struct{ t *tx }
 
 func (t missTx) CreateAccount(_ context.Context, _ *storage.Account) error { return t.miss() }
 func (t missTx) GetAccount(_ context.Context, _ string) (*storage.Account, error) {
