@@ -139,7 +139,7 @@ func TestQueryBody(t *testing.T) {
 	}
 }
 
-// The report states each target of issue 7 from the figures, by throughput and by CPU per request.
+// The report states each performance target from the figures, by throughput and by CPU per request.
 func TestReportTargets(t *testing.T) {
 	res := func(rps float64, cpuMicros float64, p99 time.Duration) result {
 		n := int(rps)

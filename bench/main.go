@@ -7,8 +7,8 @@
 // realistic mix with 90% reads. Then a storage phase creates users × 2 access keys × 5 attached managed
 // policies through the API on iamd and moto, and times GetUser over all of them and full ListUsers and
 // GetAccountAuthorizationDetails walks; iamd's resident memory is read at rest and fully loaded. It
-// prints Markdown tables with requests/s, p50/p99/max latency, errors and the ratios issue 7 sets targets
-// for.
+// prints Markdown tables with requests/s, p50/p99/max latency, errors and the ratios the performance
+// targets are set on.
 //
 //	go run ./bench                              # everything, defaults: 16 clients, 5 s per mix and target
 //	go run ./bench -mixes gci,getuser -users 0  # two mixes, no storage phase
@@ -529,7 +529,7 @@ func writeMarkdown(w io.Writer, rep *report) {
 		p("| with %d users × %d keys × %d attached policies | %s | %s |", i.Users, keysPerUser, attachedPerUser, mib(i.RSSLoadedKiB), mib(m.RSSLoadedKiB))
 	}
 	p("")
-	p("### Targets of issue 7")
+	p("### Performance targets")
 	p("")
 	p("| target | measured | met |")
 	p("|---|---:|---|")

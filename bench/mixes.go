@@ -24,7 +24,7 @@ type op struct {
 // mix is a workload: weighted random ops, or (sequence) the ops in order, again and again.
 type mix struct {
 	name, desc string
-	read       bool // the p99 < 5 ms target of issue 7 applies
+	read       bool // the p99 < 5 ms target applies
 	sequence   bool
 	ops        []op
 }
@@ -60,7 +60,7 @@ func weighted(o op, w int) op { o.weight = w; return o }
 
 func writeOp(o op) op { o.write = true; return o }
 
-// mixes are the workloads of issue 7, in the order they run and are reported. Every request is made by
+// mixes are the workloads of the performance targets (docs/benchmarks.md), in the order they run and are reported. Every request is made by
 // bench-user, an IAM user with an attached policy, so iamd enforces policies on each of them.
 var mixes = []mix{
 	{name: "gci", desc: "GetCallerIdentity", read: true, ops: []op{opGetCallerIdentity}},

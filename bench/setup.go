@@ -15,7 +15,7 @@ const (
 	benchRole     = "bench-role"
 	benchPolicy   = "bench-policy"
 	storagePolicy = "bench-p" // bench-p0 … bench-p4, attached in the storage phase
-	// attachedPerUser is how many managed policies the storage phase attaches to each user (issue 7).
+	// attachedPerUser is how many managed policies the storage phase attaches to each user.
 	attachedPerUser = 5
 	// keysPerUser is how many access keys the storage phase gives each user (AWS's limit is 2).
 	keysPerUser = 2

@@ -219,7 +219,7 @@ func targetEnv(procs int) []string {
 
 // startFloorProcess runs the floor in a child process (this binary with -serve-floor), as iamd and moto
 // run: its CPU time is measured on its own and it does not share a Go runtime with the client. This is
-// "floor", the floor the ratios of issue 7 are taken against.
+// "floor", the floor the ratios of the performance targets are taken against.
 func startFloorProcess(ctx context.Context, work string, procs int) (*target, error) {
 	self, err := os.Executable()
 	if err != nil {

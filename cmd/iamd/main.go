@@ -8,6 +8,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"flag"
@@ -19,6 +20,7 @@ import (
 	"syscall"
 
 	"github.com/iamd/iamd/internal/app"
+	"github.com/iamd/iamd/internal/bootstrap"
 	"github.com/iamd/iamd/internal/config"
 	"github.com/iamd/iamd/internal/ids"
 	"github.com/iamd/iamd/internal/logbuf"
@@ -124,11 +126,12 @@ func serve(args []string, stdout, stderr io.Writer) error {
 		}
 	}()
 	if a.RootCredentials != nil {
-		app.PrintRootCredentials(stdout, cfg.DataDir, a.RootCredentials)
+		bootstrap.PrintRootCredentials(stdout, cfg.DataDir, a.RootCredentials)
 	}
 	if cfg.Dev {
-		log.Warn("DEV MODE: unknown access keys are accepted WITHOUT signature checks as the root of the default account; " +
-			"POST /moto-api/reset wipes all state. Never expose this server.")
+		log.Warn("DEV MODE: unknown access keys and unsigned requests are accepted WITHOUT signature checks as the "+
+			"administrator user "+cmp.Or(cfg.DevUser, config.DefaultDevUser)+"; request times are not checked; "+
+			"POST /moto-api/reset wipes all state. Never expose this server.", "dev_user", cmp.Or(cfg.DevUser, config.DefaultDevUser))
 	}
 	a.Start(ctx)
 	store := "sqlite:" + cfg.DataDir
@@ -175,10 +178,10 @@ func accounts(args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 		defer store.Close()
-		if err := app.CheckMasterKey(ctx, store, sealer, cfg.AccountID, ""); err != nil {
+		if err := bootstrap.CheckMasterKey(ctx, store, sealer, cfg.AccountID, ""); err != nil {
 			return err
 		}
-		creds, err := app.Bootstrap(ctx, log, store, sealer, cfg.AccountID, "", "")
+		creds, err := bootstrap.Account(ctx, log, store, sealer, cfg.AccountID, "", "")
 		if err != nil {
 			return err
 		}

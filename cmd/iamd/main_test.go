@@ -26,7 +26,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
-	"github.com/iamd/iamd/internal/app"
+	"github.com/iamd/iamd/internal/bootstrap"
 )
 
 // envRunMain makes the test binary act as iamd: the process tests run it again with this set, so they
@@ -192,7 +192,7 @@ func awsConfig(id, secret string) aws.Config {
 }
 
 // sdkHTTPClient hides WriteTo on request bodies: with it net/http re-reads a body aws-sdk-go-v2 may have
-// closed already and drops the connection under the response (aws-sdk-go-v2 issue 2737), a client-side
+// closed already and drops the connection under the response (a known aws-sdk-go-v2 transport race), a client-side
 // race a loopback server loses often and that these single-attempt clients would report as failures.
 var sdkHTTPClient = &http.Client{Transport: readOnlyBodies{http.DefaultTransport.(*http.Transport).Clone()}}
 
@@ -312,7 +312,7 @@ func TestServeEnvConfigAndGeneratedRoot(t *testing.T) {
 	if strings.Contains(s.stderr.String(), secret) {
 		t.Fatal("the generated secret was written to the log")
 	}
-	path := filepath.Join(dir, app.RootCredentialsFile)
+	path := filepath.Join(dir, bootstrap.RootCredentialsFile)
 	st, err := os.Stat(path)
 	if err != nil {
 		t.Fatal(err)

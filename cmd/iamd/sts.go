@@ -18,8 +18,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 
-	"github.com/iamd/iamd/internal/app"
+	"github.com/iamd/iamd/internal/auth"
 	"github.com/iamd/iamd/internal/config"
+	"github.com/iamd/iamd/internal/service/admin"
 )
 
 // stsCommand drives the admin API's STS regional activation, signed with the credentials of the
@@ -62,7 +63,7 @@ func stsCommand(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	if cmd == "regions" {
-		var list []app.STSRegionStatus
+		var list []admin.STSRegionStatus
 		if err := json.Unmarshal(body, &list); err != nil {
 			return fmt.Errorf("decoding the answer: %w", err)
 		}
@@ -77,7 +78,7 @@ func stsCommand(args []string, stdout, stderr io.Writer) error {
 		}
 		return tw.Flush()
 	}
-	var st app.STSRegionStatus
+	var st admin.STSRegionStatus
 	if err := json.Unmarshal(body, &st); err != nil {
 		return fmt.Errorf("decoding the answer: %w", err)
 	}
@@ -103,7 +104,7 @@ func adminCall(ctx context.Context, method, url string) ([]byte, error) {
 	hash := hex.EncodeToString(empty[:])
 	req.Header.Set("X-Amz-Content-Sha256", hash)
 	creds := aws.Credentials{AccessKeyID: id, SecretAccessKey: secret, SessionToken: os.Getenv("AWS_SESSION_TOKEN")}
-	if err := v4.NewSigner().SignHTTP(ctx, creds, req, hash, app.AdminSigningName, "us-east-1", time.Now()); err != nil {
+	if err := v4.NewSigner().SignHTTP(ctx, creds, req, hash, auth.AdminService, "us-east-1", time.Now()); err != nil {
 		return nil, err
 	}
 	resp, err := http.DefaultClient.Do(req)

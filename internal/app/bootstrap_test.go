@@ -13,12 +13,12 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/iamd/iamd/internal/auth"
+	"github.com/iamd/iamd/internal/bootstrap"
 	"github.com/iamd/iamd/internal/config"
 	"github.com/iamd/iamd/internal/secrets"
+	iamsvc "github.com/iamd/iamd/internal/service/iam"
 	"github.com/iamd/iamd/internal/storage"
 	"github.com/iamd/iamd/internal/storage/pgtest"
-	"github.com/iamd/iamd/internal/token"
 )
 
 func TestMain(m *testing.M) { pgtest.Main(m) }
@@ -121,8 +121,8 @@ func TestWrongMasterKeyRefusedBeforeAnyWrite(t *testing.T) {
 		before := take(t, a.Store)
 
 		_, err = start(t, cfg(wrong))
-		if !errors.Is(err, ErrWrongMasterKey) || !strings.Contains(err.Error(), "wrong master key") {
-			t.Fatalf("start with the wrong master key: %v, want ErrWrongMasterKey", err)
+		if !errors.Is(err, bootstrap.ErrWrongMasterKey) || !strings.Contains(err.Error(), "wrong master key") {
+			t.Fatalf("start with the wrong master key: %v, want bootstrap.ErrWrongMasterKey", err)
 		}
 		if after := take(t, a.Store); !sameSnapshot(before, after) {
 			t.Fatalf("a refused start wrote to the store:\nbefore %+v\nafter  %+v", before, after)
@@ -145,48 +145,10 @@ func openRootSecret(a *App, id string) (string, error) {
 		if err != nil {
 			return err
 		}
-		secret, err = a.Sealer.Open(k.SecretSealed, accessKeyAAD(id))
+		secret, err = a.Sealer.Open(k.SecretSealed, iamsvc.AccessKeyAssociatedData(id))
 		return err
 	})
 	return string(secret), err
-}
-
-// The wrong master key is caught by the token key ring alone too (a store whose root keys are gone), and
-// by the root key alone (a store whose ring was never made: `iamd accounts create` only).
-func TestCheckMasterKeyOpensRingAndRootKeys(t *testing.T) {
-	ctx := context.Background()
-	store, err := OpenStore(ctx, &config.Config{DataDir: t.TempDir()}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer store.Close()
-	right, _ := secrets.NewSealer(bytes.Repeat([]byte{1}, secrets.KeySize))
-	wrong, _ := secrets.NewSealer(bytes.Repeat([]byte{2}, secrets.KeySize))
-	if err := CheckMasterKey(ctx, store, wrong, testAccount, ""); err != nil {
-		t.Fatalf("an empty store proves nothing wrong: %v", err)
-	}
-	creds, err := Bootstrap(ctx, nil, store, right, testAccount, "", "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := CheckMasterKey(ctx, store, wrong, testAccount, ""); !errors.Is(err, ErrWrongMasterKey) {
-		t.Fatalf("root key only: %v", err)
-	}
-	if _, err := Bootstrap(ctx, nil, store, wrong, testAccount, "", ""); !errors.Is(err, ErrWrongMasterKey) {
-		t.Fatalf("Bootstrap with the wrong key on an existing root key: %v", err)
-	}
-	if _, err := token.NewKeyRing(ctx, auth.KeyStore{Store: store}, right, token.Options{}); err != nil {
-		t.Fatal(err)
-	}
-	if err := store.Update(ctx, func(tx storage.Tx) error { return tx.DeleteAccessKey(ctx, creds.AccessKeyID) }); err != nil {
-		t.Fatal(err)
-	}
-	if err := CheckMasterKey(ctx, store, wrong, testAccount, ""); !errors.Is(err, ErrWrongMasterKey) {
-		t.Fatalf("token key ring only: %v", err)
-	}
-	if err := CheckMasterKey(ctx, store, right, testAccount, ""); err != nil {
-		t.Fatalf("right key: %v", err)
-	}
 }
 
 func setStatus(t *testing.T, s storage.Store, status storage.AccessKeyStatus) {
@@ -275,7 +237,7 @@ func TestMissingMasterKeyFileRefusedAndNotReplaced(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = start(t, cfg())
-	if !errors.Is(err, ErrWrongMasterKey) || !strings.Contains(err.Error(), "restore the master key file") {
+	if !errors.Is(err, bootstrap.ErrWrongMasterKey) || !strings.Contains(err.Error(), "restore the master key file") {
 		t.Fatalf("start without the key file: %v", err)
 	}
 	if _, err := os.Stat(keyFile); !errors.Is(err, fs.ErrNotExist) {

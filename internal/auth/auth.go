@@ -33,10 +33,15 @@ type Options struct {
 	Tokens *token.KeyRing
 	// OpenSecret returns the secret of a long-term access key (unsealing it with the master key).
 	OpenSecret func(k *storage.AccessKey) (string, error)
-	// Dev accepts unknown access keys without a signature check as the root of DevAccount, or of the
-	// account a 12-digit access key ID names (created on first use), as moto and LocalStack do.
+	// Dev accepts unknown access keys (and unsigned requests) without a signature check, as moto and
+	// LocalStack do, and checks no request's signing time (test suites freeze their clock). Such a key acts
+	// as the user DevUser returns in DevAccount, or in the account a 12-digit key ID names, or in
+	// LocalStack's default account for LocalStack's key "test" (see devAccountOf).
 	Dev        bool
 	DevAccount string
+	// DevUser returns the administrator user dev-mode keys act as in an account, making it when missing;
+	// nil makes them the account's root.
+	DevUser func(ctx context.Context, partition, account string) (*storage.User, error)
 	// CreateAccount makes a dev-mode account on first use; nil disables that.
 	CreateAccount func(ctx context.Context, id string) error
 	Now           func() time.Time
@@ -137,8 +142,11 @@ type Result struct {
 // Authenticate verifies the request's signature and returns its caller. body is the whole request body,
 // already read. Errors are *sigv4.Error values with AWS's code, status and message.
 func (a *Authenticator) Authenticate(ctx context.Context, r *http.Request, body []byte, ep Endpoint) (*Result, error) {
-	parsed, err := a.verifier.Parse(r, body, sigv4.Expect{Region: ep.ExpectRegion, Service: ep.Service})
+	parsed, err := a.verifier.Parse(r, body, sigv4.Expect{Region: ep.ExpectRegion, Service: ep.Service, AnyTime: a.opts.Dev})
 	if err != nil {
+		if a.opts.Dev && isMissingAuthentication(err) {
+			return a.unsignedDevRequest(ctx, ep)
+		}
 		return nil, err
 	}
 	// The canonical name from the catalogue, not the string sliced from the request: it is kept past the
@@ -242,18 +250,27 @@ func (a *Authenticator) longTerm(ctx context.Context, p *sigv4.Request, partitio
 	return &Result{Caller: c, LongTermKey: k.ID}, nil
 }
 
-// devCaller makes an unknown key the root of the default account (or of the 12-digit account it names).
+// devCaller makes an unknown key the dev user (or, without Options.DevUser, the root) of the account
+// devAccountOf selects, creating that account on first use.
 func (a *Authenticator) devCaller(ctx context.Context, keyID, partition string) (*Result, error) {
-	acct := a.opts.DevAccount
-	if ids.IsAccountID(keyID) {
-		acct = keyID
+	acct := devAccountOf(keyID, a.opts.DevAccount)
+	if acct != a.opts.DevAccount {
 		if _, err := a.Account(ctx, acct); errors.Is(err, storage.ErrNotFound) && a.opts.CreateAccount != nil {
 			if err := a.opts.CreateAccount(ctx, acct); err != nil && !errors.Is(err, storage.ErrAlreadyExists) {
 				return nil, fmt.Errorf("creating dev-mode account %s: %w", acct, err)
 			}
 		}
 	}
-	c := RootCaller(partition, strings.Clone(acct))
+	var c *reqctx.Caller
+	if a.opts.DevUser == nil {
+		c = RootCaller(partition, strings.Clone(acct))
+	} else {
+		u, err := a.opts.DevUser(ctx, partition, acct)
+		if err != nil {
+			return nil, fmt.Errorf("dev-mode user of account %s: %w", acct, err)
+		}
+		c = UserCaller(partition, u)
+	}
 	c.AccessKeyID = strings.Clone(keyID)
 	return &Result{Caller: c}, nil
 }
@@ -345,7 +362,8 @@ func (a *Authenticator) Account(ctx context.Context, id string) (*storage.Accoun
 }
 
 // checkRegion applies the region rules to a caller at an endpoint: the account must have the endpoint's
-// region enabled, and a v1 session token is good only in regions enabled by default (aws-behavior §1).
+// region enabled, and a v1 session token is good only in regions enabled by default (docs/aws-behavior.md,
+// "Global-endpoint token versions").
 func (a *Authenticator) checkRegion(ctx context.Context, c *reqctx.Caller, ep Endpoint) error {
 	r, ok := regions.Lookup(ep.Region)
 	if !ok || !r.OptIn {

@@ -12,7 +12,7 @@ import (
 const AdminService = "iamd"
 
 // SessionScope applies what AWS lets temporary credentials do at all, whatever their policies allow
-// (aws-behavior §6): federated users (GetFederationToken) may call no IAM operation and, in STS, only
+// (docs/aws-behavior.md, "STS rules"): federated users (GetFederationToken) may call no IAM operation and, in STS, only
 // GetCallerIdentity; GetSessionToken credentials reach IAM only when the session was made with MFA. The
 // admin API is held to IAM's rules: what it changes AWS changes only through IAM. Every entry point (the
 // AWS APIs and the admin API) calls this one check after authenticating, so none can be a way around it.

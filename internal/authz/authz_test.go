@@ -287,7 +287,7 @@ var noResource = map[string]bool{
 	"DeleteSSHPublicKey": true, "UploadSSHPublicKey": true, "ResetServiceSpecificCredential": true,
 	"CreateServiceSpecificCredential": true, "DeleteServiceSpecificCredential": true, "UpdateServiceSpecificCredential": true,
 	"GetServiceLastAccessedDetails": true, "UploadServerCertificate": true,
-	"CreateOpenIDConnectProvider": true, "CreateSAMLProvider": true, "DisableOrganizationsRootCredentialsManagement": true,
+	"CreateSAMLProvider": true, "DisableOrganizationsRootCredentialsManagement": true,
 	"DisableOrganizationsRootSessions": true, "EnableOrganizationsRootCredentialsManagement": true,
 	"EnableOrganizationsRootSessions": true, "ListOrganizationsFeatures": true, "GenerateOrganizationsAccessReport": true,
 	"SetSecurityTokenServicePreferences": true, "ListPoliciesGrantingServiceAccess": true, "GetAccountEmailAddress": true,
@@ -598,7 +598,7 @@ func TestPolicyResourceTags(t *testing.T) {
 	}
 }
 
-// TestInvalidationGranularity: a change drops the sets it can affect and keeps the others (issue 7: a
+// TestInvalidationGranularity: a change drops the sets it can affect and keeps the others (a
 // CreateUser or TagUser of one principal used to drop every set of the account).
 func TestInvalidationGranularity(t *testing.T) {
 	f := newFixture(t)

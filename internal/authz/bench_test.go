@@ -24,13 +24,13 @@ func (f *fixture) benchPolicies(user string) {
 			case 0:
 				st = fmt.Sprintf(`{"Effect":"Allow","Action":["%s:Describe*","%s:List*"],"Resource":"*"}`, svc, svc)
 			case 1:
-				st = fmt.Sprintf(`{"Effect":"Allow","Action":"%s:Put%d","Resource":"arn:aws:%s:*:123456789012:thing-%d/*"}`, svc, s, svc, p)
+				st = fmt.Sprintf(`{"Effect":"Allow","Action":"%s:Put%d","Resource":"%s"}`, svc, s, benchARN(svc, "*", "123456789012", fmt.Sprintf("thing-%d/*", p)))
 			case 2:
-				st = fmt.Sprintf(`{"Effect":"Allow","Action":"%s:Create*","Resource":"arn:aws:%s:us-east-1:123456789012:${aws:username}/*","Condition":{"StringEquals":{"aws:RequestedRegion":"us-east-1"}}}`, svc, svc)
+				st = fmt.Sprintf(`{"Effect":"Allow","Action":"%s:Create*","Resource":"%s","Condition":{"StringEquals":{"aws:RequestedRegion":"us-east-1"}}}`, svc, benchARN(svc, "us-east-1", "123456789012", "${aws:username}/*"))
 			case 3:
 				st = fmt.Sprintf(`{"Effect":"Deny","Action":"%s:Delete*","Resource":"*","Condition":{"BoolIfExists":{"aws:MultiFactorAuthPresent":"false"}}}`, svc)
 			default:
-				st = fmt.Sprintf(`{"Effect":"Allow","NotAction":"%s:*","Resource":"arn:aws:%s:::bucket-%d","Condition":{"IpAddress":{"aws:SourceIp":"10.0.0.0/8"}}}`, svc, svc, p)
+				st = fmt.Sprintf(`{"Effect":"Allow","NotAction":"%s:*","Resource":"%s","Condition":{"IpAddress":{"aws:SourceIp":"10.0.0.0/8"}}}`, svc, benchARN(svc, "", "", fmt.Sprintf("bucket-%d", p)))
 			}
 			if p == 9 && s == 19 {
 				st = `{"Effect":"Allow","Action":"iam:GetUser","Resource":"arn:aws:iam::123456789012:user/*${aws:username}"}`
@@ -112,4 +112,16 @@ func BenchmarkAuthorizeDenied(b *testing.B) {
 		}
 	}
 	reportCPU(b, cpu)
+}
+
+// benchARN is an ARN of svc as IAM accepts it in a policy: S3 and IAM ARNs have no region, and IAM's
+// name a resource type.
+func benchARN(svc, region, account, resource string) string {
+	switch svc {
+	case "s3":
+		region = ""
+	case "iam":
+		region, resource = "", "user/"+resource
+	}
+	return "arn:aws:" + svc + ":" + region + ":" + account + ":" + resource
 }

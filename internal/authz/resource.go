@@ -27,6 +27,10 @@ var accountWide = map[string]bool{
 	"GetServiceLastAccessedDetails": true, "GetServiceLastAccessedDetailsWithEntities": true,
 	"GetOrganizationsAccessReport": true, "GetAccountEmailAddress": true, "GetAccountName": true,
 	"ListCloudFrontPublicKeys": true,
+	// Centralized root access (the Organizations features): the service authorization reference gives
+	// them no resource type.
+	"EnableOrganizationsRootCredentialsManagement": true, "DisableOrganizationsRootCredentialsManagement": true,
+	"EnableOrganizationsRootSessions": true, "DisableOrganizationsRootSessions": true, "ListOrganizationsFeatures": true,
 }
 
 // collections are List operations over a whole kind: their resource is the kind's ARN with the requested
@@ -113,6 +117,9 @@ func (a *Authorizer) resource(ctx context.Context, c *reqctx.Caller, pe *princip
 		return ids.GroupARN(p, acct, orSlash(path), x.str(fGroupName)), nil
 	case "CreateInstanceProfile":
 		return ids.InstanceProfileARN(p, acct, orSlash(path), x.str(fInstanceProfileName)), nil
+	case "CreateSAMLProvider", "GetSAMLProvider", "UpdateSAMLProvider", "DeleteSAMLProvider",
+		"TagSAMLProvider", "UntagSAMLProvider", "ListSAMLProviderTags":
+		return a.samlProviderResource(ctx, p, acct, op, x, buf)
 	case "CreateServiceLinkedRole":
 		svc := x.str(fAWSServiceName)
 		buf.set("iam:awsservicename", svc)
@@ -128,6 +135,9 @@ func (a *Authorizer) resource(ctx context.Context, c *reqctx.Caller, pe *princip
 		if v := x.str(fArn); v != "" {
 			return a.storedARN(ctx, p, acct, v, buf)
 		}
+	case "CreateOpenIDConnectProvider":
+		// The provider to be: its ARN holds the URL without its scheme.
+		return ids.IAMARN(p, acct, ids.KindOIDCProvider, "/", strings.TrimPrefix(x.str(fURL), "https://")), nil
 	case "GetAccessKeyLastUsed":
 		return a.keyOwnerARN(ctx, p, acct, x.str(fAccessKeyID), buf)
 	case "GetServiceLinkedRoleDeletionStatus":
@@ -173,13 +183,47 @@ func (a *Authorizer) resource(ctx context.Context, c *reqctx.Caller, pe *princip
 		}
 		return e.storedARN(p, acct, f.kind), nil
 	}
+	if v := x.str(fOpenIDConnectProviderArn); v != "" {
+		return a.oidcProviderARN(ctx, p, acct, v, buf)
+	}
+	// A virtual MFA device of the account brings its tags (aws:ResourceTag/*) when the serial number is its
+	// ARN exactly (the service finds no device under any other spelling).
+	if v := x.str(fSerialNumber); v != "" && strings.HasPrefix(v, ids.IAMARN(p, acct, ids.KindMFA, "/", "")) {
+		e, err := a.entity(ctx, p, acct, ids.KindMFA, v[strings.LastIndexByte(v, '/')+1:])
+		if err != nil {
+			return "", err
+		}
+		if e.exists && e.arn == v {
+			for i, k := range e.tagKeys {
+				buf.m[k] = e.tagVals[i]
+			}
+		}
+		return v, nil
+	}
 	for _, f := range [...]fieldID{fSAMLProviderArn, fOpenIDConnectProviderArn, fSerialNumber} {
 		if v := x.str(f); strings.HasPrefix(v, "arn:") {
 			return v, nil
 		}
 	}
 	if v := x.str(fServerCertificateName); v != "" {
-		return ids.IAMARN(p, acct, ids.KindServerCert, "/", v), nil
+		if op == "UploadServerCertificate" {
+			return ids.IAMARN(p, acct, ids.KindServerCert, orSlash(path), v), nil
+		}
+		// An existing certificate is evaluated at its stored path and name, with its tags.
+		e, err := a.entity(ctx, p, acct, ids.KindServerCert, v)
+		if err != nil {
+			return "", err
+		}
+		if !e.exists {
+			return ids.IAMARN(p, acct, ids.KindServerCert, "/", v), nil // the service answers NoSuchEntity
+		}
+		for i, k := range e.tagKeys {
+			buf.m[k] = e.tagVals[i]
+		}
+		if v != e.name {
+			buf.shown = ids.IAMARN(p, acct, ids.KindServerCert, orSlash(e.path), v)
+		}
+		return e.storedARN(p, acct, ids.KindServerCert), nil
 	}
 	if v := x.str(fVirtualMFADeviceName); v != "" {
 		return ids.IAMARN(p, acct, ids.KindMFA, orSlash(path), v), nil
@@ -302,10 +346,13 @@ var renamed = map[string]struct {
 }{
 	"UpdateUser":  {ids.KindUser, fUserName, fNewUserName},
 	"UpdateGroup": {ids.KindGroup, fGroupName, fNewGroupName},
+	// AWS requires the permission on a server certificate under its old name and its new one
+	// (UpdateServerCertificate in the IAM API reference).
+	"UpdateServerCertificate": {ids.KindServerCert, fServerCertificateName, fNewServerCertificateName},
 }
 
-// renameTarget returns the ARN an UpdateUser or UpdateGroup request gives the entity, "" when the request
-// neither renames nor moves it.
+// renameTarget returns the ARN an UpdateUser, UpdateGroup or UpdateServerCertificate request gives the
+// entity, "" when the request neither renames nor moves it.
 func (a *Authorizer) renameTarget(ctx context.Context, c *reqctx.Caller, op string, in any) (string, error) {
 	r, ok := renamed[op]
 	if !ok {
@@ -338,8 +385,10 @@ func (a *Authorizer) renameTarget(ctx context.Context, c *reqctx.Caller, op stri
 func (a *Authorizer) entity(ctx context.Context, part, account, kind, name string) (*entity, error) {
 	key := entityKey{account, kind, storage.Fold(name)}
 	var ver uint64
-	if a.versions != nil {
-		ver = a.versions.Version(cache.VersionKey{Kind: entityChange[kind], Account: account, Key: key.name})
+	vk, cacheable := entityVersionKey(account, kind, key.name)
+	cacheable = cacheable && a.versions != nil
+	if cacheable {
+		ver = a.versions.Version(vk)
 		a.mu.Lock()
 		e, _ := a.entities.Get(key)
 		a.mu.Unlock()
@@ -377,6 +426,16 @@ func (a *Authorizer) entity(ctx context.Context, part, account, kind, name strin
 			if ip, err = tx.GetInstanceProfile(ctx, account, name); err == nil {
 				e.name, e.path, tags, e.exists = ip.Name, ip.Path, ip.Tags, true
 			}
+		case ids.KindServerCert:
+			var r *storage.Resource
+			if r, err = tx.GetResource(ctx, account, storage.ResourceServerCertificate, name); err == nil {
+				e.name, e.path, tags, e.exists = r.Name, r.Path, r.Tags, true
+			}
+		case ids.KindMFA:
+			var d *storage.MFADevice
+			if d, err = tx.GetMFADevice(ctx, account, name); err == nil {
+				e.name, e.path, tags, e.exists = d.Name, d.Path, d.Tags, true
+			}
 		}
 		if err != nil && !isNotFound(err) {
 			return err
@@ -395,7 +454,7 @@ func (a *Authorizer) entity(ctx context.Context, part, account, kind, name strin
 		e.tagKeys = append(e.tagKeys, "aws:resourcetag/"+k, "iam:resourcetag/"+k)
 		e.tagVals = append(e.tagVals, v, v)
 	}
-	if e.exists && a.versions != nil {
+	if e.exists && cacheable {
 		// Copies: the name may be a slice of the request body.
 		a.mu.Lock()
 		a.entities.Add(entityKey{strings.Clone(account), kind, strings.Clone(key.name)}, e)
@@ -404,10 +463,23 @@ func (a *Authorizer) entity(ctx context.Context, part, account, kind, name strin
 	return e, nil
 }
 
-// entityChange is the kind of the changes of each sort of entity whose path and tags are kept.
+// entityChange is the kind of the changes of each sort of entity whose path and tags are kept, when the
+// change names the entity by its folded name alone.
 var entityChange = map[string]storage.ChangeKind{
 	ids.KindUser: storage.ChangeUser, ids.KindRole: storage.ChangeRole, ids.KindGroup: storage.ChangeGroup,
 	ids.KindPolicy: storage.ChangePolicy, ids.KindInstanceProfile: storage.ChangeInstanceProfile,
+	ids.KindMFA: storage.ChangeMFADevice,
+}
+
+// entityVersionKey names the changes of an entity whose cached path and tags must be re-read after them.
+// Generic resources (server certificates) change as ChangeResource keyed "KIND:folded name". A kind with no
+// known change is not cacheable (ok false): it is read from the store every time rather than kept stale.
+func entityVersionKey(account, kind, folded string) (k cache.VersionKey, ok bool) {
+	if kind == ids.KindServerCert {
+		return cache.VersionKey{Kind: storage.ChangeResource, Account: account, Key: string(storage.ResourceServerCertificate) + ":" + folded}, true
+	}
+	ch, ok := entityChange[kind]
+	return cache.VersionKey{Kind: ch, Account: account, Key: folded}, ok
 }
 
 func isNotFound(err error) bool { return errors.Is(err, storage.ErrNotFound) }
@@ -472,8 +544,10 @@ const (
 	fNewPath
 	fNewUserName
 	fNewGroupName
+	fNewServerCertificateName
 	fAccessKeyID
 	fDeletionTaskID
+	fURL
 	numFields
 )
 
@@ -485,7 +559,8 @@ var fieldNames = [numFields]string{
 	fOpenIDConnectProviderArn: "OpenIDConnectProviderArn", fSerialNumber: "SerialNumber",
 	fServerCertificateName: "ServerCertificateName", fVirtualMFADeviceName: "VirtualMFADeviceName", fName: "Name",
 	fRegionName: "RegionName", fTags: "Tags", fTagKeys: "TagKeys", fNewPath: "NewPath", fNewUserName: "NewUserName",
-	fNewGroupName: "NewGroupName", fAccessKeyID: "AccessKeyId", fDeletionTaskID: "DeletionTaskId",
+	fNewGroupName: "NewGroupName", fNewServerCertificateName: "NewServerCertificateName", fAccessKeyID: "AccessKeyId", fDeletionTaskID: "DeletionTaskId",
+	fURL: "Url",
 }
 
 // inputShape holds the index of each member in one input struct type (-1 when absent): looking members

@@ -35,6 +35,10 @@ const (
 	// DefaultMaxConnections bounds the client connections open at once, well below the file descriptors
 	// a process gets (Go raises the soft limit to the hard one, typically 524288 or more).
 	DefaultMaxConnections = 10_000
+	// DefaultDevUser is the user unknown keys act as in dev mode: moto answers GetCallerIdentity for made-up
+	// keys as user/moto, so suites written for moto that check the caller's name or build ARNs from it
+	// work unchanged.
+	DefaultDevUser = "moto"
 	// DefaultUnknownKeyCacheSize is how many unknown access key IDs the authenticator remembers.
 	DefaultUnknownKeyCacheSize = 10_000
 )
@@ -46,6 +50,8 @@ type Config struct {
 	DatabaseURL string // postgres://… selects PostgreSQL; empty means SQLite under DataDir
 	AccountID   string // the default account created in a fresh store
 	Dev         bool
+	// DevUser names the administrator IAM user that unknown access keys act as in dev mode.
+	DevUser string
 	// DatabaseNoGroupCommit gives every write on PostgreSQL a transaction of its own instead of batching a
 	// node's concurrent writes into one (an escape hatch; batching is the default on both backends).
 	DatabaseNoGroupCommit bool
@@ -110,7 +116,8 @@ func Bind(fs *flag.FlagSet) (*Config, []Flag) {
 	str(&c.DatabaseURL, "database-url", "", "postgres://… URL: use PostgreSQL instead of SQLite (several nodes may share it)")
 	boolean(&c.DatabaseNoGroupCommit, "database-no-group-commit", "PostgreSQL: commit each write in a transaction of its own instead of batching a node's concurrent writes into one")
 	str(&c.AccountID, "account-id", DefaultAccountID, "ID of the default account created in a fresh store")
-	boolean(&c.Dev, "dev", "development mode: unknown access keys are accepted unsigned as the default account's root (moto/LocalStack style); never in production")
+	boolean(&c.Dev, "dev", "development mode (moto/LocalStack style): unknown access keys are accepted unsigned as an administrator user, request times are not checked, POST /moto-api/reset wipes all state; never in production")
+	str(&c.DevUser, "dev-user", DefaultDevUser, "dev mode: name of the administrator IAM user unknown access keys act as (created with AdministratorAccess in each account on first use)")
 	str(&c.RootAccessKeyID, "root-access-key-id", "", "preset access key ID of the default account's root (CI and scripts)")
 	str(&c.RootSecretAccessKey, "root-secret-access-key", "", "preset secret access key of the default account's root")
 	str(&c.MasterKey, "master-key", "", "master key sealing secrets at rest, base64 of 32 bytes; default: DATA-DIR/master.key, created if absent (several nodes must share one)")
@@ -153,6 +160,10 @@ func Bind(fs *flag.FlagSet) (*Config, []Flag) {
 func (c *Config) Validate() error {
 	if len(c.AccountID) != 12 || strings.Trim(c.AccountID, "0123456789") != "" {
 		return fmt.Errorf("--account-id must be 12 digits, got %q", c.AccountID)
+	}
+	// Empty selects DefaultDevUser (configurations built in code often leave it out).
+	if c.DevUser != "" && !validUserName(c.DevUser) {
+		return fmt.Errorf("--dev-user must be an IAM user name (1 to 64 of A-Z a-z 0-9 and +=,.@_-), got %q", c.DevUser)
 	}
 	if (c.RootAccessKeyID == "") != (c.RootSecretAccessKey == "") {
 		return fmt.Errorf("IAMD_ROOT_ACCESS_KEY_ID and IAMD_ROOT_SECRET_ACCESS_KEY must be given together")
@@ -242,4 +253,18 @@ func getenv(name, def string) string {
 		return v
 	}
 	return def
+}
+
+// validUserName reports whether s is an IAM user name: 1 to 64 of the characters CreateUser accepts.
+func validUserName(s string) bool {
+	if s == "" || len(s) > 64 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || strings.IndexByte("+=,.@_-", c) >= 0) {
+			return false
+		}
+	}
+	return true
 }

@@ -109,6 +109,13 @@ func TestValidate(t *testing.T) {
 	if err := good().Validate(); err != nil {
 		t.Fatal(err)
 	}
+	for _, name := range []string{"moto", "test-user_1+=,.@", strings.Repeat("u", 64)} {
+		c := good()
+		c.DevUser = name
+		if err := c.Validate(); err != nil {
+			t.Errorf("dev user %q: %v", name, err)
+		}
+	}
 	cases := map[string]func(c *Config){
 		"account-id":              func(c *Config) { c.AccountID = "12345" },
 		"account-id letters":      func(c *Config) { c.AccountID = "12345678901a" },
@@ -125,6 +132,8 @@ func TestValidate(t *testing.T) {
 		"negative key cache":      func(c *Config) { c.UnknownKeyCacheSize = -1 },
 		"root key ID lowercase":   func(c *Config) { c.RootAccessKeyID, c.RootSecretAccessKey = "akiaiamdtestroot0001", "s" },
 		"root key ID too short":   func(c *Config) { c.RootAccessKeyID, c.RootSecretAccessKey = "AKIA1", "s" },
+		"dev user with a slash":   func(c *Config) { c.DevUser = "dev/user" },
+		"dev user too long":       func(c *Config) { c.DevUser = strings.Repeat("u", 65) },
 	}
 	for name, mutate := range cases {
 		c := good()

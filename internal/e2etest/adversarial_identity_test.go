@@ -12,7 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 )
 
-// Identity is the unique ID, not the name (aws-behavior §9): credentials stop working once their
+// Identity is the unique ID, not the name (docs/aws-behavior.md has a section of that title): credentials stop working once their
 // principal is deleted, and a trust policy keeps trusting the principal it named when it was saved, not a
 // namesake created later. These tests run the real binary and attack through an unmodified SDK.
 

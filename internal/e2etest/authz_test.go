@@ -127,7 +127,7 @@ func (e *authzEnv) agree(source, action, resource string, real error, ctx ...iam
 	}
 }
 
-// The story of issue 6: identity policies, groups, boundaries, explicit denies, each checked against the
+// The authorization story: identity policies, groups, boundaries, explicit denies, each checked against the
 // simulator.
 func TestAuthzStory(t *testing.T) {
 	e := newAuthzEnv(t)

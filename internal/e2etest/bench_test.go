@@ -1,6 +1,6 @@
 package e2etest
 
-// Benchmarks of the storage-bound operations of issues 3 and 5 through the whole server (SigV4, policy
+// Benchmarks of the storage-bound operations through the whole server (SigV4, policy
 // enforcement, protocol, store) with the unmodified aws-sdk-go-v2 client, on SQLite and on PostgreSQL
 // (a throwaway cluster from pgtest; IAMD_PGTEST_FSYNC=on makes its commits durable like SQLite's).
 // The figures include the SDK's own per-call work; the load tool in bench/ measures the server alone
@@ -27,7 +27,7 @@ import (
 	"github.com/iamd/iamd/internal/storage/pgtest"
 )
 
-// Shape of the benchmark fixture (issue 7: 5,000 users, each with 5 attached policies).
+// Shape of the benchmark fixture (docs/benchmarks.md: 5,000 users, each with 5 attached policies).
 const (
 	benchUsers           = 5000
 	benchPoliciesPerUser = 5

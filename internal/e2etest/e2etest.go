@@ -96,7 +96,7 @@ func (s *Server) config(creds aws.CredentialsProvider, region string) aws.Config
 // of request bodies: with such a body net/http reads the body once more after sending it (to check its
 // length) while aws-sdk-go-v2 may already have closed it on seeing the answer, and the transport then
 // drops the connection under the response being read ("use of closed network connection", a client-side
-// race, aws-sdk-go-v2 issue 2737). A loopback server answers fast enough to lose that race on about one
+// race in aws-sdk-go-v2's transport). A loopback server answers fast enough to lose that race on about one
 // request in ten; the SDK's retries hide it, but these clients make exactly one attempt.
 var sdkHTTPClient = &http.Client{Transport: readOnlyBodies{http.DefaultTransport.(*http.Transport).Clone()}}
 

@@ -71,7 +71,7 @@ func TestIAMAccountSummary(t *testing.T) {
 		"AttachedPoliciesPerGroupQuota": 10, "AttachedPoliciesPerRoleQuota": 10, "GroupsPerUserQuota": 10,
 		"AccessKeysPerUserQuota": 2, "SigningCertificatesPerUserQuota": 2, "MFADevices": 0, "MFADevicesInUse": 0,
 		"Providers": 0, "AccountMFAEnabled": 0, "AccountAccessKeysPresent": 1, "AccountSigningCertificatesPresent": 0,
-		"GlobalEndpointTokenVersion": 1,
+		"AccountPasswordPresent": 0, "GlobalEndpointTokenVersion": 1,
 	}
 	s0 := summary(c)
 	for k, v := range fresh {

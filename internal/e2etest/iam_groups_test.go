@@ -169,7 +169,10 @@ func TestIAMGroups(t *testing.T) {
 		}, "LimitExceeded", 409, "Cannot exceed quota for GroupsPerUser: 10"},
 		{"remove non-member", func() error {
 			return call(c.RemoveUserFromGroup(ctx, &iam.RemoveUserFromGroupInput{GroupName: aws.String("dev"), UserName: aws.String("m2")}))
-		}, "NoSuchEntity", 404, "The user with name m2 cannot be found."},
+		}, "NoSuchEntity", 404, "User m2 not in group dev"},
+		{"remove missing user from missing group", func() error {
+			return call(c.RemoveUserFromGroup(ctx, &iam.RemoveUserFromGroupInput{GroupName: aws.String("ghost"), UserName: aws.String("ghost")}))
+		}, "NoSuchEntity", 404, "The user with name ghost cannot be found."},
 		{"remove from missing group", func() error {
 			return call(c.RemoveUserFromGroup(ctx, &iam.RemoveUserFromGroupInput{GroupName: aws.String("ghost"), UserName: aws.String("m2")}))
 		}, "NoSuchEntity", 404, "The group with name ghost cannot be found."},

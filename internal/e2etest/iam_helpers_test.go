@@ -16,7 +16,7 @@ import (
 	"github.com/iamd/iamd/internal/storage/pgtest"
 )
 
-// iamEnv is one fresh server and a root IAM client, what every IAM API test of issue 5 starts from.
+// iamEnv is one fresh server and a root IAM client, what every IAM API test starts from.
 type iamEnv struct {
 	t   *testing.T
 	s   *Server

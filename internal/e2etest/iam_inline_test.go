@@ -137,7 +137,7 @@ func TestIAMInlinePolicies(t *testing.T) {
 			wantError(t, "put without resource", k.put(k.owner, "P", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*"}]}`),
 				"MalformedPolicyDocument", 400, "Policy statement must contain resources.")
 			wantError(t, "put without effect", k.put(k.owner, "P", `{"Version":"2012-10-17","Statement":[{"Action":"s3:*","Resource":"*"}]}`),
-				"MalformedPolicyDocument", 400, "Missing required field Effect")
+				"MalformedPolicyDocument", 400, "Syntax errors in policy.")
 			wantError(t, "put bad name", k.put(k.owner, "a b", docA), "ValidationError", 400,
 				validation("a b", "policyName", `Member must satisfy regular expression pattern: [\w+=,.@-]+`))
 			// The quota counts every inline policy of the owner together; whitespace is not counted, so

@@ -17,7 +17,7 @@ func TestIAMPasswords(t *testing.T) {
 	wantError(t, "GetAccountPasswordPolicy none", call(c.GetAccountPasswordPolicy(ctx, &iam.GetAccountPasswordPolicyInput{})),
 		"NoSuchEntity", 404, "The Password Policy with domain name "+acct+" cannot be found.")
 	wantError(t, "DeleteAccountPasswordPolicy none", call(c.DeleteAccountPasswordPolicy(ctx, &iam.DeleteAccountPasswordPolicyInput{})),
-		"NoSuchEntity", 404, "The Password Policy with domain name "+acct+" cannot be found.")
+		"NoSuchEntity", 404, "The account policy with name PasswordPolicy cannot be found.")
 
 	must[*iam.CreateUserOutput](t, "CreateUser")(c.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String("pat")}))
 	// Without a policy, AWS's default applies: 8 characters, three of four character classes.

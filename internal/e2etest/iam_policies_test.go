@@ -192,7 +192,7 @@ func TestIAMManagedPolicies(t *testing.T) {
 		{"create duplicate other case", create("s3read", doc1), "EntityAlreadyExists", 409, "A policy called s3read already exists. Duplicate names are not allowed."},
 		{"create too large", create("big", tooBig), "LimitExceeded", 409, "Cannot exceed quota for PolicySize: 6144"},
 		{"create with principal", create("pr", withPrincipal), "MalformedPolicyDocument", 400, "Policy document should not specify a principal."},
-		{"create without statement", create("ns", noStatement), "MalformedPolicyDocument", 400, "Missing required field Statement"},
+		{"create without statement", create("ns", noStatement), "MalformedPolicyDocument", 400, "Syntax errors in policy."},
 		{"create action without vendor", create("nv", noVendor), "MalformedPolicyDocument", 400, "Actions/Conditions must be prefaced by a vendor, e.g., iam, sdb, ec2, etc."},
 		{"create not JSON", create("nj", "not json"), "MalformedPolicyDocument", 400, "Syntax errors in policy."},
 		{"create bad name", create("a/b", doc1), "ValidationError", 400, validation("a/b", "policyName", `Member must satisfy regular expression pattern: [\w+=,.@-]+`)},

@@ -212,8 +212,8 @@ func TestIAMRoles(t *testing.T) {
 	runErrCases(t, []errCase{
 		{"create duplicate other case", create("App-Role", trustEC2), "EntityAlreadyExists", 409, "Role with name App-Role already exists."},
 		{"create name too long", create(long, trustEC2), "ValidationError", 400, validation(long, "roleName", "Member must have length less than or equal to 64")},
-		{"create trust without principal", create("x1", trustNoPrincipal), "MalformedPolicyDocument", 400, "Missing required field Principal"},
-		{"create trust not JSON", create("x2", "{not json"), "MalformedPolicyDocument", 400, "Syntax errors in policy."},
+		{"create trust without principal", create("x1", trustNoPrincipal), "MalformedPolicyDocument", 400, "Invalid principal in policy: com.amazon.balsa.error.InvalidPolicyException: The passed in policy has a statement with no principals!"},
+		{"create trust not JSON", create("x2", "{not json"), "MalformedPolicyDocument", 400, "This policy contains invalid Json"},
 		{"create trust wrong action", create("x3", trustWrongAction), "MalformedPolicyDocument", 400, "AssumeRole policy may only specify STS AssumeRole actions."},
 		{"create trust unknown user", create("x4", trustGhost), "MalformedPolicyDocument", 400, `Invalid principal in policy: "AWS":"` + arn("user/ghost") + `"`},
 		{"create trust too large", create("x5", bigTrust), "LimitExceeded", 409, "Cannot exceed quota for ACLSizePerRole: 2048"},
@@ -242,7 +242,7 @@ func TestIAMRoles(t *testing.T) {
 		}, "NoSuchEntity", 404, "The role with name ghost cannot be found."},
 		{"update trust malformed", func() error {
 			return call(c.UpdateAssumeRolePolicy(ctx, &iam.UpdateAssumeRolePolicyInput{RoleName: aws.String("app-role"), PolicyDocument: aws.String(trustNoPrincipal)}))
-		}, "MalformedPolicyDocument", 400, "Missing required field Principal"},
+		}, "MalformedPolicyDocument", 400, "Invalid principal in policy: com.amazon.balsa.error.InvalidPolicyException: The passed in policy has a statement with no principals!"},
 		{"delete missing", func() error { return call(c.DeleteRole(ctx, &iam.DeleteRoleInput{RoleName: aws.String("ghost")})) },
 			"NoSuchEntity", 404, "The role with name ghost cannot be found."},
 		{"delete in instance profile", func() error {

@@ -12,7 +12,7 @@ import (
 )
 
 // Users through the SDK: what Create/Get/List/Update return, tags, permissions boundaries, and every
-// error path of issue 5 with AWS's code, status and message.
+// error path with AWS's code, status and message.
 func TestIAMUsers(t *testing.T) {
 	e := newIAMEnv(t)
 	c, ctx := e.c, e.ctx

@@ -19,15 +19,14 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
-	"github.com/aws/smithy-go"
 
 	"github.com/iamd/iamd/internal/storage"
 	"github.com/iamd/iamd/internal/storage/pgtest"
-	"github.com/iamd/iamd/internal/token"
+	"github.com/iamd/iamd/internal/testutil/apierr"
 )
 
 // propagationDeadline is how soon a change made on one node must be in force on every other node
-// (issue 3: "a deleted access key stops working on every node within a second").
+// (a deleted access key stops working on every node within a second).
 const propagationDeadline = time.Second
 
 // readinessDeadline bounds how long /readyz may take to notice the database going away or coming back:
@@ -54,13 +53,7 @@ func newMasterKey(t testing.TB) string {
 }
 
 // errorCodeOf returns the AWS error code of an SDK error ("" for nil or a non-API error).
-func errorCodeOf(err error) string {
-	var ae smithy.APIError
-	if errors.As(err, &ae) {
-		return ae.ErrorCode()
-	}
-	return ""
-}
+func errorCodeOf(err error) string { return apierr.Code(err) }
 
 // pollFor calls check until it returns nil or deadline passes; it returns how long that took and the last
 // error. It never sleeps a fixed time and then asserts: the deadline is an upper bound only.
@@ -403,7 +396,7 @@ func TestMultiNode(t *testing.T) {
 			if err != nil {
 				return 0, err
 			}
-			return token.PeekVersion(aws.ToString(out.Credentials.SessionToken)), nil
+			return tokenVersion(aws.ToString(out.Credentials.SessionToken)), nil
 		}
 		// B loads (and caches) the account: the default is v1 tokens at the global endpoint.
 		if v, err := version(); err != nil || v != 1 {

@@ -119,6 +119,22 @@ func TestOpsHealthAndMetrics(t *testing.T) {
 	}
 }
 
+// logLines decodes every line of a JSON log.
+func logLines[T any](t *testing.T, logs string) []T {
+	t.Helper()
+	var out []T
+	sc := bufio.NewScanner(strings.NewReader(logs))
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		var e T
+		if err := json.Unmarshal(sc.Bytes(), &e); err != nil {
+			t.Fatalf("log line is not JSON: %q", sc.Text())
+		}
+		out = append(out, e)
+	}
+	return out
+}
+
 func grepLines(s, substr string) string {
 	var b strings.Builder
 	for _, l := range strings.Split(s, "\n") {
@@ -157,13 +173,7 @@ func TestOpsRequestLogs(t *testing.T) {
 		Duration  any    `json:"duration"`
 	}
 	byID := map[string]entry{}
-	sc := bufio.NewScanner(strings.NewReader(logs.String()))
-	sc.Buffer(make([]byte, 1<<20), 1<<20)
-	for sc.Scan() {
-		var e entry
-		if err := json.Unmarshal(sc.Bytes(), &e); err != nil {
-			t.Fatalf("log line is not JSON: %q", sc.Text())
-		}
+	for _, e := range logLines[entry](t, logs.String()) {
 		if e.Msg == "request" {
 			if _, dup := byID[e.RequestID]; dup {
 				t.Errorf("request %s logged twice", e.RequestID)

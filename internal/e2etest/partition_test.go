@@ -10,7 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 )
 
-// ARNs take the partition of the endpoint a request reached: arn:aws-cn:… in cn-north-1 (issue 2, item 4).
+// ARNs take the partition of the endpoint a request reached: arn:aws-cn:… in cn-north-1.
 func TestPartitionOfARNs(t *testing.T) {
 	s := Start(t, Options{})
 	ctx := context.Background()

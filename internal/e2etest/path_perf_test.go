@@ -9,7 +9,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 )
 
-// TestLastUseSurvivesRestart: key and role last use are written behind (issue 7); the node that served
+// TestLastUseSurvivesRestart: key and role last use are written behind; the node that served
 // the requests reports them at once, and a clean shutdown writes them, so a restarted node reports them
 // from the store.
 func TestLastUseSurvivesRestart(t *testing.T) {

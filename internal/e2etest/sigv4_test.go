@@ -23,7 +23,8 @@ import (
 	"github.com/iamd/iamd/internal/token"
 )
 
-// AWS's wording of the authentication failures (aws-behavior.md §7), spelled out here rather than taken
+// AWS's wording of the authentication failures (docs/aws-behavior.md, "Authentication errors and the
+// query protocol"), spelled out here rather than taken
 // from the sigv4 package so that a change there cannot silently change what clients see.
 const (
 	sigMsgMissingAuth   = "Request is missing Authentication Token"
@@ -255,7 +256,7 @@ func (r *wireResponse) ok(t testing.TB, c wireCall) {
 	}
 }
 
-// Every SigV4 failure of aws-behavior.md §7, through the real server, in both wire formats.
+// Every SigV4 failure of docs/aws-behavior.md ("Authentication errors and the query protocol"), through the real server, in both wire formats.
 func TestSigV4Failures(t *testing.T) {
 	s := Start(t, Options{})
 	root := rootSigner()

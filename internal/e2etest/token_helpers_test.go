@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"io"
 	"net/http"
 	"strings"
@@ -14,18 +13,19 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
-	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/service/account"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	ststypes "github.com/aws/aws-sdk-go-v2/service/sts/types"
-	"github.com/aws/smithy-go"
 
-	"github.com/iamd/iamd/internal/app"
+	"github.com/iamd/iamd/internal/auth"
+	"github.com/iamd/iamd/internal/bootstrap"
 	"github.com/iamd/iamd/internal/ids"
+	"github.com/iamd/iamd/internal/testutil/apierr"
 )
 
-// Messages the token story checks verbatim (aws-behavior §1, §2, §6, §7).
+// Messages the token story checks verbatim (docs/aws-behavior.md: "Global-endpoint token versions", "STS
+// activation per Region", "STS rules", "Authentication errors and the query protocol").
 const (
 	msgInvalidToken = "The security token included in the request is invalid."
 	msgExpiredToken = "The security token included in the request is expired"
@@ -36,38 +36,17 @@ func msgRegionDisabled(account string) string {
 		". Your account administrator can activate STS in this region using the IAM Console."
 }
 
-// wireError is what the SDK learnt of a failed call.
-type wireError struct {
-	Code, Message string
-	Status        int
-}
-
 // errorOf extracts code, message and HTTP status from an SDK error, failing the test when err is nil or
 // not an API error.
-func errorOf(t testing.TB, err error) wireError {
+func errorOf(t testing.TB, err error) apierr.Wire {
 	t.Helper()
-	if err == nil {
-		t.Fatal("call succeeded, want an error")
-	}
-	var ae smithy.APIError
-	if !errors.As(err, &ae) {
-		t.Fatalf("not an API error: %v", err)
-	}
-	var re *awshttp.ResponseError
-	status := 0
-	if errors.As(err, &re) {
-		status = re.HTTPStatusCode()
-	}
-	return wireError{Code: ae.ErrorCode(), Message: ae.ErrorMessage(), Status: status}
+	return apierr.FromSDK(t, err)
 }
 
 // wantError checks an error's code and status, and its message unless msg is "".
 func wantError(t testing.TB, what string, err error, code string, status int, msg string) {
 	t.Helper()
-	got := errorOf(t, err)
-	if got.Code != code || got.Status != status || (msg != "" && got.Message != msg) {
-		t.Fatalf("%s: got %d %s %q, want %d %s %q", what, got.Status, got.Code, got.Message, status, code, msg)
-	}
+	apierr.WantSDK(t, what, err, code, status, msg)
 }
 
 func ok(t testing.TB, what string, err error) {
@@ -132,7 +111,7 @@ func newAccount(t testing.TB, s *Server, id string) aws.CredentialsProvider {
 	keyID, err := ids.NewAccessKeyID(ids.PrefixAccessKey, id)
 	ok(t, "key ID", err)
 	secret := ids.NewSecretAccessKey()
-	_, err = app.Bootstrap(context.Background(), nil, s.App.Store, s.App.Sealer, id, keyID, secret)
+	_, err = bootstrap.Account(context.Background(), nil, s.App.Store, s.App.Sealer, id, keyID, secret)
 	ok(t, "Bootstrap "+id, err)
 	return Creds(keyID, secret, "")
 }
@@ -185,26 +164,34 @@ func setRegion(t testing.TB, s *Server, root aws.CredentialsProvider, region str
 // the status and the decoded JSON body.
 func adminSTSRegion(t testing.TB, s *Server, creds aws.CredentialsProvider, region, action string) (int, any) {
 	t.Helper()
-	ctx := context.Background()
-	method, url := http.MethodGet, s.URL+"/iamd/admin/sts-regions"
+	method, path := http.MethodGet, "/iamd/admin/sts-regions"
 	if action != "" {
-		method, url = http.MethodPost, url+"/"+region+"/"+action
+		method, path = http.MethodPost, path+"/"+region+"/"+action
 	}
-	req, err := http.NewRequestWithContext(ctx, method, url, nil)
+	resp, b := adminCall(t, s, creds, method, path, "us-east-1")
+	var v any
+	if err := json.Unmarshal(b, &v); err != nil {
+		t.Fatalf("admin answer is not JSON: %s", b)
+	}
+	return resp.StatusCode, v
+}
+
+// adminCall sends one admin API request signed with creds for signingRegion and returns the response
+// (its body already read) and the body.
+func adminCall(t testing.TB, s *Server, creds aws.CredentialsProvider, method, path, signingRegion string) (*http.Response, []byte) {
+	t.Helper()
+	ctx := context.Background()
+	req, err := http.NewRequestWithContext(ctx, method, s.URL+path, nil)
 	ok(t, "admin request", err)
 	cr, err := creds.Retrieve(ctx)
 	ok(t, "credentials", err)
 	empty := sha256.Sum256(nil)
-	err = v4.NewSigner().SignHTTP(ctx, cr, req, hex.EncodeToString(empty[:]), app.AdminSigningName, "us-east-1", time.Now())
+	err = v4.NewSigner().SignHTTP(ctx, cr, req, hex.EncodeToString(empty[:]), auth.AdminService, signingRegion, time.Now())
 	ok(t, "signing", err)
 	resp, err := http.DefaultClient.Do(req)
 	ok(t, "admin call", err)
 	defer resp.Body.Close()
 	b, err := io.ReadAll(resp.Body)
 	ok(t, "admin body", err)
-	var v any
-	if err := json.Unmarshal(b, &v); err != nil {
-		t.Fatalf("admin answer is not JSON: %s", b)
-	}
-	return resp.StatusCode, v
+	return resp, b
 }

@@ -18,7 +18,7 @@ func assumeDenied(caller, role string) string {
 	return "User: " + caller + " is not authorized to perform: sts:AssumeRole on resource: " + role
 }
 
-// TestTokenIdentities: GetCallerIdentity for every kind of caller (aws-behavior §5), and the
+// TestTokenIdentities: GetCallerIdentity for every kind of caller (docs/aws-behavior.md, "Identifiers"), and the
 // AssumedRoleUser / FederatedUser of the issuing responses agreeing with it.
 func TestTokenIdentities(t *testing.T) {
 	ctx := context.Background()
@@ -162,7 +162,7 @@ func TestTokenAssumeRole(t *testing.T) {
 	wantError(t, "RoleArn that is not a role", err, "ValidationError", http.StatusBadRequest, "")
 }
 
-// TestTokenRoleChainingAndDurations: DurationSeconds rules of aws-behavior §6.
+// TestTokenRoleChainingAndDurations: DurationSeconds rules (docs/aws-behavior.md, "STS rules").
 func TestTokenRoleChainingAndDurations(t *testing.T) {
 	ctx := context.Background()
 	s := Start(t, Options{})
@@ -245,7 +245,7 @@ func TestTokenRoleChainingAndDurations(t *testing.T) {
 	expiresIn("root GetFederationToken capped", rf.Credentials.Expiration, time.Hour)
 }
 
-// TestTokenSessionCredentialRules: what temporary credentials may not do (aws-behavior §6).
+// TestTokenSessionCredentialRules: what temporary credentials may not do (docs/aws-behavior.md, "STS rules").
 func TestTokenSessionCredentialRules(t *testing.T) {
 	ctx := context.Background()
 	s := Start(t, Options{})

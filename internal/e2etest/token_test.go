@@ -14,13 +14,25 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 )
 
-// Token prefixes (base64 of AWS's clear token headers, aws-behavior §1).
+// Token prefixes (base64 of AWS's clear token headers; docs/aws-behavior.md, "Global-endpoint token
+// versions").
 const (
 	prefixV1 = "FwoGZXIvYXdz"
 	prefixV2 = "IQoJb3JpZ2luX2Vj"
 )
 
-// TestTokenStory walks issue 4's documented story with the unmodified SDK: global-endpoint token versions,
+// tokenVersion is the version a session token's clear prefix shows: 1, 2, or 0 for neither.
+func tokenVersion(tok string) int {
+	switch {
+	case strings.HasPrefix(tok, prefixV1):
+		return 1
+	case strings.HasPrefix(tok, prefixV2):
+		return 2
+	}
+	return 0
+}
+
+// TestTokenStory walks the token story with the unmodified SDK: global-endpoint token versions,
 // opt-in regions, regional tokens, the v2 preference, disabling a region and deactivating STS in a
 // default region.
 func TestTokenStory(t *testing.T) {
@@ -164,7 +176,7 @@ func TestTokenStory(t *testing.T) {
 }
 
 // TestTokenAssumeRoleWhereSTSDeactivated: AssumeRole needs STS active for the role's account, not the
-// caller's (aws-behavior §2).
+// caller's (docs/aws-behavior.md, "STS activation per Region").
 func TestTokenAssumeRoleWhereSTSDeactivated(t *testing.T) {
 	ctx := context.Background()
 	s := Start(t, Options{})

@@ -458,6 +458,10 @@ func flattenQuery(form url.Values, name string, s *protocol.Shape, v any) {
 // compatibilityPath is the generated table of implemented operations.
 var compatibilityPath = filepath.Join("..", "..", "docs", "compatibility.md")
 
+// compatibilityHandWritten starts the part of docs/compatibility.md written by hand, which TestCompatibility
+// keeps below the generated tables.
+const compatibilityHandWritten = "<!-- Written by hand from here on: TestCompatibility keeps it. -->"
+
 // TestCompatibility calls every operation of the three models through the server with its minimal input:
 // an answer of 501 NotImplemented means "not yet", anything else "implemented". With -update it writes
 // docs/compatibility.md; otherwise it fails when that file is stale.
@@ -507,6 +511,13 @@ func TestCompatibility(t *testing.T) {
 		sort.Slice(svcRows, func(i, j int) bool { return svcRows[i].op < svcRows[j].op })
 		for _, r := range svcRows {
 			fmt.Fprintf(&b, "| %s | %s |\n", r.op, r.status)
+		}
+	}
+	// The hand-written part after the marker line is kept as it is.
+	if cur, err := os.ReadFile(compatibilityPath); err == nil {
+		if i := bytes.Index(cur, []byte(compatibilityHandWritten)); i >= 0 {
+			b.WriteString("\n")
+			b.Write(cur[i:])
 		}
 	}
 	if updateCompat() {

@@ -175,23 +175,9 @@ func IsAccountID(s string) bool {
 	return true
 }
 
-// IsAccessKeyID reports whether id has the shape of an access key ID: 20 characters, an AKIA or ASIA
-// prefix, then A-Z2-7. The auth layer uses it to refuse malformed keys before any lookup.
-func IsAccessKeyID(id string) bool {
-	if len(id) != AccessKeyIDLength || (id[:prefixLength] != PrefixAccessKey && id[:prefixLength] != PrefixTemporaryAccessKey) {
-		return false
-	}
-	for i := prefixLength; i < len(id); i++ {
-		if c := id[i]; !('A' <= c && c <= 'Z' || '2' <= c && c <= '7') {
-			return false
-		}
-	}
-	return true
-}
-
 // IsAccessKeyIDSyntax reports whether id could be an AWS access key ID at all: 16 to 128 characters of
-// A-Z and 0-9. It is looser than IsAccessKeyID (a preset key such as AKIAIAMDTESTROOT0001 is not base32)
-// and is what a request must meet before its key is looked up anywhere.
+// A-Z and 0-9. It is what a request must meet before its key is looked up anywhere, and looser than the
+// IDs this package issues (a preset key such as AKIAIAMDTESTROOT0001 is not base32).
 func IsAccessKeyIDSyntax(id string) bool {
 	if len(id) < MinAccessKeyIDLength || len(id) > MaxAccessKeyIDLength {
 		return false
@@ -202,9 +188,4 @@ func IsAccessKeyIDSyntax(id string) bool {
 		}
 	}
 	return true
-}
-
-// IsTemporaryAccessKeyID reports whether id is an STS session key (ASIA…).
-func IsTemporaryAccessKeyID(id string) bool {
-	return IsAccessKeyID(id) && id[:prefixLength] == PrefixTemporaryAccessKey
 }

@@ -13,7 +13,8 @@ var (
 	reSecret   = regexp.MustCompile(`^[A-Za-z0-9+/]{40}$`)
 	reUUIDv4   = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`)
 	knownPairs = []struct{ key, account string }{
-		// Public example from research on AWS key IDs; checked against the formula of aws-behavior.md §5.
+		// Public example from research on AWS key IDs; checked against the formula in
+		// docs/aws-behavior.md, "Identifiers".
 		{"ASIAY34FZKBOKMUTVV7A", "609629065308"},
 	}
 )
@@ -186,24 +187,16 @@ func TestParseIAMResource(t *testing.T) {
 	}
 }
 
-func TestIsAccessKeyID(t *testing.T) {
-	for id, want := range map[string][2]bool{
-		"AKIAIOSFODNN7EXAMPLE":  {true, false},
-		"ASIAY34FZKBOKMUTVV7A":  {true, true},
-		"AIDAIOSFODNN7EXAMPLE":  {false, false},
-		"AKIAIOSFODNN7EXAMPL1":  {false, false}, // '1' is not in the base32 alphabet
-		"AKIAIOSFODNN7EXAMPLEX": {false, false},
-		"akiaiosfodnn7example":  {false, false},
-		"":                      {false, false},
-	} {
-		if IsAccessKeyID(id) != want[0] || IsTemporaryAccessKeyID(id) != want[1] {
-			t.Errorf("%q: got %v/%v, want %v", id, IsAccessKeyID(id), IsTemporaryAccessKeyID(id), want)
-		}
-	}
-	for range 20 {
-		id, _ := NewAccessKeyID(PrefixTemporaryAccessKey, "123456789012")
-		if !IsTemporaryAccessKeyID(id) {
-			t.Fatalf("generated %q not recognised", id)
+// accessKeyIDShape is the shape of the IDs this package issues: a prefix, then 16 base32 characters.
+var accessKeyIDShape = regexp.MustCompile(`^(AKIA|ASIA)[A-Z2-7]{16}$`)
+
+func TestGeneratedKeyIDsHaveTheirShape(t *testing.T) {
+	for _, prefix := range []string{PrefixAccessKey, PrefixTemporaryAccessKey} {
+		for range 20 {
+			id, err := NewAccessKeyID(prefix, "123456789012")
+			if err != nil || !accessKeyIDShape.MatchString(id) || id[:len(prefix)] != prefix {
+				t.Fatalf("NewAccessKeyID(%s) = %q, %v", prefix, id, err)
+			}
 		}
 	}
 }
@@ -239,8 +232,8 @@ func FuzzAccessKeyIDSyntax(f *testing.F) {
 		if got, want := IsAccessKeyIDSyntax(s), accessKeyIDSyntax.MatchString(s); got != want {
 			t.Fatalf("IsAccessKeyIDSyntax(%q) = %v, want %v", s, got, want)
 		}
-		if IsAccessKeyID(s) && !IsAccessKeyIDSyntax(s) {
-			t.Fatalf("%q is an access key ID but fails the syntax check", s)
+		if accessKeyIDShape.MatchString(s) && !IsAccessKeyIDSyntax(s) {
+			t.Fatalf("%q has the shape of an issued key ID but fails the syntax check", s)
 		}
 	})
 }

@@ -98,7 +98,8 @@ func transition(a *storage.Account, name string, now time.Time, delay time.Durat
 	return nil
 }
 
-// STSActive reports whether STS is active in region for the account (aws-behavior §2): the partition's
+// STSActive reports whether STS is active in region for the account (docs/aws-behavior.md, "STS
+// activation per Region"): the partition's
 // global region always; other default regions unless deactivated; opt-in regions exactly when enabled.
 func STSActive(a *storage.Account, r regions.Region, now time.Time) bool {
 	if r.Name == regions.GlobalRegion(r.Partition) {

@@ -29,8 +29,9 @@ func NewCache(kind Kind, size int) *Cache {
 	return &Cache{kind: kind, docs: docs}
 }
 
-// Parse returns the compiled policy of doc, parsing it on first use. Documents that do not parse are not
-// kept.
+// Parse returns the compiled policy of doc, parsing it on first use with ParseStored: the documents it
+// holds were validated when they were written (a role's trust policy, a session policy sealed in a
+// token). Documents that do not parse are not kept.
 func (c *Cache) Parse(doc string) (*Policy, error) {
 	c.mu.Lock()
 	p, ok := c.docs.Get(doc)
@@ -38,7 +39,7 @@ func (c *Cache) Parse(doc string) (*Policy, error) {
 	if ok {
 		return p, nil
 	}
-	p, err := Parse(doc, c.kind)
+	p, err := ParseStored(doc, c.kind)
 	if err != nil {
 		return nil, err
 	}
@@ -54,4 +55,11 @@ func (c *Cache) Len() int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.docs.Len()
+}
+
+// Purge forgets every document (a dev-mode reset: nothing a previous test sent survives).
+func (c *Cache) Purge() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.docs.Purge()
 }

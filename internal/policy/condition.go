@@ -105,29 +105,18 @@ type condValue struct {
 	bin    []byte
 }
 
-// compileConditions reads a Condition element: operator → key → value(s).
-func compileConditions(n *jsonNode, vars bool) ([]*condition, error) {
-	if n.kind != jObject || hasDuplicateKeys(n) {
-		return nil, malformed(msgSyntax)
-	}
+// compileConditions compiles a Condition element that passed conditionSyntax: operator → key → value(s).
+// Operators IAM does not know have empty blocks and compile to nothing.
+func compileConditions(n *jsonNode, vars bool) []*condition {
 	var out []*condition
 	for i, opName := range n.keys {
 		block := n.vals[i]
-		if block.kind != jObject || hasDuplicateKeys(block) {
-			return nil, malformed(msgSyntax)
-		}
 		op, set, ifExists, ok := parseOperator(opName)
 		if !ok {
-			return nil, malformed(msgSyntax)
+			continue
 		}
 		for j, keyName := range block.keys {
-			if !strings.Contains(keyName, ":") {
-				return nil, malformed(msgVendor)
-			}
-			raws, err := conditionValues(block.vals[j])
-			if err != nil {
-				return nil, err
-			}
+			raws, _ := conditionValues(block.vals[j])
 			c := &condition{op: op, set: set, ifExists: ifExists, opName: opName, keyName: keyName,
 				key: strings.ToLower(keyName)}
 			for _, r := range raws {
@@ -136,12 +125,12 @@ func compileConditions(n *jsonNode, vars bool) ([]*condition, error) {
 			out = append(out, c)
 		}
 	}
-	return out, nil
+	return out
 }
 
-// conditionValues accepts a string, number or boolean, or a list of them (IAM accepts JSON true/false and
-// numbers in conditions and compares their text).
-func conditionValues(n *jsonNode) ([]string, error) {
+// conditionValues reads a condition key's value: a string, number or boolean, or a list of them (IAM
+// accepts JSON true/false and numbers in conditions and compares their text).
+func conditionValues(n *jsonNode) ([]string, bool) {
 	scalar := func(v *jsonNode) (string, bool) {
 		switch v.kind {
 		case jString, jNumber, jBool:
@@ -150,20 +139,20 @@ func conditionValues(n *jsonNode) ([]string, error) {
 		return "", false
 	}
 	if s, ok := scalar(n); ok {
-		return []string{s}, nil
+		return []string{s}, true
 	}
 	if n.kind != jArray {
-		return nil, malformed(msgSyntax)
+		return nil, false
 	}
 	out := make([]string, 0, len(n.vals))
 	for _, v := range n.vals {
 		s, ok := scalar(v)
 		if !ok {
-			return nil, malformed(msgSyntax)
+			return nil, false
 		}
 		out = append(out, s)
 	}
-	return out, nil
+	return out, true
 }
 
 func parseOperator(name string) (op operator, set setOp, ifExists, ok bool) {

@@ -167,10 +167,10 @@ func TestConditions(t *testing.T) {
 	}
 }
 
-// Under 2008-10-17 variables are plain text.
+// Under 2008-10-17 (allowed in session policies) variables are plain text.
 func TestVariablesNeedVersion2012(t *testing.T) {
 	doc := `{"Version":"2008-10-17","Statement":{"Effect":"Allow","Action":"*","Resource":"*","Condition":{"StringEquals":{"s3:prefix":"${aws:username}"}}}}`
-	p, err := Parse(doc, KindIdentity)
+	p, err := Parse(doc, KindSession)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,13 +8,13 @@
 // same-account/cross-account rules, principal matching), and clients notice every difference. The package is
 // pure: no HTTP, no storage, no clock except what the caller puts in the request context.
 //
-// Use Parse to turn a document into a *Policy, Evaluate to authorize a Request against a Set of
-// policies, AccessDeniedMessage to word the error, Size for the character count IAM's quotas use and
+// Use Parse to validate and compile a document a client writes, ParseStored to compile one read back from
+// storage or a session token, Evaluate to authorize a Request against a Set of policies,
+// AccessDeniedMessage to word the error, Size for the character count IAM's quotas use and
 // (*Policy).ContextKeys for GetContextKeysFor*Policy.
 //
-// Where AWS documents nothing, the package follows what users observe from real IAM: an unknown Version or
-// an Effect other than "Allow"/"Deny" fails with "The policy failed legacy parsing"; unknown top-level
-// elements, malformed JSON and unknown condition operators with "Syntax errors in policy.". IAM also checks
-// that users and roles named in a trust policy exist; that needs storage and is left to the IAM service
-// (see (*Policy).PrincipalARNs).
+// Parse validates as IAM does, in IAM's stages and with its messages (see Parse); the caller names the
+// Kind of document, which decides the Version allowed and the principal and resource rules. IAM also
+// checks that users and roles named in a trust policy exist; that needs storage and is left to the IAM
+// service (see (*Policy).PrincipalARNs).
 package policy

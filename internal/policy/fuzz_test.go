@@ -4,8 +4,9 @@ import (
 	"testing"
 )
 
-// FuzzParse checks that no document makes the parser or the evaluator panic, and that every rejection is a
-// MalformedError.
+// FuzzParse checks that no document makes the parser or the evaluator panic, that every rejection is a
+// MalformedError, and that ParseStored accepts every document Parse accepts, compiling the same statements
+// (a document valid when written stays usable when read back).
 func FuzzParse(f *testing.F) {
 	seeds := []string{
 		allowAll,
@@ -17,19 +18,36 @@ func FuzzParse(f *testing.F) {
 		`{"a":[1,-2.5e+3,true,false,null,{"b":"\u00e9\""}]}`,
 		`[[[[[[[[`,
 		`{"Statement":{"Effect":"Allow","Action":"*","Resource":"arn:aws:s3:::${aws:username"}}`,
+		`{"Version":"2012-10-17","Statement":{"Effect":"allow","Action":"s3.s:x","Resource":["arn:aws:iam::*:user/a","arn:aws:s3:us-east-1:1:accesspoint/p",null],"Condition":{"DateLessThan":{"a":"2016-12-13t2:00:00.593194+23"},"Foo":{}}}}`,
+		`{"Version":"2012-10-17","Statement":[{"Sid":"a","Effect":"Deny","NotAction":"s3:x","NotResource":"a:b:c:d:e:f:g"},{"Sid":"a","Effect":"Allow"}]}`,
 	}
+	for _, c := range checkedInvalid {
+		seeds = append(seeds, c.doc)
+	}
+	seeds = append(seeds, checkedValid...)
 	for _, s := range seeds {
 		f.Add(s, uint8(KindIdentity))
 		f.Add(s, uint8(KindTrust))
 	}
 	f.Fuzz(func(t *testing.T, doc string, k uint8) {
 		kind := Kind(k%5) + KindIdentity
+		stored, serr := ParseStored(doc, kind)
+		if serr != nil {
+			if _, ok := serr.(*MalformedError); !ok {
+				t.Fatalf("stored: error %T %v", serr, serr)
+			}
+		} else {
+			checkPositions(t, doc, stored)
+		}
 		p, err := Parse(doc, kind)
 		if err != nil {
 			if _, ok := err.(*MalformedError); !ok {
 				t.Fatalf("error %T %v", err, err)
 			}
 			return
+		}
+		if serr != nil || len(stored.Statements) != len(p.Statements) || stored.Cost(3) != p.Cost(3) {
+			t.Fatalf("Parse accepted %q, ParseStored: %v", doc, serr)
 		}
 		_ = p.ContextKeys()
 		_ = Size(doc)

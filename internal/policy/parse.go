@@ -1,29 +1,35 @@
 package policy
 
-import (
-	"fmt"
-	"strings"
-)
-
-// Kind says where a policy document is used; it decides which elements are required or prohibited.
+// Kind says where a policy document is used; it decides which elements are required or prohibited and
+// which Version the document may have. Every caller names the kind of the document it holds.
 type Kind int
 
 // The kinds of policy document.
 const (
-	// KindIdentity is a policy attached to a user, group or role (inline or managed): no Principal,
-	// Resource required.
+	// KindIdentity is an identity-based policy: a managed policy (CreatePolicy, CreatePolicyVersion) or
+	// an inline policy of a user, group or role (Put*Policy). IAM requires Version 2012-10-17 of both; no
+	// Principal, Resource required.
 	KindIdentity Kind = iota + 1
-	// KindBoundary is a permissions boundary: validated like an identity policy.
+	// KindBoundary is a permissions boundary, a managed policy: validated like KindIdentity.
 	KindBoundary
-	// KindSession is a session policy passed to AssumeRole* or GetFederationToken: validated like an
-	// identity policy.
+	// KindSession is a session policy passed to AssumeRole* or GetFederationToken: no Principal,
+	// Resource required; 2008-10-17 (or no Version) is allowed.
 	KindSession
 	// KindTrust is a role trust policy (AssumeRolePolicyDocument): Principal required, Resource
-	// prohibited, only STS actions.
+	// prohibited, only STS actions; 2008-10-17 (or no Version) is allowed, and a document that is not
+	// JSON has its own message.
 	KindTrust
-	// KindResource is any other resource-based policy: Principal required, Resource optional.
+	// KindResource is any other resource-based policy: Principal required, Resource optional;
+	// 2008-10-17 (or no Version) is allowed.
 	KindResource
 )
+
+// identityBased says whether documents of the kind grant a principal permissions (no Principal element,
+// Resource required).
+func (k Kind) identityBased() bool { return k == KindIdentity || k == KindBoundary || k == KindSession }
+
+// requires2012 says whether IAM refuses documents of the kind whose Version is not 2012-10-17.
+func (k Kind) requires2012() bool { return k == KindIdentity || k == KindBoundary }
 
 // Effect is the Effect of a statement.
 type Effect uint8
@@ -85,262 +91,120 @@ type Statement struct {
 	conditions []*condition
 }
 
-// Parse parses and validates a policy document of the given kind, returning a MalformedError (matching
-// ErrMalformed) with IAM's wording when the document is not valid.
-func Parse(doc string, kind Kind) (*Policy, error) {
+// Parse validates a policy document of the given kind as IAM does when a client writes one (CreatePolicy,
+// PutUserPolicy, CreateRole, a session policy, a simulated policy), and compiles it. A document that is
+// not valid is a MalformedError (matching ErrMalformed) with AWS's wording: IAM checks a document in fixed
+// stages and stops at the first that fails, each with its own message (IAM User Guide, "Grammar of the IAM
+// JSON policy language" and "IAM JSON policy element reference"):
+//
+//  1. syntax: JSON, the grammar's elements and value types; Effect is Allow or Deny in any case
+//     ("Syntax errors in policy."; a trust policy that is not JSON: "This policy contains invalid Json");
+//  2. Version 2012-10-17 for identity-based policies (managed, inline, boundaries);
+//  3. legacy parsing: Effect exactly Allow or Deny, Date condition values, ARNs with too few parts;
+//  4. statement IDs: alphanumeric, unique;
+//  5. every statement has actions;
+//  6. resource format: partition, service, region and IAM resource path;
+//  7. action vendors;
+//  8. identity-based policies: every statement has resources;
+//  9. the rules of the kind: principals (none in identity-based policies, required and valid in trust
+//     and resource-based ones), trust policies' actions and prohibited Resource.
+func Parse(doc string, kind Kind) (*Policy, error) { return parse(doc, kind, true) }
+
+// ParseStored compiles a document of the given kind that was validated when it was written: one read back
+// from the store or from a session token. It checks what evaluation depends on (syntax, actions,
+// resources, principals and the kind's rules) but not the stages that only refuse a document's form
+// (Version, legacy parsing, statement IDs, resource and action formats): a document written under older
+// rules, which IAM keeps as well, still compiles with its meaning, so upgrading never takes permissions
+// from a principal or hands them out.
+func ParseStored(doc string, kind Kind) (*Policy, error) { return parse(doc, kind, false) }
+
+func parse(doc string, kind Kind, strict bool) (*Policy, error) {
 	if len(doc) > maxDocumentBytes {
 		return nil, malformed(msgSyntax)
 	}
 	root, err := parseJSON(doc)
 	if err != nil {
-		return nil, malformed(msgSyntax)
-	}
-	if root.kind != jObject {
-		return nil, malformed(msgSyntax)
-	}
-	if hasDuplicateKeys(root) {
-		return nil, malformed(msgSyntax)
-	}
-	p := &Policy{Version: Version2008, Kind: kind, Source: doc}
-	var stmts *jsonNode
-	for i, k := range root.keys {
-		v := root.vals[i]
-		switch k {
-		case "Version":
-			if v.kind != jString {
-				return nil, malformed(msgSyntax)
-			}
-			if v.str != Version2012 && v.str != Version2008 {
-				// IAM's legacy parser is the one that rejects unknown versions.
-				return nil, malformed(msgLegacy)
-			}
-			p.Version = v.str
-		case "Id":
-			if v.kind != jString {
-				return nil, malformed(msgSyntax)
-			}
-			p.ID = v.str
-		case "Statement":
-			stmts = v
-		default:
-			return nil, malformed(msgSyntax)
+		if kind == KindTrust {
+			return nil, malformed(msgInvalidJSON)
 		}
-	}
-	if stmts == nil {
-		return nil, malformed(msgMissingStatement)
-	}
-	var list []*jsonNode
-	switch stmts.kind {
-	case jObject:
-		list = []*jsonNode{stmts}
-	case jArray:
-		list = stmts.vals
-	default:
 		return nil, malformed(msgSyntax)
 	}
-	if len(list) == 0 {
+	d, ok := readDocument(root)
+	if !ok {
 		return nil, malformed(msgSyntax)
 	}
-	vars := p.Version == Version2012
-	sids := map[string]bool{}
-	pos := newPositioner(doc)
-	for i, n := range list {
-		st, err := compileStatement(n, i, kind, vars)
-		if err != nil {
+	if strict {
+		if kind.requires2012() && d.version != Version2012 {
+			return nil, malformed(msgVersion)
+		}
+		if err := d.legacy(); err != nil {
 			return nil, err
 		}
-		if st.Sid != "" {
-			if sids[st.Sid] {
-				return nil, malformed(msgSidUnique)
-			}
-			sids[st.Sid] = true
+		if err := d.statementIDs(); err != nil {
+			return nil, err
 		}
-		st.Start = pos.at(n.start)
-		st.End = pos.at(n.end)
+	}
+	for _, st := range d.statements {
+		if st.actions == nil || len(st.actions.vals) == 0 && st.actions.kind == jArray {
+			return nil, malformed(msgNoActions)
+		}
+	}
+	if strict {
+		if d.resourceErr != "" {
+			return nil, malformed(d.resourceErr)
+		}
+		if err := d.actionVendors(); err != nil {
+			return nil, err
+		}
+	}
+	if kind.identityBased() {
+		for _, st := range d.statements {
+			if st.resources == nil || len(st.resources.vals) == 0 && st.resources.kind == jArray {
+				return nil, malformed(msgNoResources)
+			}
+		}
+	}
+	if err := d.kindRules(kind); err != nil {
+		return nil, err
+	}
+	return d.compile(doc, kind), nil
+}
+
+// compile turns a document that passed its checks into a Policy.
+func (d *document) compile(doc string, kind Kind) *Policy {
+	p := &Policy{Version: d.version, ID: d.id, Kind: kind, Source: doc}
+	if p.Version == "" {
+		p.Version = Version2008
+	}
+	vars := p.Version == Version2012
+	pos := newPositioner(doc)
+	for i, rs := range d.statements {
+		st := &Statement{Index: i, Sid: rs.sid, Effect: Allow, notAction: rs.notAction, notResource: rs.notResource,
+			Start: pos.at(rs.node.start), End: pos.at(rs.node.end)}
+		if equalFoldASCII(rs.effect, "Deny") {
+			st.Effect = Deny
+		}
+		for _, a := range rs.actionList {
+			st.actions = append(st.actions, compilePattern(a, true, false, true))
+		}
+		if rs.resources != nil {
+			st.hasResource = true
+			for _, r := range rs.resourceList {
+				st.resources = append(st.resources, compileARN(r, vars))
+			}
+		}
+		if rs.principals != nil {
+			st.hasPrincipal, st.notPrincipal, st.principals = true, rs.notPrincipal, rs.ps
+		}
+		if rs.condition != nil {
+			st.conditions = compileConditions(rs.condition, vars)
+		}
 		p.Statements = append(p.Statements, st)
 		e, g := st.cost()
 		p.elements += e
 		p.globParts += g
 	}
-	return p, nil
-}
-
-func hasDuplicateKeys(n *jsonNode) bool {
-	if len(n.keys) < 2 {
-		return false
-	}
-	seen := make(map[string]bool, len(n.keys))
-	for _, k := range n.keys {
-		if seen[k] {
-			return true
-		}
-		seen[k] = true
-	}
-	return false
-}
-
-// stringList reads an element that may be a string or a list of strings.
-func stringList(n *jsonNode) ([]string, error) {
-	switch n.kind {
-	case jString:
-		return []string{n.str}, nil
-	case jArray:
-		out := make([]string, 0, len(n.vals))
-		for _, v := range n.vals {
-			if v.kind != jString {
-				return nil, malformed(msgSyntax)
-			}
-			out = append(out, v.str)
-		}
-		return out, nil
-	}
-	return nil, malformed(msgSyntax)
-}
-
-func isAlnum(s string) bool {
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z') {
-			return false
-		}
-	}
-	return true
-}
-
-func compileStatement(n *jsonNode, index int, kind Kind, vars bool) (*Statement, error) {
-	if n.kind != jObject || hasDuplicateKeys(n) {
-		return nil, malformed(msgSyntax)
-	}
-	st := &Statement{Index: index}
-	for _, k := range n.keys {
-		switch k {
-		case "Sid", "Effect", "Action", "NotAction", "Resource", "NotResource", "Principal", "NotPrincipal", "Condition":
-		default:
-			return nil, malformed("Unknown field " + k)
-		}
-	}
-	if v := n.member("Sid"); v != nil {
-		if v.kind != jString {
-			return nil, malformed(msgSyntax)
-		}
-		if !isAlnum(v.str) {
-			return nil, malformed(msgSidAlnum)
-		}
-		st.Sid = v.str
-	}
-
-	ev := n.member("Effect")
-	if ev == nil {
-		return nil, malformed(msgMissingEffect)
-	}
-	if ev.kind != jString {
-		return nil, malformed(msgSyntax)
-	}
-	switch ev.str {
-	case "Allow":
-		st.Effect = Allow
-	case "Deny":
-		st.Effect = Deny
-	default:
-		return nil, malformed(msgLegacy)
-	}
-
-	// Principal.
-	pr, npr := n.member("Principal"), n.member("NotPrincipal")
-	switch kind {
-	case KindIdentity, KindBoundary, KindSession:
-		if pr != nil || npr != nil {
-			return nil, malformed(msgNoPrincipalAllowed)
-		}
-	default:
-		if pr != nil && npr != nil {
-			return nil, malformed(msgSyntax)
-		}
-		if pr == nil && npr == nil {
-			return nil, malformed(msgMissingPrincipal)
-		}
-		node := pr
-		if npr != nil {
-			node, st.notPrincipal = npr, true
-		}
-		ps, err := compilePrincipals(node)
-		if err != nil {
-			return nil, err
-		}
-		st.hasPrincipal, st.principals = true, ps
-	}
-
-	// Action.
-	act, nact := n.member("Action"), n.member("NotAction")
-	if act != nil && nact != nil {
-		return nil, malformed(msgSyntax)
-	}
-	node := act
-	if nact != nil {
-		node, st.notAction = nact, true
-	}
-	if node == nil {
-		return nil, malformed(msgNoActions)
-	}
-	actions, err := stringList(node)
-	if err != nil {
-		return nil, err
-	}
-	if len(actions) == 0 {
-		return nil, malformed(msgNoActions)
-	}
-	for _, a := range actions {
-		if err := validateAction(a); err != nil {
-			return nil, err
-		}
-		if kind == KindTrust && !st.notAction && a != "*" && !strings.HasPrefix(strings.ToLower(a), "sts:") {
-			return nil, malformed(msgTrustActions)
-		}
-		st.actions = append(st.actions, compilePattern(a, true, false, true))
-	}
-
-	// Resource.
-	res, nres := n.member("Resource"), n.member("NotResource")
-	if res != nil && nres != nil {
-		return nil, malformed(msgSyntax)
-	}
-	node = res
-	if nres != nil {
-		node, st.notResource = nres, true
-	}
-	switch {
-	case kind == KindTrust && node != nil:
-		if nres != nil {
-			return nil, malformed("Has prohibited field NotResource")
-		}
-		return nil, malformed(msgResourceProhibited)
-	case node == nil && (kind == KindIdentity || kind == KindBoundary || kind == KindSession):
-		return nil, malformed(msgNoResources)
-	case node != nil:
-		resources, err := stringList(node)
-		if err != nil {
-			return nil, err
-		}
-		if len(resources) == 0 {
-			return nil, malformed(msgNoResources)
-		}
-		for _, r := range resources {
-			if r != "*" && !strings.HasPrefix(r, "arn:") {
-				return nil, malformed(fmt.Sprintf("Resource %s must be in ARN format or \"*\".", r))
-			}
-			st.resources = append(st.resources, compileARN(r, vars))
-		}
-		st.hasResource = true
-	}
-
-	if c := n.member("Condition"); c != nil {
-		conds, err := compileConditions(c, vars)
-		if err != nil {
-			return nil, err
-		}
-		st.conditions = conds
-	}
-	return st, nil
+	return p
 }
 
 // cost is the statement's share of Policy.Cost: its elements and the parts of its wildcard patterns.
@@ -367,29 +231,4 @@ func (st *Statement) cost() (elements, globParts int) {
 		}
 	}
 	return elements, globParts
-}
-
-// validateAction checks the vendor:action shape IAM requires of actions.
-func validateAction(a string) error {
-	if a == "*" {
-		return nil
-	}
-	switch strings.Count(a, ":") {
-	case 0:
-		return malformed(msgVendor)
-	case 1:
-	default:
-		return malformed(msgOneColon)
-	}
-	vendor := a[:strings.IndexByte(a, ':')]
-	if vendor == "" {
-		return malformed(msgVendor)
-	}
-	for i := 0; i < len(vendor); i++ {
-		c := vendor[i]
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '*' || c == '?') {
-			return malformed(fmt.Sprintf("Vendor %s is not valid", vendor))
-		}
-	}
-	return nil
 }

@@ -24,21 +24,27 @@ func TestParseErrors(t *testing.T) {
 		{"control char in string", KindIdentity, "{\"Statement\":{\"Effect\":\"Allow\",\"Action\":\"a\tb\",\"Resource\":\"*\"}}", msgSyntax},
 		{"unknown top field", KindIdentity, `{` + v + `"Foo":1,"Statement":{"Effect":"Allow","Action":"*","Resource":"*"}}`, msgSyntax},
 		{"duplicate top field", KindIdentity, `{` + v + v + `"Statement":{"Effect":"Allow","Action":"*","Resource":"*"}}`, msgSyntax},
-		{"bad version", KindIdentity, `{"Version":"2012-10-18","Statement":{"Effect":"Allow","Action":"*","Resource":"*"}}`, msgLegacy},
+		{"unknown version", KindIdentity, `{"Version":"2012-10-18","Statement":{"Effect":"Allow","Action":"*","Resource":"*"}}`, msgSyntax},
 		{"numeric version", KindIdentity, `{"Version":2012,"Statement":{"Effect":"Allow","Action":"*","Resource":"*"}}`, msgSyntax},
-		{"old version", KindIdentity, `{"Version":"2008-10-17","Statement":{"Effect":"Allow","Action":"*","Resource":"*"}}`, ""},
-		{"no version", KindIdentity, `{"Statement":{"Effect":"Allow","Action":"*","Resource":"*"}}`, ""},
+		{"old version", KindIdentity, `{"Version":"2008-10-17","Statement":{"Effect":"Allow","Action":"*","Resource":"*"}}`, msgVersion},
+		{"old version boundary", KindBoundary, `{"Version":"2008-10-17","Statement":{"Effect":"Allow","Action":"*","Resource":"*"}}`, msgVersion},
+		{"old version session ok", KindSession, `{"Version":"2008-10-17","Statement":{"Effect":"Allow","Action":"*","Resource":"*"}}`, ""},
+		{"no version session ok", KindSession, `{"Statement":{"Effect":"Allow","Action":"*","Resource":"*"}}`, ""},
+		{"old version trust ok", KindTrust, `{"Version":"2008-10-17","Statement":{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}}`, ""},
+		{"no version trust ok", KindTrust, `{"Statement":{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}}`, ""},
+		{"old version resource ok", KindResource, `{"Version":"2008-10-17","Statement":{"Effect":"Allow","Principal":"*","Action":"s3:GetObject"}}`, ""},
+		{"no version", KindIdentity, `{"Statement":{"Effect":"Allow","Action":"*","Resource":"*"}}`, msgVersion},
 		{"id ok", KindIdentity, `{` + v + `"Id":"x","Statement":{"Effect":"Allow","Action":"*","Resource":"*"}}`, ""},
 		{"id not string", KindIdentity, `{` + v + `"Id":1,"Statement":{"Effect":"Allow","Action":"*","Resource":"*"}}`, msgSyntax},
-		{"missing statement", KindIdentity, `{` + v[:len(v)-1] + `}`, msgMissingStatement},
+		{"missing statement", KindIdentity, `{` + v[:len(v)-1] + `}`, msgSyntax},
 		{"empty statement list", KindIdentity, `{` + v + `"Statement":[]}`, msgSyntax},
 		{"statement string", KindIdentity, `{` + v + `"Statement":"x"}`, msgSyntax},
 		{"statement element not object", KindIdentity, `{` + v + `"Statement":["x"]}`, msgSyntax},
-		{"missing effect", KindIdentity, `{` + v + `"Statement":{"Action":"*","Resource":"*"}}`, msgMissingEffect},
+		{"missing effect", KindIdentity, `{` + v + `"Statement":{"Action":"*","Resource":"*"}}`, msgSyntax},
 		{"lowercase effect", KindIdentity, `{` + v + `"Statement":{"Effect":"allow","Action":"*","Resource":"*"}}`, msgLegacy},
 		{"effect list", KindIdentity, `{` + v + `"Statement":{"Effect":["Allow"],"Action":"*","Resource":"*"}}`, msgSyntax},
-		{"unknown statement field", KindIdentity, `{` + v + `"Statement":{"Effect":"Allow","Action":"*","Resource":"*","Foo":"x"}}`, "Unknown field Foo"},
-		{"lowercase element name", KindIdentity, `{` + v + `"Statement":{"Effect":"Allow","action":"*","Resource":"*"}}`, "Unknown field action"},
+		{"unknown statement field", KindIdentity, `{` + v + `"Statement":{"Effect":"Allow","Action":"*","Resource":"*","Foo":"x"}}`, msgSyntax},
+		{"lowercase element name", KindIdentity, `{` + v + `"Statement":{"Effect":"Allow","action":"*","Resource":"*"}}`, msgSyntax},
 		{"duplicate statement field", KindIdentity, `{` + v + `"Statement":{"Effect":"Allow","Action":"*","Action":"*","Resource":"*"}}`, msgSyntax},
 		{"no action", KindIdentity, `{` + v + `"Statement":{"Effect":"Allow","Resource":"*"}}`, msgNoActions},
 		{"empty action list", KindIdentity, `{` + v + `"Statement":{"Effect":"Allow","Action":[],"Resource":"*"}}`, msgNoActions},
@@ -46,7 +52,10 @@ func TestParseErrors(t *testing.T) {
 		{"action number", KindIdentity, `{` + v + `"Statement":{"Effect":"Allow","Action":[1],"Resource":"*"}}`, msgSyntax},
 		{"action object", KindIdentity, `{` + v + `"Statement":{"Effect":"Allow","Action":{"a":"b"},"Resource":"*"}}`, msgSyntax},
 		{"action without vendor", KindIdentity, `{` + v + `"Statement":{"Effect":"Allow","Action":"CreateUser","Resource":"*"}}`, msgVendor},
-		{"action empty vendor", KindIdentity, `{` + v + `"Statement":{"Effect":"Allow","Action":":CreateUser","Resource":"*"}}`, msgVendor},
+		{"action empty vendor", KindIdentity, `{` + v + `"Statement":{"Effect":"Allow","Action":":CreateUser","Resource":"*"}}`, ""},
+		{"action empty", KindIdentity, `{` + v + `"Statement":{"Effect":"Allow","Action":"","Resource":"*"}}`, msgVendor},
+		{"action wildcard in vendor", KindIdentity, `{` + v + `"Statement":{"Effect":"Allow","Action":"s*:Get","Resource":"*"}}`, "Vendor s* is not valid"},
+		{"action dot in vendor ok", KindIdentity, `{` + v + `"Statement":{"Effect":"Allow","Action":"s3.s:ListBucket","Resource":"*"}}`, ""},
 		{"action two colons", KindIdentity, `{` + v + `"Statement":{"Effect":"Allow","Action":"iam:a:b","Resource":"*"}}`, msgOneColon},
 		{"action bad vendor", KindIdentity, `{` + v + `"Statement":{"Effect":"Allow","Action":"i am:x","Resource":"*"}}`, "Vendor i am is not valid"},
 		{"action wildcard vendor ok", KindIdentity, `{` + v + `"Statement":{"Effect":"Allow","Action":"*:Get*","Resource":"*"}}`, ""},
@@ -60,9 +69,9 @@ func TestParseErrors(t *testing.T) {
 		{"notprincipal in identity", KindIdentity, `{` + v + `"Statement":{"Effect":"Deny","NotPrincipal":{"AWS":"123456789012"},"Action":"*","Resource":"*"}}`, msgNoPrincipalAllowed},
 		{"principal in session", KindSession, `{` + v + `"Statement":{"Effect":"Allow","Principal":"*","Action":"*","Resource":"*"}}`, msgNoPrincipalAllowed},
 		{"trust ok", KindTrust, `{` + v + `"Statement":{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:root"},"Action":"sts:AssumeRole"}}`, ""},
-		{"trust missing principal", KindTrust, `{` + v + `"Statement":{"Effect":"Allow","Action":"sts:AssumeRole"}}`, msgMissingPrincipal},
+		{"trust missing principal", KindTrust, `{` + v + `"Statement":{"Effect":"Allow","Action":"sts:AssumeRole"}}`, msgNoPrincipals},
 		{"trust with resource", KindTrust, `{` + v + `"Statement":{"Effect":"Allow","Principal":"*","Action":"sts:AssumeRole","Resource":"*"}}`, msgResourceProhibited},
-		{"trust with notresource", KindTrust, `{` + v + `"Statement":{"Effect":"Allow","Principal":"*","Action":"sts:AssumeRole","NotResource":"*"}}`, "Has prohibited field NotResource"},
+		{"trust with notresource", KindTrust, `{` + v + `"Statement":{"Effect":"Allow","Principal":"*","Action":"sts:AssumeRole","NotResource":"*"}}`, msgNotResourceProhib},
 		{"trust non sts action", KindTrust, `{` + v + `"Statement":{"Effect":"Allow","Principal":"*","Action":"iam:GetUser"}}`, msgTrustActions},
 		{"trust tag session ok", KindTrust, `{` + v + `"Statement":{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":["sts:AssumeRole","sts:TagSession"]}}`, ""},
 		{"trust principal and notprincipal", KindTrust, `{` + v + `"Statement":{"Effect":"Allow","Principal":"*","NotPrincipal":"*","Action":"sts:AssumeRole"}}`, msgSyntax},
@@ -77,7 +86,7 @@ func TestParseErrors(t *testing.T) {
 		{"empty service principal", KindTrust, `{` + v + `"Statement":{"Effect":"Allow","Principal":{"Service":""},"Action":"sts:AssumeRole"}}`, `Invalid principal in policy: "Service":""`},
 		{"federated principal ok", KindTrust, `{` + v + `"Statement":{"Effect":"Allow","Principal":{"Federated":"arn:aws:iam::123456789012:oidc-provider/example.com"},"Action":"sts:AssumeRoleWithWebIdentity"}}`, ""},
 		{"resource policy no resource ok", KindResource, `{` + v + `"Statement":{"Effect":"Allow","Principal":"*","Action":"s3:GetObject"}}`, ""},
-		{"resource policy missing principal", KindResource, `{` + v + `"Statement":{"Effect":"Allow","Action":"s3:GetObject","Resource":"*"}}`, msgMissingPrincipal},
+		{"resource policy missing principal", KindResource, `{` + v + `"Statement":{"Effect":"Allow","Action":"s3:GetObject","Resource":"*"}}`, msgNoPrincipals},
 		{"duplicate sid", KindIdentity, `{` + v + `"Statement":[{"Sid":"A","Effect":"Allow","Action":"*","Resource":"*"},{"Sid":"A","Effect":"Deny","Action":"*","Resource":"*"}]}`, msgSidUnique},
 		{"distinct sids", KindIdentity, `{` + v + `"Statement":[{"Sid":"A","Effect":"Allow","Action":"*","Resource":"*"},{"Sid":"B","Effect":"Deny","Action":"*","Resource":"*"}]}`, ""},
 		{"empty sids repeat ok", KindIdentity, `{` + v + `"Statement":[{"Sid":"","Effect":"Allow","Action":"*","Resource":"*"},{"Sid":"","Effect":"Deny","Action":"*","Resource":"*"}]}`, ""},
@@ -87,15 +96,39 @@ func TestParseErrors(t *testing.T) {
 		{"operator block not object", KindIdentity, `{` + v + `"Statement":{"Effect":"Allow","Action":"*","Resource":"*","Condition":{"StringEquals":"a"}}}`, msgSyntax},
 		{"missing operator", KindIdentity, `{` + v + `"Statement":{"Effect":"Allow","Action":"*","Resource":"*","Condition":{"servicecatalog:accountLevel":"self"}}}`, msgSyntax},
 		{"condition not object", KindIdentity, `{` + v + `"Statement":{"Effect":"Allow","Action":"*","Resource":"*","Condition":[]}}`, msgSyntax},
-		{"condition key without vendor", KindIdentity, `{` + v + `"Statement":{"Effect":"Allow","Action":"*","Resource":"*","Condition":{"StringEquals":{"username":"a"}}}}`, msgVendor},
+		{"condition key without vendor ok", KindIdentity, `{` + v + `"Statement":{"Effect":"Allow","Action":"*","Resource":"*","Condition":{"StringEquals":{"username":"a"}}}}`, ""},
+		{"unknown operator empty block ok", KindIdentity, `{` + v + `"Statement":{"Effect":"Allow","Action":"*","Resource":"*","Condition":{"StringEqualz":{}}}}`, ""},
+		{"condition value list of lists", KindIdentity, `{` + v + `"Statement":{"Effect":"Allow","Action":"*","Resource":"*","Condition":{"StringEquals":{"a":[["b"]]}}}}`, msgSyntax},
+		{"null in resource list ok", KindIdentity, `{` + v + `"Statement":{"Effect":"Allow","Action":"*","Resource":["*",null]}}`, ""},
+		{"null in action list", KindIdentity, `{` + v + `"Statement":{"Effect":"Allow","Action":["*",null],"Resource":"*"}}`, msgSyntax},
 		{"condition value object", KindIdentity, `{` + v + `"Statement":{"Effect":"Allow","Action":"*","Resource":"*","Condition":{"StringEquals":{"aws:username":{"a":1}}}}}`, msgSyntax},
 		{"condition value null", KindIdentity, `{` + v + `"Statement":{"Effect":"Allow","Action":"*","Resource":"*","Condition":{"StringEquals":{"aws:username":null}}}}`, msgSyntax},
 		{"condition bool value ok", KindIdentity, `{` + v + `"Statement":{"Effect":"Allow","Action":"*","Resource":"*","Condition":{"Bool":{"aws:SecureTransport":false}}}}`, ""},
 		{"condition number value ok", KindIdentity, `{` + v + `"Statement":{"Effect":"Allow","Action":"*","Resource":"*","Condition":{"NumericLessThan":{"s3:max-keys":10}}}}`, ""},
 		{"null ifexists rejected", KindIdentity, `{` + v + `"Statement":{"Effect":"Allow","Action":"*","Resource":"*","Condition":{"NullIfExists":{"aws:username":"true"}}}}`, msgSyntax},
 		{"forallvalues ifexists ok", KindIdentity, `{` + v + `"Statement":{"Effect":"Allow","Action":"*","Resource":"*","Condition":{"ForAllValues:StringLikeIfExists":{"aws:TagKeys":"a*"}}}}`, ""},
+		// Resource formats beyond the checked cases.
+		{"iam any resource ok", KindIdentity, `{` + v + `"Statement":{"Effect":"Allow","Action":"iam:*","Resource":"arn:aws:iam::123456789012:*"}}`, ""},
+		{"iam root resource", KindIdentity, `{` + v + `"Statement":{"Effect":"Allow","Action":"iam:*","Resource":"arn:aws:iam::123456789012:root"}}`,
+			`IAM resource path must either be "*" or start with user/, federated-user/, role/, group/, instance-profile/, mfa/, server-certificate/, policy/, sms-mfa/, saml-provider/, oidc-provider/, report/, access-report/.`},
+		{"other partition ok", KindIdentity, `{` + v + `"Statement":{"Effect":"Allow","Action":"s3:*","Resource":"arn:aws-cn:s3:::b"}}`, ""},
+		{"wildcard partition ok", KindIdentity, `{` + v + `"Statement":{"Effect":"Allow","Action":"s3:*","Resource":"arn:*:s3:::b"}}`, ""},
+		{"first statement's resource error", KindIdentity, `{` + v + `"Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"x"},{"Effect":"Allow","Action":"s3:*","Resource":"y"}]}`, `Resource x must be in ARN format or "*".`},
+		{"resource error after sids", KindIdentity, `{` + v + `"Statement":[{"Sid":"a","Effect":"Allow","Action":"s3:*","Resource":"x"},{"Sid":"a","Effect":"Allow","Action":"s3:*","Resource":"*"}]}`, msgSidUnique},
+		{"legacy resource error only without format error", KindIdentity, `{` + v + `"Statement":{"Effect":"Allow","Action":"s3:*","Resource":["arn:aws:s3::b","x"]}}`, `Resource x must be in ARN format or "*".`},
+		{"date epoch ok", KindIdentity, `{` + v + `"Statement":{"Effect":"Allow","Action":"*","Resource":"*","Condition":{"DateLessThan":{"aws:CurrentTime":1700000000}}}}`, ""},
+		{"date negative offset ok", KindIdentity, `{` + v + `"Statement":{"Effect":"Allow","Action":"*","Resource":"*","Condition":{"DateLessThan":{"aws:CurrentTime":"2020-01-01T00:00:00-05:00"}}}}`, ""},
+		{"date bool", KindIdentity, `{` + v + `"Statement":{"Effect":"Allow","Action":"*","Resource":"*","Condition":{"DateLessThan":{"aws:CurrentTime":true}}}}`, msgLegacy},
+		{"date month 13 in a set operator", KindIdentity, `{` + v + `"Statement":{"Effect":"Allow","Action":"*","Resource":"*","Condition":{"ForAnyValue:DateEqualsIfExists":{"a":["2020-01-01","2020-13-01"]}}}}`, msgLegacy},
+		// The kind's rules come after the common stages.
+		{"trust legacy before principal", KindTrust, `{` + v + `"Statement":{"Effect":"allow","Action":"sts:AssumeRole"}}`, msgLegacy},
+		{"trust vendor before principal", KindTrust, `{` + v + `"Statement":{"Effect":"Allow","Action":"AssumeRole"}}`, msgVendor},
+		{"trust not an object", KindTrust, `"x"`, msgSyntax},
+		{"trust not json", KindTrust, `{"Statement":`, msgInvalidJSON},
+		{"trust too long", KindTrust, strings.Repeat(" ", maxDocumentBytes+1), msgSyntax},
+		{"identity principal after resources", KindIdentity, `{` + v + `"Statement":{"Effect":"Allow","Principal":"*","Action":"s3:*"}}`, msgNoResources},
 		{"deep nesting", KindIdentity, strings.Repeat("[", 100) + strings.Repeat("]", 100), msgSyntax},
-		{"unicode escapes ok", KindIdentity, `{"Statement":{"Effect":"Allow","Action":"\u0069am:*","Resource":"*"}}`, ""},
+		{"unicode escapes ok", KindIdentity, `{` + v + `"Statement":{"Effect":"Allow","Action":"\u0069am:*","Resource":"*"}}`, ""},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -175,7 +208,7 @@ func TestContextKeys(t *testing.T) {
 		t.Fatalf("ContextKeys = %s, want %s", got, want)
 	}
 	// 2008-10-17 has no policy variables.
-	p, err = Parse(`{"Version":"2008-10-17","Statement":{"Effect":"Allow","Action":"s3:*","Resource":"arn:aws:s3:::b/${aws:username}"}}`, KindIdentity)
+	p, err = Parse(`{"Version":"2008-10-17","Statement":{"Effect":"Allow","Action":"s3:*","Resource":"arn:aws:s3:::b/${aws:username}"}}`, KindSession)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -204,5 +237,64 @@ func TestParseDocumentSizeLimit(t *testing.T) {
 	}
 	if _, err := Parse(" "+fit, KindIdentity); err == nil || err.Error() != msgSyntax {
 		t.Fatalf("a document of %d bytes: %v", len(fit)+1, err)
+	}
+}
+
+// TestParseChecked runs the documents whose answers were checked against AWS one by one.
+func TestParseChecked(t *testing.T) {
+	for i, tc := range checkedInvalid {
+		_, err := Parse(tc.doc, KindIdentity)
+		var me *MalformedError
+		if !errors.As(err, &me) || me.Message != tc.want {
+			t.Errorf("invalid %d: %s\ngot  %v\nwant %s", i, tc.doc, err, tc.want)
+		}
+	}
+	for i, doc := range checkedValid {
+		if _, err := Parse(doc, KindIdentity); err != nil {
+			t.Errorf("valid %d: %s\n%v", i, doc, err)
+		}
+	}
+}
+
+// ParseStored compiles what Parse accepts and what earlier rules let through, and refuses what evaluation
+// cannot give a meaning to.
+func TestParseStored(t *testing.T) {
+	cases := []struct {
+		name string
+		kind Kind
+		doc  string
+		want string // "" means it compiles
+	}{
+		{"no version", KindIdentity, `{"Statement":{"Effect":"Allow","Action":"s3:*","Resource":"*"}}`, ""},
+		{"short arn", KindIdentity, `{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"s3:*","Resource":"arn:aws:s3::b"}}`, ""},
+		{"iam arn with region", KindBoundary, `{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"iam:*","Resource":"arn:aws:iam:*:1:x"}}`, ""},
+		{"wildcard vendor", KindIdentity, `{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"s*:Get","Resource":"*"}}`, ""},
+		{"date that does not parse", KindSession, `{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"*","Resource":"*","Condition":{"DateLessThan":{"a":"x"}}}}`, ""},
+		{"syntax", KindIdentity, `{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"s3:*","Resource":"*","Foo":1}}`, msgSyntax},
+		{"no actions", KindIdentity, `{"Statement":{"Effect":"Deny","Resource":"*"}}`, msgNoActions},
+		{"empty NotAction", KindIdentity, `{"Statement":{"Effect":"Deny","NotAction":[],"Resource":"*"}}`, msgNoActions},
+		{"no resources", KindIdentity, `{"Statement":{"Effect":"Allow","Action":"*"}}`, msgNoResources},
+		{"trust without principal", KindTrust, `{"Statement":{"Effect":"Allow","Action":"sts:AssumeRole"}}`, msgNoPrincipals},
+		{"trust with resource", KindTrust, `{"Statement":{"Effect":"Allow","Principal":"*","Action":"sts:AssumeRole","Resource":"*"}}`, msgResourceProhibited},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			p, err := ParseStored(tc.doc, tc.kind)
+			if tc.want == "" {
+				if err != nil || len(p.Statements) == 0 {
+					t.Fatalf("ParseStored: %v", err)
+				}
+				return
+			}
+			var me *MalformedError
+			if !errors.As(err, &me) || me.Message != tc.want {
+				t.Fatalf("got %v, want %q", err, tc.want)
+			}
+		})
+	}
+	// Lowercase Effect, which Parse refuses, keeps its meaning.
+	p, err := ParseStored(`{"Statement":{"Effect":"deny","Action":"*","Resource":"*"}}`, KindIdentity)
+	if err != nil || p.Statements[0].Effect != Deny {
+		t.Fatalf("lowercase deny: %v", err)
 	}
 }

@@ -76,11 +76,8 @@ func compilePrincipals(n *jsonNode) (principalSet, error) {
 		return ps, malformed(msgSyntax)
 	}
 	for i, k := range n.keys {
-		vals, err := stringList(n.vals[i])
-		if err != nil {
-			return ps, err
-		}
-		if len(vals) == 0 {
+		vals, ok := stringList(n.vals[i], false, true)
+		if !ok || len(vals) == 0 {
 			return ps, malformed(msgSyntax)
 		}
 		for _, v := range vals {

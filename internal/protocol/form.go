@@ -82,9 +82,6 @@ func (p *Params) Get(name string) (string, bool) {
 	return p.list[i].val, true
 }
 
-// Len is the number of parameters.
-func (p *Params) Len() int { return len(p.list) }
-
 // withPrefix returns the parameters whose names start with prefix (a contiguous run, the list is sorted).
 func (p *Params) withPrefix(prefix string) []param {
 	i, _ := slices.BinarySearchFunc(p.list, prefix, func(e param, k string) int { return strings.Compare(e.key, k) })

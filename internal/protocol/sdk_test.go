@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/account"
 	accounttypes "github.com/aws/aws-sdk-go-v2/service/account/types"
@@ -22,12 +21,12 @@ import (
 	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	ststypes "github.com/aws/aws-sdk-go-v2/service/sts/types"
-	"github.com/aws/smithy-go"
 
 	"github.com/iamd/iamd/internal/api/accountapi"
 	"github.com/iamd/iamd/internal/api/iamapi"
 	"github.com/iamd/iamd/internal/api/stsapi"
 	"github.com/iamd/iamd/internal/protocol"
+	"github.com/iamd/iamd/internal/testutil/apierr"
 )
 
 // These tests put the runtime behind a real HTTP server and talk to it with the unmodified AWS SDK for Go
@@ -118,16 +117,8 @@ func TestSDKSTS(t *testing.T) {
 
 func wantAPIError(t *testing.T, err error, code string, status int, msg string) {
 	t.Helper()
-	var ae smithy.APIError
-	if !errors.As(err, &ae) {
-		t.Fatalf("not an API error: %v", err)
-	}
-	var re *awshttp.ResponseError
-	if ae.ErrorCode() != code || ae.ErrorMessage() != msg || !errors.As(err, &re) || re.HTTPStatusCode() != status {
-		t.Fatalf("got %v", err)
-	}
-	if re.ServiceRequestID() != "rid" {
-		t.Errorf("request ID %q", re.ServiceRequestID())
+	if w := apierr.WantSDK(t, "", err, code, status, msg); w.Message != msg || w.RequestID != "rid" {
+		t.Fatalf("got %+v, want message %q and request ID rid", w, msg)
 	}
 }
 

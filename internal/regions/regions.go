@@ -56,7 +56,6 @@ type HostInfo struct {
 var (
 	byRegion    = map[string]Region{}
 	byPartition = map[string]*PartitionInfo{}
-	all         []Region
 )
 
 func init() {
@@ -65,7 +64,6 @@ func init() {
 		byPartition[p.ID] = p
 		for _, r := range p.Regions {
 			byRegion[r.Name] = r
-			all = append(all, r)
 		}
 	}
 }
@@ -90,20 +88,6 @@ func PartitionOf(region string) string {
 	return byRegion[region].Partition
 }
 
-// Partitions returns every partition, aws first, in botocore's order.
-func Partitions() []PartitionInfo {
-	out := make([]PartitionInfo, len(partitions))
-	copy(out, partitions)
-	return out
-}
-
-// All returns every region of every partition, by partition then name.
-func All() []Region {
-	out := make([]Region, len(all))
-	copy(out, all)
-	return out
-}
-
 // GlobalRegion returns the region the global endpoints of a partition sign for and issue from
 // (us-east-1 for aws, cn-north-1 for aws-cn, us-gov-west-1 for aws-us-gov, …), or "" for an unknown
 // partition.
@@ -112,19 +96,6 @@ func GlobalRegion(partition string) string {
 		return p.GlobalRegion
 	}
 	return ""
-}
-
-// STSHost returns the host name of the STS endpoint of a region ("" for an unknown region); with
-// region "" it returns the global endpoint sts.amazonaws.com.
-func STSHost(region string) string {
-	if region == "" {
-		return byPartition["aws"].STSGlobalHost
-	}
-	r, ok := byRegion[region]
-	if !ok {
-		return ""
-	}
-	return "sts." + region + "." + byPartition[r.Partition].DNSSuffix
 }
 
 // maxHostLen bounds the work done on a Host header: DNS names are at most 253 octets, plus a port.

@@ -71,7 +71,7 @@ func TestPartitions(t *testing.T) {
 	if _, ok := Partition("aws-mars"); ok {
 		t.Error("unknown partition found")
 	}
-	if n := len(Partitions()); n < len(want) {
+	if n := len(partitions); n < len(want) {
 		t.Errorf("%d partitions, want at least %d", n, len(want))
 	}
 }
@@ -108,8 +108,8 @@ func TestLookup(t *testing.T) {
 			t.Errorf("PartitionOf(%q) = %q", bad, PartitionOf(bad))
 		}
 	}
-	if n := len(All()); n < 34+2+2 {
-		t.Errorf("All() has %d regions", n)
+	if n := len(byRegion); n < 34+2+2 {
+		t.Errorf("%d regions", n)
 	}
 }
 
@@ -159,29 +159,16 @@ func TestParseHost(t *testing.T) {
 	}
 }
 
-func TestSTSHost(t *testing.T) {
-	for region, want := range map[string]string{
-		"": "sts.amazonaws.com", "eu-west-1": "sts.eu-west-1.amazonaws.com",
-		"cn-north-1": "sts.cn-north-1.amazonaws.com.cn", "nowhere-1": "",
-	} {
-		if got := STSHost(region); got != want {
-			t.Errorf("STSHost(%q) = %q, want %q", region, got, want)
-		}
-		if want != "" {
-			if h, ok := ParseHost(want); !ok || h.Service != "sts" || h.Global != (region == "") {
-				t.Errorf("ParseHost(STSHost(%q)) = %+v, %v", region, h, ok)
-			}
-		}
-	}
-}
-
 // TestEveryRegionHasSTS checks the generated host table covers every region, so a request to any
-// region's STS endpoint is recognised.
+// region's STS endpoint (sts.REGION.DNS-SUFFIX) is recognised.
 func TestEveryRegionHasSTS(t *testing.T) {
-	for _, r := range All() {
-		h, ok := ParseHost(STSHost(r.Name))
-		if !ok || h.Region != r.Name || h.Partition != r.Partition || h.Global {
-			t.Errorf("%s: ParseHost(%s) = %+v, %v", r.Name, STSHost(r.Name), h, ok)
+	for _, p := range partitions {
+		for _, r := range p.Regions {
+			host := "sts." + r.Name + "." + p.DNSSuffix
+			h, ok := ParseHost(host)
+			if !ok || h.Service != "sts" || h.Region != r.Name || h.Partition != r.Partition || h.Global {
+				t.Errorf("%s: ParseHost(%s) = %+v, %v", r.Name, host, h, ok)
+			}
 		}
 	}
 }

@@ -65,12 +65,6 @@ func VerifyPassword(stored, password string) (bool, error) {
 	return subtle.ConstantTimeCompare(got, want) == 1, nil
 }
 
-// PasswordNeedsRehash reports whether a stored hash uses a weaker work factor than the current one.
-func PasswordNeedsRehash(stored string) bool {
-	iterations, _, _, err := parsePasswordHash(stored)
-	return err != nil || iterations < PasswordIterations
-}
-
 func parsePasswordHash(stored string) (iterations int, salt, hash []byte, err error) {
 	parts := strings.Split(stored, "$")
 	if len(parts) != 5 || parts[0] != "" || parts[1] != passwordScheme || !strings.HasPrefix(parts[2], "i=") {

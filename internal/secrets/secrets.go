@@ -1,6 +1,6 @@
 // Package secrets keeps secrets at rest sealed: a 32-byte master key (from IAMD_MASTER_KEY or a 0600 file in
 // the data directory) seals secret access keys, MFA seeds and token key material with AES-256-GCM. It also
-// hashes login-profile passwords and offers a string type that redacts itself in logs.
+// hashes login-profile passwords.
 package secrets
 
 import (
@@ -88,15 +88,6 @@ func (s *Sealer) Open(sealed, associatedData []byte) ([]byte, error) {
 		return nil, ErrOpen
 	}
 	return plain, nil
-}
-
-// KeyID returns the ID of the key a sealed value was made with, so a rotation job can find values to
-// re-seal.
-func KeyID(sealed []byte) (byte, bool) {
-	if len(sealed) < headerSize || sealed[0] != formatVersion {
-		return 0, false
-	}
-	return sealed[1], true
 }
 
 // aad authenticates the header along with the caller's associated data, so the key ID cannot be altered.

@@ -23,8 +23,8 @@ const (
 	defaultPartition = "aws"
 )
 
-// resolve decides which service and endpoint a request is for (brief: "the service comes from the
-// credential scope (or the Host)"):
+// resolve decides which service and endpoint a request is for (the service comes from the
+// credential scope, or the Host):
 //   - a Host that names an AWS endpoint (sts.amazonaws.com, sts.REGION.amazonaws.com, iam.amazonaws.com, …)
 //     decides service and region, and the credential scope must agree with it;
 //   - otherwise (a bare host:port) the path prefix /global selects the STS global endpoint, signed as
@@ -111,4 +111,44 @@ func inferService(r *http.Request, body []byte) string {
 		return serviceSTS
 	}
 	return serviceIAM
+}
+
+// withNormalPath returns r with its path in the normal form SigV4 signs for services other than S3
+// (sigv4.NormalizePath: dot segments removed, runs of slashes collapsed), or r itself when it is already
+// normal. The signature check computes the canonical URI from that form, so the endpoint (the /global
+// prefix), the service and the operation are chosen from the same path the signature covers: "/x/../global"
+// is the global endpoint for both, and a request signed for "/" and forwarded to "//" is served as "/".
+func withNormalPath(r *http.Request) *http.Request {
+	escaped := r.URL.EscapedPath()
+	normal := sigv4.NormalizePath(escaped)
+	if normal == escaped {
+		return r
+	}
+	path, err := url.PathUnescape(normal)
+	if err != nil {
+		return r // not reached: normal is made of the segments of a path Go already unescaped
+	}
+	r = r.WithContext(r.Context()) // a shallow copy, with a URL of its own
+	u := *r.URL
+	u.Path, u.RawPath = path, normal
+	r.URL = &u
+	return r
+}
+
+// decode decodes the request of an operation of svc. The rest-json Account API finds its operation by
+// path, so the /global prefix that selects the global endpoint (which IAM and STS, whose operations travel
+// in the body, simply ignore) is taken off first: the Account API answers under /global as they do.
+func decode(svc *protocol.ServiceInfo, r *http.Request, body []byte) (*protocol.Operation, any, error) {
+	if svc.Protocol == "rest-json" && isGlobalPath(r.URL.Path) {
+		u := *r.URL
+		u.Path = strings.TrimPrefix(u.Path, "/global")
+		if strings.HasPrefix(u.RawPath, "/global") {
+			u.RawPath = strings.TrimPrefix(u.RawPath, "/global")
+		} else {
+			u.RawPath = ""
+		}
+		r = r.WithContext(r.Context())
+		r.URL = &u
+	}
+	return protocol.Decode(svc, r, body)
 }

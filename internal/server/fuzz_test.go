@@ -11,7 +11,7 @@ import (
 
 // FuzzServeAPI throws arbitrary methods, paths, content types, headers and bodies at the whole server,
 // signed by the root where the fuzzer asks (so that the input reaches the decoders, validators and
-// services) and unsigned otherwise. Whatever comes in, the answer is never a server error (501
+// services, and the admin API) and unsigned otherwise. Whatever comes in, the answer is never a server error (501
 // NotImplemented aside) and never a panic.
 func FuzzServeAPI(f *testing.F) {
 	seeds := []struct {
@@ -20,6 +20,8 @@ func FuzzServeAPI(f *testing.F) {
 	}{
 		{"POST", "/", formType, "", "", gciBody, 1},
 		{"POST", "/global", formType, "", "", gciBody, 1},
+		{"POST", "/x/%2E%2E/../global//", formType, "", "", gciBody, 1},
+		{"POST", "/global//./listRegions", "application/json", "", "", `{"MaxResults":5}`, 3},
 		{"GET", "/?" + gciBody, "", "", "", "", 1},
 		{"POST", "/", formType, "", "", "Action=CreateUser&Version=2010-05-08&UserName=fuzz&Tags.member.1.Key=k&Tags.member.1.Value=v", 2},
 		{"POST", "/", formType, "", "", "Action=PutUserPolicy&Version=2010-05-08&UserName=fuzz&PolicyName=p&PolicyDocument=%7B%7D", 2},
@@ -36,6 +38,11 @@ func FuzzServeAPI(f *testing.F) {
 		{"POST", "/", formType, "Authorization", "AWS4-HMAC-SHA256 Credential=/////, SignedHeaders=, Signature=", gciBody, 0},
 		{"POST", "/?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=a%2Fb&X-Amz-Signature=00", formType, "", "", gciBody, 0},
 		{"PUT", "/%zz", "", "X-Amz-Security-Token", "\x00", "", 1},
+		{"GET", "/iamd/admin/sts-regions", "", "", "", "", 4},
+		{"POST", "/iamd/admin/sts-regions/us-west-2/deactivate", "", "", "", "", 4},
+		{"POST", "/iamd/admin/sts-regions/%2F%2E%2E/activate", "", "", "", "", 4},
+		{"GET", "/iamd/admin/sts-regions/us-west-2/activate", "", "", "", "x", 4},
+		{"DELETE", "/iamd/admin/", "", "", "", "", 2},
 	}
 	for _, s := range seeds {
 		f.Add(s.method, s.path, s.ctype, s.hname, s.hval, []byte(s.body), s.signAs)
@@ -57,7 +64,7 @@ func FuzzServeAPI(f *testing.F) {
 		if hname != "" && validHeaderName(hname) {
 			r.Header.Set(hname, hval)
 		}
-		service := [...]string{"", "sts", "iam", "account"}[signAs%4]
+		service := [...]string{"", "sts", "iam", "account", "iamd"}[signAs%5]
 		if service != "" {
 			sign(t, r, body, service, now)
 		}
@@ -66,9 +73,11 @@ func FuzzServeAPI(f *testing.F) {
 		if w.Code >= 500 && w.Code != http.StatusNotImplemented {
 			t.Fatalf("%s %s (%s, signed for %q): status %d: %s", method, path, ctype, service, w.Code, w.Body.String())
 		}
-		if w.Header().Get("X-Amzn-Requestid") == "" && w.Code != http.StatusNotFound && w.Code != http.StatusMethodNotAllowed &&
+		// The admin API answers through the same pipeline (ServeMux's redirects of unclean paths aside).
+		admin := strings.HasPrefix(path, "/iamd/admin/") && w.Code/100 != 3
+		if w.Header().Get("X-Amzn-Requestid") == "" && (admin || w.Code != http.StatusNotFound && w.Code != http.StatusMethodNotAllowed &&
 			!strings.HasPrefix(path, "/healthz") && !strings.HasPrefix(path, "/readyz") && !strings.HasPrefix(path, "/metrics") &&
-			!strings.HasPrefix(path, "/iamd/") {
+			!strings.HasPrefix(path, "/iamd/")) {
 			t.Fatalf("%s %s: status %d without x-amzn-RequestId", method, path, w.Code)
 		}
 	})

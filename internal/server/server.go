@@ -19,10 +19,8 @@ import (
 	"github.com/iamd/iamd/internal/api/iamapi"
 	"github.com/iamd/iamd/internal/api/stsapi"
 	"github.com/iamd/iamd/internal/auth"
-	"github.com/iamd/iamd/internal/ids"
 	"github.com/iamd/iamd/internal/protocol"
 	"github.com/iamd/iamd/internal/reqctx"
-	"github.com/iamd/iamd/internal/sigv4"
 	"github.com/iamd/iamd/internal/storage"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
@@ -31,6 +29,9 @@ import (
 // APIError (AccessDenied) to refuse.
 type Authorizer interface {
 	Authorize(ctx context.Context, op *protocol.Operation, in any) error
+	// Decide evaluates the caller's policies for one action on one resource, for the admin API, which no
+	// operation table describes: whether it is allowed, and AWS's AccessDenied message if not.
+	Decide(ctx context.Context, action, resource string) (allowed bool, denied string, err error)
 }
 
 // Options configure a Server.
@@ -42,8 +43,9 @@ type Options struct {
 	Account accountapi.Service
 	// Authorizer enforces IAM policies; nil allows every authenticated request.
 	Authorizer Authorizer
-	// Admin serves /iamd/admin/ (STS regional activation and other settings AWS keeps in its console).
-	Admin http.Handler
+	// Admin is served under /iamd/admin/ (STS regional activation and other settings AWS keeps in its
+	// console); nil disables the admin API.
+	Admin AdminService
 	// Reset returns the server to a fresh state (dev mode only); nil disables the reset endpoints.
 	Reset func(ctx context.Context) error
 	// KeyUsed is told about every request a long-term access key signed (GetAccessKeyLastUsed).
@@ -71,6 +73,8 @@ func New(o Options) *Server {
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
+	// Every record logged with a request's context names the request.
+	o.Logger = slog.New(reqctx.LogHandler(o.Logger.Handler()))
 	if o.MaxBodyBytes <= 0 {
 		o.MaxBodyBytes = 1 << 20
 	}
@@ -79,11 +83,13 @@ func New(o Options) *Server {
 	s.mux.HandleFunc("GET /readyz", s.readyz)
 	s.mux.Handle("GET /metrics", promhttp.HandlerFor(s.metrics.registry, promhttp.HandlerOpts{}))
 	if o.Admin != nil {
-		s.mux.Handle("/iamd/admin/", o.Admin)
+		s.mux.HandleFunc(adminPrefix, s.serveAdmin)
 	}
 	if o.Dev && o.Reset != nil {
 		s.mux.HandleFunc("/moto-api/reset", s.reset)
 		s.mux.HandleFunc("/iamd/reset", s.reset)
+		s.mux.HandleFunc("/_localstack/state/reset", s.reset)
+		s.mux.HandleFunc("GET /_localstack/health", localStackHealth)
 	} else {
 		// Without dev mode the reset endpoints do not exist; say so plainly instead of letting the API
 		// handler answer MissingAuthenticationToken, which would send a test suite looking for a
@@ -154,70 +160,25 @@ var unsignedOperations = map[string]bool{"AssumeRoleWithSAML": true, "AssumeRole
 
 // serveAPI serves one AWS API request.
 func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
-	start := s.now()
-	req := &reqctx.Request{ID: ids.NewRequestID(), Time: start.UTC(), UserAgent: r.UserAgent(),
-		SecureTransport: r.TLS != nil, SourceIP: sourceIP(r)}
-	ctx := reqctx.With(r.Context(), req)
-	s.metrics.inflight.Inc()
-	defer s.metrics.inflight.Dec()
-
-	var svc *protocol.ServiceInfo
-	status, code := http.StatusOK, ""
-	defer func() {
-		end := s.now()
-		d := end.Sub(start)
-		s.metrics.observe(req.Service, req.Operation, status, d)
-		level := slog.LevelInfo
-		if status >= 500 {
-			level = slog.LevelError
-		}
-		if h := s.log.Handler(); h.Enabled(ctx, level) {
-			// A fixed array: the access log costs no allocation of its own.
-			var buf [7]slog.Attr
-			attrs := append(buf[:0], slog.String("request_id", req.ID), slog.String("service", req.Service),
-				slog.String("operation", req.Operation), slog.Int("status", status), slog.Duration("duration", d))
-			if code != "" {
-				attrs = append(attrs, slog.String("error", code))
-			}
-			if req.Caller != nil {
-				attrs = append(attrs, slog.String("caller", req.Caller.ARN))
-			}
-			// Straight to the handler, with the time already read and no source position: Logger.LogAttrs
-			// would walk the stack for a caller nobody logs (runtime.Callers, a third of its cost here).
-			rec := slog.NewRecord(end, level, "request", 0)
-			rec.AddAttrs(attrs...)
-			_ = h.Handle(ctx, rec)
-		}
-	}()
-	fail := func(err error) {
-		var se *sigv4.Error
-		if errors.As(err, &se) {
-			err = &protocol.Error{Code: se.Code, Status: se.HTTPStatus, Message: se.Message}
-		}
-		if svc == nil {
-			svc = iamapi.Info
-		}
-		ae := protocol.WriteError(w, svc, err, req.ID)
-		status, code = ae.HTTPStatus(), ae.ErrorCode()
-		if status >= 500 {
-			s.log.ErrorContext(ctx, "request failed", "request_id", req.ID, "err", err)
-		}
-	}
+	r = withNormalPath(r) // routing follows the path the signature covers
+	x := s.begin(w, r)
+	defer x.end()
+	req, ctx := x.req, x.ctx
 
 	body, err := s.readBody(w, r)
 	if err != nil {
 		// The error still goes out in the protocol of the service the request was for, which the Host
 		// and the credential scope tell without the body.
 		ep, _, info := s.resolve(r, nil)
-		svc, req.Service = info, ep.Service
-		fail(err)
+		x.svc, req.Service = info, ep.Service
+		x.fail(err)
 		return
 	}
 	ep, impl, info := s.resolve(r, body)
-	svc = info
+	x.svc = info
 	req.Service, req.Region, req.Partition, req.GlobalEndpoint = ep.Service, ep.Region, ep.Partition, ep.Global
 
-	op, in, decodeErr := protocol.Decode(svc, r, body)
+	op, in, decodeErr := decode(info, r, body)
 	if op != nil {
 		req.Operation = op.Name
 	}
@@ -225,7 +186,7 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 	if !(op != nil && unsignedOperations[op.Name] && !signed) {
 		res, err := s.opts.Auth.Authenticate(ctx, r, body, ep)
 		if err != nil {
-			fail(err)
+			x.fail(err)
 			return
 		}
 		req.Caller = res.Caller
@@ -234,32 +195,32 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if decodeErr != nil {
-		fail(decodeErr)
+		x.fail(decodeErr)
 		return
 	}
 	if err := protocol.ValidateInput(in); err != nil {
-		fail(err)
+		x.fail(err)
 		return
 	}
 	if req.Caller != nil {
 		if err := auth.SessionScope(req.Caller, ep.Service, op.Name); err != nil {
-			fail(err)
+			x.fail(err)
 			return
 		}
 		if s.opts.Authorizer != nil {
 			if err := s.opts.Authorizer.Authorize(ctx, op, in); err != nil {
-				fail(err)
+				x.fail(err)
 				return
 			}
 		}
 	}
 	out, err := op.Invoke(ctx, impl, in)
 	if err != nil {
-		fail(err)
+		x.fail(err)
 		return
 	}
 	if err := protocol.WriteResult(w, op, out, req.ID); err != nil {
-		s.log.DebugContext(ctx, "writing response", "request_id", req.ID, "err", err)
+		s.log.DebugContext(ctx, "writing response", "err", err)
 	}
 }
 

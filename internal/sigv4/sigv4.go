@@ -61,6 +61,9 @@ const (
 type Expect struct {
 	Region  string
 	Service string
+	// AnyTime accepts any signing time: neither the clock skew nor a presigned request's expiry is
+	// checked (dev mode, where test suites sign with a frozen clock).
+	AnyTime bool
 }
 
 // Request is a parsed, not yet verified, signed request.
@@ -356,6 +359,9 @@ func (req *Request) check(now time.Time, expect Expect) *Error {
 	}
 	if msg != "" {
 		return doesNotMatch(msg)
+	}
+	if expect.AnyTime {
+		return nil
 	}
 	now = now.UTC()
 	if req.Date.Before(now.Add(-MaxSkew)) {

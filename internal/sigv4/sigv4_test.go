@@ -364,11 +364,11 @@ func TestParseErrors(t *testing.T) {
 			"'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization."},
 		{"scope date", headerReq(good, "20240102T003000Z"), stsExp, CodeSignatureDoesNotMatch, 403,
 			"Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: '20240101' != '20240102', from '20240102T003000Z'."},
-		{"wrong region", headerReq(good, "20240101T003000Z"), Expect{"eu-west-1", "sts"}, CodeSignatureDoesNotMatch, 403,
+		{"wrong region", headerReq(good, "20240101T003000Z"), Expect{Region: "eu-west-1", Service: "sts"}, CodeSignatureDoesNotMatch, 403,
 			"Credential should be scoped to a valid region. "},
-		{"wrong service", headerReq(good, "20240101T003000Z"), Expect{"us-east-1", "iam"}, CodeSignatureDoesNotMatch, 403,
+		{"wrong service", headerReq(good, "20240101T003000Z"), Expect{Region: "us-east-1", Service: "iam"}, CodeSignatureDoesNotMatch, 403,
 			"Credential should be scoped to correct service: 'iam'. "},
-		{"wrong region and service", headerReq(good, "20240101T003000Z"), Expect{"eu-west-1", "iam"}, CodeSignatureDoesNotMatch, 403,
+		{"wrong region and service", headerReq(good, "20240101T003000Z"), Expect{Region: "eu-west-1", Service: "iam"}, CodeSignatureDoesNotMatch, 403,
 			"Credential should be scoped to a valid region. Credential should be scoped to correct service: 'iam'. "},
 		{"bad terminator", headerReq(strings.Replace(good, "aws4_request", "aws5_request", 1), "20240101T003000Z"), stsExp, CodeSignatureDoesNotMatch, 403,
 			"Credential should be scoped with a valid terminator: 'aws4_request', not 'aws5_request'. "},
@@ -409,6 +409,32 @@ func TestParseErrors(t *testing.T) {
 				t.Errorf("got %s %d %q\nwant %s %d %q", e.Code, e.HTTPStatus, e.Message, c.code, c.status, c.message)
 			}
 		})
+	}
+}
+
+// AnyTime (dev mode) accepts a signing time however far from the clock, and a presigned request past its
+// X-Amz-Expires; everything else is still checked.
+func TestParseAnyTime(t *testing.T) {
+	v := NewVerifier(fixedClock(t0))
+	anyTime := Expect{Region: "us-east-1", Service: "sts", AnyTime: true}
+	good := "AWS4-HMAC-SHA256 Credential=" + testAKID + "/20200101/us-east-1/sts/aws4_request, SignedHeaders=host;x-amz-date, Signature=00"
+	for name, r := range map[string]*http.Request{
+		"years before":            headerReq(good, "20200101T000000Z"),
+		"years after":             headerReq(strings.ReplaceAll(good, "20200101", "20300101"), "20300101T000000Z"),
+		"presign past its expiry": httptest.NewRequest("GET", presignQuery(Algorithm, "20240101T002500Z", "60"), nil),
+	} {
+		if _, err := v.Parse(r, []byte(stsBody), anyTime); err != nil {
+			t.Errorf("%s: %v", name, err)
+		}
+		if _, err := v.Parse(r, []byte(stsBody), Expect{Region: "us-east-1", Service: "sts"}); err == nil {
+			t.Errorf("%s: accepted without AnyTime", name)
+		}
+	}
+	if _, err := v.Parse(headerReq(good, "20200102T000000Z"), []byte(stsBody), anyTime); err == nil {
+		t.Error("a scope date that is not the signing date: accepted with AnyTime")
+	}
+	if _, err := v.Parse(headerReq(good, "20200101T000000Z"), []byte(stsBody), Expect{Region: "eu-west-1", Service: "sts", AnyTime: true}); err == nil {
+		t.Error("wrong region: accepted with AnyTime")
 	}
 }
 

@@ -115,12 +115,9 @@ func (req *Request) appendCanonicalPrefix(b []byte) []byte {
 	r := req.http
 	b = append(b, r.Method...)
 	b = append(b, '\n')
-	path := r.URL.EscapedPath()
-	if path == "" {
-		path = "/"
-	}
-	// Non-S3 services encode the path as sent once more: an already encoded "%20" becomes "%2520".
-	b = appendURIEncode(b, path, false)
+	// Non-S3 services normalise the path as sent and encode it once more: an already encoded "%20"
+	// becomes "%2520".
+	b = appendURIEncode(b, NormalizePath(r.URL.EscapedPath()), false)
 	b = append(b, '\n')
 	b = req.appendCanonicalQuery(b)
 	b = append(b, '\n')

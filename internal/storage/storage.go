@@ -488,6 +488,11 @@ type MFADevice struct {
 	EnableDate time.Time
 	CreatedAt  time.Time
 	Tags       []Tag
+	// LastStep is the TOTP time step (Unix time / 30 s) of the last code accepted from the device, so
+	// that no code is accepted twice; it only grows. Drift is the device clock's offset in time steps
+	// that the last resynchronisation measured; codes are checked around now + Drift.
+	LastStep int64
+	Drift    int64
 }
 
 // Assigned reports whether the device is enabled for a user or root.
@@ -526,7 +531,7 @@ const (
 type Resource struct {
 	AccountID string
 	Kind      ResourceKind
-	Name      string // OIDC: the provider URL host+path; SAML and certificates: the name
+	Name      string // OIDC: the provider URL without https:// (HOST[:PORT][/PATH]); SAML and certificates: the name
 	Path      string
 	ID        string
 	CreatedAt time.Time

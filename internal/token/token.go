@@ -186,16 +186,6 @@ func open(k *ringKey, p parsed) (*Claims, error) {
 	return decode(pt, p.version)
 }
 
-// PeekVersion returns the version (1 or 2) of a token without opening it, 0 if it is not a token; for
-// logs and metrics only, since nothing is authenticated.
-func PeekVersion(tok string) int {
-	p, err := parse(tok)
-	if err != nil {
-		return 0
-	}
-	return p.version
-}
-
 // ringKey is one key of the ring, ready to use.
 type ringKey struct {
 	id   uint32

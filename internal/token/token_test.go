@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -133,8 +134,8 @@ func TestRoundTrip(t *testing.T) {
 			if !reflect.DeepEqual(got, c) {
 				t.Errorf("round trip:\n got %+v\nwant %+v", got, c)
 			}
-			if PeekVersion(tok) != c.Version {
-				t.Errorf("PeekVersion = %d, want %d", PeekVersion(tok), c.Version)
+			if p, err := parse(tok); err != nil || p.version != c.Version {
+				t.Errorf("parsed version = %d, %v; want %d", p.version, err, c.Version)
 			}
 			if len(tok)%4 != 0 || strings.Contains(tok, "=") {
 				t.Errorf("token of %d characters has base64 padding", len(tok))
@@ -680,7 +681,9 @@ func FuzzOpen(f *testing.F) {
 		if err != nil && !errors.Is(err, ErrMalformed) && !errors.Is(err, ErrUnknownKey) && !errors.Is(err, ErrTampered) {
 			t.Fatalf("unexpected error class: %v", err)
 		}
-		PeekVersion(tok)
+		if p, err := parse(tok); err == nil && p.version != 1 && p.version != 2 {
+			t.Fatalf("parsed version %d", p.version)
+		}
 	})
 }
 
@@ -761,5 +764,44 @@ func TestSetWithoutCurrentKeyRefused(t *testing.T) {
 	}
 	if _, err := NewKeyRing(ctx, store, newGCMSealer(t), Options{Now: newClock().Now, Logger: quietLog}); err == nil {
 		t.Fatal("ring built from a stored set without a current key")
+	}
+}
+
+// Replace leaves no key of the old ring: tokens sealed before it no longer open, on this node and on
+// another sharing the store; tokens sealed after it do.
+func TestReplace(t *testing.T) {
+	ctx := context.Background()
+	clk := newClock()
+	store, sealer := NewMemoryKeyStore(), newGCMSealer(t)
+	ring, other := newRing(t, store, sealer, clk), newRing(t, store, sealer, clk)
+	old, err := ring.Seal(assumeRoleClaims(clk.Now(), 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, before := ring.KeyIDs()
+	if err := ring.Replace(ctx); err != nil {
+		t.Fatal(err)
+	}
+	_, after := ring.KeyIDs()
+	for _, id := range after {
+		if slices.Contains(before, id) {
+			t.Fatalf("key %08x survived the replacement", id)
+		}
+	}
+	if _, err := ring.Open(ctx, old); err == nil {
+		t.Fatal("a token sealed before the replacement still opens")
+	}
+	if err := other.Refresh(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := other.Open(ctx, old); err == nil {
+		t.Fatal("another node still opens a token sealed before the replacement")
+	}
+	fresh, err := ring.Seal(assumeRoleClaims(clk.Now(), 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := other.Open(ctx, fresh); err != nil {
+		t.Fatalf("another node refuses a token sealed after the replacement: %v", err)
 	}
 }

@@ -98,7 +98,7 @@ role = iam.create_role(RoleName=name("fn"), Path=P, AssumeRolePolicyDocument=LAM
 assert role["Arn"] == f"arn:aws:iam::{account}:role{P}{name('fn')}" and role["RoleId"].startswith("AROA"), role
 expect_error("EntityAlreadyExists", 409, f"Role with name {name('fn').upper()} already exists.",
              iam.create_role, RoleName=name("fn").upper(), AssumeRolePolicyDocument=LAMBDA_TRUST)
-expect_error("MalformedPolicyDocument", 400, "Missing required field Principal",
+expect_error("MalformedPolicyDocument", 400, "Invalid principal in policy: com.amazon.balsa.error.InvalidPolicyException: The passed in policy has a statement with no principals!",
              iam.create_role, RoleName=name("bad"), AssumeRolePolicyDocument=S3_GET)
 got = iam.get_role(RoleName=name("fn"))["Role"]
 assert as_dict(got["AssumeRolePolicyDocument"]) == json.loads(LAMBDA_TRUST), got

@@ -2,7 +2,6 @@ package account
 
 import (
 	"context"
-	"errors"
 	"net/http"
 	"sync"
 	"testing"
@@ -14,6 +13,7 @@ import (
 	"github.com/iamd/iamd/internal/reqctx"
 	"github.com/iamd/iamd/internal/storage"
 	"github.com/iamd/iamd/internal/storage/sqlite"
+	"github.com/iamd/iamd/internal/testutil/apierr"
 )
 
 const (
@@ -65,14 +65,7 @@ func callerCtx(account string) context.Context {
 
 func wantAPIError(t testing.TB, what string, err error, code string, status int, msg string) protocol.APIError {
 	t.Helper()
-	var ae protocol.APIError
-	if !errors.As(err, &ae) {
-		t.Fatalf("%s: got %v, want %s", what, err, code)
-	}
-	if ae.ErrorCode() != code || ae.HTTPStatus() != status || (msg != "" && ae.ErrorMessage() != msg) {
-		t.Fatalf("%s: got %d %s %q, want %d %s %q", what, ae.HTTPStatus(), ae.ErrorCode(), ae.ErrorMessage(), status, code, msg)
-	}
-	return ae
+	return apierr.Want(t, what, err, code, status, msg)
 }
 
 func status(t testing.TB, s *Service, ctx context.Context, region string) string {

@@ -16,9 +16,6 @@ import (
 	"github.com/iamd/iamd/internal/storage"
 )
 
-// maxAccessKeysPerUser is AccessKeysPerUserQuota (the root user has the same limit).
-const maxAccessKeysPerUser = 2
-
 // lastUsedNone is what GetAccessKeyLastUsed reports for the service and region of a key never used.
 const lastUsedNone = "N/A"
 
@@ -80,16 +77,16 @@ func (s *Service) CreateAccessKey(ctx context.Context, in *iamapi.CreateAccessKe
 		return nil, err
 	}
 	if s.sealer == nil {
-		return nil, s.internal(ctx, "CreateAccessKey", errors.New("no sealer configured for secret access keys"))
+		return nil, errors.New("no sealer configured for secret access keys")
 	}
 	keyID, err := ids.NewAccessKeyID(ids.PrefixAccessKey, sc.account)
 	if err != nil {
-		return nil, s.internal(ctx, "CreateAccessKey", err)
+		return nil, err
 	}
 	secret := ids.NewSecretAccessKey()
 	sealed, err := s.sealer.Seal([]byte(secret), AccessKeyAssociatedData(keyID))
 	if err != nil {
-		return nil, s.internal(ctx, "CreateAccessKey", fmt.Errorf("sealing secret access key: %w", err))
+		return nil, fmt.Errorf("sealing secret access key: %w", err)
 	}
 	k := &storage.AccessKey{
 		ID:           keyID,
@@ -117,7 +114,7 @@ func (s *Service) CreateAccessKey(ctx context.Context, in *iamapi.CreateAccessKe
 		return tx.CreateAccessKey(ctx, k)
 	})
 	if err != nil {
-		return nil, s.internal(ctx, "CreateAccessKey", err)
+		return nil, err
 	}
 	return &iamapi.CreateAccessKeyResponse{AccessKey: &iamapi.AccessKey{
 		UserName:        keyUserName(k),
@@ -198,7 +195,7 @@ func (s *Service) UpdateAccessKey(ctx context.Context, in *iamapi.UpdateAccessKe
 		return notFound(tx.UpdateAccessKey(ctx, k), func() error { return noSuchAccessKey(id) })
 	})
 	if err != nil {
-		return nil, s.internal(ctx, "UpdateAccessKey", err)
+		return nil, err
 	}
 	return &iamapi.UpdateAccessKeyOutput{}, nil
 }
@@ -221,7 +218,7 @@ func (s *Service) DeleteAccessKey(ctx context.Context, in *iamapi.DeleteAccessKe
 		return notFound(tx.DeleteAccessKey(ctx, id), func() error { return noSuchAccessKey(id) })
 	})
 	if err != nil {
-		return nil, s.internal(ctx, "DeleteAccessKey", err)
+		return nil, err
 	}
 	s.uses.forget(keyUseID(id))
 	return &iamapi.DeleteAccessKeyOutput{}, nil
@@ -251,7 +248,7 @@ func (s *Service) ListAccessKeys(ctx context.Context, in *iamapi.ListAccessKeysR
 		return err
 	})
 	if err != nil {
-		return nil, s.internal(ctx, "ListAccessKeys", err)
+		return nil, err
 	}
 	keys, truncated, marker, err := paginateSlice(keys, in.Marker, in.MaxItems)
 	if err != nil {
@@ -287,7 +284,7 @@ func (s *Service) GetAccessKeyLastUsed(ctx context.Context, in *iamapi.GetAccess
 		return notFound(err, func() error { return noSuchAccessKey(id) })
 	})
 	if err != nil {
-		return nil, s.internal(ctx, "GetAccessKeyLastUsed", err)
+		return nil, err
 	}
 	s.overlayKeyUse(k) // a use noted on this node but not yet written
 	used := &iamapi.AccessKeyLastUsed{ServiceName: ptr(lastUsedNone), Region: ptr(lastUsedNone)}

@@ -47,7 +47,7 @@ func (s *Service) CreateAccountAlias(ctx context.Context, in *iamapi.CreateAccou
 		return err
 	})
 	if err != nil {
-		return nil, s.internal(ctx, "CreateAccountAlias", err)
+		return nil, err
 	}
 	return &iamapi.CreateAccountAliasOutput{}, nil
 }
@@ -72,7 +72,7 @@ func (s *Service) DeleteAccountAlias(ctx context.Context, in *iamapi.DeleteAccou
 		return nil
 	})
 	if err != nil {
-		return nil, s.internal(ctx, "DeleteAccountAlias", err)
+		return nil, err
 	}
 	return &iamapi.DeleteAccountAliasOutput{}, nil
 }
@@ -85,7 +85,7 @@ func (s *Service) ListAccountAliases(ctx context.Context, in *iamapi.ListAccount
 	}
 	a, err := s.account(ctx, sc)
 	if err != nil {
-		return nil, s.internal(ctx, "ListAccountAliases", err)
+		return nil, err
 	}
 	aliases, truncated, marker, err := paginateSlice(a.Aliases, in.Marker, in.MaxItems)
 	if err != nil {
@@ -114,7 +114,7 @@ func (s *Service) GenerateCredentialReport(ctx context.Context, _ *iamapi.Genera
 	defer func() { s.reports.finish(sc.account, rep) }()
 	content, err := s.credentialReport(ctx, sc)
 	if err != nil {
-		return nil, s.internal(ctx, "GenerateCredentialReport", err)
+		return nil, err
 	}
 	rep = &credentialReport{generated: sc.now, content: content}
 	return &iamapi.GenerateCredentialReportResponse{State: ptr(reportStateStarted), Description: ptr(reportDescStarted)}, nil
@@ -230,7 +230,7 @@ func fillCredentials(ctx context.Context, tx storage.Tx, acct, user string, r *r
 			service:  k.LastUsed.Service,
 		})
 	}
-	certs, err := tx.ListCredentials(ctx, acct, storage.CredentialSigningCertificate, user)
+	certs, err := listUserCredentials(ctx, tx, acct, storage.CredentialSigningCertificate, user)
 	if err != nil {
 		return err
 	}

@@ -89,7 +89,7 @@ func TestPasswordPolicy(t *testing.T) {
 	_, err := f.svc.GetAccountPasswordPolicy(ctx, &iamapi.GetAccountPasswordPolicyInput{})
 	assertAPIError(t, err, "NoSuchEntity", 404, "The Password Policy with domain name 123456789012 cannot be found.")
 	_, err = f.svc.DeleteAccountPasswordPolicy(ctx, &iamapi.DeleteAccountPasswordPolicyInput{})
-	assertAPIError(t, err, "NoSuchEntity", 404, "The Password Policy with domain name 123456789012 cannot be found.")
+	assertAPIError(t, err, "NoSuchEntity", 404, "The account policy with name PasswordPolicy cannot be found.")
 
 	must(f.svc.UpdateAccountPasswordPolicy(ctx, &iamapi.UpdateAccountPasswordPolicyRequest{
 		MinimumPasswordLength: ptr(int32(10)), RequireNumbers: ptr(true), MaxPasswordAge: ptr(int32(30)),

@@ -10,10 +10,6 @@ import (
 	"github.com/iamd/iamd/internal/storage"
 )
 
-// maxAttachedPoliciesPerEntity is AWS's quota of managed policies attached to one user, group or role
-// (AttachedPoliciesPer{User,Group,Role}Quota).
-const maxAttachedPoliciesPerEntity = 10
-
 // ownerQuotaName is the quota a LimitExceeded on attachments names, per owner kind.
 var ownerQuotaName = map[storage.OwnerKind]string{
 	storage.OwnerUser:  "PoliciesPerUser",
@@ -60,7 +56,7 @@ func checkOwner(ctx context.Context, tx storage.Tx, acct string, kind storage.Ow
 
 // attachPolicy attaches a managed policy to a user, group or role. Attaching a policy already attached
 // succeeds and changes nothing, as in AWS.
-func (s *Service) attachPolicy(ctx context.Context, op string, kind storage.OwnerKind, owner, arn string) error {
+func (s *Service) attachPolicy(ctx context.Context, kind storage.OwnerKind, owner, arn string) error {
 	sc, err := s.scopeOf(ctx)
 	if err != nil {
 		return err
@@ -100,11 +96,11 @@ func (s *Service) attachPolicy(ctx context.Context, op string, kind storage.Owne
 		}
 		return notFound(err, func() error { return noSuchOwner(kind, owner) })
 	})
-	return s.internal(ctx, op, err)
+	return err
 }
 
 // detachPolicy detaches a managed policy from a user, group or role.
-func (s *Service) detachPolicy(ctx context.Context, op string, kind storage.OwnerKind, owner, arn string) error {
+func (s *Service) detachPolicy(ctx context.Context, kind storage.OwnerKind, owner, arn string) error {
 	sc, err := s.scopeOf(ctx)
 	if err != nil {
 		return err
@@ -118,11 +114,11 @@ func (s *Service) detachPolicy(ctx context.Context, op string, kind storage.Owne
 		}
 		return notFound(tx.DetachPolicy(ctx, sc.account, kind, owner, arn), func() error { return noSuchPolicy(arn) })
 	})
-	return s.internal(ctx, op, err)
+	return err
 }
 
 // listAttached lists the managed policies attached to a user, group or role, in ARN order.
-func (s *Service) listAttached(ctx context.Context, op string, kind storage.OwnerKind, owner string, pathPrefix, marker *string, maxItems *int32) ([]iamapi.AttachedPolicy, *bool, *string, error) {
+func (s *Service) listAttached(ctx context.Context, kind storage.OwnerKind, owner string, pathPrefix, marker *string, maxItems *int32) ([]iamapi.AttachedPolicy, *bool, *string, error) {
 	sc, err := s.scopeOf(ctx)
 	if err != nil {
 		return nil, nil, nil, err
@@ -134,7 +130,7 @@ func (s *Service) listAttached(ctx context.Context, op string, kind storage.Owne
 	prefix := pathOr(pathPrefix)
 	all, err := s.attachedPolicies(ctx, sc.account, kind, owner)
 	if err != nil {
-		return nil, nil, nil, s.internal(ctx, op, err)
+		return nil, nil, nil, err
 	}
 	var arns []string
 	for _, a := range all {
@@ -160,7 +156,7 @@ func attachedPolicyOut(arn string) iamapi.AttachedPolicy {
 
 // AttachUserPolicy attaches a managed policy to a user.
 func (s *Service) AttachUserPolicy(ctx context.Context, in *iamapi.AttachUserPolicyRequest) (*iamapi.AttachUserPolicyOutput, error) {
-	if err := s.attachPolicy(ctx, "AttachUserPolicy", storage.OwnerUser, str(in.UserName), str(in.PolicyArn)); err != nil {
+	if err := s.attachPolicy(ctx, storage.OwnerUser, str(in.UserName), str(in.PolicyArn)); err != nil {
 		return nil, err
 	}
 	return &iamapi.AttachUserPolicyOutput{}, nil
@@ -168,7 +164,7 @@ func (s *Service) AttachUserPolicy(ctx context.Context, in *iamapi.AttachUserPol
 
 // AttachGroupPolicy attaches a managed policy to a group.
 func (s *Service) AttachGroupPolicy(ctx context.Context, in *iamapi.AttachGroupPolicyRequest) (*iamapi.AttachGroupPolicyOutput, error) {
-	if err := s.attachPolicy(ctx, "AttachGroupPolicy", storage.OwnerGroup, str(in.GroupName), str(in.PolicyArn)); err != nil {
+	if err := s.attachPolicy(ctx, storage.OwnerGroup, str(in.GroupName), str(in.PolicyArn)); err != nil {
 		return nil, err
 	}
 	return &iamapi.AttachGroupPolicyOutput{}, nil
@@ -176,7 +172,7 @@ func (s *Service) AttachGroupPolicy(ctx context.Context, in *iamapi.AttachGroupP
 
 // AttachRolePolicy attaches a managed policy to a role.
 func (s *Service) AttachRolePolicy(ctx context.Context, in *iamapi.AttachRolePolicyRequest) (*iamapi.AttachRolePolicyOutput, error) {
-	if err := s.attachPolicy(ctx, "AttachRolePolicy", storage.OwnerRole, str(in.RoleName), str(in.PolicyArn)); err != nil {
+	if err := s.attachPolicy(ctx, storage.OwnerRole, str(in.RoleName), str(in.PolicyArn)); err != nil {
 		return nil, err
 	}
 	return &iamapi.AttachRolePolicyOutput{}, nil
@@ -184,7 +180,7 @@ func (s *Service) AttachRolePolicy(ctx context.Context, in *iamapi.AttachRolePol
 
 // DetachUserPolicy detaches a managed policy from a user.
 func (s *Service) DetachUserPolicy(ctx context.Context, in *iamapi.DetachUserPolicyRequest) (*iamapi.DetachUserPolicyOutput, error) {
-	if err := s.detachPolicy(ctx, "DetachUserPolicy", storage.OwnerUser, str(in.UserName), str(in.PolicyArn)); err != nil {
+	if err := s.detachPolicy(ctx, storage.OwnerUser, str(in.UserName), str(in.PolicyArn)); err != nil {
 		return nil, err
 	}
 	return &iamapi.DetachUserPolicyOutput{}, nil
@@ -192,7 +188,7 @@ func (s *Service) DetachUserPolicy(ctx context.Context, in *iamapi.DetachUserPol
 
 // DetachGroupPolicy detaches a managed policy from a group.
 func (s *Service) DetachGroupPolicy(ctx context.Context, in *iamapi.DetachGroupPolicyRequest) (*iamapi.DetachGroupPolicyOutput, error) {
-	if err := s.detachPolicy(ctx, "DetachGroupPolicy", storage.OwnerGroup, str(in.GroupName), str(in.PolicyArn)); err != nil {
+	if err := s.detachPolicy(ctx, storage.OwnerGroup, str(in.GroupName), str(in.PolicyArn)); err != nil {
 		return nil, err
 	}
 	return &iamapi.DetachGroupPolicyOutput{}, nil
@@ -200,7 +196,7 @@ func (s *Service) DetachGroupPolicy(ctx context.Context, in *iamapi.DetachGroupP
 
 // DetachRolePolicy detaches a managed policy from a role.
 func (s *Service) DetachRolePolicy(ctx context.Context, in *iamapi.DetachRolePolicyRequest) (*iamapi.DetachRolePolicyOutput, error) {
-	if err := s.detachPolicy(ctx, "DetachRolePolicy", storage.OwnerRole, str(in.RoleName), str(in.PolicyArn)); err != nil {
+	if err := s.detachPolicy(ctx, storage.OwnerRole, str(in.RoleName), str(in.PolicyArn)); err != nil {
 		return nil, err
 	}
 	return &iamapi.DetachRolePolicyOutput{}, nil
@@ -208,7 +204,7 @@ func (s *Service) DetachRolePolicy(ctx context.Context, in *iamapi.DetachRolePol
 
 // ListAttachedUserPolicies lists the managed policies attached to a user.
 func (s *Service) ListAttachedUserPolicies(ctx context.Context, in *iamapi.ListAttachedUserPoliciesRequest) (*iamapi.ListAttachedUserPoliciesResponse, error) {
-	list, truncated, marker, err := s.listAttached(ctx, "ListAttachedUserPolicies", storage.OwnerUser, str(in.UserName), in.PathPrefix, in.Marker, in.MaxItems)
+	list, truncated, marker, err := s.listAttached(ctx, storage.OwnerUser, str(in.UserName), in.PathPrefix, in.Marker, in.MaxItems)
 	if err != nil {
 		return nil, err
 	}
@@ -217,7 +213,7 @@ func (s *Service) ListAttachedUserPolicies(ctx context.Context, in *iamapi.ListA
 
 // ListAttachedGroupPolicies lists the managed policies attached to a group.
 func (s *Service) ListAttachedGroupPolicies(ctx context.Context, in *iamapi.ListAttachedGroupPoliciesRequest) (*iamapi.ListAttachedGroupPoliciesResponse, error) {
-	list, truncated, marker, err := s.listAttached(ctx, "ListAttachedGroupPolicies", storage.OwnerGroup, str(in.GroupName), in.PathPrefix, in.Marker, in.MaxItems)
+	list, truncated, marker, err := s.listAttached(ctx, storage.OwnerGroup, str(in.GroupName), in.PathPrefix, in.Marker, in.MaxItems)
 	if err != nil {
 		return nil, err
 	}
@@ -226,7 +222,7 @@ func (s *Service) ListAttachedGroupPolicies(ctx context.Context, in *iamapi.List
 
 // ListAttachedRolePolicies lists the managed policies attached to a role.
 func (s *Service) ListAttachedRolePolicies(ctx context.Context, in *iamapi.ListAttachedRolePoliciesRequest) (*iamapi.ListAttachedRolePoliciesResponse, error) {
-	list, truncated, marker, err := s.listAttached(ctx, "ListAttachedRolePolicies", storage.OwnerRole, str(in.RoleName), in.PathPrefix, in.Marker, in.MaxItems)
+	list, truncated, marker, err := s.listAttached(ctx, storage.OwnerRole, str(in.RoleName), in.PathPrefix, in.Marker, in.MaxItems)
 	if err != nil {
 		return nil, err
 	}

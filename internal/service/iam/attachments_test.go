@@ -168,7 +168,7 @@ func TestInlinePolicies(t *testing.T) {
 	assertAPIError(t, err, "NoSuchEntity", 404, "The user with name ghost cannot be found.")
 	_, err = f.svc.ListGroupPolicies(ctx, &iamapi.ListGroupPoliciesRequest{GroupName: ptr("ghost")})
 	assertAPIError(t, err, "NoSuchEntity", 404, "The group with name ghost cannot be found.")
-	_, err = f.svc.PutRolePolicy(ctx, &iamapi.PutRolePolicyRequest{RoleName: ptr("app"), PolicyName: ptr("p"), PolicyDocument: ptr(`{"Statement":[{"Effect":"Allow","Action":"s3:*"}]}`)})
+	_, err = f.svc.PutRolePolicy(ctx, &iamapi.PutRolePolicyRequest{RoleName: ptr("app"), PolicyName: ptr("p"), PolicyDocument: ptr(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*"}]}`)})
 	assertAPIError(t, err, "MalformedPolicyDocument", 400, "Policy statement must contain resources.")
 
 	_, err = f.svc.ListUserPolicies(ctx, &iamapi.ListUserPoliciesRequest{UserName: ptr("ghost")})

@@ -158,7 +158,7 @@ func (s *Service) GetAccountAuthorizationDetails(ctx context.Context, in *iamapi
 		return nil
 	})
 	if err != nil {
-		return nil, s.internal(ctx, "GetAccountAuthorizationDetails", err)
+		return nil, err
 	}
 	items, truncated, marker := paginate(items, pg, func(it authItem) string { return it.key })
 	if cut && !*truncated && len(items) > 0 {
@@ -444,7 +444,7 @@ type PrincipalPolicies struct {
 func (pp *PrincipalPolicies) Set() (*policy.Set, error) {
 	set := &policy.Set{Identity: make([]policy.Attached, 0, len(pp.Identity))}
 	compile := func(p PrincipalPolicy, kind policy.Kind) (policy.Attached, error) {
-		parsed, err := policy.Parse(p.Document, kind)
+		parsed, err := policy.ParseStored(p.Document, kind)
 		if err != nil {
 			return policy.Attached{}, fmt.Errorf("policy %s of %s %s: %w", p.ID, pp.Kind, pp.Name, err)
 		}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/csv"
 	"strconv"
+	"sync"
 	"time"
 )
 
@@ -143,4 +144,59 @@ func orNA(s string) string {
 		return cellNA
 	}
 	return s
+}
+
+// reportCache holds the latest credential report of each account, and which accounts have one being
+// built. Reports are derived data, rebuilt on demand, so they live in memory: a restarted node answers
+// ReportNotPresent until the next GenerateCredentialReport, which is what clients already handle. One
+// build per account at a time: a report reads every user and credential of the account, and callers that
+// ask while it runs are told INPROGRESS instead of starting another.
+type reportCache struct {
+	mu       sync.Mutex
+	reports  map[string]*credentialReport
+	building map[string]bool
+}
+
+type credentialReport struct {
+	generated time.Time
+	content   []byte
+}
+
+func (r *reportCache) init() {
+	r.reports = make(map[string]*credentialReport)
+	r.building = make(map[string]bool)
+}
+
+// get returns the account's latest report (nil if none) and whether a new one is being built.
+func (r *reportCache) get(account string) (rep *credentialReport, building bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.reports[account], r.building[account]
+}
+
+// start claims the account's report build unless the latest report is younger than minAge or a build
+// is running; it returns the state GenerateCredentialReport answers when it does not claim it.
+func (r *reportCache) start(account string, now time.Time, minAge time.Duration) (claimed bool, state string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	switch rep := r.reports[account]; {
+	case r.building[account]:
+		return false, reportStateInProgress
+	case rep != nil && now.Sub(rep.generated) < minAge:
+		return false, reportStateComplete
+	}
+	r.building[account] = true
+	return true, ""
+}
+
+// finish ends the account's build, keeping rep unless it is nil (the build failed) or a reset forgot
+// the build meanwhile (rep describes the state before the reset).
+func (r *reportCache) finish(account string, rep *credentialReport) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	claimed := r.building[account]
+	delete(r.building, account)
+	if rep != nil && claimed {
+		r.reports[account] = rep
+	}
 }

@@ -56,7 +56,9 @@ func TestGroups(t *testing.T) {
 	assertAPIError(t, err, "NoSuchEntity", 404, "The user with name ghost cannot be found.")
 
 	_, err = f.svc.RemoveUserFromGroup(ctx, &iamapi.RemoveUserFromGroupRequest{GroupName: ptr("other"), UserName: ptr("u1")})
-	assertAPIError(t, err, "NoSuchEntity", 404, "The user with name u1 cannot be found.")
+	assertAPIError(t, err, "NoSuchEntity", 404, "User u1 not in group other")
+	_, err = f.svc.RemoveUserFromGroup(ctx, &iamapi.RemoveUserFromGroupRequest{GroupName: ptr("ghosts"), UserName: ptr("nobody")})
+	assertAPIError(t, err, "NoSuchEntity", 404, "The user with name nobody cannot be found.")
 	_, err = f.svc.RemoveUserFromGroup(ctx, &iamapi.RemoveUserFromGroupRequest{GroupName: ptr("ghosts"), UserName: ptr("u1")})
 	assertAPIError(t, err, "NoSuchEntity", 404, "The group with name ghosts cannot be found.")
 	for _, u := range []string{"u1", "u2", "u3"} {

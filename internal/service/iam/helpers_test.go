@@ -2,14 +2,13 @@ package iam
 
 import (
 	"encoding/csv"
-	"errors"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/iamd/iamd/internal/api/iamapi"
-	"github.com/iamd/iamd/internal/protocol"
 	"github.com/iamd/iamd/internal/storage"
+	"github.com/iamd/iamd/internal/testutil/apierr"
 )
 
 func TestSecretsHasher(t *testing.T) {
@@ -233,11 +232,7 @@ func TestBuildCredentialReport(t *testing.T) {
 // assertAPIError checks an error's wire code, HTTP status and message.
 func assertAPIError(t *testing.T, err error, code string, status int, msg string) {
 	t.Helper()
-	var apiErr protocol.APIError
-	if !errors.As(err, &apiErr) {
-		t.Fatalf("error %v (%T) is not an API error; want %s", err, err, code)
-	}
-	if apiErr.ErrorCode() != code || apiErr.HTTPStatus() != status || apiErr.ErrorMessage() != msg {
-		t.Fatalf("got %s %d %q, want %s %d %q", apiErr.ErrorCode(), apiErr.HTTPStatus(), apiErr.ErrorMessage(), code, status, msg)
+	if ae := apierr.Want(t, "", err, code, status, msg); ae.ErrorMessage() != msg {
+		t.Fatalf("got %s %d %q, want %s %d %q", ae.ErrorCode(), ae.HTTPStatus(), ae.ErrorMessage(), code, status, msg)
 	}
 }

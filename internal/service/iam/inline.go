@@ -9,14 +9,6 @@ import (
 	"github.com/iamd/iamd/internal/storage"
 )
 
-// Aggregate size quotas of the inline policies of one entity (GetAccountSummary: UserPolicySizeQuota,
-// GroupPolicySizeQuota, RolePolicySizeQuota), counted as IAM counts: whitespace outside strings ignored.
-const (
-	maxUserInlineSize  = 2048
-	maxGroupInlineSize = 5120
-	maxRoleInlineSize  = 10240
-)
-
 // inlineQuota returns the aggregate inline policy size quota of an owner kind.
 func inlineQuota(kind storage.OwnerKind) int {
 	switch kind {
@@ -34,7 +26,7 @@ func noSuchInline(kind storage.OwnerKind, name string) error {
 }
 
 // putInline creates or replaces an inline policy, keeping the owner's policies within its size quota.
-func (s *Service) putInline(ctx context.Context, op string, kind storage.OwnerKind, owner, name, doc string) error {
+func (s *Service) putInline(ctx context.Context, kind storage.OwnerKind, owner, name, doc string) error {
 	sc, err := s.scopeOf(ctx)
 	if err != nil {
 		return err
@@ -65,11 +57,11 @@ func (s *Service) putInline(ctx context.Context, op string, kind storage.OwnerKi
 		p := &storage.InlinePolicy{AccountID: sc.account, OwnerKind: kind, OwnerName: owner, Name: name, Document: doc}
 		return notFound(tx.PutInlinePolicy(ctx, p), func() error { return noSuchOwner(kind, owner) })
 	})
-	return s.internal(ctx, op, err)
+	return err
 }
 
 // getInline reads an inline policy; the owner is checked first so a missing owner is reported as such.
-func (s *Service) getInline(ctx context.Context, op string, kind storage.OwnerKind, owner, name string) (*storage.InlinePolicy, error) {
+func (s *Service) getInline(ctx context.Context, kind storage.OwnerKind, owner, name string) (*storage.InlinePolicy, error) {
 	sc, err := s.scopeOf(ctx)
 	if err != nil {
 		return nil, err
@@ -84,13 +76,13 @@ func (s *Service) getInline(ctx context.Context, op string, kind storage.OwnerKi
 		return notFound(err, func() error { return noSuchInline(kind, name) })
 	})
 	if err != nil {
-		return nil, s.internal(ctx, op, err)
+		return nil, err
 	}
 	return p, nil
 }
 
 // deleteInline deletes an inline policy.
-func (s *Service) deleteInline(ctx context.Context, op string, kind storage.OwnerKind, owner, name string) error {
+func (s *Service) deleteInline(ctx context.Context, kind storage.OwnerKind, owner, name string) error {
 	sc, err := s.scopeOf(ctx)
 	if err != nil {
 		return err
@@ -101,11 +93,11 @@ func (s *Service) deleteInline(ctx context.Context, op string, kind storage.Owne
 		}
 		return notFound(tx.DeleteInlinePolicy(ctx, sc.account, kind, owner, name), func() error { return noSuchInline(kind, name) })
 	})
-	return s.internal(ctx, op, err)
+	return err
 }
 
 // listInline lists the names of an owner's inline policies in name order.
-func (s *Service) listInline(ctx context.Context, op string, kind storage.OwnerKind, owner string, marker *string, maxItems *int32) ([]string, *bool, *string, error) {
+func (s *Service) listInline(ctx context.Context, kind storage.OwnerKind, owner string, marker *string, maxItems *int32) ([]string, *bool, *string, error) {
 	sc, err := s.scopeOf(ctx)
 	if err != nil {
 		return nil, nil, nil, err
@@ -124,7 +116,7 @@ func (s *Service) listInline(ctx context.Context, op string, kind storage.OwnerK
 		return err
 	})
 	if err != nil {
-		return nil, nil, nil, s.internal(ctx, op, err)
+		return nil, nil, nil, err
 	}
 	list, truncated, next := paginate(list, pg, func(p *storage.InlinePolicy) string { return p.Name })
 	names := make([]string, len(list))
@@ -136,7 +128,7 @@ func (s *Service) listInline(ctx context.Context, op string, kind storage.OwnerK
 
 // PutUserPolicy creates or replaces an inline policy of a user.
 func (s *Service) PutUserPolicy(ctx context.Context, in *iamapi.PutUserPolicyRequest) (*iamapi.PutUserPolicyOutput, error) {
-	if err := s.putInline(ctx, "PutUserPolicy", storage.OwnerUser, str(in.UserName), str(in.PolicyName), str(in.PolicyDocument)); err != nil {
+	if err := s.putInline(ctx, storage.OwnerUser, str(in.UserName), str(in.PolicyName), str(in.PolicyDocument)); err != nil {
 		return nil, err
 	}
 	return &iamapi.PutUserPolicyOutput{}, nil
@@ -144,7 +136,7 @@ func (s *Service) PutUserPolicy(ctx context.Context, in *iamapi.PutUserPolicyReq
 
 // PutGroupPolicy creates or replaces an inline policy of a group.
 func (s *Service) PutGroupPolicy(ctx context.Context, in *iamapi.PutGroupPolicyRequest) (*iamapi.PutGroupPolicyOutput, error) {
-	if err := s.putInline(ctx, "PutGroupPolicy", storage.OwnerGroup, str(in.GroupName), str(in.PolicyName), str(in.PolicyDocument)); err != nil {
+	if err := s.putInline(ctx, storage.OwnerGroup, str(in.GroupName), str(in.PolicyName), str(in.PolicyDocument)); err != nil {
 		return nil, err
 	}
 	return &iamapi.PutGroupPolicyOutput{}, nil
@@ -152,7 +144,7 @@ func (s *Service) PutGroupPolicy(ctx context.Context, in *iamapi.PutGroupPolicyR
 
 // PutRolePolicy creates or replaces an inline policy of a role.
 func (s *Service) PutRolePolicy(ctx context.Context, in *iamapi.PutRolePolicyRequest) (*iamapi.PutRolePolicyOutput, error) {
-	if err := s.putInline(ctx, "PutRolePolicy", storage.OwnerRole, str(in.RoleName), str(in.PolicyName), str(in.PolicyDocument)); err != nil {
+	if err := s.putInline(ctx, storage.OwnerRole, str(in.RoleName), str(in.PolicyName), str(in.PolicyDocument)); err != nil {
 		return nil, err
 	}
 	return &iamapi.PutRolePolicyOutput{}, nil
@@ -160,7 +152,7 @@ func (s *Service) PutRolePolicy(ctx context.Context, in *iamapi.PutRolePolicyReq
 
 // GetUserPolicy returns an inline policy of a user with its URL-encoded document.
 func (s *Service) GetUserPolicy(ctx context.Context, in *iamapi.GetUserPolicyRequest) (*iamapi.GetUserPolicyResponse, error) {
-	p, err := s.getInline(ctx, "GetUserPolicy", storage.OwnerUser, str(in.UserName), str(in.PolicyName))
+	p, err := s.getInline(ctx, storage.OwnerUser, str(in.UserName), str(in.PolicyName))
 	if err != nil {
 		return nil, err
 	}
@@ -169,7 +161,7 @@ func (s *Service) GetUserPolicy(ctx context.Context, in *iamapi.GetUserPolicyReq
 
 // GetGroupPolicy returns an inline policy of a group with its URL-encoded document.
 func (s *Service) GetGroupPolicy(ctx context.Context, in *iamapi.GetGroupPolicyRequest) (*iamapi.GetGroupPolicyResponse, error) {
-	p, err := s.getInline(ctx, "GetGroupPolicy", storage.OwnerGroup, str(in.GroupName), str(in.PolicyName))
+	p, err := s.getInline(ctx, storage.OwnerGroup, str(in.GroupName), str(in.PolicyName))
 	if err != nil {
 		return nil, err
 	}
@@ -178,7 +170,7 @@ func (s *Service) GetGroupPolicy(ctx context.Context, in *iamapi.GetGroupPolicyR
 
 // GetRolePolicy returns an inline policy of a role with its URL-encoded document.
 func (s *Service) GetRolePolicy(ctx context.Context, in *iamapi.GetRolePolicyRequest) (*iamapi.GetRolePolicyResponse, error) {
-	p, err := s.getInline(ctx, "GetRolePolicy", storage.OwnerRole, str(in.RoleName), str(in.PolicyName))
+	p, err := s.getInline(ctx, storage.OwnerRole, str(in.RoleName), str(in.PolicyName))
 	if err != nil {
 		return nil, err
 	}
@@ -187,7 +179,7 @@ func (s *Service) GetRolePolicy(ctx context.Context, in *iamapi.GetRolePolicyReq
 
 // DeleteUserPolicy deletes an inline policy of a user.
 func (s *Service) DeleteUserPolicy(ctx context.Context, in *iamapi.DeleteUserPolicyRequest) (*iamapi.DeleteUserPolicyOutput, error) {
-	if err := s.deleteInline(ctx, "DeleteUserPolicy", storage.OwnerUser, str(in.UserName), str(in.PolicyName)); err != nil {
+	if err := s.deleteInline(ctx, storage.OwnerUser, str(in.UserName), str(in.PolicyName)); err != nil {
 		return nil, err
 	}
 	return &iamapi.DeleteUserPolicyOutput{}, nil
@@ -195,7 +187,7 @@ func (s *Service) DeleteUserPolicy(ctx context.Context, in *iamapi.DeleteUserPol
 
 // DeleteGroupPolicy deletes an inline policy of a group.
 func (s *Service) DeleteGroupPolicy(ctx context.Context, in *iamapi.DeleteGroupPolicyRequest) (*iamapi.DeleteGroupPolicyOutput, error) {
-	if err := s.deleteInline(ctx, "DeleteGroupPolicy", storage.OwnerGroup, str(in.GroupName), str(in.PolicyName)); err != nil {
+	if err := s.deleteInline(ctx, storage.OwnerGroup, str(in.GroupName), str(in.PolicyName)); err != nil {
 		return nil, err
 	}
 	return &iamapi.DeleteGroupPolicyOutput{}, nil
@@ -203,7 +195,7 @@ func (s *Service) DeleteGroupPolicy(ctx context.Context, in *iamapi.DeleteGroupP
 
 // DeleteRolePolicy deletes an inline policy of a role.
 func (s *Service) DeleteRolePolicy(ctx context.Context, in *iamapi.DeleteRolePolicyRequest) (*iamapi.DeleteRolePolicyOutput, error) {
-	if err := s.deleteInline(ctx, "DeleteRolePolicy", storage.OwnerRole, str(in.RoleName), str(in.PolicyName)); err != nil {
+	if err := s.deleteInline(ctx, storage.OwnerRole, str(in.RoleName), str(in.PolicyName)); err != nil {
 		return nil, err
 	}
 	return &iamapi.DeleteRolePolicyOutput{}, nil
@@ -211,7 +203,7 @@ func (s *Service) DeleteRolePolicy(ctx context.Context, in *iamapi.DeleteRolePol
 
 // ListUserPolicies lists the names of a user's inline policies.
 func (s *Service) ListUserPolicies(ctx context.Context, in *iamapi.ListUserPoliciesRequest) (*iamapi.ListUserPoliciesResponse, error) {
-	names, truncated, marker, err := s.listInline(ctx, "ListUserPolicies", storage.OwnerUser, str(in.UserName), in.Marker, in.MaxItems)
+	names, truncated, marker, err := s.listInline(ctx, storage.OwnerUser, str(in.UserName), in.Marker, in.MaxItems)
 	if err != nil {
 		return nil, err
 	}
@@ -220,7 +212,7 @@ func (s *Service) ListUserPolicies(ctx context.Context, in *iamapi.ListUserPolic
 
 // ListGroupPolicies lists the names of a group's inline policies.
 func (s *Service) ListGroupPolicies(ctx context.Context, in *iamapi.ListGroupPoliciesRequest) (*iamapi.ListGroupPoliciesResponse, error) {
-	names, truncated, marker, err := s.listInline(ctx, "ListGroupPolicies", storage.OwnerGroup, str(in.GroupName), in.Marker, in.MaxItems)
+	names, truncated, marker, err := s.listInline(ctx, storage.OwnerGroup, str(in.GroupName), in.Marker, in.MaxItems)
 	if err != nil {
 		return nil, err
 	}
@@ -229,7 +221,7 @@ func (s *Service) ListGroupPolicies(ctx context.Context, in *iamapi.ListGroupPol
 
 // ListRolePolicies lists the names of a role's inline policies.
 func (s *Service) ListRolePolicies(ctx context.Context, in *iamapi.ListRolePoliciesRequest) (*iamapi.ListRolePoliciesResponse, error) {
-	names, truncated, marker, err := s.listInline(ctx, "ListRolePolicies", storage.OwnerRole, str(in.RoleName), in.Marker, in.MaxItems)
+	names, truncated, marker, err := s.listInline(ctx, storage.OwnerRole, str(in.RoleName), in.Marker, in.MaxItems)
 	if err != nil {
 		return nil, err
 	}

@@ -10,12 +10,6 @@ import (
 	"github.com/iamd/iamd/internal/storage"
 )
 
-// Instance profile quotas (GetAccountSummary: InstanceProfilesQuota; AWS allows one role per profile).
-const (
-	maxInstanceProfilesPerAccount = 1000
-	maxRolesPerInstanceProfile    = 1
-)
-
 func noSuchInstanceProfile(name string) error {
 	return iamapi.NewNoSuchEntityException("Instance Profile " + name + " cannot be found.")
 }
@@ -24,7 +18,8 @@ func (sc scope) instanceProfileARN(path, name string) string {
 	return ids.InstanceProfileARN(sc.partition, sc.account, path, name)
 }
 
-// instanceProfileOut renders a profile with its roles (as ListRoles renders roles) and, when withTags, its tags.
+// instanceProfileOut renders a profile with its roles (as ListRoles renders roles) and, when withTags, its
+// tags: always, an empty list included, as GetInstanceProfile shows them.
 func (sc scope) instanceProfileOut(ctx context.Context, tx storage.Tx, p *storage.InstanceProfile, withTags bool) (iamapi.InstanceProfile, error) {
 	out := iamapi.InstanceProfile{
 		Path:                ptr(p.Path),
@@ -48,7 +43,7 @@ func (sc scope) instanceProfileOut(ctx context.Context, tx storage.Tx, p *storag
 		out.Roles = append(out.Roles, sc.roleOut(r, roleViewList))
 	}
 	if withTags {
-		out.Tags = tagsOut(p.Tags)
+		out.Tags = allTagsOut(p.Tags)
 	}
 	return out, nil
 }
@@ -88,7 +83,7 @@ func (s *Service) CreateInstanceProfile(ctx context.Context, in *iamapi.CreateIn
 		return err
 	})
 	if err != nil {
-		return nil, s.internal(ctx, "CreateInstanceProfile", err)
+		return nil, err
 	}
 	out := iamapi.InstanceProfile{
 		Path:                ptr(p.Path),
@@ -119,7 +114,7 @@ func (s *Service) GetInstanceProfile(ctx context.Context, in *iamapi.GetInstance
 		return err
 	})
 	if err != nil {
-		return nil, s.internal(ctx, "GetInstanceProfile", err)
+		return nil, err
 	}
 	return &iamapi.GetInstanceProfileResponse{InstanceProfile: &out}, nil
 }
@@ -142,7 +137,7 @@ func (s *Service) DeleteInstanceProfile(ctx context.Context, in *iamapi.DeleteIn
 		return notFound(tx.DeleteInstanceProfile(ctx, sc.account, name), func() error { return noSuchInstanceProfile(name) })
 	})
 	if err != nil {
-		return nil, s.internal(ctx, "DeleteInstanceProfile", err)
+		return nil, err
 	}
 	return &iamapi.DeleteInstanceProfileOutput{}, nil
 }
@@ -173,7 +168,7 @@ func (s *Service) ListInstanceProfiles(ctx context.Context, in *iamapi.ListInsta
 		return nil
 	})
 	if err != nil {
-		return nil, s.internal(ctx, "ListInstanceProfiles", err)
+		return nil, err
 	}
 	return out, nil
 }
@@ -208,7 +203,7 @@ func (s *Service) AddRoleToInstanceProfile(ctx context.Context, in *iamapi.AddRo
 		return err
 	})
 	if err != nil {
-		return nil, s.internal(ctx, "AddRoleToInstanceProfile", err)
+		return nil, err
 	}
 	return &iamapi.AddRoleToInstanceProfileOutput{}, nil
 }
@@ -232,7 +227,7 @@ func (s *Service) RemoveRoleFromInstanceProfile(ctx context.Context, in *iamapi.
 		})
 	})
 	if err != nil {
-		return nil, s.internal(ctx, "RemoveRoleFromInstanceProfile", err)
+		return nil, err
 	}
 	return &iamapi.RemoveRoleFromInstanceProfileOutput{}, nil
 }
@@ -267,13 +262,13 @@ func (s *Service) ListInstanceProfilesForRole(ctx context.Context, in *iamapi.Li
 		return nil
 	})
 	if err != nil {
-		return nil, s.internal(ctx, "ListInstanceProfilesForRole", err)
+		return nil, err
 	}
 	return out, nil
 }
 
 // modifyInstanceProfile runs fn on a profile in one transaction and stores the result.
-func (s *Service) modifyInstanceProfile(ctx context.Context, op, name string, fn func(p *storage.InstanceProfile) error) error {
+func (s *Service) modifyInstanceProfile(ctx context.Context, name string, fn func(p *storage.InstanceProfile) error) error {
 	sc, err := s.scopeOf(ctx)
 	if err != nil {
 		return err
@@ -288,16 +283,17 @@ func (s *Service) modifyInstanceProfile(ctx context.Context, op, name string, fn
 		}
 		return notFound(tx.UpdateInstanceProfile(ctx, name, p), func() error { return noSuchInstanceProfile(name) })
 	})
-	return s.internal(ctx, op, err)
+	return err
 }
 
 // TagInstanceProfile adds or replaces tags on an instance profile.
 func (s *Service) TagInstanceProfile(ctx context.Context, in *iamapi.TagInstanceProfileRequest) (*iamapi.TagInstanceProfileOutput, error) {
-	err := s.modifyInstanceProfile(ctx, "TagInstanceProfile", str(in.InstanceProfileName), func(p *storage.InstanceProfile) error {
+	err := s.modifyInstanceProfile(ctx, str(in.InstanceProfileName), func(p *storage.InstanceProfile) error {
 		tags, err := mergeTags(p.Tags, in.Tags, "TagsPerInstanceProfile")
 		p.Tags = tags
 		return err
 	})
+
 	if err != nil {
 		return nil, err
 	}
@@ -306,10 +302,11 @@ func (s *Service) TagInstanceProfile(ctx context.Context, in *iamapi.TagInstance
 
 // UntagInstanceProfile removes tags from an instance profile.
 func (s *Service) UntagInstanceProfile(ctx context.Context, in *iamapi.UntagInstanceProfileRequest) (*iamapi.UntagInstanceProfileOutput, error) {
-	err := s.modifyInstanceProfile(ctx, "UntagInstanceProfile", str(in.InstanceProfileName), func(p *storage.InstanceProfile) error {
+	err := s.modifyInstanceProfile(ctx, str(in.InstanceProfileName), func(p *storage.InstanceProfile) error {
 		p.Tags = removeTags(p.Tags, in.TagKeys)
 		return nil
 	})
+
 	if err != nil {
 		return nil, err
 	}
@@ -330,15 +327,11 @@ func (s *Service) ListInstanceProfileTags(ctx context.Context, in *iamapi.ListIn
 		return notFound(err, func() error { return noSuchInstanceProfile(name) })
 	})
 	if err != nil {
-		return nil, s.internal(ctx, "ListInstanceProfileTags", err)
-	}
-	tags, truncated, marker, err := paginateSlice(p.Tags, in.Marker, in.MaxItems)
-	if err != nil {
 		return nil, err
 	}
-	out := tagsOut(tags)
-	if out == nil {
-		out = []iamapi.Tag{}
+	out, truncated, marker, err := tagsPage(p.Tags, in.Marker, in.MaxItems)
+	if err != nil {
+		return nil, err
 	}
 	return &iamapi.ListInstanceProfileTagsResponse{Tags: out, IsTruncated: truncated, Marker: marker}, nil
 }

@@ -65,7 +65,7 @@ func (s *Service) CreateLoginProfile(ctx context.Context, in *iamapi.CreateLogin
 	}
 	hash, err := s.hashPassword(ctx, sc, *in.Password)
 	if err != nil {
-		return nil, s.internal(ctx, "CreateLoginProfile", err)
+		return nil, err
 	}
 	p := &storage.LoginProfile{
 		AccountID:             sc.account,
@@ -86,7 +86,7 @@ func (s *Service) CreateLoginProfile(ctx context.Context, in *iamapi.CreateLogin
 		return err
 	})
 	if err != nil {
-		return nil, s.internal(ctx, "CreateLoginProfile", err)
+		return nil, err
 	}
 	return &iamapi.CreateLoginProfileResponse{LoginProfile: profileOut(p)}, nil
 }
@@ -119,7 +119,7 @@ func (s *Service) GetLoginProfile(ctx context.Context, in *iamapi.GetLoginProfil
 		return notFound(err, func() error { return noSuchLoginProfile(u.Name) })
 	})
 	if err != nil {
-		return nil, s.internal(ctx, "GetLoginProfile", err)
+		return nil, err
 	}
 	return &iamapi.GetLoginProfileResponse{LoginProfile: profileOut(p)}, nil
 }
@@ -137,7 +137,7 @@ func (s *Service) UpdateLoginProfile(ctx context.Context, in *iamapi.UpdateLogin
 			return nil, err
 		}
 		if hash, err = s.hashPassword(ctx, sc, *in.Password); err != nil {
-			return nil, s.internal(ctx, "UpdateLoginProfile", err)
+			return nil, err
 		}
 	}
 	err = s.store.Update(ctx, func(tx storage.Tx) error {
@@ -158,7 +158,7 @@ func (s *Service) UpdateLoginProfile(ctx context.Context, in *iamapi.UpdateLogin
 		return notFound(tx.UpdateLoginProfile(ctx, p), func() error { return noSuchLoginProfile(u.Name) })
 	})
 	if err != nil {
-		return nil, s.internal(ctx, "UpdateLoginProfile", err)
+		return nil, err
 	}
 	return &iamapi.UpdateLoginProfileOutput{}, nil
 }
@@ -181,7 +181,7 @@ func (s *Service) DeleteLoginProfile(ctx context.Context, in *iamapi.DeleteLogin
 		return notFound(tx.DeleteLoginProfile(ctx, sc.account, u.Name), func() error { return noSuchLoginProfile(u.Name) })
 	})
 	if err != nil {
-		return nil, s.internal(ctx, "DeleteLoginProfile", err)
+		return nil, err
 	}
 	return &iamapi.DeleteLoginProfileOutput{}, nil
 }
@@ -211,14 +211,14 @@ func (s *Service) ChangePassword(ctx context.Context, in *iamapi.ChangePasswordR
 		return notFound(err, func() error { return noSuchLoginProfile(user) })
 	})
 	if err != nil {
-		return nil, s.internal(ctx, "ChangePassword", err)
+		return nil, err
 	}
 	if !s.hasher.Verify(string(old.PasswordHash), str(in.OldPassword)) {
 		return nil, protocol.NewError("AccessDenied", 403, "The old password is incorrect.")
 	}
 	hash, err := s.hashPassword(ctx, sc, str(in.NewPassword))
 	if err != nil {
-		return nil, s.internal(ctx, "ChangePassword", err)
+		return nil, err
 	}
 	err = s.store.Update(ctx, func(tx storage.Tx) error {
 		p, err := tx.GetLoginProfile(ctx, sc.account, user)
@@ -234,7 +234,7 @@ func (s *Service) ChangePassword(ctx context.Context, in *iamapi.ChangePasswordR
 		return tx.UpdateLoginProfile(ctx, p)
 	})
 	if err != nil {
-		return nil, s.internal(ctx, "ChangePassword", err)
+		return nil, err
 	}
 	return &iamapi.ChangePasswordOutput{}, nil
 }

@@ -10,28 +10,8 @@ import (
 	"github.com/iamd/iamd/internal/storage"
 )
 
-// Password hashing is slow on purpose (PBKDF2, 600,000 iterations: a large fraction of a CPU second), so
-// the operations that hash or verify a password are throttled before they do, per node, in token buckets:
-// each bucket holds up to its burst and refills at one token per interval. AWS answers request bursts
-// with 400 Throttling "Rate exceeded" (which the SDKs retry with backoff).
-const (
-	// ChangePassword checks a guessed old password: per user, a handful of tries, then one every 12 s
-	// (300 an hour), so a user's credentials cannot be used to guess at machine speed.
-	passwordVerifyBurst    = 5
-	passwordVerifyInterval = 12 * time.Second
-	// Every hashing operation (ChangePassword, CreateLoginProfile and UpdateLoginProfile with a password)
-	// per calling principal: room for a script setting up a few dozen users, then one hash a second.
-	passwordHashBurstPerPrincipal    = 20
-	passwordHashIntervalPerPrincipal = time.Second
-	// And per source IP, which principals behind one address share: twice the principal's rate.
-	passwordHashBurstPerSource    = 40
-	passwordHashIntervalPerSource = 500 * time.Millisecond
-	// passwordThrottleMaxTracked bounds each bucket map. Buckets refilled to their burst are the same as
-	// absent ones and are dropped first; when the map still holds this many live buckets (a flood from
-	// more users or addresses than that), new keys are refused until buckets refill: the limit fails
-	// closed rather than forgetting the buckets that enforce it.
-	passwordThrottleMaxTracked = 10_000
-)
+// The operations that hash or verify a password are throttled per node in token buckets; their bursts,
+// intervals and size bound are in limits.go.
 
 // errThrottled is AWS's answer to a request over its rate.
 func errThrottled() error { return protocol.NewError("Throttling", 400, "Rate exceeded") }

@@ -61,7 +61,7 @@ func (s *Service) UpdateAccountPasswordPolicy(ctx context.Context, in *iamapi.Up
 		return nil
 	})
 	if err != nil {
-		return nil, s.internal(ctx, "UpdateAccountPasswordPolicy", err)
+		return nil, err
 	}
 	return &iamapi.UpdateAccountPasswordPolicyOutput{}, nil
 }
@@ -74,7 +74,7 @@ func (s *Service) GetAccountPasswordPolicy(ctx context.Context, _ *iamapi.GetAcc
 	}
 	a, err := s.account(ctx, sc)
 	if err != nil {
-		return nil, s.internal(ctx, "GetAccountPasswordPolicy", err)
+		return nil, err
 	}
 	p := a.PasswordPolicy
 	if p == nil {
@@ -109,13 +109,15 @@ func (s *Service) DeleteAccountPasswordPolicy(ctx context.Context, _ *iamapi.Del
 	}
 	err = s.updateAccount(ctx, sc, func(a *storage.Account) error {
 		if a.PasswordPolicy == nil {
-			return noPasswordPolicy(sc.account)
+			// Not GetAccountPasswordPolicy's "The Password Policy with domain name …" wording: AWS answers
+			// a delete of no policy with a sentence of its own.
+			return iamapi.NewNoSuchEntityException("The account policy with name PasswordPolicy cannot be found.")
 		}
 		a.PasswordPolicy = nil
 		return nil
 	})
 	if err != nil {
-		return nil, s.internal(ctx, "DeleteAccountPasswordPolicy", err)
+		return nil, err
 	}
 	return &iamapi.DeleteAccountPasswordPolicyOutput{}, nil
 }

@@ -14,13 +14,6 @@ import (
 	"github.com/iamd/iamd/internal/storage"
 )
 
-// Managed policy quotas (GetAccountSummary: PoliciesQuota, VersionsPerPolicyQuota, PolicySizeQuota).
-const (
-	maxPoliciesPerAccount = 1500
-	maxVersionsPerPolicy  = 5
-	maxManagedPolicySize  = 6144
-)
-
 // checkPolicyDocument validates doc as a policy of the given kind and returns IAM's MalformedPolicyDocument
 // error when it is not valid.
 func checkPolicyDocument(doc string, kind policy.Kind) error {
@@ -178,8 +171,24 @@ func (s *Service) resolveLocalPolicy(ctx context.Context, tx storage.Tx, sc scop
 	return ref.local, nil
 }
 
-// localPolicyOut renders a customer managed policy. ListPolicies leaves out the description and tags, as AWS.
-func (sc scope) localPolicyOut(p *storage.ManagedPolicy, full bool) iamapi.Policy {
+// policyView is what an operation shows of a managed policy; AWS shows different members in each (IAM
+// API Reference, "Policy" data type: the description "is included in the response to the GetPolicy
+// operation. It is not included in the response to the ListPolicies operation.").
+type policyView int
+
+const (
+	// policyViewList (ListPolicies): no description, no tags.
+	policyViewList policyView = iota
+	// policyViewCreate (CreatePolicy): the tags when there are some, and no description even when one
+	// was given.
+	policyViewCreate
+	// policyViewGet (GetPolicy): the description when there is one, and the tags always, an empty list
+	// included.
+	policyViewGet
+)
+
+// localPolicyOut renders a customer managed policy as view shows it.
+func (sc scope) localPolicyOut(p *storage.ManagedPolicy, view policyView) iamapi.Policy {
 	out := iamapi.Policy{
 		PolicyName:                    ptr(p.Name),
 		PolicyId:                      ptr(p.ID),
@@ -192,11 +201,14 @@ func (sc scope) localPolicyOut(p *storage.ManagedPolicy, full bool) iamapi.Polic
 		CreateDate:                    timePtr(p.CreatedAt),
 		UpdateDate:                    timePtr(p.UpdatedAt),
 	}
-	if full {
+	switch view {
+	case policyViewCreate:
+		out.Tags = tagsOut(p.Tags)
+	case policyViewGet:
 		if p.Description != "" {
 			out.Description = ptr(p.Description)
 		}
-		out.Tags = tagsOut(p.Tags)
+		out.Tags = allTagsOut(p.Tags)
 	}
 	return out
 }
@@ -280,9 +292,9 @@ func (s *Service) CreatePolicy(ctx context.Context, in *iamapi.CreatePolicyReque
 		return nil
 	})
 	if err != nil {
-		return nil, s.internal(ctx, "CreatePolicy", err)
+		return nil, err
 	}
-	out := sc.localPolicyOut(p, true)
+	out := sc.localPolicyOut(p, policyViewCreate)
 	return &iamapi.CreatePolicyResponse{Policy: &out}, nil
 }
 
@@ -300,7 +312,7 @@ func (s *Service) GetPolicy(ctx context.Context, in *iamapi.GetPolicyRequest) (*
 			return err
 		}
 		if ref.local != nil {
-			out = sc.localPolicyOut(ref.local, true)
+			out = sc.localPolicyOut(ref.local, policyViewGet)
 			return nil
 		}
 		u, err := tx.PolicyUsage(ctx, sc.account, arn)
@@ -308,10 +320,11 @@ func (s *Service) GetPolicy(ctx context.Context, in *iamapi.GetPolicyRequest) (*
 			return err
 		}
 		out = sc.awsPolicyOut(ref.aws, u)
+		out.Tags = allTagsOut(nil) // AWS managed policies have no tags; GetPolicy shows the empty list
 		return nil
 	})
 	if err != nil {
-		return nil, s.internal(ctx, "GetPolicy", err)
+		return nil, err
 	}
 	return &iamapi.GetPolicyResponse{Policy: &out}, nil
 }
@@ -342,7 +355,7 @@ func (s *Service) DeletePolicy(ctx context.Context, in *iamapi.DeletePolicyReque
 		return notFound(tx.DeleteManagedPolicy(ctx, sc.account, p.Name), func() error { return noSuchPolicy(arn) })
 	})
 	if err != nil {
-		return nil, s.internal(ctx, "DeletePolicy", err)
+		return nil, err
 	}
 	return &iamapi.DeletePolicyOutput{}, nil
 }
@@ -442,7 +455,7 @@ func (s *Service) ListPolicies(ctx context.Context, in *iamapi.ListPoliciesReque
 			}
 			for _, p := range batch {
 				if used(p.AttachmentCount, p.PermissionsBoundaryUsageCount) {
-					items = append(items, item{listKeyLocal + p.Name, sc.localPolicyOut(p, false)})
+					items = append(items, item{listKeyLocal + p.Name, sc.localPolicyOut(p, policyViewList)})
 					if len(items) >= pg.limit() {
 						break
 					}
@@ -456,7 +469,7 @@ func (s *Service) ListPolicies(ctx context.Context, in *iamapi.ListPoliciesReque
 		return nil
 	})
 	if err != nil {
-		return nil, s.internal(ctx, "ListPolicies", err)
+		return nil, err
 	}
 	items, truncated, marker := paginate(items, pg, func(it item) string { return it.key })
 	out := &iamapi.ListPoliciesResponse{Policies: make([]iamapi.Policy, len(items)), IsTruncated: truncated, Marker: marker}
@@ -526,7 +539,7 @@ func (s *Service) CreatePolicyVersion(ctx context.Context, in *iamapi.CreatePoli
 		return tx.UpdateManagedPolicy(ctx, p.Name, p)
 	})
 	if err != nil {
-		return nil, s.internal(ctx, "CreatePolicyVersion", err)
+		return nil, err
 	}
 	out := iamapi.PolicyVersion{VersionId: ptr(v.VersionID), IsDefaultVersion: ptr(setDefault), CreateDate: timePtr(v.CreatedAt)}
 	return &iamapi.CreatePolicyVersionResponse{PolicyVersion: &out}, nil
@@ -565,7 +578,7 @@ func (s *Service) GetPolicyVersion(ctx context.Context, in *iamapi.GetPolicyVers
 		return nil
 	})
 	if err != nil {
-		return nil, s.internal(ctx, "GetPolicyVersion", err)
+		return nil, err
 	}
 	return &iamapi.GetPolicyVersionResponse{PolicyVersion: &out}, nil
 }
@@ -591,7 +604,7 @@ func (s *Service) DeletePolicyVersion(ctx context.Context, in *iamapi.DeletePoli
 		return notFound(tx.DeletePolicyVersion(ctx, sc.account, p.Name, vid), func() error { return noSuchVersion(arn, vid) })
 	})
 	if err != nil {
-		return nil, s.internal(ctx, "DeletePolicyVersion", err)
+		return nil, err
 	}
 	return &iamapi.DeletePolicyVersionOutput{}, nil
 }
@@ -619,7 +632,7 @@ func (s *Service) ListPolicyVersions(ctx context.Context, in *iamapi.ListPolicyV
 		return err
 	})
 	if err != nil {
-		return nil, s.internal(ctx, "ListPolicyVersions", err)
+		return nil, err
 	}
 	page, truncated, marker, err := paginateSlice(versions, in.Marker, in.MaxItems)
 	if err != nil {
@@ -655,7 +668,7 @@ func (s *Service) SetDefaultPolicyVersion(ctx context.Context, in *iamapi.SetDef
 		return tx.UpdateManagedPolicy(ctx, p.Name, p)
 	})
 	if err != nil {
-		return nil, s.internal(ctx, "SetDefaultPolicyVersion", err)
+		return nil, err
 	}
 	return &iamapi.SetDefaultPolicyVersionOutput{}, nil
 }
@@ -676,7 +689,7 @@ func (s *Service) modifyLocalPolicy(ctx context.Context, op, arn string, fn func
 		}
 		return notFound(tx.UpdateManagedPolicy(ctx, p.Name, p), func() error { return noSuchPolicy(arn) })
 	})
-	return s.internal(ctx, op, err)
+	return err
 }
 
 // TagPolicy adds or replaces tags on a customer managed policy.
@@ -720,15 +733,11 @@ func (s *Service) ListPolicyTags(ctx context.Context, in *iamapi.ListPolicyTagsR
 		return err
 	})
 	if err != nil {
-		return nil, s.internal(ctx, "ListPolicyTags", err)
-	}
-	page, truncated, marker, err := paginateSlice(tags, in.Marker, in.MaxItems)
-	if err != nil {
 		return nil, err
 	}
-	out := tagsOut(page)
-	if out == nil {
-		out = []iamapi.Tag{}
+	out, truncated, marker, err := tagsPage(tags, in.Marker, in.MaxItems)
+	if err != nil {
+		return nil, err
 	}
 	return &iamapi.ListPolicyTagsResponse{Tags: out, IsTruncated: truncated, Marker: marker}, nil
 }
@@ -798,7 +807,7 @@ func (s *Service) ListEntitiesForPolicy(ctx context.Context, in *iamapi.ListEnti
 		return nil
 	})
 	if err != nil {
-		return nil, s.internal(ctx, "ListEntitiesForPolicy", err)
+		return nil, err
 	}
 	rows, truncated, marker := paginate(rows, pg, func(e policyEntity) string { return e.key })
 	out := &iamapi.ListEntitiesForPolicyResponse{

@@ -13,16 +13,6 @@ import (
 	"github.com/iamd/iamd/internal/storage"
 )
 
-// Role quotas and bounds (GetAccountSummary: RolesQuota, AssumeRolePolicySizeQuota; the model's
-// roleMaxSessionDurationType).
-const (
-	maxRolesPerAccount       = 1000
-	maxTrustPolicySize       = 2048
-	defaultMaxSessionSeconds = 3600
-	minMaxSessionSeconds     = 3600
-	maxMaxSessionSeconds     = 43200
-)
-
 // serviceRolePathPrefix is the path of every service-linked role: /aws-service-role/SERVICE/.
 const serviceRolePathPrefix = "/aws-service-role/"
 
@@ -230,7 +220,7 @@ func (s *Service) resolveAccountTrustPolicies(ctx context.Context, account strin
 				cur.TrustPrincipalIDs = map[string]string{}
 				// A stored policy always parsed when it was saved; one that no longer does trusts nobody
 				// (AssumeRole refuses it) and has nothing to resolve.
-				if p, err := policy.Parse(cur.AssumeRolePolicyDocument, policy.KindTrust); err == nil {
+				if p, err := policy.ParseStored(cur.AssumeRolePolicyDocument, policy.KindTrust); err == nil {
 					if cur.TrustPrincipalIDs, err = resolvePrincipals(ctx, tx, p, false); err != nil {
 						return err
 					}
@@ -449,7 +439,7 @@ func (s *Service) CreateRole(ctx context.Context, in *iamapi.CreateRoleRequest) 
 		return err
 	})
 	if err != nil {
-		return nil, s.internal(ctx, "CreateRole", err)
+		return nil, err
 	}
 	out := sc.roleOut(r, roleView{tags: true, boundary: true})
 	return &iamapi.CreateRoleResponse{Role: &out}, nil
@@ -457,10 +447,10 @@ func (s *Service) CreateRole(ctx context.Context, in *iamapi.CreateRoleRequest) 
 
 // getRole reads a role from the entity cache or in a read-only transaction. The result is the caller's
 // to modify, except its Tags.
-func (s *Service) getRole(ctx context.Context, op string, sc scope, name string) (*storage.Role, error) {
+func (s *Service) getRole(ctx context.Context, sc scope, name string) (*storage.Role, error) {
 	r, err := s.getCachedRole(ctx, sc.account, name)
 	if err = notFound(err, func() error { return noSuchRole(name) }); err != nil {
-		return nil, s.internal(ctx, op, err)
+		return nil, err
 	}
 	return r, nil
 }
@@ -471,13 +461,13 @@ func (s *Service) GetRole(ctx context.Context, in *iamapi.GetRoleRequest) (*iama
 	if err != nil {
 		return nil, err
 	}
-	r, err := s.getRole(ctx, "GetRole", sc, str(in.RoleName))
+	r, err := s.getRole(ctx, sc, str(in.RoleName))
 	if err != nil {
 		return nil, err
 	}
 	s.overlayRoleUse(r) // a use noted on this node but not yet written (RoleLastUsed is write-behind)
 	if err := s.showTrustOf(ctx, r); err != nil {
-		return nil, s.internal(ctx, "GetRole", err)
+		return nil, err
 	}
 	out := sc.roleOut(r, roleViewFull)
 	return &iamapi.GetRoleResponse{Role: &out}, nil
@@ -485,7 +475,7 @@ func (s *Service) GetRole(ctx context.Context, in *iamapi.GetRoleRequest) (*iama
 
 // modifyRole runs fn on a role in one transaction and stores the result. Service-linked roles are refused
 // unless allowSLR.
-func (s *Service) modifyRole(ctx context.Context, op, name string, allowSLR bool, fn func(tx storage.Tx, sc scope, r *storage.Role) error) (*storage.Role, scope, error) {
+func (s *Service) modifyRole(ctx context.Context, name string, allowSLR bool, fn func(tx storage.Tx, sc scope, r *storage.Role) error) (*storage.Role, scope, error) {
 	sc, err := s.scopeOf(ctx)
 	if err != nil {
 		return nil, sc, err
@@ -505,7 +495,7 @@ func (s *Service) modifyRole(ctx context.Context, op, name string, allowSLR bool
 		}
 		return notFound(tx.UpdateRole(ctx, name, r), func() error { return noSuchRole(name) })
 	})
-	return r, sc, s.internal(ctx, op, err)
+	return r, sc, err
 }
 
 // UpdateRole changes a role's description and/or maximum session duration.
@@ -515,7 +505,7 @@ func (s *Service) UpdateRole(ctx context.Context, in *iamapi.UpdateRoleRequest) 
 			return nil, err
 		}
 	}
-	_, _, err := s.modifyRole(ctx, "UpdateRole", str(in.RoleName), false, func(_ storage.Tx, _ scope, r *storage.Role) error {
+	_, _, err := s.modifyRole(ctx, str(in.RoleName), false, func(_ storage.Tx, _ scope, r *storage.Role) error {
 		if in.Description != nil {
 			r.Description = *in.Description
 		}
@@ -524,6 +514,7 @@ func (s *Service) UpdateRole(ctx context.Context, in *iamapi.UpdateRoleRequest) 
 		}
 		return nil
 	})
+
 	if err != nil {
 		return nil, err
 	}
@@ -532,15 +523,16 @@ func (s *Service) UpdateRole(ctx context.Context, in *iamapi.UpdateRoleRequest) 
 
 // UpdateRoleDescription changes a role's description (allowed on service-linked roles) and returns the role.
 func (s *Service) UpdateRoleDescription(ctx context.Context, in *iamapi.UpdateRoleDescriptionRequest) (*iamapi.UpdateRoleDescriptionResponse, error) {
-	r, sc, err := s.modifyRole(ctx, "UpdateRoleDescription", str(in.RoleName), true, func(_ storage.Tx, _ scope, r *storage.Role) error {
+	r, sc, err := s.modifyRole(ctx, str(in.RoleName), true, func(_ storage.Tx, _ scope, r *storage.Role) error {
 		r.Description = str(in.Description)
 		return nil
 	})
+
 	if err != nil {
 		return nil, err
 	}
 	if err := s.showTrustOf(ctx, r); err != nil {
-		return nil, s.internal(ctx, "UpdateRoleDescription", err)
+		return nil, err
 	}
 	out := sc.roleOut(r, roleViewFull)
 	return &iamapi.UpdateRoleDescriptionResponse{Role: &out}, nil
@@ -553,7 +545,7 @@ func (s *Service) UpdateAssumeRolePolicy(ctx context.Context, in *iamapi.UpdateA
 	if err != nil {
 		return nil, err
 	}
-	_, _, err = s.modifyRole(ctx, "UpdateAssumeRolePolicy", str(in.RoleName), false, func(tx storage.Tx, _ scope, r *storage.Role) error {
+	_, _, err = s.modifyRole(ctx, str(in.RoleName), false, func(tx storage.Tx, _ scope, r *storage.Role) error {
 		resolved, err := resolveTrustPrincipals(ctx, tx, trust)
 		if err != nil {
 			return err
@@ -561,6 +553,7 @@ func (s *Service) UpdateAssumeRolePolicy(ctx context.Context, in *iamapi.UpdateA
 		r.AssumeRolePolicyDocument, r.TrustPrincipalIDs = doc, resolved
 		return nil
 	})
+
 	if err != nil {
 		return nil, err
 	}
@@ -601,7 +594,7 @@ func (s *Service) DeleteRole(ctx context.Context, in *iamapi.DeleteRoleRequest) 
 		return notFound(tx.DeleteRole(ctx, sc.account, name), func() error { return noSuchRole(name) })
 	})
 	if err != nil {
-		return nil, s.internal(ctx, "DeleteRole", err)
+		return nil, err
 	}
 	return &iamapi.DeleteRoleOutput{}, nil
 }
@@ -631,7 +624,7 @@ func (s *Service) ListRoles(ctx context.Context, in *iamapi.ListRolesRequest) (*
 		return nil
 	})
 	if err != nil {
-		return nil, s.internal(ctx, "ListRoles", err)
+		return nil, err
 	}
 	roles, truncated, marker := paginate(roles, p, func(r *storage.Role) string { return r.Name })
 	out := &iamapi.ListRolesResponse{Roles: make([]iamapi.Role, len(roles)), IsTruncated: truncated, Marker: marker}
@@ -643,11 +636,12 @@ func (s *Service) ListRoles(ctx context.Context, in *iamapi.ListRolesRequest) (*
 
 // TagRole adds or replaces tags on a role.
 func (s *Service) TagRole(ctx context.Context, in *iamapi.TagRoleRequest) (*iamapi.TagRoleOutput, error) {
-	_, _, err := s.modifyRole(ctx, "TagRole", str(in.RoleName), true, func(_ storage.Tx, _ scope, r *storage.Role) error {
+	_, _, err := s.modifyRole(ctx, str(in.RoleName), true, func(_ storage.Tx, _ scope, r *storage.Role) error {
 		tags, err := mergeTags(r.Tags, in.Tags, "TagsPerRole")
 		r.Tags = tags
 		return err
 	})
+
 	if err != nil {
 		return nil, err
 	}
@@ -656,10 +650,11 @@ func (s *Service) TagRole(ctx context.Context, in *iamapi.TagRoleRequest) (*iama
 
 // UntagRole removes tags from a role.
 func (s *Service) UntagRole(ctx context.Context, in *iamapi.UntagRoleRequest) (*iamapi.UntagRoleOutput, error) {
-	_, _, err := s.modifyRole(ctx, "UntagRole", str(in.RoleName), true, func(_ storage.Tx, _ scope, r *storage.Role) error {
+	_, _, err := s.modifyRole(ctx, str(in.RoleName), true, func(_ storage.Tx, _ scope, r *storage.Role) error {
 		r.Tags = removeTags(r.Tags, in.TagKeys)
 		return nil
 	})
+
 	if err != nil {
 		return nil, err
 	}
@@ -672,17 +667,13 @@ func (s *Service) ListRoleTags(ctx context.Context, in *iamapi.ListRoleTagsReque
 	if err != nil {
 		return nil, err
 	}
-	r, err := s.getRole(ctx, "ListRoleTags", sc, str(in.RoleName))
+	r, err := s.getRole(ctx, sc, str(in.RoleName))
 	if err != nil {
 		return nil, err
 	}
-	tags, truncated, marker, err := paginateSlice(r.Tags, in.Marker, in.MaxItems)
+	out, truncated, marker, err := tagsPage(r.Tags, in.Marker, in.MaxItems)
 	if err != nil {
 		return nil, err
-	}
-	out := tagsOut(tags)
-	if out == nil {
-		out = []iamapi.Tag{}
 	}
 	return &iamapi.ListRoleTagsResponse{Tags: out, IsTruncated: truncated, Marker: marker}, nil
 }
@@ -690,13 +681,14 @@ func (s *Service) ListRoleTags(ctx context.Context, in *iamapi.ListRoleTagsReque
 // PutRolePermissionsBoundary sets a role's permissions boundary.
 func (s *Service) PutRolePermissionsBoundary(ctx context.Context, in *iamapi.PutRolePermissionsBoundaryRequest) (*iamapi.PutRolePermissionsBoundaryOutput, error) {
 	arn := str(in.PermissionsBoundary)
-	_, _, err := s.modifyRole(ctx, "PutRolePermissionsBoundary", str(in.RoleName), false, func(tx storage.Tx, sc scope, r *storage.Role) error {
+	_, _, err := s.modifyRole(ctx, str(in.RoleName), false, func(tx storage.Tx, sc scope, r *storage.Role) error {
 		if err := s.checkBoundary(ctx, tx, sc, arn); err != nil {
 			return err
 		}
 		r.PermissionsBoundaryARN = arn
 		return nil
 	})
+
 	if err != nil {
 		return nil, err
 	}
@@ -705,10 +697,11 @@ func (s *Service) PutRolePermissionsBoundary(ctx context.Context, in *iamapi.Put
 
 // DeleteRolePermissionsBoundary removes a role's permissions boundary.
 func (s *Service) DeleteRolePermissionsBoundary(ctx context.Context, in *iamapi.DeleteRolePermissionsBoundaryRequest) (*iamapi.DeleteRolePermissionsBoundaryOutput, error) {
-	_, _, err := s.modifyRole(ctx, "DeleteRolePermissionsBoundary", str(in.RoleName), false, func(_ storage.Tx, _ scope, r *storage.Role) error {
+	_, _, err := s.modifyRole(ctx, str(in.RoleName), false, func(_ storage.Tx, _ scope, r *storage.Role) error {
 		r.PermissionsBoundaryARN = ""
 		return nil
 	})
+
 	if err != nil {
 		return nil, err
 	}
@@ -844,7 +837,7 @@ func (s *Service) CreateServiceLinkedRole(ctx context.Context, in *iamapi.Create
 		return tx.AttachPolicy(ctx, sc.account, storage.OwnerRole, name, policyARN)
 	})
 	if err != nil {
-		return nil, s.internal(ctx, "CreateServiceLinkedRole", err)
+		return nil, err
 	}
 	out := sc.roleOut(r, roleView{})
 	return &iamapi.CreateServiceLinkedRoleResponse{Role: &out}, nil
@@ -885,7 +878,7 @@ func (s *Service) DeleteServiceLinkedRole(ctx context.Context, in *iamapi.Delete
 		return tx.DeleteRole(ctx, sc.account, r.Name)
 	})
 	if err != nil {
-		return nil, s.internal(ctx, "DeleteServiceLinkedRole", err)
+		return nil, err
 	}
 	return &iamapi.DeleteServiceLinkedRoleResponse{DeletionTaskId: ptr(task)}, nil
 }
@@ -919,7 +912,7 @@ func (s *Service) GetServiceLinkedRoleDeletionStatus(ctx context.Context, in *ia
 		return nil
 	})
 	if err != nil {
-		return nil, s.internal(ctx, "GetServiceLinkedRoleDeletionStatus", err)
+		return nil, err
 	}
 	return &iamapi.GetServiceLinkedRoleDeletionStatusResponse{Status: ptr(status)}, nil
 }

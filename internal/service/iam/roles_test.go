@@ -62,9 +62,10 @@ func TestCreateRoleValidation(t *testing.T) {
 		doc, code, msg string
 		status         int
 	}{
-		{`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"sts:AssumeRole"}]}`, "MalformedPolicyDocument", "Missing required field Principal", 400},
+		{`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"sts:AssumeRole"}]}`, "MalformedPolicyDocument", "Invalid principal in policy: com.amazon.balsa.error.InvalidPolicyException: The passed in policy has a statement with no principals!", 400},
 		{`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"sts:AssumeRole","Resource":"*"}]}`, "MalformedPolicyDocument", "Has prohibited field Resource", 400},
-		{`not json`, "MalformedPolicyDocument", "Syntax errors in policy.", 400},
+		{`not json`, "MalformedPolicyDocument", "This policy contains invalid Json", 400},
+		{`"not an object"`, "MalformedPolicyDocument", "Syntax errors in policy.", 400},
 		{`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":["` + strings.Repeat("arn:aws:iam::123456789012:root\",\"", 70) + `*"]},"Action":"sts:AssumeRole"}]}`,
 			"LimitExceeded", "Cannot exceed quota for ACLSizePerRole: 2048", 409},
 	}
@@ -112,7 +113,7 @@ func TestUpdateRole(t *testing.T) {
 		t.Errorf("trust policy = %s", decoded(t, got.AssumeRolePolicyDocument))
 	}
 	_, err = f.svc.UpdateAssumeRolePolicy(ctx, &iamapi.UpdateAssumeRolePolicyRequest{RoleName: ptr("r"), PolicyDocument: ptr(testPolicyDoc)})
-	assertAPIError(t, err, "MalformedPolicyDocument", 400, "Missing required field Principal")
+	assertAPIError(t, err, "MalformedPolicyDocument", 400, "Invalid principal in policy: com.amazon.balsa.error.InvalidPolicyException: The passed in policy has a statement with no principals!")
 	_, err = f.svc.UpdateAssumeRolePolicy(ctx, &iamapi.UpdateAssumeRolePolicyRequest{RoleName: ptr("ghost"), PolicyDocument: ptr(newTrust)})
 	assertAPIError(t, err, "NoSuchEntity", 404, "The role with name ghost cannot be found.")
 }

@@ -16,15 +16,8 @@ import (
 	"time"
 
 	"github.com/iamd/iamd/internal/api/iamapi"
-	"github.com/iamd/iamd/internal/protocol"
 	"github.com/iamd/iamd/internal/reqctx"
 	"github.com/iamd/iamd/internal/storage"
-)
-
-// Pagination bounds shared by every List* operation (the model's maxItemsType).
-const (
-	defaultMaxItems = 100
-	maxMaxItems     = 1000
 )
 
 // Sealer seals secrets (secret access keys) at rest; *secrets.Sealer implements it. The associated data
@@ -67,10 +60,11 @@ type Service struct {
 	now     func() time.Time
 	log     *slog.Logger
 
-	uses       useRecorder
-	reports    reportCache
-	pwThrottle *passwordThrottle
-	simStats   simulationStats
+	uses        useRecorder
+	reports     reportCache
+	pwThrottle  *passwordThrottle
+	mfaThrottle *rateLimiter
+	simStats    simulationStats
 }
 
 // New returns a Service using o.
@@ -83,7 +77,8 @@ func New(o Options) *Service {
 		now:     o.Now,
 		log:     o.Logger,
 
-		pwThrottle: newPasswordThrottle(),
+		pwThrottle:  newPasswordThrottle(),
+		mfaThrottle: newRateLimiter(mfaGuessBurst, mfaGuessInterval, mfaThrottleTracked),
 	}
 	if s.now == nil {
 		s.now = time.Now
@@ -234,23 +229,6 @@ func pathOr(p *string) string {
 	return *p
 }
 
-// internal turns an unexpected error (storage failure, bug) into ServiceFailure, logging the cause: clients
-// never see internal details. API errors pass through unchanged.
-func (s *Service) internal(ctx context.Context, op string, err error) error {
-	if err == nil {
-		return nil
-	}
-	var apiErr protocol.APIError
-	if errors.As(err, &apiErr) {
-		return err
-	}
-	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-		return err
-	}
-	s.log.ErrorContext(ctx, "iam operation failed", "op", op, "request_id", reqctx.From(ctx).ID, "err", err)
-	return iamapi.NewServiceFailureException("Request processing has failed due to some unknown error, exception or failure.")
-}
-
 // AWS's NoSuchEntity wording for each entity kind.
 func noSuchUser(name string) error {
 	return iamapi.NewNoSuchEntityException("The user with name " + name + " cannot be found.")
@@ -267,9 +245,6 @@ func notFound(err error, nse func() error) error {
 	}
 	return err
 }
-
-// maxTagsPerEntity is AWS's tag quota for every taggable IAM entity.
-const maxTagsPerEntity = 50
 
 // checkRequestTags rejects a request whose tags repeat a key; IAM tag keys are unique case-insensitively.
 func checkRequestTags(tags []iamapi.Tag) error {
@@ -351,6 +326,29 @@ func tagsOut(tags []storage.Tag) []iamapi.Tag {
 		out[i] = iamapi.Tag{Key: ptr(t.Key), Value: ptr(t.Value)}
 	}
 	return out
+}
+
+// allTagsOut is tagsOut for the operations that show an entity's tags even when it has none (GetPolicy,
+// GetInstanceProfile): an empty list, which the query protocol writes as <Tags/>.
+func allTagsOut(tags []storage.Tag) []iamapi.Tag {
+	if out := tagsOut(tags); out != nil {
+		return out
+	}
+	return []iamapi.Tag{}
+}
+
+// tagsPage is one page of a List*Tags answer: the tags after Marker, at most MaxItems of them, as wire
+// tags (an empty list, not none, when there are no tags).
+func tagsPage(tags []storage.Tag, marker *string, maxItems *int32) ([]iamapi.Tag, *bool, *string, error) {
+	page, truncated, next, err := paginateSlice(tags, marker, maxItems)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	out := tagsOut(page)
+	if out == nil {
+		out = []iamapi.Tag{}
+	}
+	return out, truncated, next, nil
 }
 
 // timePtr returns nil for the zero time so optional timestamps are omitted. IAM returns whole seconds in

@@ -81,7 +81,7 @@ func (s *Service) SimulatePrincipalPolicy(ctx context.Context, in *iamapi.Simula
 	}
 	src, err := s.sourcePolicies(ctx, sc, str(in.PolicySourceArn))
 	if err != nil {
-		return nil, s.internal(ctx, "SimulatePrincipalPolicy", err)
+		return nil, err
 	}
 	sim := &simulation{set: policy.Set{Identity: src.identity, Boundary: src.boundary}, stats: &s.simStats}
 	sim.principal = policy.Principal{ARN: src.arn, AccountID: sc.account}
@@ -133,7 +133,7 @@ func (s *Service) GetContextKeysForPrincipalPolicy(ctx context.Context, in *iama
 	}
 	src, err := s.sourcePolicies(ctx, sc, str(in.PolicySourceArn))
 	if err != nil {
-		return nil, s.internal(ctx, "GetContextKeysForPrincipalPolicy", err)
+		return nil, err
 	}
 	pols := make([]*policy.Policy, 0, len(src.identity)+len(in.PolicyInputList))
 	for _, a := range src.identity {
@@ -238,7 +238,7 @@ func (s *Service) sourcePolicies(ctx context.Context, sc scope, arn string) (*so
 	}
 	out.arn = sc.arn(r.Kind, path, r.Name)
 	compile := func(p PrincipalPolicy, kind policy.Kind) (policy.Attached, error) {
-		parsed, err := policy.Parse(p.Document, kind)
+		parsed, err := policy.ParseStored(p.Document, kind)
 		if err != nil {
 			return policy.Attached{}, fmt.Errorf("policy %s of %s: %w", p.ID, arn, err)
 		}

@@ -5,59 +5,8 @@ import (
 	"fmt"
 
 	"github.com/iamd/iamd/internal/api/iamapi"
-	"github.com/iamd/iamd/internal/protocol"
 	"github.com/iamd/iamd/internal/storage"
 )
-
-// Quotas GetAccountSummary reports that no operation of this package enforces yet (the others are the
-// constants beside the operations that enforce them).
-const (
-	maxServerCertificatesPerAccount = 20
-	maxPolicyVersionsInUse          = 10000
-	maxSigningCertificatesPerUser   = 2
-)
-
-// Token versions as SetSecurityTokenServicePreferences names them.
-const (
-	tokenVersionV1 = "v1Token"
-	tokenVersionV2 = "v2Token"
-)
-
-// SetSecurityTokenServicePreferences sets which token version the account's STS global endpoint issues
-// (aws-behavior §1). Tokens already issued keep their version.
-func (s *Service) SetSecurityTokenServicePreferences(ctx context.Context, in *iamapi.SetSecurityTokenServicePreferencesRequest) (*iamapi.SetSecurityTokenServicePreferencesOutput, error) {
-	sc, err := s.scopeOf(ctx)
-	if err != nil {
-		return nil, err
-	}
-	var version int
-	switch protocol.ToString(in.GlobalEndpointTokenVersion) {
-	case tokenVersionV1:
-		version = 1
-	case tokenVersionV2:
-		version = 2
-	default:
-		// The generated validator refuses other values first; this guards direct callers.
-		return nil, &protocol.Error{Code: "ValidationError", Message: "1 validation error detected: Value '" +
-			protocol.ToString(in.GlobalEndpointTokenVersion) + "' at 'globalEndpointTokenVersion' failed to satisfy constraint: " +
-			"Member must satisfy enum value set: [v1Token, v2Token]"}
-	}
-	err = s.store.Update(ctx, func(tx storage.Tx) error {
-		a, err := tx.GetAccount(ctx, sc.account)
-		if err != nil {
-			return err
-		}
-		if a.TokenVersion() == version {
-			return nil
-		}
-		a.GlobalEndpointTokenVersion = version
-		return tx.UpdateAccount(ctx, a)
-	})
-	if err != nil {
-		return nil, fmt.Errorf("setting the global endpoint token version: %w", err)
-	}
-	return &iamapi.SetSecurityTokenServicePreferencesOutput{}, nil
-}
 
 // GetAccountSummary reports the account's entity counts (kept by the store in the same transactions as
 // the writes, so this is two small queries), its quotas, root flags and GlobalEndpointTokenVersion.
@@ -118,6 +67,7 @@ func (s *Service) GetAccountSummary(ctx context.Context, _ *iamapi.GetAccountSum
 		"AccountMFAEnabled":                 flag(c.RootMFADevices),
 		"AccountAccessKeysPresent":          flag(c.RootAccessKeys),
 		"AccountSigningCertificatesPresent": flag(c.RootSigningCertificates),
+		"AccountPasswordPresent":            0, // an iamd root user has no console password (iamd has no console sign-in)
 		"GlobalEndpointTokenVersion":        int32(a.TokenVersion()),
 	}
 	return &iamapi.GetAccountSummaryResponse{SummaryMap: m}, nil

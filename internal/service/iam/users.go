@@ -12,9 +12,6 @@ import (
 	"github.com/iamd/iamd/internal/storage"
 )
 
-// maxUsersPerAccount is the UsersQuota of GetAccountSummary.
-const maxUsersPerAccount = 5000
-
 // userOut renders a stored user. full adds the attributes AWS returns only for a single user (GetUser,
 // CreateUser): listings (ListUsers, GetGroup) leave out PermissionsBoundary and Tags, as documented.
 func (sc scope) userOut(u *storage.User, full bool) iamapi.User {
@@ -110,7 +107,7 @@ func (s *Service) CreateUser(ctx context.Context, in *iamapi.CreateUserRequest) 
 		return err
 	})
 	if err != nil {
-		return nil, s.internal(ctx, "CreateUser", err)
+		return nil, err
 	}
 	out := sc.userOut(u, true)
 	return &iamapi.CreateUserResponse{User: &out}, nil
@@ -141,7 +138,7 @@ func (s *Service) GetUser(ctx context.Context, in *iamapi.GetUserRequest) (*iama
 	}
 	u, err := s.getUser(ctx, sc.account, name)
 	if err = notFound(err, func() error { return noSuchUser(name) }); err != nil {
-		return nil, s.internal(ctx, "GetUser", err)
+		return nil, err
 	}
 	out := sc.userOut(u, true)
 	return &iamapi.GetUserResponse{User: &out}, nil
@@ -157,7 +154,7 @@ func (s *Service) getRootUser(ctx context.Context, sc scope) (*iamapi.GetUserRes
 		return err
 	})
 	if err != nil {
-		return nil, s.internal(ctx, "GetUser", err)
+		return nil, err
 	}
 	return &iamapi.GetUserResponse{User: &iamapi.User{
 		UserId:     ptr(sc.account),
@@ -191,7 +188,7 @@ func (s *Service) UpdateUser(ctx context.Context, in *iamapi.UpdateUserRequest) 
 		return notFound(err, func() error { return noSuchUser(name) })
 	})
 	if err != nil {
-		return nil, s.internal(ctx, "UpdateUser", err)
+		return nil, err
 	}
 	return &iamapi.UpdateUserOutput{}, nil
 }
@@ -210,7 +207,7 @@ func (s *Service) DeleteUser(ctx context.Context, in *iamapi.DeleteUserRequest) 
 		return notFound(tx.DeleteUser(ctx, sc.account, name), func() error { return noSuchUser(name) })
 	})
 	if err != nil {
-		return nil, s.internal(ctx, "DeleteUser", err)
+		return nil, err
 	}
 	return &iamapi.DeleteUserOutput{}, nil
 }
@@ -263,7 +260,7 @@ func (s *Service) ListUsers(ctx context.Context, in *iamapi.ListUsersRequest) (*
 		return err
 	})
 	if err != nil {
-		return nil, s.internal(ctx, "ListUsers", err)
+		return nil, err
 	}
 	users, truncated, marker := paginate(users, p, func(u *storage.User) string { return u.Name })
 	out := &iamapi.ListUsersResponse{Users: make([]iamapi.User, len(users)), IsTruncated: truncated, Marker: marker}
@@ -274,7 +271,7 @@ func (s *Service) ListUsers(ctx context.Context, in *iamapi.ListUsersRequest) (*
 }
 
 // modifyUser runs fn on a user inside one transaction and stores the result.
-func (s *Service) modifyUser(ctx context.Context, op, name string, fn func(tx storage.Tx, sc scope, u *storage.User) error) error {
+func (s *Service) modifyUser(ctx context.Context, name string, fn func(tx storage.Tx, sc scope, u *storage.User) error) error {
 	sc, err := s.scopeOf(ctx)
 	if err != nil {
 		return err
@@ -289,16 +286,17 @@ func (s *Service) modifyUser(ctx context.Context, op, name string, fn func(tx st
 		}
 		return notFound(tx.UpdateUser(ctx, name, u), func() error { return noSuchUser(name) })
 	})
-	return s.internal(ctx, op, err)
+	return err
 }
 
 // TagUser adds or replaces tags on a user.
 func (s *Service) TagUser(ctx context.Context, in *iamapi.TagUserRequest) (*iamapi.TagUserOutput, error) {
-	err := s.modifyUser(ctx, "TagUser", str(in.UserName), func(_ storage.Tx, _ scope, u *storage.User) error {
+	err := s.modifyUser(ctx, str(in.UserName), func(_ storage.Tx, _ scope, u *storage.User) error {
 		tags, err := mergeTags(u.Tags, in.Tags, "TagsPerUser")
 		u.Tags = tags
 		return err
 	})
+
 	if err != nil {
 		return nil, err
 	}
@@ -307,10 +305,11 @@ func (s *Service) TagUser(ctx context.Context, in *iamapi.TagUserRequest) (*iama
 
 // UntagUser removes tags from a user.
 func (s *Service) UntagUser(ctx context.Context, in *iamapi.UntagUserRequest) (*iamapi.UntagUserOutput, error) {
-	err := s.modifyUser(ctx, "UntagUser", str(in.UserName), func(_ storage.Tx, _ scope, u *storage.User) error {
+	err := s.modifyUser(ctx, str(in.UserName), func(_ storage.Tx, _ scope, u *storage.User) error {
 		u.Tags = removeTags(u.Tags, in.TagKeys)
 		return nil
 	})
+
 	if err != nil {
 		return nil, err
 	}
@@ -331,15 +330,11 @@ func (s *Service) ListUserTags(ctx context.Context, in *iamapi.ListUserTagsReque
 		return notFound(err, func() error { return noSuchUser(name) })
 	})
 	if err != nil {
-		return nil, s.internal(ctx, "ListUserTags", err)
-	}
-	tags, truncated, marker, err := paginateSlice(u.Tags, in.Marker, in.MaxItems)
-	if err != nil {
 		return nil, err
 	}
-	out := tagsOut(tags)
-	if out == nil {
-		out = []iamapi.Tag{}
+	out, truncated, marker, err := tagsPage(u.Tags, in.Marker, in.MaxItems)
+	if err != nil {
+		return nil, err
 	}
 	return &iamapi.ListUserTagsResponse{Tags: out, IsTruncated: truncated, Marker: marker}, nil
 }
@@ -347,13 +342,14 @@ func (s *Service) ListUserTags(ctx context.Context, in *iamapi.ListUserTagsReque
 // PutUserPermissionsBoundary sets a user's permissions boundary.
 func (s *Service) PutUserPermissionsBoundary(ctx context.Context, in *iamapi.PutUserPermissionsBoundaryRequest) (*iamapi.PutUserPermissionsBoundaryOutput, error) {
 	arn := str(in.PermissionsBoundary)
-	err := s.modifyUser(ctx, "PutUserPermissionsBoundary", str(in.UserName), func(tx storage.Tx, sc scope, u *storage.User) error {
+	err := s.modifyUser(ctx, str(in.UserName), func(tx storage.Tx, sc scope, u *storage.User) error {
 		if err := s.checkBoundary(ctx, tx, sc, arn); err != nil {
 			return err
 		}
 		u.PermissionsBoundaryARN = arn
 		return nil
 	})
+
 	if err != nil {
 		return nil, err
 	}
@@ -362,10 +358,11 @@ func (s *Service) PutUserPermissionsBoundary(ctx context.Context, in *iamapi.Put
 
 // DeleteUserPermissionsBoundary removes a user's permissions boundary.
 func (s *Service) DeleteUserPermissionsBoundary(ctx context.Context, in *iamapi.DeleteUserPermissionsBoundaryRequest) (*iamapi.DeleteUserPermissionsBoundaryOutput, error) {
-	err := s.modifyUser(ctx, "DeleteUserPermissionsBoundary", str(in.UserName), func(_ storage.Tx, _ scope, u *storage.User) error {
+	err := s.modifyUser(ctx, str(in.UserName), func(_ storage.Tx, _ scope, u *storage.User) error {
 		u.PermissionsBoundaryARN = ""
 		return nil
 	})
+
 	if err != nil {
 		return nil, err
 	}

@@ -25,6 +25,11 @@ func (s *Service) AssumeRole(ctx context.Context, in *stsapi.AssumeRoleRequest) 
 	if c.Kind == reqctx.CallerRoot {
 		return nil, accessDenied("Roles may not be assumed by root accounts.")
 	}
+	if in.TokenCode != nil {
+		// As GetSessionToken: no MFA device exists to check the code against, and issuing the session
+		// without MFA would leave the caller believing it has an MFA session.
+		return nil, accessDenied(msgMFAFailed)
+	}
 	roleARN := protocol.ToString(in.RoleArn)
 	sessionName := protocol.ToString(in.RoleSessionName)
 	denied := assumeDenied(c, "sts:AssumeRole", roleARN)

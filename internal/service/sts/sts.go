@@ -25,7 +25,7 @@ import (
 	"github.com/iamd/iamd/internal/token"
 )
 
-// Duration rules of aws-behavior §6, in seconds.
+// Duration rules of STS (docs/aws-behavior.md, "STS rules"), in seconds.
 const (
 	defaultSessionDuration  = 43200 // GetSessionToken, GetFederationToken
 	rootSessionMaxDuration  = 3600  // root's GetSessionToken/GetFederationToken are capped silently
@@ -101,15 +101,44 @@ func (s *Service) GetCallerIdentity(ctx context.Context, _ *stsapi.GetCallerIden
 	return &stsapi.GetCallerIdentityResponse{UserId: &c.UserID, Account: &c.AccountID, Arn: &c.ARN}, nil
 }
 
-// GetAccessKeyInfo decodes the account from the key ID, without a lookup.
+// GetAccessKeyInfo names the account an access key ID belongs to. A long-term key iamd holds is answered
+// from the store: a preset key (--root-access-key-id, such as the documentation's AKIAIOSFODNN7EXAMPLE)
+// need not encode its account, and decoding it would name another. Any other ID (session keys, keys of
+// other servers) is decoded, as AWS decodes the keys it issues.
 func (s *Service) GetAccessKeyInfo(ctx context.Context, in *stsapi.GetAccessKeyInfoRequest) (*stsapi.GetAccessKeyInfoResponse, error) {
-	acct, err := ids.AccountFromAccessKeyID(protocol.ToString(in.AccessKeyId))
+	id := protocol.ToString(in.AccessKeyId)
+	if s.o.Store != nil && ids.IsAccessKeyIDSyntax(id) && !strings.HasPrefix(id, ids.PrefixTemporaryAccessKey) {
+		var acct string
+		err := s.o.Store.View(ctx, func(tx storage.Tx) error {
+			acct = ""
+			k, err := tx.GetAccessKey(ctx, id)
+			if errors.Is(err, storage.ErrNotFound) {
+				return nil
+			}
+			if err != nil {
+				return err
+			}
+			acct = k.AccountID
+			return nil
+		})
+		if err != nil {
+			return nil, fmt.Errorf("GetAccessKeyInfo: looking up %s: %w", id, err)
+		}
+		if acct != "" {
+			return &stsapi.GetAccessKeyInfoResponse{Account: &acct}, nil
+		}
+	}
+	acct, err := ids.AccountFromAccessKeyID(id)
 	if err != nil {
 		return nil, &protocol.Error{Code: "InvalidParameterValue", Status: http.StatusBadRequest,
 			Message: "The access key ID is not valid."}
 	}
 	return &stsapi.GetAccessKeyInfoResponse{Account: &acct}, nil
 }
+
+// msgMFAFailed is AWS's whole sentence for an MFA code it cannot validate, with the two spaces after the
+// first period that AWS sends.
+const msgMFAFailed = "MultiFactorAuthentication failed, unable to validate MFA code.  Please verify your MFA serial number is valid and associated with this user."
 
 var errMissingCaller = &protocol.Error{Code: "MissingAuthenticationToken", Status: http.StatusForbidden,
 	Message: "Request is missing Authentication Token"}
@@ -123,7 +152,7 @@ func validationError(msg string) error {
 }
 
 // checkActive refuses to issue credentials for account at a regional endpoint where STS is not active for
-// it (aws-behavior §2). The global endpoint is always active.
+// it (docs/aws-behavior.md, "STS activation per Region"). The global endpoint is always active.
 func (s *Service) checkActive(ctx context.Context, account string) error {
 	req := reqctx.From(ctx)
 	if req.GlobalEndpoint || req.Region == "" {
@@ -208,7 +237,7 @@ func (s *Service) GetSessionToken(ctx context.Context, in *stsapi.GetSessionToke
 		}
 		// Virtual MFA devices are not implemented yet, so no code can be checked: refuse as AWS refuses
 		// a code it cannot validate.
-		return nil, accessDenied("MultiFactorAuthentication failed, unable to validate MFA code.")
+		return nil, accessDenied(msgMFAFailed)
 	}
 	if err := s.checkActive(ctx, c.AccountID); err != nil {
 		return nil, err

@@ -3,7 +3,6 @@ package sts
 import (
 	"bytes"
 	"context"
-	"errors"
 	"net/http"
 	"strconv"
 	"strings"
@@ -19,6 +18,7 @@ import (
 	"github.com/iamd/iamd/internal/storage"
 	"github.com/iamd/iamd/internal/storage/cache"
 	"github.com/iamd/iamd/internal/storage/sqlite"
+	"github.com/iamd/iamd/internal/testutil/apierr"
 	"github.com/iamd/iamd/internal/token"
 )
 
@@ -94,13 +94,7 @@ func at(c *reqctx.Caller, region string) context.Context {
 
 func wantAPIError(t testing.TB, what string, err error, code string, status int, msg string) {
 	t.Helper()
-	var ae protocol.APIError
-	if !errors.As(err, &ae) {
-		t.Fatalf("%s: got %v, want %s", what, err, code)
-	}
-	if ae.ErrorCode() != code || ae.HTTPStatus() != status || (msg != "" && ae.ErrorMessage() != msg) {
-		t.Fatalf("%s: got %d %s %q, want %d %s %q", what, ae.HTTPStatus(), ae.ErrorCode(), ae.ErrorMessage(), status, code, msg)
-	}
+	apierr.Want(t, what, err, code, status, msg)
 }
 
 // open returns the claims of issued credentials, checking the key and secret they carry.
@@ -185,7 +179,7 @@ func TestCallerErrors(t *testing.T) {
 	_, err = f.svc.GetSessionToken(at(f.user, ""), &stsapi.GetSessionTokenRequest{TokenCode: protocol.String("123456")})
 	wantAPIError(t, "TokenCode without SerialNumber", err, "ValidationError", http.StatusBadRequest, "")
 
-	// GetAccessKeyInfo decodes the account without a lookup; undecodable IDs are refused.
+	// GetAccessKeyInfo decodes the account of a key iamd does not hold; undecodable IDs are refused.
 	k, _ := ids.NewAccessKeyID(ids.PrefixAccessKey, "000000000042")
 	out, err := f.svc.GetAccessKeyInfo(at(f.user, ""), &stsapi.GetAccessKeyInfoRequest{AccessKeyId: &k})
 	if err != nil || protocol.ToString(out.Account) != "000000000042" {

@@ -37,4 +37,8 @@ sign("iam CreateUser with path", "POST", "https://iam.amazonaws.com/", "Action=C
 sign("account rest-json", "POST", "https://account.us-east-1.amazonaws.com/getRegionOptStatus", '{"RegionName":"af-south-1"}', {"Content-Type": "application/json"}, "us-east-1", "account")
 sign("presigned GetCallerIdentity", "GET", "https://sts.amazonaws.com/?Action=GetCallerIdentity&Version=2011-06-15", None, {}, "us-east-1", "sts", presign=True)
 sign("presigned with token", "GET", "https://sts.amazonaws.com/?Action=GetCallerIdentity&Version=2011-06-15", None, {}, "us-east-1", "sts", token="IQoJb3JpZ2luX2VjEXAMPLE/+=", presign=True)
+# Paths that are not in normal form: botocore signs them with dot segments removed and slashes collapsed
+# (botocore.utils.normalize_url_path), as AWS verifies them, and sends them as they are.
+for path in ["//", "/./", "/a/../", "/global//", "/global/./", "/x/%2E%2E/a%2Fb/../c%20d//", "/%7Eu/./v/"]:
+    sign("sts path " + path, "POST", "https://sts.amazonaws.com" + path, "Action=GetCallerIdentity&Version=2011-06-15", dict(form), "us-east-1", "sts")
 print(json.dumps(out, indent=1))

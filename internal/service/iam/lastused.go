@@ -16,13 +16,7 @@ import (
 // key is written at most once per useWriteInterval whatever service or region it was used with (AWS itself
 // reports last use with coarse, delayed precision); until then this node answers from memory. The writes
 // publish storage.ChangeAccessKeyUsed / ChangeRoleUsed, which no credential or policy cache drops
-// anything for. useMaxTracked bounds the memory of both maps.
-const (
-	useFlushInterval = 5 * time.Second
-	useWriteInterval = time.Minute
-	useFlushBatch    = 500
-	useMaxTracked    = 100_000
-)
+// anything for. useMaxTracked bounds the memory of both maps. The intervals and bounds are in limits.go.
 
 type useKind uint8
 
@@ -216,57 +210,4 @@ func (s *Service) flushUses(ctx context.Context, all bool) error {
 		s.uses.done(part, s.now())
 	}
 	return nil
-}
-
-// reportCache holds the latest credential report of each account, and which accounts have one being
-// built. Reports are derived data, rebuilt on demand, so they live in memory: a restarted node answers
-// ReportNotPresent until the next GenerateCredentialReport, which is what clients already handle. One
-// build per account at a time: a report reads every user and credential of the account, and callers that
-// ask while it runs are told INPROGRESS instead of starting another.
-type reportCache struct {
-	mu       sync.Mutex
-	reports  map[string]*credentialReport
-	building map[string]bool
-}
-
-type credentialReport struct {
-	generated time.Time
-	content   []byte
-}
-
-func (r *reportCache) init() {
-	r.reports = make(map[string]*credentialReport)
-	r.building = make(map[string]bool)
-}
-
-// get returns the account's latest report (nil if none) and whether a new one is being built.
-func (r *reportCache) get(account string) (rep *credentialReport, building bool) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.reports[account], r.building[account]
-}
-
-// start claims the account's report build unless the latest report is younger than minAge or a build
-// is running; it returns the state GenerateCredentialReport answers when it does not claim it.
-func (r *reportCache) start(account string, now time.Time, minAge time.Duration) (claimed bool, state string) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	switch rep := r.reports[account]; {
-	case r.building[account]:
-		return false, reportStateInProgress
-	case rep != nil && now.Sub(rep.generated) < minAge:
-		return false, reportStateComplete
-	}
-	r.building[account] = true
-	return true, ""
-}
-
-// finish ends the account's build, keeping rep unless it is nil (the build failed).
-func (r *reportCache) finish(account string, rep *credentialReport) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	delete(r.building, account)
-	if rep != nil {
-		r.reports[account] = rep
-	}
 }

@@ -1,0 +1,30 @@
+package app
+
+import (
+	"reflect"
+	"testing"
+)
+
+// Every component of App that keeps state in memory is in memoryHolders, so that the reset tests walk
+// it. A new field fails this test until it is listed there or below.
+func TestEveryMemoryHolderIsListed(t *testing.T) {
+	// Components without state of their own that a reset must clear: settings and handles, the store
+	// (wiped by the reset itself), the token key ring (replaced by it, see TestDevModeResetLeavesNothing),
+	// the Account service (no memory of its own), and the HTTP server, whose metrics and open-connection
+	// counts describe the process, not the API's state.
+	stateless := map[string]bool{"Config": true, "Store": true, "Sealer": true, "Tokens": true, "Account": true,
+		"Server": true, "Log": true, "Now": true, "RootCredentials": true, "rotator": true}
+	holders := (&App{}).memoryHolders()
+	typ := reflect.TypeFor[App]()
+	for i := range typ.NumField() {
+		name := typ.Field(i).Name
+		if _, ok := holders[name]; !ok && !stateless[name] {
+			t.Errorf("App.%s is neither in memoryHolders nor known to be stateless", name)
+		}
+	}
+	for name := range holders {
+		if _, ok := typ.FieldByName(name); !ok {
+			t.Errorf("memoryHolders lists %q, which is no field of App", name)
+		}
+	}
+}

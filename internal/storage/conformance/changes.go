@@ -1,0 +1,52 @@
+package conformance
+
+import (
+	"context"
+	"errors"
+	"testing"
+
+	"github.com/iamd/iamd/internal/storage"
+)
+
+func testChanges(t *testing.T, s storage.Store) {
+	ch, cancel := s.Subscribe()
+	defer cancel()
+	must(t, update(t, s, func(ctx context.Context, tx storage.Tx) error { return tx.CreateUser(ctx, user(Acct, "Bob", 1)) }))
+	// A rolled-back transaction notifies nothing.
+	_ = update(t, s, func(ctx context.Context, tx storage.Tx) error {
+		if err := tx.CreateUser(ctx, user(Acct, "ghost", 2)); err != nil {
+			return err
+		}
+		return errors.New("abort")
+	})
+	must(t, update(t, s, func(ctx context.Context, tx storage.Tx) error {
+		return tx.CreateAccessKey(ctx, &storage.AccessKey{ID: "AKIACHANGE", AccountID: Acct, UserName: "bob", Status: storage.StatusActive})
+	}))
+	must(t, update(t, s, func(ctx context.Context, tx storage.Tx) error { return tx.DeleteUser(ctx, Acct, "bob") }))
+	want := []storage.Change{
+		{Kind: storage.ChangeUser, AccountID: Acct, Key: "bob"},
+		{Kind: storage.ChangeAccessKey, AccountID: Acct, Key: "AKIACHANGE"},
+		{Kind: storage.ChangeAccessKey, AccountID: Acct, Key: "AKIACHANGE"}, // the user's keys went with it
+		{Kind: storage.ChangeUser, AccountID: Acct, Key: "bob"},
+	}
+	// Changes are delivered after commit; a slow machine may deliver them late but never drop them, so
+	// wait without a deadline of our own (the test binary's -timeout bounds it).
+	for i, w := range want {
+		got, ok := <-ch
+		if !ok {
+			t.Fatal("subscription closed")
+		}
+		if got != w {
+			t.Fatalf("change %d = %+v, want %+v", i, got, w)
+		}
+	}
+	select {
+	case c := <-ch:
+		t.Fatalf("unexpected change %+v", c)
+	default:
+	}
+	cancel()
+	if _, ok := <-ch; ok {
+		t.Fatal("channel still open after cancel")
+	}
+}
