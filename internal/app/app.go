@@ -28,6 +28,7 @@ import (
 	iamsvc "github.com/iamd/iamd/internal/service/iam"
 	stssvc "github.com/iamd/iamd/internal/service/sts"
 	"github.com/iamd/iamd/internal/storage"
+	"github.com/iamd/iamd/internal/storage/cache"
 	"github.com/iamd/iamd/internal/storage/postgres"
 	"github.com/iamd/iamd/internal/storage/sqlite"
 	"github.com/iamd/iamd/internal/token"
@@ -50,6 +51,7 @@ type App struct {
 	RootCredentials *bootstrap.Credentials
 
 	rotator *token.Rotator
+	cache   *cache.Store // the store as every service reads it (Store is the same)
 }
 
 // OpenStore opens the store the configuration names: PostgreSQL for a postgres:// URL, else SQLite in the
@@ -99,10 +101,14 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, error
 		log.Warn("PostgreSQL without IAMD_MASTER_KEY: every node sharing this database must use the same master key; copy " +
 			filepath.Join(cfg.DataDir, secrets.MasterKeyFile) + " to the others or set IAMD_MASTER_KEY")
 	}
-	store, err := OpenStore(ctx, cfg, log)
+	raw, err := OpenStore(ctx, cfg, log)
 	if err != nil {
 		return nil, err
 	}
+	// Every service reads through one cache, the only follower of the store's change feed (see
+	// internal/storage/cache for its consistency contract, the same on SQLite and PostgreSQL).
+	a.cache = cache.New(raw, cache.Options{MaxMissingKeys: cfg.UnknownKeyCacheSize, Logger: log})
+	store := storage.Store(a.cache)
 	a.Store = store
 	fail := func(err error) (*App, error) {
 		_ = store.Close()
@@ -128,10 +134,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, error
 	}
 	a.rotator = token.NewRotator(a.Tokens, 0)
 
-	// GetUser and GetRole are served from memory only on SQLite: there this process is the only writer, so every
-	// change reaches the cache before the write is acknowledged; PostgreSQL nodes learn of each other's
-	// writes by NOTIFY, later, which a cache would turn into stale reads across nodes.
-	a.IAM = iamsvc.New(iamsvc.Options{Store: store, Sealer: sealer, Logger: log, CacheEntities: cfg.DatabaseURL == ""})
+	a.IAM = iamsvc.New(iamsvc.Options{Store: store, Sealer: sealer, Logger: log})
 	// Roles stored by an iamd that matched trust policies by name get their named principals resolved to
 	// unique IDs before any request is served.
 	if n, err := a.IAM.ResolveStoredTrustPolicies(ctx); err != nil {
@@ -152,10 +155,9 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, error
 			_, err := bootstrap.Account(ctx, log, store, sealer, id, "", "")
 			return err
 		},
-		MaxMissingKeys: cfg.UnknownKeyCacheSize,
-		Logger:         log,
+		Logger: log,
 	})
-	a.Authz = authz.New(authz.Options{Store: store, IAM: a.IAM, Logger: log})
+	a.Authz = authz.New(authz.Options{Store: store, Policies: a.IAM, Logger: log})
 	a.STS = stssvc.New(stssvc.Options{Store: store, Accounts: a.Auth, Tokens: a.Tokens, Policies: a.Authz, Logger: log,
 		RoleUsed: func(ctx context.Context, account, role, region string, t time.Time) {
 			if err := a.IAM.RecordRoleUse(context.WithoutCancel(ctx), account, role, region, t); err != nil {
@@ -173,7 +175,8 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, error
 	a.Account = accountsvc.New(accountsvc.Options{Store: store, TransitionDelay: cfg.RegionTransitionDelay, Logger: log,
 		Sealer: sealer, Mailer: mailer})
 	a.Server = server.New(server.Options{
-		Store: store, Auth: a.Auth, IAM: a.IAM, STS: a.STS, Account: a.Account, Authorizer: a.Authz,
+		// The store itself, not the cache: readiness pings it, metrics read its statistics.
+		Store: raw, Auth: a.Auth, IAM: a.IAM, STS: a.STS, Account: a.Account, Authorizer: a.Authz,
 		Admin:        adminsvc.New(adminsvc.Options{Store: store, Logger: log}),
 		MaxBodyBytes: cfg.MaxBodyBytes,
 		Dev:          cfg.Dev,
@@ -191,11 +194,9 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, error
 // Start runs the background work (cache invalidation, key rotation, writing key and role uses) until ctx
 // ends.
 func (a *App) Start(ctx context.Context) {
+	go a.cache.Run(ctx)
 	go a.Auth.Run(ctx)
-	go a.Authz.Run(ctx)
 	go a.IAM.RunUseFlusher(ctx)
-	go a.IAM.RunEntityCache(ctx)
-	go a.STS.Run(ctx)
 	go func() {
 		if err := a.rotator.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
 			a.Log.Error("token key rotation stopped", "err", err)

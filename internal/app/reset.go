@@ -12,14 +12,17 @@ import (
 type memoryHolder interface {
 	// MemoryHeld reports how much each of its caches and in-memory stores holds, by name.
 	MemoryHeld() map[string]int
+	// ResetMemory empties all of it.
+	ResetMemory()
 }
 
-// memoryHolders lists every component that keeps state in memory. A reset empties each: the caches of
-// stored rows through the storage.ChangeAll it publishes on the store's change feed, which they follow,
-// and the IAM service's other in-memory stores (credential reports, last uses written behind, password
-// throttles, simulator statistics) through IAM.ResetMemory. The reset tests walk this list.
+// memoryHolders lists every component that keeps state in memory, by field of App: the store's cache of
+// rows (which the storage.ChangeAll a reset publishes empties too), what the packages above it derive
+// from rows (opened secrets, compiled policy sets, parsed trust policies), and the IAM service's other
+// in-memory stores (credential reports, last uses written behind, password and MFA-code throttles,
+// simulator statistics). A reset empties each; the reset tests walk this list.
 func (a *App) memoryHolders() map[string]memoryHolder {
-	return map[string]memoryHolder{"Auth": a.Auth, "Authz": a.Authz, "IAM": a.IAM, "STS": a.STS}
+	return map[string]memoryHolder{"cache": a.cache, "Auth": a.Auth, "Authz": a.Authz, "IAM": a.IAM, "STS": a.STS}
 }
 
 // MemoryHeld reports what every cache and in-memory store of the server holds, by name (tests and the
@@ -47,7 +50,9 @@ func (a *App) reset(ctx context.Context) error {
 		return err
 	}
 	// What requests running during the reset put in memory goes too.
-	a.IAM.ResetMemory()
+	for _, h := range a.memoryHolders() {
+		h.ResetMemory()
+	}
 	if err := a.Tokens.Replace(ctx); err != nil {
 		return fmt.Errorf("reset: %w", err)
 	}

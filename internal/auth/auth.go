@@ -1,11 +1,10 @@
 // Package auth authenticates API requests: it checks the SigV4 signature, turns the access key (or the
 // session token) into the calling principal, and applies the region rules of AWS's security-token
 // lifecycle (v1 tokens only in regions enabled by default; nothing at all in a region the account has not
-// enabled). Long-term keys and accounts are cached in memory and dropped when the store reports a change
-// (on every node, through storage.Store.Subscribe). Session tokens carry everything else needed; the one
-// thing a token cannot say, whether the user or role it was issued to still exists with that unique ID, is
-// cached the same way, so requests signed with temporary credentials cost no database query once their
-// principal has been seen.
+// enabled). It reads keys, users, accounts and the principals behind sessions through the store, whose
+// cache (internal/storage/cache) serves them from memory and follows every node's changes; what the
+// authenticator keeps itself is derived from those rows (opened secrets, checked against the sealed
+// secret they came from; the token key ring, reloaded when the stored ring's generation moves).
 package auth
 
 import (
@@ -14,10 +13,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"strconv"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/iamd/iamd/internal/ids"
@@ -26,8 +22,8 @@ import (
 	"github.com/iamd/iamd/internal/reqctx"
 	"github.com/iamd/iamd/internal/sigv4"
 	"github.com/iamd/iamd/internal/storage"
+	"github.com/iamd/iamd/internal/storage/cache"
 	"github.com/iamd/iamd/internal/token"
-	"golang.org/x/sync/singleflight"
 )
 
 // Options configure an Authenticator.
@@ -48,38 +44,21 @@ type Options struct {
 	DevUser func(ctx context.Context, partition, account string) (*storage.User, error)
 	// CreateAccount makes a dev-mode account on first use; nil disables that.
 	CreateAccount func(ctx context.Context, id string) error
-	// MaxMissingKeys bounds how many unknown access key IDs are remembered (DefaultMaxMissingKeys if 0).
-	MaxMissingKeys int
-	Now            func() time.Time
-	Logger         *slog.Logger
+	Now           func() time.Time
+	Logger        *slog.Logger
 }
 
 // Authenticator authenticates requests. It is safe for concurrent use.
 type Authenticator struct {
 	opts     Options
 	verifier *sigv4.Verifier
-	cache    *cache
-	// principals knows which users and roles behind sessions still exist (checkPrincipal).
-	principals *principals
-	now        func() time.Time
-	log        *slog.Logger
-
-	// changes is the store subscription that keeps the cache in step. Every lookup first applies what is
-	// pending: the store publishes a change before its Update returns, so a request that starts after a
-	// write on this node sees that write (read-your-writes). A background reader alone would race: a
-	// client that enables a region or sets the token version and uses it at once would now and then meet
-	// the old setting. syncMu makes taking a change off the channel and applying it one step, and
-	// applying tells the lock-free fast path that a change is being applied right now.
-	// loads lets concurrent cache misses share one database read (lookupKey).
-	loads singleflight.Group
-
-	changes  <-chan storage.Change
-	closed   atomic.Bool
-	syncMu   sync.Mutex
-	applying atomic.Bool
+	secrets  *openedSecrets
+	now      func() time.Time
+	log      *slog.Logger
 }
 
-// New returns an Authenticator; call Run to keep its caches in step with the store.
+// New returns an Authenticator. Give it the store as the services read it (the cache over it):
+// every request reads its key, user and account through it.
 func New(o Options) *Authenticator {
 	if o.Now == nil {
 		o.Now = time.Now
@@ -87,77 +66,57 @@ func New(o Options) *Authenticator {
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
-	if o.MaxMissingKeys <= 0 {
-		o.MaxMissingKeys = DefaultMaxMissingKeys
-	}
-	a := &Authenticator{opts: o, verifier: sigv4.NewVerifier(o.Now), cache: newCache(o.MaxMissingKeys), principals: newPrincipals(),
+	return &Authenticator{opts: o, verifier: sigv4.NewVerifier(o.Now), secrets: newOpenedSecrets(maxOpenedSecrets),
 		now: o.Now, log: o.Logger}
-	if o.Store != nil {
-		// Subscribed for the store's lifetime (closing the store closes it): lookups drain it too.
-		a.changes, _ = o.Store.Subscribe()
-	} else {
-		a.closed.Store(true)
-	}
-	return a
 }
 
-// syncEvery is how often Run applies pending changes when no request does (so that the key ring is
-// reloaded after another node rotated it, and stale entries are dropped, on an idle node too).
-const syncEvery = time.Second
+// keyRingCheckEvery is how often Run compares the stored key ring's generation with the loaded one, so
+// that an idle node adopts another node's rotation (for the keys it seals new tokens with, too) well
+// within a second. The comparison is a read the store's cache serves from memory.
+const keyRingCheckEvery = 250 * time.Millisecond
 
-// Run keeps the caches in step with the store until ctx ends, also while no request comes in.
+// Run keeps the token key ring in step with the stored one until ctx ends, also while no request comes
+// in (requests with session tokens check it themselves).
 func (a *Authenticator) Run(ctx context.Context) {
-	t := time.NewTicker(syncEvery)
+	if a.opts.Tokens == nil {
+		return
+	}
+	t := time.NewTicker(keyRingCheckEvery)
 	defer t.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			a.sync(ctx)
+			a.refreshKeyRing(ctx)
 		}
 	}
 }
 
-// sync applies the changes already published, without waiting for more: called before every cache read.
-// Its fast path (nothing pending, nothing being applied) takes no lock.
-func (a *Authenticator) sync(ctx context.Context) {
-	if a.closed.Load() {
-		// Without a subscription nothing tells the cache about changes: keep nothing.
-		a.apply(storage.Change{Kind: storage.ChangeAll})
+// refreshKeyRing reloads the token key ring when the stored ring's generation moved past the one
+// loaded (another node rotated it): tokens sealed with a key retired there must stop opening here. The
+// stored ring is a cached read.
+func (a *Authenticator) refreshKeyRing(ctx context.Context) {
+	if a.opts.Store == nil {
 		return
 	}
-	if len(a.changes) == 0 && !a.applying.Load() {
+	var gen int64
+	err := a.opts.Store.View(ctx, func(tx storage.Tx) error {
+		r, err := tx.GetKeyRing(ctx)
+		if err == nil {
+			gen = r.Generation
+		}
+		return err
+	})
+	if err != nil {
+		a.log.WarnContext(ctx, "reading the token key ring", "err", err)
 		return
 	}
-	a.syncMu.Lock()
-	defer a.syncMu.Unlock()
-	a.applying.Store(true)
-	defer a.applying.Store(false)
-	for {
-		select {
-		case ch, ok := <-a.changes:
-			if !ok {
-				a.closed.Store(true)
-				a.apply(storage.Change{Kind: storage.ChangeAll})
-				return
-			}
-			a.apply(ch)
-			if (ch.Kind == storage.ChangeKeyRing || ch.Kind == storage.ChangeAll) && a.opts.Tokens != nil {
-				if err := a.opts.Tokens.Refresh(context.WithoutCancel(ctx)); err != nil {
-					a.log.WarnContext(ctx, "reloading the token key ring", "err", err)
-				}
-			}
-		default:
-			return
+	if uint64(gen) > a.opts.Tokens.Generation() {
+		if err := a.opts.Tokens.Refresh(context.WithoutCancel(ctx)); err != nil {
+			a.log.WarnContext(ctx, "reloading the token key ring", "err", err)
 		}
 	}
-}
-
-// apply drops what a change may have made stale from every cache.
-func (a *Authenticator) apply(ch storage.Change) {
-	a.cache.apply(ch)
-	a.principals.apply(ch)
 }
 
 // Endpoint is what the server resolved about the endpoint a request reached.
@@ -232,6 +191,7 @@ func (a *Authenticator) session(ctx context.Context, p *sigv4.Request) (*Result,
 	if a.opts.Tokens == nil {
 		return nil, sigv4.InvalidClientTokenID()
 	}
+	a.refreshKeyRing(ctx)
 	c, err := a.opts.Tokens.Open(ctx, p.SecurityToken)
 	if err != nil || c.AccessKeyID != p.AccessKeyID {
 		return nil, sigv4.InvalidClientTokenID()
@@ -254,11 +214,11 @@ func (a *Authenticator) longTerm(ctx context.Context, p *sigv4.Request, partitio
 		// Dev mode's free-form IDs ("testing") cannot name a stored key: no lookup, nothing cached.
 		return a.devCaller(ctx, p.AccessKeyID, partition)
 	}
-	e, user, err := a.lookupKey(ctx, p.AccessKeyID)
+	k, user, err := a.lookupKey(ctx, p.AccessKeyID)
 	if err != nil {
 		return nil, err
 	}
-	if e == nil {
+	if k == nil {
 		if a.opts.Dev {
 			return a.devCaller(ctx, p.AccessKeyID, partition)
 		}
@@ -269,21 +229,25 @@ func (a *Authenticator) longTerm(ctx context.Context, p *sigv4.Request, partitio
 	if p.SecurityToken != "" {
 		return nil, sigv4.InvalidClientTokenID()
 	}
-	if e.key.Status != storage.StatusActive {
+	if k.Status != storage.StatusActive {
 		return nil, sigv4.InvalidClientTokenID()
 	}
-	if err := a.verifier.Verify(p, e.secret); err != nil {
+	secret, err := a.secrets.open(k, a.opts.OpenSecret)
+	if err != nil {
+		return nil, fmt.Errorf("opening the secret of access key %s: %w", k.ID, err)
+	}
+	if err := a.verifier.Verify(p, secret); err != nil {
 		return nil, err
 	}
 	var c *reqctx.Caller
 	if user == nil {
-		c = RootCaller(partition, e.key.AccountID)
+		c = RootCaller(partition, k.AccountID)
 	} else {
 		c = UserCaller(partition, user)
 	}
 	// The stored ID, not the request's: the last-used record keeps it.
-	c.AccessKeyID = e.key.ID
-	return &Result{Caller: c, LongTermKey: e.key.ID}, nil
+	c.AccessKeyID = k.ID
+	return &Result{Caller: c, LongTermKey: k.ID}, nil
 }
 
 // devCaller makes an unknown key the dev user (or, without Options.DevUser, the root) of the account
@@ -325,133 +289,66 @@ func devKeyID(id string) bool {
 	return true
 }
 
-// CacheSizes returns how many entries each cache holds.
-func (a *Authenticator) CacheSizes() CacheSizes { return a.cache.sizes() }
+// CacheSizes are the number of entries the caches of the authenticator's rows hold (exported as
+// metrics): those of the store's cache, and the opened secrets.
+type CacheSizes struct{ Keys, MissingKeys, Users, Accounts, OpenedSecrets int }
 
-// MaxMissingKeys returns the bound of the negative cache.
-func (a *Authenticator) MaxMissingKeys() int { return a.opts.MaxMissingKeys }
-
-// lookupKey returns the cached entry of a long-term key and its user (nil for a root key), loading what
-// is missing; a nil entry when the key does not exist.
-//
-// Concurrent misses share one load (the first request after a change to a busy user would otherwise send
-// every client connection to the database at once). A load is shared only among requests that saw the
-// same generation of changes, so a request that starts after a change never gets a load begun before it.
-func (a *Authenticator) lookupKey(ctx context.Context, id string) (*keyEntry, *storage.User, error) {
-	a.sync(ctx)
-	e, ok := a.cache.key(id)
-	if ok && (e == nil || e.key.UserName == "") {
-		return e, nil, nil
-	}
-	if ok {
-		u, cached := a.cache.user(e.userRef())
-		if !cached {
-			var err error
-			if u, err = a.loadUser(ctx, e); err != nil && !errors.Is(err, storage.ErrNotFound) {
-				return nil, nil, err
-			}
-		}
-		if u != nil && u.ID == e.userID {
-			return e, u, nil
-		}
-		// Renamed or deleted since the key was cached, perhaps with another user holding the name now:
-		// read the key again.
-	}
-	return a.loadKey(ctx, id)
+// sizer is the store's cache (internal/storage/cache.Store).
+type sizer interface {
+	Sizes() cache.Sizes
+	MaxMissingKeys() int
 }
 
-// loadUser reads the user of a cached key (shared among concurrent callers, see lookupKey).
-func (a *Authenticator) loadUser(ctx context.Context, e *keyEntry) (*storage.User, error) {
-	gen := a.cache.generation()
-	ref := e.userRef()
-	v, err, _ := a.loads.Do(loadName('u', gen, ref.account+"/"+ref.name), func() (any, error) {
-		ctx := context.WithoutCancel(ctx) // shared: one caller going away must not fail the others
-		var u *storage.User
-		err := a.opts.Store.View(ctx, func(tx storage.Tx) error {
-			var err error
-			u, err = tx.GetUser(ctx, e.key.AccountID, e.key.UserName)
-			return err
-		})
-		if err != nil {
-			return nil, err
-		}
-		a.cache.putUser(gen, ref, u) // dropped if a change arrived during the load
-		return u, nil
-	})
-	if err != nil {
-		if errors.Is(err, storage.ErrNotFound) {
-			return nil, err
-		}
-		return nil, fmt.Errorf("looking up the user of access key %s: %w", e.key.ID, err)
+// CacheSizes returns how many entries each cache holds (zero for a store without a cache).
+func (a *Authenticator) CacheSizes() CacheSizes {
+	out := CacheSizes{OpenedSecrets: a.secrets.len()}
+	if c, ok := a.opts.Store.(sizer); ok {
+		s := c.Sizes()
+		out.Keys, out.MissingKeys, out.Users, out.Accounts = s.Keys, s.MissingKeys, s.Users, s.Accounts
 	}
-	return v.(*storage.User), nil
+	return out
 }
 
-// keyLoad is what loadKey reads: the key (nil when it does not exist) and its user.
-type keyLoad struct {
-	e    *keyEntry
-	user *storage.User
+// MaxMissingKeys returns the bound of the negative key cache (0 for a store without a cache).
+func (a *Authenticator) MaxMissingKeys() int {
+	if c, ok := a.opts.Store.(sizer); ok {
+		return c.MaxMissingKeys()
+	}
+	return 0
 }
 
-// loadKey reads a key, opens its secret and reads its user (shared among concurrent callers).
-func (a *Authenticator) loadKey(ctx context.Context, id string) (*keyEntry, *storage.User, error) {
-	gen := a.cache.generation()
-	v, err, _ := a.loads.Do(loadName('k', gen, id), func() (any, error) {
-		ctx := context.WithoutCancel(ctx) // shared: one caller going away must not fail the others
-		var l keyLoad
-		err := a.opts.Store.View(ctx, func(tx storage.Tx) error {
-			l = keyLoad{} // View may run fn more than once
-			k, err := tx.GetAccessKey(ctx, id)
-			if errors.Is(err, storage.ErrNotFound) {
-				return nil
-			}
-			if err != nil {
-				return err
-			}
-			l.e = &keyEntry{key: k}
-			if k.UserName != "" {
-				if l.user, err = tx.GetUser(ctx, k.AccountID, k.UserName); err != nil {
-					return fmt.Errorf("user of access key: %w", err)
-				}
-				l.e.userID = l.user.ID
-			}
+// lookupKey returns a long-term key and its user (nil for a root key); a nil key when it does not
+// exist. Both are read through the store's cache: unknown key IDs are remembered there too, so a flood
+// of requests with a bad key does not become a flood of queries.
+func (a *Authenticator) lookupKey(ctx context.Context, id string) (*storage.AccessKey, *storage.User, error) {
+	var (
+		k *storage.AccessKey
+		u *storage.User
+	)
+	err := a.opts.Store.View(ctx, func(tx storage.Tx) error {
+		var err error
+		k, u = nil, nil
+		if k, err = tx.GetAccessKey(ctx, id); errors.Is(err, storage.ErrNotFound) {
+			k = nil
 			return nil
-		})
-		if err != nil {
-			return nil, fmt.Errorf("looking up access key: %w", err)
+		} else if err != nil {
+			return err
 		}
-		if l.e != nil {
-			secret, err := a.opts.OpenSecret(l.e.key)
-			if err != nil {
-				return nil, fmt.Errorf("opening the secret of access key %s: %w", id, err)
-			}
-			l.e.secret = secret
-			if l.user != nil {
-				a.cache.putUser(gen, l.e.userRef(), l.user)
+		if k.UserName != "" {
+			if u, err = tx.GetUser(ctx, k.AccountID, k.UserName); err != nil {
+				return fmt.Errorf("user of access key: %w", err)
 			}
 		}
-		a.cache.putKey(gen, id, l.e) // dropped if a change arrived during the load
-		return l, nil
+		return nil
 	})
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, fmt.Errorf("looking up access key: %w", err)
 	}
-	l := v.(keyLoad)
-	return l.e, l.user, nil
+	return k, u, nil
 }
 
-// loadName is the singleflight key of a load: its kind, the generation it starts from and what it reads.
-func loadName(kind byte, gen uint64, what string) string {
-	return string(kind) + strconv.FormatUint(gen, 10) + ":" + what
-}
-
-// Account returns the account, from the cache when possible. The result must not be modified.
+// Account returns the account (a cached read). Its slices and maps must not be modified.
 func (a *Authenticator) Account(ctx context.Context, id string) (*storage.Account, error) {
-	a.sync(ctx)
-	if acct, ok := a.cache.account(id); ok {
-		return acct, nil
-	}
-	gen := a.cache.generation()
 	var acct *storage.Account
 	err := a.opts.Store.View(ctx, func(tx storage.Tx) error {
 		var err error
@@ -461,7 +358,6 @@ func (a *Authenticator) Account(ctx context.Context, id string) (*storage.Accoun
 	if err != nil {
 		return nil, err
 	}
-	a.cache.putAccount(gen, acct)
 	return acct, nil
 }
 

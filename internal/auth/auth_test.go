@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -21,6 +22,7 @@ import (
 	"github.com/iamd/iamd/internal/secrets"
 	"github.com/iamd/iamd/internal/sigv4"
 	"github.com/iamd/iamd/internal/storage"
+	"github.com/iamd/iamd/internal/storage/cache"
 	"github.com/iamd/iamd/internal/storage/sqlite"
 	"github.com/iamd/iamd/internal/token"
 )
@@ -48,6 +50,8 @@ type env struct {
 	clock *clock
 	// rootKey and rootSecret are a long-term key of the root user.
 	rootKey, rootSecret string
+	// opened counts the secrets OpenSecret opened.
+	opened atomic.Int64
 }
 
 // newEnv builds an authenticator over a real SQLite store with one account and its root key. Secrets
@@ -69,13 +73,14 @@ func newEnv(t testing.TB) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &env{store: st, ring: ring, clock: clk}
+	// The authenticator reads through the store's cache, as in the server.
+	e := &env{store: cache.New(st, cache.Options{}), ring: ring, clock: clk}
 	e.rootKey, err = ids.NewAccessKeyID(ids.PrefixAccessKey, testAccount)
 	if err != nil {
 		t.Fatal(err)
 	}
 	e.rootSecret = ids.NewSecretAccessKey()
-	err = st.Update(ctx, func(tx storage.Tx) error {
+	err = e.store.Update(ctx, func(tx storage.Tx) error {
 		if err := tx.CreateAccount(ctx, &storage.Account{ID: testAccount, CreatedAt: t0, GlobalEndpointTokenVersion: 1}); err != nil {
 			return err
 		}
@@ -85,8 +90,8 @@ func newEnv(t testing.TB) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.auth = New(Options{Store: st, Tokens: ring, Now: clk.now,
-		OpenSecret: func(k *storage.AccessKey) (string, error) { return string(k.SecretSealed), nil }})
+	e.auth = New(Options{Store: e.store, Tokens: ring, Now: clk.now,
+		OpenSecret: func(k *storage.AccessKey) (string, error) { e.opened.Add(1); return string(k.SecretSealed), nil }})
 	return e
 }
 
@@ -330,19 +335,17 @@ func TestKeyUseKeepsCache(t *testing.T) {
 	if _, err := e.authenticate(e.request(t, e.rootKey, e.rootSecret, "", "us-east-1"), "us-east-1"); err != nil {
 		t.Fatal(err)
 	}
-	gen := e.auth.cache.generation()
 	err := e.store.Update(ctx, func(tx storage.Tx) error {
 		return tx.SetAccessKeyLastUsed(ctx, e.rootKey, storage.AccessKeyLastUsed{Date: t0, Service: "sts", Region: "us-east-1"})
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.auth.sync(ctx)
-	if _, ok := e.auth.cache.key(e.rootKey); !ok {
-		t.Fatal("recording a use dropped the key from the cache")
+	if _, err := e.authenticate(e.request(t, e.rootKey, e.rootSecret, "", "us-east-1"), "us-east-1"); err != nil {
+		t.Fatal(err)
 	}
-	if g := e.auth.cache.generation(); g != gen {
-		t.Errorf("recording a use moved the generation from %d to %d (loads in flight would be discarded)", gen, g)
+	if n := e.opened.Load(); n != 1 {
+		t.Fatalf("the secret was opened %d times; a recorded use changes the row, not its secret", n)
 	}
 	err = e.store.Update(ctx, func(tx storage.Tx) error {
 		k, err := tx.GetAccessKey(ctx, e.rootKey)
@@ -355,15 +358,34 @@ func TestKeyUseKeepsCache(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.auth.sync(ctx)
-	if _, ok := e.auth.cache.key(e.rootKey); ok {
-		t.Fatal("a deactivated key stayed in the cache")
+	_, err = e.authenticate(e.request(t, e.rootKey, e.rootSecret, "", "us-east-1"), "us-east-1")
+	wantCode(t, "deactivated key", err, sigv4.CodeInvalidClientTokenID, http.StatusForbidden, "")
+}
+
+// TestSecretFollowsRow: an opened secret is used only with the sealed secret it was opened from; a row
+// with other sealed bytes under the same key ID is opened again.
+func TestSecretFollowsRow(t *testing.T) {
+	s := newOpenedSecrets(4)
+	open := func(k *storage.AccessKey) (string, error) { return string(k.SecretSealed), nil }
+	k := &storage.AccessKey{ID: "AKIA0000000000000001", SecretSealed: []byte("one")}
+	if got, _ := s.open(k, open); got != "one" {
+		t.Fatal(got)
+	}
+	k2 := &storage.AccessKey{ID: k.ID, SecretSealed: []byte("two")}
+	if got, _ := s.open(k2, open); got != "two" {
+		t.Fatalf("a changed row was paired with the secret of the old one: %q", got)
+	}
+	for i := range 10 {
+		_, _ = s.open(&storage.AccessKey{ID: strconv.Itoa(i), SecretSealed: []byte{byte(i)}}, open)
+	}
+	if n := s.len(); n > 4 {
+		t.Fatalf("%d opened secrets, bound 4", n)
 	}
 }
 
-// TestUserChangeKeepsKey: a change to a key's user (its path here) drops the user alone: the key stays
-// cached, and the next request sees the new principal. A rename drops the key too, so a new user with the
-// old name never inherits it.
+// TestUserChangeKeepsKey: a change to a key's user (its path here) is seen by the next request, without
+// opening the key's secret again. A renamed user keeps its key, and a new user with the old name never
+// inherits it.
 func TestUserChangeKeepsKey(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
@@ -405,17 +427,13 @@ func TestUserChangeKeepsKey(t *testing.T) {
 			fn(u)
 			return tx.UpdateUser(ctx, name, u)
 		})
-		e.auth.sync(ctx)
 	}
 	setUser("alice", func(u *storage.User) { u.Path = "/team/" })
-	if _, ok := e.auth.cache.key(keyID); !ok {
-		t.Fatal("a change to the user dropped its key")
-	}
-	if _, ok := e.auth.cache.user(userRef{testAccount, "alice"}); ok {
-		t.Fatal("a change to the user left the user cached")
-	}
 	if got := callerARN(); got != "arn:aws:iam::123456789012:user/team/alice" {
 		t.Fatalf("after the path change the caller is %s", got)
+	}
+	if n := e.opened.Load(); n != 1 {
+		t.Fatalf("a change to the user opened the key's secret again (%d opens)", n)
 	}
 
 	setUser("alice", func(u *storage.User) { u.Name = "bob" })

@@ -1,12 +1,16 @@
 package auth
 
-import "context"
-
-// MemoryHeld reports the entries of each cache, by name ("auth.keys", …), after applying the changes
-// published so far: what a dev-mode reset must leave empty (these caches follow the store's change feed).
+// MemoryHeld reports the opened secrets kept ("auth.secrets"): what a dev-mode reset must leave empty.
+// The rows they belong to live in the store's cache.
 func (a *Authenticator) MemoryHeld() map[string]int {
-	a.sync(context.Background())
-	s := a.cache.sizes()
-	return map[string]int{"auth.keys": s.Keys, "auth.missingKeys": s.MissingKeys, "auth.users": s.Users,
-		"auth.accounts": s.Accounts, "auth.principals": a.principals.len()}
+	a.secrets.mu.Lock()
+	defer a.secrets.mu.Unlock()
+	return map[string]int{"auth.secrets": a.secrets.m.Len()}
+}
+
+// ResetMemory forgets every opened secret (a dev-mode reset).
+func (a *Authenticator) ResetMemory() {
+	a.secrets.mu.Lock()
+	defer a.secrets.mu.Unlock()
+	a.secrets.m.Purge()
 }

@@ -2,7 +2,6 @@ package auth
 
 import (
 	"context"
-	"fmt"
 	"net/http"
 	"testing"
 	"time"
@@ -10,6 +9,7 @@ import (
 	"github.com/iamd/iamd/internal/ids"
 	"github.com/iamd/iamd/internal/sigv4"
 	"github.com/iamd/iamd/internal/storage"
+	"github.com/iamd/iamd/internal/storage/cache"
 	"github.com/iamd/iamd/internal/token"
 )
 
@@ -76,8 +76,8 @@ func TestSessionOfDeletedPrincipal(t *testing.T) {
 			t.Fatalf("%s while its principal exists: %v", s.what, err)
 		}
 	}
-	if n := e.auth.principals.len(); n != 2 {
-		t.Fatalf("principal cache holds %d IDs, want 2", n)
+	if s := e.store.(*cache.Store).Sizes(); s.UserIDs != 1 || s.RoleIDs != 1 {
+		t.Fatalf("the cache holds %+v, want the user's and the role's IDs", s)
 	}
 	// A session naming a principal that is there under another ID (a forged or stale claim) is refused.
 	k, sec, tok := e.sessionOf(t, token.KindAssumedRole, "ReadOnly", oldUser)
@@ -117,34 +117,8 @@ func TestSessionOfDeletedPrincipal(t *testing.T) {
 	}
 }
 
-// TestPrincipalCacheBounded: the cache of principals never holds more than maxCachedPrincipals IDs.
-func TestPrincipalCacheBounded(t *testing.T) {
-	p := newPrincipals()
-	for i := 0; i < maxCachedPrincipals+10; i++ {
-		id := fmt.Sprintf("AIDA%016d", i)
-		if i%2 == 0 {
-			p.put(0, id, nil)
-		} else {
-			p.put(0, id, &principalRef{testAccount, storage.ChangeUser, id})
-		}
-		if n := p.len(); n > maxCachedPrincipals {
-			t.Fatalf("cache holds %d IDs", n)
-		}
-	}
-	// A change of the name holding a live ID drops it; a stale load is not stored.
-	p.put(0, "AIDALIVE", &principalRef{testAccount, storage.ChangeUser, "bob"})
-	p.apply(storage.Change{Kind: storage.ChangeUser, AccountID: testAccount, Key: "bob"})
-	if _, _, ok := p.lookup("AIDALIVE"); ok {
-		t.Fatal("a change of its user left the ID cached")
-	}
-	p.put(0, "AIDALATE", nil)
-	if _, _, ok := p.lookup("AIDALATE"); ok {
-		t.Fatal("a load that raced with a change was stored")
-	}
-}
-
-// TestKeyBoundToUserID: a cached long-term key whose user was deleted, with a namesake created since,
-// does not authenticate as the namesake, even should the key's own change have been missed.
+// TestKeyBoundToUserID: a long-term key whose user was deleted, with a namesake created since, does not
+// authenticate as the namesake.
 func TestKeyBoundToUserID(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
@@ -166,7 +140,6 @@ func TestKeyBoundToUserID(t *testing.T) {
 	if _, err := e.authenticate(e.request(t, keyID, secret, "", "us-east-1"), "us-east-1"); err != nil {
 		t.Fatal(err)
 	}
-	stale, _ := e.auth.cache.key(keyID)
 	err = e.store.Update(ctx, func(tx storage.Tx) error {
 		if err := tx.DeleteUser(ctx, testAccount, "dave"); err != nil { // deletes the key with the user
 			return err
@@ -176,8 +149,6 @@ func TestKeyBoundToUserID(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.auth.sync(ctx)
-	e.auth.cache.putKey(e.auth.cache.generation(), keyID, stale) // as if the key's change had been missed
 	_, err = e.authenticate(e.request(t, keyID, secret, "", "us-east-1"), "us-east-1")
 	wantCode(t, "deleted user's key", err, sigv4.CodeInvalidClientTokenID, http.StatusForbidden, "")
 }

@@ -1,14 +1,14 @@
 // Package authz enforces IAM policies on every API request: it works out the action, the resource ARN and
 // the condition-key context of the request, gathers the caller's policies (identity-based, permissions
 // boundary, session policies), evaluates them with internal/policy and answers AccessDenied in AWS's
-// wording. Compiled policy sets are cached per principal and dropped when the store reports a change of
-// anything they were built from (on every node).
+// wording. It reads through the store's cache (internal/storage/cache) and keeps only what it derives:
+// compiled policy sets per principal, the condition keys of entities, compiled managed session policies.
 //
-// Cache consistency: the store publishes a change into our subscription before the writing request
-// answers, and every authorization first applies whatever changes are pending. A client that changed a
-// policy therefore sees the change on its very next request, whichever goroutine would otherwise have
-// applied it. Entries are only stored when no change was applied while they were being read (a
-// generation counter), so a slow read can never put a stale set back into the cache.
+// Consistency: each derivation notes, before it reads, the versions the store's cache gives what it is
+// built from (cache.Store.Version), and is used again only while they are unchanged. The cache applies a
+// write's changes before the writing request answers (on the node that wrote) and other nodes' within
+// its stated bound, so a changed policy takes effect on the very next request, and a slow build can
+// never be used past a change that happened while it read.
 package authz
 
 import (
@@ -29,32 +29,46 @@ import (
 	"github.com/iamd/iamd/internal/reqctx"
 	iamsvc "github.com/iamd/iamd/internal/service/iam"
 	"github.com/iamd/iamd/internal/storage"
+	"github.com/iamd/iamd/internal/storage/cache"
 )
+
+// Policies gives the policies that govern a principal, as stored (the IAM service implements it).
+type Policies interface {
+	// PoliciesForPrincipal collects the identity-based policies and the boundary of a user or role; a
+	// missing principal is an error matching storage.ErrNotFound.
+	PoliciesForPrincipal(ctx context.Context, account string, kind storage.OwnerKind, name string) (*iamsvc.PrincipalPolicies, error)
+	// ManagedPolicyDocument returns the default version of a managed policy (ErrNotFound when none).
+	ManagedPolicyDocument(ctx context.Context, account, arn string) (*iamsvc.PrincipalPolicy, error)
+}
 
 // Options configure an Authorizer.
 type Options struct {
-	Store  storage.Store
-	IAM    *iamsvc.Service
-	Now    func() time.Time
-	Logger *slog.Logger
+	// Store is the store as the services read it: with its cache, whose versions tell when a
+	// derivation is stale. Without them (a bare store) nothing derived is kept.
+	Store    storage.Store
+	Policies Policies
+	Now      func() time.Time
+	Logger   *slog.Logger
+}
+
+// versioned is the store's cache (cache.Store).
+type versioned interface {
+	Version(k cache.VersionKey) uint64
+	Versions(out []uint64, keys ...cache.VersionKey)
 }
 
 // Authorizer authorizes requests. It is safe for concurrent use.
 type Authorizer struct {
-	o   Options
-	log *slog.Logger
+	o        Options
+	log      *slog.Logger
+	versions versioned // nil: keep nothing derived
 
-	changes     <-chan storage.Change
-	unsubscribe func()
-
-	// mu guards the caches below; lookups take it for writing, since an LRU lookup moves the entry to
-	// the front.
-	mu       sync.RWMutex
-	gen      uint64 // bumped by every applied change that can drop entries
+	// mu guards the caches below (a plain mutex: an LRU lookup moves the entry to the front).
+	mu       sync.Mutex
 	sets     *simplelru.LRU[principalKey, *principalEntry]
 	entities *simplelru.LRU[entityKey, *entity]
-	session  *policy.Cache                                // compiled inline session policies by document
-	managed  *simplelru.LRU[managedKey, *policy.Attached] // compiled managed session policies (PolicyArns); nil Policy: gone
+	session  *policy.Cache                             // compiled inline session policies by document
+	managed  *simplelru.LRU[managedKey, *managedEntry] // compiled managed session policies (PolicyArns)
 
 	actions sync.Map // *protocol.Operation → *actionNames
 	clock   clockStrings
@@ -62,6 +76,13 @@ type Authorizer struct {
 }
 
 type managedKey struct{ account, arn string }
+
+// managedEntry is a compiled managed session policy (nil Policy: gone) and the version of the account's
+// managed policies it was read at.
+type managedEntry struct {
+	p   *policy.Attached
+	ver uint64
+}
 
 type principalKey struct {
 	account string
@@ -81,9 +102,19 @@ type principalEntry struct {
 	arn     string
 	// id and boundary are the principal's unique ID and permissions boundary ARN when the set was built.
 	id, boundary string
-	// stale marks a set whose principal row changed (ChangeUser, ChangeRole): its policies are still
-	// right only if the principal is the same one (same ID) with the same boundary; see revalidate.
-	stale bool
+	// vers are the versions the entry was built at (principalVersions). When only the row's moved, the
+	// policies are still right if the principal is the same one (same ID) with the same boundary: see
+	// revalidate.
+	vers principalVers
+}
+
+// principalVers are the versions a principal's set depends on: its row (path, tags, boundary ARN) and
+// what holds its policies.
+type principalVers struct {
+	row uint64
+	// pols: the principal's inline policies and attachments; for users those of every group, group
+	// memberships and groups themselves; managed policies of the account (their default versions).
+	pols [7]uint64
 }
 
 type entityKey struct {
@@ -103,6 +134,7 @@ type entity struct {
 	// Prepared condition keys: aws:ResourceTag/k and iam:ResourceTag/k for each tag.
 	tagKeys []string
 	tagVals [][]string
+	ver     uint64 // the version of the entity's row when read
 }
 
 // Cache bounds and timing.
@@ -113,13 +145,9 @@ const (
 	maxSessionPolicyCache = 4096
 	// maxCachedEntries bounds cached principals and entities each, least recently used going first.
 	maxCachedEntries = 100_000
-	// syncInterval is how often Run applies changes when no request does: it only keeps the subscription
-	// buffer from overflowing (which would drop every cache) and frees memory early; correctness does not
-	// depend on it.
-	syncInterval = 250 * time.Millisecond
 )
 
-// New returns an Authorizer; call Run to keep its caches in step with the store while it is idle.
+// New returns an Authorizer.
 func New(o Options) *Authorizer {
 	if o.Now == nil {
 		o.Now = time.Now
@@ -130,149 +158,46 @@ func New(o Options) *Authorizer {
 	a := &Authorizer{o: o, log: o.Logger, sets: newLRU[principalKey, *principalEntry](maxCachedEntries),
 		entities: newLRU[entityKey, *entity](maxCachedEntries),
 		session:  policy.NewCache(policy.KindSession, maxSessionPolicyCache),
-		managed:  newLRU[managedKey, *policy.Attached](maxSessionPolicyCache)}
+		managed:  newLRU[managedKey, *managedEntry](maxSessionPolicyCache)}
+	a.versions, _ = o.Store.(versioned)
 	a.ctxPool.New = func() any { return newCtxBuf() }
-	if o.Store != nil {
-		// Subscribe now, not in Run: a change committed between New and Run must not be missed.
-		a.changes, a.unsubscribe = o.Store.Subscribe()
-	}
 	return a
 }
 
-// Run applies the store's changes to the caches periodically until ctx ends, then unsubscribes.
-func (a *Authorizer) Run(ctx context.Context) {
-	if a.changes == nil {
-		return
+// principalVersions returns the versions a principal's set depends on (ok false without a cache). A
+// user's or role's row changes alone on TagUser and the like: the set is then revalidated, not rebuilt.
+// Inline policies and attachments of a group, memberships and groups concern every user of the account
+// (which users are members is not tracked here), managed policies every principal (which sets name a
+// policy is not tracked: an attachment may name a policy that no longer exists and is created again).
+func (a *Authorizer) principalVersions(account string, kind storage.OwnerKind, folded string) (principalVers, bool) {
+	if a.versions == nil {
+		return principalVers{}, false
 	}
-	defer a.unsubscribe()
-	t := time.NewTicker(syncInterval)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			a.sync()
-		}
+	k := func(kind storage.ChangeKind, key string) cache.VersionKey {
+		return cache.VersionKey{Kind: kind, Account: account, Key: key}
 	}
-}
-
-// sync applies pending changes. Changes are only ever taken off the channel under the write lock, so a
-// reader holding the read lock after sync has seen every change published before sync was called.
-func (a *Authorizer) sync() {
-	if len(a.changes) == 0 {
-		return
+	owner := string(kind) + ":" + folded
+	var pv principalVers
+	if kind == storage.OwnerRole {
+		var out [4]uint64
+		a.versions.Versions(out[:], k(storage.ChangeRole, folded), k(storage.ChangeInlinePolicy, owner),
+			k(storage.ChangeAttachment, owner), k(storage.ChangePolicy, cache.AnyKey))
+		pv.row = out[0]
+		copy(pv.pols[:], out[1:])
+		return pv, true
 	}
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	for {
-		select {
-		case ch, ok := <-a.changes:
-			if !ok {
-				a.applyLocked(storage.Change{Kind: storage.ChangeAll})
-				return
-			}
-			a.applyLocked(ch)
-		default:
-			return
-		}
-	}
-}
-
-// applyLocked drops what a change can have made stale. A principal's set is built (iam
-// PoliciesForPrincipal) from: the user or role itself (path, tags, boundary ARN), its inline policies and
-// attachments, for a user its groups with their inline policies and attachments, and the default versions
-// of the customer managed policies all of these name. So:
-//
-//   - a user or role change drops that principal's set only;
-//   - an inline policy or attachment change of a user or role drops that principal's set; of a group, every
-//     user's set of the account (which users are members is not tracked here);
-//   - a group or membership change drops every user's set of the account (roles are in no group);
-//   - a managed policy change drops every set of the account, and its managed session policies (which
-//     sets name the policy is not tracked: an attachment may name a policy that no longer exists and is
-//     created again).
-//
-// Last-use changes (ChangeAccessKeyUsed, ChangeRoleUsed) and others touch nothing cached here. Every change
-// that drops something bumps the generation, which keeps any set loaded concurrently out of the cache.
-func (a *Authorizer) applyLocked(ch storage.Change) {
-	switch ch.Kind {
-	case storage.ChangeAll, storage.ChangeAccount:
-		a.gen++
-		a.sets.Purge()
-		a.entities.Purge()
-		a.managed.Purge()
-	case storage.ChangeUser:
-		a.gen++
-		a.markStaleLocked(principalKey{ch.AccountID, storage.OwnerUser, ch.Key})
-		a.entities.Remove(entityKey{ch.AccountID, "user", ch.Key})
-	case storage.ChangeRole:
-		a.gen++
-		a.markStaleLocked(principalKey{ch.AccountID, storage.OwnerRole, ch.Key})
-		a.entities.Remove(entityKey{ch.AccountID, "role", ch.Key})
-	case storage.ChangeInlinePolicy, storage.ChangeAttachment:
-		a.gen++
-		kind, owner, _ := strings.Cut(ch.Key, ":")
-		switch storage.OwnerKind(kind) {
-		case storage.OwnerUser, storage.OwnerRole:
-			a.sets.Remove(principalKey{ch.AccountID, storage.OwnerKind(kind), owner})
-		case storage.OwnerGroup:
-			a.dropSetsLocked(ch.AccountID, storage.OwnerUser)
-		default:
-			a.dropSetsLocked(ch.AccountID, "") // an owner this code does not know: drop more, not less
-		}
-	case storage.ChangeGroup, storage.ChangeMembership:
-		a.gen++
-		a.dropSetsLocked(ch.AccountID, storage.OwnerUser)
-		if ch.Kind == storage.ChangeGroup {
-			a.entities.Remove(entityKey{ch.AccountID, "group", ch.Key})
-		}
-	case storage.ChangePolicy:
-		a.gen++
-		a.dropSetsLocked(ch.AccountID, "")
-		for _, k := range a.managed.Keys() {
-			if k.account == ch.AccountID {
-				a.managed.Remove(k)
-			}
-		}
-		a.entities.Remove(entityKey{ch.AccountID, "policy", ch.Key})
-	case storage.ChangeInstanceProfile:
-		a.gen++
-		a.entities.Remove(entityKey{ch.AccountID, "instance-profile", ch.Key})
-	case storage.ChangeResource:
-		// Keys are "KIND:folded name"; server certificates are the resources cached here.
-		if kind, name, ok := strings.Cut(ch.Key, ":"); ok && kind == string(storage.ResourceServerCertificate) {
-			a.gen++
-			a.entities.Remove(entityKey{ch.AccountID, kind, name})
-		}
-	case storage.ChangeMFADevice:
-		a.gen++
-		a.entities.Remove(entityKey{ch.AccountID, ids.KindMFA, ch.Key})
-	}
-}
-
-// markStaleLocked marks the set of a principal whose row changed. The row holds the principal's path,
-// tags and boundary ARN; its policies live elsewhere (inline policies, attachments, groups, managed
-// policies), and every change of those drops sets outright. So the next use re-reads the row alone
-// (revalidate) instead of every policy, which matters because TagUser, TagRole and the like are common.
-func (a *Authorizer) markStaleLocked(k principalKey) {
-	if e, _ := a.sets.Peek(k); e != nil && !e.stale {
-		cp := *e
-		cp.stale = true
-		a.sets.Add(k, &cp)
-	}
-}
-
-// dropSetsLocked drops the cached sets of account's principals of kind ("" for every kind).
-func (a *Authorizer) dropSetsLocked(account string, kind storage.OwnerKind) {
-	for _, k := range a.sets.Keys() {
-		if k.account == account && (kind == "" || k.kind == kind) {
-			a.sets.Remove(k)
-		}
-	}
+	group := string(storage.OwnerGroup) + ":" + cache.AnyKey
+	var out [8]uint64
+	a.versions.Versions(out[:], k(storage.ChangeUser, folded), k(storage.ChangeInlinePolicy, owner),
+		k(storage.ChangeAttachment, owner), k(storage.ChangePolicy, cache.AnyKey), k(storage.ChangeInlinePolicy, group),
+		k(storage.ChangeAttachment, group), k(storage.ChangeGroup, cache.AnyKey), k(storage.ChangeMembership, cache.AnyKey))
+	pv.row = out[0]
+	copy(pv.pols[:], out[1:])
+	return pv, true
 }
 
 // unauthorized are operations policies do not control: GetCallerIdentity can never be denied,
-// GetSessionToken is an authentication operation (docs/aws-behavior.md, "STS rules"), and AssumeRole* are authorized by the
+// GetSessionToken is an authentication operation (aws-behavior §6), and AssumeRole* are authorized by the
 // STS service itself against the role's trust policy together with the caller's identity policies.
 var unauthorized = map[string]bool{
 	"sts:GetCallerIdentity": true, "sts:GetSessionToken": true, "sts:AssumeRole": true,
@@ -310,14 +235,14 @@ func (a *Authorizer) Authorize(ctx context.Context, op *protocol.Operation, in a
 	}
 	set, pe, err := a.callerSet(ctx, c, false)
 	if err != nil {
-		return failed(action.name, c, err)
+		return a.failed(ctx, action.name, c, err)
 	}
 	buf := a.ctxPool.Get().(*ctxBuf)
 	defer a.putBuf(buf)
 	a.fillRequestContext(buf, req, c, pe)
 	res, err := a.resource(ctx, c, pe, op.Service.SigningName, op.Name, in, buf)
 	if err != nil {
-		return failed(action.name, c, err)
+		return a.failed(ctx, action.name, c, err)
 	}
 	addRequestTags(buf.m, in)
 	buf.req = policy.Request{Action: action.lower, Resource: res, Principal: principalOf(c), Context: buf.m, ContextKeysLower: true}
@@ -334,7 +259,7 @@ func (a *Authorizer) Authorize(ctx context.Context, op *protocol.Operation, in a
 	}
 	target, err := a.renameTarget(ctx, c, op.Name, in)
 	if err != nil {
-		return failed(action.name, c, err)
+		return a.failed(ctx, action.name, c, err)
 	}
 	if target == "" {
 		return nil
@@ -346,9 +271,12 @@ func (a *Authorizer) Authorize(ctx context.Context, op *protocol.Operation, in a
 	return nil
 }
 
-// failed says why a request could not be authorized (the store failed, a stored policy no longer
-// parses): the server logs it with the request, and the client gets InternalFailure without the details.
-func failed(action string, c *reqctx.Caller, err error) error {
+// failed logs why a request could not be authorized (the store failed, a stored policy no longer
+// parses); the client gets InternalFailure without the details.
+func (a *Authorizer) failed(ctx context.Context, action string, c *reqctx.Caller, err error) error {
+	if ctx.Err() == nil {
+		a.log.ErrorContext(ctx, "authorizing a request", "request_id", reqctx.From(ctx).ID, "action", action, "caller", c.ARN, "err", err)
+	}
 	return fmt.Errorf("authorizing %s for %s: %w", action, c.ARN, err)
 }
 
@@ -469,29 +397,45 @@ var allowNothing = func() *policy.Policy {
 	return p
 }()
 
-// principal returns the cached policy set of a user or role, building it on a miss.
+// principal returns the cached policy set of a user or role, building it when what it was built from
+// changed.
 func (a *Authorizer) principal(ctx context.Context, part, account string, kind storage.OwnerKind, name string) (*principalEntry, error) {
-	a.sync()
 	key := principalKey{account, kind, storage.Fold(name)}
+	vers, ok := a.principalVersions(account, kind, key.name)
+	if !ok {
+		return a.buildPrincipal(ctx, part, account, kind, name)
+	}
 	a.mu.Lock()
 	e, _ := a.sets.Get(key)
-	gen := a.gen
 	a.mu.Unlock()
-	if e != nil && !e.stale {
+	if e != nil && e.vers == vers {
 		return e, nil
 	}
-	if e != nil {
+	if e != nil && e.vers.pols == vers.pols {
 		fresh, err := a.revalidate(ctx, part, account, kind, name, e)
 		if err != nil {
 			return nil, err
 		}
 		if fresh != nil {
-			a.store(key, gen, fresh)
+			fresh.vers = vers
+			a.store(key, fresh)
 			return fresh, nil
 		}
 		// Another principal by that name, another boundary, or none: build the set anew.
 	}
-	pp, err := a.o.IAM.PoliciesForPrincipal(ctx, account, kind, name)
+	// The versions were read before the build reads: a change meanwhile makes the entry stale at once.
+	e, err := a.buildPrincipal(ctx, part, account, kind, name)
+	if err != nil || e.id == "" {
+		return e, err
+	}
+	e.vers = vers
+	a.store(key, e)
+	return e, nil
+}
+
+// buildPrincipal reads and compiles the policies of a user or role.
+func (a *Authorizer) buildPrincipal(ctx context.Context, part, account string, kind storage.OwnerKind, name string) (*principalEntry, error) {
+	pp, err := a.o.Policies.PoliciesForPrincipal(ctx, account, kind, name)
 	if errors.Is(err, storage.ErrNotFound) {
 		// The user or role is gone: its credentials (a session outliving its role) get no permission.
 		// Not cached: it costs one read, and a principal of that name may be created again.
@@ -508,9 +452,7 @@ func (a *Authorizer) principal(ctx context.Context, part, account string, kind s
 	if pp.Boundary != nil {
 		boundary = pp.Boundary.ARN
 	}
-	e = newPrincipalEntry(set, part, account, kind, pp.Name, pp.Path, pp.ID, boundary, pp.Tags)
-	a.store(key, gen, e)
-	return e, nil
+	return newPrincipalEntry(set, part, account, kind, pp.Name, pp.Path, pp.ID, boundary, pp.Tags), nil
 }
 
 // newPrincipalEntry prepares the cached form of a principal's set: its tags as condition keys, its ARN.
@@ -528,17 +470,14 @@ func newPrincipalEntry(set *policy.Set, part, account string, kind storage.Owner
 	return e
 }
 
-// store caches e under key unless a change was applied since gen was read.
-func (a *Authorizer) store(key principalKey, gen uint64, e *principalEntry) {
+// store caches e under key (copies of its strings: the name may be a slice of the request body).
+func (a *Authorizer) store(key principalKey, e *principalEntry) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	if a.gen != gen {
-		return
-	}
 	a.sets.Add(principalKey{strings.Clone(key.account), key.kind, strings.Clone(key.name)}, e)
 }
 
-// revalidate re-reads the row of a principal whose set is stale. When it is still the same principal (same
+// revalidate re-reads the row of a principal whose row changed since its set was built. When it is still the same principal (same
 // unique ID: not deleted and made again) with the same permissions boundary ARN, the compiled policies
 // still hold and only the name, path and tags are taken from the row; otherwise it returns nil and the
 // caller rebuilds the set from scratch.
@@ -609,36 +548,38 @@ func (a *Authorizer) sessionPolicies(ctx context.Context, c *reqctx.Caller) ([]p
 }
 
 // managedSessionPolicy returns a managed policy passed as a session policy (PolicyArns), compiled and
-// cached until the account's policies change; a policy that does not exist has a nil Policy.
+// kept while the account's managed policies are unchanged; a policy that does not exist has a nil Policy.
 func (a *Authorizer) managedSessionPolicy(ctx context.Context, account, arn string) (*policy.Attached, error) {
-	a.sync()
 	key := managedKey{account, arn}
-	a.mu.Lock()
-	m, _ := a.managed.Get(key)
-	gen := a.gen
-	a.mu.Unlock()
-	if m != nil {
-		return m, nil
+	var ver uint64
+	if a.versions != nil {
+		ver = a.versions.Version(cache.VersionKey{Kind: storage.ChangePolicy, Account: account, Key: cache.AnyKey})
+		a.mu.Lock()
+		m, _ := a.managed.Get(key)
+		a.mu.Unlock()
+		if m != nil && m.ver == ver {
+			return m.p, nil
+		}
 	}
-	doc, err := a.o.IAM.ManagedPolicyDocument(ctx, account, arn)
+	var m *policy.Attached
+	doc, err := a.o.Policies.ManagedPolicyDocument(ctx, account, arn)
 	switch {
 	case errors.Is(err, storage.ErrNotFound):
 		m = &policy.Attached{ID: arn, ARN: arn}
 	case err != nil:
 		return nil, err
 	default:
-		// A stored managed policy: validated when it was written.
-		p, err := policy.ParseStored(doc.Document, policy.KindSession)
+		p, err := policy.Parse(doc.Document, policy.KindSession)
 		if err != nil {
 			return nil, fmt.Errorf("managed session policy %s: %w", arn, err)
 		}
 		m = &policy.Attached{Policy: p, ID: arn, ARN: arn, Source: doc.Source}
 	}
-	a.mu.Lock()
-	if a.gen == gen {
-		a.managed.Add(managedKey{strings.Clone(account), strings.Clone(arn)}, m)
+	if a.versions != nil {
+		a.mu.Lock()
+		a.managed.Add(managedKey{strings.Clone(account), strings.Clone(arn)}, &managedEntry{p: m, ver: ver})
+		a.mu.Unlock()
 	}
-	a.mu.Unlock()
 	return m, nil
 }
 

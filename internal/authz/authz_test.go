@@ -18,6 +18,7 @@ import (
 	"github.com/iamd/iamd/internal/reqctx"
 	iamsvc "github.com/iamd/iamd/internal/service/iam"
 	"github.com/iamd/iamd/internal/storage"
+	"github.com/iamd/iamd/internal/storage/cache"
 	"github.com/iamd/iamd/internal/storage/sqlite"
 )
 
@@ -40,15 +41,16 @@ func newFixture(t testing.TB) *fixture {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	f := &fixture{t: t, store: st, now: time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC)}
+	// Through the store's cache, as in the server: its versions let the authorizer keep compiled sets.
+	f := &fixture{t: t, store: cache.New(st, cache.Options{}), now: time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC)}
 	if err := st.Update(ctx, func(tx storage.Tx) error {
 		return tx.CreateAccount(ctx, &storage.Account{ID: acct, CreatedAt: f.now.Add(-time.Hour)})
 	}); err != nil {
 		t.Fatal(err)
 	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	f.iam = iamsvc.New(iamsvc.Options{Store: st, Now: func() time.Time { return f.now }, Logger: log})
-	f.az = New(Options{Store: st, IAM: f.iam, Now: func() time.Time { return f.now }, Logger: log})
+	f.iam = iamsvc.New(iamsvc.Options{Store: f.store, Now: func() time.Time { return f.now }, Logger: log})
+	f.az = New(Options{Store: f.store, Policies: f.iam, Now: func() time.Time { return f.now }, Logger: log})
 	return f
 }
 
@@ -331,38 +333,39 @@ func TestPolicyChangeTakesEffectOnNextRequest(t *testing.T) {
 	}
 }
 
-// A set read before a change but stored after it must not stay in the cache.
+// A set read before a change but stored after it must not be used: it carries the versions read before
+// the change.
 func TestStaleFillIsNotCached(t *testing.T) {
 	f := newFixture(t)
 	f.setup()
 	ctx := f.ctx(userCaller("alice", "/eng/"))
 	a := f.az
-	a.mu.RLock()
-	gen := a.gen
-	a.mu.RUnlock()
-	// Simulate a change applied while a reader was loading: the reader's generation is old.
-	a.mu.Lock()
-	a.applyLocked(storage.Change{Kind: storage.ChangeInlinePolicy, AccountID: acct, Key: "user:alice"})
-	a.mu.Unlock()
-	if a.gen == gen {
-		t.Fatal("generation not bumped")
+	getUser := op(t, iamapi.Operations, "GetUser")
+	in := &iamapi.GetUserRequest{UserName: s("alice")}
+	if err := a.Authorize(ctx, getUser, in); err == nil {
+		t.Fatal("allowed before any policy")
 	}
-	if _, err := a.principal(ctx, "aws", acct, storage.OwnerUser, "alice"); err != nil {
+	// A build that read its versions, then the store before the write below, stores its set after it.
+	vers, _ := a.principalVersions(acct, storage.OwnerUser, "alice")
+	e, err := a.buildPrincipal(context.Background(), "aws", acct, storage.OwnerUser, "alice")
+	if err != nil {
 		t.Fatal(err)
 	}
-	a.mu.RLock()
-	n := a.sets.Len()
-	a.mu.RUnlock()
-	if n != 1 {
-		t.Fatalf("fresh fill not cached: %d entries", n)
+	f.alicePolicy(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"iam:GetUser","Resource":"*"}]}`)
+	e.vers = vers
+	a.store(principalKey{acct, storage.OwnerUser, "alice"}, e)
+	if err := a.Authorize(ctx, getUser, in); err != nil {
+		t.Fatalf("the set built before the policy was used after it: %v", err)
 	}
-	// Changes of other kinds do not drop policy sets.
-	a.mu.Lock()
-	a.applyLocked(storage.Change{Kind: storage.ChangeAccessKey, AccountID: acct, Key: "AKIA"})
-	n = a.sets.Len()
-	a.mu.Unlock()
-	if n != 1 {
-		t.Fatal("an access key change dropped policy sets")
+	// Changes of other kinds keep policy sets.
+	pe, _ := a.principal(context.Background(), "aws", acct, storage.OwnerUser, "alice")
+	if err := f.store.Update(context.Background(), func(tx storage.Tx) error {
+		return tx.SetAccessKeyLastUsed(context.Background(), "AKIA0000000000000001", storage.AccessKeyLastUsed{Date: f.now})
+	}); err != nil && !errors.Is(err, storage.ErrNotFound) {
+		t.Fatal(err)
+	}
+	if again, _ := a.principal(context.Background(), "aws", acct, storage.OwnerUser, "alice"); again != pe {
+		t.Fatal("an access key change dropped the policy set")
 	}
 }
 
@@ -486,14 +489,14 @@ func TestManagedSessionPolicies(t *testing.T) {
 
 func ptrBool(b bool) *bool { return &b }
 
-// Requests authorizing while policies change and the background loop runs: no race, and once the writes
+// Requests authorizing while policies change and the store cache's loop runs: no race, and once the writes
 // are done every request sees the last state.
 func TestConcurrentAuthorizeAndChanges(t *testing.T) {
 	f := newFixture(t)
 	f.setup()
 	runCtx, stop := context.WithCancel(context.Background())
 	defer stop()
-	go f.az.Run(runCtx)
+	go f.store.(*cache.Store).Run(runCtx)
 	ctx := f.ctx(userCaller("alice", "/eng/"))
 	getUser := op(t, iamapi.Operations, "GetUser")
 	in := &iamapi.GetUserRequest{UserName: s("bob")}
@@ -579,7 +582,6 @@ func TestPolicyResourceTags(t *testing.T) {
 		t.Fatalf("aws:ResourceTag/owner = %q", g)
 	}
 	must[*iamapi.TagPolicyOutput](t)(f.iam.TagPolicy(f.root(), &iamapi.TagPolicyRequest{PolicyArn: s(arn), Tags: []iamapi.Tag{{Key: s("Owner"), Value: s("bob")}}}))
-	f.az.sync()
 	if g := strings.Join(res()["aws:resourcetag/owner"], ","); g != "bob" {
 		t.Fatalf("after TagPolicy: aws:ResourceTag/owner = %q", g)
 	}
@@ -621,13 +623,14 @@ func TestInvalidationGranularity(t *testing.T) {
 	}
 	cached := func(step string, want map[principalKey]bool) {
 		t.Helper()
-		a.sync()
-		a.mu.RLock()
-		defer a.mu.RUnlock()
 		for k, w := range want {
-			// A stale set (its principal's row changed) is not used before revalidation.
-			if e, ok := a.sets.Peek(k); (ok && !e.stale) != w {
-				t.Errorf("%s: %s %s cached = %v, want %v", step, k.kind, k.name, ok && !e.stale, w)
+			// A set whose versions moved (its principal's row, say) is not used before revalidation.
+			vers, _ := a.principalVersions(k.account, k.kind, k.name)
+			a.mu.Lock()
+			e, ok := a.sets.Peek(k)
+			a.mu.Unlock()
+			if fresh := ok && e.vers == vers; fresh != w {
+				t.Errorf("%s: %s %s cached = %v, want %v", step, k.kind, k.name, fresh, w)
 			}
 		}
 	}

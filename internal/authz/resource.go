@@ -12,6 +12,7 @@ import (
 	"github.com/iamd/iamd/internal/reqctx"
 	iamsvc "github.com/iamd/iamd/internal/service/iam"
 	"github.com/iamd/iamd/internal/storage"
+	"github.com/iamd/iamd/internal/storage/cache"
 )
 
 // accountWide are IAM operations whose resource is the account itself ("*" in the service authorization
@@ -392,16 +393,20 @@ func (a *Authorizer) renameTarget(ctx context.Context, c *reqctx.Caller, op stri
 
 // entity returns the path and tags of a named IAM entity, cached; a missing entity has path "/".
 func (a *Authorizer) entity(ctx context.Context, part, account, kind, name string) (*entity, error) {
-	a.sync()
 	key := entityKey{account, kind, storage.Fold(name)}
-	a.mu.Lock()
-	e, _ := a.entities.Get(key)
-	gen := a.gen
-	a.mu.Unlock()
-	if e != nil {
-		return e, nil
+	var ver uint64
+	vk, cacheable := entityVersionKey(account, kind, key.name)
+	cacheable = cacheable && a.versions != nil
+	if cacheable {
+		ver = a.versions.Version(vk)
+		a.mu.Lock()
+		e, _ := a.entities.Get(key)
+		a.mu.Unlock()
+		if e != nil && e.ver == ver {
+			return e, nil
+		}
 	}
-	e = &entity{path: "/"}
+	e := &entity{path: "/", ver: ver}
 	var tags []storage.Tag
 	err := a.o.Store.View(ctx, func(tx storage.Tx) error {
 		var err error
@@ -459,15 +464,32 @@ func (a *Authorizer) entity(ctx context.Context, part, account, kind, name strin
 		e.tagKeys = append(e.tagKeys, "aws:resourcetag/"+k, "iam:resourcetag/"+k)
 		e.tagVals = append(e.tagVals, v, v)
 	}
-	if e.exists {
+	if e.exists && cacheable {
+		// Copies: the name may be a slice of the request body.
 		a.mu.Lock()
-		if a.gen == gen {
-			// Copies: the name may be a slice of the request body.
-			a.entities.Add(entityKey{strings.Clone(account), kind, strings.Clone(key.name)}, e)
-		}
+		a.entities.Add(entityKey{strings.Clone(account), kind, strings.Clone(key.name)}, e)
 		a.mu.Unlock()
 	}
 	return e, nil
+}
+
+// entityChange is the kind of the changes of each sort of entity whose path and tags are kept, when the
+// change names the entity by its folded name alone.
+var entityChange = map[string]storage.ChangeKind{
+	ids.KindUser: storage.ChangeUser, ids.KindRole: storage.ChangeRole, ids.KindGroup: storage.ChangeGroup,
+	ids.KindPolicy: storage.ChangePolicy, ids.KindInstanceProfile: storage.ChangeInstanceProfile,
+	ids.KindMFA: storage.ChangeMFADevice,
+}
+
+// entityVersionKey names the changes of an entity whose cached path and tags must be re-read after them.
+// Generic resources (server certificates) change as ChangeResource keyed "KIND:folded name". A kind with no
+// known change is not cacheable (ok false): it is read from the store every time rather than kept stale.
+func entityVersionKey(account, kind, folded string) (k cache.VersionKey, ok bool) {
+	if kind == ids.KindServerCert {
+		return cache.VersionKey{Kind: storage.ChangeResource, Account: account, Key: string(storage.ResourceServerCertificate) + ":" + folded}, true
+	}
+	ch, ok := entityChange[kind]
+	return cache.VersionKey{Kind: ch, Account: account, Key: folded}, ok
 }
 
 func isNotFound(err error) bool { return errors.Is(err, storage.ErrNotFound) }

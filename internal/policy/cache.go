@@ -56,3 +56,10 @@ func (c *Cache) Len() int {
 	defer c.mu.Unlock()
 	return c.docs.Len()
 }
+
+// Purge forgets every document (a dev-mode reset: nothing a previous test sent survives).
+func (c *Cache) Purge() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.docs.Purge()
+}

@@ -11,6 +11,7 @@ import (
 	"github.com/iamd/iamd/internal/reqctx"
 	"github.com/iamd/iamd/internal/secrets"
 	"github.com/iamd/iamd/internal/storage"
+	"github.com/iamd/iamd/internal/storage/cache"
 	"github.com/iamd/iamd/internal/storage/sqlite"
 )
 
@@ -46,12 +47,11 @@ func newFixture(t testing.TB) *fixture {
 		}
 	}
 	f.svc = New(Options{
-		Store:  st,
+		// As App does: every test here then also checks that cached rows follow every write.
+		Store:  cache.New(st, cache.Options{}),
 		Sealer: f.seal,
 		Now:    func() time.Time { return f.now },
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
-		// As App does on SQLite: every test here then also checks that cached users follow every write.
-		CacheEntities: true,
 	})
 	return f
 }

@@ -7,8 +7,7 @@ package iam
 
 // memoryStore is a piece of the service's in-memory state.
 type memoryStore struct {
-	// reset empties it; nil for a cache of stored rows, which follows the store's change feed and is
-	// emptied by the storage.ChangeAll a reset publishes (deleting an account does).
+	// reset empties it.
 	reset func()
 	// held counts what it holds (entries, or counted work for the simulator's statistics).
 	held func() int
@@ -22,25 +21,19 @@ func (s *Service) memory() map[string]memoryStore {
 		"pwThrottle":  {reset: s.pwThrottle.reset, held: s.pwThrottle.held},
 		"mfaThrottle": {reset: s.mfaThrottle.reset, held: s.mfaThrottle.size},
 		"simStats":    {reset: s.simStats.reset, held: s.simStats.held},
-		"cache":       {held: s.cache.held},
 	}
 }
 
-// ResetMemory forgets everything the service holds in memory that does not follow the store's change
-// feed: last uses not yet written (they belong to keys and roles a reset deleted), credential reports,
+// ResetMemory forgets everything the service holds in memory: last uses not yet written (they belong to keys and roles a reset deleted), credential reports,
 // password and MFA-code throttles and the simulator's statistics. A dev-mode reset calls it after wiping the store.
 func (s *Service) ResetMemory() {
 	for _, m := range s.memory() {
-		if m.reset != nil {
-			m.reset()
-		}
+		m.reset()
 	}
 }
 
-// MemoryHeld reports how much each piece of in-memory state holds, by name ("iam.reports", …), after
-// applying the changes published so far to the caches that follow the store.
+// MemoryHeld reports how much each piece of in-memory state holds, by name ("iam.reports", …).
 func (s *Service) MemoryHeld() map[string]int {
-	s.cache.sync()
 	out := map[string]int{}
 	for name, m := range s.memory() {
 		out["iam."+name] = m.held()
@@ -100,9 +93,3 @@ func (st *simulationStats) reset() {
 }
 
 func (st *simulationStats) held() int { return int(st.scenarios.Load() + st.work.Load()) }
-
-func (c *entityCache) held() int {
-	c.mu.RLock()
-	defer c.mu.RUnlock()
-	return len(c.users) + len(c.roles) + len(c.attached)
-}

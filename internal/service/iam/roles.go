@@ -261,13 +261,10 @@ func showTrust(ctx context.Context, tx storage.Tx, r *storage.Role) error {
 	return nil
 }
 
-// trustShownAsSaved reports, from the entity cache alone (SQLite), whether every user and role r's trust
+// trustShownAsSaved reports, from reads the store's cache serves, whether every user and role r's trust
 // policy resolved still holds the ARN it was named by with the same ID, so that the policy shows as it was
-// saved. False when the cache is off or cannot tell: showTrust then reads.
+// saved. False when it cannot tell: showTrust then reads.
 func (s *Service) trustShownAsSaved(ctx context.Context, r *storage.Role) bool {
-	if !s.cache.on {
-		return false
-	}
 	for arn, id := range r.TrustPrincipalIDs {
 		if id == "" {
 			continue // resolved to nobody: shown as written

@@ -46,10 +46,6 @@ type Options struct {
 	// Now is the clock; nil means time.Now. A request's own time (reqctx) takes precedence.
 	Now    func() time.Time
 	Logger *slog.Logger
-	// CacheEntities serves GetUser and GetRole from memory, kept in step with the store's change feed.
-	// Enable it only when this process is the store's only writer (SQLite): other nodes' changes reach
-	// the feed late (see entitycache.go).
-	CacheEntities bool
 }
 
 // Service implements iamapi.Service. Operations it does not implement answer NotImplemented through the
@@ -66,7 +62,6 @@ type Service struct {
 
 	uses        useRecorder
 	reports     reportCache
-	cache       entityCache
 	pwThrottle  *passwordThrottle
 	mfaThrottle *rateLimiter
 	simStats    simulationStats
@@ -104,7 +99,6 @@ func New(o Options) *Service {
 	}
 	s.uses.init()
 	s.reports.init()
-	s.cache.init(o.Store, o.CacheEntities)
 	return s
 }
 

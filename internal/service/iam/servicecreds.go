@@ -234,11 +234,14 @@ func (s *Service) ListServiceSpecificCredentials(ctx context.Context, in *iamapi
 		return nil
 	}
 	err = s.store.View(ctx, func(tx storage.Tx) error {
+		// fn may run more than once (storage.Store.View): it starts afresh each time.
+		list = list[:0]
 		if !all {
-			if owner, err = credentialUser(ctx, tx, sc.account, owner); err != nil {
+			user, err := credentialUser(ctx, tx, sc.account, owner)
+			if err != nil {
 				return err
 			}
-			cs, err := listUserCredentials(ctx, tx, sc.account, storage.CredentialServiceSpecific, owner)
+			cs, err := listUserCredentials(ctx, tx, sc.account, storage.CredentialServiceSpecific, user)
 			if err != nil {
 				return err
 			}

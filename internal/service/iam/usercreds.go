@@ -64,10 +64,12 @@ func (s *Service) listOwnCredentials(ctx context.Context, kind storage.Credentia
 	}
 	var cs []*storage.Credential
 	err = s.store.View(ctx, func(tx storage.Tx) error {
-		if owner, err = credentialUser(ctx, tx, sc.account, owner); err != nil {
+		// fn may run more than once (storage.Store.View): it must not change what it was given.
+		user, err := credentialUser(ctx, tx, sc.account, owner)
+		if err != nil {
 			return err
 		}
-		cs, err = listUserCredentials(ctx, tx, sc.account, kind, owner)
+		cs, err = listUserCredentials(ctx, tx, sc.account, kind, user)
 		return err
 	})
 	return sc, cs, err
@@ -87,10 +89,12 @@ func (s *Service) modifyUserCredential(ctx context.Context, kind storage.Credent
 		return err
 	}
 	return s.store.Update(ctx, func(tx storage.Tx) error {
-		if owner, err = credentialUser(ctx, tx, sc.account, owner); err != nil {
+		// fn may run more than once (storage.Store.Update): it must not change what it was given.
+		user, err := credentialUser(ctx, tx, sc.account, owner)
+		if err != nil {
 			return err
 		}
-		c, err := ownedCredential(ctx, tx, sc.account, kind, owner, id, nse)
+		c, err := ownedCredential(ctx, tx, sc.account, kind, user, id, nse)
 		if err != nil {
 			return err
 		}

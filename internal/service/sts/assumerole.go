@@ -150,7 +150,7 @@ func assumeDenied(c *reqctx.Caller, action, roleARN string) error {
 // (or its account). When the trust policy names only the account, the identity policies must allow as well,
 // which policy.Evaluate's account delegation already requires.
 func (s *Service) authorizeAssume(ctx context.Context, c *reqctx.Caller, role *storage.Role, roleARN string, in *stsapi.AssumeRoleRequest) error {
-	trust, err := s.cache.trustPolicy(role.AssumeRolePolicyDocument)
+	trust, err := s.trust.parse(role.AssumeRolePolicyDocument)
 	if err != nil {
 		s.log.WarnContext(ctx, "role trust policy does not parse", "role", roleARN, "err", err)
 		return &notAllowedError{action: "sts:AssumeRole"}

@@ -1,10 +1,9 @@
 package sts
 
-// MemoryHeld reports the entries of the role cache ("sts.roles") after applying the changes published so
-// far: what a dev-mode reset must leave empty (the cache follows the store's change feed).
+// MemoryHeld reports the parsed trust policies kept ("sts.trust"): what a dev-mode reset must leave empty.
 func (s *Service) MemoryHeld() map[string]int {
-	s.cache.sync()
-	s.cache.mu.Lock()
-	defer s.cache.mu.Unlock()
-	return map[string]int{"sts.roles": s.cache.roles.Len()}
+	return map[string]int{"sts.trust": s.trust.c.Len()}
 }
+
+// ResetMemory forgets every parsed trust policy (a dev-mode reset).
+func (s *Service) ResetMemory() { s.trust.c.Purge() }

@@ -71,7 +71,7 @@ type Service struct {
 	o     Options
 	now   func() time.Time
 	log   *slog.Logger
-	cache *cache
+	trust *trustPolicies
 }
 
 // New returns the STS service.
@@ -82,7 +82,7 @@ func New(o Options) *Service {
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
-	return &Service{o: o, now: o.Now, log: o.Logger, cache: newCache(o.Store)}
+	return &Service{o: o, now: o.Now, log: o.Logger, trust: newTrustPolicies()}
 }
 
 func (s *Service) requestTime(ctx context.Context) time.Time {

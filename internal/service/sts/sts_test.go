@@ -16,6 +16,7 @@ import (
 	"github.com/iamd/iamd/internal/reqctx"
 	"github.com/iamd/iamd/internal/secrets"
 	"github.com/iamd/iamd/internal/storage"
+	"github.com/iamd/iamd/internal/storage/cache"
 	"github.com/iamd/iamd/internal/storage/sqlite"
 	"github.com/iamd/iamd/internal/testutil/apierr"
 	"github.com/iamd/iamd/internal/token"
@@ -43,6 +44,7 @@ func newFixture(t testing.TB) *fixture {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = st.Close() })
+	cached := cache.New(st, cache.Options{}) // the services read through the store's cache
 	sealer, err := secrets.NewSealer(bytes.Repeat([]byte{9}, 32))
 	if err != nil {
 		t.Fatal(err)
@@ -76,8 +78,8 @@ func newFixture(t testing.TB) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	accounts := auth.New(auth.Options{Store: st, Tokens: ring})
-	svc := New(Options{Store: st, Accounts: accounts, Tokens: ring, Now: func() time.Time { return t0 }})
+	accounts := auth.New(auth.Options{Store: cached, Tokens: ring})
+	svc := New(Options{Store: cached, Accounts: accounts, Tokens: ring, Now: func() time.Time { return t0 }})
 	return &fixture{svc: svc, store: st, ring: ring, user: auth.UserCaller("aws", u), role: r1}
 }
 
@@ -372,9 +374,8 @@ func BenchmarkIssue(b *testing.B) {
 	})
 }
 
-// TestRoleCacheFollowsChanges: roles and their trust policies are cached, yet a change of the trust
-// policy, a new path or a deletion takes effect on the very next AssumeRole, and recording the role's
-// last use keeps the cached role.
+// TestRoleCacheFollowsChanges: roles (in the store's cache) and their parsed trust policies are cached,
+// yet a change of the trust policy, a new path or a deletion takes effect on the very next AssumeRole.
 func TestRoleCacheFollowsChanges(t *testing.T) {
 	f := newFixture(t)
 	ctx := at(f.user, "us-east-2")
@@ -401,22 +402,11 @@ func TestRoleCacheFollowsChanges(t *testing.T) {
 	if err := assume(); err != nil {
 		t.Fatal(err)
 	}
-	cached := func() *storage.Role {
-		f.svc.cache.sync()
-		f.svc.cache.mu.Lock()
-		defer f.svc.cache.mu.Unlock()
-		r, _ := f.svc.cache.roles.Peek(roleKey{testAccount, "r1"})
-		return r
-	}
-	before := cached()
-	if before == nil {
-		t.Fatal("role not cached")
-	}
 	if err := f.store.Update(bg, func(tx storage.Tx) error { return tx.SetRoleLastUsed(bg, testAccount, "r1", t0, "us-east-2") }); err != nil {
 		t.Fatal(err)
 	}
-	if cached() != before {
-		t.Error("recording the role's last use dropped it from the cache")
+	if err := assume(); err != nil {
+		t.Fatalf("after the role's last use was recorded: %v", err)
 	}
 	trust := f.role.AssumeRolePolicyDocument
 	update(func(r *storage.Role) {
@@ -436,21 +426,21 @@ func TestRoleCacheFollowsChanges(t *testing.T) {
 }
 
 func TestTrustPolicyCacheBounded(t *testing.T) {
-	c := newCache(nil)
+	c := newTrustPolicies()
 	for i := range maxCachedTrust + 5 {
 		doc := `{"Version":"2012-10-17","Statement":[{"Sid":"s` + strconv.Itoa(i) + `","Effect":"Allow","Principal":{"AWS":"*"},"Action":"sts:AssumeRole"}]}`
-		p, err := c.trustPolicy(doc)
+		p, err := c.parse(doc)
 		if err != nil || p == nil {
 			t.Fatal(err)
 		}
-		if again, _ := c.trustPolicy(doc); again != p {
+		if again, _ := c.parse(doc); again != p {
 			t.Fatal("a document parsed twice")
 		}
 	}
-	if n := c.trust.Len(); n > maxCachedTrust {
+	if n := c.c.Len(); n > maxCachedTrust {
 		t.Fatalf("%d trust policies cached, bound %d", n, maxCachedTrust)
 	}
-	if _, err := c.trustPolicy(`{"Statement":`); err == nil {
+	if _, err := c.parse(`{"Statement":`); err == nil {
 		t.Fatal("a broken trust policy parsed")
 	}
 }

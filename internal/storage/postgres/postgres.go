@@ -23,6 +23,7 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -70,6 +71,9 @@ type Options struct {
 	// TransactionalViews runs every View in a transaction from its first statement (see
 	// sqlstore.Dialect.SingleStatementViews).
 	TransactionalViews bool
+	// PollInterval is how often the change sequence is polled for lost notifications
+	// (DefaultPollInterval if 0; see sequence.go).
+	PollInterval time.Duration
 }
 
 // Store is the PostgreSQL storage.Store.
@@ -81,6 +85,11 @@ type Store struct {
 	cancel context.CancelFunc
 	done   chan struct{}
 	once   sync.Once
+	// seq and pollDone: the change sequence, NOTIFY's fallback (sequence.go).
+	seq      *seqTracker
+	pollDone chan struct{}
+	// dropNotifications makes the listener lose every notification (tests of the fallback).
+	dropNotifications atomic.Bool
 }
 
 var _ storage.Store = (*Store)(nil)
@@ -129,7 +138,12 @@ func Open(ctx context.Context, dbURL string, opts Options) (*Store, error) {
 	}
 	node := make([]byte, 8)
 	_, _ = rand.Read(node)
-	s := &Store{pool: pool, node: hex.EncodeToString(node), log: opts.Logger, done: make(chan struct{})}
+	s := &Store{pool: pool, node: hex.EncodeToString(node), log: opts.Logger, done: make(chan struct{}),
+		seq: newSeqTracker(), pollDone: make(chan struct{})}
+	if err := s.ensureSeqTable(ctx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("postgres: %s: change sequence: %w", where(cfg.ConnConfig), err)
+	}
 	d := sqlstore.Dialect{
 		Name: "postgres",
 		IsRetryable: func(err error) bool {
@@ -159,15 +173,31 @@ func Open(ctx context.Context, dbURL string, opts Options) (*Store, error) {
 		pool.Close()
 		return nil, fmt.Errorf("postgres: %s: listen: %w", where(cfg.ConnConfig), err)
 	}
+	// The baseline of the change sequence, read after LISTEN: a write committed since is heard.
+	rows, err := s.pollSeq(ctx)
+	if err != nil {
+		conn.Release()
+		st.Close()
+		pool.Close()
+		return nil, fmt.Errorf("postgres: %s: change sequence: %w", where(cfg.ConnConfig), err)
+	}
+	s.seq.polled(rows, true)
 	lctx, lcancel := context.WithCancel(context.Background())
 	s.cancel = lcancel
 	go s.listenLoop(lctx, conn)
+	every := opts.PollInterval
+	if every <= 0 {
+		every = DefaultPollInterval
+	}
+	go s.pollLoop(lctx, every)
 	return s, nil
 }
 
 // payload is a NOTIFY message: the sending node and its changes as [kind, account, key] triples.
 type payload struct {
-	Node    string      `json:"n"`
+	Node string `json:"n"`
+	// Seq is the sending node's change sequence number after the transaction (in its first payload).
+	Seq     int64       `json:"s,omitempty"`
 	Changes [][3]string `json:"c"`
 }
 
@@ -193,6 +223,16 @@ func (s *Store) notifySQL(changes []storage.Change) ([]string, error) {
 	var stmts []string
 	flush := func() error {
 		if len(p.Changes) == 0 {
+			return nil
+		}
+		if len(stmts) == 0 {
+			// The first payload carries the sequence number the statement assigns.
+			b, err := json.Marshal(p.Changes)
+			if err != nil {
+				return err
+			}
+			p.Changes, size = nil, 0
+			stmts = append(stmts, s.seqStatement(`{"n":"`+s.node+`","s":`, `,"c":`+string(b)+`}`))
 			return nil
 		}
 		b, err := json.Marshal(p)
@@ -293,8 +333,12 @@ func (s *Store) listenLoop(ctx context.Context, conn *pgxpool.Conn) {
 			s.Hub().Publish([]storage.Change{{Kind: storage.ChangeAll}})
 			continue
 		}
-		if p.Node == s.node {
+		if p.Node == s.node || s.dropNotifications.Load() {
 			continue // published locally at commit
+		}
+		if p.Seq > 0 && !s.seq.notified(p.Node, p.Seq) {
+			s.log.Warn("postgres: change notifications were lost; dropping every cached row", "node", p.Node)
+			s.Hub().Publish([]storage.Change{{Kind: storage.ChangeAll}})
 		}
 		changes := make([]storage.Change, 0, len(p.Changes))
 		for _, c := range p.Changes {
@@ -316,6 +360,7 @@ func (s *Store) Close() error {
 	s.once.Do(func() {
 		s.cancel()
 		<-s.done
+		<-s.pollDone
 		err = s.Store.Close()
 		s.pool.Close()
 	})

@@ -1,0 +1,101 @@
+package cache
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"unsafe"
+
+	"github.com/iamd/iamd/internal/storage"
+	"github.com/iamd/iamd/internal/storage/sqlite"
+)
+
+func newTestStore(t *testing.T, o Options) (*Store, storage.Store) {
+	t.Helper()
+	st, err := sqlite.Open(context.Background(), t.TempDir(), sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return New(st, o), st
+}
+
+// Cached key IDs are copies: an ID sliced from a request's Authorization header would keep the whole
+// header alive.
+func TestCachedKeyIDsAreCopies(t *testing.T) {
+	ctx := context.Background()
+	c, _ := newTestStore(t, Options{})
+	err := c.Update(ctx, func(tx storage.Tx) error {
+		if err := tx.CreateAccount(ctx, &storage.Account{ID: "123456789012"}); err != nil {
+			return err
+		}
+		return tx.CreateAccessKey(ctx, &storage.AccessKey{ID: "AKIA0000000000000001", AccountID: "123456789012", Status: storage.StatusActive})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	header := "AWS4-HMAC-SHA256 Credential=AKIA0000000000000001/20260301/us-east-1/sts/aws4_request, " +
+		"X=AKIA0000000000000002" + strings.Repeat(" ", 1<<16)
+	known := header[len("AWS4-HMAC-SHA256 Credential="):][:20]
+	missing := header[strings.LastIndex(header, "X=")+2:][:20]
+	for _, id := range []string{known, missing} {
+		_ = c.View(ctx, func(tx storage.Tx) error { _, err := tx.GetAccessKey(ctx, id); return err })
+	}
+	if s := c.Sizes(); s.Keys != 1 || s.MissingKeys != 1 {
+		t.Fatalf("cache sizes %+v", s)
+	}
+	for _, k := range append(c.missing.Keys(), c.keys.Keys()...) {
+		if unsafe.StringData(k) == unsafe.StringData(known) || unsafe.StringData(k) == unsafe.StringData(missing) {
+			t.Fatalf("the cache keeps %q as a slice of the request header", k)
+		}
+	}
+}
+
+// TestTablesBounded: no table grows past its bound, the least recently used going first; unknown key
+// IDs have a bound of their own and do not evict known keys.
+func TestTablesBounded(t *testing.T) {
+	ctx := context.Background()
+	c, _ := newTestStore(t, Options{MaxEntries: 8, MaxMissingKeys: 4})
+	const acct = "123456789012"
+	err := c.Update(ctx, func(tx storage.Tx) error {
+		if err := tx.CreateAccount(ctx, &storage.Account{ID: acct}); err != nil {
+			return err
+		}
+		for i := range 20 {
+			name := fmt.Sprint("u", i)
+			if err := tx.CreateUser(ctx, &storage.User{AccountID: acct, Name: name, Path: "/", ID: fmt.Sprintf("AIDA%04d", i)}); err != nil {
+				return err
+			}
+			if err := tx.CreateAccessKey(ctx, &storage.AccessKey{ID: fmt.Sprintf("AKIA%016d", i), AccountID: acct, UserName: name,
+				Status: storage.StatusActive}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 20 {
+		err := c.View(ctx, func(tx storage.Tx) error {
+			if _, err := tx.GetUser(ctx, acct, fmt.Sprint("u", i)); err != nil {
+				return err
+			}
+			if _, err := tx.GetUserByID(ctx, fmt.Sprintf("AIDA%04d", i)); err != nil {
+				return err
+			}
+			_, err := tx.GetAccessKey(ctx, fmt.Sprintf("AKIA%016d", i))
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := range 100 {
+		_ = c.View(ctx, func(tx storage.Tx) error { _, err := tx.GetAccessKey(ctx, fmt.Sprintf("AKIA9%015d", i)); return err })
+	}
+	if s := c.Sizes(); s.Users != 8 || s.UserIDs != 8 || s.Keys != 8 || s.MissingKeys != 4 {
+		t.Fatalf("sizes %+v, want 8 users, IDs and keys, 4 unknown keys", s)
+	}
+}

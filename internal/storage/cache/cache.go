@@ -1,0 +1,541 @@
+// Package cache is the one read-through cache of iamd's state: a storage.Store that wraps another and
+// serves the rows requests read on their hot path (access keys, accounts, users, roles, managed policy
+// attachments, policy versions, the token key ring) from memory, and everything else, and every write,
+// from the store underneath. It alone follows the store's change feed (storage.Store.Subscribe); the
+// packages above it keep only what they derive from rows (opened secrets, compiled policies), checked
+// against the row they came from or against the versions the cache gives what changes name
+// (versions.go).
+//
+// # Consistency contract
+//
+// The same on SQLite and PostgreSQL (docs/architecture.md, "Caching"):
+//
+//   - Read-your-writes on the node that wrote: the store publishes a write's changes before its Update
+//     returns, and every View applies whatever is published before it reads the cache. A View that
+//     starts after an Update returned sees that write.
+//   - Other nodes' writes become visible when their changes reach this node: by NOTIFY on PostgreSQL
+//     (milliseconds), and, should a notification be lost, by the store's fallback poll of the change
+//     sequence (postgres.Options.PollInterval), which then publishes ChangeAll.
+//   - A row read from the store is kept only if no change that could concern it was applied while it
+//     was read (a generation per table), so a slow read never puts a stale row back.
+//
+// A View through the cache may mix rows served from memory with rows read from the store: each is
+// fresh by the rules above, but together they are not one snapshot. Code that needs a snapshot (or
+// reads to decide a write) reads inside Update, which always goes to the store.
+package cache
+
+//go:generate go run gen_misstx.go
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/hashicorp/golang-lru/v2/simplelru"
+
+	"github.com/iamd/iamd/internal/storage"
+)
+
+// errMiss ends the cache-only run of a View's function: what it asked for is not in memory.
+var errMiss = errors.New("cache: miss")
+
+// Options configure a Store.
+type Options struct {
+	// MaxEntries bounds each table (DefaultMaxEntries if 0).
+	MaxEntries int
+	// MaxMissingKeys bounds the access key IDs remembered as missing (DefaultMaxMissingKeys if 0).
+	MaxMissingKeys int
+	Logger         *slog.Logger
+}
+
+// table numbers the cache's tables; each has its own generation.
+type table int
+
+const (
+	tKeys table = iota
+	tAccounts
+	tUsers
+	tRoles
+	tAttached
+	tVersions
+	tKeyRing
+	nTables
+)
+
+// nameKey addresses a row by account and folded name (for attachments: "kind:folded-owner", the Key of
+// the store's ChangeAttachment; for policy versions: "folded-policy version").
+type nameKey struct{ account, name string }
+
+// Store is a storage.Store whose Views read hot rows from memory. Update, Subscribe, Ping, Backup and
+// Close are the wrapped store's.
+type Store struct {
+	storage.Store
+	log        *slog.Logger
+	maxMissing int
+
+	// changes is the subscription that keeps the tables in step. Every View first applies what is
+	// pending (sync): syncMu makes taking a change off the channel and applying it one step, and applying
+	// tells the lock-free fast path that a change is being applied right now.
+	changes  <-chan storage.Change
+	closed   atomic.Bool
+	syncMu   sync.Mutex
+	applying atomic.Bool
+
+	// mu guards the tables and generations (a plain mutex: an LRU lookup moves the entry to the front).
+	mu  sync.Mutex
+	gen [nTables]uint64
+
+	keys     *simplelru.LRU[string, *storage.AccessKey]
+	missing  *simplelru.LRU[string, struct{}] // access key IDs known not to exist
+	accounts *simplelru.LRU[string, *storage.Account]
+	users    *simplelru.LRU[nameKey, *storage.User]
+	roles    *simplelru.LRU[nameKey, *storage.Role]
+	// userIDs and roleIDs map unique IDs to where the row was found. They need no invalidation: a lookup
+	// by ID takes the row under that name only if it still has that ID, and the row under a name is
+	// dropped by every change of it.
+	userIDs  *simplelru.LRU[string, nameKey]
+	roleIDs  *simplelru.LRU[string, nameKey]
+	attached *simplelru.LRU[nameKey, []string]
+	versions *simplelru.LRU[nameKey, *storage.PolicyVersion]
+	keyRing  *storage.KeyRing
+	txs      sync.Pool // *tx of cache-only runs
+	// vmu guards the versions (versions.go): seq numbers applied changes; vers holds the version of each
+	// key a change named; floor is the version of keys not held. Apart from mu, so that requests checking
+	// versions share a read lock.
+	vmu        sync.RWMutex
+	seq, floor uint64
+	vers       *simplelru.LRU[VersionKey, uint64]
+}
+
+// New wraps st. The subscription it takes lasts as long as st (closing st closes it, after which
+// nothing is cached). Call Run to apply changes while no View does.
+func New(st storage.Store, o Options) *Store {
+	if o.MaxEntries <= 0 {
+		o.MaxEntries = DefaultMaxEntries
+	}
+	if o.MaxMissingKeys <= 0 {
+		o.MaxMissingKeys = DefaultMaxMissingKeys
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	n := o.MaxEntries
+	c := &Store{Store: st, log: o.Logger, maxMissing: o.MaxMissingKeys,
+		keys: newLRU[string, *storage.AccessKey](n), missing: newLRU[string, struct{}](o.MaxMissingKeys),
+		accounts: newLRU[string, *storage.Account](min(n, maxCachedAccounts)),
+		users:    newLRU[nameKey, *storage.User](n), roles: newLRU[nameKey, *storage.Role](n),
+		userIDs: newLRU[string, nameKey](n), roleIDs: newLRU[string, nameKey](n),
+		attached: newLRU[nameKey, []string](n), versions: newLRU[nameKey, *storage.PolicyVersion](n)}
+	vers, err := simplelru.NewLRU[VersionKey, uint64](max(n, 1), func(k VersionKey, v uint64) { c.evicted(k, v) })
+	if err != nil {
+		panic(err) // only for a size below 1, which max rules out
+	}
+	c.vers = vers
+	c.txs.New = func() any { return new(tx) }
+	c.changes, _ = st.Subscribe()
+	return c
+}
+
+func newLRU[K comparable, V any](size int) *simplelru.LRU[K, V] {
+	l, err := simplelru.NewLRU[K, V](max(size, 1), nil)
+	if err != nil {
+		panic(err) // only for a size below 1, which max rules out
+	}
+	return l
+}
+
+// Sizes are the number of entries in each table (exported as metrics).
+type Sizes struct {
+	Keys, MissingKeys, Accounts, Users, Roles, UserIDs, RoleIDs, Attachments, PolicyVersions int
+}
+
+// Sizes returns how many entries each table holds.
+func (c *Store) Sizes() Sizes {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return Sizes{Keys: c.keys.Len(), MissingKeys: c.missing.Len(), Accounts: c.accounts.Len(), Users: c.users.Len(),
+		Roles: c.roles.Len(), UserIDs: c.userIDs.Len(), RoleIDs: c.roleIDs.Len(), Attachments: c.attached.Len(),
+		PolicyVersions: c.versions.Len()}
+}
+
+// MaxMissingKeys returns the bound of the negative access-key table.
+func (c *Store) MaxMissingKeys() int { return c.maxMissing }
+
+// Run applies the store's changes until ctx ends, also while no View does (so that an idle node frees
+// deleted rows and its subscription never overflows, which would empty every table).
+func (c *Store) Run(ctx context.Context) {
+	t := time.NewTicker(syncEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			c.Sync()
+		}
+	}
+}
+
+// Sync applies the changes already published, without waiting for more. Views call it first; its fast
+// path (nothing pending, nothing being applied) takes no lock.
+func (c *Store) Sync() {
+	if c.closed.Load() {
+		return
+	}
+	if len(c.changes) == 0 && !c.applying.Load() {
+		return
+	}
+	c.syncMu.Lock()
+	defer c.syncMu.Unlock()
+	c.applying.Store(true)
+	defer c.applying.Store(false)
+	for {
+		select {
+		case ch, ok := <-c.changes:
+			if !ok {
+				// Nothing tells the cache about changes any more: keep nothing from now on.
+				c.closed.Store(true)
+				c.apply(storage.Change{Kind: storage.ChangeAll})
+				return
+			}
+			c.apply(ch)
+		default:
+			return
+		}
+	}
+}
+
+// apply drops the rows a change may have made stale, then gives what it names new versions (a
+// derivation rebuilt for a new version must find the rows gone).
+func (c *Store) apply(ch storage.Change) {
+	c.applyTables(ch)
+	if ch.Kind != storage.ChangeAccessKeyUsed && ch.Kind != storage.ChangeRoleUsed {
+		c.bump(ch) // a last use is part of no derivation
+	}
+}
+
+// applyTables drops the rows a change may have made stale and bumps the generations of their tables.
+func (c *Store) applyTables(ch storage.Change) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	k := nameKey{ch.AccountID, ch.Key}
+	switch ch.Kind {
+	case storage.ChangeAll:
+		for i := range c.gen {
+			c.gen[i]++
+		}
+		c.keys.Purge()
+		c.missing.Purge()
+		c.accounts.Purge()
+		c.users.Purge()
+		c.roles.Purge()
+		c.userIDs.Purge()
+		c.roleIDs.Purge()
+		c.attached.Purge()
+		c.versions.Purge()
+		c.keyRing = nil
+	case storage.ChangeAccount:
+		c.gen[tAccounts]++
+		c.accounts.Remove(ch.AccountID)
+	case storage.ChangeAccessKey, storage.ChangeAccessKeyUsed:
+		// The last use is part of the key's row (GetAccessKeyLastUsed). A created key must stop being
+		// known as missing as much as a deleted one must stop being known.
+		c.gen[tKeys]++
+		c.keys.Remove(ch.Key)
+		c.missing.Remove(ch.Key)
+	case storage.ChangeUser:
+		// Every write of a user row publishes it (membership changes too). Renaming or deleting a user
+		// moves or removes its attachments without a ChangeAttachment (the database cascades).
+		c.gen[tUsers]++
+		c.gen[tAttached]++
+		c.users.Remove(k)
+		c.attached.Remove(nameKey{ch.AccountID, string(storage.OwnerUser) + ":" + ch.Key})
+	case storage.ChangeRole, storage.ChangeRoleUsed:
+		// RoleLastUsed is part of the role's row.
+		c.gen[tRoles]++
+		c.roles.Remove(k)
+		if ch.Kind == storage.ChangeRole {
+			c.gen[tAttached]++
+			c.attached.Remove(nameKey{ch.AccountID, string(storage.OwnerRole) + ":" + ch.Key})
+		}
+	case storage.ChangeGroup:
+		c.gen[tAttached]++
+		c.attached.Remove(nameKey{ch.AccountID, string(storage.OwnerGroup) + ":" + ch.Key})
+	case storage.ChangeAttachment:
+		c.gen[tAttached]++
+		c.attached.Remove(k)
+	case storage.ChangePolicy:
+		// Versions are created and deleted under ChangePolicy of their policy; deleting the policy deletes
+		// them. Their keys start with the policy's folded name.
+		c.gen[tVersions]++
+		prefix := ch.Key + " "
+		for _, vk := range c.versions.Keys() {
+			if vk.account == ch.AccountID && strings.HasPrefix(vk.name, prefix) {
+				c.versions.Remove(vk)
+			}
+		}
+	case storage.ChangeKeyRing:
+		c.gen[tKeyRing]++
+		c.keyRing = nil
+	}
+	// Other kinds (inline policies, memberships, login profiles, MFA devices, ...) concern no table.
+}
+
+// generations returns the current generations, taken before a read from the store.
+func (c *Store) generations() [nTables]uint64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.gen
+}
+
+// View implements storage.Store. It runs fn first against memory alone; if fn asks for anything memory
+// does not hold, it runs fn again in a View of the wrapped store, through a Tx that serves hits from
+// memory and keeps what it reads (fn may run more than once in any case, see storage.Store).
+func (c *Store) View(ctx context.Context, fn func(tx storage.Tx) error) error {
+	c.Sync()
+	if c.closed.Load() {
+		return c.Store.View(ctx, fn)
+	}
+	// The cache-only run's Tx is pooled: a Tx is valid only while fn runs, and most Views end here.
+	t := c.txs.Get().(*tx)
+	*t = tx{c: c}
+	t.Tx = missTx{t}
+	err := fn(t)
+	missed := t.missed
+	*t = tx{}
+	c.txs.Put(t)
+	if !missed {
+		return err
+	}
+	return c.Store.View(ctx, func(inner storage.Tx) error {
+		return fn(&tx{c: c, Tx: inner, store: true, gen: c.generations()})
+	})
+}
+
+func (t missTx) miss() error {
+	t.t.missed = true
+	return errMiss
+}
+
+// tx serves the cached methods from memory and passes the rest to Tx: a missTx on the cache-only run
+// (which notes a miss in missed), the wrapped store's transaction on the second (store set, gen the
+// generations before it began).
+type tx struct {
+	storage.Tx
+	c      *Store
+	missed bool
+	store  bool
+	gen    [nTables]uint64
+}
+
+// keep stores a row read from the store under its table's lock unless a change of that table was
+// applied since the transaction began (the row may predate it).
+func (t *tx) keep(tb table, put func()) {
+	if t.c.closed.Load() {
+		return
+	}
+	t.c.mu.Lock()
+	if t.c.gen[tb] == t.gen[tb] {
+		put()
+	}
+	t.c.mu.Unlock()
+}
+
+// Copies of rows handed out: callers may set fields of what they get (the service overlays the last use
+// on a role, say), never the cached row's. Slices and maps inside are shared and must not be modified.
+func cp[T any](v *T) *T {
+	c := *v
+	return &c
+}
+
+func (t *tx) GetAccessKey(ctx context.Context, id string) (*storage.AccessKey, error) {
+	t.c.mu.Lock()
+	k, ok := t.c.keys.Get(id)
+	gone := false
+	if !ok {
+		_, gone = t.c.missing.Get(id)
+	}
+	t.c.mu.Unlock()
+	if ok {
+		return cp(k), nil
+	}
+	if gone {
+		return nil, notFound("access key", id)
+	}
+	k, err := t.Tx.GetAccessKey(ctx, id)
+	if !t.store {
+		return k, err
+	}
+	switch {
+	case errors.Is(err, storage.ErrNotFound):
+		// The ID may be a slice of a request's Authorization header: keep a copy.
+		t.keep(tKeys, func() { t.c.missing.Add(strings.Clone(id), struct{}{}) })
+	case err == nil:
+		t.keep(tKeys, func() { t.c.missing.Remove(k.ID); t.c.keys.Add(k.ID, k) })
+		return cp(k), nil
+	}
+	return k, err
+}
+
+func (t *tx) GetAccount(ctx context.Context, id string) (*storage.Account, error) {
+	t.c.mu.Lock()
+	a, ok := t.c.accounts.Get(id)
+	t.c.mu.Unlock()
+	if ok {
+		return cp(a), nil
+	}
+	a, err := t.Tx.GetAccount(ctx, id)
+	if err == nil && t.store {
+		t.keep(tAccounts, func() { t.c.accounts.Add(a.ID, a) })
+		return cp(a), nil
+	}
+	return a, err
+}
+
+func (t *tx) GetUser(ctx context.Context, acct, name string) (*storage.User, error) {
+	k := nameKey{acct, storage.Fold(name)}
+	t.c.mu.Lock()
+	u, ok := t.c.users.Get(k)
+	t.c.mu.Unlock()
+	if ok {
+		return cp(u), nil
+	}
+	u, err := t.Tx.GetUser(ctx, acct, name)
+	if err == nil && t.store {
+		t.keepUser(u)
+		return cp(u), nil
+	}
+	return u, err
+}
+
+func (t *tx) keepUser(u *storage.User) {
+	// Keys from the stored row, not from the request (which a key would keep alive).
+	k := nameKey{u.AccountID, storage.Fold(u.Name)}
+	t.keep(tUsers, func() { t.c.users.Add(k, u); t.c.userIDs.Add(u.ID, k) })
+}
+
+func (t *tx) GetUserByID(ctx context.Context, id string) (*storage.User, error) {
+	t.c.mu.Lock()
+	if k, ok := t.c.userIDs.Get(id); ok {
+		if u, ok := t.c.users.Get(k); ok && u.ID == id {
+			t.c.mu.Unlock()
+			return cp(u), nil
+		}
+	}
+	t.c.mu.Unlock()
+	u, err := t.Tx.GetUserByID(ctx, id)
+	if err == nil && t.store {
+		t.keepUser(u)
+		return cp(u), nil
+	}
+	return u, err
+}
+
+func (t *tx) GetRole(ctx context.Context, acct, name string) (*storage.Role, error) {
+	k := nameKey{acct, storage.Fold(name)}
+	t.c.mu.Lock()
+	r, ok := t.c.roles.Get(k)
+	t.c.mu.Unlock()
+	if ok {
+		return cp(r), nil
+	}
+	r, err := t.Tx.GetRole(ctx, acct, name)
+	if err == nil && t.store {
+		t.keepRole(r)
+		return cp(r), nil
+	}
+	return r, err
+}
+
+func (t *tx) keepRole(r *storage.Role) {
+	k := nameKey{r.AccountID, storage.Fold(r.Name)}
+	t.keep(tRoles, func() { t.c.roles.Add(k, r); t.c.roleIDs.Add(r.ID, k) })
+}
+
+func (t *tx) GetRoleByID(ctx context.Context, id string) (*storage.Role, error) {
+	t.c.mu.Lock()
+	if k, ok := t.c.roleIDs.Get(id); ok {
+		if r, ok := t.c.roles.Get(k); ok && r.ID == id {
+			t.c.mu.Unlock()
+			return cp(r), nil
+		}
+	}
+	t.c.mu.Unlock()
+	r, err := t.Tx.GetRoleByID(ctx, id)
+	if err == nil && t.store {
+		t.keepRole(r)
+		return cp(r), nil
+	}
+	return r, err
+}
+
+// ListAttachedPolicies serves the whole list of an owner (opts zero, the authorizer's and the IAM
+// service's read); pages are read from the store.
+func (t *tx) ListAttachedPolicies(ctx context.Context, acct string, kind storage.OwnerKind, owner string, opts storage.ListOptions) ([]string, error) {
+	if opts != (storage.ListOptions{}) {
+		return t.Tx.ListAttachedPolicies(ctx, acct, kind, owner, opts)
+	}
+	k := nameKey{acct, string(kind) + ":" + storage.Fold(owner)}
+	t.c.mu.Lock()
+	l, ok := t.c.attached.Get(k)
+	t.c.mu.Unlock()
+	if ok {
+		return slices.Clip(l), nil
+	}
+	l, err := t.Tx.ListAttachedPolicies(ctx, acct, kind, owner, opts)
+	if err == nil && t.store {
+		k = nameKey{strings.Clone(acct), strings.Clone(k.name)}
+		t.keep(tAttached, func() { t.c.attached.Add(k, l) })
+		return slices.Clip(l), nil
+	}
+	return l, err
+}
+
+func (t *tx) GetPolicyVersion(ctx context.Context, acct, policy, versionID string) (*storage.PolicyVersion, error) {
+	k := nameKey{acct, storage.Fold(policy) + " " + versionID}
+	t.c.mu.Lock()
+	v, ok := t.c.versions.Get(k)
+	t.c.mu.Unlock()
+	if ok {
+		return cp(v), nil
+	}
+	v, err := t.Tx.GetPolicyVersion(ctx, acct, policy, versionID)
+	if err == nil && t.store {
+		k = nameKey{strings.Clone(acct), strings.Clone(k.name)}
+		t.keep(tVersions, func() { t.c.versions.Add(k, v) })
+		return cp(v), nil
+	}
+	return v, err
+}
+
+func (t *tx) GetKeyRing(ctx context.Context) (*storage.KeyRing, error) {
+	t.c.mu.Lock()
+	r := t.c.keyRing
+	t.c.mu.Unlock()
+	if r != nil {
+		return cp(r), nil
+	}
+	r, err := t.Tx.GetKeyRing(ctx)
+	if err == nil && t.store {
+		t.keep(tKeyRing, func() { t.c.keyRing = r })
+		return cp(r), nil
+	}
+	return r, err
+}
+
+// notFound is the store's answer for a missing row, in its wording.
+func notFound(what, id string) error {
+	return &notFoundError{what: what, id: id}
+}
+
+type notFoundError struct{ what, id string }
+
+func (e *notFoundError) Error() string {
+	return e.what + " " + e.id + ": " + storage.ErrNotFound.Error()
+}
+func (e *notFoundError) Unwrap() error { return storage.ErrNotFound }

@@ -1,0 +1,84 @@
+package cache
+
+import (
+	"strings"
+
+	"github.com/iamd/iamd/internal/storage"
+)
+
+// Versions let the packages above the cache keep what they derive from rows (compiled policy sets, the
+// condition keys of an entity's tags) without following the change feed themselves: a derivation notes
+// the versions of what it was built from before it reads, and is used again only while those versions
+// are unchanged. Every applied change gives what it names a new version, so a changed row can never be
+// paired with a stale derivation.
+
+// AnyKey, as a VersionKey's Key, stands for every key of that kind in the account (any group change, any
+// policy change, ...). For inline policies and attachments, "group:" + AnyKey stands for those of every
+// group of the account.
+const AnyKey = "*"
+
+// VersionKey names what a derivation depends on: the kind and key of the changes that concern it (see
+// storage.Change).
+type VersionKey struct {
+	Kind    storage.ChangeKind
+	Account string
+	Key     string
+}
+
+// Version returns the current version of k, after applying the changes published so far. Versions only
+// grow; a key the cache no longer tracks has the version at which it stopped tracking it (at least).
+func (c *Store) Version(k VersionKey) uint64 {
+	var out [1]uint64
+	c.Versions(out[:], k)
+	return out[0]
+}
+
+// Versions is Version of each key, into out (as long as keys), with one synchronisation and one lock:
+// a request checks a derivation's versions together.
+func (c *Store) Versions(out []uint64, keys ...VersionKey) {
+	c.Sync()
+	if c.closed.Load() {
+		// Nothing tells the cache about changes any more: every version is new.
+		c.vmu.Lock()
+		for i := range keys {
+			c.seq++
+			out[i] = c.seq
+		}
+		c.vmu.Unlock()
+		return
+	}
+	c.vmu.RLock()
+	defer c.vmu.RUnlock()
+	for i, k := range keys {
+		// Peek, not Get: reads share the lock, and what goes first past the bound is what changed least
+		// recently (a forgotten key reads at the floor, never lower than its version was).
+		if v, ok := c.vers.Peek(k); ok {
+			out[i] = v
+		} else {
+			out[i] = c.floor
+		}
+	}
+}
+
+// bump gives the keys a change concerns a new version.
+func (c *Store) bump(ch storage.Change) {
+	c.vmu.Lock()
+	defer c.vmu.Unlock()
+	if ch.Kind == storage.ChangeAll {
+		c.seq++
+		c.floor = c.seq
+		c.vers.Purge()
+		return
+	}
+	c.seq++
+	c.vers.Add(VersionKey{ch.Kind, ch.AccountID, ch.Key}, c.seq)
+	c.vers.Add(VersionKey{ch.Kind, ch.AccountID, AnyKey}, c.seq)
+	if ch.Kind == storage.ChangeInlinePolicy || ch.Kind == storage.ChangeAttachment {
+		if kind, _, ok := strings.Cut(ch.Key, ":"); ok {
+			c.vers.Add(VersionKey{ch.Kind, ch.AccountID, kind + ":" + AnyKey}, c.seq)
+		}
+	}
+}
+
+// evicted keeps versions monotonic past the bound: a key evicted at version v reads as at least v.
+func (c *Store) evicted(_ VersionKey, v uint64) { c.floor = max(c.floor, v) }
