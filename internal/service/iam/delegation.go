@@ -730,3 +730,23 @@ func englishLocale(l string) bool {
 	l = strings.ToLower(l)
 	return l == "en" || strings.HasPrefix(l, "en-") || strings.HasPrefix(l, "en_")
 }
+
+// DelegationOwner reads the owner account and owner identity ARN of a stored delegation request ("" while
+// unassigned), for authorization.
+func DelegationOwner(r *storage.Resource) (ownerAccount, ownerID string, err error) {
+	d, err := decodeDelegation(r)
+	if err != nil {
+		return "", "", err
+	}
+	return d.OwnerAccountID, d.OwnerID, nil
+}
+
+// DelegationOwnerActions are the operations a request's owner may call on it without an identity policy
+// allowing them ("Once a delegation request has an owner, that owner gets a default permission" to get
+// and update it; iamd extends the default to what only the owner can sensibly do with a request it was
+// handed: read its summary, reject it, and send the token of one accepted for it). Accepting still
+// needs iam:AcceptDelegationRequest: it grants the partner the owner's permissions.
+var DelegationOwnerActions = []string{
+	"iam:GetDelegationRequest", "iam:UpdateDelegationRequest", "iam:GetHumanReadableSummary",
+	"iam:RejectDelegationRequest", "iam:SendDelegationToken",
+}
