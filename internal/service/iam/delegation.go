@@ -208,9 +208,6 @@ func (s *Service) CreateDelegationRequest(ctx context.Context, in *iamapi.Create
 		return nil, err
 	}
 	owner := str(in.OwnerAccountId)
-	if owner == sc.account {
-		return nil, iamapi.NewInvalidInputException("OwnerAccountId must be another account than the requestor's.")
-	}
 	params, err := delegationParams(in.Permissions.Parameters)
 	if err != nil {
 		return nil, err
@@ -559,9 +556,6 @@ func (s *Service) ListDelegationRequests(ctx context.Context, in *iamapi.ListDel
 func (s *Service) AssociateDelegationRequest(ctx context.Context, in *iamapi.AssociateDelegationRequestRequest) (*iamapi.AssociateDelegationRequestOutput, error) {
 	id := str(in.DelegationRequestId)
 	err := s.transition(ctx, id, func(sc scope, d *delegationRequest) error {
-		if d.RequestorID == sc.account {
-			return iamapi.NewInvalidInputException("A delegation request cannot be associated by the account that created it.")
-		}
 		if d.OwnerAccountID != "" && d.OwnerAccountID != sc.account {
 			return noSuchDelegationRequest(id)
 		}

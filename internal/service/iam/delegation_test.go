@@ -214,15 +214,11 @@ func TestDelegationRequestExpiry(t *testing.T) {
 func TestDelegationRequestVisibility(t *testing.T) {
 	f := newFixture(t)
 	tmpl := f.drTemplate()
-	// The partner cannot claim its own request.
-	own := f.drCreate(tmpl, "untargeted")
-	_, err := f.svc.AssociateDelegationRequest(f.root(), &iamapi.AssociateDelegationRequestRequest{DelegationRequestId: &own})
-	assertAPIError(t, err, "InvalidInput", 400, "A delegation request cannot be associated by the account that created it.")
 	in := drCreateInput(tmpl, "targeted")
 	in.OwnerAccountId = ptr(otherTestAccount)
 	id := *must(f.svc.CreateDelegationRequest(f.root(), in))(t).DelegationRequestId
 	stranger := userOf("111122223333", "mallory")
-	_, err = f.svc.GetDelegationRequest(stranger, &iamapi.GetDelegationRequestRequest{DelegationRequestId: &id})
+	_, err := f.svc.GetDelegationRequest(stranger, &iamapi.GetDelegationRequestRequest{DelegationRequestId: &id})
 	assertAPIError(t, err, "NoSuchEntity", 404, "Delegation request "+id+" not found.")
 	_, err = f.svc.AssociateDelegationRequest(stranger, &iamapi.AssociateDelegationRequestRequest{DelegationRequestId: &id})
 	assertAPIError(t, err, "NoSuchEntity", 404, "Delegation request "+id+" not found.")
@@ -304,11 +300,6 @@ func TestCreateDelegationRequestErrors(t *testing.T) {
 	bad = drCreateInput("arn:aws:iam::"+testAccount+":policy/Missing", "w-missing")
 	_, err = f.svc.CreateDelegationRequest(f.root(), bad)
 	assertAPIError(t, err, "InvalidInput", 400, "PolicyTemplateArn arn:aws:iam::"+testAccount+":policy/Missing does not name a policy template.")
-
-	bad = drCreateInput(tmpl, "w-self")
-	bad.OwnerAccountId = ptr(testAccount)
-	_, err = f.svc.CreateDelegationRequest(f.root(), bad)
-	assertAPIError(t, err, "InvalidInput", 400, "OwnerAccountId must be another account than the requestor's.")
 
 	bad = drCreateInput(tmpl, "w-unused")
 	bad.Permissions.Parameters = append(bad.Permissions.Parameters, iamapi.PolicyParameter{Name: ptr("Unused"), Values: []string{"x"}})
@@ -426,4 +417,22 @@ func FuzzFillTemplate(f *testing.F) {
 			t.Fatalf("filled policy of %d characters", policySize(out))
 		}
 	})
+}
+
+// A request may be claimed inside the partner's own account (a self-hosted deployment trying the flow
+// with one account): the partner's users then act as the customer.
+func TestDelegationRequestWithinOneAccount(t *testing.T) {
+	f := newFixture(t)
+	tmpl := f.drTemplate()
+	id := f.drCreate(tmpl, "same-account")
+	alice := userOf(testAccount, "alice")
+	must(f.svc.AssociateDelegationRequest(alice, &iamapi.AssociateDelegationRequestRequest{DelegationRequestId: &id}))(t)
+	must(f.svc.AcceptDelegationRequest(f.root(), &iamapi.AcceptDelegationRequestRequest{DelegationRequestId: &id}))(t)
+	if s := f.drState(alice, id); s != drAccepted {
+		t.Fatalf("state %s", s)
+	}
+	list := must(f.svc.ListDelegationRequests(f.root(), &iamapi.ListDelegationRequestsRequest{}))(t)
+	if len(list.DelegationRequests) != 1 {
+		t.Fatalf("listed %d", len(list.DelegationRequests))
+	}
 }
