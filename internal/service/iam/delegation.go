@@ -148,8 +148,11 @@ func saveDelegation(ctx context.Context, tx storage.Tx, r *storage.Resource, d *
 	return tx.UpdateResource(ctx, r.Name, r)
 }
 
-// transition runs one state change on the request id names, in one transaction.
-func (s *Service) transition(ctx context.Context, id string, fn func(sc scope, d *delegationRequest) error) error {
+// transition runs one state change on the request id names, in one transaction: it checks that the
+// caller can act on the request (the owner account's identities once it has an owner; while it has none,
+// any account it is aimed at) and that the request is in one of the states from, then lets fn change it.
+// verb names the change in the InvalidInput answer.
+func (s *Service) transition(ctx context.Context, id, verb string, from []string, fn func(sc scope, d *delegationRequest) error) error {
 	sc, err := s.scopeOf(ctx)
 	if err != nil {
 		return err
@@ -158,6 +161,16 @@ func (s *Service) transition(ctx context.Context, id string, fn func(sc scope, d
 		r, d, err := loadDelegation(ctx, tx, sc, id)
 		if err != nil {
 			return err
+		}
+		if slices.Contains(from, drUnassigned) {
+			if d.OwnerAccountID != "" && d.OwnerAccountID != sc.account {
+				return noSuchDelegationRequest(id)
+			}
+		} else if err := d.ownerOnly(sc, id); err != nil {
+			return err
+		}
+		if st := d.effectiveState(sc.now); !slices.Contains(from, st) {
+			return delegationStateError(id, st, verb)
 		}
 		if err := fn(sc, d); err != nil {
 			return err
@@ -555,13 +568,7 @@ func (s *Service) ListDelegationRequests(ctx context.Context, in *iamapi.ListDel
 // an identity of that account (to any other it does not exist).
 func (s *Service) AssociateDelegationRequest(ctx context.Context, in *iamapi.AssociateDelegationRequestRequest) (*iamapi.AssociateDelegationRequestOutput, error) {
 	id := str(in.DelegationRequestId)
-	err := s.transition(ctx, id, func(sc scope, d *delegationRequest) error {
-		if d.OwnerAccountID != "" && d.OwnerAccountID != sc.account {
-			return noSuchDelegationRequest(id)
-		}
-		if st := d.effectiveState(sc.now); st != drUnassigned {
-			return delegationStateError(id, st, "associated")
-		}
+	err := s.transition(ctx, id, "associated", []string{drUnassigned}, func(sc scope, d *delegationRequest) error {
 		d.OwnerAccountID, d.OwnerID, d.State = sc.account, sc.caller.ARN, drAssigned
 		d.ExpiresAt = sc.now.Add(delegationOpenLifetime)
 		return nil
@@ -575,13 +582,7 @@ func (s *Service) AssociateDelegationRequest(ctx context.Context, in *iamapi.Ass
 // UpdateDelegationRequest adds notes and forwards the request for approval (PENDING_APPROVAL).
 func (s *Service) UpdateDelegationRequest(ctx context.Context, in *iamapi.UpdateDelegationRequestRequest) (*iamapi.UpdateDelegationRequestOutput, error) {
 	id := str(in.DelegationRequestId)
-	err := s.transition(ctx, id, func(sc scope, d *delegationRequest) error {
-		if err := d.ownerOnly(sc, id); err != nil {
-			return err
-		}
-		if st := d.effectiveState(sc.now); st != drAssigned && st != drPendingApproval {
-			return delegationStateError(id, st, "updated")
-		}
+	err := s.transition(ctx, id, "updated", []string{drAssigned, drPendingApproval}, func(sc scope, d *delegationRequest) error {
 		if in.Notes != nil {
 			d.Notes = *in.Notes
 		}
@@ -598,13 +599,7 @@ func (s *Service) UpdateDelegationRequest(ctx context.Context, in *iamapi.Update
 // delegated credential maps to.
 func (s *Service) AcceptDelegationRequest(ctx context.Context, in *iamapi.AcceptDelegationRequestRequest) (*iamapi.AcceptDelegationRequestOutput, error) {
 	id := str(in.DelegationRequestId)
-	err := s.transition(ctx, id, func(sc scope, d *delegationRequest) error {
-		if err := d.ownerOnly(sc, id); err != nil {
-			return err
-		}
-		if st := d.effectiveState(sc.now); st != drAssigned && st != drPendingApproval {
-			return delegationStateError(id, st, "accepted")
-		}
+	err := s.transition(ctx, id, "accepted", []string{drAssigned, drPendingApproval}, func(sc scope, d *delegationRequest) error {
 		d.State, d.ApproverID, d.ExpiresAt = drAccepted, sc.caller.ARN, sc.now.Add(delegationOpenLifetime)
 		return nil
 	})
@@ -617,13 +612,7 @@ func (s *Service) AcceptDelegationRequest(ctx context.Context, in *iamapi.Accept
 // RejectDelegationRequest rejects a request that is not yet finalized; it then expires after 7 days.
 func (s *Service) RejectDelegationRequest(ctx context.Context, in *iamapi.RejectDelegationRequestRequest) (*iamapi.RejectDelegationRequestOutput, error) {
 	id := str(in.DelegationRequestId)
-	err := s.transition(ctx, id, func(sc scope, d *delegationRequest) error {
-		if err := d.ownerOnly(sc, id); err != nil {
-			return err
-		}
-		if st := d.effectiveState(sc.now); st != drAssigned && st != drPendingApproval && st != drAccepted {
-			return delegationStateError(id, st, "rejected")
-		}
+	err := s.transition(ctx, id, "rejected", []string{drAssigned, drPendingApproval, drAccepted}, func(sc scope, d *delegationRequest) error {
 		d.State, d.RejectionReason = drRejected, str(in.Notes)
 		d.ExpiresAt = sc.now.Add(delegationRejectedLifetime)
 		return nil
@@ -642,13 +631,7 @@ func (s *Service) RejectDelegationRequest(ctx context.Context, in *iamapi.Reject
 func (s *Service) SendDelegationToken(ctx context.Context, in *iamapi.SendDelegationTokenRequest) (*iamapi.SendDelegationTokenOutput, error) {
 	id := str(in.DelegationRequestId)
 	var channel string
-	err := s.transition(ctx, id, func(sc scope, d *delegationRequest) error {
-		if err := d.ownerOnly(sc, id); err != nil {
-			return err
-		}
-		if st := d.effectiveState(sc.now); st != drAccepted {
-			return delegationStateError(id, st, "finalized")
-		}
+	err := s.transition(ctx, id, "finalized", []string{drAccepted}, func(sc scope, d *delegationRequest) error {
 		if d.OnlySendByOwner && sc.caller.ARN != d.OwnerID {
 			return protocol.NewError("AccessDenied", 403, "Only the owner %s of delegation request %s can send its delegation token.", d.OwnerID, id)
 		}
