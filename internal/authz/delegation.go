@@ -45,7 +45,7 @@ func deref(p *string) string {
 // delegationResource is the resource of an operation on a delegation request:
 // arn:PARTITION:iam::ACCOUNT:delegation-request/ID, where ACCOUNT is the request's owner account, or the
 // caller's while the request has none (it is the account the caller would claim it for). When the caller
-// is the request's owner, the owner's default permissions (iamsvc.DelegationOwnerActions) come as a
+// is the request's owner (its ARN and its unique ID: a namesake created later is not), the owner's default permissions (iamsvc.DelegationOwnerActions) come as a
 // resource-based policy naming the owner, so an explicit Deny still wins. A request that does not exist
 // is evaluated under the caller's account (the service answers NoSuchEntity). Delegation operations are
 // rare, so this reads the store directly.
@@ -62,7 +62,7 @@ func (a *Authorizer) delegationResource(ctx context.Context, c *reqctx.Caller, p
 	if err != nil || r == nil || id == "" {
 		return iamsvc.DelegationRequestARN(p, c.AccountID, id), err
 	}
-	ownerAcct, ownerID, err := iamsvc.DelegationOwner(r)
+	ownerAcct, ownerID, err := iamsvc.DelegationOwner(r, c.ARN, c.PrincipalID)
 	if err != nil {
 		return "", err
 	}
@@ -71,7 +71,7 @@ func (a *Authorizer) delegationResource(ctx context.Context, c *reqctx.Caller, p
 		acct = ownerAcct
 	}
 	arn := iamsvc.DelegationRequestARN(p, acct, id)
-	if ownerID != "" && ownerID == c.ARN {
+	if ownerID != "" {
 		pol, err := ownerPolicy(ownerID, arn)
 		if err != nil {
 			return "", err

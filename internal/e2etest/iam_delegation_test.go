@@ -158,3 +158,31 @@ func TestIAMDelegationRequests(t *testing.T) {
 	_, err = customer.AcceptDelegationRequest(ctx, &iam.AcceptDelegationRequestInput{DelegationRequestId: &id2})
 	wantError(t, "accept rejected", err, "InvalidInput", 400, "Delegation request "+id2+" is in state REJECTED and cannot be accepted.")
 }
+
+// The owner's default permissions belong to the identity that claimed the request: a user deleted and
+// created again under the same name (same ARN, new unique ID) does not inherit them.
+func TestDelegationOwnerDefaultsFollowTheIdentity(t *testing.T) {
+	e := newIAMEnv(t)
+	ctx := e.ctx
+	customerRoot := newAccount(t, e.s, drCustomer)
+	customer := e.s.IAM(customerRoot)
+	alice := newUser(t, e.s, customerRoot, "alice")
+	allow(t, e.s, customerRoot, "alice", "iam:AssociateDelegationRequest", "*")
+	tmpl := aws.ToString(must[*iam.CreatePolicyOutput](t, "CreatePolicy")(e.c.CreatePolicy(ctx, &iam.CreatePolicyInput{
+		PolicyName: aws.String("BuildsTemplate"), PolicyDocument: aws.String(drTemplate)})).Policy.Arn)
+	id := aws.ToString(must[*iam.CreateDelegationRequestOutput](t, "Create")(e.c.CreateDelegationRequest(ctx, drInput(tmpl, "workflow-1"))).DelegationRequestId)
+	must[*iam.AssociateDelegationRequestOutput](t, "Associate")(e.s.IAM(alice).AssociateDelegationRequest(ctx, &iam.AssociateDelegationRequestInput{DelegationRequestId: &id}))
+	must[*iam.GetDelegationRequestOutput](t, "Get as owner")(e.s.IAM(alice).GetDelegationRequest(ctx, &iam.GetDelegationRequestInput{DelegationRequestId: &id}))
+
+	keys := must[*iam.ListAccessKeysOutput](t, "ListAccessKeys")(customer.ListAccessKeys(ctx, &iam.ListAccessKeysInput{UserName: aws.String("alice")}))
+	for _, k := range keys.AccessKeyMetadata {
+		must[*iam.DeleteAccessKeyOutput](t, "DeleteAccessKey")(customer.DeleteAccessKey(ctx, &iam.DeleteAccessKeyInput{UserName: aws.String("alice"), AccessKeyId: k.AccessKeyId}))
+	}
+	must[*iam.DeleteUserPolicyOutput](t, "DeleteUserPolicy")(customer.DeleteUserPolicy(ctx, &iam.DeleteUserPolicyInput{UserName: aws.String("alice"),
+		PolicyName: aws.String("allow-iam-AssociateDelegationRequest")}))
+	must[*iam.DeleteUserOutput](t, "DeleteUser")(customer.DeleteUser(ctx, &iam.DeleteUserInput{UserName: aws.String("alice")}))
+	namesake := newUser(t, e.s, customerRoot, "alice")
+	_, err := e.s.IAM(namesake).GetDelegationRequest(ctx, &iam.GetDelegationRequestInput{DelegationRequestId: &id})
+	wantDenied(t, err, "AccessDenied", azNotAuthorized("arn:aws:iam::"+drCustomer+":user/alice", "iam:GetDelegationRequest", drARN(id),
+		because("identity-based policy", "iam:GetDelegationRequest")))
+}

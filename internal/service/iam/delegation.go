@@ -48,9 +48,12 @@ const (
 
 // delegationRequest is the Data of a delegation request resource.
 type delegationRequest struct {
-	RequestorID         string            `json:"RequestorId"`
-	OwnerAccountID      string            `json:"OwnerAccountId,omitempty"`
-	OwnerID             string            `json:"OwnerId,omitempty"`
+	RequestorID    string `json:"RequestorId"`
+	OwnerAccountID string `json:"OwnerAccountId,omitempty"`
+	OwnerID        string `json:"OwnerId,omitempty"`
+	// OwnerPrincipalID is the unique ID of the owner (AIDA…, AROA…, the account ID for root): a user
+	// deleted and created again under the same name has the owner's ARN but is not the owner.
+	OwnerPrincipalID    string            `json:"OwnerPrincipalId,omitempty"`
 	ApproverID          string            `json:"ApproverId,omitempty"`
 	Description         string            `json:"Description"`
 	RequestMessage      string            `json:"RequestMessage,omitempty"`
@@ -569,7 +572,7 @@ func (s *Service) ListDelegationRequests(ctx context.Context, in *iamapi.ListDel
 func (s *Service) AssociateDelegationRequest(ctx context.Context, in *iamapi.AssociateDelegationRequestRequest) (*iamapi.AssociateDelegationRequestOutput, error) {
 	id := str(in.DelegationRequestId)
 	err := s.transition(ctx, id, "associated", []string{drUnassigned}, func(sc scope, d *delegationRequest) error {
-		d.OwnerAccountID, d.OwnerID, d.State = sc.account, sc.caller.ARN, drAssigned
+		d.OwnerAccountID, d.OwnerID, d.OwnerPrincipalID, d.State = sc.account, sc.caller.ARN, sc.caller.PrincipalID, drAssigned
 		d.ExpiresAt = sc.now.Add(delegationOpenLifetime)
 		return nil
 	})
@@ -632,7 +635,7 @@ func (s *Service) SendDelegationToken(ctx context.Context, in *iamapi.SendDelega
 	id := str(in.DelegationRequestId)
 	var channel string
 	err := s.transition(ctx, id, "finalized", []string{drAccepted}, func(sc scope, d *delegationRequest) error {
-		if d.OnlySendByOwner && sc.caller.ARN != d.OwnerID {
+		if d.OnlySendByOwner && !d.isOwner(sc.caller.ARN, sc.caller.PrincipalID) {
 			return protocol.NewError("AccessDenied", 403, "Only the owner %s of delegation request %s can send its delegation token.", d.OwnerID, id)
 		}
 		d.State, d.ExpiresAt = drFinalized, sc.now.Add(time.Duration(d.SessionDuration)*time.Second)
@@ -708,14 +711,22 @@ func englishLocale(l string) bool {
 	return l == "en" || strings.HasPrefix(l, "en-") || strings.HasPrefix(l, "en_")
 }
 
-// DelegationOwner reads the owner account and owner identity ARN of a stored delegation request ("" while
-// unassigned), for authorization.
-func DelegationOwner(r *storage.Resource) (ownerAccount, ownerID string, err error) {
+// isOwner says whether a caller (its ARN and unique ID) is the request's owner.
+func (d *delegationRequest) isOwner(arn, principalID string) bool {
+	return d.OwnerID != "" && d.OwnerID == arn && d.OwnerPrincipalID == principalID
+}
+
+// DelegationOwner reads, for authorization, the owner account of a stored delegation request ("" while
+// unassigned) and the ARN of its owner when the caller (arn, principalID) is that owner ("" otherwise).
+func DelegationOwner(r *storage.Resource, arn, principalID string) (ownerAccount, owner string, err error) {
 	d, err := decodeDelegation(r)
 	if err != nil {
 		return "", "", err
 	}
-	return d.OwnerAccountID, d.OwnerID, nil
+	if d.isOwner(arn, principalID) {
+		owner = d.OwnerID
+	}
+	return d.OwnerAccountID, owner, nil
 }
 
 // DelegationOwnerActions are the operations a request's owner may call on it without an identity policy

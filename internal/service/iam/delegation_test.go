@@ -436,3 +436,23 @@ func TestDelegationRequestWithinOneAccount(t *testing.T) {
 		t.Fatalf("listed %d", len(list.DelegationRequests))
 	}
 }
+
+// The owner is an identity, not a name: a user created again under the owner's name (same ARN, another
+// unique ID) cannot send the token of an OnlySendByOwner request.
+func TestDelegationOwnerIsTheIdentity(t *testing.T) {
+	f := newFixture(t)
+	tmpl := f.drTemplate()
+	in := drCreateInput(tmpl, "owner-identity")
+	in.OnlySendByOwner = ptr(true)
+	id := *must(f.svc.CreateDelegationRequest(f.root(), in))(t).DelegationRequestId
+	as := func(uid string) context.Context {
+		return callerCtx(&reqctx.Caller{Kind: reqctx.CallerUser, AccountID: otherTestAccount, Partition: "aws",
+			ARN: "arn:aws:iam::" + otherTestAccount + ":user/alice", Name: "alice", PrincipalName: "alice", PrincipalPath: "/", PrincipalID: uid})
+	}
+	alice, namesake := as("AIDAALICEORIGINAL0001"), as("AIDAALICERECREATED001")
+	must(f.svc.AssociateDelegationRequest(alice, &iamapi.AssociateDelegationRequestRequest{DelegationRequestId: &id}))(t)
+	must(f.svc.AcceptDelegationRequest(rootOf(otherTestAccount), &iamapi.AcceptDelegationRequestRequest{DelegationRequestId: &id}))(t)
+	_, err := f.svc.SendDelegationToken(namesake, &iamapi.SendDelegationTokenRequest{DelegationRequestId: &id})
+	assertAPIError(t, err, "AccessDenied", 403, "Only the owner arn:aws:iam::"+otherTestAccount+":user/alice of delegation request "+id+" can send its delegation token.")
+	must(f.svc.SendDelegationToken(alice, &iamapi.SendDelegationTokenRequest{DelegationRequestId: &id}))(t)
+}
