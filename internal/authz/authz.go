@@ -253,6 +253,11 @@ func (a *Authorizer) Authorize(ctx context.Context, op *protocol.Operation, in a
 			buf.req.Principal = principalWithRole(c)
 		}
 	}
+	if buf.resource != nil {
+		own := *set
+		own.Resource = buf.resource
+		set = &own
+	}
 	d := policy.Evaluate(&buf.req, set)
 	if !d.Allowed() {
 		return denied(op.Service, policy.AccessDeniedMessage(c.ARN, action.name, messageResource(op.Name, in, res, buf.shown), &d))

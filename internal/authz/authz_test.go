@@ -292,10 +292,7 @@ var noResource = map[string]bool{
 	"EnableOrganizationsRootSessions": true, "ListOrganizationsFeatures": true, "GenerateOrganizationsAccessReport": true,
 	"SetSecurityTokenServicePreferences": true, "ListPoliciesGrantingServiceAccess": true, "GetAccountEmailAddress": true,
 	"EnableOutboundWebIdentityFederation": true, "DisableOutboundWebIdentityFederation": true,
-	"GetOutboundWebIdentityFederationInfo": true, "ListDelegationRequests": true, "GetDelegationRequest": true,
-	"AcceptDelegationRequest": true, "RejectDelegationRequest": true, "AssociateDelegationRequest": true,
-	"CreateDelegationRequest": true, "SendDelegationToken": true, "UpdateDelegationRequest": true,
-	"GetHumanReadableSummary": true,
+	"GetOutboundWebIdentityFederationInfo": true,
 }
 
 // A change committed by one request is in force on the next request, before the background loop (not

@@ -22,6 +22,9 @@ type ctxBuf struct {
 	req  policy.Request // the request evaluated, kept here so that it does not need an allocation
 	// shown is the resource AccessDenied names when it is not the evaluated ARN (see messageResource).
 	shown string
+	// resource is a resource-based policy of the resource, nil when none (a delegation request's owner
+	// defaults, see delegationResource).
+	resource *policy.Attached
 }
 
 // ctxBufSize is the number of entries a request context usually holds; maxPooledEntries keeps buffers
@@ -55,6 +58,7 @@ func (a *Authorizer) putBuf(b *ctxBuf) {
 	b.vals = b.vals[:0]
 	b.req = policy.Request{}
 	b.shown = ""
+	b.resource = nil
 	a.ctxPool.Put(b)
 }
 

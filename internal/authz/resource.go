@@ -31,6 +31,8 @@ var accountWide = map[string]bool{
 	// them no resource type.
 	"EnableOrganizationsRootCredentialsManagement": true, "DisableOrganizationsRootCredentialsManagement": true,
 	"EnableOrganizationsRootSessions": true, "DisableOrganizationsRootSessions": true, "ListOrganizationsFeatures": true,
+	// Delegation requests: a partner files one, and a customer lists those its account owns.
+	"CreateDelegationRequest": true, "ListDelegationRequests": true,
 }
 
 // collections are List operations over a whole kind: their resource is the kind's ARN with the requested
@@ -110,6 +112,9 @@ func (a *Authorizer) resource(ctx context.Context, c *reqctx.Caller, pe *princip
 	}
 	if accountWide[op] {
 		return "*", nil
+	}
+	if id, ok := delegationRequestID(in); ok {
+		return a.delegationResource(ctx, c, p, id, buf)
 	}
 	if kind, ok := collections[op]; ok {
 		return ids.IAMARN(p, acct, kind, orSlash(x.str(fPathPrefix)), ""), nil

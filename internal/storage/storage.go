@@ -533,6 +533,11 @@ const (
 	ResourceServerCertificate ResourceKind = "server-certificate"
 )
 
+// ResourceDelegationRequest is an IAM delegation request, named by its ID. It lives in the requesting
+// partner's account until a customer associates it, then in the customer's (owner's) account; its ID is
+// unique across accounts (GetResourceByID), which is how every delegation operation finds it.
+const ResourceDelegationRequest ResourceKind = "delegation-request"
+
 // Resource is a named, account-scoped entity whose kind-specific fields are JSON in Data.
 type Resource struct {
 	AccountID string

@@ -229,3 +229,24 @@ const (
 	mfaGuessInterval   = 30 * time.Second
 	mfaThrottleTracked = 10_000
 )
+
+// Delegation requests (the temporary delegation feature's "Understanding the Request Lifecycle" and the
+// RejectDelegationRequest reference).
+const (
+	// delegationOpenLifetime: a request that is not yet finalized or rejected expires after this long
+	// without a state change ("expired due to inactivity"; AWS publishes no figure, so iamd uses the
+	// 7 days AWS gives rejected requests).
+	delegationOpenLifetime = 7 * 24 * time.Hour
+	// delegationRejectedLifetime: "Rejected requests expire after 7 days."
+	delegationRejectedLifetime = 7 * 24 * time.Hour
+	// maxUnassignedDelegationRequests bounds the requests a partner account holds that no customer has
+	// associated yet (each is stored until it expires); AWS publishes no quota, so CreateDelegationRequest
+	// answers LimitExceeded beyond this. Expired ones are removed by the next CreateDelegationRequest.
+	maxUnassignedDelegationRequests = 1000
+	// maxTemplateExpansion bounds the strings one template string becomes when stringList parameters
+	// fill it (their values multiply): far more than a policy within the size quota can hold, so a
+	// request past it is refused with the PolicySize quota before any large allocation.
+	maxTemplateExpansion = 1000
+	// delegationListBatch is how many requests one storage read returns while scanning.
+	delegationListBatch = 100
+)
