@@ -195,3 +195,13 @@ const (
 	// four intermediates; a longer one is refused as a chain AWS cannot validate.
 	maxCertificateChainLength = 20
 )
+
+// Access advisor (accessadvisor.go). Reports are built when generated and kept in memory: accessJobTTL is
+// how long a JobId answers (AWS keeps generated reports for a limited time and asks clients to generate
+// again), accessJobsMax bounds the reports one node holds (the oldest goes first), and
+// accessReportMaxPrincipals bounds the users and roles one group or policy report reads.
+const (
+	accessJobTTL              = 24 * time.Hour
+	accessJobsMax             = 1000
+	accessReportMaxPrincipals = 10_000
+)

@@ -65,6 +65,7 @@ type Service struct {
 	log     *slog.Logger
 
 	uses       useRecorder
+	accessJobs accessJobs
 	reports    reportCache
 	cache      entityCache
 	pwThrottle *passwordThrottle
