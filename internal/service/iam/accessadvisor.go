@@ -491,4 +491,3 @@ func (s *Service) GenerateOrganizationsAccessReport(ctx context.Context, _ *iama
 func (s *Service) GetOrganizationsAccessReport(ctx context.Context, _ *iamapi.GetOrganizationsAccessReportRequest) (*iamapi.GetOrganizationsAccessReportResponse, error) {
 	return nil, s.orgFeatures(ctx)
 }
-
