@@ -3,7 +3,6 @@ package iam
 import (
 	"cmp"
 	"context"
-	"crypto/rand"
 	"encoding/base64"
 	"fmt"
 	"slices"
@@ -15,7 +14,6 @@ import (
 	"github.com/iamd/iamd/internal/api/iamapi"
 	"github.com/iamd/iamd/internal/ids"
 	"github.com/iamd/iamd/internal/policy"
-	"github.com/iamd/iamd/internal/samlmeta"
 	"github.com/iamd/iamd/internal/storage"
 )
 
@@ -315,10 +313,7 @@ func (s *Service) GenerateServiceLastAccessedDetails(ctx context.Context, in *ia
 		return nil, err
 	}
 	job.completed = s.now().UTC().Truncate(time.Second)
-	id, err := samlmeta.NewUUID(rand.Reader)
-	if err != nil {
-		return nil, fmt.Errorf("job id: %w", err)
-	}
+	id := ids.NewRequestID() // a random UUID, as AWS's job IDs are
 	s.accessJobs.put(id, job, sc.now)
 	return &iamapi.GenerateServiceLastAccessedDetailsResponse{JobId: ptr(id)}, nil
 }
