@@ -280,10 +280,9 @@ func (s *Service) GenerateServiceLastAccessedDetails(ctx context.Context, in *ia
 		return nil, err
 	}
 	typ := cmp.Or(str(in.Granularity), "SERVICE_LEVEL")
-	// The accesses noted on this node go to the store first, so that the report sees them all.
-	if err := s.FlushUses(ctx); err != nil {
-		return nil, err
-	}
+	// The accesses noted on this node but not yet written count as well as the stored ones (the report
+	// rows keep the later of the two per action).
+	pending := s.pendingServiceAccess(sc.account)
 	job := &accessJob{account: sc.account, typ: typ, created: sc.now, entities: map[string][]iamapi.EntityDetails{}}
 	err = s.store.View(ctx, func(tx storage.Tx) error {
 		job.services, job.entities = nil, map[string][]iamapi.EntityDetails{}
@@ -305,6 +304,7 @@ func (s *Service) GenerateServiceLastAccessedDetails(ctx context.Context, in *ia
 			if err != nil {
 				return err
 			}
+			rows = append(rows, pending[storage.Owner{Kind: p.kind, Name: storage.Fold(p.name)}]...)
 			job.add(p, rows)
 		}
 		return nil

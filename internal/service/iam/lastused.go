@@ -172,20 +172,21 @@ func (s *Service) RecordServiceAccess(_ context.Context, c *reqctx.Caller, servi
 	s.uses.record(id, use{at: t.UTC().Truncate(time.Second), service: service, region: region})
 }
 
-// pendingServiceAccess returns the accesses of a user or role noted on this node but not yet written.
-func (s *Service) pendingServiceAccess(account string, kind storage.OwnerKind, name string) []storage.ServiceAccess {
-	want := useOfServiceByUser
-	if kind == storage.OwnerRole {
-		want = useOfServiceByRole
-	}
-	name = storage.Fold(name)
+// pendingServiceAccess returns the accesses of account's users and roles noted on this node but not yet
+// written, by owner kind and folded name, in one pass over the pending uses.
+func (s *Service) pendingServiceAccess(account string) map[storage.Owner][]storage.ServiceAccess {
 	s.uses.mu.Lock()
 	defer s.uses.mu.Unlock()
-	var out []storage.ServiceAccess
+	out := map[storage.Owner][]storage.ServiceAccess{}
 	for id, u := range s.uses.pending {
-		if id.kind == want && id.account == account && id.name == name {
-			out = append(out, storage.ServiceAccess{Kind: kind, Owner: name, Namespace: id.ns, Action: id.action, At: u.at, Region: u.region})
+		if (id.kind != useOfServiceByUser && id.kind != useOfServiceByRole) || id.account != account {
+			continue
 		}
+		o := storage.Owner{Kind: storage.OwnerUser, Name: id.name}
+		if id.kind == useOfServiceByRole {
+			o.Kind = storage.OwnerRole
+		}
+		out[o] = append(out[o], storage.ServiceAccess{Kind: o.Kind, Owner: id.name, Namespace: id.ns, Action: id.action, At: u.at, Region: u.region})
 	}
 	return out
 }

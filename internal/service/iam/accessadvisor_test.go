@@ -1,0 +1,89 @@
+package iam
+
+import (
+	"context"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/iamd/iamd/internal/api/iamapi"
+	"github.com/iamd/iamd/internal/reqctx"
+	"github.com/iamd/iamd/internal/storage"
+)
+
+// A request is one pending entry per principal and action, written behind; root and federated users
+// record nothing; a report sees both the written and the pending accesses.
+func TestServiceAccessWrittenBehind(t *testing.T) {
+	f := newFixture(t)
+	ctx := f.root()
+	must(f.svc.CreateUser(ctx, &iamapi.CreateUserRequest{UserName: ptr("Alice")}))(t)
+	bg := context.Background()
+	alice := &reqctx.Caller{Kind: reqctx.CallerUser, AccountID: testAccount, PrincipalName: "Alice"}
+	t1 := f.now.Add(time.Minute)
+	for i := 0; i < 3; i++ { // the same action again: still one entry, the latest
+		f.svc.RecordServiceAccess(bg, alice, "iam", "ListUsers", "us-east-1", t1.Add(time.Duration(i)*time.Second))
+	}
+	f.svc.RecordServiceAccess(bg, &reqctx.Caller{Kind: reqctx.CallerRoot, AccountID: testAccount}, "iam", "ListUsers", "us-east-1", t1)
+	f.svc.RecordServiceAccess(bg, &reqctx.Caller{Kind: reqctx.CallerFederatedUser, AccountID: testAccount, PrincipalName: "Alice"}, "sts", "GetCallerIdentity", "us-east-1", t1)
+	if n := len(f.svc.uses.pending); n != 1 {
+		t.Fatalf("pending entries = %d, want 1", n)
+	}
+	stored := func() []storage.ServiceAccess {
+		var rows []storage.ServiceAccess
+		if err := f.store.View(bg, func(tx storage.Tx) error {
+			var err error
+			rows, err = tx.ListServiceAccess(bg, testAccount, storage.OwnerUser, "alice")
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		return rows
+	}
+	if rows := stored(); len(rows) != 0 {
+		t.Fatalf("written before the flush: %+v", rows)
+	}
+	// The report reads the pending access (alice has no policy: allow iam through one).
+	must(f.svc.PutUserPolicy(ctx, &iamapi.PutUserPolicyRequest{UserName: ptr("Alice"), PolicyName: ptr("p"),
+		PolicyDocument: ptr(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"iam:List*","Resource":"*"}]}`)}))(t)
+	job := must(f.svc.GenerateServiceLastAccessedDetails(ctx, &iamapi.GenerateServiceLastAccessedDetailsRequest{Arn: ptr("arn:aws:iam::" + testAccount + ":user/Alice")}))(t)
+	rep := must(f.svc.GetServiceLastAccessedDetails(ctx, &iamapi.GetServiceLastAccessedDetailsRequest{JobId: job.JobId}))(t)
+	if len(rep.ServicesLastAccessed) != 1 || rep.ServicesLastAccessed[0].LastAuthenticated == nil ||
+		!rep.ServicesLastAccessed[0].LastAuthenticated.Equal(t1.Add(2*time.Second).Truncate(time.Second)) {
+		t.Fatalf("report before the flush: %+v", rep.ServicesLastAccessed)
+	}
+	if err := f.svc.FlushUses(bg); err != nil {
+		t.Fatal(err)
+	}
+	if rows := stored(); len(rows) != 1 || rows[0].Action != "ListUsers" || !rows[0].At.Equal(t1.Add(2*time.Second).Truncate(time.Second)) {
+		t.Fatalf("written = %+v", rows)
+	}
+}
+
+// The reports held in memory are bounded, expire, and belong to their account.
+func TestAccessJobsBounded(t *testing.T) {
+	var j accessJobs
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	for i := 0; i < accessJobsMax+10; i++ {
+		j.put(strconv.Itoa(i), &accessJob{account: testAccount, created: t0.Add(time.Duration(i) * time.Millisecond)}, t0)
+	}
+	if n := j.Len(); n != accessJobsMax {
+		t.Fatalf("jobs held = %d, want %d", n, accessJobsMax)
+	}
+	if _, ok := j.get("0", testAccount, t0); ok {
+		t.Fatal("the oldest job survived the bound")
+	}
+	last := strconv.Itoa(accessJobsMax + 9)
+	if _, ok := j.get(last, testAccount, t0); !ok {
+		t.Fatal("the newest job is gone")
+	}
+	if _, ok := j.get(last, "999999999999", t0); ok {
+		t.Fatal("another account reads the job")
+	}
+	if _, ok := j.get(last, testAccount, t0.Add(accessJobTTL+time.Minute)); ok {
+		t.Fatal("an expired job answers")
+	}
+	j.put("new", &accessJob{account: testAccount, created: t0.Add(accessJobTTL + time.Hour)}, t0.Add(accessJobTTL+time.Hour))
+	if n := j.Len(); n != 1 {
+		t.Fatalf("expired jobs kept: %d", n)
+	}
+}
