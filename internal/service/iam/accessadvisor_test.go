@@ -87,3 +87,16 @@ func TestAccessJobsBounded(t *testing.T) {
 		t.Fatalf("expired jobs kept: %d", n)
 	}
 }
+
+// BenchmarkRecordServiceAccess is what every authenticated request of a user or role adds to the request
+// path: one coalescing map update.
+func BenchmarkRecordServiceAccess(b *testing.B) {
+	f := newFixture(b)
+	c := &reqctx.Caller{Kind: reqctx.CallerUser, AccountID: testAccount, PrincipalName: "alice"}
+	at := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	bg := context.Background()
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		f.svc.RecordServiceAccess(bg, c, "sts", "GetCallerIdentity", "us-east-1", at)
+	}
+}
