@@ -183,8 +183,9 @@ type Tx interface {
 	// role is gone.
 	SetAccessKeyLastUsed(ctx context.Context, keyID string, used AccessKeyLastUsed) error
 	SetRoleLastUsed(ctx context.Context, acct, name string, at time.Time, region string) error
-	// RecordServiceAccess stores the last authenticated request of a user or role to one action of a
-	// service (access advisor) unless a later one is stored; an owner that does not exist records nothing.
+	// RecordServiceAccess stores the last authenticated request of a user or role (a.Kind, a.OwnerID: its
+	// unique ID) to one action of a service (access advisor) unless a later one is stored; an owner that no
+	// longer exists (deleted, or deleted and recreated under a new ID) records nothing.
 	RecordServiceAccess(ctx context.Context, acct string, a ServiceAccess) error
 	// ListServiceAccess returns every recorded access of a user or role, by namespace then action.
 	ListServiceAccess(ctx context.Context, acct string, kind OwnerKind, owner string) ([]ServiceAccess, error)
@@ -414,10 +415,12 @@ const (
 	OwnerRole  OwnerKind = "role"
 )
 
-// ServiceAccess is the last authenticated request of a user or role (Kind, Owner: its name) to one action
-// of a service namespace, and the region it reached. Rows go with their owner when it is deleted.
+// ServiceAccess is the last authenticated request of a user or role (Kind; OwnerID its unique ID, Owner
+// its name) to one action of a service namespace, and the region it reached. Rows go with their owner when
+// it is deleted.
 type ServiceAccess struct {
 	Kind      OwnerKind
+	OwnerID   string
 	Owner     string
 	Namespace string
 	Action    string

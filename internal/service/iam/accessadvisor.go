@@ -304,7 +304,7 @@ func (s *Service) GenerateServiceLastAccessedDetails(ctx context.Context, in *ia
 			if err != nil {
 				return err
 			}
-			rows = append(rows, pending[storage.Owner{Kind: p.kind, Name: storage.Fold(p.name)}]...)
+			rows = append(rows, pending[accessOwner{p.kind, *p.info.Id}]...)
 			job.add(p, rows)
 		}
 		return nil

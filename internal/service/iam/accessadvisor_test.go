@@ -16,9 +16,9 @@ import (
 func TestServiceAccessWrittenBehind(t *testing.T) {
 	f := newFixture(t)
 	ctx := f.root()
-	must(f.svc.CreateUser(ctx, &iamapi.CreateUserRequest{UserName: ptr("Alice")}))(t)
+	u := must(f.svc.CreateUser(ctx, &iamapi.CreateUserRequest{UserName: ptr("Alice")}))(t).User
 	bg := context.Background()
-	alice := &reqctx.Caller{Kind: reqctx.CallerUser, AccountID: testAccount, PrincipalName: "Alice"}
+	alice := &reqctx.Caller{Kind: reqctx.CallerUser, AccountID: testAccount, PrincipalName: "Alice", PrincipalID: str(u.UserId)}
 	t1 := f.now.Add(time.Minute)
 	for i := 0; i < 3; i++ { // the same action again: still one entry, the latest
 		f.svc.RecordServiceAccess(bg, alice, "iam", "ListUsers", "us-east-1", t1.Add(time.Duration(i)*time.Second))

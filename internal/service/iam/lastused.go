@@ -29,8 +29,8 @@ const (
 )
 
 // useID names what was used: an access key (name is its ID), a role (account and folded name), or, for
-// access advisor, one action (action) of a service namespace (ns) by a user or role (account and folded
-// name). A request costs one entry whatever it is: access advisor's service-level data is the latest of
+// access advisor, one action (action) of a service namespace (ns) by a user or role (account, and name is
+// its unique ID, so that a principal deleted and recreated under the same name starts afresh). A request costs one entry whatever it is: access advisor's service-level data is the latest of
 // the namespace's actions, derived when a report is built.
 type useID struct {
 	kind    useKind
@@ -168,25 +168,31 @@ func (s *Service) RecordServiceAccess(_ context.Context, c *reqctx.Caller, servi
 	default:
 		return
 	}
-	id := useID{kind: kind, account: c.AccountID, name: storage.Fold(c.PrincipalName), ns: service, action: action}
+	id := useID{kind: kind, account: c.AccountID, name: c.PrincipalID, ns: service, action: action}
 	s.uses.record(id, use{at: t.UTC().Truncate(time.Second), service: service, region: region})
 }
 
+// accessOwner is a user or role by unique ID.
+type accessOwner struct {
+	kind storage.OwnerKind
+	id   string
+}
+
 // pendingServiceAccess returns the accesses of account's users and roles noted on this node but not yet
-// written, by owner kind and folded name, in one pass over the pending uses.
-func (s *Service) pendingServiceAccess(account string) map[storage.Owner][]storage.ServiceAccess {
+// written, by owner kind and unique ID, in one pass over the pending uses.
+func (s *Service) pendingServiceAccess(account string) map[accessOwner][]storage.ServiceAccess {
 	s.uses.mu.Lock()
 	defer s.uses.mu.Unlock()
-	out := map[storage.Owner][]storage.ServiceAccess{}
+	out := map[accessOwner][]storage.ServiceAccess{}
 	for id, u := range s.uses.pending {
 		if (id.kind != useOfServiceByUser && id.kind != useOfServiceByRole) || id.account != account {
 			continue
 		}
-		o := storage.Owner{Kind: storage.OwnerUser, Name: id.name}
+		o := accessOwner{kind: storage.OwnerUser, id: id.name}
 		if id.kind == useOfServiceByRole {
-			o.Kind = storage.OwnerRole
+			o.kind = storage.OwnerRole
 		}
-		out[o] = append(out[o], storage.ServiceAccess{Kind: o.Kind, Owner: id.name, Namespace: id.ns, Action: id.action, At: u.at, Region: u.region})
+		out[o] = append(out[o], storage.ServiceAccess{Kind: o.kind, OwnerID: id.name, Namespace: id.ns, Action: id.action, At: u.at, Region: u.region})
 	}
 	return out
 }
@@ -246,7 +252,7 @@ func (s *Service) flushUses(ctx context.Context, all bool) error {
 					if p.id.kind == useOfServiceByRole {
 						kind = storage.OwnerRole
 					}
-					err = tx.RecordServiceAccess(ctx, p.id.account, storage.ServiceAccess{Kind: kind, Owner: p.id.name,
+					err = tx.RecordServiceAccess(ctx, p.id.account, storage.ServiceAccess{Kind: kind, OwnerID: p.id.name,
 						Namespace: p.id.ns, Action: p.id.action, At: p.u.at, Region: p.u.region})
 				}
 				if err != nil && !errors.Is(err, storage.ErrNotFound) { // deleted meanwhile: nothing to record

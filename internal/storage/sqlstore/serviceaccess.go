@@ -18,17 +18,17 @@ func validAccessOwner(kind storage.OwnerKind) error {
 }
 
 // RecordServiceAccess upserts one access row, keeping the later of the stored and the new access. The
-// row is inserted from the owner's entity row, so an owner deleted meanwhile records nothing rather than
-// failing the batch it is written in. It publishes no change: no cache holds access advisor data.
+// row is inserted from the owner's entity row found by unique ID, so an owner deleted meanwhile (or
+// recreated under the same name) records nothing rather than failing the batch it is written in. It publishes no change: no cache holds access advisor data.
 func (t *txn) RecordServiceAccess(ctx context.Context, acct string, a storage.ServiceAccess) error {
 	if err := validAccessOwner(a.Kind); err != nil {
 		return err
 	}
 	_, err := t.exec(ctx, `INSERT INTO service_access (account_id, owner_kind, owner_key, namespace, action, at, region)
-		SELECT account_id, kind, fkey, $4, $5, $6, $7 FROM entities WHERE account_id = $1 AND kind = $2 AND fkey = $3
+		SELECT account_id, kind, fkey, $4, $5, $6, $7 FROM entities WHERE account_id = $1 AND kind = $2 AND id = $3
 		ON CONFLICT (account_id, owner_kind, owner_key, namespace, action)
 		DO UPDATE SET at = excluded.at, region = excluded.region WHERE excluded.at > service_access.at`,
-		acct, string(a.Kind), storage.Fold(a.Owner), a.Namespace, a.Action, a.At.UTC().UnixNano(), a.Region)
+		acct, string(a.Kind), a.OwnerID, a.Namespace, a.Action, a.At.UTC().UnixNano(), a.Region)
 	return err
 }
 
