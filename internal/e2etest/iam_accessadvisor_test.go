@@ -127,7 +127,12 @@ func TestIAMAccessAdvisor(t *testing.T) {
 	wantError(t, "unauthorized Generate", err, "AccessDenied", 403, "")
 	_, err = e.s.IAM(bob).GetServiceLastAccessedDetails(e.ctx, &iam.GetServiceLastAccessedDetailsInput{JobId: aws.String(job)})
 	wantError(t, "unauthorized Get", err, "AccessDenied", 403, "")
-	must[*iam.GetServiceLastAccessedDetailsOutput](t, "Get by alice")(e.s.IAM(alice).GetServiceLastAccessedDetails(e.ctx, &iam.GetServiceLastAccessedDetailsInput{JobId: aws.String(job)}))
+	// A report answers only the caller that generated it.
+	_, err = e.s.IAM(alice).GetServiceLastAccessedDetails(e.ctx, &iam.GetServiceLastAccessedDetailsInput{JobId: aws.String(job)})
+	wantError(t, "another caller's job", err, "NoSuchEntity", 404, "")
+	own := must[*iam.GenerateServiceLastAccessedDetailsOutput](t, "Generate by alice")(e.s.IAM(alice).GenerateServiceLastAccessedDetails(e.ctx,
+		&iam.GenerateServiceLastAccessedDetailsInput{Arn: aws.String(userARN)}))
+	must[*iam.GetServiceLastAccessedDetailsOutput](t, "Get by alice")(e.s.IAM(alice).GetServiceLastAccessedDetails(e.ctx, &iam.GetServiceLastAccessedDetailsInput{JobId: own.JobId}))
 	carol := newUser(t, e.s, root, "carol")
 	allow(t, e.s, root, "carol", "iam:GenerateServiceLastAccessedDetails", arn("user/bob"))
 	must[*iam.GenerateServiceLastAccessedDetailsOutput](t, "Generate by carol")(e.s.IAM(carol).GenerateServiceLastAccessedDetails(e.ctx,

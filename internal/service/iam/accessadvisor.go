@@ -48,6 +48,7 @@ type accessPrincipal struct {
 // accessJob is one generated report.
 type accessJob struct {
 	account   string
+	owner     string // the caller that generated it: only it may read the report (jobOwner)
 	typ       string // SERVICE_LEVEL or ACTION_LEVEL
 	created   time.Time
 	completed time.Time
@@ -84,11 +85,11 @@ func (j *accessJobs) put(id string, job *accessJob, now time.Time) {
 	j.jobs[id] = job
 }
 
-func (j *accessJobs) get(id, account string, now time.Time) (*accessJob, bool) {
+func (j *accessJobs) get(id, account, owner string, now time.Time) (*accessJob, bool) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	job, ok := j.jobs[id]
-	if !ok || job.account != account || now.Sub(job.created) > accessJobTTL {
+	if !ok || job.account != account || job.owner != owner || now.Sub(job.created) > accessJobTTL {
 		return nil, false
 	}
 	return job, true
@@ -99,6 +100,16 @@ func (j *accessJobs) Len() int {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	return len(j.jobs)
+}
+
+// jobOwner names the caller a report belongs to: AWS answers a JobId only to the user, or the role
+// session, that generated it (GenerateServiceLastAccessedDetails in the IAM API Reference). The unique ID
+// keeps a user recreated under the same name out.
+func jobOwner(sc scope) string {
+	if sc.caller == nil {
+		return ""
+	}
+	return sc.caller.PrincipalID + " " + sc.caller.ARN
 }
 
 func noSuchJob(id string) error {
@@ -283,7 +294,7 @@ func (s *Service) GenerateServiceLastAccessedDetails(ctx context.Context, in *ia
 	// The accesses noted on this node but not yet written count as well as the stored ones (the report
 	// rows keep the later of the two per action).
 	pending := s.pendingServiceAccess(sc.account)
-	job := &accessJob{account: sc.account, typ: typ, created: sc.now, entities: map[string][]iamapi.EntityDetails{}}
+	job := &accessJob{account: sc.account, owner: jobOwner(sc), typ: typ, created: sc.now, entities: map[string][]iamapi.EntityDetails{}}
 	err = s.store.View(ctx, func(tx storage.Tx) error {
 		job.services, job.entities = nil, map[string][]iamapi.EntityDetails{}
 		sub, err := s.subjectOf(ctx, tx, sc, str(in.Arn), true)
@@ -305,7 +316,7 @@ func (s *Service) GenerateServiceLastAccessedDetails(ctx context.Context, in *ia
 				return err
 			}
 			rows = append(rows, pending[accessOwner{p.kind, *p.info.Id}]...)
-			job.add(p, rows)
+			job.add(p, rows, sc.now.Add(-accessTrackingPeriod))
 		}
 		return nil
 	})
@@ -318,15 +329,16 @@ func (s *Service) GenerateServiceLastAccessedDetails(ctx context.Context, in *ia
 	return &iamapi.GenerateServiceLastAccessedDetailsResponse{JobId: ptr(id)}, nil
 }
 
-// add folds one principal's access rows into the report.
-func (job *accessJob) add(p accessPrincipal, rows []storage.ServiceAccess) {
+// add folds one principal's access rows into the report, leaving out those before since (outside the
+// tracking period).
+func (job *accessJob) add(p accessPrincipal, rows []storage.ServiceAccess, since time.Time) {
 	for i := range job.services {
 		svc := &job.services[i]
 		ns := *svc.ServiceNamespace
 		var last *storage.ServiceAccess
 		for j := range rows {
 			r := &rows[j]
-			if r.Namespace != ns {
+			if r.Namespace != ns || r.At.Before(since) {
 				continue
 			}
 			if last == nil || r.At.After(last.At) {
@@ -390,7 +402,7 @@ func (s *Service) GetServiceLastAccessedDetails(ctx context.Context, in *iamapi.
 	if err != nil {
 		return nil, err
 	}
-	job, ok := s.accessJobs.get(str(in.JobId), sc.account, sc.now)
+	job, ok := s.accessJobs.get(str(in.JobId), sc.account, jobOwner(sc), sc.now)
 	if !ok {
 		return nil, noSuchJob(str(in.JobId))
 	}
@@ -410,7 +422,7 @@ func (s *Service) GetServiceLastAccessedDetailsWithEntities(ctx context.Context,
 	if err != nil {
 		return nil, err
 	}
-	job, ok := s.accessJobs.get(str(in.JobId), sc.account, sc.now)
+	job, ok := s.accessJobs.get(str(in.JobId), sc.account, jobOwner(sc), sc.now)
 	if !ok {
 		return nil, noSuchJob(str(in.JobId))
 	}

@@ -64,22 +64,25 @@ func TestAccessJobsBounded(t *testing.T) {
 	var j accessJobs
 	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	for i := 0; i < accessJobsMax+10; i++ {
-		j.put(strconv.Itoa(i), &accessJob{account: testAccount, created: t0.Add(time.Duration(i) * time.Millisecond)}, t0)
+		j.put(strconv.Itoa(i), &accessJob{account: testAccount, owner: "me", created: t0.Add(time.Duration(i) * time.Millisecond)}, t0)
 	}
 	if n := j.Len(); n != accessJobsMax {
 		t.Fatalf("jobs held = %d, want %d", n, accessJobsMax)
 	}
-	if _, ok := j.get("0", testAccount, t0); ok {
+	if _, ok := j.get("0", testAccount, "me", t0); ok {
 		t.Fatal("the oldest job survived the bound")
 	}
 	last := strconv.Itoa(accessJobsMax + 9)
-	if _, ok := j.get(last, testAccount, t0); !ok {
+	if _, ok := j.get(last, testAccount, "me", t0); !ok {
 		t.Fatal("the newest job is gone")
 	}
-	if _, ok := j.get(last, "999999999999", t0); ok {
+	if _, ok := j.get(last, "999999999999", "me", t0); ok {
 		t.Fatal("another account reads the job")
 	}
-	if _, ok := j.get(last, testAccount, t0.Add(accessJobTTL+time.Minute)); ok {
+	if _, ok := j.get(last, testAccount, "someone else", t0); ok {
+		t.Fatal("another caller reads the job")
+	}
+	if _, ok := j.get(last, testAccount, "me", t0.Add(accessJobTTL+time.Minute)); ok {
 		t.Fatal("an expired job answers")
 	}
 	j.put("new", &accessJob{account: testAccount, created: t0.Add(accessJobTTL + time.Hour)}, t0.Add(accessJobTTL+time.Hour))
@@ -98,5 +101,33 @@ func BenchmarkRecordServiceAccess(b *testing.B) {
 	b.ReportAllocs()
 	for i := 0; i < b.N; i++ {
 		f.svc.RecordServiceAccess(bg, c, "sts", "GetCallerIdentity", "us-east-1", at)
+	}
+}
+
+// Accesses older than the tracking period count as none.
+func TestServiceAccessTrackingPeriod(t *testing.T) {
+	f := newFixture(t)
+	ctx := f.root()
+	u := must(f.svc.CreateUser(ctx, &iamapi.CreateUserRequest{UserName: ptr("bob")}))(t).User
+	must(f.svc.PutUserPolicy(ctx, &iamapi.PutUserPolicyRequest{UserName: ptr("bob"), PolicyName: ptr("p"),
+		PolicyDocument: ptr(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["iam:*","sts:*"],"Resource":"*"}]}`)}))(t)
+	bob := &reqctx.Caller{Kind: reqctx.CallerUser, AccountID: testAccount, PrincipalName: "bob", PrincipalID: str(u.UserId)}
+	bg := context.Background()
+	f.svc.RecordServiceAccess(bg, bob, "iam", "GetUser", "us-east-1", f.now.Add(-accessTrackingPeriod-time.Hour))
+	f.svc.RecordServiceAccess(bg, bob, "sts", "GetCallerIdentity", "us-east-1", f.now.Add(-accessTrackingPeriod+time.Hour))
+	if err := f.svc.FlushUses(bg); err != nil {
+		t.Fatal(err)
+	}
+	job := must(f.svc.GenerateServiceLastAccessedDetails(ctx, &iamapi.GenerateServiceLastAccessedDetailsRequest{Arn: u.Arn}))(t)
+	rep := must(f.svc.GetServiceLastAccessedDetails(ctx, &iamapi.GetServiceLastAccessedDetailsRequest{JobId: job.JobId}))(t)
+	got := map[string]iamapi.ServiceLastAccessed{}
+	for _, s := range rep.ServicesLastAccessed {
+		got[str(s.ServiceNamespace)] = s
+	}
+	if got["iam"].LastAuthenticated != nil || *got["iam"].TotalAuthenticatedEntities != 0 {
+		t.Errorf("iam, accessed before the tracking period: %+v", got["iam"])
+	}
+	if got["sts"].LastAuthenticated == nil || *got["sts"].TotalAuthenticatedEntities != 1 {
+		t.Errorf("sts, accessed within the tracking period: %+v", got["sts"])
 	}
 }
