@@ -95,11 +95,18 @@ func (j *accessJobs) get(id, account, owner string, now time.Time) (*accessJob, 
 	return job, true
 }
 
-// Len is the number of reports held (for tests and metrics).
-func (j *accessJobs) Len() int {
+// held is the number of reports held (MemoryHeld).
+func (j *accessJobs) held() int {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	return len(j.jobs)
+}
+
+// reset forgets every report (a dev-mode reset deleted the entities they describe).
+func (j *accessJobs) reset() {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	clear(j.jobs)
 }
 
 // jobOwner names the caller a report belongs to: AWS answers a JobId only to the user, or the role

@@ -66,7 +66,7 @@ func TestAccessJobsBounded(t *testing.T) {
 	for i := 0; i < accessJobsMax+10; i++ {
 		j.put(strconv.Itoa(i), &accessJob{account: testAccount, owner: "me", created: t0.Add(time.Duration(i) * time.Millisecond)}, t0)
 	}
-	if n := j.Len(); n != accessJobsMax {
+	if n := j.held(); n != accessJobsMax {
 		t.Fatalf("jobs held = %d, want %d", n, accessJobsMax)
 	}
 	if _, ok := j.get("0", testAccount, "me", t0); ok {
@@ -86,7 +86,7 @@ func TestAccessJobsBounded(t *testing.T) {
 		t.Fatal("an expired job answers")
 	}
 	j.put("new", &accessJob{account: testAccount, created: t0.Add(accessJobTTL + time.Hour)}, t0.Add(accessJobTTL+time.Hour))
-	if n := j.Len(); n != 1 {
+	if n := j.held(); n != 1 {
 		t.Fatalf("expired jobs kept: %d", n)
 	}
 }

@@ -22,6 +22,7 @@ func (s *Service) memory() map[string]memoryStore {
 		"pwThrottle": {reset: s.pwThrottle.reset, held: s.pwThrottle.held},
 		"simStats":   {reset: s.simStats.reset, held: s.simStats.held},
 		"cache":      {held: s.cache.held},
+		"accessJobs": {reset: s.accessJobs.reset, held: s.accessJobs.held},
 	}
 }
 

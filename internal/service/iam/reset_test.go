@@ -51,6 +51,7 @@ func TestResetMemoryForgetsEverything(t *testing.T) {
 	must(f.svc.GetUser(ctx, &iamapi.GetUserRequest{UserName: ptr("pat")}))(t)
 	must(f.svc.CreateLoginProfile(ctx, &iamapi.CreateLoginProfileRequest{UserName: ptr("pat"), Password: ptr("Good-Pass-1")}))(t)
 	must(f.svc.GenerateCredentialReport(ctx, &iamapi.GenerateCredentialReportInput{}))(t)
+	must(f.svc.GenerateServiceLastAccessedDetails(ctx, &iamapi.GenerateServiceLastAccessedDetailsRequest{Arn: ptr("arn:aws:iam::" + testAccount + ":user/pat")}))(t)
 	must(f.svc.SimulateCustomPolicy(ctx, &iamapi.SimulateCustomPolicyRequest{ActionNames: []string{"iam:GetUser"},
 		PolicyInputList: []string{`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}`}}))(t)
 	for name, n := range f.svc.MemoryHeld() {
