@@ -383,6 +383,9 @@ func TestDevModeResetLeavesNothing(t *testing.T) {
 	if _, err := c.GenerateCredentialReport(ctx, &iam.GenerateCredentialReportInput{}); err != nil {
 		t.Fatal(err)
 	}
+	if _, err := c.GenerateServiceLastAccessedDetails(ctx, &iam.GenerateServiceLastAccessedDetailsInput{Arn: aws.String("arn:aws:iam::" + AccountID + ":user/pat")}); err != nil {
+		t.Fatal(err) // access advisor reports
+	}
 	if _, err := c.SimulatePrincipalPolicy(ctx, &iam.SimulatePrincipalPolicyInput{PolicySourceArn: aws.String("arn:aws:iam::" + AccountID + ":user/pat"),
 		ActionNames: []string{"iam:GetUser"}}); err != nil {
 		t.Fatal(err)
