@@ -1,6 +1,9 @@
 package policy
 
-import "strings"
+import (
+	"slices"
+	"strings"
+)
 
 // Access advisor lists the services an entity's policies allow and which policies grant each (IAM User
 // Guide, "Refining permissions in AWS using last accessed information"). Both need only the Allow
@@ -50,22 +53,13 @@ func (p *Policy) Namespaces() []string {
 		for i := range st.actions {
 			vendor, _, found := strings.Cut(st.actions[i].raw, ":")
 			vendor = strings.ToLower(vendor)
-			if !found || vendor == "*" || contains(out, vendor) {
+			if !found || vendor == "*" || slices.Contains(out, vendor) {
 				continue
 			}
 			out = append(out, vendor)
 		}
 	}
 	return out
-}
-
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
 }
 
 // vendorMatches matches an action's vendor against a lowercase namespace. Vendors are letters, digits,

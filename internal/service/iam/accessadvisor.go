@@ -403,15 +403,24 @@ func pageByIndex[T any](items []T, marker *string, maxItems *int32) ([]T, *bool,
 	return items[:p.max], ptr(true), &m, nil
 }
 
-// GetServiceLastAccessedDetails returns a generated report, one page of services at a time.
-func (s *Service) GetServiceLastAccessedDetails(ctx context.Context, in *iamapi.GetServiceLastAccessedDetailsRequest) (*iamapi.GetServiceLastAccessedDetailsResponse, error) {
+// accessJobOf finds the caller's report id.
+func (s *Service) accessJobOf(ctx context.Context, id string) (*accessJob, error) {
 	sc, err := s.scopeOf(ctx)
 	if err != nil {
 		return nil, err
 	}
-	job, ok := s.accessJobs.get(str(in.JobId), sc.account, jobOwner(sc), sc.now)
+	job, ok := s.accessJobs.get(id, sc.account, jobOwner(sc), sc.now)
 	if !ok {
-		return nil, noSuchJob(str(in.JobId))
+		return nil, noSuchJob(id)
+	}
+	return job, nil
+}
+
+// GetServiceLastAccessedDetails returns a generated report, one page of services at a time.
+func (s *Service) GetServiceLastAccessedDetails(ctx context.Context, in *iamapi.GetServiceLastAccessedDetailsRequest) (*iamapi.GetServiceLastAccessedDetailsResponse, error) {
+	job, err := s.accessJobOf(ctx, str(in.JobId))
+	if err != nil {
+		return nil, err
 	}
 	svcs, trunc, marker, err := pageByIndex(job.services, in.Marker, in.MaxItems)
 	if err != nil {
@@ -425,13 +434,9 @@ func (s *Service) GetServiceLastAccessedDetails(ctx context.Context, in *iamapi.
 // GetServiceLastAccessedDetailsWithEntities lists, for one service of a generated report, the users and
 // roles that accessed it, latest first.
 func (s *Service) GetServiceLastAccessedDetailsWithEntities(ctx context.Context, in *iamapi.GetServiceLastAccessedDetailsWithEntitiesRequest) (*iamapi.GetServiceLastAccessedDetailsWithEntitiesResponse, error) {
-	sc, err := s.scopeOf(ctx)
+	job, err := s.accessJobOf(ctx, str(in.JobId))
 	if err != nil {
 		return nil, err
-	}
-	job, ok := s.accessJobs.get(str(in.JobId), sc.account, jobOwner(sc), sc.now)
-	if !ok {
-		return nil, noSuchJob(str(in.JobId))
 	}
 	ents := slices.Clone(job.entities[strings.ToLower(str(in.ServiceNamespace))])
 	slices.SortStableFunc(ents, func(a, b iamapi.EntityDetails) int { return b.LastAuthenticated.Compare(*a.LastAuthenticated) })
