@@ -161,3 +161,28 @@ func TestIAMAccessAdvisor(t *testing.T) {
 		}, "OrganizationNotFoundException", 400, ""},
 	})
 }
+
+// A user deleted and recreated under the same name starts with no accesses, written or still pending.
+func TestIAMAccessAdvisorRecreatedUser(t *testing.T) {
+	e := newIAMEnv(t)
+	root := RootCreds()
+	eve := newUser(t, e.s, root, "eve")
+	allow(t, e.s, root, "eve", "iam:*", "*")
+	must[*iam.ListUsersOutput](t, "ListUsers")(e.s.IAM(eve).ListUsers(e.ctx, &iam.ListUsersInput{}))
+	_, rep := accessReport(t, e, arn("user/eve"), "")
+	if rep["iam"].LastAuthenticated == nil {
+		t.Fatalf("eve's access is missing: %+v", rep["iam"])
+	}
+	keys := must[*iam.ListAccessKeysOutput](t, "ListAccessKeys")(e.c.ListAccessKeys(e.ctx, &iam.ListAccessKeysInput{UserName: aws.String("eve")}))
+	for _, k := range keys.AccessKeyMetadata {
+		must[*iam.DeleteAccessKeyOutput](t, "DeleteAccessKey")(e.c.DeleteAccessKey(e.ctx, &iam.DeleteAccessKeyInput{UserName: aws.String("eve"), AccessKeyId: k.AccessKeyId}))
+	}
+	must[*iam.DeleteUserPolicyOutput](t, "DeleteUserPolicy")(e.c.DeleteUserPolicy(e.ctx, &iam.DeleteUserPolicyInput{UserName: aws.String("eve"), PolicyName: aws.String("allow-iam-all")}))
+	must[*iam.DeleteUserOutput](t, "DeleteUser")(e.c.DeleteUser(e.ctx, &iam.DeleteUserInput{UserName: aws.String("eve")}))
+	must[*iam.CreateUserOutput](t, "CreateUser")(e.c.CreateUser(e.ctx, &iam.CreateUserInput{UserName: aws.String("eve")}))
+	allow(t, e.s, root, "eve", "iam:*", "*")
+	_, rep = accessReport(t, e, arn("user/eve"), "")
+	if r, ok := rep["iam"]; !ok || r.LastAuthenticated != nil || aws.ToInt32(r.TotalAuthenticatedEntities) != 0 {
+		t.Fatalf("the new eve inherits the old one's access: %+v", r)
+	}
+}
