@@ -203,11 +203,16 @@ func (s *Service) addMembers(ctx context.Context, tx storage.Tx, sc scope, group
 		return err
 	}
 	for _, u := range users {
-		if len(out.principals) < accessReportMaxPrincipals {
-			out.principals = append(out.principals, accessPrincipal{storage.OwnerUser, u.Name, entityInfo(sc, ids.KindUser, u.Path, u.Name, u.ID)})
-		}
+		out.add(accessPrincipal{storage.OwnerUser, u.Name, entityInfo(sc, ids.KindUser, u.Path, u.Name, u.ID)})
 	}
 	return nil
+}
+
+// add counts p in the report, up to accessReportMaxPrincipals.
+func (sub *accessSubject) add(p accessPrincipal) {
+	if len(sub.principals) < accessReportMaxPrincipals {
+		sub.principals = append(sub.principals, p)
+	}
 }
 
 // policySubject is a managed policy and the users and roles it reaches.
@@ -234,12 +239,12 @@ func (s *Service) policySubject(ctx context.Context, tx storage.Tx, sc scope, ar
 		case storage.OwnerUser:
 			u, err := tx.GetUser(ctx, sc.account, o.Name)
 			if err == nil {
-				out.principals = append(out.principals, accessPrincipal{storage.OwnerUser, u.Name, entityInfo(sc, ids.KindUser, u.Path, u.Name, u.ID)})
+				out.add(accessPrincipal{storage.OwnerUser, u.Name, entityInfo(sc, ids.KindUser, u.Path, u.Name, u.ID)})
 			}
 		case storage.OwnerRole:
 			r, err := tx.GetRole(ctx, sc.account, o.Name)
 			if err == nil {
-				out.principals = append(out.principals, accessPrincipal{storage.OwnerRole, r.Name, entityInfo(sc, ids.KindRole, r.Path, r.Name, r.ID)})
+				out.add(accessPrincipal{storage.OwnerRole, r.Name, entityInfo(sc, ids.KindRole, r.Path, r.Name, r.ID)})
 			}
 		}
 	}
