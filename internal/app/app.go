@@ -186,7 +186,8 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, error
 				log.WarnContext(ctx, "recording access key use", "err", err)
 			}
 		},
-		Logger: log,
+		Accessed: a.IAM.RecordServiceAccess,
+		Logger:   log,
 	})
 	return a, nil
 }

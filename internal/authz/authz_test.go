@@ -290,7 +290,7 @@ var noResource = map[string]bool{
 	"CreateSAMLProvider": true, "DisableOrganizationsRootCredentialsManagement": true,
 	"DisableOrganizationsRootSessions": true, "EnableOrganizationsRootCredentialsManagement": true,
 	"EnableOrganizationsRootSessions": true, "ListOrganizationsFeatures": true, "GenerateOrganizationsAccessReport": true,
-	"SetSecurityTokenServicePreferences": true, "ListPoliciesGrantingServiceAccess": true, "GetAccountEmailAddress": true,
+	"SetSecurityTokenServicePreferences": true, "GetAccountEmailAddress": true,
 	"EnableOutboundWebIdentityFederation": true, "DisableOutboundWebIdentityFederation": true,
 	"GetOutboundWebIdentityFederationInfo": true,
 }

@@ -143,7 +143,8 @@ func (a *Authorizer) resource(ctx context.Context, c *reqctx.Caller, pe *princip
 			name = "*"
 		}
 		return ids.RoleARN(p, acct, "/aws-service-role/"+svc+"/", name), nil
-	case "SimulatePrincipalPolicy", "GetContextKeysForPrincipalPolicy", "GenerateServiceLastAccessedDetails":
+	case "SimulatePrincipalPolicy", "GetContextKeysForPrincipalPolicy", "GenerateServiceLastAccessedDetails",
+		"ListPoliciesGrantingServiceAccess": // the service authorization reference: user, group or role
 		if v := x.str(fPolicySourceArn); v != "" {
 			return a.storedARN(ctx, p, acct, v, buf)
 		}

@@ -398,6 +398,9 @@ func TestDevModeResetLeavesNothing(t *testing.T) {
 	// A code check takes a bucket of the MFA throttle, whatever its outcome.
 	_, _ = c.EnableMFADevice(ctx, &iam.EnableMFADeviceInput{UserName: aws.String("pat"), SerialNumber: vm.VirtualMFADevice.SerialNumber,
 		AuthenticationCode1: aws.String("000000"), AuthenticationCode2: aws.String("000000")})
+	if _, err := c.GenerateServiceLastAccessedDetails(ctx, &iam.GenerateServiceLastAccessedDetailsInput{Arn: aws.String("arn:aws:iam::" + AccountID + ":user/pat")}); err != nil {
+		t.Fatal(err) // access advisor reports
+	}
 	if _, err := c.SimulatePrincipalPolicy(ctx, &iam.SimulatePrincipalPolicyInput{PolicySourceArn: aws.String("arn:aws:iam::" + AccountID + ":user/pat"),
 		ActionNames: []string{"iam:GetUser"}}); err != nil {
 		t.Fatal(err)

@@ -50,6 +50,12 @@ func FuzzParse(f *testing.F) {
 			t.Fatalf("Parse accepted %q, ParseStored: %v", doc, serr)
 		}
 		_ = p.ContextKeys()
+		// Every namespace an Allow statement names is one the policy allows (access advisor).
+		for _, ns := range p.Namespaces() {
+			if !p.AllowsNamespace(ns) {
+				t.Fatalf("%q names %s but does not allow it", doc, ns)
+			}
+		}
 		_ = Size(doc)
 		// Positions computed in one pass are those of a scan from the start; Cost grows with its subject.
 		checkPositions(t, doc, p)

@@ -49,7 +49,10 @@ type Options struct {
 	// Reset returns the server to a fresh state (dev mode only); nil disables the reset endpoints.
 	Reset func(ctx context.Context) error
 	// KeyUsed is told about every request a long-term access key signed (GetAccessKeyLastUsed).
-	KeyUsed      func(ctx context.Context, keyID, service, region string, t time.Time)
+	KeyUsed func(ctx context.Context, keyID, service, region string, t time.Time)
+	// Accessed is told about every authenticated request to an operation, allowed or not (access advisor
+	// reports attempts: IAM User Guide, "Refining permissions in AWS using last accessed information").
+	Accessed     func(ctx context.Context, caller *reqctx.Caller, service, operation, region string, t time.Time)
 	MaxBodyBytes int64
 	Dev          bool
 	Now          func() time.Time
@@ -203,6 +206,9 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if req.Caller != nil {
+		if s.opts.Accessed != nil {
+			s.opts.Accessed(ctx, req.Caller, ep.Service, op.Name, req.Region, req.Time)
+		}
 		if err := auth.SessionScope(req.Caller, ep.Service, op.Name); err != nil {
 			x.fail(err)
 			return

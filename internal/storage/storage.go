@@ -183,6 +183,12 @@ type Tx interface {
 	// role is gone.
 	SetAccessKeyLastUsed(ctx context.Context, keyID string, used AccessKeyLastUsed) error
 	SetRoleLastUsed(ctx context.Context, acct, name string, at time.Time, region string) error
+	// RecordServiceAccess stores the last authenticated request of a user or role (a.Kind, a.OwnerID: its
+	// unique ID) to one action of a service (access advisor) unless a later one is stored; an owner that no
+	// longer exists (deleted, or deleted and recreated under a new ID) records nothing.
+	RecordServiceAccess(ctx context.Context, acct string, a ServiceAccess) error
+	// ListServiceAccess returns every recorded access of a user or role, by namespace then action.
+	ListServiceAccess(ctx context.Context, acct string, kind OwnerKind, owner string) ([]ServiceAccess, error)
 
 	// Login profiles (one per user).
 	CreateLoginProfile(ctx context.Context, p *LoginProfile) error
@@ -414,6 +420,19 @@ const (
 	OwnerGroup OwnerKind = "group"
 	OwnerRole  OwnerKind = "role"
 )
+
+// ServiceAccess is the last authenticated request of a user or role (Kind; OwnerID its unique ID, Owner
+// its name) to one action of a service namespace, and the region it reached. Rows go with their owner when
+// it is deleted.
+type ServiceAccess struct {
+	Kind      OwnerKind
+	OwnerID   string
+	Owner     string
+	Namespace string
+	Action    string
+	At        time.Time
+	Region    string
+}
 
 // Owner names a user, group or role.
 type Owner struct {

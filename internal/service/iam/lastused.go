@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/iamd/iamd/internal/reqctx"
 	"github.com/iamd/iamd/internal/storage"
 )
 
@@ -23,13 +24,20 @@ type useKind uint8
 const (
 	useOfKey useKind = iota
 	useOfRole
+	useOfServiceByUser // access advisor: a user's request to one action of a service
+	useOfServiceByRole // the same for a role's sessions
 )
 
-// useID names what was used: an access key (name is its ID) or a role (account and folded name).
+// useID names what was used: an access key (name is its ID), a role (account and folded name), or, for
+// access advisor, one action (action) of a service namespace (ns) by a user or role (account, and name is
+// its unique ID, so that a principal deleted and recreated under the same name starts afresh). A request costs one entry whatever it is: access advisor's service-level data is the latest of
+// the namespace's actions, derived when a report is built.
 type useID struct {
 	kind    useKind
 	account string
 	name    string
+	ns      string
+	action  string
 }
 
 func keyUseID(keyID string) useID { return useID{kind: useOfKey, name: keyID} }
@@ -146,6 +154,49 @@ func (s *Service) RecordRoleUse(_ context.Context, account, roleName, region str
 	return nil
 }
 
+// RecordServiceAccess notes that the caller (a user, or a role through one of its sessions) made an
+// authenticated request to action of service (namespace, e.g. "iam") in region at t, for access advisor.
+// Root and federated users are not IAM entities access advisor reports on, so they record nothing. Like
+// RecordAccessKeyUse it only touches memory.
+func (s *Service) RecordServiceAccess(_ context.Context, c *reqctx.Caller, service, action, region string, t time.Time) {
+	var kind useKind
+	switch c.Kind {
+	case reqctx.CallerUser:
+		kind = useOfServiceByUser
+	case reqctx.CallerAssumedRole:
+		kind = useOfServiceByRole
+	default:
+		return
+	}
+	id := useID{kind: kind, account: c.AccountID, name: c.PrincipalID, ns: service, action: action}
+	s.uses.record(id, use{at: t.UTC().Truncate(time.Second), service: service, region: region})
+}
+
+// accessOwner is a user or role by unique ID.
+type accessOwner struct {
+	kind storage.OwnerKind
+	id   string
+}
+
+// pendingServiceAccess returns the accesses of account's users and roles noted on this node but not yet
+// written, by owner kind and unique ID, in one pass over the pending uses.
+func (s *Service) pendingServiceAccess(account string) map[accessOwner][]storage.ServiceAccess {
+	s.uses.mu.Lock()
+	defer s.uses.mu.Unlock()
+	out := map[accessOwner][]storage.ServiceAccess{}
+	for id, u := range s.uses.pending {
+		if (id.kind != useOfServiceByUser && id.kind != useOfServiceByRole) || id.account != account {
+			continue
+		}
+		o := accessOwner{kind: storage.OwnerUser, id: id.name}
+		if id.kind == useOfServiceByRole {
+			o.kind = storage.OwnerRole
+		}
+		out[o] = append(out[o], storage.ServiceAccess{Kind: o.kind, OwnerID: id.name, Namespace: id.ns, Action: id.action, At: u.at, Region: u.region})
+	}
+	return out
+}
+
 // overlayRoleUse puts a use of r noted on this node but not yet written into r (GetRole).
 func (s *Service) overlayRoleUse(r *storage.Role) {
 	if u, ok := s.uses.latest(roleUseID(r.AccountID, r.Name)); ok && !u.at.Before(r.LastUsedAt) {
@@ -196,6 +247,13 @@ func (s *Service) flushUses(ctx context.Context, all bool) error {
 					err = tx.SetAccessKeyLastUsed(ctx, p.id.name, storage.AccessKeyLastUsed{Date: p.u.at, Service: p.u.service, Region: p.u.region})
 				case useOfRole:
 					err = tx.SetRoleLastUsed(ctx, p.id.account, p.id.name, p.u.at, p.u.region)
+				case useOfServiceByUser, useOfServiceByRole:
+					kind := storage.OwnerUser
+					if p.id.kind == useOfServiceByRole {
+						kind = storage.OwnerRole
+					}
+					err = tx.RecordServiceAccess(ctx, p.id.account, storage.ServiceAccess{Kind: kind, OwnerID: p.id.name,
+						Namespace: p.id.ns, Action: p.id.action, At: p.u.at, Region: p.u.region})
 				}
 				if err != nil && !errors.Is(err, storage.ErrNotFound) { // deleted meanwhile: nothing to record
 					return err

@@ -250,3 +250,16 @@ const (
 	// delegationListBatch is how many requests one storage read returns while scanning.
 	delegationListBatch = 100
 )
+
+// Access advisor (accessadvisor.go). Reports are built when generated and kept in memory: accessJobTTL is
+// how long a JobId answers (AWS keeps generated reports for a limited time and asks clients to generate
+// again), accessJobsMax bounds the reports one node holds (the oldest goes first), and
+// accessReportMaxPrincipals bounds the users and roles one group or policy report reads.
+// accessTrackingPeriod is how far back reports look: AWS reports activity for at least the last 400 days
+// (GenerateServiceLastAccessedDetails in the IAM API Reference), and older accesses count as none.
+const (
+	accessTrackingPeriod      = 400 * 24 * time.Hour
+	accessJobTTL              = 24 * time.Hour
+	accessJobsMax             = 1000
+	accessReportMaxPrincipals = 10_000
+)

@@ -21,6 +21,7 @@ func (s *Service) memory() map[string]memoryStore {
 		"pwThrottle":  {reset: s.pwThrottle.reset, held: s.pwThrottle.held},
 		"mfaThrottle": {reset: s.mfaThrottle.reset, held: s.mfaThrottle.size},
 		"simStats":    {reset: s.simStats.reset, held: s.simStats.held},
+		"accessJobs":  {reset: s.accessJobs.reset, held: s.accessJobs.held},
 	}
 }
 

@@ -55,6 +55,7 @@ func TestResetMemoryForgetsEverything(t *testing.T) {
 	// A code check takes a bucket of the MFA throttle, whatever its outcome.
 	_, _ = f.svc.EnableMFADevice(ctx, &iamapi.EnableMFADeviceRequest{UserName: ptr("pat"), SerialNumber: vm.VirtualMFADevice.SerialNumber,
 		AuthenticationCode1: ptr("000000"), AuthenticationCode2: ptr("000000")})
+	must(f.svc.GenerateServiceLastAccessedDetails(ctx, &iamapi.GenerateServiceLastAccessedDetailsRequest{Arn: ptr("arn:aws:iam::" + testAccount + ":user/pat")}))(t)
 	must(f.svc.SimulateCustomPolicy(ctx, &iamapi.SimulateCustomPolicyRequest{ActionNames: []string{"iam:GetUser"},
 		PolicyInputList: []string{`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}`}}))(t)
 	for name, n := range f.svc.MemoryHeld() {

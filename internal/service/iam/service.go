@@ -61,6 +61,7 @@ type Service struct {
 	log     *slog.Logger
 
 	uses        useRecorder
+	accessJobs  accessJobs
 	reports     reportCache
 	pwThrottle  *passwordThrottle
 	mfaThrottle *rateLimiter

@@ -12,6 +12,7 @@ import (
 	"go/token"
 	"os"
 	"strings"
+	"unicode"
 )
 
 func main() {
@@ -82,13 +83,16 @@ func main() {
 	}
 }
 
+// qualify names the storage package's own types as seen from package cache: an exported identifier
+// without a package, behind any pointer, slice or map-of-string prefix, is one of them.
 func qualify(t string) string {
-	for _, n := range []string{"Account", "User", "Group", "Role", "ManagedPolicy", "PolicyVersion", "InlinePolicy", "OwnerKind", "ListOptions", "OwnerDetails", "Owner", "PolicyUsage", "AccessKeyLastUsed", "AccessKey", "LoginProfile", "MFADevice", "MFAFilter", "InstanceProfile", "ResourceKind", "Resource", "CredentialKind", "Credential", "KeyRing", "TokenKey", "Counts", "UserDependents"} {
-		for _, pre := range []string{"", "*", "[]", "[]*", "map[string]*"} {
-			if t == pre+n {
-				return pre + "storage." + n
-			}
-		}
+	pre := t
+	base := strings.TrimLeft(t, "[]*")
+	base = strings.TrimPrefix(base, "map[string]")
+	base = strings.TrimLeft(base, "[]*")
+	pre = t[:len(t)-len(base)]
+	if base == "" || strings.Contains(base, ".") || !unicode.IsUpper(rune(base[0])) {
+		return t
 	}
-	return t
+	return pre + "storage." + base
 }

@@ -146,6 +146,12 @@ func (t missTx) SetAccessKeyLastUsed(_ context.Context, _ string, _ storage.Acce
 func (t missTx) SetRoleLastUsed(_ context.Context, _ string, _ string, _ time.Time, _ string) error {
 	return t.miss()
 }
+func (t missTx) RecordServiceAccess(_ context.Context, _ string, _ storage.ServiceAccess) error {
+	return t.miss()
+}
+func (t missTx) ListServiceAccess(_ context.Context, _ string, _ storage.OwnerKind, _ string) ([]storage.ServiceAccess, error) {
+	return nil, t.miss()
+}
 func (t missTx) CreateLoginProfile(_ context.Context, _ *storage.LoginProfile) error { return t.miss() }
 func (t missTx) GetLoginProfile(_ context.Context, _ string, _ string) (*storage.LoginProfile, error) {
 	return nil, t.miss()

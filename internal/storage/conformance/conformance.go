@@ -46,6 +46,7 @@ func RunTests(t *testing.T, newStore func(t *testing.T) storage.Store) {
 		{"InstanceProfiles", testInstanceProfiles},
 		{"ResourcesAndCredentials", testResourcesAndCredentials},
 		{"DelegationRequests", testDelegationRequests},
+		{"ServiceAccess", testServiceAccess},
 		{"KeyRingCAS", testKeyRing},
 		{"ConcurrentCreateSameName", testConcurrentCreate},
 		{"ConcurrentWriters", testConcurrentWriters},

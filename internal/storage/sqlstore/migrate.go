@@ -156,6 +156,21 @@ var migrations = [][]string{
 			PRIMARY KEY (account_id, name, shard)
 		)`,
 	},
+	{
+		// Access advisor: the last authenticated request of a user or role per service action. at is Unix
+		// nanoseconds, so that "later wins" is one comparison in both databases.
+		`CREATE TABLE service_access (
+			account_id TEXT COLLATE "C" NOT NULL,
+			owner_kind TEXT COLLATE "C" NOT NULL CHECK (owner_kind IN ('user', 'role')),
+			owner_key TEXT COLLATE "C" NOT NULL,
+			namespace TEXT COLLATE "C" NOT NULL,
+			action TEXT COLLATE "C" NOT NULL,
+			at BIGINT NOT NULL,
+			region TEXT NOT NULL,
+			PRIMARY KEY (account_id, owner_kind, owner_key, namespace, action),
+			FOREIGN KEY (account_id, owner_kind, owner_key) REFERENCES entities (account_id, kind, fkey) ON UPDATE CASCADE ON DELETE CASCADE
+		)`,
+	},
 }
 
 func (s *Store) migrate(ctx context.Context) error {
