@@ -520,6 +520,10 @@ const (
 	ResourceOIDCProvider      ResourceKind = "oidc-provider"
 	ResourceSAMLProvider      ResourceKind = "saml-provider"
 	ResourceServerCertificate ResourceKind = "server-certificate"
+	// ResourceOutboundIssuer is an account's outbound web identity federation issuer (at most one per
+	// account, Name "issuer"; ID is the issuer's random path segment, looked up by the public listener).
+	// It counts in no GetAccountSummary figure.
+	ResourceOutboundIssuer ResourceKind = "outbound-issuer"
 )
 
 // Resource is a named, account-scoped entity whose kind-specific fields are JSON in Data.

@@ -11,6 +11,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"github.com/iamd/iamd/internal/outbound"
 	"log/slog"
 	"strings"
 	"time"
@@ -50,6 +51,9 @@ type Options struct {
 	// Enable it only when this process is the store's only writer (SQLite): other nodes' changes reach
 	// the feed late (see entitycache.go).
 	CacheEntities bool
+	// Outbound holds the accounts' outbound web identity federation issuers; nil answers its operations
+	// NotImplemented.
+	Outbound *outbound.Issuers
 }
 
 // Service implements iamapi.Service. Operations it does not implement answer NotImplemented through the
@@ -69,6 +73,7 @@ type Service struct {
 	cache      entityCache
 	pwThrottle *passwordThrottle
 	simStats   simulationStats
+	outbound   *outbound.Issuers
 }
 
 // New returns a Service using o.
@@ -82,6 +87,7 @@ func New(o Options) *Service {
 		log:     o.Logger,
 
 		pwThrottle: newPasswordThrottle(),
+		outbound:   o.Outbound,
 	}
 	if s.now == nil {
 		s.now = time.Now

@@ -9,7 +9,8 @@ import (
 
 func validResource(kind storage.ResourceKind) error {
 	switch kind {
-	case storage.ResourceOIDCProvider, storage.ResourceSAMLProvider, storage.ResourceServerCertificate:
+	case storage.ResourceOIDCProvider, storage.ResourceSAMLProvider, storage.ResourceServerCertificate,
+		storage.ResourceOutboundIssuer:
 		return nil
 	}
 	return fmt.Errorf("storage: invalid resource kind %q", kind)
