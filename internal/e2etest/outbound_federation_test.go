@@ -148,6 +148,21 @@ func TestOutboundWebIdentityFederation(t *testing.T) {
 	if c.Subject != "arn:aws:iam::"+AccountID+":user/alice" || c.Expiry.Time().Sub(c.IssuedAt.Time()) != time.Minute {
 		t.Errorf("alice's claims %+v", c)
 	}
+	// Tags become claims: passing them needs sts:TagGetWebIdentityToken as well.
+	tagged := &sts.GetWebIdentityTokenInput{Audience: []string{aud}, SigningAlgorithm: aws.String("ES384"),
+		Tags: []ststypes.Tag{{Key: aws.String("team"), Value: aws.String("red")}}}
+	_, err = aliceSTS.GetWebIdentityToken(ctx, tagged)
+	wantError(t, "tags without sts:TagGetWebIdentityToken", err, "AccessDenied", 403, "")
+	e.putUserPolicy("alice", "tagging", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"sts:TagGetWebIdentityToken","Resource":"*",
+		"Condition":{"StringEquals":{"aws:RequestTag/team":"red"}}}]}`)
+	out, err = aliceSTS.GetWebIdentityToken(ctx, tagged)
+	ok(t, "tags with sts:TagGetWebIdentityToken", err)
+	if _, all, _ := rp.verify(aws.ToString(out.WebIdentityToken)); all["https://sts.amazonaws.com/"].(map[string]any)["request_tags"].(map[string]any)["team"] != "red" {
+		t.Errorf("tag claims %v", all)
+	}
+	tagged.Tags[0].Value = aws.String("blue")
+	_, err = aliceSTS.GetWebIdentityToken(ctx, tagged)
+	wantError(t, "a tag value the policy does not allow", err, "AccessDenied", 403, "")
 	_, err = get(aliceSTS, "https://other.example.com", "ES384", 60)
 	wantError(t, "another audience", err, "AccessDenied", 403, "")
 	_, err = get(aliceSTS, aud, "RS256", 60)

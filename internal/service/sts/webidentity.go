@@ -46,6 +46,10 @@ func (s *Service) GetWebIdentityToken(ctx context.Context, in *stsapi.GetWebIden
 	if c.Session != nil && now.Add(time.Duration(d)*time.Second).After(c.Session.Expiration) {
 		return nil, stsapi.NewSessionDurationEscalationException(msgDurationEscalation)
 	}
+	// Tags become claims the relying party may authorize on: passing them needs a permission of its own.
+	if err := s.authorizeGrant(ctx, c, &sessionGrant{tags: in.Tags, tagAction: "sts:TagGetWebIdentityToken"}, "*"); err != nil {
+		return nil, err
+	}
 	custom := map[string]any{"aws_account": c.AccountID}
 	if len(in.Tags) > 0 {
 		tags := make(map[string]string, len(in.Tags))
