@@ -45,6 +45,7 @@ func RunTests(t *testing.T, newStore func(t *testing.T) storage.Store) {
 		{"MFADevices", testMFADevices},
 		{"InstanceProfiles", testInstanceProfiles},
 		{"ResourcesAndCredentials", testResourcesAndCredentials},
+		{"OutboundIssuers", testOutboundIssuers},
 		{"KeyRingCAS", testKeyRing},
 		{"ConcurrentCreateSameName", testConcurrentCreate},
 		{"ConcurrentWriters", testConcurrentWriters},
