@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -245,4 +246,86 @@ func TestOutboundWebIdentityFederationAuthorization(t *testing.T) {
 	ok(t, "Enable with permission", err)
 	_, err = bob.DisableOutboundWebIdentityFederation(ctx, &iam.DisableOutboundWebIdentityFederationInput{})
 	wantError(t, "Disable without permission", err, "AccessDenied", 403, "")
+}
+
+// The public listener answers without credentials, so it serves the issuers' public documents and
+// nothing else: no API operation, no private key member in a JWKS, and no issuer of an account that never
+// enabled the feature.
+func TestOutboundPublicListenerServesOnlyPublicDocuments(t *testing.T) {
+	p := startIamd(t, nil, "--data-dir", t.TempDir(), "--public-listen", "127.0.0.1:0", "--public-url", "https://issuer.example.com/base")
+	s := p.server()
+	ctx := context.Background()
+	en, err := s.IAM(RootCreds()).EnableOutboundWebIdentityFederation(ctx, &iam.EnableOutboundWebIdentityFederationInput{})
+	ok(t, "EnableOutboundWebIdentityFederation", err)
+	issuer := aws.ToString(en.IssuerIdentifier)
+	const prefix = "https://issuer.example.com/base/oidc/"
+	if len(issuer) != len(prefix)+32 || issuer[:len(prefix)] != prefix {
+		t.Fatalf("issuer %q does not start with --public-url", issuer)
+	}
+	public := publicAddr(t, p)
+	path := issuer[len("https://issuer.example.com/base"):]
+	get := func(method, path, body string) (int, string) {
+		req, err := http.NewRequest(method, "http://"+public+path, strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if body != "" {
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	code, body := get(http.MethodGet, path+"/.well-known/jwks.json", "")
+	if code != http.StatusOK {
+		t.Fatalf("JWKS: %d %s", code, body)
+	}
+	var raw struct {
+		Keys []map[string]any `json:"keys"`
+	}
+	if err := json.Unmarshal([]byte(body), &raw); err != nil || len(raw.Keys) != 2 {
+		t.Fatalf("JWKS %s: %v", body, err)
+	}
+	for _, k := range raw.Keys {
+		for _, private := range []string{"d", "p", "q", "dp", "dq", "qi"} {
+			if _, ok := k[private]; ok {
+				t.Fatalf("JWKS publishes private member %q of key %v", private, k["kid"])
+			}
+		}
+	}
+	for _, c := range []struct{ method, path, body string }{
+		{http.MethodPost, "/", "Action=ListUsers&Version=2010-05-08"},
+		{http.MethodGet, "/?Action=ListUsers&Version=2010-05-08", ""},
+		{http.MethodGet, "/metrics", ""},
+		{http.MethodGet, "/oidc/" + strings.Repeat("0", 32) + "/.well-known/jwks.json", ""},
+		{http.MethodPost, path + "/.well-known/jwks.json", "x=1"},
+	} {
+		if code, body := get(c.method, c.path, c.body); code != http.StatusNotFound && code != http.StatusMethodNotAllowed {
+			t.Errorf("%s %s: %d %.200s", c.method, c.path, code, body)
+		}
+	}
+}
+
+// publicAddr reads the public listener's address from iamd's log.
+func publicAddr(t *testing.T, p *proc) string {
+	t.Helper()
+	deadline := time.Now().Add(processStartWait)
+	for time.Now().Before(deadline) {
+		for _, line := range strings.Split(p.stderr.String(), "\n") {
+			var rec struct {
+				Msg  string `json:"msg"`
+				Addr string `json:"addr"`
+			}
+			if json.Unmarshal([]byte(line), &rec) == nil && rec.Msg == "iamd public listening" {
+				return rec.Addr
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatal("iamd logged no public listener address")
+	return ""
 }

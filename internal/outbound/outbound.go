@@ -139,20 +139,11 @@ func (is *Issuers) Enable(ctx context.Context, acct string) (string, error) {
 	var url string
 	err := is.o.Store.Update(ctx, func(tx storage.Tx) error {
 		r, err := tx.GetResource(ctx, acct, storage.ResourceOutboundIssuer, issuerName)
-		if errors.Is(err, storage.ErrNotFound) {
+		create := errors.Is(err, storage.ErrNotFound)
+		if create {
 			r = &storage.Resource{AccountID: acct, Kind: storage.ResourceOutboundIssuer, Name: issuerName, Path: "/",
-				ID: strings.ReplaceAll(uuid.NewString(), "-", ""), CreatedAt: is.o.Now().UTC()}
-			d := issuerData{Enabled: true}
-			if d, _, err = is.plan(r.ID, d, false); err != nil {
-				return err
-			}
-			if err := encode(r, d); err != nil {
-				return err
-			}
-			url = is.IssuerURL(r.ID)
-			return tx.CreateResource(ctx, r)
-		}
-		if err != nil {
+				ID: strings.ReplaceAll(uuid.NewString(), "-", ""), CreatedAt: is.o.Now().UTC(), Data: []byte("{}")}
+		} else if err != nil {
 			return err
 		}
 		d, err := decode(r)
@@ -170,7 +161,14 @@ func (is *Issuers) Enable(ctx context.Context, acct string) (string, error) {
 			return err
 		}
 		url = is.IssuerURL(r.ID)
-		return tx.UpdateResource(ctx, issuerName, r)
+		if !create {
+			return tx.UpdateResource(ctx, issuerName, r)
+		}
+		err = tx.CreateResource(ctx, r)
+		if errors.Is(err, storage.ErrAlreadyExists) {
+			return ErrEnabled // another node enabled it at the same moment
+		}
+		return err
 	})
 	return url, err
 }
@@ -250,17 +248,25 @@ func (is *Issuers) Rotate(ctx context.Context, acct string, force bool) (bool, e
 	return changed, err
 }
 
+// current returns the index of the key signing with alg, or -1.
+func (d issuerData) current(alg string) int {
+	return slices.IndexFunc(d.Keys, func(k Key) bool { return k.Alg == alg && k.State == token.KeyCurrent })
+}
+
 // rotationDue reports whether d needs a rotation at now.
 func (is *Issuers) rotationDue(d issuerData, now time.Time) bool {
 	for _, alg := range Algorithms {
-		i := slices.IndexFunc(d.Keys, func(k Key) bool { return k.Alg == alg && k.State == token.KeyCurrent })
+		i := d.current(alg)
 		if i < 0 || !now.Before(d.Keys[i].ActivatedAt.Add(is.o.RotateEvery)) {
 			return true
 		}
 	}
-	return slices.ContainsFunc(d.Keys, func(k Key) bool {
-		return k.State == token.KeyRetired && !now.Before(k.RetiredAt.Add(retiredKeyLifetime))
-	})
+	return slices.ContainsFunc(d.Keys, func(k Key) bool { return k.spent(now) })
+}
+
+// spent reports whether k is a retired key every token of which has expired at now: it leaves the JWKS.
+func (k Key) spent(now time.Time) bool {
+	return k.State == token.KeyRetired && !now.Before(k.RetiredAt.Add(retiredKeyLifetime))
 }
 
 // plan computes the keys of the issuer at the current time, as token.KeyRing plans its ring: a current
@@ -273,7 +279,7 @@ func (is *Issuers) plan(issuer string, d issuerData, force bool) (issuerData, bo
 	}
 	d.Keys = slices.Clone(d.Keys)
 	for _, alg := range Algorithms {
-		i := slices.IndexFunc(d.Keys, func(k Key) bool { return k.Alg == alg && k.State == token.KeyCurrent })
+		i := d.current(alg)
 		if i >= 0 && !force && now.Before(d.Keys[i].ActivatedAt.Add(is.o.RotateEvery)) {
 			continue
 		}
@@ -286,9 +292,7 @@ func (is *Issuers) plan(issuer string, d issuerData, force bool) (issuerData, bo
 		}
 		d.Keys = append(d.Keys, k)
 	}
-	d.Keys = slices.DeleteFunc(d.Keys, func(k Key) bool {
-		return k.State == token.KeyRetired && !now.Before(k.RetiredAt.Add(retiredKeyLifetime))
-	})
+	d.Keys = slices.DeleteFunc(d.Keys, func(k Key) bool { return k.spent(now) })
 	return d, true, nil
 }
 
@@ -360,7 +364,7 @@ func (is *Issuers) Sign(ctx context.Context, acct, alg string, d time.Duration, 
 			return nil, err
 		}
 	}
-	i := slices.IndexFunc(data.Keys, func(k Key) bool { return k.Alg == alg && k.State == token.KeyCurrent })
+	i := data.current(alg)
 	if i < 0 {
 		return nil, fmt.Errorf("outbound: issuer %s has no current %s key", r.ID, alg)
 	}
