@@ -177,14 +177,7 @@ func (is *Issuers) Enable(ctx context.Context, acct string) (string, error) {
 // so that tokens signed before keep verifying until they expire.
 func (is *Issuers) Disable(ctx context.Context, acct string) error {
 	return is.o.Store.Update(ctx, func(tx storage.Tx) error {
-		r, err := tx.GetResource(ctx, acct, storage.ResourceOutboundIssuer, issuerName)
-		if errors.Is(err, storage.ErrNotFound) {
-			return ErrDisabled
-		}
-		if err != nil {
-			return err
-		}
-		d, err := decode(r)
+		r, d, err := getIssuer(ctx, tx, acct)
 		if err != nil {
 			return err
 		}
@@ -192,10 +185,7 @@ func (is *Issuers) Disable(ctx context.Context, acct string) error {
 			return ErrDisabled
 		}
 		d.Enabled = false
-		if err := encode(r, d); err != nil {
-			return err
-		}
-		return tx.UpdateResource(ctx, issuerName, r)
+		return putIssuer(ctx, tx, r, d)
 	})
 }
 
@@ -203,14 +193,7 @@ func (is *Issuers) Disable(ctx context.Context, acct string) error {
 // enabled the feature.
 func (is *Issuers) Info(ctx context.Context, acct string) (url string, enabled bool, err error) {
 	err = is.o.Store.View(ctx, func(tx storage.Tx) error {
-		r, err := tx.GetResource(ctx, acct, storage.ResourceOutboundIssuer, issuerName)
-		if errors.Is(err, storage.ErrNotFound) {
-			return ErrDisabled
-		}
-		if err != nil {
-			return err
-		}
-		d, err := decode(r)
+		r, d, err := getIssuer(ctx, tx, acct)
 		if err != nil {
 			return err
 		}
@@ -226,24 +209,14 @@ func (is *Issuers) Info(ctx context.Context, acct string) (url string, enabled b
 func (is *Issuers) Rotate(ctx context.Context, acct string, force bool) (bool, error) {
 	changed := false
 	err := is.o.Store.Update(ctx, func(tx storage.Tx) error {
-		r, err := tx.GetResource(ctx, acct, storage.ResourceOutboundIssuer, issuerName)
-		if errors.Is(err, storage.ErrNotFound) {
-			return ErrDisabled
-		}
-		if err != nil {
-			return err
-		}
-		d, err := decode(r)
+		r, d, err := getIssuer(ctx, tx, acct)
 		if err != nil {
 			return err
 		}
 		if d, changed, err = is.plan(r.ID, d, force); err != nil || !changed {
 			return err
 		}
-		if err := encode(r, d); err != nil {
-			return err
-		}
-		return tx.UpdateResource(ctx, issuerName, r)
+		return putIssuer(ctx, tx, r, d)
 	})
 	return changed, err
 }
@@ -401,22 +374,33 @@ func (is *Issuers) Sign(ctx context.Context, acct, alg string, d time.Duration, 
 	return &Signed{Token: tok, IssuedAt: now, ExpiresAt: exp}, nil
 }
 
-func (is *Issuers) load(ctx context.Context, acct string) (*storage.Resource, issuerData, error) {
-	var r *storage.Resource
-	var d issuerData
-	err := is.o.Store.View(ctx, func(tx storage.Tx) error {
-		var err error
-		r, err = tx.GetResource(ctx, acct, storage.ResourceOutboundIssuer, issuerName)
-		if errors.Is(err, storage.ErrNotFound) {
-			return ErrDisabled
-		}
-		if err != nil {
-			return err
-		}
-		d, err = decode(r)
+func (is *Issuers) load(ctx context.Context, acct string) (r *storage.Resource, d issuerData, err error) {
+	err = is.o.Store.View(ctx, func(tx storage.Tx) error {
+		r, d, err = getIssuer(ctx, tx, acct)
 		return err
 	})
 	return r, d, err
+}
+
+// getIssuer reads acct's issuer; ErrDisabled when the account never enabled the feature.
+func getIssuer(ctx context.Context, tx storage.Tx, acct string) (*storage.Resource, issuerData, error) {
+	r, err := tx.GetResource(ctx, acct, storage.ResourceOutboundIssuer, issuerName)
+	if errors.Is(err, storage.ErrNotFound) {
+		return nil, issuerData{}, ErrDisabled
+	}
+	if err != nil {
+		return nil, issuerData{}, err
+	}
+	d, err := decode(r)
+	return r, d, err
+}
+
+// putIssuer writes d back into the issuer r.
+func putIssuer(ctx context.Context, tx storage.Tx, r *storage.Resource, d issuerData) error {
+	if err := encode(r, d); err != nil {
+		return err
+	}
+	return tx.UpdateResource(ctx, issuerName, r)
 }
 
 // publicKeys returns the JWKS of the issuer with the given ID; storage.ErrNotFound if there is none.
