@@ -94,7 +94,10 @@ func TestOutboundWebIdentityFederation(t *testing.T) {
 	ok(t, "EnableOutboundWebIdentityFederation", err)
 	issuer := aws.ToString(en.IssuerIdentifier)
 	_, err = root.EnableOutboundWebIdentityFederation(ctx, &iam.EnableOutboundWebIdentityFederationInput{})
-	wantError(t, "EnableOutboundWebIdentityFederation twice", err, "FeatureEnabled", 409, "")
+	wantError(t, "EnableOutboundWebIdentityFederation twice", err, "FeatureEnabled", 409,
+		"The request failed because outbound identity federation is already enabled for your AWS account. "+
+			"You cannot enable the feature multiple times. To fetch the current configuration (including the unique issuer URL), "+
+			"use the GetOutboundWebIdentityFederationInfo operation.")
 	info, err := root.GetOutboundWebIdentityFederationInfo(ctx, &iam.GetOutboundWebIdentityFederationInfoInput{})
 	ok(t, "GetOutboundWebIdentityFederationInfo", err)
 	if aws.ToString(info.IssuerIdentifier) != issuer || !info.JwtVendingEnabled {
@@ -193,7 +196,9 @@ func TestOutboundWebIdentityFederation(t *testing.T) {
 	_, err = root.DisableOutboundWebIdentityFederation(ctx, &iam.DisableOutboundWebIdentityFederationInput{})
 	ok(t, "DisableOutboundWebIdentityFederation", err)
 	_, err = get(rootSTS, aud, "RS256", 0)
-	wantError(t, "GetWebIdentityToken while disabled", err, "OutboundWebIdentityFederationDisabledException", 403, "")
+	wantError(t, "GetWebIdentityToken while disabled", err, "OutboundWebIdentityFederationDisabledException", 403,
+		"The outbound web identity federation feature is not enabled for this account. "+
+			"To use this feature, you must first enable it through the AWS Management Console or API.")
 	_, err = root.DisableOutboundWebIdentityFederation(ctx, &iam.DisableOutboundWebIdentityFederationInput{})
 	wantError(t, "DisableOutboundWebIdentityFederation twice", err, "FeatureDisabled", 404, "")
 	info, err = root.GetOutboundWebIdentityFederationInfo(ctx, &iam.GetOutboundWebIdentityFederationInfoInput{})

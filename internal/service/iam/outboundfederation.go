@@ -11,10 +11,15 @@ import (
 // Outbound web identity federation: the account's switch for STS GetWebIdentityToken and its issuer URL.
 // The issuer and its keys live in internal/outbound; these operations only turn it on and off.
 
-// Messages of the two feature errors: the sentences the IAM API reference gives them.
+// Messages of the two feature errors: the sentences the IAM API reference gives them (FeatureDisabled's
+// lacks its final period there too). GetOutboundWebIdentityFederationInfo answers FeatureDisabled with the
+// same sentence for an account that never enabled the feature.
 const (
-	msgFeatureEnabled  = "Outbound identity federation is already enabled for your account."
-	msgFeatureDisabled = "Outbound identity federation is disabled for your account."
+	msgFeatureEnabled = "The request failed because outbound identity federation is already enabled for your AWS account. " +
+		"You cannot enable the feature multiple times. To fetch the current configuration (including the unique issuer URL), " +
+		"use the GetOutboundWebIdentityFederationInfo operation."
+	msgFeatureDisabled = "The request failed because outbound identity federation is already disabled for your AWS account. " +
+		"You cannot disable the feature multiple times"
 )
 
 func (s *Service) outboundError(err error) error {

@@ -17,8 +17,10 @@ const defaultWebIdentityTokenDuration = 300
 
 // Messages of GetWebIdentityToken's errors: the sentences the STS API reference gives them.
 const (
-	msgOutboundDisabled   = "The outbound web identity federation feature is not enabled for this account."
-	msgDurationEscalation = "The requested token duration would extend the session beyond its original expiration time."
+	msgOutboundDisabled = "The outbound web identity federation feature is not enabled for this account. " +
+		"To use this feature, you must first enable it through the AWS Management Console or API."
+	msgDurationEscalation = "The requested token duration would extend the session beyond its original expiration time. " +
+		"You cannot use this operation to extend the lifetime of a session beyond what was granted when the session was originally created."
 )
 
 // GetWebIdentityToken signs a JSON Web Token naming the caller for the given audiences, with the account's
