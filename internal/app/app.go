@@ -248,7 +248,9 @@ func (a *App) ListenAndServe(ctx context.Context, ready func(addr string)) error
 	if a.publicLn != nil {
 		public = a.publicServer()
 		a.Log.Info("iamd public listening", "addr", a.publicLn.Addr().String())
-		go func() { errc <- public.Serve(a.publicLn) }()
+		// Unauthenticated clients get the same bounds on connections as the API's, counted apart.
+		pln := a.Server.WrapListener(a.publicLn, orDefault(a.Config.MaxConnections, config.DefaultMaxConnections), a.Config.MaxConnectionsPerClient)
+		go func() { errc <- public.Serve(pln) }()
 	}
 	go func() {
 		if a.Config.TLSCert != "" {
