@@ -180,6 +180,9 @@ func (c *Config) Validate() error {
 			return fmt.Errorf("--public-url must be an http(s)://HOST[:PORT][/PATH] URL without query or fragment, got %q", c.PublicURL)
 		}
 	}
+	if c.OutboundKeyRotation < 0 {
+		return fmt.Errorf("--outbound-key-rotation must not be negative")
+	}
 	if len(c.AccountID) != 12 || strings.Trim(c.AccountID, "0123456789") != "" {
 		return fmt.Errorf("--account-id must be 12 digits, got %q", c.AccountID)
 	}
