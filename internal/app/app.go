@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/iamd/iamd/internal/outbound"
 	"log/slog"
 	"net"
 	"net/http"
@@ -50,8 +51,13 @@ type App struct {
 	// RootCredentials is set when New generated the default account's root key (print it once).
 	RootCredentials *bootstrap.Credentials
 
-	rotator *token.Rotator
-	cache   *cache.Store // the store as every service reads it (Store is the same)
+	// Outbound holds the accounts' outbound web identity federation issuers; nil when neither
+	// --public-listen nor --public-url is set.
+	Outbound *outbound.Issuers
+
+	rotator  *token.Rotator
+	cache    *cache.Store // the store as every service reads it (Store is the same)
+	publicLn net.Listener // the public listener of the issuers' documents, bound by New
 }
 
 // OpenStore opens the store the configuration names: PostgreSQL for a postgres:// URL, else SQLite in the
@@ -111,6 +117,9 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, error
 	store := storage.Store(a.cache)
 	a.Store = store
 	fail := func(err error) (*App, error) {
+		if a.publicLn != nil {
+			_ = a.publicLn.Close()
+		}
 		_ = store.Close()
 		return nil, err
 	}
@@ -128,13 +137,27 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, error
 			return fail(err)
 		}
 	}
+	if cfg.PublicListen != "" {
+		// Bound here, so that the issuer URL can name the port actually bound (--public-listen HOST:0).
+		if a.publicLn, err = listen(cfg.PublicListen); err != nil {
+			return fail(err)
+		}
+	}
+	if a.publicLn != nil || cfg.PublicURL != "" {
+		public := cfg.PublicURL
+		if public == "" {
+			public = "http://" + a.publicLn.Addr().String()
+		}
+		a.Outbound = outbound.New(outbound.Options{Store: store, Sealer: sealer, PublicURL: public,
+			RotateEvery: cfg.OutboundKeyRotation, Logger: log})
+	}
 	a.Tokens, err = token.NewKeyRing(ctx, auth.KeyStore{Store: store}, sealer, token.Options{Logger: log})
 	if err != nil {
 		return fail(fmt.Errorf("token key ring: %w", err))
 	}
 	a.rotator = token.NewRotator(a.Tokens, 0)
 
-	a.IAM = iamsvc.New(iamsvc.Options{Store: store, Sealer: sealer, Logger: log})
+	a.IAM = iamsvc.New(iamsvc.Options{Store: store, Sealer: sealer, Logger: log, Outbound: a.Outbound})
 	// Roles stored by an iamd that matched trust policies by name get their named principals resolved to
 	// unique IDs before any request is served.
 	if n, err := a.IAM.ResolveStoredTrustPolicies(ctx); err != nil {
@@ -159,6 +182,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, error
 	})
 	a.Authz = authz.New(authz.Options{Store: store, Policies: a.IAM, Logger: log})
 	a.STS = stssvc.New(stssvc.Options{Store: store, Accounts: a.Auth, Tokens: a.Tokens, Policies: a.Authz, Logger: log,
+		Outbound: a.Outbound,
 		RoleUsed: func(ctx context.Context, account, role, region string, t time.Time) {
 			if err := a.IAM.RecordRoleUse(context.WithoutCancel(ctx), account, role, region, t); err != nil {
 				log.WarnContext(ctx, "recording role use", "role", role, "err", err)
@@ -211,6 +235,9 @@ func (a *App) Close() error {
 	if err := a.IAM.FlushUses(context.Background()); err != nil {
 		a.Log.Warn("writing the last access key and role uses", "err", err)
 	}
+	if a.publicLn != nil {
+		_ = a.publicLn.Close()
+	}
 	return a.Store.Close()
 }
 
@@ -226,7 +253,15 @@ func (a *App) ListenAndServe(ctx context.Context, ready func(addr string)) error
 	if ready != nil {
 		ready(ln.Addr().String())
 	}
-	errc := make(chan error, 1)
+	errc := make(chan error, 2)
+	var public *http.Server
+	if a.publicLn != nil {
+		public = a.publicServer()
+		a.Log.Info("iamd public listening", "addr", a.publicLn.Addr().String())
+		// Unauthenticated clients get the same bounds on connections as the API's, counted apart.
+		pln := a.Server.WrapListener(a.publicLn, orDefault(a.Config.MaxConnections, config.DefaultMaxConnections), a.Config.MaxConnectionsPerClient)
+		go func() { errc <- public.Serve(pln) }()
+	}
 	go func() {
 		if a.Config.TLSCert != "" {
 			errc <- srv.ServeTLS(ln, a.Config.TLSCert, a.Config.TLSKey)
@@ -242,8 +277,28 @@ func (a *App) ListenAndServe(ctx context.Context, ready func(addr string)) error
 	a.Log.Info("shutting down: finishing in-flight requests", "timeout", a.Config.ShutdownTimeout)
 	sctx, cancel := context.WithTimeout(context.Background(), a.Config.ShutdownTimeout)
 	defer cancel()
+	if public != nil {
+		_ = public.Shutdown(sctx)
+	}
 	return srv.Shutdown(sctx)
 }
+
+// publicServer serves the outbound federation issuers' public documents (no authentication: they hold
+// public keys only) with the API's timeouts. TLS is left to a proxy in front, whose URL is --public-url.
+func (a *App) publicServer() *http.Server {
+	read := orDefault(a.Config.ReadTimeout, config.DefaultReadTimeout)
+	return &http.Server{Handler: a.Outbound.Handler(),
+		ReadHeaderTimeout: min(maxHeaderWait, read),
+		ReadTimeout:       read,
+		WriteTimeout:      orDefault(a.Config.WriteTimeout, config.DefaultWriteTimeout),
+		IdleTimeout:       orDefault(a.Config.IdleTimeout, config.DefaultIdleTimeout),
+		MaxHeaderBytes:    publicMaxHeaderBytes,
+		ErrorLog:          slog.NewLogLogger(a.Log.Handler(), slog.LevelWarn)}
+}
+
+// publicMaxHeaderBytes bounds a request's headers on the public listener: its GET requests need none
+// beyond a few standard ones.
+const publicMaxHeaderBytes = 8 << 10
 
 // maxHeaderWait bounds the time a request's headers may take to arrive (the read timeout, if shorter,
 // bounds it too): SDKs send them in one write.

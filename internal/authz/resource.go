@@ -5,9 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"strconv"
 	"strings"
 	"sync"
 
+	"github.com/iamd/iamd/internal/api/stsapi"
 	"github.com/iamd/iamd/internal/ids"
 	"github.com/iamd/iamd/internal/reqctx"
 	iamsvc "github.com/iamd/iamd/internal/service/iam"
@@ -33,6 +35,9 @@ var accountWide = map[string]bool{
 	"EnableOrganizationsRootSessions": true, "DisableOrganizationsRootSessions": true, "ListOrganizationsFeatures": true,
 	// Delegation requests: a partner files one, and a customer lists those its account owns.
 	"CreateDelegationRequest": true, "ListDelegationRequests": true,
+	// Outbound web identity federation is an account setting: no resource type either.
+	"EnableOutboundWebIdentityFederation": true, "DisableOutboundWebIdentityFederation": true,
+	"GetOutboundWebIdentityFederationInfo": true,
 }
 
 // collections are List operations over a whole kind: their resource is the kind's ARN with the requested
@@ -65,6 +70,27 @@ var boundaryKeyOps = map[string]bool{
 	"DeleteRolePermissionsBoundary": true, "DeleteUserPermissionsBoundary": true,
 }
 
+// webIdentityTokenKeys adds GetWebIdentityToken's condition keys (the IAM User Guide, "Controlling access
+// with IAM policies" for outbound identity federation): the audiences, the signing algorithm and the
+// token's lifetime, its default (300 s) when the request leaves it out, so that a policy capping the
+// lifetime allows the default.
+func webIdentityTokenKeys(r *stsapi.GetWebIdentityTokenRequest, buf *ctxBuf) {
+	if len(r.Audience) > 0 {
+		buf.m["sts:identitytokenaudience"] = r.Audience
+	}
+	if r.SigningAlgorithm != nil {
+		buf.set("sts:signingalgorithm", *r.SigningAlgorithm)
+	}
+	d := int32(defaultWebIdentityTokenSeconds)
+	if r.DurationSeconds != nil {
+		d = *r.DurationSeconds
+	}
+	buf.set("sts:durationseconds", strconv.Itoa(int(d)))
+}
+
+// defaultWebIdentityTokenSeconds is GetWebIdentityToken's DurationSeconds default.
+const defaultWebIdentityTokenSeconds = 300
+
 // named are the input members naming an IAM entity, in the order that decides the resource of operations
 // naming two: AddUserToGroup acts on the group, AddRoleToInstanceProfile on the instance profile.
 var named = [...]struct {
@@ -85,6 +111,9 @@ func (a *Authorizer) resource(ctx context.Context, c *reqctx.Caller, pe *princip
 	case "sts":
 		if op == "GetFederationToken" {
 			return ids.FederatedUserARN(p, acct, x.str(fName)), nil
+		}
+		if r, ok := in.(*stsapi.GetWebIdentityTokenRequest); ok {
+			webIdentityTokenKeys(r, buf)
 		}
 		return "*", nil
 	case "account":

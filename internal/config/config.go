@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
 	"strconv"
 	"strings"
@@ -16,7 +17,12 @@ import (
 
 // Defaults of the settings that have one.
 const (
-	DefaultListen                = "127.0.0.1:8300"
+	DefaultListen = "127.0.0.1:8300"
+	// DefaultPublicListen is the address of the unauthenticated listener serving the outbound web
+	// identity federation issuers' OpenID documents: none unless configured, as it is a second port.
+	DefaultPublicListen = ""
+	// DefaultOutboundKeyRotation is how long an outbound federation signing key signs before the next.
+	DefaultOutboundKeyRotation   = 7 * 24 * time.Hour
 	DefaultDataDir               = "./data"
 	DefaultAccountID             = "123456789012"
 	DefaultRegionTransitionDelay = 5 * time.Second
@@ -45,11 +51,18 @@ const (
 
 // Config is the whole configuration of a server process.
 type Config struct {
-	Listen      string
-	DataDir     string
-	DatabaseURL string // postgres://… selects PostgreSQL; empty means SQLite under DataDir
-	AccountID   string // the default account created in a fresh store
-	Dev         bool
+	Listen string
+	// PublicListen is the address of the public listener (outbound federation issuers' discovery documents
+	// and JWKS, no authentication); "off" disables it. PublicURL is its externally visible base URL (the
+	// issuers' URLs start with it); empty means http://PublicListen.
+	PublicListen string
+	PublicURL    string
+	// OutboundKeyRotation is how long an outbound federation signing key signs; zero selects the default.
+	OutboundKeyRotation time.Duration
+	DataDir             string
+	DatabaseURL         string // postgres://… selects PostgreSQL; empty means SQLite under DataDir
+	AccountID           string // the default account created in a fresh store
+	Dev                 bool
 	// DevUser names the administrator IAM user that unknown access keys act as in dev mode.
 	DevUser string
 	// DatabaseNoGroupCommit gives every write on PostgreSQL a transaction of its own instead of batching a
@@ -115,6 +128,8 @@ func Bind(fs *flag.FlagSet) (*Config, []Flag) {
 		fs.DurationVar(p, name, def, usage+" (env "+env+")")
 	}
 	str(&c.Listen, "listen", DefaultListen, "address to listen on")
+	str(&c.PublicListen, "public-listen", DefaultPublicListen, "address of the unauthenticated listener serving outbound web identity federation issuers (OpenID discovery and JWKS); empty: none, and the federation operations answer NotImplemented unless --public-url is set")
+	str(&c.PublicURL, "public-url", "", "externally visible https base URL of --public-listen, prefix of every issuer URL (default http://PUBLIC-LISTEN)")
 	str(&c.DataDir, "data-dir", DefaultDataDir, "directory of the embedded SQLite store, the master key and the root credentials file")
 	str(&c.DatabaseURL, "database-url", "", "postgres://… URL: use PostgreSQL instead of SQLite (several nodes may share it)")
 	boolean(&c.DatabaseNoGroupCommit, "database-no-group-commit", "PostgreSQL: commit each write in a transaction of its own instead of batching a node's concurrent writes into one")
@@ -136,6 +151,7 @@ func Bind(fs *flag.FlagSet) (*Config, []Flag) {
 	duration(&c.ReadTimeout, "read-timeout", DefaultReadTimeout, "how long a request, body included, may take to arrive")
 	duration(&c.WriteTimeout, "write-timeout", DefaultWriteTimeout, "how long from the end of a request's headers to the end of its response")
 	duration(&c.IdleTimeout, "idle-timeout", DefaultIdleTimeout, "how long an idle keep-alive connection stays open")
+	duration(&c.OutboundKeyRotation, "outbound-key-rotation", DefaultOutboundKeyRotation, "how long an outbound web identity federation signing key signs before a new one takes over (retired keys stay in the JWKS until their tokens expire)")
 	integer := func(p *int, name string, def int, usage string) {
 		env := envName(name)
 		flags = append(flags, Flag{name, env, strconv.Itoa(def), usage})
@@ -162,6 +178,15 @@ func Bind(fs *flag.FlagSet) (*Config, []Flag) {
 
 // Validate checks the settings that cannot be checked flag by flag.
 func (c *Config) Validate() error {
+	if c.PublicURL != "" {
+		u, err := url.Parse(c.PublicURL)
+		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
+			return fmt.Errorf("--public-url must be an http(s)://HOST[:PORT][/PATH] URL without query or fragment, got %q", c.PublicURL)
+		}
+	}
+	if c.OutboundKeyRotation < 0 {
+		return fmt.Errorf("--outbound-key-rotation must not be negative")
+	}
 	if len(c.AccountID) != 12 || strings.Trim(c.AccountID, "0123456789") != "" {
 		return fmt.Errorf("--account-id must be 12 digits, got %q", c.AccountID)
 	}

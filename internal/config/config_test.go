@@ -116,24 +116,37 @@ func TestValidate(t *testing.T) {
 			t.Errorf("dev user %q: %v", name, err)
 		}
 	}
+	for _, u := range []string{"https://issuer.example.com", "https://example.com:8443/iamd/", "http://127.0.0.1:8301"} {
+		c := good()
+		c.PublicURL = u
+		if err := c.Validate(); err != nil {
+			t.Errorf("public URL %q: %v", u, err)
+		}
+	}
 	cases := map[string]func(c *Config){
-		"account-id":              func(c *Config) { c.AccountID = "12345" },
-		"account-id letters":      func(c *Config) { c.AccountID = "12345678901a" },
-		"root key without secret": func(c *Config) { c.RootAccessKeyID = "AKIAIAMDTESTROOT0001" },
-		"tls-cert without key":    func(c *Config) { c.TLSCert = "cert.pem" },
-		"negative transition":     func(c *Config) { c.RegionTransitionDelay = -time.Second },
-		"log format":              func(c *Config) { c.LogFormat = "xml" },
-		"max-body-bytes":          func(c *Config) { c.MaxBodyBytes = -1 },
-		"negative read timeout":   func(c *Config) { c.ReadTimeout = -time.Second },
-		"negative write timeout":  func(c *Config) { c.WriteTimeout = -time.Second },
-		"negative idle timeout":   func(c *Config) { c.IdleTimeout = -time.Second },
-		"negative connections":    func(c *Config) { c.MaxConnections = -1 },
-		"negative per client":     func(c *Config) { c.MaxConnectionsPerClient = -1 },
-		"negative key cache":      func(c *Config) { c.UnknownKeyCacheSize = -1 },
-		"root key ID lowercase":   func(c *Config) { c.RootAccessKeyID, c.RootSecretAccessKey = "akiaiamdtestroot0001", "s" },
-		"root key ID too short":   func(c *Config) { c.RootAccessKeyID, c.RootSecretAccessKey = "AKIA1", "s" },
-		"dev user with a slash":   func(c *Config) { c.DevUser = "dev/user" },
-		"dev user too long":       func(c *Config) { c.DevUser = strings.Repeat("u", 65) },
+		"public-url relative":        func(c *Config) { c.PublicURL = "issuer.example.com/x" },
+		"public-url scheme":          func(c *Config) { c.PublicURL = "ftp://issuer.example.com" },
+		"public-url query":           func(c *Config) { c.PublicURL = "https://issuer.example.com/?a=b" },
+		"public-url fragment":        func(c *Config) { c.PublicURL = "https://issuer.example.com/#x" },
+		"public-url user":            func(c *Config) { c.PublicURL = "https://u:p@issuer.example.com" },
+		"negative outbound rotation": func(c *Config) { c.OutboundKeyRotation = -time.Second },
+		"account-id":                 func(c *Config) { c.AccountID = "12345" },
+		"account-id letters":         func(c *Config) { c.AccountID = "12345678901a" },
+		"root key without secret":    func(c *Config) { c.RootAccessKeyID = "AKIAIAMDTESTROOT0001" },
+		"tls-cert without key":       func(c *Config) { c.TLSCert = "cert.pem" },
+		"negative transition":        func(c *Config) { c.RegionTransitionDelay = -time.Second },
+		"log format":                 func(c *Config) { c.LogFormat = "xml" },
+		"max-body-bytes":             func(c *Config) { c.MaxBodyBytes = -1 },
+		"negative read timeout":      func(c *Config) { c.ReadTimeout = -time.Second },
+		"negative write timeout":     func(c *Config) { c.WriteTimeout = -time.Second },
+		"negative idle timeout":      func(c *Config) { c.IdleTimeout = -time.Second },
+		"negative connections":       func(c *Config) { c.MaxConnections = -1 },
+		"negative per client":        func(c *Config) { c.MaxConnectionsPerClient = -1 },
+		"negative key cache":         func(c *Config) { c.UnknownKeyCacheSize = -1 },
+		"root key ID lowercase":      func(c *Config) { c.RootAccessKeyID, c.RootSecretAccessKey = "akiaiamdtestroot0001", "s" },
+		"root key ID too short":      func(c *Config) { c.RootAccessKeyID, c.RootSecretAccessKey = "AKIA1", "s" },
+		"dev user with a slash":      func(c *Config) { c.DevUser = "dev/user" },
+		"dev user too long":          func(c *Config) { c.DevUser = strings.Repeat("u", 65) },
 	}
 	for name, mutate := range cases {
 		c := good()

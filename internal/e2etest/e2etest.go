@@ -56,7 +56,10 @@ func Start(t testing.TB, o Options) *Server {
 	cfg := &config.Config{Listen: "127.0.0.1:0", DataDir: o.DataDir, DatabaseURL: o.DatabaseURL, AccountID: AccountID,
 		Dev: o.Dev, RootAccessKeyID: RootKeyID, RootSecretAccessKey: RootSecret, MasterKey: o.MasterKey,
 		RegionTransitionDelay: o.TransitionDelay, MaxBodyBytes: config.DefaultMaxBodyBytes,
-		ShutdownTimeout: 5 * time.Second, LogLevel: "info", LogFormat: "text", SMTPURL: o.SMTPURL}
+		ShutdownTimeout: 5 * time.Second, LogLevel: "info", LogFormat: "text", SMTPURL: o.SMTPURL,
+		// Outbound web identity federation is on: issuer URLs name this base, whose documents tests
+		// that need them fetch from the real binary's public listener instead.
+		PublicURL: "https://oidc.iamd.test"}
 	var w io.Writer = io.Discard
 	if o.Verbose {
 		w = testWriter{t}

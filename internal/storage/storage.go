@@ -550,6 +550,10 @@ const (
 	ResourceOIDCProvider      ResourceKind = "oidc-provider"
 	ResourceSAMLProvider      ResourceKind = "saml-provider"
 	ResourceServerCertificate ResourceKind = "server-certificate"
+	// ResourceOutboundIssuer is an account's outbound web identity federation issuer (at most one per
+	// account, Name "issuer"; ID is the issuer's random path segment, looked up by the public listener).
+	// It counts in no GetAccountSummary figure.
+	ResourceOutboundIssuer ResourceKind = "outbound-issuer"
 )
 
 // ResourceDelegationRequest is an IAM delegation request, named by its ID. It lives in the requesting

@@ -9,7 +9,9 @@ go build -o "$bin" ./cmd/iamd
 data=$(mktemp -d)
 port=$(python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])')
 export IAMD_ROOT_ACCESS_KEY_ID=AKIAIAMDE2EROOT00001 IAMD_ROOT_SECRET_ACCESS_KEY=e2eRootSecretKeyForTheEndToEndTests00001
-"$bin" serve --listen "127.0.0.1:$port" --data-dir "$data" --region-transition-delay 0 >"$data/server.log" 2>&1 &
+# The public listener serves the outbound web identity federation issuers (iam_outbound_federation.py).
+pubport=$(python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])')
+"$bin" serve --listen "127.0.0.1:$port" --public-listen "127.0.0.1:$pubport" --data-dir "$data" --region-transition-delay 0 >"$data/server.log" 2>&1 &
 pid=$!
 # dev_*.py are suites written for moto and LocalStack: they run against a second server, in dev mode.
 devdata=$(mktemp -d)

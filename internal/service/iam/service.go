@@ -11,6 +11,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"github.com/iamd/iamd/internal/outbound"
 	"log/slog"
 	"strings"
 	"time"
@@ -46,6 +47,9 @@ type Options struct {
 	// Now is the clock; nil means time.Now. A request's own time (reqctx) takes precedence.
 	Now    func() time.Time
 	Logger *slog.Logger
+	// Outbound holds the accounts' outbound web identity federation issuers; nil answers its operations
+	// NotImplemented.
+	Outbound *outbound.Issuers
 }
 
 // Service implements iamapi.Service. Operations it does not implement answer NotImplemented through the
@@ -66,6 +70,7 @@ type Service struct {
 	pwThrottle  *passwordThrottle
 	mfaThrottle *rateLimiter
 	simStats    simulationStats
+	outbound    *outbound.Issuers
 }
 
 // New returns a Service using o.
@@ -80,6 +85,7 @@ func New(o Options) *Service {
 
 		pwThrottle:  newPasswordThrottle(),
 		mfaThrottle: newRateLimiter(mfaGuessBurst, mfaGuessInterval, mfaThrottleTracked),
+		outbound:    o.Outbound,
 	}
 	if s.now == nil {
 		s.now = time.Now

@@ -1,6 +1,7 @@
 package sts
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"strings"
@@ -25,6 +26,9 @@ type sessionGrant struct {
 	// inheritsTags is set for a chained role session whose caller carries transitive tags into it.
 	inheritsTags   bool
 	sourceIdentity *string
+	// tagAction is the action tags need: sts:TagSession when empty; GetWebIdentityToken's tags, which
+	// become claims of a token rather than session tags, need sts:TagGetWebIdentityToken.
+	tagAction string
 }
 
 // actions are the permission-only actions the grant needs besides the operation's own action:
@@ -33,7 +37,7 @@ type sessionGrant struct {
 func (g *sessionGrant) actions() []string {
 	var out []string
 	if len(g.tags) > 0 || len(g.transitive) > 0 || g.inheritsTags {
-		out = append(out, "sts:TagSession")
+		out = append(out, cmp.Or(g.tagAction, "sts:TagSession"))
 	}
 	if g.sourceIdentity != nil {
 		out = append(out, "sts:SetSourceIdentity")

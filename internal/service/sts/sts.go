@@ -17,6 +17,7 @@ import (
 	"github.com/iamd/iamd/internal/api/stsapi"
 	"github.com/iamd/iamd/internal/ids"
 	"github.com/iamd/iamd/internal/optin"
+	"github.com/iamd/iamd/internal/outbound"
 	"github.com/iamd/iamd/internal/policy"
 	"github.com/iamd/iamd/internal/protocol"
 	"github.com/iamd/iamd/internal/regions"
@@ -63,6 +64,8 @@ type Options struct {
 	RoleUsed func(ctx context.Context, account, role, region string, t time.Time)
 	Now      func() time.Time
 	Logger   *slog.Logger
+	// Outbound signs GetWebIdentityToken's tokens; nil answers it NotImplemented.
+	Outbound *outbound.Issuers
 }
 
 // Service implements stsapi.Service.

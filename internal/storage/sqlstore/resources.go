@@ -10,7 +10,8 @@ import (
 func validResource(kind storage.ResourceKind) error {
 	switch kind {
 	case storage.ResourceOIDCProvider, storage.ResourceSAMLProvider, storage.ResourceServerCertificate,
-		storage.ResourceDelegationRequest:
+		storage.ResourceDelegationRequest,
+		storage.ResourceOutboundIssuer:
 		return nil
 	}
 	return fmt.Errorf("storage: invalid resource kind %q", kind)
