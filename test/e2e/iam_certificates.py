@@ -8,7 +8,6 @@ IAMD_ENDPOINT, root credentials from the usual AWS_* env.
 """
 import datetime
 import os
-import time
 import uuid
 
 import boto3
@@ -96,13 +95,9 @@ assert reset["ServiceSpecificCredential"]["ServicePassword"] != git["ServicePass
 listed = iam.list_service_specific_credentials(UserName=user)["ServiceSpecificCredentials"]
 assert len(listed) == 1 and "ServicePassword" not in listed[0], listed
 
-# The credential report shows the signing certificate.
-while iam.generate_credential_report()["State"] != "COMPLETE":
-    time.sleep(0.2)
-report = iam.get_credential_report()["Content"].decode()
-row = next(line.split(",") for line in report.splitlines() if line.startswith(user + ","))
-header = report.splitlines()[0].split(",")
-assert row[header.index("cert_1_active")] == "false", row
+# The credential report's cert columns are checked by the Go tests (TestSigningCertificates in internal/service/iam):
+# here the scripts share one account, whose report another script may have generated less than 4 hours
+# ago, and IAM then answers that report, without this user.
 
 # DeleteUser refuses while credentials remain, in AWS's order.
 msg = expect_error("DeleteConflict", iam.delete_user, UserName=user)
