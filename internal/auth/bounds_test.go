@@ -85,7 +85,7 @@ func TestDevModeKeyIDs(t *testing.T) {
 // FuzzKeyIDAdmission: whatever key ID a request names, the answer is an AWS authentication error (or,
 // in dev mode, the dev root), and only a well-formed ID can enter the negative cache.
 func FuzzKeyIDAdmission(f *testing.F) {
-	for _, s := range []string{"AKIA0000000000000000", "testing", "123456789012", strings.Repeat("A", 129), "a b", "a,b", "a/b", "\x00", ""} {
+	for _, s := range []string{"AKIA0000000000000000", "testing", "test", "123456789012", strings.Repeat("A", 129), "a b", "a,b", "a/b", "\x00", ""} {
 		f.Add(s, false)
 		f.Add(s, true)
 	}
@@ -105,8 +105,8 @@ func FuzzKeyIDAdmission(f *testing.F) {
 		switch {
 		case err == nil && !devMode:
 			t.Fatalf("key %q authenticated without its secret", id)
-		case err == nil && res.Caller.ARN != "arn:aws:iam::"+testAccount+":root" && !ids.IsAccountID(id):
-			t.Fatalf("dev key %q: caller %s", id, res.Caller.ARN)
+		case err == nil && res.Caller.ARN != "arn:aws:iam::"+devAccountOf(id, testAccount)+":root":
+			t.Fatalf("dev key %q: caller %s, want the root of %s", id, res.Caller.ARN, devAccountOf(id, testAccount))
 		case err != nil && !errors.As(err, &se):
 			t.Fatalf("key %q: %v is not an AWS authentication error", id, err)
 		}
