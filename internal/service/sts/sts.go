@@ -22,6 +22,7 @@ import (
 	"github.com/iamd/iamd/internal/protocol"
 	"github.com/iamd/iamd/internal/regions"
 	"github.com/iamd/iamd/internal/reqctx"
+	"github.com/iamd/iamd/internal/secrets"
 	"github.com/iamd/iamd/internal/storage"
 	"github.com/iamd/iamd/internal/token"
 )
@@ -73,6 +74,8 @@ type Options struct {
 	Logger   *slog.Logger
 	// Outbound signs GetWebIdentityToken's tokens; nil answers it NotImplemented.
 	Outbound *outbound.Issuers
+	// Sealer (the master key) seals and opens encoded authorization messages; nil refuses every message.
+	Sealer *secrets.Sealer
 	// MFA checks the SerialNumber and TokenCode of GetSessionToken and AssumeRole; nil refuses every code.
 	MFA MFAVerifier
 }
