@@ -2,6 +2,8 @@ package e2etest
 
 import (
 	"context"
+	"encoding/base64"
+	"encoding/json"
 	"net/http"
 	"testing"
 	"time"
@@ -9,6 +11,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
+
+	stssvc "github.com/iamd/iamd/internal/service/sts"
 )
 
 // AWS's answer to a TokenCode it cannot validate for the caller (docs/aws-behavior.md, "STS rules").
@@ -149,4 +153,50 @@ func TestAdversarialSTSDenyWithoutMFA(t *testing.T) {
 	ok(t, "chained session under the guard", err)
 	_, err = s.GlobalSTS(sessionCreds(plain.Credentials)).AssumeRole(ctx, &sts.AssumeRoleInput{RoleArn: &r2, RoleSessionName: aws.String("c2")})
 	wantError(t, "role chaining from a session without MFA", err, "AccessDenied", http.StatusForbidden, "")
+}
+
+// An encoded authorization message tells what policies decided: only a caller of its account allowed
+// sts:DecodeAuthorizationMessage reads it, and nothing but a message iamd sealed decodes (a forged or
+// altered one, or another account's, is refused alike).
+func TestAdversarialAuthorizationMessagesDecodeOnlyForTheAllowed(t *testing.T) {
+	s := Start(t, Options{})
+	ctx := context.Background()
+	enc, err := stssvc.EncodeAuthorizationMessage(s.App.Sealer, &stssvc.AuthorizationFailure{Account: AccountID,
+		PrincipalID: "AIDAEXAMPLE", PrincipalARN: arn("user/ann"), Action: "s3:GetObject", Resource: "arn:aws:s3:::b/k",
+		Conditions: map[string][]string{"aws:sourceip": {"10.0.0.1"}}})
+	ok(t, "EncodeAuthorizationMessage", err)
+	ann := newUser(t, s, RootCreds(), "ann")
+	_, err = s.GlobalSTS(ann).DecodeAuthorizationMessage(ctx, &sts.DecodeAuthorizationMessageInput{EncodedMessage: &enc})
+	wantError(t, "without sts:DecodeAuthorizationMessage", err, "AccessDenied", http.StatusForbidden,
+		"User: "+arn("user/ann")+" is not authorized to perform: sts:DecodeAuthorizationMessage on resource: * because no identity-based policy allows the sts:DecodeAuthorizationMessage action")
+	allow(t, s, RootCreds(), "ann", "sts:DecodeAuthorizationMessage", "*")
+	out, err := s.GlobalSTS(ann).DecodeAuthorizationMessage(ctx, &sts.DecodeAuthorizationMessageInput{EncodedMessage: &enc})
+	ok(t, "DecodeAuthorizationMessage", err)
+	var m struct {
+		Allowed bool `json:"allowed"`
+		Context struct {
+			Action, Resource string
+			Principal        struct{ ARN string }
+		} `json:"context"`
+	}
+	if err := json.Unmarshal([]byte(aws.ToString(out.DecodedMessage)), &m); err != nil || m.Allowed ||
+		m.Context.Action != "s3:GetObject" || m.Context.Principal.ARN != arn("user/ann") {
+		t.Fatalf("DecodedMessage %s (%v)", aws.ToString(out.DecodedMessage), err)
+	}
+
+	altered := []byte(enc)
+	altered[len(altered)/2] ^= 'A' ^ 'B'
+	other := newAccount(t, s, "210987654321")
+	for what, tc := range map[string]struct {
+		creds aws.CredentialsProvider
+		msg   string
+	}{
+		"garbage":                     {ann, "not-a-message"},
+		"altered":                     {ann, string(altered)},
+		"another account's root":      {other, enc},
+		"a message made of plaintext": {ann, base64.RawURLEncoding.EncodeToString([]byte(`{"allowed":true}`))},
+	} {
+		_, err := s.GlobalSTS(tc.creds).DecodeAuthorizationMessage(ctx, &sts.DecodeAuthorizationMessageInput{EncodedMessage: aws.String(tc.msg)})
+		wantError(t, what, err, "InvalidAuthorizationMessageException", http.StatusBadRequest, "The encoded authorization message is not valid.")
+	}
 }
