@@ -40,9 +40,11 @@ func deniedFailure(t testing.TB, account string) *AuthorizationFailure {
 		Action: "s3:DeleteObject", Resource: req.Resource, Decision: &d, Conditions: ctx}
 }
 
-func TestDecodeAuthorizationMessage(t *testing.T) {
-	f := newFixture(t)
-	sealer := testSealer(t, 7)
+// decodeFixture is a service with a sealer, a message encoded for its account, and that message decoded.
+func decodeFixture(t testing.TB) (f *fixture, sealer *secrets.Sealer, enc, decoded string) {
+	t.Helper()
+	f = newFixture(t)
+	sealer = testSealer(t, 7)
 	f.svc.o.Sealer = sealer
 	enc, err := EncodeAuthorizationMessage(sealer, deniedFailure(t, testAccount))
 	if err != nil {
@@ -52,8 +54,13 @@ func TestDecodeAuthorizationMessage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return f, sealer, enc, protocol.ToString(out.DecodedMessage)
+}
+
+func TestDecodeAuthorizationMessage(t *testing.T) {
+	_, _, _, decoded := decodeFixture(t)
 	var m map[string]any
-	if err := json.Unmarshal([]byte(protocol.ToString(out.DecodedMessage)), &m); err != nil {
+	if err := json.Unmarshal([]byte(decoded), &m); err != nil {
 		t.Fatal(err)
 	}
 	want := `{"allowed":false,"explicitDeny":true,"matchedStatements":{"items":[{"statementId":"","effect":"ALLOW"},{"statementId":"NoDeletes","effect":"DENY"}]},` +
@@ -75,13 +82,7 @@ func TestDecodeAuthorizationMessage(t *testing.T) {
 // Only messages iamd sealed for the caller's account decode: garbage, altered, re-encoded or line-broken
 // messages, messages of another account and messages of another master key are all refused alike.
 func TestDecodeAuthorizationMessageRefuses(t *testing.T) {
-	f := newFixture(t)
-	sealer := testSealer(t, 7)
-	f.svc.o.Sealer = sealer
-	enc, err := EncodeAuthorizationMessage(sealer, deniedFailure(t, testAccount))
-	if err != nil {
-		t.Fatal(err)
-	}
+	f, sealer, enc, _ := decodeFixture(t)
 	other, err := EncodeAuthorizationMessage(sealer, deniedFailure(t, "210987654321"))
 	if err != nil {
 		t.Fatal(err)
@@ -131,18 +132,7 @@ func TestEncodeAuthorizationMessageFitsTheBound(t *testing.T) {
 // FuzzDecodeAuthorizationMessage: no input panics, and nothing but a message sealed with the key decodes
 // (the only plaintext ever sealed here is the seed's).
 func FuzzDecodeAuthorizationMessage(f *testing.F) {
-	fx := newFixture(f)
-	sealer := testSealer(f, 7)
-	fx.svc.o.Sealer = sealer
-	enc, err := EncodeAuthorizationMessage(sealer, deniedFailure(f, testAccount))
-	if err != nil {
-		f.Fatal(err)
-	}
-	out, err := fx.svc.DecodeAuthorizationMessage(at(fx.user, ""), &stsapi.DecodeAuthorizationMessageRequest{EncodedMessage: &enc})
-	if err != nil {
-		f.Fatal(err)
-	}
-	sealed := protocol.ToString(out.DecodedMessage)
+	fx, _, enc, sealed := decodeFixture(f)
 	f.Add(enc)
 	f.Add(enc[:len(enc)-1])
 	f.Add("")
