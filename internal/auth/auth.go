@@ -411,7 +411,7 @@ func UserCaller(partition string, u *storage.User) *reqctx.Caller {
 // SessionCaller is the caller behind session-token claims.
 func SessionCaller(c *token.Claims) *reqctx.Caller {
 	s := &reqctx.Session{Issuer: c.Issuer, TokenVersion: c.Version, IssuedAt: c.IssuedAt, Expiration: c.Expiration,
-		IssuerRegion: c.Region, MFA: c.MFA, RoleChained: c.RoleChained, SourceIdentity: c.SourceIdentity,
+		IssuerRegion: c.Region, MFA: c.MFA, MFAAuthTime: c.MFAAuthTime, RoleChained: c.RoleChained, SourceIdentity: c.SourceIdentity,
 		TransitiveTagKeys: c.TransitiveTagKeys, SessionPolicy: c.SessionPolicy, PolicyARNs: c.PolicyARNs}
 	if len(c.Tags) > 0 {
 		s.Tags = make(map[string]string, len(c.Tags))

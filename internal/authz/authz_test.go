@@ -372,6 +372,8 @@ func TestRequestContext(t *testing.T) {
 	c := roleCaller("app", "/svc/", "s1")
 	c.Session.Tags = map[string]string{"Env": "dev", "Project": "x"}
 	c.Session.MFA = true
+	// A role chained from an MFA session: the age counts from the code's check, before this session.
+	c.Session.MFAAuthTime = c.Session.IssuedAt.Add(-10 * time.Minute)
 	c.Session.SourceIdentity = "me"
 	m, release := f.az.RequestContext(f.ctx(c))
 	want := map[string]string{
@@ -380,7 +382,7 @@ func TestRequestContext(t *testing.T) {
 		"aws:principalaccount": acct, "aws:principaltype": "AssumedRole", "aws:userid": "AROAX:s1",
 		"aws:principalarn": "arn:aws:iam::123456789012:role/svc/app", "aws:principaltag/env": "dev",
 		"aws:principaltag/project": "x", "aws:tokenissuetime": "2026-03-04T05:00:00Z",
-		"aws:multifactorauthpresent": "true", "aws:multifactorauthage": "367", "aws:sourceidentity": "me",
+		"aws:multifactorauthpresent": "true", "aws:multifactorauthage": "967", "aws:sourceidentity": "me",
 	}
 	for k, v := range want {
 		if g := strings.Join(m[k], ","); g != v {

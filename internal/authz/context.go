@@ -156,7 +156,12 @@ func (a *Authorizer) fillRequestContext(buf *ctxBuf, req *reqctx.Request, c *req
 		buf.set("aws:tokenissuetime", s.IssuedAt.UTC().Format(time.RFC3339))
 		buf.set("aws:multifactorauthpresent", strconv.FormatBool(s.MFA))
 		if s.MFA {
-			buf.set("aws:multifactorauthage", strconv.FormatInt(int64(now.Sub(s.IssuedAt).Seconds()), 10))
+			// Seconds since the code was checked, which for a chained role is before its session's issue.
+			at := s.MFAAuthTime
+			if at.IsZero() {
+				at = s.IssuedAt
+			}
+			buf.set("aws:multifactorauthage", strconv.FormatInt(max(0, int64(now.Sub(at).Seconds())), 10))
 		}
 		if s.SourceIdentity != "" {
 			buf.set("aws:sourceidentity", s.SourceIdentity)

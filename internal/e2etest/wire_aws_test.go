@@ -1,9 +1,7 @@
 package e2etest
 
 import (
-	"bufio"
 	"context"
-	"encoding/json"
 	"encoding/xml"
 	"net/http"
 	"net/url"
@@ -220,45 +218,6 @@ func TestWireAccountAPIUnderGlobal(t *testing.T) {
 	_, err := i.GetAccountSummary(ctx, &iam.GetAccountSummaryInput{})
 	ok(t, "IAM at /global", err)
 	identity(t, s.GlobalSTS(RootCreds()))
-}
-
-// A NotImplemented answer is one log line, at WARN: the access log line naming the operation, not an
-// ERROR "request failed" beside an ERROR access line. Read from the real binary's JSON log.
-func TestWireNotImplementedLoggedOnceAtWarn(t *testing.T) {
-	p := startIamd(t, nil, "--data-dir", t.TempDir())
-	// An operation iamd does not implement yet (docs/compatibility.md lists them): change it when it is.
-	c := wireCall{name: "query", service: "sts", method: http.MethodPost, path: "/", contentType: wireFormContentType,
-		body: "Action=DecodeAuthorizationMessage&Version=2011-06-15&EncodedMessage=abc", errNS: wireNSSTS}
-	s := p.server()
-	got := doWire(t, rootSigner().sign(t, s.request(t, c, ""), c.body, c.service, "us-east-1", time.Now().UTC()), false)
-	if got.code != "NotImplemented" {
-		t.Fatalf("got %d %s: pick an operation iamd does not implement", got.status, got.code)
-	}
-	// The access line is written last; once it is there, the request's lines are all there.
-	var lines []map[string]any
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		lines = lines[:0]
-		access := false
-		sc := bufio.NewScanner(strings.NewReader(p.stderr.String()))
-		sc.Buffer(make([]byte, 64<<10), 1<<20)
-		for sc.Scan() {
-			var rec map[string]any
-			if json.Unmarshal(sc.Bytes(), &rec) != nil || rec["request_id"] != got.requestID {
-				continue
-			}
-			lines = append(lines, rec)
-			access = access || rec["msg"] == "request"
-		}
-		if access || time.Now().After(deadline) {
-			break
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	if len(lines) != 1 || lines[0]["level"] != "WARN" || lines[0]["error"] != "NotImplemented" ||
-		lines[0]["operation"] != "DecodeAuthorizationMessage" {
-		t.Fatalf("log lines of the request: %v", lines)
-	}
 }
 
 // SigV4 paths for services other than S3: AWS computes the canonical URI from the path with dot segments

@@ -43,6 +43,8 @@ type Session struct {
 	// IssuerRegion is the region of the STS endpoint that issued the token ("" for the global endpoint).
 	IssuerRegion string
 	MFA          bool
+	// MFAAuthTime is when the session's MFA code was checked (zero without MFA).
+	MFAAuthTime time.Time
 	// RoleChained is true when the session was made by a role session assuming a role.
 	RoleChained bool
 	// SourceIdentity, session tags and session policies travel inside the token.

@@ -134,3 +134,39 @@ func TestInternalErrorAnsweredAndLoggedOnce(t *testing.T) {
 		})
 	}
 }
+
+// unimplementedSTS implements no STS operation, as a service whose operations are not written yet.
+type unimplementedSTS struct{ stsapi.Unimplemented }
+
+// An operation iamd does not implement answers 501 NotImplemented and is logged once, at WARN, in the
+// request's access line naming it: worth an operator's eye, but no server fault (no ERROR line).
+func TestNotImplementedLoggedOnceAtWarn(t *testing.T) {
+	a := newApp(t, false)
+	var logs bytes.Buffer
+	log := slog.New(slog.NewJSONHandler(&logs, nil))
+	srv := server.New(server.Options{Store: a.Store, Auth: a.Auth, Authorizer: a.Authz, Account: a.Account, IAM: a.IAM,
+		STS: unimplementedSTS{}, Logger: log})
+	body := "Action=DecodeAuthorizationMessage&Version=2011-06-15&EncodedMessage=abc"
+	r := httptest.NewRequest(http.MethodPost, "http://127.0.0.1:4566/", strings.NewReader(body))
+	r.Header.Set("Content-Type", formType)
+	sign(t, r, []byte(body), "sts", time.Now())
+	w := httptest.NewRecorder()
+	srv.ServeHTTP(w, r)
+	id := w.Header().Get("X-Amzn-Requestid")
+	if w.Code != http.StatusNotImplemented || !strings.Contains(w.Body.String(), "<Code>NotImplemented</Code>") {
+		t.Fatalf("answer: %d\n%s", w.Code, w.Body)
+	}
+	var mine []logRecord
+	for _, rec := range records(t, &logs) {
+		if rec["level"] == "ERROR" {
+			t.Errorf("ERROR line for a request iamd does not implement: %v", rec)
+		}
+		if rec["request_id"] == id {
+			mine = append(mine, rec)
+		}
+	}
+	if len(mine) != 1 || mine[0]["msg"] != "request" || mine[0]["level"] != "WARN" || mine[0]["error"] != "NotImplemented" ||
+		mine[0]["service"] != "sts" || mine[0]["operation"] != "DecodeAuthorizationMessage" || mine[0]["err"] != nil {
+		t.Fatalf("log lines of the request: %v", mine)
+	}
+}

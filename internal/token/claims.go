@@ -73,7 +73,10 @@ type Claims struct {
 	IssuedAt       time.Time
 	Expiration     time.Time
 	MFA            bool // the session was made with MFA
-	RoleChained    bool // a role session assumed this role
+	// MFAAuthTime is when the MFA code behind the session was checked (zero without MFA): a role chained
+	// from an MFA session keeps its first check's time, so aws:MultiFactorAuthAge counts from it.
+	MFAAuthTime time.Time
+	RoleChained bool // a role session assumed this role
 	// Region is the region of the STS endpoint that issued the token, "" for the global endpoint. Only
 	// v2 tokens can come from a regional endpoint.
 	Region string
@@ -152,6 +155,7 @@ const (
 //	session policy: uvarint length + raw DEFLATE of the document (length 0: none)
 //	policy ARNs, transitive tag keys: uvarint count + strings
 //	tags: uvarint count + (key, value) strings
+//	with the MFA flag only: uvarint seconds from the MFA check to issued-at
 //
 // The sealed plaintext is this followed by zero bytes up to the token's size step.
 func (c *Claims) encode(b []byte) ([]byte, error) {
@@ -182,7 +186,19 @@ func (c *Claims) encode(b []byte) ([]byte, error) {
 		b = appendString(b, t.Key)
 		b = appendString(b, t.Value)
 	}
+	if c.MFA {
+		b = binary.AppendUvarint(b, uint64(mfaLead(c)))
+	}
 	return b, nil
+}
+
+// mfaLead is how many seconds before the session's issue its MFA code was checked (0 when unknown or
+// after the issue, which a clock cannot make meaningful).
+func mfaLead(c *Claims) int64 {
+	if c.MFAAuthTime.IsZero() {
+		return 0
+	}
+	return max(0, c.IssuedAt.Unix()-c.MFAAuthTime.Unix())
 }
 
 func appendString(b []byte, s string) []byte {
@@ -287,6 +303,10 @@ func decode(b []byte, version int) (*Claims, error) {
 		for i := range c.Tags {
 			c.Tags[i] = Tag{Key: d.string("tag key"), Value: d.string("tag value")}
 		}
+	}
+	if c.MFA {
+		lead := d.uvarint("mfa lead", issued)
+		c.MFAAuthTime = time.Unix(int64(issued-lead), 0).UTC()
 	}
 	if d.err != nil {
 		return nil, d.err

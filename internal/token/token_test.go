@@ -100,6 +100,7 @@ func fullClaims(now time.Time) *Claims {
 		IssuedAt:          now,
 		Expiration:        now.Add(36 * time.Hour),
 		MFA:               true,
+		MFAAuthTime:       now.Add(-25 * time.Minute), // a chained session's first MFA check
 		RoleChained:       true,
 		Region:            "cn-north-1",
 		SessionPolicy:     `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"*"}]}`,
@@ -118,7 +119,7 @@ func TestRoundTrip(t *testing.T) {
 		"assume role v1":     assumeRoleClaims(now, 1),
 		"assume role v2":     assumeRoleClaims(now, 2),
 		"root session v1":    {Version: 1, AccessKeyID: "ASIAX", SecretAccessKey: "s", AccountID: "123456789012", Partition: "aws", Kind: KindRootSession, Issuer: "GetSessionToken", PrincipalID: "123456789012", IssuedAt: now, Expiration: now.Add(time.Hour)},
-		"user session mfa":   {Version: 2, AccessKeyID: "ASIAY", SecretAccessKey: "s", AccountID: "123456789012", Partition: "aws", Kind: KindUserSession, Issuer: "GetSessionToken", PrincipalName: "u", PrincipalID: "AIDAX", PrincipalPath: "/", MFA: true, IssuedAt: now, Expiration: now.Add(MaxTokenLifetime)},
+		"user session mfa":   {Version: 2, AccessKeyID: "ASIAY", SecretAccessKey: "s", AccountID: "123456789012", Partition: "aws", Kind: KindUserSession, Issuer: "GetSessionToken", PrincipalName: "u", PrincipalID: "AIDAX", PrincipalPath: "/", MFA: true, MFAAuthTime: now, IssuedAt: now, Expiration: now.Add(MaxTokenLifetime)},
 		"max lists and tags": bigClaims(now),
 	}
 	for name, c := range cases {

@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/iamd/iamd/internal/api/stsapi"
 	"github.com/iamd/iamd/internal/ids"
@@ -25,10 +27,23 @@ func (s *Service) AssumeRole(ctx context.Context, in *stsapi.AssumeRoleRequest) 
 	if c.Kind == reqctx.CallerRoot {
 		return nil, accessDenied("Roles may not be assumed by root accounts.")
 	}
-	if in.TokenCode != nil {
-		// As GetSessionToken: no MFA device exists to check the code against, and issuing the session
-		// without MFA would leave the caller believing it has an MFA session.
-		return nil, accessDenied(msgMFAFailed)
+	// The code is checked before the trust policy, which sees aws:MultiFactorAuthPresent true for a call
+	// that presents a valid one.
+	mfa, err := s.verifyMFA(ctx, c, in.SerialNumber, in.TokenCode)
+	if err != nil {
+		return nil, err
+	}
+	now := s.requestTime(ctx)
+	var mfaAt time.Time
+	switch {
+	case mfa:
+		mfaAt = now.UTC().Truncate(time.Second)
+	case c.Session != nil && c.Session.MFA:
+		// A role chained from an MFA session keeps MFA, counted from the first check.
+		mfaAt = c.Session.MFAAuthTime
+		if mfaAt.IsZero() {
+			mfaAt = c.Session.IssuedAt
+		}
 	}
 	roleARN := protocol.ToString(in.RoleArn)
 	sessionName := protocol.ToString(in.RoleSessionName)
@@ -53,7 +68,7 @@ func (s *Service) AssumeRole(ctx context.Context, in *stsapi.AssumeRoleRequest) 
 	// in RoleArn, and ARNs in policies match case-sensitively, so a Deny on role/prod must stop role/PROD.
 	// Messages name the role as requested.
 	storedARN := ids.RoleARN(partition, account, role.Path, role.Name)
-	if err := s.authorizeAssume(ctx, c, role, storedARN, in); err != nil {
+	if err := s.authorizeAssume(ctx, c, role, storedARN, in, mfaAt, now); err != nil {
 		var na *notAllowedError
 		if errors.As(err, &na) {
 			return nil, assumeDenied(c, na.action, roleARN)
@@ -80,7 +95,6 @@ func (s *Service) AssumeRole(ctx context.Context, in *stsapi.AssumeRoleRequest) 
 		return nil, err
 	}
 
-	now := s.requestTime(ctx)
 	claims := baseClaims(c, now, d)
 	claims.AccountID = account
 	claims.Issuer = "AssumeRole"
@@ -88,8 +102,10 @@ func (s *Service) AssumeRole(ctx context.Context, in *stsapi.AssumeRoleRequest) 
 	claims.PrincipalName, claims.PrincipalID, claims.PrincipalPath = role.Name, role.ID, role.Path
 	claims.SessionName = sessionName
 	claims.RoleChained = chained
+	if !mfaAt.IsZero() {
+		claims.MFA, claims.MFAAuthTime = true, mfaAt
+	}
 	if c.Session != nil {
-		claims.MFA = c.Session.MFA
 		// A source identity, once set, stays for the whole role chain.
 		claims.SourceIdentity = c.Session.SourceIdentity
 	}
@@ -149,7 +165,11 @@ func assumeDenied(c *reqctx.Caller, action, roleARN string) error {
 // identity-based Allow of sts:AssumeRole does not open a role whose trust policy does not name the caller
 // (or its account). When the trust policy names only the account, the identity policies must allow as well,
 // which policy.Evaluate's account delegation already requires.
-func (s *Service) authorizeAssume(ctx context.Context, c *reqctx.Caller, role *storage.Role, roleARN string, in *stsapi.AssumeRoleRequest) error {
+//
+// mfaAt is when the MFA behind the call was checked (zero without MFA): the code presented in this call,
+// or the calling session's.
+func (s *Service) authorizeAssume(ctx context.Context, c *reqctx.Caller, role *storage.Role, roleARN string,
+	in *stsapi.AssumeRoleRequest, mfaAt, now time.Time) error {
 	trust, err := s.trust.parse(role.AssumeRolePolicyDocument)
 	if err != nil {
 		s.log.WarnContext(ctx, "role trust policy does not parse", "role", roleARN, "err", err)
@@ -177,6 +197,10 @@ func (s *Service) authorizeAssume(ctx context.Context, c *reqctx.Caller, role *s
 	set.ResourceAccount = role.AccountID
 	if in.ExternalId != nil {
 		reqCtx["sts:externalid"] = []string{*in.ExternalId}
+	}
+	if !mfaAt.IsZero() {
+		reqCtx["aws:multifactorauthpresent"] = []string{"true"}
+		reqCtx["aws:multifactorauthage"] = []string{strconv.FormatInt(max(0, int64(now.Sub(mfaAt).Seconds())), 10)}
 	}
 	reqCtx["sts:rolesessionname"] = []string{protocol.ToString(in.RoleSessionName)}
 	grant := &sessionGrant{tags: in.Tags, transitive: in.TransitiveTagKeys, sourceIdentity: in.SourceIdentity,

@@ -22,6 +22,7 @@ import (
 	"github.com/iamd/iamd/internal/protocol"
 	"github.com/iamd/iamd/internal/regions"
 	"github.com/iamd/iamd/internal/reqctx"
+	"github.com/iamd/iamd/internal/secrets"
 	"github.com/iamd/iamd/internal/storage"
 	"github.com/iamd/iamd/internal/token"
 )
@@ -54,6 +55,13 @@ type Policies interface {
 	RequestContext(ctx context.Context) (keys map[string][]string, release func())
 }
 
+// MFAVerifier checks a TokenCode against the virtual MFA device SerialNumber enabled for a user of the
+// account (the root user when userName is ""); an accepted code is spent, so a replay is refused. IAM's
+// service implements it.
+type MFAVerifier interface {
+	VerifyMFACode(ctx context.Context, acct, userName, serial, code string) (bool, error)
+}
+
 // Options configure the service.
 type Options struct {
 	Store    storage.Store
@@ -66,6 +74,10 @@ type Options struct {
 	Logger   *slog.Logger
 	// Outbound signs GetWebIdentityToken's tokens; nil answers it NotImplemented.
 	Outbound *outbound.Issuers
+	// Sealer (the master key) seals and opens encoded authorization messages; nil refuses every message.
+	Sealer *secrets.Sealer
+	// MFA checks the SerialNumber and TokenCode of GetSessionToken and AssumeRole; nil refuses every code.
+	MFA MFAVerifier
 }
 
 // Service implements stsapi.Service.
@@ -142,6 +154,45 @@ func (s *Service) GetAccessKeyInfo(ctx context.Context, in *stsapi.GetAccessKeyI
 // msgMFAFailed is AWS's whole sentence for an MFA code it cannot validate, with the two spaces after the
 // first period that AWS sends.
 const msgMFAFailed = "MultiFactorAuthentication failed, unable to validate MFA code.  Please verify your MFA serial number is valid and associated with this user."
+
+// verifyMFA checks the SerialNumber and TokenCode of a request (false when neither is given) against the
+// caller's own enabled device: a user's device for a user, the root user's for root. Other callers own
+// no device. A code that does not verify, and one of the pair without the other, are AWS's AccessDenied.
+func (s *Service) verifyMFA(ctx context.Context, c *reqctx.Caller, serial, code *string) (bool, error) {
+	if serial == nil && code == nil {
+		return false, nil
+	}
+	if serial == nil || code == nil {
+		return false, accessDenied(msgMFAIncomplete)
+	}
+	if s.o.MFA == nil {
+		return false, accessDenied(msgMFAFailed)
+	}
+	var user string
+	switch c.Kind {
+	case reqctx.CallerRoot:
+	case reqctx.CallerUser:
+		user = c.PrincipalName
+	default:
+		return false, accessDenied(msgMFAFailed)
+	}
+	ok, err := s.o.MFA.VerifyMFACode(ctx, c.AccountID, user, *serial, *code)
+	if err != nil {
+		var pe *protocol.Error
+		if errors.As(err, &pe) {
+			return false, err // the per-device throttle answers AWS's Throttling
+		}
+		return false, fmt.Errorf("verifying MFA code: %w", err)
+	}
+	if !ok {
+		return false, accessDenied(msgMFAFailed)
+	}
+	return true, nil
+}
+
+// msgMFAIncomplete is AWS's answer to a SerialNumber without a TokenCode or the reverse (as reported by
+// users of AssumeRole with a 403 AccessDenied).
+const msgMFAIncomplete = "MultiFactorAuthentication failed, must provide both MFA serial number and one time pass code."
 
 var errMissingCaller = &protocol.Error{Code: "MissingAuthenticationToken", Status: http.StatusForbidden,
 	Message: "Request is missing Authentication Token"}
@@ -234,13 +285,9 @@ func (s *Service) GetSessionToken(ctx context.Context, in *stsapi.GetSessionToke
 	if c.Session != nil {
 		return nil, accessDenied("Cannot call GetSessionToken with session credentials")
 	}
-	if in.SerialNumber != nil || in.TokenCode != nil {
-		if in.SerialNumber == nil || in.TokenCode == nil {
-			return nil, validationError("SerialNumber and TokenCode must be given together")
-		}
-		// Virtual MFA devices are not implemented yet, so no code can be checked: refuse as AWS refuses
-		// a code it cannot validate.
-		return nil, accessDenied(msgMFAFailed)
+	mfa, err := s.verifyMFA(ctx, c, in.SerialNumber, in.TokenCode)
+	if err != nil {
+		return nil, err
 	}
 	if err := s.checkActive(ctx, c.AccountID); err != nil {
 		return nil, err
@@ -254,6 +301,9 @@ func (s *Service) GetSessionToken(ctx context.Context, in *stsapi.GetSessionToke
 	}
 	claims := baseClaims(c, s.requestTime(ctx), d)
 	claims.Issuer = "GetSessionToken"
+	if mfa {
+		claims.MFA, claims.MFAAuthTime = true, s.requestTime(ctx).UTC().Truncate(time.Second)
+	}
 	if c.Kind == reqctx.CallerRoot {
 		claims.Kind = token.KindRootSession
 		claims.PrincipalID = c.AccountID

@@ -173,11 +173,11 @@ func TestCallerErrors(t *testing.T) {
 	_, err = f.svc.AssumeRole(noCaller, &stsapi.AssumeRoleRequest{RoleArn: protocol.String("arn:aws:iam::123456789012:role/r1"), RoleSessionName: protocol.String("s1")})
 	wantAPIError(t, "AssumeRole without caller", err, "MissingAuthenticationToken", http.StatusForbidden, "")
 
-	// MFA: both fields or none; a code cannot be checked without MFA devices.
+	// MFA: both fields or none.
 	_, err = f.svc.GetSessionToken(at(f.user, ""), &stsapi.GetSessionTokenRequest{SerialNumber: protocol.String("arn:aws:iam::123456789012:mfa/ann")})
-	wantAPIError(t, "SerialNumber without TokenCode", err, "ValidationError", http.StatusBadRequest, "")
+	wantAPIError(t, "SerialNumber without TokenCode", err, "AccessDenied", http.StatusForbidden, msgMFAIncomplete)
 	_, err = f.svc.GetSessionToken(at(f.user, ""), &stsapi.GetSessionTokenRequest{TokenCode: protocol.String("123456")})
-	wantAPIError(t, "TokenCode without SerialNumber", err, "ValidationError", http.StatusBadRequest, "")
+	wantAPIError(t, "TokenCode without SerialNumber", err, "AccessDenied", http.StatusForbidden, msgMFAIncomplete)
 
 	// GetAccessKeyInfo decodes the account of a key iamd does not hold; undecodable IDs are refused.
 	k, _ := ids.NewAccessKeyID(ids.PrefixAccessKey, "000000000042")
