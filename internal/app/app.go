@@ -182,7 +182,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, error
 	})
 	a.Authz = authz.New(authz.Options{Store: store, Policies: a.IAM, Logger: log})
 	a.STS = stssvc.New(stssvc.Options{Store: store, Accounts: a.Auth, Tokens: a.Tokens, Policies: a.Authz, Logger: log,
-		Outbound: a.Outbound,
+		Outbound: a.Outbound, Sealer: sealer,
 		RoleUsed: func(ctx context.Context, account, role, region string, t time.Time) {
 			if err := a.IAM.RecordRoleUse(context.WithoutCancel(ctx), account, role, region, t); err != nil {
 				log.WarnContext(ctx, "recording role use", "role", role, "err", err)

@@ -55,6 +55,9 @@ const (
 var (
 	ErrInvalid = errors.New("samlassert: invalid SAML response")
 	ErrExpired = errors.New("samlassert: assertion expired")
+	// ErrSignature and ErrAudience are the kinds of ErrInvalid AWS answers with messages of their own.
+	ErrSignature = fmt.Errorf("%w: signature", ErrInvalid)
+	ErrAudience  = fmt.Errorf("%w: audience", ErrInvalid)
 )
 
 // Options say what to verify against.
@@ -80,6 +83,8 @@ type Assertion struct {
 	Recipient       string
 	NotOnOrAfter    time.Time // when the assertion stops being usable (the earliest bound it gives)
 	Attributes      map[string][]string
+	// SessionNotOnOrAfter is the AuthnStatement's bound on the session; zero when it sets none.
+	SessionNotOnOrAfter time.Time
 }
 
 // SubjectType is the short form AWS answers for the NameID format: "transient", "persistent", or the
@@ -156,7 +161,7 @@ func Verify(samlResponse string, o Options) (*Assertion, error) {
 	if hasSignature(resp) {
 		v, err := vc.Validate(resp)
 		if err != nil {
-			return nil, invalid("response signature: %v", err)
+			return nil, fmt.Errorf("%w: response: %v", ErrSignature, err)
 		}
 		resp, responseSigned = v, true
 	}
@@ -190,11 +195,11 @@ func Verify(samlResponse string, o Options) (*Assertion, error) {
 	if hasSignature(assertionEl) {
 		v, err := vc.Validate(assertionEl)
 		if err != nil {
-			return nil, invalid("assertion signature: %v", err)
+			return nil, fmt.Errorf("%w: assertion: %v", ErrSignature, err)
 		}
 		assertionEl = v
 	} else if !responseSigned {
-		return nil, invalid("neither the response nor the assertion is signed")
+		return nil, fmt.Errorf("%w: neither the response nor the assertion is signed", ErrSignature)
 	}
 	return readAssertion(assertionEl, o)
 }
@@ -303,11 +308,11 @@ func readAssertion(el *etree.Element, o Options) (*Assertion, error) {
 		}
 		// Every AudienceRestriction must name us (SAML core §2.5.1.4).
 		if !found {
-			return nil, invalid("audience is not AWS sign-in")
+			return nil, fmt.Errorf("%w: not AWS sign-in", ErrAudience)
 		}
 	}
 	if a.Audience == "" {
-		return nil, invalid("assertion without an AWS audience")
+		return nil, fmt.Errorf("%w: none", ErrAudience)
 	}
 	subj := el.FindElement("./Subject")
 	if subj == nil {
@@ -358,6 +363,15 @@ func readAssertion(el *etree.Element, o Options) (*Assertion, error) {
 	}
 	if expired {
 		return nil, ErrExpired
+	}
+	if as := el.FindElement("./AuthnStatement"); as != nil {
+		if s := as.SelectAttrValue("SessionNotOnOrAfter", ""); s != "" {
+			t, ok := parseTime(s)
+			if !ok {
+				return nil, invalid("bad SessionNotOnOrAfter")
+			}
+			a.SessionNotOnOrAfter = t
+		}
 	}
 	for _, attr := range el.FindElements("./AttributeStatement/Attribute") {
 		name := attr.SelectAttrValue("Name", "")

@@ -93,7 +93,7 @@ func TestVerifyRefuses(t *testing.T) {
 		resp func(t *testing.T) string
 		want error
 	}{
-		"unsigned": {func(t *testing.T) string { return idp.Response(t, assertion(), samlidp.SignNone) }, samlassert.ErrInvalid},
+		"unsigned":                    {func(t *testing.T) string { return idp.Response(t, assertion(), samlidp.SignNone) }, samlassert.ErrInvalid},
 		"certificate not in metadata": {func(t *testing.T) string { return other.Response(t, assertion(), samlidp.SignAssertion) }, samlassert.ErrInvalid},
 		"wrong issuer": {func(t *testing.T) string {
 			a := assertion()

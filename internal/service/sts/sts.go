@@ -22,6 +22,7 @@ import (
 	"github.com/iamd/iamd/internal/protocol"
 	"github.com/iamd/iamd/internal/regions"
 	"github.com/iamd/iamd/internal/reqctx"
+	"github.com/iamd/iamd/internal/samlmeta"
 	"github.com/iamd/iamd/internal/storage"
 	"github.com/iamd/iamd/internal/token"
 )
@@ -66,6 +67,9 @@ type Options struct {
 	Logger   *slog.Logger
 	// Outbound signs GetWebIdentityToken's tokens; nil answers it NotImplemented.
 	Outbound *outbound.Issuers
+	// Sealer opens SAML providers' private keys (to decrypt encrypted assertions); nil means encrypted
+	// assertions cannot be read.
+	Sealer samlmeta.Opener
 }
 
 // Service implements stsapi.Service.
@@ -75,6 +79,8 @@ type Service struct {
 	now   func() time.Time
 	log   *slog.Logger
 	trust *trustPolicies
+	// samlReplay remembers the SAML assertions already exchanged.
+	samlReplay *replayCache
 }
 
 // New returns the STS service.
@@ -85,7 +91,7 @@ func New(o Options) *Service {
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
-	return &Service{o: o, now: o.Now, log: o.Logger, trust: newTrustPolicies()}
+	return &Service{o: o, now: o.Now, log: o.Logger, trust: newTrustPolicies(), samlReplay: newReplayCache()}
 }
 
 func (s *Service) requestTime(ctx context.Context) time.Time {
