@@ -68,28 +68,30 @@ func TestAdversarialSAMLSignatureWrapping(t *testing.T) {
 	wantError(t, "wrapped inside", err, "InvalidIdentityToken", 400, "Response signature invalid")
 }
 
-// A comment inside the NameID: the subject is the whole signed text, so a trust policy on saml:sub sees
-// "admin.evil.example", not "admin".
+// A comment inside the NameID: the signature (canonicalized without comments) covers
+// "admin.evil.example", which the IdP vouched for; an attacker registered as "admin.evil.example" adds
+// a comment after signing, and a verifier reading only the text before the comment would see "admin".
+// The subject is the whole signed text.
 func TestAdversarialSAMLCommentInNameID(t *testing.T) {
 	e, roleARN := samlAttackEnv(t)
-	el := e.idp.AssertionElement(assertionFor(roleARN, nil))
-	nid := el.FindElement("./Subject/NameID")
-	nid.SetText("admin")
-	nid.CreateComment("")
-	nid.CreateText(".evil.example")
-	el = samlidp.SignElement(t, el, e.idp.Key, e.idp.CertDER)
-	resp := samlidp.Encode(t, e.idp.ResponseElement(el))
-	_, err := e.assume(roleARN, resp)
+	commented := func(role string) string {
+		a := assertionFor(role, nil)
+		a.NameID = "admin.evil.example"
+		el := samlidp.SignElement(t, e.idp.AssertionElement(a), e.idp.Key, e.idp.CertDER)
+		nid := el.FindElement("./Subject/NameID")
+		for _, c := range append([]etree.Token(nil), nid.Child...) {
+			nid.RemoveChild(c)
+		}
+		nid.CreateText("admin")
+		nid.CreateComment("")
+		nid.CreateText(".evil.example")
+		return samlidp.Encode(t, e.idp.ResponseElement(el))
+	}
+	_, err := e.assume(roleARN, commented(roleARN))
 	wantError(t, "comment in NameID", err, "AccessDenied", 403, "Not authorized to perform sts:AssumeRoleWithSAML")
 
 	open := e.role("open", samlTrust(`"sts:AssumeRoleWithSAML"`, ""))
-	el = e.idp.AssertionElement(assertionFor(open, nil))
-	nid = el.FindElement("./Subject/NameID")
-	nid.SetText("admin")
-	nid.CreateComment("")
-	nid.CreateText(".evil.example")
-	el = samlidp.SignElement(t, el, e.idp.Key, e.idp.CertDER)
-	out, err := e.assume(open, samlidp.Encode(t, e.idp.ResponseElement(el)))
+	out, err := e.assume(open, commented(open))
 	ok(t, "open role", err)
 	if got := aws.ToString(out.Subject); got != "admin.evil.example" {
 		t.Fatalf("Subject = %q, want the whole signed text", got)
