@@ -8,6 +8,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
+	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	ststypes "github.com/aws/aws-sdk-go-v2/service/sts/types"
 
@@ -175,4 +176,35 @@ func TestAssumeRoleWithSAMLErrors(t *testing.T) {
 	if !errors.As(err, &mp) {
 		t.Fatalf("malformed session policy: %v", err)
 	}
+}
+
+// A provider holding a private key with encryption Required: encrypted (and signed) assertions are read,
+// plain ones refused.
+func TestAssumeRoleWithSAMLEncryptedAssertion(t *testing.T) {
+	e := newSAMLEnv(t)
+	sp := samlidp.New(t, "iamd-sp") // the service provider's key pair: the IdP encrypts to its certificate
+	_, err := e.iam.UpdateSAMLProvider(e.ctx, &iam.UpdateSAMLProviderInput{SAMLProviderArn: aws.String(samlProviderARN),
+		AddPrivateKey: aws.String(sp.PrivateKeyPEM(t)), AssertionEncryptionMode: iamtypes.AssertionEncryptionModeTypeRequired})
+	ok(t, "UpdateSAMLProvider", err)
+	roleARN := e.role("sso", samlTrust(`"sts:AssumeRoleWithSAML"`, ""))
+
+	signed := samlidp.SignElement(t, e.idp.AssertionElement(assertionFor(roleARN, nil)), e.idp.Key, e.idp.CertDER)
+	out, err := e.assume(roleARN, samlidp.Encode(t, e.idp.ResponseElement(samlidp.Encrypt(t, signed, sp.CertDER))))
+	ok(t, "encrypted assertion", err)
+	if aws.ToString(out.Subject) != "alice" {
+		t.Fatalf("Subject %q", aws.ToString(out.Subject))
+	}
+
+	_, err = e.assume(roleARN, e.idp.Response(t, assertionFor(roleARN, nil), samlidp.SignAssertion))
+	wantError(t, "plain assertion, Required", err, "InvalidIdentityToken", 400, "Invalid SAML response.")
+
+	// Encrypted to another key: cannot be read.
+	other := samlidp.New(t, "other-sp")
+	signed = samlidp.SignElement(t, e.idp.AssertionElement(assertionFor(roleARN, nil)), e.idp.Key, e.idp.CertDER)
+	_, err = e.assume(roleARN, samlidp.Encode(t, e.idp.ResponseElement(samlidp.Encrypt(t, signed, other.CertDER))))
+	wantError(t, "encrypted to another key", err, "InvalidIdentityToken", 400, "Invalid SAML response.")
+
+	// Encrypted but unsigned (anyone can encrypt to the public certificate).
+	_, err = e.assume(roleARN, samlidp.Encode(t, e.idp.ResponseElement(samlidp.Encrypt(t, e.idp.AssertionElement(assertionFor(roleARN, nil)), sp.CertDER))))
+	wantError(t, "encrypted, unsigned", err, "InvalidIdentityToken", 400, "Response signature invalid")
 }

@@ -10,12 +10,14 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/base64"
+	"encoding/pem"
 	"fmt"
 	"math/big"
 	"testing"
 	"time"
 
 	"github.com/beevik/etree"
+	"github.com/crewjam/saml/xmlenc"
 	dsig "github.com/russellhaering/goxmldsig"
 
 	"github.com/iamd/iamd/internal/samlmeta/samltest"
@@ -219,4 +221,41 @@ func randomID() string {
 		panic(err)
 	}
 	return fmt.Sprintf("%x", b)
+}
+
+// Encrypt wraps a (signed) assertion in a saml:EncryptedAssertion for the holder of certDER (RSA-OAEP key
+// transport, AES-256-GCM content).
+func Encrypt(t testing.TB, assertion *etree.Element, certDER []byte) *etree.Element {
+	t.Helper()
+	cert, err := x509.ParseCertificate(certDER)
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := etree.NewDocument()
+	doc.SetRoot(assertion)
+	plain, err := doc.WriteToBytes()
+	if err != nil {
+		t.Fatal(err)
+	}
+	enc := xmlenc.OAEP()
+	enc.BlockCipher = xmlenc.AES256GCM
+	data, err := enc.Encrypt(cert, plain, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data.CreateAttr("Type", "http://www.w3.org/2001/04/xmlenc#Element")
+	el := etree.NewElement("saml:EncryptedAssertion")
+	el.CreateAttr("xmlns:saml", "urn:oasis:names:tc:SAML:2.0:assertion")
+	el.AddChild(data)
+	return el
+}
+
+// PrivateKeyPEM is the PKCS #8 PEM of the IdP's key (as a provider's decryption key in tests).
+func (p *IdP) PrivateKeyPEM(t testing.TB) string {
+	t.Helper()
+	der, err := x509.MarshalPKCS8PrivateKey(p.Key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}))
 }
