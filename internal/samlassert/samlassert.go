@@ -13,16 +13,16 @@ import (
 	"crypto"
 	"crypto/x509"
 	"encoding/base64"
-	"encoding/xml"
 	"errors"
 	"fmt"
-	"io"
 	"strings"
 	"time"
 
 	"github.com/beevik/etree"
 	"github.com/crewjam/saml/xmlenc"
 	dsig "github.com/russellhaering/goxmldsig"
+
+	"github.com/iamd/iamd/internal/xmlbound"
 )
 
 // Limits on one SAMLResponse. The text itself is 4-100,000 characters (the model's SAMLAssertionType).
@@ -99,35 +99,12 @@ func (a *Assertion) SubjectType() string {
 	return a.NameIDFormat
 }
 
-// CheckStructure streams doc once before anything is built from it: well-formed XML, no document type
-// declaration (no entities, so no XXE or entity expansion), nesting within MaxDepth, at most MaxElements.
+// CheckStructure checks doc's shape before anything is built from it (xmlbound): well-formed XML, no
+// document type declaration (no entities, so no XXE or entity expansion), nesting within MaxDepth, at
+// most MaxElements elements.
 func CheckStructure(doc []byte) error {
-	d := xml.NewDecoder(strings.NewReader(string(doc)))
-	d.Strict = true
-	depth, elements := 0, 0
-	for {
-		tok, err := d.RawToken()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return fmt.Errorf("%w: %w", ErrInvalid, err)
-		}
-		switch tok.(type) {
-		case xml.StartElement:
-			depth++
-			elements++
-			if depth > MaxDepth || elements > MaxElements {
-				return fmt.Errorf("%w: document too deep or too large", ErrInvalid)
-			}
-		case xml.EndElement:
-			depth--
-		case xml.Directive:
-			return fmt.Errorf("%w: document type declarations are not accepted", ErrInvalid)
-		}
-	}
-	if elements == 0 || depth != 0 {
-		return ErrInvalid
+	if err := xmlbound.Check(string(doc), MaxDepth, MaxElements); err != nil {
+		return fmt.Errorf("%w: %w", ErrInvalid, err)
 	}
 	return nil
 }

@@ -159,16 +159,9 @@ func (s *Service) AssumeRoleWithSAML(ctx context.Context, in *stsapi.AssumeRoleW
 		return nil, err
 	}
 
-	d := int32(defaultRoleDuration)
-	if in.DurationSeconds != nil {
-		d = *in.DurationSeconds
-	}
-	maxDur := role.MaxSessionDuration
-	if maxDur == 0 {
-		maxDur = defaultMaxRoleDuration
-	}
-	if d > maxDur {
-		return nil, validationError("The requested DurationSeconds exceeds the MaxSessionDuration set for this role.")
+	d, err := roleSessionDuration(in.DurationSeconds, role, false)
+	if err != nil {
+		return nil, err
 	}
 	if err := s.checkActive(ctx, account); err != nil {
 		return nil, err
@@ -199,18 +192,11 @@ func (s *Service) AssumeRoleWithSAML(ctx context.Context, in *stsapi.AssumeRoleW
 	if !s.samlReplay.use(a.Issuer+"\x00"+a.ID, a.NotOnOrAfter.Add(samlassert.ClockSkew), now) {
 		return nil, invalidIdentityToken(msgSAMLReplayed)
 	}
-	creds, err := s.issue(ctx, claims)
+	creds, user, err := s.issueRoleSession(ctx, claims, role, now)
 	if err != nil {
 		return nil, err
 	}
-	if s.o.RoleUsed != nil {
-		s.o.RoleUsed(ctx, role.AccountID, role.Name, reqctx.From(ctx).Region, now)
-	}
-	out := &stsapi.AssumeRoleWithSAMLResponse{Credentials: creds, PackedPolicySize: packed,
-		AssumedRoleUser: &stsapi.AssumedRoleUser{
-			AssumedRoleId: protocol.String(ids.AssumedRoleID(role.ID, sessionName)),
-			Arn:           protocol.String(ids.AssumedRoleARN(partition, account, role.Name, sessionName)),
-		},
+	out := &stsapi.AssumeRoleWithSAMLResponse{Credentials: creds, PackedPolicySize: packed, AssumedRoleUser: user,
 		Subject: protocol.String(a.NameID), SubjectType: protocol.String(a.SubjectType()),
 		Issuer: protocol.String(a.Issuer), Audience: protocol.String(a.Recipient),
 		NameQualifier: protocol.String(samlNameQualifier(a.Issuer, pa.Account, providerName)),
