@@ -208,3 +208,21 @@ func TestAssumeRoleWithSAMLEncryptedAssertion(t *testing.T) {
 	_, err = e.assume(roleARN, samlidp.Encode(t, e.idp.ResponseElement(samlidp.Encrypt(t, e.idp.AssertionElement(assertionFor(roleARN, nil)), sp.CertDER))))
 	wantError(t, "encrypted, unsigned", err, "InvalidIdentityToken", 400, "Response signature invalid")
 }
+
+// The session ends no later than the IdP's session (AuthnStatement SessionNotOnOrAfter); an IdP session
+// already over gives no credentials.
+func TestAssumeRoleWithSAMLSessionNotOnOrAfter(t *testing.T) {
+	e := newSAMLEnv(t)
+	roleARN := e.role("sso", samlTrust(`"sts:AssumeRoleWithSAML"`, ""))
+	a := assertionFor(roleARN, nil)
+	a.SessionNotOnOrAfter = time.Now().UTC().Add(20 * time.Minute).Truncate(time.Second)
+	out, err := e.assume(roleARN, e.idp.Response(t, a, samlidp.SignAssertion))
+	ok(t, "AssumeRoleWithSAML", err)
+	if got := aws.ToTime(out.Credentials.Expiration); !got.Equal(a.SessionNotOnOrAfter) {
+		t.Fatalf("Expiration %v, want the IdP session's end %v", got, a.SessionNotOnOrAfter)
+	}
+	a = assertionFor(roleARN, nil)
+	a.SessionNotOnOrAfter = time.Now().UTC().Add(-time.Minute)
+	_, err = e.assume(roleARN, e.idp.Response(t, a, samlidp.SignAssertion))
+	wantError(t, "IdP session over", err, "ExpiredTokenException", 400, "Token has expired.")
+}

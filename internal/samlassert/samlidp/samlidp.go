@@ -66,6 +66,8 @@ type Assertion struct {
 	IssueInstant time.Time
 	NotBefore    time.Time
 	NotOnOrAfter time.Time
+	// SessionNotOnOrAfter, when set, is written in an AuthnStatement.
+	SessionNotOnOrAfter time.Time
 	// Attributes by name, in order of Names (or sorted by map order when Names is nil).
 	Attributes map[string][]string
 	Names      []string
@@ -119,6 +121,12 @@ func (p *IdP) AssertionElement(a Assertion) *etree.Element {
 	cond.CreateAttr("NotBefore", ts(a.NotBefore))
 	cond.CreateAttr("NotOnOrAfter", ts(a.NotOnOrAfter))
 	cond.CreateElement("saml:AudienceRestriction").CreateElement("saml:Audience").SetText(a.Audience)
+	if !a.SessionNotOnOrAfter.IsZero() {
+		as := el.CreateElement("saml:AuthnStatement")
+		as.CreateAttr("AuthnInstant", ts(a.IssueInstant))
+		as.CreateAttr("SessionNotOnOrAfter", ts(a.SessionNotOnOrAfter))
+		as.CreateElement("saml:AuthnContext").CreateElement("saml:AuthnContextClassRef").SetText("urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport")
+	}
 	st := el.CreateElement("saml:AttributeStatement")
 	names := a.Names
 	if names == nil {

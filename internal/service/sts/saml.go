@@ -172,6 +172,9 @@ func (s *Service) AssumeRoleWithSAML(ctx context.Context, in *stsapi.AssumeRoleW
 		PrincipalName: role.Name, PrincipalID: role.ID, PrincipalPath: role.Path, SessionName: sessionName}
 	// The session ends no later than the IdP's session (AuthnStatement SessionNotOnOrAfter).
 	if t := a.SessionNotOnOrAfter; !t.IsZero() && t.Before(claims.Expiration) {
+		if !t.After(now) {
+			return nil, stsapi.NewExpiredTokenException(msgSAMLExpired)
+		}
 		claims.Expiration = t.UTC().Truncate(time.Second)
 	}
 	if grant.sourceIdentity != nil {
