@@ -35,7 +35,6 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"encoding/pem"
-	"encoding/xml"
 	"errors"
 	"fmt"
 	"io"
@@ -43,6 +42,8 @@ import (
 	"time"
 
 	"github.com/crewjam/saml/samlsp"
+
+	"github.com/iamd/iamd/internal/xmlbound"
 )
 
 // Limits on the work one metadata document may cause. The document itself is 1,000-10,000,000 characters
@@ -136,35 +137,11 @@ func ParseMetadata(doc string) (*Metadata, error) {
 	return m, nil
 }
 
-// checkStructure streams the document once, before anything is built from it: well-formed XML, no DTD,
-// nesting within MaxDepth, at most MaxElements elements.
+// checkStructure checks the document's shape before anything is built from it (xmlbound): well-formed
+// XML, no DTD, nesting within MaxDepth, at most MaxElements elements.
 func checkStructure(doc string) error {
-	d := xml.NewDecoder(strings.NewReader(doc))
-	d.Strict = true
-	depth, elements := 0, 0
-	for {
-		tok, err := d.RawToken()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return fmt.Errorf("%w: %w", ErrMalformed, err)
-		}
-		switch tok.(type) {
-		case xml.StartElement:
-			depth++
-			elements++
-			if depth > MaxDepth || elements > MaxElements {
-				return fmt.Errorf("%w: document too deep or too large", ErrMalformed)
-			}
-		case xml.EndElement:
-			depth--
-		case xml.Directive:
-			return fmt.Errorf("%w: document type declarations are not accepted", ErrMalformed)
-		}
-	}
-	if elements == 0 || depth != 0 {
-		return ErrMalformed
+	if err := xmlbound.Check(doc, MaxDepth, MaxElements); err != nil {
+		return fmt.Errorf("%w: %w", ErrMalformed, err)
 	}
 	return nil
 }

@@ -77,19 +77,9 @@ func (s *Service) AssumeRole(ctx context.Context, in *stsapi.AssumeRoleRequest) 
 	}
 
 	chained := c.Kind == reqctx.CallerAssumedRole
-	d := int32(defaultRoleDuration)
-	if in.DurationSeconds != nil {
-		d = *in.DurationSeconds
-	}
-	maxDur := role.MaxSessionDuration
-	if maxDur == 0 {
-		maxDur = defaultMaxRoleDuration
-	}
-	switch {
-	case chained && d > roleChainingMaxDuration:
-		return nil, validationError("The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining.")
-	case d > maxDur:
-		return nil, validationError("The requested DurationSeconds exceeds the MaxSessionDuration set for this role.")
+	d, err := roleSessionDuration(in.DurationSeconds, role, chained)
+	if err != nil {
+		return nil, err
 	}
 	if err := s.checkActive(ctx, account); err != nil {
 		return nil, err
@@ -129,23 +119,52 @@ func (s *Service) AssumeRole(ctx context.Context, in *stsapi.AssumeRoleRequest) 
 	if err != nil {
 		return nil, err
 	}
-	creds, err := s.issue(ctx, claims)
+	creds, user, err := s.issueRoleSession(ctx, claims, role, now)
 	if err != nil {
 		return nil, err
+	}
+	out := &stsapi.AssumeRoleResponse{Credentials: creds, PackedPolicySize: packed, AssumedRoleUser: user}
+	if claims.SourceIdentity != "" {
+		out.SourceIdentity = protocol.String(claims.SourceIdentity)
+	}
+	return out, nil
+}
+
+// roleSessionDuration is the requested DurationSeconds (one hour by default), refused beyond the role's
+// MaxSessionDuration or, for role chaining, beyond one hour.
+func roleSessionDuration(requested *int32, role *storage.Role, chained bool) (int32, error) {
+	d := int32(defaultRoleDuration)
+	if requested != nil {
+		d = *requested
+	}
+	maxDur := role.MaxSessionDuration
+	if maxDur == 0 {
+		maxDur = defaultMaxRoleDuration
+	}
+	switch {
+	case chained && d > roleChainingMaxDuration:
+		return 0, validationError("The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining.")
+	case d > maxDur:
+		return 0, validationError("The requested DurationSeconds exceeds the MaxSessionDuration set for this role.")
+	}
+	return d, nil
+}
+
+// issueRoleSession issues the credentials of claims, a session of role, records the role's use and
+// returns the session's AssumedRoleUser.
+func (s *Service) issueRoleSession(ctx context.Context, claims *token.Claims, role *storage.Role, now time.Time) (*stsapi.Credentials, *stsapi.AssumedRoleUser, error) {
+	creds, err := s.issue(ctx, claims)
+	if err != nil {
+		return nil, nil, err
 	}
 	if s.o.RoleUsed != nil {
 		// The stored names, not slices of the request: the use is kept in memory until written.
 		s.o.RoleUsed(ctx, role.AccountID, role.Name, reqctx.From(ctx).Region, now)
 	}
-	out := &stsapi.AssumeRoleResponse{Credentials: creds, PackedPolicySize: packed,
-		AssumedRoleUser: &stsapi.AssumedRoleUser{
-			AssumedRoleId: protocol.String(ids.AssumedRoleID(role.ID, sessionName)),
-			Arn:           protocol.String(ids.AssumedRoleARN(claims.Partition, account, role.Name, sessionName)),
-		}}
-	if claims.SourceIdentity != "" {
-		out.SourceIdentity = protocol.String(claims.SourceIdentity)
-	}
-	return out, nil
+	return creds, &stsapi.AssumedRoleUser{
+		AssumedRoleId: protocol.String(ids.AssumedRoleID(role.ID, claims.SessionName)),
+		Arn:           protocol.String(ids.AssumedRoleARN(claims.Partition, claims.AccountID, role.Name, claims.SessionName)),
+	}, nil
 }
 
 // notAllowedError says which action of an AssumeRole call the policies did not allow.

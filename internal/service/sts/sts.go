@@ -74,7 +74,9 @@ type Options struct {
 	Logger   *slog.Logger
 	// Outbound signs GetWebIdentityToken's tokens; nil answers it NotImplemented.
 	Outbound *outbound.Issuers
-	// Sealer (the master key) seals and opens encoded authorization messages; nil refuses every message.
+	// Sealer (the master key) seals and opens encoded authorization messages and opens SAML providers'
+	// private keys (to decrypt encrypted assertions); nil refuses every message and leaves encrypted
+	// assertions unreadable.
 	Sealer *secrets.Sealer
 	// MFA checks the SerialNumber and TokenCode of GetSessionToken and AssumeRole; nil refuses every code.
 	MFA MFAVerifier
@@ -87,6 +89,8 @@ type Service struct {
 	now   func() time.Time
 	log   *slog.Logger
 	trust *trustPolicies
+	// samlReplay remembers the SAML assertions already exchanged.
+	samlReplay *replayCache
 }
 
 // New returns the STS service.
@@ -97,7 +101,7 @@ func New(o Options) *Service {
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
-	return &Service{o: o, now: o.Now, log: o.Logger, trust: newTrustPolicies()}
+	return &Service{o: o, now: o.Now, log: o.Logger, trust: newTrustPolicies(), samlReplay: newReplayCache()}
 }
 
 func (s *Service) requestTime(ctx context.Context) time.Time {
