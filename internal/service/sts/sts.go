@@ -16,6 +16,7 @@ import (
 
 	"github.com/iamd/iamd/internal/api/stsapi"
 	"github.com/iamd/iamd/internal/ids"
+	"github.com/iamd/iamd/internal/oidcverify"
 	"github.com/iamd/iamd/internal/optin"
 	"github.com/iamd/iamd/internal/outbound"
 	"github.com/iamd/iamd/internal/policy"
@@ -66,6 +67,8 @@ type Options struct {
 	Logger   *slog.Logger
 	// Outbound signs GetWebIdentityToken's tokens; nil answers it NotImplemented.
 	Outbound *outbound.Issuers
+	// WebIdentity verifies AssumeRoleWithWebIdentity's tokens; nil makes one trusting the system's roots.
+	WebIdentity *oidcverify.Verifier
 }
 
 // Service implements stsapi.Service.
@@ -75,6 +78,8 @@ type Service struct {
 	now   func() time.Time
 	log   *slog.Logger
 	trust *trustPolicies
+	// webIdentity fetches and caches OIDC issuers' keys.
+	webIdentity *oidcverify.Verifier
 }
 
 // New returns the STS service.
@@ -85,7 +90,10 @@ func New(o Options) *Service {
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
-	return &Service{o: o, now: o.Now, log: o.Logger, trust: newTrustPolicies()}
+	if o.WebIdentity == nil {
+		o.WebIdentity = oidcverify.New(oidcverify.Options{Now: o.Now, Logger: o.Logger})
+	}
+	return &Service{o: o, now: o.Now, log: o.Logger, trust: newTrustPolicies(), webIdentity: o.WebIdentity}
 }
 
 func (s *Service) requestTime(ctx context.Context) time.Time {
@@ -403,3 +411,6 @@ func packedSize(c *token.Claims) (*int32, error) {
 	v := int32(p)
 	return &v, nil
 }
+
+// WebIdentity is the verifier of web identity tokens (its fetch and cache counts, for tests and metrics).
+func (s *Service) WebIdentity() *oidcverify.Verifier { return s.webIdentity }
