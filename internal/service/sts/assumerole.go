@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/iamd/iamd/internal/api/stsapi"
 	"github.com/iamd/iamd/internal/ids"
@@ -109,17 +110,9 @@ func (s *Service) AssumeRole(ctx context.Context, in *stsapi.AssumeRoleRequest) 
 	if err := applyTags(claims, in.Tags, in.TransitiveTagKeys, inherited); err != nil {
 		return nil, err
 	}
-	packed, err := packedSize(claims)
+	packed, creds, err := s.issueRoleSession(ctx, claims, role, now)
 	if err != nil {
 		return nil, err
-	}
-	creds, err := s.issue(ctx, claims)
-	if err != nil {
-		return nil, err
-	}
-	if s.o.RoleUsed != nil {
-		// The stored names, not slices of the request: the use is kept in memory until written.
-		s.o.RoleUsed(ctx, role.AccountID, role.Name, reqctx.From(ctx).Region, now)
 	}
 	out := &stsapi.AssumeRoleResponse{Credentials: creds, PackedPolicySize: packed,
 		AssumedRoleUser: &stsapi.AssumedRoleUser{
@@ -213,4 +206,22 @@ func parseRoleARN(arn string) (partition, account, path, name string, ok bool) {
 		return "", "", "", "", false
 	}
 	return a.Partition, a.Account, path, name, true
+}
+
+// issueRoleSession issues the credentials of a role session whose claims are complete, with the
+// PackedPolicySize it reports, and records the role's use.
+func (s *Service) issueRoleSession(ctx context.Context, claims *token.Claims, role *storage.Role, now time.Time) (*int32, *stsapi.Credentials, error) {
+	packed, err := packedSize(claims)
+	if err != nil {
+		return nil, nil, err
+	}
+	creds, err := s.issue(ctx, claims)
+	if err != nil {
+		return nil, nil, err
+	}
+	if s.o.RoleUsed != nil {
+		// The stored names, not slices of the request: the use is kept in memory until written.
+		s.o.RoleUsed(ctx, role.AccountID, role.Name, reqctx.From(ctx).Region, now)
+	}
+	return packed, creds, nil
 }

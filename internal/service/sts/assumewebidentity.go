@@ -180,16 +180,9 @@ func (s *Service) AssumeRoleWithWebIdentity(ctx context.Context, in *stsapi.Assu
 		}
 		return nil, err
 	}
-	packed, err := packedSize(claims)
+	packed, creds, err := s.issueRoleSession(ctx, claims, role, now)
 	if err != nil {
 		return nil, err
-	}
-	creds, err := s.issue(ctx, claims)
-	if err != nil {
-		return nil, err
-	}
-	if s.o.RoleUsed != nil {
-		s.o.RoleUsed(ctx, role.AccountID, role.Name, req.Region, now)
 	}
 	out := &stsapi.AssumeRoleWithWebIdentityResponse{Credentials: creds, PackedPolicySize: packed,
 		SubjectFromWebIdentityToken: protocol.String(cl.Subject),
