@@ -9,6 +9,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 )
 
@@ -91,5 +92,48 @@ func TestAssumeRoleWithWebIdentitySDK(t *testing.T) {
 	// Keys are cached: three exchanges cost two fetches (discovery and JWKS), no more.
 	if n := is.requests.Load(); n != 2 {
 		t.Fatalf("issuer saw %d requests, want 2 (keys cached)", n)
+	}
+}
+
+// Each error of AssumeRoleWithWebIdentity that the request or the token's claims cause, and the amr and
+// oaud condition keys.
+func TestAssumeRoleWithWebIdentityErrorsAndConditionKeys(t *testing.T) {
+	e := newWIEnv(t, nil)
+	ctx := context.Background()
+	anon := e.s.STS(aws.AnonymousCredentials{}, "us-east-1")
+	tok := e.is.sign(t, "rsa1", nil)
+	call := func(in sts.AssumeRoleWithWebIdentityInput) error {
+		in.RoleArn, in.RoleSessionName = aws.String(e.roleARN), aws.String("session")
+		if in.WebIdentityToken == nil {
+			in.WebIdentityToken = aws.String(tok)
+		}
+		_, err := anon.AssumeRoleWithWebIdentity(ctx, &in)
+		return err
+	}
+	refused(t, "bad session policy", call(sts.AssumeRoleWithWebIdentityInput{Policy: aws.String("{")}), "MalformedPolicyDocument", "")
+	refused(t, "duration", call(sts.AssumeRoleWithWebIdentityInput{DurationSeconds: aws.Int32(7200)}), "ValidationError", "MaxSessionDuration")
+	twoValues := e.is.sign(t, "rsa1", claims{"https://aws.amazon.com/tags": map[string]any{"principal_tags": map[string][]string{"team": {"a", "b"}}}})
+	refused(t, "tag with two values", call(sts.AssumeRoleWithWebIdentityInput{WebIdentityToken: aws.String(twoValues)}), "IDPRejectedClaim", "")
+	notRequested := e.is.sign(t, "rsa1", claims{"https://aws.amazon.com/tags": map[string]any{"principal_tags": map[string][]string{"team": {"a"}},
+		"transitive_tag_keys": []string{"other"}}})
+	refused(t, "transitive key not a tag", call(sts.AssumeRoleWithWebIdentityInput{WebIdentityToken: aws.String(notRequested)}), "IDPRejectedClaim", "")
+
+	// amr and oaud: the trust policy sees them under the provider's prefix.
+	if _, err := e.s.IAM(RootCreds()).UpdateAssumeRolePolicy(ctx, &iam.UpdateAssumeRolePolicyInput{RoleName: aws.String("web"),
+		PolicyDocument: aws.String(webIdentityTrust(e.is.ProviderARN(AccountID), map[string]any{
+			"ForAnyValue:StringEquals": map[string]any{e.is.Host() + ":amr": "authenticated"},
+			"StringEquals":             map[string]any{e.is.Host() + ":oaud": "web-app", "aws:FederatedProvider": e.is.ProviderARN(AccountID)}}))}); err != nil {
+		t.Fatal(err)
+	}
+	ok := e.is.sign(t, "rsa1", claims{"azp": "sts.amazonaws.com", "aud": "web-app", "amr": []string{"authenticated"}})
+	if err := call(sts.AssumeRoleWithWebIdentityInput{WebIdentityToken: aws.String(ok)}); err != nil {
+		t.Fatalf("amr and oaud matching: %v", err)
+	}
+	for what, c := range map[string]claims{
+		"amr":  {"azp": "sts.amazonaws.com", "aud": "web-app", "amr": []string{"unauthenticated"}},
+		"oaud": {"azp": "sts.amazonaws.com", "aud": "other-app", "amr": []string{"authenticated"}},
+	} {
+		err := call(sts.AssumeRoleWithWebIdentityInput{WebIdentityToken: aws.String(e.is.sign(t, "rsa1", c))})
+		refused(t, what, err, "AccessDenied", "Not authorized to perform sts:AssumeRoleWithWebIdentity")
 	}
 }
