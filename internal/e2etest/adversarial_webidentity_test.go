@@ -237,3 +237,27 @@ func TestAdversarialWebIdentityUnknownKeyIDsAreRateLimited(t *testing.T) {
 		t.Fatalf("%d issuers cached, want 1", n)
 	}
 }
+
+// A deleted provider, or a client ID removed from it, stops trust at once: what is kept of providers
+// follows their changes.
+func TestAdversarialWebIdentityProviderChangesTakeEffect(t *testing.T) {
+	e := newWIEnv(t, nil)
+	ctx := context.Background()
+	c := e.s.IAM(RootCreds())
+	tok := e.is.sign(t, "rsa1", nil)
+	e.accepts(tok)
+	provARN := aws.String(e.is.ProviderARN(AccountID))
+	if _, err := c.AddClientIDToOpenIDConnectProvider(ctx, &iam.AddClientIDToOpenIDConnectProviderInput{OpenIDConnectProviderArn: provARN, ClientID: aws.String("keep")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.RemoveClientIDFromOpenIDConnectProvider(ctx, &iam.RemoveClientIDFromOpenIDConnectProviderInput{OpenIDConnectProviderArn: provARN, ClientID: aws.String("sts.amazonaws.com")}); err != nil {
+		t.Fatal(err)
+	}
+	_, err := e.assume(tok)
+	refused(t, "removed client ID", err, "InvalidIdentityToken", "Incorrect token audience")
+	if _, err := c.DeleteOpenIDConnectProvider(ctx, &iam.DeleteOpenIDConnectProviderInput{OpenIDConnectProviderArn: provARN}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = e.assume(tok)
+	refused(t, "deleted provider", err, "InvalidIdentityToken", "No OpenIDConnect provider found")
+}

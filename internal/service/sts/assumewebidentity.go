@@ -12,7 +12,6 @@ import (
 	"github.com/iamd/iamd/internal/policy"
 	"github.com/iamd/iamd/internal/protocol"
 	"github.com/iamd/iamd/internal/reqctx"
-	"github.com/iamd/iamd/internal/service/iam"
 	"github.com/iamd/iamd/internal/storage"
 	"github.com/iamd/iamd/internal/token"
 )
@@ -59,23 +58,15 @@ func (s *Service) AssumeRoleWithWebIdentity(ctx context.Context, in *stsapi.Assu
 	}
 	iss := tok.Claims.Issuer
 	provName := strings.TrimPrefix(iss, "https://")
-	var res *storage.Resource
-	if err := s.o.Store.View(ctx, func(tx storage.Tx) error {
-		var err error
-		res, err = tx.GetResource(ctx, account, storage.ResourceOIDCProvider, provName)
-		return err
-	}); err != nil && !errors.Is(err, storage.ErrNotFound) {
-		return nil, fmt.Errorf("loading OIDC provider: %w", err)
+	prov, err := s.oidcProvider(ctx, account, provName)
+	if err != nil {
+		return nil, err
 	}
 	// Names match case-insensitively in the store; the issuer must match the provider's URL exactly.
-	if res == nil || res.Name != provName {
+	if prov == nil || prov.name != provName {
 		return nil, stsapi.NewInvalidIdentityTokenException("No OpenIDConnect provider found in your account for " + iss)
 	}
-	prov, err := iam.DecodeOIDCProvider(res)
-	if err != nil {
-		return nil, fmt.Errorf("decoding OIDC provider: %w", err)
-	}
-	if err := s.webIdentity.Verify(ctx, tok, oidcverify.Provider{Issuer: iss, Thumbprints: prov.Thumbprints}); err != nil {
+	if err := s.webIdentity.Verify(ctx, tok, oidcverify.Provider{Issuer: iss, Thumbprints: prov.data.Thumbprints}); err != nil {
 		if errors.Is(err, oidcverify.ErrUnreachable) {
 			return nil, stsapi.NewIDPCommunicationErrorException(msgIDPUnreachable)
 		}
@@ -93,14 +84,14 @@ func (s *Service) AssumeRoleWithWebIdentity(ctx context.Context, in *stsapi.Assu
 	aud, oaud := cl.AZP, []string(cl.Audience)
 	if aud == "" {
 		for _, a := range cl.Audience {
-			if containsString(prov.ClientIDs, a) {
+			if containsString(prov.data.ClientIDs, a) {
 				aud = a
 				break
 			}
 		}
 		oaud = nil
 	}
-	if aud == "" || !containsString(prov.ClientIDs, aud) {
+	if aud == "" || !containsString(prov.data.ClientIDs, aud) {
 		return nil, stsapi.NewInvalidIdentityTokenException(msgIncorrectAudience)
 	}
 	var tags []stsapi.Tag
@@ -119,7 +110,7 @@ func (s *Service) AssumeRoleWithWebIdentity(ctx context.Context, in *stsapi.Assu
 		sourceIdentity = protocol.String(cl.SourceIdentity)
 	}
 
-	providerARN := "arn:" + partition + ":iam::" + account + ":oidc-provider/" + res.Name
+	providerARN := "arn:" + partition + ":iam::" + account + ":oidc-provider/" + prov.name
 	denied := accessDenied(msgWebIdentityDenied)
 	if req.Partition != "" && partition != req.Partition {
 		return nil, denied
@@ -134,16 +125,16 @@ func (s *Service) AssumeRoleWithWebIdentity(ctx context.Context, in *stsapi.Assu
 	storedARN := ids.RoleARN(partition, account, role.Path, role.Name)
 	grant := &sessionGrant{tags: tags, transitive: transitive, sourceIdentity: sourceIdentity}
 	keys := map[string][]string{
-		"aws:federatedprovider":   {providerARN},
-		"sts:rolesessionname":     {sessionName},
-		lowerKey(res.Name, "aud"): {aud},
-		lowerKey(res.Name, "sub"): {cl.Subject},
+		"aws:federatedprovider":    {providerARN},
+		"sts:rolesessionname":      {sessionName},
+		lowerKey(prov.name, "aud"): {aud},
+		lowerKey(prov.name, "sub"): {cl.Subject},
 	}
 	if len(cl.AMR) > 0 {
-		keys[lowerKey(res.Name, "amr")] = cl.AMR
+		keys[lowerKey(prov.name, "amr")] = cl.AMR
 	}
 	if len(oaud) > 0 {
-		keys[lowerKey(res.Name, "oaud")] = oaud
+		keys[lowerKey(prov.name, "oaud")] = oaud
 	}
 	if err := s.authorizeWebIdentity(ctx, role, storedARN, providerARN, grant, keys); err != nil {
 		return nil, err

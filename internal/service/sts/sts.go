@@ -80,6 +80,7 @@ type Service struct {
 	trust *trustPolicies
 	// webIdentity fetches and caches OIDC issuers' keys.
 	webIdentity *oidcverify.Verifier
+	providers   *providerCache
 }
 
 // New returns the STS service.
@@ -93,7 +94,7 @@ func New(o Options) *Service {
 	if o.WebIdentity == nil {
 		o.WebIdentity = oidcverify.New(oidcverify.Options{Now: o.Now, Logger: o.Logger})
 	}
-	return &Service{o: o, now: o.Now, log: o.Logger, trust: newTrustPolicies(), webIdentity: o.WebIdentity}
+	return &Service{o: o, now: o.Now, log: o.Logger, trust: newTrustPolicies(), webIdentity: o.WebIdentity, providers: newProviderCache()}
 }
 
 func (s *Service) requestTime(ctx context.Context) time.Time {
