@@ -71,7 +71,7 @@ func main() {
 	flag.DurationVar(&o.warmup, "warmup", time.Second, "unmeasured run before each measured one (connections, caches, JIT-free but GC-warm)")
 	flag.IntVar(&o.clients, "clients", 16, "concurrent clients, each with its own connection")
 	flag.IntVar(&o.count, "count", 0, "requests per mix and target instead of -duration (0: use -duration)")
-	flag.StringVar(&mixList, "mixes", "gci,getuser,createdelete,sessiontoken,assumerole,mix", "mixes to run, comma-separated")
+	flag.StringVar(&mixList, "mixes", "gci,getuser,createdelete,sessiontoken,assumerole,webidentity,mix", "mixes to run, comma-separated")
 	flag.StringVar(&targetList, "targets", "floor,floor-inproc,iamd,moto", "targets, comma-separated: floor (own process), floor-inproc (in the load tool), iamd, moto")
 	flag.IntVar(&o.users, "users", 5000, "users of the storage phase (each gets 2 keys and 5 attached policies); 0 skips it")
 	flag.StringVar(&o.iamdEndpoint, "iamd-endpoint", "", "use a running iamd at this URL instead of starting one (with -iamd-key/-iamd-secret of a root key)")

@@ -40,6 +40,12 @@ var (
 	opAssumeRole        = fixedOp("AssumeRole", 1, func(e *env) call {
 		return stsCall("AssumeRole", "RoleArn", e.roleARN, "RoleSessionName", "bench")
 	})
+	// opAssumeRoleWithWebIdentity is unsigned, as the SDKs send it: the token is the only proof.
+	opAssumeRoleWithWebIdentity = fixedOp("AssumeRoleWithWebIdentity", 1, func(e *env) call {
+		c := stsCall("AssumeRoleWithWebIdentity", "RoleArn", e.webRoleARN, "RoleSessionName", "bench", "WebIdentityToken", e.webToken)
+		c.unsigned = true
+		return c
+	})
 	opGetRole       = fixedOp("GetRole", 1, func(*env) call { return iamCall("GetRole", "RoleName", benchRole) })
 	opListAttached  = fixedOp("ListAttachedUserPolicies", 1, func(*env) call { return iamCall("ListAttachedUserPolicies", "UserName", benchUser) })
 	opListUsersPage = fixedOp("ListUsers", 1, func(*env) call { return iamCall("ListUsers", "MaxItems", "20") })
@@ -68,6 +74,7 @@ var mixes = []mix{
 	{name: "createdelete", desc: "CreateUser+DeleteUser (durable)", sequence: true, ops: []op{opCreateChurnUser, opDeleteChurnUser}},
 	{name: "sessiontoken", desc: "GetSessionToken", ops: []op{opGetSessionToken}},
 	{name: "assumerole", desc: "AssumeRole (trust + seal)", ops: []op{opAssumeRole}},
+	{name: "webidentity", desc: "AssumeRoleWithWebIdentity (JWT verify, cached keys)", ops: []op{opAssumeRoleWithWebIdentity}},
 	{name: "mix", desc: "realistic mix, 90% reads", read: true, ops: []op{
 		weighted(opGetCallerIdentity, 25), weighted(opGetUser, 25), weighted(opGetRole, 10),
 		weighted(opListAttached, 10), weighted(opListUsersPage, 10), weighted(opAssumeRole, 10),

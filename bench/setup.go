@@ -28,6 +28,9 @@ type env struct {
 	root    *signer // the account's root: setup and the storage phase's writes
 	user    *signer // bench-user: an IAM user whose requests go through policy enforcement
 	roleARN string
+	// webRoleARN is bench-web-role, which the load tool's OIDC issuer's token (webToken) assumes.
+	webRoleARN, webToken string
+	issuer               *benchIssuer
 }
 
 // benchPolicyDocument lets bench-user do what the mixes ask, in several statements so that enforcement
@@ -90,6 +93,14 @@ func setUp(t *target) (*env, error) {
 		iamCall("AttachUserPolicy", "UserName", benchUser, "PolicyArn", "arn:aws:iam::"+e.account+":policy/"+benchPolicy),
 		iamCall("CreateRole", "RoleName", benchRole, "AssumeRolePolicyDocument", trustPolicyDocument(e.account)),
 	}
+	is, err := startBenchIssuer()
+	if err != nil {
+		return nil, err
+	}
+	e.issuer, e.webToken = is, is.token
+	steps = append(steps,
+		iamCall("CreateOpenIDConnectProvider", "Url", is.url, "ClientIDList.member.1", "sts.amazonaws.com", "ThumbprintList.member.1", is.thumbprint),
+		iamCall("CreateRole", "RoleName", benchWebRole, "AssumeRolePolicyDocument", webTrustPolicyDocument(e.account, is.provider())))
 	for i := range attachedPerUser {
 		steps = append(steps, iamCall("CreatePolicy", "PolicyName", fmt.Sprintf("%s%d", storagePolicy, i), "PolicyDocument", storagePolicyDocument(i)))
 	}
@@ -113,6 +124,7 @@ func setUp(t *target) (*env, error) {
 		return nil, err
 	}
 	e.roleARN = "arn:aws:iam::" + e.account + ":role/" + benchRole
+	e.webRoleARN = "arn:aws:iam::" + e.account + ":role/" + benchWebRole
 	return e, nil
 }
 

@@ -16,6 +16,7 @@ import (
 
 	"github.com/iamd/iamd/internal/api/stsapi"
 	"github.com/iamd/iamd/internal/ids"
+	"github.com/iamd/iamd/internal/oidcverify"
 	"github.com/iamd/iamd/internal/optin"
 	"github.com/iamd/iamd/internal/outbound"
 	"github.com/iamd/iamd/internal/policy"
@@ -80,6 +81,8 @@ type Options struct {
 	Sealer *secrets.Sealer
 	// MFA checks the SerialNumber and TokenCode of GetSessionToken and AssumeRole; nil refuses every code.
 	MFA MFAVerifier
+	// WebIdentity verifies AssumeRoleWithWebIdentity's tokens; nil makes one trusting the system's roots.
+	WebIdentity *oidcverify.Verifier
 }
 
 // Service implements stsapi.Service.
@@ -91,6 +94,9 @@ type Service struct {
 	trust *trustPolicies
 	// samlReplay remembers the SAML assertions already exchanged.
 	samlReplay *replayCache
+	// webIdentity fetches and caches OIDC issuers' keys.
+	webIdentity *oidcverify.Verifier
+	providers   *providerCache
 }
 
 // New returns the STS service.
@@ -101,7 +107,11 @@ func New(o Options) *Service {
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
-	return &Service{o: o, now: o.Now, log: o.Logger, trust: newTrustPolicies(), samlReplay: newReplayCache()}
+	if o.WebIdentity == nil {
+		o.WebIdentity = oidcverify.New(oidcverify.Options{Now: o.Now, Logger: o.Logger})
+	}
+	return &Service{o: o, now: o.Now, log: o.Logger, trust: newTrustPolicies(), samlReplay: newReplayCache(),
+		webIdentity: o.WebIdentity, providers: newProviderCache()}
 }
 
 func (s *Service) requestTime(ctx context.Context) time.Time {
@@ -457,3 +467,6 @@ func packedSize(c *token.Claims) (*int32, error) {
 	v := int32(p)
 	return &v, nil
 }
+
+// WebIdentity is the verifier of web identity tokens (its fetch and cache counts, for tests and metrics).
+func (s *Service) WebIdentity() *oidcverify.Verifier { return s.webIdentity }
