@@ -197,7 +197,7 @@ func (a *Authorizer) principalVersions(account string, kind storage.OwnerKind, f
 }
 
 // unauthorized are operations policies do not control: GetCallerIdentity can never be denied,
-// GetSessionToken is an authentication operation (aws-behavior §6), and AssumeRole* are authorized by the
+// GetSessionToken is an authentication operation (docs/aws-behavior.md, "STS rules"), and AssumeRole* are authorized by the
 // STS service itself against the role's trust policy together with the caller's identity policies.
 var unauthorized = map[string]bool{
 	"sts:GetCallerIdentity": true, "sts:GetSessionToken": true, "sts:AssumeRole": true,

@@ -115,7 +115,7 @@ func TestWireErrorWording(t *testing.T) {
 }
 
 // GetSessionToken and AssumeRole with an MFA code iamd cannot validate: AWS's whole sentence
-// (aws-behavior §6), the two spaces after the first period included. AssumeRole used to ignore the code
+// (docs/aws-behavior.md, "STS rules"), the two spaces after the first period included. AssumeRole used to ignore the code
 // and issue a session without MFA.
 func TestWireMFAFailureSentence(t *testing.T) {
 	ctx := context.Background()
