@@ -16,77 +16,8 @@ import (
 	"github.com/iamd/iamd/internal/reqctx"
 	"github.com/iamd/iamd/internal/secrets"
 	"github.com/iamd/iamd/internal/testutil/apierr"
+	"github.com/iamd/iamd/internal/testutil/audittest"
 )
-
-// memHistory is an in-memory audit.History that keeps the contract the store keeps: one account's events,
-// newest first (ties by event ID), filtered by one attribute and an inclusive time range, continued from
-// an opaque position.
-type memHistory struct {
-	events  []audit.Event
-	queries []audit.Query
-	// leak, when set, is answered along with every page: a history that forgets the account.
-	leak *audit.Event
-}
-
-func (h *memHistory) Lookup(_ context.Context, q audit.Query) (audit.Page, error) {
-	h.queries = append(h.queries, q)
-	var sel []audit.Event
-	for _, e := range h.events {
-		if e.AccountID == q.AccountID && matches(e, q) &&
-			(q.Start.IsZero() || !e.EventTime.Before(q.Start)) && (q.End.IsZero() || !e.EventTime.After(q.End)) {
-			sel = append(sel, e)
-		}
-	}
-	slices.SortFunc(sel, func(a, b audit.Event) int {
-		if c := b.EventTime.Compare(a.EventTime); c != 0 {
-			return c
-		}
-		return strings.Compare(b.EventID, a.EventID)
-	})
-	start := 0
-	if q.After != "" {
-		i := slices.IndexFunc(sel, func(e audit.Event) bool { return "pos:"+e.EventID == q.After })
-		if i < 0 {
-			return audit.Page{}, fmt.Errorf("memHistory: unknown position %q", q.After)
-		}
-		start = i + 1
-	}
-	end := min(start+q.Limit, len(sel))
-	p := audit.Page{Events: append([]audit.Event(nil), sel[start:end]...)}
-	if end < len(sel) {
-		p.Next = "pos:" + sel[end-1].EventID
-	}
-	if h.leak != nil {
-		p.Events = append([]audit.Event{*h.leak}, p.Events...)
-	}
-	return p, nil
-}
-
-func matches(e audit.Event, q audit.Query) bool {
-	switch q.Attribute {
-	case "":
-		return true
-	case audit.AttrEventID:
-		return e.EventID == q.Value
-	case audit.AttrEventName:
-		return e.EventName == q.Value
-	case audit.AttrReadOnly:
-		return fmt.Sprint(e.ReadOnly) == q.Value
-	case audit.AttrUsername:
-		return e.Username == q.Value
-	case audit.AttrEventSource:
-		return e.EventSource == q.Value
-	case audit.AttrAccessKeyID:
-		return e.AccessKeyID == q.Value
-	case audit.AttrResourceType, audit.AttrResourceName:
-		for _, r := range e.Resources {
-			if q.Attribute == audit.AttrResourceType && r.Type == q.Value || q.Attribute == audit.AttrResourceName && r.Name == q.Value {
-				return true
-			}
-		}
-	}
-	return false
-}
 
 const (
 	acctA = "111111111111"
@@ -97,8 +28,8 @@ var t0 = time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)
 
 // newHistory holds 120 events of account A a minute apart (t0 + i minutes, alternately CreateUser by
 // alice and GetUser by bob) and 5 of account B.
-func newHistory() *memHistory {
-	h := &memHistory{}
+func newHistory() *audittest.History {
+	h := &audittest.History{}
 	for i := range 120 {
 		e := audit.Event{EventID: fmt.Sprintf("a-%03d", i), AccountID: acctA, EventTime: t0.Add(time.Duration(i) * time.Minute),
 			EventSource: "iam.amazonaws.com", EventName: "CreateUser", Username: "alice", AccessKeyID: "AKIAALICE",
@@ -107,10 +38,10 @@ func newHistory() *memHistory {
 		if i%2 == 1 {
 			e.EventName, e.Username, e.AccessKeyID, e.ReadOnly, e.Resources = "GetUser", "bob", "", true, nil
 		}
-		h.events = append(h.events, e)
+		h.Add(e)
 	}
 	for i := range 5 {
-		h.events = append(h.events, audit.Event{EventID: fmt.Sprintf("b-%03d", i), AccountID: acctB,
+		h.Add(audit.Event{EventID: fmt.Sprintf("b-%03d", i), AccountID: acctB,
 			EventTime: t0.Add(time.Duration(i) * time.Minute), EventSource: "iam.amazonaws.com", EventName: "CreateUser",
 			Username: "alice", Record: []byte(`{}`)})
 	}
@@ -179,7 +110,7 @@ func TestLookupEventsMaxResults(t *testing.T) {
 	h := newHistory()
 	s := newService(t, h)
 	out, err := s.LookupEvents(callerCtx(acctA), &cloudtrailapi.LookupEventsRequest{MaxResults: protocol.Int32(7)})
-	if err != nil || len(out.Events) != 7 || out.NextToken == nil || h.queries[0].Limit != 7 {
+	if err != nil || len(out.Events) != 7 || out.NextToken == nil || h.Queries()[0].Limit != 7 {
 		t.Fatalf("%v %v", out, err)
 	}
 	// The page size may change from page to page; the token stays valid.
@@ -187,8 +118,8 @@ func TestLookupEventsMaxResults(t *testing.T) {
 	if err != nil || len(out.Events) != 50 || protocol.ToString(out.Events[0].EventId) != "a-112" {
 		t.Fatalf("%v %v", ids(out), err)
 	}
-	if h.queries[0].Limit != 7 || h.queries[1].Limit != 50 {
-		t.Errorf("limits %v", h.queries)
+	if h.Queries()[0].Limit != 7 || h.Queries()[1].Limit != 50 {
+		t.Errorf("limits %v", h.Queries())
 	}
 }
 
@@ -253,7 +184,8 @@ func TestLookupEventsTimeRange(t *testing.T) {
 	if err != nil || !slices.Equal(ids(out), []string{"a-010", "a-008", "a-006", "a-004", "a-002", "a-000"}) {
 		t.Fatalf("%v %v", ids(out), err)
 	}
-	if q := h.queries[len(h.queries)-1]; !q.Start.IsZero() || !q.End.Equal(start) || q.Attribute != audit.AttrEventName {
+	qs := h.Queries()
+	if q := qs[len(qs)-1]; !q.Start.IsZero() || !q.End.Equal(start) || q.Attribute != audit.AttrEventName {
 		t.Errorf("query %+v", q)
 	}
 }
@@ -284,8 +216,8 @@ func TestLookupEventsInsightsFindNothing(t *testing.T) {
 	h := newHistory()
 	s := newService(t, h)
 	out, err := s.LookupEvents(callerCtx(acctA), &cloudtrailapi.LookupEventsRequest{EventCategory: protocol.String("insight")})
-	if err != nil || out.Events == nil || len(out.Events) != 0 || out.NextToken != nil || len(h.queries) != 0 {
-		t.Fatalf("%v %v %v", out, err, h.queries)
+	if err != nil || out.Events == nil || len(out.Events) != 0 || out.NextToken != nil || len(h.Queries()) != 0 {
+		t.Fatalf("%v %v %v", out, err, h.Queries())
 	}
 }
 
@@ -295,10 +227,10 @@ func TestLookupEventsAccountIsolation(t *testing.T) {
 	h := newHistory()
 	s := newService(t, h)
 	out, err := s.LookupEvents(callerCtx(acctB), &cloudtrailapi.LookupEventsRequest{})
-	if err != nil || !slices.Equal(ids(out), []string{"b-004", "b-003", "b-002", "b-001", "b-000"}) || h.queries[0].AccountID != acctB {
+	if err != nil || !slices.Equal(ids(out), []string{"b-004", "b-003", "b-002", "b-001", "b-000"}) || h.Queries()[0].AccountID != acctB {
 		t.Fatalf("%v %v", ids(out), err)
 	}
-	h.leak = &audit.Event{EventID: "a-leaked", AccountID: acctA, EventTime: t0}
+	h.Leak(audit.Event{EventID: "a-leaked", AccountID: acctA, EventTime: t0})
 	out, err = s.LookupEvents(callerCtx(acctB), &cloudtrailapi.LookupEventsRequest{MaxResults: protocol.Int32(5)})
 	if err != nil || slices.Contains(ids(out), "a-leaked") || len(out.Events) != 5 {
 		t.Fatalf("%v %v", ids(out), err)
@@ -356,10 +288,10 @@ func TestLookupEventsTokenBinding(t *testing.T) {
 	} {
 		in := next
 		tc.in(&in)
-		n := len(h.queries)
+		n := len(h.Queries())
 		_, err := tc.svc.LookupEvents(tc.ctx, &in)
 		apierr.Want(t, name, err, "InvalidNextTokenException", 400, msgNextToken)
-		if len(h.queries) != n {
+		if len(h.Queries()) != n {
 			t.Errorf("%s: the history was read with a refused token", name)
 		}
 	}
@@ -399,10 +331,10 @@ func TestLookupEventsRefusals(t *testing.T) {
 		{"category", cloudtrailapi.LookupEventsRequest{EventCategory: protocol.String("management")}, "InvalidEventCategoryException",
 			"1 validation error detected: Value 'management' at 'eventCategory' failed to satisfy constraint: Member must satisfy enum value set: [insight]"},
 	} {
-		n := len(h.queries)
+		n := len(h.Queries())
 		_, err := s.LookupEvents(ctx, &tc.in)
 		apierr.Want(t, tc.name, err, tc.code, 400, tc.msg)
-		if len(h.queries) != n {
+		if len(h.Queries()) != n {
 			t.Errorf("%s: the history was read", tc.name)
 		}
 	}
