@@ -1,7 +1,7 @@
 // Package regions is the catalogue of AWS partitions and regions, generated from botocore's endpoints
 // data: which regions exist, which partition each belongs to, which are opt-in, and which host names
-// reach the IAM, STS, Account and CloudTrail endpoints (so the server can tell the STS global endpoint from a
-// regional one).
+// reach the IAM, STS, Account and CloudTrail endpoints (so the server can tell the STS global endpoint
+// from a regional one).
 package regions
 
 //go:generate go run ./gen -data data -out zz_generated.go
