@@ -19,6 +19,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
 	cttypes "github.com/aws/aws-sdk-go-v2/service/cloudtrail/types"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
+	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
 
 	"github.com/iamd/iamd/internal/audit"
 	"github.com/iamd/iamd/internal/testutil/audittest"
@@ -137,6 +138,12 @@ func TestCloudTrailLookupEventsIsAuthorized(t *testing.T) {
 	ids, _ := lookupAll(t, c, &cloudtrail.LookupEventsInput{})
 	if len(ids) != 120 {
 		t.Fatalf("%d events", len(ids))
+	}
+	// Access advisor names the service and when the user last reached it.
+	_, report := accessReport(t, &iamEnv{t: t, s: s, c: s.IAM(RootCreds()), ctx: context.Background()},
+		"arn:aws:iam::"+AccountID+":user/auditor", iamtypes.AccessAdvisorUsageGranularityTypeServiceLevel)
+	if r, found := report["cloudtrail"]; !found || aws.ToString(r.ServiceName) != "AWS CloudTrail" || r.LastAuthenticated == nil {
+		t.Fatalf("access advisor: %+v", report)
 	}
 	// An explicit deny wins.
 	_, err = s.IAM(RootCreds()).PutUserPolicy(context.Background(), &iam.PutUserPolicyInput{UserName: aws.String("auditor"),
