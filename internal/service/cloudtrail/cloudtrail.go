@@ -209,7 +209,8 @@ func (s *Service) openToken(tok string, binding []byte) (string, error) {
 	if tok == "" || len(tok) > maxNextTokenLength {
 		return "", cloudtrailapi.NewInvalidNextTokenException(msgNextToken)
 	}
-	sealed, err := base64.RawURLEncoding.DecodeString(tok)
+	// Strict: one token has one spelling (no other trailing bits decode to the same seal).
+	sealed, err := base64.RawURLEncoding.Strict().DecodeString(tok)
 	if err != nil {
 		return "", cloudtrailapi.NewInvalidNextTokenException(msgNextToken)
 	}

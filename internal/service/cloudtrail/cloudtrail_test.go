@@ -48,7 +48,7 @@ func newHistory() *audittest.History {
 	return h
 }
 
-func newService(t *testing.T, h audit.History) *Service {
+func newService(t testing.TB, h audit.History) *Service {
 	t.Helper()
 	key := make([]byte, secrets.KeySize)
 	if _, err := rand.Read(key); err != nil {
