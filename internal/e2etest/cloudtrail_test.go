@@ -104,25 +104,6 @@ func TestCloudTrailLookupEvents(t *testing.T) {
 	}
 }
 
-// TestCloudTrailLookupEventsOnlyOwnAccount: each account's root sees its own events only.
-func TestCloudTrailLookupEventsOnlyOwnAccount(t *testing.T) {
-	s, h := startWithTrail(t)
-	other := newAccount(t, s, trailOtherAccount)
-	ids, _ := lookupAll(t, s.CloudTrail(other, "eu-west-1"), &cloudtrail.LookupEventsInput{})
-	if !slices.Equal(ids, []string{"other-2", "other-1", "other-0"}) {
-		t.Fatalf("other account sees %v", ids)
-	}
-	qs := h.Queries()
-	if qs[len(qs)-1].AccountID != trailOtherAccount {
-		t.Fatalf("queried %+v", qs[len(qs)-1])
-	}
-	// A token of one account is refused in another.
-	page, err := s.CloudTrail(RootCreds(), "us-east-1").LookupEvents(context.Background(), &cloudtrail.LookupEventsInput{MaxResults: aws.Int32(2)})
-	ok(t, "LookupEvents", err)
-	_, err = s.CloudTrail(other, "us-east-1").LookupEvents(context.Background(), &cloudtrail.LookupEventsInput{MaxResults: aws.Int32(2), NextToken: page.NextToken})
-	wantError(t, "another account's token", err, "InvalidNextTokenException", 400, "Invalid NextToken.")
-}
-
 // TestCloudTrailLookupEventsIsAuthorized: an IAM user needs cloudtrail:LookupEvents.
 func TestCloudTrailLookupEventsIsAuthorized(t *testing.T) {
 	s, _ := startWithTrail(t)
