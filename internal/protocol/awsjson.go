@@ -98,3 +98,24 @@ func AppendJSONError(buf []byte, svc *ServiceInfo, e APIError) []byte {
 	}
 	return AppendJSONMembers(buf, s, v, func(b []byte) []byte { return head(b, !hasMessage) })
 }
+
+// jsonAuthCodes are the codes the json-protocol services give the authentication failures the query
+// protocol calls InvalidClientTokenId, SignatureDoesNotMatch and so on; they answer them 400, keeping the
+// message (observed: `{"__type":"UnrecognizedClientException","message":"The security token included in
+// the request is invalid."}` with 400 from CloudTrail, Kinesis, CloudWatch Logs, Cognito).
+var jsonAuthCodes = map[string]string{
+	"InvalidClientTokenId":       "UnrecognizedClientException",
+	"SignatureDoesNotMatch":      "InvalidSignatureException",
+	"IncompleteSignature":        "IncompleteSignatureException",
+	"MissingAuthenticationToken": "MissingAuthenticationTokenException",
+	"ExpiredToken":               "ExpiredTokenException",
+}
+
+// asJSONError returns e as a json-protocol service words it: authentication failures under their json
+// codes, everything else as it is.
+func asJSONError(e APIError) APIError {
+	if code, ok := jsonAuthCodes[e.ErrorCode()]; ok {
+		return &Error{Code: code, Status: http.StatusBadRequest, Message: e.ErrorMessage()}
+	}
+	return e
+}

@@ -158,6 +158,10 @@ func TestJSONWriteError(t *testing.T) {
 		{cloudtrailapi.NewTrailNotFoundException("Unknown trail"), 400, `{"__type":"TrailNotFoundException","message":"Unknown trail"}`},
 		{protocol.NotImplemented("CloudTrail", "GetTrail"), 501,
 			`{"__type":"NotImplemented","message":"iamd does not implement CloudTrail operation GetTrail yet"}`},
+		{&protocol.Error{Code: "InvalidClientTokenId", Status: 403, Message: "The security token included in the request is invalid."}, 400,
+			`{"__type":"UnrecognizedClientException","message":"The security token included in the request is invalid."}`},
+		{&protocol.Error{Code: "SignatureDoesNotMatch", Status: 403, Message: "no match"}, 400,
+			`{"__type":"InvalidSignatureException","message":"no match"}`},
 		{errors.New("disk on fire"), 500,
 			`{"__type":"InternalFailure","message":"The request processing has failed because of an unknown error, exception or failure."}`},
 	} {

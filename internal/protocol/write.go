@@ -105,6 +105,7 @@ func WriteError(w http.ResponseWriter, svc *ServiceInfo, err error, requestID st
 	defer putBuf(bp)
 	switch {
 	case svc != nil && svc.Protocol == "json":
+		ae = asJSONError(ae)
 		*bp = AppendJSONError((*bp)[:0], svc, ae)
 		h["Content-Type"] = []string{jsonProtocolContentType(svc)}
 	case svc != nil && svc.Protocol == "rest-json":
