@@ -21,6 +21,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
 
+	"github.com/iamd/iamd/internal/api/cloudtrailapi"
 	"github.com/iamd/iamd/internal/audit"
 	"github.com/iamd/iamd/internal/testutil/audittest"
 )
@@ -256,5 +257,22 @@ print(json.dumps([[e["EventId"] for e in p["Events"]] for p in pages]))
 		if len(out.Events) != 60 || out.Events[0].EventId != "ev-118" || out.Events[59].EventName != "CreateUser" {
 			t.Errorf("aws cloudtrail lookup-events: %d events", len(out.Events))
 		}
+	}
+}
+
+// TestCloudTrailAuthenticationErrors: the CloudTrail API words authentication failures as the json-protocol
+// services do, 400 with their own codes and the usual messages.
+func TestCloudTrailAuthenticationErrors(t *testing.T) {
+	s, _ := startWithTrail(t)
+	ctx := context.Background()
+	_, err := s.CloudTrail(Creds("AKIAIOSFODNN7EXAMPLE", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", ""), "us-east-1").
+		LookupEvents(ctx, &cloudtrail.LookupEventsInput{})
+	wantError(t, "unknown key", err, "UnrecognizedClientException", 400, msgInvalidToken)
+	_, err = s.CloudTrail(Creds(RootKeyID, "not-the-secret", ""), "us-east-1").LookupEvents(ctx, &cloudtrail.LookupEventsInput{})
+	wantError(t, "wrong secret", err, "InvalidSignatureException", 400, "")
+	c := emptyCall(cloudtrailapi.Info, cloudtrailapi.Info.ByName["LookupEvents"])
+	got := doWire(t, s.request(t, c, ""), true)
+	if got.status != 400 || got.code != "MissingAuthenticationTokenException" || got.message != "Request is missing Authentication Token" {
+		t.Fatalf("unsigned: %d %s %q", got.status, got.code, got.message)
 	}
 }
