@@ -121,7 +121,7 @@ func (a *Authenticator) refreshKeyRing(ctx context.Context) {
 
 // Endpoint is what the server resolved about the endpoint a request reached.
 type Endpoint struct {
-	Service   string // iam, sts, account
+	Service   string // iam, sts, account, cloudtrail
 	Region    string // the endpoint's region (us-east-1 for the global endpoints)
 	Partition string
 	Global    bool // the STS global endpoint

@@ -14,10 +14,12 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/account"
+	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
 	"github.com/iamd/iamd/internal/app"
+	"github.com/iamd/iamd/internal/audit"
 	"github.com/iamd/iamd/internal/config"
 )
 
@@ -45,6 +47,8 @@ type Options struct {
 	Verbose         bool // log to the test log
 	// SMTPURL is --smtp-url (the Account API's primary e-mail update codes); "" logs them.
 	SMTPURL string
+	// History is the trail the CloudTrail API reads (app.WithHistory); nil reads the store's.
+	History audit.History
 }
 
 // Start starts a server that stops when the test ends.
@@ -66,7 +70,11 @@ func Start(t testing.TB, o Options) *Server {
 	}
 	log := slog.New(slog.NewTextHandler(w, nil))
 	ctx, cancel := context.WithCancel(context.Background())
-	a, err := app.New(ctx, cfg, log)
+	var opts []app.Option
+	if o.History != nil {
+		opts = append(opts, app.WithHistory(o.History))
+	}
+	a, err := app.New(ctx, cfg, log, opts...)
 	if err != nil {
 		cancel()
 		t.Fatalf("starting iamd: %v", err)
@@ -133,4 +141,9 @@ func (s *Server) GlobalSTS(creds aws.CredentialsProvider) *sts.Client {
 // Account returns an Account API client.
 func (s *Server) Account(creds aws.CredentialsProvider) *account.Client {
 	return account.NewFromConfig(s.config(creds, "us-east-1"), func(o *account.Options) { o.BaseEndpoint = aws.String(s.URL) })
+}
+
+// CloudTrail returns a client of the CloudTrail API in region.
+func (s *Server) CloudTrail(creds aws.CredentialsProvider, region string) *cloudtrail.Client {
+	return cloudtrail.NewFromConfig(s.config(creds, region), func(o *cloudtrail.Options) { o.BaseEndpoint = aws.String(s.URL) })
 }
