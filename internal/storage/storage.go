@@ -196,6 +196,15 @@ type Tx interface {
 	UpdateLoginProfile(ctx context.Context, p *LoginProfile) error
 	DeleteLoginProfile(ctx context.Context, acct, userName string) error
 
+	// Web console sessions, by ID (the hash of the browser's token, never the token). Not cached: every
+	// node reads them from the store, so a sign-out on one node ends the session on all of them.
+	// ListConsoleSessions returns an account's sessions oldest first.
+	CreateConsoleSession(ctx context.Context, s *ConsoleSession) error
+	GetConsoleSession(ctx context.Context, id string) (*ConsoleSession, error)
+	UpdateConsoleSession(ctx context.Context, s *ConsoleSession) error
+	DeleteConsoleSession(ctx context.Context, id string) error
+	ListConsoleSessions(ctx context.Context, acct string) ([]*ConsoleSession, error)
+
 	// MFA devices, addressed by device name (unique per account).
 	CreateMFADevice(ctx context.Context, d *MFADevice) error
 	GetMFADevice(ctx context.Context, acct, name string) (*MFADevice, error)
@@ -500,6 +509,34 @@ type LoginProfile struct {
 	PasswordHash          []byte
 	PasswordResetRequired bool
 	CreatedAt             time.Time
+}
+
+// ConsoleSession is a sign-in to the web console. ID is a hash of the random token in the browser's
+// cookie: a copy of the database does not hold tokens that sign anyone in.
+type ConsoleSession struct {
+	ID        string
+	AccountID string
+	Partition string
+	// Root is true for the account's root user; else UserName and UserID name the IAM user (the ID
+	// tells a user deleted and created again under the same name from the one that signed in).
+	Root     bool
+	UserName string `json:",omitempty"`
+	UserID   string `json:",omitempty"`
+	// CSRFToken is the session's token that every form carries back.
+	CSRFToken string
+	// MFA is true when the sign-in checked an MFA code, at MFAAuthTime.
+	MFA         bool      `json:",omitempty"`
+	MFAAuthTime time.Time `json:",omitempty"`
+	// Pending names a sign-in step still to do ("mfa", "password-change"): until it is done the session
+	// acts as nobody.
+	Pending string `json:",omitempty"`
+	// SessionToken is the STS session token of a federation sign-in (the console then acts as that
+	// session's principal); empty for a password sign-in.
+	SessionToken string `json:",omitempty"`
+	CreatedAt    time.Time
+	LastSeenAt   time.Time
+	// ExpiresAt is the absolute end of the session, whatever its activity.
+	ExpiresAt time.Time
 }
 
 // MFADevice is a virtual MFA device. It is unassigned when UserName is "" and Root is false.
