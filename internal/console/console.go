@@ -75,6 +75,10 @@ var templateFS embed.FS
 //go:embed static
 var staticFS embed.FS
 
+// testTemplates holds the templates of pages that tests register (templates/<name>.html); nil in the
+// binary.
+var testTemplates fs.FS
+
 // New returns the console, with every page registered (see register) and every template parsed.
 func New(o Options) (*Console, error) {
 	if o.Now == nil {
@@ -144,9 +148,22 @@ func staticHandler(fsys fs.FS) http.Handler {
 // parseTemplates parses layout.html with each page's template into a set of its own, so that every page
 // defines its own "content" block.
 func (c *Console) parseTemplates() error {
-	names, err := fs.Glob(templateFS, "templates/*.html")
-	if err != nil {
-		return err
+	type source struct {
+		fsys fs.FS
+		name string
+	}
+	var sources []source
+	for _, fsys := range []fs.FS{templateFS, testTemplates} {
+		if fsys == nil {
+			continue
+		}
+		names, err := fs.Glob(fsys, "templates/*.html")
+		if err != nil {
+			return err
+		}
+		for _, n := range names {
+			sources = append(sources, source{fsys, n})
+		}
 	}
 	funcs := template.FuncMap{
 		"url":   func(p string) string { return c.base + p },
@@ -157,12 +174,12 @@ func (c *Console) parseTemplates() error {
 		return fmt.Errorf("console: %w", err)
 	}
 	c.pages = make(map[string]*template.Template)
-	for _, n := range names {
-		name := strings.TrimSuffix(path.Base(n), ".html")
+	for _, src := range sources {
+		name := strings.TrimSuffix(path.Base(src.name), ".html")
 		if name == "layout" {
 			continue
 		}
-		t, err := template.Must(base.Clone()).ParseFS(templateFS, n)
+		t, err := template.Must(base.Clone()).ParseFS(src.fsys, src.name)
 		if err != nil {
 			return fmt.Errorf("console: %w", err)
 		}

@@ -200,3 +200,6 @@ func (c *Console) signedIn(name string, change bool, h handlerFunc) http.Handler
 		}
 	}
 }
+
+// ptr returns a pointer to v, for the optional members of an operation's input.
+func ptr[T any](v T) *T { return &v }
