@@ -40,10 +40,11 @@ type Invoker interface {
 	Invoke(ctx context.Context, caller *reqctx.Caller, service, operation string, in any) (any, error)
 }
 
-// Passwords verifies console sign-ins ((*iam.Service) implements it): the login profile's password
-// under the IAM service's password throttle, and MFA codes.
+// Passwords verifies console sign-ins ((*iam.Service) implements it): a login profile's or the root's
+// password under the IAM service's password throttle, and MFA codes.
 type Passwords interface {
 	VerifyConsolePassword(ctx context.Context, partition, acct, userName, password string) (iam.ConsoleLogin, error)
+	VerifyRootPassword(ctx context.Context, partition, acct, password string) (iam.ConsoleLogin, error)
 	VerifyMFACode(ctx context.Context, acct, userName, serial, code string) (bool, error)
 }
 

@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
@@ -155,5 +156,32 @@ func TestSecurityHeadersAndCookie(t *testing.T) {
 	}
 	if session == nil || !session.HttpOnly || session.SameSite != http.SameSiteStrictMode || session.Path != "/console" {
 		t.Fatalf("session cookie %+v", session)
+	}
+}
+
+// Wrong MFA codes past the limit end the half-done sign-in: its session is deleted, and the right code
+// no longer helps; the sign-in starts again from the password.
+func TestMFAAttemptsBounded(t *testing.T) {
+	s := startConsole(t)
+	s.user(t, "mia", "Correct-Horse-1")
+	_, seed := s.mfaDevice(t, "mia")
+	h := newHTTPClient(t, s)
+	_, _, csrf := h.get("/signin")
+	if resp := h.post("/signin", url.Values{"csrf": {csrf}, "account": {e2etest.AccountID}, "username": {"mia"}, "password": {"Correct-Horse-1"}}); resp.StatusCode != http.StatusSeeOther || !strings.HasPrefix(resp.Header.Get("Location"), "/console/signin/mfa") {
+		t.Fatalf("sign-in answered %d to %s", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	_, _, csrf = h.get("/signin/mfa")
+	for i := 0; i < 5; i++ {
+		resp := h.post("/signin/mfa", url.Values{"csrf": {csrf}, "code": {"000000"}})
+		if resp.StatusCode != http.StatusUnauthorized {
+			t.Fatalf("wrong code %d answered %d", i+1, resp.StatusCode)
+		}
+	}
+	resp := h.post("/signin/mfa", url.Values{"csrf": {csrf}, "code": {totpCode(t, seed, time.Now().Add(30*time.Second))}})
+	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/console/signin" {
+		t.Fatalf("after the limit the right code answered %d to %q", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	if code, _, _ := h.get("/"); code != http.StatusSeeOther {
+		t.Fatalf("the dashboard answered %d", code)
 	}
 }

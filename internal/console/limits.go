@@ -24,4 +24,8 @@ const (
 	// signInStepTimeout bounds how long a sign-in may wait on its second step (the MFA code or the
 	// forced password change) before it must start again.
 	signInStepTimeout = 5 * time.Minute
+	// maxStepAttempts is how many wrong MFA codes or failed password changes a sign-in may make before it
+	// must start again from the password (which the password throttle slows down); the MFA throttle
+	// bounds the guesses per device besides.
+	maxStepAttempts = 5
 )

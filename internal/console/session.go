@@ -95,7 +95,9 @@ func (c *Console) session(ctx context.Context, w http.ResponseWriter, r *http.Re
 // another user under the same name).
 func (c *Console) callerOf(ctx context.Context, s *storage.ConsoleSession) (*reqctx.Caller, error) {
 	if s.Root {
-		return auth.RootCaller(s.Partition, s.AccountID), nil
+		c := auth.RootCaller(s.Partition, s.AccountID)
+		c.Session = signInSession(s)
+		return c, nil
 	}
 	var u *storage.User
 	err := c.opts.Store.View(ctx, func(tx storage.Tx) error {
@@ -112,7 +114,22 @@ func (c *Console) callerOf(ctx context.Context, s *storage.ConsoleSession) (*req
 	if u.AccountID != s.AccountID {
 		return nil, nil
 	}
-	return auth.UserCaller(s.Partition, u), nil
+	caller := auth.UserCaller(s.Partition, u)
+	caller.Session = signInSession(s)
+	return caller, nil
+}
+
+// signInIssuer names a password sign-in's session in the caller (reqctx.Session.Issuer): no STS
+// operation issued it, and none of the session scope's rules for STS issuers applies to it.
+const signInIssuer = "ConsoleSignIn"
+
+// signInSession describes a password sign-in as the console's requests carry it into policy evaluation:
+// AWS's console acts with temporary credentials, so aws:MultiFactorAuthPresent is present, true after an
+// MFA code, with aws:MultiFactorAuthAge counted from the code's check, and aws:TokenIssueTime is the
+// sign-in.
+func signInSession(s *storage.ConsoleSession) *reqctx.Session {
+	return &reqctx.Session{Issuer: signInIssuer, TokenVersion: 2, IssuedAt: s.CreatedAt, Expiration: s.ExpiresAt,
+		MFA: s.MFA, MFAAuthTime: s.MFAAuthTime}
 }
 
 // startSession stores a new session and gives the browser its token. The account's expired sessions,
@@ -122,6 +139,9 @@ func (c *Console) startSession(ctx context.Context, w http.ResponseWriter, r *ht
 	now := c.now()
 	s.ID, s.CSRFToken = sessionID(token), newToken()
 	s.CreatedAt, s.LastSeenAt, s.ExpiresAt = now, now, now.Add(sessionMaxLifetime)
+	if s.Pending != "" {
+		s.ExpiresAt = now.Add(signInStepTimeout)
+	}
 	err := c.opts.Store.Update(ctx, func(tx storage.Tx) error {
 		list, err := tx.ListConsoleSessions(ctx, s.AccountID)
 		if err != nil {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"sync"
 
+	"github.com/iamd/iamd/internal/api/iamapi"
 	"github.com/iamd/iamd/internal/storage"
 )
 
@@ -67,6 +68,76 @@ func (s *Service) VerifyConsolePassword(ctx context.Context, partition, acct, us
 		return ConsoleLogin{}, nil
 	}
 	out := ConsoleLogin{OK: true, User: u, PasswordResetRequired: p.PasswordResetRequired}
+	for _, dev := range d {
+		out.MFASerials = append(out.MFASerials, sc.mfaSerial(dev))
+	}
+	return out, nil
+}
+
+// rootThrottleUser is the name under which root sign-ins share the per-user verification bucket: "#"
+// is not a character of IAM user names, so no user's bucket is the root's.
+const rootThrottleUser = "#root"
+
+// maxRootPasswordLength is the longest root password AWS accepts (AWS Account Management Reference,
+// "Change the password for the root user": 8 to 128 characters).
+const maxRootPasswordLength = 128
+
+// SetRootPassword sets the console password of account acct's root user (iamd accounts
+// root-password). The password must be 8 to 128 characters of at least three of the four character
+// classes, as AWS requires of a root password; it is stored hashed as login profiles are.
+func (s *Service) SetRootPassword(ctx context.Context, acct, password string) error {
+	if v := defaultViolation(password); v != "" {
+		return iamapi.NewPasswordPolicyViolationException(v)
+	}
+	if len([]rune(password)) > maxRootPasswordLength {
+		return iamapi.NewPasswordPolicyViolationException("Password should have a maximum length of 128")
+	}
+	h, err := s.hasher.Hash(password)
+	if err != nil {
+		return fmt.Errorf("hashing password: %w", err)
+	}
+	return s.store.Update(ctx, func(tx storage.Tx) error {
+		a, err := tx.GetAccount(ctx, acct)
+		if err != nil {
+			return fmt.Errorf("account %s: %w", acct, err)
+		}
+		a.RootPasswordHash = []byte(h)
+		return tx.UpdateAccount(ctx, a)
+	})
+}
+
+// VerifyRootPassword checks the root user's console password of account acct, under the password
+// throttle as VerifyConsolePassword; OK is false for a wrong password, an unknown account and an account
+// without a root password alike. MFASerials are the root's enabled MFA devices.
+func (s *Service) VerifyRootPassword(ctx context.Context, partition, acct, password string) (ConsoleLogin, error) {
+	sc := scope{account: acct, partition: partition, now: s.now()}
+	if err := s.throttlePassword(ctx, sc, rootThrottleUser); err != nil {
+		return ConsoleLogin{}, err
+	}
+	var (
+		a *storage.Account
+		d []*storage.MFADevice
+	)
+	err := s.store.View(ctx, func(tx storage.Tx) error {
+		a, d = nil, nil
+		var err error
+		if a, err = tx.GetAccount(ctx, acct); err != nil {
+			return err
+		}
+		d, err = tx.ListMFADevices(ctx, acct, storage.MFAFilter{Root: true}, storage.ListOptions{Limit: maxMFADevicesPerUser})
+		return err
+	})
+	if errors.Is(err, storage.ErrNotFound) || err == nil && len(a.RootPasswordHash) == 0 {
+		s.hasher.Verify(dummyHash(), password)
+		return ConsoleLogin{}, nil
+	}
+	if err != nil {
+		return ConsoleLogin{}, fmt.Errorf("reading the root password of %s: %w", acct, err)
+	}
+	if !s.hasher.Verify(string(a.RootPasswordHash), password) {
+		return ConsoleLogin{}, nil
+	}
+	out := ConsoleLogin{OK: true}
 	for _, dev := range d {
 		out.MFASerials = append(out.MFASerials, sc.mfaSerial(dev))
 	}
