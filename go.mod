@@ -22,6 +22,7 @@ require (
 	github.com/prometheus/client_golang v1.25.0
 	github.com/russellhaering/goxmldsig v1.6.1
 	golang.org/x/crypto v0.55.0
+	golang.org/x/term v0.45.0
 	modernc.org/sqlite v1.61.1
 )
 
