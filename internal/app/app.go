@@ -215,12 +215,14 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, error
 		Logger:   log,
 	})
 	if p := cfg.Console(); p != "" {
-		con, err := console.New(console.Options{Path: p, Store: store, Invoker: a.Server, Passwords: a.IAM, Logger: log})
+		con, err := console.New(console.Options{Path: p, Store: store, Invoker: a.Server, Passwords: a.IAM,
+			Sessions: a.Auth, Logger: log})
 		if err != nil {
 			return fail(err)
 		}
 		a.Server.Handle(p+"/", con)
 		a.Server.Handle(p, con)
+		a.Server.Handle(console.FederationPath, con)
 	}
 	return a, nil
 }

@@ -28,4 +28,16 @@ const (
 	// must start again from the password (which the password throttle slows down); the MFA throttle
 	// bounds the guesses per device besides.
 	maxStepAttempts = 5
+	// signinTokenLifetime is how long a federation sign-in token may wait for its Action=login: AWS's
+	// are valid for 15 minutes after they are issued ("Enable custom identity broker access to the AWS
+	// console").
+	signinTokenLifetime = 15 * time.Minute
+	// minFederatedSession, maxFederatedSession and defaultFederatedSession bound a federation sign-in's
+	// SessionDuration as AWS does: 15 minutes to 12 hours, one hour when not asked.
+	minFederatedSession     = 900
+	maxFederatedSession     = 43200
+	defaultFederatedSession = 3600
+	// maxSessionParam bounds getSigninToken's Session parameter: three credential strings, the session
+	// token the longest (a few kilobytes with session policies and tags).
+	maxSessionParam = 32 << 10
 )

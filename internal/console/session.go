@@ -11,9 +11,11 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"time"
 
 	"github.com/iamd/iamd/internal/auth"
 	"github.com/iamd/iamd/internal/reqctx"
+	"github.com/iamd/iamd/internal/sigv4"
 	"github.com/iamd/iamd/internal/storage"
 )
 
@@ -70,6 +72,9 @@ func (c *Console) session(ctx context.Context, w http.ResponseWriter, r *http.Re
 		c.endSession(ctx, w, r, s)
 		return nil, nil, nil
 	}
+	if s.Pending == pendingFederation {
+		return nil, nil, nil // an unused sign-in token, which only Action=login takes
+	}
 	if s.Pending != "" {
 		return s, nil, nil
 	}
@@ -94,6 +99,17 @@ func (c *Console) session(ctx context.Context, w http.ResponseWriter, r *http.Re
 // the same principal's access keys; nil when the user was deleted since (or deleted and created again,
 // another user under the same name).
 func (c *Console) callerOf(ctx context.Context, s *storage.ConsoleSession) (*reqctx.Caller, error) {
+	if s.SessionToken != "" {
+		if c.opts.Sessions == nil {
+			return nil, nil
+		}
+		caller, err := c.opts.Sessions.TokenCaller(ctx, s.SessionToken)
+		var se *sigv4.Error
+		if errors.As(err, &se) {
+			return nil, nil // the credentials expired, their principal is gone or their key retired
+		}
+		return caller, err
+	}
 	if s.Root {
 		c := auth.RootCaller(s.Partition, s.AccountID)
 		c.Session = signInSession(s)
@@ -132,8 +148,7 @@ func signInSession(s *storage.ConsoleSession) *reqctx.Session {
 		MFA: s.MFA, MFAAuthTime: s.MFAAuthTime}
 }
 
-// startSession stores a new session and gives the browser its token. The account's expired sessions,
-// and its oldest ones past maxSessionsPerAccount, are ended in the same transaction.
+// startSession stores a new session (storeSession) and gives the browser its token.
 func (c *Console) startSession(ctx context.Context, w http.ResponseWriter, r *http.Request, s *storage.ConsoleSession) error {
 	token := newToken()
 	now := c.now()
@@ -142,6 +157,17 @@ func (c *Console) startSession(ctx context.Context, w http.ResponseWriter, r *ht
 	if s.Pending != "" {
 		s.ExpiresAt = now.Add(signInStepTimeout)
 	}
+	if err := c.storeSession(ctx, s); err != nil {
+		return err
+	}
+	c.setCookie(w, r, sessionCookie, token, 0)
+	return nil
+}
+
+// storeSession stores a new session. The account's expired sessions, and its oldest ones past
+// maxSessionsPerAccount, are ended in the same transaction.
+func (c *Console) storeSession(ctx context.Context, s *storage.ConsoleSession) error {
+	now := c.now()
 	err := c.opts.Store.Update(ctx, func(tx storage.Tx) error {
 		list, err := tx.ListConsoleSessions(ctx, s.AccountID)
 		if err != nil {
@@ -163,7 +189,6 @@ func (c *Console) startSession(ctx context.Context, w http.ResponseWriter, r *ht
 	if err != nil {
 		return fmt.Errorf("storing a console session: %w", err)
 	}
-	c.setCookie(w, r, sessionCookie, token, 0)
 	return nil
 }
 
@@ -219,3 +244,12 @@ func sameOrigin(r *http.Request) error {
 	}
 	return errors.New("request without Origin, Sec-Fetch-Site or Referer")
 }
+
+func minTime(a, b time.Time) time.Time {
+	if b.Before(a) {
+		return b
+	}
+	return a
+}
+
+func timeSeconds(n int) time.Duration { return time.Duration(n) * time.Second }

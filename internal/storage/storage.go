@@ -538,8 +538,10 @@ type ConsoleSession struct {
 	PasswordChange bool     `json:",omitempty"`
 	Attempts       int      `json:",omitempty"`
 	// SessionToken is the STS session token of a federation sign-in (the console then acts as that
-	// session's principal); empty for a password sign-in.
-	SessionToken string `json:",omitempty"`
+	// session's principal); empty for a password sign-in. SessionSeconds is the console session's length
+	// the sign-in token asked for (its SessionDuration).
+	SessionToken   string `json:",omitempty"`
+	SessionSeconds int    `json:",omitempty"`
 	CreatedAt    time.Time
 	LastSeenAt   time.Time
 	// ExpiresAt is the absolute end of the session, whatever its activity.
