@@ -21,23 +21,28 @@ import (
 // Origin on every POST unless the test sets another.
 type httpClient struct {
 	t      *testing.T
-	s      *consoleServer
+	base   string // the server's URL
 	c      *http.Client
 	origin string
 }
 
-func newHTTPClient(t *testing.T, s *consoleServer) *httpClient {
+func newHTTPClient(t *testing.T, s *consoleServer) *httpClient { return newHTTPClientAt(t, s.URL) }
+
+// newHTTPClientAt is a client of the console served at base+"/console".
+func newHTTPClientAt(t *testing.T, base string) *httpClient {
 	jar, _ := cookiejar.New(nil)
-	return &httpClient{t: t, s: s, origin: s.URL,
+	return &httpClient{t: t, base: base, origin: base,
 		c: &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
 }
+
+func (h *httpClient) url(p string) string { return h.base + "/console" + p }
 
 var csrfInput = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
 
 // get returns the page's status, body and the CSRF token of its first form ("" without one).
 func (h *httpClient) get(p string) (int, string, string) {
 	h.t.Helper()
-	resp, err := h.c.Get(h.s.url(p))
+	resp, err := h.c.Get(h.url(p))
 	if err != nil {
 		h.t.Fatal(err)
 	}
@@ -52,7 +57,7 @@ func (h *httpClient) get(p string) (int, string, string) {
 
 func (h *httpClient) post(p string, form url.Values) *http.Response {
 	h.t.Helper()
-	req, _ := http.NewRequest(http.MethodPost, h.s.url(p), strings.NewReader(form.Encode()))
+	req, _ := http.NewRequest(http.MethodPost, h.url(p), strings.NewReader(form.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	if h.origin != "" {
 		req.Header.Set("Origin", h.origin)
