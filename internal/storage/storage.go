@@ -542,8 +542,8 @@ type ConsoleSession struct {
 	// the sign-in token asked for (its SessionDuration).
 	SessionToken   string `json:",omitempty"`
 	SessionSeconds int    `json:",omitempty"`
-	CreatedAt    time.Time
-	LastSeenAt   time.Time
+	CreatedAt      time.Time
+	LastSeenAt     time.Time
 	// ExpiresAt is the absolute end of the session, whatever its activity.
 	ExpiresAt time.Time
 }
