@@ -57,21 +57,35 @@ func (s *Service) VerifyConsolePassword(ctx context.Context, partition, acct, us
 		d, err = tx.ListMFADevices(ctx, acct, storage.MFAFilter{UserName: u.Name}, storage.ListOptions{Limit: maxMFADevicesPerUser})
 		return err
 	})
-	if errors.Is(err, storage.ErrNotFound) {
-		s.hasher.Verify(dummyHash(), password)
-		return ConsoleLogin{}, nil
-	}
-	if err != nil {
+	if err != nil && !errors.Is(err, storage.ErrNotFound) {
 		return ConsoleLogin{}, fmt.Errorf("reading the login profile of %s: %w", userName, err)
 	}
-	if !s.hasher.Verify(string(p.PasswordHash), password) {
-		return ConsoleLogin{}, nil
+	var hash []byte
+	if err == nil {
+		hash = p.PasswordHash
 	}
-	out := ConsoleLogin{OK: true, User: u, PasswordResetRequired: p.PasswordResetRequired}
+	out := s.checkLogin(sc, hash, password, d)
+	if out.OK {
+		out.User, out.PasswordResetRequired = u, p.PasswordResetRequired
+	}
+	return out, nil
+}
+
+// checkLogin verifies password against hash (nil: no password to sign in with, which still costs a
+// verification so as not to tell itself apart), with the principal's MFA devices d.
+func (s *Service) checkLogin(sc scope, hash []byte, password string, d []*storage.MFADevice) ConsoleLogin {
+	if len(hash) == 0 {
+		s.hasher.Verify(dummyHash(), password)
+		return ConsoleLogin{}
+	}
+	if !s.hasher.Verify(string(hash), password) {
+		return ConsoleLogin{}
+	}
+	out := ConsoleLogin{OK: true}
 	for _, dev := range d {
 		out.MFASerials = append(out.MFASerials, sc.mfaSerial(dev))
 	}
-	return out, nil
+	return out
 }
 
 // rootThrottleUser is the name under which root sign-ins share the per-user verification bucket: "#"
@@ -127,19 +141,12 @@ func (s *Service) VerifyRootPassword(ctx context.Context, partition, acct, passw
 		d, err = tx.ListMFADevices(ctx, acct, storage.MFAFilter{Root: true}, storage.ListOptions{Limit: maxMFADevicesPerUser})
 		return err
 	})
-	if errors.Is(err, storage.ErrNotFound) || err == nil && len(a.RootPasswordHash) == 0 {
-		s.hasher.Verify(dummyHash(), password)
-		return ConsoleLogin{}, nil
-	}
-	if err != nil {
+	if err != nil && !errors.Is(err, storage.ErrNotFound) {
 		return ConsoleLogin{}, fmt.Errorf("reading the root password of %s: %w", acct, err)
 	}
-	if !s.hasher.Verify(string(a.RootPasswordHash), password) {
-		return ConsoleLogin{}, nil
+	var hash []byte
+	if err == nil {
+		hash = a.RootPasswordHash
 	}
-	out := ConsoleLogin{OK: true}
-	for _, dev := range d {
-		out.MFASerials = append(out.MFASerials, sc.mfaSerial(dev))
-	}
-	return out, nil
+	return s.checkLogin(sc, hash, password, d), nil
 }
