@@ -22,6 +22,7 @@ import (
 	"github.com/iamd/iamd/internal/authz"
 	"github.com/iamd/iamd/internal/bootstrap"
 	"github.com/iamd/iamd/internal/config"
+	"github.com/iamd/iamd/internal/console"
 	"github.com/iamd/iamd/internal/reqctx"
 	"github.com/iamd/iamd/internal/secrets"
 	"github.com/iamd/iamd/internal/server"
@@ -249,6 +250,16 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Opti
 		Accessed: a.IAM.RecordServiceAccess,
 		Logger:   log,
 	})
+	if p := cfg.Console(); p != "" {
+		con, err := console.New(console.Options{Path: p, Store: store, Invoker: a.Server, Passwords: a.IAM,
+			Sessions: a.Auth, Logger: log})
+		if err != nil {
+			return fail(err)
+		}
+		a.Server.Handle(p+"/", con)
+		a.Server.Handle(p, con)
+		a.Server.Handle(console.FederationPath, con)
+	}
 	return a, nil
 }
 

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/url"
 	"os"
+	"path"
 	"strconv"
 	"strings"
 	"time"
@@ -45,6 +46,9 @@ const (
 	// keys as user/moto, so suites written for moto that check the caller's name or build ARNs from it
 	// work unchanged.
 	DefaultDevUser = "moto"
+	// DefaultConsolePath is where the web console is served; ConsoleOff switches it off.
+	DefaultConsolePath = "/console"
+	ConsoleOff         = "off"
 	// DefaultUnknownKeyCacheSize is how many unknown access key IDs the authenticator remembers.
 	DefaultUnknownKeyCacheSize = 10_000
 )
@@ -52,6 +56,9 @@ const (
 // Config is the whole configuration of a server process.
 type Config struct {
 	Listen string
+	// ConsolePath is where the web console is served ("" selects DefaultConsolePath); ConsoleOff
+	// switches it off.
+	ConsolePath string
 	// PublicListen is the address of the public listener (outbound federation issuers' discovery documents
 	// and JWKS, no authentication); "off" disables it. PublicURL is its externally visible base URL (the
 	// issuers' URLs start with it); empty means http://PublicListen.
@@ -128,6 +135,7 @@ func Bind(fs *flag.FlagSet) (*Config, []Flag) {
 		fs.DurationVar(p, name, def, usage+" (env "+env+")")
 	}
 	str(&c.Listen, "listen", DefaultListen, "address to listen on")
+	str(&c.ConsolePath, "console-path", DefaultConsolePath, "path the web console is served under; \"off\" switches the console off")
 	str(&c.PublicListen, "public-listen", DefaultPublicListen, "address of the unauthenticated listener serving outbound web identity federation issuers (OpenID discovery and JWKS); empty: none, and the federation operations answer NotImplemented unless --public-url is set")
 	str(&c.PublicURL, "public-url", "", "externally visible https base URL of --public-listen, prefix of every issuer URL (default http://PUBLIC-LISTEN)")
 	str(&c.DataDir, "data-dir", DefaultDataDir, "directory of the embedded SQLite store, the master key and the root credentials file")
@@ -183,6 +191,9 @@ func (c *Config) Validate() error {
 		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
 			return fmt.Errorf("--public-url must be an http(s)://HOST[:PORT][/PATH] URL without query or fragment, got %q", c.PublicURL)
 		}
+	}
+	if c.ConsolePath != "" && c.ConsolePath != ConsoleOff && !validConsolePath(c.ConsolePath) {
+		return fmt.Errorf("--console-path must be \"off\" or a path such as /console (letters, digits and -_./, not ending in /, not under a path the server serves itself), got %q", c.ConsolePath)
 	}
 	if c.OutboundKeyRotation < 0 {
 		return fmt.Errorf("--outbound-key-rotation must not be negative")
@@ -296,4 +307,34 @@ func validUserName(s string) bool {
 		}
 	}
 	return true
+}
+
+// validConsolePath reports whether p can be the console's path: a clean absolute path below the root
+// that none of the server's own endpoints (health, metrics, admin API, reset endpoints) lies under.
+func validConsolePath(p string) bool {
+	if len(p) < 2 || p[0] != '/' || strings.HasSuffix(p, "/") || path.Clean(p) != p || len(p) > 100 {
+		return false
+	}
+	for _, r := range p {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-_./", r)) {
+			return false
+		}
+	}
+	first := strings.SplitN(p[1:], "/", 2)[0]
+	switch first {
+	case "healthz", "readyz", "metrics", "iamd", "moto-api", "_localstack", "global", "federation":
+		return false
+	}
+	return true
+}
+
+// Console returns the console's path, "" when it is off.
+func (c *Config) Console() string {
+	switch c.ConsolePath {
+	case ConsoleOff:
+		return ""
+	case "":
+		return DefaultConsolePath
+	}
+	return c.ConsolePath
 }

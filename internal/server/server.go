@@ -110,6 +110,10 @@ func New(o Options) *Server {
 	return s
 }
 
+// Handle serves pattern (http.ServeMux syntax) with h beside the API, as the web console is mounted.
+// Requests it does not match still reach the API handler.
+func (s *Server) Handle(pattern string, h http.Handler) { s.mux.Handle(pattern, h) }
+
 // ServeHTTP implements http.Handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// API requests go straight to the API handler whatever their path: ServeMux answers an unclean path
@@ -207,26 +211,7 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 		x.fail(decodeErr)
 		return
 	}
-	if err := protocol.ValidateInput(in); err != nil {
-		x.fail(err)
-		return
-	}
-	if req.Caller != nil {
-		if s.opts.Accessed != nil {
-			s.opts.Accessed(ctx, req.Caller, ep.Service, op.Name, req.Region, req.Time)
-		}
-		if err := auth.SessionScope(req.Caller, ep.Service, op.Name); err != nil {
-			x.fail(err)
-			return
-		}
-		if s.opts.Authorizer != nil {
-			if err := s.opts.Authorizer.Authorize(ctx, op, in); err != nil {
-				x.fail(err)
-				return
-			}
-		}
-	}
-	out, err := op.Invoke(ctx, impl, in)
+	out, err := s.invoke(ctx, req, op, impl, in)
 	if err != nil {
 		x.fail(err)
 		return

@@ -196,6 +196,15 @@ type Tx interface {
 	UpdateLoginProfile(ctx context.Context, p *LoginProfile) error
 	DeleteLoginProfile(ctx context.Context, acct, userName string) error
 
+	// Web console sessions, by ID (the hash of the browser's token, never the token). Not cached: every
+	// node reads them from the store, so a sign-out on one node ends the session on all of them.
+	// ListConsoleSessions returns an account's sessions oldest first.
+	CreateConsoleSession(ctx context.Context, s *ConsoleSession) error
+	GetConsoleSession(ctx context.Context, id string) (*ConsoleSession, error)
+	UpdateConsoleSession(ctx context.Context, s *ConsoleSession) error
+	DeleteConsoleSession(ctx context.Context, id string) error
+	ListConsoleSessions(ctx context.Context, acct string) ([]*ConsoleSession, error)
+
 	// MFA devices, addressed by device name (unique per account).
 	CreateMFADevice(ctx context.Context, d *MFADevice) error
 	GetMFADevice(ctx context.Context, acct, name string) (*MFADevice, error)
@@ -295,6 +304,9 @@ type Account struct {
 	AlternateContacts  map[string]AlternateContact `json:",omitempty"`
 	ContactInformation *ContactInformation         `json:",omitempty"`
 	PendingEmail       *PendingEmailUpdate         `json:",omitempty"`
+	// RootPasswordHash is the root user's console password (iamd accounts root-password), hashed as
+	// login profiles are; nil when none is set, and the root cannot sign in to the console.
+	RootPasswordHash []byte `json:",omitempty"`
 }
 
 // TokenVersion returns the account's global-endpoint token version, defaulting to 1.
@@ -500,6 +512,40 @@ type LoginProfile struct {
 	PasswordHash          []byte
 	PasswordResetRequired bool
 	CreatedAt             time.Time
+}
+
+// ConsoleSession is a sign-in to the web console. ID is a hash of the random token in the browser's
+// cookie: a copy of the database does not hold tokens that sign anyone in.
+type ConsoleSession struct {
+	ID        string
+	AccountID string
+	Partition string
+	// Root is true for the account's root user; else UserName and UserID name the IAM user (the ID
+	// tells a user deleted and created again under the same name from the one that signed in).
+	Root     bool
+	UserName string `json:",omitempty"`
+	UserID   string `json:",omitempty"`
+	// CSRFToken is the session's token that every form carries back.
+	CSRFToken string
+	// MFA is true when the sign-in checked an MFA code, at MFAAuthTime.
+	MFA         bool      `json:",omitempty"`
+	MFAAuthTime time.Time `json:",omitempty"`
+	// Pending names a sign-in step still to do ("mfa", "password-change"): until it is done the session
+	// acts as nobody. MFASerials are the devices whose code the "mfa" step accepts; PasswordChange says
+	// a password change follows it; Attempts counts the step's failed tries.
+	Pending        string   `json:",omitempty"`
+	MFASerials     []string `json:",omitempty"`
+	PasswordChange bool     `json:",omitempty"`
+	Attempts       int      `json:",omitempty"`
+	// SessionToken is the STS session token of a federation sign-in (the console then acts as that
+	// session's principal); empty for a password sign-in. SessionSeconds is the console session's length
+	// the sign-in token asked for (its SessionDuration).
+	SessionToken   string `json:",omitempty"`
+	SessionSeconds int    `json:",omitempty"`
+	CreatedAt      time.Time
+	LastSeenAt     time.Time
+	// ExpiresAt is the absolute end of the session, whatever its activity.
+	ExpiresAt time.Time
 }
 
 // MFADevice is a virtual MFA device. It is unassigned when UserName is "" and Root is false.

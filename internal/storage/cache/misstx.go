@@ -158,7 +158,20 @@ func (t missTx) GetLoginProfile(_ context.Context, _ string, _ string) (*storage
 }
 func (t missTx) UpdateLoginProfile(_ context.Context, _ *storage.LoginProfile) error { return t.miss() }
 func (t missTx) DeleteLoginProfile(_ context.Context, _ string, _ string) error      { return t.miss() }
-func (t missTx) CreateMFADevice(_ context.Context, _ *storage.MFADevice) error       { return t.miss() }
+func (t missTx) CreateConsoleSession(_ context.Context, _ *storage.ConsoleSession) error {
+	return t.miss()
+}
+func (t missTx) GetConsoleSession(_ context.Context, _ string) (*storage.ConsoleSession, error) {
+	return nil, t.miss()
+}
+func (t missTx) UpdateConsoleSession(_ context.Context, _ *storage.ConsoleSession) error {
+	return t.miss()
+}
+func (t missTx) DeleteConsoleSession(_ context.Context, _ string) error { return t.miss() }
+func (t missTx) ListConsoleSessions(_ context.Context, _ string) ([]*storage.ConsoleSession, error) {
+	return nil, t.miss()
+}
+func (t missTx) CreateMFADevice(_ context.Context, _ *storage.MFADevice) error { return t.miss() }
 func (t missTx) GetMFADevice(_ context.Context, _ string, _ string) (*storage.MFADevice, error) {
 	return nil, t.miss()
 }

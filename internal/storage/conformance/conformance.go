@@ -47,6 +47,7 @@ func RunTests(t *testing.T, newStore func(t *testing.T) storage.Store) {
 		{"ResourcesAndCredentials", testResourcesAndCredentials},
 		{"DelegationRequests", testDelegationRequests},
 		{"ServiceAccess", testServiceAccess},
+		{"ConsoleSessions", testConsoleSessions},
 		{"OutboundIssuers", testOutboundIssuers},
 		{"KeyRingCAS", testKeyRing},
 		{"ConcurrentCreateSameName", testConcurrentCreate},

@@ -171,6 +171,17 @@ var migrations = [][]string{
 			FOREIGN KEY (account_id, owner_kind, owner_key) REFERENCES entities (account_id, kind, fkey) ON UPDATE CASCADE ON DELETE CASCADE
 		)`,
 	},
+	{
+		// Web console sessions; id is the hash of the cookie's token, created_at orders an account's
+		// sessions so the oldest are the ones ended past the per-account bound.
+		`CREATE TABLE console_sessions (
+			id TEXT COLLATE "C" PRIMARY KEY,
+			account_id TEXT COLLATE "C" NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+			created_at BIGINT NOT NULL,
+			data TEXT NOT NULL
+		)`,
+		`CREATE INDEX console_sessions_account ON console_sessions (account_id, created_at, id)`,
+	},
 }
 
 func (s *Store) migrate(ctx context.Context) error {

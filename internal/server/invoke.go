@@ -1,0 +1,90 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"net/http"
+
+	"github.com/iamd/iamd/internal/api/accountapi"
+	"github.com/iamd/iamd/internal/api/iamapi"
+	"github.com/iamd/iamd/internal/api/stsapi"
+	"github.com/iamd/iamd/internal/auth"
+	"github.com/iamd/iamd/internal/protocol"
+	"github.com/iamd/iamd/internal/regions"
+	"github.com/iamd/iamd/internal/reqctx"
+	"github.com/iamd/iamd/internal/sigv4"
+)
+
+// invoke runs an operation for an authenticated request: it validates the input, records the attempt
+// for access advisor, applies what the caller's session may do at all (auth.SessionScope), evaluates the
+// caller's policies (Authorizer) and calls the typed service. It is the one path from a request to the
+// services after authentication: the AWS APIs (serveAPI) and the web console (Invoke) both go through it,
+// so neither can do what the other's checks would refuse. req is the request ctx carries.
+func (s *Server) invoke(ctx context.Context, req *reqctx.Request, op *protocol.Operation, impl, in any) (any, error) {
+	if err := protocol.ValidateInput(in); err != nil {
+		return nil, err
+	}
+	if req.Caller != nil {
+		if s.opts.Accessed != nil {
+			s.opts.Accessed(ctx, req.Caller, req.Service, op.Name, req.Region, req.Time)
+		}
+		if err := auth.SessionScope(req.Caller, req.Service, op.Name); err != nil {
+			return nil, err
+		}
+		if s.opts.Authorizer != nil {
+			if err := s.opts.Authorizer.Authorize(ctx, op, in); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return op.Invoke(ctx, impl, in)
+}
+
+// Invoke runs operation of service ("iam", "sts" or "account") with the typed input in (a pointer to the
+// operation's request struct, as iamapi.ListUsersRequest) as caller, through the same checks as an API
+// request signed by that caller (see invoke). The request ctx carries (reqctx.From: its ID, time, source
+// address) is copied and completed with the service's global endpoint of the caller's partition.
+// Refusals and failures are the API's errors (protocol.APIError), such as AccessDenied with AWS's text.
+func (s *Server) Invoke(ctx context.Context, caller *reqctx.Caller, service, operation string, in any) (any, error) {
+	if caller == nil {
+		return nil, &protocol.Error{Code: "MissingAuthenticationToken", Status: http.StatusForbidden,
+			Message: "Request is missing Authentication Token"}
+	}
+	var (
+		info *protocol.ServiceInfo
+		impl any
+	)
+	switch service {
+	case serviceIAM:
+		info, impl = iamapi.Info, s.opts.IAM
+	case serviceSTS:
+		info, impl = stsapi.Info, s.opts.STS
+	case serviceAccount:
+		info, impl = accountapi.Info, s.opts.Account
+	default:
+		return nil, &protocol.Error{Code: "UnknownService", Status: http.StatusBadRequest,
+			Message: "Unknown service " + service + "."}
+	}
+	op, ok := info.ByName[operation]
+	if !ok {
+		return nil, &protocol.Error{Code: "InvalidAction", Status: http.StatusBadRequest,
+			Message: "Could not find operation " + operation + " for version " + info.APIVersion}
+	}
+	req := *reqctx.From(ctx)
+	if req.Time.IsZero() {
+		req.Time = s.now().UTC()
+	}
+	partition := caller.Partition
+	if partition == "" {
+		partition = defaultPartition
+	}
+	req.Service, req.Operation, req.Partition, req.Caller = service, operation, partition, caller
+	req.Region, req.GlobalEndpoint = regions.GlobalRegion(partition), service == serviceSTS
+	out, err := s.invoke(reqctx.With(ctx, &req), &req, op, impl, in)
+	var se *sigv4.Error
+	if errors.As(err, &se) {
+		// The session-scope refusals are worded as the authenticator's; the console shows API errors.
+		err = &protocol.Error{Code: se.Code, Status: se.HTTPStatus, Message: se.Message}
+	}
+	return out, err
+}

@@ -1,0 +1,64 @@
+package server_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/iamd/iamd/internal/api/iamapi"
+	"github.com/iamd/iamd/internal/auth"
+	"github.com/iamd/iamd/internal/protocol"
+	"github.com/iamd/iamd/internal/reqctx"
+	"github.com/iamd/iamd/internal/storage"
+)
+
+// Invoke runs an operation as a caller through the API's checks: the root may, a user without a policy
+// is refused with AWS's AccessDenied text, a federated session is held to its session scope, and the
+// typed input is validated as a decoded one would be.
+func TestInvokeAsCaller(t *testing.T) {
+	a := newApp(t, false)
+	ctx := context.Background()
+	root := auth.RootCaller("aws", testAccount)
+	out, err := a.Server.Invoke(ctx, root, "iam", "CreateUser", &iamapi.CreateUserRequest{UserName: ptr("bob")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bob := out.(*iamapi.CreateUserResponse).User
+
+	var u *storage.User
+	if err := a.Store.View(ctx, func(tx storage.Tx) error {
+		var err error
+		u, err = tx.GetUser(ctx, testAccount, "bob")
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = a.Server.Invoke(ctx, auth.UserCaller("aws", u), "iam", "ListUsers", &iamapi.ListUsersRequest{})
+	var ae protocol.APIError
+	if !errors.As(err, &ae) || ae.ErrorCode() != "AccessDenied" || ae.HTTPStatus() != 403 ||
+		ae.ErrorMessage() != "User: "+*bob.Arn+" is not authorized to perform: iam:ListUsers on resource: arn:aws:iam::"+testAccount+":user/ because no identity-based policy allows the iam:ListUsers action" {
+		t.Fatalf("ListUsers as a user without policies: %v", err)
+	}
+
+	fed := &reqctx.Caller{Kind: reqctx.CallerFederatedUser, AccountID: testAccount, Partition: "aws",
+		ARN: "arn:aws:sts::" + testAccount + ":federated-user/f", Session: &reqctx.Session{Issuer: "GetFederationToken"}}
+	if _, err := a.Server.Invoke(ctx, fed, "iam", "ListUsers", &iamapi.ListUsersRequest{}); !errors.As(err, &ae) || ae.ErrorCode() != "AccessDenied" {
+		t.Fatalf("a federated user reached IAM: %v", err)
+	}
+
+	if _, err := a.Server.Invoke(ctx, root, "iam", "CreateUser", &iamapi.CreateUserRequest{UserName: ptr(strings.Repeat("x", 65))}); !errors.As(err, &ae) || ae.ErrorCode() != "ValidationError" {
+		t.Fatalf("an invalid input was not refused: %v", err)
+	}
+	if _, err := a.Server.Invoke(ctx, root, "iam", "NoSuchOperation", &iamapi.ListUsersRequest{}); !errors.As(err, &ae) || ae.HTTPStatus() != 400 {
+		t.Fatalf("unknown operation: %v", err)
+	}
+	if _, err := a.Server.Invoke(ctx, root, "iam", "ListUsers", &iamapi.ListRolesRequest{}); err == nil {
+		t.Fatal("an input of another operation was accepted")
+	}
+	if _, err := a.Server.Invoke(ctx, nil, "iam", "ListUsers", &iamapi.ListUsersRequest{}); !errors.As(err, &ae) || ae.HTTPStatus() != 403 {
+		t.Fatalf("no caller: %v", err)
+	}
+}
+
+func ptr[T any](v T) *T { return &v }
