@@ -24,6 +24,15 @@ const (
 	OpSetSTSRegionStatus = "SetSTSRegionStatus"
 )
 
+// GetSTSRegionStatusInput is GetSTSRegionStatus's input: it lists every region of the partition.
+type GetSTSRegionStatusInput struct{}
+
+// SetSTSRegionStatusInput is SetSTSRegionStatus's input: STS in Region becomes active or inactive.
+type SetSTSRegionStatusInput struct {
+	Region string
+	Active bool
+}
+
 // STSRegionStatus is one region of the STS activation listing.
 type STSRegionStatus struct {
 	Region     string `json:"region"`
