@@ -1,0 +1,78 @@
+package console_test
+
+import (
+	"io"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/iamd/iamd/internal/e2etest"
+)
+
+// rowOf returns the HTML of the table row with id.
+func rowOf(t *testing.T, body, id string) string {
+	t.Helper()
+	m := regexp.MustCompile(`(?s)<tr id="` + regexp.QuoteMeta(id) + `">.*?</tr>`).FindString(body)
+	if m == "" {
+		t.Fatalf("no row %s", id)
+	}
+	return m
+}
+
+// While an opt-in region is enabling, the page shows ENABLING in progress with no button to change it
+// again, and the matrix refuses every token there until the transition ends. The global region's STS
+// has no toggle, and the changes AWS refuses are refused with its errors beside the form.
+func TestAccountSettingsTransitionAndRefusals(t *testing.T) {
+	srv := e2etest.Start(t, e2etest.Options{TransitionDelay: time.Hour})
+	s := &consoleServer{Server: srv, root: srv.IAM(e2etest.RootCreds())}
+	s.user(t, "admin", "Correct-Horse-1", "arn:aws:iam::aws:policy/AdministratorAccess")
+	h := newHTTPClient(t, s)
+	csrf := h.signIn("admin", "Correct-Horse-1")
+
+	if resp := h.post("/account-settings/regions/ap-east-1", url.Values{"csrf": {csrf}, "action": {"enable"}}); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("enabling answered %d", resp.StatusCode)
+	}
+	_, body, _ := h.get("/account-settings")
+	row := rowOf(t, body, "region-ap-east-1")
+	if !strings.Contains(row, ">ENABLING<") || !strings.Contains(row, "in progress") || strings.Contains(row, "optin-enable-") || strings.Contains(row, "optin-disable-") {
+		t.Errorf("an enabling region's row:\n%s", row)
+	}
+	if m := rowOf(t, body, "matrix-ap-east-1"); strings.Count(m, ">Refused<") != 3 {
+		t.Errorf("an enabling region accepts tokens:\n%s", m)
+	}
+	if row := rowOf(t, body, "region-us-east-1"); strings.Contains(row, "sts-toggle-") || !strings.Contains(row, "always active") {
+		t.Errorf("us-east-1's STS can be toggled:\n%s", row)
+	}
+
+	for _, c := range []struct {
+		path   string
+		form   url.Values
+		status int
+		text   string
+	}{
+		// Enabling it again while it is ENABLING (AWS: ValidationException).
+		{"/account-settings/regions/ap-east-1", url.Values{"action": {"enable"}}, 400, "ValidationException"},
+		// STS in us-east-1 cannot be deactivated, nor switched by hand in an opt-in region.
+		{"/account-settings/sts/us-east-1", url.Values{"active": {"false"}}, 400, "always active in us-east-1"},
+		{"/account-settings/sts/ap-east-1", url.Values{"active": {"false"}}, 400, "EnableRegion/DisableRegion"},
+		{"/account-settings/token-version", url.Values{"version": {"v3Token"}}, 400, "ValidationError"},
+	} {
+		c.form.Set("csrf", csrf)
+		req, _ := http.NewRequest(http.MethodPost, s.url(c.path), strings.NewReader(c.form.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("Origin", s.URL)
+		resp, err := h.c.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b := new(strings.Builder)
+		_, _ = io.Copy(b, resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != c.status || !strings.Contains(b.String(), `id="api-error"`) || !strings.Contains(b.String(), c.text) {
+			t.Errorf("%s %v: %d, want %d with %q", c.path, c.form, resp.StatusCode, c.status, c.text)
+		}
+	}
+}
