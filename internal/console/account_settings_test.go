@@ -1,6 +1,7 @@
 package console_test
 
 import (
+	"html"
 	"io"
 	"net/http"
 	"net/url"
@@ -11,6 +12,22 @@ import (
 
 	"github.com/iamd/iamd/internal/e2etest"
 )
+
+// postAnswer posts form to a console path from the console's origin and returns the answer's status
+// and its body, HTML entities decoded.
+func postAnswer(h *httpClient, path string, form url.Values) (int, string) {
+	h.t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, h.s.url(path), strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Origin", h.s.URL)
+	resp, err := h.c.Do(req)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, html.UnescapeString(string(b))
+}
 
 // rowOf returns the HTML of the table row with id.
 func rowOf(t *testing.T, body, id string) string {
@@ -61,18 +78,9 @@ func TestAccountSettingsTransitionAndRefusals(t *testing.T) {
 		{"/account-settings/token-version", url.Values{"version": {"v3Token"}}, 400, "ValidationError"},
 	} {
 		c.form.Set("csrf", csrf)
-		req, _ := http.NewRequest(http.MethodPost, s.url(c.path), strings.NewReader(c.form.Encode()))
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		req.Header.Set("Origin", s.URL)
-		resp, err := h.c.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		b := new(strings.Builder)
-		_, _ = io.Copy(b, resp.Body)
-		resp.Body.Close()
-		if resp.StatusCode != c.status || !strings.Contains(b.String(), `id="api-error"`) || !strings.Contains(b.String(), c.text) {
-			t.Errorf("%s %v: %d, want %d with %q", c.path, c.form, resp.StatusCode, c.status, c.text)
+		status, body := postAnswer(h, c.path, c.form)
+		if status != c.status || !strings.Contains(body, `id="api-error"`) || !strings.Contains(body, c.text) {
+			t.Errorf("%s %v: %d, want %d with %q", c.path, c.form, status, c.status, c.text)
 		}
 	}
 }

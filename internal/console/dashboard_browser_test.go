@@ -3,9 +3,7 @@ package console_test
 import (
 	"context"
 	"errors"
-	"html"
 	"io"
-	"net/http"
 	"net/url"
 	"strings"
 	"testing"
@@ -163,19 +161,9 @@ func TestPasswordPolicyRefusesBadValues(t *testing.T) {
 		{"ten", "Value 'ten' at 'minimumPasswordLength' failed to satisfy constraint: Member must be a number"},
 		{"3", "Value '3' at 'minimumPasswordLength' failed to satisfy constraint: Member must have value greater than or equal to 6"},
 	} {
-		form := url.Values{"csrf": {csrf}, "min-length": {c.value}}
-		req, _ := http.NewRequest(http.MethodPost, s.url("/password-policy"), strings.NewReader(form.Encode()))
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		req.Header.Set("Origin", s.URL)
-		resp, err := h.c.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		raw, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		b := html.UnescapeString(string(raw))
-		if resp.StatusCode != 400 || !strings.Contains(b, "ValidationError") || !strings.Contains(b, c.want) {
-			t.Errorf("min length %q: %d\n%s", c.value, resp.StatusCode, b)
+		status, b := postAnswer(h, "/password-policy", url.Values{"csrf": {csrf}, "min-length": {c.value}})
+		if status != 400 || !strings.Contains(b, "ValidationError") || !strings.Contains(b, c.want) {
+			t.Errorf("min length %q: %d\n%s", c.value, status, b)
 		}
 	}
 	if _, err := s.root.GetAccountPasswordPolicy(context.Background(), &iam.GetAccountPasswordPolicyInput{}); err == nil {

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/iamd/iamd/internal/api/iamapi"
+	"github.com/iamd/iamd/internal/app"
 	"github.com/iamd/iamd/internal/auth"
 	"github.com/iamd/iamd/internal/protocol"
 	"github.com/iamd/iamd/internal/reqctx"
@@ -27,14 +28,7 @@ func TestInvokeAsCaller(t *testing.T) {
 	}
 	bob := out.(*iamapi.CreateUserResponse).User
 
-	var u *storage.User
-	if err := a.Store.View(ctx, func(tx storage.Tx) error {
-		var err error
-		u, err = tx.GetUser(ctx, testAccount, "bob")
-		return err
-	}); err != nil {
-		t.Fatal(err)
-	}
+	u := storedUser(t, a, "bob")
 	_, err = a.Server.Invoke(ctx, auth.UserCaller("aws", u), "iam", "ListUsers", &iamapi.ListUsersRequest{})
 	var ae protocol.APIError
 	if !errors.As(err, &ae) || ae.ErrorCode() != "AccessDenied" || ae.HTTPStatus() != 403 ||
@@ -63,6 +57,21 @@ func TestInvokeAsCaller(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// storedUser reads user name of the test account from a's store.
+func storedUser(t *testing.T, a *app.App, name string) *storage.User {
+	t.Helper()
+	var u *storage.User
+	ctx := context.Background()
+	if err := a.Store.View(ctx, func(tx storage.Tx) error {
+		var err error
+		u, err = tx.GetUser(ctx, testAccount, name)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return u
+}
 
 // The admin operations (what AWS keeps in its console) run through Invoke with the admin API's checks:
 // the root may change STS activation, a user without a policy is refused with AccessDenied naming the
@@ -96,14 +105,7 @@ func TestInvokeAdminAsCaller(t *testing.T) {
 	if _, err := a.Server.Invoke(ctx, root, "iam", "CreateUser", &iamapi.CreateUserRequest{UserName: ptr("bob")}); err != nil {
 		t.Fatal(err)
 	}
-	var u *storage.User
-	if err := a.Store.View(ctx, func(tx storage.Tx) error {
-		var err error
-		u, err = tx.GetUser(ctx, testAccount, "bob")
-		return err
-	}); err != nil {
-		t.Fatal(err)
-	}
+	u := storedUser(t, a, "bob")
 	var ae protocol.APIError
 	_, err = a.Server.Invoke(ctx, auth.UserCaller("aws", u), "iamd", admin.OpSetSTSRegionStatus, &admin.SetSTSRegionStatusInput{Region: "eu-west-2"})
 	if !errors.As(err, &ae) || ae.ErrorCode() != "AccessDenied" || ae.HTTPStatus() != 403 ||
