@@ -1,6 +1,7 @@
 package console_test
 
 import (
+	"context"
 	"html"
 	"io"
 	"net/http"
@@ -9,6 +10,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
 
 	"github.com/iamd/iamd/internal/e2etest"
 )
@@ -81,6 +85,63 @@ func TestAccountSettingsTransitionAndRefusals(t *testing.T) {
 		status, body := postAnswer(h, c.path, c.form)
 		if status != c.status || !strings.Contains(body, `id="api-error"`) || !strings.Contains(body, c.text) {
 			t.Errorf("%s %v: %d, want %d with %q", c.path, c.form, status, c.status, c.text)
+		}
+	}
+}
+
+// The matrix is the rule the server enforces, not a description of it: for each region, a v1 and a v2
+// token of the global endpoint and a token of the region's own endpoint are tried against STS in that
+// region, and the outcome is what the page's cell says (after enabling an opt-in region and deactivating
+// STS in a default one on the page).
+func TestTokenMatrixMatchesEnforcement(t *testing.T) {
+	s := startConsole(t)
+	s.user(t, "admin", "Correct-Horse-1", "arn:aws:iam::aws:policy/AdministratorAccess")
+	h := newHTTPClient(t, s)
+	csrf := h.signIn("admin", "Correct-Horse-1")
+	for _, c := range []struct {
+		path string
+		form url.Values
+	}{
+		{"/account-settings/regions/ap-east-1", url.Values{"action": {"enable"}}},
+		{"/account-settings/sts/eu-west-2", url.Values{"active": {"false"}}},
+	} {
+		c.form.Set("csrf", csrf)
+		if status, body := postAnswer(h, c.path, c.form); status != http.StatusSeeOther {
+			t.Fatalf("%s: %d\n%s", c.path, status, body)
+		}
+	}
+	ctx := context.Background()
+	root := e2etest.RootCreds()
+	session := func(c *sts.Client) aws.CredentialsProvider {
+		out, err := c.GetSessionToken(ctx, &sts.GetSessionTokenInput{})
+		if err != nil {
+			return nil // not issued: nothing to use
+		}
+		k := out.Credentials
+		return e2etest.Creds(*k.AccessKeyId, *k.SecretAccessKey, *k.SessionToken)
+	}
+	v1 := session(s.GlobalSTS(root))
+	if status, body := postAnswer(h, "/account-settings/token-version", url.Values{"csrf": {csrf}, "version": {"v2Token"}}); status != http.StatusSeeOther {
+		t.Fatalf("token version: %d\n%s", status, body)
+	}
+	v2 := session(s.GlobalSTS(root))
+	_, page, _ := h.get("/account-settings")
+	for _, region := range []string{"us-east-1", "eu-west-1", "eu-west-2", "ap-east-1", "me-south-1"} {
+		accepted := func(creds aws.CredentialsProvider) string {
+			if creds == nil {
+				return "Refused"
+			}
+			if _, err := s.STS(creds, region).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{}); err != nil {
+				return "Refused"
+			}
+			return "Accepted"
+		}
+		row := rowOf(t, page, "matrix-"+region)
+		for col, creds := range map[string]aws.CredentialsProvider{"v1": v1, "v2": v2, "regional": session(s.STS(root, region))} {
+			want := accepted(creds)
+			if !strings.Contains(row, `id="matrix-`+region+`-`+col+`" class="`) || !strings.Contains(row, `-`+col+`" class="`+map[string]string{"Accepted": "yes", "Refused": "no"}[want]+`">`+want+`<`) {
+				t.Errorf("%s %s: the server says %s, the page:\n%s", region, col, want, row)
+			}
 		}
 	}
 }
