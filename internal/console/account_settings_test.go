@@ -80,6 +80,8 @@ func TestAccountSettingsTransitionAndRefusals(t *testing.T) {
 		{"/account-settings/sts/us-east-1", url.Values{"active": {"false"}}, 400, "always active in us-east-1"},
 		{"/account-settings/sts/ap-east-1", url.Values{"active": {"false"}}, 400, "EnableRegion/DisableRegion"},
 		{"/account-settings/token-version", url.Values{"version": {"v3Token"}}, 400, "ValidationError"},
+		{"/account-settings/sts/eu-west-1", url.Values{"active": {"maybe"}}, 400, "active must be true or false"},
+		{"/account-settings/regions/ap-east-1", url.Values{"action": {"toggle"}}, 400, "action must be enable or disable"},
 	} {
 		c.form.Set("csrf", csrf)
 		status, body := postAnswer(h, c.path, c.form)

@@ -11,9 +11,11 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"strconv"
 
 	"github.com/iamd/iamd/internal/api/accountapi"
 	"github.com/iamd/iamd/internal/api/iamapi"
+	"github.com/iamd/iamd/internal/protocol"
 	"github.com/iamd/iamd/internal/service/admin"
 )
 
@@ -129,8 +131,12 @@ func setTokenVersion(x *exchange) error {
 
 func setSTSRegion(x *exchange) error {
 	region := x.r.PathValue("region")
-	active := x.r.PostForm.Get("active") == "true"
-	_, err := x.invoke("iamd", admin.OpSetSTSRegionStatus, &admin.SetSTSRegionStatusInput{Region: region, Active: active})
+	active, err := strconv.ParseBool(x.r.PostForm.Get("active"))
+	if err != nil {
+		return x.settingsChanged(&protocol.Error{Code: "ValidationError", Status: http.StatusBadRequest,
+			Message: "active must be true or false"}, "")
+	}
+	_, err = x.invoke("iamd", admin.OpSetSTSRegionStatus, &admin.SetSTSRegionStatusInput{Region: region, Active: active})
 	what := "STS in " + region + " deactivated"
 	if active {
 		what = "STS in " + region + " activated"
