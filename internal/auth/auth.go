@@ -423,10 +423,11 @@ func (a *Authenticator) checkRegion(ctx context.Context, c *reqctx.Caller, ep En
 	if err != nil {
 		return err
 	}
-	if !optin.Enabled(acct, r, a.now()) {
-		return sigv4.InvalidClientTokenID()
+	version := optin.LongTermKey
+	if c.Session != nil {
+		version = max(c.Session.TokenVersion, 1) // a session token is never read as a long-term key
 	}
-	if c.Session != nil && !optin.TokenAccepted(c.Session.TokenVersion, r) {
+	if !optin.Accepted(acct, r, version, a.now()) {
 		return sigv4.InvalidClientTokenID()
 	}
 	return nil

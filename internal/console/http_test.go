@@ -20,16 +20,16 @@ import (
 // httpClient is a browser without a browser: a cookie jar, no redirects followed, and the console's own
 // Origin on every POST unless the test sets another.
 type httpClient struct {
-	t      *testing.T
+	t      testing.TB
 	base   string // the server's URL
 	c      *http.Client
 	origin string
 }
 
-func newHTTPClient(t *testing.T, s *consoleServer) *httpClient { return newHTTPClientAt(t, s.URL) }
+func newHTTPClient(t testing.TB, s *consoleServer) *httpClient { return newHTTPClientAt(t, s.URL) }
 
 // newHTTPClientAt is a client of the console served at base+"/console".
-func newHTTPClientAt(t *testing.T, base string) *httpClient {
+func newHTTPClientAt(t testing.TB, base string) *httpClient {
 	jar, _ := cookiejar.New(nil)
 	return &httpClient{t: t, base: base, origin: base,
 		c: &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
