@@ -99,7 +99,7 @@ type consoleServer struct {
 	root *iam.Client
 }
 
-func startConsole(t *testing.T) *consoleServer {
+func startConsole(t testing.TB) *consoleServer {
 	t.Helper()
 	s := e2etest.Start(t, e2etest.Options{})
 	return &consoleServer{Server: s, root: s.IAM(e2etest.RootCreds())}
@@ -109,7 +109,7 @@ func startConsole(t *testing.T) *consoleServer {
 func (s *consoleServer) url(p string) string { return s.URL + "/console" + p }
 
 // user creates an IAM user with a console password and the given managed policies attached.
-func (s *consoleServer) user(t *testing.T, name, password string, policyARNs ...string) {
+func (s *consoleServer) user(t testing.TB, name, password string, policyARNs ...string) {
 	t.Helper()
 	ctx := context.Background()
 	if _, err := s.root.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String(name)}); err != nil {

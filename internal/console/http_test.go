@@ -19,13 +19,13 @@ import (
 // httpClient is a browser without a browser: a cookie jar, no redirects followed, and the console's own
 // Origin on every POST unless the test sets another.
 type httpClient struct {
-	t      *testing.T
+	t      testing.TB
 	s      *consoleServer
 	c      *http.Client
 	origin string
 }
 
-func newHTTPClient(t *testing.T, s *consoleServer) *httpClient {
+func newHTTPClient(t testing.TB, s *consoleServer) *httpClient {
 	jar, _ := cookiejar.New(nil)
 	return &httpClient{t: t, s: s, origin: s.URL,
 		c: &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
