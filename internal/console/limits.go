@@ -25,3 +25,17 @@ const (
 	// forced password change) before it must start again.
 	signInStepTimeout = 5 * time.Minute
 )
+
+// Bounds of the IAM entity pages (roles, policies, instance profiles).
+const (
+	// listPageSize is how many entities a list page asks the API for at a time: a screenful a person can
+	// scan, and the API's default MaxItems.
+	listPageSize = 100
+	// maxFilterScanPages bounds the API pages one list page reads while it looks for names with the
+	// filter's prefix (the List operations filter by path only): a rare prefix costs at most this many
+	// pages of reading, then the page shows what it found and a link to read on.
+	maxFilterScanPages = 10
+	// maxSimulationLines bounds the actions, resource ARNs and context keys a simulation form may list,
+	// as the simulator's own quotas do not: each line multiplies the evaluations the answer holds.
+	maxSimulationLines = 100
+)
