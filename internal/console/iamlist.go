@@ -26,16 +26,25 @@ func (f listFilter) pathPrefix() *string {
 	return &f.Path
 }
 
-// filteredList reads one page of a list through fetch (the List operation from a marker), keeping the
-// entities whose name has the filter's prefix. Without a name filter it is one call. With one it reads
-// on until it has a page's worth or maxFilterScanPages pages, and returns the marker to read on from.
+// filteredList reads one page of a list through fetch (the List operation from a marker, at most max
+// entities), keeping the entities whose name has the filter's prefix. Without a name filter it is one
+// call of listPageSize. With one it reads filterScanItems at a time until it has at least a page's worth
+// (it keeps every match of the last read, whose marker is where the next page starts) or has read
+// maxFilterScanPages times. It returns the next page's URL ("" at the end).
 func filteredList[T any](x *exchange, f listFilter, name func(*T) string,
-	fetch func(marker *string) ([]T, *string, error)) ([]T, string, error) {
+	fetch func(marker *string, max int32) ([]T, *string, error)) ([]T, string, error) {
 	marker := x.marker()
+	if f.Name == "" {
+		items, next, err := fetch(marker, listPageSize)
+		if err != nil {
+			return nil, "", err
+		}
+		return items, x.nextURL(next), nil
+	}
 	var kept []T
 	prefix := strings.ToLower(f.Name)
 	for range maxFilterScanPages {
-		items, next, err := fetch(marker)
+		items, next, err := fetch(marker, filterScanItems)
 		if err != nil {
 			return nil, "", err
 		}

@@ -31,10 +31,13 @@ const (
 	// listPageSize is how many entities a list page asks the API for at a time: a screenful a person can
 	// scan, and the API's default MaxItems.
 	listPageSize = 100
-	// maxFilterScanPages bounds the API pages one list page reads while it looks for names with the
-	// filter's prefix (the List operations filter by path only): a rare prefix costs at most this many
-	// pages of reading, then the page shows what it found and a link to read on.
-	maxFilterScanPages = 10
+	// filterScanItems is the MaxItems of each List call while a page looks for names with the filter's
+	// prefix (the List operations filter by path only): the API's largest page, so few calls read far.
+	filterScanItems = 1000
+	// maxFilterScanPages bounds those calls for one page: a rare prefix costs at most this many reads
+	// (5,000 entities, more than an account's quota of roles or customer managed policies with AWS's
+	// managed ones), then the page shows what it found and a link to read on.
+	maxFilterScanPages = 5
 	// maxSimulationLines bounds the actions, resource ARNs and context keys a simulation form may list,
 	// as the simulator's own quotas do not: each line multiplies the evaluations the answer holds.
 	maxSimulationLines = 100

@@ -45,10 +45,10 @@ func policiesList(x *exchange) error {
 		scope = "Local"
 	}
 	policies, next, err := filteredList(x, f, func(p *iamapi.Policy) string { return str(p.PolicyName) },
-		func(marker *string) ([]iamapi.Policy, *string, error) {
+		func(marker *string, max int32) ([]iamapi.Policy, *string, error) {
 			// An unknown scope goes to the API as given: its ValidationError is the answer.
 			out, err := call[iamapi.ListPoliciesResponse](x, "iam", "ListPolicies", &iamapi.ListPoliciesRequest{
-				Scope: &scope, PathPrefix: f.pathPrefix(), Marker: marker, MaxItems: ptr(int32(listPageSize))})
+				Scope: &scope, PathPrefix: f.pathPrefix(), Marker: marker, MaxItems: &max})
 			if err != nil {
 				return nil, nil, err
 			}
@@ -106,7 +106,7 @@ type policyData struct {
 	Notice string
 	// Draft is the new-version editor's text; DraftErr IAM's refusal of it, VersionErr of a set-default
 	// or delete-version, DeleteErr of deleting the policy.
-	Draft                          string
+	Draft                           string
 	DraftErr, VersionErr, DeleteErr *shownError
 }
 

@@ -35,9 +35,9 @@ type rolesData struct {
 func rolesList(x *exchange) error {
 	f := x.listFilter()
 	roles, next, err := filteredList(x, f, func(r *iamapi.Role) string { return str(r.RoleName) },
-		func(marker *string) ([]iamapi.Role, *string, error) {
+		func(marker *string, max int32) ([]iamapi.Role, *string, error) {
 			out, err := call[iamapi.ListRolesResponse](x, "iam", "ListRoles",
-				&iamapi.ListRolesRequest{PathPrefix: f.pathPrefix(), Marker: marker, MaxItems: ptr(int32(listPageSize))})
+				&iamapi.ListRolesRequest{PathPrefix: f.pathPrefix(), Marker: marker, MaxItems: &max})
 			if err != nil {
 				return nil, nil, err
 			}
