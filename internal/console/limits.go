@@ -38,7 +38,4 @@ const (
 	// (5,000 entities, more than an account's quota of roles or customer managed policies with AWS's
 	// managed ones), then the page shows what it found and a link to read on.
 	maxFilterScanPages = 5
-	// maxSimulationLines bounds the actions, resource ARNs and context keys a simulation form may list,
-	// as the simulator's own quotas do not: each line multiplies the evaluations the answer holds.
-	maxSimulationLines = 100
 )
