@@ -99,6 +99,14 @@ func TestBrowserPolicies(t *testing.T) {
 		t.Errorf("customer managed policies: %s", got)
 	}
 	screenshot(t, ctx, "policies")
+	// An AWS managed policy shows its document, without the editor or version changes.
+	do(t, ctx, chromedp.Navigate(s.url("/policies/view?arn=arn:aws:iam::aws:policy/IAMReadOnlyAccess")), chromedp.WaitVisible(chromedp.ID("document-view")))
+	if got := text(t, ctx, chromedp.ID("document-view")); !strings.Contains(got, `"iam:Get*"`) {
+		t.Errorf("IAMReadOnlyAccess shows %q", got)
+	}
+	if n := run(t, ctx, chromedp.Evaluate[int](`document.querySelectorAll("#save-version, #delete-policy").length`)); n != 0 {
+		t.Errorf("an AWS managed policy offers %d change buttons", n)
+	}
 
 	// The read-only user: AccessDenied as the API words it, nothing created.
 	_, want = s.userIAM(t, "reader").CreatePolicy(ctx0, &iam.CreatePolicyInput{PolicyName: aws.String("sneaky"), PolicyDocument: aws.String(v1)})
