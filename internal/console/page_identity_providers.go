@@ -62,29 +62,6 @@ func oidcCreate(x *exchange) error {
 	return x.redirect("/identity-providers/oidc?created=1&arn=" + url.QueryEscape(str(out.OpenIDConnectProviderArn)))
 }
 
-type oidcData struct {
-	ARN      string
-	Provider *iamapi.GetOpenIDConnectProviderResponse
-	Created  bool
-}
-
-func oidcShow(x *exchange) error {
-	arn := x.r.URL.Query().Get("arn")
-	out, err := call[iamapi.GetOpenIDConnectProviderResponse](x, "iam", "GetOpenIDConnectProvider", &iamapi.GetOpenIDConnectProviderRequest{OpenIDConnectProviderArn: &arn})
-	if err != nil {
-		return err
-	}
-	return x.render(http.StatusOK, "oidc-provider", "OpenID Connect provider", &oidcData{ARN: arn, Provider: out, Created: x.r.URL.Query().Get("created") != ""})
-}
-
-func oidcDelete(x *exchange) error {
-	arn := x.r.PostForm.Get("arn")
-	if _, err := x.invoke("iam", "DeleteOpenIDConnectProvider", &iamapi.DeleteOpenIDConnectProviderRequest{OpenIDConnectProviderArn: &arn}); err != nil {
-		return err
-	}
-	return x.redirect("/identity-providers?deleted=" + url.QueryEscape(arn))
-}
-
 // samlMetadata is the metadata document of the SAML creation form: the uploaded file when one was
 // chosen, else the pasted text. The form's size bound (maxFormBytes) bounds the file.
 func samlMetadata(x *exchange) (string, error) {
@@ -120,25 +97,46 @@ func samlCreate(x *exchange) error {
 	return x.redirect("/identity-providers/saml?created=1&arn=" + url.QueryEscape(str(out.SAMLProviderArn)))
 }
 
-type samlData struct {
+// providerData is a provider's page: its ARN and what Get…Provider answered.
+type providerData[Out any] struct {
 	ARN      string
-	Provider *iamapi.GetSAMLProviderResponse
+	Provider *Out
 	Created  bool
 }
 
-func samlShow(x *exchange) error {
-	arn := x.r.URL.Query().Get("arn")
-	out, err := call[iamapi.GetSAMLProviderResponse](x, "iam", "GetSAMLProvider", &iamapi.GetSAMLProviderRequest{SAMLProviderArn: &arn})
-	if err != nil {
-		return err
+// showProvider serves a provider's page (?arn=): operation (GetOpenIDConnectProvider or
+// GetSAMLProvider) with the input in makes for the ARN, rendered by template name.
+func showProvider[Out any](operation, name, title string, in func(arn *string) any) handlerFunc {
+	return func(x *exchange) error {
+		arn := x.r.URL.Query().Get("arn")
+		out, err := call[Out](x, "iam", operation, in(&arn))
+		if err != nil {
+			return err
+		}
+		return x.render(http.StatusOK, name, title, &providerData[Out]{ARN: arn, Provider: out, Created: x.r.URL.Query().Get("created") != ""})
 	}
-	return x.render(http.StatusOK, "saml-provider", "SAML provider", &samlData{ARN: arn, Provider: out, Created: x.r.URL.Query().Get("created") != ""})
 }
 
-func samlDelete(x *exchange) error {
-	arn := x.r.PostForm.Get("arn")
-	if _, err := x.invoke("iam", "DeleteSAMLProvider", &iamapi.DeleteSAMLProviderRequest{SAMLProviderArn: &arn}); err != nil {
-		return err
+// deleteProvider deletes the provider the form names (arn) with operation and the input in makes.
+func deleteProvider(operation string, in func(arn *string) any) handlerFunc {
+	return func(x *exchange) error {
+		arn := x.r.PostForm.Get("arn")
+		if _, err := x.invoke("iam", operation, in(&arn)); err != nil {
+			return err
+		}
+		return x.redirect("/identity-providers?deleted=" + url.QueryEscape(arn))
 	}
-	return x.redirect("/identity-providers?deleted=" + url.QueryEscape(arn))
 }
+
+var (
+	oidcShow = showProvider[iamapi.GetOpenIDConnectProviderResponse]("GetOpenIDConnectProvider", "oidc-provider", "OpenID Connect provider",
+		func(arn *string) any { return &iamapi.GetOpenIDConnectProviderRequest{OpenIDConnectProviderArn: arn} })
+	oidcDelete = deleteProvider("DeleteOpenIDConnectProvider",
+		func(arn *string) any {
+			return &iamapi.DeleteOpenIDConnectProviderRequest{OpenIDConnectProviderArn: arn}
+		})
+	samlShow = showProvider[iamapi.GetSAMLProviderResponse]("GetSAMLProvider", "saml-provider", "SAML provider",
+		func(arn *string) any { return &iamapi.GetSAMLProviderRequest{SAMLProviderArn: arn} })
+	samlDelete = deleteProvider("DeleteSAMLProvider",
+		func(arn *string) any { return &iamapi.DeleteSAMLProviderRequest{SAMLProviderArn: arn} })
+)
