@@ -28,10 +28,10 @@ func (f listFilter) pathPrefix() *string {
 
 // filteredList reads one page of a list through fetch (the List operation from a marker, at most max
 // entities), keeping the entities whose name has the filter's prefix. Without a name filter it is one
-// call of listPageSize. With one it reads filterScanItems at a time until it has at least a page's worth
-// (it keeps every match of the last read, whose marker is where the next page starts) or has read
-// maxFilterScanPages times. It returns the next page's URL ("" at the end).
-func filteredList[T any](x *exchange, f listFilter, name func(*T) string,
+// call of listPageSize. With one it reads up to filterScanItems at a time until it has at least a page's
+// worth (it keeps every match of the last read, whose marker is where the next page starts) or has read
+// scan entities. It returns the next page's URL ("" at the end).
+func filteredList[T any](x *exchange, f listFilter, scan int32, name func(*T) string,
 	fetch func(marker *string, max int32) ([]T, *string, error)) ([]T, string, error) {
 	marker := x.marker()
 	if f.Name == "" {
@@ -43,11 +43,13 @@ func filteredList[T any](x *exchange, f listFilter, name func(*T) string,
 	}
 	var kept []T
 	prefix := strings.ToLower(f.Name)
-	for range maxFilterScanPages {
-		items, next, err := fetch(marker, filterScanItems)
+	for read := int32(0); read < scan; {
+		n := min(filterScanItems, scan-read)
+		items, next, err := fetch(marker, n)
 		if err != nil {
 			return nil, "", err
 		}
+		read += n
 		for i := range items {
 			if strings.HasPrefix(strings.ToLower(name(&items[i])), prefix) {
 				kept = append(kept, items[i])

@@ -37,6 +37,7 @@ func BenchmarkIAMListPages(b *testing.B) {
 		{"RolesFilterNoMatch", "/roles?name=zzz", "No roles match in this stretch"},
 		{"PoliciesLocal", "/policies", "bp00099"},
 		{"PoliciesAll", "/policies?scope=All", "AdministratorAccess"},
+		{"PoliciesLocalFilterNoMatch", "/policies?name=zzz", "No policies match in this stretch"},
 		{"PoliciesFilterNoMatch", "/policies?scope=All&name=zzz", "No policies match in this stretch"},
 	} {
 		b.Run(c.name, func(b *testing.B) {

@@ -33,7 +33,7 @@ type instanceProfilesData struct {
 
 func listInstanceProfiles(x *exchange, d *instanceProfilesData) error {
 	f := x.listFilter()
-	profiles, next, err := filteredList(x, f, func(p *iamapi.InstanceProfile) string { return str(p.InstanceProfileName) },
+	profiles, next, err := filteredList(x, f, roleFilterScan, func(p *iamapi.InstanceProfile) string { return str(p.InstanceProfileName) },
 		func(marker *string, max int32) ([]iamapi.InstanceProfile, *string, error) {
 			out, err := call[iamapi.ListInstanceProfilesResponse](x, "iam", "ListInstanceProfiles",
 				&iamapi.ListInstanceProfilesRequest{PathPrefix: f.pathPrefix(), Marker: marker, MaxItems: &max})

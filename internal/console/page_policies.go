@@ -44,7 +44,7 @@ func policiesList(x *exchange) error {
 	if scope == "" {
 		scope = "Local"
 	}
-	policies, next, err := filteredList(x, f, func(p *iamapi.Policy) string { return str(p.PolicyName) },
+	policies, next, err := filteredList(x, f, policyFilterScan, func(p *iamapi.Policy) string { return str(p.PolicyName) },
 		func(marker *string, max int32) ([]iamapi.Policy, *string, error) {
 			// An unknown scope goes to the API as given: its ValidationError is the answer.
 			out, err := call[iamapi.ListPoliciesResponse](x, "iam", "ListPolicies", &iamapi.ListPoliciesRequest{

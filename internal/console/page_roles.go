@@ -34,7 +34,7 @@ type rolesData struct {
 
 func rolesList(x *exchange) error {
 	f := x.listFilter()
-	roles, next, err := filteredList(x, f, func(r *iamapi.Role) string { return str(r.RoleName) },
+	roles, next, err := filteredList(x, f, roleFilterScan, func(r *iamapi.Role) string { return str(r.RoleName) },
 		func(marker *string, max int32) ([]iamapi.Role, *string, error) {
 			out, err := call[iamapi.ListRolesResponse](x, "iam", "ListRoles",
 				&iamapi.ListRolesRequest{PathPrefix: f.pathPrefix(), Marker: marker, MaxItems: &max})
