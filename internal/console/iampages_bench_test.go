@@ -26,7 +26,7 @@ const (
 // a page may read.
 func BenchmarkIAMListPages(b *testing.B) {
 	s := startConsole(b)
-	seedRolesAndPolicies(b, s.Server)
+	seedRolesAndPolicies(b, s.Server, benchEntities)
 	s.user(b, "reader", "Correct-Horse-1", "arn:aws:iam::aws:policy/IAMReadOnlyAccess")
 	h := newHTTPClient(b, s)
 	h.signIn("reader", "Correct-Horse-1")
@@ -69,15 +69,15 @@ func deepMarkerPath(b *testing.B, h *httpClient, p string, pages int) string {
 	return p
 }
 
-// seedRolesAndPolicies writes br00000… roles and bp00000… policies (one version each) in batches.
-func seedRolesAndPolicies(b *testing.B, s *e2etest.Server) {
+// seedRolesAndPolicies writes n br00000… roles and n bp00000… policies (one version each) in batches.
+func seedRolesAndPolicies(b testing.TB, s *e2etest.Server, n int) {
 	b.Helper()
 	ctx := context.Background()
 	now := time.Now().UTC().Truncate(time.Second)
 	trust := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}`
-	for start := 0; start < benchEntities; start += benchBatch {
+	for start := 0; start < n; start += benchBatch {
 		err := s.App.Store.Update(ctx, func(tx storage.Tx) error {
-			for i := start; i < start+benchBatch; i++ {
+			for i := start; i < min(n, start+benchBatch); i++ {
 				r := &storage.Role{AccountID: e2etest.AccountID, Name: fmt.Sprintf("br%05d", i), Path: "/", ID: ids.NewUniqueID(ids.PrefixRole),
 					CreatedAt: now, AssumeRolePolicyDocument: trust, MaxSessionDuration: 3600, TrustPrincipalIDs: map[string]string{}}
 				if err := tx.CreateRole(ctx, r); err != nil {
@@ -98,5 +98,23 @@ func seedRolesAndPolicies(b *testing.B, s *e2etest.Server) {
 		if err != nil {
 			b.Fatalf("fixture: %v", err)
 		}
+	}
+}
+
+// A name filter reads a bounded stretch of the list per page: with more roles than the stretch, a prefix
+// that only matches past it shows none on the first page and a link to read on, which finds them.
+func TestRolesFilterReadsABoundedStretch(t *testing.T) {
+	s := startConsole(t)
+	seedRolesAndPolicies(t, s.Server, 1100)
+	s.user(t, "reader", "Correct-Horse-1", "arn:aws:iam::aws:policy/IAMReadOnlyAccess")
+	h := newHTTPClient(t, s)
+	h.signIn("reader", "Correct-Horse-1")
+	_, body, _ := h.get("/roles?name=BR0109")
+	if strings.Contains(body, ">br0109") || !strings.Contains(body, "No roles match in this stretch") {
+		t.Fatalf("the first page read past its stretch:\n%s", body)
+	}
+	_, body, _ = h.get(nextLink(t, body))
+	if n := strings.Count(body, ">br0109"); n != 10 || strings.Contains(body, `id="next"`) {
+		t.Errorf("reading on found %d of the 10 roles br01090…br01099 (next link: %v)", n, strings.Contains(body, `id="next"`))
 	}
 }
