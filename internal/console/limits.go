@@ -41,3 +41,23 @@ const (
 	// token the longest (a few kilobytes with session policies and tags).
 	maxSessionParam = 32 << 10
 )
+
+// Bounds of the IAM entity pages (roles, policies, instance profiles).
+const (
+	// listPageSize is how many entities a list page asks the API for at a time: a screenful a person can
+	// scan, and the API's default MaxItems.
+	listPageSize = 100
+	// filterScanItems is the largest MaxItems of a List call while a page looks for names with the
+	// filter's prefix (the List operations filter by path only): the API's largest page.
+	filterScanItems = 1000
+	// roleFilterScan bounds the roles (and instance profiles, which carry their role) one filtered page
+	// reads: each comes with its trust policy, which makes them the dearest entities to list, and 1,000 is
+	// the account's quota of roles (IAM and AWS STS quotas), so within it one page reads them all. With
+	// more, the page shows what this stretch held and a link to read on; the page stays under 50 ms
+	// (BenchmarkIAMListPages).
+	roleFilterScan = 1000
+	// policyFilterScan bounds the policies one filtered page reads: 1,500 is the account's quota of
+	// customer managed policies, so within it one page reads them all; the page stays under 50 ms
+	// (BenchmarkIAMListPages).
+	policyFilterScan = 1500
+)

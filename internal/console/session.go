@@ -9,6 +9,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"mime"
 	"net/http"
 	"net/url"
 	"time"
@@ -208,7 +209,13 @@ func (c *Console) checkChange(w http.ResponseWriter, r *http.Request, want strin
 		return err
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
-	if err := r.ParseForm(); err != nil {
+	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt == "multipart/form-data" {
+		// A form with a file input (SAML metadata): its fields land in PostForm too. The body is
+		// bounded above, and held in memory up to that same bound, so nothing spills to disk.
+		if err := r.ParseMultipartForm(maxFormBytes); err != nil {
+			return fmt.Errorf("reading the form: %w", err)
+		}
+	} else if err := r.ParseForm(); err != nil {
 		return fmt.Errorf("reading the form: %w", err)
 	}
 	got := r.PostForm.Get(csrfField)
