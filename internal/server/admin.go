@@ -24,12 +24,14 @@ const adminPrefix = "/iamd/admin/"
 type AdminService interface {
 	STSRegions(ctx context.Context) ([]admin.STSRegionStatus, error)
 	SetSTSRegion(ctx context.Context, region string, active bool) (*admin.STSRegionStatus, error)
+	DelegationToken(ctx context.Context, id string) (*admin.DelegationToken, error)
 }
 
 // adminRoute is what an admin request's method and path ask for.
 type adminRoute struct {
 	op             string // admin.Op…
 	region, action string // of SetSTSRegionStatus
+	delegation     string // of GetDelegationToken: the request's ID
 }
 
 // routeAdmin reads the operation of an admin request from its method and path:
@@ -37,6 +39,7 @@ type adminRoute struct {
 //	GET  /iamd/admin/sts-regions                   → GetSTSRegionStatus: [STSRegionStatus]
 //	POST /iamd/admin/sts-regions/REGION/activate   → SetSTSRegionStatus: STSRegionStatus
 //	POST /iamd/admin/sts-regions/REGION/deactivate → SetSTSRegionStatus: STSRegionStatus
+//	POST /iamd/admin/delegation-requests/ID/token  → GetDelegationToken: DelegationToken
 //
 // The operation is named even when the request is refused, so that it is counted and logged as what it
 // tried to do.
@@ -49,6 +52,10 @@ func routeAdmin(r *http.Request) (adminRoute, error) {
 		rt.op = admin.OpGetSTSRegionStatus
 	case len(parts) == 3 && parts[0] == "sts-regions" && parts[1] != "" && parts[2] != "":
 		rt.op, rt.region, rt.action = admin.OpSetSTSRegionStatus, parts[1], parts[2]
+		method = http.MethodPost
+	case len(parts) == 3 && parts[0] == "delegation-requests" && parts[1] != "" && parts[2] == "token":
+		// POST: collecting the token is not a safe, repeatable read for caches and proxies.
+		rt.op, rt.delegation = admin.OpGetDelegationToken, parts[1]
 		method = http.MethodPost
 	default:
 		return rt, &protocol.Error{Code: "NotFound", Status: http.StatusNotFound, Message: "no admin operation at " + r.URL.Path}
@@ -135,6 +142,8 @@ func (s *Server) serveAdmin(w http.ResponseWriter, r *http.Request) {
 		out, err = s.opts.Admin.STSRegions(ctx)
 	case admin.OpSetSTSRegionStatus:
 		out, err = s.opts.Admin.SetSTSRegion(ctx, rt.region, rt.action == "activate")
+	case admin.OpGetDelegationToken:
+		out, err = s.opts.Admin.DelegationToken(ctx, rt.delegation)
 	}
 	if err != nil {
 		x.fail(err)

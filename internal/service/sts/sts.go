@@ -81,6 +81,9 @@ type Options struct {
 	Sealer *secrets.Sealer
 	// MFA checks the SerialNumber and TokenCode of GetSessionToken and AssumeRole; nil refuses every code.
 	MFA MFAVerifier
+	// Delegations exchanges delegation requests' trade-in tokens (GetDelegatedAccessToken); nil refuses
+	// every token.
+	Delegations DelegationRedeemer
 	// WebIdentity verifies AssumeRoleWithWebIdentity's tokens; nil makes one trusting the system's roots.
 	WebIdentity *oidcverify.Verifier
 }
