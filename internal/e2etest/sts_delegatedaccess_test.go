@@ -2,6 +2,8 @@ package e2etest
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/base32"
 	"encoding/json"
 	"net/http"
 	"strings"
@@ -142,4 +144,65 @@ func TestGetDelegatedAccessToken(t *testing.T) {
 	if status, _, code := e.collect(t, e.partner, aws.ToString(out2.DelegationRequestId)); status != http.StatusBadRequest || code != "InvalidInput" {
 		t.Fatalf("collecting an unreleased token: %d %s", status, code)
 	}
+}
+
+// The approver may act through a role session: the delegated session is then one of that role, named by
+// the request. A refused exchange (STS deactivated where the partner calls, a permission policy too large
+// to pack) leaves the token unspent.
+func TestGetDelegatedAccessTokenRoleApproverAndRefusals(t *testing.T) {
+	e := newDelegationEnv(t)
+	roleARN := newRole(t, e.s, e.customer, "Approvers", trustPolicy("arn:aws:iam::"+drCustomer+":user/approver", ""), 0)
+	must[*iam.PutRolePolicyOutput](t, "PutRolePolicy")(e.s.IAM(e.customer).PutRolePolicy(e.ctx, &iam.PutRolePolicyInput{
+		RoleName: aws.String("Approvers"), PolicyName: aws.String("iam"), PolicyDocument: aws.String(docAllow("iam:*", "*"))}))
+	as := must[*sts.AssumeRoleOutput](t, "AssumeRole")(e.s.STS(e.approver, "us-east-1").AssumeRole(e.ctx, &sts.AssumeRoleInput{
+		RoleArn: &roleARN, RoleSessionName: aws.String("reviewer")}))
+	e.approver = sessionCreds(as.Credentials)
+	id := e.approved(t, "workflow-role")
+	_, tok, _ := e.collect(t, e.partner, id)
+
+	// STS deactivated in us-west-2 for the customer account, whose credentials would be issued there.
+	if status, body := adminSTSRegion(t, e.s, e.customer, "us-west-2", "deactivate"); status != http.StatusOK {
+		t.Fatalf("deactivate: %d %v", status, body)
+	}
+	_, err := e.s.STS(e.partner, "us-west-2").GetDelegatedAccessToken(e.ctx, &sts.GetDelegatedAccessTokenInput{TradeInToken: &tok})
+	wantError(t, "trade-in where STS is deactivated", err, "RegionDisabledException", http.StatusForbidden, msgRegionDisabled(drCustomer))
+
+	out := must[*sts.GetDelegatedAccessTokenOutput](t, "GetDelegatedAccessToken")(e.s.STS(e.partner, "us-east-1").GetDelegatedAccessToken(e.ctx,
+		&sts.GetDelegatedAccessTokenInput{TradeInToken: &tok}))
+	if aws.ToString(out.AssumedPrincipal) != roleARN {
+		t.Fatalf("AssumedPrincipal %q, want %q", aws.ToString(out.AssumedPrincipal), roleARN)
+	}
+	who := identity(t, e.s.STS(sessionCreds(out.Credentials), "us-east-1"))
+	if want := "arn:aws:sts::" + drCustomer + ":assumed-role/Approvers/" + id; aws.ToString(who.Arn) != want {
+		t.Fatalf("delegated identity %q, want %q", aws.ToString(who.Arn), want)
+	}
+
+	// A permission policy whose packed form exceeds the limit: PackedPolicyTooLarge.
+	var names []string
+	for i := range 90 {
+		names = append(names, strings.ToLower(strings.ReplaceAll(ids36(i), "=", "")))
+	}
+	big := aws.ToString(must[*iam.CreatePolicyOutput](t, "CreatePolicy")(e.s.IAM(e.partner).CreatePolicy(e.ctx, &iam.CreatePolicyInput{
+		PolicyName: aws.String("Big"), PolicyDocument: aws.String(
+			`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"iam:GetUser","Resource":"arn:aws:iam::*:user/@{Names}"}]}`)})).Policy.Arn)
+	req := must[*iam.CreateDelegationRequestOutput](t, "CreateDelegationRequest")(e.s.IAM(e.partner).CreateDelegationRequest(e.ctx, &iam.CreateDelegationRequestInput{
+		OwnerAccountId: aws.String(drCustomer), Description: aws.String("Read many users"), RequestorWorkflowId: aws.String("workflow-big"),
+		NotificationChannel: aws.String("arn:aws:sns:us-east-1:" + AccountID + ":delegation"), SessionDuration: aws.Int32(900),
+		Permissions: &iamtypes.DelegationPermission{PolicyTemplateArn: &big, Parameters: []iamtypes.PolicyParameter{
+			{Name: aws.String("Names"), Type: iamtypes.PolicyParameterTypeEnumStringList, Values: names}}}}))
+	c := e.s.IAM(e.approver)
+	must[*iam.AssociateDelegationRequestOutput](t, "Associate")(c.AssociateDelegationRequest(e.ctx, &iam.AssociateDelegationRequestInput{DelegationRequestId: req.DelegationRequestId}))
+	must[*iam.AcceptDelegationRequestOutput](t, "Accept")(c.AcceptDelegationRequest(e.ctx, &iam.AcceptDelegationRequestInput{DelegationRequestId: req.DelegationRequestId}))
+	must[*iam.SendDelegationTokenOutput](t, "Send")(c.SendDelegationToken(e.ctx, &iam.SendDelegationTokenInput{DelegationRequestId: req.DelegationRequestId}))
+	_, bigTok, _ := e.collect(t, e.partner, aws.ToString(req.DelegationRequestId))
+	_, err = e.s.STS(e.partner, "us-east-1").GetDelegatedAccessToken(e.ctx, &sts.GetDelegatedAccessTokenInput{TradeInToken: &bigTok})
+	if errorOf(t, err).Code != "PackedPolicyTooLarge" {
+		t.Fatalf("oversized permission policy: %v", err)
+	}
+}
+
+// ids36 is a 40-character pseudo-random name for i, so that names do not compress.
+func ids36(i int) string {
+	h := sha256.Sum256([]byte{byte(i), byte(i >> 8)})
+	return base32.StdEncoding.EncodeToString(h[:25])[:40]
 }
