@@ -109,3 +109,30 @@ func TestAdversarialWebIdentityRememberedTokenDiesAtExpiry(t *testing.T) {
 		t.Fatalf("%d tokens remembered past their exp, want 0", n)
 	}
 }
+
+// An exchange token yields credentials once, even to a partner that races itself: the check and the
+// marking happen in one transaction.
+func TestAdversarialTradeInTokenExchangesOnce(t *testing.T) {
+	e := newDelegationEnv(t)
+	id := e.approved(t, "workflow-race")
+	_, tok, _ := e.collect(t, e.partner, id)
+	const racers = 8
+	errs := make(chan error, racers)
+	for range racers {
+		go func() {
+			_, err := e.s.STS(e.partner, "us-east-1").GetDelegatedAccessToken(e.ctx, &sts.GetDelegatedAccessTokenInput{TradeInToken: &tok})
+			errs <- err
+		}()
+	}
+	won := 0
+	for range racers {
+		if err := <-errs; err == nil {
+			won++
+		} else {
+			wantError(t, "a losing trade-in", err, "ExpiredTradeInTokenException", http.StatusBadRequest, msgTradeInExpired)
+		}
+	}
+	if won != 1 {
+		t.Fatalf("%d of %d concurrent trade-ins got credentials, want exactly 1", won, racers)
+	}
+}
