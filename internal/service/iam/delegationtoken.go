@@ -172,7 +172,8 @@ func parseDelegationToken(tok string) (id string, secret []byte, ok bool) {
 	if !found || !strings.HasPrefix(id, "dr-") {
 		return "", nil, false
 	}
-	secret, err := base64.RawURLEncoding.DecodeString(enc)
+	// Strict: one token has one spelling (no stray bits in the last character).
+	secret, err := base64.RawURLEncoding.Strict().DecodeString(enc)
 	if err != nil || len(secret) != delegationSecretBytes {
 		return "", nil, false
 	}

@@ -66,9 +66,17 @@ func TestDelegationTokenExchange(t *testing.T) {
 	if _, err := f.svc.RedeemDelegationToken(context.Background(), tok, otherTestAccount, f.now, grantOK); !errors.Is(err, ErrTradeInTokenInvalid) {
 		t.Fatalf("other account: %v", err)
 	}
-	flipped := tok[:len(tok)-1] + map[bool]string{true: "B", false: "A"}[strings.HasSuffix(tok, "A")]
+	i := len(id) + 1 // the secret's first character: six bits of data
+	flipped := tok[:i] + map[bool]string{true: "B", false: "A"}[tok[i] == 'A'] + tok[i+1:]
 	if _, err := f.svc.RedeemDelegationToken(context.Background(), flipped, testAccount, f.now, grantOK); !errors.Is(err, ErrTradeInTokenInvalid) {
 		t.Fatalf("wrong secret: %v", err)
+	}
+	// The same secret spelled with stray bits in its last character is not the token either.
+	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+	last := strings.IndexByte(alphabet, tok[len(tok)-1])
+	stray := tok[:len(tok)-1] + string(alphabet[last^1])
+	if _, err := f.svc.RedeemDelegationToken(context.Background(), stray, testAccount, f.now, grantOK); !errors.Is(err, ErrTradeInTokenInvalid) {
+		t.Fatalf("stray bits: %v", err)
 	}
 	// Past the delegation period (SessionDuration 3600 from release): expired.
 	if _, err := f.svc.RedeemDelegationToken(context.Background(), tok, testAccount, f.now.Add(time.Hour), grantOK); !errors.Is(err, ErrTradeInTokenExpired) {
