@@ -209,7 +209,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Opti
 	})
 	a.Authz = authz.New(authz.Options{Store: store, Policies: a.IAM, Logger: log})
 	a.STS = stssvc.New(stssvc.Options{Store: store, Accounts: a.Auth, Tokens: a.Tokens, Policies: a.Authz, Logger: log,
-		Outbound: a.Outbound, MFA: a.IAM, Sealer: sealer,
+		Outbound: a.Outbound, MFA: a.IAM, Sealer: sealer, Delegations: a.IAM,
 		RoleUsed: func(ctx context.Context, account, role, region string, t time.Time) {
 			if err := a.IAM.RecordRoleUse(context.WithoutCancel(ctx), account, role, region, t); err != nil {
 				log.WarnContext(ctx, "recording role use", "role", role, "err", err)
@@ -238,7 +238,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Opti
 	a.Server = server.New(server.Options{
 		// The store itself, not the cache: readiness pings it, metrics read its statistics.
 		Store: raw, Auth: a.Auth, IAM: a.IAM, STS: a.STS, Account: a.Account, CloudTrail: a.CloudTrail, Authorizer: a.Authz,
-		Admin:        adminsvc.New(adminsvc.Options{Store: store, Logger: log}),
+		Admin:        adminsvc.New(adminsvc.Options{Store: store, Delegations: a.IAM, Logger: log}),
 		MaxBodyBytes: cfg.MaxBodyBytes,
 		Dev:          cfg.Dev,
 		Reset:        a.reset,

@@ -125,6 +125,12 @@ type Verifier struct {
 type entry struct {
 	key string
 	mu  sync.Mutex // held during a fetch: one fetch per issuer at a time
+	// gen counts the key sets this entry has held (it changes with every successful fetch) and
+	// fetchedNano is when the current one was fetched; dropped is set when the entry leaves the cache.
+	// They are read without mu (KeyStamp.Current), so a caller holding a stamp never waits for a fetch.
+	gen         atomic.Uint64
+	fetchedNano atomic.Int64
+	dropped     atomic.Bool
 	// keys are the last fetched keys, fetched at fetched; attempted is the time of the last fetch, failed
 	// or not, and err its error.
 	keys      []jose.JSONWebKey
@@ -158,14 +164,37 @@ func (v *Verifier) Cached() int {
 // are older than keyTTL, or lack the token's key ID, at most once per refetchInterval). It checks neither
 // times nor audiences: see CheckTimes.
 func (v *Verifier) Verify(ctx context.Context, t *Token, p Provider) error {
+	_, err := v.VerifyStamped(ctx, t, p)
+	return err
+}
+
+// KeyStamp names the key set a token was verified with, for callers that remember a verification: it is
+// Current while that key set is the one the verifier holds for the issuer and younger than keyTTL, so a
+// remembered verification ends when the issuer's keys are fetched again (a rotation, a withdrawn key) or
+// would have been.
+type KeyStamp struct {
+	e   *entry
+	gen uint64
+}
+
+// Current reports whether the stamped key set is still the issuer's at now.
+func (s KeyStamp) Current(now time.Time) bool {
+	if s.e == nil || s.e.dropped.Load() || s.e.gen.Load() != s.gen {
+		return false
+	}
+	return now.Sub(time.Unix(0, s.e.fetchedNano.Load())) < keyTTL
+}
+
+// VerifyStamped is Verify, also naming the key set that verified the token.
+func (v *Verifier) VerifyStamped(ctx context.Context, t *Token, p Provider) (KeyStamp, error) {
 	if t.Claims.Issuer != p.Issuer {
-		return fmt.Errorf("%w: issuer %q is not the provider's %q", ErrSignature, t.Claims.Issuer, p.Issuer)
+		return KeyStamp{}, fmt.Errorf("%w: issuer %q is not the provider's %q", ErrSignature, t.Claims.Issuer, p.Issuer)
 	}
 	h := t.jws.Headers[0]
 	e := v.entry(p)
-	keys, err := v.keys(ctx, e, p, h.KeyID)
+	keys, gen, err := v.keys(ctx, e, p, h.KeyID)
 	if err != nil {
-		return err
+		return KeyStamp{}, err
 	}
 	for i := range keys {
 		k := &keys[i]
@@ -180,10 +209,10 @@ func (v *Verifier) Verify(ctx context.Context, t *Token, p Provider) error {
 		}
 		// The claims were decoded from the very payload the signature covers (Parse): verifying is enough.
 		if t.jws.Claims(k.Key) == nil {
-			return nil
+			return KeyStamp{e: e, gen: gen}, nil
 		}
 	}
-	return ErrSignature
+	return KeyStamp{}, ErrSignature
 }
 
 // CheckTimes checks exp (required), nbf and iat against now, with ClockSkew. It reports whether the token
@@ -227,7 +256,9 @@ func (v *Verifier) entry(p Provider) *entry {
 	for v.lru.Len() > maxIssuers {
 		last := v.lru.Back()
 		v.lru.Remove(last)
-		delete(v.entries, last.Value.(*entry).key)
+		dropped := last.Value.(*entry)
+		dropped.dropped.Store(true)
+		delete(v.entries, dropped.key)
 	}
 	return e
 }
@@ -244,22 +275,23 @@ func hasKey(keys []jose.JSONWebKey, kid string) bool {
 	return false
 }
 
-// keys returns the keys of e to try for kid, fetching them when needed and allowed.
-func (v *Verifier) keys(ctx context.Context, e *entry, p Provider, kid string) ([]jose.JSONWebKey, error) {
+// keys returns the keys of e to try for kid, fetching them when needed and allowed, with the generation of
+// the key set they belong to.
+func (v *Verifier) keys(ctx context.Context, e *entry, p Provider, kid string) ([]jose.JSONWebKey, uint64, error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	now := v.o.Now()
 	fresh := e.keys != nil && now.Sub(e.fetched) < keyTTL
 	if fresh && hasKey(e.keys, kid) {
-		return e.keys, nil
+		return e.keys, e.gen.Load(), nil
 	}
 	if !e.attempted.IsZero() && now.Sub(e.attempted) < refetchInterval {
 		// Fetched too recently to ask again: answer from what the last fetch gave.
 		if fresh {
-			return e.keys, nil // the key ID is unknown: no key matches, ErrSignature
+			return e.keys, e.gen.Load(), nil // the key ID is unknown: no key matches, ErrSignature
 		}
 		if e.err != nil {
-			return nil, e.err
+			return nil, 0, e.err
 		}
 	}
 	e.attempted = now
@@ -268,12 +300,17 @@ func (v *Verifier) keys(ctx context.Context, e *entry, p Provider, kid string) (
 		e.err = err
 		v.o.Logger.WarnContext(ctx, "fetching the keys of an OIDC issuer", "issuer", p.Issuer, "err", err)
 		if fresh {
-			return e.keys, nil
+			return e.keys, e.gen.Load(), nil
 		}
-		return nil, err
+		return nil, 0, err
 	}
 	e.keys, e.fetched, e.err = keys, now, nil
-	return keys, nil
+	// Every fetched set is a new generation, even when it equals the last: a stamp then never outlives
+	// the fetch that could have withdrawn its key. The generation changes first, so a reader between the
+	// two stores sees a stamp as stale, never an old stamp as fresh.
+	gen := e.gen.Add(1)
+	e.fetchedNano.Store(now.UnixNano())
+	return keys, gen, nil
 }
 
 // fetch reads the issuer's discovery document and its JWKS.

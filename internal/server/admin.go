@@ -25,12 +25,14 @@ const adminPrefix = "/iamd/admin/"
 type AdminService interface {
 	STSRegions(ctx context.Context) ([]admin.STSRegionStatus, error)
 	SetSTSRegion(ctx context.Context, region string, active bool) (*admin.STSRegionStatus, error)
+	DelegationToken(ctx context.Context, id string) (*admin.DelegationToken, error)
 }
 
 // adminRoute is what an admin request's method and path ask for.
 type adminRoute struct {
 	op             string // admin.Op…
 	region, action string // of SetSTSRegionStatus
+	delegation     string // of GetDelegationToken: the request's ID
 }
 
 // routeAdmin reads the operation of an admin request from its method and path:
@@ -38,6 +40,7 @@ type adminRoute struct {
 //	GET  /iamd/admin/sts-regions                   → GetSTSRegionStatus: [STSRegionStatus]
 //	POST /iamd/admin/sts-regions/REGION/activate   → SetSTSRegionStatus: STSRegionStatus
 //	POST /iamd/admin/sts-regions/REGION/deactivate → SetSTSRegionStatus: STSRegionStatus
+//	POST /iamd/admin/delegation-requests/ID/token  → GetDelegationToken: DelegationToken
 //
 // The operation is named even when the request is refused, so that it is counted and logged as what it
 // tried to do.
@@ -50,6 +53,10 @@ func routeAdmin(r *http.Request) (adminRoute, error) {
 		rt.op = admin.OpGetSTSRegionStatus
 	case len(parts) == 3 && parts[0] == "sts-regions" && parts[1] != "" && parts[2] != "":
 		rt.op, rt.region, rt.action = admin.OpSetSTSRegionStatus, parts[1], parts[2]
+		method = http.MethodPost
+	case len(parts) == 3 && parts[0] == "delegation-requests" && parts[1] != "" && parts[2] == "token":
+		// POST: collecting the token is not a safe, repeatable read for caches and proxies.
+		rt.op, rt.delegation = admin.OpGetDelegationToken, parts[1]
 		method = http.MethodPost
 	default:
 		return rt, &protocol.Error{Code: "NotFound", Status: http.StatusNotFound, Message: "no admin operation at " + r.URL.Path}
@@ -112,8 +119,11 @@ func (s *Server) serveAdmin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var in any = &admin.GetSTSRegionStatusInput{}
-	if rt.op == admin.OpSetSTSRegionStatus {
+	switch rt.op {
+	case admin.OpSetSTSRegionStatus:
 		in = &admin.SetSTSRegionStatusInput{Region: rt.region, Active: rt.action == "activate"}
+	case admin.OpGetDelegationToken:
+		in = &admin.GetDelegationTokenInput{DelegationRequestID: rt.delegation}
 	}
 	out, err := s.invokeAdmin(ctx, req, in)
 	if err != nil {
@@ -127,8 +137,9 @@ func (s *Server) serveAdmin(w http.ResponseWriter, r *http.Request) {
 // and the web console (Invoke) both go through it. The same limits on temporary credentials as the AWS
 // APIs apply (a federated user's or an MFA-less GetSessionToken session cannot reach what only IAM may
 // change), then the caller's policies decide on the action (iamd:SetSTSRegionStatus) over the account's
-// root, whose settings these are. in is the operation's input (*admin.GetSTSRegionStatusInput or
-// *admin.SetSTSRegionStatusInput); req is the request ctx carries, with its caller and operation.
+// root, whose settings these are. in is the operation's input (*admin.GetSTSRegionStatusInput,
+// *admin.SetSTSRegionStatusInput or *admin.GetDelegationTokenInput); req is the request ctx carries, with
+// its caller and operation.
 func (s *Server) invokeAdmin(ctx context.Context, req *reqctx.Request, in any) (any, error) {
 	if s.opts.Admin == nil {
 		return nil, &protocol.Error{Code: "NotFound", Status: http.StatusNotFound, Message: "the admin API is disabled"}
@@ -154,6 +165,10 @@ func (s *Server) invokeAdmin(ctx context.Context, req *reqctx.Request, in any) (
 	case *admin.SetSTSRegionStatusInput:
 		if req.Operation == admin.OpSetSTSRegionStatus {
 			return s.opts.Admin.SetSTSRegion(ctx, in.Region, in.Active)
+		}
+	case *admin.GetDelegationTokenInput:
+		if req.Operation == admin.OpGetDelegationToken {
+			return s.opts.Admin.DelegationToken(ctx, in.DelegationRequestID)
 		}
 	}
 	return nil, &protocol.Error{Code: "InvalidAction", Status: http.StatusBadRequest,

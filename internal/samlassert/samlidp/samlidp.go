@@ -148,36 +148,46 @@ func (p *IdP) AssertionElement(a Assertion) *etree.Element {
 // Signature right after the Issuer as the SAML schema wants it.
 func SignElement(t testing.TB, el *etree.Element, key crypto.Signer, certDER []byte) *etree.Element {
 	t.Helper()
-	ctx, err := dsig.NewSigningContext(key, [][]byte{certDER})
+	signed, err := SignWith(el, key, certDER)
 	if err != nil {
 		t.Fatal(err)
+	}
+	return signed
+}
+
+// SignWith is SignElement for programs that are not tests (test/e2e's signing helper).
+func SignWith(el *etree.Element, key crypto.Signer, certDER []byte) (*etree.Element, error) {
+	ctx, err := dsig.NewSigningContext(key, [][]byte{certDER})
+	if err != nil {
+		return nil, err
 	}
 	ctx.Canonicalizer = dsig.MakeC14N10ExclusiveCanonicalizerWithPrefixList("")
 	signed, err := ctx.SignEnveloped(el)
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
 	// goxmldsig appends the Signature without indexing it for etree: reparse before moving it.
-	signed = reparse(t, signed)
+	if signed, err = reparse(signed); err != nil {
+		return nil, err
+	}
 	sig := signed.ChildElements()[len(signed.ChildElements())-1]
 	signed.RemoveChild(sig)
 	signed.InsertChildAt(1, sig) // after Issuer
-	return signed
+	return signed, nil
 }
 
-func reparse(t testing.TB, el *etree.Element) *etree.Element {
-	t.Helper()
+func reparse(el *etree.Element) (*etree.Element, error) {
 	doc := etree.NewDocument()
 	doc.SetRoot(el)
 	b, err := doc.WriteToBytes()
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
 	doc = etree.NewDocument()
 	if err := doc.ReadFromBytes(b); err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
-	return doc.Root()
+	return doc.Root(), nil
 }
 
 // ResponseElement wraps assertion (already signed or not) in a samlp:Response.
@@ -214,13 +224,22 @@ func (p *IdP) Response(t testing.TB, a Assertion, s Sign) string {
 // Encode serializes el as a document and base64-encodes it.
 func Encode(t testing.TB, el *etree.Element) string {
 	t.Helper()
+	out, err := EncodeElement(el)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// EncodeElement is Encode for programs that are not tests.
+func EncodeElement(el *etree.Element) (string, error) {
 	doc := etree.NewDocument()
 	doc.SetRoot(el)
 	b, err := doc.WriteToBytes()
 	if err != nil {
-		t.Fatal(err)
+		return "", err
 	}
-	return base64.StdEncoding.EncodeToString(b)
+	return base64.StdEncoding.EncodeToString(b), nil
 }
 
 func randomID() string {

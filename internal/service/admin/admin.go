@@ -22,6 +22,9 @@ import (
 const (
 	OpGetSTSRegionStatus = "GetSTSRegionStatus"
 	OpSetSTSRegionStatus = "SetSTSRegionStatus"
+	// OpGetDelegationToken hands a partner the exchange token of its finalized delegation request, where
+	// AWS publishes it to the partner's SNS topic.
+	OpGetDelegationToken = "GetDelegationToken"
 )
 
 // GetSTSRegionStatusInput is GetSTSRegionStatus's input: it lists every region of the partition.
@@ -31,6 +34,23 @@ type GetSTSRegionStatusInput struct{}
 type SetSTSRegionStatusInput struct {
 	Region string
 	Active bool
+}
+
+// GetDelegationTokenInput is GetDelegationToken's input: the delegation request whose token is collected.
+type GetDelegationTokenInput struct {
+	DelegationRequestID string
+}
+
+// DelegationToken is the exchange token of a delegation request, for its partner to trade in with
+// GetDelegatedAccessToken.
+type DelegationToken struct {
+	DelegationRequestID string `json:"delegationRequestId"`
+	TradeInToken        string `json:"tradeInToken"`
+}
+
+// Delegations hands out delegation requests' exchange tokens; IAM's service implements it.
+type Delegations interface {
+	CollectDelegationToken(ctx context.Context, id string) (string, error)
 }
 
 // STSRegionStatus is one region of the STS activation listing.
@@ -50,17 +70,20 @@ type STSRegionStatus struct {
 
 // Options configure a Service.
 type Options struct {
-	Store  storage.Store
-	Now    func() time.Time
-	Logger *slog.Logger
+	Store storage.Store
+	// Delegations serves GetDelegationToken; nil answers it NotFound.
+	Delegations Delegations
+	Now         func() time.Time
+	Logger      *slog.Logger
 }
 
 // Service runs the admin API's operations on the account of the request's caller, in the partition of
 // the endpoint the request reached.
 type Service struct {
-	store storage.Store
-	now   func() time.Time
-	log   *slog.Logger
+	store       storage.Store
+	delegations Delegations
+	now         func() time.Time
+	log         *slog.Logger
 }
 
 // New returns a Service.
@@ -71,7 +94,7 @@ func New(o Options) *Service {
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
-	return &Service{store: o.Store, now: o.Now, log: o.Logger}
+	return &Service{store: o.Store, delegations: o.Delegations, now: o.Now, log: o.Logger}
 }
 
 // STSRegions lists every region of the partition with whether STS is active there for the account.
@@ -150,4 +173,17 @@ func (s *Service) status(acct *storage.Account, reg regions.Region) STSRegionSta
 
 func invalidRegion(msg string) error {
 	return &protocol.Error{Code: "InvalidRegion", Status: http.StatusBadRequest, Message: msg}
+}
+
+// DelegationToken returns the exchange token of a finalized delegation request the caller's account
+// filed (as partner); to any other account the request does not exist.
+func (s *Service) DelegationToken(ctx context.Context, id string) (*DelegationToken, error) {
+	if s.delegations == nil {
+		return nil, &protocol.Error{Code: "NotFound", Status: http.StatusNotFound, Message: "delegation requests are not served"}
+	}
+	tok, err := s.delegations.CollectDelegationToken(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	return &DelegationToken{DelegationRequestID: id, TradeInToken: tok}, nil
 }

@@ -53,23 +53,28 @@ type delegationRequest struct {
 	OwnerID        string `json:"OwnerId,omitempty"`
 	// OwnerPrincipalID is the unique ID of the owner (AIDA…, AROA…, the account ID for root): a user
 	// deleted and created again under the same name has the owner's ARN but is not the owner.
-	OwnerPrincipalID    string            `json:"OwnerPrincipalId,omitempty"`
-	ApproverID          string            `json:"ApproverId,omitempty"`
-	Description         string            `json:"Description"`
-	RequestMessage      string            `json:"RequestMessage,omitempty"`
-	TemplateARN         string            `json:"PolicyTemplateArn"`
-	Parameters          []delegationParam `json:"Parameters,omitempty"`
-	PermissionPolicy    string            `json:"PermissionPolicy"`
-	WorkflowID          string            `json:"RequestorWorkflowId"`
-	RedirectURL         string            `json:"RedirectUrl,omitempty"`
-	NotificationChannel string            `json:"NotificationChannel"`
-	SessionDuration     int32             `json:"SessionDuration"`
-	OnlySendByOwner     bool              `json:"OnlySendByOwner,omitempty"`
-	State               string            `json:"State"`
-	Notes               string            `json:"Notes,omitempty"`
-	RejectionReason     string            `json:"RejectionReason,omitempty"`
-	UpdatedAt           time.Time         `json:"UpdatedAt"`
-	ExpiresAt           time.Time         `json:"ExpiresAt"`
+	OwnerPrincipalID string `json:"OwnerPrincipalId,omitempty"`
+	ApproverID       string `json:"ApproverId,omitempty"`
+	// ApproverPrincipalID is the unique ID of the approver (AIDA…, AROA…, the account ID for root): the
+	// delegated credentials stand for this principal, never for whoever holds ApproverID's name later.
+	ApproverPrincipalID string `json:"ApproverPrincipalId,omitempty"`
+	// Exchange is the exchange token SendDelegationToken released, sealed; nil before.
+	Exchange            *delegationExchange `json:"Exchange,omitempty"`
+	Description         string              `json:"Description"`
+	RequestMessage      string              `json:"RequestMessage,omitempty"`
+	TemplateARN         string              `json:"PolicyTemplateArn"`
+	Parameters          []delegationParam   `json:"Parameters,omitempty"`
+	PermissionPolicy    string              `json:"PermissionPolicy"`
+	WorkflowID          string              `json:"RequestorWorkflowId"`
+	RedirectURL         string              `json:"RedirectUrl,omitempty"`
+	NotificationChannel string              `json:"NotificationChannel"`
+	SessionDuration     int32               `json:"SessionDuration"`
+	OnlySendByOwner     bool                `json:"OnlySendByOwner,omitempty"`
+	State               string              `json:"State"`
+	Notes               string              `json:"Notes,omitempty"`
+	RejectionReason     string              `json:"RejectionReason,omitempty"`
+	UpdatedAt           time.Time           `json:"UpdatedAt"`
+	ExpiresAt           time.Time           `json:"ExpiresAt"`
 }
 
 type delegationParam struct {
@@ -603,7 +608,8 @@ func (s *Service) UpdateDelegationRequest(ctx context.Context, in *iamapi.Update
 func (s *Service) AcceptDelegationRequest(ctx context.Context, in *iamapi.AcceptDelegationRequestRequest) (*iamapi.AcceptDelegationRequestOutput, error) {
 	id := str(in.DelegationRequestId)
 	err := s.transition(ctx, id, "accepted", []string{drAssigned, drPendingApproval}, func(sc scope, d *delegationRequest) error {
-		d.State, d.ApproverID, d.ExpiresAt = drAccepted, sc.caller.ARN, sc.now.Add(delegationOpenLifetime)
+		d.State, d.ApproverID, d.ApproverPrincipalID = drAccepted, sc.caller.ARN, sc.caller.PrincipalID
+		d.ExpiresAt = sc.now.Add(delegationOpenLifetime)
 		return nil
 	})
 	if err != nil {
@@ -627,18 +633,26 @@ func (s *Service) RejectDelegationRequest(ctx context.Context, in *iamapi.Reject
 }
 
 // SendDelegationToken releases the exchange token of an ACCEPTED request: the request becomes FINALIZED
-// (for good) and the delegation period, SessionDuration long, starts. With OnlySendByOwner, only the
-// owner may send it. AWS delivers the token to the partner's SNS topic; iamd does not publish to SNS, so
-// it records the release (the partner sees FINALIZED with GetDelegationRequest) and logs it without the
-// token.
+// (for good) and the delegation period, SessionDuration long, starts; the token is valid for that period
+// and exchanges once (GetDelegatedAccessToken). With OnlySendByOwner, only the owner may send it. AWS
+// delivers the token to the partner's SNS topic; iamd publishes to no SNS topic: it keeps the token sealed
+// in the request, for the partner to collect (CollectDelegationToken), and never logs it.
 func (s *Service) SendDelegationToken(ctx context.Context, in *iamapi.SendDelegationTokenRequest) (*iamapi.SendDelegationTokenOutput, error) {
 	id := str(in.DelegationRequestId)
+	if s.sealer == nil {
+		return nil, errors.New("SendDelegationToken: no sealer to keep the exchange token")
+	}
 	var channel string
 	err := s.transition(ctx, id, "finalized", []string{drAccepted}, func(sc scope, d *delegationRequest) error {
 		if d.OnlySendByOwner && !d.isOwner(sc.caller.ARN, sc.caller.PrincipalID) {
 			return protocol.NewError("AccessDenied", 403, "Only the owner %s of delegation request %s can send its delegation token.", d.OwnerID, id)
 		}
 		d.State, d.ExpiresAt = drFinalized, sc.now.Add(time.Duration(d.SessionDuration)*time.Second)
+		x, err := newDelegationExchange(s.sealer, id)
+		if err != nil {
+			return err
+		}
+		d.Exchange = x
 		channel = d.NotificationChannel
 		return nil
 	})

@@ -247,6 +247,12 @@ const (
 	// fill it (their values multiply): far more than a policy within the size quota can hold, so a
 	// request past it is refused with the PolicySize quota before any large allocation.
 	maxTemplateExpansion = 1000
+	// delegationSecretBytes is the entropy of an exchange token's secret: 256 bits, beyond guessing.
+	delegationSecretBytes = 32
+	// MaxDelegationTokenLen bounds the trade-in token GetDelegatedAccessToken reads (the model sets no
+	// length): an exchange token is the request ID (at most 128 characters) and the encoded secret, far
+	// shorter; anything longer is refused before it is parsed.
+	MaxDelegationTokenLen = 256
 	// delegationListBatch is how many requests one storage read returns while scanning.
 	delegationListBatch = 100
 )

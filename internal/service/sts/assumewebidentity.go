@@ -52,28 +52,19 @@ func (s *Service) AssumeRoleWithWebIdentity(ctx context.Context, in *stsapi.Assu
 	if !ok {
 		return nil, validationError(roleARN + " is invalid")
 	}
-	tok, err := oidcverify.Parse(protocol.ToString(in.WebIdentityToken))
-	if err != nil {
+	now := s.requestTime(ctx)
+	cl, prov, err := s.verifyWebIdentity(ctx, account, protocol.ToString(in.WebIdentityToken), now)
+	var noProvider *errNoProvider
+	switch {
+	case errors.As(err, &noProvider):
+		return nil, stsapi.NewInvalidIdentityTokenException("No OpenIDConnect provider found in your account for " + noProvider.issuer)
+	case errors.Is(err, oidcverify.ErrUnreachable):
+		return nil, stsapi.NewIDPCommunicationErrorException(msgIDPUnreachable)
+	case errors.Is(err, oidcverify.ErrMalformed), errors.Is(err, oidcverify.ErrSignature):
 		return nil, stsapi.NewInvalidIdentityTokenException(msgTokenInvalid)
-	}
-	iss := tok.Claims.Issuer
-	provName := strings.TrimPrefix(iss, "https://")
-	prov, err := s.oidcProvider(ctx, account, provName)
-	if err != nil {
+	case err != nil:
 		return nil, err
 	}
-	// Names match case-insensitively in the store; the issuer must match the provider's URL exactly.
-	if prov == nil || prov.name != provName {
-		return nil, stsapi.NewInvalidIdentityTokenException("No OpenIDConnect provider found in your account for " + iss)
-	}
-	if err := s.webIdentity.Verify(ctx, tok, oidcverify.Provider{Issuer: iss, Thumbprints: prov.data.Thumbprints}); err != nil {
-		if errors.Is(err, oidcverify.ErrUnreachable) {
-			return nil, stsapi.NewIDPCommunicationErrorException(msgIDPUnreachable)
-		}
-		return nil, stsapi.NewInvalidIdentityTokenException(msgTokenInvalid)
-	}
-	cl := &tok.Claims
-	now := s.requestTime(ctx)
 	if expired, err := oidcverify.CheckTimes(cl, now); expired {
 		return nil, stsapi.NewExpiredTokenException(fmt.Sprintf("Token expired: current date/time %d must be before the expiration date/time %d",
 			now.Unix(), cl.Expiry.Time().Unix()))
@@ -174,7 +165,7 @@ func (s *Service) AssumeRoleWithWebIdentity(ctx context.Context, in *stsapi.Assu
 	}
 	out := &stsapi.AssumeRoleWithWebIdentityResponse{Credentials: creds, PackedPolicySize: packed,
 		SubjectFromWebIdentityToken: protocol.String(cl.Subject),
-		Provider:                    protocol.String(iss),
+		Provider:                    protocol.String(cl.Issuer),
 		Audience:                    protocol.String(aud),
 		AssumedRoleUser:             user}
 	if claims.SourceIdentity != "" {

@@ -86,3 +86,14 @@ func TestAssumeRoleEvaluatesStoredRole(t *testing.T) {
 			"User: arn:aws:iam::123456789012:user/ann is not authorized to perform: sts:AssumeRole on resource: "+arn)
 	}
 }
+
+// The verified web identity tokens held are bounded: past maxVerifiedTokens the least recently used go.
+func TestVerifiedTokensBounded(t *testing.T) {
+	c := newVerifiedTokens()
+	for i := range maxVerifiedTokens + 100 {
+		c.lru.Add(verifiedKey{sum: [32]byte{byte(i), byte(i >> 8), byte(i >> 16)}, account: "123456789012"}, &verifiedToken{})
+	}
+	if n := c.Len(); n != maxVerifiedTokens {
+		t.Fatalf("%d tokens held, want %d", n, maxVerifiedTokens)
+	}
+}

@@ -81,6 +81,9 @@ type Options struct {
 	Sealer *secrets.Sealer
 	// MFA checks the SerialNumber and TokenCode of GetSessionToken and AssumeRole; nil refuses every code.
 	MFA MFAVerifier
+	// Delegations exchanges delegation requests' trade-in tokens (GetDelegatedAccessToken); nil refuses
+	// every token.
+	Delegations DelegationRedeemer
 	// WebIdentity verifies AssumeRoleWithWebIdentity's tokens; nil makes one trusting the system's roots.
 	WebIdentity *oidcverify.Verifier
 }
@@ -97,6 +100,8 @@ type Service struct {
 	// webIdentity fetches and caches OIDC issuers' keys.
 	webIdentity *oidcverify.Verifier
 	providers   *providerCache
+	// verified remembers verified web identity tokens while their verification holds.
+	verified *verifiedTokens
 }
 
 // New returns the STS service.
@@ -111,7 +116,7 @@ func New(o Options) *Service {
 		o.WebIdentity = oidcverify.New(oidcverify.Options{Now: o.Now, Logger: o.Logger})
 	}
 	return &Service{o: o, now: o.Now, log: o.Logger, trust: newTrustPolicies(), samlReplay: newReplayCache(),
-		webIdentity: o.WebIdentity, providers: newProviderCache()}
+		webIdentity: o.WebIdentity, providers: newProviderCache(), verified: newVerifiedTokens()}
 }
 
 func (s *Service) requestTime(ctx context.Context) time.Time {
