@@ -56,7 +56,9 @@ func TestBrowserSimulatorAndAccessAdvisor(t *testing.T) {
 	// A pasted policy (SimulateCustomPolicy).
 	do(t, ctx, chromedp.Click(chromedp.ID("mode-custom")),
 		chromedp.SetValue(chromedp.ID("policy"), `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*"},{"Effect":"Deny","Action":"s3:PutObject","Resource":"*"}]}`),
-		chromedp.Click(chromedp.ID("simulate")), chromedp.WaitVisible(chromedp.ID("results")))
+		// The principal simulation's results are still on the page until the answer replaces it: wait
+		// for the custom policy's own.
+		chromedp.Click(chromedp.ID("simulate")), chromedp.WaitVisible(chromedp.CSS(`#results[data-mode="custom"]`)))
 	if a, b := text(t, ctx, chromedp.CSS("#results tbody tr:nth-child(1) td.decision")), text(t, ctx, chromedp.CSS("#results tbody tr:nth-child(2) td.decision")); a != "allowed" || b != "explicitDeny" {
 		t.Errorf("custom policy decisions %s, %s; want allowed, explicitDeny", a, b)
 	}
