@@ -171,6 +171,39 @@ var migrations = [][]string{
 			FOREIGN KEY (account_id, owner_kind, owner_key) REFERENCES entities (account_id, kind, fkey) ON UPDATE CASCADE ON DELETE CASCADE
 		)`,
 	},
+	{
+		// The audit trail (package audit): one row per event and account, the CloudTrail record as JSON in
+		// record. No foreign key to accounts: a refused call is recorded in the account its key names,
+		// which need not exist, and a deleted account's trail outlives it until retention. event_time is
+		// Unix nanoseconds. The indexes are those LookupEvents filters by (time alone, event name, user
+		// name, access key; event source and read-only select too much of the history to be worth one);
+		// each ends with the time and the event ID, the order pages come in.
+		`CREATE TABLE events (
+			event_id TEXT COLLATE "C" PRIMARY KEY,
+			account_id TEXT COLLATE "C" NOT NULL,
+			event_time BIGINT NOT NULL,
+			event_source TEXT COLLATE "C" NOT NULL,
+			event_name TEXT COLLATE "C" NOT NULL,
+			read_only INTEGER NOT NULL,
+			username TEXT COLLATE "C" NOT NULL,
+			access_key_id TEXT COLLATE "C" NOT NULL,
+			record TEXT NOT NULL
+		)`,
+		`CREATE INDEX events_time ON events (account_id, event_time, event_id)`,
+		`CREATE INDEX events_name ON events (account_id, event_name, event_time, event_id)`,
+		`CREATE INDEX events_user ON events (account_id, username, event_time, event_id)`,
+		`CREATE INDEX events_key ON events (account_id, access_key_id, event_time, event_id)`,
+		`CREATE TABLE event_resources (
+			event_id TEXT COLLATE "C" NOT NULL REFERENCES events (event_id) ON DELETE CASCADE,
+			account_id TEXT COLLATE "C" NOT NULL,
+			event_time BIGINT NOT NULL,
+			type TEXT COLLATE "C" NOT NULL,
+			name TEXT COLLATE "C" NOT NULL,
+			PRIMARY KEY (event_id, type, name)
+		)`,
+		`CREATE INDEX event_resources_type ON event_resources (account_id, type, event_time, event_id)`,
+		`CREATE INDEX event_resources_name ON event_resources (account_id, name, event_time, event_id)`,
+	},
 }
 
 func (s *Store) migrate(ctx context.Context) error {

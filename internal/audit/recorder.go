@@ -1,0 +1,202 @@
+package audit
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Store is what the trail needs of the store: the history it reads, and the writes, purges and exports
+// of events. sqlstore.Store implements it on SQLite and PostgreSQL.
+type Store interface {
+	History
+	// AppendEvents writes events in one transaction. An event whose ID is already stored is replaced
+	// (the final form of a write's event replaces the preliminary one its transaction stored); its
+	// resources are added to those stored.
+	AppendEvents(ctx context.Context, evs []Event) error
+	// PurgeEvents deletes at most limit events older than before, returning how many it deleted.
+	PurgeEvents(ctx context.Context, before time.Time, limit int) (int, error)
+	// ExportEvents calls fn with every event whose time is in [since, until), of every account, oldest
+	// first, stopping at fn's first error.
+	ExportEvents(ctx context.Context, since, until time.Time, fn func(Event) error) error
+}
+
+// Options configure a Recorder.
+type Options struct {
+	Store Store
+	// FallbackAccount records calls no account can be told for (no credentials, or an access key that
+	// names none): the server's default account.
+	FallbackAccount string
+	// Retention is how long events are kept (DefaultRetention when zero).
+	Retention time.Duration
+	// QueueSize bounds the events written behind (DefaultQueueSize when zero).
+	QueueSize int
+	// File, when set, receives every event's record as a JSON line as well.
+	File   *FileSink
+	Now    func() time.Time
+	Logger *slog.Logger
+}
+
+// Recorder records one event per call, per recipient account. Writes store a preliminary event in their
+// own transaction (see Pending); every call's final event is queued and written behind in batches, so
+// that the request path never waits for the trail.
+type Recorder struct {
+	o     Options
+	queue chan Event
+
+	dropped, written, failed atomic.Int64
+	closeOnce               sync.Once
+	quit                    chan struct{}
+	done                    chan struct{}
+}
+
+// NewRecorder returns a Recorder; Run writes its queue.
+func NewRecorder(o Options) *Recorder {
+	if o.Retention <= 0 {
+		o.Retention = DefaultRetention
+	}
+	if o.QueueSize <= 0 {
+		o.QueueSize = DefaultQueueSize
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	return &Recorder{o: o, queue: make(chan Event, o.QueueSize), quit: make(chan struct{}), done: make(chan struct{})}
+}
+
+// Begin starts the event of a call about to run its operation: the returned Pending goes into the
+// operation's context.
+func (r *Recorder) Begin(c *Call) *Pending {
+	return &Pending{call: c, ids: NewIDs(c.Recipients(r.o.FallbackAccount))}
+}
+
+// End records the call's final event (p is Begin's, or nil for a call refused before its operation ran).
+func (r *Recorder) End(c *Call, p *Pending) {
+	var x IDs
+	if p != nil {
+		p.close() // from here on the call's fields may change: no transaction reads them any more
+		x = p.ids
+	} else {
+		x = NewIDs(c.Recipients(r.o.FallbackAccount))
+	}
+	for _, ev := range Build(c, x, true) {
+		select {
+		case r.queue <- ev:
+		default:
+			// Full: the store is not keeping up. The event is dropped rather than the request slowed;
+			// a write's preliminary event is already stored with its change.
+			r.dropped.Add(1)
+		}
+	}
+}
+
+// QueueDepth is the number of events waiting to be written.
+func (r *Recorder) QueueDepth() int { return len(r.queue) }
+
+// Dropped is the number of events dropped because the queue was full.
+func (r *Recorder) Dropped() int64 { return r.dropped.Load() }
+
+// Written is the number of events written by the queue's writer; Failed those whose batch failed.
+func (r *Recorder) Written() int64 { return r.written.Load() }
+
+// Failed is the number of events lost because their batch could not be written.
+func (r *Recorder) Failed() int64 { return r.failed.Load() }
+
+// History is the store's history of events, for the CloudTrail API.
+func (r *Recorder) History() History { return r.o.Store }
+
+// Run writes queued events in batches and purges expired ones until ctx ends or Close is called; then
+// it writes what is still queued and returns.
+func (r *Recorder) Run(ctx context.Context) {
+	defer close(r.done)
+	purge := time.NewTicker(purgeEvery)
+	defer purge.Stop()
+	r.purge(ctx)
+	batch := make([]Event, 0, maxBatch)
+	for {
+		select {
+		case ev := <-r.queue:
+			batch = append(batch[:0], ev)
+			batch = r.drain(batch)
+			r.write(context.WithoutCancel(ctx), batch)
+		case <-purge.C:
+			r.purge(ctx)
+		case <-ctx.Done():
+			r.flushAll()
+			return
+		case <-r.quit:
+			r.flushAll()
+			return
+		}
+	}
+}
+
+// drain adds what is queued to batch, up to maxBatch.
+func (r *Recorder) drain(batch []Event) []Event {
+	for len(batch) < maxBatch {
+		select {
+		case ev := <-r.queue:
+			batch = append(batch, ev)
+		default:
+			return batch
+		}
+	}
+	return batch
+}
+
+// flushAll writes everything still queued.
+func (r *Recorder) flushAll() {
+	batch := make([]Event, 0, maxBatch)
+	for {
+		batch = r.drain(batch[:0])
+		if len(batch) == 0 {
+			return
+		}
+		r.write(context.Background(), batch)
+	}
+}
+
+func (r *Recorder) write(ctx context.Context, batch []Event) {
+	if r.o.File != nil {
+		if err := r.o.File.Write(batch); err != nil {
+			r.o.Logger.Warn("audit: writing the file sink", "err", err)
+		}
+	}
+	if err := r.o.Store.AppendEvents(ctx, batch); err != nil {
+		r.failed.Add(int64(len(batch)))
+		r.o.Logger.Error("audit: writing events", "events", len(batch), "err", err)
+		return
+	}
+	r.written.Add(int64(len(batch)))
+}
+
+// purge deletes the events older than the retention, a bounded batch at a time.
+func (r *Recorder) purge(ctx context.Context) {
+	before := r.o.Now().Add(-r.o.Retention)
+	for ctx.Err() == nil {
+		n, err := r.o.Store.PurgeEvents(ctx, before, purgeBatch)
+		if err != nil {
+			if !errors.Is(err, context.Canceled) {
+				r.o.Logger.Warn("audit: purging expired events", "err", err)
+			}
+			return
+		}
+		if n < purgeBatch {
+			return
+		}
+	}
+}
+
+// Close stops Run after it has written what is queued. Calls recorded after Close are dropped.
+func (r *Recorder) Close() {
+	r.closeOnce.Do(func() { close(r.quit) })
+}
+
+// Wait returns when Run has returned.
+func (r *Recorder) Wait() { <-r.done }
