@@ -247,7 +247,9 @@ func resourcesOf(s *protocol.Shape, in any) []Resource {
 			out = append(out, Resource{Type: typ, Name: v})
 		}
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Type < out[j].Type || out[i].Type == out[j].Type && out[i].Name < out[j].Name })
+	sort.Slice(out, func(i, j int) bool {
+		return out[i].Type < out[j].Type || out[i].Type == out[j].Type && out[i].Name < out[j].Name
+	})
 	return out
 }
 

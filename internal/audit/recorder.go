@@ -48,9 +48,9 @@ type Recorder struct {
 	queue chan Event
 
 	dropped, written, failed atomic.Int64
-	closeOnce               sync.Once
-	quit                    chan struct{}
-	done                    chan struct{}
+	closeOnce                sync.Once
+	quit                     chan struct{}
+	done                     chan struct{}
 }
 
 // NewRecorder returns a Recorder; Run writes its queue.
