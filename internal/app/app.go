@@ -17,6 +17,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/iamd/iamd/internal/audit"
 	"github.com/iamd/iamd/internal/auth"
 	"github.com/iamd/iamd/internal/authz"
 	"github.com/iamd/iamd/internal/bootstrap"
@@ -54,6 +55,13 @@ type App struct {
 	// Outbound holds the accounts' outbound web identity federation issuers; nil when neither
 	// --public-listen nor --public-url is set.
 	Outbound *outbound.Issuers
+
+	// Trail is the audit trail's store: the history of events the CloudTrail API reads (audit.History),
+	// on SQLite and PostgreSQL alike. Recorder records the calls into it; nil with --no-audit.
+	Trail    audit.Store
+	Recorder *audit.Recorder
+	auditLog *audit.FileSink
+	started  bool
 
 	rotator  *token.Rotator
 	cache    *cache.Store // the store as every service reads it (Store is the same)
@@ -198,6 +206,18 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, error
 	}
 	a.Account = accountsvc.New(accountsvc.Options{Store: store, TransitionDelay: cfg.RegionTransitionDelay, Logger: log,
 		Sealer: sealer, Mailer: mailer})
+	if t, ok := raw.(audit.Store); ok {
+		a.Trail = t
+	}
+	if !cfg.NoAudit && a.Trail != nil {
+		if cfg.AuditFile != "" {
+			if a.auditLog, err = audit.OpenFileSink(cfg.AuditFile, int64(cfg.AuditFileMaxBytes), cfg.AuditFileKeep); err != nil {
+				return fail(fmt.Errorf("--audit-file: %w", err))
+			}
+		}
+		a.Recorder = audit.NewRecorder(audit.Options{Store: a.Trail, FallbackAccount: cfg.AccountID,
+			Retention: cfg.AuditRetention, QueueSize: cfg.AuditQueueSize, File: a.auditLog, Logger: log})
+	}
 	a.Server = server.New(server.Options{
 		// The store itself, not the cache: readiness pings it, metrics read its statistics.
 		Store: raw, Auth: a.Auth, IAM: a.IAM, STS: a.STS, Account: a.Account, Authorizer: a.Authz,
@@ -211,6 +231,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, error
 			}
 		},
 		Accessed: a.IAM.RecordServiceAccess,
+		Audit:    a.Recorder,
 		Logger:   log,
 	})
 	return a, nil
@@ -219,9 +240,13 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, error
 // Start runs the background work (cache invalidation, key rotation, writing key and role uses) until ctx
 // ends.
 func (a *App) Start(ctx context.Context) {
+	a.started = true
 	go a.cache.Run(ctx)
 	go a.Auth.Run(ctx)
 	go a.IAM.RunUseFlusher(ctx)
+	if a.Recorder != nil {
+		go a.Recorder.Run(ctx)
+	}
 	go func() {
 		if err := a.rotator.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
 			a.Log.Error("token key rotation stopped", "err", err)
@@ -237,6 +262,17 @@ func (a *App) Close() error {
 	}
 	if a.publicLn != nil {
 		_ = a.publicLn.Close()
+	}
+	if a.Recorder != nil {
+		// The events still queued are written before the store closes (Run was started by Start; without
+		// it, nothing drains the queue and nothing is waited for).
+		a.Recorder.Close()
+		if a.started {
+			a.Recorder.Wait()
+		}
+	}
+	if a.auditLog != nil {
+		_ = a.auditLog.Close()
 	}
 	return a.Store.Close()
 }

@@ -18,7 +18,9 @@ import (
 	"github.com/iamd/iamd/internal/api/accountapi"
 	"github.com/iamd/iamd/internal/api/iamapi"
 	"github.com/iamd/iamd/internal/api/stsapi"
+	"github.com/iamd/iamd/internal/audit"
 	"github.com/iamd/iamd/internal/auth"
+	"github.com/iamd/iamd/internal/ids"
 	"github.com/iamd/iamd/internal/protocol"
 	"github.com/iamd/iamd/internal/reqctx"
 	"github.com/iamd/iamd/internal/storage"
@@ -52,7 +54,9 @@ type Options struct {
 	KeyUsed func(ctx context.Context, keyID, service, region string, t time.Time)
 	// Accessed is told about every authenticated request to an operation, allowed or not (access advisor
 	// reports attempts: IAM User Guide, "Refining permissions in AWS using last accessed information").
-	Accessed     func(ctx context.Context, caller *reqctx.Caller, service, operation, region string, t time.Time)
+	Accessed func(ctx context.Context, caller *reqctx.Caller, service, operation, region string, t time.Time)
+	// Audit records every AWS API call (the trail); nil records nothing.
+	Audit        *audit.Recorder
 	MaxBodyBytes int64
 	Dev          bool
 	Now          func() time.Time
@@ -81,7 +85,7 @@ func New(o Options) *Server {
 	if o.MaxBodyBytes <= 0 {
 		o.MaxBodyBytes = 1 << 20
 	}
-	s := &Server{opts: o, metrics: newMetrics(o.Store, o.Auth), mux: http.NewServeMux(), now: o.Now, log: o.Logger}
+	s := &Server{opts: o, metrics: newMetrics(o.Store, o.Auth, o.Audit), mux: http.NewServeMux(), now: o.Now, log: o.Logger}
 	s.mux.HandleFunc("GET /healthz", s.healthz)
 	s.mux.HandleFunc("GET /readyz", s.readyz)
 	s.mux.Handle("GET /metrics", promhttp.HandlerFor(s.metrics.registry, promhttp.HandlerOpts{}))
@@ -185,10 +189,16 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 	if op != nil {
 		req.Operation = op.Name
 	}
+	x.op = op
+	if decodeErr == nil {
+		x.in = in
+	}
 	signed := r.Header.Get("Authorization") != "" || r.URL.Query().Has("X-Amz-Signature") || r.URL.Query().Has("X-Amz-Credential")
 	if !(op != nil && unsignedOperations[op.Name] && !signed) {
 		res, err := s.opts.Auth.Authenticate(ctx, r, body, ep)
 		if err != nil {
+			// A refused signature is recorded in the account its key names.
+			x.keyID = presentedKeyID(r)
 			x.fail(err)
 			return
 		}
@@ -220,11 +230,18 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 	}
+	if s.opts.Audit != nil {
+		// The operation's writes store the call's event in their own transaction (see audit.Pending).
+		x.call = x.auditCall()
+		x.pending = s.opts.Audit.Begin(x.call)
+		ctx = audit.WithPending(ctx, x.pending)
+	}
 	out, err := op.Invoke(ctx, impl, in)
 	if err != nil {
 		x.fail(err)
 		return
 	}
+	x.out = out
 	if err := protocol.WriteResult(w, op, out, req.ID); err != nil {
 		s.log.DebugContext(ctx, "writing response", "err", err)
 	}
@@ -287,6 +304,22 @@ func incompleteBody() error {
 func requestTooLarge(limit int64) error {
 	return &protocol.Error{Code: "RequestEntityTooLarge", Status: http.StatusRequestEntityTooLarge,
 		Message: "Request body must be smaller than " + strconv.FormatInt(limit, 10) + " bytes."}
+}
+
+// presentedKeyID is the access key ID a request claims to be signed with (Authorization header or
+// presigned query), "" when it claims none or one that could not be an access key ID.
+func presentedKeyID(r *http.Request) string {
+	cred := r.URL.Query().Get("X-Amz-Credential")
+	if h := r.Header.Get("Authorization"); h != "" {
+		if _, after, ok := strings.Cut(h, "Credential="); ok {
+			cred = after
+		}
+	}
+	id, _, _ := strings.Cut(cred, "/")
+	if !ids.IsAccessKeyIDSyntax(id) {
+		return ""
+	}
+	return id
 }
 
 // sourceIP is the client's address (aws:SourceIp). Proxies are not trusted: X-Forwarded-For is a
