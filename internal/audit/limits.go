@@ -9,11 +9,13 @@ const (
 	DefaultRetention = 90 * 24 * time.Hour
 
 	// DefaultQueueSize bounds the events waiting to be written behind (reads, refusals and the final
-	// form of writes). At a few hundred bytes to a few KiB each, a full queue holds a few tens of MiB at
-	// most; it absorbs bursts of tens of thousands of requests while the store catches up. When it is
-	// full a new event is dropped (counted in iamd_audit_events_dropped_total) rather than slowing the
-	// request: the request path never waits for the trail.
-	DefaultQueueSize = 65536
+	// form of writes). The writer empties the queue in batches every few milliseconds, so it fills only
+	// when the store stalls: 16,384 events are about a second of a busy node's traffic, and at 1 to 2 KiB
+	// each a full queue holds some 30 MiB. (Its slots are scanned by every garbage collection, so a
+	// larger one costs every request a little.) When it is full a new event is dropped, counted in
+	// iamd_audit_events_dropped_total, rather than the request slowed: the request path never waits for
+	// the trail. A write's event is safe all the same: its preliminary form is in the write's transaction.
+	DefaultQueueSize = 16384
 
 	// maxBatch is the most events one write-behind transaction holds: large enough that a busy node
 	// writes thousands of events per commit, small enough that a batch's transaction stays short next to

@@ -4,6 +4,7 @@ import (
 	"reflect"
 	"sort"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/iamd/iamd/internal/protocol"
@@ -236,15 +237,47 @@ var resourceMembers = map[string]string{
 	"VirtualMFADeviceName":     "AWS::IAM::MFADevice",
 }
 
+// resourceFields are, per input shape, the members that name entities (resourceMembers), found once.
+var resourceFields sync.Map // *protocol.Shape → []resourceField
+
+type resourceField struct {
+	index int
+	typ   string
+}
+
+func resourceFieldsOf(s *protocol.Shape) []resourceField {
+	if v, ok := resourceFields.Load(s); ok {
+		return v.([]resourceField)
+	}
+	var fs []resourceField
+	for i := range s.Members {
+		m := &s.Members[i]
+		typ, ok := resourceMembers[m.Name]
+		if !ok || m.Shape.Kind != protocol.KindString || (m.Name == "PrincipalArn" && s.Name != "AssumeRoleWithSAMLRequest") {
+			continue
+		}
+		fs = append(fs, resourceField{i, typ})
+	}
+	resourceFields.Store(s, fs)
+	return fs
+}
+
 // resourcesOf lists the entities the input names.
 func resourcesOf(s *protocol.Shape, in any) []Resource {
+	fs := resourceFieldsOf(s)
+	if len(fs) == 0 {
+		return nil
+	}
+	rv := reflect.ValueOf(in)
+	if rv.Kind() != reflect.Pointer || rv.IsNil() || rv.Elem().Kind() != reflect.Struct || (s.Type != nil && rv.Elem().Type() != s.Type) {
+		return nil
+	}
+	rv = rv.Elem()
 	var out []Resource
-	for name, typ := range resourceMembers {
-		if v := inputString(s, in, name); v != "" {
-			if name == "PrincipalArn" && s.Name != "AssumeRoleWithSAMLRequest" {
-				continue
-			}
-			out = append(out, Resource{Type: typ, Name: v})
+	for _, f := range fs {
+		v := rv.Field(f.index)
+		if v.Kind() == reflect.Pointer && !v.IsNil() && v.Elem().Kind() == reflect.String && v.Elem().String() != "" {
+			out = append(out, Resource{Type: f.typ, Name: v.Elem().String()})
 		}
 	}
 	sort.Slice(out, func(i, j int) bool {

@@ -85,11 +85,11 @@ type IDs struct {
 	Shared           string
 }
 
-// NewIDs gives a call's events in the recipients' trails their IDs.
-func NewIDs(recipients []string) IDs {
+// NewIDs gives the events of a call made at t in the recipients' trails their IDs.
+func NewIDs(recipients []string, t time.Time) IDs {
 	x := IDs{Accounts: recipients, Events: make([]string, len(recipients))}
 	for i := range recipients {
-		x.Events[i] = ids.NewRequestID()
+		x.Events[i] = NewEventID(t)
 	}
 	if len(recipients) > 1 {
 		x.Shared = ids.NewRequestID()

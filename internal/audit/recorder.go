@@ -13,10 +13,13 @@ import (
 // of events. sqlstore.Store implements it on SQLite and PostgreSQL.
 type Store interface {
 	History
-	// AppendEvents writes events in one transaction. An event whose ID is already stored is replaced
-	// (the final form of a write's event replaces the preliminary one its transaction stored); its
-	// resources are added to those stored.
-	AppendEvents(ctx context.Context, evs []Event) error
+	// AppendEvents writes final events in one transaction, and deletes the preliminary forms of those
+	// among them whose write stored one (settled: their IDs).
+	AppendEvents(ctx context.Context, evs []Event, settled []string) error
+	// AdoptPending makes the preliminary events of calls before a time whose final form never came (the
+	// process died between the write and the writing behind) part of the history, returning how many.
+	// Run at start, with the time the process started: later ones are its own calls'.
+	AdoptPending(ctx context.Context, before time.Time) (int, error)
 	// PurgeEvents deletes at most limit events older than before, returning how many it deleted.
 	PurgeEvents(ctx context.Context, before time.Time, limit int) (int, error)
 	// ExportEvents calls fn with every event whose time is in [since, until), of every account, oldest
@@ -44,8 +47,9 @@ type Options struct {
 // own transaction (see Pending); every call's final event is queued and written behind in batches, so
 // that the request path never waits for the trail.
 type Recorder struct {
-	o     Options
-	queue chan Event
+	o       Options
+	queue   chan queued
+	started time.Time // before any call this recorder records
 
 	dropped, written, failed atomic.Int64
 	closeOnce                sync.Once
@@ -67,27 +71,35 @@ func NewRecorder(o Options) *Recorder {
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
-	return &Recorder{o: o, queue: make(chan Event, o.QueueSize), quit: make(chan struct{}), done: make(chan struct{})}
+	return &Recorder{o: o, queue: make(chan queued, o.QueueSize), started: o.Now(), quit: make(chan struct{}), done: make(chan struct{})}
+}
+
+// queued is an event waiting to be written; settles says a preliminary form of it is stored.
+type queued struct {
+	ev      Event
+	settles bool
 }
 
 // Begin starts the event of a call about to run its operation: the returned Pending goes into the
 // operation's context.
 func (r *Recorder) Begin(c *Call) *Pending {
-	return &Pending{call: c, ids: NewIDs(c.Recipients(r.o.FallbackAccount))}
+	return &Pending{call: c, ids: NewIDs(c.Recipients(r.o.FallbackAccount), c.Req.Time)}
 }
 
 // End records the call's final event (p is Begin's, or nil for a call refused before its operation ran).
 func (r *Recorder) End(c *Call, p *Pending) {
 	var x IDs
+	stored := false
 	if p != nil {
-		p.close() // from here on the call's fields may change: no transaction reads them any more
+		// From here on the call's fields may change: no transaction reads them any more.
+		stored = p.close()
 		x = p.ids
 	} else {
-		x = NewIDs(c.Recipients(r.o.FallbackAccount))
+		x = NewIDs(c.Recipients(r.o.FallbackAccount), c.Req.Time)
 	}
 	for _, ev := range Build(c, x, true) {
 		select {
-		case r.queue <- ev:
+		case r.queue <- queued{ev, stored}:
 		default:
 			// Full: the store is not keeping up. The event is dropped rather than the request slowed;
 			// a write's preliminary event is already stored with its change.
@@ -117,12 +129,17 @@ func (r *Recorder) Run(ctx context.Context) {
 	defer close(r.done)
 	purge := time.NewTicker(purgeEvery)
 	defer purge.Stop()
+	if n, err := r.o.Store.AdoptPending(ctx, r.started); err != nil {
+		r.o.Logger.Error("audit: adopting the events of writes whose final event was not written", "err", err)
+	} else if n > 0 {
+		r.o.Logger.Warn("audit: events of writes recorded before a crash adopted in their preliminary form", "events", n)
+	}
 	r.purge(ctx)
-	batch := make([]Event, 0, maxBatch)
+	batch := make([]queued, 0, maxBatch)
 	for {
 		select {
-		case ev := <-r.queue:
-			batch = append(batch[:0], ev)
+		case q := <-r.queue:
+			batch = append(batch[:0], q)
 			batch = r.drain(batch)
 			r.write(context.WithoutCancel(ctx), batch)
 		case <-purge.C:
@@ -138,11 +155,11 @@ func (r *Recorder) Run(ctx context.Context) {
 }
 
 // drain adds what is queued to batch, up to maxBatch.
-func (r *Recorder) drain(batch []Event) []Event {
+func (r *Recorder) drain(batch []queued) []queued {
 	for len(batch) < maxBatch {
 		select {
-		case ev := <-r.queue:
-			batch = append(batch, ev)
+		case q := <-r.queue:
+			batch = append(batch, q)
 		default:
 			return batch
 		}
@@ -152,7 +169,7 @@ func (r *Recorder) drain(batch []Event) []Event {
 
 // flushAll writes everything still queued.
 func (r *Recorder) flushAll() {
-	batch := make([]Event, 0, maxBatch)
+	batch := make([]queued, 0, maxBatch)
 	for {
 		batch = r.drain(batch[:0])
 		if len(batch) == 0 {
@@ -162,13 +179,21 @@ func (r *Recorder) flushAll() {
 	}
 }
 
-func (r *Recorder) write(ctx context.Context, batch []Event) {
+func (r *Recorder) write(ctx context.Context, batch []queued) {
+	evs := make([]Event, len(batch))
+	var settled []string
+	for i, q := range batch {
+		evs[i] = q.ev
+		if q.settles {
+			settled = append(settled, q.ev.EventID)
+		}
+	}
 	if r.o.File != nil {
-		if err := r.o.File.Write(batch); err != nil {
+		if err := r.o.File.Write(evs); err != nil {
 			r.o.Logger.Warn("audit: writing the file sink", "err", err)
 		}
 	}
-	if err := r.o.Store.AppendEvents(ctx, batch); err != nil {
+	if err := r.o.Store.AppendEvents(ctx, evs, settled); err != nil {
 		r.failed.Add(int64(len(batch)))
 		r.o.Logger.Error("audit: writing events", "events", len(batch), "err", err)
 		return

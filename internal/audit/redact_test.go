@@ -96,7 +96,7 @@ func TestRecordsHoldNoSecret(t *testing.T) {
 			in, out := filled(op.Input, f), filled(op.Output, f)
 			c := &Call{Req: &reqctx.Request{ID: "r", Time: time.Now(), Service: svc.SigningName, Region: "us-east-1", Caller: caller},
 				Op: op, In: in, Out: out}
-			rec := Build(c, NewIDs([]string{"123456789012"}), true)[0].Record
+			rec := Build(c, NewIDs([]string{"123456789012"}, time.Now()), true)[0].Record
 			// The response is checked whether or not the operation's records carry one.
 			resp, _ := appendParameters(nil, op, out, false)
 			all := string(rec) + string(resp)

@@ -172,37 +172,36 @@ var migrations = [][]string{
 		)`,
 	},
 	{
-		// The audit trail (package audit): one row per event and account, the CloudTrail record as JSON in
-		// record. No foreign key to accounts: a refused call is recorded in the account its key names,
-		// which need not exist, and a deleted account's trail outlives it until retention. event_time is
-		// Unix nanoseconds. The indexes are those LookupEvents filters by (time alone, event name, user
-		// name, access key; event source and read-only select too much of the history to be worth one);
-		// each ends with the time and the event ID, the order pages come in.
-		`CREATE TABLE events (
+		// The audit trail (package audit; see events.go): blocks of events, one row per batch written
+		// behind and account, the events encoded and s2-compressed in data (times are Unix nanoseconds);
+		// the lookup attribute values each block holds (k is "Attribute:value"); the preliminary events of
+		// writes, each stored in its write's transaction until its final form is in a block. No foreign
+		// key to accounts: a refused call is recorded in the account its key names, which need not exist,
+		// and a deleted account's trail outlives it until retention. BYTEA is a blob to both databases.
+		`CREATE TABLE event_blocks (
+			id BIGINT PRIMARY KEY,
+			account_id TEXT COLLATE "C" NOT NULL,
+			min_time BIGINT NOT NULL,
+			max_time BIGINT NOT NULL,
+			events INTEGER NOT NULL,
+			data BYTEA NOT NULL
+		)`,
+		`CREATE INDEX event_blocks_time ON event_blocks (account_id, max_time, id)`,
+		`CREATE INDEX event_blocks_purge ON event_blocks (max_time, id)`,
+		`CREATE TABLE event_keys (
+			account_id TEXT COLLATE "C" NOT NULL,
+			k TEXT COLLATE "C" NOT NULL,
+			max_time BIGINT NOT NULL,
+			block_id BIGINT NOT NULL REFERENCES event_blocks (id) ON DELETE CASCADE,
+			PRIMARY KEY (account_id, k, max_time, block_id)
+		)`,
+		`CREATE INDEX event_keys_block ON event_keys (block_id)`,
+		`CREATE TABLE event_pending (
 			event_id TEXT COLLATE "C" PRIMARY KEY,
 			account_id TEXT COLLATE "C" NOT NULL,
 			event_time BIGINT NOT NULL,
-			event_source TEXT COLLATE "C" NOT NULL,
-			event_name TEXT COLLATE "C" NOT NULL,
-			read_only INTEGER NOT NULL,
-			username TEXT COLLATE "C" NOT NULL,
-			access_key_id TEXT COLLATE "C" NOT NULL,
-			record TEXT NOT NULL
+			data BYTEA NOT NULL
 		)`,
-		`CREATE INDEX events_time ON events (account_id, event_time, event_id)`,
-		`CREATE INDEX events_name ON events (account_id, event_name, event_time, event_id)`,
-		`CREATE INDEX events_user ON events (account_id, username, event_time, event_id)`,
-		`CREATE INDEX events_key ON events (account_id, access_key_id, event_time, event_id)`,
-		`CREATE TABLE event_resources (
-			event_id TEXT COLLATE "C" NOT NULL REFERENCES events (event_id) ON DELETE CASCADE,
-			account_id TEXT COLLATE "C" NOT NULL,
-			event_time BIGINT NOT NULL,
-			type TEXT COLLATE "C" NOT NULL,
-			name TEXT COLLATE "C" NOT NULL,
-			PRIMARY KEY (event_id, type, name)
-		)`,
-		`CREATE INDEX event_resources_type ON event_resources (account_id, type, event_time, event_id)`,
-		`CREATE INDEX event_resources_name ON event_resources (account_id, name, event_time, event_id)`,
 	},
 }
 
