@@ -22,6 +22,11 @@ const (
 	// the API's own writes (group commit shares the writer).
 	maxBatch = 1024
 
+	// gatherFor is how long the writer gathers a batch after its first event: at a busy node's tens of
+	// thousands of calls a second a batch is full (maxBatch) sooner; at a quiet one an event reaches the
+	// history within this delay (CloudTrail's own delivers within minutes).
+	gatherFor = 50 * time.Millisecond
+
 	// purgeEvery is how often expired events are purged, and purgeBatch the most one purge statement
 	// deletes: a bounded delete keeps each purge transaction short however far behind it is; it loops
 	// until nothing expired remains.

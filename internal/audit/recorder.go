@@ -136,11 +136,29 @@ func (r *Recorder) Run(ctx context.Context) {
 	}
 	r.purge(ctx)
 	batch := make([]queued, 0, maxBatch)
+	gather := time.NewTimer(time.Hour)
+	gather.Stop()
 	for {
 		select {
 		case q := <-r.queue:
+			// The batch gathers for up to gatherFor (or until full): one transaction, and one commit, per
+			// batch is what keeps an event's share of the store's work small.
 			batch = append(batch[:0], q)
-			batch = r.drain(batch)
+			gather.Reset(gatherFor)
+		fill:
+			for len(batch) < maxBatch {
+				select {
+				case q := <-r.queue:
+					batch = append(batch, q)
+				case <-gather.C:
+					break fill
+				case <-ctx.Done():
+					break fill
+				case <-r.quit:
+					break fill
+				}
+			}
+			gather.Stop()
 			r.write(context.WithoutCancel(ctx), batch)
 		case <-purge.C:
 			r.purge(ctx)
