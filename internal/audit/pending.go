@@ -11,8 +11,9 @@ import (
 // afterwards. When the request ends, the recorder writes the final form (with the outcome) over it,
 // behind the request.
 type Pending struct {
-	call *Call
-	ids  IDs
+	call     *Call
+	fallback string
+	ids      IDs // made by the first that needs them: a write's transaction, or End
 
 	mu     sync.Mutex
 	stored bool // a transaction holding the events committed
@@ -43,6 +44,7 @@ func (p *Pending) Unstored() []Event {
 		return nil
 	}
 	if p.prelim == nil {
+		p.makeIDs()
 		p.prelim = Build(p.call, p.ids, false)
 	}
 	return p.prelim
@@ -55,10 +57,19 @@ func (p *Pending) Stored() {
 	p.mu.Unlock()
 }
 
-// close ends the request's hold on its transactions and reports whether one committed its events.
-func (p *Pending) close() bool {
+// makeIDs gives the events their IDs, once (p.mu held).
+func (p *Pending) makeIDs() {
+	if p.ids.Accounts == nil {
+		p.ids = NewIDs(p.call.Recipients(p.fallback), p.call.Req.Time)
+	}
+}
+
+// close ends the request's hold on its transactions, returning the events' IDs and whether a committed
+// transaction holds their preliminary forms.
+func (p *Pending) close() (IDs, bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.closed = true
-	return p.stored
+	p.makeIDs()
+	return p.ids, p.stored
 }

@@ -109,6 +109,14 @@ func Build(c *Call, x IDs, final bool) []Event {
 
 // event builds the event of the call in one account's trail.
 func (c *Call) event(acct, eventID, shared string, final bool) Event {
+	b, ev := c.appendEvent(make([]byte, 0, 1024), acct, eventID, shared, final)
+	ev.Record = b
+	return ev
+}
+
+// appendEvent appends the record of the call's event in acct's trail to b and returns the event's other
+// fields (Record unset): the writer builds a batch's records into one buffer.
+func (c *Call) appendEvent(b []byte, acct, eventID, shared string, final bool) ([]byte, Event) {
 	req := c.Req
 	name := ""
 	if c.Op != nil {
@@ -129,7 +137,6 @@ func (c *Call) event(acct, eventID, shared string, final bool) Event {
 		ev.Resources = append(ev.Resources, outputResources(c.Op.Output, c.Out)...)
 	}
 
-	b := make([]byte, 0, 1024)
 	b = append(b, `{"eventVersion":"`+EventVersion+`","userIdentity":`...)
 	b = c.appendIdentity(b, acct)
 	b = append(b, `,"eventTime":`...)
@@ -202,8 +209,7 @@ func (c *Call) event(acct, eventID, shared string, final bool) Event {
 		b = appendString(b, truncate(c.Host, maxUserAgentBytes))
 		b = append(b, '}')
 	}
-	ev.Record = append(b, '}')
-	return ev
+	return append(b, '}'), ev
 }
 
 // readOnly reports whether CloudTrail marks an operation read-only: the ones that read (Get, List,

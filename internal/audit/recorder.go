@@ -51,6 +51,11 @@ type Recorder struct {
 	queue   chan queued
 	started time.Time // before any call this recorder records
 
+	// The writer's buffers, reused from batch to batch (Run's goroutine only).
+	arena []byte
+	evs   []Event
+	ends  []int
+
 	dropped, written, failed atomic.Int64
 	closeOnce                sync.Once
 	quit                     chan struct{}
@@ -74,37 +79,38 @@ func NewRecorder(o Options) *Recorder {
 	return &Recorder{o: o, queue: make(chan queued, o.QueueSize), started: o.Now(), quit: make(chan struct{}), done: make(chan struct{})}
 }
 
-// queued is an event waiting to be written; settles says a preliminary form of it is stored.
+// queued is a call whose events wait to be written (the writer builds their records: the request path
+// only hands the call over); settles says a write's transaction stored their preliminary forms.
 type queued struct {
-	ev      Event
+	call    *Call
+	ids     *IDs // nil: the writer gives them (a call that did not write)
 	settles bool
 }
 
 // Begin starts the event of a call about to run its operation: the returned Pending goes into the
 // operation's context.
 func (r *Recorder) Begin(c *Call) *Pending {
-	return &Pending{call: c, ids: NewIDs(c.Recipients(r.o.FallbackAccount), c.Req.Time)}
+	return &Pending{call: c, fallback: r.o.FallbackAccount}
 }
 
-// End records the call's final event (p is Begin's, or nil for a call refused before its operation ran).
+// End records the call's final events (p is Begin's, or nil for a call refused before its operation
+// ran). The call must not change afterwards: the writer reads it.
 func (r *Recorder) End(c *Call, p *Pending) {
-	var x IDs
-	stored := false
+	q := queued{call: c}
 	if p != nil {
-		// From here on the call's fields may change: no transaction reads them any more.
-		stored = p.close()
-		x = p.ids
-	} else {
-		x = NewIDs(c.Recipients(r.o.FallbackAccount), c.Req.Time)
+		x, stored := p.close()
+		q.ids, q.settles = &x, stored
 	}
-	for _, ev := range Build(c, x, true) {
-		select {
-		case r.queue <- queued{ev, stored}:
-		default:
-			// Full: the store is not keeping up. The event is dropped rather than the request slowed;
-			// a write's preliminary event is already stored with its change.
-			r.dropped.Add(1)
+	select {
+	case r.queue <- q:
+	default:
+		// Full: the store is not keeping up. The events are dropped rather than the request slowed; a
+		// write's preliminary events are already stored with its change.
+		n := 1
+		if q.ids != nil {
+			n = len(q.ids.Accounts)
 		}
+		r.dropped.Add(int64(n))
 	}
 }
 
@@ -198,25 +204,50 @@ func (r *Recorder) flushAll() {
 }
 
 func (r *Recorder) write(ctx context.Context, batch []queued) {
-	evs := make([]Event, len(batch))
+	// Every record of the batch goes into one buffer, reused from batch to batch (the store keeps no
+	// part of what it is given): no allocation per event.
+	arena := r.arena[:0]
+	evs := r.evs[:0]
+	ends := r.ends[:0]
 	var settled []string
-	for i, q := range batch {
-		evs[i] = q.ev
-		if q.settles {
-			settled = append(settled, q.ev.EventID)
+	for _, q := range batch {
+		var x IDs
+		if q.ids != nil {
+			x = *q.ids
+		} else {
+			x = NewIDs(q.call.Recipients(r.o.FallbackAccount), q.call.Req.Time)
+		}
+		for i, acct := range x.Accounts {
+			var ev Event
+			arena, ev = q.call.appendEvent(arena, acct, x.Events[i], x.Shared, true)
+			evs = append(evs, ev)
+			ends = append(ends, len(arena))
+			if q.settles {
+				settled = append(settled, ev.EventID)
+			}
 		}
 	}
+	start := 0
+	for i, end := range ends {
+		evs[i].Record = arena[start:end:end]
+		start = end
+	}
+	r.arena, r.ends = arena, ends
+	defer func() {
+		clear(evs) // drop the calls' strings before the next batch
+		r.evs = evs[:0]
+	}()
 	if r.o.File != nil {
 		if err := r.o.File.Write(evs); err != nil {
 			r.o.Logger.Warn("audit: writing the file sink", "err", err)
 		}
 	}
 	if err := r.o.Store.AppendEvents(ctx, evs, settled); err != nil {
-		r.failed.Add(int64(len(batch)))
-		r.o.Logger.Error("audit: writing events", "events", len(batch), "err", err)
+		r.failed.Add(int64(len(evs)))
+		r.o.Logger.Error("audit: writing events", "events", len(evs), "err", err)
 		return
 	}
-	r.written.Add(int64(len(batch)))
+	r.written.Add(int64(len(evs)))
 }
 
 // purge deletes the events older than the retention, a bounded batch at a time.

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/klauspost/compress/s2"
@@ -87,11 +88,9 @@ func (s *Store) AppendEvents(ctx context.Context, evs []audit.Event, settled []s
 	blocks := make([]block, 0, len(accts))
 	for _, a := range accts {
 		b := block{id: newBlockID(), acct: a, min: 1<<63 - 1, max: -1 << 63, n: len(byAcct[a])}
-		size := 0
-		for _, ev := range byAcct[a] {
-			size += len(ev.Record) + 128
-		}
-		raw := make([]byte, 0, size)
+		rawp := rawBuffers.Get().(*[]byte)
+		defer rawBuffers.Put(rawp)
+		raw := (*rawp)[:0]
 		keys := map[attrValue]bool{}
 		for _, ev := range byAcct[a] {
 			at := ev.EventTime.UnixNano()
@@ -100,6 +99,7 @@ func (s *Store) AppendEvents(ctx context.Context, evs []audit.Event, settled []s
 			eachKey(ev, func(k attrValue) { keys[k] = true })
 		}
 		b.data = s2.Encode(nil, raw)
+		*rawp = raw
 		for k := range keys {
 			b.keys = append(b.keys, key(k.a, k.v))
 		}
@@ -127,6 +127,9 @@ func (s *Store) AppendEvents(ctx context.Context, evs []audit.Event, settled []s
 		return nil
 	})
 }
+
+// rawBuffers hold the uncompressed blocks AppendEvents encodes (a batch's records, up to a few MiB).
+var rawBuffers = sync.Pool{New: func() any { return new([]byte) }}
 
 // newBlockID is a random positive 63-bit block ID.
 func newBlockID() int64 {
