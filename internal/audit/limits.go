@@ -27,6 +27,12 @@ const (
 	// history within this delay (CloudTrail's own delivers within minutes).
 	gatherFor = 50 * time.Millisecond
 
+	// adoptAfter is how old a write's preliminary event must be before the purge adopts it as the
+	// event (its final form never came: the process died). A live request's final form comes within
+	// gatherFor of its end, and requests end within the server's write timeout (60 s by default); the
+	// margin keeps a node from adopting another node's events in flight.
+	adoptAfter = 5 * time.Minute
+
 	// purgeEvery is how often expired events are purged, and purgeBatch the most one purge statement
 	// deletes: a bounded delete keeps each purge transaction short however far behind it is; it loops
 	// until nothing expired remains.

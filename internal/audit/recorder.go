@@ -18,7 +18,6 @@ type Store interface {
 	AppendEvents(ctx context.Context, evs []Event, settled []string) error
 	// AdoptPending makes the preliminary events of calls before a time whose final form never came (the
 	// process died between the write and the writing behind) part of the history, returning how many.
-	// Run at start, with the time the process started: later ones are its own calls'.
 	AdoptPending(ctx context.Context, before time.Time) (int, error)
 	// PurgeEvents deletes at most limit events older than before, returning how many it deleted.
 	PurgeEvents(ctx context.Context, before time.Time, limit int) (int, error)
@@ -47,9 +46,8 @@ type Options struct {
 // own transaction (see Pending); every call's final event is queued and written behind in batches, so
 // that the request path never waits for the trail.
 type Recorder struct {
-	o       Options
-	queue   chan queued
-	started time.Time // before any call this recorder records
+	o     Options
+	queue chan queued
 
 	// The writer's buffers, reused from batch to batch (Run's goroutine only).
 	arena []byte
@@ -76,7 +74,7 @@ func NewRecorder(o Options) *Recorder {
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
-	return &Recorder{o: o, queue: make(chan queued, o.QueueSize), started: o.Now(), quit: make(chan struct{}), done: make(chan struct{})}
+	return &Recorder{o: o, queue: make(chan queued, o.QueueSize), quit: make(chan struct{}), done: make(chan struct{})}
 }
 
 // queued is a call whose events wait to be written (the writer builds their records: the request path
@@ -135,11 +133,6 @@ func (r *Recorder) Run(ctx context.Context) {
 	defer close(r.done)
 	purge := time.NewTicker(purgeEvery)
 	defer purge.Stop()
-	if n, err := r.o.Store.AdoptPending(ctx, r.started); err != nil {
-		r.o.Logger.Error("audit: adopting the events of writes whose final event was not written", "err", err)
-	} else if n > 0 {
-		r.o.Logger.Warn("audit: events of writes recorded before a crash adopted in their preliminary form", "events", n)
-	}
 	r.purge(ctx)
 	batch := make([]queued, 0, maxBatch)
 	gather := time.NewTimer(time.Hour)
@@ -250,8 +243,16 @@ func (r *Recorder) write(ctx context.Context, batch []queued) {
 	r.written.Add(int64(len(evs)))
 }
 
-// purge deletes the events older than the retention, a bounded batch at a time.
+// purge adopts the preliminary events left by a crash and deletes the events older than the retention,
+// a bounded batch at a time.
 func (r *Recorder) purge(ctx context.Context) {
+	// Only preliminary events older than adoptAfter: younger ones may be another node's (PostgreSQL)
+	// whose final form is on its way. Until adopted they are found all the same (Lookup reads them).
+	if n, err := r.o.Store.AdoptPending(ctx, r.o.Now().Add(-adoptAfter)); err != nil {
+		r.o.Logger.Error("audit: adopting the events of writes whose final event was not written", "err", err)
+	} else if n > 0 {
+		r.o.Logger.Warn("audit: events of writes recorded before a crash adopted in their preliminary form", "events", n)
+	}
 	before := r.o.Now().Add(-r.o.Retention)
 	for ctx.Err() == nil {
 		n, err := r.o.Store.PurgeEvents(ctx, before, purgeBatch)

@@ -104,3 +104,24 @@ func TestFileSinkRotates(t *testing.T) {
 		t.Fatalf("a fourth rotated file exists: %v", err)
 	}
 }
+
+// A call over TLS carries tlsDetails; one without has none.
+func TestTLSDetails(t *testing.T) {
+	c := &Call{Req: &reqctx.Request{ID: "r", Time: time.Now(), Service: "iam", Region: "us-east-1", Caller: userCaller("111111111111")},
+		TLSVersion: "TLSv1.3", CipherSuite: "TLS_AES_128_GCM_SHA256", Host: "iam.example.test"}
+	var rec struct {
+		TLSDetails *struct{ TLSVersion, CipherSuite, ClientProvidedHostHeader string }
+	}
+	if err := json.Unmarshal(Build(c, NewIDs([]string{"111111111111"}, c.Req.Time), true)[0].Record, &rec); err != nil {
+		t.Fatal(err)
+	}
+	if rec.TLSDetails == nil || rec.TLSDetails.TLSVersion != "TLSv1.3" || rec.TLSDetails.CipherSuite != "TLS_AES_128_GCM_SHA256" ||
+		rec.TLSDetails.ClientProvidedHostHeader != "iam.example.test" {
+		t.Fatalf("tlsDetails = %+v", rec.TLSDetails)
+	}
+	c.TLSVersion = ""
+	rec.TLSDetails = nil
+	if err := json.Unmarshal(Build(c, NewIDs([]string{"111111111111"}, c.Req.Time), true)[0].Record, &rec); err != nil || rec.TLSDetails != nil {
+		t.Fatalf("tlsDetails without TLS: %+v (%v)", rec.TLSDetails, err)
+	}
+}

@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
+	"github.com/aws/aws-sdk-go-v2/service/account"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go/middleware"
@@ -164,6 +165,15 @@ func TestTrailRecordsEveryCall(t *testing.T) {
 	wantField(t, rec, "additionalEventData.endpointType", "global")
 	wantField(t, rec, "additionalEventData.awsServingRegion", "us-east-1")
 	wantField(t, rec, "awsRegion", "us-east-1")
+
+	// The Account API.
+	ci, err := s.Account(RootCreds()).GetContactInformation(ctx, &account.GetContactInformationInput{})
+	if err == nil {
+		rec = trailEvent(t, s, AccountID, "EventSource", "account.amazonaws.com", requestIDFromMeta(t, ci.ResultMetadata))
+	} else {
+		rec = trailEvent(t, s, AccountID, "EventSource", "account.amazonaws.com", requestIDOf(t, err))
+	}
+	wantField(t, rec, "eventName", "GetContactInformation")
 
 	// A session: AssumedRole identity with its issuer and attributes; the session token never stored.
 	if _, err := root.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String("trail-role"),
