@@ -9,7 +9,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/klauspost/compress/s2"
@@ -69,6 +68,11 @@ func (s *Store) AppendEvents(ctx context.Context, evs []audit.Event, settled []s
 	if len(evs) == 0 && len(settled) == 0 {
 		return nil
 	}
+	// The buffers blocks are encoded and compressed in are kept from call to call (a batch's records are
+	// up to a few MiB): one writer calls AppendEvents, so they are rarely waited for.
+	s.eventBuf.Lock()
+	defer s.eventBuf.Unlock()
+	s.eventBuf.comp = s.eventBuf.comp[:0]
 	byAcct := map[string][]*audit.Event{}
 	var accts []string
 	for i := range evs {
@@ -88,9 +92,7 @@ func (s *Store) AppendEvents(ctx context.Context, evs []audit.Event, settled []s
 	blocks := make([]block, 0, len(accts))
 	for _, a := range accts {
 		b := block{id: newBlockID(), acct: a, min: 1<<63 - 1, max: -1 << 63, n: len(byAcct[a])}
-		rawp := rawBuffers.Get().(*[]byte)
-		defer rawBuffers.Put(rawp)
-		raw := (*rawp)[:0]
+		raw := s.eventBuf.raw[:0]
 		keys := map[attrValue]bool{}
 		for _, ev := range byAcct[a] {
 			at := ev.EventTime.UnixNano()
@@ -98,8 +100,14 @@ func (s *Store) AppendEvents(ctx context.Context, evs []audit.Event, settled []s
 			raw = encodeEvent(raw, ev)
 			eachKey(ev, func(k attrValue) { keys[k] = true })
 		}
-		b.data = s2.Encode(nil, raw)
-		*rawp = raw
+		// The compressed block goes into the kept buffer after the blocks before it; it is copied by the
+		// driver when inserted, before the next call reuses it.
+		start := len(s.eventBuf.comp)
+		s.eventBuf.comp = slices.Grow(s.eventBuf.comp, s2.MaxEncodedLen(len(raw)))
+		enc := s2.Encode(s.eventBuf.comp[start:cap(s.eventBuf.comp)], raw)
+		s.eventBuf.comp = s.eventBuf.comp[:start+len(enc)]
+		b.data = enc
+		s.eventBuf.raw = raw
 		for k := range keys {
 			b.keys = append(b.keys, key(k.a, k.v))
 		}
@@ -127,9 +135,6 @@ func (s *Store) AppendEvents(ctx context.Context, evs []audit.Event, settled []s
 		return nil
 	})
 }
-
-// rawBuffers hold the uncompressed blocks AppendEvents encodes (a batch's records, up to a few MiB).
-var rawBuffers = sync.Pool{New: func() any { return new([]byte) }}
 
 // newBlockID is a random positive 63-bit block ID.
 func newBlockID() int64 {

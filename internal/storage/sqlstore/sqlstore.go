@@ -105,6 +105,11 @@ type Store struct {
 	multiViews            sync.Map   // View fn code pointer → true: it issued more than one statement
 	stats                 struct{ retries, groupFallbacks, viewReruns atomic.Int64 }
 	detach                bool // see Dialect.DetachStatements; always with group commit
+	// eventBuf are AppendEvents' buffers, kept between calls (see events.go).
+	eventBuf struct {
+		sync.Mutex
+		raw, comp []byte
+	}
 }
 
 // New returns a Store over the databases after applying pending migrations.
