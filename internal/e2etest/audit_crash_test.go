@@ -19,7 +19,7 @@ import (
 
 // TestTrailSurvivesSIGKILL: iamd is killed with SIGKILL under a stream of CreateUser calls; every
 // CreateUser it acknowledged has its event in the trail afterwards (the event is committed with the
-// user), as `iamd audit export` reads it from the data directory.
+// user), as `iamd audit export` reads it from the data directory of the restarted node.
 func TestTrailSurvivesSIGKILL(t *testing.T) {
 	dir := t.TempDir()
 	p := startIamd(t, nil, "--data-dir", dir)
@@ -63,6 +63,8 @@ func TestTrailSurvivesSIGKILL(t *testing.T) {
 	killing.Store(true)
 	p.kill()
 	wg.Wait()
+	// Restarted on the same data, and exported beside the serving node.
+	startIamd(t, nil, "--data-dir", dir)
 
 	cmd := exec.Command(iamdBinary(t), "audit", "export", "--data-dir", dir, "--since", "2000-01-01")
 	var stderr bytes.Buffer
