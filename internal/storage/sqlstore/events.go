@@ -28,8 +28,6 @@ import (
 
 var _ audit.Store = (*Store)(nil)
 
-// ErrInvalidToken is returned by Lookup for a continuation it did not make.
-var ErrInvalidToken = errors.New("storage: invalid continuation token")
 
 // withPendingEvent wraps fn so that the transaction that runs it also stores the preliminary events of
 // the request ctx carries (see audit.Pending), when no earlier transaction of the request stored them.
@@ -404,7 +402,7 @@ func (s *Store) lookup(ctx context.Context, q audit.Query, withPending bool) (au
 	if q.After != "" {
 		t, id, ok := parseToken(q.After)
 		if !ok {
-			return audit.Page{}, ErrInvalidToken
+			return audit.Page{}, audit.ErrInvalidToken
 		}
 		if t < curT || t == curT && id < curID {
 			curT, curID = t, id
