@@ -28,7 +28,6 @@ import (
 
 var _ audit.Store = (*Store)(nil)
 
-
 // withPendingEvent wraps fn so that the transaction that runs it also stores the preliminary events of
 // the request ctx carries (see audit.Pending), when no earlier transaction of the request stored them.
 // done is called once the transaction committed.
