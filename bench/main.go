@@ -60,6 +60,7 @@ type options struct {
 	jsonOut          string
 	keep             bool
 	iamdLogLevel     string
+	iamdNoAudit      bool
 	targetProcs      int
 	clientProfile    string
 }
@@ -72,7 +73,7 @@ func main() {
 	flag.IntVar(&o.clients, "clients", 16, "concurrent clients, each with its own connection")
 	flag.IntVar(&o.count, "count", 0, "requests per mix and target instead of -duration (0: use -duration)")
 	flag.StringVar(&mixList, "mixes", "gci,getuser,createdelete,sessiontoken,assumerole,webidentity,mix", "mixes to run, comma-separated")
-	flag.StringVar(&targetList, "targets", "floor,floor-inproc,iamd,moto", "targets, comma-separated: floor (own process), floor-inproc (in the load tool), iamd, moto")
+	flag.StringVar(&targetList, "targets", "floor,floor-inproc,iamd,moto", "targets, comma-separated: floor (own process), floor-inproc (in the load tool), iamd, iamd-noaudit (iamd with --no-audit beside it), moto")
 	flag.IntVar(&o.users, "users", 5000, "users of the storage phase (each gets 2 keys and 5 attached policies); 0 skips it")
 	flag.StringVar(&o.iamdEndpoint, "iamd-endpoint", "", "use a running iamd at this URL instead of starting one (with -iamd-key/-iamd-secret of a root key)")
 	flag.StringVar(&o.iamdKey, "iamd-key", os.Getenv("AWS_ACCESS_KEY_ID"), "root access key ID of -iamd-endpoint")
@@ -85,6 +86,7 @@ func main() {
 	flag.StringVar(&o.jsonOut, "json", "", "also write every figure as JSON to this file")
 	flag.BoolVar(&o.keep, "keep", false, "keep the work directory (data, logs) instead of removing it")
 	flag.IntVar(&o.targetProcs, "target-procs", 0, "GOMAXPROCS of the Go targets started (iamd, floor); 0 leaves Go's default (every core)")
+	flag.BoolVar(&o.iamdNoAudit, "iamd-no-audit", false, "start target iamd with its audit trail off (--no-audit); target iamd-noaudit is such an iamd beside it")
 	flag.StringVar(&o.iamdLogLevel, "iamd-log-level", "info", "--log-level of the iamd started (info, its default, writes a log line per request)")
 	flag.StringVar(&o.clientProfile, "client-profile", "", "write a CPU profile of the load tool itself (the client) to this file")
 	serveFloorAddr := flag.String("serve-floor", "", "internal: serve the floor on this address (the child process of target floor)")
@@ -186,8 +188,15 @@ func benchmark(ctx context.Context, log *slog.Logger, o options, out io.Writer) 
 			if o.iamdEndpoint != "" {
 				t = externalIAMD(o.iamdEndpoint, o.iamdKey, o.iamdSecret, o.iamdPID)
 			} else {
-				t, err = startIAMD(ctx, log, work, o.iamdBin, o.databaseURL, o.iamdLogLevel, o.targetProcs, o.profileDir != "")
+				var extra []string
+				if o.iamdNoAudit {
+					extra = append(extra, "--no-audit")
+				}
+				t, err = startIAMD(ctx, log, "iamd", work, o.iamdBin, o.databaseURL, o.iamdLogLevel, o.targetProcs, o.profileDir != "", extra...)
 			}
+		case "iamd-noaudit":
+			// The same iamd with its audit trail off, to measure what the trail costs in the same run.
+			t, err = startIAMD(ctx, log, "iamd-noaudit", work, o.iamdBin, o.databaseURL, o.iamdLogLevel, o.targetProcs, false, "--no-audit")
 		case "moto":
 			t, err = startMoto(ctx, work, o.motoBin)
 		default:
@@ -455,6 +464,20 @@ func writeMarkdown(w io.Writer, rep *report) {
 		l := rep.Load[name]
 		p("| %s | %s | %s | %s | %s | %s |", m.desc, ratio(l["iamd"].RPS(), l["floor"].RPS()), ratio(cpuPerRequest(l["floor"]), cpuPerRequest(l["iamd"])),
 			ratio(l["iamd"].RPS(), l["moto"].RPS()), ratio(l["iamd"].RPS(), l["floor-inproc"].RPS()), ratio(l["floor"].RPS(), l["floor-inproc"].RPS()))
+	}
+	if slices.Contains(rep.Targets, "iamd-noaudit") {
+		p("")
+		p("### What the audit trail costs")
+		p("")
+		p("iamd (trail on, its default) over iamd-noaudit (the same binary with --no-audit), in the same run: 1.00x means the trail costs nothing.")
+		p("")
+		p("| mix | iamd/iamd-noaudit | by CPU |")
+		p("|---|---:|---:|")
+		for _, name := range rep.Mixes {
+			m, _ := mixByName(name)
+			l := rep.Load[name]
+			p("| %s | %s | %s |", m.desc, ratio(l["iamd"].RPS(), l["iamd-noaudit"].RPS()), ratio(cpuPerRequest(l["iamd-noaudit"]), cpuPerRequest(l["iamd"])))
+		}
 	}
 	split := false
 	for _, name := range rep.Mixes {

@@ -108,9 +108,13 @@ func startProcess(cmd *exec.Cmd, logPath string) (exited chan struct{}, cleanup 
 }
 
 // startIAMD builds (unless bin is given) and starts iamd on a fresh data directory under work.
-func startIAMD(ctx context.Context, log *slog.Logger, work, bin, databaseURL, logLevel string, procs int, profile bool) (*target, error) {
+// name is the target's name (its data directory and log are named after it) and extra are further serve
+// flags (--no-audit).
+func startIAMD(ctx context.Context, log *slog.Logger, name, work, bin, databaseURL, logLevel string, procs int, profile bool, extra ...string) (*target, error) {
 	if bin == "" {
 		bin = filepath.Join(work, "iamd")
+	}
+	if _, err := os.Stat(bin); err != nil {
 		log.Info("building iamd", "out", bin)
 		b := exec.CommandContext(ctx, "go", "build", "-o", bin, "github.com/iamd/iamd/cmd/iamd")
 		b.Stdout, b.Stderr = os.Stderr, os.Stderr
@@ -122,12 +126,12 @@ func startIAMD(ctx context.Context, log *slog.Logger, work, bin, databaseURL, lo
 	if err != nil {
 		return nil, err
 	}
-	data := filepath.Join(work, "iamd-data")
-	args := []string{"serve", "--listen", addr, "--data-dir", data, "--log-level", logLevel}
+	data := filepath.Join(work, name+"-data")
+	args := append([]string{"serve", "--listen", addr, "--data-dir", data, "--log-level", logLevel}, extra...)
 	if databaseURL != "" {
 		args = append(args, "--database-url", databaseURL)
 	}
-	t := &target{name: "iamd", endpoint: "http://" + addr,
+	t := &target{name: name, endpoint: "http://" + addr,
 		root: aws.Credentials{AccessKeyID: benchRootKeyID, SecretAccessKey: benchRootSecret}}
 	if profile {
 		if t.pprof, err = freeAddr(); err != nil {
@@ -137,14 +141,15 @@ func startIAMD(ctx context.Context, log *slog.Logger, work, bin, databaseURL, lo
 	}
 	cmd := exec.Command(bin, args...)
 	cmd.Env = append(targetEnv(procs), "IAMD_ROOT_ACCESS_KEY_ID="+benchRootKeyID, "IAMD_ROOT_SECRET_ACCESS_KEY="+benchRootSecret)
-	exited, cleanup, err := startProcess(cmd, filepath.Join(work, "iamd.log"))
+	logFile := filepath.Join(work, name+".log")
+	exited, cleanup, err := startProcess(cmd, logFile)
 	if err != nil {
 		return nil, err
 	}
 	t.pid, t.cleanup = cmd.Process.Pid, cleanup
 	if err := waitHTTP(ctx, t.endpoint+"/healthz", exited); err != nil {
 		cleanup()
-		return nil, fmt.Errorf("iamd (log in %s): %w", filepath.Join(work, "iamd.log"), err)
+		return nil, fmt.Errorf("%s (log in %s): %w", name, logFile, err)
 	}
 	return t, nil
 }

@@ -5,6 +5,7 @@
 //	iamd accounts root-password [flags]     set the root user's console password (read from stdin)
 //	iamd sts regions|activate|deactivate    STS regional activation through the admin API
 //	iamd backup --out FILE [flags]          online backup of the SQLite store
+//	iamd audit export --since T --until T   the audit trail as JSON lines (CloudTrail records)
 //	iamd version                            print the version
 package main
 
@@ -46,6 +47,7 @@ Usage:
   iamd accounts root-password [--account-id ID] [--data-dir DIR | --database-url URL]  (password from stdin)
   iamd sts regions|activate REGION|deactivate REGION [--endpoint URL]
   iamd backup --out FILE [--data-dir DIR]
+  iamd audit export [--since TIME] [--until TIME] [--out FILE] [--data-dir DIR | --database-url URL]
   iamd version
 
 Every flag can also be set as an IAMD_* environment variable (--data-dir: IAMD_DATA_DIR).
@@ -73,6 +75,8 @@ func run(args []string, stdout, stderr io.Writer) error {
 		return stsCommand(args[1:], stdout, stderr)
 	case "backup":
 		return backup(args[1:], stdout, stderr)
+	case "audit":
+		return auditCommand(args[1:], stdout, stderr)
 	case "version", "--version", "-v":
 		fmt.Fprintln(stdout, "iamd", version)
 		return nil

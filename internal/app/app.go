@@ -62,6 +62,13 @@ type App struct {
 	// --public-listen nor --public-url is set.
 	Outbound *outbound.Issuers
 
+	// Trail is the audit trail's store: the history of events the CloudTrail API reads (audit.History),
+	// on SQLite and PostgreSQL alike. Recorder records the calls into it; nil with --no-audit.
+	Trail    audit.Store
+	Recorder *audit.Recorder
+	auditLog *audit.FileSink
+	started  bool
+
 	rotator  *token.Rotator
 	cache    *cache.Store // the store as every service reads it (Store is the same)
 	publicLn net.Listener // the public listener of the issuers' documents, bound by New
@@ -225,11 +232,23 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Opti
 	}
 	a.Account = accountsvc.New(accountsvc.Options{Store: store, TransitionDelay: cfg.RegionTransitionDelay, Logger: log,
 		Sealer: sealer, Mailer: mailer})
+	if t, ok := raw.(audit.Store); ok {
+		a.Trail = t
+	}
+	if !cfg.NoAudit && a.Trail != nil {
+		if cfg.AuditFile != "" {
+			if a.auditLog, err = audit.OpenFileSink(cfg.AuditFile, int64(cfg.AuditFileMaxBytes), cfg.AuditFileKeep); err != nil {
+				return fail(fmt.Errorf("--audit-file: %w", err))
+			}
+		}
+		a.Recorder = audit.NewRecorder(audit.Options{Store: a.Trail, FallbackAccount: cfg.AccountID,
+			Retention: cfg.AuditRetention, QueueSize: cfg.AuditQueueSize, File: a.auditLog, Logger: log})
+	}
 	a.History = o.history
 	if a.History == nil {
 		// The bare store, not the cache: events are read where they are written, never cached.
-		if h, ok := raw.(audit.History); ok {
-			a.History = h
+		if a.Trail != nil {
+			a.History = a.Trail
 		} else {
 			a.History = noHistory{}
 		}
@@ -248,6 +267,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Opti
 			}
 		},
 		Accessed: a.IAM.RecordServiceAccess,
+		Audit:    a.Recorder,
 		Logger:   log,
 	})
 	if p := cfg.Console(); p != "" {
@@ -266,9 +286,13 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Opti
 // Start runs the background work (cache invalidation, key rotation, writing key and role uses) until ctx
 // ends.
 func (a *App) Start(ctx context.Context) {
+	a.started = true
 	go a.cache.Run(ctx)
 	go a.Auth.Run(ctx)
 	go a.IAM.RunUseFlusher(ctx)
+	if a.Recorder != nil {
+		go a.Recorder.Run(ctx)
+	}
 	go func() {
 		if err := a.rotator.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
 			a.Log.Error("token key rotation stopped", "err", err)
@@ -284,6 +308,17 @@ func (a *App) Close() error {
 	}
 	if a.publicLn != nil {
 		_ = a.publicLn.Close()
+	}
+	if a.Recorder != nil {
+		// The events still queued are written before the store closes (Run was started by Start; without
+		// it, nothing drains the queue and nothing is waited for).
+		a.Recorder.Close()
+		if a.started {
+			a.Recorder.Wait()
+		}
+	}
+	if a.auditLog != nil {
+		_ = a.auditLog.Close()
 	}
 	return a.Store.Close()
 }

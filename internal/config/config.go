@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/iamd/iamd/internal/audit"
 	"github.com/iamd/iamd/internal/ids"
 )
 
@@ -100,6 +101,16 @@ type Config struct {
 	MaxConnectionsPerClient int
 	// UnknownKeyCacheSize bounds the remembered unknown access key IDs; zero selects the default.
 	UnknownKeyCacheSize int
+	// NoAudit turns the audit trail off (it is on by default: every IAM, STS and Account API call leaves
+	// an event). AuditRetention is how long events are kept, AuditQueueSize bounds the events written
+	// behind (zero selects the defaults of package audit). AuditFile, when set, also receives every
+	// event as a JSON line, rotated past AuditFileMaxBytes with AuditFileKeep rotated files kept.
+	NoAudit           bool
+	AuditRetention    time.Duration
+	AuditQueueSize    int
+	AuditFile         string
+	AuditFileMaxBytes int
+	AuditFileKeep     int
 	// SMTPURL (smtp://user:password@host:port?from=address) is where the Account API mails the one-time
 	// codes of primary e-mail updates; empty writes them to the log at warn instead.
 	SMTPURL string
@@ -170,6 +181,12 @@ func Bind(fs *flag.FlagSet) (*Config, []Flag) {
 	}
 	integer(&c.MaxConnections, "max-connections", DefaultMaxConnections, "most client connections open at once; more are closed on accept")
 	integer(&c.MaxConnectionsPerClient, "max-connections-per-client", 0, "most connections open at once from one IP address (0: no bound; leave it off behind a proxy, whose address every client shares)")
+	boolean(&c.NoAudit, "no-audit", "turn the audit trail off (by default every IAM, STS and Account API call, allowed or refused, is recorded as a CloudTrail event)")
+	duration(&c.AuditRetention, "audit-retention", audit.DefaultRetention, "how long audit events are kept (CloudTrail's event history keeps 90 days)")
+	integer(&c.AuditQueueSize, "audit-queue-size", audit.DefaultQueueSize, "most audit events waiting to be written behind; when full, new events of reads and refusals are dropped and counted (iamd_audit_events_dropped_total)")
+	str(&c.AuditFile, "audit-file", "", "also append every audit event to this file as a JSON line (CloudTrail record), for log shippers")
+	integer(&c.AuditFileMaxBytes, "audit-file-max-bytes", audit.DefaultFileMaxBytes, "size past which --audit-file is rotated to FILE.1, FILE.2, …")
+	integer(&c.AuditFileKeep, "audit-file-keep", audit.DefaultFileKeep, "rotated audit files kept (the oldest beyond are deleted)")
 	integer(&c.UnknownKeyCacheSize, "unknown-key-cache-size", DefaultUnknownKeyCacheSize, "how many unknown access key IDs are remembered (saves a store read per repeated bad key)")
 	{
 		env := envName("max-body-bytes")
@@ -194,6 +211,9 @@ func (c *Config) Validate() error {
 	}
 	if c.ConsolePath != "" && c.ConsolePath != ConsoleOff && !validConsolePath(c.ConsolePath) {
 		return fmt.Errorf("--console-path must be \"off\" or a path such as /console (letters, digits and -_./, not ending in /, not under a path the server serves itself), got %q", c.ConsolePath)
+	}
+	if c.AuditRetention < 0 || c.AuditQueueSize < 0 || c.AuditFileMaxBytes < 0 || c.AuditFileKeep < 0 {
+		return fmt.Errorf("--audit-retention, --audit-queue-size, --audit-file-max-bytes and --audit-file-keep must not be negative")
 	}
 	if c.OutboundKeyRotation < 0 {
 		return fmt.Errorf("--outbound-key-rotation must not be negative")

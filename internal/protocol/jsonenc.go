@@ -194,3 +194,7 @@ func appendJSONString(buf []byte, s string) []byte {
 	buf = append(buf, s[start:]...)
 	return append(buf, '"')
 }
+
+// AppendJSONString appends s as a JSON string (invalid UTF-8 becomes U+FFFD), for encoders outside the
+// package that write JSON of their own (the audit trail's records).
+func AppendJSONString(buf []byte, s string) []byte { return appendJSONString(buf, s) }

@@ -8,6 +8,7 @@ import (
 	"github.com/iamd/iamd/internal/api/accountapi"
 	"github.com/iamd/iamd/internal/api/iamapi"
 	"github.com/iamd/iamd/internal/api/stsapi"
+	"github.com/iamd/iamd/internal/audit"
 	"github.com/iamd/iamd/internal/auth"
 	"github.com/iamd/iamd/internal/protocol"
 	"github.com/iamd/iamd/internal/regions"
@@ -19,8 +20,11 @@ import (
 // for access advisor, applies what the caller's session may do at all (auth.SessionScope), evaluates the
 // caller's policies (Authorizer) and calls the typed service. It is the one path from a request to the
 // services after authentication: the AWS APIs (serveAPI) and the web console (Invoke) both go through it,
-// so neither can do what the other's checks would refuse. req is the request ctx carries.
-func (s *Server) invoke(ctx context.Context, req *reqctx.Request, op *protocol.Operation, impl, in any) (any, error) {
+// so neither can do what the other's checks would refuse. req is the request ctx carries. begin, when
+// not nil, is called once the call is allowed, just before the service runs: it returns the context the
+// service runs in (the audit trail's pending event rides on it, so the call's writes store it).
+func (s *Server) invoke(ctx context.Context, req *reqctx.Request, op *protocol.Operation, impl, in any,
+	begin func(context.Context) context.Context) (any, error) {
 	if err := protocol.ValidateInput(in); err != nil {
 		return nil, err
 	}
@@ -36,6 +40,9 @@ func (s *Server) invoke(ctx context.Context, req *reqctx.Request, op *protocol.O
 				return nil, err
 			}
 		}
+	}
+	if begin != nil {
+		ctx = begin(ctx)
 	}
 	return op.Invoke(ctx, impl, in)
 }
@@ -84,7 +91,32 @@ func (s *Server) Invoke(ctx context.Context, caller *reqctx.Caller, service, ope
 		return nil, &protocol.Error{Code: "InvalidAction", Status: http.StatusBadRequest,
 			Message: "Could not find operation " + operation + " for version " + info.APIVersion}
 	}
-	return wordAsAPIError(s.invoke(reqctx.With(ctx, &req), &req, op, impl, in))
+	// The console's calls are the principal's calls: the trail records them as it records the API's.
+	var (
+		call    *audit.Call
+		pending *audit.Pending
+	)
+	begin := func(ctx context.Context) context.Context {
+		if s.opts.Audit == nil {
+			return ctx
+		}
+		call = &audit.Call{Req: &req, Op: op, In: in}
+		pending = s.opts.Audit.Begin(call)
+		return audit.WithPending(ctx, pending)
+	}
+	out, err := wordAsAPIError(s.invoke(reqctx.With(ctx, &req), &req, op, impl, in, begin))
+	if s.opts.Audit != nil {
+		if call == nil {
+			call = &audit.Call{Req: &req, Op: op, In: in}
+		}
+		call.Out = out
+		if err != nil {
+			ae := protocol.AsAPIError(info, err)
+			call.Out, call.ErrorCode, call.ErrorMessage = nil, ae.ErrorCode(), ae.ErrorMessage()
+		}
+		s.opts.Audit.End(call, pending)
+	}
+	return out, err
 }
 
 // wordAsAPIError returns an operation's result with the session-scope refusals, which are worded as the

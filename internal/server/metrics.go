@@ -7,6 +7,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/iamd/iamd/internal/audit"
 	"github.com/iamd/iamd/internal/auth"
 	"github.com/iamd/iamd/internal/storage"
 	"github.com/iamd/iamd/internal/storage/sqlstore"
@@ -28,7 +29,7 @@ type metrics struct {
 // storeStats is implemented by the SQL stores (sqlstore.Store.Stats): work they had to do again.
 type storeStats interface{ Stats() sqlstore.Stats }
 
-func newMetrics(store storage.Store, authn *auth.Authenticator) *metrics {
+func newMetrics(store storage.Store, authn *auth.Authenticator, rec *audit.Recorder) *metrics {
 	m := &metrics{
 		registry: prometheus.NewRegistry(),
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -71,6 +72,23 @@ func newMetrics(store storage.Store, authn *auth.Authenticator) *metrics {
 			prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "iamd_auth_cache_capacity",
 				Help: "Bound of an authenticator cache.", ConstLabels: prometheus.Labels{"cache": "missing_keys"}},
 				func() float64 { return float64(authn.MaxMissingKeys()) }),
+		)
+	}
+	if rec != nil {
+		// The trail's write-behind queue: its depth against its bound, and what a full queue dropped.
+		m.registry.MustRegister(
+			prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "iamd_audit_queue_depth",
+				Help: "Audit events waiting to be written (bounded by --audit-queue-size)."},
+				func() float64 { return float64(rec.QueueDepth()) }),
+			prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "iamd_audit_events_dropped_total",
+				Help: "Audit events dropped because the write-behind queue was full."},
+				func() float64 { return float64(rec.Dropped()) }),
+			prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "iamd_audit_events_written_total",
+				Help: "Audit events written behind by the trail's writer."},
+				func() float64 { return float64(rec.Written()) }),
+			prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "iamd_audit_events_failed_total",
+				Help: "Audit events lost because the store refused their batch."},
+				func() float64 { return float64(rec.Failed()) }),
 		)
 	}
 	if ss, ok := store.(storeStats); ok {

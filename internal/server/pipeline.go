@@ -2,12 +2,15 @@ package server
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/iamd/iamd/internal/api/iamapi"
+	"github.com/iamd/iamd/internal/audit"
 	"github.com/iamd/iamd/internal/ids"
 	"github.com/iamd/iamd/internal/protocol"
 	"github.com/iamd/iamd/internal/reqctx"
@@ -31,6 +34,17 @@ type exchange struct {
 	code   string // the error code answered, "" for success
 	// cause is the error behind a 5xx answer: the client is told only InternalFailure, the log says why.
 	cause error
+
+	// What the audit trail records of the call: the operation, its input and output, the message of the
+	// error answered, the access key a refused signature claimed, the TLS connection.
+	op      *protocol.Operation
+	in, out any
+	message string
+	keyID   string
+	tls     *tls.ConnectionState
+	host    string
+	call    *audit.Call
+	pending *audit.Pending
 }
 
 // begin starts the exchange of r: a request ID, the request's context, the in-flight gauge. The caller
@@ -40,13 +54,64 @@ func (s *Server) begin(w http.ResponseWriter, r *http.Request) exchange {
 	req := &reqctx.Request{ID: ids.NewRequestID(), Time: start.UTC(), UserAgent: r.UserAgent(),
 		SecureTransport: r.TLS != nil, SourceIP: sourceIP(r)}
 	s.metrics.inflight.Inc()
-	return exchange{s: s, w: w, ctx: reqctx.With(r.Context(), req), req: req, start: start, status: http.StatusOK}
+	return exchange{s: s, w: w, ctx: reqctx.With(r.Context(), req), req: req, start: start, status: http.StatusOK,
+		tls: r.TLS, host: r.Host}
+}
+
+// auditCall is the call as the trail records it, so far.
+func (x *exchange) auditCall() *audit.Call {
+	c := &audit.Call{Req: x.req, Op: x.op, In: x.in, Host: x.host}
+	if x.tls != nil {
+		c.TLSVersion = tlsVersionName(x.tls.Version)
+		c.CipherSuite = tls.CipherSuiteName(x.tls.CipherSuite)
+	}
+	return c
+}
+
+// tlsVersionName is a TLS version as CloudTrail's tlsDetails writes it ("TLSv1.3").
+func tlsVersionName(v uint16) string {
+	return strings.Replace(tls.VersionName(v), "TLS 1.", "TLSv1.", 1)
+}
+
+// beginAudit is the exchange's hook into invoke: once the call is allowed, its pending event rides on the
+// context its service runs in, so the call's writes store it in their own transaction (see audit.Pending).
+func (x *exchange) beginAudit(ctx context.Context) context.Context {
+	if x.s.opts.Audit == nil {
+		return ctx
+	}
+	x.call = x.auditCall()
+	x.pending = x.s.opts.Audit.Begin(x.call)
+	return audit.WithPending(ctx, x.pending)
+}
+
+// record writes the call's event in the trail: every IAM, STS and Account API request, allowed or refused
+// (the admin API is iamd's own, not AWS's).
+func (x *exchange) record() {
+	rec := x.s.opts.Audit
+	if rec == nil || x.admin {
+		return
+	}
+	switch x.req.Service {
+	case "iam", "sts", "account":
+	default:
+		return
+	}
+	c := x.call
+	if c == nil {
+		c = x.auditCall()
+	}
+	c.Out, c.ErrorCode, c.ErrorMessage, c.AccessKeyID = x.out, x.code, x.message, x.keyID
+	if x.code != "" {
+		c.Out = nil
+	}
+	rec.End(c, x.pending)
 }
 
 // end counts the request and logs it: one record per request, carrying the request ID (LogHandler), the
 // caller, the error code answered and, for a server-side failure, its cause.
 func (x *exchange) end() {
 	s := x.s
+	x.record()
 	s.metrics.inflight.Dec()
 	end := s.now()
 	d := end.Sub(x.start)
@@ -102,7 +167,7 @@ func (x *exchange) fail(err error) {
 		}
 		ae = protocol.WriteError(x.w, x.svc, err, x.req.ID)
 	}
-	x.status, x.code = ae.HTTPStatus(), ae.ErrorCode()
+	x.status, x.code, x.message = ae.HTTPStatus(), ae.ErrorCode(), ae.ErrorMessage()
 	if x.status >= 500 && x.status != http.StatusNotImplemented { // the request line says enough of a 501
 		x.cause = err
 	}

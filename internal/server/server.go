@@ -19,7 +19,9 @@ import (
 	"github.com/iamd/iamd/internal/api/cloudtrailapi"
 	"github.com/iamd/iamd/internal/api/iamapi"
 	"github.com/iamd/iamd/internal/api/stsapi"
+	"github.com/iamd/iamd/internal/audit"
 	"github.com/iamd/iamd/internal/auth"
+	"github.com/iamd/iamd/internal/ids"
 	"github.com/iamd/iamd/internal/protocol"
 	"github.com/iamd/iamd/internal/reqctx"
 	"github.com/iamd/iamd/internal/storage"
@@ -55,7 +57,9 @@ type Options struct {
 	KeyUsed func(ctx context.Context, keyID, service, region string, t time.Time)
 	// Accessed is told about every authenticated request to an operation, allowed or not (access advisor
 	// reports attempts: IAM User Guide, "Refining permissions in AWS using last accessed information").
-	Accessed     func(ctx context.Context, caller *reqctx.Caller, service, operation, region string, t time.Time)
+	Accessed func(ctx context.Context, caller *reqctx.Caller, service, operation, region string, t time.Time)
+	// Audit records every AWS API call (the trail); nil records nothing.
+	Audit        *audit.Recorder
 	MaxBodyBytes int64
 	Dev          bool
 	Now          func() time.Time
@@ -87,7 +91,7 @@ func New(o Options) *Server {
 	if o.CloudTrail == nil {
 		o.CloudTrail = cloudtrailapi.Unimplemented{}
 	}
-	s := &Server{opts: o, metrics: newMetrics(o.Store, o.Auth), mux: http.NewServeMux(), now: o.Now, log: o.Logger}
+	s := &Server{opts: o, metrics: newMetrics(o.Store, o.Auth, o.Audit), mux: http.NewServeMux(), now: o.Now, log: o.Logger}
 	s.mux.HandleFunc("GET /healthz", s.healthz)
 	s.mux.HandleFunc("GET /readyz", s.readyz)
 	s.mux.Handle("GET /metrics", promhttp.HandlerFor(s.metrics.registry, promhttp.HandlerOpts{}))
@@ -195,10 +199,16 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 	if op != nil {
 		req.Operation = op.Name
 	}
+	x.op = op
+	if decodeErr == nil {
+		x.in = in
+	}
 	signed := r.Header.Get("Authorization") != "" || r.URL.Query().Has("X-Amz-Signature") || r.URL.Query().Has("X-Amz-Credential")
 	if !(op != nil && unsignedOperations[op.Name] && !signed) {
 		res, err := s.opts.Auth.Authenticate(ctx, r, body, ep)
 		if err != nil {
+			// A refused signature is recorded in the account its key names.
+			x.keyID = presentedKeyID(r)
 			x.fail(err)
 			return
 		}
@@ -211,11 +221,12 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 		x.fail(decodeErr)
 		return
 	}
-	out, err := s.invoke(ctx, req, op, impl, in)
+	out, err := s.invoke(ctx, req, op, impl, in, x.beginAudit)
 	if err != nil {
 		x.fail(err)
 		return
 	}
+	x.out = out
 	if err := protocol.WriteResult(w, op, out, req.ID); err != nil {
 		s.log.DebugContext(ctx, "writing response", "err", err)
 	}
@@ -278,6 +289,22 @@ func incompleteBody() error {
 func requestTooLarge(limit int64) error {
 	return &protocol.Error{Code: "RequestEntityTooLarge", Status: http.StatusRequestEntityTooLarge,
 		Message: "Request body must be smaller than " + strconv.FormatInt(limit, 10) + " bytes."}
+}
+
+// presentedKeyID is the access key ID a request claims to be signed with (Authorization header or
+// presigned query), "" when it claims none or one that could not be an access key ID.
+func presentedKeyID(r *http.Request) string {
+	cred := r.URL.Query().Get("X-Amz-Credential")
+	if h := r.Header.Get("Authorization"); h != "" {
+		if _, after, ok := strings.Cut(h, "Credential="); ok {
+			cred = after
+		}
+	}
+	id, _, _ := strings.Cut(cred, "/")
+	if !ids.IsAccessKeyIDSyntax(id) {
+		return ""
+	}
+	return id
 }
 
 // sourceIP is the client's address (aws:SourceIp). Proxies are not trusted: X-Forwarded-For is a

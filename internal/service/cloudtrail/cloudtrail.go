@@ -123,6 +123,10 @@ func (s *Service) LookupEvents(ctx context.Context, in *cloudtrailapi.LookupEven
 		return out, nil
 	}
 	page, err := s.o.History.Lookup(ctx, q)
+	if errors.Is(err, audit.ErrInvalidToken) {
+		// A position the sealed token vouches for but the trail no longer knows.
+		return nil, cloudtrailapi.NewInvalidNextTokenException(msgNextToken)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("looking up the events of account %s: %w", q.AccountID, err)
 	}

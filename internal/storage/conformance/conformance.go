@@ -59,6 +59,8 @@ func RunTests(t *testing.T, newStore func(t *testing.T) storage.Store) {
 		{"PaginationWhileDeleting", testPagination},
 		{"Changes", testChanges},
 		{"DeleteAccount", testDeleteAccount},
+		{"Events", testEvents},
+		{"EventsInWriteTransaction", testEventsInWriteTransaction},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

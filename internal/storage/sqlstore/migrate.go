@@ -182,6 +182,38 @@ var migrations = [][]string{
 		)`,
 		`CREATE INDEX console_sessions_account ON console_sessions (account_id, created_at, id)`,
 	},
+	{
+		// The audit trail (package audit; see events.go): blocks of events, one row per batch written
+		// behind and account, the events encoded and s2-compressed in data (times are Unix nanoseconds);
+		// the lookup attribute values each block holds (k is "Attribute:value"); the preliminary events of
+		// writes, each stored in its write's transaction until its final form is in a block. No foreign
+		// key to accounts: a refused call is recorded in the account its key names, which need not exist,
+		// and a deleted account's trail outlives it until retention. BYTEA is a blob to both databases.
+		`CREATE TABLE event_blocks (
+			id BIGINT PRIMARY KEY,
+			account_id TEXT COLLATE "C" NOT NULL,
+			min_time BIGINT NOT NULL,
+			max_time BIGINT NOT NULL,
+			events INTEGER NOT NULL,
+			data BYTEA NOT NULL
+		)`,
+		`CREATE INDEX event_blocks_time ON event_blocks (account_id, max_time, id)`,
+		`CREATE INDEX event_blocks_purge ON event_blocks (max_time, id)`,
+		`CREATE TABLE event_keys (
+			account_id TEXT COLLATE "C" NOT NULL,
+			k TEXT COLLATE "C" NOT NULL,
+			max_time BIGINT NOT NULL,
+			block_id BIGINT NOT NULL REFERENCES event_blocks (id) ON DELETE CASCADE,
+			PRIMARY KEY (account_id, k, max_time, block_id)
+		)`,
+		`CREATE INDEX event_keys_block ON event_keys (block_id)`,
+		`CREATE TABLE event_pending (
+			event_id TEXT COLLATE "C" PRIMARY KEY,
+			account_id TEXT COLLATE "C" NOT NULL,
+			event_time BIGINT NOT NULL,
+			data BYTEA NOT NULL
+		)`,
+	},
 }
 
 func (s *Store) migrate(ctx context.Context) error {

@@ -105,6 +105,11 @@ type Store struct {
 	multiViews            sync.Map   // View fn code pointer → true: it issued more than one statement
 	stats                 struct{ retries, groupFallbacks, viewReruns atomic.Int64 }
 	detach                bool // see Dialect.DetachStatements; always with group commit
+	// eventBuf are AppendEvents' buffers, kept between calls (see events.go).
+	eventBuf struct {
+		sync.Mutex
+		raw, comp []byte
+	}
 }
 
 // New returns a Store over the databases after applying pending migrations.
@@ -164,11 +169,20 @@ func (s *Store) Stats() Stats {
 func (s *Store) Hub() *Hub { return s.hub }
 
 // Update implements storage.Store.
+// The transaction also stores the preliminary audit event of the request ctx carries, if it has one
+// no earlier write stored (see audit.Pending): the write and its event commit together.
 func (s *Store) Update(ctx context.Context, fn func(tx storage.Tx) error) error {
+	fn, stored := withPendingEvent(ctx, fn)
+	var err error
 	if s.group != nil {
-		return s.group.update(ctx, fn)
+		err = s.group.update(ctx, fn)
+	} else {
+		err = s.updateAlone(ctx, fn)
 	}
-	return s.updateAlone(ctx, fn)
+	if err == nil && stored != nil {
+		stored()
+	}
+	return err
 }
 
 // updateAlone runs fn in a transaction of its own, retrying serialization failures.

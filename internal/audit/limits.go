@@ -1,0 +1,61 @@
+package audit
+
+import "time"
+
+// Limits of the trail, in one place.
+const (
+	// DefaultRetention is how long events are kept: CloudTrail's event history keeps 90 days ("Working
+	// with CloudTrail event history").
+	DefaultRetention = 90 * 24 * time.Hour
+
+	// DefaultQueueSize bounds the events waiting to be written behind (reads, refusals and the final
+	// form of writes). The writer empties the queue in batches every few milliseconds, so it fills only
+	// when the store stalls: 16,384 events are about a second of a busy node's traffic, and at 1 to 2 KiB
+	// each a full queue holds some 30 MiB. (Its slots are scanned by every garbage collection, so a
+	// larger one costs every request a little.) When it is full a new event is dropped, counted in
+	// iamd_audit_events_dropped_total, rather than the request slowed: the request path never waits for
+	// the trail. A write's event is safe all the same: its preliminary form is in the write's transaction.
+	DefaultQueueSize = 16384
+
+	// maxBatch is the most events one write-behind transaction holds: large enough that a busy node
+	// writes thousands of events per commit, small enough that a batch's transaction stays short next to
+	// the API's own writes (group commit shares the writer).
+	maxBatch = 1024
+
+	// gatherFor is how long the writer gathers a batch after its first event: at a busy node's tens of
+	// thousands of calls a second a batch is full (maxBatch) sooner; at a quiet one an event reaches the
+	// history within this delay (CloudTrail's own delivers within minutes).
+	gatherFor = 50 * time.Millisecond
+
+	// adoptAfter is how old a write's preliminary event must be before the purge adopts it as the
+	// event (its final form never came: the process died). A live request's final form comes within
+	// gatherFor of its end, and requests end within the server's write timeout (60 s by default); the
+	// margin keeps a node from adopting another node's events in flight.
+	adoptAfter = 5 * time.Minute
+
+	// purgeEvery is how often expired events are purged, and purgeBatch the most one purge statement
+	// deletes: a bounded delete keeps each purge transaction short however far behind it is; it loops
+	// until nothing expired remains.
+	purgeEvery = 10 * time.Minute
+	purgeBatch = 5000
+
+	// maxParametersBytes bounds requestParameters (and responseElements) in one record. CloudTrail
+	// likewise omits request parameters that are too large ("CloudTrail record contents": the field
+	// holds a message instead). The largest legitimate inputs (SAML metadata, policy documents) stay
+	// under it; a body at iamd's 1 MiB limit would not.
+	maxParametersBytes = 100 << 10
+
+	// maxErrorMessageBytes bounds errorMessage: messages quote caller input (names, ARNs).
+	maxErrorMessageBytes = 1024
+
+	// maxUserAgentBytes bounds userAgent: CloudTrail truncates long user agents too.
+	maxUserAgentBytes = 1024
+
+	// DefaultFileMaxBytes and DefaultFileKeep bound the rotating file sink: a file is rotated when it
+	// passes the size, and only the newest rotated files are kept.
+	DefaultFileMaxBytes = 100 << 20
+	DefaultFileKeep     = 10
+)
+
+// Hidden is what a record shows in place of a secret request parameter, as CloudTrail writes it.
+const Hidden = "HIDDEN_DUE_TO_SECURITY_REASONS"

@@ -1,0 +1,75 @@
+package audit
+
+import (
+	"context"
+	"sync"
+)
+
+// Pending is the event of a request still running. The request's context carries it into the
+// operation; the store's Update writes its preliminary form in the transaction of the request's first
+// write, so that no acknowledged write is ever without its event, whatever happens to the process
+// afterwards. When the request ends, the recorder writes the final form (with the outcome) over it,
+// behind the request.
+type Pending struct {
+	call     *Call
+	fallback string
+	ids      IDs // made by the first that needs them: a write's transaction, or End
+
+	mu     sync.Mutex
+	stored bool // a transaction holding the events committed
+	closed bool // the request ended: later writes are not its own
+	prelim []Event
+}
+
+type pendingKey struct{}
+
+// WithPending returns ctx carrying p.
+func WithPending(ctx context.Context, p *Pending) context.Context {
+	return context.WithValue(ctx, pendingKey{}, p)
+}
+
+// PendingFrom returns the pending event ctx carries, or nil.
+func PendingFrom(ctx context.Context) *Pending {
+	p, _ := ctx.Value(pendingKey{}).(*Pending)
+	return p
+}
+
+// Unstored returns the preliminary events for a write transaction to hold, or nil when a committed
+// transaction already holds them or the request has ended. The transaction may run more than once and
+// may fail: only Stored, called once it committed, settles the matter.
+func (p *Pending) Unstored() []Event {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.stored || p.closed {
+		return nil
+	}
+	if p.prelim == nil {
+		p.makeIDs()
+		p.prelim = Build(p.call, p.ids, false)
+	}
+	return p.prelim
+}
+
+// Stored records that a committed transaction holds the preliminary events.
+func (p *Pending) Stored() {
+	p.mu.Lock()
+	p.stored = true
+	p.mu.Unlock()
+}
+
+// makeIDs gives the events their IDs, once (p.mu held).
+func (p *Pending) makeIDs() {
+	if p.ids.Accounts == nil {
+		p.ids = NewIDs(p.call.Recipients(p.fallback), p.call.Req.Time)
+	}
+}
+
+// close ends the request's hold on its transactions, returning the events' IDs and whether a committed
+// transaction holds their preliminary forms.
+func (p *Pending) close() (IDs, bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.closed = true
+	p.makeIDs()
+	return p.ids, p.stored
+}

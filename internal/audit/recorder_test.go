@@ -1,0 +1,127 @@
+package audit
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/iamd/iamd/internal/api/stsapi"
+	"github.com/iamd/iamd/internal/protocol"
+	"github.com/iamd/iamd/internal/reqctx"
+)
+
+func userCaller(acct string) *reqctx.Caller {
+	return &reqctx.Caller{Kind: reqctx.CallerUser, AccountID: acct, ARN: "arn:aws:iam::" + acct + ":user/bob",
+		UserID: "AIDABOB", Name: "bob", AccessKeyID: "AKIABOB"}
+}
+
+// A full queue drops new events and counts them; it never blocks the request.
+func TestQueueFullDrops(t *testing.T) {
+	r := NewRecorder(Options{QueueSize: 2})
+	for range 5 {
+		r.End(&Call{Req: &reqctx.Request{Time: time.Now(), Service: "sts", Caller: userCaller("111111111111")}}, nil)
+	}
+	if r.QueueDepth() != 2 || r.Dropped() != 3 {
+		t.Fatalf("depth %d, dropped %d; want 2 and 3", r.QueueDepth(), r.Dropped())
+	}
+}
+
+// AssumeRole of another account's role is recorded in both accounts, sharing an ID; the role's account
+// sees the caller as another account.
+func TestCrossAccountRecordedTwice(t *testing.T) {
+	op := stsapi.Info.ByName["AssumeRole"]
+	in := &stsapi.AssumeRoleRequest{RoleArn: protocol.String("arn:aws:iam::222222222222:role/r"), RoleSessionName: protocol.String("s")}
+	c := &Call{Req: &reqctx.Request{ID: "r1", Time: time.Now(), Service: "sts", Region: "us-east-1", Caller: userCaller("111111111111")},
+		Op: op, In: in}
+	rcpt := c.Recipients("999999999999")
+	if len(rcpt) != 2 || rcpt[0] != "111111111111" || rcpt[1] != "222222222222" {
+		t.Fatalf("recipients %v", rcpt)
+	}
+	evs := Build(c, NewIDs(rcpt, c.Req.Time), true)
+	var a, b map[string]any
+	if err := json.Unmarshal(evs[0].Record, &a); err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(evs[1].Record, &b); err != nil {
+		t.Fatal(err)
+	}
+	if a["sharedEventID"] == nil || a["sharedEventID"] != b["sharedEventID"] || a["eventID"] == b["eventID"] {
+		t.Fatalf("shared %v/%v, IDs %v/%v", a["sharedEventID"], b["sharedEventID"], a["eventID"], b["eventID"])
+	}
+	if a["recipientAccountId"] != "111111111111" || b["recipientAccountId"] != "222222222222" {
+		t.Fatalf("recipients %v, %v", a["recipientAccountId"], b["recipientAccountId"])
+	}
+	if id := b["userIdentity"].(map[string]any); id["type"] != "AWSAccount" || id["accountId"] != "111111111111" {
+		t.Fatalf("identity in the role's account: %v", id)
+	}
+	// A same-account call is recorded once; a call no account can be told for goes to the fallback.
+	in.RoleArn = protocol.String("arn:aws:iam::111111111111:role/r")
+	if got := c.Recipients("999999999999"); len(got) != 1 {
+		t.Fatalf("same-account recipients %v", got)
+	}
+	anon := &Call{Req: &reqctx.Request{Time: time.Now(), Service: "sts"}}
+	if got := anon.Recipients("999999999999"); len(got) != 1 || got[0] != "999999999999" {
+		t.Fatalf("anonymous recipients %v", got)
+	}
+}
+
+// The file sink rotates past its size and keeps only its bound of rotated files.
+func TestFileSinkRotates(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "audit.jsonl")
+	fs, err := OpenFileSink(path, 1000, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fs.Close()
+	rec := []byte(`{"eventVersion":"1.11","pad":"` + strings.Repeat("x", 300) + `"}`)
+	for range 40 {
+		if err := fs.Write([]Event{{Record: rec}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := fs.Rotated(); len(got) != 3 {
+		t.Fatalf("rotated files %v, want 3", got)
+	}
+	for _, p := range append(fs.Rotated(), path) {
+		st, err := os.Stat(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.Size() > 1000 || st.Mode().Perm() != 0o600 {
+			t.Fatalf("%s: %d bytes, mode %v", p, st.Size(), st.Mode().Perm())
+		}
+		b, _ := os.ReadFile(p)
+		for _, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+			if !json.Valid([]byte(line)) {
+				t.Fatalf("%s: line is not JSON: %q", p, line)
+			}
+		}
+	}
+	if _, err := os.Stat(path + ".4"); !os.IsNotExist(err) {
+		t.Fatalf("a fourth rotated file exists: %v", err)
+	}
+}
+
+// A call over TLS carries tlsDetails; one without has none.
+func TestTLSDetails(t *testing.T) {
+	c := &Call{Req: &reqctx.Request{ID: "r", Time: time.Now(), Service: "iam", Region: "us-east-1", Caller: userCaller("111111111111")},
+		TLSVersion: "TLSv1.3", CipherSuite: "TLS_AES_128_GCM_SHA256", Host: "iam.example.test"}
+	var rec struct {
+		TLSDetails *struct{ TLSVersion, CipherSuite, ClientProvidedHostHeader string }
+	}
+	if err := json.Unmarshal(Build(c, NewIDs([]string{"111111111111"}, c.Req.Time), true)[0].Record, &rec); err != nil {
+		t.Fatal(err)
+	}
+	if rec.TLSDetails == nil || rec.TLSDetails.TLSVersion != "TLSv1.3" || rec.TLSDetails.CipherSuite != "TLS_AES_128_GCM_SHA256" ||
+		rec.TLSDetails.ClientProvidedHostHeader != "iam.example.test" {
+		t.Fatalf("tlsDetails = %+v", rec.TLSDetails)
+	}
+	c.TLSVersion = ""
+	rec.TLSDetails = nil
+	if err := json.Unmarshal(Build(c, NewIDs([]string{"111111111111"}, c.Req.Time), true)[0].Record, &rec); err != nil || rec.TLSDetails != nil {
+		t.Fatalf("tlsDetails without TLS: %+v (%v)", rec.TLSDetails, err)
+	}
+}

@@ -1,0 +1,615 @@
+package sqlstore
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/klauspost/compress/s2"
+
+	"github.com/iamd/iamd/internal/audit"
+	"github.com/iamd/iamd/internal/storage"
+)
+
+// The trail is kept in blocks: each batch the recorder writes behind becomes, per account, one row of
+// event_blocks holding its events encoded and compressed, plus one row of event_keys per distinct lookup
+// attribute value in it (a few per block: a thousand GetCallerIdentity calls of one user have five). A
+// lookup by attribute reads the blocks that hold the value, newest first, and filters their events; a
+// lookup by event ID reads the blocks of the millisecond the ID names (audit.NewEventID). So the cost of
+// an event on the request path is its share of one insert per batch, not an insert into half a dozen
+// indexes. A write's preliminary event (see audit.Pending) is a row of event_pending, stored in the
+// write's own transaction and deleted when its final form is written.
+
+var _ audit.Store = (*Store)(nil)
+
+// withPendingEvent wraps fn so that the transaction that runs it also stores the preliminary events of
+// the request ctx carries (see audit.Pending), when no earlier transaction of the request stored them.
+// done is called once the transaction committed.
+func withPendingEvent(ctx context.Context, fn func(tx storage.Tx) error) (func(tx storage.Tx) error, func()) {
+	p := audit.PendingFrom(ctx)
+	if p == nil {
+		return fn, nil
+	}
+	evs := p.Unstored()
+	if len(evs) == 0 {
+		return fn, nil
+	}
+	return func(tx storage.Tx) error {
+		if err := fn(tx); err != nil {
+			return err
+		}
+		t, ok := tx.(*txn)
+		if !ok {
+			return fmt.Errorf("storage: events: unexpected transaction %T", tx)
+		}
+		for i := range evs {
+			ev := &evs[i]
+			if _, err := t.exec(ctx, `INSERT INTO event_pending (event_id, account_id, event_time, data)
+				VALUES ($1, $2, $3, $4) ON CONFLICT (event_id) DO NOTHING`,
+				ev.EventID, ev.AccountID, ev.EventTime.UnixNano(), encodeEvent(nil, ev)); err != nil {
+				return fmt.Errorf("storage: event %s: %w", ev.EventID, err)
+			}
+		}
+		return nil
+	}, p.Stored
+}
+
+// AppendEvents implements audit.Store: one block per account, in one transaction.
+func (s *Store) AppendEvents(ctx context.Context, evs []audit.Event, settled []string) error {
+	if len(evs) == 0 && len(settled) == 0 {
+		return nil
+	}
+	// The buffers blocks are encoded and compressed in are kept from call to call (a batch's records are
+	// up to a few MiB): one writer calls AppendEvents, so they are rarely waited for.
+	s.eventBuf.Lock()
+	defer s.eventBuf.Unlock()
+	s.eventBuf.comp = s.eventBuf.comp[:0]
+	byAcct := map[string][]*audit.Event{}
+	var accts []string
+	for i := range evs {
+		a := evs[i].AccountID
+		if _, ok := byAcct[a]; !ok {
+			accts = append(accts, a)
+		}
+		byAcct[a] = append(byAcct[a], &evs[i])
+	}
+	type block struct {
+		id, min, max int64
+		acct         string
+		data         []byte
+		keys         []string
+		n            int
+	}
+	blocks := make([]block, 0, len(accts))
+	for _, a := range accts {
+		b := block{id: newBlockID(), acct: a, min: 1<<63 - 1, max: -1 << 63, n: len(byAcct[a])}
+		raw := s.eventBuf.raw[:0]
+		keys := map[attrValue]bool{}
+		for _, ev := range byAcct[a] {
+			at := ev.EventTime.UnixNano()
+			b.min, b.max = min(b.min, at), max(b.max, at)
+			raw = encodeEvent(raw, ev)
+			eachKey(ev, func(k attrValue) { keys[k] = true })
+		}
+		// The compressed block goes into the kept buffer after the blocks before it; it is copied by the
+		// driver when inserted, before the next call reuses it.
+		start := len(s.eventBuf.comp)
+		s.eventBuf.comp = slices.Grow(s.eventBuf.comp, s2.MaxEncodedLen(len(raw)))
+		enc := s2.Encode(s.eventBuf.comp[start:cap(s.eventBuf.comp)], raw)
+		s.eventBuf.comp = s.eventBuf.comp[:start+len(enc)]
+		b.data = enc
+		s.eventBuf.raw = raw
+		for k := range keys {
+			b.keys = append(b.keys, key(k.a, k.v))
+		}
+		blocks = append(blocks, b)
+	}
+	return s.Update(ctx, func(tx storage.Tx) error {
+		t := tx.(*txn)
+		for _, b := range blocks {
+			if _, err := t.exec(ctx, `INSERT INTO event_blocks (id, account_id, min_time, max_time, events, data)
+				VALUES ($1, $2, $3, $4, $5, $6)`, b.id, b.acct, b.min, b.max, b.n, b.data); err != nil {
+				return fmt.Errorf("storage: event block: %w", err)
+			}
+			for _, k := range b.keys {
+				if _, err := t.exec(ctx, `INSERT INTO event_keys (account_id, k, max_time, block_id) VALUES ($1, $2, $3, $4)`,
+					b.acct, k, b.max, b.id); err != nil {
+					return fmt.Errorf("storage: event key: %w", err)
+				}
+			}
+		}
+		for _, id := range settled {
+			if _, err := t.exec(ctx, `DELETE FROM event_pending WHERE event_id = $1`, id); err != nil {
+				return fmt.Errorf("storage: settled event: %w", err)
+			}
+		}
+		return nil
+	})
+}
+
+// newBlockID is a random positive 63-bit block ID.
+func newBlockID() int64 {
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	return int64(binary.BigEndian.Uint64(b[:]) >> 1)
+}
+
+// attrValue is one lookup attribute value.
+type attrValue struct {
+	a audit.Attribute
+	v string
+}
+
+// eachKey calls fn with the lookup attribute values of an event, as event_keys holds them. The event ID
+// has none: its time finds it.
+func eachKey(ev *audit.Event, fn func(attrValue)) {
+	ro := "false"
+	if ev.ReadOnly {
+		ro = "true"
+	}
+	fn(attrValue{audit.AttrEventName, ev.EventName})
+	fn(attrValue{audit.AttrEventSource, ev.EventSource})
+	fn(attrValue{audit.AttrReadOnly, ro})
+	if ev.Username != "" {
+		fn(attrValue{audit.AttrUsername, ev.Username})
+	}
+	if ev.AccessKeyID != "" {
+		fn(attrValue{audit.AttrAccessKeyID, ev.AccessKeyID})
+	}
+	for _, r := range ev.Resources {
+		fn(attrValue{audit.AttrResourceType, r.Type})
+		fn(attrValue{audit.AttrResourceName, r.Name})
+	}
+}
+
+// hasKey reports whether the event has the lookup attribute value k.
+func hasKey(ev *audit.Event, k attrValue) bool {
+	found := false
+	eachKey(ev, func(x attrValue) { found = found || x == k })
+	return found
+}
+
+func key(a audit.Attribute, v string) string { return string(a) + ":" + v }
+
+// AdoptPending implements audit.Store: preliminary events left by a crash become blocks (unless their
+// final form made it after all), and their pending rows go.
+func (s *Store) AdoptPending(ctx context.Context, before time.Time) (int, error) {
+	adopted := 0
+	for {
+		rows, err := s.ReadDB.QueryContext(ctx, s.q(`SELECT event_id, data FROM event_pending WHERE event_time < $1
+			ORDER BY event_id LIMIT 500`), before.UnixNano())
+		if err != nil {
+			return adopted, fmt.Errorf("storage: pending events: %w", err)
+		}
+		var evs []audit.Event
+		var ids []string
+		for rows.Next() {
+			var id string
+			var data []byte
+			if err := rows.Scan(&id, &data); err != nil {
+				rows.Close()
+				return adopted, fmt.Errorf("storage: pending events: %w", err)
+			}
+			ids = append(ids, id)
+			ev, _, err := decodeEvent(data)
+			if err != nil {
+				continue // unreadable: dropped with its row
+			}
+			ev.AccountID = ""
+			evs = append(evs, ev)
+		}
+		err = rows.Err()
+		rows.Close()
+		if err != nil {
+			return adopted, fmt.Errorf("storage: pending events: %w", err)
+		}
+		if len(ids) == 0 {
+			return adopted, nil
+		}
+		// The account is the row's; the encoded event does not repeat it.
+		var keep []audit.Event
+		for _, ev := range evs {
+			acct, err := s.pendingAccount(ctx, ev.EventID)
+			if err != nil {
+				return adopted, err
+			}
+			ev.AccountID = acct
+			p, err := s.lookup(ctx, audit.Query{AccountID: acct, Attribute: audit.AttrEventID, Value: ev.EventID, Limit: 1}, false)
+			if err != nil {
+				return adopted, err
+			}
+			if len(p.Events) == 0 {
+				keep = append(keep, ev)
+			}
+		}
+		if err := s.AppendEvents(ctx, keep, ids); err != nil {
+			return adopted, err
+		}
+		adopted += len(keep)
+	}
+}
+
+func (s *Store) pendingAccount(ctx context.Context, id string) (string, error) {
+	var acct string
+	if err := s.ReadDB.QueryRowContext(ctx, s.q(`SELECT account_id FROM event_pending WHERE event_id = $1`), id).Scan(&acct); err != nil {
+		return "", fmt.Errorf("storage: pending event %s: %w", id, err)
+	}
+	return acct, nil
+}
+
+// PurgeEvents implements audit.Store: whole blocks whose newest event is older than before (so an event
+// outlives the retention by at most the time its batch spans), up to limit blocks, and old pending
+// events.
+func (s *Store) PurgeEvents(ctx context.Context, before time.Time, limit int) (int, error) {
+	cut := before.UnixNano()
+	var n int64
+	err := s.Update(ctx, func(tx storage.Tx) error {
+		t := tx.(*txn)
+		var err error
+		n, err = t.exec(ctx, `DELETE FROM event_blocks WHERE id IN (SELECT id FROM event_blocks WHERE max_time < $1
+			ORDER BY max_time LIMIT $2)`, cut, limit)
+		if err != nil {
+			return err
+		}
+		_, err = t.exec(ctx, `DELETE FROM event_pending WHERE event_time < $1`, cut)
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("storage: purge events: %w", err)
+	}
+	return int(n), nil
+}
+
+// ExportEvents implements audit.Store: the events of [since, until) of every account, block by block in
+// the order they were written, then the pending ones.
+func (s *Store) ExportEvents(ctx context.Context, since, until time.Time, fn func(audit.Event) error) error {
+	lo, hi := since.UnixNano(), until.UnixNano()
+	var last int64 = -1 << 63
+	var lastID int64 = -1
+	for {
+		// Paged by (max_time, id) so that a long export holds no read transaction open.
+		rows, err := s.ReadDB.QueryContext(ctx, s.q(`SELECT id, max_time, account_id, data FROM event_blocks
+			WHERE max_time >= $1 AND min_time < $2 AND (max_time > $3 OR max_time = $3 AND id > $4)
+			ORDER BY max_time, id LIMIT 100`), lo, hi, last, lastID)
+		if err != nil {
+			return fmt.Errorf("storage: export events: %w", err)
+		}
+		var blocks []storedBlock
+		for rows.Next() {
+			var b storedBlock
+			if err := rows.Scan(&b.id, &b.max, &b.acct, &b.data); err != nil {
+				rows.Close()
+				return fmt.Errorf("storage: export events: %w", err)
+			}
+			blocks = append(blocks, b)
+		}
+		err = rows.Err()
+		rows.Close()
+		if err != nil {
+			return fmt.Errorf("storage: export events: %w", err)
+		}
+		for _, b := range blocks {
+			evs, err := b.events()
+			if err != nil {
+				return err
+			}
+			for _, ev := range evs {
+				if at := ev.EventTime.UnixNano(); at >= lo && at < hi {
+					if err := fn(ev); err != nil {
+						return err
+					}
+				}
+			}
+			last, lastID = b.max, b.id
+		}
+		if len(blocks) < 100 {
+			break
+		}
+	}
+	pending, err := s.pendingEvents(ctx, "", lo, hi-1)
+	if err != nil {
+		return err
+	}
+	for _, ev := range pending {
+		if err := fn(ev); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// pendingEvents are the preliminary events of acct (every account for "") with times in [lo, hi].
+func (s *Store) pendingEvents(ctx context.Context, acct string, lo, hi int64) ([]audit.Event, error) {
+	rows, err := s.ReadDB.QueryContext(ctx, s.q(`SELECT account_id, data FROM event_pending
+		WHERE ($1 = '' OR account_id = $1) AND event_time >= $2 AND event_time <= $3`), acct, lo, hi)
+	if err != nil {
+		return nil, fmt.Errorf("storage: pending events: %w", err)
+	}
+	defer rows.Close()
+	var out []audit.Event
+	for rows.Next() {
+		var a string
+		var data []byte
+		if err := rows.Scan(&a, &data); err != nil {
+			return nil, fmt.Errorf("storage: pending events: %w", err)
+		}
+		ev, _, err := decodeEvent(data)
+		if err != nil {
+			continue
+		}
+		ev.AccountID = a
+		out = append(out, ev)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("storage: pending events: %w", err)
+	}
+	return out, nil
+}
+
+// storedBlock is a row of event_blocks.
+type storedBlock struct {
+	id, max int64
+	acct    string
+	data    []byte
+}
+
+func (b *storedBlock) events() ([]audit.Event, error) {
+	raw, err := s2.Decode(nil, b.data)
+	if err != nil {
+		return nil, fmt.Errorf("storage: event block %d: %w", b.id, err)
+	}
+	var out []audit.Event
+	for len(raw) > 0 {
+		ev, n, err := decodeEvent(raw)
+		if err != nil {
+			return nil, fmt.Errorf("storage: event block %d: %w", b.id, err)
+		}
+		ev.AccountID = b.acct
+		out = append(out, ev)
+		raw = raw[n:]
+	}
+	return out, nil
+}
+
+// Lookup implements audit.History: one account's events, newest first, filtered by at most one
+// attribute and a time range, Limit at a time.
+func (s *Store) Lookup(ctx context.Context, q audit.Query) (audit.Page, error) {
+	return s.lookup(ctx, q, true)
+}
+
+// lookup is Lookup, over the blocks alone without withPending.
+func (s *Store) lookup(ctx context.Context, q audit.Query, withPending bool) (audit.Page, error) {
+	limit := q.Limit
+	if limit <= 0 {
+		limit = 50
+	}
+	lo, hi := int64(-1<<63), int64(1<<63-1)
+	if !q.Start.IsZero() {
+		lo = q.Start.UnixNano()
+	}
+	if !q.End.IsZero() {
+		hi = q.End.UnixNano()
+	}
+	// The position to continue from: events strictly before (curT, curID) in (time, ID) order.
+	curT, curID := hi, "\U0010FFFF" // after every ID: the first page may start at hi itself
+	if q.After != "" {
+		t, id, ok := parseToken(q.After)
+		if !ok {
+			return audit.Page{}, audit.ErrInvalidToken
+		}
+		if t < curT || t == curT && id < curID {
+			curT, curID = t, id
+		}
+	}
+	match := func(ev *audit.Event) bool { return true }
+	var query string
+	var args []any
+	switch q.Attribute {
+	case "", audit.AttrEventID:
+		if q.Attribute == audit.AttrEventID {
+			t, ok := audit.EventIDTime(q.Value)
+			if !ok {
+				return audit.Page{}, nil
+			}
+			lo, curT = max(lo, t.UnixNano()), min(curT, t.Add(time.Millisecond).UnixNano()-1)
+			id := q.Value
+			match = func(ev *audit.Event) bool { return ev.EventID == id }
+		}
+		query = `SELECT b.id, b.max_time, b.account_id, b.data FROM event_blocks b
+			WHERE b.account_id = $1 AND b.max_time >= $2 AND b.min_time <= $3 ORDER BY b.max_time DESC, b.id DESC`
+		args = []any{q.AccountID, lo, curT}
+	case audit.AttrEventName, audit.AttrUsername, audit.AttrAccessKeyID, audit.AttrEventSource,
+		audit.AttrResourceType, audit.AttrResourceName, audit.AttrReadOnly:
+		v := q.Value
+		if q.Attribute == audit.AttrReadOnly {
+			v = strings.ToLower(v)
+		}
+		av := attrValue{q.Attribute, v}
+		k := key(av.a, av.v)
+		match = func(ev *audit.Event) bool { return hasKey(ev, av) }
+		query = `SELECT b.id, b.max_time, b.account_id, b.data FROM event_keys k JOIN event_blocks b ON b.id = k.block_id
+			WHERE k.account_id = $1 AND k.k = $4 AND k.max_time >= $2 AND b.min_time <= $3 ORDER BY k.max_time DESC, k.block_id DESC`
+		args = []any{q.AccountID, lo, curT, k}
+	default:
+		return audit.Page{}, fmt.Errorf("storage: unknown lookup attribute %q", q.Attribute)
+	}
+	before := func(ev *audit.Event) bool {
+		at := ev.EventTime.UnixNano()
+		return at >= lo && (at < curT || at == curT && ev.EventID < curID)
+	}
+	newer := func(a, b audit.Event) int {
+		if c := b.EventTime.Compare(a.EventTime); c != 0 {
+			return c
+		}
+		return strings.Compare(b.EventID, a.EventID)
+	}
+	// Preliminary events not yet written in a block count too (a write's event is found at once).
+	var cands []audit.Event
+	if withPending {
+		var err error
+		if cands, err = s.pendingEvents(ctx, q.AccountID, lo, curT); err != nil {
+			return audit.Page{}, err
+		}
+	}
+	cands = slices.DeleteFunc(cands, func(ev audit.Event) bool { return !match(&ev) || !before(&ev) })
+	rows, err := s.ReadDB.QueryContext(ctx, s.q(query), args...)
+	if err != nil {
+		return audit.Page{}, fmt.Errorf("storage: lookup events: %w", err)
+	}
+	defer rows.Close()
+	seen := map[string]bool{}
+	for _, ev := range cands {
+		seen[ev.EventID] = true
+	}
+	for rows.Next() {
+		var b storedBlock
+		if err := rows.Scan(&b.id, &b.max, &b.acct, &b.data); err != nil {
+			return audit.Page{}, fmt.Errorf("storage: lookup events: %w", err)
+		}
+		// Blocks come newest event first: once limit+1 events newer than everything this block holds
+		// are in hand, no later block can change the page.
+		if len(cands) > limit && cands[limit].EventTime.UnixNano() > b.max {
+			break
+		}
+		evs, err := b.events()
+		if err != nil {
+			return audit.Page{}, err
+		}
+		for i := range evs {
+			ev := &evs[i]
+			if match(ev) && before(ev) && !seen[ev.EventID] {
+				seen[ev.EventID] = true
+				cands = append(cands, *ev)
+			}
+		}
+		slices.SortFunc(cands, newer)
+		if len(cands) > limit+1 {
+			cands = cands[:limit+1]
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return audit.Page{}, fmt.Errorf("storage: lookup events: %w", err)
+	}
+	slices.SortFunc(cands, newer)
+	if len(cands) <= limit {
+		return audit.Page{Events: cands}, nil
+	}
+	page := cands[:limit]
+	last := page[limit-1]
+	return audit.Page{Events: page, Next: strconv.FormatInt(last.EventTime.UnixNano(), 36) + "." + last.EventID}, nil
+}
+
+// parseToken reads a continuation made by Lookup.
+func parseToken(s string) (int64, string, bool) {
+	t, id, ok := strings.Cut(s, ".")
+	if !ok || id == "" || len(s) > 128 {
+		return 0, "", false
+	}
+	n, err := strconv.ParseInt(t, 36, 64)
+	if err != nil {
+		return 0, "", false
+	}
+	return n, id, true
+}
+
+// encodeEvent appends ev (all but its account, which its block or row holds) to b: its time as a
+// varint of Unix nanoseconds, read-only as a byte, its strings and its resources length-prefixed.
+func encodeEvent(b []byte, ev *audit.Event) []byte {
+	b = binary.AppendVarint(b, ev.EventTime.UnixNano())
+	ro := byte(0)
+	if ev.ReadOnly {
+		ro = 1
+	}
+	b = append(b, ro)
+	for _, s := range [...]string{ev.EventID, ev.EventSource, ev.EventName, ev.Username, ev.AccessKeyID} {
+		b = appendBytes(b, s)
+	}
+	b = binary.AppendUvarint(b, uint64(len(ev.Resources)))
+	for _, r := range ev.Resources {
+		b = appendBytes(b, r.Type)
+		b = appendBytes(b, r.Name)
+	}
+	return appendBytes(b, string(ev.Record))
+}
+
+func appendBytes(b []byte, s string) []byte {
+	b = binary.AppendUvarint(b, uint64(len(s)))
+	return append(b, s...)
+}
+
+var errCorrupt = errors.New("corrupt event")
+
+// decodeEvent reads one event encodeEvent wrote and how many bytes it took.
+func decodeEvent(b []byte) (audit.Event, int, error) {
+	var ev audit.Event
+	d := decoder{b: b}
+	ev.EventTime = time.Unix(0, d.varint()).UTC()
+	ev.ReadOnly = d.byte() == 1
+	for _, p := range [...]*string{&ev.EventID, &ev.EventSource, &ev.EventName, &ev.Username, &ev.AccessKeyID} {
+		*p = d.str()
+	}
+	n := d.uvarint()
+	if n > uint64(len(b)) {
+		return ev, 0, errCorrupt
+	}
+	for range n {
+		ev.Resources = append(ev.Resources, audit.Resource{Type: d.str(), Name: d.str()})
+	}
+	ev.Record = []byte(d.str())
+	if d.err {
+		return ev, 0, errCorrupt
+	}
+	return ev, d.off, nil
+}
+
+type decoder struct {
+	b   []byte
+	off int
+	err bool
+}
+
+func (d *decoder) varint() int64 {
+	v, n := binary.Varint(d.b[d.off:])
+	if n <= 0 {
+		d.err = true
+		return 0
+	}
+	d.off += n
+	return v
+}
+
+func (d *decoder) uvarint() uint64 {
+	v, n := binary.Uvarint(d.b[d.off:])
+	if n <= 0 {
+		d.err = true
+		return 0
+	}
+	d.off += n
+	return v
+}
+
+func (d *decoder) byte() byte {
+	if d.off >= len(d.b) {
+		d.err = true
+		return 0
+	}
+	d.off++
+	return d.b[d.off-1]
+}
+
+func (d *decoder) str() string {
+	n := d.uvarint()
+	if d.err || n > uint64(len(d.b)-d.off) {
+		d.err = true
+		return ""
+	}
+	s := string(d.b[d.off : d.off+int(n)])
+	d.off += int(n)
+	return s
+}
