@@ -62,6 +62,25 @@ try:
     check_events(json.loads(out)["Events"], "EventName", "CreateUser")
     print("aws cloudtrail lookup-events: ok")
 
+    # The trail is real: this script's own CreateUser is there, named by the CLI's lookup by event name
+    # (a write's event is stored with the write, so it is there at once; a few tries allow for its final
+    # form replacing the preliminary one).
+    def mine(events):
+        return [e for e in events if json.loads(e["CloudTrailEvent"]).get("requestParameters", {}).get("userName") == user]
+    for attempt in range(20):
+        out = subprocess.run(["aws", "--endpoint-url", endpoint, "--output", "json", "cloudtrail", "lookup-events",
+                              "--lookup-attributes", "AttributeKey=EventName,AttributeValue=CreateUser", "--max-items", "50"],
+                             check=True, capture_output=True, text=True).stdout
+        found = mine(json.loads(out)["Events"])
+        if found:
+            break
+        time.sleep(0.25)
+    assert found, f"no CreateUser event for {user}"
+    rec = json.loads(found[0]["CloudTrailEvent"])
+    assert rec["eventSource"] == "iam.amazonaws.com" and rec["userIdentity"]["type"] == "Root", rec
+    assert {"ResourceType": "AWS::IAM::User", "ResourceName": user} in found[0].get("Resources", []), found[0]
+    print(f"aws cloudtrail lookup-events found this script's CreateUser of {user}")
+
     now = datetime.datetime.now(datetime.timezone.utc)
     refused("InvalidLookupAttributesException", ct.lookup_events, LookupAttributes=[
         {"AttributeKey": "EventName", "AttributeValue": "CreateUser"}, {"AttributeKey": "Username", "AttributeValue": user}])
