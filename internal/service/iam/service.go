@@ -186,6 +186,23 @@ func pageOf(marker *string, maxItems *int32) (page, error) {
 	return p, nil
 }
 
+// MarkerBefore returns the Marker with which a list in name order (ListUsers, ListGroups, ListRoles and
+// the other lists keyed by an entity's name) starts at the first name that begins with prefix, compared
+// case-insensitively as IAM orders names: the console filters by name prefix without reading the names
+// before it. nil for an empty prefix (the list's start). The key is the folded prefix with its last byte
+// one lower and followed by 0x7f, above every character an IAM name may hold: the greatest key below
+// every name with the prefix.
+func MarkerBefore(prefix string) *string {
+	f := fold(prefix)
+	if f == "" {
+		return nil
+	}
+	n := len(f)
+	key := f[:n-1] + string([]byte{f[n-1] - 1, 0x7f})
+	m := base64.RawURLEncoding.EncodeToString([]byte(key))
+	return &m
+}
+
 // limit is what to ask storage for: one more than the page so truncation is known without a count.
 func (p page) limit() int { return p.max + 1 }
 

@@ -287,3 +287,24 @@ func countsOf(f *fixture) (storage.Counts, error) {
 	})
 	return c, err
 }
+
+// MarkerBefore starts a name-ordered list at the first name with a prefix, case-insensitively, skipping
+// every name before it (including those one character short of the prefix or just below it).
+func TestMarkerBeforeStartsAtPrefix(t *testing.T) {
+	f := newFixture(t)
+	ctx := f.root()
+	for _, n := range []string{"bo", "boa_z", "boa-constrictor", "Bob", "bob2", "Bobby", "boc", "c"} {
+		createUser(t, f, ctx, n, "/")
+	}
+	out := must(f.svc.ListUsers(ctx, &iamapi.ListUsersRequest{Marker: MarkerBefore("BOB"), MaxItems: ptr(int32(3))}))(t)
+	var got []string
+	for _, u := range out.Users {
+		got = append(got, str(u.UserName))
+	}
+	if fmt.Sprint(got) != "[Bob bob2 Bobby]" || !*out.IsTruncated {
+		t.Errorf("from prefix BOB: %v (truncated %v)", got, *out.IsTruncated)
+	}
+	if MarkerBefore("") != nil {
+		t.Error("an empty prefix has a marker")
+	}
+}
