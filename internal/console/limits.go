@@ -19,6 +19,13 @@ const (
 	// maxFormBytes bounds a form's body: the largest field a page sends is a policy document (at most
 	// 131,072 characters for a managed policy version, IAM quotas), well under it.
 	maxFormBytes = 1 << 20
+	// listPageSize is how many entities a list page shows: AWS's default MaxItems, and a page the
+	// browser renders at once; markers page through the rest, however many thousands.
+	listPageSize = 100
+	// subListMax is how many of a user's or group's groups, policies or MFA devices its page shows, the
+	// API's largest page: IAM's quotas keep each of these lists far shorter (10 groups, 20 attached
+	// policies, 8 MFA devices per user).
+	subListMax = 1000
 	// tokenBytes is the entropy of a session token and of a CSRF token (256 bits: unguessable).
 	tokenBytes = 32
 	// signInStepTimeout bounds how long a sign-in may wait on its second step (the MFA code or the
