@@ -38,15 +38,12 @@ type groupsData struct {
 func listGroups(x *exchange) (*groupsData, error) {
 	f := x.listFilter()
 	out, err := call[iamapi.ListGroupsResponse](x, "iam", "ListGroups",
-		&iamapi.ListGroupsRequest{PathPrefix: f.pathPrefix(), Marker: f.start(x), MaxItems: ptr(int32(listPageSize))})
+		&iamapi.ListGroupsRequest{PathPrefix: f.pathPrefix(), Marker: f.start(x), MaxItems: f.maxItems()})
 	if err != nil {
 		return nil, err
 	}
-	groups, past := keep(f, out.Groups, func(g iamapi.Group) string { return deref(g.GroupName).(string) })
-	d := &groupsData{Groups: groups, listPage: listPage{Filter: f, Notice: doneNotice(x)}}
-	if !past {
-		d.Next = x.nextURL(out.Marker)
-	}
+	d := &groupsData{listPage: listPage{Filter: f, Notice: doneNotice(x)}}
+	d.Groups, d.Next = filtered(x, f, out.Groups, func(g iamapi.Group) string { return deref(g.GroupName).(string) }, out.Marker)
 	return d, nil
 }
 

@@ -63,21 +63,39 @@ func (f listFilter) start(x *exchange) *string {
 	return iam.MarkerBefore(f.Name)
 }
 
-// keep trims a page of names listed from start to those with the name prefix. past is true when the page
-// went beyond the names with the prefix: there is no further page to show.
-func keep[T any](f listFilter, items []T, name func(T) string) (kept []T, past bool) {
+// maxItems is the page to ask the API for: with a name prefix one more than the page shows, to learn
+// whether the name after the page still has the prefix (so "Next page" never leads to an empty page).
+func (f listFilter) maxItems() *int32 {
+	if f.Name != "" {
+		return ptr(int32(listPageSize + 1))
+	}
+	return ptr(int32(listPageSize))
+}
+
+// filtered returns the rows of a page listed from f.start with f.maxItems, and the URL of the next page
+// ("" for none). With a name prefix it keeps the names with the prefix, which are consecutive in IAM's
+// order: past the last of them there is no next page; else the next page starts at the first name not
+// shown. Without one it is the API's page and marker.
+func filtered[T any](x *exchange, f listFilter, items []T, name func(T) string, marker *string) ([]T, string) {
 	if f.Name == "" {
-		return items, false
+		return items, x.nextURL(marker)
 	}
 	p := strings.ToLower(f.Name)
+	var kept []T
 	for _, it := range items {
-		if n := strings.ToLower(name(it)); strings.HasPrefix(n, p) {
-			kept = append(kept, it)
-		} else if n > p {
-			return kept, true
+		n := strings.ToLower(name(it))
+		if !strings.HasPrefix(n, p) {
+			if n > p {
+				return kept, "" // past the names with the prefix
+			}
+			continue
 		}
+		if len(kept) == listPageSize {
+			return kept, x.nextURL(iam.MarkerBefore(name(it)))
+		}
+		kept = append(kept, it)
 	}
-	return kept, false
+	return kept, x.nextURL(marker)
 }
 
 // listPage is what a list page shows around its rows.
@@ -96,15 +114,12 @@ type usersData struct {
 func usersList(x *exchange) error {
 	f := x.listFilter()
 	out, err := call[iamapi.ListUsersResponse](x, "iam", "ListUsers",
-		&iamapi.ListUsersRequest{PathPrefix: f.pathPrefix(), Marker: f.start(x), MaxItems: ptr(int32(listPageSize))})
+		&iamapi.ListUsersRequest{PathPrefix: f.pathPrefix(), Marker: f.start(x), MaxItems: f.maxItems()})
 	if err != nil {
 		return err
 	}
-	users, past := keep(f, out.Users, func(u iamapi.User) string { return deref(u.UserName).(string) })
-	d := &usersData{Users: users, listPage: listPage{Filter: f, Notice: doneNotice(x)}}
-	if !past {
-		d.Next = x.nextURL(out.Marker)
-	}
+	d := &usersData{listPage: listPage{Filter: f, Notice: doneNotice(x)}}
+	d.Users, d.Next = filtered(x, f, out.Users, func(u iamapi.User) string { return deref(u.UserName).(string) }, out.Marker)
 	return x.render(http.StatusOK, "users", "Users", d)
 }
 
