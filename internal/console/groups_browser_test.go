@@ -72,7 +72,6 @@ func TestBrowserGroups(t *testing.T) {
 			`Array.from(document.querySelectorAll("#groups tbody td:first-child a")).map(a => a.textContent).join(" ")`)))
 	}
 	do(t, ctx, chromedp.Navigate(s.url("/groups")), chromedp.WaitVisible(chromedp.ID("next")))
-	identityScreenshot(t, ctx, "groups")
 	first := rows()
 	do(t, ctx, chromedp.Click(chromedp.ID("next")), chromedp.WaitNotPresent(chromedp.ID("next")))
 	second := rows()
@@ -83,4 +82,5 @@ func TestBrowserGroups(t *testing.T) {
 	if got := strings.Join(rows(), " "); got != "team-100 team-101 team-102 team-103 team-104" {
 		t.Errorf("name filter TEAM-10: %s", got)
 	}
+	identityScreenshot(t, ctx, "groups")
 }

@@ -21,8 +21,8 @@ import (
 func init() {
 	register(page{name: "users", nav: "Users", navPath: "/users", routes: func(r *router) {
 		r.get("/users", usersList)
-		r.get("/users/new", newUserForm)
-		r.post("/users/new", createUser)
+		r.get("/user-new", newUserForm)
+		r.post("/user-new", createUser)
 		r.get("/users/{name}", userPage)
 		r.get("/users/{name}/inline/{policy}", userInlinePolicy)
 		r.post("/users/{name}/policies/attach", userAction("policies", attachUserPolicy))

@@ -21,14 +21,14 @@ import (
 )
 
 // identityScreenshot saves the browser's page as docs/console/<name>.png when IAMD_CONSOLE_SCREENSHOTS=1
-// (the documentation's pictures; not taken on ordinary runs).
+// (the documentation's pictures; not taken on ordinary runs). Quality 100 makes them PNG, not JPEG.
 func identityScreenshot(t *testing.T, ctx context.Context, name string) {
 	t.Helper()
 	if os.Getenv("IAMD_CONSOLE_SCREENSHOTS") != "1" {
 		return
 	}
 	do(t, ctx, chromedp.EmulateViewport(1280, 900))
-	png := run(t, ctx, chromedp.FullScreenshot(90))
+	png := run(t, ctx, chromedp.FullScreenshot(100))
 	if err := os.WriteFile(filepath.Join("..", "..", "docs", "console", name+".png"), png, 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -230,7 +230,7 @@ func TestBrowserUsersDeniedToReadOnlyUser(t *testing.T) {
 	if got := shown(t, ctx, chromedp.ID("users")); !strings.Contains(got, "reader") {
 		t.Errorf("the reader does not see the users: %q", got)
 	}
-	do(t, ctx, chromedp.Navigate(s.url("/users/new")), chromedp.WaitVisible(chromedp.ID("name")),
+	do(t, ctx, chromedp.Navigate(s.url("/user-new")), chromedp.WaitVisible(chromedp.ID("name")),
 		chromedp.SendKeys(chromedp.ID("name"), "intruder"), chromedp.Click(chromedp.ID("create")),
 		chromedp.WaitVisible(chromedp.ID("api-error")))
 	if got := shown(t, ctx, chromedp.ID("api-error")); got != uc+" "+um {
@@ -278,9 +278,6 @@ func TestBrowserUsersPaging(t *testing.T) {
 		for pages := 1; ; pages++ {
 			names = append(names, strings.Fields(run(t, ctx, chromedp.Evaluate[string](
 				`Array.from(document.querySelectorAll("#users tbody td:first-child a")).map(a => a.textContent).join(" ")`)))...)
-			if pages == 1 {
-				identityScreenshot(t, ctx, "users")
-			}
 			more := run(t, ctx, chromedp.Evaluate[bool](`document.getElementById("next") !== null`))
 			if !more {
 				return names, pages
@@ -308,4 +305,5 @@ func TestBrowserUsersPaging(t *testing.T) {
 	if got, exp := strings.Join(pathed, " "), strings.Join(odd[100:], " "); got != exp || pages != 1 {
 		t.Errorf("path /odd/ and name user-2, %d pages: %s", pages, got)
 	}
+	identityScreenshot(t, ctx, "users")
 }
