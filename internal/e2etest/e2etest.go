@@ -45,6 +45,9 @@ type Options struct {
 	Verbose         bool // log to the test log
 	// SMTPURL is --smtp-url (the Account API's primary e-mail update codes); "" logs them.
 	SMTPURL string
+	// LogWriter receives the server's log, for tests that look at what it says (or must not say);
+	// nil discards it (Verbose sends it to the test log).
+	LogWriter io.Writer
 }
 
 // Start starts a server that stops when the test ends.
@@ -61,7 +64,10 @@ func Start(t testing.TB, o Options) *Server {
 		// that need them fetch from the real binary's public listener instead.
 		PublicURL: "https://oidc.iamd.test"}
 	var w io.Writer = io.Discard
-	if o.Verbose {
+	switch {
+	case o.LogWriter != nil:
+		w = o.LogWriter
+	case o.Verbose:
 		w = testWriter{t}
 	}
 	log := slog.New(slog.NewTextHandler(w, nil))
