@@ -1,14 +1,12 @@
 package console_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -57,7 +55,7 @@ func shown[S chromedp.Selectable](t *testing.T, ctx context.Context, sel S) stri
 // will not be shown again, and the key works with the SDK. Deactivating it in the browser stops it; its
 // last use shows on the user's page; deleting the user while it has a key shows AWS's DeleteConflict.
 func TestBrowserUsersCreateWithKeyAndPolicy(t *testing.T) {
-	var serverLog lockedBuffer
+	var serverLog e2etest.SyncBuffer
 	es := e2etest.Start(t, e2etest.Options{LogWriter: &serverLog})
 	s := &consoleServer{Server: es, root: es.IAM(e2etest.RootCreds())}
 	s.user(t, "admin", "Correct-Horse-1", "arn:aws:iam::aws:policy/IAMFullAccess")
@@ -137,33 +135,9 @@ func TestBrowserUsersCreateWithKeyAndPolicy(t *testing.T) {
 	if _, err := s.root.GetUser(bg, &iam.GetUserInput{UserName: aws.String("deploy")}); err == nil {
 		t.Error("the user was not deleted")
 	}
-	if serverLog.Len() == 0 || strings.Contains(serverLog.String(), secret) {
-		t.Errorf("the server's log (%d bytes) holds the secret", serverLog.Len())
+	if logged := serverLog.String(); logged == "" || strings.Contains(logged, secret) {
+		t.Errorf("the server's log (%d bytes) holds the secret", len(logged))
 	}
-}
-
-// lockedBuffer is a bytes.Buffer the server writes its log to while the test reads it.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
-func (l *lockedBuffer) Len() int {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Len()
 }
 
 // totpCode is the code of a Base32 seed for the 30-second step holding at.

@@ -8,6 +8,8 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -139,4 +141,23 @@ func (s *Server) GlobalSTS(creds aws.CredentialsProvider) *sts.Client {
 // Account returns an Account API client.
 func (s *Server) Account(creds aws.CredentialsProvider) *account.Client {
 	return account.NewFromConfig(s.config(creds, "us-east-1"), func(o *account.Options) { o.BaseEndpoint = aws.String(s.URL) })
+}
+
+// SyncBuffer collects output a test reads while something still writes it (a process's output, a
+// server's log through Options.LogWriter).
+type SyncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *SyncBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *SyncBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
