@@ -42,7 +42,7 @@ func listGroups(x *exchange) (*groupsData, error) {
 	if err != nil {
 		return nil, err
 	}
-	d := &groupsData{listPage: listPage{Filter: f, Notice: doneNotice(x)}}
+	d := &groupsData{listPage: listPage{Kind: "groups", Filter: f, Notice: doneNotice(x)}}
 	d.Groups, d.Next = filtered(x, f, out.Groups, func(g iamapi.Group) string { return deref(g.GroupName).(string) }, out.Marker)
 	return d, nil
 }
@@ -74,14 +74,12 @@ func createGroup(x *exchange) error {
 }
 
 type groupData struct {
+	failure
 	Group    *iamapi.Group
 	Members  []iamapi.User
 	Next     string
-	Attached []iamapi.AttachedPolicy
-	Inline   []string
+	Policies policiesSection
 	Notice   string
-	Err      *shownError
-	ErrAt    string
 	// Truncated: the group has more policies than the page shows.
 	Truncated bool
 }
@@ -92,17 +90,11 @@ func loadGroup(x *exchange, name string) (*groupData, error) {
 	if err != nil {
 		return nil, err
 	}
-	all := ptr(int32(subListMax))
-	attached, err := call[iamapi.ListAttachedGroupPoliciesResponse](x, "iam", "ListAttachedGroupPolicies", &iamapi.ListAttachedGroupPoliciesRequest{GroupName: ptr(name), MaxItems: all})
-	if err != nil {
+	d := &groupData{Group: g.Group, Members: g.Users, Next: x.nextURL(g.Marker)}
+	if d.Policies, d.Truncated, err = loadPolicies(x, "Group", name); err != nil {
 		return nil, err
 	}
-	inline, err := call[iamapi.ListGroupPoliciesResponse](x, "iam", "ListGroupPolicies", &iamapi.ListGroupPoliciesRequest{GroupName: ptr(name), MaxItems: all})
-	if err != nil {
-		return nil, err
-	}
-	return &groupData{Group: g.Group, Members: g.Users, Next: x.nextURL(g.Marker), Attached: attached.AttachedPolicies, Inline: inline.PolicyNames,
-		Truncated: deref(attached.IsTruncated).(bool) || deref(inline.IsTruncated).(bool)}, nil
+	return d, nil
 }
 
 func groupPage(x *exchange) error {
@@ -133,7 +125,8 @@ func groupFailed(x *exchange, name, section string, err error) error {
 	if lerr != nil {
 		return err
 	}
-	d.Err, d.ErrAt = se, section
+	d.failure = failure{Err: se, ErrAt: section}
+	d.Policies.failure = d.failure
 	return x.render(se.Status, "group", "Group "+name, d)
 }
 

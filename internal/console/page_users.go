@@ -100,6 +100,7 @@ func filtered[T any](x *exchange, f listFilter, items []T, name func(T) string, 
 
 // listPage is what a list page shows around its rows.
 type listPage struct {
+	Kind   string // the list's path below the console's root ("users")
 	Filter listFilter
 	Next   string
 	Notice string
@@ -118,7 +119,7 @@ func usersList(x *exchange) error {
 	if err != nil {
 		return err
 	}
-	d := &usersData{listPage: listPage{Filter: f, Notice: doneNotice(x)}}
+	d := &usersData{listPage: listPage{Kind: "users", Filter: f, Notice: doneNotice(x)}}
 	d.Users, d.Next = filtered(x, f, out.Users, func(u iamapi.User) string { return deref(u.UserName).(string) }, out.Marker)
 	return x.render(http.StatusOK, "users", "Users", d)
 }
@@ -173,18 +174,69 @@ func createUser(x *exchange) error {
 	return x.redirect("/users/" + url.PathEscape(d.Name) + "?done=" + url.QueryEscape("Created user "+d.Name+"."))
 }
 
+// failure is a change's refusal as an entity's page shows it: beside the form of the section ErrAt.
+type failure struct {
+	Err   *shownError
+	ErrAt string
+}
+
+// policiesSection is the permissions section that users' and groups' pages show alike
+// (templates/_identity.html).
+type policiesSection struct {
+	failure
+	// Base is the owner's page below the console's root ("/users/bob"), where its forms post.
+	Base, CSRF string
+	Attached   []iamapi.AttachedPolicy
+	Inline     []string
+}
+
+// loadPolicies reads the attached and inline policies of the user or group (kind "User" or "Group")
+// through the kind's List operations, and whether either list holds more than a page.
+func loadPolicies(x *exchange, kind, name string) (policiesSection, bool, error) {
+	sec := policiesSection{Base: "/" + strings.ToLower(kind) + "s/" + url.PathEscape(name), CSRF: x.sess.CSRFToken}
+	all := ptr(int32(subListMax))
+	var attachedIn, inlineIn any
+	switch kind {
+	case "User":
+		attachedIn = &iamapi.ListAttachedUserPoliciesRequest{UserName: ptr(name), MaxItems: all}
+		inlineIn = &iamapi.ListUserPoliciesRequest{UserName: ptr(name), MaxItems: all}
+	case "Group":
+		attachedIn = &iamapi.ListAttachedGroupPoliciesRequest{GroupName: ptr(name), MaxItems: all}
+		inlineIn = &iamapi.ListGroupPoliciesRequest{GroupName: ptr(name), MaxItems: all}
+	}
+	out, err := x.invoke("iam", "ListAttached"+kind+"Policies", attachedIn)
+	if err != nil {
+		return sec, false, err
+	}
+	var truncated bool
+	switch o := out.(type) {
+	case *iamapi.ListAttachedUserPoliciesResponse:
+		sec.Attached, truncated = o.AttachedPolicies, deref(o.IsTruncated).(bool)
+	case *iamapi.ListAttachedGroupPoliciesResponse:
+		sec.Attached, truncated = o.AttachedPolicies, deref(o.IsTruncated).(bool)
+	}
+	if out, err = x.invoke("iam", "List"+kind+"Policies", inlineIn); err != nil {
+		return sec, false, err
+	}
+	switch o := out.(type) {
+	case *iamapi.ListUserPoliciesResponse:
+		sec.Inline, truncated = o.PolicyNames, truncated || deref(o.IsTruncated).(bool)
+	case *iamapi.ListGroupPoliciesResponse:
+		sec.Inline, truncated = o.PolicyNames, truncated || deref(o.IsTruncated).(bool)
+	}
+	return sec, truncated, nil
+}
+
 type userData struct {
+	failure
 	User      *iamapi.User
 	Groups    []iamapi.Group
-	Attached  []iamapi.AttachedPolicy
-	Inline    []string
+	Policies  policiesSection
 	Login     *iamapi.LoginProfile
 	Keys      []accessKeyRow
 	MFA       []iamapi.MFADevice
 	Notice    string
-	Err       *shownError
-	ErrAt     string // the section whose form Err answers
-	Truncated bool   // a section holds more than the page shows
+	Truncated bool // a section holds more than the page shows
 }
 
 type accessKeyRow struct {
@@ -204,16 +256,10 @@ func loadUser(x *exchange, name string) (*userData, error) {
 	if err != nil {
 		return nil, err
 	}
-	attached, err := call[iamapi.ListAttachedUserPoliciesResponse](x, "iam", "ListAttachedUserPolicies", &iamapi.ListAttachedUserPoliciesRequest{UserName: ptr(name), MaxItems: all})
-	if err != nil {
+	if d.Policies, d.Truncated, err = loadPolicies(x, "User", name); err != nil {
 		return nil, err
 	}
-	inline, err := call[iamapi.ListUserPoliciesResponse](x, "iam", "ListUserPolicies", &iamapi.ListUserPoliciesRequest{UserName: ptr(name), MaxItems: all})
-	if err != nil {
-		return nil, err
-	}
-	d.Groups, d.Attached, d.Inline = groups.Groups, attached.AttachedPolicies, inline.PolicyNames
-	d.Truncated = deref(groups.IsTruncated).(bool) || deref(attached.IsTruncated).(bool) || deref(inline.IsTruncated).(bool)
+	d.Groups, d.Truncated = groups.Groups, d.Truncated || deref(groups.IsTruncated).(bool)
 	lp, err := call[iamapi.GetLoginProfileResponse](x, "iam", "GetLoginProfile", &iamapi.GetLoginProfileRequest{UserName: ptr(name)})
 	switch {
 	case err == nil:
@@ -262,7 +308,8 @@ func userFailed(x *exchange, name, section string, err error) error {
 	if lerr != nil {
 		return err // the user cannot be shown (gone, or not readable): the error page says why
 	}
-	d.Err, d.ErrAt = se, section
+	d.failure = failure{Err: se, ErrAt: section}
+	d.Policies.failure = d.failure
 	return x.render(se.Status, "user", "User "+name, d)
 }
 
