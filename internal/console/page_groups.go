@@ -98,11 +98,12 @@ func loadGroup(x *exchange, name string) (*groupData, error) {
 }
 
 func groupPage(x *exchange) error {
+	notice := doneNotice(x)
 	d, err := loadGroup(x, x.r.PathValue("name"))
 	if err != nil {
 		return err
 	}
-	d.Notice = doneNotice(x)
+	d.Notice = notice
 	return x.render(http.StatusOK, "group", "Group "+deref(d.Group.GroupName).(string), d)
 }
 

@@ -124,8 +124,17 @@ func usersList(x *exchange) error {
 	return x.render(http.StatusOK, "users", "Users", d)
 }
 
-// doneNotice is the notice a redirect after a change asks for (?done=…), shown as text.
-func doneNotice(x *exchange) string { return x.r.URL.Query().Get("done") }
+// doneNotice is the notice a redirect after a change asks for (?done=…), shown as text. It is taken
+// out of the request's query, so that the page's links to further pages do not repeat it.
+func doneNotice(x *exchange) string {
+	q := x.r.URL.Query()
+	n := q.Get("done")
+	if n != "" {
+		q.Del("done")
+		x.r.URL.RawQuery = q.Encode()
+	}
+	return n
+}
 
 type newUserData struct {
 	Name, Path, Policies string
