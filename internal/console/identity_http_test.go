@@ -2,6 +2,8 @@ package console_test
 
 import (
 	"context"
+	"html"
+	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -102,5 +104,63 @@ func TestIdentityPageErrorsAreTheAPIs(t *testing.T) {
 	}
 	if st, body, _ := h.get("/users?marker=%21%21"); st != http.StatusBadRequest || !strings.Contains(body, "Invalid Marker.") {
 		t.Errorf("a bad marker answered %d", st)
+	}
+}
+
+// The console password of a user is set, changed and removed from the user's page, each through its
+// operation; a password the account's policy refuses shows the API's error and changes nothing.
+func TestUserLoginProfileChanges(t *testing.T) {
+	s := startConsole(t)
+	s.user(t, "admin", "Correct-Horse-1", "arn:aws:iam::aws:policy/IAMFullAccess")
+	bg := context.Background()
+	if _, err := s.root.CreateUser(bg, &iam.CreateUserInput{UserName: aws.String("frank")}); err != nil {
+		t.Fatal(err)
+	}
+	_, apiErr := s.root.CreateLoginProfile(bg, &iam.CreateLoginProfileInput{UserName: aws.String("frank"), Password: aws.String("a")})
+	code, msg := apiError(t, apiErr)
+	h := newHTTPClient(t, s)
+	csrf := h.signIn("admin", "Correct-Horse-1")
+	change := func(form url.Values) *http.Response {
+		form.Set("csrf", csrf)
+		return h.post("/users/frank/login-profile", form)
+	}
+	req, _ := http.NewRequest(http.MethodPost, s.url("/users/frank/login-profile"),
+		strings.NewReader(url.Values{"csrf": {csrf}, "do": {"create"}, "password": {"a"}}.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Origin", s.URL)
+	resp, err := h.c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusBadRequest || !strings.Contains(string(body), code) || !strings.Contains(string(body), html.EscapeString(msg)) {
+		t.Errorf("a weak password answered %d without the API's %s %q", resp.StatusCode, code, msg)
+	}
+	if _, err := s.root.GetLoginProfile(bg, &iam.GetLoginProfileInput{UserName: aws.String("frank")}); err == nil {
+		t.Fatal("the weak password was set")
+	}
+
+	if resp := change(url.Values{"do": {"create"}, "password": {"Correct-Horse-7"}, "reset": {"1"}}); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("create answered %d", resp.StatusCode)
+	}
+	lp, err := s.root.GetLoginProfile(bg, &iam.GetLoginProfileInput{UserName: aws.String("frank")})
+	if err != nil || !lp.LoginProfile.PasswordResetRequired {
+		t.Fatalf("after create: %+v, %v", lp, err)
+	}
+	if resp := change(url.Values{"do": {"update"}}); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("update answered %d", resp.StatusCode)
+	}
+	if lp, err = s.root.GetLoginProfile(bg, &iam.GetLoginProfileInput{UserName: aws.String("frank")}); err != nil || lp.LoginProfile.PasswordResetRequired {
+		t.Fatalf("after clearing the reset: %+v, %v", lp, err)
+	}
+	if resp := change(url.Values{"do": {"delete"}}); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("delete answered %d", resp.StatusCode)
+	}
+	if _, err := s.root.GetLoginProfile(bg, &iam.GetLoginProfileInput{UserName: aws.String("frank")}); err == nil {
+		t.Error("the password was not removed")
+	}
+	if resp := change(url.Values{"do": {"rename"}}); resp.StatusCode != http.StatusBadRequest {
+		t.Errorf("an unknown change answered %d", resp.StatusCode)
 	}
 }
