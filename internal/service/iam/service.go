@@ -191,16 +191,29 @@ func pageOf(marker *string, maxItems *int32) (page, error) {
 // case-insensitively as IAM orders names: the console filters by name prefix without reading the names
 // before it. nil for an empty prefix (the list's start). The key is the folded prefix with its last byte
 // one lower and followed by 0x7f, above every character an IAM name may hold: the greatest key below
-// every name with the prefix.
+// every name with the prefix. A prefix with a character no IAM name holds (names are printable ASCII)
+// starts past every name: the key stays ASCII, which every store compares and keeps as text.
 func MarkerBefore(prefix string) *string {
 	f := fold(prefix)
 	if f == "" {
 		return nil
 	}
-	n := len(f)
-	key := f[:n-1] + string([]byte{f[n-1] - 1, 0x7f})
+	key := "\x7f"
+	if printableASCII(f) {
+		n := len(f)
+		key = f[:n-1] + string([]byte{f[n-1] - 1, 0x7f})
+	}
 	m := base64.RawURLEncoding.EncodeToString([]byte(key))
 	return &m
+}
+
+func printableASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] <= ' ' || s[i] >= 0x7f {
+			return false
+		}
+	}
+	return true
 }
 
 // limit is what to ask storage for: one more than the page so truncation is known without a count.

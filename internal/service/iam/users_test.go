@@ -307,4 +307,11 @@ func TestMarkerBeforeStartsAtPrefix(t *testing.T) {
 	if MarkerBefore("") != nil {
 		t.Error("an empty prefix has a marker")
 	}
+	// No IAM name holds these characters: the list starts past every name, not with an error.
+	for _, p := range []string{"é", "b\xff", "b\x80", "b o"} {
+		out, err := f.svc.ListUsers(ctx, &iamapi.ListUsersRequest{Marker: MarkerBefore(p)})
+		if err != nil || len(out.Users) != 0 {
+			t.Errorf("from prefix %q: %d users, %v", p, len(out.Users), err)
+		}
+	}
 }
