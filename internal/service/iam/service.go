@@ -15,6 +15,7 @@ import (
 	"log/slog"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/iamd/iamd/internal/api/iamapi"
 	"github.com/iamd/iamd/internal/reqctx"
@@ -178,7 +179,9 @@ func pageOf(marker *string, maxItems *int32) (page, error) {
 	}
 	if marker != nil && *marker != "" {
 		b, err := base64.RawURLEncoding.DecodeString(*marker)
-		if err != nil || len(b) == 0 {
+		// Every key a list resumes after is text (a name, an index): one that is not UTF-8 or holds a
+		// NUL is no marker iamd gave, and PostgreSQL refuses such text as a query parameter.
+		if err != nil || len(b) == 0 || !utf8.Valid(b) || strings.IndexByte(string(b), 0) >= 0 {
 			return p, iamapi.NewInvalidInputException("Invalid Marker.")
 		}
 		p.after = string(b)
