@@ -3,7 +3,9 @@ package iam
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/iamd/iamd/internal/api/iamapi"
 	"github.com/iamd/iamd/internal/storage"
@@ -314,4 +316,31 @@ func TestMarkerBeforeStartsAtPrefix(t *testing.T) {
 			t.Errorf("from prefix %q: %d users, %v", p, len(out.Users), err)
 		}
 	}
+}
+
+// FuzzMarker: pageOf takes any client's marker without panicking and keeps only text keys; every
+// MarkerBefore is a marker pageOf takes, whose key sorts below the prefix it starts at.
+func FuzzMarker(f *testing.F) {
+	for _, s := range []string{"", "Ym9i", "!!", "AA", "Yv5_", "bob", "é", "b\x00"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if p, err := pageOf(&s, nil); err == nil && (!utf8.ValidString(p.after) || strings.IndexByte(p.after, 0) >= 0) {
+			t.Fatalf("marker %q kept the key %q", s, p.after)
+		}
+		m := MarkerBefore(s)
+		if m == nil {
+			if s != "" {
+				t.Fatalf("no marker for %q", s)
+			}
+			return
+		}
+		p, err := pageOf(m, nil)
+		if err != nil {
+			t.Fatalf("MarkerBefore(%q) = %q, refused: %v", s, *m, err)
+		}
+		if printableASCII(fold(s)) && p.after >= fold(s) {
+			t.Fatalf("MarkerBefore(%q) resumes after %q, not below the prefix", s, p.after)
+		}
+	})
 }
