@@ -68,9 +68,13 @@ func BenchmarkIdentityPages(b *testing.B) {
 	}
 	c := benchSignIn(b, s, "admin", "Correct-Horse-1")
 	middle := benchMarker(b, c, s.URL+"/console/users?name=user-2")
-	for _, p := range []string{"/users", "/users?marker=" + url.QueryEscape(middle), "/users?name=user-42", "/users?path=%2F&name=USER-0",
-		"/users/user-2500", "/groups", "/groups/group-000"} {
-		b.Run(strings.TrimPrefix(p, "/"), func(b *testing.B) {
+	for _, page := range []struct{ name, p string }{
+		{"users", "/users"}, {"users-page-22", "/users?marker=" + url.QueryEscape(middle)},
+		{"users-name-prefix", "/users?name=user-42"}, {"users-path-and-name-prefix", "/users?path=%2F&name=USER-0"},
+		{"user", "/users/user-2500"}, {"groups", "/groups"}, {"group-100-members", "/groups/group-000"},
+	} {
+		p := page.p
+		b.Run(page.name, func(b *testing.B) {
 			for b.Loop() {
 				resp, err := c.Get(s.URL + "/console" + p)
 				if err != nil {
