@@ -2,12 +2,14 @@
 //
 //	iamd serve [flags]                      run the server (SQLite under --data-dir, or --database-url)
 //	iamd accounts create|list [flags]       manage accounts in the store directly
+//	iamd accounts root-password [flags]     set the root user's console password (read from stdin)
 //	iamd sts regions|activate|deactivate    STS regional activation through the admin API
 //	iamd backup --out FILE [flags]          online backup of the SQLite store
 //	iamd version                            print the version
 package main
 
 import (
+	"bufio"
 	"cmp"
 	"context"
 	"errors"
@@ -17,13 +19,18 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
+	"golang.org/x/term"
+
+	"github.com/iamd/iamd/internal/api/iamapi"
 	"github.com/iamd/iamd/internal/app"
 	"github.com/iamd/iamd/internal/bootstrap"
 	"github.com/iamd/iamd/internal/config"
 	"github.com/iamd/iamd/internal/ids"
 	"github.com/iamd/iamd/internal/logbuf"
+	iamsvc "github.com/iamd/iamd/internal/service/iam"
 	"github.com/iamd/iamd/internal/storage"
 )
 
@@ -36,6 +43,7 @@ Usage:
   iamd serve [--listen ADDR] [--data-dir DIR] [--database-url URL] [--dev] [...]
   iamd accounts create [--account-id ID] [--data-dir DIR | --database-url URL]
   iamd accounts list [--data-dir DIR | --database-url URL]
+  iamd accounts root-password [--account-id ID] [--data-dir DIR | --database-url URL]  (password from stdin)
   iamd sts regions|activate REGION|deactivate REGION [--endpoint URL]
   iamd backup --out FILE [--data-dir DIR]
   iamd version
@@ -153,7 +161,7 @@ func storeFlags(name string, stderr io.Writer) (*flag.FlagSet, *config.Config) {
 
 func accounts(args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
-		return errors.New("accounts: create or list")
+		return errors.New("accounts: create, list or root-password")
 	}
 	fs, cfg := storeFlags("iamd accounts "+args[0], stderr)
 	if err := fs.Parse(args[1:]); err != nil {
@@ -218,8 +226,76 @@ func accounts(args []string, stdout, stderr io.Writer) error {
 				after = page[len(page)-1].ID
 			}
 		})
+	case "root-password":
+		return rootPassword(ctx, cfg, log, stderr)
 	}
-	return fmt.Errorf("accounts: unknown command %q (create or list)", args[0])
+	return fmt.Errorf("accounts: unknown command %q (create, list or root-password)", args[0])
+}
+
+// maxPasswordInput bounds what root-password reads from a pipe: a root password has at most 128
+// characters, of up to 4 bytes each.
+const maxPasswordInput = 1024
+
+// rootPassword sets the console password of the account's root user, read from the terminal (asked
+// twice, not echoed) or from the first line of stdin; it is never printed.
+func rootPassword(ctx context.Context, cfg *config.Config, log *slog.Logger, stderr io.Writer) error {
+	if !ids.IsAccountID(cfg.AccountID) {
+		return fmt.Errorf("--account-id must be 12 digits")
+	}
+	pw, err := readPassword(os.Stdin, stderr, "root password for account "+cfg.AccountID)
+	if err != nil {
+		return err
+	}
+	store, err := app.OpenStore(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	svc := iamsvc.New(iamsvc.Options{Store: store, Logger: log})
+	if err := svc.SetRootPassword(ctx, cfg.AccountID, pw); err != nil {
+		var pe *iamapi.PasswordPolicyViolationException
+		if errors.As(err, &pe) {
+			return fmt.Errorf("the root password is refused: %s", pe.ErrorMessage())
+		}
+		if errors.Is(err, storage.ErrNotFound) {
+			return fmt.Errorf("account %s does not exist (iamd accounts create)", cfg.AccountID)
+		}
+		return err
+	}
+	fmt.Fprintf(stderr, "root password set for account %s: sign in at the console as the root user\n", cfg.AccountID)
+	return nil
+}
+
+// readPassword reads a password: from a terminal with a prompt, twice and without echo; else the first
+// line of in.
+func readPassword(in *os.File, prompt io.Writer, what string) (string, error) {
+	if fd := int(in.Fd()); term.IsTerminal(fd) {
+		fmt.Fprintf(prompt, "New %s: ", what)
+		a, err := term.ReadPassword(fd)
+		fmt.Fprintln(prompt)
+		if err != nil {
+			return "", err
+		}
+		fmt.Fprintf(prompt, "Repeat it: ")
+		b, err := term.ReadPassword(fd)
+		fmt.Fprintln(prompt)
+		if err != nil {
+			return "", err
+		}
+		if string(a) != string(b) {
+			return "", errors.New("the passwords differ")
+		}
+		return string(a), nil
+	}
+	line, err := bufio.NewReader(io.LimitReader(in, maxPasswordInput)).ReadString('\n')
+	if err != nil && !errors.Is(err, io.EOF) {
+		return "", err
+	}
+	line = strings.TrimRight(line, "\r\n")
+	if line == "" {
+		return "", errors.New("no password on stdin")
+	}
+	return line, nil
 }
 
 func backup(args []string, stdout, stderr io.Writer) error {

@@ -17,6 +17,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/iamd/iamd/internal/audit"
 	"github.com/iamd/iamd/internal/auth"
 	"github.com/iamd/iamd/internal/authz"
 	"github.com/iamd/iamd/internal/bootstrap"
@@ -27,6 +28,7 @@ import (
 	"github.com/iamd/iamd/internal/server"
 	accountsvc "github.com/iamd/iamd/internal/service/account"
 	adminsvc "github.com/iamd/iamd/internal/service/admin"
+	cloudtrailsvc "github.com/iamd/iamd/internal/service/cloudtrail"
 	iamsvc "github.com/iamd/iamd/internal/service/iam"
 	stssvc "github.com/iamd/iamd/internal/service/sts"
 	"github.com/iamd/iamd/internal/storage"
@@ -46,6 +48,10 @@ type App struct {
 	IAM     *iamsvc.Service
 	STS     *stssvc.Service
 	Account *accountsvc.Service
+	// CloudTrail is the CloudTrail API's event history, reading the trail through History.
+	CloudTrail *cloudtrailsvc.Service
+	// History is the trail LookupEvents reads (see WithHistory).
+	History audit.History
 	Authz   *authz.Authorizer
 	Server  *server.Server
 	Log     *slog.Logger
@@ -83,9 +89,29 @@ func LoadSealer(ctx context.Context, cfg *config.Config, log *slog.Logger) (*sec
 	return k.Sealer, nil
 }
 
+// Option adjusts what New assembles.
+type Option func(*options)
+
+type options struct {
+	history audit.History
+}
+
+// WithHistory makes the CloudTrail API read its event history from h. Without it the store's history is
+// read when the store keeps one (implements audit.History), else an empty one.
+func WithHistory(h audit.History) Option { return func(o *options) { o.history = h } }
+
+// noHistory is the event history of a store that keeps none: every lookup finds nothing.
+type noHistory struct{}
+
+func (noHistory) Lookup(context.Context, audit.Query) (audit.Page, error) { return audit.Page{}, nil }
+
 // New assembles a server. The caller runs it with Run (or uses Server as a handler after Start) and closes
 // it with Close.
-func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, error) {
+func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Option) (*App, error) {
+	var o options
+	for _, opt := range opts {
+		opt(&o)
+	}
 	if err := cfg.ReadSecretFiles(); err != nil {
 		return nil, err
 	}
@@ -199,9 +225,19 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, error
 	}
 	a.Account = accountsvc.New(accountsvc.Options{Store: store, TransitionDelay: cfg.RegionTransitionDelay, Logger: log,
 		Sealer: sealer, Mailer: mailer})
+	a.History = o.history
+	if a.History == nil {
+		// The bare store, not the cache: events are read where they are written, never cached.
+		if h, ok := raw.(audit.History); ok {
+			a.History = h
+		} else {
+			a.History = noHistory{}
+		}
+	}
+	a.CloudTrail = cloudtrailsvc.New(cloudtrailsvc.Options{History: a.History, Sealer: sealer, Logger: log})
 	a.Server = server.New(server.Options{
 		// The store itself, not the cache: readiness pings it, metrics read its statistics.
-		Store: raw, Auth: a.Auth, IAM: a.IAM, STS: a.STS, Account: a.Account, Authorizer: a.Authz,
+		Store: raw, Auth: a.Auth, IAM: a.IAM, STS: a.STS, Account: a.Account, CloudTrail: a.CloudTrail, Authorizer: a.Authz,
 		Admin:        adminsvc.New(adminsvc.Options{Store: store, Logger: log}),
 		MaxBodyBytes: cfg.MaxBodyBytes,
 		Dev:          cfg.Dev,
@@ -215,12 +251,14 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, error
 		Logger:   log,
 	})
 	if p := cfg.Console(); p != "" {
-		con, err := console.New(console.Options{Path: p, Store: store, Invoker: a.Server, Passwords: a.IAM, Logger: log})
+		con, err := console.New(console.Options{Path: p, Store: store, Invoker: a.Server, Passwords: a.IAM,
+			Sessions: a.Auth, Logger: log})
 		if err != nil {
 			return fail(err)
 		}
 		a.Server.Handle(p+"/", con)
 		a.Server.Handle(p, con)
+		a.Server.Handle(console.FederationPath, con)
 	}
 	return a, nil
 }

@@ -12,10 +12,11 @@ func TestEveryMemoryHolderIsListed(t *testing.T) {
 	// (wiped by the reset itself), the token key ring (replaced by it, see TestDevModeResetLeavesNothing),
 	// the Account service (no memory of its own), and the HTTP server, whose metrics and open-connection
 	// counts describe the process, not the API's state. The outbound federation issuers keep everything in
-	// the store, and their listener is a handle.
+	// the store, and their listener is a handle. The CloudTrail service holds nothing; the history it reads
+	// is the store's (or one the caller of New gave it).
 	stateless := map[string]bool{"Config": true, "Store": true, "Sealer": true, "Tokens": true, "Account": true,
 		"Server": true, "Log": true, "Now": true, "RootCredentials": true, "rotator": true,
-		"Outbound": true, "publicLn": true}
+		"Outbound": true, "publicLn": true, "CloudTrail": true, "History": true}
 	holders := (&App{}).memoryHolders()
 	typ := reflect.TypeFor[App]()
 	for i := range typ.NumField() {

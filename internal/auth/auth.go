@@ -9,6 +9,7 @@ package auth
 
 import (
 	"context"
+	"crypto/subtle"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -121,7 +122,7 @@ func (a *Authenticator) refreshKeyRing(ctx context.Context) {
 
 // Endpoint is what the server resolved about the endpoint a request reached.
 type Endpoint struct {
-	Service   string // iam, sts, account
+	Service   string // iam, sts, account, cloudtrail
 	Region    string // the endpoint's region (us-east-1 for the global endpoints)
 	Partition string
 	Global    bool // the STS global endpoint
@@ -188,24 +189,70 @@ func (a *Authenticator) session(ctx context.Context, p *sigv4.Request) (*Result,
 	if p.SecurityToken == "" {
 		return nil, sigv4.InvalidClientTokenID()
 	}
-	if a.opts.Tokens == nil {
-		return nil, sigv4.InvalidClientTokenID()
-	}
-	a.refreshKeyRing(ctx)
-	c, err := a.opts.Tokens.Open(ctx, p.SecurityToken)
-	if err != nil || c.AccessKeyID != p.AccessKeyID {
-		return nil, sigv4.InvalidClientTokenID()
+	c, err := a.openToken(ctx, p.AccessKeyID, p.SecurityToken)
+	if err != nil {
+		return nil, err
 	}
 	if err := a.verifier.Verify(p, c.SecretAccessKey); err != nil {
 		return nil, err
 	}
-	if c.Expired(a.now()) {
-		return nil, sigv4.ExpiredToken()
-	}
-	if err := a.checkPrincipal(ctx, c); err != nil {
+	if err := a.checkSession(ctx, c); err != nil {
 		return nil, err
 	}
 	return &Result{Caller: SessionCaller(c)}, nil
+}
+
+// openToken opens a session token issued with the access key keyID ("" accepts any).
+func (a *Authenticator) openToken(ctx context.Context, keyID, tok string) (*token.Claims, error) {
+	if a.opts.Tokens == nil || tok == "" {
+		return nil, sigv4.InvalidClientTokenID()
+	}
+	a.refreshKeyRing(ctx)
+	c, err := a.opts.Tokens.Open(ctx, tok)
+	if err != nil || keyID != "" && c.AccessKeyID != keyID {
+		return nil, sigv4.InvalidClientTokenID()
+	}
+	return c, nil
+}
+
+// checkSession refuses an expired session and one whose principal is gone.
+func (a *Authenticator) checkSession(ctx context.Context, c *token.Claims) error {
+	if c.Expired(a.now()) {
+		return sigv4.ExpiredToken()
+	}
+	return a.checkPrincipal(ctx, c)
+}
+
+// SessionCredentials authenticates temporary credentials given whole rather than as a signature (the
+// console's federation endpoint receives them so): the token must open, be the access key's, hold the
+// secret, be unexpired and name a principal that still exists, exactly as for a signed request. Errors
+// are *sigv4.Error values (InvalidClientTokenId, ExpiredToken).
+func (a *Authenticator) SessionCredentials(ctx context.Context, keyID, secret, tok string) (*token.Claims, error) {
+	c, err := a.openToken(ctx, keyID, tok)
+	if err != nil {
+		return nil, err
+	}
+	if subtle.ConstantTimeCompare([]byte(c.SecretAccessKey), []byte(secret)) != 1 {
+		return nil, &sigv4.Error{Code: sigv4.CodeSignatureDoesNotMatch, HTTPStatus: http.StatusForbidden,
+			Message: "The request signature we calculated does not match the signature you provided."}
+	}
+	if err := a.checkSession(ctx, c); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// TokenCaller returns the caller of a session token it opens and checks as for a signed request (unexpired,
+// principal still there): the web console acts so for a sign-in that came through its federation endpoint.
+func (a *Authenticator) TokenCaller(ctx context.Context, tok string) (*reqctx.Caller, error) {
+	c, err := a.openToken(ctx, "", tok)
+	if err != nil {
+		return nil, err
+	}
+	if err := a.checkSession(ctx, c); err != nil {
+		return nil, err
+	}
+	return SessionCaller(c), nil
 }
 
 // longTerm authenticates an AKIA key from the cache or the store.
@@ -376,10 +423,11 @@ func (a *Authenticator) checkRegion(ctx context.Context, c *reqctx.Caller, ep En
 	if err != nil {
 		return err
 	}
-	if !optin.Enabled(acct, r, a.now()) {
-		return sigv4.InvalidClientTokenID()
+	version := optin.LongTermKey
+	if c.Session != nil {
+		version = max(c.Session.TokenVersion, 1) // a session token is never read as a long-term key
 	}
-	if c.Session != nil && !optin.TokenAccepted(c.Session.TokenVersion, r) {
+	if !optin.Accepted(acct, r, version, a.now()) {
 		return sigv4.InvalidClientTokenID()
 	}
 	return nil

@@ -260,7 +260,7 @@ func (a *Authorizer) Authorize(ctx context.Context, op *protocol.Operation, in a
 	}
 	d := policy.Evaluate(&buf.req, set)
 	if !d.Allowed() {
-		return denied(op.Service, policy.AccessDeniedMessage(c.ARN, action.name, messageResource(op.Name, in, res, buf.shown), &d))
+		return denied(op.Service, policy.AccessDeniedMessage(c.ARN, action.name, messageResource(action.name, op.Name, in, res, buf.shown), &d))
 	}
 	target, err := a.renameTarget(ctx, c, op.Name, in)
 	if err != nil {
@@ -308,6 +308,10 @@ func (a *Authorizer) Decide(ctx context.Context, action, resource string) (bool,
 func denied(svc *protocol.ServiceInfo, msg string) error {
 	if svc != nil && svc.Protocol == "rest-json" {
 		return &protocol.Error{Code: "AccessDeniedException", Status: http.StatusForbidden, Message: msg}
+	}
+	if svc != nil && svc.Protocol == "json" {
+		// The json-protocol services (CloudTrail) answer a policy refusal as a client error, 400.
+		return &protocol.Error{Code: "AccessDeniedException", Status: http.StatusBadRequest, Message: msg}
 	}
 	return &protocol.Error{Code: "AccessDenied", Status: http.StatusForbidden, Message: msg}
 }

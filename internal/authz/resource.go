@@ -48,10 +48,19 @@ var collections = map[string]string{
 	"ListInstanceProfiles": ids.KindInstanceProfile, "ListPolicies": ids.KindPolicy,
 }
 
-// messageResource is the resource as AccessDenied names it: the evaluated ARN, except for ListPolicies,
-// which AWS words "policy path /" (with the requested path prefix), and where resource set another
-// (shown: an entity named in another case than stored, an access key).
-func messageResource(op string, in any, res, shown string) string {
+// noResourceType lists the actions the Service Authorization Reference gives no resource type: AWS's
+// AccessDenied message names no resource for them ("… is not authorized to perform: cloudtrail:LookupEvents
+// because no identity-based policy allows …").
+var noResourceType = map[string]bool{"cloudtrail:LookupEvents": true}
+
+// messageResource is the resource as AccessDenied names it: none for an action without a resource type,
+// the evaluated ARN, except for ListPolicies, which AWS words "policy path /" (with the requested path
+// prefix), and where resource set another (shown: an entity named in another case than stored, an access
+// key).
+func messageResource(action, op string, in any, res, shown string) string {
+	if noResourceType[action] {
+		return ""
+	}
 	if op == "ListPolicies" {
 		return "policy path " + orSlash(inputOf(in).str(fPathPrefix))
 	}
@@ -131,6 +140,9 @@ func (a *Authorizer) resource(ctx context.Context, c *reqctx.Caller, pe *princip
 			}
 		}
 		return "arn:" + p + ":account::" + acct + ":account", nil
+	case "cloudtrail":
+		// The Service Authorization Reference gives cloudtrail:LookupEvents no resource type: "*".
+		return "*", nil
 	}
 	// IAM.
 	if v := x.str(fPolicyArn); v != "" {

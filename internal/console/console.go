@@ -32,6 +32,7 @@ import (
 	"github.com/iamd/iamd/internal/reqctx"
 	"github.com/iamd/iamd/internal/service/iam"
 	"github.com/iamd/iamd/internal/storage"
+	"github.com/iamd/iamd/internal/token"
 )
 
 // Invoker runs an API operation as a caller through the server's one dispatch path: session scope,
@@ -40,11 +41,20 @@ type Invoker interface {
 	Invoke(ctx context.Context, caller *reqctx.Caller, service, operation string, in any) (any, error)
 }
 
-// Passwords verifies console sign-ins ((*iam.Service) implements it): the login profile's password
-// under the IAM service's password throttle, and MFA codes.
+// Passwords verifies console sign-ins ((*iam.Service) implements it): a login profile's or the root's
+// password under the IAM service's password throttle, and MFA codes.
 type Passwords interface {
 	VerifyConsolePassword(ctx context.Context, partition, acct, userName, password string) (iam.ConsoleLogin, error)
+	VerifyRootPassword(ctx context.Context, partition, acct, password string) (iam.ConsoleLogin, error)
 	VerifyMFACode(ctx context.Context, acct, userName, serial, code string) (bool, error)
+}
+
+// Sessions authenticates temporary credentials for the federation endpoint ((*auth.Authenticator)
+// implements it): whole credentials for a sign-in token, and the session token a federated console
+// session acts with, on every request.
+type Sessions interface {
+	SessionCredentials(ctx context.Context, keyID, secret, token string) (*token.Claims, error)
+	TokenCaller(ctx context.Context, token string) (*reqctx.Caller, error)
 }
 
 // Options configure a Console.
@@ -54,8 +64,10 @@ type Options struct {
 	Store     storage.Store
 	Invoker   Invoker
 	Passwords Passwords
-	Now       func() time.Time
-	Logger    *slog.Logger
+	// Sessions serves the federation endpoint (/federation); nil leaves it out.
+	Sessions Sessions
+	Now      func() time.Time
+	Logger   *slog.Logger
 }
 
 // Console is the web console's HTTP handler.
@@ -97,6 +109,9 @@ func New(o Options) (*Console, error) {
 	}
 	c.mux.Handle("GET "+c.base+"/static/", http.StripPrefix(c.base+"/static/", staticHandler(static)))
 	c.routeSignIn()
+	if o.Sessions != nil {
+		c.mux.HandleFunc(FederationPath, c.federation)
+	}
 	for _, p := range registry {
 		r := &router{c: c, page: p}
 		p.routes(r)

@@ -46,19 +46,17 @@ func TestBrowserGroups(t *testing.T) {
 		t.Fatal(err)
 	}
 	do(t, ctx, chromedp.Navigate(s.url("/groups/Admins")), chromedp.WaitVisible(chromedp.ID("inline")))
-	identityScreenshot(t, ctx, "group")
+	screenshot(t, ctx, "group")
 	do(t, ctx, chromedp.Click(chromedp.CSS(`#inline a`)), chromedp.WaitVisible(chromedp.ID("policy-document")))
 	if doc := text(t, ctx, chromedp.ID("policy-document")); !strings.Contains(doc, `"Action": "s3:GetObject"`) {
 		t.Errorf("inline policy shown as %q", doc)
 	}
 
 	_, apiErr := s.root.DeleteGroup(bg, &iam.DeleteGroupInput{GroupName: aws.String("Admins")})
-	code, msg := apiError(t, apiErr)
+	want := apiError(t, apiErr)
 	do(t, ctx, chromedp.Navigate(s.url("/groups/Admins")), chromedp.WaitVisible(chromedp.ID("delete-group")),
 		chromedp.Click(chromedp.ID("delete-group")), chromedp.WaitVisible(chromedp.ID("delete-error")))
-	if got := shown(t, ctx, chromedp.ID("delete-error")); got != code+" "+msg {
-		t.Errorf("delete shows %q, want %q", got, code+" "+msg)
-	}
+	shows(t, ctx, "delete-error", want)
 	do(t, ctx, chromedp.Click(chromedp.CSS(`#members form button`)), chromedp.WaitVisible(chromedp.ID("no-members")),
 		chromedp.Click(chromedp.CSS(`#attached form button`)), chromedp.WaitVisible(chromedp.ID("no-attached")),
 		chromedp.Click(chromedp.CSS(`#inline form button`)), chromedp.WaitVisible(chromedp.ID("no-inline")),
@@ -82,5 +80,5 @@ func TestBrowserGroups(t *testing.T) {
 	if got := strings.Join(rows(), " "); got != "team-100 team-101 team-102 team-103 team-104" {
 		t.Errorf("name filter TEAM-10: %s", got)
 	}
-	identityScreenshot(t, ctx, "groups")
+	screenshot(t, ctx, "groups")
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/chromedp/chromedp"
+	"github.com/pquerna/otp/totp"
 
 	"github.com/iamd/iamd/internal/e2etest"
 )
@@ -99,7 +100,7 @@ type consoleServer struct {
 	root *iam.Client
 }
 
-func startConsole(t *testing.T) *consoleServer {
+func startConsole(t testing.TB) *consoleServer {
 	t.Helper()
 	s := e2etest.Start(t, e2etest.Options{})
 	return &consoleServer{Server: s, root: s.IAM(e2etest.RootCreds())}
@@ -109,7 +110,7 @@ func startConsole(t *testing.T) *consoleServer {
 func (s *consoleServer) url(p string) string { return s.URL + "/console" + p }
 
 // user creates an IAM user with a console password and the given managed policies attached.
-func (s *consoleServer) user(t *testing.T, name, password string, policyARNs ...string) {
+func (s *consoleServer) user(t testing.TB, name, password string, policyARNs ...string) {
 	t.Helper()
 	ctx := context.Background()
 	if _, err := s.root.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String(name)}); err != nil {
@@ -146,3 +147,56 @@ func text[S chromedp.Selectable](t *testing.T, ctx context.Context, sel S) strin
 
 // noRedirects is an HTTP client for tests that look at the console's answers themselves.
 var noRedirects = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+
+// mfaDevice enables a new virtual MFA device for user ("" for the root, which must then be the caller of
+// root) and returns its serial and seed. The enabling uses the codes of the last two time steps, so a
+// sign-in must give a later one: totpCode(t, seed, time.Now().Add(30*time.Second)).
+func (s *consoleServer) mfaDevice(t *testing.T, user string) (serial, seed string) {
+	t.Helper()
+	ctx := context.Background()
+	name := user + "-phone"
+	if user == "" {
+		name = "root-phone"
+	}
+	v, err := s.root.CreateVirtualMFADevice(ctx, &iam.CreateVirtualMFADeviceInput{VirtualMFADeviceName: aws.String(name)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	serial, seed = aws.ToString(v.VirtualMFADevice.SerialNumber), string(v.VirtualMFADevice.Base32StringSeed)
+	now := time.Now()
+	in := &iam.EnableMFADeviceInput{SerialNumber: aws.String(serial),
+		AuthenticationCode1: aws.String(totpCode(t, seed, now.Add(-30*time.Second))), AuthenticationCode2: aws.String(totpCode(t, seed, now))}
+	if user != "" {
+		in.UserName = aws.String(user)
+	} else {
+		in.UserName = aws.String("root") // no IAM user of that name: the root's own device
+	}
+	if _, err := s.root.EnableMFADevice(ctx, in); err != nil {
+		t.Fatal(err)
+	}
+	return serial, seed
+}
+
+// totpCode is the code an authenticator app shows for seed at t.
+func totpCode(t *testing.T, seed string, at time.Time) string {
+	t.Helper()
+	c, err := totp.GenerateCode(seed, at)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// clickAndLoad clicks the element with id (a submit button or a link) and waits until the next page has
+// replaced the current one: the click returns before it loads, and a wait for an element both pages
+// have would otherwise see the old one.
+func clickAndLoad(id string) chromedp.Action[chromedp.Void] {
+	return chromedp.Steps(
+		chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+			_, err := chromedp.Evaluate[bool](`document.body.dataset.stale = "1"; true`)(ctx, t)
+			return err
+		}),
+		chromedp.Click(chromedp.ID(id)),
+		chromedp.WaitReady(chromedp.CSS("body:not([data-stale])")),
+	)
+}

@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
@@ -19,24 +20,29 @@ import (
 // httpClient is a browser without a browser: a cookie jar, no redirects followed, and the console's own
 // Origin on every POST unless the test sets another.
 type httpClient struct {
-	t      *testing.T
-	s      *consoleServer
+	t      testing.TB
+	base   string // the server's URL
 	c      *http.Client
 	origin string
 }
 
-func newHTTPClient(t *testing.T, s *consoleServer) *httpClient {
+func newHTTPClient(t testing.TB, s *consoleServer) *httpClient { return newHTTPClientAt(t, s.URL) }
+
+// newHTTPClientAt is a client of the console served at base+"/console".
+func newHTTPClientAt(t testing.TB, base string) *httpClient {
 	jar, _ := cookiejar.New(nil)
-	return &httpClient{t: t, s: s, origin: s.URL,
+	return &httpClient{t: t, base: base, origin: base,
 		c: &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
 }
+
+func (h *httpClient) url(p string) string { return h.base + "/console" + p }
 
 var csrfInput = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
 
 // get returns the page's status, body and the CSRF token of its first form ("" without one).
 func (h *httpClient) get(p string) (int, string, string) {
 	h.t.Helper()
-	resp, err := h.c.Get(h.s.url(p))
+	resp, err := h.c.Get(h.url(p))
 	if err != nil {
 		h.t.Fatal(err)
 	}
@@ -51,7 +57,7 @@ func (h *httpClient) get(p string) (int, string, string) {
 
 func (h *httpClient) post(p string, form url.Values) *http.Response {
 	h.t.Helper()
-	req, _ := http.NewRequest(http.MethodPost, h.s.url(p), strings.NewReader(form.Encode()))
+	req, _ := http.NewRequest(http.MethodPost, h.url(p), strings.NewReader(form.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	if h.origin != "" {
 		req.Header.Set("Origin", h.origin)
@@ -155,5 +161,32 @@ func TestSecurityHeadersAndCookie(t *testing.T) {
 	}
 	if session == nil || !session.HttpOnly || session.SameSite != http.SameSiteStrictMode || session.Path != "/console" {
 		t.Fatalf("session cookie %+v", session)
+	}
+}
+
+// Wrong MFA codes past the limit end the half-done sign-in: its session is deleted, and the right code
+// no longer helps; the sign-in starts again from the password.
+func TestMFAAttemptsBounded(t *testing.T) {
+	s := startConsole(t)
+	s.user(t, "mia", "Correct-Horse-1")
+	_, seed := s.mfaDevice(t, "mia")
+	h := newHTTPClient(t, s)
+	_, _, csrf := h.get("/signin")
+	if resp := h.post("/signin", url.Values{"csrf": {csrf}, "account": {e2etest.AccountID}, "username": {"mia"}, "password": {"Correct-Horse-1"}}); resp.StatusCode != http.StatusSeeOther || !strings.HasPrefix(resp.Header.Get("Location"), "/console/signin/mfa") {
+		t.Fatalf("sign-in answered %d to %s", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	_, _, csrf = h.get("/signin/mfa")
+	for i := 0; i < 5; i++ {
+		resp := h.post("/signin/mfa", url.Values{"csrf": {csrf}, "code": {"000000"}})
+		if resp.StatusCode != http.StatusUnauthorized {
+			t.Fatalf("wrong code %d answered %d", i+1, resp.StatusCode)
+		}
+	}
+	resp := h.post("/signin/mfa", url.Values{"csrf": {csrf}, "code": {totpCode(t, seed, time.Now().Add(30*time.Second))}})
+	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/console/signin" {
+		t.Fatalf("after the limit the right code answered %d to %q", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	if code, _, _ := h.get("/"); code != http.StatusSeeOther {
+		t.Fatalf("the dashboard answered %d", code)
 	}
 }

@@ -178,5 +178,5 @@ func groupInlinePolicy(x *exchange) error {
 		return err
 	}
 	return x.render(http.StatusOK, "inline-policy", "Inline policy "+p, &inlineData{Kind: "group", Owner: name,
-		OwnerHref: "/groups/" + url.PathEscape(name), Policy: p, Document: inlineDocument(deref(out.PolicyDocument).(string))})
+		OwnerHref: "/groups/" + url.PathEscape(name), Policy: p, Document: policyText(out.PolicyDocument)})
 }

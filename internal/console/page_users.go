@@ -6,8 +6,6 @@ package console
 // operation called as the signed-in principal.
 
 import (
-	"bytes"
-	"encoding/json"
 	"errors"
 	"net/http"
 	"net/url"
@@ -35,23 +33,6 @@ func init() {
 		r.post("/users/{name}/login-profile", userAction("login", changeLoginProfile))
 		r.post("/users/{name}/delete", deleteUser)
 	}})
-}
-
-// listFilter is a list page's filter: a name prefix (case-insensitive, as IAM orders and compares names)
-// and a path prefix (case-sensitive, the API's PathPrefix).
-type listFilter struct{ Name, Path string }
-
-func (x *exchange) listFilter() listFilter {
-	q := x.r.URL.Query()
-	return listFilter{Name: strings.TrimSpace(q.Get("name")), Path: strings.TrimSpace(q.Get("path"))}
-}
-
-// pathPrefix is the filter's path prefix for the API (nil: every path).
-func (f listFilter) pathPrefix() *string {
-	if f.Path == "" {
-		return nil
-	}
-	return &f.Path
 }
 
 // start is where the list's page begins: the request's marker, else the first name with the filter's
@@ -401,20 +382,6 @@ type inlineData struct {
 	Kind, Owner, OwnerHref, Policy, Document string
 }
 
-// inlineDocument returns an inline policy's document as the API gives it (URL-encoded), decoded and
-// indented for reading.
-func inlineDocument(encoded string) string {
-	doc, err := url.PathUnescape(encoded)
-	if err != nil {
-		return encoded
-	}
-	var b bytes.Buffer
-	if json.Indent(&b, []byte(doc), "", "  ") != nil {
-		return doc
-	}
-	return b.String()
-}
-
 func userInlinePolicy(x *exchange) error {
 	name, p := x.r.PathValue("name"), x.r.PathValue("policy")
 	out, err := call[iamapi.GetUserPolicyResponse](x, "iam", "GetUserPolicy", &iamapi.GetUserPolicyRequest{UserName: ptr(name), PolicyName: ptr(p)})
@@ -422,5 +389,5 @@ func userInlinePolicy(x *exchange) error {
 		return err
 	}
 	return x.render(http.StatusOK, "inline-policy", "Inline policy "+p, &inlineData{Kind: "user", Owner: name,
-		OwnerHref: "/users/" + url.PathEscape(name), Policy: p, Document: inlineDocument(deref(out.PolicyDocument).(string))})
+		OwnerHref: "/users/" + url.PathEscape(name), Policy: p, Document: policyText(out.PolicyDocument)})
 }

@@ -184,6 +184,10 @@ func (c *Console) signedIn(name string, change bool, h handlerFunc) http.Handler
 			return
 		}
 		if caller == nil {
+			if sess != nil { // a sign-in with a step still to do
+				c.nextStep(w, r, sess, r.URL.RequestURI())
+				return
+			}
 			http.Redirect(w, r, c.base+"/signin?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
 			return
 		}

@@ -9,11 +9,14 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"mime"
 	"net/http"
 	"net/url"
+	"time"
 
 	"github.com/iamd/iamd/internal/auth"
 	"github.com/iamd/iamd/internal/reqctx"
+	"github.com/iamd/iamd/internal/sigv4"
 	"github.com/iamd/iamd/internal/storage"
 )
 
@@ -70,6 +73,9 @@ func (c *Console) session(ctx context.Context, w http.ResponseWriter, r *http.Re
 		c.endSession(ctx, w, r, s)
 		return nil, nil, nil
 	}
+	if s.Pending == pendingFederation {
+		return nil, nil, nil // an unused sign-in token, which only Action=login takes
+	}
 	if s.Pending != "" {
 		return s, nil, nil
 	}
@@ -94,8 +100,21 @@ func (c *Console) session(ctx context.Context, w http.ResponseWriter, r *http.Re
 // the same principal's access keys; nil when the user was deleted since (or deleted and created again,
 // another user under the same name).
 func (c *Console) callerOf(ctx context.Context, s *storage.ConsoleSession) (*reqctx.Caller, error) {
+	if s.SessionToken != "" {
+		if c.opts.Sessions == nil {
+			return nil, nil
+		}
+		caller, err := c.opts.Sessions.TokenCaller(ctx, s.SessionToken)
+		var se *sigv4.Error
+		if errors.As(err, &se) {
+			return nil, nil // the credentials expired, their principal is gone or their key retired
+		}
+		return caller, err
+	}
 	if s.Root {
-		return auth.RootCaller(s.Partition, s.AccountID), nil
+		c := auth.RootCaller(s.Partition, s.AccountID)
+		c.Session = signInSession(s)
+		return c, nil
 	}
 	var u *storage.User
 	err := c.opts.Store.View(ctx, func(tx storage.Tx) error {
@@ -112,16 +131,44 @@ func (c *Console) callerOf(ctx context.Context, s *storage.ConsoleSession) (*req
 	if u.AccountID != s.AccountID {
 		return nil, nil
 	}
-	return auth.UserCaller(s.Partition, u), nil
+	caller := auth.UserCaller(s.Partition, u)
+	caller.Session = signInSession(s)
+	return caller, nil
 }
 
-// startSession stores a new session and gives the browser its token. The account's expired sessions,
-// and its oldest ones past maxSessionsPerAccount, are ended in the same transaction.
+// signInIssuer names a password sign-in's session in the caller (reqctx.Session.Issuer): no STS
+// operation issued it, and none of the session scope's rules for STS issuers applies to it.
+const signInIssuer = "ConsoleSignIn"
+
+// signInSession describes a password sign-in as the console's requests carry it into policy evaluation:
+// AWS's console acts with temporary credentials, so aws:MultiFactorAuthPresent is present, true after an
+// MFA code, with aws:MultiFactorAuthAge counted from the code's check, and aws:TokenIssueTime is the
+// sign-in.
+func signInSession(s *storage.ConsoleSession) *reqctx.Session {
+	return &reqctx.Session{Issuer: signInIssuer, TokenVersion: 2, IssuedAt: s.CreatedAt, Expiration: s.ExpiresAt,
+		MFA: s.MFA, MFAAuthTime: s.MFAAuthTime}
+}
+
+// startSession stores a new session (storeSession) and gives the browser its token.
 func (c *Console) startSession(ctx context.Context, w http.ResponseWriter, r *http.Request, s *storage.ConsoleSession) error {
 	token := newToken()
 	now := c.now()
 	s.ID, s.CSRFToken = sessionID(token), newToken()
 	s.CreatedAt, s.LastSeenAt, s.ExpiresAt = now, now, now.Add(sessionMaxLifetime)
+	if s.Pending != "" {
+		s.ExpiresAt = now.Add(signInStepTimeout)
+	}
+	if err := c.storeSession(ctx, s); err != nil {
+		return err
+	}
+	c.setCookie(w, r, sessionCookie, token, 0)
+	return nil
+}
+
+// storeSession stores a new session. The account's expired sessions, and its oldest ones past
+// maxSessionsPerAccount, are ended in the same transaction.
+func (c *Console) storeSession(ctx context.Context, s *storage.ConsoleSession) error {
+	now := c.now()
 	err := c.opts.Store.Update(ctx, func(tx storage.Tx) error {
 		list, err := tx.ListConsoleSessions(ctx, s.AccountID)
 		if err != nil {
@@ -143,7 +190,6 @@ func (c *Console) startSession(ctx context.Context, w http.ResponseWriter, r *ht
 	if err != nil {
 		return fmt.Errorf("storing a console session: %w", err)
 	}
-	c.setCookie(w, r, sessionCookie, token, 0)
 	return nil
 }
 
@@ -163,7 +209,13 @@ func (c *Console) checkChange(w http.ResponseWriter, r *http.Request, want strin
 		return err
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
-	if err := r.ParseForm(); err != nil {
+	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt == "multipart/form-data" {
+		// A form with a file input (SAML metadata): its fields land in PostForm too. The body is
+		// bounded above, and held in memory up to that same bound, so nothing spills to disk.
+		if err := r.ParseMultipartForm(maxFormBytes); err != nil {
+			return fmt.Errorf("reading the form: %w", err)
+		}
+	} else if err := r.ParseForm(); err != nil {
 		return fmt.Errorf("reading the form: %w", err)
 	}
 	got := r.PostForm.Get(csrfField)
@@ -199,3 +251,12 @@ func sameOrigin(r *http.Request) error {
 	}
 	return errors.New("request without Origin, Sec-Fetch-Site or Referer")
 }
+
+func minTime(a, b time.Time) time.Time {
+	if b.Before(a) {
+		return b
+	}
+	return a
+}
+
+func timeSeconds(n int) time.Duration { return time.Duration(n) * time.Second }

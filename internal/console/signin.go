@@ -9,6 +9,7 @@ import (
 	"github.com/iamd/iamd/internal/ids"
 	"github.com/iamd/iamd/internal/protocol"
 	"github.com/iamd/iamd/internal/reqctx"
+	"github.com/iamd/iamd/internal/service/iam"
 	"github.com/iamd/iamd/internal/storage"
 )
 
@@ -18,14 +19,20 @@ const errSignIn = "Your authentication information is incorrect. Please try agai
 // signInForm is what the sign-in page shows.
 type signInForm struct {
 	Account, User, Next string
-	CSRF                string
-	Error               string
+	// Root selects the root user's sign-in (no user name).
+	Root  bool
+	CSRF  string
+	Error string
 }
 
 func (c *Console) routeSignIn() {
 	c.mux.HandleFunc("GET "+c.base+"/signin", c.signInPage)
 	c.mux.HandleFunc("POST "+c.base+"/signin", c.signIn)
 	c.mux.HandleFunc("POST "+c.base+"/signout", c.signOut)
+	c.mux.HandleFunc("GET "+c.base+"/signin/mfa", c.stepPage(stepMFA))
+	c.mux.HandleFunc("POST "+c.base+"/signin/mfa", c.mfaStep)
+	c.mux.HandleFunc("GET "+c.base+"/signin/password", c.stepPage(stepPasswordChange))
+	c.mux.HandleFunc("POST "+c.base+"/signin/password", c.passwordStep)
 }
 
 // safeNext returns next when it is a path inside the console (where to go after signing in), else the
@@ -65,20 +72,29 @@ func (c *Console) signIn(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	f := &signInForm{Account: strings.TrimSpace(r.PostForm.Get("account")), User: strings.TrimSpace(r.PostForm.Get("username")),
-		Next: r.PostForm.Get("next")}
+		Next: r.PostForm.Get("next"), Root: r.PostForm.Get("as") == "root"}
 	password := r.PostForm.Get("password")
 	acct, err := c.resolveAccount(ctx, f.Account)
 	if err != nil {
 		c.fail(w, r, err)
 		return
 	}
+	who := f.User
+	if f.Root {
+		who = "(root)"
+	}
 	// An unknown account is checked like a known one (the throttle, a password hash), so that neither
 	// the answer nor its time tells accounts that exist from others.
-	login, err := c.opts.Passwords.VerifyConsolePassword(ctx, partition, acct, f.User, password)
+	var login iam.ConsoleLogin
+	if f.Root {
+		login, err = c.opts.Passwords.VerifyRootPassword(ctx, partition, acct, password)
+	} else {
+		login, err = c.opts.Passwords.VerifyConsolePassword(ctx, partition, acct, f.User, password)
+	}
 	var ae protocol.APIError
 	switch {
 	case errors.As(err, &ae):
-		c.log.WarnContext(ctx, "console sign-in refused", "account", f.Account, "user", f.User, "reason", ae.ErrorCode(),
+		c.log.WarnContext(ctx, "console sign-in refused", "account", f.Account, "user", who, "reason", ae.ErrorCode(),
 			"source_ip", reqctx.From(ctx).SourceIP)
 		f.Error = ae.ErrorMessage()
 		c.renderSignIn(w, r, http.StatusTooManyRequests, f)
@@ -87,27 +103,30 @@ func (c *Console) signIn(w http.ResponseWriter, r *http.Request) {
 		c.fail(w, r, err)
 		return
 	case !login.OK || acct == "":
-		c.log.WarnContext(ctx, "console sign-in failed", "account", f.Account, "user", f.User, "source_ip", reqctx.From(ctx).SourceIP)
+		c.log.WarnContext(ctx, "console sign-in failed", "account", f.Account, "user", who, "source_ip", reqctx.From(ctx).SourceIP)
 		f.Error = errSignIn
 		c.renderSignIn(w, r, http.StatusUnauthorized, f)
 		return
 	}
-	if len(login.MFASerials) > 0 || login.PasswordResetRequired {
-		// The MFA step and the forced password change are not served yet: refuse rather than let the
-		// password alone in.
-		c.log.WarnContext(ctx, "console sign-in needs a step the console does not serve", "account", acct, "user", login.User.Name)
-		f.Error = "This user must sign in with an MFA code or change its password first, which this console cannot do yet."
-		c.renderSignIn(w, r, http.StatusForbidden, f)
-		return
+	s := &storage.ConsoleSession{AccountID: acct, Partition: partition, Root: f.Root, MFASerials: login.MFASerials,
+		PasswordChange: login.PasswordResetRequired}
+	if !f.Root {
+		s.UserName, s.UserID = login.User.Name, login.User.ID
 	}
-	s := &storage.ConsoleSession{AccountID: acct, Partition: partition, UserName: login.User.Name, UserID: login.User.ID}
+	switch {
+	case len(login.MFASerials) > 0:
+		s.Pending = stepMFA
+	case login.PasswordResetRequired:
+		s.Pending = stepPasswordChange
+	}
 	if err := c.startSession(ctx, w, r, s); err != nil {
 		c.fail(w, r, err)
 		return
 	}
 	c.setCookie(w, r, signInCookie, "", -1)
-	c.log.InfoContext(ctx, "console sign-in", "account", acct, "user", login.User.Name, "source_ip", reqctx.From(ctx).SourceIP)
-	http.Redirect(w, r, c.safeNext(f.Next), http.StatusSeeOther)
+	c.log.InfoContext(ctx, "console password accepted", "account", acct, "user", who, "next_step", s.Pending,
+		"source_ip", reqctx.From(ctx).SourceIP)
+	c.nextStep(w, r, s, f.Next)
 }
 
 // partition is the partition of the console's principals: accounts are not partitioned in the store,

@@ -16,10 +16,12 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/account"
+	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
 	"github.com/iamd/iamd/internal/app"
+	"github.com/iamd/iamd/internal/audit"
 	"github.com/iamd/iamd/internal/config"
 )
 
@@ -50,6 +52,8 @@ type Options struct {
 	// LogWriter receives the server's log, for tests that look at what it says (or must not say);
 	// nil discards it (Verbose sends it to the test log).
 	LogWriter io.Writer
+	// History is the trail the CloudTrail API reads (app.WithHistory); nil reads the store's.
+	History audit.History
 }
 
 // Start starts a server that stops when the test ends.
@@ -74,7 +78,11 @@ func Start(t testing.TB, o Options) *Server {
 	}
 	log := slog.New(slog.NewTextHandler(w, nil))
 	ctx, cancel := context.WithCancel(context.Background())
-	a, err := app.New(ctx, cfg, log)
+	var opts []app.Option
+	if o.History != nil {
+		opts = append(opts, app.WithHistory(o.History))
+	}
+	a, err := app.New(ctx, cfg, log, opts...)
 	if err != nil {
 		cancel()
 		t.Fatalf("starting iamd: %v", err)
@@ -160,4 +168,9 @@ func (l *SyncBuffer) String() string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.b.String()
+}
+
+// CloudTrail returns a client of the CloudTrail API in region.
+func (s *Server) CloudTrail(creds aws.CredentialsProvider, region string) *cloudtrail.Client {
+	return cloudtrail.NewFromConfig(s.config(creds, region), func(o *cloudtrail.Options) { o.BaseEndpoint = aws.String(s.URL) })
 }

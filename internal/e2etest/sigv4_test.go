@@ -41,13 +41,15 @@ const (
 	wireHTTPTimeout     = 30 * time.Second
 )
 
-// wireCall is one request as a client puts it on the wire: an awsQuery form or a rest-json body.
+// wireCall is one request as a client puts it on the wire: an awsQuery form, a rest-json body or a json
+// body with its X-Amz-Target.
 type wireCall struct {
 	name        string // "query" or "rest-json", for subtest names
 	service     string // signing name
 	method      string
 	path        string
 	contentType string
+	target      string // X-Amz-Target (json protocol)
 	body        string
 	// errNS is the XML namespace of query errors; "" for rest-json.
 	errNS string
@@ -78,6 +80,9 @@ func (s *Server) request(t testing.TB, c wireCall, host string) *http.Request {
 	}
 	if c.contentType != "" {
 		r.Header.Set("Content-Type", c.contentType)
+	}
+	if c.target != "" {
+		r.Header.Set("X-Amz-Target", c.target)
 	}
 	if host != "" {
 		r.Host = host
@@ -180,11 +185,27 @@ type xmlErrorResponse struct {
 	RequestID string `xml:"RequestId"`
 }
 
-// parseError reads an awsQuery ErrorResponse or a rest-json error (X-Amzn-ErrorType + {"message"}).
+// parseError reads an awsQuery ErrorResponse, a rest-json error (X-Amzn-ErrorType + {"message"}) or,
+// when restJSON is set and the body says so by its Content-Type, a json-protocol error ({"__type",
+// "message"}).
 func (r *wireResponse) parseError(restJSON bool) error {
 	hdrID := r.header.Get("X-Amzn-Requestid")
 	if hdrID == "" {
 		return wireErrorf("no x-amzn-RequestId header")
+	}
+	if restJSON && strings.HasPrefix(r.header.Get("Content-Type"), "application/x-amz-json-") {
+		var body struct {
+			Type    string `json:"__type"`
+			Message string `json:"message"`
+		}
+		if err := json.Unmarshal(r.body, &body); err != nil {
+			return err
+		}
+		if body.Type == "" {
+			return wireErrorf("no __type")
+		}
+		r.code, r.message, r.requestID = body.Type, body.Message, hdrID
+		return nil
 	}
 	if restJSON {
 		if ct := r.header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {

@@ -23,6 +23,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 
 	"github.com/iamd/iamd/internal/api/accountapi"
+	"github.com/iamd/iamd/internal/api/cloudtrailapi"
 	"github.com/iamd/iamd/internal/api/iamapi"
 	"github.com/iamd/iamd/internal/api/stsapi"
 	"github.com/iamd/iamd/internal/config"
@@ -215,7 +216,7 @@ type opCall struct {
 
 func allOperations() []opCall {
 	var out []opCall
-	for _, svc := range []*protocol.ServiceInfo{iamapi.Info, stsapi.Info, accountapi.Info} {
+	for _, svc := range []*protocol.ServiceInfo{iamapi.Info, stsapi.Info, accountapi.Info, cloudtrailapi.Info} {
 		for _, op := range svc.Operations {
 			out = append(out, opCall{svc: svc, op: op})
 		}
@@ -225,6 +226,10 @@ func allOperations() []opCall {
 
 // emptyCall is op with no parameters at all.
 func emptyCall(svc *protocol.ServiceInfo, op *protocol.Operation) wireCall {
+	if svc.Protocol == "json" {
+		return wireCall{name: op.Name, service: svc.SigningName, method: http.MethodPost, path: "/",
+			contentType: "application/x-amz-json-" + svc.JSONVersion, target: svc.TargetPrefix + "." + op.Name, body: "{}"}
+	}
 	if svc.Protocol == "rest-json" {
 		return wireCall{name: op.Name, service: svc.SigningName, method: op.Method, path: op.RequestURI,
 			contentType: "application/json", body: "{}"}
@@ -254,28 +259,34 @@ func TestEveryOperationAnswers(t *testing.T) {
 		for _, c := range []wireCall{emptyCall(oc.svc, oc.op), minimal} {
 			checkAnswer(t, s, oc, c)
 		}
-		restJSON := oc.svc.Protocol == "rest-json"
+		restJSON := oc.svc.Protocol != "query"
 		got := doWire(t, nobody.sign(t, s.request(t, minimal, ""), minimal.body, minimal.service, "us-east-1", time.Now().UTC()), restJSON)
-		if got.code == "MissingAuthenticationToken" || got.code == "InvalidClientTokenId" || got.code == "SignatureDoesNotMatch" {
+		if authFailure[got.code] {
 			t.Errorf("%s as a user: %d %s", oc.op.Name, got.status, got.code)
 		}
 		// Unsigned, only the two federation operations get past authentication.
 		got = doWire(t, s.request(t, minimal, ""), restJSON)
-		if unsigned := oc.op.Name == "AssumeRoleWithSAML" || oc.op.Name == "AssumeRoleWithWebIdentity"; unsigned == (got.code == "MissingAuthenticationToken") {
+		missing := got.code == "MissingAuthenticationToken" || got.code == "MissingAuthenticationTokenException"
+		if unsigned := oc.op.Name == "AssumeRoleWithSAML" || oc.op.Name == "AssumeRoleWithWebIdentity"; unsigned == missing {
 			t.Errorf("%s unsigned: %d %s", oc.op.Name, got.status, got.code)
 		}
 	}
-	if counts["IAM"] != 176 || counts["STS"] != 11 || counts["Account"] != 15 {
-		t.Errorf("operations per service: %v, want IAM 176, STS 11, Account 15", counts)
+	if counts["IAM"] != 176 || counts["STS"] != 11 || counts["Account"] != 15 || counts["CloudTrail"] != 60 {
+		t.Errorf("operations per service: %v, want IAM 176, STS 11, Account 15, CloudTrail 60", counts)
 	}
 }
+
+// authFailure are the codes of failed authentication, in the query and rest-json protocols and in the
+// json protocol.
+var authFailure = map[string]bool{"MissingAuthenticationToken": true, "InvalidClientTokenId": true, "SignatureDoesNotMatch": true,
+	"MissingAuthenticationTokenException": true, "UnrecognizedClientException": true, "InvalidSignatureException": true}
 
 // checkAnswer sends c signed by the root and checks the answer is the operation's result or a well-formed
 // error of its protocol; it returns the response.
 func checkAnswer(t *testing.T, s *Server, oc opCall, c wireCall) *wireResponse {
 	t.Helper()
 	r := rootSigner().sign(t, s.request(t, c, ""), c.body, c.service, "us-east-1", time.Now().UTC())
-	restJSON := oc.svc.Protocol == "rest-json"
+	restJSON := oc.svc.Protocol != "query"
 	got := doWire(t, r, restJSON)
 	switch {
 	case got.status < 300 && restJSON:
@@ -295,7 +306,7 @@ func checkAnswer(t *testing.T, s *Server, oc opCall, c wireCall) *wireResponse {
 		if got.status != http.StatusNotImplemented || !strings.Contains(got.message, oc.op.Name) {
 			t.Errorf("%s: NotImplemented as %d %q", oc.op.Name, got.status, got.message)
 		}
-	case got.code == "MissingAuthenticationToken" || got.code == "InvalidAction" || got.code == "UnknownOperationException":
+	case authFailure[got.code] || got.code == "InvalidAction" || got.code == "UnknownOperationException":
 		t.Errorf("%s: not routed: %d %s %q", oc.op.Name, got.status, got.code, got.message)
 	}
 	return got
@@ -308,7 +319,7 @@ func minimalCall(t *testing.T, svc *protocol.ServiceInfo, op *protocol.Operation
 	t.Helper()
 	c := emptyCall(svc, op)
 	v := minimalStruct(t, op.Name, op.Input, 0)
-	if svc.Protocol == "rest-json" {
+	if svc.Protocol != "query" {
 		b, err := json.Marshal(v)
 		if err != nil {
 			t.Fatal(err)
@@ -322,6 +333,9 @@ func minimalCall(t *testing.T, svc *protocol.ServiceInfo, op *protocol.Operation
 	// The model must accept it.
 	r := httptest.NewRequest(c.method, c.path, strings.NewReader(c.body))
 	r.Header.Set("Content-Type", c.contentType)
+	if c.target != "" {
+		r.Header.Set("X-Amz-Target", c.target)
+	}
 	_, in, err := protocol.Decode(svc, r, []byte(c.body))
 	if err == nil {
 		err = protocol.ValidateInput(in)
@@ -355,7 +369,7 @@ func minimalStruct(t *testing.T, where string, s *protocol.Shape, depth int) map
 // Candidates for string values: the first that fits a member's length, pattern and enum is used.
 var stringCandidates = []string{
 	"a", "aaaa", "123456789012", "v1", "o-aaaaaaaaaa/r-aaaa", "+1 206 555 0100", "arn:aws:iam::123456789012:role/example", "/", "us-east-1", "US", "123456",
-	"someone@example.com", "AKIAIOSFODNN7EXAMPLE", "ExampleName", "example.com", "https://example.com",
+	"someone@example.com", "AKIAIOSFODNN7EXAMPLE", "ExampleName", "example.com", "https://example.com", "iam.amazonaws.com",
 	`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}`,
 }
 
@@ -462,7 +476,7 @@ var compatibilityPath = filepath.Join("..", "..", "docs", "compatibility.md")
 // keeps below the generated tables.
 const compatibilityHandWritten = "<!-- Written by hand from here on: TestCompatibility keeps it. -->"
 
-// TestCompatibility calls every operation of the three models through the server with its minimal input:
+// TestCompatibility calls every operation of the four models through the server with its minimal input:
 // an answer of 501 NotImplemented means "not yet", anything else "implemented". With -update it writes
 // docs/compatibility.md; otherwise it fails when that file is stale.
 func TestCompatibility(t *testing.T) {
@@ -488,15 +502,16 @@ func TestCompatibility(t *testing.T) {
 	var b bytes.Buffer
 	b.WriteString("# API compatibility\n\n")
 	b.WriteString("Every operation of the AWS service models iamd serves (IAM 2010-05-08, STS 2011-06-15, Account\n")
-	b.WriteString("2021-02-01), and whether iamd implements it. Every operation is routed, validated against the model\n")
-	b.WriteString("and answers AWS-style errors; one that is \"not yet\" implemented answers `501 NotImplemented` naming it.\n\n")
+	b.WriteString("2021-02-01, CloudTrail 2013-11-01), and whether iamd implements it. Every operation is routed,\n")
+	b.WriteString("validated against the model and answers AWS-style errors; one that is \"not yet\" implemented answers\n")
+	b.WriteString("`501 NotImplemented` naming it.\n\n")
 	b.WriteString("This file is generated: `TestCompatibility` (internal/e2etest/wire_test.go) starts a real server, calls\n")
 	b.WriteString("every operation signed by the root with the smallest input the model accepts, and records \"not yet\"\n")
 	b.WriteString("when the answer is `NotImplemented`. Regenerate it with\n\n")
 	b.WriteString("    go test ./internal/e2etest -run TestCompatibility -update\n\n")
 	b.WriteString("A normal test run fails when this file is stale.\n\n")
 	b.WriteString("| service | implemented | operations |\n|---|---|---|\n")
-	names := []string{"IAM", "STS", "Account"}
+	names := []string{"IAM", "STS", "Account", "CloudTrail"}
 	for _, n := range names {
 		fmt.Fprintf(&b, "| %s | %d | %d |\n", n, implemented[n], total[n])
 	}

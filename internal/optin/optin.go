@@ -140,6 +140,27 @@ func SetSTSActive(a *storage.Account, name string, active bool) error {
 	return nil
 }
 
+// Accepted reports whether account a's credentials are accepted in region r at now: the region must be
+// enabled for the account, and a session token of version 1 is good only in regions enabled by default
+// (docs/aws-behavior.md, "Global-endpoint token versions"). tokenVersion is the session token's version
+// (1 or 2), or LongTermKey. It is the rule the authenticator applies to every request; the console draws
+// it.
+func Accepted(a *storage.Account, r regions.Region, tokenVersion int, now time.Time) bool {
+	if !Enabled(a, r, now) {
+		return false
+	}
+	return tokenVersion == LongTermKey || TokenAccepted(tokenVersion, r)
+}
+
+// Token versions for Accepted.
+const (
+	// LongTermKey stands for credentials without a session token.
+	LongTermKey = 0
+	// RegionalTokenVersion is the version of every session token a regional STS endpoint issues
+	// (docs/aws-behavior.md, "Global-endpoint token versions": they are valid in every region).
+	RegionalTokenVersion = 2
+)
+
 // TokenAccepted reports whether a session token of the given version may be used in region r by an
 // account that has the region enabled: v1 tokens only in regions enabled by default; v2 tokens everywhere.
 func TokenAccepted(version int, r regions.Region) bool {

@@ -99,6 +99,35 @@ func TestTokenAccepted(t *testing.T) {
 	}
 }
 
+// Accepted combines the account's opt-in state with the token version: a disabled opt-in region refuses
+// every credential, an enabled one refuses only v1 session tokens, a DISABLING one still accepts until the
+// transition ends, and default regions accept all.
+func TestAccepted(t *testing.T) {
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	a := &storage.Account{ID: "123456789012"}
+	hk, us := region(t, "ap-east-1"), region(t, "us-west-2")
+	for _, v := range []int{LongTermKey, 1, 2} {
+		if Accepted(a, hk, v, t0) {
+			t.Errorf("version %d accepted in a disabled opt-in region", v)
+		}
+		if !Accepted(a, us, v, t0) {
+			t.Errorf("version %d refused in a default region", v)
+		}
+	}
+	if err := Enable(a, "ap-east-1", t0, 0); err != nil {
+		t.Fatal(err)
+	}
+	if Accepted(a, hk, 1, t0) || !Accepted(a, hk, 2, t0) || !Accepted(a, hk, LongTermKey, t0) {
+		t.Error("enabled opt-in region: v1 must be refused, v2 and long-term keys accepted")
+	}
+	if err := Disable(a, "ap-east-1", t0, time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	if !Accepted(a, hk, 2, t0.Add(time.Second)) || Accepted(a, hk, 2, t0.Add(time.Minute)) {
+		t.Error("a DISABLING region accepts until its transition ends, then refuses")
+	}
+}
+
 // TestOtherPartitions: each partition's global region has STS always active and cannot be toggled; the
 // other regions of the partition follow the default-region rules.
 func TestOtherPartitions(t *testing.T) {

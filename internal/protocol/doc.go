@@ -1,11 +1,11 @@
-// Package protocol is iamd's hand-written runtime of the AWS wire protocols: awsQuery (IAM, STS) and
-// rest-json (Account). AWS ships client runtimes only; nobody ships an awsQuery *server*, so this side is
-// ours to write.
+// Package protocol is iamd's hand-written runtime of the AWS wire protocols: awsQuery (IAM, STS),
+// rest-json (Account) and json (awsJson1_1: CloudTrail). AWS ships client runtimes only; nobody ships an
+// awsQuery *server*, so this side is ours to write.
 //
 // # Approach
 //
-// Generated packages (internal/api/iamapi, stsapi, accountapi, made by internal/protocol/gen from the models
-// in internal/api/models) hold the Go structs and describe every model shape with a *Shape: kind, members,
+// Generated packages (internal/api/iamapi, stsapi, accountapi, cloudtrailapi, made by internal/protocol/gen
+// from the models in internal/api/models) hold the Go structs and describe every model shape with a *Shape: kind, members,
 // constraints, wire names. A structure's Go fields are in member order, one per member, so the runtime
 // reaches member i as field i by reflection with no name lookups. Parameters of a query request are parsed
 // once into a sorted slice, so every lookup and list scan is a binary search. Responses are appended to
@@ -13,7 +13,7 @@
 //
 // # API used by the server
 //
-//	op, in, err := protocol.Decode(svc, r, body) // svc is iamapi.Info, stsapi.Info or accountapi.Info
+//	op, in, err := protocol.Decode(svc, r, body) // svc is iamapi.Info, stsapi.Info, accountapi.Info, …
 //	err = protocol.ValidateInput(in)             // after authentication, as AWS orders it
 //	out, err := op.Invoke(ctx, service, in)      // calls the typed Service method
 //	protocol.WriteResult(w, op, out, requestID)  // XML or JSON, x-amzn-RequestId
@@ -24,7 +24,8 @@
 // cause. Protocol-level errors: MissingAction, InvalidAction ("Could not find operation X for version Y"),
 // MalformedQueryString (bad percent-encoding, invalid UTF-8, duplicate or too many parameters),
 // InvalidParameterValue (a scalar that does not parse), ValidationError (model constraints, AWS wording),
-// SerializationException and UnknownOperationException (rest-json), NotImplemented (501).
+// SerializationException and UnknownOperationException (rest-json and json), ValidationException (json),
+// NotImplemented (501). json-protocol errors are {"__type": code, "message": text}.
 //
 // Lower-level pieces (ParseParams, DecodeQuery, DecodeQueryInto, FindRESTOperation, DecodeRESTJSON,
 // AppendQueryResult, AppendQueryError, Validate) are exported for tests, benchmarks and tools.

@@ -7,9 +7,12 @@ import (
 
 // Decode reads the operation and its input from an HTTP request to svc, whose body the caller has already
 // read (the server needs it for the signature): awsQuery from the form body and URL query, rest-json from
-// method + path, query string, headers and JSON body. The input is not yet validated; call
+// method + path, query string, headers and JSON body, json from X-Amz-Target and the JSON body. The input is not yet validated; call
 // ValidateInput after authentication. On error the operation is returned when it is known.
 func Decode(svc *ServiceInfo, r *http.Request, body []byte) (*Operation, any, error) {
+	if svc.Protocol == "json" {
+		return decodeJSON(svc, r, body)
+	}
 	if svc.Protocol == "rest-json" {
 		op, labels, err := FindRESTOperation(svc, r.Method, r.URL.EscapedPath())
 		if err != nil {

@@ -155,7 +155,14 @@ func DecodeRESTJSONInto(s *Shape, labels map[string]string, req *RESTRequest, in
 	if payload >= 0 || !hasBodyMembers {
 		return nil
 	}
-	body := bytes.TrimSpace(req.Body)
+	return decodeJSONMembers(s, v, req.Body)
+}
+
+// decodeJSONMembers decodes a JSON object body into the body members of structure s (those with no
+// location; there is no payload member): the rest-json body, and the whole input of the json protocol.
+// An empty body is an empty object.
+func decodeJSONMembers(s *Shape, v reflect.Value, body []byte) error {
+	body = bytes.TrimSpace(body)
 	if len(body) == 0 {
 		return nil
 	}
@@ -169,7 +176,7 @@ func DecodeRESTJSONInto(s *Shape, labels map[string]string, req *RESTRequest, in
 	}
 	for i := range s.Members {
 		m := &s.Members[i]
-		if m.Location != "" || i == payload {
+		if m.Location != "" {
 			continue
 		}
 		if jv, ok := obj[m.WireName()]; ok {

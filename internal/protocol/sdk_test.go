@@ -23,6 +23,7 @@ import (
 	ststypes "github.com/aws/aws-sdk-go-v2/service/sts/types"
 
 	"github.com/iamd/iamd/internal/api/accountapi"
+	"github.com/iamd/iamd/internal/api/cloudtrailapi"
 	"github.com/iamd/iamd/internal/api/iamapi"
 	"github.com/iamd/iamd/internal/api/stsapi"
 	"github.com/iamd/iamd/internal/protocol"
@@ -247,6 +248,7 @@ func TestBoto3(t *testing.T) {
 		"STS_URL="+serve(t, stsapi.Info, fakeSTS{}),
 		"IAM_URL="+serve(t, iamapi.Info, fakeIAM{}),
 		"ACCOUNT_URL="+serve(t, accountapi.Info, fakeAccount{}),
+		"CLOUDTRAIL_URL="+serve(t, cloudtrailapi.Info, fakeCloudTrail{}),
 		"AWS_CONFIG_FILE=/dev/null", "AWS_SHARED_CREDENTIALS_FILE=/dev/null")
 	outb, err := cmd.Output()
 	if err != nil {
@@ -270,6 +272,11 @@ func TestBoto3(t *testing.T) {
 		"iam_error":     []any{"NoSuchEntity", "The user with name nobody cannot be found.", 404.0},
 		"region":        "ENABLED_BY_DEFAULT",
 		"account_error": []any{"ValidationException", "fieldValidationFailed", []any{"maxResults"}},
+		"trail": []any{
+			[]any{"e-", "CreateUser", "2030-05-06T07:08:09+00:00", []any{map[string]any{"ResourceType": "AWS::IAM::User", "ResourceName": "bob"}}},
+			[]any{"e-page2", "CreateUser", "2030-05-06T07:08:09+00:00", []any{map[string]any{"ResourceType": "AWS::IAM::User", "ResourceName": "bob"}}},
+		},
+		"trail_error": []any{"InvalidLookupAttributesException", "one at a time", 400.0},
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("boto3 parsed\n%v\nwant\n%v", got, want)

@@ -37,8 +37,9 @@ const (
 )
 
 // Shape describes one model shape. Generated packages declare one per model shape and link them in init.
-// For a structure the Go struct's fields are in member order, one field per member and nothing else, so the
-// runtime addresses member i as field i without any name lookup.
+// For a structure the Go struct's fields are in member order, one field per member, so the runtime addresses
+// member i as field i without any name lookup. (An error shape whose model has no message member keeps its
+// message in one unexported field after the members; nothing addresses it by index.)
 type Shape struct {
 	Name    string
 	Kind    Kind
@@ -168,11 +169,15 @@ type ServiceInfo struct {
 	SigningName    string
 	EndpointPrefix string
 	GlobalEndpoint string // e.g. "iam.amazonaws.com"; empty for regional-only services
-	Protocol       string // "query" or "rest-json"
+	Protocol       string // "query", "rest-json" or "json"
 	APIVersion     string
 	XMLNamespace   string
-	Operations     []*Operation
-	ByName         map[string]*Operation
+	// JSONVersion and TargetPrefix are the json protocol's: the version of its Content-Type
+	// (application/x-amz-json-1.1) and the prefix of X-Amz-Target ("Prefix.Operation").
+	JSONVersion  string
+	TargetPrefix string
+	Operations   []*Operation
+	ByName       map[string]*Operation
 	// Errors maps wire codes to error shapes.
 	Errors map[string]*Shape
 	// NewValidationError builds the service's validation error; nil means the query-protocol

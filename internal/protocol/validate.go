@@ -45,6 +45,10 @@ func validationError(svc *ServiceInfo, errs []FieldError) error {
 	if svc != nil && svc.NewValidationError != nil {
 		return svc.NewValidationError(msg, errs)
 	}
+	if svc != nil && svc.Protocol == "json" {
+		// The json-protocol services answer a model constraint failure as ValidationException.
+		return &Error{Code: "ValidationException", Status: 400, Message: msg, Fields: errs}
+	}
 	return &Error{Code: "ValidationError", Status: 400, Message: msg, Fields: errs}
 }
 

@@ -42,13 +42,23 @@ func putBuf(b *[]byte) {
 	bufPool.Put(b)
 }
 
-// WriteResult writes the successful response of op: an awsQuery XML document, or a rest-json response
-// (status, header members, JSON body or payload). It sets x-amzn-RequestId.
+// WriteResult writes the successful response of op: an awsQuery XML document, a rest-json response
+// (status, header members, JSON body or payload) or a json-protocol body. It sets x-amzn-RequestId.
 func WriteResult(w http.ResponseWriter, op *Operation, out any, requestID string) error {
 	h := w.Header()
 	h["X-Amzn-Requestid"] = []string{requestID}
 	bp := getBuf()
 	defer putBuf(bp)
+	if op.Service != nil && op.Service.Protocol == "json" {
+		*bp = AppendJSONResult((*bp)[:0], op, out)
+		h["Content-Type"] = []string{jsonProtocolContentType(op.Service)}
+		if len(*bp) > netHTTPBufferedBody {
+			h["Content-Length"] = []string{strconv.Itoa(len(*bp))}
+		}
+		w.WriteHeader(http.StatusOK)
+		_, err := w.Write(*bp)
+		return err
+	}
 	if op.Service != nil && op.Service.Protocol == "rest-json" {
 		status, ct, body := appendRESTResult((*bp)[:0], op, out, h)
 		*bp = body
@@ -93,10 +103,15 @@ func WriteError(w http.ResponseWriter, svc *ServiceInfo, err error, requestID st
 	h["X-Amzn-Requestid"] = []string{requestID}
 	bp := getBuf()
 	defer putBuf(bp)
-	if svc != nil && svc.Protocol == "rest-json" {
+	switch {
+	case svc != nil && svc.Protocol == "json":
+		ae = asJSONError(ae)
+		*bp = AppendJSONError((*bp)[:0], svc, ae)
+		h["Content-Type"] = []string{jsonProtocolContentType(svc)}
+	case svc != nil && svc.Protocol == "rest-json":
 		*bp = appendRESTError((*bp)[:0], svc, ae, h)
 		h["Content-Type"] = jsonContentType
-	} else {
+	default:
 		*bp = AppendQueryError((*bp)[:0], svc, ae, requestID)
 		h["Content-Type"] = xmlContentType
 	}

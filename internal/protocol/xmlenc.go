@@ -264,10 +264,22 @@ func appendTimestamp(buf []byte, t time.Time, format string) []byte {
 	t = t.UTC()
 	switch format {
 	case TimestampUnix:
-		if t.Nanosecond() == 0 {
-			return strconv.AppendInt(buf, t.Unix(), 10)
+		sec, ns := t.Unix(), t.Nanosecond()
+		if ns == 0 {
+			return strconv.AppendInt(buf, sec, 10)
 		}
-		return strconv.AppendFloat(buf, float64(t.UnixNano())/1e9, 'f', -1, 64)
+		if sec < 0 {
+			return strconv.AppendFloat(buf, float64(t.UnixNano())/1e9, 'f', -1, 64)
+		}
+		// The fraction's own digits: dividing nanoseconds as a float rounds a time of today to
+		// 1904281689.2499998 for .25.
+		buf = strconv.AppendInt(buf, sec, 10)
+		var digits [10]byte
+		frac := strconv.AppendInt(digits[:0], int64(ns)+1e9, 10)[1:]
+		for frac[len(frac)-1] == '0' {
+			frac = frac[:len(frac)-1]
+		}
+		return append(append(buf, '.'), frac...)
 	case TimestampRFC822:
 		return t.AppendFormat(buf, http1123)
 	}

@@ -1,7 +1,7 @@
 // Package regions is the catalogue of AWS partitions and regions, generated from botocore's endpoints
 // data: which regions exist, which partition each belongs to, which are opt-in, and which host names
-// reach the IAM, STS and Account endpoints (so the server can tell the STS global endpoint from a
-// regional one).
+// reach the IAM, STS, Account and CloudTrail endpoints (so the server can tell the STS global endpoint
+// from a regional one).
 package regions
 
 //go:generate go run ./gen -data data -out zz_generated.go
@@ -43,7 +43,7 @@ type PartitionInfo struct {
 
 // HostInfo is what a host name says about the endpoint a request reached.
 type HostInfo struct {
-	Service   string // iam, sts or account
+	Service   string // iam, sts, account or cloudtrail
 	Region    string // the signing region: us-east-1 for sts.amazonaws.com and iam.amazonaws.com
 	Partition string
 	// Global is true for a service's partition-wide endpoint (sts.amazonaws.com, iam.amazonaws.com,
@@ -101,7 +101,7 @@ func GlobalRegion(partition string) string {
 // maxHostLen bounds the work done on a Host header: DNS names are at most 253 octets, plus a port.
 const maxHostLen = 253 + len(":65535")
 
-// ParseHost recognises the AWS host name of an IAM, STS or Account endpoint. The host may carry a
+// ParseHost recognises the AWS host name of an IAM, STS, Account or CloudTrail endpoint. The host may carry a
 // port and a trailing dot and is matched case-insensitively. Host names AWS does not use (localhost,
 // an IP address, a custom name) report false; the server then falls back to its configured default.
 func ParseHost(host string) (HostInfo, bool) {

@@ -9,6 +9,7 @@ import (
 	"github.com/iamd/iamd/internal/auth"
 	"github.com/iamd/iamd/internal/protocol"
 	"github.com/iamd/iamd/internal/regions"
+	"github.com/iamd/iamd/internal/reqctx"
 	"github.com/iamd/iamd/internal/service/admin"
 	"github.com/iamd/iamd/internal/sigv4"
 )
@@ -110,37 +111,53 @@ func (s *Server) serveAdmin(w http.ResponseWriter, r *http.Request) {
 		x.fail(routeErr)
 		return
 	}
-	// The same limits on temporary credentials as the AWS APIs: a federated user's or an MFA-less
-	// GetSessionToken session cannot reach what only IAM may change.
-	if err := auth.SessionScope(req.Caller, adminService, rt.op); err != nil {
-		x.fail(err)
-		return
+	var in any = &admin.GetSTSRegionStatusInput{}
+	if rt.op == admin.OpSetSTSRegionStatus {
+		in = &admin.SetSTSRegionStatusInput{Region: rt.region, Active: rt.action == "activate"}
 	}
-	if s.opts.Authorizer != nil {
-		// The settings are the account's: the resource is the account's root.
-		action := adminService + ":" + rt.op
-		allowed, msg, err := s.opts.Authorizer.Decide(ctx, action, "arn:"+ep.Partition+":iam::"+req.Caller.AccountID+":root")
-		if err != nil {
-			x.fail(err)
-			return
-		}
-		if !allowed {
-			x.fail(&protocol.Error{Code: "AccessDenied", Status: http.StatusForbidden, Message: msg})
-			return
-		}
-	}
-	var out any
-	switch rt.op {
-	case admin.OpGetSTSRegionStatus:
-		out, err = s.opts.Admin.STSRegions(ctx)
-	case admin.OpSetSTSRegionStatus:
-		out, err = s.opts.Admin.SetSTSRegion(ctx, rt.region, rt.action == "activate")
-	}
+	out, err := s.invokeAdmin(ctx, req, in)
 	if err != nil {
 		x.fail(err)
 		return
 	}
 	writeAdminJSON(w, http.StatusOK, out, req.ID)
+}
+
+// invokeAdmin runs an admin operation for an authenticated caller: the admin API's requests (serveAdmin)
+// and the web console (Invoke) both go through it. The same limits on temporary credentials as the AWS
+// APIs apply (a federated user's or an MFA-less GetSessionToken session cannot reach what only IAM may
+// change), then the caller's policies decide on the action (iamd:SetSTSRegionStatus) over the account's
+// root, whose settings these are. in is the operation's input (*admin.GetSTSRegionStatusInput or
+// *admin.SetSTSRegionStatusInput); req is the request ctx carries, with its caller and operation.
+func (s *Server) invokeAdmin(ctx context.Context, req *reqctx.Request, in any) (any, error) {
+	if s.opts.Admin == nil {
+		return nil, &protocol.Error{Code: "NotFound", Status: http.StatusNotFound, Message: "the admin API is disabled"}
+	}
+	if err := auth.SessionScope(req.Caller, adminService, req.Operation); err != nil {
+		return nil, err
+	}
+	if s.opts.Authorizer != nil {
+		action := adminService + ":" + req.Operation
+		allowed, msg, err := s.opts.Authorizer.Decide(ctx, action, "arn:"+req.Partition+":iam::"+req.Caller.AccountID+":root")
+		if err != nil {
+			return nil, err
+		}
+		if !allowed {
+			return nil, &protocol.Error{Code: "AccessDenied", Status: http.StatusForbidden, Message: msg}
+		}
+	}
+	switch in := in.(type) {
+	case *admin.GetSTSRegionStatusInput:
+		if req.Operation == admin.OpGetSTSRegionStatus {
+			return s.opts.Admin.STSRegions(ctx)
+		}
+	case *admin.SetSTSRegionStatusInput:
+		if req.Operation == admin.OpSetSTSRegionStatus {
+			return s.opts.Admin.SetSTSRegion(ctx, in.Region, in.Active)
+		}
+	}
+	return nil, &protocol.Error{Code: "InvalidAction", Status: http.StatusBadRequest,
+		Message: "Could not find operation " + req.Operation + " with this input"}
 }
 
 // adminError is the admin API's error body.

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/iamd/iamd/internal/api/accountapi"
+	"github.com/iamd/iamd/internal/api/cloudtrailapi"
 	"github.com/iamd/iamd/internal/api/iamapi"
 	"github.com/iamd/iamd/internal/api/stsapi"
 	"github.com/iamd/iamd/internal/auth"
@@ -19,17 +20,20 @@ const (
 	serviceIAM     = "iam"
 	serviceSTS     = "sts"
 	serviceAccount = "account"
+	// serviceCloudTrail is the CloudTrail API (its event history), a regional service.
+	serviceCloudTrail = "cloudtrail"
 	// defaultPartition is the partition of requests whose endpoint does not say otherwise.
 	defaultPartition = "aws"
 )
 
 // resolve decides which service and endpoint a request is for (the service comes from the
 // credential scope, or the Host):
-//   - a Host that names an AWS endpoint (sts.amazonaws.com, sts.REGION.amazonaws.com, iam.amazonaws.com, …)
-//     decides service and region, and the credential scope must agree with it;
+//   - a Host that names an AWS endpoint (sts.amazonaws.com, sts.REGION.amazonaws.com, iam.amazonaws.com,
+//     cloudtrail.REGION.amazonaws.com, …) decides service and region, and the credential scope must agree
+//     with it;
 //   - otherwise (a bare host:port) the path prefix /global selects the STS global endpoint, signed as
-//     us-east-1; else the credential scope's service and region decide, STS requests being the regional
-//     endpoint of their signing region;
+//     us-east-1; else the credential scope's service and region decide, STS and CloudTrail requests being
+//     the regional endpoint of their signing region;
 //   - unsigned requests (AssumeRoleWithSAML/WebIdentity) are STS.
 //
 // The scope is read by sigv4.Scope, the reader the signature check uses: were the two to read different
@@ -50,6 +54,8 @@ func (s *Server) resolve(r *http.Request, body []byte) (auth.Endpoint, any, *pro
 			ep.Service = serviceSTS
 		case serviceAccount:
 			ep.Service = serviceAccount
+		case serviceCloudTrail:
+			ep.Service = serviceCloudTrail
 		default:
 			ep.Service = inferService(r, body)
 		}
@@ -58,7 +64,7 @@ func (s *Server) resolve(r *http.Request, body []byte) (auth.Endpoint, any, *pro
 			ep.Global = true
 			ep.Region = regions.GlobalRegion(defaultPartition)
 			ep.ExpectRegion = ep.Region
-		case ep.Service == serviceSTS:
+		case ep.Service == serviceSTS || ep.Service == serviceCloudTrail:
 			if reg, ok := regions.Lookup(scopeRegion); ok {
 				ep.Region = reg.Name
 				ep.ExpectRegion = reg.Name
@@ -84,6 +90,8 @@ func (s *Server) resolve(r *http.Request, body []byte) (auth.Endpoint, any, *pro
 		return ep, s.opts.STS, stsapi.Info
 	case serviceAccount:
 		return ep, s.opts.Account, accountapi.Info
+	case serviceCloudTrail:
+		return ep, s.opts.CloudTrail, cloudtrailapi.Info
 	default:
 		ep.Service = serviceIAM
 		return ep, s.opts.IAM, iamapi.Info
@@ -91,8 +99,12 @@ func (s *Server) resolve(r *http.Request, body []byte) (auth.Endpoint, any, *pro
 }
 
 // inferService guesses the service of a request whose credential scope does not name one of ours: the
-// Account API is rest-json (POST /opName), IAM and STS are awsQuery and their action names do not overlap.
+// CloudTrail API names its operation in X-Amz-Target, the Account API is rest-json (POST /opName), IAM and
+// STS are awsQuery and their action names do not overlap.
 func inferService(r *http.Request, body []byte) string {
+	if _, err := protocol.FindJSONOperation(cloudtrailapi.Info, http.MethodPost, r.Header.Get("X-Amz-Target")); err == nil {
+		return serviceCloudTrail
+	}
 	path := strings.TrimPrefix(r.URL.Path, "/global")
 	if path != "" && path != "/" {
 		for _, op := range accountapi.Info.Operations {

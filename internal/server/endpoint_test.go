@@ -52,6 +52,16 @@ func TestResolve(t *testing.T) {
 			auth.Endpoint{Service: "sts", Region: "us-east-1", Partition: "aws", ExpectRegion: "us-east-1"}, "query"},
 		{"STS scope naming no region", "127.0.0.1:8300", "/", auth4("sts", "mars-1"), "",
 			auth.Endpoint{Service: "sts", Region: "us-east-1", Partition: "aws"}, "query"},
+		{"CloudTrail host", "cloudtrail.eu-west-1.amazonaws.com", "/", auth4("cloudtrail", "eu-west-1"), "{}",
+			auth.Endpoint{Service: "cloudtrail", Region: "eu-west-1", Partition: "aws", ExpectRegion: "eu-west-1"}, "json"},
+		{"CloudTrail FIPS host", "cloudtrail-fips.us-gov-west-1.amazonaws.com", "/", auth4("cloudtrail", "us-gov-west-1"), "{}",
+			auth.Endpoint{Service: "cloudtrail", Region: "us-gov-west-1", Partition: "aws-us-gov", ExpectRegion: "us-gov-west-1"}, "json"},
+		{"CloudTrail host, another scope", "cloudtrail.us-east-1.amazonaws.com", "/", auth4("iam", "us-east-1"), "{}",
+			auth.Endpoint{Service: "cloudtrail", Region: "us-east-1", Partition: "aws", ExpectRegion: "us-east-1"}, "json"},
+		{"bare host, CloudTrail scope", "127.0.0.1:8300", "/", auth4("cloudtrail", "ap-south-1"), "{}",
+			auth.Endpoint{Service: "cloudtrail", Region: "ap-south-1", Partition: "aws", ExpectRegion: "ap-south-1"}, "json"},
+		{"CloudTrail scope naming no region", "127.0.0.1:8300", "/", auth4("cloudtrail", "mars-1"), "{}",
+			auth.Endpoint{Service: "cloudtrail", Region: "us-east-1", Partition: "aws"}, "json"},
 	}
 	for _, tc := range cases {
 		r := httptest.NewRequest(http.MethodPost, "http://"+tc.host+tc.path, strings.NewReader(tc.body))
@@ -63,6 +73,13 @@ func TestResolve(t *testing.T) {
 		if ep != tc.want || info.Protocol != tc.protocol {
 			t.Errorf("%s: got %+v (%s), want %+v (%s)", tc.name, ep, info.Protocol, tc.want, tc.protocol)
 		}
+	}
+	// A bare host and a scope naming no service of ours: CloudTrail's X-Amz-Target tells it.
+	r := httptest.NewRequest(http.MethodPost, "http://127.0.0.1:8300/", strings.NewReader("{}"))
+	r.Header.Set("Authorization", auth4("s3", "us-west-2"))
+	r.Header.Set("X-Amz-Target", "CloudTrail_20131101.LookupEvents")
+	if ep, impl, info := s.resolve(r, []byte("{}")); ep.Service != "cloudtrail" || info.Name != "CloudTrail" || impl == nil {
+		t.Errorf("X-Amz-Target: got %+v %s %v", ep, info.Name, impl)
 	}
 }
 
@@ -133,7 +150,7 @@ func TestStatusLabel(t *testing.T) {
 // Authorization header, which would keep the whole header alive.
 func TestResolvedNamesAreNotSlicesOfTheRequest(t *testing.T) {
 	s := New(Options{})
-	for _, service := range []string{"sts", "iam", "account"} {
+	for _, service := range []string{"sts", "iam", "account", "cloudtrail"} {
 		authz := "AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20260101/us-west-2/" + service +
 			"/aws4_request, SignedHeaders=host, Signature=" + strings.Repeat("0", 64<<10)
 		r := httptest.NewRequest(http.MethodPost, "http://127.0.0.1:8300/", nil)

@@ -40,8 +40,9 @@ func (s *Server) invoke(ctx context.Context, req *reqctx.Request, op *protocol.O
 	return op.Invoke(ctx, impl, in)
 }
 
-// Invoke runs operation of service ("iam", "sts" or "account") with the typed input in (a pointer to the
-// operation's request struct, as iamapi.ListUsersRequest) as caller, through the same checks as an API
+// Invoke runs operation of service ("iam", "sts", "account", or "iamd" for the admin operations) with the
+// typed input in (a pointer to the operation's request struct, as iamapi.ListUsersRequest, or
+// admin.SetSTSRegionStatusInput) as caller, through the same checks as an API
 // request signed by that caller (see invoke). The request ctx carries (reqctx.From: its ID, time, source
 // address) is copied and completed with the service's global endpoint of the caller's partition.
 // Refusals and failures are the API's errors (protocol.APIError), such as AccessDenied with AWS's text.
@@ -54,7 +55,20 @@ func (s *Server) Invoke(ctx context.Context, caller *reqctx.Caller, service, ope
 		info *protocol.ServiceInfo
 		impl any
 	)
+	req := *reqctx.From(ctx)
+	if req.Time.IsZero() {
+		req.Time = s.now().UTC()
+	}
+	partition := caller.Partition
+	if partition == "" {
+		partition = defaultPartition
+	}
+	req.Service, req.Operation, req.Partition, req.Caller = service, operation, partition, caller
+	req.Region, req.GlobalEndpoint = regions.GlobalRegion(partition), service == serviceSTS
 	switch service {
+	case adminService:
+		// iamd's admin operations (the settings AWS keeps in its console), authorized as the admin API's.
+		return wordAsAPIError(s.invokeAdmin(reqctx.With(ctx, &req), &req, in))
 	case serviceIAM:
 		info, impl = iamapi.Info, s.opts.IAM
 	case serviceSTS:
@@ -70,20 +84,14 @@ func (s *Server) Invoke(ctx context.Context, caller *reqctx.Caller, service, ope
 		return nil, &protocol.Error{Code: "InvalidAction", Status: http.StatusBadRequest,
 			Message: "Could not find operation " + operation + " for version " + info.APIVersion}
 	}
-	req := *reqctx.From(ctx)
-	if req.Time.IsZero() {
-		req.Time = s.now().UTC()
-	}
-	partition := caller.Partition
-	if partition == "" {
-		partition = defaultPartition
-	}
-	req.Service, req.Operation, req.Partition, req.Caller = service, operation, partition, caller
-	req.Region, req.GlobalEndpoint = regions.GlobalRegion(partition), service == serviceSTS
-	out, err := s.invoke(reqctx.With(ctx, &req), &req, op, impl, in)
+	return wordAsAPIError(s.invoke(reqctx.With(ctx, &req), &req, op, impl, in))
+}
+
+// wordAsAPIError returns an operation's result with the session-scope refusals, which are worded as the
+// authenticator's, turned into API errors: the console shows API errors.
+func wordAsAPIError(out any, err error) (any, error) {
 	var se *sigv4.Error
 	if errors.As(err, &se) {
-		// The session-scope refusals are worded as the authenticator's; the console shows API errors.
 		err = &protocol.Error{Code: se.Code, Status: se.HTTPStatus, Message: se.Message}
 	}
 	return out, err

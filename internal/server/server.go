@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/iamd/iamd/internal/api/accountapi"
+	"github.com/iamd/iamd/internal/api/cloudtrailapi"
 	"github.com/iamd/iamd/internal/api/iamapi"
 	"github.com/iamd/iamd/internal/api/stsapi"
 	"github.com/iamd/iamd/internal/auth"
@@ -41,6 +42,8 @@ type Options struct {
 	IAM     iamapi.Service
 	STS     stsapi.Service
 	Account accountapi.Service
+	// CloudTrail serves the CloudTrail API (LookupEvents); nil answers every operation NotImplemented.
+	CloudTrail cloudtrailapi.Service
 	// Authorizer enforces IAM policies; nil allows every authenticated request.
 	Authorizer Authorizer
 	// Admin is served under /iamd/admin/ (STS regional activation and other settings AWS keeps in its
@@ -80,6 +83,9 @@ func New(o Options) *Server {
 	o.Logger = slog.New(reqctx.LogHandler(o.Logger.Handler()))
 	if o.MaxBodyBytes <= 0 {
 		o.MaxBodyBytes = 1 << 20
+	}
+	if o.CloudTrail == nil {
+		o.CloudTrail = cloudtrailapi.Unimplemented{}
 	}
 	s := &Server{opts: o, metrics: newMetrics(o.Store, o.Auth), mux: http.NewServeMux(), now: o.Now, log: o.Logger}
 	s.mux.HandleFunc("GET /healthz", s.healthz)

@@ -304,6 +304,9 @@ type Account struct {
 	AlternateContacts  map[string]AlternateContact `json:",omitempty"`
 	ContactInformation *ContactInformation         `json:",omitempty"`
 	PendingEmail       *PendingEmailUpdate         `json:",omitempty"`
+	// RootPasswordHash is the root user's console password (iamd accounts root-password), hashed as
+	// login profiles are; nil when none is set, and the root cannot sign in to the console.
+	RootPasswordHash []byte `json:",omitempty"`
 }
 
 // TokenVersion returns the account's global-endpoint token version, defaulting to 1.
@@ -528,13 +531,19 @@ type ConsoleSession struct {
 	MFA         bool      `json:",omitempty"`
 	MFAAuthTime time.Time `json:",omitempty"`
 	// Pending names a sign-in step still to do ("mfa", "password-change"): until it is done the session
-	// acts as nobody.
-	Pending string `json:",omitempty"`
+	// acts as nobody. MFASerials are the devices whose code the "mfa" step accepts; PasswordChange says
+	// a password change follows it; Attempts counts the step's failed tries.
+	Pending        string   `json:",omitempty"`
+	MFASerials     []string `json:",omitempty"`
+	PasswordChange bool     `json:",omitempty"`
+	Attempts       int      `json:",omitempty"`
 	// SessionToken is the STS session token of a federation sign-in (the console then acts as that
-	// session's principal); empty for a password sign-in.
-	SessionToken string `json:",omitempty"`
-	CreatedAt    time.Time
-	LastSeenAt   time.Time
+	// session's principal); empty for a password sign-in. SessionSeconds is the console session's length
+	// the sign-in token asked for (its SessionDuration).
+	SessionToken   string `json:",omitempty"`
+	SessionSeconds int    `json:",omitempty"`
+	CreatedAt      time.Time
+	LastSeenAt     time.Time
 	// ExpiresAt is the absolute end of the session, whatever its activity.
 	ExpiresAt time.Time
 }

@@ -60,11 +60,12 @@ type AccessKeyMetadata struct {
 
 // AccountNotManagementOrDelegatedAdministratorException is the AccountNotManagementOrDelegatedAdministratorException error shape.
 type AccountNotManagementOrDelegatedAdministratorException struct {
+	msg string
 }
 
 // NewAccountNotManagementOrDelegatedAdministratorException returns a AccountNotManagementOrDelegatedAdministratorException error with the given message.
 func NewAccountNotManagementOrDelegatedAdministratorException(msg string) *AccountNotManagementOrDelegatedAdministratorException {
-	return &AccountNotManagementOrDelegatedAdministratorException{}
+	return &AccountNotManagementOrDelegatedAdministratorException{msg: msg}
 }
 
 // ErrorCode returns the wire error code.
@@ -81,7 +82,7 @@ func (e *AccountNotManagementOrDelegatedAdministratorException) Fault() string {
 }
 
 // ErrorMessage returns the message.
-func (e *AccountNotManagementOrDelegatedAdministratorException) ErrorMessage() string { return "" }
+func (e *AccountNotManagementOrDelegatedAdministratorException) ErrorMessage() string { return e.msg }
 
 func (e *AccountNotManagementOrDelegatedAdministratorException) Error() string {
 	return "AccountNotManagementOrDelegatedAdministratorException" + ": " + e.ErrorMessage()
@@ -142,11 +143,12 @@ type AttachedPolicy struct {
 
 // CallerIsNotManagementAccountException is the CallerIsNotManagementAccountException error shape.
 type CallerIsNotManagementAccountException struct {
+	msg string
 }
 
 // NewCallerIsNotManagementAccountException returns a CallerIsNotManagementAccountException error with the given message.
 func NewCallerIsNotManagementAccountException(msg string) *CallerIsNotManagementAccountException {
-	return &CallerIsNotManagementAccountException{}
+	return &CallerIsNotManagementAccountException{msg: msg}
 }
 
 // ErrorCode returns the wire error code.
@@ -161,7 +163,7 @@ func (e *CallerIsNotManagementAccountException) HTTPStatus() int { return 400 }
 func (e *CallerIsNotManagementAccountException) Fault() string { return protocol.FaultSender }
 
 // ErrorMessage returns the message.
-func (e *CallerIsNotManagementAccountException) ErrorMessage() string { return "" }
+func (e *CallerIsNotManagementAccountException) ErrorMessage() string { return e.msg }
 
 func (e *CallerIsNotManagementAccountException) Error() string {
 	return "CallerIsNotManagementAccountException" + ": " + e.ErrorMessage()
@@ -2196,11 +2198,12 @@ func (e *OpenIdIdpCommunicationErrorException) Error() string {
 
 // OrganizationNotFoundException is the OrganizationNotFoundException error shape.
 type OrganizationNotFoundException struct {
+	msg string
 }
 
 // NewOrganizationNotFoundException returns a OrganizationNotFoundException error with the given message.
 func NewOrganizationNotFoundException(msg string) *OrganizationNotFoundException {
-	return &OrganizationNotFoundException{}
+	return &OrganizationNotFoundException{msg: msg}
 }
 
 // ErrorCode returns the wire error code.
@@ -2213,7 +2216,7 @@ func (e *OrganizationNotFoundException) HTTPStatus() int { return 400 }
 func (e *OrganizationNotFoundException) Fault() string { return protocol.FaultSender }
 
 // ErrorMessage returns the message.
-func (e *OrganizationNotFoundException) ErrorMessage() string { return "" }
+func (e *OrganizationNotFoundException) ErrorMessage() string { return e.msg }
 
 func (e *OrganizationNotFoundException) Error() string {
 	return "OrganizationNotFoundException" + ": " + e.ErrorMessage()
@@ -2221,11 +2224,12 @@ func (e *OrganizationNotFoundException) Error() string {
 
 // OrganizationNotInAllFeaturesModeException is the OrganizationNotInAllFeaturesModeException error shape.
 type OrganizationNotInAllFeaturesModeException struct {
+	msg string
 }
 
 // NewOrganizationNotInAllFeaturesModeException returns a OrganizationNotInAllFeaturesModeException error with the given message.
 func NewOrganizationNotInAllFeaturesModeException(msg string) *OrganizationNotInAllFeaturesModeException {
-	return &OrganizationNotInAllFeaturesModeException{}
+	return &OrganizationNotInAllFeaturesModeException{msg: msg}
 }
 
 // ErrorCode returns the wire error code.
@@ -2240,7 +2244,7 @@ func (e *OrganizationNotInAllFeaturesModeException) HTTPStatus() int { return 40
 func (e *OrganizationNotInAllFeaturesModeException) Fault() string { return protocol.FaultSender }
 
 // ErrorMessage returns the message.
-func (e *OrganizationNotInAllFeaturesModeException) ErrorMessage() string { return "" }
+func (e *OrganizationNotInAllFeaturesModeException) ErrorMessage() string { return e.msg }
 
 func (e *OrganizationNotInAllFeaturesModeException) Error() string {
 	return "OrganizationNotInAllFeaturesModeException" + ": " + e.ErrorMessage()
@@ -2680,11 +2684,12 @@ type ServerCertificateMetadata struct {
 
 // ServiceAccessNotEnabledException is the ServiceAccessNotEnabledException error shape.
 type ServiceAccessNotEnabledException struct {
+	msg string
 }
 
 // NewServiceAccessNotEnabledException returns a ServiceAccessNotEnabledException error with the given message.
 func NewServiceAccessNotEnabledException(msg string) *ServiceAccessNotEnabledException {
-	return &ServiceAccessNotEnabledException{}
+	return &ServiceAccessNotEnabledException{msg: msg}
 }
 
 // ErrorCode returns the wire error code.
@@ -2699,7 +2704,7 @@ func (e *ServiceAccessNotEnabledException) HTTPStatus() int { return 400 }
 func (e *ServiceAccessNotEnabledException) Fault() string { return protocol.FaultSender }
 
 // ErrorMessage returns the message.
-func (e *ServiceAccessNotEnabledException) ErrorMessage() string { return "" }
+func (e *ServiceAccessNotEnabledException) ErrorMessage() string { return e.msg }
 
 func (e *ServiceAccessNotEnabledException) Error() string {
 	return "ServiceAccessNotEnabledException" + ": " + e.ErrorMessage()

@@ -185,6 +185,11 @@ func (g *gen) writeTypes(svcName string) error {
 				}
 				g.p("\t%s %s", exported(mn), t)
 			}
+			if (s.bool("exception") || s.obj("error") != nil) && messageMember(s) == "" {
+				// The model gives the error no message member, yet the service still says why (CloudTrail's
+				// exceptions are all empty structures): the message is kept beside the members.
+				g.p("\tmsg string")
+			}
 			g.p("}\n")
 			if s.bool("exception") || s.obj("error") != nil {
 				if err := g.writeErrorMethods(name, s); err != nil {
@@ -255,7 +260,7 @@ func (g *gen) writeErrorMethods(name string, s *obj) error {
 	if mm != "" {
 		g.p("func New%s(msg string) *%s { return &%s{%s: &msg} }\n", tn, tn, tn, mm)
 	} else {
-		g.p("func New%s(msg string) *%s { return &%s{} }\n", tn, tn, tn)
+		g.p("func New%s(msg string) *%s { return &%s{msg: msg} }\n", tn, tn, tn)
 	}
 	g.p("// ErrorCode returns the wire error code.")
 	g.p("func (e *%s) ErrorCode() string { return %s }\n", tn, strconv.Quote(code))
@@ -267,7 +272,7 @@ func (g *gen) writeErrorMethods(name string, s *obj) error {
 	if mm != "" {
 		g.p("func (e *%s) ErrorMessage() string { return protocol.ToString(e.%s) }\n", tn, mm)
 	} else {
-		g.p("func (e *%s) ErrorMessage() string { return \"\" }\n", tn)
+		g.p("func (e *%s) ErrorMessage() string { return e.msg }\n", tn)
 	}
 	g.p("func (e *%s) Error() string { return %s + \": \" + e.ErrorMessage() }\n", tn, strconv.Quote(code))
 	return nil
@@ -448,13 +453,24 @@ func (g *gen) writeShapeLiteral(name string, s *obj) error {
 	return nil
 }
 
-var javaEscape = regexp.MustCompile(`\\u([0-9A-Fa-f]{4})`)
+var (
+	javaEscape = regexp.MustCompile(`\\u([0-9A-Fa-f]{4})`)
+	// javaSurrogates is a UTF-16 surrogate pair written as two escapes, which Java reads as the one code
+	// point above U+FFFF they encode (CloudTrail's patterns use \uD800\uDC00-\uDBFF\uDFFF for U+10000-U+10FFFF).
+	javaSurrogates = regexp.MustCompile(`\\u([dD][89abAB][0-9A-Fa-f]{2})\\u([dD][c-fC-F][0-9A-Fa-f]{2})`)
+)
 
 // translatePattern turns a model (Java) regular expression into an anchored RE2 one. Java reads \uXXXX as
-// exactly four hex digits, so `\u10000` is U+1000 then '0'; we keep that reading. RE2 has no lookahead: the
+// exactly four hex digits, so `\u10000` is U+1000 then '0'; we keep that reading, and a surrogate pair of
+// escapes is the code point it encodes. RE2 has no lookahead: the
 // one form the models use, `-(?!-)`, means "no two hyphens in a row" and becomes a forbidden substring.
 func translatePattern(p string) (re2, forbid string, err error) {
-	s := javaEscape.ReplaceAllString(p, `\x{$1}`)
+	s := javaSurrogates.ReplaceAllStringFunc(p, func(pair string) string {
+		hi, _ := strconv.ParseUint(pair[2:6], 16, 32)
+		lo, _ := strconv.ParseUint(pair[8:12], 16, 32)
+		return fmt.Sprintf(`\x{%X}`, 0x10000+(hi-0xD800)<<10+(lo-0xDC00))
+	})
+	s = javaEscape.ReplaceAllString(s, `\x{$1}`)
 	if strings.Contains(s, "-(?!-)") {
 		s = strings.ReplaceAll(s, "-(?!-)", "-")
 		forbid = "--"

@@ -148,6 +148,9 @@ func generateService(m *obj, pkg string) ([]byte, error) {
 	g.p("\tName: %q, ServiceID: %q, SigningName: %q, Protocol: %q,", svcID, svcID, signingName(md), md.str("protocol"))
 	g.p("\tAPIVersion: %q, XMLNamespace: %q,", md.str("apiVersion"), md.str("xmlNamespace"))
 	g.p("\tEndpointPrefix: %q, GlobalEndpoint: %q,", md.str("endpointPrefix"), md.str("globalEndpoint"))
+	if md.str("protocol") == "json" {
+		g.p("\tJSONVersion: %q, TargetPrefix: %q,", md.str("jsonVersion"), md.str("targetPrefix"))
+	}
 	g.p("\tOperations: Operations,")
 	g.p("\tErrors: map[string]*protocol.Shape{")
 	for _, name := range shapes.keys {

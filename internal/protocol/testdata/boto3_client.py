@@ -1,6 +1,6 @@
 """Drives iamd's protocol runtime with unmodified boto3; prints one JSON object of what it parsed.
 
-Run by TestBoto3 with STS_URL, IAM_URL and ACCOUNT_URL set.
+Run by TestBoto3 with STS_URL, IAM_URL, ACCOUNT_URL and CLOUDTRAIL_URL set.
 """
 import json
 import os
@@ -43,5 +43,18 @@ try:
 except acct.exceptions.ValidationException as e:
     out["account_error"] = [e.response["Error"]["Code"], e.response["reason"],
                             [f["name"] for f in e.response["fieldList"]]]
+
+ct = boto3.client("cloudtrail", endpoint_url=os.environ["CLOUDTRAIL_URL"], **kw)
+pages = ct.get_paginator("lookup_events").paginate(
+    LookupAttributes=[{"AttributeKey": "EventName", "AttributeValue": "CreateUser"}],
+    EndTime="2030-05-06T07:08:09Z")
+out["trail"] = [[e["EventId"], e["EventName"], e["EventTime"].isoformat(), e["Resources"]]
+                for p in pages for e in p["Events"]]
+try:
+    ct.lookup_events(LookupAttributes=[{"AttributeKey": "EventName", "AttributeValue": "a"},
+                                       {"AttributeKey": "Username", "AttributeValue": "b"}])
+except ct.exceptions.InvalidLookupAttributesException as e:
+    out["trail_error"] = [e.response["Error"]["Code"], e.response["Error"]["Message"],
+                          e.response["ResponseMetadata"]["HTTPStatusCode"]]
 
 print(json.dumps(out, sort_keys=True))

@@ -37,7 +37,7 @@ var defaultRegions = map[string][]string{
 }
 
 // services are the endpoints iamd serves; everything else is stripped from the data.
-var services = []string{"iam", "sts", "account"}
+var services = []string{"iam", "sts", "account", "cloudtrail"}
 
 type variant struct {
 	DNSSuffix string   `json:"dnsSuffix,omitempty"`

@@ -24,6 +24,15 @@ const (
 	OpSetSTSRegionStatus = "SetSTSRegionStatus"
 )
 
+// GetSTSRegionStatusInput is GetSTSRegionStatus's input: it lists every region of the partition.
+type GetSTSRegionStatusInput struct{}
+
+// SetSTSRegionStatusInput is SetSTSRegionStatus's input: STS in Region becomes active or inactive.
+type SetSTSRegionStatusInput struct {
+	Region string
+	Active bool
+}
+
 // STSRegionStatus is one region of the STS activation listing.
 type STSRegionStatus struct {
 	Region     string `json:"region"`
@@ -31,6 +40,12 @@ type STSRegionStatus struct {
 	Togglable  bool   `json:"togglable"`
 	OptIn      bool   `json:"optIn"`
 	OptInState string `json:"optInStatus"`
+	// Where the account's session tokens are accepted in the region now, by the authenticator's own rule
+	// (optin.Accepted): a v1 and a v2 token of the global endpoint, and a token of the region's own STS
+	// endpoint, which exists only where STS is active.
+	AcceptsGlobalV1 bool `json:"acceptsGlobalV1"`
+	AcceptsGlobalV2 bool `json:"acceptsGlobalV2"`
+	AcceptsRegional bool `json:"acceptsRegional"`
 }
 
 // Options configure a Service.
@@ -125,8 +140,12 @@ func (s *Service) SetSTSRegion(ctx context.Context, name string, active bool) (*
 
 func (s *Service) status(acct *storage.Account, reg regions.Region) STSRegionStatus {
 	now := s.now()
-	return STSRegionStatus{Region: reg.Name, Active: optin.STSActive(acct, reg, now), Togglable: optin.STSTogglable(reg),
-		OptIn: reg.OptIn, OptInState: string(optin.Status(acct, reg, now))}
+	active := optin.STSActive(acct, reg, now)
+	return STSRegionStatus{Region: reg.Name, Active: active, Togglable: optin.STSTogglable(reg),
+		OptIn: reg.OptIn, OptInState: string(optin.Status(acct, reg, now)),
+		AcceptsGlobalV1: optin.Accepted(acct, reg, 1, now),
+		AcceptsGlobalV2: optin.Accepted(acct, reg, 2, now),
+		AcceptsRegional: active && optin.Accepted(acct, reg, optin.RegionalTokenVersion, now)}
 }
 
 func invalidRegion(msg string) error {

@@ -78,3 +78,46 @@ func TestSetSTSRegion(t *testing.T) {
 		t.Fatalf("listing without a caller: %v", err)
 	}
 }
+
+// The listing shows where the account's session tokens are accepted: a v1 global token only in regions
+// enabled by default, a v2 global token wherever the region is enabled, a regional token where STS is
+// also active there.
+func TestSTSRegionsTokenAcceptance(t *testing.T) {
+	s := newService(t)
+	if _, err := s.SetSTSRegion(as("aws"), "us-west-2", false); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if err := s.store.Update(ctx, func(tx storage.Tx) error {
+		a, err := tx.GetAccount(ctx, testAccount)
+		if err != nil {
+			return err
+		}
+		a.Regions = map[string]storage.RegionState{"ap-east-1": {Status: storage.RegionEnabled}}
+		return tx.UpdateAccount(ctx, a)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	list, err := s.STSRegions(as("aws"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	type cells struct{ v1, v2, regional bool }
+	want := map[string]cells{
+		"us-east-1": {true, true, true}, "us-west-2": {true, true, false},
+		"ap-east-1": {false, true, true}, "me-south-1": {false, false, false},
+	}
+	for _, r := range list {
+		w, ok := want[r.Region]
+		if !ok {
+			continue
+		}
+		delete(want, r.Region)
+		if got := (cells{r.AcceptsGlobalV1, r.AcceptsGlobalV2, r.AcceptsRegional}); got != w {
+			t.Errorf("%s: %+v, want %+v", r.Region, got, w)
+		}
+	}
+	if len(want) != 0 {
+		t.Errorf("regions not listed: %v", want)
+	}
+}

@@ -29,9 +29,10 @@ import (
 // serviceNames are the display names of the namespaces iamd serves (its models); other namespaces a
 // policy names are listed under the namespace itself.
 var serviceNames = map[string]string{
-	"iam":     "AWS Identity and Access Management",
-	"sts":     "AWS Security Token Service",
-	"account": "AWS Account Management",
+	"iam":        "AWS Identity and Access Management",
+	"sts":        "AWS Security Token Service",
+	"account":    "AWS Account Management",
+	"cloudtrail": "AWS CloudTrail",
 }
 
 // trackedActionNamespaces are the namespaces whose actions an ACTION_LEVEL report details (AWS tracks

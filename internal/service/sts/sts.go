@@ -246,7 +246,7 @@ func (s *Service) checkActive(ctx context.Context, account string) error {
 func (s *Service) issueVersion(ctx context.Context, account string) (version int, region string, err error) {
 	req := reqctx.From(ctx)
 	if !req.GlobalEndpoint {
-		return 2, req.Region, nil
+		return optin.RegionalTokenVersion, req.Region, nil
 	}
 	acct, err := s.o.Accounts.Account(ctx, account)
 	if err != nil {

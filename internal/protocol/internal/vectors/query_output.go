@@ -416,11 +416,12 @@ func (e *QO16ExceptionShape) Error() string { return "ExceptionShape" + ": " + e
 // QO16OtherExceptionShape is the OtherExceptionShape error shape.
 type QO16OtherExceptionShape struct {
 	BodyMember *string
+	msg        string
 }
 
 // NewQO16OtherExceptionShape returns a OtherExceptionShape error with the given message.
 func NewQO16OtherExceptionShape(msg string) *QO16OtherExceptionShape {
-	return &QO16OtherExceptionShape{}
+	return &QO16OtherExceptionShape{msg: msg}
 }
 
 // ErrorCode returns the wire error code.
@@ -433,7 +434,7 @@ func (e *QO16OtherExceptionShape) HTTPStatus() int { return 400 }
 func (e *QO16OtherExceptionShape) Fault() string { return protocol.FaultSender }
 
 // ErrorMessage returns the message.
-func (e *QO16OtherExceptionShape) ErrorMessage() string { return "" }
+func (e *QO16OtherExceptionShape) ErrorMessage() string { return e.msg }
 
 func (e *QO16OtherExceptionShape) Error() string {
 	return "OtherExceptionShape" + ": " + e.ErrorMessage()

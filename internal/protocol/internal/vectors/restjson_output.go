@@ -331,11 +331,12 @@ func (e *RO11ExceptionShape) Error() string { return "ExceptionShape" + ": " + e
 // RO11OtherExceptionShape is the OtherExceptionShape error shape.
 type RO11OtherExceptionShape struct {
 	BodyMember *string
+	msg        string
 }
 
 // NewRO11OtherExceptionShape returns a OtherExceptionShape error with the given message.
 func NewRO11OtherExceptionShape(msg string) *RO11OtherExceptionShape {
-	return &RO11OtherExceptionShape{}
+	return &RO11OtherExceptionShape{msg: msg}
 }
 
 // ErrorCode returns the wire error code.
@@ -348,7 +349,7 @@ func (e *RO11OtherExceptionShape) HTTPStatus() int { return 400 }
 func (e *RO11OtherExceptionShape) Fault() string { return protocol.FaultSender }
 
 // ErrorMessage returns the message.
-func (e *RO11OtherExceptionShape) ErrorMessage() string { return "" }
+func (e *RO11OtherExceptionShape) ErrorMessage() string { return e.msg }
 
 func (e *RO11OtherExceptionShape) Error() string {
 	return "OtherExceptionShape" + ": " + e.ErrorMessage()
