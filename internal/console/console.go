@@ -188,10 +188,21 @@ func (c *Console) parseTemplates() error {
 	if err != nil {
 		return fmt.Errorf("console: %w", err)
 	}
+	// Files named _<name>.html are partials: blocks every page may use (a section several pages show
+	// alike), parsed with the layout, not pages of their own.
+	partials, err := fs.Glob(templateFS, "templates/_*.html")
+	if err != nil {
+		return err
+	}
+	if len(partials) > 0 {
+		if _, err := base.ParseFS(templateFS, partials...); err != nil {
+			return fmt.Errorf("console: %w", err)
+		}
+	}
 	c.pages = make(map[string]*template.Template)
 	for _, src := range sources {
 		name := strings.TrimSuffix(path.Base(src.name), ".html")
-		if name == "layout" {
+		if name == "layout" || strings.HasPrefix(name, "_") {
 			continue
 		}
 		t, err := template.Must(base.Clone()).ParseFS(src.fsys, src.name)

@@ -42,7 +42,7 @@ const (
 	maxSessionParam = 32 << 10
 )
 
-// Bounds of the IAM entity pages (roles, policies, instance profiles).
+// Bounds of the IAM entity pages (users, groups, roles, policies, instance profiles).
 const (
 	// listPageSize is how many entities a list page asks the API for at a time: a screenful a person can
 	// scan, and the API's default MaxItems.
@@ -60,4 +60,8 @@ const (
 	// customer managed policies, so within it one page reads them all; the page stays under 50 ms
 	// (BenchmarkIAMListPages).
 	policyFilterScan = 1500
+	// subListMax is how many of a user's or group's groups, policies or MFA devices its page shows, the
+	// API's largest page: IAM's quotas keep each of these lists far shorter (10 groups, 20 attached
+	// policies, 8 MFA devices per user).
+	subListMax = 1000
 )

@@ -87,28 +87,10 @@ type proc struct {
 	t      testing.TB
 	cmd    *exec.Cmd
 	URL    string
-	stdout *lockedBuffer
-	stderr *lockedBuffer
+	stdout *SyncBuffer
+	stderr *SyncBuffer
 	exited chan struct{}
 	err    error // Wait's result, valid once exited is closed
-}
-
-// lockedBuffer collects a process's output for the test to read while it runs.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }
 
 // startIamd runs `iamd serve` on a free loopback port with the test's root credentials, the given extra
@@ -120,10 +102,10 @@ func startIamd(t testing.TB, env []string, args ...string) *proc {
 	cmd := exec.Command(bin, args...)
 	cmd.Env = append(os.Environ(), "IAMD_ROOT_ACCESS_KEY_ID="+RootKeyID, "IAMD_ROOT_SECRET_ACCESS_KEY="+RootSecret)
 	cmd.Env = append(cmd.Env, env...)
-	p := &proc{t: t, cmd: cmd, stdout: &lockedBuffer{}, exited: make(chan struct{})}
+	p := &proc{t: t, cmd: cmd, stdout: &SyncBuffer{}, exited: make(chan struct{})}
 	cmd.Stdout = p.stdout
 	pr, pw := io.Pipe()
-	p.stderr = &lockedBuffer{}
+	p.stderr = &SyncBuffer{}
 	cmd.Stderr = pw
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

@@ -8,6 +8,8 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -47,6 +49,9 @@ type Options struct {
 	Verbose         bool // log to the test log
 	// SMTPURL is --smtp-url (the Account API's primary e-mail update codes); "" logs them.
 	SMTPURL string
+	// LogWriter receives the server's log, for tests that look at what it says (or must not say);
+	// nil discards it (Verbose sends it to the test log).
+	LogWriter io.Writer
 	// History is the trail the CloudTrail API reads (app.WithHistory); nil reads the store's.
 	History audit.History
 }
@@ -65,7 +70,10 @@ func Start(t testing.TB, o Options) *Server {
 		// that need them fetch from the real binary's public listener instead.
 		PublicURL: "https://oidc.iamd.test"}
 	var w io.Writer = io.Discard
-	if o.Verbose {
+	switch {
+	case o.LogWriter != nil:
+		w = o.LogWriter
+	case o.Verbose:
 		w = testWriter{t}
 	}
 	log := slog.New(slog.NewTextHandler(w, nil))
@@ -141,6 +149,25 @@ func (s *Server) GlobalSTS(creds aws.CredentialsProvider) *sts.Client {
 // Account returns an Account API client.
 func (s *Server) Account(creds aws.CredentialsProvider) *account.Client {
 	return account.NewFromConfig(s.config(creds, "us-east-1"), func(o *account.Options) { o.BaseEndpoint = aws.String(s.URL) })
+}
+
+// SyncBuffer collects output a test reads while something still writes it (a process's output, a
+// server's log through Options.LogWriter).
+type SyncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *SyncBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *SyncBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
 
 // CloudTrail returns a client of the CloudTrail API in region.

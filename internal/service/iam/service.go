@@ -15,6 +15,7 @@ import (
 	"log/slog"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/iamd/iamd/internal/api/iamapi"
 	"github.com/iamd/iamd/internal/reqctx"
@@ -178,12 +179,44 @@ func pageOf(marker *string, maxItems *int32) (page, error) {
 	}
 	if marker != nil && *marker != "" {
 		b, err := base64.RawURLEncoding.DecodeString(*marker)
-		if err != nil || len(b) == 0 {
+		// Every key a list resumes after is text (a name, an index): one that is not UTF-8 or holds a
+		// NUL is no marker iamd gave, and PostgreSQL refuses such text as a query parameter.
+		if err != nil || len(b) == 0 || !utf8.Valid(b) || strings.IndexByte(string(b), 0) >= 0 {
 			return p, iamapi.NewInvalidInputException("Invalid Marker.")
 		}
 		p.after = string(b)
 	}
 	return p, nil
+}
+
+// MarkerBefore returns the Marker with which a list in name order (ListUsers, ListGroups, ListRoles and
+// the other lists keyed by an entity's name) starts at the first name that begins with prefix, compared
+// case-insensitively as IAM orders names: the console filters by name prefix without reading the names
+// before it. nil for an empty prefix (the list's start). The key is the folded prefix with its last byte
+// one lower and followed by 0x7f, above every character an IAM name may hold: the greatest key below
+// every name with the prefix. A prefix with a character no IAM name holds (names are printable ASCII)
+// starts past every name: the key stays ASCII, which every store compares and keeps as text.
+func MarkerBefore(prefix string) *string {
+	f := fold(prefix)
+	if f == "" {
+		return nil
+	}
+	key := "\x7f"
+	if printableASCII(f) {
+		n := len(f)
+		key = f[:n-1] + string([]byte{f[n-1] - 1, 0x7f})
+	}
+	m := base64.RawURLEncoding.EncodeToString([]byte(key))
+	return &m
+}
+
+func printableASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] <= ' ' || s[i] >= 0x7f {
+			return false
+		}
+	}
+	return true
 }
 
 // limit is what to ask storage for: one more than the page so truncation is known without a count.

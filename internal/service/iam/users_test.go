@@ -3,7 +3,9 @@ package iam
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/iamd/iamd/internal/api/iamapi"
 	"github.com/iamd/iamd/internal/storage"
@@ -286,4 +288,59 @@ func countsOf(f *fixture) (storage.Counts, error) {
 		return err
 	})
 	return c, err
+}
+
+// MarkerBefore starts a name-ordered list at the first name with a prefix, case-insensitively, skipping
+// every name before it (including those one character short of the prefix or just below it).
+func TestMarkerBeforeStartsAtPrefix(t *testing.T) {
+	f := newFixture(t)
+	ctx := f.root()
+	for _, n := range []string{"bo", "boa_z", "boa-constrictor", "Bob", "bob2", "Bobby", "boc", "c"} {
+		createUser(t, f, ctx, n, "/")
+	}
+	out := must(f.svc.ListUsers(ctx, &iamapi.ListUsersRequest{Marker: MarkerBefore("BOB"), MaxItems: ptr(int32(3))}))(t)
+	var got []string
+	for _, u := range out.Users {
+		got = append(got, str(u.UserName))
+	}
+	if fmt.Sprint(got) != "[Bob bob2 Bobby]" || !*out.IsTruncated {
+		t.Errorf("from prefix BOB: %v (truncated %v)", got, *out.IsTruncated)
+	}
+	if MarkerBefore("") != nil {
+		t.Error("an empty prefix has a marker")
+	}
+	// No IAM name holds these characters: the list starts past every name, not with an error.
+	for _, p := range []string{"é", "b\xff", "b\x80", "b o"} {
+		out, err := f.svc.ListUsers(ctx, &iamapi.ListUsersRequest{Marker: MarkerBefore(p)})
+		if err != nil || len(out.Users) != 0 {
+			t.Errorf("from prefix %q: %d users, %v", p, len(out.Users), err)
+		}
+	}
+}
+
+// FuzzMarker: pageOf takes any client's marker without panicking and keeps only text keys; every
+// MarkerBefore is a marker pageOf takes, whose key sorts below the prefix it starts at.
+func FuzzMarker(f *testing.F) {
+	for _, s := range []string{"", "Ym9i", "!!", "AA", "Yv5_", "bob", "é", "b\x00"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if p, err := pageOf(&s, nil); err == nil && (!utf8.ValidString(p.after) || strings.IndexByte(p.after, 0) >= 0) {
+			t.Fatalf("marker %q kept the key %q", s, p.after)
+		}
+		m := MarkerBefore(s)
+		if m == nil {
+			if s != "" {
+				t.Fatalf("no marker for %q", s)
+			}
+			return
+		}
+		p, err := pageOf(m, nil)
+		if err != nil {
+			t.Fatalf("MarkerBefore(%q) = %q, refused: %v", s, *m, err)
+		}
+		if printableASCII(fold(s)) && p.after >= fold(s) {
+			t.Fatalf("MarkerBefore(%q) resumes after %q, not below the prefix", s, p.after)
+		}
+	})
 }
