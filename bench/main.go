@@ -205,7 +205,7 @@ func benchmark(ctx context.Context, log *slog.Logger, o options, out io.Writer) 
 		Targets: o.targets, Mixes: o.mixes, Load: map[string]map[string]result{}, Storage: map[string]*storageFigures{},
 		RSSRest: map[string]int64{}, RSSWarm: map[string]int64{}, LoadBefore: loadavg()}
 	for _, t := range targets {
-		e, err := prepare(t)
+		e, err := prepare(t, o.mixes)
 		if err != nil {
 			return err
 		}
@@ -305,7 +305,7 @@ func boolInt(b bool) int {
 
 // prepare sets a target up for the mixes: the floor needs nothing but signers; the others get bench-user,
 // bench-role and policies, and every mix is tried once.
-func prepare(t *target) (*env, error) {
+func prepare(t *target, mixNames []string) (*env, error) {
 	if t.floor {
 		s, err := newSigner(t.endpoint, aws.Credentials{AccessKeyID: benchRootKeyID, SecretAccessKey: benchRootSecret})
 		if err != nil {
@@ -313,11 +313,11 @@ func prepare(t *target) (*env, error) {
 		}
 		return &env{t: t, account: "123456789012", root: s, user: s, roleARN: "arn:aws:iam::123456789012:role/" + benchRole}, nil
 	}
-	e, err := setUp(t)
+	e, err := setUp(t, mixNames)
 	if err != nil {
 		return nil, fmt.Errorf("setting up %s: %w", t.name, err)
 	}
-	if err := e.check(); err != nil {
+	if err := e.check(mixNames); err != nil {
 		return nil, fmt.Errorf("checking %s: %w", t.name, err)
 	}
 	return e, nil
