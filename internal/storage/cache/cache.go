@@ -293,9 +293,13 @@ func (c *Store) generations() [nTables]uint64 {
 	return c.gen
 }
 
-// View implements storage.Store. It runs fn first against memory alone; if fn asks for anything memory
-// does not hold, it runs fn again in a View of the wrapped store, through a Tx that serves hits from
-// memory and keeps what it reads (fn may run more than once in any case, see storage.Store).
+// View implements storage.Store. It runs fn first against memory alone. If fn asks only for rows of the
+// cache's tables that memory does not hold, it runs fn again reading each of those rows from the store
+// by itself (one statement outside any transaction on PostgreSQL, instead of BEGIN, the reads and
+// COMMIT) and keeps them; if fn asks for anything else, it runs fn in a View of the wrapped store,
+// through a Tx that serves hits from memory and keeps the rows it reads (fn may run more than once in
+// any case, see storage.Store). Neither is a snapshot together with the rows from memory (see the
+// package comment), so reading rows one by one promises nothing less.
 func (c *Store) View(ctx context.Context, fn func(tx storage.Tx) error) error {
 	c.Sync()
 	if c.closed.Load() {
@@ -304,33 +308,154 @@ func (c *Store) View(ctx context.Context, fn func(tx storage.Tx) error) error {
 	// The cache-only run's Tx is pooled: a Tx is valid only while fn runs, and most Views end here.
 	t := c.txs.Get().(*tx)
 	*t = tx{c: c}
-	t.Tx = missTx{t}
+	t.Tx, t.rows = missTx{t}, rowMiss{t}
 	err := fn(t)
-	missed := t.missed
+	missed, other := t.missed, t.other
 	*t = tx{}
 	c.txs.Put(t)
 	if !missed {
 		return err
 	}
-	return c.Store.View(ctx, func(inner storage.Tx) error {
-		return fn(&tx{c: c, Tx: inner, store: true, gen: c.generations()})
-	})
+	if !other {
+		t := &tx{c: c, store: true, gen: c.generations()}
+		t.Tx, t.rows = missTx{t}, rowReads{c}
+		err := fn(t)
+		if !t.other {
+			return err
+		}
+	}
+	wrapped := func(inner storage.Tx) error {
+		return fn(&tx{c: c, Tx: inner, rows: inner, store: true, gen: c.generations()})
+	}
+	if sv, ok := c.Store.(siteViewer); ok {
+		return sv.ViewAt(ctx, fn, wrapped)
+	}
+	return c.Store.View(ctx, wrapped)
 }
 
+// siteViewer is a store whose View adapts to what each caller's function reads (sqlstore's Views of
+// one statement without a transaction learn, per function, whether it reads more than once). The
+// cache's wrapper of every caller's function is one function, so it names the caller's as the site.
+type siteViewer interface {
+	ViewAt(ctx context.Context, site, fn func(tx storage.Tx) error) error
+}
+
+// miss ends the cache-only run or the run of row reads: fn asked for what neither serves.
 func (t missTx) miss() error {
-	t.t.missed = true
+	t.t.missed, t.t.other = true, true
 	return errMiss
 }
 
-// tx serves the cached methods from memory and passes the rest to Tx: a missTx on the cache-only run
-// (which notes a miss in missed), the wrapped store's transaction on the second (store set, gen the
-// generations before it began).
+// tx serves the cached methods from memory, reading a row memory does not hold from rows, and passes
+// the rest to Tx. On a View's cache-only run rows is a rowMiss and Tx a missTx (each notes a miss); on
+// its run of row reads rows is a rowReads and Tx a missTx; on a run in the store's transaction both are
+// that transaction. store is set when rows come from the store, which gen (the generations before it
+// began) then decides whether to keep.
 type tx struct {
 	storage.Tx
 	c      *Store
-	missed bool
+	rows   rowSource
+	missed bool // fn asked for something memory did not hold
+	other  bool // ... and something besides the rows of the cache's tables
 	store  bool
 	gen    [nTables]uint64
+}
+
+// rowSource reads the rows of the cache's tables.
+type rowSource interface {
+	GetAccessKey(ctx context.Context, id string) (*storage.AccessKey, error)
+	GetAccount(ctx context.Context, id string) (*storage.Account, error)
+	GetUser(ctx context.Context, acct, name string) (*storage.User, error)
+	GetUserByID(ctx context.Context, id string) (*storage.User, error)
+	GetRole(ctx context.Context, acct, name string) (*storage.Role, error)
+	GetRoleByID(ctx context.Context, id string) (*storage.Role, error)
+	ListAttachedPolicies(ctx context.Context, acct string, kind storage.OwnerKind, owner string, opts storage.ListOptions) ([]string, error)
+	GetPolicyVersion(ctx context.Context, acct, policy, versionID string) (*storage.PolicyVersion, error)
+	GetKeyRing(ctx context.Context) (*storage.KeyRing, error)
+}
+
+// rowMiss is the rowSource of the cache-only run: every row memory lacks is a miss that rows read one
+// by one can serve.
+type rowMiss struct{ t *tx }
+
+func (r rowMiss) miss() error {
+	r.t.missed = true
+	return errMiss
+}
+
+func (r rowMiss) GetAccessKey(context.Context, string) (*storage.AccessKey, error) {
+	return nil, r.miss()
+}
+func (r rowMiss) GetAccount(context.Context, string) (*storage.Account, error) { return nil, r.miss() }
+func (r rowMiss) GetUser(context.Context, string, string) (*storage.User, error) {
+	return nil, r.miss()
+}
+func (r rowMiss) GetUserByID(context.Context, string) (*storage.User, error) { return nil, r.miss() }
+func (r rowMiss) GetRole(context.Context, string, string) (*storage.Role, error) {
+	return nil, r.miss()
+}
+func (r rowMiss) GetRoleByID(context.Context, string) (*storage.Role, error) { return nil, r.miss() }
+func (r rowMiss) ListAttachedPolicies(context.Context, string, storage.OwnerKind, string, storage.ListOptions) ([]string, error) {
+	return nil, r.miss()
+}
+func (r rowMiss) GetPolicyVersion(context.Context, string, string, string) (*storage.PolicyVersion, error) {
+	return nil, r.miss()
+}
+func (r rowMiss) GetKeyRing(context.Context) (*storage.KeyRing, error) { return nil, r.miss() }
+
+// rowReads reads each row in a View of its own of the wrapped store: one statement, which the store
+// may answer without a transaction.
+type rowReads struct{ c *Store }
+
+func (r rowReads) GetAccessKey(ctx context.Context, id string) (k *storage.AccessKey, err error) {
+	err = r.c.Store.View(ctx, func(tx storage.Tx) error { k, err = tx.GetAccessKey(ctx, id); return err })
+	return k, err
+}
+
+func (r rowReads) GetAccount(ctx context.Context, id string) (a *storage.Account, err error) {
+	err = r.c.Store.View(ctx, func(tx storage.Tx) error { a, err = tx.GetAccount(ctx, id); return err })
+	return a, err
+}
+
+func (r rowReads) GetUser(ctx context.Context, acct, name string) (u *storage.User, err error) {
+	err = r.c.Store.View(ctx, func(tx storage.Tx) error { u, err = tx.GetUser(ctx, acct, name); return err })
+	return u, err
+}
+
+func (r rowReads) GetUserByID(ctx context.Context, id string) (u *storage.User, err error) {
+	err = r.c.Store.View(ctx, func(tx storage.Tx) error { u, err = tx.GetUserByID(ctx, id); return err })
+	return u, err
+}
+
+func (r rowReads) GetRole(ctx context.Context, acct, name string) (ro *storage.Role, err error) {
+	err = r.c.Store.View(ctx, func(tx storage.Tx) error { ro, err = tx.GetRole(ctx, acct, name); return err })
+	return ro, err
+}
+
+func (r rowReads) GetRoleByID(ctx context.Context, id string) (ro *storage.Role, err error) {
+	err = r.c.Store.View(ctx, func(tx storage.Tx) error { ro, err = tx.GetRoleByID(ctx, id); return err })
+	return ro, err
+}
+
+func (r rowReads) ListAttachedPolicies(ctx context.Context, acct string, kind storage.OwnerKind, owner string, opts storage.ListOptions) (l []string, err error) {
+	err = r.c.Store.View(ctx, func(tx storage.Tx) error {
+		l, err = tx.ListAttachedPolicies(ctx, acct, kind, owner, opts)
+		return err
+	})
+	return l, err
+}
+
+func (r rowReads) GetPolicyVersion(ctx context.Context, acct, policy, versionID string) (v *storage.PolicyVersion, err error) {
+	err = r.c.Store.View(ctx, func(tx storage.Tx) error {
+		v, err = tx.GetPolicyVersion(ctx, acct, policy, versionID)
+		return err
+	})
+	return v, err
+}
+
+func (r rowReads) GetKeyRing(ctx context.Context) (kr *storage.KeyRing, err error) {
+	err = r.c.Store.View(ctx, func(tx storage.Tx) error { kr, err = tx.GetKeyRing(ctx); return err })
+	return kr, err
 }
 
 // keep stores a row read from the store under its table's lock unless a change of that table was
@@ -367,7 +492,7 @@ func (t *tx) GetAccessKey(ctx context.Context, id string) (*storage.AccessKey, e
 	if gone {
 		return nil, notFound("access key", id)
 	}
-	k, err := t.Tx.GetAccessKey(ctx, id)
+	k, err := t.rows.GetAccessKey(ctx, id)
 	if !t.store {
 		return k, err
 	}
@@ -389,7 +514,7 @@ func (t *tx) GetAccount(ctx context.Context, id string) (*storage.Account, error
 	if ok {
 		return cp(a), nil
 	}
-	a, err := t.Tx.GetAccount(ctx, id)
+	a, err := t.rows.GetAccount(ctx, id)
 	if err == nil && t.store {
 		t.keep(tAccounts, func() { t.c.accounts.Add(a.ID, a) })
 		return cp(a), nil
@@ -405,7 +530,7 @@ func (t *tx) GetUser(ctx context.Context, acct, name string) (*storage.User, err
 	if ok {
 		return cp(u), nil
 	}
-	u, err := t.Tx.GetUser(ctx, acct, name)
+	u, err := t.rows.GetUser(ctx, acct, name)
 	if err == nil && t.store {
 		t.keepUser(u)
 		return cp(u), nil
@@ -428,7 +553,7 @@ func (t *tx) GetUserByID(ctx context.Context, id string) (*storage.User, error) 
 		}
 	}
 	t.c.mu.Unlock()
-	u, err := t.Tx.GetUserByID(ctx, id)
+	u, err := t.rows.GetUserByID(ctx, id)
 	if err == nil && t.store {
 		t.keepUser(u)
 		return cp(u), nil
@@ -444,7 +569,7 @@ func (t *tx) GetRole(ctx context.Context, acct, name string) (*storage.Role, err
 	if ok {
 		return cp(r), nil
 	}
-	r, err := t.Tx.GetRole(ctx, acct, name)
+	r, err := t.rows.GetRole(ctx, acct, name)
 	if err == nil && t.store {
 		t.keepRole(r)
 		return cp(r), nil
@@ -466,7 +591,7 @@ func (t *tx) GetRoleByID(ctx context.Context, id string) (*storage.Role, error) 
 		}
 	}
 	t.c.mu.Unlock()
-	r, err := t.Tx.GetRoleByID(ctx, id)
+	r, err := t.rows.GetRoleByID(ctx, id)
 	if err == nil && t.store {
 		t.keepRole(r)
 		return cp(r), nil
@@ -487,7 +612,7 @@ func (t *tx) ListAttachedPolicies(ctx context.Context, acct string, kind storage
 	if ok {
 		return slices.Clip(l), nil
 	}
-	l, err := t.Tx.ListAttachedPolicies(ctx, acct, kind, owner, opts)
+	l, err := t.rows.ListAttachedPolicies(ctx, acct, kind, owner, opts)
 	if err == nil && t.store {
 		k = nameKey{strings.Clone(acct), strings.Clone(k.name)}
 		t.keep(tAttached, func() { t.c.attached.Add(k, l) })
@@ -504,7 +629,7 @@ func (t *tx) GetPolicyVersion(ctx context.Context, acct, policy, versionID strin
 	if ok {
 		return cp(v), nil
 	}
-	v, err := t.Tx.GetPolicyVersion(ctx, acct, policy, versionID)
+	v, err := t.rows.GetPolicyVersion(ctx, acct, policy, versionID)
 	if err == nil && t.store {
 		k = nameKey{strings.Clone(acct), strings.Clone(k.name)}
 		t.keep(tVersions, func() { t.c.versions.Add(k, v) })
@@ -520,7 +645,7 @@ func (t *tx) GetKeyRing(ctx context.Context) (*storage.KeyRing, error) {
 	if r != nil {
 		return cp(r), nil
 	}
-	r, err := t.Tx.GetKeyRing(ctx)
+	r, err := t.rows.GetKeyRing(ctx)
 	if err == nil && t.store {
 		t.keep(tKeyRing, func() { t.c.keyRing = r })
 		return cp(r), nil
