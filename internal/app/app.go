@@ -200,7 +200,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, error
 		Sealer: sealer, Mailer: mailer})
 	a.Server = server.New(server.Options{
 		// The store itself, not the cache: readiness pings it, metrics read its statistics.
-		Store: raw, Auth: a.Auth, IAM: a.IAM, STS: a.STS, Account: a.Account, Authorizer: a.Authz,
+		Store: raw, Cache: a.cache, Auth: a.Auth, IAM: a.IAM, STS: a.STS, Account: a.Account, Authorizer: a.Authz,
 		Admin:        adminsvc.New(adminsvc.Options{Store: store, Logger: log}),
 		MaxBodyBytes: cfg.MaxBodyBytes,
 		Dev:          cfg.Dev,

@@ -76,6 +76,7 @@ type nameKey struct{ account, name string }
 type Store struct {
 	storage.Store
 	log        *slog.Logger
+	maxEntries int // the bound of each table but these:
 	maxMissing int
 
 	// changes is the subscription that keeps the tables in step. Every View first applies what is
@@ -125,7 +126,7 @@ func New(st storage.Store, o Options) *Store {
 		o.Logger = slog.Default()
 	}
 	n := o.MaxEntries
-	c := &Store{Store: st, log: o.Logger, maxMissing: o.MaxMissingKeys,
+	c := &Store{Store: st, log: o.Logger, maxEntries: n, maxMissing: o.MaxMissingKeys,
 		keys: newLRU[string, *storage.AccessKey](n), missing: newLRU[string, struct{}](o.MaxMissingKeys),
 		accounts: newLRU[string, *storage.Account](min(n, maxCachedAccounts)),
 		users:    newLRU[nameKey, *storage.User](n), roles: newLRU[nameKey, *storage.Role](n),
@@ -161,6 +162,43 @@ func (c *Store) Sizes() Sizes {
 	return Sizes{Keys: c.keys.Len(), MissingKeys: c.missing.Len(), Accounts: c.accounts.Len(), Users: c.users.Len(),
 		Roles: c.roles.Len(), UserIDs: c.userIDs.Len(), RoleIDs: c.roleIDs.Len(), Attachments: c.attached.Len(),
 		PolicyVersions: c.versions.Len()}
+}
+
+// TableSize is one table's entries and bound.
+type TableSize struct {
+	// Name is the table's name in metrics (iamd_cache_entries{table=...}).
+	Name              string
+	Entries, Capacity int
+}
+
+// Tables returns the entries and bound of every table of the cache, the versions included.
+func (c *Store) Tables() []TableSize {
+	n := c.maxEntries
+	c.mu.Lock()
+	out := []TableSize{
+		{"keys", c.keys.Len(), n},
+		{"missing_keys", c.missing.Len(), c.maxMissing},
+		{"accounts", c.accounts.Len(), min(n, maxCachedAccounts)},
+		{"users", c.users.Len(), n},
+		{"roles", c.roles.Len(), n},
+		{"user_ids", c.userIDs.Len(), n},
+		{"role_ids", c.roleIDs.Len(), n},
+		{"attachments", c.attached.Len(), n},
+		{"policy_versions", c.versions.Len(), n},
+		{"key_ring", boolInt(c.keyRing != nil), 1},
+	}
+	c.mu.Unlock()
+	c.vmu.RLock()
+	out = append(out, TableSize{"versions", c.vers.Len(), n})
+	c.vmu.RUnlock()
+	return out
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // MaxMissingKeys returns the bound of the negative access-key table.
