@@ -175,7 +175,7 @@ func (c *committer) runGroup(batch []*groupReq) error {
 	if err != nil {
 		return fmt.Errorf("storage: begin: %w", err)
 	}
-	st := newSQLTx(dbTx, s.writeStmts)
+	st := newSQLTx(dbTx, s.writeStmts, &s.stats.statements)
 	committed := false
 	defer func() {
 		if !committed {
@@ -186,6 +186,7 @@ func (c *committer) runGroup(batch []*groupReq) error {
 	// Savepoint statements go as they are (several in one string, no arguments: one round trip on either
 	// driver), never through the statement cache.
 	exec := func(q string) error {
+		st.n.Add(1)
 		if _, err := dbTx.ExecContext(ctx, q); err != nil {
 			return fmt.Errorf("storage: %s: %w", q, err)
 		}
@@ -236,6 +237,7 @@ func (c *committer) runGroup(batch []*groupReq) error {
 		return err
 	}
 	if len(all) > 0 && s.d.Notify != nil {
+		st.n.Add(1)
 		if err := s.d.Notify(ctx, dbTx, all); err != nil {
 			return fmt.Errorf("storage: notify: %w", err)
 		}
@@ -267,6 +269,7 @@ func (m *member) exec(ctx context.Context, query string, args ...any) (sql.Resul
 		if !*m.released {
 			q = sqlReleaseAndSavepoint
 		}
+		m.st.n.Add(1)
 		if _, err := m.st.tx.ExecContext(ctx, q); err != nil {
 			m.failed = true
 			return nil, err
