@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -103,6 +104,11 @@ func accountsPhase(ctx context.Context, log *slog.Logger, t *target, accounts, u
 	}
 	time.Sleep(restPause)
 	f.RSSKiB, _ = rssKiB(t.pid)
+	if t.profiling() {
+		if err := fetch("http://"+t.pprof+"/debug/pprof/heap?gc=1", filepath.Join(t.profileDir, "heap-accounts.pprof")); err != nil {
+			log.Warn("heap profile", "err", err)
+		}
+	}
 	var err error
 	if f.Heap, err = heapAfterGC(t); err != nil {
 		return f, err
