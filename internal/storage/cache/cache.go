@@ -105,6 +105,9 @@ type Store struct {
 	versions *simplelru.LRU[nameKey, *storage.PolicyVersion]
 	keyRing  *storage.KeyRing
 	txs      sync.Pool // *tx of cache-only runs
+	// flights are the reads of rows in progress that concurrent Views share (rowReads); entries live as
+	// long as their read.
+	flights map[flightKey]*flight
 	// vmu guards the versions (versions.go): seq numbers applied changes; vers holds the version of each
 	// key a change named; floor is the version of keys not held. Apart from mu, so that requests checking
 	// versions share a read lock.
@@ -356,7 +359,7 @@ func (c *Store) View(ctx context.Context, fn func(tx storage.Tx) error) error {
 	}
 	if !other {
 		t := &tx{c: c, store: true, gen: c.generations()}
-		t.Tx, t.rows = missTx{t}, rowReads{c}
+		t.Tx, t.rows = missTx{t}, rowReads{t}
 		err := fn(t)
 		if !t.other {
 			return err
@@ -375,7 +378,7 @@ func (c *Store) View(ctx context.Context, fn func(tx storage.Tx) error) error {
 // one statement without a transaction learn, per function, whether it reads more than once). The
 // cache's wrapper of every caller's function is one function, so it names the caller's as the site.
 type siteViewer interface {
-	ViewAt(ctx context.Context, site, fn func(tx storage.Tx) error) error
+	ViewAt(ctx context.Context, site any, fn func(tx storage.Tx) error) error
 }
 
 // miss ends the cache-only run or the run of row reads: fn asked for what neither serves.
@@ -442,58 +445,131 @@ func (r rowMiss) GetPolicyVersion(context.Context, string, string, string) (*sto
 func (r rowMiss) GetKeyRing(context.Context) (*storage.KeyRing, error) { return nil, r.miss() }
 
 // rowReads reads each row in a View of its own of the wrapped store: one statement, which the store
-// may answer without a transaction.
-type rowReads struct{ c *Store }
+// may answer without a transaction. Views that miss the same row at the same time share one read (a
+// change of a hot row, say a retagged user whose requests keep coming, would otherwise send every
+// request in flight to the store for it).
+type rowReads struct{ t *tx }
 
-func (r rowReads) GetAccessKey(ctx context.Context, id string) (k *storage.AccessKey, err error) {
-	err = r.c.Store.View(ctx, func(tx storage.Tx) error { k, err = tx.GetAccessKey(ctx, id); return err })
-	return k, err
+// flight is a read of one row that concurrent Views share.
+type flight struct {
+	done chan struct{}
+	// gen is the generation of the row's table when the read began: a View joins only a read that began
+	// with the generation the View itself began with, hence after every change it must see (a change is
+	// committed before it is applied, and applying it moves the generation).
+	gen uint64
+	val any
+	err error
 }
 
-func (r rowReads) GetAccount(ctx context.Context, id string) (a *storage.Account, err error) {
-	err = r.c.Store.View(ctx, func(tx storage.Tx) error { a, err = tx.GetAccount(ctx, id); return err })
-	return a, err
-}
+// flightKey names a row: the method reading it and its arguments (folded where the store folds them).
+type flightKey struct{ op, a, b, c string }
 
-func (r rowReads) GetUser(ctx context.Context, acct, name string) (u *storage.User, err error) {
-	err = r.c.Store.View(ctx, func(tx storage.Tx) error { u, err = tx.GetUser(ctx, acct, name); return err })
-	return u, err
-}
-
-func (r rowReads) GetUserByID(ctx context.Context, id string) (u *storage.User, err error) {
-	err = r.c.Store.View(ctx, func(tx storage.Tx) error { u, err = tx.GetUserByID(ctx, id); return err })
-	return u, err
-}
-
-func (r rowReads) GetRole(ctx context.Context, acct, name string) (ro *storage.Role, err error) {
-	err = r.c.Store.View(ctx, func(tx storage.Tx) error { ro, err = tx.GetRole(ctx, acct, name); return err })
-	return ro, err
-}
-
-func (r rowReads) GetRoleByID(ctx context.Context, id string) (ro *storage.Role, err error) {
-	err = r.c.Store.View(ctx, func(tx storage.Tx) error { ro, err = tx.GetRoleByID(ctx, id); return err })
-	return ro, err
-}
-
-func (r rowReads) ListAttachedPolicies(ctx context.Context, acct string, kind storage.OwnerKind, owner string, opts storage.ListOptions) (l []string, err error) {
-	err = r.c.Store.View(ctx, func(tx storage.Tx) error {
-		l, err = tx.ListAttachedPolicies(ctx, acct, kind, owner, opts)
-		return err
-	})
-	return l, err
-}
-
-func (r rowReads) GetPolicyVersion(ctx context.Context, acct, policy, versionID string) (v *storage.PolicyVersion, err error) {
-	err = r.c.Store.View(ctx, func(tx storage.Tx) error {
-		v, err = tx.GetPolicyVersion(ctx, acct, policy, versionID)
-		return err
-	})
+// readRow reads a row of table tb through read, sharing the read with Views that miss the same row at
+// the same time.
+func readRow[T any](ctx context.Context, t *tx, tb table, k flightKey, read func(tx storage.Tx) (T, error)) (T, error) {
+	c := t.c
+	c.mu.Lock()
+	f, ok := c.flights[k]
+	if ok && f.gen == t.gen[tb] {
+		c.mu.Unlock()
+		select {
+		case <-f.done:
+		case <-ctx.Done():
+			var zero T
+			return zero, ctx.Err()
+		}
+		// A read that ended with its own caller's cancellation says nothing of the row: read it here.
+		if !errors.Is(f.err, context.Canceled) && !errors.Is(f.err, context.DeadlineExceeded) {
+			v, _ := f.val.(T)
+			return v, f.err
+		}
+		return viewRow(ctx, c, read)
+	}
+	f = &flight{done: make(chan struct{}), gen: c.gen[tb]}
+	if c.flights == nil {
+		c.flights = make(map[flightKey]*flight)
+	}
+	c.flights[k] = f
+	c.mu.Unlock()
+	v, err := viewRow(ctx, c, read)
+	f.val, f.err = v, err
+	c.mu.Lock()
+	if c.flights[k] == f {
+		delete(c.flights, k)
+	}
+	c.mu.Unlock()
+	close(f.done)
 	return v, err
 }
 
-func (r rowReads) GetKeyRing(ctx context.Context) (kr *storage.KeyRing, err error) {
-	err = r.c.Store.View(ctx, func(tx storage.Tx) error { kr, err = tx.GetKeyRing(ctx); return err })
-	return kr, err
+// viewRow runs read in a View of the store, named by read (each method's function is a site of its own
+// to the store's single-statement views).
+func viewRow[T any](ctx context.Context, c *Store, read func(tx storage.Tx) (T, error)) (v T, err error) {
+	fn := func(tx storage.Tx) error {
+		v, err = read(tx)
+		return err
+	}
+	if sv, ok := c.Store.(siteViewer); ok {
+		err = sv.ViewAt(ctx, read, fn)
+	} else {
+		err = c.Store.View(ctx, fn)
+	}
+	return v, err
+}
+
+func (r rowReads) GetAccessKey(ctx context.Context, id string) (*storage.AccessKey, error) {
+	return readRow(ctx, r.t, tKeys, flightKey{op: "key", a: id}, func(tx storage.Tx) (*storage.AccessKey, error) {
+		return tx.GetAccessKey(ctx, id)
+	})
+}
+
+func (r rowReads) GetAccount(ctx context.Context, id string) (*storage.Account, error) {
+	return readRow(ctx, r.t, tAccounts, flightKey{op: "account", a: id}, func(tx storage.Tx) (*storage.Account, error) {
+		return tx.GetAccount(ctx, id)
+	})
+}
+
+func (r rowReads) GetUser(ctx context.Context, acct, name string) (*storage.User, error) {
+	return readRow(ctx, r.t, tUsers, flightKey{op: "user", a: acct, b: storage.Fold(name)}, func(tx storage.Tx) (*storage.User, error) {
+		return tx.GetUser(ctx, acct, name)
+	})
+}
+
+func (r rowReads) GetUserByID(ctx context.Context, id string) (*storage.User, error) {
+	return readRow(ctx, r.t, tUsers, flightKey{op: "user-id", a: id}, func(tx storage.Tx) (*storage.User, error) {
+		return tx.GetUserByID(ctx, id)
+	})
+}
+
+func (r rowReads) GetRole(ctx context.Context, acct, name string) (*storage.Role, error) {
+	return readRow(ctx, r.t, tRoles, flightKey{op: "role", a: acct, b: storage.Fold(name)}, func(tx storage.Tx) (*storage.Role, error) {
+		return tx.GetRole(ctx, acct, name)
+	})
+}
+
+func (r rowReads) GetRoleByID(ctx context.Context, id string) (*storage.Role, error) {
+	return readRow(ctx, r.t, tRoles, flightKey{op: "role-id", a: id}, func(tx storage.Tx) (*storage.Role, error) {
+		return tx.GetRoleByID(ctx, id)
+	})
+}
+
+// ListAttachedPolicies is only asked for whole lists (see tx.ListAttachedPolicies).
+func (r rowReads) ListAttachedPolicies(ctx context.Context, acct string, kind storage.OwnerKind, owner string, opts storage.ListOptions) ([]string, error) {
+	return readRow(ctx, r.t, tAttached, flightKey{op: "attached", a: acct, b: string(kind), c: storage.Fold(owner)}, func(tx storage.Tx) ([]string, error) {
+		return tx.ListAttachedPolicies(ctx, acct, kind, owner, opts)
+	})
+}
+
+func (r rowReads) GetPolicyVersion(ctx context.Context, acct, policy, versionID string) (*storage.PolicyVersion, error) {
+	return readRow(ctx, r.t, tVersions, flightKey{op: "version", a: acct, b: storage.Fold(policy), c: versionID}, func(tx storage.Tx) (*storage.PolicyVersion, error) {
+		return tx.GetPolicyVersion(ctx, acct, policy, versionID)
+	})
+}
+
+func (r rowReads) GetKeyRing(ctx context.Context) (*storage.KeyRing, error) {
+	return readRow(ctx, r.t, tKeyRing, flightKey{op: "key-ring"}, func(tx storage.Tx) (*storage.KeyRing, error) {
+		return tx.GetKeyRing(ctx)
+	})
 }
 
 // keep stores a row read from the store under its table's lock unless a change of that table was

@@ -2,6 +2,8 @@ package cache_test
 
 import (
 	"context"
+	"fmt"
+	"sync"
 	"testing"
 
 	"github.com/iamd/iamd/internal/storage"
@@ -92,5 +94,66 @@ func TestMissesReadWithoutTransactions(t *testing.T) {
 	}))
 	if n := stats().Statements - before.Statements; n != 0 {
 		t.Fatalf("%d statements for rows read before, want 0", n)
+	}
+}
+
+// Views that miss the same row at the same time share one read of it: a retagged user whose requests
+// keep coming costs one read, not one per request in flight. A View never joins a read that began before
+// a change it must see (the model tests check every read against the store).
+func TestConcurrentMissesShareARead(t *testing.T) {
+	ctx := context.Background()
+	st := openPostgres(t, pgtest.URL(t))
+	c := cache.New(st, cache.Options{})
+	stats := func() sqlstore.Stats { return st.(*postgres.Store).Stats() }
+	const acct, views = "123456789012", 16
+	err := c.Update(ctx, func(tx storage.Tx) error {
+		if err := tx.CreateAccount(ctx, &storage.Account{ID: acct}); err != nil {
+			return err
+		}
+		return tx.CreateUser(ctx, &storage.User{AccountID: acct, Name: "u", Path: "/", ID: "AIDAU"})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for round := range 3 {
+		if err := c.Update(ctx, func(tx storage.Tx) error {
+			u, err := tx.GetUser(ctx, acct, "u")
+			if err != nil {
+				return err
+			}
+			u.Tags = []storage.Tag{{Key: "round", Value: fmt.Sprint(round)}}
+			return tx.UpdateUser(ctx, "u", u)
+		}); err != nil {
+			t.Fatal(err)
+		}
+		before := stats().Statements
+		start := make(chan struct{})
+		var wg sync.WaitGroup
+		errs := make(chan error, views)
+		for range views {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				<-start
+				errs <- c.View(ctx, func(tx storage.Tx) error {
+					u, err := tx.GetUserByID(ctx, "AIDAU")
+					if err == nil && (len(u.Tags) != 1 || u.Tags[0].Value != fmt.Sprint(round)) {
+						return fmt.Errorf("round %d: read %+v", round, u.Tags)
+					}
+					return err
+				})
+			}()
+		}
+		close(start)
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		if n := stats().Statements - before; n > views/2 {
+			t.Fatalf("round %d: %d Views missing one row read it %d times, want at most %d", round, views, n, views/2)
+		}
 	}
 }

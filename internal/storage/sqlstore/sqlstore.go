@@ -208,10 +208,11 @@ func (s *Store) View(ctx context.Context, fn func(tx storage.Tx) error) error {
 	return s.ViewAt(ctx, fn, fn)
 }
 
-// ViewAt is View of fn, a wrapper of site: what View learns of how many statements a function issues it
-// learns of site. A layer above that wraps every caller's function in one of its own (the cache) names
-// the caller's, so that one caller reading twice does not send every other into a transaction.
-func (s *Store) ViewAt(ctx context.Context, site, fn func(tx storage.Tx) error) error {
+// ViewAt is View of fn, a wrapper of site (a function): what View learns of how many statements a
+// function issues it learns of site. A layer above that wraps every caller's function in one of its own
+// (the cache) names the caller's, so that one caller reading twice does not send every other into a
+// transaction.
+func (s *Store) ViewAt(ctx context.Context, site any, fn func(tx storage.Tx) error) error {
 	if s.d.SingleStatementViews {
 		// Keyed by the function literal: a closure that once issued more than one statement goes straight
 		// to a transaction from then on, so only its first run pays for the check (see viewRunner).
