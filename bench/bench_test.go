@@ -17,7 +17,11 @@ import (
 func TestMixesAgainstIAMD(t *testing.T) {
 	s := e2etest.Start(t, e2etest.Options{})
 	tg := &target{name: "iamd", endpoint: s.URL, root: aws.Credentials{AccessKeyID: e2etest.RootKeyID, SecretAccessKey: e2etest.RootSecret}}
-	e, err := prepare(tg)
+	var all []string
+	for _, m := range mixes {
+		all = append(all, m.name)
+	}
+	e, err := prepare(tg, all)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -86,7 +90,7 @@ func TestFloor(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer f.close()
-	e, err := prepare(f)
+	e, err := prepare(f, []string{"mix"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -49,6 +49,8 @@ type options struct {
 	clients, count   int
 	mixes, targets   []string
 	users            int
+	accounts         int
+	accountUsers     int
 	iamdEndpoint     string
 	iamdKey          string
 	iamdSecret       string
@@ -75,6 +77,8 @@ func main() {
 	flag.StringVar(&mixList, "mixes", "gci,getuser,createdelete,sessiontoken,assumerole,webidentity,mix", "mixes to run, comma-separated")
 	flag.StringVar(&targetList, "targets", "floor,floor-inproc,iamd,moto", "targets, comma-separated: floor (own process), floor-inproc (in the load tool), iamd, iamd-noaudit (iamd with --no-audit beside it), moto")
 	flag.IntVar(&o.users, "users", 5000, "users of the storage phase (each gets 2 keys and 5 attached policies); 0 skips it")
+	flag.IntVar(&o.accounts, "accounts", 0, "accounts of the accounts phase, created with iamd's accounts command (0 skips it; iamd only, started by this tool)")
+	flag.IntVar(&o.accountUsers, "account-users", 1000, "users of each account of the accounts phase, each read once with GetUser")
 	flag.StringVar(&o.iamdEndpoint, "iamd-endpoint", "", "use a running iamd at this URL instead of starting one (with -iamd-key/-iamd-secret of a root key)")
 	flag.StringVar(&o.iamdKey, "iamd-key", os.Getenv("AWS_ACCESS_KEY_ID"), "root access key ID of -iamd-endpoint")
 	flag.StringVar(&o.iamdSecret, "iamd-secret", os.Getenv("AWS_SECRET_ACCESS_KEY"), "root secret access key of -iamd-endpoint")
@@ -141,6 +145,7 @@ type report struct {
 	Mixes    []string
 	Load     map[string]map[string]result // mix → target → result
 	Storage  map[string]*storageFigures   // target → figures
+	Accounts *accountsFigures             // iamd with -accounts
 	RSSRest  map[string]int64             // target → KiB after setup
 	RSSWarm  map[string]int64             // target → KiB after the load mixes
 	Notes    []string
@@ -192,11 +197,11 @@ func benchmark(ctx context.Context, log *slog.Logger, o options, out io.Writer) 
 				if o.iamdNoAudit {
 					extra = append(extra, "--no-audit")
 				}
-				t, err = startIAMD(ctx, log, "iamd", work, o.iamdBin, o.databaseURL, o.iamdLogLevel, o.targetProcs, o.profileDir != "", extra...)
+				t, err = startIAMD(ctx, log, "iamd", work, o.iamdBin, o.databaseURL, o.iamdLogLevel, o.targetProcs, extra...)
 			}
 		case "iamd-noaudit":
 			// The same iamd with its audit trail off, to measure what the trail costs in the same run.
-			t, err = startIAMD(ctx, log, "iamd-noaudit", work, o.iamdBin, o.databaseURL, o.iamdLogLevel, o.targetProcs, false, "--no-audit")
+			t, err = startIAMD(ctx, log, "iamd-noaudit", work, o.iamdBin, o.databaseURL, o.iamdLogLevel, o.targetProcs, "--no-audit")
 		case "moto":
 			t, err = startMoto(ctx, work, o.motoBin)
 		default:
@@ -214,7 +219,7 @@ func benchmark(ctx context.Context, log *slog.Logger, o options, out io.Writer) 
 		Targets: o.targets, Mixes: o.mixes, Load: map[string]map[string]result{}, Storage: map[string]*storageFigures{},
 		RSSRest: map[string]int64{}, RSSWarm: map[string]int64{}, LoadBefore: loadavg()}
 	for _, t := range targets {
-		e, err := prepare(t)
+		e, err := prepare(t, o.mixes)
 		if err != nil {
 			return err
 		}
@@ -240,7 +245,7 @@ func benchmark(ctx context.Context, log *slog.Logger, o options, out io.Writer) 
 				run(ctx, t.addr(), m.sources(e, o.clients, 0, 2*round+1), o.warmup)
 			}
 			var prof chan error
-			if t.pprof != "" && o.count == 0 {
+			if t.profiling() && o.count == 0 {
 				prof = make(chan error, 1)
 				go func() { prof <- fetchProfile(t.pprof, o.duration, filepath.Join(o.profileDir, "cpu-"+name+".pprof")) }()
 			}
@@ -284,10 +289,23 @@ func benchmark(ctx context.Context, log *slog.Logger, o options, out io.Writer) 
 				log.Error("storage phase", "target", t.name, "err", err)
 				continue
 			}
-			if t.pprof != "" {
+			if t.profiling() {
 				if err := fetch("http://"+t.pprof+"/debug/pprof/heap", filepath.Join(o.profileDir, "heap-loaded.pprof")); err != nil {
 					log.Warn("heap profile", "err", err)
 				}
+			}
+		}
+	}
+	if o.accounts > 0 {
+		for _, t := range targets {
+			if t.name != "iamd" {
+				continue
+			}
+			f, err := accountsPhase(ctx, log, t, o.accounts, o.accountUsers, o.clients)
+			rep.Accounts = f
+			if err != nil {
+				rep.Notes = append(rep.Notes, "accounts phase: "+err.Error())
+				log.Error("accounts phase", "err", err)
 			}
 		}
 	}
@@ -314,7 +332,7 @@ func boolInt(b bool) int {
 
 // prepare sets a target up for the mixes: the floor needs nothing but signers; the others get bench-user,
 // bench-role and policies, and every mix is tried once.
-func prepare(t *target) (*env, error) {
+func prepare(t *target, mixNames []string) (*env, error) {
 	if t.floor {
 		s, err := newSigner(t.endpoint, aws.Credentials{AccessKeyID: benchRootKeyID, SecretAccessKey: benchRootSecret})
 		if err != nil {
@@ -322,11 +340,11 @@ func prepare(t *target) (*env, error) {
 		}
 		return &env{t: t, account: "123456789012", root: s, user: s, roleARN: "arn:aws:iam::123456789012:role/" + benchRole}, nil
 	}
-	e, err := setUp(t)
+	e, err := setUp(t, mixNames)
 	if err != nil {
 		return nil, fmt.Errorf("setting up %s: %w", t.name, err)
 	}
-	if err := e.check(); err != nil {
+	if err := e.check(mixNames); err != nil {
 		return nil, fmt.Errorf("checking %s: %w", t.name, err)
 	}
 	return e, nil
@@ -533,6 +551,27 @@ func writeMarkdown(w io.Writer, rep *report) {
 		}
 		walkRow("full ListUsers walk", i.ListWalk, m.ListWalk)
 		walkRow("full GetAccountAuthorizationDetails walk", i.GAADWalk, m.GAADWalk)
+	}
+	if i := rep.Storage["iamd"]; i != nil && i.Heap.HeapAlloc > 0 {
+		p("")
+		p("### iamd's memory with %d users × %d keys × %d attached policies", i.Users, keysPerUser, attachedPerUser)
+		p("")
+		p("After the GetUser run and one GetUser and ListAttachedUserPolicies of every user, 3 s of rest; the Go heap after a forced collection (live data), the store cache's tables from /metrics (entries/bound).")
+		p("")
+		p("| VmRSS | Go heap in use (live) | heap in spans | cache tables |")
+		p("|---:|---:|---:|---|")
+		p("| %s | %s | %s | %s |", mib(i.RSSReadKiB), mib(i.Heap.HeapAlloc/1024), mib(i.Heap.HeapInuse/1024), cacheSummary(i.Cache))
+	}
+	if a := rep.Accounts; a != nil {
+		p("")
+		p("### Accounts phase: %d accounts × %d users, every user read once", a.Accounts, a.UsersPerAccount)
+		p("")
+		p("Accounts made with `iamd accounts create` (%s for all), users with CreateUser signed by each account's root (%d clients), then one GetUser of every user, accounts interleaved; 3 s of rest before memory is read.", a.CreateAccounts.Round(time.Millisecond), rep.Clients)
+		p("")
+		p("| CreateUser | GetUser (each user once) | VmRSS | Go heap in use (live) | heap in spans | cache tables |")
+		p("|---:|---:|---:|---:|---:|---|")
+		p("| %.0f req/s | %.0f req/s, p99 %s | %s | %s | %s | %s |", a.CreateUser.RPS(), a.GetUser.RPS(), ms(a.GetUser.P99), mib(a.RSSKiB),
+			mib(a.Heap.HeapAlloc/1024), mib(a.Heap.HeapInuse/1024), cacheSummary(a.Cache))
 	}
 	p("")
 	p("### Resident memory (VmRSS)")

@@ -143,6 +143,11 @@ func (m *mix) sources(e *env, n, perClient, round int) []source {
 
 // workSources share a list of n calls among clients: each call is sent once, by whichever client is free.
 func workSources(s *signer, n, clients int, build func(i int) call) []source {
+	return workSourcesBy(n, clients, func(i int) (*signer, call) { return s, build(i) })
+}
+
+// workSourcesBy is workSources with a signer per request (requests of many accounts).
+func workSourcesBy(n, clients int, build func(i int) (*signer, call)) []source {
 	var next atomic.Int64
 	out := make([]source, clients)
 	for c := range clients {
@@ -154,7 +159,8 @@ func workSources(s *signer, n, clients int, build func(i int) call) []source {
 			if i >= n {
 				return nil, false, false, nil
 			}
-			w, err := s.sign(build(i))
+			s, call := build(i)
+			w, err := s.sign(call)
 			return w, false, true, err
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"encoding/xml"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -69,8 +70,9 @@ func do(t *target, s *signer, c call) ([]byte, error) {
 }
 
 // setUp creates bench-user (with a key and an attached policy), bench-role and the storage phase's
-// policies, and checks that every request of the mixes succeeds once.
-func setUp(t *target) (*env, error) {
+// policies, and for the webidentity mix (only when mixNames holds it, so that a build without OIDC
+// providers can still be measured on the other mixes) an OIDC provider and bench-web-role.
+func setUp(t *target, mixNames []string) (*env, error) {
 	root, err := newSigner(t.endpoint, t.root)
 	if err != nil {
 		return nil, err
@@ -93,14 +95,16 @@ func setUp(t *target) (*env, error) {
 		iamCall("AttachUserPolicy", "UserName", benchUser, "PolicyArn", "arn:aws:iam::"+e.account+":policy/"+benchPolicy),
 		iamCall("CreateRole", "RoleName", benchRole, "AssumeRolePolicyDocument", trustPolicyDocument(e.account)),
 	}
-	is, err := startBenchIssuer()
-	if err != nil {
-		return nil, err
+	if slices.Contains(mixNames, "webidentity") {
+		is, err := startBenchIssuer()
+		if err != nil {
+			return nil, err
+		}
+		e.issuer, e.webToken = is, is.token
+		steps = append(steps,
+			iamCall("CreateOpenIDConnectProvider", "Url", is.url, "ClientIDList.member.1", "sts.amazonaws.com", "ThumbprintList.member.1", is.thumbprint),
+			iamCall("CreateRole", "RoleName", benchWebRole, "AssumeRolePolicyDocument", webTrustPolicyDocument(e.account, is.provider())))
 	}
-	e.issuer, e.webToken = is, is.token
-	steps = append(steps,
-		iamCall("CreateOpenIDConnectProvider", "Url", is.url, "ClientIDList.member.1", "sts.amazonaws.com", "ThumbprintList.member.1", is.thumbprint),
-		iamCall("CreateRole", "RoleName", benchWebRole, "AssumeRolePolicyDocument", webTrustPolicyDocument(e.account, is.provider())))
 	for i := range attachedPerUser {
 		steps = append(steps, iamCall("CreatePolicy", "PolicyName", fmt.Sprintf("%s%d", storagePolicy, i), "PolicyDocument", storagePolicyDocument(i)))
 	}
@@ -128,9 +132,10 @@ func setUp(t *target) (*env, error) {
 	return e, nil
 }
 
-// check sends every call of every mix once as the mix would, so that a run never measures errors.
-func (e *env) check() error {
-	for _, m := range mixes {
+// check sends every call of the mixes named once as the mix would, so that a run never measures errors.
+func (e *env) check(mixNames []string) error {
+	for _, name := range mixNames {
+		m, _ := mixByName(name)
 		for _, o := range m.ops {
 			c := o.build(e, 0, 0)
 			s := e.user

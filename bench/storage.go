@@ -31,6 +31,10 @@ type storageFigures struct {
 	ListWalk, GAADWalk               walk
 	RSSLoadedKiB                     int64
 	RSSBeforePopulateKiB             int64
+	// RSSReadKiB, Heap and Cache: iamd after GetUser read the users (Cache from /metrics; empty for moto).
+	RSSReadKiB int64
+	Heap       heapFigures
+	Cache      []cacheTable
 	// Preexisting users (bench-user) count towards Users; the phase creates the rest.
 	Preexisting int
 }
@@ -88,6 +92,26 @@ func storagePhase(ctx context.Context, log *slog.Logger, e *env, users, clients 
 	f.GetUser = run(ctx, addr, cyclingSources(e.user, clients, readSpread, func(rng *rand.Rand) call {
 		return iamCall("GetUser", "UserName", userName(rng.IntN(users)))
 	}), d)
+	if e.t.pprof != "" {
+		// Every user and its attachment list read once, so that the cache holds all it would serve.
+		r := run(ctx, addr, workSources(e.root, 2*users, clients, func(i int) call {
+			if i%2 == 0 {
+				return iamCall("GetUser", "UserName", userName(i/2))
+			}
+			return iamCall("ListAttachedUserPolicies", "UserName", userName(i/2))
+		}), 0)
+		if r.Errors > 0 {
+			return f, fmt.Errorf("reading every user on %s: %d errors, first: %s", e.t.name, r.Errors, r.FirstFail)
+		}
+		time.Sleep(restPause)
+		f.RSSReadKiB, _ = rssKiB(e.t.pid)
+		if f.Heap, err = heapAfterGC(e.t); err != nil {
+			return f, err
+		}
+		if f.Cache, err = cacheTables(e.t); err != nil {
+			return f, err
+		}
+	}
 	log.Info("storage phase", "target", e.t.name, "step", "ListUsers walks")
 	if f.ListWalk, err = timeWalks(ctx, e, "ListUsers", "UserName", walkRepeats); err != nil {
 		return f, err
@@ -148,7 +172,7 @@ const storageProfileSeconds = 4 * time.Second
 
 // profile starts a CPU profile of t (when it is being profiled) and returns a function that waits for it.
 func profile(log *slog.Logger, t *target, name string) func() {
-	if t.pprof == "" {
+	if !t.profiling() {
 		return func() {}
 	}
 	errc := make(chan error, 1)

@@ -36,10 +36,15 @@ type target struct {
 	root     aws.Credentials
 	// floor targets answer everything with a fixed response: no setup, no storage phase.
 	floor      bool
-	pprof      string // host:port of iamd's pprof listener, when profiling
-	profileDir string // where profiles go
+	pprof      string // host:port of iamd's pprof listener (every iamd the tool starts has one)
+	profileDir string // where CPU profiles go ("": none taken)
 	cleanup    func()
+	// accountCmd runs iamd's account command on the iamd the tool started (nil for other targets).
+	accountCmd func(ctx context.Context, args ...string) *exec.Cmd
 }
+
+// profiling reports whether CPU profiles of t are taken.
+func (t *target) profiling() bool { return t.pprof != "" && t.profileDir != "" }
 
 func (t *target) addr() string { return strings.TrimPrefix(t.endpoint, "http://") }
 
@@ -110,7 +115,7 @@ func startProcess(cmd *exec.Cmd, logPath string) (exited chan struct{}, cleanup 
 // startIAMD builds (unless bin is given) and starts iamd on a fresh data directory under work.
 // name is the target's name (its data directory and log are named after it) and extra are further serve
 // flags (--no-audit).
-func startIAMD(ctx context.Context, log *slog.Logger, name, work, bin, databaseURL, logLevel string, procs int, profile bool, extra ...string) (*target, error) {
+func startIAMD(ctx context.Context, log *slog.Logger, name, work, bin, databaseURL, logLevel string, procs int, extra ...string) (*target, error) {
 	if bin == "" {
 		bin = filepath.Join(work, "iamd")
 	}
@@ -133,11 +138,19 @@ func startIAMD(ctx context.Context, log *slog.Logger, name, work, bin, databaseU
 	}
 	t := &target{name: name, endpoint: "http://" + addr,
 		root: aws.Credentials{AccessKeyID: benchRootKeyID, SecretAccessKey: benchRootSecret}}
-	if profile {
-		if t.pprof, err = freeAddr(); err != nil {
-			return nil, err
+	// The pprof listener also gives the live heap after a collection (heapAfterGC).
+	if t.pprof, err = freeAddr(); err != nil {
+		return nil, err
+	}
+	args = append(args, "--pprof", t.pprof)
+	t.accountCmd = func(ctx context.Context, a ...string) *exec.Cmd {
+		a = append(append([]string{"accounts"}, a...), "--data-dir", data)
+		if databaseURL != "" {
+			a = append(a, "--database-url", databaseURL)
 		}
-		args = append(args, "--pprof", t.pprof)
+		c := exec.CommandContext(ctx, bin, a...)
+		c.Env = targetEnv(procs)
+		return c
 	}
 	cmd := exec.Command(bin, args...)
 	cmd.Env = append(targetEnv(procs), "IAMD_ROOT_ACCESS_KEY_ID="+benchRootKeyID, "IAMD_ROOT_SECRET_ACCESS_KEY="+benchRootSecret)

@@ -256,7 +256,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Opti
 	a.CloudTrail = cloudtrailsvc.New(cloudtrailsvc.Options{History: a.History, Sealer: sealer, Logger: log})
 	a.Server = server.New(server.Options{
 		// The store itself, not the cache: readiness pings it, metrics read its statistics.
-		Store: raw, Auth: a.Auth, IAM: a.IAM, STS: a.STS, Account: a.Account, CloudTrail: a.CloudTrail, Authorizer: a.Authz,
+		Store: raw, Cache: a.cache, Auth: a.Auth, IAM: a.IAM, STS: a.STS, Account: a.Account, CloudTrail: a.CloudTrail, Authorizer: a.Authz,
 		Admin:        adminsvc.New(adminsvc.Options{Store: store, Delegations: a.IAM, Logger: log}),
 		MaxBodyBytes: cfg.MaxBodyBytes,
 		Dev:          cfg.Dev,

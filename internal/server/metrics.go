@@ -10,6 +10,7 @@ import (
 	"github.com/iamd/iamd/internal/audit"
 	"github.com/iamd/iamd/internal/auth"
 	"github.com/iamd/iamd/internal/storage"
+	"github.com/iamd/iamd/internal/storage/cache"
 	"github.com/iamd/iamd/internal/storage/sqlstore"
 )
 
@@ -29,7 +30,10 @@ type metrics struct {
 // storeStats is implemented by the SQL stores (sqlstore.Store.Stats): work they had to do again.
 type storeStats interface{ Stats() sqlstore.Stats }
 
-func newMetrics(store storage.Store, authn *auth.Authenticator, rec *audit.Recorder) *metrics {
+// CacheTables is the store's cache (storage/cache.Store): the entries and bound of each of its tables.
+type CacheTables interface{ Tables() []cache.TableSize }
+
+func newMetrics(store storage.Store, authn *auth.Authenticator, rec *audit.Recorder, tables CacheTables) *metrics {
 	m := &metrics{
 		registry: prometheus.NewRegistry(),
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -91,6 +95,9 @@ func newMetrics(store storage.Store, authn *auth.Authenticator, rec *audit.Recor
 				func() float64 { return float64(rec.Failed()) }),
 		)
 	}
+	if tables != nil {
+		m.registry.MustRegister(cacheCollector{tables})
+	}
 	if ss, ok := store.(storeStats); ok {
 		// Contention shows here first: serialization failures between nodes on PostgreSQL, a commit group
 		// that one member's conflict failed, reads whose snapshot moved under them.
@@ -105,9 +112,36 @@ func newMetrics(store storage.Store, authn *auth.Authenticator, rec *audit.Recor
 				func(s sqlstore.Stats) int64 { return s.GroupFallbacks }),
 			counter("iamd_store_view_reruns_total", "Single-statement reads run again in a transaction because their first read moved (PostgreSQL).",
 				func(s sqlstore.Stats) int64 { return s.ViewReruns }),
+			counter("iamd_store_statements_total", "Statements sent to the database, BEGIN and COMMIT aside (each a round trip on PostgreSQL).",
+				func(s sqlstore.Stats) int64 { return s.Statements }),
+			counter("iamd_store_view_transactions_total", "Reads of the store that ran in a transaction (BEGIN and COMMIT around them on PostgreSQL).",
+				func(s sqlstore.Stats) int64 { return s.ViewTransactions }),
 		)
 	}
 	return m
+}
+
+// cacheCollector exports the entries and bound of every table of the store's cache, read once per scrape
+// (tables come and go with the cache, not with this file).
+type cacheCollector struct{ tables CacheTables }
+
+var (
+	cacheEntriesDesc = prometheus.NewDesc("iamd_cache_entries",
+		"Entries in a table of the store's cache (rows, IDs, versions).", []string{"table"}, nil)
+	cacheCapacityDesc = prometheus.NewDesc("iamd_cache_capacity",
+		"Bound of a table of the store's cache, in entries.", []string{"table"}, nil)
+)
+
+func (c cacheCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- cacheEntriesDesc
+	ch <- cacheCapacityDesc
+}
+
+func (c cacheCollector) Collect(ch chan<- prometheus.Metric) {
+	for _, t := range c.tables.Tables() {
+		ch <- prometheus.MustNewConstMetric(cacheEntriesDesc, prometheus.GaugeValue, float64(t.Entries), t.Name)
+		ch <- prometheus.MustNewConstMetric(cacheCapacityDesc, prometheus.GaugeValue, float64(t.Capacity), t.Name)
+	}
 }
 
 func (m *metrics) observe(service, operation string, status int, d time.Duration) {

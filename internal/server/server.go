@@ -39,7 +39,9 @@ type Authorizer interface {
 
 // Options configure a Server.
 type Options struct {
-	Store   storage.Store
+	Store storage.Store
+	// Cache is the store's cache, whose tables' sizes and bounds /metrics exports; nil exports none.
+	Cache   CacheTables
 	Auth    *auth.Authenticator
 	IAM     iamapi.Service
 	STS     stsapi.Service
@@ -91,7 +93,7 @@ func New(o Options) *Server {
 	if o.CloudTrail == nil {
 		o.CloudTrail = cloudtrailapi.Unimplemented{}
 	}
-	s := &Server{opts: o, metrics: newMetrics(o.Store, o.Auth, o.Audit), mux: http.NewServeMux(), now: o.Now, log: o.Logger}
+	s := &Server{opts: o, metrics: newMetrics(o.Store, o.Auth, o.Audit, o.Cache), mux: http.NewServeMux(), now: o.Now, log: o.Logger}
 	s.mux.HandleFunc("GET /healthz", s.healthz)
 	s.mux.HandleFunc("GET /readyz", s.readyz)
 	s.mux.Handle("GET /metrics", promhttp.HandlerFor(s.metrics.registry, promhttp.HandlerOpts{}))

@@ -52,6 +52,24 @@ func TestCachedKeyIDsAreCopies(t *testing.T) {
 	}
 }
 
+// Versions are kept under copies of what a change names: a user name sliced from a request's body would
+// keep the whole body alive as long as its version.
+func TestVersionKeysAreCopies(t *testing.T) {
+	c, _ := newTestStore(t, Options{})
+	body := "Action=CreateUser&UserName=alice&Version=2010-05-08" + strings.Repeat("&Pad=x", 1<<12)
+	acctBody := "123456789012" + strings.Repeat(" ", 1<<12)
+	name, acct := body[len("Action=CreateUser&UserName="):][:5], acctBody[:12]
+	c.apply(storage.Change{Kind: storage.ChangeUser, AccountID: acct, Key: name})
+	if c.Version(VersionKey{storage.ChangeUser, "123456789012", "alice"}) == 0 {
+		t.Fatal("no version for the change")
+	}
+	for _, k := range c.vers.Keys() {
+		if unsafe.StringData(k.Key) == unsafe.StringData(name) || unsafe.StringData(k.Account) == unsafe.StringData(acct) {
+			t.Fatalf("version key %+v is a slice of the request", k)
+		}
+	}
+}
+
 // TestTablesBounded: no table grows past its bound, the least recently used going first; unknown key
 // IDs have a bound of their own and do not evict known keys.
 func TestTablesBounded(t *testing.T) {

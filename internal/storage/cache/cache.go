@@ -76,6 +76,7 @@ type nameKey struct{ account, name string }
 type Store struct {
 	storage.Store
 	log        *slog.Logger
+	maxEntries int // the bound of each table but these:
 	maxMissing int
 
 	// changes is the subscription that keeps the tables in step. Every View first applies what is
@@ -104,6 +105,9 @@ type Store struct {
 	versions *simplelru.LRU[nameKey, *storage.PolicyVersion]
 	keyRing  *storage.KeyRing
 	txs      sync.Pool // *tx of cache-only runs
+	// flights are the reads of rows in progress that concurrent Views share (rowReads); entries live as
+	// long as their read.
+	flights map[flightKey]*flight
 	// vmu guards the versions (versions.go): seq numbers applied changes; vers holds the version of each
 	// key a change named; floor is the version of keys not held. Apart from mu, so that requests checking
 	// versions share a read lock.
@@ -125,7 +129,7 @@ func New(st storage.Store, o Options) *Store {
 		o.Logger = slog.Default()
 	}
 	n := o.MaxEntries
-	c := &Store{Store: st, log: o.Logger, maxMissing: o.MaxMissingKeys,
+	c := &Store{Store: st, log: o.Logger, maxEntries: n, maxMissing: o.MaxMissingKeys,
 		keys: newLRU[string, *storage.AccessKey](n), missing: newLRU[string, struct{}](o.MaxMissingKeys),
 		accounts: newLRU[string, *storage.Account](min(n, maxCachedAccounts)),
 		users:    newLRU[nameKey, *storage.User](n), roles: newLRU[nameKey, *storage.Role](n),
@@ -161,6 +165,43 @@ func (c *Store) Sizes() Sizes {
 	return Sizes{Keys: c.keys.Len(), MissingKeys: c.missing.Len(), Accounts: c.accounts.Len(), Users: c.users.Len(),
 		Roles: c.roles.Len(), UserIDs: c.userIDs.Len(), RoleIDs: c.roleIDs.Len(), Attachments: c.attached.Len(),
 		PolicyVersions: c.versions.Len()}
+}
+
+// TableSize is one table's entries and bound.
+type TableSize struct {
+	// Name is the table's name in metrics (iamd_cache_entries{table=...}).
+	Name              string
+	Entries, Capacity int
+}
+
+// Tables returns the entries and bound of every table of the cache, the versions included.
+func (c *Store) Tables() []TableSize {
+	n := c.maxEntries
+	c.mu.Lock()
+	out := []TableSize{
+		{"keys", c.keys.Len(), n},
+		{"missing_keys", c.missing.Len(), c.maxMissing},
+		{"accounts", c.accounts.Len(), min(n, maxCachedAccounts)},
+		{"users", c.users.Len(), n},
+		{"roles", c.roles.Len(), n},
+		{"user_ids", c.userIDs.Len(), n},
+		{"role_ids", c.roleIDs.Len(), n},
+		{"attachments", c.attached.Len(), n},
+		{"policy_versions", c.versions.Len(), n},
+		{"key_ring", boolInt(c.keyRing != nil), 1},
+	}
+	c.mu.Unlock()
+	c.vmu.RLock()
+	out = append(out, TableSize{"versions", c.vers.Len(), n})
+	c.vmu.RUnlock()
+	return out
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // MaxMissingKeys returns the bound of the negative access-key table.
@@ -293,9 +334,13 @@ func (c *Store) generations() [nTables]uint64 {
 	return c.gen
 }
 
-// View implements storage.Store. It runs fn first against memory alone; if fn asks for anything memory
-// does not hold, it runs fn again in a View of the wrapped store, through a Tx that serves hits from
-// memory and keeps what it reads (fn may run more than once in any case, see storage.Store).
+// View implements storage.Store. It runs fn first against memory alone. If fn asks only for rows of the
+// cache's tables that memory does not hold, it runs fn again reading each of those rows from the store
+// by itself (one statement outside any transaction on PostgreSQL, instead of BEGIN, the reads and
+// COMMIT) and keeps them; if fn asks for anything else, it runs fn in a View of the wrapped store,
+// through a Tx that serves hits from memory and keeps the rows it reads (fn may run more than once in
+// any case, see storage.Store). Neither is a snapshot together with the rows from memory (see the
+// package comment), so reading rows one by one promises nothing less.
 func (c *Store) View(ctx context.Context, fn func(tx storage.Tx) error) error {
 	c.Sync()
 	if c.closed.Load() {
@@ -304,33 +349,227 @@ func (c *Store) View(ctx context.Context, fn func(tx storage.Tx) error) error {
 	// The cache-only run's Tx is pooled: a Tx is valid only while fn runs, and most Views end here.
 	t := c.txs.Get().(*tx)
 	*t = tx{c: c}
-	t.Tx = missTx{t}
+	t.Tx, t.rows = missTx{t}, rowMiss{t}
 	err := fn(t)
-	missed := t.missed
+	missed, other := t.missed, t.other
 	*t = tx{}
 	c.txs.Put(t)
 	if !missed {
 		return err
 	}
-	return c.Store.View(ctx, func(inner storage.Tx) error {
-		return fn(&tx{c: c, Tx: inner, store: true, gen: c.generations()})
-	})
+	if !other {
+		t := &tx{c: c, store: true, gen: c.generations()}
+		t.Tx, t.rows = missTx{t}, rowReads{t}
+		err := fn(t)
+		if !t.other {
+			return err
+		}
+	}
+	wrapped := func(inner storage.Tx) error {
+		return fn(&tx{c: c, Tx: inner, rows: inner, store: true, gen: c.generations()})
+	}
+	if sv, ok := c.Store.(siteViewer); ok {
+		return sv.ViewAt(ctx, fn, wrapped)
+	}
+	return c.Store.View(ctx, wrapped)
 }
 
+// siteViewer is a store whose View adapts to what each caller's function reads (sqlstore's Views of
+// one statement without a transaction learn, per function, whether it reads more than once). The
+// cache's wrapper of every caller's function is one function, so it names the caller's as the site.
+type siteViewer interface {
+	ViewAt(ctx context.Context, site any, fn func(tx storage.Tx) error) error
+}
+
+// miss ends the cache-only run or the run of row reads: fn asked for what neither serves.
 func (t missTx) miss() error {
-	t.t.missed = true
+	t.t.missed, t.t.other = true, true
 	return errMiss
 }
 
-// tx serves the cached methods from memory and passes the rest to Tx: a missTx on the cache-only run
-// (which notes a miss in missed), the wrapped store's transaction on the second (store set, gen the
-// generations before it began).
+// tx serves the cached methods from memory, reading a row memory does not hold from rows, and passes
+// the rest to Tx. On a View's cache-only run rows is a rowMiss and Tx a missTx (each notes a miss); on
+// its run of row reads rows is a rowReads and Tx a missTx; on a run in the store's transaction both are
+// that transaction. store is set when rows come from the store, which gen (the generations before it
+// began) then decides whether to keep.
 type tx struct {
 	storage.Tx
 	c      *Store
-	missed bool
+	rows   rowSource
+	missed bool // fn asked for something memory did not hold
+	other  bool // ... and something besides the rows of the cache's tables
 	store  bool
 	gen    [nTables]uint64
+}
+
+// rowSource reads the rows of the cache's tables.
+type rowSource interface {
+	GetAccessKey(ctx context.Context, id string) (*storage.AccessKey, error)
+	GetAccount(ctx context.Context, id string) (*storage.Account, error)
+	GetUser(ctx context.Context, acct, name string) (*storage.User, error)
+	GetUserByID(ctx context.Context, id string) (*storage.User, error)
+	GetRole(ctx context.Context, acct, name string) (*storage.Role, error)
+	GetRoleByID(ctx context.Context, id string) (*storage.Role, error)
+	ListAttachedPolicies(ctx context.Context, acct string, kind storage.OwnerKind, owner string, opts storage.ListOptions) ([]string, error)
+	GetPolicyVersion(ctx context.Context, acct, policy, versionID string) (*storage.PolicyVersion, error)
+	GetKeyRing(ctx context.Context) (*storage.KeyRing, error)
+}
+
+// rowMiss is the rowSource of the cache-only run: every row memory lacks is a miss that rows read one
+// by one can serve.
+type rowMiss struct{ t *tx }
+
+func (r rowMiss) miss() error {
+	r.t.missed = true
+	return errMiss
+}
+
+func (r rowMiss) GetAccessKey(context.Context, string) (*storage.AccessKey, error) {
+	return nil, r.miss()
+}
+func (r rowMiss) GetAccount(context.Context, string) (*storage.Account, error) { return nil, r.miss() }
+func (r rowMiss) GetUser(context.Context, string, string) (*storage.User, error) {
+	return nil, r.miss()
+}
+func (r rowMiss) GetUserByID(context.Context, string) (*storage.User, error) { return nil, r.miss() }
+func (r rowMiss) GetRole(context.Context, string, string) (*storage.Role, error) {
+	return nil, r.miss()
+}
+func (r rowMiss) GetRoleByID(context.Context, string) (*storage.Role, error) { return nil, r.miss() }
+func (r rowMiss) ListAttachedPolicies(context.Context, string, storage.OwnerKind, string, storage.ListOptions) ([]string, error) {
+	return nil, r.miss()
+}
+func (r rowMiss) GetPolicyVersion(context.Context, string, string, string) (*storage.PolicyVersion, error) {
+	return nil, r.miss()
+}
+func (r rowMiss) GetKeyRing(context.Context) (*storage.KeyRing, error) { return nil, r.miss() }
+
+// rowReads reads each row in a View of its own of the wrapped store: one statement, which the store
+// may answer without a transaction. Views that miss the same row at the same time share one read (a
+// change of a hot row, say a retagged user whose requests keep coming, would otherwise send every
+// request in flight to the store for it).
+type rowReads struct{ t *tx }
+
+// flight is a read of one row that concurrent Views share.
+type flight struct {
+	done chan struct{}
+	// gen is the generation of the row's table when the read began: a View joins only a read that began
+	// with the generation the View itself began with, hence after every change it must see (a change is
+	// committed before it is applied, and applying it moves the generation).
+	gen uint64
+	val any
+	err error
+}
+
+// flightKey names a row: the method reading it and its arguments (folded where the store folds them).
+type flightKey struct{ op, a, b, c string }
+
+// readRow reads a row of table tb through read, sharing the read with Views that miss the same row at
+// the same time.
+func readRow[T any](ctx context.Context, t *tx, tb table, k flightKey, read func(tx storage.Tx) (T, error)) (T, error) {
+	c := t.c
+	c.mu.Lock()
+	f, ok := c.flights[k]
+	if ok && f.gen == t.gen[tb] {
+		c.mu.Unlock()
+		select {
+		case <-f.done:
+		case <-ctx.Done():
+			var zero T
+			return zero, ctx.Err()
+		}
+		// A read that ended with its own caller's cancellation says nothing of the row: read it here.
+		if !errors.Is(f.err, context.Canceled) && !errors.Is(f.err, context.DeadlineExceeded) {
+			v, _ := f.val.(T)
+			return v, f.err
+		}
+		return viewRow(ctx, c, read)
+	}
+	f = &flight{done: make(chan struct{}), gen: c.gen[tb]}
+	if c.flights == nil {
+		c.flights = make(map[flightKey]*flight)
+	}
+	c.flights[k] = f
+	c.mu.Unlock()
+	v, err := viewRow(ctx, c, read)
+	f.val, f.err = v, err
+	c.mu.Lock()
+	if c.flights[k] == f {
+		delete(c.flights, k)
+	}
+	c.mu.Unlock()
+	close(f.done)
+	return v, err
+}
+
+// viewRow runs read in a View of the store, named by read (each method's function is a site of its own
+// to the store's single-statement views).
+func viewRow[T any](ctx context.Context, c *Store, read func(tx storage.Tx) (T, error)) (v T, err error) {
+	fn := func(tx storage.Tx) error {
+		v, err = read(tx)
+		return err
+	}
+	if sv, ok := c.Store.(siteViewer); ok {
+		err = sv.ViewAt(ctx, read, fn)
+	} else {
+		err = c.Store.View(ctx, fn)
+	}
+	return v, err
+}
+
+func (r rowReads) GetAccessKey(ctx context.Context, id string) (*storage.AccessKey, error) {
+	return readRow(ctx, r.t, tKeys, flightKey{op: "key", a: id}, func(tx storage.Tx) (*storage.AccessKey, error) {
+		return tx.GetAccessKey(ctx, id)
+	})
+}
+
+func (r rowReads) GetAccount(ctx context.Context, id string) (*storage.Account, error) {
+	return readRow(ctx, r.t, tAccounts, flightKey{op: "account", a: id}, func(tx storage.Tx) (*storage.Account, error) {
+		return tx.GetAccount(ctx, id)
+	})
+}
+
+func (r rowReads) GetUser(ctx context.Context, acct, name string) (*storage.User, error) {
+	return readRow(ctx, r.t, tUsers, flightKey{op: "user", a: acct, b: storage.Fold(name)}, func(tx storage.Tx) (*storage.User, error) {
+		return tx.GetUser(ctx, acct, name)
+	})
+}
+
+func (r rowReads) GetUserByID(ctx context.Context, id string) (*storage.User, error) {
+	return readRow(ctx, r.t, tUsers, flightKey{op: "user-id", a: id}, func(tx storage.Tx) (*storage.User, error) {
+		return tx.GetUserByID(ctx, id)
+	})
+}
+
+func (r rowReads) GetRole(ctx context.Context, acct, name string) (*storage.Role, error) {
+	return readRow(ctx, r.t, tRoles, flightKey{op: "role", a: acct, b: storage.Fold(name)}, func(tx storage.Tx) (*storage.Role, error) {
+		return tx.GetRole(ctx, acct, name)
+	})
+}
+
+func (r rowReads) GetRoleByID(ctx context.Context, id string) (*storage.Role, error) {
+	return readRow(ctx, r.t, tRoles, flightKey{op: "role-id", a: id}, func(tx storage.Tx) (*storage.Role, error) {
+		return tx.GetRoleByID(ctx, id)
+	})
+}
+
+// ListAttachedPolicies is only asked for whole lists (see tx.ListAttachedPolicies).
+func (r rowReads) ListAttachedPolicies(ctx context.Context, acct string, kind storage.OwnerKind, owner string, opts storage.ListOptions) ([]string, error) {
+	return readRow(ctx, r.t, tAttached, flightKey{op: "attached", a: acct, b: string(kind), c: storage.Fold(owner)}, func(tx storage.Tx) ([]string, error) {
+		return tx.ListAttachedPolicies(ctx, acct, kind, owner, opts)
+	})
+}
+
+func (r rowReads) GetPolicyVersion(ctx context.Context, acct, policy, versionID string) (*storage.PolicyVersion, error) {
+	return readRow(ctx, r.t, tVersions, flightKey{op: "version", a: acct, b: storage.Fold(policy), c: versionID}, func(tx storage.Tx) (*storage.PolicyVersion, error) {
+		return tx.GetPolicyVersion(ctx, acct, policy, versionID)
+	})
+}
+
+func (r rowReads) GetKeyRing(ctx context.Context) (*storage.KeyRing, error) {
+	return readRow(ctx, r.t, tKeyRing, flightKey{op: "key-ring"}, func(tx storage.Tx) (*storage.KeyRing, error) {
+		return tx.GetKeyRing(ctx)
+	})
 }
 
 // keep stores a row read from the store under its table's lock unless a change of that table was
@@ -367,7 +606,7 @@ func (t *tx) GetAccessKey(ctx context.Context, id string) (*storage.AccessKey, e
 	if gone {
 		return nil, notFound("access key", id)
 	}
-	k, err := t.Tx.GetAccessKey(ctx, id)
+	k, err := t.rows.GetAccessKey(ctx, id)
 	if !t.store {
 		return k, err
 	}
@@ -389,7 +628,7 @@ func (t *tx) GetAccount(ctx context.Context, id string) (*storage.Account, error
 	if ok {
 		return cp(a), nil
 	}
-	a, err := t.Tx.GetAccount(ctx, id)
+	a, err := t.rows.GetAccount(ctx, id)
 	if err == nil && t.store {
 		t.keep(tAccounts, func() { t.c.accounts.Add(a.ID, a) })
 		return cp(a), nil
@@ -405,7 +644,7 @@ func (t *tx) GetUser(ctx context.Context, acct, name string) (*storage.User, err
 	if ok {
 		return cp(u), nil
 	}
-	u, err := t.Tx.GetUser(ctx, acct, name)
+	u, err := t.rows.GetUser(ctx, acct, name)
 	if err == nil && t.store {
 		t.keepUser(u)
 		return cp(u), nil
@@ -428,7 +667,7 @@ func (t *tx) GetUserByID(ctx context.Context, id string) (*storage.User, error) 
 		}
 	}
 	t.c.mu.Unlock()
-	u, err := t.Tx.GetUserByID(ctx, id)
+	u, err := t.rows.GetUserByID(ctx, id)
 	if err == nil && t.store {
 		t.keepUser(u)
 		return cp(u), nil
@@ -444,7 +683,7 @@ func (t *tx) GetRole(ctx context.Context, acct, name string) (*storage.Role, err
 	if ok {
 		return cp(r), nil
 	}
-	r, err := t.Tx.GetRole(ctx, acct, name)
+	r, err := t.rows.GetRole(ctx, acct, name)
 	if err == nil && t.store {
 		t.keepRole(r)
 		return cp(r), nil
@@ -466,7 +705,7 @@ func (t *tx) GetRoleByID(ctx context.Context, id string) (*storage.Role, error) 
 		}
 	}
 	t.c.mu.Unlock()
-	r, err := t.Tx.GetRoleByID(ctx, id)
+	r, err := t.rows.GetRoleByID(ctx, id)
 	if err == nil && t.store {
 		t.keepRole(r)
 		return cp(r), nil
@@ -487,7 +726,7 @@ func (t *tx) ListAttachedPolicies(ctx context.Context, acct string, kind storage
 	if ok {
 		return slices.Clip(l), nil
 	}
-	l, err := t.Tx.ListAttachedPolicies(ctx, acct, kind, owner, opts)
+	l, err := t.rows.ListAttachedPolicies(ctx, acct, kind, owner, opts)
 	if err == nil && t.store {
 		k = nameKey{strings.Clone(acct), strings.Clone(k.name)}
 		t.keep(tAttached, func() { t.c.attached.Add(k, l) })
@@ -504,7 +743,7 @@ func (t *tx) GetPolicyVersion(ctx context.Context, acct, policy, versionID strin
 	if ok {
 		return cp(v), nil
 	}
-	v, err := t.Tx.GetPolicyVersion(ctx, acct, policy, versionID)
+	v, err := t.rows.GetPolicyVersion(ctx, acct, policy, versionID)
 	if err == nil && t.store {
 		k = nameKey{strings.Clone(acct), strings.Clone(k.name)}
 		t.keep(tVersions, func() { t.c.versions.Add(k, v) })
@@ -520,7 +759,7 @@ func (t *tx) GetKeyRing(ctx context.Context) (*storage.KeyRing, error) {
 	if r != nil {
 		return cp(r), nil
 	}
-	r, err := t.Tx.GetKeyRing(ctx)
+	r, err := t.rows.GetKeyRing(ctx)
 	if err == nil && t.store {
 		t.keep(tKeyRing, func() { t.c.keyRing = r })
 		return cp(r), nil

@@ -181,6 +181,44 @@ func (t *txn) ListPolicyUsage(ctx context.Context, acct string) ([]storage.Polic
 	return out, nil
 }
 
+// readBoundary notes, in a write transaction, the boundary of a user or role row as read: the row holds it
+// as the boundaries table does (both are written together), so an update that keeps it (tags,
+// descriptions, trust policies: most of them) need not write the table again, a round trip of the
+// writer's on PostgreSQL. What is noted holds until the transaction's next write (boundaryUnchanged).
+func (t *txn) readBoundary(kind, acct, name, arn string) {
+	if !t.write {
+		return
+	}
+	if t.boundaries == nil {
+		t.boundaries = make(map[boundaryOwner]string)
+	}
+	t.boundaries[boundaryOwner{kind, acct, storage.Fold(name)}] = arn
+}
+
+// boundaryOwner is a user or role whose boundary a transaction read.
+type boundaryOwner struct{ kind, account, name string }
+
+// boundaryUnchanged reports, before an update of a user or role from oldName to name, whether its
+// boundary is known to be arn already: read in this transaction with no write since, and not renamed.
+func (t *txn) boundaryUnchanged(kind, acct, oldName, name, arn string) bool {
+	if storage.Fold(oldName) != storage.Fold(name) {
+		return false
+	}
+	was, ok := t.boundaries[boundaryOwner{kind, acct, storage.Fold(name)}]
+	return ok && was == arn
+}
+
+// updateBoundary writes an updated owner's boundary unless same, and notes it as known.
+func (t *txn) updateBoundary(ctx context.Context, same bool, acct, kind, name, arn string) error {
+	if !same {
+		if err := t.setBoundary(ctx, acct, kind, name, arn); err != nil {
+			return err
+		}
+	}
+	t.readBoundary(kind, acct, name, arn)
+	return nil
+}
+
 func (t *txn) setBoundary(ctx context.Context, acct, kind, name, arn string) error {
 	if arn == "" {
 		_, err := t.exec(ctx, `DELETE FROM boundaries WHERE account_id = $1 AND owner_kind = $2 AND owner_key = $3`,

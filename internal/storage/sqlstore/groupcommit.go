@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"runtime/debug"
@@ -14,12 +15,14 @@ import (
 // member wait longer for the others' work, and a failed commit re-runs more of them one by one.
 const maxGroupSize = 128
 
-// Statements of the savepoint around each member of a group (the same name serves every member: each
-// savepoint is released or rolled back before the next member starts).
+// Statements of the savepoint around each member of a group that writes (the same name serves every
+// member: each savepoint is released or rolled back before the next one is taken). Each line is one
+// round trip: a member's savepoint goes with the release of the one before it, and a failed member's
+// rollback with its release.
 const (
-	sqlSavepoint  = `SAVEPOINT group_member`
-	sqlRelease    = `RELEASE SAVEPOINT group_member`
-	sqlRollbackTo = `ROLLBACK TO SAVEPOINT group_member`
+	sqlSavepoint           = `SAVEPOINT group_member`
+	sqlReleaseAndSavepoint = `RELEASE SAVEPOINT group_member; SAVEPOINT group_member`
+	sqlRollbackAndRelease  = `ROLLBACK TO SAVEPOINT group_member; RELEASE SAVEPOINT group_member`
 )
 
 var (
@@ -172,7 +175,7 @@ func (c *committer) runGroup(batch []*groupReq) error {
 	if err != nil {
 		return fmt.Errorf("storage: begin: %w", err)
 	}
-	st := newSQLTx(dbTx, s.writeStmts)
+	st := newSQLTx(dbTx, s.writeStmts, &s.stats.statements)
 	committed := false
 	defer func() {
 		if !committed {
@@ -180,52 +183,61 @@ func (c *committer) runGroup(batch []*groupReq) error {
 		}
 		st.finish()
 	}()
+	// Savepoint statements go as they are (several in one string, no arguments: one round trip on either
+	// driver), never through the statement cache.
 	exec := func(q string) error {
-		if _, err := st.exec(ctx, q); err != nil {
+		st.n.Add(1)
+		if _, err := dbTx.ExecContext(ctx, q); err != nil {
 			return fmt.Errorf("storage: %s: %w", q, err)
 		}
 		return nil
 	}
 	var all []storage.Change
 	counters := make(map[counterKey]int64)
+	// released: no savepoint is open (none was taken yet, or the last was released or rolled back).
+	released := true
 	for _, r := range batch {
 		r.changes = nil
 		if err := r.ctx.Err(); err != nil {
 			r.err = fmt.Errorf("storage: begin: %w", err)
 			continue
 		}
-		if err := exec(sqlSavepoint); err != nil {
-			return err
-		}
-		t := &txn{s: s, tx: st, write: true, group: counters}
+		m := &member{st: st, released: &released}
+		t := &txn{s: s, tx: m, write: true, group: counters}
 		ferr := c.callMember(r, t)
 		if ferr == nil {
-			if err := exec(sqlRelease); err != nil {
-				return err
-			}
 			r.err, r.changes = nil, t.changes
 			all = append(all, t.changes...)
 			mergeCounters(counters, t.counters)
 			continue
 		}
-		// ROLLBACK TO fails when the failed statement took the whole transaction with it (SQLite does so
-		// for I/O errors, a full disk or an interrupt): then the group as a whole has failed.
-		if err := exec(sqlRollbackTo); err != nil {
-			return errors.Join(err, ferr)
+		switch {
+		case m.saved:
+			// ROLLBACK TO fails when the failed statement took the whole transaction with it (SQLite does
+			// so for I/O errors, a full disk or an interrupt): then the group as a whole has failed.
+			if err := exec(sqlRollbackAndRelease); err != nil {
+				return errors.Join(err, ferr)
+			}
+			released = true
+		case m.failed:
+			// A statement of a member that had written nothing failed: on PostgreSQL that aborts the
+			// transaction, and no savepoint of this member can restore it.
+			return ferr
 		}
-		if err := exec(sqlRelease); err != nil {
-			return errors.Join(err, ferr)
-		}
+		// Otherwise the member wrote nothing: there is nothing to undo.
 		if s.d.IsRetryable != nil && s.d.IsRetryable(ferr) {
 			// Alone, the member gets the usual retries with backoff.
 			return ferr
 		}
 		r.err = ferr
 	}
+	// A savepoint still open is committed with the transaction: releasing it first would be a round trip
+	// for nothing.
 	if err := s.flushCounters(ctx, st, counters); err != nil {
 		return err
 	}
 	if len(all) > 0 && s.d.Notify != nil {
+		st.n.Add(1)
 		if err := s.d.Notify(ctx, dbTx, all); err != nil {
 			return fmt.Errorf("storage: notify: %w", err)
 		}
@@ -235,4 +247,78 @@ func (c *committer) runGroup(batch []*groupReq) error {
 		return fmt.Errorf("storage: commit: %w", err)
 	}
 	return nil
+}
+
+// member runs one group member's statements on the group's transaction. Its savepoint is taken just
+// before its first write, in the round trip that releases the savepoint of the member before: a member
+// that only reads, or fails before writing (a missing entity, a refused change), needs none, and one
+// that writes pays no round trip of its own for it. Every write goes through exec (the store writes
+// nothing through query or queryRow).
+type member struct {
+	st *sqlTx
+	// released is the group's: whether no savepoint is open.
+	released *bool
+	// saved: this member's savepoint is taken. failed: one of its statements failed (on PostgreSQL the
+	// transaction is then aborted until a rollback to a savepoint).
+	saved, failed bool
+}
+
+func (m *member) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	if !m.saved {
+		q := sqlSavepoint
+		if !*m.released {
+			q = sqlReleaseAndSavepoint
+		}
+		m.st.n.Add(1)
+		if _, err := m.st.tx.ExecContext(ctx, q); err != nil {
+			m.failed = true
+			return nil, err
+		}
+		m.saved, *m.released = true, false
+	}
+	res, err := m.st.exec(ctx, query, args...)
+	if err != nil {
+		m.failed = true
+	}
+	return res, err
+}
+
+func (m *member) query(ctx context.Context, query string, args ...any) (resultRows, error) {
+	rows, err := m.st.query(ctx, query, args...)
+	if err != nil {
+		m.failed = true
+		return nil, err
+	}
+	return &memberRows{resultRows: rows, m: m}, nil
+}
+
+func (m *member) queryRow(ctx context.Context, query string, args ...any) resultRow {
+	return memberRow{row: m.st.queryRow(ctx, query, args...), m: m}
+}
+
+// memberRows and memberRow note a failure that surfaces while reading a result.
+type memberRows struct {
+	resultRows
+	m *member
+}
+
+func (r *memberRows) Err() error {
+	err := r.resultRows.Err()
+	if err != nil {
+		r.m.failed = true
+	}
+	return err
+}
+
+type memberRow struct {
+	row resultRow
+	m   *member
+}
+
+func (r memberRow) Scan(dest ...any) error {
+	err := r.row.Scan(dest...)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		r.m.failed = true
+	}
+	return err
 }

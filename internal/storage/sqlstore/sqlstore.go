@@ -103,8 +103,10 @@ type Store struct {
 	writeStmts, readStmts *stmtCache
 	group                 *committer // nil without Options.GroupCommit
 	multiViews            sync.Map   // View fn code pointer → true: it issued more than one statement
-	stats                 struct{ retries, groupFallbacks, viewReruns atomic.Int64 }
-	detach                bool // see Dialect.DetachStatements; always with group commit
+	stats                 struct {
+		retries, groupFallbacks, viewReruns, statements, viewTransactions atomic.Int64
+	}
+	detach bool // see Dialect.DetachStatements; always with group commit
 	// eventBuf are AppendEvents' buffers, kept between calls (see events.go).
 	eventBuf struct {
 		sync.Mutex
@@ -158,11 +160,17 @@ type Stats struct {
 	GroupFallbacks int64
 	// ViewReruns: single-statement Views run again because their first read moved (see viewRunner).
 	ViewReruns int64
+	// Statements: statements sent to the database, BEGIN and COMMIT aside (on PostgreSQL each is a round
+	// trip; a group's savepoints and notifications count once per round trip).
+	Statements int64
+	// ViewTransactions: Views that ran in a transaction (on PostgreSQL, BEGIN and COMMIT around their reads).
+	ViewTransactions int64
 }
 
 // Stats returns the store's counters (for metrics and for measuring contention).
 func (s *Store) Stats() Stats {
-	return Stats{Retries: s.stats.retries.Load(), GroupFallbacks: s.stats.groupFallbacks.Load(), ViewReruns: s.stats.viewReruns.Load()}
+	return Stats{Retries: s.stats.retries.Load(), GroupFallbacks: s.stats.groupFallbacks.Load(), ViewReruns: s.stats.viewReruns.Load(),
+		Statements: s.stats.statements.Load(), ViewTransactions: s.stats.viewTransactions.Load()}
 }
 
 // Hub returns the change hub; backends feed changes from other nodes into it.
@@ -211,10 +219,18 @@ func (s *Store) updateAlone(ctx context.Context, fn func(tx storage.Tx) error) e
 
 // View implements storage.Store.
 func (s *Store) View(ctx context.Context, fn func(tx storage.Tx) error) error {
+	return s.ViewAt(ctx, fn, fn)
+}
+
+// ViewAt is View of fn, a wrapper of site (a function): what View learns of how many statements a
+// function issues it learns of site. A layer above that wraps every caller's function in one of its own
+// (the cache) names the caller's, so that one caller reading twice does not send every other into a
+// transaction.
+func (s *Store) ViewAt(ctx context.Context, site any, fn func(tx storage.Tx) error) error {
 	if s.d.SingleStatementViews {
 		// Keyed by the function literal: a closure that once issued more than one statement goes straight
 		// to a transaction from then on, so only its first run pays for the check (see viewRunner).
-		key := reflect.ValueOf(fn).Pointer()
+		key := reflect.ValueOf(site).Pointer()
 		if _, multi := s.multiViews.Load(key); !multi {
 			multi, err := s.viewLazily(ctx, fn)
 			if multi {
@@ -259,7 +275,10 @@ func (s *Store) run(ctx context.Context, db *sql.DB, cache *stmtCache, opts *sql
 	if err != nil {
 		return nil, fmt.Errorf("storage: begin: %w", err)
 	}
-	st := newSQLTx(sqlTx, cache)
+	if !write {
+		s.stats.viewTransactions.Add(1)
+	}
+	st := newSQLTx(sqlTx, cache, &s.stats.statements)
 	committed := false
 	defer func() {
 		if !committed {
@@ -282,6 +301,7 @@ func (s *Store) run(ctx context.Context, db *sql.DB, cache *stmtCache, opts *sql
 		}
 	}
 	if write && len(t.changes) > 0 && s.d.Notify != nil {
+		s.stats.statements.Add(1)
 		if err := s.d.Notify(ctx, sqlTx, t.changes); err != nil {
 			return nil, fmt.Errorf("storage: notify: %w", err)
 		}

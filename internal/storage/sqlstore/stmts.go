@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"sync"
+	"sync/atomic"
 )
 
 // maxCachedStatements bounds the prepared statements kept per database. The store's query texts are
@@ -146,9 +147,12 @@ type sqlTx struct {
 	cache  *stmtCache
 	bound  map[string]*sql.Stmt // query → cache statement bound to tx (Tx.StmtContext allocates per call)
 	missed []string             // queries run unprepared, to prepare once the transaction is over
+	n      *atomic.Int64        // the store's count of statements
 }
 
-func newSQLTx(tx *sql.Tx, cache *stmtCache) *sqlTx { return &sqlTx{tx: tx, cache: cache} }
+func newSQLTx(tx *sql.Tx, cache *stmtCache, n *atomic.Int64) *sqlTx {
+	return &sqlTx{tx: tx, cache: cache, n: n}
+}
 
 // stmt returns query's cached statement bound to the transaction, or nil (the caller then runs the
 // text directly and the query is remembered for preparation after the transaction).
@@ -175,6 +179,7 @@ func (t *sqlTx) stmt(ctx context.Context, query string) *sql.Stmt {
 }
 
 func (t *sqlTx) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	t.n.Add(1)
 	if st := t.stmt(ctx, query); st != nil {
 		return st.ExecContext(ctx, args...)
 	}
@@ -182,6 +187,7 @@ func (t *sqlTx) exec(ctx context.Context, query string, args ...any) (sql.Result
 }
 
 func (t *sqlTx) query(ctx context.Context, query string, args ...any) (resultRows, error) {
+	t.n.Add(1)
 	var rows *sql.Rows
 	var err error
 	if st := t.stmt(ctx, query); st != nil {
@@ -196,6 +202,7 @@ func (t *sqlTx) query(ctx context.Context, query string, args ...any) (resultRow
 }
 
 func (t *sqlTx) queryRow(ctx context.Context, query string, args ...any) resultRow {
+	t.n.Add(1)
 	if st := t.stmt(ctx, query); st != nil {
 		return st.QueryRowContext(ctx, args...)
 	}

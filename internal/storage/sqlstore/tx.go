@@ -73,11 +73,16 @@ type txn struct {
 	// counters: this txn's counter changes, not yet written (see bump); group: those of the members of
 	// its commit group before it (nil alone).
 	counters, group map[counterKey]int64
+	// boundaries: the permissions boundaries of the users and roles read since the last write (see
+	// readBoundary).
+	boundaries map[boundaryOwner]string
 }
 
 var _ storage.Tx = (*txn)(nil)
 
 func (t *txn) exec(ctx context.Context, query string, args ...any) (int64, error) {
+	// A write may change a boundary behind what was read (a cascade, another owner's rename).
+	clear(t.boundaries)
 	ctx, err := t.stmtCtx(ctx)
 	if err != nil {
 		return 0, fmt.Errorf("storage: %w", err)

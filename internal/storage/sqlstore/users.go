@@ -15,14 +15,23 @@ func (t *txn) CreateUser(ctx context.Context, u *storage.User) error {
 }
 
 func (t *txn) GetUser(ctx context.Context, acct, name string) (*storage.User, error) {
-	return getEntity[storage.User](ctx, t, kindUser, acct, name)
+	u, err := getEntity[storage.User](ctx, t, kindUser, acct, name)
+	if err == nil {
+		t.readBoundary(kindUser, u.AccountID, u.Name, u.PermissionsBoundaryARN)
+	}
+	return u, err
 }
 
 func (t *txn) GetUserByID(ctx context.Context, id string) (*storage.User, error) {
-	return getEntityByID[storage.User](ctx, t, kindUser, id)
+	u, err := getEntityByID[storage.User](ctx, t, kindUser, id)
+	if err == nil {
+		t.readBoundary(kindUser, u.AccountID, u.Name, u.PermissionsBoundaryARN)
+	}
+	return u, err
 }
 
 func (t *txn) UpdateUser(ctx context.Context, name string, u *storage.User) error {
+	same := t.boundaryUnchanged(kindUser, u.AccountID, name, u.Name, u.PermissionsBoundaryARN)
 	if err := t.updateEntity(ctx, kindUser, u.AccountID, name, u.Name, u.Path, u.ID, u); err != nil {
 		return err
 	}
@@ -32,7 +41,7 @@ func (t *txn) UpdateUser(ctx context.Context, name string, u *storage.User) erro
 			return err
 		}
 	}
-	return t.setBoundary(ctx, u.AccountID, kindUser, u.Name, u.PermissionsBoundaryARN)
+	return t.updateBoundary(ctx, same, u.AccountID, kindUser, u.Name, u.PermissionsBoundaryARN)
 }
 
 func (t *txn) DeleteUser(ctx context.Context, acct, name string) error {

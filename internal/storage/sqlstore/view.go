@@ -69,6 +69,7 @@ func (v *viewRunner) query(ctx context.Context, query string, args ...any) (resu
 	}
 	rec := &recording{query: query, args: args}
 	v.first = rec
+	v.s.stats.statements.Add(1)
 	rows, err := v.db.QueryContext(ctx, query, args...)
 	if err != nil {
 		rec.err = err
@@ -86,6 +87,7 @@ func (v *viewRunner) queryRow(ctx context.Context, query string, args ...any) re
 	}
 	rec := &recording{query: query, args: args, single: true}
 	v.first = rec
+	v.s.stats.statements.Add(1)
 	return &recordedRow{row: v.db.QueryRowContext(ctx, query, args...), rec: rec}
 }
 
@@ -102,7 +104,8 @@ func (v *viewRunner) next(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("storage: begin: %w", err)
 	}
-	v.tx, v.st = tx, newSQLTx(tx, v.cache)
+	v.s.stats.viewTransactions.Add(1)
+	v.tx, v.st = tx, newSQLTx(tx, v.cache, &v.s.stats.statements)
 	same, err := v.replay(ctx)
 	if err != nil {
 		return err

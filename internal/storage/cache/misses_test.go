@@ -1,0 +1,159 @@
+package cache_test
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"testing"
+
+	"github.com/iamd/iamd/internal/storage"
+	"github.com/iamd/iamd/internal/storage/cache"
+	"github.com/iamd/iamd/internal/storage/pgtest"
+	"github.com/iamd/iamd/internal/storage/postgres"
+	"github.com/iamd/iamd/internal/storage/sqlstore"
+)
+
+// On PostgreSQL a read of one row costs one round trip outside a transaction and three inside one
+// (BEGIN, the read, COMMIT). A View whose rows are missing from memory reads each by itself, outside any
+// transaction, and a View that reads once what the cache does not serve (ListUsers) goes without one
+// too, whatever other callers' Views read before (the store learns that per caller's function, not per
+// cache).
+func TestMissesReadWithoutTransactions(t *testing.T) {
+	ctx := context.Background()
+	st := openPostgres(t, pgtest.URL(t))
+	c := cache.New(st, cache.Options{})
+	stats := func() sqlstore.Stats { return st.(*postgres.Store).Stats() }
+	const acct = "123456789012"
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	must(c.Update(ctx, func(tx storage.Tx) error {
+		if err := tx.CreateAccount(ctx, &storage.Account{ID: acct}); err != nil {
+			return err
+		}
+		if err := tx.CreateRole(ctx, &storage.Role{AccountID: acct, Name: "r", Path: "/", ID: "AROAR"}); err != nil {
+			return err
+		}
+		return tx.CreateUser(ctx, &storage.User{AccountID: acct, Name: "u", Path: "/", ID: "AIDAU"})
+	}))
+	// A caller that reads twice what the cache does not serve: a transaction, rightly.
+	must(c.View(ctx, func(tx storage.Tx) error {
+		if _, err := tx.ListUsers(ctx, acct, storage.ListOptions{}); err != nil {
+			return err
+		}
+		_, err := tx.ListRoles(ctx, acct, storage.ListOptions{})
+		return err
+	}))
+	tag := func() {
+		must(c.Update(ctx, func(tx storage.Tx) error {
+			u, err := tx.GetUser(ctx, acct, "u")
+			if err != nil {
+				return err
+			}
+			u.Tags = append(u.Tags, storage.Tag{Key: "k", Value: "v"})
+			return tx.UpdateUser(ctx, "u", u)
+		}))
+	}
+	listUsers := func() {
+		must(c.View(ctx, func(tx storage.Tx) error {
+			_, err := tx.ListUsers(ctx, acct, storage.ListOptions{})
+			return err
+		}))
+	}
+	for range 3 {
+		tag() // the user's row leaves the cache
+		before := stats()
+		must(c.View(ctx, func(tx storage.Tx) error {
+			if _, err := tx.GetUserByID(ctx, "AIDAU"); err != nil {
+				return err
+			}
+			if _, err := tx.GetRole(ctx, acct, "r"); err != nil {
+				return err
+			}
+			_, err := tx.ListAttachedPolicies(ctx, acct, storage.OwnerUser, "u", storage.ListOptions{})
+			return err
+		}))
+		listUsers()
+		listUsers()
+		after := stats()
+		if n := after.ViewTransactions - before.ViewTransactions; n != 0 {
+			t.Fatalf("%d reads in transactions, want 0 (statements %d)", n, after.Statements-before.Statements)
+		}
+	}
+	// The rows read are kept: served from memory now.
+	before := stats()
+	must(c.View(ctx, func(tx storage.Tx) error {
+		if _, err := tx.GetUser(ctx, acct, "u"); err != nil {
+			return err
+		}
+		_, err := tx.GetRole(ctx, acct, "r")
+		return err
+	}))
+	if n := stats().Statements - before.Statements; n != 0 {
+		t.Fatalf("%d statements for rows read before, want 0", n)
+	}
+}
+
+// Views that miss the same row at the same time share one read of it: a retagged user whose requests
+// keep coming costs one read, not one per request in flight. A View never joins a read that began before
+// a change it must see (the model tests check every read against the store).
+func TestConcurrentMissesShareARead(t *testing.T) {
+	ctx := context.Background()
+	st := openPostgres(t, pgtest.URL(t))
+	c := cache.New(st, cache.Options{})
+	stats := func() sqlstore.Stats { return st.(*postgres.Store).Stats() }
+	const acct, views = "123456789012", 16
+	err := c.Update(ctx, func(tx storage.Tx) error {
+		if err := tx.CreateAccount(ctx, &storage.Account{ID: acct}); err != nil {
+			return err
+		}
+		return tx.CreateUser(ctx, &storage.User{AccountID: acct, Name: "u", Path: "/", ID: "AIDAU"})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for round := range 3 {
+		if err := c.Update(ctx, func(tx storage.Tx) error {
+			u, err := tx.GetUser(ctx, acct, "u")
+			if err != nil {
+				return err
+			}
+			u.Tags = []storage.Tag{{Key: "round", Value: fmt.Sprint(round)}}
+			return tx.UpdateUser(ctx, "u", u)
+		}); err != nil {
+			t.Fatal(err)
+		}
+		before := stats().Statements
+		start := make(chan struct{})
+		var wg sync.WaitGroup
+		errs := make(chan error, views)
+		for range views {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				<-start
+				errs <- c.View(ctx, func(tx storage.Tx) error {
+					u, err := tx.GetUserByID(ctx, "AIDAU")
+					if err == nil && (len(u.Tags) != 1 || u.Tags[0].Value != fmt.Sprint(round)) {
+						return fmt.Errorf("round %d: read %+v", round, u.Tags)
+					}
+					return err
+				})
+			}()
+		}
+		close(start)
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		if n := stats().Statements - before; n > views/2 {
+			t.Fatalf("round %d: %d Views missing one row read it %d times, want at most %d", round, views, n, views/2)
+		}
+	}
+}
