@@ -16,6 +16,10 @@ import (
 // errSignIn is what the AWS sign-in page says to a wrong account, user or password alike.
 const errSignIn = "Your authentication information is incorrect. Please try again."
 
+// errPasswordExpired is what the sign-in page says to a user whose password expired under a password
+// policy with HardExpiry.
+const errPasswordExpired = "Your password has expired and cannot be changed here. Ask your administrator to set a new one."
+
 // signInForm is what the sign-in page shows.
 type signInForm struct {
 	Account, User, Next string
@@ -108,15 +112,26 @@ func (c *Console) signIn(w http.ResponseWriter, r *http.Request) {
 		c.renderSignIn(w, r, http.StatusUnauthorized, f)
 		return
 	}
+	if login.HardExpiry {
+		// The password policy's HardExpiry: an expired password may not be changed here, only an
+		// administrator can set a new one. The password was right, so say why.
+		c.log.WarnContext(ctx, "console sign-in refused", "account", f.Account, "user", who, "reason", "PasswordExpired",
+			"source_ip", reqctx.From(ctx).SourceIP)
+		f.Error = errPasswordExpired
+		c.renderSignIn(w, r, http.StatusForbidden, f)
+		return
+	}
+	// An expired password (the policy's MaxPasswordAge) must be changed before anything else, as a
+	// login profile's PasswordResetRequired makes it.
 	s := &storage.ConsoleSession{AccountID: acct, Partition: partition, Root: f.Root, MFASerials: login.MFASerials,
-		PasswordChange: login.PasswordResetRequired}
+		PasswordChange: login.PasswordResetRequired || login.PasswordExpired}
 	if !f.Root {
 		s.UserName, s.UserID = login.User.Name, login.User.ID
 	}
 	switch {
 	case len(login.MFASerials) > 0:
 		s.Pending = stepMFA
-	case login.PasswordResetRequired:
+	case s.PasswordChange:
 		s.Pending = stepPasswordChange
 	}
 	if err := c.startSession(ctx, w, r, s); err != nil {
