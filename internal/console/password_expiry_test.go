@@ -94,17 +94,9 @@ func TestExpiredPasswordAtSignIn(t *testing.T) {
 		t.Fatalf("under HardExpiry the dashboard answered %d", code)
 	}
 	_, _, csrf = h.get("/signin")
-	req, _ := http.NewRequest(http.MethodPost, h.url("/signin"), strings.NewReader(url.Values{"csrf": {csrf}, "account": {e2etest.AccountID},
-		"username": {"bob"}, "password": {"Initial-Password-1"}}.Encode()))
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.Header.Set("Origin", h.origin)
-	r2, err := h.c.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	body, _ := io.ReadAll(r2.Body)
-	r2.Body.Close()
-	if !strings.Contains(string(body), "Ask your administrator") {
+	_, body := h.postPage("/signin", url.Values{"csrf": {csrf}, "account": {e2etest.AccountID}, "username": {"bob"},
+		"password": {"Initial-Password-1"}})
+	if !strings.Contains(body, "Ask your administrator") {
 		t.Errorf("the refusal does not say why:\n%s", body)
 	}
 }
