@@ -8,6 +8,7 @@ import (
 
 	"github.com/iamd/iamd/internal/ids"
 	"github.com/iamd/iamd/internal/protocol"
+	"github.com/iamd/iamd/internal/regions"
 	"github.com/iamd/iamd/internal/reqctx"
 	"github.com/iamd/iamd/internal/service/iam"
 	"github.com/iamd/iamd/internal/storage"
@@ -90,6 +91,7 @@ func (c *Console) signIn(w http.ResponseWriter, r *http.Request) {
 	// An unknown account is checked like a known one (the throttle, a password hash), so that neither
 	// the answer nor its time tells accounts that exist from others.
 	var login iam.ConsoleLogin
+	partition := partitionOf(r)
 	if f.Root {
 		login, err = c.opts.Passwords.VerifyRootPassword(ctx, partition, acct, password)
 	} else {
@@ -144,9 +146,20 @@ func (c *Console) signIn(w http.ResponseWriter, r *http.Request) {
 	c.nextStep(w, r, s, f.Next)
 }
 
-// partition is the partition of the console's principals: accounts are not partitioned in the store,
-// and the console is served on one host for all of them.
-const partition = "aws"
+// defaultPartition is the partition of a sign-in whose host does not name one, as the API's requests
+// (the server's default partition).
+const defaultPartition = "aws"
+
+// partitionOf is the partition a password sign-in's principal acts in: accounts are not partitioned in
+// the store, so, as for an API request signed with a long-term key, the host the console was reached at
+// decides (an AWS endpoint's host name, such as iam.cn-north-1.amazonaws.com.cn for aws-cn), else
+// defaultPartition.
+func partitionOf(r *http.Request) string {
+	if h, ok := regions.ParseHost(r.Host); ok && h.Partition != "" {
+		return h.Partition
+	}
+	return defaultPartition
+}
 
 // resolveAccount returns the account ID that in (an account ID or alias) names, "" when none does.
 func (c *Console) resolveAccount(ctx context.Context, in string) (string, error) {
