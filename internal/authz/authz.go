@@ -253,6 +253,9 @@ func (a *Authorizer) Authorize(ctx context.Context, op *protocol.Operation, in a
 			buf.req.Principal = principalWithRole(c)
 		}
 	}
+	if set, err = a.withAccountGrants(ctx, c, action.lower, set); err != nil {
+		return a.failed(ctx, action.name, c, err)
+	}
 	if buf.resource != nil {
 		own := *set
 		own.Resource = buf.resource

@@ -76,7 +76,7 @@ func TestBrowserAccountSettings(t *testing.T) {
 	}
 
 	t.Run("EnableOptInRegion", func(t *testing.T) {
-		do(t, ctx, fresh, chromedp.Click(chromedp.ID("optin-enable-ap-east-1")), chromedp.WaitVisible(chromedp.ID("changed")))
+		do(t, ctx, fresh, clickAndLoad("optin-enable-ap-east-1"), chromedp.WaitVisible(chromedp.ID("changed")))
 		out, err := s.Account(e2etest.RootCreds()).GetRegionOptStatus(ctx0, &account.GetRegionOptStatusInput{RegionName: aws.String("ap-east-1")})
 		if err != nil || out.RegionOptStatus != "ENABLED" {
 			t.Fatalf("after enabling on the page the API says %v, %v", out, err)
@@ -90,7 +90,7 @@ func TestBrowserAccountSettings(t *testing.T) {
 	})
 
 	t.Run("TokenVersion", func(t *testing.T) {
-		do(t, ctx, fresh, chromedp.SetValue(chromedp.ID("token-version"), "v2Token"), chromedp.Click(chromedp.ID("save-token-version")),
+		do(t, ctx, fresh, chromedp.SetValue(chromedp.ID("token-version"), "v2Token"), clickAndLoad("save-token-version"),
 			chromedp.WaitVisible(chromedp.ID("changed")))
 		sum, err := s.root.GetAccountSummary(ctx0, &iam.GetAccountSummaryInput{})
 		if err != nil || sum.SummaryMap["GlobalEndpointTokenVersion"] != 2 {
@@ -105,7 +105,7 @@ func TestBrowserAccountSettings(t *testing.T) {
 		if _, err := s.STS(e2etest.RootCreds(), "eu-west-1").GetSessionToken(ctx0, &sts.GetSessionTokenInput{}); err != nil {
 			t.Fatalf("STS in eu-west-1 before: %v", err)
 		}
-		do(t, ctx, fresh, chromedp.Click(chromedp.ID("sts-toggle-eu-west-1")), chromedp.WaitVisible(chromedp.ID("changed")))
+		do(t, ctx, fresh, clickAndLoad("sts-toggle-eu-west-1"), chromedp.WaitVisible(chromedp.ID("changed")))
 		if got := text(t, ctx, chromedp.ID("sts-status-eu-west-1")); got != "Inactive" {
 			t.Errorf("eu-west-1 STS shows %q", got)
 		}
@@ -118,19 +118,19 @@ func TestBrowserAccountSettings(t *testing.T) {
 	})
 
 	t.Run("DisableOptInRegion", func(t *testing.T) {
-		do(t, ctx, fresh, chromedp.Click(chromedp.ID("optin-disable-ap-east-1")), chromedp.WaitVisible(chromedp.ID("changed")))
+		do(t, ctx, fresh, clickAndLoad("optin-disable-ap-east-1"), chromedp.WaitVisible(chromedp.ID("changed")))
 		want("ap-east-1", [3]string{refused, refused, refused})
 	})
 
 	t.Run("ReadOnlyUserDenied", func(t *testing.T) {
-		do(t, ctx, chromedp.Click(chromedp.ID("signout")), chromedp.WaitVisible(chromedp.ID("account")),
+		do(t, ctx, clickAndLoad("signout"), chromedp.WaitVisible(chromedp.ID("account")),
 			signIn(s, e2etest.AccountID, "reader", "Correct-Horse-1"), chromedp.WaitVisible(chromedp.ID("caller-arn")),
 			chromedp.Navigate(s.url("/account-settings")), chromedp.WaitVisible(chromedp.ID("save-token-version")))
 		// The reader may read the summary but not iamd's STS settings: that part shows the refusal.
 		if got := text(t, ctx, chromedp.ID("sts-error")); !strings.HasPrefix(got, "AccessDenied") || !strings.Contains(got, "iamd:GetSTSRegionStatus") {
 			t.Errorf("STS part shows %q", got)
 		}
-		do(t, ctx, chromedp.SetValue(chromedp.ID("token-version"), "v1Token"), chromedp.Click(chromedp.ID("save-token-version")),
+		do(t, ctx, chromedp.SetValue(chromedp.ID("token-version"), "v1Token"), clickAndLoad("save-token-version"),
 			chromedp.WaitVisible(chromedp.ID("api-error")))
 		got := strings.Join(strings.Fields(text(t, ctx, chromedp.ID("api-error"))), " ")
 		if !strings.HasPrefix(got, "AccessDenied User: arn:aws:iam::"+e2etest.AccountID+":user/reader is not authorized to perform: iam:SetSecurityTokenServicePreferences") {

@@ -66,7 +66,7 @@ func TestBrowserDashboardPasswordPolicyAndReport(t *testing.T) {
 				t.Errorf("%s: %q", id, got)
 			}
 		}
-		do(t, ctx, chromedp.WaitVisible(chromedp.ID("no-report")), chromedp.Click(chromedp.ID("generate-report")),
+		do(t, ctx, chromedp.WaitVisible(chromedp.ID("no-report")), clickAndLoad("generate-report"),
 			chromedp.WaitVisible(chromedp.ID("report-time")))
 		if got := text(t, ctx, chromedp.ID("rec-users-mfa")); !strings.HasPrefix(got, "Add MFA for IAM users: admin, nobody, oldkey, reader") {
 			t.Errorf("users without MFA: %q", got)
@@ -80,7 +80,7 @@ func TestBrowserDashboardPasswordPolicyAndReport(t *testing.T) {
 	t.Run("PasswordPolicy", func(t *testing.T) {
 		do(t, ctx, chromedp.Navigate(s.url("/password-policy")), chromedp.WaitVisible(chromedp.ID("no-policy")),
 			chromedp.SetValue(chromedp.ID("min-length"), "14"), chromedp.Click(chromedp.ID("symbols")),
-			chromedp.SetValue(chromedp.ID("max-age"), "90"), chromedp.Click(chromedp.ID("save-policy")),
+			chromedp.SetValue(chromedp.ID("max-age"), "90"), clickAndLoad("save-policy"),
 			chromedp.WaitVisible(chromedp.ID("changed")))
 		p, err := s.root.GetAccountPasswordPolicy(ctx0, &iam.GetAccountPasswordPolicyInput{})
 		if err != nil || aws.ToInt32(p.PasswordPolicy.MinimumPasswordLength) != 14 || !p.PasswordPolicy.RequireSymbols ||
@@ -91,7 +91,7 @@ func TestBrowserDashboardPasswordPolicyAndReport(t *testing.T) {
 			t.Errorf("page shows minimum length %q", got)
 		}
 		pageScreenshot(t, ctx, "password-policy")
-		do(t, ctx, chromedp.Click(chromedp.ID("delete-policy")), chromedp.WaitVisible(chromedp.ID("no-policy")))
+		do(t, ctx, clickAndLoad("delete-policy"), chromedp.WaitVisible(chromedp.ID("no-policy")))
 		_, err = s.root.GetAccountPasswordPolicy(ctx0, &iam.GetAccountPasswordPolicyInput{})
 		var ae smithy.APIError
 		if !errors.As(err, &ae) || ae.ErrorCode() != "NoSuchEntity" {
@@ -124,10 +124,10 @@ func TestBrowserDashboardPasswordPolicyAndReport(t *testing.T) {
 	})
 
 	t.Run("ReadOnlyUserDenied", func(t *testing.T) {
-		do(t, ctx, chromedp.Click(chromedp.ID("signout")), chromedp.WaitVisible(chromedp.ID("account")),
+		do(t, ctx, clickAndLoad("signout"), chromedp.WaitVisible(chromedp.ID("account")),
 			signIn(s, e2etest.AccountID, "reader", "Correct-Horse-1"), chromedp.WaitVisible(chromedp.ID("caller-arn")),
 			chromedp.Navigate(s.url("/password-policy")), chromedp.WaitVisible(chromedp.ID("no-policy")),
-			chromedp.SetValue(chromedp.ID("min-length"), "20"), chromedp.Click(chromedp.ID("save-policy")),
+			chromedp.SetValue(chromedp.ID("min-length"), "20"), clickAndLoad("save-policy"),
 			chromedp.WaitVisible(chromedp.ID("api-error")))
 		got := strings.Join(strings.Fields(text(t, ctx, chromedp.ID("api-error"))), " ")
 		if !strings.HasPrefix(got, "AccessDenied User: arn:aws:iam::"+e2etest.AccountID+":user/reader is not authorized to perform: iam:UpdateAccountPasswordPolicy") {
@@ -139,7 +139,7 @@ func TestBrowserDashboardPasswordPolicyAndReport(t *testing.T) {
 	})
 
 	t.Run("NoPoliciesDashboard", func(t *testing.T) {
-		do(t, ctx, chromedp.Click(chromedp.ID("signout")), chromedp.WaitVisible(chromedp.ID("account")),
+		do(t, ctx, clickAndLoad("signout"), chromedp.WaitVisible(chromedp.ID("account")),
 			signIn(s, e2etest.AccountID, "nobody", "Correct-Horse-1"), chromedp.WaitVisible(chromedp.ID("summary-error")))
 		if got := text(t, ctx, chromedp.ID("summary-error")); !strings.Contains(got, "iam:GetAccountSummary") {
 			t.Errorf("summary refusal %q", got)

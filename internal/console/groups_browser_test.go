@@ -32,10 +32,10 @@ func TestBrowserGroups(t *testing.T) {
 	do(t, ctx, signIn(s, e2etest.AccountID, "admin", "Correct-Horse-1"), chromedp.WaitVisible(chromedp.ID("caller-arn")),
 		chromedp.Navigate(s.url("/groups")), chromedp.WaitVisible(chromedp.ID("name")),
 		chromedp.SendKeys(chromedp.ID("name"), "Admins"), chromedp.SendKeys(chromedp.ID("path"), "/ops/"),
-		chromedp.Click(chromedp.ID("create")), chromedp.WaitVisible(chromedp.ID("add-user")),
-		chromedp.SendKeys(chromedp.ID("add-user"), "dave"), chromedp.Click(chromedp.ID("add-member")),
+		clickAndLoad("create"), chromedp.WaitVisible(chromedp.ID("add-user")),
+		chromedp.SendKeys(chromedp.ID("add-user"), "dave"), clickAndLoad("add-member"),
 		chromedp.WaitNotPresent(chromedp.ID("no-members")),
-		chromedp.SendKeys(chromedp.ID("attach-arn"), "arn:aws:iam::aws:policy/ReadOnlyAccess"), chromedp.Click(chromedp.ID("attach")),
+		chromedp.SendKeys(chromedp.ID("attach-arn"), "arn:aws:iam::aws:policy/ReadOnlyAccess"), clickAndLoad("attach"),
 		chromedp.WaitNotPresent(chromedp.ID("no-attached")))
 	g, err := s.root.GetGroup(bg, &iam.GetGroupInput{GroupName: aws.String("Admins")})
 	if err != nil || len(g.Users) != 1 || aws.ToString(g.Group.Path) != "/ops/" {
@@ -47,7 +47,7 @@ func TestBrowserGroups(t *testing.T) {
 	}
 	do(t, ctx, chromedp.Navigate(s.url("/groups/Admins")), chromedp.WaitVisible(chromedp.ID("inline")))
 	screenshot(t, ctx, "group")
-	do(t, ctx, chromedp.Click(chromedp.CSS(`#inline a`)), chromedp.WaitVisible(chromedp.ID("policy-document")))
+	do(t, ctx, clickAndLoadSel(chromedp.CSS(`#inline a`)), chromedp.WaitVisible(chromedp.ID("policy-document")))
 	if doc := text(t, ctx, chromedp.ID("policy-document")); !strings.Contains(doc, `"Action": "s3:GetObject"`) {
 		t.Errorf("inline policy shown as %q", doc)
 	}
@@ -55,12 +55,12 @@ func TestBrowserGroups(t *testing.T) {
 	_, apiErr := s.root.DeleteGroup(bg, &iam.DeleteGroupInput{GroupName: aws.String("Admins")})
 	want := apiError(t, apiErr)
 	do(t, ctx, chromedp.Navigate(s.url("/groups/Admins")), chromedp.WaitVisible(chromedp.ID("delete-group")),
-		chromedp.Click(chromedp.ID("delete-group")), chromedp.WaitVisible(chromedp.ID("delete-error")))
+		clickAndLoad("delete-group"), chromedp.WaitVisible(chromedp.ID("delete-error")))
 	shows(t, ctx, "delete-error", want)
-	do(t, ctx, chromedp.Click(chromedp.CSS(`#members form button`)), chromedp.WaitVisible(chromedp.ID("no-members")),
-		chromedp.Click(chromedp.CSS(`#attached form button`)), chromedp.WaitVisible(chromedp.ID("no-attached")),
-		chromedp.Click(chromedp.CSS(`#inline form button`)), chromedp.WaitVisible(chromedp.ID("no-inline")),
-		chromedp.Click(chromedp.ID("delete-group")), chromedp.WaitVisible(chromedp.ID("groups")))
+	do(t, ctx, clickAndLoadSel(chromedp.CSS(`#members form button`)), chromedp.WaitVisible(chromedp.ID("no-members")),
+		clickAndLoadSel(chromedp.CSS(`#attached form button`)), chromedp.WaitVisible(chromedp.ID("no-attached")),
+		clickAndLoadSel(chromedp.CSS(`#inline form button`)), chromedp.WaitVisible(chromedp.ID("no-inline")),
+		clickAndLoad("delete-group"), chromedp.WaitVisible(chromedp.ID("groups")))
 	if _, err := s.root.GetGroup(bg, &iam.GetGroupInput{GroupName: aws.String("Admins")}); err == nil {
 		t.Error("the group was not deleted")
 	}
@@ -71,7 +71,7 @@ func TestBrowserGroups(t *testing.T) {
 	}
 	do(t, ctx, chromedp.Navigate(s.url("/groups")), chromedp.WaitVisible(chromedp.ID("next")))
 	first := rows()
-	do(t, ctx, chromedp.Click(chromedp.ID("next")), chromedp.WaitNotPresent(chromedp.ID("next")))
+	do(t, ctx, clickAndLoad("next"), chromedp.WaitNotPresent(chromedp.ID("next")))
 	second := rows()
 	if len(first) != 100 || len(second) != 5 || first[0] != "team-000" || second[4] != "team-104" {
 		t.Errorf("pages of %d and %d groups: %v / %v", len(first), len(second), first[:1], second)

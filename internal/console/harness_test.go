@@ -135,7 +135,7 @@ func signIn(s *consoleServer, account, user, password string) chromedp.Action[ch
 		chromedp.SendKeys(chromedp.ID("account"), account),
 		chromedp.SendKeys(chromedp.ID("username"), user),
 		chromedp.SendKeys(chromedp.ID("password"), password),
-		chromedp.Click(chromedp.ID("signin")),
+		clickAndLoad("signin"),
 	)
 }
 
@@ -188,15 +188,21 @@ func totpCode(t *testing.T, seed string, at time.Time) string {
 }
 
 // clickAndLoad clicks the element with id (a submit button or a link) and waits until the next page has
-// replaced the current one: the click returns before it loads, and a wait for an element both pages
-// have would otherwise see the old one.
-func clickAndLoad(id string) chromedp.Action[chromedp.Void] {
+// replaced the current one (clickAndLoadSel).
+func clickAndLoad(id string) chromedp.Action[chromedp.Void] { return clickAndLoadSel(chromedp.ID(id)) }
+
+// clickAndLoadSel clicks the element sel selects (a submit button or a link) and waits until the next
+// page has replaced the current one: the click returns before it loads, and a wait for an element both
+// pages have (a notice, a form, the list) would otherwise see the old one and go on too early. Every
+// click that leaves the page goes through it; a click that stays (a checkbox, a radio button, a
+// disclosure) is a plain chromedp.Click.
+func clickAndLoadSel[S chromedp.Selectable](sel S) chromedp.Action[chromedp.Void] {
 	return chromedp.Steps(
 		chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
 			_, err := chromedp.Evaluate[bool](`document.body.dataset.stale = "1"; true`)(ctx, t)
 			return err
 		}),
-		chromedp.Click(chromedp.ID(id)),
+		chromedp.Click(sel),
 		chromedp.WaitReady(chromedp.CSS("body:not([data-stale])")),
 	)
 }

@@ -24,6 +24,8 @@ type httpClient struct {
 	base   string // the server's URL
 	c      *http.Client
 	origin string
+	// host, when set, is the Host every request names (the console reached under another name).
+	host string
 }
 
 func newHTTPClient(t testing.TB, s *consoleServer) *httpClient { return newHTTPClientAt(t, s.URL) }
@@ -42,7 +44,9 @@ var csrfInput = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
 // get returns the page's status, body and the CSRF token of its first form ("" without one).
 func (h *httpClient) get(p string) (int, string, string) {
 	h.t.Helper()
-	resp, err := h.c.Get(h.url(p))
+	req, _ := http.NewRequest(http.MethodGet, h.url(p), nil)
+	req.Host = h.host
+	resp, err := h.c.Do(req)
 	if err != nil {
 		h.t.Fatal(err)
 	}
@@ -59,6 +63,7 @@ func (h *httpClient) post(p string, form url.Values) *http.Response {
 	h.t.Helper()
 	req, _ := http.NewRequest(http.MethodPost, h.url(p), strings.NewReader(form.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Host = h.host
 	if h.origin != "" {
 		req.Header.Set("Origin", h.origin)
 	}

@@ -8,6 +8,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+
 	"github.com/iamd/iamd/internal/e2etest"
 	"github.com/iamd/iamd/internal/ids"
 	"github.com/iamd/iamd/internal/storage"
@@ -22,8 +25,9 @@ const (
 
 // BenchmarkIAMListPages measures the server time of the roles and policies list pages (one op = one
 // page, over HTTP as a browser asks for it) in an account of 5,000 roles and 5,000 policies: the first
-// page, a page deep in the list (by marker), and a name filter that matches nothing, which reads the most
-// a page may read.
+// page, a page deep in the list (by marker), a name filter (which starts at the prefix's first name) and
+// one that matches nothing; for policies, whose filter reads a bounded stretch, a filter that matches
+// nothing reads the most a page may read.
 func BenchmarkIAMListPages(b *testing.B) {
 	s := startConsole(b)
 	seedRolesAndPolicies(b, s.Server, benchEntities)
@@ -34,7 +38,8 @@ func BenchmarkIAMListPages(b *testing.B) {
 	for _, c := range []struct{ name, path, want string }{
 		{"Roles", "/roles", "br00099"},
 		{"RolesDeep", "/roles?marker=", "br04099"},
-		{"RolesFilterNoMatch", "/roles?name=zzz", "No roles match in this stretch"},
+		{"RolesFilter", "/roles?name=br0409", "br04099"},
+		{"RolesFilterNoMatch", "/roles?name=zzz", "No roles match."},
 		{"PoliciesLocal", "/policies", "bp00099"},
 		{"PoliciesAll", "/policies?scope=All", "AdministratorAccess"},
 		{"PoliciesLocalFilterNoMatch", "/policies?name=zzz", "No policies match in this stretch"},
@@ -101,20 +106,38 @@ func seedRolesAndPolicies(b testing.TB, s *e2etest.Server, n int) {
 	}
 }
 
-// A name filter reads a bounded stretch of the list per page: with more roles than the stretch, a prefix
-// that only matches past it shows none on the first page and a link to read on, which finds them.
-func TestRolesFilterReadsABoundedStretch(t *testing.T) {
+// A name filter starts the list at the prefix's first role, however many roles come before it: the first
+// page shows the matches with no link to read on; a prefix with more matches than a page pages through
+// them, and a prefix nothing matches shows none. Instance profiles page the same way.
+func TestRolesFilterStartsAtThePrefix(t *testing.T) {
 	s := startConsole(t)
 	seedRolesAndPolicies(t, s.Server, 1100)
+	ctx := context.Background()
+	for i := 0; i < 3; i++ {
+		if _, err := s.root.CreateInstanceProfile(ctx, &iam.CreateInstanceProfileInput{InstanceProfileName: aws.String(fmt.Sprintf("ip-%d", i))}); err != nil {
+			t.Fatal(err)
+		}
+	}
 	s.user(t, "reader", "Correct-Horse-1", "arn:aws:iam::aws:policy/IAMReadOnlyAccess")
 	h := newHTTPClient(t, s)
 	h.signIn("reader", "Correct-Horse-1")
 	_, body, _ := h.get("/roles?name=BR0109")
-	if strings.Contains(body, ">br0109") || !strings.Contains(body, "No roles match in this stretch") {
-		t.Fatalf("the first page read past its stretch:\n%s", body)
+	if n := strings.Count(body, ">br0109"); n != 10 || strings.Contains(body, `id="next"`) {
+		t.Fatalf("the filter past 1,000 roles found %d of the 10 roles br01090…br01099 (next link: %v)", n, strings.Contains(body, `id="next"`))
+	}
+	_, body, _ = h.get("/roles?name=br00")
+	if n := strings.Count(body, ">br00"); n != 100 || !strings.Contains(body, ">br00099<") {
+		t.Fatalf("the first page of 1,000 matches shows %d roles", n)
 	}
 	_, body, _ = h.get(nextLink(t, body))
-	if n := strings.Count(body, ">br0109"); n != 10 || strings.Contains(body, `id="next"`) {
-		t.Errorf("reading on found %d of the 10 roles br01090…br01099 (next link: %v)", n, strings.Contains(body, `id="next"`))
+	if n := strings.Count(body, ">br00"); n != 100 || !strings.Contains(body, ">br00100<") || !strings.Contains(body, ">br00199<") {
+		t.Fatalf("the second page of 1,000 matches shows %d roles", n)
+	}
+	if _, body, _ = h.get("/roles?name=zzz"); !strings.Contains(body, "No roles match.") || strings.Contains(body, `id="next"`) {
+		t.Fatalf("a prefix nothing matches:\n%s", body)
+	}
+	_, body, _ = h.get("/instance-profiles?name=IP-1")
+	if !strings.Contains(body, ">ip-1<") || strings.Contains(body, ">ip-0<") || strings.Contains(body, ">ip-2<") {
+		t.Fatalf("the instance profiles filter:\n%s", body)
 	}
 }

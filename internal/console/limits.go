@@ -50,12 +50,6 @@ const (
 	// filterScanItems is the largest MaxItems of a List call while a page looks for names with the
 	// filter's prefix (the List operations filter by path only): the API's largest page.
 	filterScanItems = 1000
-	// roleFilterScan bounds the roles (and instance profiles, which carry their role) one filtered page
-	// reads: each comes with its trust policy, which makes them the dearest entities to list, and 1,000 is
-	// the account's quota of roles (IAM and AWS STS quotas), so within it one page reads them all. With
-	// more, the page shows what this stretch held and a link to read on; the page stays under 50 ms
-	// (BenchmarkIAMListPages).
-	roleFilterScan = 1000
 	// policyFilterScan bounds the policies one filtered page reads: 1,500 is the account's quota of
 	// customer managed policies, so within it one page reads them all; the page stays under 50 ms
 	// (BenchmarkIAMListPages).

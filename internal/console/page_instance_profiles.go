@@ -33,17 +33,16 @@ type instanceProfilesData struct {
 
 func listInstanceProfiles(x *exchange, d *instanceProfilesData) error {
 	f := x.listFilter()
-	profiles, next, err := filteredList(x, f, roleFilterScan, func(p *iamapi.InstanceProfile) string { return str(p.InstanceProfileName) },
-		func(marker *string, max int32) ([]iamapi.InstanceProfile, *string, error) {
-			out, err := call[iamapi.ListInstanceProfilesResponse](x, "iam", "ListInstanceProfiles",
-				&iamapi.ListInstanceProfilesRequest{PathPrefix: f.pathPrefix(), Marker: marker, MaxItems: &max})
-			if err != nil {
-				return nil, nil, err
-			}
-			return out.InstanceProfiles, moreMarker(out.IsTruncated, out.Marker), nil
-		})
-	d.Filter, d.Profiles, d.Next = f, profiles, next
-	return err
+	// Listed in name order, as roles: a name prefix starts at its first name (f.start).
+	out, err := call[iamapi.ListInstanceProfilesResponse](x, "iam", "ListInstanceProfiles",
+		&iamapi.ListInstanceProfilesRequest{PathPrefix: f.pathPrefix(), Marker: f.start(x), MaxItems: f.maxItems()})
+	if err != nil {
+		return err
+	}
+	d.Filter = f
+	d.Profiles, d.Next = filtered(x, f, out.InstanceProfiles, func(p iamapi.InstanceProfile) string { return str(p.InstanceProfileName) },
+		moreMarker(out.IsTruncated, out.Marker))
+	return nil
 }
 
 func instanceProfilesList(x *exchange) error {

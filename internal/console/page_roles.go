@@ -34,18 +34,15 @@ type rolesData struct {
 
 func rolesList(x *exchange) error {
 	f := x.listFilter()
-	roles, next, err := filteredList(x, f, roleFilterScan, func(r *iamapi.Role) string { return str(r.RoleName) },
-		func(marker *string, max int32) ([]iamapi.Role, *string, error) {
-			out, err := call[iamapi.ListRolesResponse](x, "iam", "ListRoles",
-				&iamapi.ListRolesRequest{PathPrefix: f.pathPrefix(), Marker: marker, MaxItems: &max})
-			if err != nil {
-				return nil, nil, err
-			}
-			return out.Roles, moreMarker(out.IsTruncated, out.Marker), nil
-		})
+	// Roles are listed in name order: a name prefix starts the list at its first name (f.start) and
+	// reads one page, not the roles before it.
+	out, err := call[iamapi.ListRolesResponse](x, "iam", "ListRoles",
+		&iamapi.ListRolesRequest{PathPrefix: f.pathPrefix(), Marker: f.start(x), MaxItems: f.maxItems()})
 	if err != nil {
 		return err
 	}
+	roles, next := filtered(x, f, out.Roles, func(r iamapi.Role) string { return str(r.RoleName) },
+		moreMarker(out.IsTruncated, out.Marker))
 	return x.render(http.StatusOK, "roles", "Roles", &rolesData{Filter: f, Roles: roles, Next: next,
 		Deleted: x.r.URL.Query().Get("deleted")})
 }

@@ -53,7 +53,7 @@ func TestBrowserFormAndMarkers(t *testing.T) {
 	do(t, ctx, signIn(s, e2etest.AccountID, "admin", "Correct-Horse-1"), chromedp.WaitVisible(chromedp.ID("caller-arn")))
 	for _, name := range []string{"bob", "carol"} {
 		do(t, ctx, chromedp.Navigate(s.url("/_example/users")), chromedp.WaitVisible(chromedp.ID("name")),
-			chromedp.SendKeys(chromedp.ID("name"), name), chromedp.Click(chromedp.ID("create")),
+			chromedp.SendKeys(chromedp.ID("name"), name), clickAndLoad("create"),
 			chromedp.WaitVisible(chromedp.ID("created")))
 	}
 	if _, err := s.root.GetUser(context.Background(), &iam.GetUserInput{UserName: aws.String("carol")}); err != nil {
@@ -61,7 +61,7 @@ func TestBrowserFormAndMarkers(t *testing.T) {
 	}
 	do(t, ctx, chromedp.Navigate(s.url("/_example/users")), chromedp.WaitVisible(chromedp.ID("next")))
 	first := text(t, ctx, chromedp.ID("users"))
-	do(t, ctx, chromedp.Click(chromedp.ID("next")), chromedp.WaitNotPresent(chromedp.ID("next")))
+	do(t, ctx, clickAndLoad("next"), chromedp.WaitNotPresent(chromedp.ID("next")))
 	second := text(t, ctx, chromedp.ID("users"))
 	if !strings.Contains(first, "admin") || !strings.Contains(first, "bob") || !strings.Contains(second, "carol") || strings.Contains(second, "bob") {
 		t.Errorf("pages:\n%s\n---\n%s", first, second)

@@ -35,7 +35,7 @@ func TestBrowserPolicies(t *testing.T) {
 	}
 	do(t, ctx, chromedp.Navigate(s.url("/policies/new")), chromedp.WaitVisible(chromedp.ID("document")),
 		chromedp.SendKeys(chromedp.ID("name"), "readers"), chromedp.SetValue(chromedp.ID("document"), malformed),
-		chromedp.Click(chromedp.ID("create")), chromedp.WaitVisible(chromedp.ID("api-error")))
+		clickAndLoad("create"), chromedp.WaitVisible(chromedp.ID("api-error")))
 	shows(t, ctx, "api-error", apiError(t, want))
 	if got := run(t, ctx, chromedp.Value(chromedp.ID("document"))); got != malformed {
 		t.Errorf("the editor holds %q, want the text typed", got)
@@ -46,9 +46,9 @@ func TestBrowserPolicies(t *testing.T) {
 	screenshot(t, ctx, "policy-editor-error")
 
 	// Create, then a new version (default), then v1 back as the default: GetPolicy follows.
-	do(t, ctx, chromedp.SetValue(chromedp.ID("document"), v1), chromedp.Click(chromedp.ID("create")), chromedp.WaitVisible(chromedp.ID("policy-arn")))
+	do(t, ctx, chromedp.SetValue(chromedp.ID("document"), v1), clickAndLoad("create"), chromedp.WaitVisible(chromedp.ID("policy-arn")))
 	arn := text(t, ctx, chromedp.ID("policy-arn"))
-	do(t, ctx, chromedp.SetValue(chromedp.ID("document"), v2), chromedp.Click(chromedp.ID("save-version")), chromedp.WaitVisible(chromedp.ID("version-v2")))
+	do(t, ctx, chromedp.SetValue(chromedp.ID("document"), v2), clickAndLoad("save-version"), chromedp.WaitVisible(chromedp.ID("version-v2")))
 	shows(t, ctx, "done", "Version v2 created.")
 	defaultVersion := func() string {
 		p, err := s.root.GetPolicy(ctx0, &iam.GetPolicyInput{PolicyArn: aws.String(arn)})
@@ -60,27 +60,27 @@ func TestBrowserPolicies(t *testing.T) {
 	if got := defaultVersion(); got != "v2" {
 		t.Fatalf("default version %s after saving v2 as default", got)
 	}
-	do(t, ctx, chromedp.Click(chromedp.ID("default-v1")), chromedp.WaitNotPresent(chromedp.ID("default-v1")))
+	do(t, ctx, clickAndLoad("default-v1"), chromedp.WaitNotPresent(chromedp.ID("default-v1")))
 	shows(t, ctx, "done", "Version v1 is now the default.")
 	shows(t, ctx, "default-version", "v1")
 	if got := defaultVersion(); got != "v1" {
 		t.Errorf("GetPolicy's default version is %s after setting v1 in the console", got)
 	}
 	// Any version's document can be read.
-	do(t, ctx, chromedp.Click(chromedp.CSS("#version-v2 a")), chromedp.WaitVisible(chromedp.ID("document-view")))
+	do(t, ctx, clickAndLoadSel(chromedp.CSS("#version-v2 a")), chromedp.WaitVisible(chromedp.ID("document-view")))
 	if got := oneLine(text(t, ctx, chromedp.ID("document-view"))); !strings.Contains(got, `"s3:PutObject"`) {
 		t.Errorf("version v2 shows %q", got)
 	}
 	screenshot(t, ctx, "policy")
 	// A new version the API refuses keeps its text beside the editor too.
 	_, want = s.root.CreatePolicyVersion(ctx0, &iam.CreatePolicyVersionInput{PolicyArn: aws.String(arn), PolicyDocument: aws.String(malformed)})
-	do(t, ctx, chromedp.SetValue(chromedp.ID("document"), malformed), chromedp.Click(chromedp.ID("save-version")), chromedp.WaitVisible(chromedp.ID("api-error")))
+	do(t, ctx, chromedp.SetValue(chromedp.ID("document"), malformed), clickAndLoad("save-version"), chromedp.WaitVisible(chromedp.ID("api-error")))
 	shows(t, ctx, "api-error", apiError(t, want))
 	if got := run(t, ctx, chromedp.Value(chromedp.ID("document"))); got != malformed {
 		t.Errorf("the version editor holds %q, want the text typed", got)
 	}
 	// Delete v2 (not the default).
-	do(t, ctx, chromedp.Click(chromedp.ID("delete-v2")), chromedp.WaitNotPresent(chromedp.ID("version-v2")))
+	do(t, ctx, clickAndLoad("delete-v2"), chromedp.WaitNotPresent(chromedp.ID("version-v2")))
 	shows(t, ctx, "done", "Version v2 deleted.")
 	vs, err := s.root.ListPolicyVersions(ctx0, &iam.ListPolicyVersionsInput{PolicyArn: aws.String(arn)})
 	if err != nil {
@@ -110,11 +110,11 @@ func TestBrowserPolicies(t *testing.T) {
 
 	// The read-only user: AccessDenied as the API words it, nothing created.
 	_, want = s.userIAM(t, "reader").CreatePolicy(ctx0, &iam.CreatePolicyInput{PolicyName: aws.String("sneaky"), PolicyDocument: aws.String(v1)})
-	do(t, ctx, chromedp.Click(chromedp.ID("signout")), chromedp.WaitVisible(chromedp.ID("account")),
+	do(t, ctx, clickAndLoad("signout"), chromedp.WaitVisible(chromedp.ID("account")),
 		signIn(s, e2etest.AccountID, "reader", "Correct-Horse-1"), chromedp.WaitVisible(chromedp.ID("caller-arn")),
 		chromedp.Navigate(s.url("/policies/new")), chromedp.WaitVisible(chromedp.ID("document")),
 		chromedp.SendKeys(chromedp.ID("name"), "sneaky"), chromedp.SetValue(chromedp.ID("document"), v1),
-		chromedp.Click(chromedp.ID("create")), chromedp.WaitVisible(chromedp.ID("api-error")))
+		clickAndLoad("create"), chromedp.WaitVisible(chromedp.ID("api-error")))
 	if !strings.HasPrefix(apiError(t, want), "AccessDenied ") {
 		t.Fatalf("the API let the reader create a policy: %v", want)
 	}

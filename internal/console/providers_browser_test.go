@@ -39,19 +39,19 @@ func TestBrowserInstanceProfilesAndProviders(t *testing.T) {
 
 	// Instance profiles.
 	do(t, ctx, chromedp.Navigate(s.url("/instance-profiles")), chromedp.WaitVisible(chromedp.ID("name")),
-		chromedp.SendKeys(chromedp.ID("name"), "web"), chromedp.Click(chromedp.ID("create")), chromedp.WaitVisible(chromedp.ID("profile-arn")),
-		chromedp.SendKeys(chromedp.ID("role"), "app"), chromedp.Click(chromedp.ID("add-role")), chromedp.WaitVisible(chromedp.ID("remove-role")))
+		chromedp.SendKeys(chromedp.ID("name"), "web"), clickAndLoad("create"), chromedp.WaitVisible(chromedp.ID("profile-arn")),
+		chromedp.SendKeys(chromedp.ID("role"), "app"), clickAndLoad("add-role"), chromedp.WaitVisible(chromedp.ID("remove-role")))
 	shows(t, ctx, "done", "Added role app.")
 	ip, err := s.root.GetInstanceProfile(ctx0, &iam.GetInstanceProfileInput{InstanceProfileName: aws.String("web")})
 	if err != nil || len(ip.InstanceProfile.Roles) != 1 || aws.ToString(ip.InstanceProfile.Roles[0].RoleName) != "app" {
 		t.Fatalf("GetInstanceProfile after adding app: %+v, %v", ip, err)
 	}
 	_, want := s.root.AddRoleToInstanceProfile(ctx0, &iam.AddRoleToInstanceProfileInput{InstanceProfileName: aws.String("web"), RoleName: aws.String("other")})
-	do(t, ctx, chromedp.SendKeys(chromedp.ID("role"), "other"), chromedp.Click(chromedp.ID("add-role")), chromedp.WaitVisible(chromedp.ID("role-error")))
+	do(t, ctx, chromedp.SendKeys(chromedp.ID("role"), "other"), clickAndLoad("add-role"), chromedp.WaitVisible(chromedp.ID("role-error")))
 	shows(t, ctx, "role-error", apiError(t, want))
 	screenshot(t, ctx, "instance-profile")
-	do(t, ctx, chromedp.Click(chromedp.ID("remove-role")), chromedp.WaitNotPresent(chromedp.ID("remove-role")),
-		chromedp.Click(chromedp.ID("delete")), chromedp.WaitVisible(chromedp.ID("instance-profiles")))
+	do(t, ctx, clickAndLoad("remove-role"), chromedp.WaitNotPresent(chromedp.ID("remove-role")),
+		clickAndLoad("delete"), chromedp.WaitVisible(chromedp.ID("instance-profiles")))
 	if _, err := s.root.GetInstanceProfile(ctx0, &iam.GetInstanceProfileInput{InstanceProfileName: aws.String("web")}); err == nil {
 		t.Error("the instance profile was not deleted")
 	}
@@ -62,7 +62,7 @@ func TestBrowserInstanceProfilesAndProviders(t *testing.T) {
 		chromedp.SendKeys(chromedp.ID("oidc-url"), "https://token.example.com"),
 		chromedp.SetValue(chromedp.ID("client-ids"), "sts.amazonaws.com\nmy-app"),
 		chromedp.SetValue(chromedp.ID("thumbprints"), thumb),
-		chromedp.Click(chromedp.ID("create-oidc")), chromedp.WaitVisible(chromedp.ID("provider-url")))
+		clickAndLoad("create-oidc"), chromedp.WaitVisible(chromedp.ID("provider-url")))
 	oidcARN := text(t, ctx, chromedp.ID("provider-arn"))
 	p, err := s.root.GetOpenIDConnectProvider(ctx0, &iam.GetOpenIDConnectProviderInput{OpenIDConnectProviderArn: aws.String(oidcARN)})
 	if err != nil || len(p.ClientIDList) != 2 || len(p.ThumbprintList) != 1 || p.ThumbprintList[0] != thumb {
@@ -75,7 +75,7 @@ func TestBrowserInstanceProfilesAndProviders(t *testing.T) {
 	_, want = s.root.CreateSAMLProvider(ctx0, &iam.CreateSAMLProviderInput{Name: aws.String("corp"), SAMLMetadataDocument: aws.String(bad)})
 	do(t, ctx, chromedp.Navigate(s.url("/identity-providers")), chromedp.WaitVisible(chromedp.ID("saml-name")),
 		chromedp.SendKeys(chromedp.ID("saml-name"), "corp"), chromedp.SetValue(chromedp.ID("metadata"), bad),
-		chromedp.Click(chromedp.ID("create-saml")), chromedp.WaitVisible(chromedp.ID("saml-error")))
+		clickAndLoad("create-saml"), chromedp.WaitVisible(chromedp.ID("saml-error")))
 	shows(t, ctx, "saml-error", apiError(t, want))
 	if got := run(t, ctx, chromedp.Value(chromedp.ID("metadata"))); got != bad {
 		t.Errorf("the metadata field holds %q", got)
@@ -86,7 +86,7 @@ func TestBrowserInstanceProfilesAndProviders(t *testing.T) {
 		t.Fatal(err)
 	}
 	do(t, ctx, chromedp.SetUploadFiles(chromedp.ID("metadata-file"), []string{file}),
-		chromedp.Click(chromedp.ID("create-saml")), chromedp.WaitVisible(chromedp.ID("provider-arn")))
+		clickAndLoad("create-saml"), chromedp.WaitVisible(chromedp.ID("provider-arn")))
 	samlARN := text(t, ctx, chromedp.ID("provider-arn"))
 	sp, err := s.root.GetSAMLProvider(ctx0, &iam.GetSAMLProviderInput{SAMLProviderArn: aws.String(samlARN)})
 	if err != nil || !strings.Contains(aws.ToString(sp.SAMLMetadataDocument), "urn:corp:idp") {
@@ -95,7 +95,7 @@ func TestBrowserInstanceProfilesAndProviders(t *testing.T) {
 	do(t, ctx, chromedp.Navigate(s.url("/identity-providers")), chromedp.WaitVisible(chromedp.ID("saml-providers")))
 	screenshot(t, ctx, "identity-providers")
 	do(t, ctx, chromedp.Navigate(s.url("/identity-providers/saml?arn="+samlARN)), chromedp.WaitVisible(chromedp.ID("delete")),
-		chromedp.Click(chromedp.ID("delete")), chromedp.WaitVisible(chromedp.ID("done")))
+		clickAndLoad("delete"), chromedp.WaitVisible(chromedp.ID("done")))
 	if _, err := s.root.GetSAMLProvider(ctx0, &iam.GetSAMLProviderInput{SAMLProviderArn: aws.String(samlARN)}); err == nil {
 		t.Error("the SAML provider was not deleted")
 	}
@@ -103,11 +103,11 @@ func TestBrowserInstanceProfilesAndProviders(t *testing.T) {
 	// The read-only user cannot add a provider.
 	_, want = s.userIAM(t, "reader").CreateOpenIDConnectProvider(ctx0, &iam.CreateOpenIDConnectProviderInput{Url: aws.String("https://other.example.com"),
 		ClientIDList: []string{"x"}, ThumbprintList: []string{thumb}})
-	do(t, ctx, chromedp.Click(chromedp.ID("signout")), chromedp.WaitVisible(chromedp.ID("account")),
+	do(t, ctx, clickAndLoad("signout"), chromedp.WaitVisible(chromedp.ID("account")),
 		signIn(s, e2etest.AccountID, "reader", "Correct-Horse-1"), chromedp.WaitVisible(chromedp.ID("caller-arn")),
 		chromedp.Navigate(s.url("/identity-providers")), chromedp.WaitVisible(chromedp.ID("oidc-url")),
 		chromedp.SendKeys(chromedp.ID("oidc-url"), "https://other.example.com"), chromedp.SetValue(chromedp.ID("client-ids"), "x"),
-		chromedp.SetValue(chromedp.ID("thumbprints"), thumb), chromedp.Click(chromedp.ID("create-oidc")), chromedp.WaitVisible(chromedp.ID("oidc-error")))
+		chromedp.SetValue(chromedp.ID("thumbprints"), thumb), clickAndLoad("create-oidc"), chromedp.WaitVisible(chromedp.ID("oidc-error")))
 	shows(t, ctx, "oidc-error", apiError(t, want))
 	list, err := s.root.ListOpenIDConnectProviders(ctx0, &iam.ListOpenIDConnectProvidersInput{})
 	if err != nil || len(list.OpenIDConnectProviderList) != 1 {

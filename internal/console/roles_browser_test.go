@@ -39,7 +39,7 @@ func TestBrowserRoles(t *testing.T) {
 	screenshot(t, ctx, "role-create")
 	do(t, ctx, chromedp.SendKeys(chromedp.ID("name"), "deployer"), chromedp.SetValue(chromedp.ID("trust"), trust),
 		chromedp.SetValue(chromedp.ID("max-session"), "7200"), chromedp.SendKeys(chromedp.ID("description"), "Deploys things"),
-		chromedp.Click(chromedp.ID("create")), chromedp.WaitVisible(chromedp.ID("role-arn")))
+		clickAndLoad("create"), chromedp.WaitVisible(chromedp.ID("role-arn")))
 	shows(t, ctx, "done", "Role created.")
 	roleARN := text(t, ctx, chromedp.ID("role-arn"))
 	out, err := s.GlobalSTS(adminCreds).AssumeRole(ctx0, &sts.AssumeRoleInput{RoleArn: aws.String(roleARN), RoleSessionName: aws.String("from-console"),
@@ -54,17 +54,17 @@ func TestBrowserRoles(t *testing.T) {
 	// A malformed trust policy: IAM's message beside the editor, the text kept as typed.
 	bad := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"` + adminARN + `"},"Action":"sts:AssumeRole",}]}`
 	_, want := s.root.UpdateAssumeRolePolicy(ctx0, &iam.UpdateAssumeRolePolicyInput{RoleName: aws.String("deployer"), PolicyDocument: aws.String(bad)})
-	do(t, ctx, chromedp.SetValue(chromedp.ID("trust"), bad), chromedp.Click(chromedp.ID("update-trust")), chromedp.WaitVisible(chromedp.ID("trust-error")))
+	do(t, ctx, chromedp.SetValue(chromedp.ID("trust"), bad), clickAndLoad("update-trust"), chromedp.WaitVisible(chromedp.ID("trust-error")))
 	shows(t, ctx, "trust-error", apiError(t, want))
 	if got := run(t, ctx, chromedp.Value(chromedp.ID("trust"))); got != bad {
 		t.Errorf("the editor holds %q, want the text typed", got)
 	}
 
 	// Attach a policy, then delete: DeleteConflict, as the API words it, beside the button.
-	do(t, ctx, chromedp.SendKeys(chromedp.ID("policy-arn"), "arn:aws:iam::aws:policy/ReadOnlyAccess"), chromedp.Click(chromedp.ID("attach")),
+	do(t, ctx, chromedp.SendKeys(chromedp.ID("policy-arn"), "arn:aws:iam::aws:policy/ReadOnlyAccess"), clickAndLoad("attach"),
 		chromedp.WaitVisible(chromedp.ID("done")))
 	_, want = s.root.DeleteRole(ctx0, &iam.DeleteRoleInput{RoleName: aws.String("deployer")})
-	do(t, ctx, chromedp.Click(chromedp.ID("delete")), chromedp.WaitVisible(chromedp.ID("delete-error")))
+	do(t, ctx, clickAndLoad("delete"), chromedp.WaitVisible(chromedp.ID("delete-error")))
 	shows(t, ctx, "delete-error", apiError(t, want))
 	screenshot(t, ctx, "role")
 	if !strings.Contains(text(t, ctx, chromedp.ID("attached")), "ReadOnlyAccess") {
@@ -76,11 +76,11 @@ func TestBrowserRoles(t *testing.T) {
 
 	// The read-only user: refused with the API's text, nothing created.
 	_, want = s.userIAM(t, "reader").CreateRole(ctx0, &iam.CreateRoleInput{RoleName: aws.String("sneaky"), AssumeRolePolicyDocument: aws.String(trust)})
-	do(t, ctx, chromedp.Click(chromedp.ID("signout")), chromedp.WaitVisible(chromedp.ID("account")),
+	do(t, ctx, clickAndLoad("signout"), chromedp.WaitVisible(chromedp.ID("account")),
 		signIn(s, e2etest.AccountID, "reader", "Correct-Horse-1"), chromedp.WaitVisible(chromedp.ID("caller-arn")),
 		chromedp.Navigate(s.url("/roles/new")), chromedp.WaitVisible(chromedp.ID("trust")),
 		chromedp.SendKeys(chromedp.ID("name"), "sneaky"), chromedp.SetValue(chromedp.ID("trust"), trust),
-		chromedp.Click(chromedp.ID("create")), chromedp.WaitVisible(chromedp.ID("api-error")))
+		clickAndLoad("create"), chromedp.WaitVisible(chromedp.ID("api-error")))
 	shows(t, ctx, "api-error", apiError(t, want))
 	if _, err := s.root.GetRole(ctx0, &iam.GetRoleInput{RoleName: aws.String("sneaky")}); err == nil {
 		t.Error("the read-only user created a role")

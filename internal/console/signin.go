@@ -8,6 +8,7 @@ import (
 
 	"github.com/iamd/iamd/internal/ids"
 	"github.com/iamd/iamd/internal/protocol"
+	"github.com/iamd/iamd/internal/regions"
 	"github.com/iamd/iamd/internal/reqctx"
 	"github.com/iamd/iamd/internal/service/iam"
 	"github.com/iamd/iamd/internal/storage"
@@ -15,6 +16,10 @@ import (
 
 // errSignIn is what the AWS sign-in page says to a wrong account, user or password alike.
 const errSignIn = "Your authentication information is incorrect. Please try again."
+
+// errPasswordExpired is what the sign-in page says to a user whose password expired under a password
+// policy with HardExpiry.
+const errPasswordExpired = "Your password has expired and cannot be changed here. Ask your administrator to set a new one."
 
 // signInForm is what the sign-in page shows.
 type signInForm struct {
@@ -86,6 +91,7 @@ func (c *Console) signIn(w http.ResponseWriter, r *http.Request) {
 	// An unknown account is checked like a known one (the throttle, a password hash), so that neither
 	// the answer nor its time tells accounts that exist from others.
 	var login iam.ConsoleLogin
+	partition := partitionOf(r)
 	if f.Root {
 		login, err = c.opts.Passwords.VerifyRootPassword(ctx, partition, acct, password)
 	} else {
@@ -108,15 +114,26 @@ func (c *Console) signIn(w http.ResponseWriter, r *http.Request) {
 		c.renderSignIn(w, r, http.StatusUnauthorized, f)
 		return
 	}
+	if login.HardExpiry {
+		// The password policy's HardExpiry: an expired password may not be changed here, only an
+		// administrator can set a new one. The password was right, so say why.
+		c.log.WarnContext(ctx, "console sign-in refused", "account", f.Account, "user", who, "reason", "PasswordExpired",
+			"source_ip", reqctx.From(ctx).SourceIP)
+		f.Error = errPasswordExpired
+		c.renderSignIn(w, r, http.StatusForbidden, f)
+		return
+	}
+	// An expired password (the policy's MaxPasswordAge) must be changed before anything else, as a
+	// login profile's PasswordResetRequired makes it.
 	s := &storage.ConsoleSession{AccountID: acct, Partition: partition, Root: f.Root, MFASerials: login.MFASerials,
-		PasswordChange: login.PasswordResetRequired}
+		PasswordChange: login.PasswordResetRequired || login.PasswordExpired}
 	if !f.Root {
 		s.UserName, s.UserID = login.User.Name, login.User.ID
 	}
 	switch {
 	case len(login.MFASerials) > 0:
 		s.Pending = stepMFA
-	case login.PasswordResetRequired:
+	case s.PasswordChange:
 		s.Pending = stepPasswordChange
 	}
 	if err := c.startSession(ctx, w, r, s); err != nil {
@@ -129,9 +146,20 @@ func (c *Console) signIn(w http.ResponseWriter, r *http.Request) {
 	c.nextStep(w, r, s, f.Next)
 }
 
-// partition is the partition of the console's principals: accounts are not partitioned in the store,
-// and the console is served on one host for all of them.
-const partition = "aws"
+// defaultPartition is the partition of a sign-in whose host does not name one, as the API's requests
+// (the server's default partition).
+const defaultPartition = "aws"
+
+// partitionOf is the partition a password sign-in's principal acts in: accounts are not partitioned in
+// the store, so, as for an API request signed with a long-term key, the host the console was reached at
+// decides (an AWS endpoint's host name, such as iam.cn-north-1.amazonaws.com.cn for aws-cn), else
+// defaultPartition.
+func partitionOf(r *http.Request) string {
+	if h, ok := regions.ParseHost(r.Host); ok && h.Partition != "" {
+		return h.Partition
+	}
+	return defaultPartition
+}
 
 // resolveAccount returns the account ID that in (an account ID or alias) names, "" when none does.
 func (c *Console) resolveAccount(ctx context.Context, in string) (string, error) {

@@ -27,7 +27,7 @@ func TestBrowserSignInAndOut(t *testing.T) {
 		t.Errorf("current navigation entry %q", got)
 	}
 
-	do(t, ctx, chromedp.Click(chromedp.ID("signout")), chromedp.WaitVisible(chromedp.ID("password")))
+	do(t, ctx, clickAndLoad("signout"), chromedp.WaitVisible(chromedp.ID("password")))
 	if loc := run(t, ctx, chromedp.Location()); loc != s.url("/signin") {
 		t.Errorf("after sign-out at %s", loc)
 	}

@@ -29,7 +29,7 @@ func TestBrowserSignInWithMFA(t *testing.T) {
 	}
 	do(t, ctx, chromedp.SendKeys(chromedp.ID("code"), "000000"), clickAndLoad("verify"), chromedp.WaitVisible(chromedp.ID("signin-error")))
 	do(t, ctx, chromedp.SendKeys(chromedp.ID("code"), totpCode(t, seed, time.Now().Add(30*time.Second))),
-		chromedp.Click(chromedp.ID("verify")), chromedp.WaitVisible(chromedp.ID("caller-arn")))
+		clickAndLoad("verify"), chromedp.WaitVisible(chromedp.ID("caller-arn")))
 	if got := text(t, ctx, chromedp.ID("caller-arn")); got != "arn:aws:iam::"+e2etest.AccountID+":user/mia" {
 		t.Fatalf("signed in as %q", got)
 	}
@@ -73,7 +73,7 @@ func TestBrowserForcedPasswordChange(t *testing.T) {
 	if err != nil || p.LoginProfile.PasswordResetRequired {
 		t.Fatalf("after the change: %v %+v", err, p)
 	}
-	do(t, ctx, chromedp.Click(chromedp.ID("signout")), chromedp.WaitVisible(chromedp.ID("password")),
+	do(t, ctx, clickAndLoad("signout"), chromedp.WaitVisible(chromedp.ID("password")),
 		signIn(s, e2etest.AccountID, "newbie", "A-Long-Enough-Password-2"), chromedp.WaitVisible(chromedp.ID("caller-arn")))
 }
 
@@ -88,15 +88,15 @@ func TestBrowserRootSignIn(t *testing.T) {
 	ctx := newBrowser(t)
 	root := chromedp.Steps(chromedp.Navigate(s.url("/signin")), chromedp.WaitVisible(chromedp.ID("as-root")),
 		chromedp.Click(chromedp.ID("as-root")), chromedp.SendKeys(chromedp.ID("account"), e2etest.AccountID))
-	do(t, ctx, root, chromedp.SendKeys(chromedp.ID("password"), "Wrong-Password-123"), chromedp.Click(chromedp.ID("signin")),
+	do(t, ctx, root, chromedp.SendKeys(chromedp.ID("password"), "Wrong-Password-123"), clickAndLoad("signin"),
 		chromedp.WaitVisible(chromedp.ID("signin-error")))
-	do(t, ctx, root, chromedp.SendKeys(chromedp.ID("password"), "Root-Password-123"), chromedp.Click(chromedp.ID("signin")),
+	do(t, ctx, root, chromedp.SendKeys(chromedp.ID("password"), "Root-Password-123"), clickAndLoad("signin"),
 		chromedp.WaitVisible(chromedp.ID("code")))
 	if got := text(t, ctx, chromedp.ID("step-principal")); got != "root" {
 		t.Errorf("MFA step for %q", got)
 	}
 	do(t, ctx, chromedp.SendKeys(chromedp.ID("code"), totpCode(t, seed, time.Now().Add(30*time.Second))),
-		chromedp.Click(chromedp.ID("verify")), chromedp.WaitVisible(chromedp.ID("caller-arn")))
+		clickAndLoad("verify"), chromedp.WaitVisible(chromedp.ID("caller-arn")))
 	if got := text(t, ctx, chromedp.ID("caller-arn")); got != "arn:aws:iam::"+e2etest.AccountID+":root" {
 		t.Fatalf("signed in as %q", got)
 	}

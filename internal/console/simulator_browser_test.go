@@ -38,7 +38,7 @@ func TestBrowserSimulatorAndAccessAdvisor(t *testing.T) {
 	do(t, ctx, signIn(s, e2etest.AccountID, "admin", "Correct-Horse-1"), chromedp.WaitVisible(chromedp.ID("caller-arn")),
 		chromedp.Navigate(s.url("/simulator?principal="+limitedARN)), chromedp.WaitVisible(chromedp.ID("actions")),
 		chromedp.SetValue(chromedp.ID("actions"), "s3:GetObject\ns3:PutObject"), chromedp.SetValue(chromedp.ID("resources"), "arn:aws:s3:::b/key"),
-		chromedp.Click(chromedp.ID("simulate")), chromedp.WaitVisible(chromedp.ID("results")))
+		clickAndLoad("simulate"), chromedp.WaitVisible(chromedp.ID("results")))
 	decisions := []string{text(t, ctx, chromedp.CSS("#results tbody tr:nth-child(1) td.decision")), text(t, ctx, chromedp.CSS("#results tbody tr:nth-child(2) td.decision"))}
 	if decisions[0] != "allowed" || decisions[1] != "implicitDeny" {
 		t.Errorf("decisions %v, want allowed and implicitDeny", decisions)
@@ -58,14 +58,14 @@ func TestBrowserSimulatorAndAccessAdvisor(t *testing.T) {
 		chromedp.SetValue(chromedp.ID("policy"), `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*"},{"Effect":"Deny","Action":"s3:PutObject","Resource":"*"}]}`),
 		// The principal simulation's results are still on the page until the answer replaces it: wait
 		// for the custom policy's own.
-		chromedp.Click(chromedp.ID("simulate")), chromedp.WaitVisible(chromedp.CSS(`#results[data-mode="custom"]`)))
+		clickAndLoad("simulate"), chromedp.WaitVisible(chromedp.CSS(`#results[data-mode="custom"]`)))
 	if a, b := text(t, ctx, chromedp.CSS("#results tbody tr:nth-child(1) td.decision")), text(t, ctx, chromedp.CSS("#results tbody tr:nth-child(2) td.decision")); a != "allowed" || b != "explicitDeny" {
 		t.Errorf("custom policy decisions %s, %s; want allowed, explicitDeny", a, b)
 	}
 
 	// Access advisor for the limited user.
 	do(t, ctx, chromedp.Navigate(s.url("/access-advisor?arn="+limitedARN)), chromedp.WaitVisible(chromedp.ID("generate")),
-		chromedp.Click(chromedp.ID("generate")), chromedp.WaitVisible(chromedp.ID("job-status")))
+		clickAndLoad("generate"), chromedp.WaitVisible(chromedp.ID("job-status")))
 	shows(t, ctx, "job-status", "COMPLETED")
 	job, err := s.root.GenerateServiceLastAccessedDetails(ctx0, &iam.GenerateServiceLastAccessedDetailsInput{Arn: aws.String(limitedARN)})
 	if err != nil {
@@ -89,10 +89,10 @@ func TestBrowserSimulatorAndAccessAdvisor(t *testing.T) {
 	// The limited user may not simulate.
 	_, want := s.userIAM(t, "limited").SimulatePrincipalPolicy(ctx0, &iam.SimulatePrincipalPolicyInput{PolicySourceArn: aws.String(limitedARN),
 		ActionNames: []string{"s3:GetObject"}})
-	do(t, ctx, chromedp.Click(chromedp.ID("signout")), chromedp.WaitVisible(chromedp.ID("account")),
+	do(t, ctx, clickAndLoad("signout"), chromedp.WaitVisible(chromedp.ID("account")),
 		signIn(s, e2etest.AccountID, "limited", "Correct-Horse-1"), chromedp.WaitVisible(chromedp.ID("caller-arn")),
 		chromedp.Navigate(s.url("/simulator")), chromedp.WaitVisible(chromedp.ID("actions")),
-		chromedp.SetValue(chromedp.ID("actions"), "s3:GetObject"), chromedp.Click(chromedp.ID("simulate")), chromedp.WaitVisible(chromedp.ID("api-error")))
+		chromedp.SetValue(chromedp.ID("actions"), "s3:GetObject"), clickAndLoad("simulate"), chromedp.WaitVisible(chromedp.ID("api-error")))
 	shows(t, ctx, "api-error", apiError(t, want))
 	if got := run(t, ctx, chromedp.Value(chromedp.ID("actions"))); got != "s3:GetObject" {
 		t.Errorf("the actions field holds %q", got)

@@ -26,12 +26,12 @@ func TestBrowserUsersCreateWithKeyAndPolicy(t *testing.T) {
 	ctx := newBrowser(t)
 	do(t, ctx, signIn(s, e2etest.AccountID, "admin", "Correct-Horse-1"), chromedp.WaitVisible(chromedp.ID("caller-arn")),
 		chromedp.Navigate(s.url("/users")), chromedp.WaitVisible(chromedp.ID("new-user")),
-		chromedp.Click(chromedp.ID("new-user")), chromedp.WaitVisible(chromedp.ID("name")))
+		clickAndLoad("new-user"), chromedp.WaitVisible(chromedp.ID("name")))
 	screenshot(t, ctx, "user-create")
 	do(t, ctx, chromedp.SendKeys(chromedp.ID("name"), "deploy"),
 		chromedp.SendKeys(chromedp.ID("password"), "Correct-Horse-9"),
 		chromedp.SendKeys(chromedp.ID("policies"), "arn:aws:iam::aws:policy/IAMReadOnlyAccess"),
-		chromedp.Click(chromedp.ID("create")), chromedp.WaitVisible(chromedp.ID("done")))
+		clickAndLoad("create"), chromedp.WaitVisible(chromedp.ID("done")))
 	if got := oneLine(text(t, ctx, chromedp.ID("attached"))); !strings.Contains(got, "arn:aws:iam::aws:policy/IAMReadOnlyAccess") {
 		t.Errorf("attached policies: %q", got)
 	}
@@ -41,7 +41,7 @@ func TestBrowserUsersCreateWithKeyAndPolicy(t *testing.T) {
 		t.Fatalf("login profile %+v, %v (want one that needs a reset)", lp, err)
 	}
 
-	do(t, ctx, chromedp.Click(chromedp.ID("create-key")), chromedp.WaitVisible(chromedp.ID("secret-access-key")))
+	do(t, ctx, clickAndLoad("create-key"), chromedp.WaitVisible(chromedp.ID("secret-access-key")))
 	id, secret := text(t, ctx, chromedp.ID("access-key-id")), text(t, ctx, chromedp.ID("secret-access-key"))
 	if note := oneLine(text(t, ctx, chromedp.ID("key-created"))); !strings.Contains(note, "only time the secret access key can be viewed") {
 		t.Errorf("the page does not say the secret is shown once: %q", note)
@@ -61,7 +61,7 @@ func TestBrowserUsersCreateWithKeyAndPolicy(t *testing.T) {
 		t.Fatalf("GetUser with the new key: %+v, %v", me, err)
 	}
 
-	do(t, ctx, chromedp.Click(chromedp.ID("back")), chromedp.WaitVisible(chromedp.ID("keys")))
+	do(t, ctx, clickAndLoad("back"), chromedp.WaitVisible(chromedp.ID("keys")))
 	for _, p := range []string{"/users/deploy", "/users"} {
 		do(t, ctx, chromedp.Navigate(s.url(p)), chromedp.WaitVisible(chromedp.ID("main")))
 		if strings.Contains(run(t, ctx, chromedp.OuterHTML(chromedp.CSS("html"))), secret) {
@@ -75,7 +75,7 @@ func TestBrowserUsersCreateWithKeyAndPolicy(t *testing.T) {
 	screenshot(t, ctx, "user")
 
 	// Deactivate: the key stops working.
-	do(t, ctx, chromedp.Click(chromedp.CSS(`#keys form[action$="/keys/update"] button`)), chromedp.WaitVisible(chromedp.ID("done")))
+	do(t, ctx, clickAndLoadSel(chromedp.CSS(`#keys form[action$="/keys/update"] button`)), chromedp.WaitVisible(chromedp.ID("done")))
 	if got := oneLine(text(t, ctx, chromedp.ID("keys"))); !strings.Contains(got, "Inactive") {
 		t.Errorf("keys after deactivating: %q", got)
 	}
@@ -86,14 +86,14 @@ func TestBrowserUsersCreateWithKeyAndPolicy(t *testing.T) {
 	// Deleting a user that still has things: AWS's DeleteConflict text beside the button; nothing deleted.
 	_, apiErr := s.root.DeleteUser(bg, &iam.DeleteUserInput{UserName: aws.String("deploy")})
 	want := apiError(t, apiErr)
-	do(t, ctx, chromedp.Click(chromedp.ID("delete-user")), chromedp.WaitVisible(chromedp.ID("delete-error")))
+	do(t, ctx, clickAndLoad("delete-user"), chromedp.WaitVisible(chromedp.ID("delete-error")))
 	shows(t, ctx, "delete-error", want)
 
 	// Delete the key, the login profile and the policy in the browser, then the user.
-	do(t, ctx, chromedp.Click(chromedp.CSS(`#keys form[action$="/keys/delete"] button`)), chromedp.WaitVisible(chromedp.ID("no-keys")),
-		chromedp.Click(chromedp.ID("remove-password")), chromedp.WaitVisible(chromedp.ID("create-password")),
-		chromedp.Click(chromedp.CSS(`#attached form button`)), chromedp.WaitVisible(chromedp.ID("no-attached")),
-		chromedp.Click(chromedp.ID("delete-user")), chromedp.WaitVisible(chromedp.ID("users")))
+	do(t, ctx, clickAndLoadSel(chromedp.CSS(`#keys form[action$="/keys/delete"] button`)), chromedp.WaitVisible(chromedp.ID("no-keys")),
+		clickAndLoad("remove-password"), chromedp.WaitVisible(chromedp.ID("create-password")),
+		clickAndLoadSel(chromedp.CSS(`#attached form button`)), chromedp.WaitVisible(chromedp.ID("no-attached")),
+		clickAndLoad("delete-user"), chromedp.WaitVisible(chromedp.ID("users")))
 	if _, err := s.root.GetUser(bg, &iam.GetUserInput{UserName: aws.String("deploy")}); err == nil {
 		t.Error("the user was not deleted")
 	}
@@ -115,7 +115,7 @@ func TestBrowserUsersMFAEnrolment(t *testing.T) {
 	ctx := newBrowser(t)
 	do(t, ctx, signIn(s, e2etest.AccountID, "admin", "Correct-Horse-1"), chromedp.WaitVisible(chromedp.ID("caller-arn")),
 		chromedp.Navigate(s.url("/users/carol")), chromedp.WaitVisible(chromedp.ID("mfa-device")),
-		chromedp.Click(chromedp.ID("assign-mfa")), chromedp.WaitVisible(chromedp.ID("mfa-qr")))
+		clickAndLoad("assign-mfa"), chromedp.WaitVisible(chromedp.ID("mfa-qr")))
 	if w := run(t, ctx, chromedp.Evaluate[int](`document.getElementById("mfa-qr").naturalWidth`)); w == 0 {
 		t.Fatal("the QR code did not load (CSP img-src?)")
 	}
@@ -128,7 +128,7 @@ func TestBrowserUsersMFAEnrolment(t *testing.T) {
 
 	// Wrong codes first: refused with the API's text, the device stays unassigned.
 	do(t, ctx, chromedp.SendKeys(chromedp.ID("code1"), "000000"), chromedp.SendKeys(chromedp.ID("code2"), "000001"),
-		chromedp.Click(chromedp.ID("enable-mfa")), chromedp.WaitVisible(chromedp.ID("api-error")))
+		clickAndLoad("enable-mfa"), chromedp.WaitVisible(chromedp.ID("api-error")))
 	if got := oneLine(text(t, ctx, chromedp.ID("api-error"))); !strings.HasPrefix(got, "InvalidAuthenticationCode ") {
 		t.Errorf("wrong codes: %q", got)
 	}
@@ -138,7 +138,7 @@ func TestBrowserUsersMFAEnrolment(t *testing.T) {
 	now := time.Now()
 	do(t, ctx, chromedp.SendKeys(chromedp.ID("code1"), totpCode(t, seed, now.Add(-30*time.Second))),
 		chromedp.SendKeys(chromedp.ID("code2"), totpCode(t, seed, now)),
-		chromedp.Click(chromedp.ID("enable-mfa")), chromedp.WaitVisible(chromedp.ID("done")))
+		clickAndLoad("enable-mfa"), chromedp.WaitVisible(chromedp.ID("done")))
 	devs, err := s.root.ListMFADevices(bg, &iam.ListMFADevicesInput{UserName: aws.String("carol")})
 	if err != nil || len(devs.MFADevices) != 1 {
 		t.Fatalf("devices %+v, %v", devs, err)
@@ -151,7 +151,7 @@ func TestBrowserUsersMFAEnrolment(t *testing.T) {
 		t.Error("the user's page shows the seed")
 	}
 
-	do(t, ctx, chromedp.Click(chromedp.CSS(`#mfa form[action$="/mfa/delete"] button`)), chromedp.WaitVisible(chromedp.ID("no-mfa")))
+	do(t, ctx, clickAndLoadSel(chromedp.CSS(`#mfa form[action$="/mfa/delete"] button`)), chromedp.WaitVisible(chromedp.ID("no-mfa")))
 	devs, err = s.root.ListMFADevices(bg, &iam.ListMFADevicesInput{UserName: aws.String("carol")})
 	if err != nil || len(devs.MFADevices) != 0 {
 		t.Fatalf("after Remove: %+v, %v", devs, err)
@@ -188,12 +188,12 @@ func TestBrowserUsersDeniedToReadOnlyUser(t *testing.T) {
 		t.Errorf("the reader does not see the users: %q", got)
 	}
 	do(t, ctx, chromedp.Navigate(s.url("/user-new")), chromedp.WaitVisible(chromedp.ID("name")),
-		chromedp.SendKeys(chromedp.ID("name"), "intruder"), chromedp.Click(chromedp.ID("create")),
+		chromedp.SendKeys(chromedp.ID("name"), "intruder"), clickAndLoad("create"),
 		chromedp.WaitVisible(chromedp.ID("api-error")))
 	shows(t, ctx, "api-error", userDenied)
 	screenshot(t, ctx, "user-create-denied")
 	do(t, ctx, chromedp.Navigate(s.url("/groups")), chromedp.WaitVisible(chromedp.ID("name")),
-		chromedp.SendKeys(chromedp.ID("name"), "intruders"), chromedp.Click(chromedp.ID("create")),
+		chromedp.SendKeys(chromedp.ID("name"), "intruders"), clickAndLoad("create"),
 		chromedp.WaitVisible(chromedp.ID("api-error")))
 	shows(t, ctx, "api-error", groupDenied)
 	if _, err := s.root.GetUser(bg, &iam.GetUserInput{UserName: aws.String("intruder")}); err == nil {
@@ -235,7 +235,7 @@ func TestBrowserUsersPaging(t *testing.T) {
 			if !more {
 				return names, pages
 			}
-			do(t, ctx, chromedp.Click(chromedp.ID("next")), chromedp.WaitVisible(chromedp.ID("users")))
+			do(t, ctx, clickAndLoad("next"), chromedp.WaitVisible(chromedp.ID("users")))
 		}
 	}
 	all, pages := walk("/users")

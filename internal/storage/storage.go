@@ -512,6 +512,28 @@ type LoginProfile struct {
 	PasswordHash          []byte
 	PasswordResetRequired bool
 	CreatedAt             time.Time
+	// PasswordChangedAt is when the password was last set (CreateLoginProfile, UpdateLoginProfile with
+	// a password, ChangePassword); zero in profiles stored before it was kept, whose password dates from
+	// CreatedAt at the latest (PasswordSetAt).
+	PasswordChangedAt time.Time
+}
+
+// PasswordSetAt is when the profile's password was last set: what the account password policy's
+// MaxPasswordAge counts from and the credential report's password_last_changed.
+func (p *LoginProfile) PasswordSetAt() time.Time {
+	if p.PasswordChangedAt.IsZero() {
+		return p.CreatedAt
+	}
+	return p.PasswordChangedAt
+}
+
+// PasswordExpired tells whether the password of p has outlived the policy's MaxPasswordAge (days) at now;
+// never without a policy or a MaxPasswordAge.
+func (pp *PasswordPolicy) PasswordExpired(p *LoginProfile, now time.Time) bool {
+	if pp == nil || pp.MaxPasswordAge <= 0 {
+		return false
+	}
+	return !now.Before(p.PasswordSetAt().Add(time.Duration(pp.MaxPasswordAge) * 24 * time.Hour))
 }
 
 // ConsoleSession is a sign-in to the web console. ID is a hash of the random token in the browser's

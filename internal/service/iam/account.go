@@ -187,9 +187,7 @@ func (s *Service) credentialReport(ctx context.Context, sc scope) ([]byte, error
 				switch {
 				case err == nil:
 					r.hasPassword = true
-					// The store keeps no separate password-change time; the profile's creation is the
-					// best lower bound it has.
-					r.passwordChanged = p.CreatedAt
+					r.passwordChanged = p.PasswordSetAt()
 				case !errors.Is(err, storage.ErrNotFound):
 					return err
 				}

@@ -72,6 +72,7 @@ func (s *Service) CreateLoginProfile(ctx context.Context, in *iamapi.CreateLogin
 		PasswordHash:          hash,
 		PasswordResetRequired: deref(in.PasswordResetRequired),
 		CreatedAt:             sc.now,
+		PasswordChangedAt:     sc.now,
 	}
 	err = s.store.Update(ctx, func(tx storage.Tx) error {
 		u, err := tx.GetUser(ctx, sc.account, user)
@@ -150,7 +151,7 @@ func (s *Service) UpdateLoginProfile(ctx context.Context, in *iamapi.UpdateLogin
 			return notFound(err, func() error { return noSuchLoginProfile(u.Name) })
 		}
 		if hash != nil {
-			p.PasswordHash = hash
+			p.PasswordHash, p.PasswordChangedAt = hash, sc.now
 		}
 		if in.PasswordResetRequired != nil {
 			p.PasswordResetRequired = *in.PasswordResetRequired
@@ -229,7 +230,7 @@ func (s *Service) ChangePassword(ctx context.Context, in *iamapi.ChangePasswordR
 			// Changed concurrently since the old password was verified: the check no longer holds.
 			return iamapi.NewEntityTemporarilyUnmodifiableException("Login Profile for User " + user + " was modified concurrently; try again.")
 		}
-		p.PasswordHash = hash
+		p.PasswordHash, p.PasswordChangedAt = hash, sc.now
 		p.PasswordResetRequired = false
 		return tx.UpdateLoginProfile(ctx, p)
 	})

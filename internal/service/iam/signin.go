@@ -18,6 +18,11 @@ type ConsoleLogin struct {
 	// PasswordResetRequired is the login profile's flag: the user must choose a new password before
 	// anything else (ChangePassword clears it).
 	PasswordResetRequired bool
+	// PasswordExpired is true when the password is older than the account password policy's
+	// MaxPasswordAge: the user must choose a new one before anything else, as with
+	// PasswordResetRequired. HardExpiry is the policy's flag: then the user may not, and cannot sign in
+	// to the console until an administrator sets a new password (the API's ChangePassword still works).
+	PasswordExpired, HardExpiry bool
 	// MFASerials are the serial ARNs of the MFA devices enabled for the user: with any, the sign-in
 	// asks for a code (VerifyMFACode).
 	MFASerials []string
@@ -44,10 +49,14 @@ func (s *Service) VerifyConsolePassword(ctx context.Context, partition, acct, us
 		u *storage.User
 		p *storage.LoginProfile
 		d []*storage.MFADevice
+		a *storage.Account
 	)
 	err := s.store.View(ctx, func(tx storage.Tx) error {
-		u, p, d = nil, nil, nil
+		u, p, d, a = nil, nil, nil, nil
 		var err error
+		if a, err = tx.GetAccount(ctx, acct); err != nil {
+			return err
+		}
 		if u, err = tx.GetUser(ctx, acct, userName); err != nil {
 			return err
 		}
@@ -67,6 +76,8 @@ func (s *Service) VerifyConsolePassword(ctx context.Context, partition, acct, us
 	out := s.checkLogin(sc, hash, password, d)
 	if out.OK {
 		out.User, out.PasswordResetRequired = u, p.PasswordResetRequired
+		out.PasswordExpired = a.PasswordPolicy.PasswordExpired(p, sc.now)
+		out.HardExpiry = out.PasswordExpired && a.PasswordPolicy.HardExpiry
 	}
 	return out, nil
 }
