@@ -13,6 +13,13 @@ import (
 // appendString appends s as a JSON string.
 func appendString(b []byte, s string) []byte { return protocol.AppendJSONString(b, s) }
 
+// appendTime appends t in layout as a JSON string, without the string Format would allocate (the layouts
+// hold nothing JSON escapes).
+func appendTime(b []byte, t time.Time, layout string) []byte {
+	b = append(b, '"')
+	return append(t.AppendFormat(b, layout), '"')
+}
+
 // secretMembers are members that hold secrets although the models do not mark their shapes sensitive:
 // session tokens and the one-time codes of MFA devices. Every member whose shape the models mark
 // sensitive (secret keys, passwords, private keys, MFA seeds and QR codes, SAML assertions, web identity
@@ -174,7 +181,7 @@ func appendValue(b []byte, m *protocol.Member, v reflect.Value, request bool, de
 			return append(b, "null"...)
 		}
 		// IAM's and STS's records print dates the way their Java front end formats them.
-		return appendString(b, t.UTC().Format("Jan 2, 2006, 3:04:05 PM"))
+		return appendTime(b, t.UTC(), "Jan 2, 2006, 3:04:05 PM")
 	case protocol.KindBlob:
 		// Blobs are certificates' and reports' bytes; their size, not their content, is of use in a trail.
 		return strconv.AppendInt(append(b, `{"size":`...), int64(v.Len()), 10)

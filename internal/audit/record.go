@@ -140,7 +140,7 @@ func (c *Call) appendEvent(b []byte, acct, eventID, shared string, final bool) (
 	b = append(b, `{"eventVersion":"`+EventVersion+`","userIdentity":`...)
 	b = c.appendIdentity(b, acct)
 	b = append(b, `,"eventTime":`...)
-	b = appendString(b, ev.EventTime.Format(time.RFC3339))
+	b = appendTime(b, ev.EventTime, time.RFC3339)
 	b = append(b, `,"eventSource":`...)
 	b = appendString(b, source)
 	b = append(b, `,"eventName":`...)
@@ -323,7 +323,7 @@ func (c *Call) appendIdentity(b []byte, recipient string) []byte {
 			b = append(b, `},`...)
 		}
 		b = append(b, `"attributes":{"creationDate":`...)
-		b = appendString(b, s.IssuedAt.UTC().Format(time.RFC3339))
+		b = appendTime(b, s.IssuedAt.UTC(), time.RFC3339)
 		b = append(b, `,"mfaAuthenticated":"`...)
 		b = strconv.AppendBool(b, s.MFA)
 		b = append(b, `"}`...)
