@@ -122,7 +122,7 @@ func (c *Call) appendEvent(b []byte, acct, eventID, shared string, final bool) (
 	if c.Op != nil {
 		name = c.Op.Name
 	}
-	source := req.Service + ".amazonaws.com"
+	source := eventSource(req.Service)
 	ro := readOnly(name)
 	ev := Event{EventID: eventID, AccountID: acct, EventTime: req.Time.UTC(), EventSource: source,
 		EventName: name, ReadOnly: ro}
@@ -210,6 +210,20 @@ func (c *Call) appendEvent(b []byte, acct, eventID, shared string, final bool) (
 		b = append(b, '}')
 	}
 	return append(b, '}'), ev
+}
+
+// eventSource is the record's eventSource: the service's endpoint name (constants for the three the
+// trail records, so that the writer does not build the same string for every event).
+func eventSource(service string) string {
+	switch service {
+	case "iam":
+		return "iam.amazonaws.com"
+	case "sts":
+		return "sts.amazonaws.com"
+	case "account":
+		return "account.amazonaws.com"
+	}
+	return service + ".amazonaws.com"
 }
 
 // readOnly reports whether CloudTrail marks an operation read-only: the ones that read (Get, List,
