@@ -69,7 +69,7 @@ func (p *Pending) makeIDs() {
 
 // close ends the request's hold on its transactions, returning whether a committed transaction holds
 // the preliminary events. From then on no transaction touches p: the writer behind makes the IDs of a
-// call that stored nothing (idsAfterClose), off the request's path.
+// call that stored nothing (madeIDs), off the request's path.
 func (p *Pending) close() bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -77,10 +77,10 @@ func (p *Pending) close() bool {
 	return p.stored
 }
 
-// idsAfterClose are the events' IDs, made now if no transaction made them (the writer, after close).
-func (p *Pending) idsAfterClose() IDs {
+// madeIDs are the events' IDs if a transaction made them (the writer, after close, makes them itself
+// otherwise).
+func (p *Pending) madeIDs() (IDs, bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.makeIDs()
-	return p.ids
+	return p.ids, p.ids.Accounts != nil
 }

@@ -35,6 +35,11 @@ type Call struct {
 // else fallback), and the account the call reached across (the role's account of AssumeRole, the member
 // account an Account API call names), as CloudTrail records a cross-account call for both.
 func (c *Call) Recipients(fallback string) []string {
+	return c.appendRecipients(nil, fallback)
+}
+
+// appendRecipients appends the recipients (Recipients) to dst: the writer reuses one slice.
+func (c *Call) appendRecipients(dst []string, fallback string) []string {
 	first := ""
 	switch {
 	case c.Req.Caller != nil:
@@ -52,12 +57,12 @@ func (c *Call) Recipients(fallback string) []string {
 		first = fallback
 	}
 	if first == "" {
-		return nil
+		return dst
 	}
 	if other != "" && other != first {
-		return []string{first, other}
+		return append(dst, first, other)
 	}
-	return []string{first}
+	return append(dst, first)
 }
 
 // targetAccount is the account a call names in its input: the role's account (RoleArn) or an Account API
@@ -87,9 +92,14 @@ type IDs struct {
 
 // NewIDs gives the events of a call made at t in the recipients' trails their IDs.
 func NewIDs(recipients []string, t time.Time) IDs {
-	x := IDs{Accounts: recipients, Events: make([]string, len(recipients))}
-	for i := range recipients {
-		x.Events[i] = NewEventID(t)
+	return newIDsIn(recipients, make([]string, 0, len(recipients)), t)
+}
+
+// newIDsIn is NewIDs with the event IDs appended to events[:0] (the writer reuses one slice).
+func newIDsIn(recipients, events []string, t time.Time) IDs {
+	x := IDs{Accounts: recipients, Events: events[:0]}
+	for range recipients {
+		x.Events = append(x.Events, NewEventID(t))
 	}
 	if len(recipients) > 1 {
 		x.Shared = ids.NewRequestID()

@@ -60,10 +60,12 @@ type Recorder struct {
 	wake  chan struct{}
 
 	// The writer's buffers, reused from batch to batch (Run's goroutine only).
-	spare []queued
-	arena []byte
-	evs   []Event
-	ends  []int
+	spare    []queued
+	accts    []string
+	eventIDs []string
+	arena    []byte
+	evs      []Event
+	ends     []int
 
 	dropped, written, failed atomic.Int64
 	closeOnce                sync.Once
@@ -216,10 +218,15 @@ func (r *Recorder) write(ctx context.Context, batch []queued) {
 	var settled []string
 	for _, q := range batch {
 		var x IDs
+		made := false
 		if q.pending != nil {
-			x = q.pending.idsAfterClose()
-		} else {
-			x = NewIDs(q.call.Recipients(r.o.FallbackAccount), q.call.Req.Time)
+			x, made = q.pending.madeIDs()
+		}
+		if !made {
+			// As NewIDs does, in slices reused from call to call (the events keep only the strings).
+			r.accts = q.call.appendRecipients(r.accts[:0], r.o.FallbackAccount)
+			x = newIDsIn(r.accts, r.eventIDs, q.call.Req.Time)
+			r.eventIDs = x.Events
 		}
 		for i, acct := range x.Accounts {
 			var ev Event
