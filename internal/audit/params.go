@@ -2,8 +2,10 @@ package audit
 
 import (
 	"reflect"
+	"slices"
 	"sort"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -287,8 +289,12 @@ func resourcesOf(s *protocol.Shape, in any) []Resource {
 			out = append(out, Resource{Type: f.typ, Name: v.Elem().String()})
 		}
 	}
-	sort.Slice(out, func(i, j int) bool {
-		return out[i].Type < out[j].Type || out[i].Type == out[j].Type && out[i].Name < out[j].Name
+	// slices.SortFunc, not sort.Slice: no allocation per event for its swapper.
+	slices.SortFunc(out, func(a, b Resource) int {
+		if c := strings.Compare(a.Type, b.Type); c != 0 {
+			return c
+		}
+		return strings.Compare(a.Name, b.Name)
 	})
 	return out
 }
