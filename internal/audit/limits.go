@@ -10,11 +10,11 @@ const (
 
 	// DefaultQueueSize bounds the events waiting to be written behind (reads, refusals and the final
 	// form of writes). The writer empties the queue in batches every few milliseconds, so it fills only
-	// when the store stalls: 16,384 events are about a second of a busy node's traffic, and at 1 to 2 KiB
-	// each a full queue holds some 30 MiB. (Its slots are scanned by every garbage collection, so a
-	// larger one costs every request a little.) When it is full a new event is dropped, counted in
-	// iamd_audit_events_dropped_total, rather than the request slowed: the request path never waits for
-	// the trail. A write's event is safe all the same: its preliminary form is in the write's transaction.
+	// when the store stalls: 16,384 calls are about a second of a busy node's traffic, and at 1 to 2 KiB
+	// each (the request, its input and output) a full queue holds some 30 MiB. (The queue grows only as
+	// far as calls wait: the bound costs nothing until the store stalls.) When it is full a new event is
+	// dropped, counted in iamd_audit_events_dropped_total, rather than the request slowed: the request
+	// path never waits for the trail. A write's event is safe all the same: its preliminary form is in the write's transaction.
 	DefaultQueueSize = 16384
 
 	// maxBatch is the most events one write-behind transaction holds: large enough that a busy node

@@ -11,9 +11,9 @@ import (
 // afterwards. When the request ends, the recorder writes the final form (with the outcome) over it,
 // behind the request.
 type Pending struct {
-	call     *Call
+	call     Call // the call itself: one allocation for both
 	fallback string
-	ids      IDs // made by the first that needs them: a write's transaction, or End
+	ids      IDs // made by the first that needs them: a write's transaction, or the writer behind
 
 	mu     sync.Mutex
 	stored bool // a transaction holding the events committed
@@ -45,7 +45,7 @@ func (p *Pending) Unstored() []Event {
 	}
 	if p.prelim == nil {
 		p.makeIDs()
-		p.prelim = Build(p.call, p.ids, false)
+		p.prelim = Build(&p.call, p.ids, false)
 	}
 	return p.prelim
 }
@@ -57,6 +57,9 @@ func (p *Pending) Stored() {
 	p.mu.Unlock()
 }
 
+// Call is the call whose event p is: the request fills its outcome in before End.
+func (p *Pending) Call() *Call { return &p.call }
+
 // makeIDs gives the events their IDs, once (p.mu held).
 func (p *Pending) makeIDs() {
 	if p.ids.Accounts == nil {
@@ -64,12 +67,20 @@ func (p *Pending) makeIDs() {
 	}
 }
 
-// close ends the request's hold on its transactions, returning the events' IDs and whether a committed
-// transaction holds their preliminary forms.
-func (p *Pending) close() (IDs, bool) {
+// close ends the request's hold on its transactions, returning whether a committed transaction holds
+// the preliminary events. From then on no transaction touches p: the writer behind makes the IDs of a
+// call that stored nothing (madeIDs), off the request's path.
+func (p *Pending) close() bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.closed = true
-	p.makeIDs()
-	return p.ids, p.stored
+	return p.stored
+}
+
+// madeIDs are the events' IDs if a transaction made them (the writer, after close, makes them itself
+// otherwise).
+func (p *Pending) madeIDs() (IDs, bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.ids, p.ids.Accounts != nil
 }

@@ -35,6 +35,11 @@ type Call struct {
 // else fallback), and the account the call reached across (the role's account of AssumeRole, the member
 // account an Account API call names), as CloudTrail records a cross-account call for both.
 func (c *Call) Recipients(fallback string) []string {
+	return c.appendRecipients(nil, fallback)
+}
+
+// appendRecipients appends the recipients (Recipients) to dst: the writer reuses one slice.
+func (c *Call) appendRecipients(dst []string, fallback string) []string {
 	first := ""
 	switch {
 	case c.Req.Caller != nil:
@@ -52,12 +57,12 @@ func (c *Call) Recipients(fallback string) []string {
 		first = fallback
 	}
 	if first == "" {
-		return nil
+		return dst
 	}
 	if other != "" && other != first {
-		return []string{first, other}
+		return append(dst, first, other)
 	}
-	return []string{first}
+	return append(dst, first)
 }
 
 // targetAccount is the account a call names in its input: the role's account (RoleArn) or an Account API
@@ -87,9 +92,14 @@ type IDs struct {
 
 // NewIDs gives the events of a call made at t in the recipients' trails their IDs.
 func NewIDs(recipients []string, t time.Time) IDs {
-	x := IDs{Accounts: recipients, Events: make([]string, len(recipients))}
-	for i := range recipients {
-		x.Events[i] = NewEventID(t)
+	return newIDsIn(recipients, make([]string, 0, len(recipients)), t)
+}
+
+// newIDsIn is NewIDs with the event IDs appended to events[:0] (the writer reuses one slice).
+func newIDsIn(recipients, events []string, t time.Time) IDs {
+	x := IDs{Accounts: recipients, Events: events[:0]}
+	for range recipients {
+		x.Events = append(x.Events, NewEventID(t))
 	}
 	if len(recipients) > 1 {
 		x.Shared = ids.NewRequestID()
@@ -122,7 +132,7 @@ func (c *Call) appendEvent(b []byte, acct, eventID, shared string, final bool) (
 	if c.Op != nil {
 		name = c.Op.Name
 	}
-	source := req.Service + ".amazonaws.com"
+	source := eventSource(req.Service)
 	ro := readOnly(name)
 	ev := Event{EventID: eventID, AccountID: acct, EventTime: req.Time.UTC(), EventSource: source,
 		EventName: name, ReadOnly: ro}
@@ -140,7 +150,7 @@ func (c *Call) appendEvent(b []byte, acct, eventID, shared string, final bool) (
 	b = append(b, `{"eventVersion":"`+EventVersion+`","userIdentity":`...)
 	b = c.appendIdentity(b, acct)
 	b = append(b, `,"eventTime":`...)
-	b = appendString(b, ev.EventTime.Format(time.RFC3339))
+	b = appendTime(b, ev.EventTime, time.RFC3339)
 	b = append(b, `,"eventSource":`...)
 	b = appendString(b, source)
 	b = append(b, `,"eventName":`...)
@@ -210,6 +220,20 @@ func (c *Call) appendEvent(b []byte, acct, eventID, shared string, final bool) (
 		b = append(b, '}')
 	}
 	return append(b, '}'), ev
+}
+
+// eventSource is the record's eventSource: the service's endpoint name (constants for the three the
+// trail records, so that the writer does not build the same string for every event).
+func eventSource(service string) string {
+	switch service {
+	case "iam":
+		return "iam.amazonaws.com"
+	case "sts":
+		return "sts.amazonaws.com"
+	case "account":
+		return "account.amazonaws.com"
+	}
+	return service + ".amazonaws.com"
 }
 
 // readOnly reports whether CloudTrail marks an operation read-only: the ones that read (Get, List,
@@ -323,7 +347,7 @@ func (c *Call) appendIdentity(b []byte, recipient string) []byte {
 			b = append(b, `},`...)
 		}
 		b = append(b, `"attributes":{"creationDate":`...)
-		b = appendString(b, s.IssuedAt.UTC().Format(time.RFC3339))
+		b = appendTime(b, s.IssuedAt.UTC(), time.RFC3339)
 		b = append(b, `,"mfaAuthenticated":"`...)
 		b = strconv.AppendBool(b, s.MFA)
 		b = append(b, `"}`...)

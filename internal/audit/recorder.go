@@ -45,14 +45,27 @@ type Options struct {
 // Recorder records one event per call, per recipient account. Writes store a preliminary event in their
 // own transaction (see Pending); every call's final event is queued and written behind in batches, so
 // that the request path never waits for the trail.
+//
+// The request path does as little as it can: it appends the call (references to what the request
+// already holds: its decoded input and output, its caller, times and codes) to the queue under a mutex,
+// and wakes the writer only when the queue was empty or has just filled a batch, not once per call. The
+// writer gives the events their IDs, builds the records (redaction included), compresses and stores
+// them, a batch at a time. Nothing of a call changes after End: the server neither reuses nor mutates a
+// request's input or output once the request has ended.
 type Recorder struct {
-	o     Options
-	queue chan queued
+	o Options
+
+	mu    sync.Mutex
+	queue []queued // the calls waiting to be written, at most o.QueueSize
+	wake  chan struct{}
 
 	// The writer's buffers, reused from batch to batch (Run's goroutine only).
-	arena []byte
-	evs   []Event
-	ends  []int
+	spare    []queued
+	accts    []string
+	eventIDs []string
+	arena    []byte
+	evs      []Event
+	ends     []int
 
 	dropped, written, failed atomic.Int64
 	closeOnce                sync.Once
@@ -74,46 +87,56 @@ func NewRecorder(o Options) *Recorder {
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
-	return &Recorder{o: o, queue: make(chan queued, o.QueueSize), quit: make(chan struct{}), done: make(chan struct{})}
+	return &Recorder{o: o, wake: make(chan struct{}, 1), quit: make(chan struct{}), done: make(chan struct{})}
 }
 
 // queued is a call whose events wait to be written (the writer builds their records: the request path
 // only hands the call over); settles says a write's transaction stored their preliminary forms.
 type queued struct {
 	call    *Call
-	ids     *IDs // nil: the writer gives them (a call that did not write)
+	pending *Pending // nil: a call refused before its operation ran (the writer gives the IDs)
 	settles bool
 }
 
 // Begin starts the event of a call about to run its operation: the returned Pending goes into the
-// operation's context.
-func (r *Recorder) Begin(c *Call) *Pending {
+// operation's context, and holds the call (Pending.Call).
+func (r *Recorder) Begin(c Call) *Pending {
 	return &Pending{call: c, fallback: r.o.FallbackAccount}
 }
 
-// End records the call's final events (p is Begin's, or nil for a call refused before its operation
-// ran). The call must not change afterwards: the writer reads it.
+// End records the call's final events: c is p.Call() when p is not nil (Begin's), else a call refused
+// before its operation ran. The call must not change afterwards: the writer reads it.
 func (r *Recorder) End(c *Call, p *Pending) {
-	q := queued{call: c}
+	q := queued{call: c, pending: p}
 	if p != nil {
-		x, stored := p.close()
-		q.ids, q.settles = &x, stored
+		q.call, q.settles = &p.call, p.close()
 	}
-	select {
-	case r.queue <- q:
-	default:
+	r.mu.Lock()
+	n := len(r.queue)
+	if n >= r.o.QueueSize {
+		r.mu.Unlock()
 		// Full: the store is not keeping up. The events are dropped rather than the request slowed; a
 		// write's preliminary events are already stored with its change.
-		n := 1
-		if q.ids != nil {
-			n = len(q.ids.Accounts)
+		r.dropped.Add(int64(max(1, len(q.call.Recipients(r.o.FallbackAccount)))))
+		return
+	}
+	r.queue = append(r.queue, q)
+	r.mu.Unlock()
+	if n == 0 || n+1 == maxBatch {
+		// The first call of a batch starts the writer's gathering; a full batch ends it early.
+		select {
+		case r.wake <- struct{}{}:
+		default:
 		}
-		r.dropped.Add(int64(n))
 	}
 }
 
 // QueueDepth is the number of events waiting to be written.
-func (r *Recorder) QueueDepth() int { return len(r.queue) }
+func (r *Recorder) QueueDepth() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return len(r.queue)
+}
 
 // Dropped is the number of events dropped because the queue was full.
 func (r *Recorder) Dropped() int64 { return r.dropped.Load() }
@@ -134,31 +157,24 @@ func (r *Recorder) Run(ctx context.Context) {
 	purge := time.NewTicker(purgeEvery)
 	defer purge.Stop()
 	r.purge(ctx)
-	batch := make([]queued, 0, maxBatch)
 	gather := time.NewTimer(time.Hour)
 	gather.Stop()
 	for {
 		select {
-		case q := <-r.queue:
+		case <-r.wake:
 			// The batch gathers for up to gatherFor (or until full): one transaction, and one commit, per
 			// batch is what keeps an event's share of the store's work small.
-			batch = append(batch[:0], q)
-			gather.Reset(gatherFor)
-		fill:
-			for len(batch) < maxBatch {
+			if r.QueueDepth() < maxBatch {
+				gather.Reset(gatherFor)
 				select {
-				case q := <-r.queue:
-					batch = append(batch, q)
 				case <-gather.C:
-					break fill
+				case <-r.wake: // a full batch
 				case <-ctx.Done():
-					break fill
 				case <-r.quit:
-					break fill
 				}
+				gather.Stop()
 			}
-			gather.Stop()
-			r.write(context.WithoutCancel(ctx), batch)
+			r.writeQueued(context.WithoutCancel(ctx))
 		case <-purge.C:
 			r.purge(ctx)
 		case <-ctx.Done():
@@ -171,29 +187,26 @@ func (r *Recorder) Run(ctx context.Context) {
 	}
 }
 
-// drain adds what is queued to batch, up to maxBatch.
-func (r *Recorder) drain(batch []queued) []queued {
-	for len(batch) < maxBatch {
-		select {
-		case q := <-r.queue:
-			batch = append(batch, q)
-		default:
-			return batch
-		}
-	}
-	return batch
-}
-
 // flushAll writes everything still queued.
 func (r *Recorder) flushAll() {
-	batch := make([]queued, 0, maxBatch)
-	for {
-		batch = r.drain(batch[:0])
-		if len(batch) == 0 {
-			return
-		}
-		r.write(context.Background(), batch)
+	for r.QueueDepth() > 0 {
+		r.writeQueued(context.Background())
 	}
+}
+
+// writeQueued takes what is queued and writes it, maxBatch calls per transaction.
+func (r *Recorder) writeQueued(ctx context.Context) {
+	r.mu.Lock()
+	batch := r.queue
+	r.queue = r.spare[:0]
+	r.mu.Unlock()
+	for rest := batch; len(rest) > 0; {
+		n := min(len(rest), maxBatch)
+		r.write(ctx, rest[:n])
+		rest = rest[n:]
+	}
+	clear(batch) // drop the calls before the slice is reused
+	r.spare = batch[:0]
 }
 
 func (r *Recorder) write(ctx context.Context, batch []queued) {
@@ -205,10 +218,15 @@ func (r *Recorder) write(ctx context.Context, batch []queued) {
 	var settled []string
 	for _, q := range batch {
 		var x IDs
-		if q.ids != nil {
-			x = *q.ids
-		} else {
-			x = NewIDs(q.call.Recipients(r.o.FallbackAccount), q.call.Req.Time)
+		made := false
+		if q.pending != nil {
+			x, made = q.pending.madeIDs()
+		}
+		if !made {
+			// As NewIDs does, in slices reused from call to call (the events keep only the strings).
+			r.accts = q.call.appendRecipients(r.accts[:0], r.o.FallbackAccount)
+			x = newIDsIn(r.accts, r.eventIDs, q.call.Req.Time)
+			r.eventIDs = x.Events
 		}
 		for i, acct := range x.Accounts {
 			var ev Event

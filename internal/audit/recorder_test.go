@@ -125,3 +125,24 @@ func TestTLSDetails(t *testing.T) {
 		t.Fatalf("tlsDetails without TLS: %+v (%v)", rec.TLSDetails, err)
 	}
 }
+
+// The request path only hands the call over: Begin's one allocation (the call and its pending event
+// together), and none in End (the IDs, the record and its redaction are the writer's work). Before, End
+// made the IDs on the request path: six allocations a call.
+func TestRequestPathAllocations(t *testing.T) {
+	r := NewRecorder(Options{QueueSize: 1 << 20})
+	req := &reqctx.Request{ID: "r", Time: time.Now(), Service: "sts", Region: "us-east-1", Caller: userCaller("111111111111")}
+	op := stsapi.Info.ByName["GetCallerIdentity"]
+	in := &stsapi.GetCallerIdentityRequest{}
+	// The queue's slice grows by doubling: its allocations, amortized, round down to none a call.
+	allocs := testing.AllocsPerRun(10000, func() {
+		p := r.Begin(Call{Req: req, Op: op, In: in})
+		r.End(p.Call(), p)
+	})
+	if allocs > 1 {
+		t.Fatalf("%v allocations a call on the request path, want at most 1", allocs)
+	}
+	if d := r.QueueDepth(); d != 10001 {
+		t.Fatalf("queue depth %d, want 10001", d)
+	}
+}

@@ -30,9 +30,16 @@ const (
 // directly; logs are discarded unless verbose.
 func newApp(tb testing.TB, dev bool) *app.App {
 	tb.Helper()
-	cfg := &config.Config{Listen: "127.0.0.1:0", DataDir: tb.TempDir(), AccountID: testAccount, Dev: dev,
+	return newAppWith(tb, func(c *config.Config) { c.Dev = dev })
+}
+
+// newAppWith is newApp with its configuration changed by set.
+func newAppWith(tb testing.TB, set func(*config.Config)) *app.App {
+	tb.Helper()
+	cfg := &config.Config{Listen: "127.0.0.1:0", DataDir: tb.TempDir(), AccountID: testAccount,
 		RootAccessKeyID: testKeyID, RootSecretAccessKey: testSecret, MaxBodyBytes: config.DefaultMaxBodyBytes,
 		ShutdownTimeout: 5 * time.Second, LogLevel: "info", LogFormat: "text"}
+	set(cfg)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	ctx, cancel := context.WithCancel(context.Background())
 	a, err := app.New(ctx, cfg, log)

@@ -100,8 +100,8 @@ func (s *Server) Invoke(ctx context.Context, caller *reqctx.Caller, service, ope
 		if s.opts.Audit == nil {
 			return ctx
 		}
-		call = &audit.Call{Req: &req, Op: op, In: in}
-		pending = s.opts.Audit.Begin(call)
+		pending = s.opts.Audit.Begin(audit.Call{Req: &req, Op: op, In: in})
+		call = pending.Call()
 		return audit.WithPending(ctx, pending)
 	}
 	out, err := wordAsAPIError(s.invoke(reqctx.With(ctx, &req), &req, op, impl, in, begin))

@@ -59,8 +59,8 @@ func (s *Server) begin(w http.ResponseWriter, r *http.Request) exchange {
 }
 
 // auditCall is the call as the trail records it, so far.
-func (x *exchange) auditCall() *audit.Call {
-	c := &audit.Call{Req: x.req, Op: x.op, In: x.in, Host: x.host}
+func (x *exchange) auditCall() audit.Call {
+	c := audit.Call{Req: x.req, Op: x.op, In: x.in, Host: x.host}
 	if x.tls != nil {
 		c.TLSVersion = tlsVersionName(x.tls.Version)
 		c.CipherSuite = tls.CipherSuiteName(x.tls.CipherSuite)
@@ -79,8 +79,8 @@ func (x *exchange) beginAudit(ctx context.Context) context.Context {
 	if x.s.opts.Audit == nil {
 		return ctx
 	}
-	x.call = x.auditCall()
-	x.pending = x.s.opts.Audit.Begin(x.call)
+	x.pending = x.s.opts.Audit.Begin(x.auditCall())
+	x.call = x.pending.Call()
 	return audit.WithPending(ctx, x.pending)
 }
 
@@ -98,7 +98,8 @@ func (x *exchange) record() {
 	}
 	c := x.call
 	if c == nil {
-		c = x.auditCall()
+		call := x.auditCall()
+		c = &call
 	}
 	c.Out, c.ErrorCode, c.ErrorMessage, c.AccessKeyID = x.out, x.code, x.message, x.keyID
 	if x.code != "" {

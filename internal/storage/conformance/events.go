@@ -203,11 +203,10 @@ func testEventsInWriteTransaction(t *testing.T, s storage.Store) {
 	rec := audit.NewRecorder(audit.Options{Store: a})
 	go rec.Run(context.Background())
 	call := func(name string) (*audit.Call, context.Context, *audit.Pending) {
-		c := &audit.Call{Req: &reqctx.Request{ID: name, Time: time.Now(), Service: "iam", Region: "us-east-1",
+		p := rec.Begin(audit.Call{Req: &reqctx.Request{ID: name, Time: time.Now(), Service: "iam", Region: "us-east-1",
 			Caller: &reqctx.Caller{Kind: reqctx.CallerRoot, AccountID: Acct, ARN: "arn:aws:iam::" + Acct + ":root",
-				UserID: Acct, AccessKeyID: "AKIAROOT"}}}
-		p := rec.Begin(c)
-		return c, audit.WithPending(context.Background(), p), p
+				UserID: Acct, AccessKeyID: "AKIAROOT"}}})
+		return p.Call(), audit.WithPending(context.Background(), p), p
 	}
 	count := func() int { return len(lookupAll(t, a, audit.Query{AccountID: Acct, Limit: 100})) }
 

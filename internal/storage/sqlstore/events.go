@@ -535,7 +535,9 @@ func encodeEvent(b []byte, ev *audit.Event) []byte {
 		b = appendBytes(b, r.Type)
 		b = appendBytes(b, r.Name)
 	}
-	return appendBytes(b, string(ev.Record))
+	// Not appendBytes(b, string(ev.Record)): that would copy every record once more.
+	b = binary.AppendUvarint(b, uint64(len(ev.Record)))
+	return append(b, ev.Record...)
 }
 
 func appendBytes(b []byte, s string) []byte {
