@@ -291,12 +291,15 @@ func (s *Store) run(ctx context.Context, db *sql.DB, cache *stmtCache, opts *sql
 	if err := fn(t); err != nil {
 		return nil, err
 	}
-	if len(t.counters) > 0 {
+	if len(t.counters) > 0 || len(t.pending) > 0 {
 		fctx, err := t.stmtCtx(ctx)
 		if err != nil {
 			return nil, fmt.Errorf("storage: %w", err)
 		}
 		if err := s.flushCounters(fctx, st, t.counters); err != nil {
+			return nil, err
+		}
+		if err := s.flushPending(fctx, st, t.pending); err != nil {
 			return nil, err
 		}
 	}

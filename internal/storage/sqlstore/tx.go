@@ -76,13 +76,24 @@ type txn struct {
 	// boundaries: the permissions boundaries of the users and roles read since the last write (see
 	// readBoundary).
 	boundaries map[boundaryOwner]string
+	// written: the entity rows this transaction updated since its last other write, as it wrote them
+	// (shared by the members of a commit group; see readWritten).
+	written map[entityKey]string
+	// pending: the preliminary audit events of this transaction, written before it commits (see
+	// withPendingEvent).
+	pending []pendingRow
 }
+
+// entityKey names one row of the entities table.
+type entityKey struct{ kind, account, fkey string }
 
 var _ storage.Tx = (*txn)(nil)
 
 func (t *txn) exec(ctx context.Context, query string, args ...any) (int64, error) {
-	// A write may change a boundary behind what was read (a cascade, another owner's rename).
+	// A write may change a boundary behind what was read (a cascade, another owner's rename), or an
+	// entity row behind what was written.
 	clear(t.boundaries)
+	clear(t.written)
 	ctx, err := t.stmtCtx(ctx)
 	if err != nil {
 		return 0, fmt.Errorf("storage: %w", err)
@@ -318,6 +329,7 @@ func (t *txn) updateEntity(ctx context.Context, kind, acct, oldName, name, path,
 	if n == 0 {
 		return fmt.Errorf("%s %q: %w", kind, oldName, storage.ErrNotFound)
 	}
+	t.noteWritten(kind, acct, name, data)
 	t.entityChanged(kind, acct, oldName)
 	if storage.Fold(oldName) != storage.Fold(name) {
 		t.entityChanged(kind, acct, name)
@@ -342,6 +354,13 @@ func (t *txn) deleteEntity(ctx context.Context, kind, acct, name string) error {
 }
 
 func getEntity[T any](ctx context.Context, t *txn, kind, acct, name string) (*T, error) {
+	if data, ok := t.written[entityKey{kind, acct, storage.Fold(name)}]; ok {
+		if _, err := t.stmtCtx(ctx); err != nil {
+			return nil, scanErr(err, kind, name)
+		}
+		v := new(T)
+		return v, unmarshal(data, v)
+	}
 	var data string
 	err := t.row(ctx, `SELECT data FROM entities WHERE account_id = $1 AND kind = $2 AND fkey = $3`,
 		acct, kind, storage.Fold(name)).Scan(&data)
@@ -350,6 +369,23 @@ func getEntity[T any](ctx context.Context, t *txn, kind, acct, name string) (*T,
 	}
 	v := new(T)
 	return v, unmarshal(data, v)
+}
+
+// noteWritten remembers the data an update of a write transaction just wrote to an entity row, so that
+// a later read of the row in the same transaction (the next member of a commit group retagging the same
+// user reads what the one before wrote) costs no round trip. It is exactly what the row holds: the
+// transaction sees its own writes and, being serializable (or SQLite's only writer), nobody else's, and
+// every other write of the transaction forgets it (exec), as a rollback to a savepoint does. PostgreSQL
+// takes no predicate lock for reading a row the transaction wrote itself, so serializability loses
+// nothing either.
+func (t *txn) noteWritten(kind, acct, name, data string) {
+	if !t.write {
+		return
+	}
+	if t.written == nil {
+		t.written = make(map[entityKey]string)
+	}
+	t.written[entityKey{kind, acct, storage.Fold(name)}] = data
 }
 
 func getEntityByID[T any](ctx context.Context, t *txn, kind, id string) (*T, error) {
