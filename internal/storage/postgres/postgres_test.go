@@ -487,13 +487,32 @@ func TestGroupRoundTrips(t *testing.T) {
 	if n, failed := group(fns...); failed != 1 || n > 2*k+1+1 {
 		t.Fatalf("a group of %d retags and a failed read: %d statements (%d failed), want at most %d", k, n, failed, 2*k+2)
 	}
-	// k retags of one user: one read, k updates, one notification.
+	// k retags of one user: one read, the first update and the last (those between are replaced by the
+	// next before they are sent), one notification.
+	// Each adds a tag of its own, so each must read what the one before it wrote.
 	fns = fns[:0]
-	for range k {
-		fns = append(fns, tag(0, "grouped"))
+	for j := range k {
+		fns = append(fns, func(tx storage.Tx) error {
+			u, err := tx.GetUser(ctx, acct, "u1")
+			if err != nil {
+				return err
+			}
+			u.Tags = append(u.Tags, storage.Tag{Key: fmt.Sprint("k", j), Value: "v"})
+			return tx.UpdateUser(ctx, u.Name, u)
+		})
 	}
-	if n, failed := group(fns...); failed != 0 || n > k+1+1 {
-		t.Fatalf("a group of %d retags of one user: %d statements, want at most %d", k, n, k+2)
+	if n, failed := group(fns...); failed != 0 || n > 4 {
+		t.Fatalf("a group of %d retags of one user: %d statements, want at most 4", k, n)
+	}
+	err = s.View(ctx, func(tx storage.Tx) error {
+		u, err := tx.GetUser(ctx, acct, "u1")
+		if err == nil && len(u.Tags) != k+1 {
+			return fmt.Errorf("u1 after %d retags in one group: tags %v, want %d", k, u.Tags, k+1)
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 	// A member that fails after writing: the group runs again with savepoints, so only its write is
 	// undone and nobody runs alone.

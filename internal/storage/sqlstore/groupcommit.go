@@ -206,7 +206,7 @@ func (c *committer) runGroup(batch []*groupReq, savepoints bool) error {
 	}
 	var all []storage.Change
 	counters := make(map[counterKey]int64)
-	written := make(map[entityKey]string)
+	memo := &rowMemo{rows: make(map[entityKey]string)}
 	var pending []pendingRow
 	// released: no savepoint is open (none was taken yet, or the last was released or rolled back).
 	released := true
@@ -217,7 +217,7 @@ func (c *committer) runGroup(batch []*groupReq, savepoints bool) error {
 			continue
 		}
 		m := &member{st: st, released: &released, savepoints: savepoints}
-		t := &txn{s: s, tx: m, write: true, group: counters, written: written}
+		t := &txn{s: s, tx: m, write: true, group: counters, memo: memo}
 		ferr := c.callMember(r, t)
 		if ferr == nil {
 			r.err, r.changes = nil, t.changes
@@ -235,7 +235,7 @@ func (c *committer) runGroup(batch []*groupReq, savepoints bool) error {
 			}
 			released = true
 			// What the member wrote is gone with its savepoint.
-			clear(written)
+			clear(memo.rows)
 		case m.wrote:
 			return fmt.Errorf("%w: %w", errNeedsSavepoints, ferr)
 		case m.failed:
@@ -252,6 +252,9 @@ func (c *committer) runGroup(batch []*groupReq, savepoints bool) error {
 	}
 	// A savepoint still open is committed with the transaction: releasing it first would be a round trip
 	// for nothing.
+	if err := memo.sendDeferred(ctx, st.exec, s.q); err != nil {
+		return err
+	}
 	if err := s.flushCounters(ctx, st, counters); err != nil {
 		return err
 	}

@@ -291,10 +291,13 @@ func (s *Store) run(ctx context.Context, db *sql.DB, cache *stmtCache, opts *sql
 	if err := fn(t); err != nil {
 		return nil, err
 	}
-	if len(t.counters) > 0 || len(t.pending) > 0 {
+	if len(t.counters) > 0 || len(t.pending) > 0 || t.memo != nil && t.memo.deferred != nil {
 		fctx, err := t.stmtCtx(ctx)
 		if err != nil {
 			return nil, fmt.Errorf("storage: %w", err)
+		}
+		if err := t.sendDeferred(fctx); err != nil {
+			return nil, err
 		}
 		if err := s.flushCounters(fctx, st, t.counters); err != nil {
 			return nil, err
