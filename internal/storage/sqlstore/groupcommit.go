@@ -35,7 +35,8 @@ var (
 )
 
 // committer is group commit: Update calls hand their fn to one goroutine, which runs the waiting ones
-// in one transaction, each inside its own savepoint, and commits once. On SQLite a durable commit costs
+// in one transaction and commits once (each inside a savepoint of its own only when one of them failed
+// after writing; see commit). On SQLite a durable commit costs
 // an fsync (milliseconds) while a typical fn costs tens of microseconds, so one commit for many callers
 // multiplies write throughput. A member's Update returns only after the commit that holds its work is
 // durable, and the group's changes are published before any member is answered.

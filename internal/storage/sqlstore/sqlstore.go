@@ -82,7 +82,7 @@ var collateC = regexp.MustCompile(` COLLATE "C"`)
 type Options struct {
 	Logger      *slog.Logger
 	MaxAttempts int // 0: DefaultMaxAttempts
-	// GroupCommit runs concurrent Update calls together in one transaction, each in a savepoint, with
+	// GroupCommit runs concurrent Update calls together in one transaction (see committer), with
 	// one commit (and so one fsync) for the group. For a database with a single writer (SQLite), where
 	// the commit's fsync, not the work, bounds writes per second.
 	GroupCommit bool
