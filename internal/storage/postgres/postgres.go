@@ -3,7 +3,7 @@
 // between nodes with LISTEN/NOTIFY so every node's caches see every node's writes.
 //
 // A node group-commits its writes (sqlstore.Options.GroupCommit): the Update calls waiting at a moment
-// run one after another in savepoints of one SERIALIZABLE transaction, committed once. Concurrent
+// run one after another in one SERIALIZABLE transaction, committed once. Concurrent
 // writers of one node then never conflict with each other: alone, each CreateUser read the account's
 // counters and bumped one shard, so any two concurrent ones formed a read/write cycle and one was aborted
 // (40001); 16 clients retagging one user aborted all but one per round. Measured with the load tool, 16

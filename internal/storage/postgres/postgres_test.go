@@ -399,8 +399,9 @@ func TestGroupCommitNotifies(t *testing.T) {
 }
 
 // A write's statements are round trips on the commit group's serial path, so a group pays only for the
-// work of its members: an update that keeps a user's boundary does not write it again, and a member's
-// savepoint travels with the release of the one before (one that writes nothing takes none).
+// work of its members: an update that keeps a user's boundary does not write it again, members take no
+// savepoints unless one fails after writing, and a member reading a row that one before it in the group
+// updated reads what that one wrote without asking the database.
 func TestGroupRoundTrips(t *testing.T) {
 	ctx := context.Background()
 	s := newStore(t).(*Store)
@@ -440,47 +441,93 @@ func TestGroupRoundTrips(t *testing.T) {
 		t.Fatalf("a retag alone: %d statements, want 3 (read, update, notify)", n)
 	}
 
-	// A group: the first Update holds the committer until every other one waits, so they all run in the
-	// next group (k writers, and one more that only reads and fails).
-	hold, held := make(chan struct{}), make(chan struct{})
-	errs := make(chan error, k+2)
-	go func() {
-		errs <- s.Update(ctx, func(tx storage.Tx) error {
-			select {
-			case <-held:
-			default:
-				close(held)
-			}
-			<-hold
-			return nil
-		})
-	}()
-	<-held
-	for i := range k {
-		go func() { errs <- s.Update(ctx, tag(i, "grouped")) }()
-	}
-	go func() {
-		errs <- s.Update(ctx, func(tx storage.Tx) error {
-			_, err := tx.GetUser(ctx, acct, "nobody")
-			return err
-		})
-	}()
-	time.Sleep(200 * time.Millisecond) // every writer queued behind the held one
-	before = s.Stats().Statements
-	close(hold)
-	var failed int
-	for range k + 2 {
-		if err := <-errs; errors.Is(err, storage.ErrNotFound) {
-			failed++
-		} else if err != nil {
-			t.Fatal(err)
+	// group runs the Updates of fns in one group (the first Update holds the committer until every
+	// other one waits, so they all run in the next group) and returns how many statements it cost and how
+	// many of them failed with ErrNotFound.
+	group := func(fns ...func(tx storage.Tx) error) (n int64, failed int) {
+		hold, held := make(chan struct{}), make(chan struct{})
+		errs := make(chan error, len(fns)+1)
+		go func() {
+			errs <- s.Update(ctx, func(tx storage.Tx) error {
+				select {
+				case <-held:
+				default:
+					close(held)
+				}
+				<-hold
+				return nil
+			})
+		}()
+		<-held
+		for _, fn := range fns {
+			go func() { errs <- s.Update(ctx, fn) }()
 		}
+		time.Sleep(200 * time.Millisecond) // every writer queued behind the held one
+		before := s.Stats().Statements
+		close(hold)
+		for range len(fns) + 1 {
+			if err := <-errs; errors.Is(err, storage.ErrNotFound) {
+				failed++
+			} else if err != nil {
+				t.Fatal(err)
+			}
+		}
+		return s.Stats().Statements - before, failed
 	}
-	n := s.Stats().Statements - before
-	// Per writer its read, its update and its savepoint (with the previous release); the reader its read;
-	// the group one notification. The first Update (empty) may or may not be counted in the window.
-	if want := 3*k + 1 + 1; failed != 1 || n > int64(want) {
-		t.Fatalf("a group of %d retags and a failed read: %d statements (%d failed), want at most %d", k, n, failed, want)
+	// k writers of different users, and one more that only reads and fails: per writer its read and its
+	// update, the reader its read, the group one notification.
+	var fns []func(tx storage.Tx) error
+	for i := range k {
+		fns = append(fns, tag(i, "grouped"))
+	}
+	fns = append(fns, func(tx storage.Tx) error {
+		_, err := tx.GetUser(ctx, acct, "nobody")
+		return err
+	})
+	if n, failed := group(fns...); failed != 1 || n > 2*k+1+1 {
+		t.Fatalf("a group of %d retags and a failed read: %d statements (%d failed), want at most %d", k, n, failed, 2*k+2)
+	}
+	// k retags of one user: one read, the first update and the last (those between are replaced by the
+	// next before they are sent), one notification.
+	// Each adds a tag of its own, so each must read what the one before it wrote.
+	fns = fns[:0]
+	for j := range k {
+		fns = append(fns, func(tx storage.Tx) error {
+			u, err := tx.GetUser(ctx, acct, "u1")
+			if err != nil {
+				return err
+			}
+			u.Tags = append(u.Tags, storage.Tag{Key: fmt.Sprint("k", j), Value: "v"})
+			return tx.UpdateUser(ctx, u.Name, u)
+		})
+	}
+	if n, failed := group(fns...); failed != 0 || n > 4 {
+		t.Fatalf("a group of %d retags of one user: %d statements, want at most 4", k, n)
+	}
+	err = s.View(ctx, func(tx storage.Tx) error {
+		u, err := tx.GetUser(ctx, acct, "u1")
+		if err == nil && len(u.Tags) != k+1 {
+			return fmt.Errorf("u1 after %d retags in one group: tags %v, want %d", k, u.Tags, k+1)
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A member that fails after writing: the group runs again with savepoints, so only its write is
+	// undone and nobody runs alone.
+	fns = fns[:0]
+	for i := range k {
+		fns = append(fns, tag(i, "grouped"))
+	}
+	fns = append(fns, func(tx storage.Tx) error {
+		if err := tag(0, "undone")(tx); err != nil {
+			return err
+		}
+		return fmt.Errorf("refused after writing: %w", storage.ErrNotFound)
+	})
+	if _, failed := group(fns...); failed != 1 {
+		t.Fatalf("a group with a member failing after its write: %d failed, want 1", failed)
 	}
 	if st := s.Stats(); st.GroupFallbacks != 0 {
 		t.Fatalf("group fallbacks %d", st.GroupFallbacks)

@@ -48,16 +48,77 @@ func withPendingEvent(ctx context.Context, fn func(tx storage.Tx) error) (func(t
 		if !ok {
 			return fmt.Errorf("storage: events: unexpected transaction %T", tx)
 		}
+		// Written with the transaction's last statements (flushPending), so that a commit group's
+		// members share one insert instead of paying a round trip each.
 		for i := range evs {
 			ev := &evs[i]
-			if _, err := t.exec(ctx, `INSERT INTO event_pending (event_id, account_id, event_time, data)
-				VALUES ($1, $2, $3, $4) ON CONFLICT (event_id) DO NOTHING`,
-				ev.EventID, ev.AccountID, ev.EventTime.UnixNano(), encodeEvent(nil, ev)); err != nil {
-				return fmt.Errorf("storage: event %s: %w", ev.EventID, err)
-			}
+			t.pending = append(t.pending, pendingRow{ev.EventID, ev.AccountID, ev.EventTime.UnixNano(), encodeEvent(nil, ev)})
 		}
 		return nil
 	}, p.Stored
+}
+
+// pendingRow is one preliminary event waiting to be written to event_pending.
+type pendingRow struct {
+	id, acct string
+	time     int64
+	data     []byte
+}
+
+// maxRowsPerStatement bounds the rows one statement of the trail inserts or deletes (at most 6
+// parameters each: far below SQLite's 32,766 and PostgreSQL's 65,535 parameters per statement, and few
+// statement texts to prepare). Each statement is a round trip on the commit group's serial path on
+// PostgreSQL, so the trail's rows go many to a statement.
+const maxRowsPerStatement = 32
+
+// execRows runs head, then the parameter list of n rows of cols parameters each, then tail, for every
+// maxRowsPerStatement rows; args(i) gives row i's parameters. With cols 0 the list is one parameter per
+// row, bare ("$1, $2", for IN), else one parenthesised tuple per row ("($1, $2), ($3, $4)", for VALUES).
+func execRows(ctx context.Context, exec func(ctx context.Context, query string, args ...any) error,
+	head, tail string, n, cols int, args func(i int) []any) error {
+	for start := 0; start < n; start += maxRowsPerStatement {
+		end := min(n, start+maxRowsPerStatement)
+		var q strings.Builder
+		q.WriteString(head)
+		var all []any
+		for i := start; i < end; i++ {
+			if i > start {
+				q.WriteString(", ")
+			}
+			row := args(i)
+			if cols > 0 {
+				q.WriteByte('(')
+			}
+			for j := range row {
+				if j > 0 {
+					q.WriteString(", ")
+				}
+				fmt.Fprintf(&q, "$%d", len(all)+1)
+				all = append(all, row[j])
+			}
+			if cols > 0 {
+				q.WriteByte(')')
+			}
+		}
+		q.WriteString(tail)
+		if err := exec(ctx, q.String(), all...); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// flushPending writes the preliminary events of a transaction, or of every member of a commit group.
+func (s *Store) flushPending(ctx context.Context, tx *sqlTx, rows []pendingRow) error {
+	err := execRows(ctx, func(ctx context.Context, q string, args ...any) error {
+		_, err := tx.exec(ctx, s.q(q), args...)
+		return err
+	}, `INSERT INTO event_pending (event_id, account_id, event_time, data) VALUES `, ` ON CONFLICT (event_id) DO NOTHING`,
+		len(rows), 4, func(i int) []any { r := rows[i]; return []any{r.id, r.acct, r.time, r.data} })
+	if err != nil {
+		return fmt.Errorf("storage: pending events: %w", err)
+	}
+	return nil
 }
 
 // AppendEvents implements audit.Store: one block per account, in one transaction.
@@ -110,24 +171,37 @@ func (s *Store) AppendEvents(ctx context.Context, evs []audit.Event, settled []s
 		}
 		blocks = append(blocks, b)
 	}
+	type keyRow struct {
+		b *block
+		k string
+	}
+	var keys []keyRow
+	for i := range blocks {
+		for _, k := range blocks[i].keys {
+			keys = append(keys, keyRow{&blocks[i], k})
+		}
+	}
+	// Many rows to a statement: this transaction runs in a commit group with the node's other writes.
 	return s.Update(ctx, func(tx storage.Tx) error {
 		t := tx.(*txn)
-		for _, b := range blocks {
-			if _, err := t.exec(ctx, `INSERT INTO event_blocks (id, account_id, min_time, max_time, events, data)
-				VALUES ($1, $2, $3, $4, $5, $6)`, b.id, b.acct, b.min, b.max, b.n, b.data); err != nil {
-				return fmt.Errorf("storage: event block: %w", err)
-			}
-			for _, k := range b.keys {
-				if _, err := t.exec(ctx, `INSERT INTO event_keys (account_id, k, max_time, block_id) VALUES ($1, $2, $3, $4)`,
-					b.acct, k, b.max, b.id); err != nil {
-					return fmt.Errorf("storage: event key: %w", err)
-				}
-			}
+		exec := func(ctx context.Context, q string, args ...any) error {
+			_, err := t.exec(ctx, q, args...)
+			return err
 		}
-		for _, id := range settled {
-			if _, err := t.exec(ctx, `DELETE FROM event_pending WHERE event_id = $1`, id); err != nil {
-				return fmt.Errorf("storage: settled event: %w", err)
-			}
+		err := execRows(ctx, exec, `INSERT INTO event_blocks (id, account_id, min_time, max_time, events, data) VALUES `, ``,
+			len(blocks), 6, func(i int) []any { b := &blocks[i]; return []any{b.id, b.acct, b.min, b.max, b.n, b.data} })
+		if err != nil {
+			return fmt.Errorf("storage: event block: %w", err)
+		}
+		err = execRows(ctx, exec, `INSERT INTO event_keys (account_id, k, max_time, block_id) VALUES `, ``,
+			len(keys), 4, func(i int) []any { r := keys[i]; return []any{r.b.acct, r.k, r.b.max, r.b.id} })
+		if err != nil {
+			return fmt.Errorf("storage: event key: %w", err)
+		}
+		err = execRows(ctx, exec, `DELETE FROM event_pending WHERE event_id IN (`, `)`,
+			len(settled), 0, func(i int) []any { return []any{settled[i]} })
+		if err != nil {
+			return fmt.Errorf("storage: settled event: %w", err)
 		}
 		return nil
 	})

@@ -29,10 +29,14 @@ var (
 	// errPanicked stands in for a member whose fn panicked; the panic itself is re-raised in the caller.
 	errPanicked = errors.New("storage: update function panicked")
 	errClosed   = errors.New("storage: store closed")
+	// errNeedsSavepoints: a member of a group run without savepoints failed after it had written, so
+	// its writes cannot be undone alone; the group runs again with savepoints.
+	errNeedsSavepoints = errors.New("storage: a group member failed after writing")
 )
 
 // committer is group commit: Update calls hand their fn to one goroutine, which runs the waiting ones
-// in one transaction, each inside its own savepoint, and commits once. On SQLite a durable commit costs
+// in one transaction and commits once (each inside a savepoint of its own only when one of them failed
+// after writing; see commit). On SQLite a durable commit costs
 // an fsync (milliseconds) while a typical fn costs tens of microseconds, so one commit for many callers
 // multiplies write throughput. A member's Update returns only after the commit that holds its work is
 // durable, and the group's changes are published before any member is answered.
@@ -119,7 +123,15 @@ func (c *committer) commit(batch []*groupReq) {
 		close(batch[0].done)
 		return
 	}
-	if err := c.runGroup(batch); err != nil {
+	// First without savepoints: a member's savepoint is a round trip on PostgreSQL, and members rarely
+	// fail after they have written (a missing entity or a refused change fails before the first write).
+	// When one does, the group runs again with a savepoint around each member, which undoes only its work.
+	err := c.runGroup(batch, false)
+	if errors.Is(err, errNeedsSavepoints) {
+		c.s.log.Debug("storage: group member failed after writing, running the group with savepoints", "members", len(batch))
+		err = c.runGroup(batch, true)
+	}
+	if err != nil {
 		// Nothing of the group was committed. Each member runs again in a transaction of its own, so that
 		// only the one at fault (if any) gets an error; fn may run more than once by contract.
 		c.s.log.Debug("storage: group commit failed, running members alone", "members", len(batch), "err", err)
@@ -164,9 +176,10 @@ func (c *committer) callMember(r *groupReq, tx storage.Tx) (err error) {
 }
 
 // runGroup runs every member in one transaction and commits it. It returns an error when the group as a
-// whole failed (then nothing was committed and no member's outcome is final); a member's own error is
-// recorded in the member and rolled back to its savepoint, and the others carry on.
-func (c *committer) runGroup(batch []*groupReq) error {
+// whole failed (then nothing was committed and no member's outcome is final). With savepoints, a member's
+// own error is recorded in the member and rolled back to its savepoint, and the others carry on; without,
+// a member that fails after writing fails the group with errNeedsSavepoints.
+func (c *committer) runGroup(batch []*groupReq, savepoints bool) error {
 	s := c.s
 	// The group's transaction outlives any one member's context: each member's context is checked before
 	// its fn and between its statements (see stmtCtx).
@@ -194,6 +207,8 @@ func (c *committer) runGroup(batch []*groupReq) error {
 	}
 	var all []storage.Change
 	counters := make(map[counterKey]int64)
+	memo := &rowMemo{rows: make(map[entityKey]string)}
+	var pending []pendingRow
 	// released: no savepoint is open (none was taken yet, or the last was released or rolled back).
 	released := true
 	for _, r := range batch {
@@ -202,13 +217,14 @@ func (c *committer) runGroup(batch []*groupReq) error {
 			r.err = fmt.Errorf("storage: begin: %w", err)
 			continue
 		}
-		m := &member{st: st, released: &released}
-		t := &txn{s: s, tx: m, write: true, group: counters}
+		m := &member{st: st, released: &released, savepoints: savepoints}
+		t := &txn{s: s, tx: m, write: true, group: counters, memo: memo}
 		ferr := c.callMember(r, t)
 		if ferr == nil {
 			r.err, r.changes = nil, t.changes
 			all = append(all, t.changes...)
 			mergeCounters(counters, t.counters)
+			pending = append(pending, t.pending...)
 			continue
 		}
 		switch {
@@ -219,6 +235,10 @@ func (c *committer) runGroup(batch []*groupReq) error {
 				return errors.Join(err, ferr)
 			}
 			released = true
+			// What the member wrote is gone with its savepoint.
+			clear(memo.rows)
+		case m.wrote:
+			return fmt.Errorf("%w: %w", errNeedsSavepoints, ferr)
 		case m.failed:
 			// A statement of a member that had written nothing failed: on PostgreSQL that aborts the
 			// transaction, and no savepoint of this member can restore it.
@@ -233,7 +253,13 @@ func (c *committer) runGroup(batch []*groupReq) error {
 	}
 	// A savepoint still open is committed with the transaction: releasing it first would be a round trip
 	// for nothing.
+	if err := memo.sendDeferred(ctx, st.exec, s.q); err != nil {
+		return err
+	}
 	if err := s.flushCounters(ctx, st, counters); err != nil {
+		return err
+	}
+	if err := s.flushPending(ctx, st, pending); err != nil {
 		return err
 	}
 	if len(all) > 0 && s.d.Notify != nil {
@@ -258,13 +284,18 @@ type member struct {
 	st *sqlTx
 	// released is the group's: whether no savepoint is open.
 	released *bool
-	// saved: this member's savepoint is taken. failed: one of its statements failed (on PostgreSQL the
-	// transaction is then aborted until a rollback to a savepoint).
-	saved, failed bool
+	// savepoints: the group takes a savepoint before each member's first write (else see wrote).
+	savepoints bool
+	// saved: this member's savepoint is taken. wrote: it has sent a write without a savepoint. failed:
+	// one of its statements failed (on PostgreSQL the transaction is then aborted until a rollback to a
+	// savepoint).
+	saved, wrote, failed bool
 }
 
 func (m *member) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	if !m.saved {
+	if !m.savepoints {
+		m.wrote = true
+	} else if !m.saved {
 		q := sqlSavepoint
 		if !*m.released {
 			q = sqlReleaseAndSavepoint

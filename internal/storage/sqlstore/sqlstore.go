@@ -82,7 +82,7 @@ var collateC = regexp.MustCompile(` COLLATE "C"`)
 type Options struct {
 	Logger      *slog.Logger
 	MaxAttempts int // 0: DefaultMaxAttempts
-	// GroupCommit runs concurrent Update calls together in one transaction, each in a savepoint, with
+	// GroupCommit runs concurrent Update calls together in one transaction (see committer), with
 	// one commit (and so one fsync) for the group. For a database with a single writer (SQLite), where
 	// the commit's fsync, not the work, bounds writes per second.
 	GroupCommit bool
@@ -291,12 +291,18 @@ func (s *Store) run(ctx context.Context, db *sql.DB, cache *stmtCache, opts *sql
 	if err := fn(t); err != nil {
 		return nil, err
 	}
-	if len(t.counters) > 0 {
+	if len(t.counters) > 0 || len(t.pending) > 0 || t.memo != nil && t.memo.deferred != nil {
 		fctx, err := t.stmtCtx(ctx)
 		if err != nil {
 			return nil, fmt.Errorf("storage: %w", err)
 		}
+		if err := t.sendDeferred(fctx); err != nil {
+			return nil, err
+		}
 		if err := s.flushCounters(fctx, st, t.counters); err != nil {
+			return nil, err
+		}
+		if err := s.flushPending(fctx, st, t.pending); err != nil {
 			return nil, err
 		}
 	}

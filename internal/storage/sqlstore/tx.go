@@ -76,16 +76,69 @@ type txn struct {
 	// boundaries: the permissions boundaries of the users and roles read since the last write (see
 	// readBoundary).
 	boundaries map[boundaryOwner]string
+	// memo: the entity rows this transaction updated since its last other write (shared by the
+	// members of a commit group; see noteWritten).
+	memo *rowMemo
+	// pending: the preliminary audit events of this transaction, written before it commits (see
+	// withPendingEvent).
+	pending []pendingRow
+}
+
+// entityKey names one row of the entities table.
+type entityKey struct{ kind, account, fkey string }
+
+// rowMemo holds the entity rows a write transaction updated since its last other write, as it wrote
+// them, and the last such update when it is not sent yet.
+type rowMemo struct {
+	rows map[entityKey]string
+	// deferred: an update of a row of rows, not yet sent. An update of a row the transaction has just
+	// written again (the next member of a commit group retagging the same user) replaces it: only the
+	// last is sent, before the transaction's next statement or its end (sendDeferred).
+	deferred []any
+}
+
+// sqlUpdateEntity updates an entity row by its key (arguments: account, kind, key, new key, name,
+// path, ID, data).
+const sqlUpdateEntity = `UPDATE entities SET fkey = $4, name = $5, path = $6, id = $7, data = $8
+		WHERE account_id = $1 AND kind = $2 AND fkey = $3`
+
+// sendDeferred sends the deferred update of m, if any, with exec.
+func (m *rowMemo) sendDeferred(ctx context.Context, exec func(ctx context.Context, query string, args ...any) (sql.Result, error), q func(string) string) error {
+	if m == nil || m.deferred == nil {
+		return nil
+	}
+	args := m.deferred
+	m.deferred = nil
+	res, err := exec(ctx, q(sqlUpdateEntity), args...)
+	if err != nil {
+		return fmt.Errorf("storage: %w", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return fmt.Errorf("storage: rows affected: %w", err)
+	}
+	if n != 1 {
+		// The transaction wrote the row itself: nobody else can have removed it.
+		return fmt.Errorf("storage: deferred update of %s %v changed %d rows", args[1], args[2], n)
+	}
+	return nil
 }
 
 var _ storage.Tx = (*txn)(nil)
 
 func (t *txn) exec(ctx context.Context, query string, args ...any) (int64, error) {
-	// A write may change a boundary behind what was read (a cascade, another owner's rename).
-	clear(t.boundaries)
 	ctx, err := t.stmtCtx(ctx)
 	if err != nil {
 		return 0, fmt.Errorf("storage: %w", err)
+	}
+	if err := t.sendDeferred(ctx); err != nil {
+		return 0, err
+	}
+	// A write may change a boundary behind what was read (a cascade, another owner's rename), or an
+	// entity row behind what was written.
+	clear(t.boundaries)
+	if t.memo != nil {
+		clear(t.memo.rows)
 	}
 	res, err := t.tx.exec(ctx, t.s.q(query), args...)
 	if err != nil {
@@ -103,6 +156,9 @@ func (t *txn) query(ctx context.Context, query string, args ...any) (resultRows,
 	if err != nil {
 		return nil, fmt.Errorf("storage: %w", err)
 	}
+	if err := t.sendDeferred(ctx); err != nil {
+		return nil, err
+	}
 	rows, err := t.tx.query(ctx, t.s.q(query), args...)
 	if err != nil {
 		return nil, t.dbErr(err)
@@ -113,7 +169,16 @@ func (t *txn) query(ctx context.Context, query string, args ...any) (resultRows,
 func (t *txn) row(ctx context.Context, query string, args ...any) resultRow {
 	// A done context is passed on as it is: the driver then reports its error through the Row.
 	ctx, _ = t.stmtCtx(ctx)
+	if err := t.sendDeferred(ctx); err != nil {
+		return errRow{err}
+	}
 	return t.tx.queryRow(ctx, t.s.q(query), args...)
+}
+
+// sendDeferred sends the transaction's deferred update (see rowMemo) before any other statement, so
+// that every statement sees it.
+func (t *txn) sendDeferred(ctx context.Context) error {
+	return t.memo.sendDeferred(ctx, t.tx.exec, t.s.q)
 }
 
 // dbErr wraps a database error, mapping unique violations to ErrAlreadyExists.
@@ -309,15 +374,18 @@ func (t *txn) updateEntity(ctx context.Context, kind, acct, oldName, name, path,
 	if err != nil {
 		return err
 	}
-	n, err := t.exec(ctx, `UPDATE entities SET fkey = $4, name = $5, path = $6, id = $7, data = $8
-		WHERE account_id = $1 AND kind = $2 AND fkey = $3`,
-		acct, kind, storage.Fold(oldName), storage.Fold(name), name, path, id, data)
+	args := []any{acct, kind, storage.Fold(oldName), storage.Fold(name), name, path, id, data}
+	if t.deferUpdate(kind, acct, oldName, name, data, args) {
+		return nil
+	}
+	n, err := t.exec(ctx, sqlUpdateEntity, args...)
 	if err != nil {
 		return err
 	}
 	if n == 0 {
 		return fmt.Errorf("%s %q: %w", kind, oldName, storage.ErrNotFound)
 	}
+	t.noteWritten(kind, acct, name, data)
 	t.entityChanged(kind, acct, oldName)
 	if storage.Fold(oldName) != storage.Fold(name) {
 		t.entityChanged(kind, acct, name)
@@ -342,6 +410,13 @@ func (t *txn) deleteEntity(ctx context.Context, kind, acct, name string) error {
 }
 
 func getEntity[T any](ctx context.Context, t *txn, kind, acct, name string) (*T, error) {
+	if data, ok := t.memo.row(entityKey{kind, acct, storage.Fold(name)}); ok {
+		if _, err := t.stmtCtx(ctx); err != nil {
+			return nil, scanErr(err, kind, name)
+		}
+		v := new(T)
+		return v, unmarshal(data, v)
+	}
 	var data string
 	err := t.row(ctx, `SELECT data FROM entities WHERE account_id = $1 AND kind = $2 AND fkey = $3`,
 		acct, kind, storage.Fold(name)).Scan(&data)
@@ -350,6 +425,66 @@ func getEntity[T any](ctx context.Context, t *txn, kind, acct, name string) (*T,
 	}
 	v := new(T)
 	return v, unmarshal(data, v)
+}
+
+// noteWritten remembers the data an update of a write transaction just wrote to an entity row, so that
+// a later read of the row in the same transaction (the next member of a commit group retagging the same
+// user reads what the one before wrote) costs no round trip. It is exactly what the row holds: the
+// transaction sees its own writes and, being serializable (or SQLite's only writer), nobody else's, and
+// every other write of the transaction forgets it (exec), as a rollback to a savepoint does. PostgreSQL
+// takes no predicate lock for reading a row the transaction wrote itself, so serializability loses
+// nothing either.
+func (t *txn) noteWritten(kind, acct, name, data string) {
+	if !t.write {
+		return
+	}
+	if t.memo == nil {
+		t.memo = &rowMemo{}
+	}
+	if t.memo.rows == nil {
+		t.memo.rows = make(map[entityKey]string)
+	}
+	t.memo.rows[entityKey{kind, acct, storage.Fold(name)}] = data
+}
+
+// row returns the data of a row the transaction wrote, if m holds it.
+func (m *rowMemo) row(k entityKey) (string, bool) {
+	if m == nil {
+		return "", false
+	}
+	data, ok := m.rows[k]
+	return data, ok
+}
+
+// deferUpdate defers an update of a row the transaction wrote, and has written nothing else since,
+// under the same key: its previous update, sent or deferred, proves the row is there, and no statement
+// of the transaction can tell the difference, since each sends the deferred update first. Not when
+// the transaction is a member of a commit group run with savepoints: its deferred update would be sent
+// in the next member's savepoint. A member without savepoints is marked as having written, so that its
+// failure makes the group run again with savepoints.
+func (t *txn) deferUpdate(kind, acct, oldName, name, data string, args []any) bool {
+	k := entityKey{kind, acct, storage.Fold(name)}
+	if storage.Fold(oldName) != storage.Fold(name) {
+		return false
+	}
+	if _, ok := t.memo.row(k); !ok {
+		return false
+	}
+	switch r := t.tx.(type) {
+	case *member:
+		if r.savepoints {
+			return false
+		}
+		r.wrote = true
+	case *sqlTx:
+	default:
+		return false
+	}
+	clear(t.boundaries)
+	t.memo.rows[k] = data
+	t.memo.deferred = args
+	t.entityChanged(kind, acct, oldName)
+	return true
 }
 
 func getEntityByID[T any](ctx context.Context, t *txn, kind, id string) (*T, error) {
