@@ -55,6 +55,10 @@ const (
 	// passes the size, and only the newest rotated files are kept.
 	DefaultFileMaxBytes = 100 << 20
 	DefaultFileKeep     = 10
+
+	// fileBufferBytes is the file sink's write buffer, kept from batch to batch: a batch (up to a few
+	// MiB of records) reaches the file in writes of this size rather than as one copy of itself.
+	fileBufferBytes = 64 << 10
 )
 
 // Hidden is what a record shows in place of a secret request parameter, as CloudTrail writes it.

@@ -2,6 +2,7 @@ package audit
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -102,6 +103,39 @@ func TestFileSinkRotates(t *testing.T) {
 	}
 	if _, err := os.Stat(path + ".4"); !os.IsNotExist(err) {
 		t.Fatalf("a fourth rotated file exists: %v", err)
+	}
+}
+
+// A batch larger than the sink's buffer reaches the file whole, a line per record, in order, and the
+// sink's count of the file's size stays exact.
+func TestFileSinkWritesBatchesWhole(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "audit.jsonl")
+	fs, err := OpenFileSink(path, 1<<30, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fs.Close()
+	var want strings.Builder
+	var evs []Event
+	for i := range 5 {
+		rec := fmt.Sprintf(`{"n":%d,"pad":"%s"}`, i, strings.Repeat("x", fileBufferBytes/2+i))
+		evs = append(evs, Event{Record: []byte(rec)})
+		want.WriteString(rec + "\n")
+	}
+	for range 2 {
+		if err := fs.Write(evs); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(b) != want.String()+want.String() {
+		t.Fatalf("the file holds %d bytes, want the two batches' %d", len(b), 2*want.Len())
+	}
+	if fs.size != int64(len(b)) {
+		t.Fatalf("the sink counts %d bytes, the file holds %d", fs.size, len(b))
 	}
 }
 
