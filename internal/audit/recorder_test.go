@@ -1,6 +1,7 @@
 package audit
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -28,6 +29,42 @@ func TestQueueFullDrops(t *testing.T) {
 	if r.QueueDepth() != 2 || r.Dropped() != 3 {
 		t.Fatalf("depth %d, dropped %d; want 2 and 3", r.QueueDepth(), r.Dropped())
 	}
+}
+
+// The queue bounds the bodies its calls were decoded from as well as their number: large bodies are
+// dropped and counted once their bytes would pass the bound, while small calls still fit; a written batch
+// frees its bytes.
+func TestQueueBoundsHeldBodies(t *testing.T) {
+	r := NewRecorder(Options{Store: nopStore{}, QueueSize: 1 << 20})
+	call := func(body int) *Call {
+		return &Call{Req: &reqctx.Request{Time: time.Now(), Service: "sts", Caller: userCaller("111111111111")}, BodyBytes: body}
+	}
+	const big = 1 << 20
+	for range maxQueuedBodyBytes/big + 3 {
+		r.End(call(big), nil)
+	}
+	if r.QueueDepth() != maxQueuedBodyBytes/big || r.Dropped() != 3 {
+		t.Fatalf("depth %d, dropped %d; want %d and 3", r.QueueDepth(), r.Dropped(), maxQueuedBodyBytes/big)
+	}
+	r.End(call(0), nil)
+	if r.QueueDepth() != maxQueuedBodyBytes/big+1 {
+		t.Fatalf("a call without a body was dropped: depth %d", r.QueueDepth())
+	}
+	r.writeQueued(context.Background())
+	r.End(call(big), nil)
+	if r.QueueDepth() != 1 || r.Dropped() != 3 {
+		t.Fatalf("after a write: depth %d, dropped %d; want 1 and 3", r.QueueDepth(), r.Dropped())
+	}
+}
+
+// nopStore keeps nothing.
+type nopStore struct{ History }
+
+func (nopStore) AppendEvents(context.Context, []Event, []string) error    { return nil }
+func (nopStore) AdoptPending(context.Context, time.Time) (int, error)     { return 0, nil }
+func (nopStore) PurgeEvents(context.Context, time.Time, int) (int, error) { return 0, nil }
+func (nopStore) ExportEvents(context.Context, time.Time, time.Time, func(Event) error) error {
+	return nil
 }
 
 // AssumeRole of another account's role is recorded in both accounts, sharing an ID; the role's account

@@ -194,6 +194,7 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 		x.fail(err)
 		return
 	}
+	x.body = len(body)
 	ep, impl, info := s.resolve(r, body)
 	x.svc = info
 	req.Service, req.Region, req.Partition, req.GlobalEndpoint = ep.Service, ep.Region, ep.Partition, ep.Global
