@@ -21,8 +21,9 @@ type Store interface {
 	AdoptPending(ctx context.Context, before time.Time) (int, error)
 	// PurgeEvents deletes at most limit events older than before, returning how many it deleted.
 	PurgeEvents(ctx context.Context, before time.Time, limit int) (int, error)
-	// ExportEvents calls fn with every event whose time is in [since, until), of every account, oldest
-	// first, stopping at fn's first error.
+	// ExportEvents calls fn with every event whose time is in [since, until), of every account, stopping
+	// at fn's first error: batch by batch in the order they were written (so oldest first to within a
+	// batch's span), then the preliminary events not yet written behind.
 	ExportEvents(ctx context.Context, since, until time.Time, fn func(Event) error) error
 }
 
