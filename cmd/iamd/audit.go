@@ -45,13 +45,13 @@ func auditCommand(args []string, stdout, stderr io.Writer) error {
 		return errors.New("audit: this store keeps no trail")
 	}
 	w := stdout
+	var file *os.File
 	if *out != "" {
-		f, err := os.OpenFile(*out, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-		if err != nil {
+		if file, err = os.OpenFile(*out, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600); err != nil {
 			return err
 		}
-		defer f.Close()
-		w = f
+		defer file.Close() // on the error paths; the export's end closes it and reports its error
+		w = file
 	}
 	bw := bufio.NewWriterSize(w, 64<<10)
 	n := 0
@@ -67,6 +67,12 @@ func auditCommand(args []string, stdout, stderr io.Writer) error {
 	}
 	if err := bw.Flush(); err != nil {
 		return fmt.Errorf("audit export: %w", err)
+	}
+	if file != nil {
+		// A failed close may mean the file lacks what was written: the export did not succeed.
+		if err := file.Close(); err != nil {
+			return fmt.Errorf("audit export: %w", err)
+		}
 	}
 	fmt.Fprintf(stderr, "exported %d events\n", n)
 	return nil

@@ -632,3 +632,21 @@ func sha256Hex(s string) string {
 	sum := sha256.Sum256([]byte(s))
 	return hex.EncodeToString(sum[:])
 }
+
+// `iamd audit export --out FILE` writes a new file, readable by its owner only, and refuses to write over
+// one that exists.
+func TestAuditExportOut(t *testing.T) {
+	dir := t.TempDir()
+	out := filepath.Join(t.TempDir(), "trail.jsonl")
+	_, stderr, err := runIamd(t, nil, "audit", "export", "--data-dir", dir, "--out", out)
+	if err != nil || !strings.Contains(stderr, "exported 0 events") {
+		t.Fatalf("export: %v\n%s", err, stderr)
+	}
+	st, err := os.Stat(out)
+	if err != nil || st.Size() != 0 || st.Mode().Perm() != 0o600 {
+		t.Fatalf("the export's file: %v, %v", st, err)
+	}
+	if _, stderr, err := runIamd(t, nil, "audit", "export", "--data-dir", dir, "--out", out); err == nil {
+		t.Fatalf("an export over an existing file succeeded\n%s", stderr)
+	}
+}

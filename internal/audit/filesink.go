@@ -1,6 +1,7 @@
 package audit
 
 import (
+	"bufio"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -18,6 +19,7 @@ type FileSink struct {
 
 	mu   sync.Mutex
 	f    *os.File
+	w    *bufio.Writer // over f, reused from batch to batch
 	size int64
 }
 
@@ -59,18 +61,27 @@ func (s *FileSink) Write(evs []Event) error {
 	if s.f == nil {
 		return fmt.Errorf("audit file: closed")
 	}
-	var buf []byte
+	size := int64(0)
 	for _, ev := range evs {
-		buf = append(buf, ev.Record...)
-		buf = append(buf, '\n')
+		size += int64(len(ev.Record)) + 1
 	}
-	if s.size > 0 && s.size+int64(len(buf)) > s.maxBytes {
+	if s.size > 0 && s.size+size > s.maxBytes {
 		if err := s.rotate(); err != nil {
 			return err
 		}
 	}
-	n, err := s.f.Write(buf)
-	s.size += int64(n)
+	// Through a buffer kept from batch to batch, not a copy of the whole batch (up to a few MiB).
+	if s.w == nil {
+		s.w = bufio.NewWriterSize(s.f, fileBufferBytes)
+	} else {
+		s.w.Reset(s.f)
+	}
+	for _, ev := range evs {
+		_, _ = s.w.Write(ev.Record)
+		_ = s.w.WriteByte('\n')
+	}
+	err := s.w.Flush()
+	s.size += size - int64(s.w.Buffered())
 	if err != nil {
 		return fmt.Errorf("audit file: %w", err)
 	}

@@ -17,6 +17,13 @@ const (
 	// path never waits for the trail. A write's event is safe all the same: its preliminary form is in the write's transaction.
 	DefaultQueueSize = 16384
 
+	// maxQueuedBodyBytes bounds the request bodies the queued calls were decoded from (Call.BodyBytes):
+	// a queued call holds its decoded input, about the size of its body, and a body may be up to the
+	// server's limit (1 MiB by default), so the count alone would let a stalled store hold 16 GiB of
+	// inputs sent by callers who need not even authenticate. At the 1 to 2 KiB of a usual call the count
+	// binds first; only large bodies meet this bound, and their events are dropped and counted the same.
+	maxQueuedBodyBytes = 256 << 20
+
 	// maxBatch is the most events one write-behind transaction holds: large enough that a busy node
 	// writes thousands of events per commit, small enough that a batch's transaction stays short next to
 	// the API's own writes (group commit shares the writer).
@@ -55,6 +62,10 @@ const (
 	// passes the size, and only the newest rotated files are kept.
 	DefaultFileMaxBytes = 100 << 20
 	DefaultFileKeep     = 10
+
+	// fileBufferBytes is the file sink's write buffer, kept from batch to batch: a batch (up to a few
+	// MiB of records) reaches the file in writes of this size rather than as one copy of itself.
+	fileBufferBytes = 64 << 10
 )
 
 // Hidden is what a record shows in place of a secret request parameter, as CloudTrail writes it.

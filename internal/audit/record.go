@@ -28,6 +28,9 @@ type Call struct {
 	AccessKeyID string
 	// TLS: the negotiated version and cipher suite ("" without TLS) and the Host header the client sent.
 	TLSVersion, CipherSuite, Host string
+	// BodyBytes is the size of the request body In was decoded from: what the recorder's queue bounds
+	// the held inputs by (maxQueuedBodyBytes).
+	BodyBytes int
 }
 
 // Recipients are the accounts whose trails record the call: the caller's (or, unauthenticated, the

@@ -21,8 +21,9 @@ type Store interface {
 	AdoptPending(ctx context.Context, before time.Time) (int, error)
 	// PurgeEvents deletes at most limit events older than before, returning how many it deleted.
 	PurgeEvents(ctx context.Context, before time.Time, limit int) (int, error)
-	// ExportEvents calls fn with every event whose time is in [since, until), of every account, oldest
-	// first, stopping at fn's first error.
+	// ExportEvents calls fn with every event whose time is in [since, until), of every account, stopping
+	// at fn's first error: batch by batch in the order they were written (so oldest first to within a
+	// batch's span), then the preliminary events not yet written behind.
 	ExportEvents(ctx context.Context, since, until time.Time, fn func(Event) error) error
 }
 
@@ -34,7 +35,8 @@ type Options struct {
 	FallbackAccount string
 	// Retention is how long events are kept (DefaultRetention when zero).
 	Retention time.Duration
-	// QueueSize bounds the events written behind (DefaultQueueSize when zero).
+	// QueueSize bounds the calls written behind (DefaultQueueSize when zero); maxQueuedBodyBytes bounds
+	// the request bodies they were decoded from.
 	QueueSize int
 	// File, when set, receives every event's record as a JSON line as well.
 	File   *FileSink
@@ -55,9 +57,10 @@ type Options struct {
 type Recorder struct {
 	o Options
 
-	mu    sync.Mutex
-	queue []queued // the calls waiting to be written, at most o.QueueSize
-	wake  chan struct{}
+	mu         sync.Mutex
+	queue      []queued // the calls waiting to be written, at most o.QueueSize
+	queueBytes int      // their BodyBytes, at most maxQueuedBodyBytes
+	wake       chan struct{}
 
 	// The writer's buffers, reused from batch to batch (Run's goroutine only).
 	spare    []queued
@@ -113,7 +116,7 @@ func (r *Recorder) End(c *Call, p *Pending) {
 	}
 	r.mu.Lock()
 	n := len(r.queue)
-	if n >= r.o.QueueSize {
+	if n >= r.o.QueueSize || r.queueBytes+q.call.BodyBytes > maxQueuedBodyBytes {
 		r.mu.Unlock()
 		// Full: the store is not keeping up. The events are dropped rather than the request slowed; a
 		// write's preliminary events are already stored with its change.
@@ -121,6 +124,7 @@ func (r *Recorder) End(c *Call, p *Pending) {
 		return
 	}
 	r.queue = append(r.queue, q)
+	r.queueBytes += q.call.BodyBytes
 	r.mu.Unlock()
 	if n == 0 || n+1 == maxBatch {
 		// The first call of a batch starts the writer's gathering; a full batch ends it early.
@@ -198,7 +202,7 @@ func (r *Recorder) flushAll() {
 func (r *Recorder) writeQueued(ctx context.Context) {
 	r.mu.Lock()
 	batch := r.queue
-	r.queue = r.spare[:0]
+	r.queue, r.queueBytes = r.spare[:0], 0
 	r.mu.Unlock()
 	for rest := batch; len(rest) > 0; {
 		n := min(len(rest), maxBatch)

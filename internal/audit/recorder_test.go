@@ -1,7 +1,9 @@
 package audit
 
 import (
+	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -27,6 +29,42 @@ func TestQueueFullDrops(t *testing.T) {
 	if r.QueueDepth() != 2 || r.Dropped() != 3 {
 		t.Fatalf("depth %d, dropped %d; want 2 and 3", r.QueueDepth(), r.Dropped())
 	}
+}
+
+// The queue bounds the bodies its calls were decoded from as well as their number: large bodies are
+// dropped and counted once their bytes would pass the bound, while small calls still fit; a written batch
+// frees its bytes.
+func TestQueueBoundsHeldBodies(t *testing.T) {
+	r := NewRecorder(Options{Store: nopStore{}, QueueSize: 1 << 20})
+	call := func(body int) *Call {
+		return &Call{Req: &reqctx.Request{Time: time.Now(), Service: "sts", Caller: userCaller("111111111111")}, BodyBytes: body}
+	}
+	const big = 1 << 20
+	for range maxQueuedBodyBytes/big + 3 {
+		r.End(call(big), nil)
+	}
+	if r.QueueDepth() != maxQueuedBodyBytes/big || r.Dropped() != 3 {
+		t.Fatalf("depth %d, dropped %d; want %d and 3", r.QueueDepth(), r.Dropped(), maxQueuedBodyBytes/big)
+	}
+	r.End(call(0), nil)
+	if r.QueueDepth() != maxQueuedBodyBytes/big+1 {
+		t.Fatalf("a call without a body was dropped: depth %d", r.QueueDepth())
+	}
+	r.writeQueued(context.Background())
+	r.End(call(big), nil)
+	if r.QueueDepth() != 1 || r.Dropped() != 3 {
+		t.Fatalf("after a write: depth %d, dropped %d; want 1 and 3", r.QueueDepth(), r.Dropped())
+	}
+}
+
+// nopStore keeps nothing.
+type nopStore struct{ History }
+
+func (nopStore) AppendEvents(context.Context, []Event, []string) error    { return nil }
+func (nopStore) AdoptPending(context.Context, time.Time) (int, error)     { return 0, nil }
+func (nopStore) PurgeEvents(context.Context, time.Time, int) (int, error) { return 0, nil }
+func (nopStore) ExportEvents(context.Context, time.Time, time.Time, func(Event) error) error {
+	return nil
 }
 
 // AssumeRole of another account's role is recorded in both accounts, sharing an ID; the role's account
@@ -102,6 +140,39 @@ func TestFileSinkRotates(t *testing.T) {
 	}
 	if _, err := os.Stat(path + ".4"); !os.IsNotExist(err) {
 		t.Fatalf("a fourth rotated file exists: %v", err)
+	}
+}
+
+// A batch larger than the sink's buffer reaches the file whole, a line per record, in order, and the
+// sink's count of the file's size stays exact.
+func TestFileSinkWritesBatchesWhole(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "audit.jsonl")
+	fs, err := OpenFileSink(path, 1<<30, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fs.Close()
+	var want strings.Builder
+	var evs []Event
+	for i := range 5 {
+		rec := fmt.Sprintf(`{"n":%d,"pad":"%s"}`, i, strings.Repeat("x", fileBufferBytes/2+i))
+		evs = append(evs, Event{Record: []byte(rec)})
+		want.WriteString(rec + "\n")
+	}
+	for range 2 {
+		if err := fs.Write(evs); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(b) != want.String()+want.String() {
+		t.Fatalf("the file holds %d bytes, want the two batches' %d", len(b), 2*want.Len())
+	}
+	if fs.size != int64(len(b)) {
+		t.Fatalf("the sink counts %d bytes, the file holds %d", fs.size, len(b))
 	}
 }
 

@@ -43,6 +43,7 @@ type exchange struct {
 	keyID   string
 	tls     *tls.ConnectionState
 	host    string
+	body    int // the request body's size: the trail's queue bounds the inputs it holds by it
 	call    *audit.Call
 	pending *audit.Pending
 }
@@ -60,7 +61,7 @@ func (s *Server) begin(w http.ResponseWriter, r *http.Request) exchange {
 
 // auditCall is the call as the trail records it, so far.
 func (x *exchange) auditCall() audit.Call {
-	c := audit.Call{Req: x.req, Op: x.op, In: x.in, Host: x.host}
+	c := audit.Call{Req: x.req, Op: x.op, In: x.in, Host: x.host, BodyBytes: x.body}
 	if x.tls != nil {
 		c.TLSVersion = tlsVersionName(x.tls.Version)
 		c.CipherSuite = tls.CipherSuiteName(x.tls.CipherSuite)

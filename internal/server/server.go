@@ -24,6 +24,7 @@ import (
 	"github.com/iamd/iamd/internal/ids"
 	"github.com/iamd/iamd/internal/protocol"
 	"github.com/iamd/iamd/internal/reqctx"
+	"github.com/iamd/iamd/internal/sigv4"
 	"github.com/iamd/iamd/internal/storage"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
@@ -193,6 +194,7 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 		x.fail(err)
 		return
 	}
+	x.body = len(body)
 	ep, impl, info := s.resolve(r, body)
 	x.svc = info
 	req.Service, req.Region, req.Partition, req.GlobalEndpoint = ep.Service, ep.Region, ep.Partition, ep.Global
@@ -293,20 +295,13 @@ func requestTooLarge(limit int64) error {
 		Message: "Request body must be smaller than " + strconv.FormatInt(limit, 10) + " bytes."}
 }
 
-// presentedKeyID is the access key ID a request claims to be signed with (Authorization header or
-// presigned query), "" when it claims none or one that could not be an access key ID.
+// presentedKeyID is the access key ID a request claims to be signed with (sigv4 reads it as the
+// signature check does), "" when it claims none or one that could not be an access key ID.
 func presentedKeyID(r *http.Request) string {
-	cred := r.URL.Query().Get("X-Amz-Credential")
-	if h := r.Header.Get("Authorization"); h != "" {
-		if _, after, ok := strings.Cut(h, "Credential="); ok {
-			cred = after
-		}
+	if id := sigv4.ClaimedAccessKeyID(r); ids.IsAccessKeyIDSyntax(id) {
+		return id
 	}
-	id, _, _ := strings.Cut(cred, "/")
-	if !ids.IsAccessKeyIDSyntax(id) {
-		return ""
-	}
-	return id
+	return ""
 }
 
 // sourceIP is the client's address (aws:SourceIp). Proxies are not trusted: X-Forwarded-For is a

@@ -210,29 +210,43 @@ func headerParams(rest string) (p authParams, bad string) {
 // well-formed credential. It validates nothing else; the server resolves the endpoint from it, and Parse
 // then checks the same scope against that endpoint.
 func Scope(r *http.Request) (service, region string) {
+	c, _ := credential(r)
+	return c.Service, c.Region
+}
+
+// ClaimedAccessKeyID returns the access key ID of the request's credential, read as Scope reads it, or ""
+// when the request carries no well-formed credential. Nothing vouches for it: the audit trail records a
+// refused signature in the account the claimed key names.
+func ClaimedAccessKeyID(r *http.Request) string {
+	c, _ := credential(r)
+	return c.AccessKeyID
+}
+
+// credential is the request's credential, read as Parse reads it, and whether it is well formed.
+func credential(r *http.Request) (Request, bool) {
 	var cred string
 	if auth := r.Header.Get(headerAuthorization); auth != "" {
 		alg, rest, _ := strings.Cut(auth, " ")
 		if alg != Algorithm {
-			return "", ""
+			return Request{}, false
 		}
 		p, bad := headerParams(rest)
 		if bad != "" || !p.haveCred {
-			return "", ""
+			return Request{}, false
 		}
 		cred = p.credential
 	} else if r.URL.RawQuery != "" {
 		q, err := parseQuery(r.URL.RawQuery)
 		if err != nil {
-			return "", ""
+			return Request{}, false
 		}
 		cred, _ = findQuery(q, queryCredential)
 	}
 	var req Request
 	if req.setCredential(cred) != nil {
-		return "", ""
+		return Request{}, false
 	}
-	return req.Service, req.Region
+	return req, true
 }
 
 func hasDateHeader(r *http.Request) bool {

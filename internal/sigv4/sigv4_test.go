@@ -648,7 +648,8 @@ func TestConcurrentVerify(t *testing.T) {
 
 // FuzzScope: whatever the Authorization header or query holds, Scope never panics, and when Parse accepts
 // the request Scope names the very service and region Parse checked the signature against (the server
-// routes by Scope, so any difference would let a request signed for one region act in another).
+// routes by Scope, so any difference would let a request signed for one region act in another), and
+// ClaimedAccessKeyID the very key Parse checked (the trail records a refusal under it).
 func FuzzScope(f *testing.F) {
 	f.Add("AWS4-HMAC-SHA256 Credential="+testAKID+"/20240101/us-west-2/sts/aws4_request, SignedHeaders=host;x-amz-date, Signature=00", "")
 	f.Add("AWS4-HMAC-SHA256 Decoy=Credential="+testAKID+"/20240101/eu-west-1/sts/aws4_request, Credential="+testAKID+"/20240101/us-west-2/sts/aws4_request, SignedHeaders=host, Signature=00", "")
@@ -664,12 +665,16 @@ func FuzzScope(f *testing.F) {
 		}
 		r.Header.Set("X-Amz-Date", "20240101T003000Z")
 		service, region := Scope(r)
+		keyID := ClaimedAccessKeyID(r)
 		p, err := v.Parse(r, []byte(stsBody), Expect{})
 		if err != nil {
 			return
 		}
 		if service != p.Service || region != p.Region {
 			t.Fatalf("Scope read %q %q, Parse checked %q %q", service, region, p.Service, p.Region)
+		}
+		if keyID != p.AccessKeyID {
+			t.Fatalf("ClaimedAccessKeyID read %q, Parse checked %q", keyID, p.AccessKeyID)
 		}
 	})
 }

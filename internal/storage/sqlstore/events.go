@@ -256,7 +256,7 @@ func key(a audit.Attribute, v string) string { return string(a) + ":" + v }
 func (s *Store) AdoptPending(ctx context.Context, before time.Time) (int, error) {
 	adopted := 0
 	for {
-		rows, err := s.ReadDB.QueryContext(ctx, s.q(`SELECT event_id, data FROM event_pending WHERE event_time < $1
+		rows, err := s.ReadDB.QueryContext(ctx, s.q(`SELECT event_id, account_id, data FROM event_pending WHERE event_time < $1
 			ORDER BY event_id LIMIT 500`), before.UnixNano())
 		if err != nil {
 			return adopted, fmt.Errorf("storage: pending events: %w", err)
@@ -264,9 +264,9 @@ func (s *Store) AdoptPending(ctx context.Context, before time.Time) (int, error)
 		var evs []audit.Event
 		var ids []string
 		for rows.Next() {
-			var id string
+			var id, acct string
 			var data []byte
-			if err := rows.Scan(&id, &data); err != nil {
+			if err := rows.Scan(&id, &acct, &data); err != nil {
 				rows.Close()
 				return adopted, fmt.Errorf("storage: pending events: %w", err)
 			}
@@ -275,7 +275,8 @@ func (s *Store) AdoptPending(ctx context.Context, before time.Time) (int, error)
 			if err != nil {
 				continue // unreadable: dropped with its row
 			}
-			ev.AccountID = ""
+			// The account is the row's; the encoded event does not repeat it.
+			ev.AccountID = acct
 			evs = append(evs, ev)
 		}
 		err = rows.Err()
@@ -286,15 +287,9 @@ func (s *Store) AdoptPending(ctx context.Context, before time.Time) (int, error)
 		if len(ids) == 0 {
 			return adopted, nil
 		}
-		// The account is the row's; the encoded event does not repeat it.
 		var keep []audit.Event
 		for _, ev := range evs {
-			acct, err := s.pendingAccount(ctx, ev.EventID)
-			if err != nil {
-				return adopted, err
-			}
-			ev.AccountID = acct
-			p, err := s.lookup(ctx, audit.Query{AccountID: acct, Attribute: audit.AttrEventID, Value: ev.EventID, Limit: 1}, false)
+			p, err := s.lookup(ctx, audit.Query{AccountID: ev.AccountID, Attribute: audit.AttrEventID, Value: ev.EventID, Limit: 1}, false)
 			if err != nil {
 				return adopted, err
 			}
@@ -307,14 +302,6 @@ func (s *Store) AdoptPending(ctx context.Context, before time.Time) (int, error)
 		}
 		adopted += len(keep)
 	}
-}
-
-func (s *Store) pendingAccount(ctx context.Context, id string) (string, error) {
-	var acct string
-	if err := s.ReadDB.QueryRowContext(ctx, s.q(`SELECT account_id FROM event_pending WHERE event_id = $1`), id).Scan(&acct); err != nil {
-		return "", fmt.Errorf("storage: pending event %s: %w", id, err)
-	}
-	return acct, nil
 }
 
 // PurgeEvents implements audit.Store: whole blocks whose newest event is older than before (so an event
