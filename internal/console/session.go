@@ -47,8 +47,9 @@ func (c *Console) setCookie(w http.ResponseWriter, r *http.Request, name, value 
 		Secure: r.TLS != nil, SameSite: http.SameSiteStrictMode})
 }
 
-// session returns the request's session and the principal it acts as: nil for none, an expired one (then
-// deleted) or one whose sign-in is not complete (its caller is nil, the session is returned).
+// session returns the request's session and the principal it acts as: nil for none, an expired one or
+// one whose user is gone (then deleted), or one whose sign-in is not complete (its caller is nil, the
+// session is returned).
 func (c *Console) session(ctx context.Context, w http.ResponseWriter, r *http.Request) (*storage.ConsoleSession, *reqctx.Caller, error) {
 	ck, err := r.Cookie(sessionCookie)
 	if err != nil || len(ck.Value) > 2*tokenBytes {
@@ -76,15 +77,17 @@ func (c *Console) session(ctx context.Context, w http.ResponseWriter, r *http.Re
 	if s.Pending == pendingFederation {
 		return nil, nil, nil // an unused sign-in token, which only Action=login takes
 	}
-	if s.Pending != "" {
-		return s, nil, nil
-	}
+	// A sign-in with a step still to do is checked as a complete one: a user deleted since the password
+	// (or deleted and created again under the same name, another user) has no step left to take.
 	caller, err := c.callerOf(ctx, s)
 	if err != nil || caller == nil {
 		if caller == nil && err == nil {
 			c.endSession(ctx, w, r, s) // the user is gone
 		}
 		return nil, nil, err
+	}
+	if s.Pending != "" {
+		return s, nil, nil
 	}
 	if now.Sub(s.LastSeenAt) >= lastSeenWriteEvery {
 		s.LastSeenAt = now
