@@ -152,15 +152,21 @@ func signInSession(s *storage.ConsoleSession) *reqctx.Session {
 		MFA: s.MFA, MFAAuthTime: s.MFAAuthTime}
 }
 
-// startSession stores a new session (storeSession) and gives the browser its token.
+// startSession stores a new session (storeSession) and gives the browser its token. The session ends
+// sessionMaxLifetime from now (signInStepTimeout with a step to do), or at s.ExpiresAt when that is set
+// and earlier.
 func (c *Console) startSession(ctx context.Context, w http.ResponseWriter, r *http.Request, s *storage.ConsoleSession) error {
 	token := newToken()
 	now := c.now()
 	s.ID, s.CSRFToken = sessionID(token), newToken()
-	s.CreatedAt, s.LastSeenAt, s.ExpiresAt = now, now, now.Add(sessionMaxLifetime)
+	end := now.Add(sessionMaxLifetime)
 	if s.Pending != "" {
-		s.ExpiresAt = now.Add(signInStepTimeout)
+		end = now.Add(signInStepTimeout)
 	}
+	if s.ExpiresAt.IsZero() || end.Before(s.ExpiresAt) {
+		s.ExpiresAt = end
+	}
+	s.CreatedAt, s.LastSeenAt = now, now
 	if err := c.storeSession(ctx, s); err != nil {
 		return err
 	}
