@@ -169,21 +169,16 @@ func (c *Console) federationLogin(w http.ResponseWriter, r *http.Request) {
 		c.fail(w, r, err)
 		return
 	}
-	s := &storage.ConsoleSession{AccountID: pending.AccountID, Partition: pending.Partition, SessionToken: pending.SessionToken}
-	if err := c.startSession(ctx, w, r, s); err != nil {
-		c.fail(w, r, err)
-		return
-	}
+	// The console session never outlives the credentials, nor the SessionDuration asked for.
 	end := caller.Session.Expiration
 	if pending.SessionSeconds > 0 {
 		end = minTime(end, now.Add(timeSeconds(pending.SessionSeconds)))
 	}
-	if end.Before(s.ExpiresAt) {
-		s.ExpiresAt = end
-		if err := c.opts.Store.Update(ctx, func(tx storage.Tx) error { return tx.UpdateConsoleSession(ctx, s) }); err != nil {
-			c.fail(w, r, err)
-			return
-		}
+	s := &storage.ConsoleSession{AccountID: pending.AccountID, Partition: pending.Partition, SessionToken: pending.SessionToken,
+		ExpiresAt: end}
+	if err := c.startSession(ctx, w, r, s); err != nil {
+		c.fail(w, r, err)
+		return
 	}
 	c.log.InfoContext(ctx, "console sign-in by federation", "account", s.AccountID, "principal", caller.ARN,
 		"source_ip", reqctx.From(ctx).SourceIP)

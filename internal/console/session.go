@@ -47,8 +47,9 @@ func (c *Console) setCookie(w http.ResponseWriter, r *http.Request, name, value 
 		Secure: r.TLS != nil, SameSite: http.SameSiteStrictMode})
 }
 
-// session returns the request's session and the principal it acts as: nil for none, an expired one (then
-// deleted) or one whose sign-in is not complete (its caller is nil, the session is returned).
+// session returns the request's session and the principal it acts as: nil for none, an expired one or
+// one whose user is gone (then deleted), or one whose sign-in is not complete (its caller is nil, the
+// session is returned).
 func (c *Console) session(ctx context.Context, w http.ResponseWriter, r *http.Request) (*storage.ConsoleSession, *reqctx.Caller, error) {
 	ck, err := r.Cookie(sessionCookie)
 	if err != nil || len(ck.Value) > 2*tokenBytes {
@@ -76,15 +77,17 @@ func (c *Console) session(ctx context.Context, w http.ResponseWriter, r *http.Re
 	if s.Pending == pendingFederation {
 		return nil, nil, nil // an unused sign-in token, which only Action=login takes
 	}
-	if s.Pending != "" {
-		return s, nil, nil
-	}
+	// A sign-in with a step still to do is checked as a complete one: a user deleted since the password
+	// (or deleted and created again under the same name, another user) has no step left to take.
 	caller, err := c.callerOf(ctx, s)
 	if err != nil || caller == nil {
 		if caller == nil && err == nil {
 			c.endSession(ctx, w, r, s) // the user is gone
 		}
 		return nil, nil, err
+	}
+	if s.Pending != "" {
+		return s, nil, nil
 	}
 	if now.Sub(s.LastSeenAt) >= lastSeenWriteEvery {
 		s.LastSeenAt = now
@@ -149,15 +152,21 @@ func signInSession(s *storage.ConsoleSession) *reqctx.Session {
 		MFA: s.MFA, MFAAuthTime: s.MFAAuthTime}
 }
 
-// startSession stores a new session (storeSession) and gives the browser its token.
+// startSession stores a new session (storeSession) and gives the browser its token. The session ends
+// sessionMaxLifetime from now (signInStepTimeout with a step to do), or at s.ExpiresAt when that is set
+// and earlier.
 func (c *Console) startSession(ctx context.Context, w http.ResponseWriter, r *http.Request, s *storage.ConsoleSession) error {
 	token := newToken()
 	now := c.now()
 	s.ID, s.CSRFToken = sessionID(token), newToken()
-	s.CreatedAt, s.LastSeenAt, s.ExpiresAt = now, now, now.Add(sessionMaxLifetime)
+	end := now.Add(sessionMaxLifetime)
 	if s.Pending != "" {
-		s.ExpiresAt = now.Add(signInStepTimeout)
+		end = now.Add(signInStepTimeout)
 	}
+	if s.ExpiresAt.IsZero() || end.Before(s.ExpiresAt) {
+		s.ExpiresAt = end
+	}
+	s.CreatedAt, s.LastSeenAt = now, now
 	if err := c.storeSession(ctx, s); err != nil {
 		return err
 	}
