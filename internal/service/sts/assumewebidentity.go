@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/iamd/iamd/internal/api/stsapi"
@@ -75,14 +76,14 @@ func (s *Service) AssumeRoleWithWebIdentity(ctx context.Context, in *stsapi.Assu
 	aud, oaud := cl.AZP, []string(cl.Audience)
 	if aud == "" {
 		for _, a := range cl.Audience {
-			if containsString(prov.data.ClientIDs, a) {
+			if slices.Contains(prov.data.ClientIDs, a) {
 				aud = a
 				break
 			}
 		}
 		oaud = nil
 	}
-	if aud == "" || !containsString(prov.data.ClientIDs, aud) {
+	if aud == "" || !slices.Contains(prov.data.ClientIDs, aud) {
 		return nil, stsapi.NewInvalidIdentityTokenException(msgIncorrectAudience)
 	}
 	var tags []stsapi.Tag
@@ -207,12 +208,3 @@ func (s *Service) authorizeWebIdentity(ctx context.Context, role *storage.Role, 
 
 // lowerKey is the condition key HOST/PATH:claim of a provider, lower-cased as the request context keeps keys.
 func lowerKey(provider, claim string) string { return strings.ToLower(provider + ":" + claim) }
-
-func containsString(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
-}
