@@ -89,7 +89,7 @@ func (s *Service) AssumeRoleWithWebIdentity(ctx context.Context, in *stsapi.Assu
 	var transitive []string
 	if t := cl.Tags; t != nil {
 		for k, vs := range t.PrincipalTags {
-			if len(vs) != 1 {
+			if len(vs) != 1 || !validFederatedTag(k, vs[0]) {
 				return nil, stsapi.NewIDPRejectedClaimException(msgIDPRejectedClaim)
 			}
 			tags = append(tags, stsapi.Tag{Key: protocol.String(k), Value: protocol.String(vs[0])})

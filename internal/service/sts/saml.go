@@ -270,7 +270,7 @@ func samlGrant(a *samlassert.Assertion) (*sessionGrant, error) {
 		if !ok {
 			continue
 		}
-		if len(vals) != 1 || !validTagKey(key) || utf8.RuneCountInString(vals[0]) > 256 {
+		if len(vals) != 1 || !validFederatedTag(key, vals[0]) {
 			return nil, invalidIdentityToken(msgSAMLInvalid)
 		}
 		g.tags = append(g.tags, stsapi.Tag{Key: protocol.String(key), Value: protocol.String(vals[0])})
@@ -293,6 +293,17 @@ func samlGrant(a *samlassert.Assertion) (*sessionGrant, error) {
 var tagKeyRE = regexp.MustCompile(`^[\p{L}\p{Z}\p{N}_.:/=+\-@]{1,128}$`)
 
 func validTagKey(k string) bool { return tagKeyRE.MatchString(k) }
+
+// maxTagValueChars is the longest session tag value (the STS model's tagValueType): a request's tags are
+// held to it by the model, tags an identity provider asserts by validFederatedTag.
+const maxTagValueChars = 256
+
+// validFederatedTag checks a session tag that a SAML assertion or a web identity token carries, which the
+// request's model does not check: the key as the model's tagKeyType, the value no longer than its
+// tagValueType.
+func validFederatedTag(key, value string) bool {
+	return validTagKey(key) && utf8.RuneCountInString(value) <= maxTagValueChars
+}
 
 // samlNameQualifier is the saml:namequalifier AWS computes: base64(SHA-1(issuer + account + "/" +
 // provider name)) (IAM User Guide, "Available keys for SAML-based federation").
