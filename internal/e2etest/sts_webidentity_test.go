@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -117,6 +118,11 @@ func TestAssumeRoleWithWebIdentityErrorsAndConditionKeys(t *testing.T) {
 	notRequested := e.is.sign(t, "rsa1", claims{"https://aws.amazon.com/tags": map[string]any{"principal_tags": map[string][]string{"team": {"a"}},
 		"transitive_tag_keys": []string{"other"}}})
 	refused(t, "transitive key not a tag", call(sts.AssumeRoleWithWebIdentityInput{WebIdentityToken: aws.String(notRequested)}), "IDPRejectedClaim", "")
+	// Tags the token carries are held to the rules of the model's tags, as a SAML assertion's are.
+	badKey := e.is.sign(t, "rsa1", claims{"https://aws.amazon.com/tags": map[string]any{"principal_tags": map[string][]string{"team!": {"a"}}}})
+	refused(t, "tag key outside tagKeyType", call(sts.AssumeRoleWithWebIdentityInput{WebIdentityToken: aws.String(badKey)}), "IDPRejectedClaim", "")
+	longValue := e.is.sign(t, "rsa1", claims{"https://aws.amazon.com/tags": map[string]any{"principal_tags": map[string][]string{"team": {strings.Repeat("a", 257)}}}})
+	refused(t, "tag value over 256 characters", call(sts.AssumeRoleWithWebIdentityInput{WebIdentityToken: aws.String(longValue)}), "IDPRejectedClaim", "")
 
 	// amr and oaud: the trust policy sees them under the provider's prefix.
 	if _, err := e.s.IAM(RootCreds()).UpdateAssumeRolePolicy(ctx, &iam.UpdateAssumeRolePolicyInput{RoleName: aws.String("web"),

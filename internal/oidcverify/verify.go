@@ -8,7 +8,6 @@
 package oidcverify
 
 import (
-	"container/list"
 	"context"
 	"crypto/sha1" //nolint:gosec // AWS's thumbprints are SHA-1 fingerprints; they name certificates, nothing is signed with SHA-1.
 	"crypto/tls"
@@ -30,6 +29,7 @@ import (
 
 	"github.com/go-jose/go-jose/v4"
 	"github.com/go-jose/go-jose/v4/jwt"
+	"github.com/hashicorp/golang-lru/v2/simplelru"
 )
 
 // Algorithms are the signature algorithms accepted; "none" and the HMAC ones (whose key would be a shared
@@ -117,14 +117,12 @@ type Options struct {
 type Verifier struct {
 	o       Options
 	mu      sync.Mutex
-	lru     *list.List // of *entry, most recently used first
-	entries map[string]*list.Element
+	entries *simplelru.LRU[string, *entry] // by cacheKey; an evicted entry is marked dropped
 	fetches atomic.Int64
 }
 
 type entry struct {
-	key string
-	mu  sync.Mutex // held during a fetch: one fetch per issuer at a time
+	mu sync.Mutex // held during a fetch: one fetch per issuer at a time
 	// gen counts the key sets this entry has held (it changes with every successful fetch) and
 	// fetchedNano is when the current one was fetched; dropped is set when the entry leaves the cache.
 	// They are read without mu (KeyStamp.Current), so a caller holding a stamp never waits for a fetch.
@@ -147,7 +145,9 @@ func New(o Options) *Verifier {
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
-	return &Verifier{o: o, lru: list.New(), entries: map[string]*list.Element{}}
+	// Only a size < 1 fails.
+	entries, _ := simplelru.NewLRU(maxIssuers, func(_ string, e *entry) { e.dropped.Store(true) })
+	return &Verifier{o: o, entries: entries}
 }
 
 // Fetches is the number of HTTP requests made to issuers so far.
@@ -157,7 +157,7 @@ func (v *Verifier) Fetches() int64 { return v.fetches.Load() }
 func (v *Verifier) Cached() int {
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	return v.lru.Len()
+	return v.entries.Len()
 }
 
 // Verify checks the token's signature with a key of p's issuer (fetching the keys when they are not held,
@@ -247,19 +247,11 @@ func (v *Verifier) entry(p Provider) *entry {
 	k := cacheKey(p)
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	if el, ok := v.entries[k]; ok {
-		v.lru.MoveToFront(el)
-		return el.Value.(*entry)
+	if e, ok := v.entries.Get(k); ok {
+		return e
 	}
-	e := &entry{key: k}
-	v.entries[k] = v.lru.PushFront(e)
-	for v.lru.Len() > maxIssuers {
-		last := v.lru.Back()
-		v.lru.Remove(last)
-		dropped := last.Value.(*entry)
-		dropped.dropped.Store(true)
-		delete(v.entries, dropped.key)
-	}
+	e := &entry{}
+	v.entries.Add(k, e)
 	return e
 }
 

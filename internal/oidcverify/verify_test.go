@@ -20,7 +20,7 @@ func TestCacheIsBounded(t *testing.T) {
 		t.Fatalf("%d issuers cached, want %d", n, maxIssuers)
 	}
 	v.mu.Lock()
-	_, ok := v.entries[cacheKey(first)]
+	ok := v.entries.Contains(cacheKey(first))
 	v.mu.Unlock()
 	if !ok {
 		t.Fatal("a recently used issuer was dropped")

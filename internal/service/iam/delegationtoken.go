@@ -46,11 +46,20 @@ func newDelegationExchange(sealer Sealer, id string) (*delegationExchange, error
 	return &delegationExchange{Sealed: sealed}, nil
 }
 
-// openToken returns the exchange token of request id.
-func (x *delegationExchange) openToken(sealer Sealer, id string) (string, error) {
+// secret opens the exchange token's secret of request id.
+func (x *delegationExchange) secret(sealer Sealer, id string) ([]byte, error) {
 	secret, err := sealer.Open(x.Sealed, delegationTokenAAD(id))
 	if err != nil {
-		return "", fmt.Errorf("opening the exchange token of delegation request %s: %w", id, err)
+		return nil, fmt.Errorf("opening the exchange token of delegation request %s: %w", id, err)
+	}
+	return secret, nil
+}
+
+// openToken returns the exchange token of request id.
+func (x *delegationExchange) openToken(sealer Sealer, id string) (string, error) {
+	secret, err := x.secret(sealer, id)
+	if err != nil {
+		return "", err
 	}
 	return id + "." + base64.RawURLEncoding.EncodeToString(secret), nil
 }
@@ -111,9 +120,9 @@ func (s *Service) RedeemDelegationToken(ctx context.Context, tok, callerAccount 
 		if d.RequestorID != callerAccount || d.Exchange == nil {
 			return ErrTradeInTokenInvalid
 		}
-		secret, err := s.sealer.Open(d.Exchange.Sealed, delegationTokenAAD(id))
+		secret, err := d.Exchange.secret(s.sealer, id)
 		if err != nil {
-			return fmt.Errorf("opening the exchange token of delegation request %s: %w", id, err)
+			return err
 		}
 		if subtle.ConstantTimeCompare(secret, presented) != 1 {
 			return ErrTradeInTokenInvalid

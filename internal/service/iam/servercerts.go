@@ -291,13 +291,9 @@ func (s *Service) ListServerCertificateTags(ctx context.Context, in *iamapi.List
 	if err != nil {
 		return nil, err
 	}
-	tags, truncated, marker, err := paginateSlice(r.Tags, in.Marker, in.MaxItems)
+	out, truncated, marker, err := tagsPage(r.Tags, in.Marker, in.MaxItems)
 	if err != nil {
 		return nil, err
-	}
-	out := tagsOut(tags)
-	if out == nil {
-		out = []iamapi.Tag{}
 	}
 	return &iamapi.ListServerCertificateTagsResponse{Tags: out, IsTruncated: truncated, Marker: marker}, nil
 }

@@ -72,26 +72,14 @@ func (s *Service) AssumeRoot(ctx context.Context, in *stsapi.AssumeRootRequest) 
 // rootTargetAccount reads the account of AssumeRoot's TargetPrincipal: an account ID, or the ARN of a
 // principal of the member account in the caller's partition.
 func rootTargetAccount(partition, target string) (string, bool) {
-	if isAccountID(target) {
+	if ids.IsAccountID(target) {
 		return target, true
 	}
 	a, err := ids.ParseARN(target)
-	if err != nil || a.Partition != partition || a.Service != "iam" || a.Region != "" || !isAccountID(a.Account) || a.Resource == "" {
+	if err != nil || a.Partition != partition || a.Service != "iam" || a.Region != "" || !ids.IsAccountID(a.Account) || a.Resource == "" {
 		return "", false
 	}
 	return a.Account, true
-}
-
-func isAccountID(s string) bool {
-	if len(s) != 12 {
-		return false
-	}
-	for _, r := range s {
-		if r < '0' || r > '9' {
-			return false
-		}
-	}
-	return true
 }
 
 // isRootTaskPolicy says whether arn names one of the root task policies in partition.

@@ -4,12 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/iamd/iamd/internal/api/stsapi"
 	"github.com/iamd/iamd/internal/ids"
 	"github.com/iamd/iamd/internal/oidcverify"
-	"github.com/iamd/iamd/internal/policy"
 	"github.com/iamd/iamd/internal/protocol"
 	"github.com/iamd/iamd/internal/reqctx"
 	"github.com/iamd/iamd/internal/storage"
@@ -75,21 +75,21 @@ func (s *Service) AssumeRoleWithWebIdentity(ctx context.Context, in *stsapi.Assu
 	aud, oaud := cl.AZP, []string(cl.Audience)
 	if aud == "" {
 		for _, a := range cl.Audience {
-			if containsString(prov.data.ClientIDs, a) {
+			if slices.Contains(prov.data.ClientIDs, a) {
 				aud = a
 				break
 			}
 		}
 		oaud = nil
 	}
-	if aud == "" || !containsString(prov.data.ClientIDs, aud) {
+	if aud == "" || !slices.Contains(prov.data.ClientIDs, aud) {
 		return nil, stsapi.NewInvalidIdentityTokenException(msgIncorrectAudience)
 	}
 	var tags []stsapi.Tag
 	var transitive []string
 	if t := cl.Tags; t != nil {
 		for k, vs := range t.PrincipalTags {
-			if len(vs) != 1 {
+			if len(vs) != 1 || !validFederatedTag(k, vs[0]) {
 				return nil, stsapi.NewIDPRejectedClaimException(msgIDPRejectedClaim)
 			}
 			tags = append(tags, stsapi.Tag{Key: protocol.String(k), Value: protocol.String(vs[0])})
@@ -116,7 +116,6 @@ func (s *Service) AssumeRoleWithWebIdentity(ctx context.Context, in *stsapi.Assu
 	storedARN := ids.RoleARN(partition, account, role.Path, role.Name)
 	grant := &sessionGrant{tags: tags, transitive: transitive, sourceIdentity: sourceIdentity}
 	keys := map[string][]string{
-		"aws:federatedprovider":    {providerARN},
 		"sts:rolesessionname":      {sessionName},
 		lowerKey(prov.name, "aud"): {aud},
 		lowerKey(prov.name, "sub"): {cl.Subject},
@@ -127,7 +126,9 @@ func (s *Service) AssumeRoleWithWebIdentity(ctx context.Context, in *stsapi.Assu
 	if len(oaud) > 0 {
 		keys[lowerKey(prov.name, "oaud")] = oaud
 	}
-	if err := s.authorizeWebIdentity(ctx, role, storedARN, providerARN, grant, keys); err != nil {
+	// The provider is one of the role's account: the token was verified with that account's provider.
+	if err := s.authorizeFederated(ctx, role, storedARN, "sts:AssumeRoleWithWebIdentity", providerARN, role.AccountID,
+		keys, grant, msgWebIdentityDenied); err != nil {
 		return nil, err
 	}
 
@@ -174,45 +175,5 @@ func (s *Service) AssumeRoleWithWebIdentity(ctx context.Context, in *stsapi.Assu
 	return out, nil
 }
 
-// authorizeWebIdentity evaluates sts:AssumeRoleWithWebIdentity, and the grant's sts:TagSession and
-// sts:SetSourceIdentity, against the role's trust policy alone, for the provider as a Federated principal:
-// there is no caller with identity policies.
-func (s *Service) authorizeWebIdentity(ctx context.Context, role *storage.Role, roleARN, providerARN string, g *sessionGrant, keys map[string][]string) error {
-	trust, err := s.trust.parse(role.AssumeRolePolicyDocument)
-	if err != nil {
-		s.log.WarnContext(ctx, "role trust policy does not parse", "role", roleARN, "err", err)
-		return accessDenied(msgWebIdentityDenied)
-	}
-	reqCtx := map[string][]string{}
-	if s.o.Policies != nil {
-		var release func()
-		reqCtx, release = s.o.Policies.RequestContext(ctx)
-		defer release()
-	}
-	for k, v := range keys {
-		reqCtx[k] = v
-	}
-	g.addContext(reqCtx)
-	set := &policy.Set{Resource: &policy.Attached{Policy: trust, ID: "trust-policy", Source: policy.SourceResource,
-		PrincipalIDs: role.TrustPrincipalIDs}, ResourceAccount: role.AccountID}
-	p := policy.Principal{Federated: providerARN, AccountID: role.AccountID}
-	for _, action := range append([]string{"sts:AssumeRoleWithWebIdentity"}, g.actions()...) {
-		d := policy.Evaluate(&policy.Request{Action: action, Resource: roleARN, Principal: p, Context: reqCtx}, set)
-		if !d.Allowed() || d.Resource != policy.Allowed {
-			return accessDenied(msgWebIdentityDenied)
-		}
-	}
-	return nil
-}
-
 // lowerKey is the condition key HOST/PATH:claim of a provider, lower-cased as the request context keeps keys.
 func lowerKey(provider, claim string) string { return strings.ToLower(provider + ":" + claim) }
-
-func containsString(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
-}

@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"maps"
 	"regexp"
 	"strings"
 	"time"
@@ -155,7 +156,8 @@ func (s *Service) AssumeRoleWithSAML(ctx context.Context, in *stsapi.AssumeRoleW
 		return nil, fmt.Errorf("loading role: %w", err)
 	}
 	keys := samlConditionKeys(a, account, pa.Account, providerName)
-	if err := s.authorizeSAML(ctx, role, ids.RoleARN(partition, account, role.Path, role.Name), providerARN, pa.Account, keys, grant); err != nil {
+	if err := s.authorizeFederated(ctx, role, ids.RoleARN(partition, account, role.Path, role.Name), "sts:AssumeRoleWithSAML",
+		providerARN, pa.Account, keys, grant, msgSAMLNotAuthorized); err != nil {
 		return nil, err
 	}
 
@@ -268,7 +270,7 @@ func samlGrant(a *samlassert.Assertion) (*sessionGrant, error) {
 		if !ok {
 			continue
 		}
-		if len(vals) != 1 || !validTagKey(key) || utf8.RuneCountInString(vals[0]) > 256 {
+		if len(vals) != 1 || !validFederatedTag(key, vals[0]) {
 			return nil, invalidIdentityToken(msgSAMLInvalid)
 		}
 		g.tags = append(g.tags, stsapi.Tag{Key: protocol.String(key), Value: protocol.String(vals[0])})
@@ -291,6 +293,17 @@ func samlGrant(a *samlassert.Assertion) (*sessionGrant, error) {
 var tagKeyRE = regexp.MustCompile(`^[\p{L}\p{Z}\p{N}_.:/=+\-@]{1,128}$`)
 
 func validTagKey(k string) bool { return tagKeyRE.MatchString(k) }
+
+// maxTagValueChars is the longest session tag value (the STS model's tagValueType): a request's tags are
+// held to it by the model, tags an identity provider asserts by validFederatedTag.
+const maxTagValueChars = 256
+
+// validFederatedTag checks a session tag that a SAML assertion or a web identity token carries, which the
+// request's model does not check: the key as the model's tagKeyType, the value no longer than its
+// tagValueType.
+func validFederatedTag(key, value string) bool {
+	return validTagKey(key) && utf8.RuneCountInString(value) <= maxTagValueChars
+}
 
 // samlNameQualifier is the saml:namequalifier AWS computes: base64(SHA-1(issuer + account + "/" +
 // provider name)) (IAM User Guide, "Available keys for SAML-based federation").
@@ -317,14 +330,16 @@ func samlConditionKeys(a *samlassert.Assertion, roleAccount, providerAccount, pr
 	return m
 }
 
-// authorizeSAML evaluates sts:AssumeRoleWithSAML (and the grant's sts:TagSession, sts:SetSourceIdentity)
-// against the role's trust policy for the federated principal provider. A federated principal has no
-// identity policies: the trust policy alone decides.
-func (s *Service) authorizeSAML(ctx context.Context, role *storage.Role, roleARN, provider, providerAccount string, keys map[string][]string, g *sessionGrant) error {
+// authorizeFederated evaluates action (sts:AssumeRoleWithSAML or sts:AssumeRoleWithWebIdentity), and the
+// grant's sts:TagSession and sts:SetSourceIdentity, against the role's trust policy alone, for provider as
+// a Federated principal of providerAccount: a federated principal has no identity policies. keys are the
+// provider's condition keys (lower-cased); every refusal is AccessDenied with the message denied.
+func (s *Service) authorizeFederated(ctx context.Context, role *storage.Role, roleARN, action, provider, providerAccount string,
+	keys map[string][]string, g *sessionGrant, denied string) error {
 	trust, err := s.trust.parse(role.AssumeRolePolicyDocument)
 	if err != nil {
 		s.log.WarnContext(ctx, "role trust policy does not parse", "role", roleARN, "err", err)
-		return accessDenied(msgSAMLNotAuthorized)
+		return accessDenied(denied)
 	}
 	var reqCtx map[string][]string
 	if s.o.Policies != nil {
@@ -335,18 +350,16 @@ func (s *Service) authorizeSAML(ctx context.Context, role *storage.Role, roleARN
 	if reqCtx == nil {
 		reqCtx = map[string][]string{}
 	}
-	for k, v := range keys {
-		reqCtx[k] = v
-	}
+	maps.Copy(reqCtx, keys)
 	reqCtx["aws:federatedprovider"] = []string{provider}
 	g.addContext(reqCtx)
 	set := &policy.Set{Resource: &policy.Attached{Policy: trust, ID: "trust-policy", Source: policy.SourceResource,
 		PrincipalIDs: role.TrustPrincipalIDs}, ResourceAccount: role.AccountID}
 	p := policy.Principal{Federated: provider, AccountID: providerAccount}
-	for _, action := range append([]string{"sts:AssumeRoleWithSAML"}, g.actions()...) {
-		d := policy.Evaluate(&policy.Request{Action: action, Resource: roleARN, Principal: p, Context: reqCtx}, set)
+	for _, a := range append([]string{action}, g.actions()...) {
+		d := policy.Evaluate(&policy.Request{Action: a, Resource: roleARN, Principal: p, Context: reqCtx}, set)
 		if !d.Allowed() || d.Resource != policy.Allowed {
-			return accessDenied(msgSAMLNotAuthorized)
+			return accessDenied(denied)
 		}
 	}
 	return nil
