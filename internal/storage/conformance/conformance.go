@@ -54,6 +54,7 @@ func RunTests(t *testing.T, newStore func(t *testing.T) storage.Store) {
 		{"ConcurrentWriters", testConcurrentWriters},
 		{"ConcurrentWritersSomeFail", testConcurrentWritersSomeFail},
 		{"NoLostUpdates", testNoLostUpdates},
+		{"NoLostUpdatesSomeFail", testNoLostUpdatesSomeFail},
 		{"Rollback", testRollback},
 		{"Counters", testCounters},
 		{"PaginationWhileDeleting", testPagination},

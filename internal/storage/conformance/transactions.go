@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/iamd/iamd/internal/storage"
@@ -406,6 +407,63 @@ func testConcurrentWritersSomeFail(t *testing.T, s storage.Store) {
 			t.Errorf("change published for failed %s", name)
 		}
 	}
+}
+
+// testNoLostUpdatesSomeFail: concurrent read-modify-write transactions on one entity, some of which fail
+// after their update: exactly the increments of the acknowledged ones remain. Backends that run
+// concurrent transactions together may hold back a repeated update of one row until the transaction's
+// next statement (sqlstore's deferred update): the update of a member that then fails must not replace
+// the one before it, nor be committed.
+func testNoLostUpdatesSomeFail(t *testing.T, s storage.Store) {
+	must(t, update(t, s, func(ctx context.Context, tx storage.Tx) error {
+		return tx.CreateRole(ctx, &storage.Role{AccountID: Acct, Name: "rf", Path: "/", ID: "AROA2", MaxSessionDuration: 3600})
+	}))
+	errBoom := errors.New("boom")
+	const writers, each = 8, 10
+	var acked atomic.Int64
+	var wg sync.WaitGroup
+	for w := range writers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range each {
+				fail := (w+i)%3 == 0
+				err := update(t, s, func(ctx context.Context, tx storage.Tx) error {
+					r, err := tx.GetRole(ctx, Acct, "rf")
+					if err != nil {
+						return err
+					}
+					r.MaxSessionDuration++
+					if err := tx.UpdateRole(ctx, "rf", r); err != nil {
+						return err
+					}
+					if fail {
+						return errBoom
+					}
+					return nil
+				})
+				switch {
+				case fail && !errors.Is(err, errBoom):
+					t.Errorf("failing increment: got %v, want %v", err, errBoom)
+					return
+				case !fail && err != nil:
+					t.Errorf("increment: %v", err)
+					return
+				case !fail:
+					acked.Add(1)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	view(t, s, func(ctx context.Context, tx storage.Tx) error {
+		r, err := tx.GetRole(ctx, Acct, "rf")
+		must(t, err)
+		if want := 3600 + int32(acked.Load()); r.MaxSessionDuration != want {
+			t.Fatalf("MaxSessionDuration = %d, want %d (%d acknowledged increments)", r.MaxSessionDuration, want, acked.Load())
+		}
+		return nil
+	})
 }
 
 // testNoLostUpdates: concurrent read-modify-write transactions on one entity behave as if run one after

@@ -50,7 +50,10 @@ func (t *seqTracker) notified(node string, seq int64) bool {
 		return true // already adopted by a poll
 	}
 	t.heard[node] = seq
-	return !known || seq == last+1
+	// A node not in the baseline started after it, so its first write is number 1 (last is 0): a first
+	// notification numbered higher means the ones before it were lost. (A node idle for longer than
+	// seqForgetAfter is not in the baseline either: its next write costs one needless flush.)
+	return seq == last+1
 }
 
 // polled compares the table's numbers with what was heard; it reports whether some node's writes went

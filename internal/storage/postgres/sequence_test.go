@@ -103,4 +103,11 @@ func TestSeqTrackerGaps(t *testing.T) {
 	if tr.polled(map[string]int64{"n": 8}, false) {
 		t.Fatal("lost although heard")
 	}
+	// A node started after the baseline: its first notification is number 1.
+	if !tr.notified("new", 1) {
+		t.Fatal("a new node's first write is no gap")
+	}
+	if tr.notified("later", 3) {
+		t.Fatal("a new node's first notification heard is 3: 1 and 2 were lost")
+	}
 }
