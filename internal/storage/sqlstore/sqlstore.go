@@ -164,8 +164,9 @@ type Stats struct {
 	GroupFallbacks int64
 	// ViewReruns: single-statement Views run again because their first read moved (see viewRunner).
 	ViewReruns int64
-	// Statements: statements sent to the database, BEGIN and COMMIT aside (on PostgreSQL each is a round
-	// trip; a group's savepoints and notifications count once per round trip).
+	// Statements: statements sent to the database, BEGIN and COMMIT aside (a group's savepoints count once
+	// per member). On PostgreSQL a read outside a write transaction is a round trip of its own; a write
+	// transaction's statements share round trips (see Pipeline).
 	Statements int64
 	// ViewTransactions: Views that ran in a transaction (on PostgreSQL, BEGIN and COMMIT around their reads).
 	ViewTransactions int64

@@ -29,8 +29,8 @@ type Row interface {
 }
 
 // Pipeline is a write transaction of a driver that sends several statements in one round trip
-// (PostgreSQL's pipeline mode). Its first statement opens the transaction (with Dialect.UpdateTx's
-// isolation) in the same round trip. The store queues what it need not wait for: an update whose row
+// (PostgreSQL's pipeline mode). It opens the transaction (serializable, as Dialect.UpdateTx says) in the
+// round trip of its first statement. The store queues what it need not wait for: an update whose row
 // count it only checks, the counters, the preliminary audit events, the notification of other nodes, a
 // savepoint. They go with the next statement it sends, or with COMMIT, so that a group of writes that
 // read one row costs two round trips (BEGIN with the read, the writes with COMMIT) instead of one per
