@@ -58,10 +58,14 @@ func TestChangesFromOtherNodes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []storage.Change{
+	owned := []storage.Change{
+		{Kind: storage.ChangeAttachment, AccountID: "123456789012", Key: "user:bob"},
+		{Kind: storage.ChangeInlinePolicy, AccountID: "123456789012", Key: "user:bob"},
+	}
+	want := append([]storage.Change{
 		{Kind: storage.ChangeAccount, AccountID: "123456789012"},
 		{Kind: storage.ChangeUser, AccountID: "123456789012", Key: "bob"},
-	}
+	}, owned...)
 	for _, ch := range []<-chan storage.Change{chA, chB} {
 		for i, w := range want {
 			if got := <-ch; got != w {
@@ -76,10 +80,12 @@ func TestChangesFromOtherNodes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w := storage.Change{Kind: storage.ChangeUser, AccountID: "123456789012", Key: "bob"}
+	want = append([]storage.Change{{Kind: storage.ChangeUser, AccountID: "123456789012", Key: "bob"}}, owned...)
 	for _, ch := range []<-chan storage.Change{chA, chB} {
-		if got := <-ch; got != w {
-			t.Fatalf("got %+v, want %+v", got, w)
+		for i, w := range want {
+			if got := <-ch; got != w {
+				t.Fatalf("change %d = %+v, want %+v", i, got, w)
+			}
 		}
 	}
 }
@@ -339,10 +345,19 @@ func TestGroupCommitNotifies(t *testing.T) {
 	seen := map[string]bool{}
 	for len(seen) < n {
 		c := <-ch
-		if c.Kind != storage.ChangeUser || c.AccountID != acct {
+		if c.AccountID != acct {
 			t.Fatalf("unexpected change %+v", c)
 		}
-		seen[c.Key] = true
+		switch c.Kind {
+		case storage.ChangeUser:
+			seen[c.Key] = true
+		case storage.ChangeAttachment, storage.ChangeInlinePolicy: // the new user's policies, keyed "user:name"
+			if !strings.HasPrefix(c.Key, "user:") {
+				t.Fatalf("unexpected change %+v", c)
+			}
+		default:
+			t.Fatalf("unexpected change %+v", c)
+		}
 	}
 	for i := range n {
 		if k := fmt.Sprintf(`o'b\r"n-%d`, i); !seen[k] {

@@ -359,6 +359,7 @@ func (t *txn) createEntity(ctx context.Context, kind, acct, name, path, id strin
 		return err
 	}
 	t.entityChanged(kind, acct, name)
+	t.ownedChanged(kind, acct, name)
 	return nil
 }
 
@@ -402,8 +403,26 @@ func (t *txn) updateEntity(ctx context.Context, kind, acct, oldName, name, path,
 	t.entityChanged(kind, acct, oldName)
 	if storage.Fold(oldName) != storage.Fold(name) {
 		t.entityChanged(kind, acct, name)
+		t.ownedChanged(kind, acct, oldName)
+		t.ownedChanged(kind, acct, name)
 	}
 	return nil
+}
+
+// attachmentOwners are the entity kinds that own attached policies (and inline ones).
+var attachmentOwners = map[string]storage.OwnerKind{
+	kindUser: storage.OwnerUser, kindRole: storage.OwnerRole, kindGroup: storage.OwnerGroup,
+}
+
+// ownedChanged records that the policies an owner's name holds changed without a statement of their
+// own: reading them fails while the owner does not exist (so creating it changes them), and the
+// database moves them with a renamed owner and removes them with a deleted one (cascades). A change of
+// the owner's row alone (a retag) concerns them not, so caches keep them then.
+func (t *txn) ownedChanged(kind, acct, name string) {
+	if ok, isOwner := attachmentOwners[kind]; isOwner {
+		t.changed(storage.ChangeAttachment, acct, ownerKey(ok, name))
+		t.changed(storage.ChangeInlinePolicy, acct, ownerKey(ok, name))
+	}
 }
 
 func (t *txn) deleteEntity(ctx context.Context, kind, acct, name string) error {
@@ -419,6 +438,7 @@ func (t *txn) deleteEntity(ctx context.Context, kind, acct, name string) error {
 		return err
 	}
 	t.entityChanged(kind, acct, name)
+	t.ownedChanged(kind, acct, name)
 	return nil
 }
 
