@@ -112,7 +112,7 @@ func newMetrics(store storage.Store, authn *auth.Authenticator, rec *audit.Recor
 				func(s sqlstore.Stats) int64 { return s.GroupFallbacks }),
 			counter("iamd_store_view_reruns_total", "Single-statement reads run again in a transaction because their first read moved (PostgreSQL).",
 				func(s sqlstore.Stats) int64 { return s.ViewReruns }),
-			counter("iamd_store_statements_total", "Statements sent to the database, BEGIN and COMMIT aside (each a round trip on PostgreSQL).",
+			counter("iamd_store_statements_total", "Statements sent to the database, BEGIN and COMMIT aside (on PostgreSQL a write transaction's share round trips).",
 				func(s sqlstore.Stats) int64 { return s.Statements }),
 			counter("iamd_store_view_transactions_total", "Reads of the store that ran in a transaction (BEGIN and COMMIT around them on PostgreSQL).",
 				func(s sqlstore.Stats) int64 { return s.ViewTransactions }),

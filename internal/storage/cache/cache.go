@@ -290,23 +290,15 @@ func (c *Store) applyTables(ch storage.Change) {
 		c.keys.Remove(ch.Key)
 		c.missing.Remove(ch.Key)
 	case storage.ChangeUser:
-		// Every write of a user row publishes it (membership changes too). Renaming or deleting a user
-		// moves or removes its attachments without a ChangeAttachment (the database cascades).
+		// Every write of a user row publishes it (membership changes too). A creation, a rename or a
+		// deletion, which change what the user's attachments read (not found, or moved, or removed), also
+		// publishes ChangeAttachment for them; a retag does not, and leaves them cached.
 		c.gen[tUsers]++
-		c.gen[tAttached]++
 		c.users.Remove(k)
-		c.attached.Remove(nameKey{ch.AccountID, string(storage.OwnerUser) + ":" + ch.Key})
 	case storage.ChangeRole, storage.ChangeRoleUsed:
-		// RoleLastUsed is part of the role's row.
+		// RoleLastUsed is part of the role's row. Its attachments: as for users.
 		c.gen[tRoles]++
 		c.roles.Remove(k)
-		if ch.Kind == storage.ChangeRole {
-			c.gen[tAttached]++
-			c.attached.Remove(nameKey{ch.AccountID, string(storage.OwnerRole) + ":" + ch.Key})
-		}
-	case storage.ChangeGroup:
-		c.gen[tAttached]++
-		c.attached.Remove(nameKey{ch.AccountID, string(storage.OwnerGroup) + ":" + ch.Key})
 	case storage.ChangeAttachment:
 		c.gen[tAttached]++
 		c.attached.Remove(k)

@@ -157,3 +157,72 @@ func TestConcurrentMissesShareARead(t *testing.T) {
 		}
 	}
 }
+
+// A retag changes a user's row, not its attached policies: the attachment list stays cached (every
+// request of a retagged user's policies read it again from the database). A rename or a deletion moves
+// or removes the attachments, and the list leaves the cache.
+func TestRetagKeepsAttachmentsCached(t *testing.T) {
+	ctx := context.Background()
+	st := openPostgres(t, pgtest.URL(t))
+	c := cache.New(st, cache.Options{})
+	statements := func() int64 { return st.(*postgres.Store).Stats().Statements }
+	const acct, arn = "123456789012", "arn:aws:iam::aws:policy/ReadOnlyAccess"
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	must(c.Update(ctx, func(tx storage.Tx) error {
+		if err := tx.CreateAccount(ctx, &storage.Account{ID: acct}); err != nil {
+			return err
+		}
+		if err := tx.CreateUser(ctx, &storage.User{AccountID: acct, Name: "u", Path: "/", ID: "AIDAU"}); err != nil {
+			return err
+		}
+		return tx.AttachPolicy(ctx, acct, storage.OwnerUser, "u", arn)
+	}))
+	// attached reads name's attachment list through the cache: how many, whether the store was asked.
+	attached := func(name string) (n int, read bool) {
+		t.Helper()
+		before := statements()
+		must(c.View(ctx, func(tx storage.Tx) error {
+			l, err := tx.ListAttachedPolicies(ctx, acct, storage.OwnerUser, name, storage.ListOptions{})
+			n = len(l)
+			return err
+		}))
+		return n, statements() != before
+	}
+	update := func(fn func(tx storage.Tx, u *storage.User) error) {
+		t.Helper()
+		must(c.Update(ctx, func(tx storage.Tx) error {
+			u, err := tx.GetUser(ctx, acct, "u")
+			if err != nil {
+				return err
+			}
+			return fn(tx, u)
+		}))
+	}
+	attached("u")
+	update(func(tx storage.Tx, u *storage.User) error {
+		u.Tags = []storage.Tag{{Key: "k", Value: "v"}}
+		return tx.UpdateUser(ctx, "u", u)
+	})
+	if n, read := attached("u"); n != 1 || read {
+		t.Fatalf("after a retag: %d attached policies, read from the database %v; want 1 from memory", n, read)
+	}
+	update(func(tx storage.Tx, u *storage.User) error {
+		u.Name = "w"
+		return tx.UpdateUser(ctx, "u", u)
+	})
+	if n, read := attached("w"); n != 1 || !read {
+		t.Fatalf("after a rename: %d attached policies, read from the database %v; want 1 read", n, read)
+	}
+	must(c.Update(ctx, func(tx storage.Tx) error { return tx.DeleteUser(ctx, acct, "w") }))
+	must(c.Update(ctx, func(tx storage.Tx) error {
+		return tx.CreateUser(ctx, &storage.User{AccountID: acct, Name: "w", Path: "/", ID: "AIDAW"})
+	}))
+	if n, _ := attached("w"); n != 0 {
+		t.Fatalf("a user deleted and created again under its name: %d attached policies, want 0", n)
+	}
+}

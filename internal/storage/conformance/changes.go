@@ -22,12 +22,28 @@ func testChanges(t *testing.T, s storage.Store) {
 	must(t, update(t, s, func(ctx context.Context, tx storage.Tx) error {
 		return tx.CreateAccessKey(ctx, &storage.AccessKey{ID: "AKIACHANGE", AccountID: Acct, UserName: "bob", Status: storage.StatusActive})
 	}))
+	// A retag changes the user's row only.
+	must(t, update(t, s, func(ctx context.Context, tx storage.Tx) error {
+		u, err := tx.GetUser(ctx, Acct, "bob")
+		if err != nil {
+			return err
+		}
+		u.Tags = []storage.Tag{{Key: "k", Value: "v"}}
+		return tx.UpdateUser(ctx, "bob", u)
+	}))
 	must(t, update(t, s, func(ctx context.Context, tx storage.Tx) error { return tx.DeleteUser(ctx, Acct, "bob") }))
 	want := []storage.Change{
 		{Kind: storage.ChangeUser, AccountID: Acct, Key: "bob"},
+		// Its policies: reading them no longer fails (and below: they went with it). Caches keep them
+		// across changes of its row alone.
+		{Kind: storage.ChangeAttachment, AccountID: Acct, Key: "user:bob"},
+		{Kind: storage.ChangeInlinePolicy, AccountID: Acct, Key: "user:bob"},
 		{Kind: storage.ChangeAccessKey, AccountID: Acct, Key: "AKIACHANGE"},
+		{Kind: storage.ChangeUser, AccountID: Acct, Key: "bob"},
 		{Kind: storage.ChangeAccessKey, AccountID: Acct, Key: "AKIACHANGE"}, // the user's keys went with it
 		{Kind: storage.ChangeUser, AccountID: Acct, Key: "bob"},
+		{Kind: storage.ChangeAttachment, AccountID: Acct, Key: "user:bob"},
+		{Kind: storage.ChangeInlinePolicy, AccountID: Acct, Key: "user:bob"},
 	}
 	// Changes are delivered after commit; a slow machine may deliver them late but never drop them, so
 	// wait without a deadline of our own (the test binary's -timeout bounds it).

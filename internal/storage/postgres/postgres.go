@@ -90,6 +90,8 @@ type Store struct {
 	pollDone chan struct{}
 	// dropNotifications makes the listener lose every notification (tests of the fallback).
 	dropNotifications atomic.Bool
+	// roundTrips counts the batches write transactions sent (see pipeline).
+	roundTrips atomic.Int64
 }
 
 var _ storage.Store = (*Store)(nil)
@@ -157,6 +159,7 @@ func Open(ctx context.Context, dbURL string, opts Options) (*Store, error) {
 		SingleStatementViews: !opts.TransactionalViews,
 		MigrationLock:        fmt.Sprintf("SELECT pg_advisory_xact_lock(%d)", migrationLockKey),
 		Notify:               s.notify,
+		BeginPipeline:        s.beginPipeline,
 	}
 	db := stdlib.OpenDBFromPool(pool)
 	st, err := sqlstore.New(ctx, db, db, d, sqlstore.Options{Logger: opts.Logger, GroupCommit: !opts.NoGroupCommit})
@@ -201,26 +204,17 @@ type payload struct {
 	Changes [][3]string `json:"c"`
 }
 
-// notify queues the changes for other nodes; PostgreSQL delivers them only if the transaction commits.
-func (s *Store) notify(ctx context.Context, tx *sql.Tx, changes []storage.Change) error {
-	stmts, err := s.notifySQL(changes)
-	if err != nil || len(stmts) == 0 {
-		return err
-	}
-	// One round trip for every payload (statements without arguments go by the simple query protocol).
-	_, err = tx.ExecContext(ctx, strings.Join(stmts, "; "))
-	return err
-}
-
-// notifySQL returns the pg_notify statements carrying changes, payloads as literals so that all of a
-// transaction's go in one round trip (statements without arguments run together).
-func (s *Store) notifySQL(changes []storage.Change) ([]string, error) {
+// notify returns the pg_notify statements carrying changes; PostgreSQL delivers them only if the
+// transaction commits. The payloads are arguments: the statements' texts stay the same from transaction
+// to transaction, so the driver prepares each once per connection, and all of a transaction's go with
+// its COMMIT (see Pipeline).
+func (s *Store) notify(changes []storage.Change) ([]sqlstore.Statement, error) {
 	if len(changes) > maxNotifiedChanges {
 		changes = []storage.Change{{Kind: storage.ChangeAll}}
 	}
 	p := payload{Node: s.node}
 	size := 0
-	var stmts []string
+	var stmts []sqlstore.Statement
 	flush := func() error {
 		if len(p.Changes) == 0 {
 			return nil
@@ -240,7 +234,7 @@ func (s *Store) notifySQL(changes []storage.Change) ([]string, error) {
 			return err
 		}
 		p.Changes, size = nil, 0
-		stmts = append(stmts, "SELECT pg_notify('"+Channel+"', "+quoteLiteral(string(b))+")")
+		stmts = append(stmts, sqlstore.Statement{Query: sqlNotify, Args: []any{string(b)}})
 		return nil
 	}
 	for _, c := range changes {
@@ -259,25 +253,8 @@ func (s *Store) notifySQL(changes []storage.Change) ([]string, error) {
 	return stmts, nil
 }
 
-// quoteLiteral quotes s as an escape string constant (E'...'), which means the same whatever the
-// server's standard_conforming_strings. encoding/json output holds no NUL byte (it writes \u0000).
-func quoteLiteral(s string) string {
-	var b strings.Builder
-	b.Grow(len(s) + 8)
-	b.WriteString("E'")
-	for i := 0; i < len(s); i++ {
-		switch c := s[i]; c {
-		case '\\':
-			b.WriteString(`\\`)
-		case '\'':
-			b.WriteString(`''`)
-		default:
-			b.WriteByte(c)
-		}
-	}
-	b.WriteByte('\'')
-	return b.String()
-}
+// sqlNotify sends one payload (argument: the payload) to other nodes.
+const sqlNotify = `SELECT pg_notify('` + Channel + `', $1::text)`
 
 func (s *Store) listen(ctx context.Context) (*pgxpool.Conn, error) {
 	conn, err := s.pool.Acquire(ctx)

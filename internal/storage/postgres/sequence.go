@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/iamd/iamd/internal/storage"
+	"github.com/iamd/iamd/internal/storage/sqlstore"
 )
 
 // The change sequence is the fallback of NOTIFY. Every committed write transaction of a node bumps that
@@ -99,12 +100,12 @@ func (s *Store) ensureSeqTable(ctx context.Context) error {
 }
 
 // seqStatement bumps this node's sequence and sends the first payload with the new number: one
-// statement, in the round trip of the other notifications. prefix is the payload's JSON up to its
-// sequence field; suffix the rest.
-func (s *Store) seqStatement(prefix, suffix string) string {
-	return `WITH s AS (INSERT INTO ` + seqTable + ` (node, seq) VALUES ('` + s.node + `', 1)
+// statement, queued with the other notifications. prefix is the payload's JSON up to its sequence field;
+// suffix the rest.
+func (s *Store) seqStatement(prefix, suffix string) sqlstore.Statement {
+	return sqlstore.Statement{Query: `WITH s AS (INSERT INTO ` + seqTable + ` (node, seq) VALUES ($1::text, 1)
 		ON CONFLICT (node) DO UPDATE SET seq = ` + seqTable + `.seq + 1, at = now() RETURNING seq)
-		SELECT pg_notify('` + Channel + `', ` + quoteLiteral(prefix) + ` || s.seq || ` + quoteLiteral(suffix) + `) FROM s`
+		SELECT pg_notify('` + Channel + `', $2::text || s.seq || $3::text) FROM s`, Args: []any{s.node, prefix, suffix}}
 }
 
 // pollSeq reads every node's sequence number.

@@ -109,10 +109,9 @@ func execRows(ctx context.Context, exec func(ctx context.Context, query string, 
 }
 
 // flushPending writes the preliminary events of a transaction, or of every member of a commit group.
-func (s *Store) flushPending(ctx context.Context, tx *sqlTx, rows []pendingRow) error {
+func (s *Store) flushPending(ctx context.Context, tx writeTx, rows []pendingRow) error {
 	err := execRows(ctx, func(ctx context.Context, q string, args ...any) error {
-		_, err := tx.exec(ctx, s.q(q), args...)
-		return err
+		return tx.later(ctx, nil, s.q(q), args...)
 	}, `INSERT INTO event_pending (event_id, account_id, event_time, data) VALUES `, ` ON CONFLICT (event_id) DO NOTHING`,
 		len(rows), 4, func(i int) []any { r := rows[i]; return []any{r.id, r.acct, r.time, r.data} })
 	if err != nil {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime/debug"
+	"strings"
 	"sync"
 
 	"github.com/iamd/iamd/internal/storage"
@@ -20,9 +21,9 @@ const maxGroupSize = 128
 // round trip: a member's savepoint goes with the release of the one before it, and a failed member's
 // rollback with its release.
 const (
-	sqlSavepoint           = `SAVEPOINT group_member`
-	sqlReleaseAndSavepoint = `RELEASE SAVEPOINT group_member; SAVEPOINT group_member`
-	sqlRollbackAndRelease  = `ROLLBACK TO SAVEPOINT group_member; RELEASE SAVEPOINT group_member`
+	sqlSavepoint  = `SAVEPOINT group_member`
+	sqlRelease    = `RELEASE SAVEPOINT group_member`
+	sqlRollbackTo = `ROLLBACK TO SAVEPOINT group_member`
 )
 
 var (
@@ -184,24 +185,21 @@ func (c *committer) runGroup(batch []*groupReq, savepoints bool) error {
 	// The group's transaction outlives any one member's context: each member's context is checked before
 	// its fn and between its statements (see stmtCtx).
 	ctx := context.Background()
-	dbTx, err := s.WriteDB.BeginTx(ctx, s.d.UpdateTx)
+	st, err := s.beginWrite(ctx)
 	if err != nil {
-		return fmt.Errorf("storage: begin: %w", err)
+		return err
 	}
-	st := newSQLTx(dbTx, s.writeStmts, &s.stats.statements)
 	committed := false
 	defer func() {
 		if !committed {
-			_ = dbTx.Rollback()
+			st.rollback()
 		}
 		st.finish()
 	}()
-	// Savepoint statements go as they are (several in one string, no arguments: one round trip on either
-	// driver), never through the statement cache.
-	exec := func(q string) error {
-		st.n.Add(1)
-		if _, err := dbTx.ExecContext(ctx, q); err != nil {
-			return fmt.Errorf("storage: %s: %w", q, err)
+	// Savepoint statements go as they are, never through the statement cache.
+	exec := func(stmts ...string) error {
+		if err := st.plain(ctx, stmts...); err != nil {
+			return fmt.Errorf("storage: %s: %w", strings.Join(stmts, "; "), err)
 		}
 		return nil
 	}
@@ -231,7 +229,7 @@ func (c *committer) runGroup(batch []*groupReq, savepoints bool) error {
 		case m.saved:
 			// ROLLBACK TO fails when the failed statement took the whole transaction with it (SQLite does
 			// so for I/O errors, a full disk or an interrupt): then the group as a whole has failed.
-			if err := exec(sqlRollbackAndRelease); err != nil {
+			if err := exec(sqlRollbackTo, sqlRelease); err != nil {
 				return errors.Join(err, ferr)
 			}
 			released = true
@@ -253,23 +251,11 @@ func (c *committer) runGroup(batch []*groupReq, savepoints bool) error {
 	}
 	// A savepoint still open is committed with the transaction: releasing it first would be a round trip
 	// for nothing.
-	if err := memo.sendDeferred(ctx, st.exec, s.q); err != nil {
+	if err := s.finishWrites(ctx, st, memo, counters, pending, all); err != nil {
 		return err
-	}
-	if err := s.flushCounters(ctx, st, counters); err != nil {
-		return err
-	}
-	if err := s.flushPending(ctx, st, pending); err != nil {
-		return err
-	}
-	if len(all) > 0 && s.d.Notify != nil {
-		st.n.Add(1)
-		if err := s.d.Notify(ctx, dbTx, all); err != nil {
-			return fmt.Errorf("storage: notify: %w", err)
-		}
 	}
 	committed = true
-	if err := dbTx.Commit(); err != nil {
+	if err := st.commit(ctx); err != nil {
 		return fmt.Errorf("storage: commit: %w", err)
 	}
 	return nil
@@ -281,7 +267,7 @@ func (c *committer) runGroup(batch []*groupReq, savepoints bool) error {
 // that writes pays no round trip of its own for it. Every write goes through exec (the store writes
 // nothing through query or queryRow).
 type member struct {
-	st *sqlTx
+	st writeTx
 	// released is the group's: whether no savepoint is open.
 	released *bool
 	// savepoints: the group takes a savepoint before each member's first write (else see wrote).
@@ -292,20 +278,31 @@ type member struct {
 	saved, wrote, failed bool
 }
 
-func (m *member) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+// beforeWrite takes the member's savepoint before its first write (with the release of the one before,
+// in one round trip), or marks it as having written without one.
+func (m *member) beforeWrite(ctx context.Context) error {
 	if !m.savepoints {
 		m.wrote = true
-	} else if !m.saved {
-		q := sqlSavepoint
-		if !*m.released {
-			q = sqlReleaseAndSavepoint
-		}
-		m.st.n.Add(1)
-		if _, err := m.st.tx.ExecContext(ctx, q); err != nil {
-			m.failed = true
-			return nil, err
-		}
-		m.saved, *m.released = true, false
+		return nil
+	}
+	if m.saved {
+		return nil
+	}
+	stmts := []string{sqlSavepoint}
+	if !*m.released {
+		stmts = []string{sqlRelease, sqlSavepoint}
+	}
+	if err := m.st.plain(ctx, stmts...); err != nil {
+		m.failed = true
+		return err
+	}
+	m.saved, *m.released = true, false
+	return nil
+}
+
+func (m *member) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	if err := m.beforeWrite(ctx); err != nil {
+		return nil, err
 	}
 	res, err := m.st.exec(ctx, query, args...)
 	if err != nil {

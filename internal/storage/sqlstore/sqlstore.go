@@ -62,9 +62,13 @@ type Dialect struct {
 	// MigrationLock, when set, is run first in every migration transaction so that nodes starting
 	// together apply migrations one at a time.
 	MigrationLock string
-	// Notify, when set, is called inside a write transaction just before commit with its changes (PostgreSQL
-	// sends them to other nodes with pg_notify, which is delivered only if the transaction commits).
-	Notify func(ctx context.Context, tx *sql.Tx, changes []storage.Change) error
+	// Notify, when set, gives the statements that tell other nodes of a write transaction's changes,
+	// run just before its commit (PostgreSQL sends them with pg_notify, which is delivered only if the
+	// transaction commits).
+	Notify func(changes []storage.Change) ([]Statement, error)
+	// BeginPipeline, when set, begins write transactions (Update's, alone or in a commit group) in the
+	// driver's pipeline instead of as database/sql transactions of WriteDB (see Pipeline).
+	BeginPipeline func(ctx context.Context) (Pipeline, error)
 }
 
 var dollarParam = regexp.MustCompile(`\$(\d+)`)
@@ -160,8 +164,9 @@ type Stats struct {
 	GroupFallbacks int64
 	// ViewReruns: single-statement Views run again because their first read moved (see viewRunner).
 	ViewReruns int64
-	// Statements: statements sent to the database, BEGIN and COMMIT aside (on PostgreSQL each is a round
-	// trip; a group's savepoints and notifications count once per round trip).
+	// Statements: statements sent to the database, BEGIN and COMMIT aside (a group's savepoints count once
+	// per member). On PostgreSQL a read outside a write transaction is a round trip of its own; a write
+	// transaction's statements share round trips (see Pipeline).
 	Statements int64
 	// ViewTransactions: Views that ran in a transaction (on PostgreSQL, BEGIN and COMMIT around their reads).
 	ViewTransactions int64
@@ -271,19 +276,29 @@ func sleepBackoff(ctx context.Context, attempt int) error {
 }
 
 func (s *Store) run(ctx context.Context, db *sql.DB, cache *stmtCache, opts *sql.TxOptions, write bool, fn func(tx storage.Tx) error) (changes []storage.Change, err error) {
-	sqlTx, err := db.BeginTx(ctx, opts)
-	if err != nil {
-		return nil, fmt.Errorf("storage: begin: %w", err)
+	var st interface {
+		stmtRunner
+		commit(ctx context.Context) error
+		rollback()
+		finish()
 	}
-	if !write {
+	if write {
+		st, err = s.beginWrite(ctx)
+		if err != nil {
+			return nil, err
+		}
+	} else {
+		sqlTx, err := db.BeginTx(ctx, opts)
+		if err != nil {
+			return nil, fmt.Errorf("storage: begin: %w", err)
+		}
 		s.stats.viewTransactions.Add(1)
+		st = newSQLTx(sqlTx, cache, &s.stats.statements)
 	}
-	st := newSQLTx(sqlTx, cache, &s.stats.statements)
 	committed := false
 	defer func() {
 		if !committed {
-			// The error of a rollback after a failed statement adds nothing to the first error.
-			_ = sqlTx.Rollback()
+			st.rollback()
 		}
 		st.finish()
 	}()
@@ -291,32 +306,49 @@ func (s *Store) run(ctx context.Context, db *sql.DB, cache *stmtCache, opts *sql
 	if err := fn(t); err != nil {
 		return nil, err
 	}
-	if len(t.counters) > 0 || len(t.pending) > 0 || t.memo != nil && t.memo.deferred != nil {
+	if write {
+		wt := st.(writeTx)
 		fctx, err := t.stmtCtx(ctx)
 		if err != nil {
 			return nil, fmt.Errorf("storage: %w", err)
 		}
-		if err := t.sendDeferred(fctx); err != nil {
+		if err := s.finishWrites(fctx, wt, t.memo, t.counters, t.pending, t.changes); err != nil {
 			return nil, err
-		}
-		if err := s.flushCounters(fctx, st, t.counters); err != nil {
-			return nil, err
-		}
-		if err := s.flushPending(fctx, st, t.pending); err != nil {
-			return nil, err
-		}
-	}
-	if write && len(t.changes) > 0 && s.d.Notify != nil {
-		s.stats.statements.Add(1)
-		if err := s.d.Notify(ctx, sqlTx, t.changes); err != nil {
-			return nil, fmt.Errorf("storage: notify: %w", err)
 		}
 	}
 	committed = true
-	if err := sqlTx.Commit(); err != nil {
+	if err := st.commit(ctx); err != nil {
 		return nil, fmt.Errorf("storage: commit: %w", err)
 	}
 	return t.changes, nil
+}
+
+// finishWrites sends what a write transaction (or commit group) still owes before its commit: its
+// deferred update, its counters, its preliminary audit events and the notification of its changes. On
+// a pipeline they go with COMMIT, in one round trip.
+func (s *Store) finishWrites(ctx context.Context, st writeTx, memo *rowMemo, counters map[counterKey]int64, pending []pendingRow, changes []storage.Change) error {
+	if err := memo.sendDeferred(ctx, st, s.q); err != nil {
+		return err
+	}
+	if err := s.flushCounters(ctx, st, counters); err != nil {
+		return err
+	}
+	if err := s.flushPending(ctx, st, pending); err != nil {
+		return err
+	}
+	if len(changes) == 0 || s.d.Notify == nil {
+		return nil
+	}
+	stmts, err := s.d.Notify(changes)
+	if err != nil {
+		return fmt.Errorf("storage: notify: %w", err)
+	}
+	for _, n := range stmts {
+		if err := st.later(ctx, nil, n.Query, n.Args...); err != nil {
+			return fmt.Errorf("storage: notify: %w", err)
+		}
+	}
+	return nil
 }
 
 // Subscribe implements storage.Store.

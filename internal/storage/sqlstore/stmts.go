@@ -120,18 +120,11 @@ func (c *stmtCache) close() error {
 	return err
 }
 
-// resultRows is a result set as the store reads it: *sql.Rows, or one recorded by a viewRunner.
-type resultRows interface {
-	Next() bool
-	Scan(dest ...any) error
-	Err() error
-	Close() error
-}
+// resultRows is a result set: *sql.Rows, one of a Pipeline, or one recorded by a viewRunner.
+type resultRows = Rows
 
-// resultRow is a single-row result: *sql.Row, or one recorded by a viewRunner.
-type resultRow interface {
-	Scan(dest ...any) error
-}
+// resultRow is a single-row result: *sql.Row, one of a Pipeline, or one recorded by a viewRunner.
+type resultRow = Row
 
 // stmtRunner runs a txn's statements: a sqlTx inside a database transaction, or a viewRunner.
 type stmtRunner interface {

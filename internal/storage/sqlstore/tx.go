@@ -102,24 +102,23 @@ type rowMemo struct {
 const sqlUpdateEntity = `UPDATE entities SET fkey = $4, name = $5, path = $6, id = $7, data = $8
 		WHERE account_id = $1 AND kind = $2 AND fkey = $3`
 
-// sendDeferred sends the deferred update of m, if any, with exec.
-func (m *rowMemo) sendDeferred(ctx context.Context, exec func(ctx context.Context, query string, args ...any) (sql.Result, error), q func(string) string) error {
+// sendDeferred sends the deferred update of m, if any, through st (on a pipeline, with the next
+// statement).
+func (m *rowMemo) sendDeferred(ctx context.Context, st laterRunner, q func(string) string) error {
 	if m == nil || m.deferred == nil {
 		return nil
 	}
 	args := m.deferred
 	m.deferred = nil
-	res, err := exec(ctx, q(sqlUpdateEntity), args...)
+	err := st.later(ctx, func(n int64) error {
+		if n != 1 {
+			// The transaction read or wrote the row itself: nobody else can have removed it (see deferUpdate).
+			return fmt.Errorf("storage: deferred update of %s %v changed %d rows", args[1], args[2], n)
+		}
+		return nil
+	}, q(sqlUpdateEntity), args...)
 	if err != nil {
 		return fmt.Errorf("storage: %w", err)
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return fmt.Errorf("storage: rows affected: %w", err)
-	}
-	if n != 1 {
-		// The transaction wrote the row itself: nobody else can have removed it.
-		return fmt.Errorf("storage: deferred update of %s %v changed %d rows", args[1], args[2], n)
 	}
 	return nil
 }
@@ -178,7 +177,21 @@ func (t *txn) row(ctx context.Context, query string, args ...any) resultRow {
 // sendDeferred sends the transaction's deferred update (see rowMemo) before any other statement, so
 // that every statement sees it.
 func (t *txn) sendDeferred(ctx context.Context) error {
-	return t.memo.sendDeferred(ctx, t.tx.exec, t.s.q)
+	if t.memo == nil || t.memo.deferred == nil {
+		return nil
+	}
+	var st laterRunner
+	switch r := t.tx.(type) {
+	case *member:
+		// The group's transaction sends it: the member that deferred it counts as having written
+		// (deferUpdate), not the member whose statement comes next.
+		st = r.st
+	case writeTx:
+		st = r
+	default:
+		return fmt.Errorf("storage: a deferred update outside a write transaction")
+	}
+	return t.memo.sendDeferred(ctx, st, t.s.q)
 }
 
 // dbErr wraps a database error, mapping unique violations to ErrAlreadyExists.
@@ -222,7 +235,7 @@ func (t *txn) bump(ctx context.Context, acct, counter string, delta int64) error
 type counterKey struct{ acct, name string }
 
 // flushCounters writes counter changes, each to a random shard of its counter (see counterShards).
-func (s *Store) flushCounters(ctx context.Context, tx *sqlTx, m map[counterKey]int64) error {
+func (s *Store) flushCounters(ctx context.Context, tx writeTx, m map[counterKey]int64) error {
 	keys := make([]counterKey, 0, len(m))
 	for k, d := range m {
 		if d != 0 {
@@ -234,7 +247,7 @@ func (s *Store) flushCounters(ctx context.Context, tx *sqlTx, m map[counterKey]i
 		return cmp.Or(strings.Compare(a.acct, b.acct), strings.Compare(a.name, b.name))
 	})
 	for _, k := range keys {
-		_, err := tx.exec(ctx, s.q(`INSERT INTO counters (account_id, name, shard, value) VALUES ($1, $2, $3, $4)
+		err := tx.later(ctx, nil, s.q(`INSERT INTO counters (account_id, name, shard, value) VALUES ($1, $2, $3, $4)
 		ON CONFLICT (account_id, name, shard) DO UPDATE SET value = counters.value + excluded.value`),
 			k.acct, k.name, rand.N(counterShards), m[k])
 		if err != nil {
@@ -346,6 +359,7 @@ func (t *txn) createEntity(ctx context.Context, kind, acct, name, path, id strin
 		return err
 	}
 	t.entityChanged(kind, acct, name)
+	t.ownedChanged(kind, acct, name)
 	return nil
 }
 
@@ -389,8 +403,26 @@ func (t *txn) updateEntity(ctx context.Context, kind, acct, oldName, name, path,
 	t.entityChanged(kind, acct, oldName)
 	if storage.Fold(oldName) != storage.Fold(name) {
 		t.entityChanged(kind, acct, name)
+		t.ownedChanged(kind, acct, oldName)
+		t.ownedChanged(kind, acct, name)
 	}
 	return nil
+}
+
+// attachmentOwners are the entity kinds that own attached policies (and inline ones).
+var attachmentOwners = map[string]storage.OwnerKind{
+	kindUser: storage.OwnerUser, kindRole: storage.OwnerRole, kindGroup: storage.OwnerGroup,
+}
+
+// ownedChanged records that the policies an owner's name holds changed without a statement of their
+// own: reading them fails while the owner does not exist (so creating it changes them), and the
+// database moves them with a renamed owner and removes them with a deleted one (cascades). A change of
+// the owner's row alone (a retag) concerns them not, so caches keep them then.
+func (t *txn) ownedChanged(kind, acct, name string) {
+	if ok, isOwner := attachmentOwners[kind]; isOwner {
+		t.changed(storage.ChangeAttachment, acct, ownerKey(ok, name))
+		t.changed(storage.ChangeInlinePolicy, acct, ownerKey(ok, name))
+	}
 }
 
 func (t *txn) deleteEntity(ctx context.Context, kind, acct, name string) error {
@@ -406,6 +438,7 @@ func (t *txn) deleteEntity(ctx context.Context, kind, acct, name string) error {
 		return err
 	}
 	t.entityChanged(kind, acct, name)
+	t.ownedChanged(kind, acct, name)
 	return nil
 }
 
@@ -423,17 +456,20 @@ func getEntity[T any](ctx context.Context, t *txn, kind, acct, name string) (*T,
 	if err != nil {
 		return nil, scanErr(err, kind, name)
 	}
+	// Until the transaction's next write, the row holds what was read: a read-modify-write of it then
+	// defers its update (see deferUpdate).
+	t.noteWritten(kind, acct, name, data)
 	v := new(T)
 	return v, unmarshal(data, v)
 }
 
-// noteWritten remembers the data an update of a write transaction just wrote to an entity row, so that
-// a later read of the row in the same transaction (the next member of a commit group retagging the same
-// user reads what the one before wrote) costs no round trip. It is exactly what the row holds: the
-// transaction sees its own writes and, being serializable (or SQLite's only writer), nobody else's, and
-// every other write of the transaction forgets it (exec), as a rollback to a savepoint does. PostgreSQL
-// takes no predicate lock for reading a row the transaction wrote itself, so serializability loses
-// nothing either.
+// noteWritten remembers the data an update of a write transaction just wrote to an entity row, or a
+// read just read from it, so that a later read of the row in the same transaction (the next member of a
+// commit group retagging the same user reads what the one before wrote) costs no round trip. It is
+// exactly what the row holds: the transaction sees its own writes and, being serializable (or SQLite's
+// only writer), nobody else's, and every other write of the transaction forgets it (exec), as a rollback
+// to a savepoint does. PostgreSQL takes no predicate lock for reading a row the transaction wrote itself,
+// and a row it read has its lock from that read, so serializability loses nothing either.
 func (t *txn) noteWritten(kind, acct, name, data string) {
 	if !t.write {
 		return
@@ -456,9 +492,11 @@ func (m *rowMemo) row(k entityKey) (string, bool) {
 	return data, ok
 }
 
-// deferUpdate defers an update of a row the transaction wrote, and has written nothing else since,
-// under the same key: its previous update, sent or deferred, proves the row is there, and no statement
-// of the transaction can tell the difference, since each sends the deferred update first. Not when
+// deferUpdate defers an update of a row the transaction read or wrote, and has written nothing else
+// since, under the same key: that read, or its previous update, sent or deferred, proves the row is
+// there (a row read by a serializable transaction is still there when the transaction updates it, or
+// the update fails with a serialization failure; on SQLite nobody else writes), and no statement of the
+// transaction can tell the difference, since each sends the deferred update first. Not when
 // the transaction is a member of a commit group run with savepoints: its deferred update would be sent
 // in the next member's savepoint. A member without savepoints is marked as having written, so that its
 // failure makes the group run again with savepoints.
@@ -476,7 +514,7 @@ func (t *txn) deferUpdate(kind, acct, oldName, name, data string, args []any) bo
 			return false
 		}
 		r.wrote = true
-	case *sqlTx:
+	case writeTx:
 	default:
 		return false
 	}
