@@ -21,6 +21,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -199,9 +200,44 @@ func Open(ctx context.Context, dbURL string, opts Options) (*Store, error) {
 // payload is a NOTIFY message: the sending node and its changes as [kind, account, key] triples.
 type payload struct {
 	Node string `json:"n"`
+	// Owned is payloadOwnedChanges when the sender publishes an owner's attachment and inline-policy
+	// changes with its creation, rename and deletion (see ownedChanges); older nodes leave it out.
+	Owned int `json:"o,omitempty"`
 	// Seq is the sending node's change sequence number after the transaction (in its first payload).
 	Seq     int64       `json:"s,omitempty"`
 	Changes [][3]string `json:"c"`
+}
+
+// payloadOwnedChanges marks the payloads of nodes that publish ChangeAttachment and ChangeInlinePolicy
+// for an owner they create, rename or delete, so that caches keep an owner's policy lists across a
+// change of its row alone (a retag). An older node, still running beside new ones during a rolling
+// upgrade, publishes only the owner's row change and relied on caches dropping the lists with it: its
+// changes are widened on receipt (ownedChanges), or a user deleted and created again under its name on
+// old nodes would be served its namesake's cached policies by new ones.
+const payloadOwnedChanges = 1
+
+// ownedChanges returns the changes of a payload from a node that does not mark itself with
+// payloadOwnedChanges, each owner's row change followed by the changes of its policy lists.
+func ownedChanges(changes []storage.Change) []storage.Change {
+	out := make([]storage.Change, 0, len(changes))
+	for _, c := range changes {
+		out = append(out, c)
+		var kind storage.OwnerKind
+		switch c.Kind {
+		case storage.ChangeUser:
+			kind = storage.OwnerUser
+		case storage.ChangeRole:
+			kind = storage.OwnerRole
+		case storage.ChangeGroup:
+			kind = storage.OwnerGroup
+		default:
+			continue
+		}
+		key := string(kind) + ":" + storage.Fold(c.Key)
+		out = append(out, storage.Change{Kind: storage.ChangeAttachment, AccountID: c.AccountID, Key: key},
+			storage.Change{Kind: storage.ChangeInlinePolicy, AccountID: c.AccountID, Key: key})
+	}
+	return out
 }
 
 // notify returns the pg_notify statements carrying changes; PostgreSQL delivers them only if the
@@ -212,7 +248,7 @@ func (s *Store) notify(changes []storage.Change) ([]sqlstore.Statement, error) {
 	if len(changes) > maxNotifiedChanges {
 		changes = []storage.Change{{Kind: storage.ChangeAll}}
 	}
-	p := payload{Node: s.node}
+	p := payload{Node: s.node, Owned: payloadOwnedChanges}
 	size := 0
 	var stmts []sqlstore.Statement
 	flush := func() error {
@@ -226,7 +262,7 @@ func (s *Store) notify(changes []storage.Change) ([]sqlstore.Statement, error) {
 				return err
 			}
 			p.Changes, size = nil, 0
-			stmts = append(stmts, s.seqStatement(`{"n":"`+s.node+`","s":`, `,"c":`+string(b)+`}`))
+			stmts = append(stmts, s.seqStatement(`{"n":"`+s.node+`","o":`+strconv.Itoa(payloadOwnedChanges)+`,"s":`, `,"c":`+string(b)+`}`))
 			return nil
 		}
 		b, err := json.Marshal(p)
@@ -320,6 +356,9 @@ func (s *Store) listenLoop(ctx context.Context, conn *pgxpool.Conn) {
 		changes := make([]storage.Change, 0, len(p.Changes))
 		for _, c := range p.Changes {
 			changes = append(changes, storage.Change{Kind: storage.ChangeKind(c[0]), AccountID: c[1], Key: c[2]})
+		}
+		if p.Owned < payloadOwnedChanges {
+			changes = ownedChanges(changes)
 		}
 		s.Hub().Publish(changes)
 	}

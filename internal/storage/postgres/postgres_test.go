@@ -561,3 +561,55 @@ func TestNoLostUpdatesAcrossNodes(t *testing.T) {
 		t.Log("no serialization failure happened: the nodes did not overlap")
 	}
 }
+
+// TestOlderNodesOwnerChangesDropPolicyLists: a node of an older version (no "o" mark in its payloads)
+// publishes only a user's row change when it deletes or re-creates the user; the receiving node widens
+// it to the user's attachment and inline-policy lists, so that no cache keeps a deleted user's policies
+// for a namesake. A marked payload's row change stays alone (a retag keeps the lists cached).
+func TestOlderNodesOwnerChangesDropPolicyLists(t *testing.T) {
+	ctx := context.Background()
+	b, err := Open(ctx, pgtest.URL(t), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	ch, cancel := b.Subscribe()
+	defer cancel()
+	const acct = "123456789012"
+	devsInline := storage.Change{Kind: storage.ChangeInlinePolicy, AccountID: acct, Key: "group:" + storage.Fold("devs")}
+	devs := storage.Change{Kind: storage.ChangeGroup, AccountID: acct, Key: "devs"}
+	// receive sends payload as another node would and collects what the hub publishes, up to last.
+	receive := func(payload string, last storage.Change) map[storage.Change]bool {
+		t.Helper()
+		if _, err := b.pool.Exec(ctx, sqlNotify, payload); err != nil {
+			t.Fatal(err)
+		}
+		got := map[storage.Change]bool{}
+		for !got[last] {
+			select {
+			case c := <-ch:
+				got[c] = true
+			case <-time.After(10 * time.Second):
+				t.Fatalf("payload %s: received only %v", payload, got)
+			}
+		}
+		return got
+	}
+	changes := `"c":[["user","` + acct + `","Alice"],["group","` + acct + `","devs"]]}`
+	old := receive(`{"n":"older-node",`+changes, devsInline)
+	for _, want := range []storage.Change{
+		{Kind: storage.ChangeUser, AccountID: acct, Key: "Alice"},
+		{Kind: storage.ChangeAttachment, AccountID: acct, Key: "user:" + storage.Fold("Alice")},
+		{Kind: storage.ChangeInlinePolicy, AccountID: acct, Key: "user:" + storage.Fold("Alice")},
+		devs,
+		{Kind: storage.ChangeAttachment, AccountID: acct, Key: "group:" + storage.Fold("devs")},
+		devsInline,
+	} {
+		if !old[want] {
+			t.Errorf("an older node's payload: %+v not received (got %v)", want, old)
+		}
+	}
+	if got := receive(`{"n":"newer-node","o":1,`+changes, devs); len(got) != 2 {
+		t.Errorf("a marked payload: received %v, want only the two row changes", got)
+	}
+}
