@@ -29,6 +29,11 @@ const (
 	// the API's own writes (group commit shares the writer).
 	maxBatch = 1024
 
+	// maxKeptEncoders is how many accounts' block encoders (and their buffers) the writer keeps from
+	// batch to batch: a node's batches mostly hold the events of a few accounts; the encoders of a batch
+	// of more are let go after it.
+	maxKeptEncoders = 16
+
 	// gatherFor is how long the writer gathers a batch after its first event: at a busy node's tens of
 	// thousands of calls a second a batch is full (maxBatch) sooner; at a quiet one an event reaches the
 	// history within this delay (CloudTrail's own delivers within minutes).

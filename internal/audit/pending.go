@@ -1,6 +1,7 @@
 package audit
 
 import (
+	"bytes"
 	"context"
 	"sync"
 )
@@ -18,7 +19,7 @@ type Pending struct {
 	mu     sync.Mutex
 	stored bool // a transaction holding the events committed
 	closed bool // the request ended: later writes are not its own
-	prelim []Event
+	prelim []Prelim
 }
 
 type pendingKey struct{}
@@ -37,7 +38,7 @@ func PendingFrom(ctx context.Context) *Pending {
 // Unstored returns the preliminary events for a write transaction to hold, or nil when a committed
 // transaction already holds them or the request has ended. The transaction may run more than once and
 // may fail: only Stored, called once it committed, settles the matter.
-func (p *Pending) Unstored() []Event {
+func (p *Pending) Unstored() []Prelim {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.stored || p.closed {
@@ -45,9 +46,25 @@ func (p *Pending) Unstored() []Event {
 	}
 	if p.prelim == nil {
 		p.makeIDs()
-		p.prelim = Build(&p.call, p.ids, false)
+		p.prelim = buildPrelim(&p.call, p.ids)
 	}
 	return p.prelim
+}
+
+// buildPrelim makes the preliminary events of a call: each in the stored form, a block of its own
+// (everything but the outcome, which only the final event knows).
+func buildPrelim(c *Call, x IDs) []Prelim {
+	out := make([]Prelim, len(x.Accounts))
+	var parts eventParts
+	e := blockEncoder{noKeys: true}
+	for i, acct := range x.Accounts {
+		c.fillParts(&parts, acct, x.Events[i], x.Shared, false)
+		e.reset(acct)
+		e.add(&parts)
+		b := e.block()
+		out[i] = Prelim{EventID: x.Events[i], AccountID: acct, EventTime: b.MinTime, Data: bytes.Clone(b.Data)}
+	}
+	return out
 }
 
 // Stored records that a committed transaction holds the preliminary events.

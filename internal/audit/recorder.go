@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -13,8 +14,10 @@ import (
 // of events. sqlstore.Store implements it on SQLite and PostgreSQL.
 type Store interface {
 	History
-	// AppendEvents writes final events in one transaction, and deletes the preliminary forms of those
-	// among them whose write stored one (settled: their IDs).
+	// AppendBlocks writes blocks of final events in one transaction, and deletes the preliminary forms of
+	// the events among them whose write stored one (settled: their IDs).
+	AppendBlocks(ctx context.Context, blocks []Block, settled []string) error
+	// AppendEvents is AppendBlocks for events given whole (EncodeEvents).
 	AppendEvents(ctx context.Context, evs []Event, settled []string) error
 	// AdoptPending makes the preliminary events of calls before a time whose final form never came (the
 	// process died between the write and the writing behind) part of the history, returning how many.
@@ -66,7 +69,12 @@ type Recorder struct {
 	spare    []queued
 	accts    []string
 	eventIDs []string
-	arena    []byte
+	parts    eventParts
+	encs     []*blockEncoder          // the batch's blocks, one per account; kept up to maxKeptEncoders
+	encOf    map[string]*blockEncoder // account → its block in this batch, past a few accounts
+	blocks   []Block
+	settled  []string
+	arena    []byte // the file sink's records
 	evs      []Event
 	ends     []int
 
@@ -214,12 +222,14 @@ func (r *Recorder) writeQueued(ctx context.Context) {
 }
 
 func (r *Recorder) write(ctx context.Context, batch []queued) {
-	// Every record of the batch goes into one buffer, reused from batch to batch (the store keeps no
-	// part of what it is given): no allocation per event.
-	arena := r.arena[:0]
-	evs := r.evs[:0]
-	ends := r.ends[:0]
-	var settled []string
+	// Each account's events go into a block of the stored form, its encoder reused from batch to batch;
+	// the records themselves are written only for the file sink (and when the trail is read).
+	r.encs = r.encs[:0]
+	clear(r.encOf)
+	settled := r.settled[:0]
+	file := r.o.File != nil
+	arena, evs, ends := r.arena[:0], r.evs[:0], r.ends[:0]
+	var enc *blockEncoder
 	for _, q := range batch {
 		var x IDs
 		made := false
@@ -233,36 +243,95 @@ func (r *Recorder) write(ctx context.Context, batch []queued) {
 			r.eventIDs = x.Events
 		}
 		for i, acct := range x.Accounts {
-			var ev Event
-			arena, ev = q.call.appendEvent(arena, acct, x.Events[i], x.Shared, true)
-			evs = append(evs, ev)
-			ends = append(ends, len(arena))
+			p := &r.parts
+			q.call.fillParts(p, acct, x.Events[i], x.Shared, true)
+			if enc == nil || enc.acct != acct {
+				enc = r.encoder(acct)
+			}
+			enc.add(p)
 			if q.settles {
-				settled = append(settled, ev.EventID)
+				settled = append(settled, x.Events[i])
+			}
+			if file {
+				arena = p.appendRecord(arena)
+				ev := p.event()
+				ev.Resources = slices.Clone(ev.Resources)
+				evs = append(evs, ev)
+				ends = append(ends, len(arena))
 			}
 		}
 	}
-	start := 0
-	for i, end := range ends {
-		evs[i].Record = arena[start:end:end]
-		start = end
+	blocks := r.blocks[:0]
+	for _, e := range r.encs {
+		blocks = append(blocks, e.block())
 	}
-	r.arena, r.ends = arena, ends
+	if len(r.encs) > maxKeptEncoders {
+		defer func() {
+			clear(r.encs[maxKeptEncoders:]) // a batch of many accounts: its encoders are not kept
+			r.encs = r.encs[:maxKeptEncoders]
+		}()
+	}
+	n := 0
+	for _, b := range blocks {
+		n += b.Events
+	}
 	defer func() {
-		clear(evs) // drop the calls' strings before the next batch
-		r.evs = evs[:0]
+		clear(blocks) // drop the batch's strings before the next one
+		clear(evs)
+		clear(settled)
+		r.blocks, r.evs, r.settled, r.arena, r.ends = blocks[:0], evs[:0], settled[:0], arena, ends
 	}()
-	if r.o.File != nil {
+	if file {
+		start := 0
+		for i, end := range ends {
+			evs[i].Record = arena[start:end:end]
+			start = end
+		}
 		if err := r.o.File.Write(evs); err != nil {
 			r.o.Logger.Warn("audit: writing the file sink", "err", err)
 		}
 	}
-	if err := r.o.Store.AppendEvents(ctx, evs, settled); err != nil {
-		r.failed.Add(int64(len(evs)))
-		r.o.Logger.Error("audit: writing events", "events", len(evs), "err", err)
+	if err := r.o.Store.AppendBlocks(ctx, blocks, settled); err != nil {
+		r.failed.Add(int64(n))
+		r.o.Logger.Error("audit: writing events", "events", n, "err", err)
 		return
 	}
-	r.written.Add(int64(len(evs)))
+	r.written.Add(int64(n))
+}
+
+// encoder is the block of acct's events in the batch being written, started when it has none yet.
+func (r *Recorder) encoder(acct string) *blockEncoder {
+	if len(r.encs) > dictLinear {
+		if e := r.encOf[acct]; e != nil {
+			return e
+		}
+	} else {
+		for _, e := range r.encs {
+			if e.acct == acct {
+				return e
+			}
+		}
+	}
+	var e *blockEncoder
+	if n := len(r.encs); n < cap(r.encs) && r.encs[:n+1][n] != nil {
+		e = r.encs[:n+1][n] // kept from an earlier batch
+	} else {
+		e = &blockEncoder{}
+	}
+	e.reset(acct)
+	r.encs = append(r.encs, e)
+	switch {
+	case len(r.encs) == dictLinear+1:
+		if r.encOf == nil {
+			r.encOf = make(map[string]*blockEncoder)
+		}
+		for _, e := range r.encs {
+			r.encOf[e.acct] = e
+		}
+	case len(r.encs) > dictLinear+1:
+		r.encOf[acct] = e
+	}
+	return e
 }
 
 // purge adopts the preliminary events left by a crash and deletes the events older than the retention,

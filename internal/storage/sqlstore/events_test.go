@@ -1,6 +1,7 @@
 package sqlstore
 
 import (
+	"encoding/binary"
 	"reflect"
 	"testing"
 	"time"
@@ -39,4 +40,32 @@ func TestEncodeEventRoundTrip(t *testing.T) {
 	if err != nil || n != len(b)-len("prefix") || !reflect.DeepEqual(got, ev) {
 		t.Fatalf("got %+v (%d bytes, %v), want %+v", got, n, err, ev)
 	}
+}
+
+// encodeEvent appends ev as blocks and pending rows held it before the stored form (the writer of what
+// decodeEvent reads, for the tests): ev (all but its account, which its block or row holds) to b: its time as a
+// varint of Unix nanoseconds, read-only as a byte, its strings and its resources length-prefixed.
+func encodeEvent(b []byte, ev *audit.Event) []byte {
+	b = binary.AppendVarint(b, ev.EventTime.UnixNano())
+	ro := byte(0)
+	if ev.ReadOnly {
+		ro = 1
+	}
+	b = append(b, ro)
+	for _, s := range [...]string{ev.EventID, ev.EventSource, ev.EventName, ev.Username, ev.AccessKeyID} {
+		b = appendLegacyBytes(b, s)
+	}
+	b = binary.AppendUvarint(b, uint64(len(ev.Resources)))
+	for _, r := range ev.Resources {
+		b = appendLegacyBytes(b, r.Type)
+		b = appendLegacyBytes(b, r.Name)
+	}
+	// Not appendLegacyBytes(b, string(ev.Record)): that would copy every record once more.
+	b = binary.AppendUvarint(b, uint64(len(ev.Record)))
+	return append(b, ev.Record...)
+}
+
+func appendLegacyBytes(b []byte, s string) []byte {
+	b = binary.AppendUvarint(b, uint64(len(s)))
+	return append(b, s...)
 }
