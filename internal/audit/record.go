@@ -96,12 +96,7 @@ type IDs struct {
 
 // NewIDs gives the events of a call made at t in the recipients' trails their IDs.
 func NewIDs(recipients []string, t time.Time) IDs {
-	return newIDsIn(recipients, make([]string, 0, len(recipients)), t)
-}
-
-// newIDsIn is NewIDs with the event IDs appended to events[:0] (the writer reuses one slice).
-func newIDsIn(recipients, events []string, t time.Time) IDs {
-	x := IDs{Accounts: recipients, Events: events[:0]}
+	x := IDs{Accounts: recipients, Events: make([]string, 0, len(recipients))}
 	for range recipients {
 		x.Events = append(x.Events, NewEventID(t))
 	}
@@ -156,6 +151,11 @@ type eventParts struct {
 	global, truncated       bool
 	resources               []Resource
 
+	// newID: the event ID is idBytes, made by the writer (newEventID) and stored as they are; eventID is
+	// "" until formatID.
+	newID   bool
+	idBytes [16]byte
+
 	// identityOf is the caller ctx.identity was written for, when identityOK.
 	identityOf identityKey
 	identityOK bool
@@ -207,6 +207,7 @@ func (c *Call) fillParts(p *eventParts, acct, eventID, shared string, final bool
 	}
 
 	p.time, p.eventID, p.requestID, p.shared, p.account = req.Time.UTC(), eventID, req.ID, shared, acct
+	p.newID = false
 	p.errorCode, p.errorMessage = "", ""
 	if final && c.ErrorCode != "" {
 		p.errorCode, p.errorMessage = c.ErrorCode, truncate(c.ErrorMessage, maxErrorMessageBytes)
@@ -229,6 +230,13 @@ func (c *Call) fillParts(p *eventParts, acct, eventID, shared string, final bool
 		p.response = append(p.response, "null"...)
 	}
 	p.global, p.truncated = req.GlobalEndpoint, truncated
+}
+
+// formatID sets eventID from idBytes (for a record written at once).
+func (p *eventParts) formatID() {
+	if p.newID {
+		p.eventID, p.newID = uuidString(p.idBytes[:]), false
+	}
 }
 
 // event is the event's lookup fields (Record unset; Resources is p's own slice).

@@ -8,6 +8,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/iamd/iamd/internal/ids"
 )
 
 // Store is what the trail needs of the store: the history it reads, and the writes, purges and exports
@@ -66,17 +68,16 @@ type Recorder struct {
 	wake       chan struct{}
 
 	// The writer's buffers, reused from batch to batch (Run's goroutine only).
-	spare    []queued
-	accts    []string
-	eventIDs []string
-	parts    eventParts
-	encs     []*blockEncoder          // the batch's blocks, one per account; kept up to maxKeptEncoders
-	encOf    map[string]*blockEncoder // account → its block in this batch, past a few accounts
-	blocks   []Block
-	settled  []string
-	arena    []byte // the file sink's records
-	evs      []Event
-	ends     []int
+	spare   []queued
+	accts   []string
+	parts   eventParts
+	encs    []*blockEncoder          // the batch's blocks, one per account; kept up to maxKeptEncoders
+	encOf   map[string]*blockEncoder // account → its block in this batch, past a few accounts
+	blocks  []Block
+	settled []string
+	arena   []byte // the file sink's records
+	evs     []Event
+	ends    []int
 
 	dropped, written, failed atomic.Int64
 	closeOnce                sync.Once
@@ -237,14 +238,23 @@ func (r *Recorder) write(ctx context.Context, batch []queued) {
 			x, made = q.pending.madeIDs()
 		}
 		if !made {
-			// As NewIDs does, in slices reused from call to call (the events keep only the strings).
+			// As NewIDs does, but the event IDs are made as the bytes they are stored as (no string).
 			r.accts = q.call.appendRecipients(r.accts[:0], r.o.FallbackAccount)
-			x = newIDsIn(r.accts, r.eventIDs, q.call.Req.Time)
-			r.eventIDs = x.Events
+			x = IDs{Accounts: r.accts}
+			if len(r.accts) > 1 {
+				x.Shared = ids.NewRequestID()
+			}
 		}
 		for i, acct := range x.Accounts {
 			p := &r.parts
-			q.call.fillParts(p, acct, x.Events[i], x.Shared, true)
+			id := ""
+			if made {
+				id = x.Events[i]
+			}
+			q.call.fillParts(p, acct, id, x.Shared, true)
+			if !made {
+				p.newID, p.idBytes = true, newEventID(q.call.Req.Time)
+			}
 			if enc == nil || enc.acct != acct {
 				enc = r.encoder(acct)
 			}
@@ -253,6 +263,7 @@ func (r *Recorder) write(ctx context.Context, batch []queued) {
 				settled = append(settled, x.Events[i])
 			}
 			if file {
+				p.formatID()
 				arena = p.appendRecord(arena)
 				ev := p.event()
 				ev.Resources = slices.Clone(ev.Resources)

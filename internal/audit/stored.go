@@ -228,7 +228,11 @@ func (e *blockEncoder) add(p *eventParts) {
 	e.events = append(e.events, 0)
 	e.time(p.time.UnixNano())
 	e.events = binary.AppendUvarint(e.events, uint64(ctx))
-	e.events = appendID(e.events, p.eventID, &flags, flagEventID)
+	if p.newID {
+		e.events = append(e.events, p.idBytes[:]...)
+	} else {
+		e.events = appendID(e.events, p.eventID, &flags, flagEventID)
+	}
 	e.events = appendID(e.events, p.requestID, &flags, flagRequestID)
 	if p.shared != "" {
 		e.events = appendID(e.events, p.shared, &flags, flagSharedID)

@@ -2,8 +2,13 @@ package audit
 
 import (
 	"bytes"
+	"context"
+	"encoding/json"
 	"fmt"
+	"os"
+	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -205,4 +210,95 @@ func FuzzDecodeBlock(f *testing.F) {
 			}
 		}
 	})
+}
+
+// blockStore keeps the blocks the writer gives it (copies: the writer reuses its buffers).
+type blockStore struct {
+	nopStore
+	blocks  []Block
+	settled []string
+}
+
+func (s *blockStore) AppendBlocks(_ context.Context, bs []Block, settled []string) error {
+	for _, b := range bs {
+		b.Data, b.Keys = bytes.Clone(b.Data), slices.Clone(b.Keys)
+		s.blocks = append(s.blocks, b)
+	}
+	s.settled = append(s.settled, settled...)
+	return nil
+}
+
+// The writer stores, per account, a block whose events read back as the records the file sink was given
+// (event IDs it made itself included: version 7 UUIDs of the call's millisecond), across batches that
+// reuse its buffers; the events of writes whose preliminary form was stored are settled by their IDs.
+func TestWriterStoresWhatTheFileSinkWrites(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "audit.jsonl")
+	fs, err := OpenFileSink(path, 1<<30, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fs.Close()
+	st := &blockStore{}
+	r := NewRecorder(Options{Store: st, File: fs, FallbackAccount: "999999999999"})
+	calls := spread(goldenCalls())
+	settles := map[string]bool{}
+	for i, c := range calls {
+		if i%3 == 0 {
+			// A write whose transaction stored its preliminary events: the writer settles them.
+			p := r.Begin(*c)
+			if len(p.Unstored()) == 0 {
+				t.Fatal("no preliminary events")
+			}
+			p.Stored()
+			ids, _ := p.madeIDs()
+			for _, id := range ids.Events {
+				settles[id] = true
+			}
+			r.End(p.Call(), p)
+		} else {
+			r.End(c, nil)
+		}
+		if i%200 == 199 {
+			r.writeQueued(context.Background())
+		}
+	}
+	r.writeQueued(context.Background())
+	stored := map[string][]byte{}
+	for _, b := range st.blocks {
+		evs, err := DecodeBlock(b.Data, b.AccountID, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, ev := range evs {
+			if _, ok := EventIDTime(ev.EventID); !ok {
+				t.Fatalf("event ID %q is not one NewEventID makes", ev.EventID)
+			}
+			stored[ev.EventID] = ev.Record
+		}
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	if len(lines) != len(stored) || len(lines) < len(calls) {
+		t.Fatalf("%d records in the file, %d stored, %d calls", len(lines), len(stored), len(calls))
+	}
+	for _, line := range lines {
+		var rec struct{ EventID string }
+		if err := json.Unmarshal([]byte(line), &rec); err != nil {
+			t.Fatal(err)
+		}
+		if got := stored[rec.EventID]; string(got) != line {
+			t.Fatalf("event %s is stored as\n%s\nthe file holds\n%s", rec.EventID, got, line)
+		}
+	}
+	if len(st.settled) != len(settles) {
+		t.Fatalf("%d settled, want %d", len(st.settled), len(settles))
+	}
+	for _, id := range st.settled {
+		if !settles[id] {
+			t.Fatalf("settled %s, which no write stored", id)
+		}
+	}
 }
