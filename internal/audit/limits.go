@@ -32,6 +32,12 @@ const (
 	// compressed JSON records), a few dozen pages.
 	maxBatch = 4096
 
+	// encodeEvery is how many queued calls wake the writer to encode them into the batch it gathers:
+	// often enough that the queue holds a few hundred calls (their requests, inputs and outputs, which
+	// the garbage collector would otherwise scan while the batch gathers), seldom enough that waking the
+	// writer costs nothing per call.
+	encodeEvery = 256
+
 	// maxKeptEncoders is how many accounts' block encoders (and their buffers) the writer keeps from
 	// batch to batch: a node's batches mostly hold the events of a few accounts; the encoders of a batch
 	// of more are let go after it.

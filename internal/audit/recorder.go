@@ -55,9 +55,9 @@ type Options struct {
 //
 // The request path does as little as it can: it appends the call (references to what the request
 // already holds: its decoded input and output, its caller, times and codes) to the queue under a mutex,
-// and wakes the writer only when the queue was empty or has just filled a batch, not once per call. The
-// writer gives the events their IDs, builds the records (redaction included), compresses and stores
-// them, a batch at a time. Nothing of a call changes after End: the server neither reuses nor mutates a
+// and wakes the writer only when the queue was empty or has gathered encodeEvery calls, not once per call.
+// The writer gives the events their IDs and encodes them in the stored form (redaction included) as they
+// come, and stores them a batch at a time. Nothing of a call changes after End: the server neither reuses nor mutates a
 // request's input or output once the request has ended.
 type Recorder struct {
 	o Options
@@ -66,18 +66,22 @@ type Recorder struct {
 	queue      []queued // the calls waiting to be written, at most o.QueueSize
 	queueBytes int      // their BodyBytes, at most maxQueuedBodyBytes
 	wake       chan struct{}
+	gathering  bool // the writer is gathering a batch: it encodes what is queued when the batch ends
 
 	// The writer's buffers, reused from batch to batch (Run's goroutine only).
-	spare   []queued
-	accts   []string
-	parts   eventParts
-	encs    []*blockEncoder          // the batch's blocks, one per account; kept up to maxKeptEncoders
-	encOf   map[string]*blockEncoder // account → its block in this batch, past a few accounts
-	blocks  []Block
-	settled []string
-	arena   []byte // the file sink's records
-	evs     []Event
-	ends    []int
+	spare  []queued
+	accts  []string
+	parts  eventParts
+	encs   []*blockEncoder          // the batch's blocks, one per account; kept up to maxKeptEncoders
+	encOf  map[string]*blockEncoder // account → its block in this batch, past a few accounts
+	blocks []Block
+	// The batch being gathered: its events (encoded in encs), the IDs of those it settles, and for the
+	// file sink their records (arena, ends) and events.
+	batchEvents int
+	settled     []string
+	arena       []byte
+	evs         []Event
+	ends        []int
 
 	dropped, written, failed atomic.Int64
 	closeOnce                sync.Once
@@ -134,9 +138,11 @@ func (r *Recorder) End(c *Call, p *Pending) {
 	}
 	r.queue = append(r.queue, q)
 	r.queueBytes += q.call.BodyBytes
+	gathering := r.gathering
 	r.mu.Unlock()
-	if n == 0 || n+1 == maxBatch {
-		// The first call of a batch starts the writer's gathering; a full batch ends it early.
+	if n == 0 && !gathering || (n+1)%encodeEvery == 0 {
+		// The first call of a batch starts the writer's gathering; every encodeEvery calls more have it
+		// encode them (and the queue let go of them).
 		select {
 		case r.wake <- struct{}{}:
 		default:
@@ -176,133 +182,169 @@ func (r *Recorder) Run(ctx context.Context) {
 		select {
 		case <-r.wake:
 			// The batch gathers for up to gatherFor (or until full): one transaction, and one commit, per
-			// batch is what keeps an event's share of the store's work small.
-			if r.QueueDepth() < maxBatch {
-				gather.Reset(gatherFor)
+			// batch is what keeps an event's share of the store's work small. Its calls are encoded as
+			// they come (the request path wakes the writer every encodeEvery calls), so that the queue
+			// lets go of them (their requests, inputs and outputs) long before the batch is written.
+			r.setGathering(true)
+			gather.Reset(gatherFor)
+		gathering:
+			for {
+				r.encodeQueued()
+				if r.batchEvents >= maxBatch {
+					break
+				}
 				select {
 				case <-gather.C:
-				case <-r.wake: // a full batch
+					break gathering
+				case <-r.wake:
 				case <-ctx.Done():
+					break gathering
 				case <-r.quit:
+					break gathering
 				}
-				gather.Stop()
 			}
-			r.writeQueued(context.WithoutCancel(ctx))
+			gather.Stop()
+			r.encodeQueued()
+			r.writeBatch(context.WithoutCancel(ctx))
+			if r.setGathering(false) > 0 {
+				// Calls that came as the batch ended start the next.
+				select {
+				case r.wake <- struct{}{}:
+				default:
+				}
+			}
 		case <-purge.C:
 			r.purge(ctx)
 		case <-ctx.Done():
-			r.flushAll()
+			r.writeQueued(context.Background())
 			return
 		case <-r.quit:
-			r.flushAll()
+			r.writeQueued(context.Background())
 			return
 		}
 	}
 }
 
-// flushAll writes everything still queued.
-func (r *Recorder) flushAll() {
-	for r.QueueDepth() > 0 {
-		r.writeQueued(context.Background())
-	}
-}
-
-// writeQueued takes what is queued and writes it, maxBatch calls per transaction.
-func (r *Recorder) writeQueued(ctx context.Context) {
+// setGathering records whether the writer is gathering a batch, returning how many calls are queued.
+func (r *Recorder) setGathering(on bool) int {
 	r.mu.Lock()
-	batch := r.queue
-	r.queue, r.queueBytes = r.spare[:0], 0
-	r.mu.Unlock()
-	for rest := batch; len(rest) > 0; {
-		n := min(len(rest), maxBatch)
-		r.write(ctx, rest[:n])
-		rest = rest[n:]
-	}
-	clear(batch) // drop the calls before the slice is reused
-	r.spare = batch[:0]
+	defer r.mu.Unlock()
+	r.gathering = on
+	return len(r.queue)
 }
 
-func (r *Recorder) write(ctx context.Context, batch []queued) {
-	// Each account's events go into a block of the stored form, its encoder reused from batch to batch;
-	// the records themselves are written only for the file sink (and when the trail is read).
-	r.encs = r.encs[:0]
-	clear(r.encOf)
-	settled := r.settled[:0]
-	file := r.o.File != nil
-	arena, evs, ends := r.arena[:0], r.evs[:0], r.ends[:0]
-	var enc *blockEncoder
-	for _, q := range batch {
-		var x IDs
-		made := false
-		if q.pending != nil {
-			x, made = q.pending.madeIDs()
+// writeQueued encodes and writes everything queued, in batches of up to maxBatch events.
+func (r *Recorder) writeQueued(ctx context.Context) {
+	for r.QueueDepth() > 0 {
+		r.encodeQueued()
+		if r.batchEvents >= maxBatch {
+			r.writeBatch(ctx)
 		}
+	}
+	r.writeBatch(ctx)
+}
+
+// encodeQueued takes queued calls (as many as the batch has room for: one call has at least one event)
+// and encodes their events into the batch.
+func (r *Recorder) encodeQueued() {
+	room := maxBatch - r.batchEvents
+	if room <= 0 {
+		return
+	}
+	r.mu.Lock()
+	n := min(room, len(r.queue))
+	calls := append(r.spare[:0], r.queue[:n]...)
+	rest := copy(r.queue, r.queue[n:])
+	clear(r.queue[rest:]) // drop the taken calls from the queue's array
+	r.queue = r.queue[:rest]
+	for _, q := range calls {
+		r.queueBytes -= q.call.BodyBytes
+	}
+	r.mu.Unlock()
+	for _, q := range calls {
+		r.encode(q)
+	}
+	clear(calls) // the batch holds their events now, not the calls
+	r.spare = calls[:0]
+}
+
+// encode adds the events of a call to the batch being gathered: each account's events go into a block of
+// the stored form, its encoder reused from batch to batch; the records themselves are written only for
+// the file sink (and when the trail is read).
+func (r *Recorder) encode(q queued) {
+	var x IDs
+	made := false
+	if q.pending != nil {
+		x, made = q.pending.madeIDs()
+	}
+	if !made {
+		// As NewIDs does, but the event IDs are made as the bytes they are stored as (no string).
+		r.accts = q.call.appendRecipients(r.accts[:0], r.o.FallbackAccount)
+		x = IDs{Accounts: r.accts}
+		if len(r.accts) > 1 {
+			x.Shared = ids.NewRequestID()
+		}
+	}
+	for i, acct := range x.Accounts {
+		p := &r.parts
+		id := ""
+		if made {
+			id = x.Events[i]
+		}
+		q.call.fillParts(p, acct, id, x.Shared, true)
 		if !made {
-			// As NewIDs does, but the event IDs are made as the bytes they are stored as (no string).
-			r.accts = q.call.appendRecipients(r.accts[:0], r.o.FallbackAccount)
-			x = IDs{Accounts: r.accts}
-			if len(r.accts) > 1 {
-				x.Shared = ids.NewRequestID()
-			}
+			p.newID, p.idBytes = true, newEventID(q.call.Req.Time)
 		}
-		for i, acct := range x.Accounts {
-			p := &r.parts
-			id := ""
-			if made {
-				id = x.Events[i]
-			}
-			q.call.fillParts(p, acct, id, x.Shared, true)
-			if !made {
-				p.newID, p.idBytes = true, newEventID(q.call.Req.Time)
-			}
-			if enc == nil || enc.acct != acct {
-				enc = r.encoder(acct)
-			}
-			enc.add(p)
-			if q.settles {
-				settled = append(settled, x.Events[i])
-			}
-			if file {
-				p.formatID()
-				arena = p.appendRecord(arena)
-				ev := p.event()
-				ev.Resources = slices.Clone(ev.Resources)
-				evs = append(evs, ev)
-				ends = append(ends, len(arena))
-			}
+		r.encoder(acct).add(p)
+		r.batchEvents++
+		if q.settles {
+			r.settled = append(r.settled, x.Events[i])
 		}
+		if r.o.File != nil {
+			p.formatID()
+			r.arena = p.appendRecord(r.arena)
+			ev := p.event()
+			ev.Resources = slices.Clone(ev.Resources)
+			r.evs = append(r.evs, ev)
+			r.ends = append(r.ends, len(r.arena))
+		}
+	}
+}
+
+// writeBatch writes the batch gathered, in one transaction, and starts the next.
+func (r *Recorder) writeBatch(ctx context.Context) {
+	n := r.batchEvents
+	if n == 0 {
+		return
 	}
 	blocks := r.blocks[:0]
 	for _, e := range r.encs {
 		blocks = append(blocks, e.block())
 	}
-	if len(r.encs) > maxKeptEncoders {
-		defer func() {
-			clear(r.encs[maxKeptEncoders:]) // a batch of many accounts: its encoders are not kept
-			r.encs = r.encs[:maxKeptEncoders]
-		}()
-	}
-	n := 0
-	for _, b := range blocks {
-		n += b.Events
-	}
 	defer func() {
 		clear(blocks) // drop the batch's strings before the next one
-		clear(evs)
-		clear(settled)
-		r.blocks, r.evs, r.settled, r.arena, r.ends = blocks[:0], evs[:0], settled[:0], arena, ends
+		clear(r.evs)
+		clear(r.settled)
+		r.blocks, r.evs, r.settled, r.arena, r.ends = blocks[:0], r.evs[:0], r.settled[:0], r.arena[:0], r.ends[:0]
+		r.batchEvents = 0
+		if len(r.encs) > maxKeptEncoders {
+			clear(r.encs[maxKeptEncoders:]) // a batch of many accounts: its encoders are not kept
+			r.encs = r.encs[:maxKeptEncoders]
+		}
+		r.encs = r.encs[:0]
+		clear(r.encOf)
 	}()
-	if file {
+	if r.o.File != nil {
 		start := 0
-		for i, end := range ends {
-			evs[i].Record = arena[start:end:end]
+		for i, end := range r.ends {
+			r.evs[i].Record = r.arena[start:end:end]
 			start = end
 		}
-		if err := r.o.File.Write(evs); err != nil {
+		if err := r.o.File.Write(r.evs); err != nil {
 			r.o.Logger.Warn("audit: writing the file sink", "err", err)
 		}
 	}
-	if err := r.o.Store.AppendBlocks(ctx, blocks, settled); err != nil {
+	if err := r.o.Store.AppendBlocks(ctx, blocks, r.settled); err != nil {
 		r.failed.Add(int64(n))
 		r.o.Logger.Error("audit: writing events", "events", n, "err", err)
 		return
