@@ -78,6 +78,7 @@ type Recorder struct {
 	// The batch being gathered: its events (encoded in encs), the IDs of those it settles, and for the
 	// file sink their records (arena, ends) and events.
 	batchEvents int
+	batchBytes  int
 	settled     []string
 	arena       []byte
 	evs         []Event
@@ -190,7 +191,7 @@ func (r *Recorder) Run(ctx context.Context) {
 		gathering:
 			for {
 				r.encodeQueued()
-				if r.batchEvents >= maxBatch {
+				if r.batchFull() {
 					break
 				}
 				select {
@@ -237,7 +238,7 @@ func (r *Recorder) setGathering(on bool) int {
 func (r *Recorder) writeQueued(ctx context.Context) {
 	for r.QueueDepth() > 0 {
 		r.encodeQueued()
-		if r.batchEvents >= maxBatch {
+		if r.batchFull() {
 			r.writeBatch(ctx)
 		}
 	}
@@ -248,7 +249,7 @@ func (r *Recorder) writeQueued(ctx context.Context) {
 // and encodes their events into the batch.
 func (r *Recorder) encodeQueued() {
 	room := maxBatch - r.batchEvents
-	if room <= 0 {
+	if r.batchFull() {
 		return
 	}
 	r.mu.Lock()
@@ -261,11 +262,33 @@ func (r *Recorder) encodeQueued() {
 		r.queueBytes -= q.call.BodyBytes
 	}
 	r.mu.Unlock()
-	for _, q := range calls {
+	for i, q := range calls {
+		if r.batchFull() {
+			// Large events filled the batch: the rest go back to the head of the queue, for the next.
+			r.requeue(calls[i:])
+			break
+		}
 		r.encode(q)
 	}
 	clear(calls) // the batch holds their events now, not the calls
 	r.spare = calls[:0]
+}
+
+// batchFull reports whether the batch gathered holds maxBatch events or maxBatchBytes.
+func (r *Recorder) batchFull() bool {
+	return r.batchEvents >= maxBatch || r.batchBytes >= maxBatchBytes
+}
+
+// requeue puts calls taken from the queue back at its head, in order.
+func (r *Recorder) requeue(calls []queued) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.queue = append(r.queue, calls...) // room for them
+	copy(r.queue[len(calls):], r.queue[:len(r.queue)-len(calls)])
+	copy(r.queue, calls)
+	for _, q := range calls {
+		r.queueBytes += q.call.BodyBytes
+	}
 }
 
 // encode adds the events of a call to the batch being gathered: each account's events go into a block of
@@ -295,14 +318,19 @@ func (r *Recorder) encode(q queued) {
 		if !made {
 			p.newID, p.idBytes = true, newEventID(q.call.Req.Time)
 		}
-		r.encoder(acct).add(p)
+		e := r.encoder(acct)
+		size := e.size()
+		e.add(p)
 		r.batchEvents++
+		r.batchBytes += e.size() - size
 		if q.settles {
 			r.settled = append(r.settled, x.Events[i])
 		}
 		if r.o.File != nil {
 			p.formatID()
+			size := len(r.arena)
 			r.arena = p.appendRecord(r.arena)
+			r.batchBytes += len(r.arena) - size
 			ev := p.event()
 			ev.Resources = slices.Clone(ev.Resources)
 			r.evs = append(r.evs, ev)
@@ -326,7 +354,7 @@ func (r *Recorder) writeBatch(ctx context.Context) {
 		clear(r.evs)
 		clear(r.settled)
 		r.blocks, r.evs, r.settled, r.arena, r.ends = blocks[:0], r.evs[:0], r.settled[:0], r.arena[:0], r.ends[:0]
-		r.batchEvents = 0
+		r.batchEvents, r.batchBytes = 0, 0
 		if len(r.encs) > maxKeptEncoders {
 			clear(r.encs[maxKeptEncoders:]) // a batch of many accounts: its encoders are not kept
 			r.encs = r.encs[:maxKeptEncoders]

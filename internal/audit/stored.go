@@ -285,6 +285,11 @@ func (e *blockEncoder) addRaw(ev *Event) {
 		username: ev.Username, accessKeyID: ev.AccessKeyID})
 }
 
+// size is what the encoder holds, in bytes.
+func (e *blockEncoder) size() int {
+	return len(e.events) + len(e.ctxs.data) + len(e.res.data) + len(e.parms.data)
+}
+
 // block is what the encoder holds, as a Block (its Data and Keys are the encoder's until reset).
 func (e *blockEncoder) block() Block {
 	b := append(e.out[:0], magic[:]...)

@@ -12,6 +12,10 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/iamd/iamd/internal/api/iamapi"
+	"github.com/iamd/iamd/internal/protocol"
+	"github.com/iamd/iamd/internal/reqctx"
 )
 
 // storedBlocks encodes the events of calls, as the writer does, into one block per account, and returns
@@ -300,5 +304,46 @@ func TestWriterStoresWhatTheFileSinkWrites(t *testing.T) {
 		if !settles[id] {
 			t.Fatalf("settled %s, which no write stored", id)
 		}
+	}
+}
+
+// batchStore counts the events and stored bytes of each batch it is given.
+type batchStore struct {
+	nopStore
+	events, bytes []int
+}
+
+func (s *batchStore) AppendBlocks(_ context.Context, bs []Block, _ []string) error {
+	n, size := 0, 0
+	for _, b := range bs {
+		n += b.Events
+		size += len(b.Data)
+	}
+	s.events, s.bytes = append(s.events, n), append(s.bytes, size)
+	return nil
+}
+
+// A batch of large events ends at maxBatchBytes rather than at maxBatch events: what the writer holds,
+// and what one transaction writes, stays bounded however large the requests; no event is lost to it.
+func TestBatchBoundedByBytes(t *testing.T) {
+	st := &batchStore{}
+	r := NewRecorder(Options{Store: st, QueueSize: 1 << 20})
+	op := iamapi.Info.ByName["CreatePolicy"]
+	doc := strings.Repeat("x", maxParametersBytes-1000) // under the record's bound: stored whole
+	const calls = 400
+	for i := range calls {
+		in := &iamapi.CreatePolicyRequest{PolicyName: protocol.String(fmt.Sprintf("p%d", i)), PolicyDocument: protocol.String(doc)}
+		r.End(&Call{Req: &reqctx.Request{ID: "r", Time: time.Now(), Service: "iam", Caller: userCaller("111111111111")}, Op: op, In: in}, nil)
+	}
+	r.writeQueued(context.Background())
+	total := 0
+	for i, n := range st.events {
+		total += n
+		if st.bytes[i] > maxBatchBytes+2*maxParametersBytes {
+			t.Fatalf("batch %d: %d bytes stored, bound %d", i, st.bytes[i], maxBatchBytes)
+		}
+	}
+	if total != calls || len(st.events) < calls*len(doc)/maxBatchBytes {
+		t.Fatalf("%d events in %d batches (%v), want %d in at least %d", total, len(st.events), st.events, calls, calls*len(doc)/maxBatchBytes)
 	}
 }
