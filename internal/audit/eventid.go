@@ -5,6 +5,8 @@ import (
 	"math/rand/v2"
 	"strconv"
 	"time"
+
+	"github.com/iamd/iamd/internal/ids"
 )
 
 // NewEventID returns a random UUID whose first 48 bits are t in Unix milliseconds (a version 7 UUID,
@@ -13,7 +15,7 @@ import (
 // of every ID.
 func NewEventID(t time.Time) string {
 	u := newEventID(t)
-	return uuidString(u[:])
+	return ids.FormatUUID(u)
 }
 
 // newEventID is the 16 bytes of an ID NewEventID makes: the writer stores them as they are.

@@ -235,7 +235,7 @@ func (c *Call) fillParts(p *eventParts, acct, eventID, shared string, final bool
 // formatID sets eventID from idBytes (for a record written at once).
 func (p *eventParts) formatID() {
 	if p.newID {
-		p.eventID, p.newID = uuidString(p.idBytes[:]), false
+		p.eventID, p.newID = ids.FormatUUID(p.idBytes), false
 	}
 }
 

@@ -5,6 +5,8 @@ import (
 	"encoding/binary"
 	"errors"
 	"time"
+
+	"github.com/iamd/iamd/internal/ids"
 )
 
 // The stored form of the trail. A block is the events of one account from one batch of the writer; the
@@ -373,22 +375,6 @@ func appendID(b []byte, id string, flags *byte, flag byte) []byte {
 	return appendBytes(b, id)
 }
 
-// uuidString is the lowercase UUID of 16 bytes.
-func uuidString(u []byte) string {
-	const hexdigits = "0123456789abcdef"
-	var out [36]byte
-	j := 0
-	for i, c := range u {
-		if i == 4 || i == 6 || i == 8 || i == 10 {
-			out[j] = '-'
-			j++
-		}
-		out[j], out[j+1] = hexdigits[c>>4], hexdigits[c&0xf]
-		j += 2
-	}
-	return string(out[:])
-}
-
 func appendBytes(b []byte, s string) []byte {
 	b = binary.AppendUvarint(b, uint64(len(s)))
 	return append(b, s...)
@@ -520,6 +506,32 @@ func DecodeBlock(b []byte, acct string, keep func(*Event) bool) ([]Event, error)
 	return out, nil
 }
 
+// DecodeEarlierEvent reads one event as blocks and pending rows held it before the stored form (each
+// event whole, one after another), and how many bytes it took: its time as a varint of Unix nanoseconds,
+// read-only as a byte, its strings and its resources length-prefixed, then its record. Its AccountID is
+// the block's or row's to set.
+func DecodeEarlierEvent(b []byte) (Event, int, error) {
+	var ev Event
+	d := decoder{b: b}
+	ev.EventTime = time.Unix(0, d.varint()).UTC()
+	ev.ReadOnly = d.byte() == 1
+	for _, p := range [...]*string{&ev.EventID, &ev.EventSource, &ev.EventName, &ev.Username, &ev.AccessKeyID} {
+		*p = d.str()
+	}
+	n := d.uvarint()
+	if n > uint64(len(b)) {
+		return ev, 0, ErrCorrupt
+	}
+	for range n {
+		ev.Resources = append(ev.Resources, Resource{Type: d.str(), Name: d.str()})
+	}
+	ev.Record = []byte(d.str())
+	if d.err {
+		return ev, 0, ErrCorrupt
+	}
+	return ev, d.off, nil
+}
+
 // decodeContext reads a context entry.
 func decodeContext(v []byte) (eventContext, bool) {
 	d := decoder{b: v}
@@ -592,5 +604,5 @@ func (d *decoder) id(asString bool) string {
 		return ""
 	}
 	d.off += 16
-	return uuidString(d.b[d.off-16 : d.off])
+	return ids.FormatUUID([16]byte(d.b[d.off-16 : d.off]))
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -26,8 +25,8 @@ import (
 // the cost of an event on the request path is its share of one insert per batch, not an insert into half
 // a dozen indexes. A write's preliminary event (see audit.Pending) is a row of event_pending, a block of
 // its own stored in the write's own transaction and deleted when its final form is written. Blocks and
-// pending rows written before the stored form (each event with its JSON record, decodeEvent) are read
-// as they are.
+// pending rows written before the stored form (each event with its JSON record,
+// audit.DecodeEarlierEvent) are read as they are.
 
 var _ audit.Store = (*Store)(nil)
 
@@ -418,7 +417,7 @@ func (b *storedBlock) events(keep func(*audit.Event) bool) ([]audit.Event, error
 	// A block written before the stored form: its events one after another, records whole.
 	var out []audit.Event
 	for len(raw) > 0 {
-		ev, n, err := decodeEvent(raw)
+		ev, n, err := audit.DecodeEarlierEvent(raw)
 		if err != nil {
 			return nil, fmt.Errorf("storage: event block %d: %w", b.id, err)
 		}
@@ -432,12 +431,12 @@ func (b *storedBlock) events(keep func(*audit.Event) bool) ([]audit.Event, error
 }
 
 // decodePending reads the data of a row of event_pending: a block of the stored form holding the
-// event, or (written before it) the event as decodeEvent reads it.
+// event, or (written before it) the event as audit.DecodeEarlierEvent reads it.
 func decodePending(data []byte, acct string) ([]audit.Event, error) {
 	if audit.IsBlock(data) {
 		return audit.DecodeBlock(data, acct, nil)
 	}
-	ev, _, err := decodeEvent(data)
+	ev, _, err := audit.DecodeEarlierEvent(data)
 	if err != nil {
 		return nil, err
 	}
@@ -585,77 +584,4 @@ func parseToken(s string) (int64, string, bool) {
 		return 0, "", false
 	}
 	return n, id, true
-}
-
-var errCorrupt = errors.New("corrupt event")
-
-// decodeEvent reads one event as blocks and pending rows held them before the stored form (audit.Block),
-// and how many bytes it took: its time as a varint of Unix nanoseconds, read-only as a byte, its strings
-// and its resources length-prefixed, then its record.
-func decodeEvent(b []byte) (audit.Event, int, error) {
-	var ev audit.Event
-	d := decoder{b: b}
-	ev.EventTime = time.Unix(0, d.varint()).UTC()
-	ev.ReadOnly = d.byte() == 1
-	for _, p := range [...]*string{&ev.EventID, &ev.EventSource, &ev.EventName, &ev.Username, &ev.AccessKeyID} {
-		*p = d.str()
-	}
-	n := d.uvarint()
-	if n > uint64(len(b)) {
-		return ev, 0, errCorrupt
-	}
-	for range n {
-		ev.Resources = append(ev.Resources, audit.Resource{Type: d.str(), Name: d.str()})
-	}
-	ev.Record = []byte(d.str())
-	if d.err {
-		return ev, 0, errCorrupt
-	}
-	return ev, d.off, nil
-}
-
-type decoder struct {
-	b   []byte
-	off int
-	err bool
-}
-
-func (d *decoder) varint() int64 {
-	v, n := binary.Varint(d.b[d.off:])
-	if n <= 0 {
-		d.err = true
-		return 0
-	}
-	d.off += n
-	return v
-}
-
-func (d *decoder) uvarint() uint64 {
-	v, n := binary.Uvarint(d.b[d.off:])
-	if n <= 0 {
-		d.err = true
-		return 0
-	}
-	d.off += n
-	return v
-}
-
-func (d *decoder) byte() byte {
-	if d.off >= len(d.b) {
-		d.err = true
-		return 0
-	}
-	d.off++
-	return d.b[d.off-1]
-}
-
-func (d *decoder) str() string {
-	n := d.uvarint()
-	if d.err || n > uint64(len(d.b)-d.off) {
-		d.err = true
-		return ""
-	}
-	s := string(d.b[d.off : d.off+int(n)])
-	d.off += int(n)
-	return s
 }

@@ -18,12 +18,12 @@ func FuzzDecodeEvent(f *testing.F) {
 	f.Add(encodeEvent(nil, &ev))
 	f.Add([]byte{0x80})
 	f.Fuzz(func(t *testing.T, b []byte) {
-		got, n, err := decodeEvent(b)
+		got, n, err := audit.DecodeEarlierEvent(b)
 		if err == nil && (n <= 0 || n > len(b)) {
 			t.Fatalf("decoded %d of %d bytes", n, len(b))
 		}
 		if err == nil {
-			again, _, err := decodeEvent(encodeEvent(nil, &got))
+			again, _, err := audit.DecodeEarlierEvent(encodeEvent(nil, &got))
 			if err != nil || !reflect.DeepEqual(again, got) {
 				t.Fatalf("round trip: %+v, %v; want %+v", again, err, got)
 			}
@@ -36,15 +36,14 @@ func TestEncodeEventRoundTrip(t *testing.T) {
 	ev := audit.Event{EventID: "id", EventTime: time.Unix(0, 123456789).UTC(), EventSource: "sts.amazonaws.com", EventName: "GetCallerIdentity",
 		Username: "u", Resources: []audit.Resource{{Type: "T", Name: "N"}, {Type: "T2", Name: "N2"}}, Record: []byte(`{}`)}
 	b := encodeEvent([]byte("prefix"), &ev)
-	got, n, err := decodeEvent(b[len("prefix"):])
+	got, n, err := audit.DecodeEarlierEvent(b[len("prefix"):])
 	if err != nil || n != len(b)-len("prefix") || !reflect.DeepEqual(got, ev) {
 		t.Fatalf("got %+v (%d bytes, %v), want %+v", got, n, err, ev)
 	}
 }
 
-// encodeEvent appends ev as blocks and pending rows held it before the stored form (the writer of what
-// decodeEvent reads, for the tests): ev (all but its account, which its block or row holds) to b: its time as a
-// varint of Unix nanoseconds, read-only as a byte, its strings and its resources length-prefixed.
+// encodeEvent appends ev (all but its account, which its block or row holds) to b as blocks and pending
+// rows held it before the stored form: the writer of what audit.DecodeEarlierEvent reads, for the tests.
 func encodeEvent(b []byte, ev *audit.Event) []byte {
 	b = binary.AppendVarint(b, ev.EventTime.UnixNano())
 	ro := byte(0)
