@@ -55,17 +55,26 @@ func (p *Pending) Unstored() []Prelim {
 // (everything but the outcome, which only the final event knows).
 func buildPrelim(c *Call, x IDs) []Prelim {
 	out := make([]Prelim, len(x.Accounts))
-	var parts eventParts
-	e := blockEncoder{noKeys: true}
+	b := prelimBuilders.Get().(*prelimBuilder)
+	defer prelimBuilders.Put(b)
 	for i, acct := range x.Accounts {
-		c.fillParts(&parts, acct, x.Events[i], x.Shared, false)
-		e.reset(acct)
-		e.add(&parts)
-		b := e.block()
-		out[i] = Prelim{EventID: x.Events[i], AccountID: acct, EventTime: b.MinTime, Data: bytes.Clone(b.Data)}
+		c.fillParts(&b.parts, acct, x.Events[i], x.Shared, false)
+		b.e.reset(acct)
+		b.e.add(&b.parts)
+		blk := b.e.block()
+		out[i] = Prelim{EventID: x.Events[i], AccountID: acct, EventTime: blk.MinTime, Data: bytes.Clone(blk.Data)}
 	}
 	return out
 }
+
+// prelimBuilder is the encoder and buffers a preliminary event is built with, kept for the next write:
+// only the block's bytes (copied) leave it.
+type prelimBuilder struct {
+	e     blockEncoder
+	parts eventParts
+}
+
+var prelimBuilders = sync.Pool{New: func() any { return &prelimBuilder{e: blockEncoder{noKeys: true}} }}
 
 // Stored records that a committed transaction holds the preliminary events.
 func (p *Pending) Stored() {
