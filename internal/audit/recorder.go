@@ -55,10 +55,10 @@ type Options struct {
 //
 // The request path does as little as it can: it appends the call (references to what the request
 // already holds: its decoded input and output, its caller, times and codes) to the queue under a mutex,
-// and wakes the writer only when the queue was empty or has gathered encodeEvery calls, not once per call.
-// The writer gives the events their IDs and encodes them in the stored form (redaction included) as they
-// come, and stores them a batch at a time. Nothing of a call changes after End: the server neither reuses nor mutates a
-// request's input or output once the request has ended.
+// and wakes the writer only when the queue was empty or has gathered encodeEvery calls, not once per
+// call. The writer gives the events their IDs and encodes them in the stored form (redaction included) as
+// they come, and stores them a batch at a time. Nothing of a call changes after End: the server neither
+// reuses nor mutates a request's input or output once the request has ended.
 type Recorder struct {
 	o Options
 
