@@ -1,9 +1,12 @@
 package audit
 
 import (
+	"encoding/binary"
 	"math/rand/v2"
 	"strconv"
 	"time"
+
+	"github.com/iamd/iamd/internal/ids"
 )
 
 // NewEventID returns a random UUID whose first 48 bits are t in Unix milliseconds (a version 7 UUID,
@@ -11,31 +14,19 @@ import (
 // happened, so that a lookup by event ID reads only the events of that millisecond instead of an index
 // of every ID.
 func NewEventID(t time.Time) string {
+	u := newEventID(t)
+	return ids.FormatUUID(u)
+}
+
+// newEventID is the 16 bytes of an ID NewEventID makes: the writer stores them as they are.
+func newEventID(t time.Time) (u [16]byte) {
 	// 74 random bits from the runtime's generator (ChaCha8): IDs need to be unique, not secret, and
 	// crypto/rand costs a system call's worth per event.
-	const hex = "0123456789abcdef"
-	var b [36]byte
-	r1, r2 := rand.Uint64(), rand.Uint64()
-	for i := 35; i >= 0; i-- {
-		switch i {
-		case 8, 13, 18, 23:
-			b[i] = '-'
-			continue
-		}
-		b[i] = hex[r1&0xf]
-		r1 = r1>>4 | r2<<60
-		r2 >>= 4
-	}
-	b[19] = hex[8|r2&3] // RFC variant
-	ms := uint64(t.UnixMilli()) & (1<<48 - 1)
-	// xxxxxxxx-xxxx-7xxx-…: 12 hex digits of time around the first dash, then the version.
-	pos := [12]int{0, 1, 2, 3, 4, 5, 6, 7, 9, 10, 11, 12}
-	for i := 11; i >= 0; i-- {
-		b[pos[i]] = hex[ms&0xf]
-		ms >>= 4
-	}
-	b[14] = '7'
-	return string(b[:])
+	binary.BigEndian.PutUint64(u[:8], uint64(t.UnixMilli())<<16|rand.Uint64()&0xffff)
+	binary.BigEndian.PutUint64(u[8:], rand.Uint64())
+	u[6] = 0x70 | u[6]&0x0f // version 7: xxxxxxxx-xxxx-7xxx-…
+	u[8] = 0x80 | u[8]&0x3f // RFC variant
+	return u
 }
 
 // EventIDTime is the millisecond an ID made by NewEventID names; ok is false for any other string.

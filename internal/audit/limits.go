@@ -25,14 +25,37 @@ const (
 	maxQueuedBodyBytes = 256 << 20
 
 	// maxBatch is the most events one write-behind transaction holds: large enough that a busy node
-	// writes thousands of events per commit, small enough that a batch's transaction stays short next to
-	// the API's own writes (group commit shares the writer).
-	maxBatch = 1024
+	// writes thousands of events per commit (a commit's fixed cost, its WAL header and fsync on SQLite,
+	// was the larger part of what an event cost once events were stored compactly), small enough that a
+	// batch's transaction stays short next to the API's own writes (group commit shares the writer): a
+	// full batch of GetCallerIdentity events is some 150 KB stored (under twice what 1,024 took as
+	// compressed JSON records), a few dozen pages.
+	maxBatch = 4096
+
+	// encodeEvery is how many queued calls wake the writer to encode them into the batch it gathers:
+	// often enough that the queue holds a few hundred calls (their requests, inputs and outputs, which
+	// the garbage collector would otherwise scan while the batch gathers), seldom enough that waking the
+	// writer costs nothing per call.
+	encodeEvery = 256
+
+	// maxKeptEncoders is how many accounts' block encoders (and their buffers) the writer keeps from
+	// batch to batch: a node's batches mostly hold the events of a few accounts; the encoders of a batch
+	// of more are let go after it.
+	maxKeptEncoders = 16
 
 	// gatherFor is how long the writer gathers a batch after its first event: at a busy node's tens of
 	// thousands of calls a second a batch is full (maxBatch) sooner; at a quiet one an event reaches the
-	// history within this delay (CloudTrail's own delivers within minutes).
-	gatherFor = 50 * time.Millisecond
+	// history within this delay (CloudTrail's own delivers within minutes; a write's event is found at
+	// once, in its preliminary form). Each batch is a commit whose fixed cost (on SQLite a WAL header and
+	// an fsync, some 0.5 ms of CPU) the batch's events share: at a few thousand calls a second, 200 ms
+	// batches make it a fraction of a microsecond a call where 50 ms ones made it several.
+	gatherFor = 200 * time.Millisecond
+
+	// maxBatchBytes bounds what a batch holds in the stored form (and, with the file sink, as records)
+	// while it gathers: events of large requests (parameters up to maxParametersBytes each) end the batch
+	// early, so that a batch never holds more than this (plus one call's events) in memory or in one
+	// transaction.
+	maxBatchBytes = 16 << 20
 
 	// adoptAfter is how old a write's preliminary event must be before the purge adopts it as the
 	// event (its final form never came: the process died). A live request's final form comes within

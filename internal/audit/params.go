@@ -271,18 +271,18 @@ func resourceFieldsOf(s *protocol.Shape) []resourceField {
 	return fs
 }
 
-// resourcesOf lists the entities the input names.
-func resourcesOf(s *protocol.Shape, in any) []Resource {
+// appendResources appends the entities the input names to out, sorted (the writer reuses one slice).
+func appendResources(out []Resource, s *protocol.Shape, in any) []Resource {
 	fs := resourceFieldsOf(s)
 	if len(fs) == 0 {
-		return nil
+		return out
 	}
 	rv := reflect.ValueOf(in)
 	if rv.Kind() != reflect.Pointer || rv.IsNil() || rv.Elem().Kind() != reflect.Struct || (s.Type != nil && rv.Elem().Type() != s.Type) {
-		return nil
+		return out
 	}
 	rv = rv.Elem()
-	var out []Resource
+	start := len(out)
 	for _, f := range fs {
 		v := rv.Field(f.index)
 		if v.Kind() == reflect.Pointer && !v.IsNil() && v.Elem().Kind() == reflect.String && v.Elem().String() != "" {
@@ -290,7 +290,7 @@ func resourcesOf(s *protocol.Shape, in any) []Resource {
 		}
 	}
 	// slices.SortFunc, not sort.Slice: no allocation per event for its swapper.
-	slices.SortFunc(out, func(a, b Resource) int {
+	slices.SortFunc(out[start:], func(a, b Resource) int {
 		if c := strings.Compare(a.Type, b.Type); c != 0 {
 			return c
 		}
@@ -299,16 +299,16 @@ func resourcesOf(s *protocol.Shape, in any) []Resource {
 	return out
 }
 
-// outputResources lists what a call made that its input could not name: the access key of
+// appendOutputResources appends what a call made that its input could not name: the access key of
 // CreateAccessKey and the temporary credentials' key of the STS calls.
-func outputResources(s *protocol.Shape, out any) []Resource {
+func appendOutputResources(dst []Resource, s *protocol.Shape, out any) []Resource {
 	for _, member := range [...]string{"AccessKey", "Credentials"} {
 		sub, shape := nested(s, out, member)
 		if id := inputString(shape, sub, "AccessKeyId"); id != "" {
-			return []Resource{{Type: "AWS::IAM::AccessKey", Name: id}}
+			return append(dst, Resource{Type: "AWS::IAM::AccessKey", Name: id})
 		}
 	}
-	return nil
+	return dst
 }
 
 // nested is the structure member name of v and its shape.

@@ -1,6 +1,7 @@
 package audit
 
 import (
+	"bytes"
 	"context"
 	"sync"
 )
@@ -18,7 +19,7 @@ type Pending struct {
 	mu     sync.Mutex
 	stored bool // a transaction holding the events committed
 	closed bool // the request ended: later writes are not its own
-	prelim []Event
+	prelim []Prelim
 }
 
 type pendingKey struct{}
@@ -37,7 +38,7 @@ func PendingFrom(ctx context.Context) *Pending {
 // Unstored returns the preliminary events for a write transaction to hold, or nil when a committed
 // transaction already holds them or the request has ended. The transaction may run more than once and
 // may fail: only Stored, called once it committed, settles the matter.
-func (p *Pending) Unstored() []Event {
+func (p *Pending) Unstored() []Prelim {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.stored || p.closed {
@@ -45,10 +46,35 @@ func (p *Pending) Unstored() []Event {
 	}
 	if p.prelim == nil {
 		p.makeIDs()
-		p.prelim = Build(&p.call, p.ids, false)
+		p.prelim = buildPrelim(&p.call, p.ids)
 	}
 	return p.prelim
 }
+
+// buildPrelim makes the preliminary events of a call: each in the stored form, a block of its own
+// (everything but the outcome, which only the final event knows).
+func buildPrelim(c *Call, x IDs) []Prelim {
+	out := make([]Prelim, len(x.Accounts))
+	b := prelimBuilders.Get().(*prelimBuilder)
+	defer prelimBuilders.Put(b)
+	for i, acct := range x.Accounts {
+		c.fillParts(&b.parts, acct, x.Events[i], x.Shared, false)
+		b.e.reset(acct)
+		b.e.add(&b.parts)
+		blk := b.e.block()
+		out[i] = Prelim{EventID: x.Events[i], AccountID: acct, EventTime: blk.MinTime, Data: bytes.Clone(blk.Data)}
+	}
+	return out
+}
+
+// prelimBuilder is the encoder and buffers a preliminary event is built with, kept for the next write:
+// only the block's bytes (copied) leave it.
+type prelimBuilder struct {
+	e     blockEncoder
+	parts eventParts
+}
+
+var prelimBuilders = sync.Pool{New: func() any { return &prelimBuilder{e: blockEncoder{noKeys: true}} }}
 
 // Stored records that a committed transaction holds the preliminary events.
 func (p *Pending) Stored() {

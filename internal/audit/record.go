@@ -1,6 +1,7 @@
 package audit
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -95,12 +96,7 @@ type IDs struct {
 
 // NewIDs gives the events of a call made at t in the recipients' trails their IDs.
 func NewIDs(recipients []string, t time.Time) IDs {
-	return newIDsIn(recipients, make([]string, 0, len(recipients)), t)
-}
-
-// newIDsIn is NewIDs with the event IDs appended to events[:0] (the writer reuses one slice).
-func newIDsIn(recipients, events []string, t time.Time) IDs {
-	x := IDs{Accounts: recipients, Events: events[:0]}
+	x := IDs{Accounts: recipients, Events: make([]string, 0, len(recipients))}
 	for range recipients {
 		x.Events = append(x.Events, NewEventID(t))
 	}
@@ -122,107 +118,204 @@ func Build(c *Call, x IDs, final bool) []Event {
 
 // event builds the event of the call in one account's trail.
 func (c *Call) event(acct, eventID, shared string, final bool) Event {
-	b, ev := c.appendEvent(make([]byte, 0, 1024), acct, eventID, shared, final)
-	ev.Record = b
+	var p eventParts
+	c.fillParts(&p, acct, eventID, shared, final)
+	ev := p.event()
+	ev.Resources = slices.Clone(ev.Resources)
+	ev.Record = p.appendRecord(make([]byte, 0, 1024))
 	return ev
 }
 
-// appendEvent appends the record of the call's event in acct's trail to b and returns the event's other
-// fields (Record unset): the writer builds a batch's records into one buffer.
-func (c *Call) appendEvent(b []byte, acct, eventID, shared string, final bool) ([]byte, Event) {
+// eventContext is what a record shares with the other events of its caller: who called, from where,
+// with what client, which operation. The stored form keeps it once per block (a dictionary entry) for
+// all the events that share it.
+type eventContext struct {
+	readOnly                                  bool
+	source, name, region, sourceIP, userAgent string
+	// username and accessKeyID are lookup fields (LookupEvents' Username and AccessKeyId).
+	username, accessKeyID string
+	// tlsVersion is "" without TLS (no tlsDetails); host is the header as recorded (truncated).
+	tlsVersion, cipherSuite, host string
+	identity                      []byte // userIdentity, as JSON
+}
+
+// eventParts are the parts a record is written from (appendRecord): its context and what is the
+// event's own. The stored form keeps these, never the JSON, and renders the record when it is read.
+type eventParts struct {
+	ctx                                 eventContext
+	time                                time.Time
+	eventID, requestID, shared, account string
+	// errorCode and errorMessage (truncated) are set for a refused call's final event only.
+	errorCode, errorMessage string
+	params, response        []byte // requestParameters and responseElements, as JSON ("null" when none)
+	global, truncated       bool
+	resources               []Resource
+
+	// newID: the event ID is idBytes, made by the writer (newEventID) and stored as they are; eventID is
+	// "" until formatID.
+	newID   bool
+	idBytes [16]byte
+
+	// identityOf is the caller ctx.identity was written for, when identityOK.
+	identityOf identityKey
+	identityOK bool
+}
+
+// identityKey is what of a caller its userIdentity shows (the session's strings and times that
+// appendIdentity writes, the session itself left out), and the account whose trail the event is in.
+type identityKey struct {
+	caller         reqctx.Caller // Session nil
+	acct           string
+	session, mfa   bool
+	issued         int64
+	sourceIdentity string
+}
+
+// fillParts fills p (its buffers reused) with the parts of the call's event in acct's trail.
+func (c *Call) fillParts(p *eventParts, acct, eventID, shared string, final bool) {
 	req := c.Req
 	name := ""
 	if c.Op != nil {
 		name = c.Op.Name
 	}
-	source := eventSource(req.Service)
-	ro := readOnly(name)
-	ev := Event{EventID: eventID, AccountID: acct, EventTime: req.Time.UTC(), EventSource: source,
-		EventName: name, ReadOnly: ro}
-	ev.Username, ev.AccessKeyID = usernameOf(req.Caller, c), c.AccessKeyID
+	x := &p.ctx
+	x.readOnly, x.source, x.name = readOnly(name), eventSource(req.Service), name
+	x.region, x.sourceIP, x.userAgent = req.Region, req.SourceIP, truncate(req.UserAgent, maxUserAgentBytes)
+	x.username, x.accessKeyID = usernameOf(req.Caller, c), c.AccessKeyID
 	if req.Caller != nil {
-		ev.AccessKeyID = req.Caller.AccessKeyID
+		x.accessKeyID = req.Caller.AccessKeyID
 	}
-	if c.Op != nil && c.In != nil {
-		ev.Resources = resourcesOf(c.Op.Input, c.In)
+	x.tlsVersion, x.cipherSuite, x.host = c.TLSVersion, "", ""
+	if c.TLSVersion != "" {
+		x.cipherSuite, x.host = c.CipherSuite, truncate(c.Host, maxUserAgentBytes)
 	}
-	if final && c.Op != nil && c.Out != nil {
-		ev.Resources = append(ev.Resources, outputResources(c.Op.Output, c.Out)...)
+	if k := req.Caller; k != nil {
+		// A batch's events are mostly of a few callers: the identity written for the event before is
+		// kept while the caller (what of it the identity shows) is the same.
+		id := identityKey{caller: *k, acct: acct}
+		if s := k.Session; s != nil {
+			id.caller.Session = nil
+			id.session, id.issued, id.mfa, id.sourceIdentity = true, s.IssuedAt.UnixNano(), s.MFA, s.SourceIdentity
+		}
+		if !p.identityOK || id != p.identityOf {
+			x.identity = c.appendIdentity(x.identity[:0], acct)
+			p.identityOf, p.identityOK = id, true
+		}
+	} else {
+		x.identity = c.appendIdentity(x.identity[:0], acct)
+		p.identityOK = false
 	}
 
-	b = append(b, `{"eventVersion":"`+EventVersion+`","userIdentity":`...)
-	b = c.appendIdentity(b, acct)
-	b = append(b, `,"eventTime":`...)
-	b = appendTime(b, ev.EventTime, time.RFC3339)
-	b = append(b, `,"eventSource":`...)
-	b = appendString(b, source)
-	b = append(b, `,"eventName":`...)
-	b = appendString(b, name)
-	b = append(b, `,"awsRegion":`...)
-	b = appendString(b, req.Region)
-	b = append(b, `,"sourceIPAddress":`...)
-	b = appendString(b, req.SourceIP)
-	b = append(b, `,"userAgent":`...)
-	b = appendString(b, truncate(req.UserAgent, maxUserAgentBytes))
+	p.time, p.eventID, p.requestID, p.shared, p.account = req.Time.UTC(), eventID, req.ID, shared, acct
+	p.newID = false
+	p.errorCode, p.errorMessage = "", ""
 	if final && c.ErrorCode != "" {
+		p.errorCode, p.errorMessage = c.ErrorCode, truncate(c.ErrorMessage, maxErrorMessageBytes)
+	}
+	p.resources = p.resources[:0]
+	if c.Op != nil && c.In != nil {
+		p.resources = appendResources(p.resources, c.Op.Input, c.In)
+	}
+	if final && c.Op != nil && c.Out != nil {
+		p.resources = appendOutputResources(p.resources, c.Op.Output, c.Out)
+	}
+	var truncated bool
+	p.params, truncated = appendParameters(p.params[:0], c.Op, c.In, true)
+	p.response = p.response[:0]
+	if final && c.ErrorCode == "" && c.Out != nil && c.Op != nil && hasResponseElements(name, x.readOnly) {
+		var t bool
+		p.response, t = appendParameters(p.response, c.Op, c.Out, false)
+		truncated = truncated || t
+	} else {
+		p.response = append(p.response, "null"...)
+	}
+	p.global, p.truncated = req.GlobalEndpoint, truncated
+}
+
+// formatID sets eventID from idBytes (for a record written at once).
+func (p *eventParts) formatID() {
+	if p.newID {
+		p.eventID, p.newID = ids.FormatUUID(p.idBytes), false
+	}
+}
+
+// event is the event's lookup fields (Record unset; Resources is p's own slice).
+func (p *eventParts) event() Event {
+	x := &p.ctx
+	return Event{EventID: p.eventID, AccountID: p.account, EventTime: p.time, EventSource: x.source, EventName: x.name,
+		ReadOnly: x.readOnly, Username: x.username, AccessKeyID: x.accessKeyID, Resources: p.resources}
+}
+
+// appendRecord appends the CloudTrail record the parts make, as JSON: the one place records are written,
+// whether at once (Build, the file sink) or from the stored form when the trail is read.
+func (p *eventParts) appendRecord(b []byte) []byte {
+	x := &p.ctx
+	b = append(b, `{"eventVersion":"`+EventVersion+`","userIdentity":`...)
+	b = append(b, x.identity...)
+	b = append(b, `,"eventTime":`...)
+	b = appendTime(b, p.time, time.RFC3339)
+	b = append(b, `,"eventSource":`...)
+	b = appendString(b, x.source)
+	b = append(b, `,"eventName":`...)
+	b = appendString(b, x.name)
+	b = append(b, `,"awsRegion":`...)
+	b = appendString(b, x.region)
+	b = append(b, `,"sourceIPAddress":`...)
+	b = appendString(b, x.sourceIP)
+	b = append(b, `,"userAgent":`...)
+	b = appendString(b, x.userAgent)
+	if p.errorCode != "" {
 		b = append(b, `,"errorCode":`...)
-		b = appendString(b, c.ErrorCode)
-		if c.ErrorMessage != "" {
+		b = appendString(b, p.errorCode)
+		if p.errorMessage != "" {
 			b = append(b, `,"errorMessage":`...)
-			b = appendString(b, truncate(c.ErrorMessage, maxErrorMessageBytes))
+			b = appendString(b, p.errorMessage)
 		}
 	}
 	b = append(b, `,"requestParameters":`...)
-	var truncated bool
-	b, truncated = appendParameters(b, c.Op, c.In, true)
+	b = append(b, p.params...)
 	b = append(b, `,"responseElements":`...)
-	if final && c.ErrorCode == "" && c.Out != nil && c.Op != nil && hasResponseElements(name, ro) {
-		var t bool
-		b, t = appendParameters(b, c.Op, c.Out, false)
-		truncated = truncated || t
-	} else {
-		b = append(b, "null"...)
-	}
-	if req.GlobalEndpoint || truncated {
+	b = append(b, p.response...)
+	if p.global || p.truncated {
 		// Requests to the STS global endpoint carry where they were served and how they arrived (AWS STS
 		// Regions and endpoints, "AWS STS global endpoint changes"): iamd serves them where it stands,
 		// which it reports as the region the endpoint resolves to.
 		b = append(b, `,"additionalEventData":{`...)
 		sep := ""
-		if req.GlobalEndpoint {
+		if p.global {
 			b = append(b, `"endpointType":"global","awsServingRegion":`...)
-			b = appendString(b, req.Region)
+			b = appendString(b, x.region)
 			sep = ","
 		}
-		if truncated {
+		if p.truncated {
 			b = append(b, sep...)
 			b = append(b, `"parametersOmitted":"too large"`...)
 		}
 		b = append(b, '}')
 	}
 	b = append(b, `,"requestID":`...)
-	b = appendString(b, req.ID)
+	b = appendString(b, p.requestID)
 	b = append(b, `,"eventID":`...)
-	b = appendString(b, eventID)
+	b = appendString(b, p.eventID)
 	b = append(b, `,"readOnly":`...)
-	b = strconv.AppendBool(b, ro)
+	b = strconv.AppendBool(b, x.readOnly)
 	b = append(b, `,"eventType":"AwsApiCall","managementEvent":true,"recipientAccountId":`...)
-	b = appendString(b, acct)
-	if shared != "" {
+	b = appendString(b, p.account)
+	if p.shared != "" {
 		b = append(b, `,"sharedEventID":`...)
-		b = appendString(b, shared)
+		b = appendString(b, p.shared)
 	}
 	b = append(b, `,"eventCategory":"Management"`...)
-	if c.TLSVersion != "" {
+	if x.tlsVersion != "" {
 		b = append(b, `,"tlsDetails":{"tlsVersion":`...)
-		b = appendString(b, c.TLSVersion)
+		b = appendString(b, x.tlsVersion)
 		b = append(b, `,"cipherSuite":`...)
-		b = appendString(b, c.CipherSuite)
+		b = appendString(b, x.cipherSuite)
 		b = append(b, `,"clientProvidedHostHeader":`...)
-		b = appendString(b, truncate(c.Host, maxUserAgentBytes))
+		b = appendString(b, x.host)
 		b = append(b, '}')
 	}
-	return append(b, '}'), ev
+	return append(b, '}')
 }
 
 // eventSource is the record's eventSource: the service's endpoint name (constants for the three the

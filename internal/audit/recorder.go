@@ -4,17 +4,22 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/iamd/iamd/internal/ids"
 )
 
 // Store is what the trail needs of the store: the history it reads, and the writes, purges and exports
 // of events. sqlstore.Store implements it on SQLite and PostgreSQL.
 type Store interface {
 	History
-	// AppendEvents writes final events in one transaction, and deletes the preliminary forms of those
-	// among them whose write stored one (settled: their IDs).
+	// AppendBlocks writes blocks of final events in one transaction, and deletes the preliminary forms of
+	// the events among them whose write stored one (settled: their IDs).
+	AppendBlocks(ctx context.Context, blocks []Block, settled []string) error
+	// AppendEvents is AppendBlocks for events given whole (EncodeEvents).
 	AppendEvents(ctx context.Context, evs []Event, settled []string) error
 	// AdoptPending makes the preliminary events of calls before a time whose final form never came (the
 	// process died between the write and the writing behind) part of the history, returning how many.
@@ -50,10 +55,10 @@ type Options struct {
 //
 // The request path does as little as it can: it appends the call (references to what the request
 // already holds: its decoded input and output, its caller, times and codes) to the queue under a mutex,
-// and wakes the writer only when the queue was empty or has just filled a batch, not once per call. The
-// writer gives the events their IDs, builds the records (redaction included), compresses and stores
-// them, a batch at a time. Nothing of a call changes after End: the server neither reuses nor mutates a
-// request's input or output once the request has ended.
+// and wakes the writer only when the queue was empty or has gathered encodeEvery calls, not once per
+// call. The writer gives the events their IDs and encodes them in the stored form (redaction included) as
+// they come, and stores them a batch at a time. Nothing of a call changes after End: the server neither
+// reuses nor mutates a request's input or output once the request has ended.
 type Recorder struct {
 	o Options
 
@@ -61,14 +66,23 @@ type Recorder struct {
 	queue      []queued // the calls waiting to be written, at most o.QueueSize
 	queueBytes int      // their BodyBytes, at most maxQueuedBodyBytes
 	wake       chan struct{}
+	gathering  bool // the writer is gathering a batch: it encodes what is queued when the batch ends
 
 	// The writer's buffers, reused from batch to batch (Run's goroutine only).
-	spare    []queued
-	accts    []string
-	eventIDs []string
-	arena    []byte
-	evs      []Event
-	ends     []int
+	spare  []queued
+	accts  []string
+	parts  eventParts
+	encs   []*blockEncoder          // the batch's blocks, one per account; kept up to maxKeptEncoders
+	encOf  map[string]*blockEncoder // account → its block in this batch, past a few accounts
+	blocks []Block
+	// The batch being gathered: its events (encoded in encs), the IDs of those it settles, and for the
+	// file sink their records (arena, ends) and events.
+	batchEvents int
+	batchBytes  int
+	settled     []string
+	arena       []byte
+	evs         []Event
+	ends        []int
 
 	dropped, written, failed atomic.Int64
 	closeOnce                sync.Once
@@ -125,9 +139,11 @@ func (r *Recorder) End(c *Call, p *Pending) {
 	}
 	r.queue = append(r.queue, q)
 	r.queueBytes += q.call.BodyBytes
+	gathering := r.gathering
 	r.mu.Unlock()
-	if n == 0 || n+1 == maxBatch {
-		// The first call of a batch starts the writer's gathering; a full batch ends it early.
+	if n == 0 && !gathering || (n+1)%encodeEvery == 0 {
+		// The first call of a batch starts the writer's gathering; every encodeEvery calls more have it
+		// encode them (and the queue let go of them).
 		select {
 		case r.wake <- struct{}{}:
 		default:
@@ -167,102 +183,236 @@ func (r *Recorder) Run(ctx context.Context) {
 		select {
 		case <-r.wake:
 			// The batch gathers for up to gatherFor (or until full): one transaction, and one commit, per
-			// batch is what keeps an event's share of the store's work small.
-			if r.QueueDepth() < maxBatch {
-				gather.Reset(gatherFor)
+			// batch is what keeps an event's share of the store's work small. Its calls are encoded as
+			// they come (the request path wakes the writer every encodeEvery calls), so that the queue
+			// lets go of them (their requests, inputs and outputs) long before the batch is written.
+			r.setGathering(true)
+			gather.Reset(gatherFor)
+		gathering:
+			for {
+				r.encodeQueued()
+				if r.batchFull() {
+					break
+				}
 				select {
 				case <-gather.C:
-				case <-r.wake: // a full batch
+					break gathering
+				case <-r.wake:
 				case <-ctx.Done():
+					break gathering
 				case <-r.quit:
+					break gathering
 				}
-				gather.Stop()
 			}
-			r.writeQueued(context.WithoutCancel(ctx))
+			gather.Stop()
+			r.encodeQueued()
+			r.writeBatch(context.WithoutCancel(ctx))
+			if r.setGathering(false) > 0 {
+				// Calls that came as the batch ended start the next.
+				select {
+				case r.wake <- struct{}{}:
+				default:
+				}
+			}
 		case <-purge.C:
 			r.purge(ctx)
 		case <-ctx.Done():
-			r.flushAll()
+			r.writeQueued(context.Background())
 			return
 		case <-r.quit:
-			r.flushAll()
+			r.writeQueued(context.Background())
 			return
 		}
 	}
 }
 
-// flushAll writes everything still queued.
-func (r *Recorder) flushAll() {
-	for r.QueueDepth() > 0 {
-		r.writeQueued(context.Background())
-	}
-}
-
-// writeQueued takes what is queued and writes it, maxBatch calls per transaction.
-func (r *Recorder) writeQueued(ctx context.Context) {
+// setGathering records whether the writer is gathering a batch, returning how many calls are queued.
+func (r *Recorder) setGathering(on bool) int {
 	r.mu.Lock()
-	batch := r.queue
-	r.queue, r.queueBytes = r.spare[:0], 0
-	r.mu.Unlock()
-	for rest := batch; len(rest) > 0; {
-		n := min(len(rest), maxBatch)
-		r.write(ctx, rest[:n])
-		rest = rest[n:]
-	}
-	clear(batch) // drop the calls before the slice is reused
-	r.spare = batch[:0]
+	defer r.mu.Unlock()
+	r.gathering = on
+	return len(r.queue)
 }
 
-func (r *Recorder) write(ctx context.Context, batch []queued) {
-	// Every record of the batch goes into one buffer, reused from batch to batch (the store keeps no
-	// part of what it is given): no allocation per event.
-	arena := r.arena[:0]
-	evs := r.evs[:0]
-	ends := r.ends[:0]
-	var settled []string
-	for _, q := range batch {
-		var x IDs
-		made := false
-		if q.pending != nil {
-			x, made = q.pending.madeIDs()
+// writeQueued encodes and writes everything queued, in batches of up to maxBatch events.
+func (r *Recorder) writeQueued(ctx context.Context) {
+	for r.QueueDepth() > 0 {
+		r.encodeQueued()
+		if r.batchFull() {
+			r.writeBatch(ctx)
 		}
+	}
+	r.writeBatch(ctx)
+}
+
+// encodeQueued takes queued calls (as many as the batch has room for: one call has at least one event)
+// and encodes their events into the batch.
+func (r *Recorder) encodeQueued() {
+	room := maxBatch - r.batchEvents
+	if r.batchFull() {
+		return
+	}
+	r.mu.Lock()
+	n := min(room, len(r.queue))
+	calls := append(r.spare[:0], r.queue[:n]...)
+	rest := copy(r.queue, r.queue[n:])
+	clear(r.queue[rest:]) // drop the taken calls from the queue's array
+	r.queue = r.queue[:rest]
+	for _, q := range calls {
+		r.queueBytes -= q.call.BodyBytes
+	}
+	r.mu.Unlock()
+	for i, q := range calls {
+		if r.batchFull() {
+			// Large events filled the batch: the rest go back to the head of the queue, for the next.
+			r.requeue(calls[i:])
+			break
+		}
+		r.encode(q)
+	}
+	clear(calls) // the batch holds their events now, not the calls
+	r.spare = calls[:0]
+}
+
+// batchFull reports whether the batch gathered holds maxBatch events or maxBatchBytes.
+func (r *Recorder) batchFull() bool {
+	return r.batchEvents >= maxBatch || r.batchBytes >= maxBatchBytes
+}
+
+// requeue puts calls taken from the queue back at its head, in order.
+func (r *Recorder) requeue(calls []queued) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.queue = append(r.queue, calls...) // room for them
+	copy(r.queue[len(calls):], r.queue[:len(r.queue)-len(calls)])
+	copy(r.queue, calls)
+	for _, q := range calls {
+		r.queueBytes += q.call.BodyBytes
+	}
+}
+
+// encode adds the events of a call to the batch being gathered: each account's events go into a block of
+// the stored form, its encoder reused from batch to batch; the records themselves are written only for
+// the file sink (and when the trail is read).
+func (r *Recorder) encode(q queued) {
+	var x IDs
+	made := false
+	if q.pending != nil {
+		x, made = q.pending.madeIDs()
+	}
+	if !made {
+		// As NewIDs does, but the event IDs are made as the bytes they are stored as (no string).
+		r.accts = q.call.appendRecipients(r.accts[:0], r.o.FallbackAccount)
+		x = IDs{Accounts: r.accts}
+		if len(r.accts) > 1 {
+			x.Shared = ids.NewRequestID()
+		}
+	}
+	for i, acct := range x.Accounts {
+		p := &r.parts
+		id := ""
+		if made {
+			id = x.Events[i]
+		}
+		q.call.fillParts(p, acct, id, x.Shared, true)
 		if !made {
-			// As NewIDs does, in slices reused from call to call (the events keep only the strings).
-			r.accts = q.call.appendRecipients(r.accts[:0], r.o.FallbackAccount)
-			x = newIDsIn(r.accts, r.eventIDs, q.call.Req.Time)
-			r.eventIDs = x.Events
+			p.newID, p.idBytes = true, newEventID(q.call.Req.Time)
 		}
-		for i, acct := range x.Accounts {
-			var ev Event
-			arena, ev = q.call.appendEvent(arena, acct, x.Events[i], x.Shared, true)
-			evs = append(evs, ev)
-			ends = append(ends, len(arena))
-			if q.settles {
-				settled = append(settled, ev.EventID)
-			}
+		e := r.encoder(acct)
+		size := e.size()
+		e.add(p)
+		r.batchEvents++
+		r.batchBytes += e.size() - size
+		if q.settles {
+			r.settled = append(r.settled, x.Events[i])
+		}
+		if r.o.File != nil {
+			p.formatID()
+			size := len(r.arena)
+			r.arena = p.appendRecord(r.arena)
+			r.batchBytes += len(r.arena) - size
+			ev := p.event()
+			ev.Resources = slices.Clone(ev.Resources)
+			r.evs = append(r.evs, ev)
+			r.ends = append(r.ends, len(r.arena))
 		}
 	}
-	start := 0
-	for i, end := range ends {
-		evs[i].Record = arena[start:end:end]
-		start = end
+}
+
+// writeBatch writes the batch gathered, in one transaction, and starts the next.
+func (r *Recorder) writeBatch(ctx context.Context) {
+	n := r.batchEvents
+	if n == 0 {
+		return
 	}
-	r.arena, r.ends = arena, ends
+	blocks := r.blocks[:0]
+	for _, e := range r.encs {
+		blocks = append(blocks, e.block())
+	}
 	defer func() {
-		clear(evs) // drop the calls' strings before the next batch
-		r.evs = evs[:0]
+		clear(blocks) // drop the batch's strings before the next one
+		clear(r.evs)
+		clear(r.settled)
+		r.blocks, r.evs, r.settled, r.arena, r.ends = blocks[:0], r.evs[:0], r.settled[:0], r.arena[:0], r.ends[:0]
+		r.batchEvents, r.batchBytes = 0, 0
+		if len(r.encs) > maxKeptEncoders {
+			clear(r.encs[maxKeptEncoders:]) // a batch of many accounts: its encoders are not kept
+			r.encs = r.encs[:maxKeptEncoders]
+		}
+		r.encs = r.encs[:0]
+		clear(r.encOf)
 	}()
 	if r.o.File != nil {
-		if err := r.o.File.Write(evs); err != nil {
+		start := 0
+		for i, end := range r.ends {
+			r.evs[i].Record = r.arena[start:end:end]
+			start = end
+		}
+		if err := r.o.File.Write(r.evs); err != nil {
 			r.o.Logger.Warn("audit: writing the file sink", "err", err)
 		}
 	}
-	if err := r.o.Store.AppendEvents(ctx, evs, settled); err != nil {
-		r.failed.Add(int64(len(evs)))
-		r.o.Logger.Error("audit: writing events", "events", len(evs), "err", err)
+	if err := r.o.Store.AppendBlocks(ctx, blocks, r.settled); err != nil {
+		r.failed.Add(int64(n))
+		r.o.Logger.Error("audit: writing events", "events", n, "err", err)
 		return
 	}
-	r.written.Add(int64(len(evs)))
+	r.written.Add(int64(n))
+}
+
+// encoder is the block of acct's events in the batch being written, started when it has none yet.
+func (r *Recorder) encoder(acct string) *blockEncoder {
+	if len(r.encs) > dictLinear {
+		if e := r.encOf[acct]; e != nil {
+			return e
+		}
+	} else {
+		for _, e := range r.encs {
+			if e.acct == acct {
+				return e
+			}
+		}
+	}
+	var e *blockEncoder
+	if n := len(r.encs); n < cap(r.encs) && r.encs[:n+1][n] != nil {
+		e = r.encs[:n+1][n] // kept from an earlier batch
+	} else {
+		e = &blockEncoder{}
+	}
+	e.reset(acct)
+	r.encs = append(r.encs, e)
+	switch {
+	case len(r.encs) == dictLinear+1:
+		if r.encOf == nil {
+			r.encOf = make(map[string]*blockEncoder)
+		}
+		for _, e := range r.encs {
+			r.encOf[e.acct] = e
+		}
+	case len(r.encs) > dictLinear+1:
+		r.encOf[acct] = e
+	}
+	return e
 }
 
 // purge adopts the preliminary events left by a crash and deletes the events older than the retention,

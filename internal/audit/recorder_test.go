@@ -60,6 +60,7 @@ func TestQueueBoundsHeldBodies(t *testing.T) {
 // nopStore keeps nothing.
 type nopStore struct{ History }
 
+func (nopStore) AppendBlocks(context.Context, []Block, []string) error    { return nil }
 func (nopStore) AppendEvents(context.Context, []Event, []string) error    { return nil }
 func (nopStore) AdoptPending(context.Context, time.Time) (int, error)     { return 0, nil }
 func (nopStore) PurgeEvents(context.Context, time.Time, int) (int, error) { return 0, nil }

@@ -96,16 +96,24 @@ func TestRecordsHoldNoSecret(t *testing.T) {
 			in, out := filled(op.Input, f), filled(op.Output, f)
 			c := &Call{Req: &reqctx.Request{ID: "r", Time: time.Now(), Service: svc.SigningName, Region: "us-east-1", Caller: caller},
 				Op: op, In: in, Out: out}
-			rec := Build(c, NewIDs([]string{"123456789012"}, time.Now()), true)[0].Record
+			x := NewIDs([]string{"123456789012"}, time.Now())
+			rec := Build(c, x, true)[0].Record
 			// The response is checked whether or not the operation's records carry one.
 			resp, _ := appendParameters(nil, op, out, false)
-			all := string(rec) + string(resp)
+			// And what is stored: the stored form of the final event and the preliminary one.
+			var p eventParts
+			e := blockEncoder{}
+			e.reset("123456789012")
+			c.fillParts(&p, "123456789012", x.Events[0], "", true)
+			e.add(&p)
+			stored := string(e.block().Data) + string(buildPrelim(c, x)[0].Data)
+			all := string(rec) + string(resp) + stored
 			if !json.Valid(rec) {
 				t.Fatalf("%s: record is not JSON: %s", op.Name, rec)
 			}
 			for _, m := range f.markers {
 				if f.secret[m] && strings.Contains(all, m) {
-					t.Errorf("%s: secret value %s is in the record:\n%s\n%s", op.Name, m, rec, resp)
+					t.Errorf("%s: secret value %s is in the record or its stored form:\n%s\n%s\n%q", op.Name, m, rec, resp, stored)
 				}
 			}
 			// Every value of the input that is not a secret is recorded (request parameters are written

@@ -26,15 +26,16 @@ func TestTrailBytesPerEvent(t *testing.T) {
 	if !ok {
 		t.Skip("measured on SQLite")
 	}
-	size := func() (bytes, events int64) {
-		// The recorder writes behind: wait for the queue to empty and its last batch to land.
-		for s.App.Recorder.QueueDepth() > 0 {
-			time.Sleep(10 * time.Millisecond)
-		}
-		time.Sleep(200 * time.Millisecond)
+	size := func(want int64) (bytes, events int64) {
+		// The recorder writes behind, a batch every few hundred milliseconds: wait for the events.
 		var data, keys, n int64
-		if err := st.ReadDB.QueryRowContext(ctx, `SELECT coalesce(sum(length(data)), 0), coalesce(sum(events), 0) FROM event_blocks`).Scan(&data, &n); err != nil {
-			t.Fatal(err)
+		for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+			if err := st.ReadDB.QueryRowContext(ctx, `SELECT coalesce(sum(length(data)), 0), coalesce(sum(events), 0) FROM event_blocks`).Scan(&data, &n); err != nil {
+				t.Fatal(err)
+			}
+			if n >= want || time.Now().After(deadline) {
+				break
+			}
 		}
 		if err := st.ReadDB.QueryRowContext(ctx, `SELECT coalesce(sum(length(k) + 40), 0) FROM event_keys`).Scan(&keys); err != nil {
 			t.Fatal(err)
@@ -46,7 +47,7 @@ func TestTrailBytesPerEvent(t *testing.T) {
 		// Each block row also carries its key columns and the index entries of its two indexes (~100 B).
 		return data + keys + blocks*100, n
 	}
-	b0, n0 := size()
+	b0, n0 := size(0)
 	c := s.STS(RootCreds(), "us-east-1")
 	const reads = 3000
 	for range reads {
@@ -54,7 +55,7 @@ func TestTrailBytesPerEvent(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	b1, n1 := size()
+	b1, n1 := size(n0 + reads)
 	root := s.IAM(RootCreds())
 	const writes = 1000
 	for i := range writes {
@@ -62,7 +63,7 @@ func TestTrailBytesPerEvent(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	b2, n2 := size()
+	b2, n2 := size(n1 + writes)
 	perRead := float64(b1-b0) / float64(n1-n0)
 	perWrite := float64(b2-b1) / float64(n2-n1)
 	t.Logf("GetCallerIdentity: %.0f bytes per event (%d events); CreateUser: %.0f bytes per event (%d events)", perRead, n1-n0, perWrite, n2-n1)

@@ -147,6 +147,11 @@ func NewRequestID() string {
 	rand.Read(u[:])
 	u[6] = u[6]&0x0f | 0x40 // version 4
 	u[8] = u[8]&0x3f | 0x80 // RFC 4122 variant
+	return FormatUUID(u)
+}
+
+// FormatUUID is the canonical lowercase form of the UUID u.
+func FormatUUID(u [16]byte) string {
 	const hexdigits = "0123456789abcdef"
 	var out [36]byte
 	j := 0

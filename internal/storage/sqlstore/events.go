@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -18,13 +17,16 @@ import (
 )
 
 // The trail is kept in blocks: each batch the recorder writes behind becomes, per account, one row of
-// event_blocks holding its events encoded and compressed, plus one row of event_keys per distinct lookup
-// attribute value in it (a few per block: a thousand GetCallerIdentity calls of one user have five). A
-// lookup by attribute reads the blocks that hold the value, newest first, and filters their events; a
-// lookup by event ID reads the blocks of the millisecond the ID names (audit.NewEventID). So the cost of
-// an event on the request path is its share of one insert per batch, not an insert into half a dozen
-// indexes. A write's preliminary event (see audit.Pending) is a row of event_pending, stored in the
-// write's own transaction and deleted when its final form is written.
+// event_blocks holding its events in the trail's stored form (audit.Block: what the events share kept
+// once, the records written only when read), s2-compressed, plus one row of event_keys per distinct
+// lookup attribute value in it (a few per block: a thousand GetCallerIdentity calls of one user have
+// five). A lookup by attribute reads the blocks that hold the value, newest first, and filters their
+// events; a lookup by event ID reads the blocks of the millisecond the ID names (audit.NewEventID). So
+// the cost of an event on the request path is its share of one insert per batch, not an insert into half
+// a dozen indexes. A write's preliminary event (see audit.Pending) is a row of event_pending, a block of
+// its own stored in the write's own transaction and deleted when its final form is written. Blocks and
+// pending rows written before the stored form (each event with its JSON record,
+// audit.DecodeEarlierEvent) are read as they are.
 
 var _ audit.Store = (*Store)(nil)
 
@@ -52,7 +54,7 @@ func withPendingEvent(ctx context.Context, fn func(tx storage.Tx) error) (func(t
 		// members share one insert instead of paying a round trip each.
 		for i := range evs {
 			ev := &evs[i]
-			t.pending = append(t.pending, pendingRow{ev.EventID, ev.AccountID, ev.EventTime.UnixNano(), encodeEvent(nil, ev)})
+			t.pending = append(t.pending, pendingRow{ev.EventID, ev.AccountID, ev.EventTime, ev.Data})
 		}
 		return nil
 	}, p.Stored
@@ -120,66 +122,43 @@ func (s *Store) flushPending(ctx context.Context, tx writeTx, rows []pendingRow)
 	return nil
 }
 
-// AppendEvents implements audit.Store: one block per account, in one transaction.
+// AppendEvents implements audit.Store: events given whole, as blocks (audit.EncodeEvents).
 func (s *Store) AppendEvents(ctx context.Context, evs []audit.Event, settled []string) error {
-	if len(evs) == 0 && len(settled) == 0 {
+	return s.AppendBlocks(ctx, audit.EncodeEvents(evs), settled)
+}
+
+// AppendBlocks implements audit.Store: the blocks, compressed, and their keys, in one transaction.
+func (s *Store) AppendBlocks(ctx context.Context, blocks []audit.Block, settled []string) error {
+	if len(blocks) == 0 && len(settled) == 0 {
 		return nil
 	}
-	// The buffers blocks are encoded and compressed in are kept from call to call (a batch's records are
-	// up to a few MiB): one writer calls AppendEvents, so they are rarely waited for.
+	// The buffer blocks are compressed in is kept from call to call: one writer calls AppendBlocks, so
+	// it is rarely waited for.
 	s.eventBuf.Lock()
 	defer s.eventBuf.Unlock()
-	s.eventBuf.comp = s.eventBuf.comp[:0]
-	byAcct := map[string][]*audit.Event{}
-	var accts []string
-	for i := range evs {
-		a := evs[i].AccountID
-		if _, ok := byAcct[a]; !ok {
-			accts = append(accts, a)
-		}
-		byAcct[a] = append(byAcct[a], &evs[i])
-	}
-	type block struct {
-		id, min, max int64
-		acct         string
-		data         []byte
-		keys         []string
-		n            int
-	}
-	blocks := make([]block, 0, len(accts))
-	for _, a := range accts {
-		b := block{id: newBlockID(), acct: a, min: 1<<63 - 1, max: -1 << 63, n: len(byAcct[a])}
-		raw := s.eventBuf.raw[:0]
-		keys := map[attrValue]bool{}
-		for _, ev := range byAcct[a] {
-			at := ev.EventTime.UnixNano()
-			b.min, b.max = min(b.min, at), max(b.max, at)
-			raw = encodeEvent(raw, ev)
-			eachKey(ev, func(k attrValue) { keys[k] = true })
-		}
-		// The compressed block goes into the kept buffer after the blocks before it; it is copied by the
-		// driver when inserted, before the next call reuses it.
-		start := len(s.eventBuf.comp)
-		s.eventBuf.comp = slices.Grow(s.eventBuf.comp, s2.MaxEncodedLen(len(raw)))
-		enc := s2.Encode(s.eventBuf.comp[start:cap(s.eventBuf.comp)], raw)
-		s.eventBuf.comp = s.eventBuf.comp[:start+len(enc)]
-		b.data = enc
-		s.eventBuf.raw = raw
-		for k := range keys {
-			b.keys = append(b.keys, key(k.a, k.v))
-		}
-		blocks = append(blocks, b)
-	}
+	comp := s.eventBuf.comp[:0]
+	ids := make([]int64, len(blocks))
+	data := make([][]byte, len(blocks))
 	type keyRow struct {
-		b *block
+		b int
 		k string
 	}
 	var keys []keyRow
 	for i := range blocks {
-		for _, k := range blocks[i].keys {
-			keys = append(keys, keyRow{&blocks[i], k})
+		b := &blocks[i]
+		ids[i] = newBlockID()
+		// Each compressed block goes into the kept buffer after the ones before it; the driver copies it
+		// when inserted, before the next call reuses the buffer.
+		start := len(comp)
+		comp = slices.Grow(comp, s2.MaxEncodedLen(len(b.Data)))
+		enc := s2.Encode(comp[start:cap(comp)], b.Data)
+		comp = comp[:start+len(enc)]
+		data[i] = enc
+		for _, k := range b.Keys {
+			keys = append(keys, keyRow{i, key(k.Attribute, k.Value)})
 		}
 	}
+	s.eventBuf.comp = comp
 	// Many rows to a statement: this transaction runs in a commit group with the node's other writes.
 	return s.Update(ctx, func(tx storage.Tx) error {
 		t := tx.(*txn)
@@ -188,12 +167,18 @@ func (s *Store) AppendEvents(ctx context.Context, evs []audit.Event, settled []s
 			return err
 		}
 		err := execRows(ctx, exec, `INSERT INTO event_blocks (id, account_id, min_time, max_time, events, data) VALUES `, ``,
-			len(blocks), 6, func(i int) []any { b := &blocks[i]; return []any{b.id, b.acct, b.min, b.max, b.n, b.data} })
+			len(blocks), 6, func(i int) []any {
+				b := &blocks[i]
+				return []any{ids[i], b.AccountID, b.MinTime, b.MaxTime, b.Events, data[i]}
+			})
 		if err != nil {
 			return fmt.Errorf("storage: event block: %w", err)
 		}
 		err = execRows(ctx, exec, `INSERT INTO event_keys (account_id, k, max_time, block_id) VALUES `, ``,
-			len(keys), 4, func(i int) []any { r := keys[i]; return []any{r.b.acct, r.k, r.b.max, r.b.id} })
+			len(keys), 4, func(i int) []any {
+				r := keys[i]
+				return []any{blocks[r.b].AccountID, r.k, blocks[r.b].MaxTime, ids[r.b]}
+			})
 		if err != nil {
 			return fmt.Errorf("storage: event key: %w", err)
 		}
@@ -270,13 +255,11 @@ func (s *Store) AdoptPending(ctx context.Context, before time.Time) (int, error)
 				return adopted, fmt.Errorf("storage: pending events: %w", err)
 			}
 			ids = append(ids, id)
-			ev, _, err := decodeEvent(data)
+			ev, err := decodePending(data, acct)
 			if err != nil {
 				continue // unreadable: dropped with its row
 			}
-			// The account is the row's; the encoded event does not repeat it.
-			ev.AccountID = acct
-			evs = append(evs, ev)
+			evs = append(evs, ev...)
 		}
 		err = rows.Err()
 		rows.Close()
@@ -354,16 +337,15 @@ func (s *Store) ExportEvents(ctx context.Context, since, until time.Time, fn fun
 		if err != nil {
 			return fmt.Errorf("storage: export events: %w", err)
 		}
+		inRange := func(ev *audit.Event) bool { at := ev.EventTime.UnixNano(); return at >= lo && at < hi }
 		for _, b := range blocks {
-			evs, err := b.events()
+			evs, err := b.events(inRange)
 			if err != nil {
 				return err
 			}
 			for _, ev := range evs {
-				if at := ev.EventTime.UnixNano(); at >= lo && at < hi {
-					if err := fn(ev); err != nil {
-						return err
-					}
+				if err := fn(ev); err != nil {
+					return err
 				}
 			}
 			last, lastID = b.max, b.id
@@ -399,12 +381,11 @@ func (s *Store) pendingEvents(ctx context.Context, acct string, lo, hi int64) ([
 		if err := rows.Scan(&a, &data); err != nil {
 			return nil, fmt.Errorf("storage: pending events: %w", err)
 		}
-		ev, _, err := decodeEvent(data)
+		evs, err := decodePending(data, a)
 		if err != nil {
 			continue
 		}
-		ev.AccountID = a
-		out = append(out, ev)
+		out = append(out, evs...)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("storage: pending events: %w", err)
@@ -419,22 +400,48 @@ type storedBlock struct {
 	data    []byte
 }
 
-func (b *storedBlock) events() ([]audit.Event, error) {
+// events are the block's events that keep (nil: all) keeps, asked before their records are written.
+func (b *storedBlock) events(keep func(*audit.Event) bool) ([]audit.Event, error) {
 	raw, err := s2.Decode(nil, b.data)
 	if err != nil {
 		return nil, fmt.Errorf("storage: event block %d: %w", b.id, err)
 	}
+	if audit.IsBlock(raw) {
+		evs, err := audit.DecodeBlock(raw, b.acct, keep)
+		if err != nil {
+			return nil, fmt.Errorf("storage: event block %d: %w", b.id, err)
+		}
+		return evs, nil
+	}
+	// A block written before the stored form: its events one after another, records whole.
 	var out []audit.Event
 	for len(raw) > 0 {
-		ev, n, err := decodeEvent(raw)
+		ev, n, err := audit.DecodeEarlierEvent(raw)
 		if err != nil {
 			return nil, fmt.Errorf("storage: event block %d: %w", b.id, err)
 		}
 		ev.AccountID = b.acct
-		out = append(out, ev)
+		if keep == nil || keep(&ev) {
+			out = append(out, ev)
+		}
 		raw = raw[n:]
 	}
 	return out, nil
+}
+
+// decodePending reads the data of a row of event_pending: a block of the stored form holding the
+// event, or (written before it) the event as audit.DecodeEarlierEvent reads it.
+func decodePending(data []byte, acct string) ([]audit.Event, error) {
+	if audit.IsBlock(data) {
+		return audit.DecodeBlock(data, acct, nil)
+	}
+	ev, _, err := audit.DecodeEarlierEvent(data)
+	if err != nil {
+		return nil, err
+	}
+	// The account is the row's; the encoded event does not repeat it.
+	ev.AccountID = acct
+	return []audit.Event{ev}, nil
 }
 
 // Lookup implements audit.History: one account's events, newest first, filtered by at most one
@@ -537,13 +544,13 @@ func (s *Store) lookup(ctx context.Context, q audit.Query, withPending bool) (au
 		if len(cands) > limit && cands[limit].EventTime.UnixNano() > b.max {
 			break
 		}
-		evs, err := b.events()
+		evs, err := b.events(func(ev *audit.Event) bool { return match(ev) && before(ev) && !seen[ev.EventID] })
 		if err != nil {
 			return audit.Page{}, err
 		}
 		for i := range evs {
 			ev := &evs[i]
-			if match(ev) && before(ev) && !seen[ev.EventID] {
+			if !seen[ev.EventID] {
 				seen[ev.EventID] = true
 				cands = append(cands, *ev)
 			}
@@ -576,102 +583,4 @@ func parseToken(s string) (int64, string, bool) {
 		return 0, "", false
 	}
 	return n, id, true
-}
-
-// encodeEvent appends ev (all but its account, which its block or row holds) to b: its time as a
-// varint of Unix nanoseconds, read-only as a byte, its strings and its resources length-prefixed.
-func encodeEvent(b []byte, ev *audit.Event) []byte {
-	b = binary.AppendVarint(b, ev.EventTime.UnixNano())
-	ro := byte(0)
-	if ev.ReadOnly {
-		ro = 1
-	}
-	b = append(b, ro)
-	for _, s := range [...]string{ev.EventID, ev.EventSource, ev.EventName, ev.Username, ev.AccessKeyID} {
-		b = appendBytes(b, s)
-	}
-	b = binary.AppendUvarint(b, uint64(len(ev.Resources)))
-	for _, r := range ev.Resources {
-		b = appendBytes(b, r.Type)
-		b = appendBytes(b, r.Name)
-	}
-	// Not appendBytes(b, string(ev.Record)): that would copy every record once more.
-	b = binary.AppendUvarint(b, uint64(len(ev.Record)))
-	return append(b, ev.Record...)
-}
-
-func appendBytes(b []byte, s string) []byte {
-	b = binary.AppendUvarint(b, uint64(len(s)))
-	return append(b, s...)
-}
-
-var errCorrupt = errors.New("corrupt event")
-
-// decodeEvent reads one event encodeEvent wrote and how many bytes it took.
-func decodeEvent(b []byte) (audit.Event, int, error) {
-	var ev audit.Event
-	d := decoder{b: b}
-	ev.EventTime = time.Unix(0, d.varint()).UTC()
-	ev.ReadOnly = d.byte() == 1
-	for _, p := range [...]*string{&ev.EventID, &ev.EventSource, &ev.EventName, &ev.Username, &ev.AccessKeyID} {
-		*p = d.str()
-	}
-	n := d.uvarint()
-	if n > uint64(len(b)) {
-		return ev, 0, errCorrupt
-	}
-	for range n {
-		ev.Resources = append(ev.Resources, audit.Resource{Type: d.str(), Name: d.str()})
-	}
-	ev.Record = []byte(d.str())
-	if d.err {
-		return ev, 0, errCorrupt
-	}
-	return ev, d.off, nil
-}
-
-type decoder struct {
-	b   []byte
-	off int
-	err bool
-}
-
-func (d *decoder) varint() int64 {
-	v, n := binary.Varint(d.b[d.off:])
-	if n <= 0 {
-		d.err = true
-		return 0
-	}
-	d.off += n
-	return v
-}
-
-func (d *decoder) uvarint() uint64 {
-	v, n := binary.Uvarint(d.b[d.off:])
-	if n <= 0 {
-		d.err = true
-		return 0
-	}
-	d.off += n
-	return v
-}
-
-func (d *decoder) byte() byte {
-	if d.off >= len(d.b) {
-		d.err = true
-		return 0
-	}
-	d.off++
-	return d.b[d.off-1]
-}
-
-func (d *decoder) str() string {
-	n := d.uvarint()
-	if d.err || n > uint64(len(d.b)-d.off) {
-		d.err = true
-		return ""
-	}
-	s := string(d.b[d.off : d.off+int(n)])
-	d.off += int(n)
-	return s
 }

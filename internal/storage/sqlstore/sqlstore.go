@@ -111,10 +111,10 @@ type Store struct {
 		retries, groupFallbacks, viewReruns, statements, viewTransactions atomic.Int64
 	}
 	detach bool // see Dialect.DetachStatements; always with group commit
-	// eventBuf are AppendEvents' buffers, kept between calls (see events.go).
+	// eventBuf is AppendBlocks' compression buffer, kept between calls (see events.go).
 	eventBuf struct {
 		sync.Mutex
-		raw, comp []byte
+		comp []byte
 	}
 }
 
