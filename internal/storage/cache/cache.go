@@ -108,12 +108,13 @@ type Store struct {
 	// flights are the reads of rows in progress that concurrent Views share (rowReads); entries live as
 	// long as their read.
 	flights map[flightKey]*flight
-	// vmu guards the versions (versions.go): seq numbers applied changes; vers holds the version of each
-	// key a change named; floor is the version of keys not held. Apart from mu, so that requests checking
-	// versions share a read lock.
-	vmu        sync.RWMutex
-	seq, floor uint64
-	vers       *simplelru.LRU[VersionKey, uint64]
+	// vmu guards the versions (versions.go): seq numbers applied changes (written under vmu, read
+	// without it by Seq); vers holds the version of each key a change named; floor is the version of
+	// keys not held. Apart from mu, so that requests checking versions share a read lock.
+	vmu   sync.RWMutex
+	seq   atomic.Uint64
+	floor uint64
+	vers  *simplelru.LRU[VersionKey, uint64]
 }
 
 // New wraps st. The subscription it takes lasts as long as st (closing st closes it, after which
