@@ -4,6 +4,8 @@ import (
 	"context"
 	"testing"
 
+	"github.com/iamd/iamd/internal/api/iamapi"
+	"github.com/iamd/iamd/internal/ids"
 	"github.com/iamd/iamd/internal/storage"
 )
 
@@ -56,5 +58,30 @@ func TestSeqShortcutSeesChanges(t *testing.T) {
 	if after == before || len(after.set.Identity) == len(before.set.Identity) {
 		t.Fatalf("the set from before PutUserPolicy was served after it (%d policies, then %d)",
 			len(before.set.Identity), len(after.set.Identity))
+	}
+}
+
+// TestEntityShortcutSeesChanges: an entity's path and tags checked at the cache's current Seq are not
+// served once its row changes.
+func TestEntityShortcutSeesChanges(t *testing.T) {
+	f := newFixture(t)
+	f.setup()
+	ctx := context.Background()
+	a := f.az
+	before, err := a.entity(ctx, "aws", acct, ids.KindUser, "alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again, _ := a.entity(ctx, "aws", acct, ids.KindUser, "alice"); again != before || before.checked.Load() == 0 {
+		t.Fatal("the entity was not kept and checked")
+	}
+	must[*iamapi.TagUserOutput](t)(f.iam.TagUser(f.root(), &iamapi.TagUserRequest{UserName: s("alice"),
+		Tags: []iamapi.Tag{{Key: s("Stage"), Value: s("prod")}}}))
+	after, err := a.entity(ctx, "aws", acct, ids.KindUser, "alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if after == before || len(after.tagKeys) != len(before.tagKeys)+2 {
+		t.Fatalf("the entity from before TagUser was served after it (%v, then %v)", before.tagKeys, after.tagKeys)
 	}
 }

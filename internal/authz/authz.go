@@ -103,9 +103,28 @@ type principalEntry struct {
 	// policies are still right if the principal is the same one (same ID) with the same boundary: see
 	// revalidate.
 	vers principalVers
-	// checked is 1 + the cache's Seq at which vers were last found current (0: never). While the Seq
-	// stays there, no version can have moved: the request skips looking them up.
-	checked atomic.Uint64
+	checkedAt
+}
+
+// checkedAt notes the cache's Seq at which a derivation's versions were last found current: while the
+// Seq stays there no version can have moved, and a request takes the derivation without looking its
+// versions up (an atomic load instead of a lock and a map lookup per version).
+type checkedAt struct {
+	checked atomic.Uint64 // 1 + that Seq; 0: never
+}
+
+// current reports whether no change was applied since the versions were last found current.
+func (c *checkedAt) current(v *cache.Store) bool {
+	seq, ok := v.Seq()
+	return ok && c.checked.Load() == seq+1
+}
+
+// markChecked notes that the versions were current at Seq seq (0: the cache follows no changes, and
+// nothing is noted).
+func (c *checkedAt) markChecked(seq uint64) {
+	if seq != 0 {
+		c.checked.Store(seq + 1)
+	}
 }
 
 // principalVers are the versions a principal's set depends on: its row (path, tags, boundary ARN) and
@@ -135,6 +154,7 @@ type entity struct {
 	tagKeys []string
 	tagVals [][]string
 	ver     uint64 // the version of the entity's row when read
+	checkedAt
 }
 
 // Cache bounds and timing.
@@ -425,11 +445,8 @@ func (a *Authorizer) principal(ctx context.Context, part, account string, kind s
 	a.mu.Lock()
 	e, _ := a.sets.Get(key)
 	a.mu.Unlock()
-	if e != nil {
-		// No change applied since the entry's versions were last found current: they still are.
-		if seq, ok := a.versions.Seq(); ok && e.checked.Load() == seq+1 {
-			return e, nil
-		}
+	if e != nil && e.current(a.versions) {
+		return e, nil
 	}
 	vers, seq := a.principalVersionsAt(account, kind, key.name)
 	if e != nil && e.vers == vers {
@@ -458,14 +475,6 @@ func (a *Authorizer) principal(ctx context.Context, part, account string, kind s
 	e.markChecked(seq)
 	a.store(key, e)
 	return e, nil
-}
-
-// markChecked notes that the entry's versions were current at the cache's Seq seq (0: the cache
-// follows no changes, and nothing is noted).
-func (e *principalEntry) markChecked(seq uint64) {
-	if seq != 0 {
-		e.checked.Store(seq + 1)
-	}
 }
 
 // buildPrincipal reads and compiles the policies of a user or role.
