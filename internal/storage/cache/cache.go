@@ -588,6 +588,11 @@ func (t *tx) keep(tb table, put func()) {
 
 // Copies of rows handed out: callers may set fields of what they get (the service overlays the last use
 // on a role, say), never the cached row's. Slices and maps inside are shared and must not be modified.
+//
+// Access keys and users are the exception: they are handed out as cached, and callers must not modify
+// them at all (the IAM service copies a key before overlaying a pending last use on it). Every signed
+// request reads its key and user, and GetUser its user once more: a copy of each was most of what this
+// cache added to such a request's allocations and garbage.
 func cp[T any](v *T) *T {
 	c := *v
 	return &c
@@ -602,7 +607,7 @@ func (t *tx) GetAccessKey(ctx context.Context, id string) (*storage.AccessKey, e
 	}
 	t.c.mu.Unlock()
 	if ok {
-		return cp(k), nil
+		return k, nil
 	}
 	if gone {
 		return nil, notFound("access key", id)
@@ -617,7 +622,7 @@ func (t *tx) GetAccessKey(ctx context.Context, id string) (*storage.AccessKey, e
 		t.keep(tKeys, func() { t.c.missing.Add(strings.Clone(id), struct{}{}) })
 	case err == nil:
 		t.keep(tKeys, func() { t.c.missing.Remove(k.ID); t.c.keys.Add(k.ID, k) })
-		return cp(k), nil
+		return k, nil
 	}
 	return k, err
 }
@@ -643,12 +648,12 @@ func (t *tx) GetUser(ctx context.Context, acct, name string) (*storage.User, err
 	u, ok := t.c.users.Get(k)
 	t.c.mu.Unlock()
 	if ok {
-		return cp(u), nil
+		return u, nil
 	}
 	u, err := t.rows.GetUser(ctx, acct, name)
 	if err == nil && t.store {
 		t.keepUser(u)
-		return cp(u), nil
+		return u, nil
 	}
 	return u, err
 }
@@ -664,14 +669,14 @@ func (t *tx) GetUserByID(ctx context.Context, id string) (*storage.User, error) 
 	if k, ok := t.c.userIDs.Get(id); ok {
 		if u, ok := t.c.users.Get(k); ok && u.ID == id {
 			t.c.mu.Unlock()
-			return cp(u), nil
+			return u, nil
 		}
 	}
 	t.c.mu.Unlock()
 	u, err := t.rows.GetUserByID(ctx, id)
 	if err == nil && t.store {
 		t.keepUser(u)
-		return cp(u), nil
+		return u, nil
 	}
 	return u, err
 }
