@@ -15,6 +15,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/iamd/iamd/internal/ids"
@@ -56,6 +57,7 @@ type Authenticator struct {
 	secrets  *openedSecrets
 	now      func() time.Time
 	log      *slog.Logger
+	keyReads sync.Pool // *keyRead
 }
 
 // New returns an Authenticator. Give it the store as the services read it (the cache over it):
@@ -67,8 +69,10 @@ func New(o Options) *Authenticator {
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
-	return &Authenticator{opts: o, verifier: sigv4.NewVerifier(o.Now), secrets: newOpenedSecrets(maxOpenedSecrets),
+	a := &Authenticator{opts: o, verifier: sigv4.NewVerifier(o.Now), secrets: newOpenedSecrets(maxOpenedSecrets),
 		now: o.Now, log: o.Logger}
+	a.keyReads.New = newKeyRead
+	return a
 }
 
 // keyRingCheckEvery is how often Run compares the stored key ring's generation with the loaded one, so
@@ -368,30 +372,50 @@ func (a *Authenticator) MaxMissingKeys() int {
 // exist. Both are read through the store's cache: unknown key IDs are remembered there too, so a flood
 // of requests with a bad key does not become a flood of queries.
 func (a *Authenticator) lookupKey(ctx context.Context, id string) (*storage.AccessKey, *storage.User, error) {
-	var (
-		k *storage.AccessKey
-		u *storage.User
-	)
-	err := a.opts.Store.View(ctx, func(tx storage.Tx) error {
-		var err error
-		k, u = nil, nil
-		if k, err = tx.GetAccessKey(ctx, id); errors.Is(err, storage.ErrNotFound) {
-			k = nil
-			return nil
-		} else if err != nil {
-			return err
-		}
-		if k.UserName != "" {
-			if u, err = tx.GetUser(ctx, k.AccountID, k.UserName); err != nil {
-				return fmt.Errorf("user of access key: %w", err)
-			}
-		}
-		return nil
-	})
+	r := a.keyReads.Get().(*keyRead)
+	r.ctx, r.id = ctx, id
+	err := a.opts.Store.View(ctx, r.fn)
+	k, u := r.k, r.u
+	*r = keyRead{fn: r.fn}
+	a.keyReads.Put(r)
 	if err != nil {
 		return nil, nil, fmt.Errorf("looking up access key: %w", err)
 	}
 	return k, u, nil
+}
+
+// keyRead is lookupKey's View function and what it reads. Every request runs it: pooled, with the
+// function bound once, it costs no allocation (a closure handed to View escapes, and the variables it
+// sets with it).
+type keyRead struct {
+	ctx context.Context
+	id  string
+	k   *storage.AccessKey
+	u   *storage.User
+	fn  func(tx storage.Tx) error // r.read
+}
+
+func newKeyRead() any {
+	r := &keyRead{}
+	r.fn = r.read
+	return r
+}
+
+func (r *keyRead) read(tx storage.Tx) error {
+	var err error
+	r.k, r.u = nil, nil // fn may run more than once
+	if r.k, err = tx.GetAccessKey(r.ctx, r.id); errors.Is(err, storage.ErrNotFound) {
+		r.k = nil
+		return nil
+	} else if err != nil {
+		return err
+	}
+	if r.k.UserName != "" {
+		if r.u, err = tx.GetUser(r.ctx, r.k.AccountID, r.k.UserName); err != nil {
+			return fmt.Errorf("user of access key: %w", err)
+		}
+	}
+	return nil
 }
 
 // Account returns the account (a cached read). Its slices and maps must not be modified.

@@ -19,6 +19,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/golang-lru/v2/simplelru"
@@ -51,17 +52,13 @@ type Options struct {
 	Logger   *slog.Logger
 }
 
-// versioned is the store's cache (cache.Store).
-type versioned interface {
-	Version(k cache.VersionKey) uint64
-	Versions(out []uint64, keys ...cache.VersionKey)
-}
-
 // Authorizer authorizes requests. It is safe for concurrent use.
 type Authorizer struct {
-	o        Options
-	log      *slog.Logger
-	versions versioned // nil: keep nothing derived
+	o   Options
+	log *slog.Logger
+	// versions is the store's cache (nil: keep nothing derived). The concrete type, not an interface:
+	// through an interface the version keys every request checks would escape to the heap.
+	versions *cache.Store
 
 	// mu guards the caches below (a plain mutex: an LRU lookup moves the entry to the front).
 	mu       sync.Mutex
@@ -106,6 +103,28 @@ type principalEntry struct {
 	// policies are still right if the principal is the same one (same ID) with the same boundary: see
 	// revalidate.
 	vers principalVers
+	checkedAt
+}
+
+// checkedAt notes the cache's Seq at which a derivation's versions were last found current: while the
+// Seq stays there no version can have moved, and a request takes the derivation without looking its
+// versions up (an atomic load instead of a lock and a map lookup per version).
+type checkedAt struct {
+	checked atomic.Uint64 // 1 + that Seq; 0: never
+}
+
+// current reports whether no change was applied since the versions were last found current.
+func (c *checkedAt) current(v *cache.Store) bool {
+	seq, ok := v.Seq()
+	return ok && c.checked.Load() == seq+1
+}
+
+// markChecked notes that the versions were current at Seq seq (0: the cache follows no changes, and
+// nothing is noted).
+func (c *checkedAt) markChecked(seq uint64) {
+	if seq != 0 {
+		c.checked.Store(seq + 1)
+	}
 }
 
 // principalVers are the versions a principal's set depends on: its row (path, tags, boundary ARN) and
@@ -135,6 +154,7 @@ type entity struct {
 	tagKeys []string
 	tagVals [][]string
 	ver     uint64 // the version of the entity's row when read
+	checkedAt
 }
 
 // Cache bounds and timing.
@@ -159,7 +179,7 @@ func New(o Options) *Authorizer {
 		entities: newLRU[entityKey, *entity](maxCachedEntries),
 		session:  policy.NewCache(policy.KindSession, maxSessionPolicyCache),
 		managed:  newLRU[managedKey, *managedEntry](maxSessionPolicyCache)}
-	a.versions, _ = o.Store.(versioned)
+	a.versions, _ = o.Store.(*cache.Store)
 	a.ctxPool.New = func() any { return newCtxBuf() }
 	return a
 }
@@ -173,6 +193,12 @@ func (a *Authorizer) principalVersions(account string, kind storage.OwnerKind, f
 	if a.versions == nil {
 		return principalVers{}, false
 	}
+	pv, _ := a.principalVersionsAt(account, kind, folded)
+	return pv, true
+}
+
+// principalVersionsAt is principalVersions with the cache's Seq they were read at (a.versions is set).
+func (a *Authorizer) principalVersionsAt(account string, kind storage.OwnerKind, folded string) (principalVers, uint64) {
 	k := func(kind storage.ChangeKind, key string) cache.VersionKey {
 		return cache.VersionKey{Kind: kind, Account: account, Key: key}
 	}
@@ -180,20 +206,20 @@ func (a *Authorizer) principalVersions(account string, kind storage.OwnerKind, f
 	var pv principalVers
 	if kind == storage.OwnerRole {
 		var out [4]uint64
-		a.versions.Versions(out[:], k(storage.ChangeRole, folded), k(storage.ChangeInlinePolicy, owner),
+		seq := a.versions.Versions(out[:], k(storage.ChangeRole, folded), k(storage.ChangeInlinePolicy, owner),
 			k(storage.ChangeAttachment, owner), k(storage.ChangePolicy, cache.AnyKey))
 		pv.row = out[0]
 		copy(pv.pols[:], out[1:])
-		return pv, true
+		return pv, seq
 	}
 	group := string(storage.OwnerGroup) + ":" + cache.AnyKey
 	var out [8]uint64
-	a.versions.Versions(out[:], k(storage.ChangeUser, folded), k(storage.ChangeInlinePolicy, owner),
+	seq := a.versions.Versions(out[:], k(storage.ChangeUser, folded), k(storage.ChangeInlinePolicy, owner),
 		k(storage.ChangeAttachment, owner), k(storage.ChangePolicy, cache.AnyKey), k(storage.ChangeInlinePolicy, group),
 		k(storage.ChangeAttachment, group), k(storage.ChangeGroup, cache.AnyKey), k(storage.ChangeMembership, cache.AnyKey))
 	pv.row = out[0]
 	copy(pv.pols[:], out[1:])
-	return pv, true
+	return pv, seq
 }
 
 // unauthorized are operations policies do not control: GetCallerIdentity can never be denied,
@@ -413,14 +439,18 @@ var allowNothing = func() *policy.Policy {
 // changed.
 func (a *Authorizer) principal(ctx context.Context, part, account string, kind storage.OwnerKind, name string) (*principalEntry, error) {
 	key := principalKey{account, kind, storage.Fold(name)}
-	vers, ok := a.principalVersions(account, kind, key.name)
-	if !ok {
+	if a.versions == nil {
 		return a.buildPrincipal(ctx, part, account, kind, name)
 	}
 	a.mu.Lock()
 	e, _ := a.sets.Get(key)
 	a.mu.Unlock()
+	if e != nil && e.current(a.versions) {
+		return e, nil
+	}
+	vers, seq := a.principalVersionsAt(account, kind, key.name)
 	if e != nil && e.vers == vers {
+		e.markChecked(seq)
 		return e, nil
 	}
 	if e != nil && e.vers.pols == vers.pols {
@@ -430,6 +460,7 @@ func (a *Authorizer) principal(ctx context.Context, part, account string, kind s
 		}
 		if fresh != nil {
 			fresh.vers = vers
+			fresh.markChecked(seq)
 			a.store(key, fresh)
 			return fresh, nil
 		}
@@ -441,6 +472,7 @@ func (a *Authorizer) principal(ctx context.Context, part, account string, kind s
 		return e, err
 	}
 	e.vers = vers
+	e.markChecked(seq)
 	a.store(key, e)
 	return e, nil
 }

@@ -441,19 +441,26 @@ func (a *Authorizer) renameTarget(ctx context.Context, c *reqctx.Caller, op stri
 // entity returns the path and tags of a named IAM entity, cached; a missing entity has path "/".
 func (a *Authorizer) entity(ctx context.Context, part, account, kind, name string) (*entity, error) {
 	key := entityKey{account, kind, storage.Fold(name)}
-	var ver uint64
+	var ver, seq uint64
 	vk, cacheable := entityVersionKey(account, kind, key.name)
 	cacheable = cacheable && a.versions != nil
 	if cacheable {
-		ver = a.versions.Version(vk)
 		a.mu.Lock()
 		e, _ := a.entities.Get(key)
 		a.mu.Unlock()
+		if e != nil && e.current(a.versions) {
+			return e, nil
+		}
+		var out [1]uint64
+		seq = a.versions.Versions(out[:], vk)
+		ver = out[0]
 		if e != nil && e.ver == ver {
+			e.markChecked(seq)
 			return e, nil
 		}
 	}
 	e := &entity{path: "/", ver: ver}
+	e.markChecked(seq)
 	var tags []storage.Tag
 	err := a.o.Store.View(ctx, func(tx storage.Tx) error {
 		var err error

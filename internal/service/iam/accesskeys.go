@@ -286,7 +286,10 @@ func (s *Service) GetAccessKeyLastUsed(ctx context.Context, in *iamapi.GetAccess
 	if err != nil {
 		return nil, err
 	}
-	s.overlayKeyUse(k) // a use noted on this node but not yet written
+	// A use noted on this node but not yet written, on a copy: the key may be the store cache's own.
+	own := *k
+	k = &own
+	s.overlayKeyUse(k)
 	used := &iamapi.AccessKeyLastUsed{ServiceName: ptr(lastUsedNone), Region: ptr(lastUsedNone)}
 	if !k.LastUsed.Date.IsZero() {
 		used.LastUsedDate = timePtr(k.LastUsed.Date)

@@ -12,13 +12,35 @@ import (
 
 // getUser returns a user of account. Its Tags are shared with the store's cache: do not modify them.
 func (s *Service) getUser(ctx context.Context, account, name string) (*storage.User, error) {
-	var u *storage.User
-	err := s.store.View(ctx, func(tx storage.Tx) error {
-		var err error
-		u, err = tx.GetUser(ctx, account, name)
-		return err
-	})
+	r := s.userReads.Get().(*userRead)
+	r.ctx, r.account, r.name = ctx, account, name
+	err := s.store.View(ctx, r.fn)
+	u := r.u
+	*r = userRead{fn: r.fn}
+	s.userReads.Put(r)
 	return u, err
+}
+
+// userRead is getUser's View function and what it reads. Every GetUser runs it: pooled, with the
+// function bound once, it costs no allocation (a closure handed to View escapes, and the variables it
+// sets with it).
+type userRead struct {
+	ctx           context.Context
+	account, name string
+	u             *storage.User
+	fn            func(tx storage.Tx) error // r.read
+}
+
+func newUserRead() any {
+	r := &userRead{}
+	r.fn = r.read
+	return r
+}
+
+func (r *userRead) read(tx storage.Tx) error {
+	var err error
+	r.u, err = tx.GetUser(r.ctx, r.account, r.name)
+	return err
 }
 
 // getCachedRole returns a role of account. The caller may set its fields (the last use is overlaid on

@@ -14,6 +14,7 @@ import (
 	"github.com/iamd/iamd/internal/outbound"
 	"log/slog"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -72,17 +73,19 @@ type Service struct {
 	mfaThrottle *rateLimiter
 	simStats    simulationStats
 	outbound    *outbound.Issuers
+	userReads   sync.Pool // *userRead (getUser)
 }
 
 // New returns a Service using o.
 func New(o Options) *Service {
 	s := &Service{
-		store:   o.Store,
-		sealer:  o.Sealer,
-		hasher:  o.Hasher,
-		managed: o.Managed,
-		now:     o.Now,
-		log:     o.Logger,
+		userReads: sync.Pool{New: newUserRead},
+		store:     o.Store,
+		sealer:    o.Sealer,
+		hasher:    o.Hasher,
+		managed:   o.Managed,
+		now:       o.Now,
+		log:       o.Logger,
 
 		pwThrottle:  newPasswordThrottle(),
 		mfaThrottle: newRateLimiter(mfaGuessBurst, mfaGuessInterval, mfaThrottleTracked),

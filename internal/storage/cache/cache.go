@@ -108,12 +108,13 @@ type Store struct {
 	// flights are the reads of rows in progress that concurrent Views share (rowReads); entries live as
 	// long as their read.
 	flights map[flightKey]*flight
-	// vmu guards the versions (versions.go): seq numbers applied changes; vers holds the version of each
-	// key a change named; floor is the version of keys not held. Apart from mu, so that requests checking
-	// versions share a read lock.
-	vmu        sync.RWMutex
-	seq, floor uint64
-	vers       *simplelru.LRU[VersionKey, uint64]
+	// vmu guards the versions (versions.go): seq numbers applied changes (written under vmu, read
+	// without it by Seq); vers holds the version of each key a change named; floor is the version of
+	// keys not held. Apart from mu, so that requests checking versions share a read lock.
+	vmu   sync.RWMutex
+	seq   atomic.Uint64
+	floor uint64
+	vers  *simplelru.LRU[VersionKey, uint64]
 }
 
 // New wraps st. The subscription it takes lasts as long as st (closing st closes it, after which
@@ -579,6 +580,11 @@ func (t *tx) keep(tb table, put func()) {
 
 // Copies of rows handed out: callers may set fields of what they get (the service overlays the last use
 // on a role, say), never the cached row's. Slices and maps inside are shared and must not be modified.
+//
+// Access keys and users are the exception: they are handed out as cached, and callers must not modify
+// them at all (the IAM service copies a key before overlaying a pending last use on it). Every signed
+// request reads its key and user, and GetUser its user once more: a copy of each was most of what this
+// cache added to such a request's allocations and garbage.
 func cp[T any](v *T) *T {
 	c := *v
 	return &c
@@ -593,7 +599,7 @@ func (t *tx) GetAccessKey(ctx context.Context, id string) (*storage.AccessKey, e
 	}
 	t.c.mu.Unlock()
 	if ok {
-		return cp(k), nil
+		return k, nil
 	}
 	if gone {
 		return nil, notFound("access key", id)
@@ -608,7 +614,7 @@ func (t *tx) GetAccessKey(ctx context.Context, id string) (*storage.AccessKey, e
 		t.keep(tKeys, func() { t.c.missing.Add(strings.Clone(id), struct{}{}) })
 	case err == nil:
 		t.keep(tKeys, func() { t.c.missing.Remove(k.ID); t.c.keys.Add(k.ID, k) })
-		return cp(k), nil
+		return k, nil
 	}
 	return k, err
 }
@@ -634,12 +640,12 @@ func (t *tx) GetUser(ctx context.Context, acct, name string) (*storage.User, err
 	u, ok := t.c.users.Get(k)
 	t.c.mu.Unlock()
 	if ok {
-		return cp(u), nil
+		return u, nil
 	}
 	u, err := t.rows.GetUser(ctx, acct, name)
 	if err == nil && t.store {
 		t.keepUser(u)
-		return cp(u), nil
+		return u, nil
 	}
 	return u, err
 }
@@ -655,14 +661,14 @@ func (t *tx) GetUserByID(ctx context.Context, id string) (*storage.User, error) 
 	if k, ok := t.c.userIDs.Get(id); ok {
 		if u, ok := t.c.users.Get(k); ok && u.ID == id {
 			t.c.mu.Unlock()
-			return cp(u), nil
+			return u, nil
 		}
 	}
 	t.c.mu.Unlock()
 	u, err := t.rows.GetUserByID(ctx, id)
 	if err == nil && t.store {
 		t.keepUser(u)
-		return cp(u), nil
+		return u, nil
 	}
 	return u, err
 }

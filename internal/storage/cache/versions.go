@@ -34,18 +34,18 @@ func (c *Store) Version(k VersionKey) uint64 {
 }
 
 // Versions is Version of each key, into out (as long as keys), with one synchronisation and one lock:
-// a request checks a derivation's versions together.
-func (c *Store) Versions(out []uint64, keys ...VersionKey) {
+// a request checks a derivation's versions together. It returns the Seq they were read at (0 when the
+// cache follows no changes any more).
+func (c *Store) Versions(out []uint64, keys ...VersionKey) uint64 {
 	c.Sync()
 	if c.closed.Load() {
 		// Nothing tells the cache about changes any more: every version is new.
 		c.vmu.Lock()
 		for i := range keys {
-			c.seq++
-			out[i] = c.seq
+			out[i] = c.seq.Add(1)
 		}
 		c.vmu.Unlock()
-		return
+		return 0
 	}
 	c.vmu.RLock()
 	defer c.vmu.RUnlock()
@@ -58,27 +58,40 @@ func (c *Store) Versions(out []uint64, keys ...VersionKey) {
 			out[i] = c.floor
 		}
 	}
+	return c.seq.Load()
+}
+
+// Seq returns the number of the last change applied, after applying those published so far; false
+// when the cache follows no changes any more. Every change that gives anything a new version moves it,
+// so versions read at one Seq (Versions) are the same as long as Seq is: a derivation checked at the
+// current Seq needs no lookup of its versions, which is one atomic load instead of a lock and a map
+// lookup per version on every request.
+func (c *Store) Seq() (uint64, bool) {
+	c.Sync()
+	if c.closed.Load() {
+		return 0, false
+	}
+	return c.seq.Load(), true
 }
 
 // bump gives the keys a change concerns a new version.
 func (c *Store) bump(ch storage.Change) {
 	c.vmu.Lock()
 	defer c.vmu.Unlock()
+	seq := c.seq.Add(1)
 	if ch.Kind == storage.ChangeAll {
-		c.seq++
-		c.floor = c.seq
+		c.floor = seq
 		c.vers.Purge()
 		return
 	}
-	c.seq++
 	// Copies: a change's account and key may be slices of the request that made it (a user name from the
 	// body), and a kept slice keeps the whole body alive (with 100,000 versions, 14 MiB of request bodies).
 	acct := strings.Clone(ch.AccountID)
-	c.vers.Add(VersionKey{ch.Kind, acct, strings.Clone(ch.Key)}, c.seq)
-	c.vers.Add(VersionKey{ch.Kind, acct, AnyKey}, c.seq)
+	c.vers.Add(VersionKey{ch.Kind, acct, strings.Clone(ch.Key)}, seq)
+	c.vers.Add(VersionKey{ch.Kind, acct, AnyKey}, seq)
 	if ch.Kind == storage.ChangeInlinePolicy || ch.Kind == storage.ChangeAttachment {
 		if kind, _, ok := strings.Cut(ch.Key, ":"); ok {
-			c.vers.Add(VersionKey{ch.Kind, acct, kind + ":" + AnyKey}, c.seq)
+			c.vers.Add(VersionKey{ch.Kind, acct, kind + ":" + AnyKey}, seq)
 		}
 	}
 }

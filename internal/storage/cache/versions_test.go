@@ -113,3 +113,43 @@ func TestVersionsBounded(t *testing.T) {
 		t.Fatalf("a forgotten key went back from %d to %d", v0, v)
 	}
 }
+
+// TestSeqMovesWithEveryVersion: every change that moves a version moves Seq, the versions read with
+// Versions come with the Seq they were read at, and a cache that follows no changes any more has no Seq
+// (a derivation checked at a Seq is taken as current while Seq stays there).
+func TestSeqMovesWithEveryVersion(t *testing.T) {
+	c, _ := newTestStore(t, Options{})
+	k := VersionKey{storage.ChangeUser, "a", "u"}
+	var out [1]uint64
+	s0 := c.Versions(out[:], k)
+	if s, ok := c.Seq(); !ok || s != s0 {
+		t.Fatalf("Seq %d %v, Versions read at %d", s, ok, s0)
+	}
+	for _, ch := range []storage.Change{
+		{Kind: storage.ChangeUser, AccountID: "a", Key: "u"},
+		{Kind: storage.ChangeUser, AccountID: "a", Key: "other"}, // moves AnyKey
+		{Kind: storage.ChangeAll},
+	} {
+		before, _ := c.Seq()
+		c.apply(ch)
+		after, ok := c.Seq()
+		if !ok || after <= before {
+			t.Fatalf("%+v: Seq %d -> %d %v", ch, before, after, ok)
+		}
+		if s := c.Versions(out[:], k); s != after {
+			t.Fatalf("%+v: Versions read at %d, Seq %d", ch, s, after)
+		}
+	}
+	before, _ := c.Seq()
+	c.apply(storage.Change{Kind: storage.ChangeAccessKeyUsed, AccountID: "a", Key: "AKIA0000000000000001"})
+	if s, _ := c.Seq(); s != before {
+		t.Fatalf("a last use moved Seq from %d to %d", before, s)
+	}
+	c.closed.Store(true) // as Sync marks it when the subscription ends
+	if s, ok := c.Seq(); ok {
+		t.Fatalf("Seq %d of a cache that follows no changes", s)
+	}
+	if s := c.Versions(out[:], k); s != 0 {
+		t.Fatalf("Versions read at Seq %d by a cache that follows no changes", s)
+	}
+}
