@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"os"
 	"os/exec"
 	"strings"
 	"sync"
@@ -15,14 +16,31 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
+
+	"github.com/iamd/iamd/internal/storage/pgtest"
 )
 
 // TestTrailSurvivesSIGKILL: iamd is killed with SIGKILL under a stream of CreateUser calls; every
 // CreateUser it acknowledged has its event in the trail afterwards (the event is committed with the
 // user), as `iamd audit export` reads it from the data directory of the restarted node.
 func TestTrailSurvivesSIGKILL(t *testing.T) {
-	dir := t.TempDir()
-	p := startIamd(t, nil, "--data-dir", dir)
+	trailSurvivesKill(t, nil, "--data-dir", t.TempDir())
+}
+
+// The same on PostgreSQL, where a write's statements and its preliminary event go to the database in
+// pgx's pipeline, with the COMMIT: the node dies mid-stream, the database keeps running.
+func TestTrailSurvivesSIGKILLPostgres(t *testing.T) {
+	if !pgtest.Available() {
+		t.Skip("PostgreSQL not installed")
+	}
+	env := []string{"IAMD_MASTER_KEY=" + newMasterKey(t)}
+	trailSurvivesKill(t, env, "--data-dir", t.TempDir(), "--database-url", pgtest.URL(t))
+}
+
+// trailSurvivesKill kills an iamd started with env and store (its store flags) under CreateUser load,
+// restarts it on the same store, and checks that every acknowledged CreateUser has its event.
+func trailSurvivesKill(t *testing.T, env []string, store ...string) {
+	p := startIamd(t, env, store...)
 	c := p.server().IAM(RootCreds())
 	ctx := context.Background()
 	var (
@@ -64,9 +82,10 @@ func TestTrailSurvivesSIGKILL(t *testing.T) {
 	p.kill()
 	wg.Wait()
 	// Restarted on the same data, and exported beside the serving node.
-	startIamd(t, nil, "--data-dir", dir)
+	startIamd(t, env, store...)
 
-	cmd := exec.Command(iamdBinary(t), "audit", "export", "--data-dir", dir, "--since", "2000-01-01")
+	cmd := exec.Command(iamdBinary(t), append(append([]string{"audit", "export"}, store...), "--since", "2000-01-01")...)
+	cmd.Env = append(os.Environ(), env...)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
