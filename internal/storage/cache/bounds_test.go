@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 	"unsafe"
 
 	"github.com/iamd/iamd/internal/storage"
@@ -115,5 +116,28 @@ func TestTablesBounded(t *testing.T) {
 	}
 	if s := c.Sizes(); s.Users != 8 || s.UserIDs != 8 || s.Keys != 8 || s.MissingKeys != 4 {
 		t.Fatalf("sizes %+v, want 8 users, IDs and keys, 4 unknown keys", s)
+	}
+}
+
+// A subscription closed while no change is pending looks, to Sync's fast path, like one with nothing to
+// say: Run must still notice it, so that the cache stops serving rows nothing keeps current.
+func TestRunNoticesClosedSubscription(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	c, st := newTestStore(t, Options{})
+	c.Sync()
+	if err := st.Close(); err != nil {
+		t.Fatal(err)
+	}
+	go c.Run(ctx)
+	deadline := time.Now().Add(10 * time.Second)
+	for !c.closed.Load() {
+		if time.Now().After(deadline) {
+			t.Fatal("Run did not notice the closed subscription")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if _, ok := c.Seq(); ok {
+		t.Fatal("a cache whose subscription closed still reports a current Seq")
 	}
 }

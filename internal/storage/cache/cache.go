@@ -218,18 +218,27 @@ func (c *Store) Run(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			c.Sync()
+			c.drain()
 		}
 	}
 }
 
 // Sync applies the changes already published, without waiting for more. Views call it first; its fast
-// path (nothing pending, nothing being applied) takes no lock.
+// path (nothing pending, nothing being applied) takes no lock. A closed subscription also has nothing
+// pending, so the fast path cannot tell it: Run's ticks take the slow path, which notices it.
 func (c *Store) Sync() {
 	if c.closed.Load() {
 		return
 	}
 	if len(c.changes) == 0 && !c.applying.Load() {
+		return
+	}
+	c.drain()
+}
+
+// drain is Sync without its fast path: it also finds the subscription closed when nothing is pending.
+func (c *Store) drain() {
+	if c.closed.Load() {
 		return
 	}
 	c.syncMu.Lock()
