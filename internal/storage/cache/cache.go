@@ -296,10 +296,20 @@ func (c *Store) applyTables(ch storage.Change) {
 		// publishes ChangeAttachment for them; a retag does not, and leaves them cached.
 		c.gen[tUsers]++
 		c.users.Remove(k)
+		if u, ok := ch.Row.(*storage.User); ok && u.AccountID == k.account && storage.Fold(u.Name) == k.name {
+			// The row as this node's write committed it, delivered in order (see storage.Change.Row):
+			// the next request for it (the writer's next read, the authenticator) need not read it again.
+			c.users.Add(k, u)
+			c.userIDs.Add(u.ID, k)
+		}
 	case storage.ChangeRole, storage.ChangeRoleUsed:
 		// RoleLastUsed is part of the role's row. Its attachments: as for users.
 		c.gen[tRoles]++
 		c.roles.Remove(k)
+		if r, ok := ch.Row.(*storage.Role); ok && ch.Kind == storage.ChangeRole && r.AccountID == k.account && storage.Fold(r.Name) == k.name {
+			c.roles.Add(k, r)
+			c.roleIDs.Add(r.ID, k)
+		}
 	case storage.ChangeAttachment:
 		c.gen[tAttached]++
 		c.attached.Remove(k)
