@@ -113,7 +113,23 @@ func TestTablesBounded(t *testing.T) {
 	for i := range 100 {
 		_ = c.View(ctx, func(tx storage.Tx) error { _, err := tx.GetAccessKey(ctx, fmt.Sprintf("AKIA9%015d", i)); return err })
 	}
-	if s := c.Sizes(); s.Users != 8 || s.UserIDs != 8 || s.Keys != 8 || s.MissingKeys != 4 {
-		t.Fatalf("sizes %+v, want 8 users, IDs and keys, 4 unknown keys", s)
+	// Pages of users starting at every name (an authenticated caller can ask for as many).
+	for i := range 20 {
+		err := c.View(ctx, func(tx storage.Tx) error {
+			_, err := tx.ListUsers(ctx, acct, storage.ListOptions{After: fmt.Sprint("u", i), Limit: 2})
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if s := c.Sizes(); s.Users != 8 || s.UserIDs != 8 || s.Keys != 8 || s.MissingKeys != 4 || s.UserPages != 8 {
+		t.Fatalf("sizes %+v, want 8 users, IDs, keys and user pages, 4 unknown keys", s)
+	}
+	c.mu.Lock()
+	indexed := len(c.pagesOf[acct])
+	c.mu.Unlock()
+	if indexed != 8 {
+		t.Fatalf("%d pages indexed by account, want the 8 held", indexed)
 	}
 }
