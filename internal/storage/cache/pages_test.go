@@ -5,9 +5,6 @@ import (
 	"testing"
 
 	"github.com/iamd/iamd/internal/storage"
-	"github.com/iamd/iamd/internal/storage/cache"
-	"github.com/iamd/iamd/internal/storage/pgtest"
-	"github.com/iamd/iamd/internal/storage/postgres"
 )
 
 // A page of ListUsers is served from memory until a change may have changed which users it holds: a
@@ -15,22 +12,10 @@ import (
 // are always read from the store.
 func TestListUsersPagesServedFromMemory(t *testing.T) {
 	ctx := context.Background()
-	st := openPostgres(t, pgtest.URL(t))
-	c := cache.New(st, cache.Options{})
-	statements := func() int64 { return st.(*postgres.Store).Stats().Statements }
-	const acct = "123456789012"
-	must := func(err error) {
-		t.Helper()
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
-	must(c.Update(ctx, func(tx storage.Tx) error {
-		if err := tx.CreateAccount(ctx, &storage.Account{ID: acct}); err != nil {
-			return err
-		}
+	c, statements := pgCache(t, func(ctx context.Context, tx storage.Tx) error {
 		return tx.CreateUser(ctx, &storage.User{AccountID: acct, Name: "u", Path: "/", ID: "AIDAU"})
-	}))
+	})
+	must := func(err error) { t.Helper(); check(t, err) }
 	// list returns the names and tags of a page, and whether the store was asked.
 	list := func(opts storage.ListOptions) (names, tags []string, read bool) {
 		t.Helper()

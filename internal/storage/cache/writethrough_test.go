@@ -14,25 +14,13 @@ import (
 // (the authenticator's read of the user, GetUser) read no statement for it, and see the new tags.
 func TestWriteKeepsTheCommittedRow(t *testing.T) {
 	ctx := context.Background()
-	st := openPostgres(t, pgtest.URL(t))
-	c := cache.New(st, cache.Options{})
-	statements := func() int64 { return st.(*postgres.Store).Stats().Statements }
-	const acct = "123456789012"
-	must := func(err error) {
-		t.Helper()
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
-	must(c.Update(ctx, func(tx storage.Tx) error {
-		if err := tx.CreateAccount(ctx, &storage.Account{ID: acct}); err != nil {
-			return err
-		}
+	c, statements := pgCache(t, func(ctx context.Context, tx storage.Tx) error {
 		if err := tx.CreateRole(ctx, &storage.Role{AccountID: acct, Name: "R", Path: "/", ID: "AROAR"}); err != nil {
 			return err
 		}
 		return tx.CreateUser(ctx, &storage.User{AccountID: acct, Name: "U", Path: "/", ID: "AIDAU"})
-	}))
+	})
+	must := func(err error) { t.Helper(); check(t, err) }
 	for _, v := range []string{"a", "b"} {
 		must(c.Update(ctx, func(tx storage.Tx) error {
 			u, err := tx.GetUser(ctx, acct, "u")
@@ -94,13 +82,7 @@ func TestWriteAfterAnotherNodesChangeKeepsNoRow(t *testing.T) {
 	url := pgtest.URL(t)
 	a, b := openPostgres(t, url), openPostgres(t, url)
 	c := cache.New(a, cache.Options{})
-	const acct = "123456789012"
-	must := func(err error) {
-		t.Helper()
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
+	must := func(err error) { t.Helper(); check(t, err) }
 	must(c.Update(ctx, func(tx storage.Tx) error {
 		if err := tx.CreateAccount(ctx, &storage.Account{ID: acct}); err != nil {
 			return err
@@ -161,5 +143,29 @@ func TestWriteAfterAnotherNodesChangeKeepsNoRow(t *testing.T) {
 			t.Fatalf("a write alone published row %+v, want the retagged user", ch.Row)
 		}
 		break
+	}
+}
+
+// pgCache returns a cache over a new PostgreSQL database holding what create creates in the account
+// acct (created first), and the count of statements its store has sent so far.
+func pgCache(t *testing.T, create func(ctx context.Context, tx storage.Tx) error) (*cache.Store, func() int64) {
+	t.Helper()
+	ctx := context.Background()
+	st := openPostgres(t, pgtest.URL(t))
+	c := cache.New(st, cache.Options{})
+	check(t, c.Update(ctx, func(tx storage.Tx) error {
+		if err := tx.CreateAccount(ctx, &storage.Account{ID: acct}); err != nil {
+			return err
+		}
+		return create(ctx, tx)
+	}))
+	return c, func() int64 { return st.(*postgres.Store).Stats().Statements }
+}
+
+// check fails the test on an error.
+func check(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
 	}
 }
