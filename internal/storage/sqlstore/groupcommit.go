@@ -259,9 +259,11 @@ func (c *committer) runGroup(batch []*groupReq, savepoints bool) error {
 	if err := st.commit(ctx); err != nil {
 		return fmt.Errorf("storage: commit: %w", err)
 	}
-	for _, r := range batch {
-		memo.withRows(r.changes)
+	lists := make([][]storage.Change, len(batch))
+	for i, r := range batch {
+		lists[i] = r.changes
 	}
+	memo.withRows(lists...)
 	return nil
 }
 

@@ -124,14 +124,22 @@ func (m *rowMemo) sendDeferred(ctx context.Context, st laterRunner, q func(strin
 }
 
 // withRows sets the Row of each user and role change whose row m holds, decoded as a read would decode
-// it. Called after the commit: m then holds exactly what the transaction left in those rows (see
-// noteWritten), so the writer's caches can take the row instead of reading it again. A row that does not
-// decode is left out (its change stays a plain invalidation).
-func (m *rowMemo) withRows(changes []storage.Change) {
+// it (once per row: the members of a commit group retagging one user share it). Called after the commit:
+// m then holds exactly what the transaction left in those rows (see noteWritten), so the writer's caches
+// can take the row instead of reading it again. A row that does not decode is left out (its change stays
+// a plain invalidation).
+func (m *rowMemo) withRows(lists ...[]storage.Change) {
 	if m == nil || len(m.rows) == 0 {
 		return
 	}
 	var decoded map[entityKey]any
+	for _, changes := range lists {
+		decoded = m.setRows(changes, decoded)
+	}
+}
+
+// setRows is withRows for one list, with the rows decoded so far (returned with those it decoded).
+func (m *rowMemo) setRows(changes []storage.Change, decoded map[entityKey]any) map[entityKey]any {
 	for i, c := range changes {
 		var kind string
 		switch c.Kind {
@@ -159,6 +167,7 @@ func (m *rowMemo) withRows(changes []storage.Change) {
 			changes[i].Row = row
 		}
 	}
+	return decoded
 }
 
 // decodeRow decodes a user or role row (nil if it does not decode).
