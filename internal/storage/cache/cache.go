@@ -771,7 +771,8 @@ func (t *tx) ListUsers(ctx context.Context, acct string, opts storage.ListOption
 	if err == nil && t.store {
 		t.keepPage(k, l)
 	}
-	return l, err
+	// Views sharing the read share the slice: an append by one must not write into another's.
+	return slices.Clip(l), err
 }
 
 // keepPage keeps a page of users read from the store, and its users.
