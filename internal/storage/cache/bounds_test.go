@@ -3,6 +3,7 @@ package cache
 import (
 	"context"
 	"fmt"
+	"os"
 	"strings"
 	"testing"
 	"unsafe"
@@ -132,4 +133,86 @@ func TestTablesBounded(t *testing.T) {
 	if indexed != 8 {
 		t.Fatalf("%d pages indexed by account, want the 8 held", indexed)
 	}
+}
+
+// FuzzListUsersPages: whatever page a caller asks for (path prefix, starting name, size), the cache
+// answers what the store answers, before and after a write moves a user between paths, and holds no more
+// pages than its bound.
+func FuzzListUsersPages(f *testing.F) {
+	ctx := context.Background()
+	dir, err := os.MkdirTemp("", "fuzz-pages")
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Cleanup(func() { os.RemoveAll(dir) })
+	st, err := sqlite.Open(ctx, dir, sqlite.Options{})
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Cleanup(func() { st.Close() })
+	c := New(st, Options{MaxEntries: 4})
+	const acct = "123456789012"
+	err = c.Update(ctx, func(tx storage.Tx) error {
+		if err := tx.CreateAccount(ctx, &storage.Account{ID: acct}); err != nil {
+			return err
+		}
+		for i := range 10 {
+			u := &storage.User{AccountID: acct, Name: fmt.Sprint("U", i), Path: []string{"/a/", "/b/"}[i%2], ID: fmt.Sprint("AIDA", i)}
+			if err := tx.CreateUser(ctx, u); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add("/", "", 3, 0, true)
+	f.Add("/a", "u3", 2, 5, false)
+	f.Add("", "U9", 101, 9, true)
+	f.Fuzz(func(t *testing.T, prefix, after string, limit, user int, toA bool) {
+		opts := storage.ListOptions{PathPrefix: prefix, After: after, Limit: limit % 110}
+		list := func(s storage.Store) string {
+			var out []string
+			err := s.View(ctx, func(tx storage.Tx) error {
+				l, err := tx.ListUsers(ctx, acct, opts)
+				for _, u := range l {
+					out = append(out, u.Name+" "+u.Path)
+				}
+				return err
+			})
+			if err != nil {
+				return "error " + err.Error()
+			}
+			return strings.Join(out, ",")
+		}
+		check := func(when string) {
+			t.Helper()
+			for range 2 { // read from the store, then (if kept) from memory
+				if got, want := list(c), list(st); got != want {
+					t.Fatalf("%s: %+v: cache %q, store %q", when, opts, got, want)
+				}
+			}
+		}
+		check("before")
+		name := fmt.Sprint("u", (user%10+10)%10)
+		err := c.Update(ctx, func(tx storage.Tx) error {
+			u, err := tx.GetUser(ctx, acct, name)
+			if err != nil {
+				return err
+			}
+			u.Path = "/b/"
+			if toA {
+				u.Path = "/a/"
+			}
+			return tx.UpdateUser(ctx, name, u)
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		check("after moving " + name)
+		if n := c.Sizes().UserPages; n > 4 {
+			t.Fatalf("%d pages held, bound 4", n)
+		}
+	})
 }
