@@ -13,7 +13,7 @@ import (
 
 // cacheTables are the tables of the store's cache as /metrics names them.
 var cacheTables = []string{"keys", "missing_keys", "accounts", "users", "roles", "user_ids", "role_ids",
-	"attachments", "policy_versions", "key_ring", "versions"}
+	"attachments", "policy_versions", "user_pages", "key_ring", "versions"}
 
 // /metrics exports the entries and the bound of every table of the store's cache, and the entries follow
 // what requests put there: a user signing requests fills keys, users, user IDs, its attachment list, the

@@ -738,4 +738,11 @@ type Change struct {
 	Kind      ChangeKind
 	AccountID string
 	Key       string
+	// Row, on the node that wrote, is the row of a ChangeUser (*User) or ChangeRole (*Role) as the write
+	// committed it, when the store knows it without reading it again; nil otherwise (always for changes
+	// of other nodes, which carry only the three fields above). The store sets it only when no other
+	// change was published between the write's transaction beginning and its changes being published,
+	// so that a subscriber taking changes in order may install it where it would drop its copy: no
+	// change it has already applied can be newer. Subscribers share it and must not modify it.
+	Row any
 }

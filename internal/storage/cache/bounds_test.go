@@ -3,6 +3,7 @@ package cache
 import (
 	"context"
 	"fmt"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -114,8 +115,24 @@ func TestTablesBounded(t *testing.T) {
 	for i := range 100 {
 		_ = c.View(ctx, func(tx storage.Tx) error { _, err := tx.GetAccessKey(ctx, fmt.Sprintf("AKIA9%015d", i)); return err })
 	}
-	if s := c.Sizes(); s.Users != 8 || s.UserIDs != 8 || s.Keys != 8 || s.MissingKeys != 4 {
-		t.Fatalf("sizes %+v, want 8 users, IDs and keys, 4 unknown keys", s)
+	// Pages of users starting at every name (an authenticated caller can ask for as many).
+	for i := range 20 {
+		err := c.View(ctx, func(tx storage.Tx) error {
+			_, err := tx.ListUsers(ctx, acct, storage.ListOptions{After: fmt.Sprint("u", i), Limit: 2})
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if s := c.Sizes(); s.Users != 8 || s.UserIDs != 8 || s.Keys != 8 || s.MissingKeys != 4 || s.UserPages != 8 {
+		t.Fatalf("sizes %+v, want 8 users, IDs, keys and user pages, 4 unknown keys", s)
+	}
+	c.mu.Lock()
+	indexed := len(c.pagesOf[acct])
+	c.mu.Unlock()
+	if indexed != 8 {
+		t.Fatalf("%d pages indexed by account, want the 8 held", indexed)
 	}
 }
 
@@ -140,4 +157,86 @@ func TestRunNoticesClosedSubscription(t *testing.T) {
 	if _, ok := c.Seq(); ok {
 		t.Fatal("a cache whose subscription closed still reports a current Seq")
 	}
+}
+
+// FuzzListUsersPages: whatever page a caller asks for (path prefix, starting name, size), the cache
+// answers what the store answers, before and after a write moves a user between paths, and holds no more
+// pages than its bound.
+func FuzzListUsersPages(f *testing.F) {
+	ctx := context.Background()
+	dir, err := os.MkdirTemp("", "fuzz-pages")
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Cleanup(func() { os.RemoveAll(dir) })
+	st, err := sqlite.Open(ctx, dir, sqlite.Options{})
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Cleanup(func() { st.Close() })
+	c := New(st, Options{MaxEntries: 4})
+	const acct = "123456789012"
+	err = c.Update(ctx, func(tx storage.Tx) error {
+		if err := tx.CreateAccount(ctx, &storage.Account{ID: acct}); err != nil {
+			return err
+		}
+		for i := range 10 {
+			u := &storage.User{AccountID: acct, Name: fmt.Sprint("U", i), Path: []string{"/a/", "/b/"}[i%2], ID: fmt.Sprint("AIDA", i)}
+			if err := tx.CreateUser(ctx, u); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add("/", "", 3, 0, true)
+	f.Add("/a", "u3", 2, 5, false)
+	f.Add("", "U9", 101, 9, true)
+	f.Fuzz(func(t *testing.T, prefix, after string, limit, user int, toA bool) {
+		opts := storage.ListOptions{PathPrefix: prefix, After: after, Limit: limit % 110}
+		list := func(s storage.Store) string {
+			var out []string
+			err := s.View(ctx, func(tx storage.Tx) error {
+				l, err := tx.ListUsers(ctx, acct, opts)
+				for _, u := range l {
+					out = append(out, u.Name+" "+u.Path)
+				}
+				return err
+			})
+			if err != nil {
+				return "error " + err.Error()
+			}
+			return strings.Join(out, ",")
+		}
+		check := func(when string) {
+			t.Helper()
+			for range 2 { // read from the store, then (if kept) from memory
+				if got, want := list(c), list(st); got != want {
+					t.Fatalf("%s: %+v: cache %q, store %q", when, opts, got, want)
+				}
+			}
+		}
+		check("before")
+		name := fmt.Sprint("u", (user%10+10)%10)
+		err := c.Update(ctx, func(tx storage.Tx) error {
+			u, err := tx.GetUser(ctx, acct, name)
+			if err != nil {
+				return err
+			}
+			u.Path = "/b/"
+			if toA {
+				u.Path = "/a/"
+			}
+			return tx.UpdateUser(ctx, name, u)
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		check("after moving " + name)
+		if n := c.Sizes().UserPages; n > 4 {
+			t.Fatalf("%d pages held, bound 4", n)
+		}
+	})
 }

@@ -31,6 +31,7 @@ import (
 	"errors"
 	"log/slog"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -66,6 +67,12 @@ const (
 	tKeyRing
 	nTables
 )
+
+// pageKey addresses a page of an account's users: its ListOptions, After folded as the store folds it.
+type pageKey struct {
+	account, prefix, after string
+	limit                  int
+}
 
 // nameKey addresses a row by account and folded name (for attachments: "kind:folded-owner", the Key of
 // the store's ChangeAttachment; for policy versions: "folded-policy version").
@@ -103,8 +110,13 @@ type Store struct {
 	roleIDs  *simplelru.LRU[string, nameKey]
 	attached *simplelru.LRU[nameKey, []string]
 	versions *simplelru.LRU[nameKey, *storage.PolicyVersion]
-	keyRing  *storage.KeyRing
-	txs      sync.Pool // *tx of cache-only runs
+	// pages are pages of user listings: the folded names of their users, in order, whose rows are those
+	// of users (a page is served only while all of them are held). They belong to the users table
+	// (its generation guards them); pagesOf indexes them by account, for the changes of its users.
+	pages   *simplelru.LRU[pageKey, []string]
+	pagesOf map[string]map[pageKey]struct{}
+	keyRing *storage.KeyRing
+	txs     sync.Pool // *tx of cache-only runs
 	// flights are the reads of rows in progress that concurrent Views share (rowReads); entries live as
 	// long as their read.
 	flights map[flightKey]*flight
@@ -141,6 +153,11 @@ func New(st storage.Store, o Options) *Store {
 		panic(err) // only for a size below 1, which max rules out
 	}
 	c.vers = vers
+	pages, err := simplelru.NewLRU[pageKey, []string](max(min(n, maxCachedUserPages), 1), c.pageEvicted)
+	if err != nil {
+		panic(err) // only for a size below 1, which max rules out
+	}
+	c.pages, c.pagesOf = pages, make(map[string]map[pageKey]struct{})
 	c.txs.New = func() any { return new(tx) }
 	c.changes, _ = st.Subscribe()
 	return c
@@ -156,7 +173,7 @@ func newLRU[K comparable, V any](size int) *simplelru.LRU[K, V] {
 
 // Sizes are the number of entries in each table (exported as metrics).
 type Sizes struct {
-	Keys, MissingKeys, Accounts, Users, Roles, UserIDs, RoleIDs, Attachments, PolicyVersions int
+	Keys, MissingKeys, Accounts, Users, Roles, UserIDs, RoleIDs, Attachments, PolicyVersions, UserPages int
 }
 
 // Sizes returns how many entries each table holds.
@@ -165,7 +182,7 @@ func (c *Store) Sizes() Sizes {
 	defer c.mu.Unlock()
 	return Sizes{Keys: c.keys.Len(), MissingKeys: c.missing.Len(), Accounts: c.accounts.Len(), Users: c.users.Len(),
 		Roles: c.roles.Len(), UserIDs: c.userIDs.Len(), RoleIDs: c.roleIDs.Len(), Attachments: c.attached.Len(),
-		PolicyVersions: c.versions.Len()}
+		PolicyVersions: c.versions.Len(), UserPages: c.pages.Len()}
 }
 
 // TableSize is one table's entries and bound.
@@ -189,6 +206,7 @@ func (c *Store) Tables() []TableSize {
 		{"role_ids", c.roleIDs.Len(), n},
 		{"attachments", c.attached.Len(), n},
 		{"policy_versions", c.versions.Len(), n},
+		{"user_pages", c.pages.Len(), min(n, maxCachedUserPages)},
 		{"key_ring", boolInt(c.keyRing != nil), 1},
 	}
 	c.mu.Unlock()
@@ -289,6 +307,7 @@ func (c *Store) applyTables(ch storage.Change) {
 		c.roleIDs.Purge()
 		c.attached.Purge()
 		c.versions.Purge()
+		c.pages.Purge()
 		c.keyRing = nil
 	case storage.ChangeAccount:
 		c.gen[tAccounts]++
@@ -305,10 +324,25 @@ func (c *Store) applyTables(ch storage.Change) {
 		// publishes ChangeAttachment for them; a retag does not, and leaves them cached.
 		c.gen[tUsers]++
 		c.users.Remove(k)
+		u, _ := ch.Row.(*storage.User)
+		if u != nil && (u.AccountID != k.account || storage.Fold(u.Name) != k.name) {
+			u = nil
+		}
+		if u != nil {
+			// The row as this node's write committed it, delivered in order (see storage.Change.Row):
+			// the next request for it (the writer's next read, the authenticator) need not read it again.
+			c.users.Add(k, u)
+			c.userIDs.Add(u.ID, k)
+		}
+		c.userChanged(k, u)
 	case storage.ChangeRole, storage.ChangeRoleUsed:
 		// RoleLastUsed is part of the role's row. Its attachments: as for users.
 		c.gen[tRoles]++
 		c.roles.Remove(k)
+		if r, ok := ch.Row.(*storage.Role); ok && ch.Kind == storage.ChangeRole && r.AccountID == k.account && storage.Fold(r.Name) == k.name {
+			c.roles.Add(k, r)
+			c.roleIDs.Add(r.ID, k)
+		}
 	case storage.ChangeAttachment:
 		c.gen[tAttached]++
 		c.attached.Remove(k)
@@ -327,6 +361,31 @@ func (c *Store) applyTables(ch storage.Change) {
 		c.keyRing = nil
 	}
 	// Other kinds (inline policies, memberships, login profiles, MFA devices, ...) concern no table.
+}
+
+// userChanged drops the pages of k's account that a change of user k may have changed. u is the user's
+// row after the change, if the change carries it (nil: created, renamed, deleted, or written by another
+// node, as far as the cache can tell). A page keeps its users when one of them is still there under its
+// name and still under the page's path prefix (a retag, say): its row changed, which the page takes from
+// users, but not which users the listing holds. Any other change of a user of the account may have.
+func (c *Store) userChanged(k nameKey, u *storage.User) {
+	for pk := range c.pagesOf[k.account] {
+		if u != nil && strings.HasPrefix(u.Path, pk.prefix) {
+			if names, ok := c.pages.Peek(pk); ok && slices.Contains(names, k.name) {
+				continue
+			}
+		}
+		c.pages.Remove(pk) // pageEvicted updates pagesOf, which Go allows while ranging over it
+	}
+}
+
+// pageEvicted forgets a page removed from pages in the index by account.
+func (c *Store) pageEvicted(k pageKey, _ []string) {
+	of := c.pagesOf[k.account]
+	delete(of, k)
+	if len(of) == 0 {
+		delete(c.pagesOf, k.account)
+	}
 }
 
 // generations returns the current generations, taken before a read from the store.
@@ -410,6 +469,7 @@ type rowSource interface {
 	GetAccount(ctx context.Context, id string) (*storage.Account, error)
 	GetUser(ctx context.Context, acct, name string) (*storage.User, error)
 	GetUserByID(ctx context.Context, id string) (*storage.User, error)
+	ListUsers(ctx context.Context, acct string, opts storage.ListOptions) ([]*storage.User, error)
 	GetRole(ctx context.Context, acct, name string) (*storage.Role, error)
 	GetRoleByID(ctx context.Context, id string) (*storage.Role, error)
 	ListAttachedPolicies(ctx context.Context, acct string, kind storage.OwnerKind, owner string, opts storage.ListOptions) ([]string, error)
@@ -434,6 +494,9 @@ func (r rowMiss) GetUser(context.Context, string, string) (*storage.User, error)
 	return nil, r.miss()
 }
 func (r rowMiss) GetUserByID(context.Context, string) (*storage.User, error) { return nil, r.miss() }
+func (r rowMiss) ListUsers(context.Context, string, storage.ListOptions) ([]*storage.User, error) {
+	return nil, r.miss()
+}
 func (r rowMiss) GetRole(context.Context, string, string) (*storage.Role, error) {
 	return nil, r.miss()
 }
@@ -540,6 +603,14 @@ func (r rowReads) GetUser(ctx context.Context, acct, name string) (*storage.User
 func (r rowReads) GetUserByID(ctx context.Context, id string) (*storage.User, error) {
 	return readRow(ctx, r.t, tUsers, flightKey{op: "user-id", a: id}, func(tx storage.Tx) (*storage.User, error) {
 		return tx.GetUserByID(ctx, id)
+	})
+}
+
+// ListUsers is only asked for pages the cache keeps (see tx.ListUsers).
+func (r rowReads) ListUsers(ctx context.Context, acct string, opts storage.ListOptions) ([]*storage.User, error) {
+	k := flightKey{op: "users " + strconv.Itoa(opts.Limit), a: acct, b: opts.PathPrefix, c: storage.Fold(opts.After)}
+	return readRow(ctx, r.t, tUsers, k, func(tx storage.Tx) ([]*storage.User, error) {
+		return tx.ListUsers(ctx, acct, opts)
 	})
 }
 
@@ -680,6 +751,62 @@ func (t *tx) GetUserByID(ctx context.Context, id string) (*storage.User, error) 
 		return u, nil
 	}
 	return u, err
+}
+
+// ListUsers serves pages of up to maxCachedPageUsers users (ListUsers' pages); longer listings are read
+// from the store. A page served from memory is the users it held when read, each as users holds it now:
+// the changes that could change which users it holds drop it (userChanged).
+func (t *tx) ListUsers(ctx context.Context, acct string, opts storage.ListOptions) ([]*storage.User, error) {
+	if opts.Limit <= 0 || opts.Limit > maxCachedPageUsers {
+		return t.Tx.ListUsers(ctx, acct, opts)
+	}
+	k := pageKey{acct, opts.PathPrefix, storage.Fold(opts.After), opts.Limit}
+	t.c.mu.Lock()
+	names, ok := t.c.pages.Get(k)
+	var l []*storage.User // nil for an empty page, as the store answers
+	if ok && len(names) > 0 {
+		l = make([]*storage.User, len(names))
+		for i, n := range names {
+			if l[i], ok = t.c.users.Get(nameKey{acct, n}); !ok {
+				break
+			}
+		}
+	}
+	t.c.mu.Unlock()
+	if ok {
+		return l, nil
+	}
+	l, err := t.rows.ListUsers(ctx, acct, opts)
+	if err == nil && t.store {
+		t.keepPage(k, l)
+	}
+	// Views sharing the read share the slice: an append by one must not write into another's.
+	return slices.Clip(l), err
+}
+
+// keepPage keeps a page of users read from the store, and its users.
+func (t *tx) keepPage(k pageKey, l []*storage.User) {
+	names := make([]string, len(l))
+	keys := make([]nameKey, len(l))
+	for i, u := range l {
+		keys[i] = nameKey{u.AccountID, storage.Fold(u.Name)}
+		names[i] = keys[i].name
+	}
+	// Keys from the stored rows, or copies (the options may be slices of a request).
+	k = pageKey{strings.Clone(k.account), strings.Clone(k.prefix), strings.Clone(k.after), k.limit}
+	t.keep(tUsers, func() {
+		for i, u := range l {
+			t.c.users.Add(keys[i], u)
+			t.c.userIDs.Add(u.ID, keys[i])
+		}
+		t.c.pages.Add(k, names)
+		of := t.c.pagesOf[k.account]
+		if of == nil {
+			of = make(map[pageKey]struct{})
+			t.c.pagesOf[k.account] = of
+		}
+		of[k] = struct{}{}
+	})
 }
 
 func (t *tx) GetRole(ctx context.Context, acct, name string) (*storage.Role, error) {

@@ -55,6 +55,18 @@ func probes(ids []string) []probe {
 				return tx.ListAttachedPolicies(ctx, acct, storage.OwnerUser, n, storage.ListOptions{})
 			}})
 	}
+	// Pages of the user listing: whole, short (truncated), after a name, and under a path prefix that
+	// renames and path changes move users in and out of.
+	for _, o := range []storage.ListOptions{{Limit: 101}, {Limit: 2}, {After: "ALICE", Limit: 2}, {PathPrefix: "/a", Limit: 3}, {PathPrefix: "/", Limit: 101}} {
+		ps = append(ps, probe{fmt.Sprintf("users %+v", o), func(ctx context.Context, tx storage.Tx) (any, error) {
+			l, err := tx.ListUsers(ctx, acct, o)
+			var out []storage.User // the rows, not the addresses
+			for _, u := range l {
+				out = append(out, *u)
+			}
+			return out, err
+		}})
+	}
 	for _, n := range roleNames {
 		ps = append(ps, probe{"role " + n, func(ctx context.Context, tx storage.Tx) (any, error) { return tx.GetRole(ctx, acct, n) }},
 			probe{"role-attached " + n, func(ctx context.Context, tx storage.Tx) (any, error) {
@@ -150,7 +162,7 @@ func (m *model) write(ctx context.Context, tx storage.Tx) error {
 			if r.IntN(3) == 0 {
 				u2.Name = pick(userNames) // a rename (or a case change, or none)
 			}
-			u2.Path = fmt.Sprintf("/p%d/", n)
+			u2.Path = fmt.Sprintf("/%c%d/", 'a'+r.IntN(2), n) // into or out of the listing under /a
 			u2.Tags = []storage.Tag{{Key: "n", Value: fmt.Sprint(n)}}
 			err = tx.UpdateUser(ctx, name, &u2)
 		}

@@ -3,6 +3,7 @@ package conformance
 import (
 	"context"
 	"errors"
+	"slices"
 	"testing"
 
 	"github.com/iamd/iamd/internal/storage"
@@ -52,8 +53,21 @@ func testChanges(t *testing.T, s storage.Store) {
 		if !ok {
 			t.Fatal("subscription closed")
 		}
+		row := got.Row
+		got.Row = nil
 		if got != w {
 			t.Fatalf("change %d = %+v, want %+v", i, got, w)
+		}
+		// A row, if the store gives one, is the user as the write committed it: the retag's has its tag.
+		if row == nil {
+			continue
+		}
+		u, ok := row.(*storage.User)
+		if !ok || w.Kind != storage.ChangeUser || u.AccountID != w.AccountID || storage.Fold(u.Name) != w.Key {
+			t.Fatalf("change %d = %+v carries row %+v", i, w, row)
+		}
+		if i == 4 && !slices.Equal(u.Tags, []storage.Tag{{Key: "k", Value: "v"}}) {
+			t.Fatalf("retag's row has tags %v", u.Tags)
 		}
 	}
 	select {

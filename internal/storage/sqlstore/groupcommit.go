@@ -127,6 +127,7 @@ func (c *committer) commit(batch []*groupReq) {
 	// First without savepoints: a member's savepoint is a round trip on PostgreSQL, and members rarely
 	// fail after they have written (a missing entity or a refused change fails before the first write).
 	// When one does, the group runs again with a savepoint around each member, which undoes only its work.
+	since := c.s.hub.Published()
 	err := c.runGroup(batch, false)
 	if errors.Is(err, errNeedsSavepoints) {
 		c.s.log.Debug("storage: group member failed after writing, running the group with savepoints", "members", len(batch))
@@ -150,7 +151,7 @@ func (c *committer) commit(batch []*groupReq) {
 	}
 	// Published before answering, as Update does alone: a caller that reads after Update returns must
 	// not find a cache that still holds what it replaced.
-	c.s.hub.Publish(all)
+	c.s.hub.publishWrite(all, &since)
 	for _, r := range batch {
 		close(r.done)
 	}
@@ -258,6 +259,11 @@ func (c *committer) runGroup(batch []*groupReq, savepoints bool) error {
 	if err := st.commit(ctx); err != nil {
 		return fmt.Errorf("storage: commit: %w", err)
 	}
+	lists := make([][]storage.Change, len(batch))
+	for i, r := range batch {
+		lists[i] = r.changes
+	}
+	memo.withRows(lists...)
 	return nil
 }
 

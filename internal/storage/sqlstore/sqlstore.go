@@ -15,6 +15,7 @@ import (
 	"math/rand/v2"
 	"reflect"
 	"regexp"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -207,9 +208,10 @@ func (s *Store) updateAlone(ctx context.Context, fn func(tx storage.Tx) error) e
 				return fmt.Errorf("%w (after %d attempts: %w)", storage.ErrConflict, attempt, last)
 			}
 		}
+		since := s.hub.Published()
 		changes, err := s.run(ctx, s.WriteDB, s.writeStmts, s.d.UpdateTx, true, fn)
 		if err == nil {
-			s.hub.Publish(changes)
+			s.hub.publishWrite(changes, &since)
 			return nil
 		}
 		if s.d.IsRetryable == nil || !s.d.IsRetryable(err) || ctx.Err() != nil {
@@ -320,6 +322,7 @@ func (s *Store) run(ctx context.Context, db *sql.DB, cache *stmtCache, opts *sql
 	if err := st.commit(ctx); err != nil {
 		return nil, fmt.Errorf("storage: commit: %w", err)
 	}
+	t.memo.withRows(t.changes)
 	return t.changes, nil
 }
 
@@ -394,6 +397,10 @@ type Hub struct {
 	mu     sync.Mutex
 	subs   map[chan storage.Change]struct{}
 	closed bool
+	// published counts Publish calls (written under mu): a write that finds it moved between its
+	// transaction's beginning and the publication of its changes publishes them without rows (see
+	// publishWrite).
+	published atomic.Uint64
 }
 
 // NewHub returns an empty hub.
@@ -425,11 +432,28 @@ func (h *Hub) Subscribe() (<-chan storage.Change, func()) {
 // Publish delivers changes. A subscriber whose buffer is full has its backlog replaced by one
 // ChangeAll, which tells it to drop its whole cache: that is always correct, merely slower.
 func (h *Hub) Publish(changes []storage.Change) {
+	h.publishWrite(changes, nil)
+}
+
+// Published returns how many times changes were published so far; a write takes it before its
+// transaction begins and hands it to publishWrite.
+func (h *Hub) Published() uint64 { return h.published.Load() }
+
+// publishWrite publishes the changes of a local write whose transaction began when Published returned
+// *since (nil: changes of any other origin, which carry no rows). A change's Row is the row as the write
+// committed it; it goes out only if nothing was published in between. Otherwise another change
+// published first may be newer than the write (another node's, committed after this one but notified
+// sooner, or a local write committed after this one), and a subscriber that installed the row after
+// applying it would keep an old row: such changes go out as plain invalidations.
+func (h *Hub) publishWrite(changes []storage.Change, since *uint64) {
 	if len(changes) == 0 {
 		return
 	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	if n := h.published.Add(1); since == nil || n-1 != *since {
+		changes = withoutRows(changes)
+	}
 	for ch := range h.subs {
 		for _, c := range changes {
 			select {
@@ -449,6 +473,19 @@ func (h *Hub) Publish(changes []storage.Change) {
 			break
 		}
 	}
+}
+
+// withoutRows returns changes without their rows (changes itself when none has one).
+func withoutRows(changes []storage.Change) []storage.Change {
+	i := slices.IndexFunc(changes, func(c storage.Change) bool { return c.Row != nil })
+	if i < 0 {
+		return changes
+	}
+	out := slices.Clone(changes)
+	for j := i; j < len(out); j++ {
+		out[j].Row = nil
+	}
+	return out
 }
 
 // Close closes every subscription.

@@ -87,3 +87,36 @@ func TestHubOverflow(t *testing.T) {
 		t.Fatal("subscription after Close is open")
 	}
 }
+
+// TestHubDropsRowsAfterAnotherPublication: a write's rows go out only if nothing was published since
+// its transaction began. Anything published in between (another node's change committed after the
+// write but notified first, a later local write) may be newer than the write, and a subscriber that
+// installed the write's row after applying it would keep an older row than one it already dropped.
+func TestHubDropsRowsAfterAnotherPublication(t *testing.T) {
+	h := NewHub()
+	ch, cancel := h.Subscribe()
+	defer cancel()
+	row := &storage.User{AccountID: "123456789012", Name: "u"}
+	write := []storage.Change{{Kind: storage.ChangeUser, AccountID: "123456789012", Key: "u", Row: row}}
+
+	since := h.Published()
+	h.publishWrite(write, &since)
+	if got := <-ch; got.Row != row {
+		t.Fatalf("nothing published in between: got %+v, want the row", got)
+	}
+	since = h.Published()
+	h.Publish([]storage.Change{{Kind: storage.ChangeUser, AccountID: "123456789012", Key: "u"}}) // another node's
+	h.publishWrite(write, &since)
+	<-ch
+	if got := <-ch; got.Row != nil {
+		t.Fatalf("published after another change: got row %+v, want none", got.Row)
+	}
+	if write[0].Row != row {
+		t.Fatal("publishWrite modified its argument")
+	}
+	// Changes of other origins never carry rows.
+	h.Publish(write)
+	if got := <-ch; got.Row != nil {
+		t.Fatalf("Publish delivered row %+v", got.Row)
+	}
+}

@@ -123,6 +123,68 @@ func (m *rowMemo) sendDeferred(ctx context.Context, st laterRunner, q func(strin
 	return nil
 }
 
+// withRows sets the Row of each user and role change whose row m holds, decoded as a read would decode
+// it (once per row: the members of a commit group retagging one user share it). Called after the commit:
+// m then holds exactly what the transaction left in those rows (see noteWritten), so the writer's caches
+// can take the row instead of reading it again. A row that does not decode is left out (its change stays
+// a plain invalidation).
+func (m *rowMemo) withRows(lists ...[]storage.Change) {
+	if m == nil || len(m.rows) == 0 {
+		return
+	}
+	var decoded map[entityKey]any
+	for _, changes := range lists {
+		decoded = m.setRows(changes, decoded)
+	}
+}
+
+// setRows is withRows for one list, with the rows decoded so far (returned with those it decoded).
+func (m *rowMemo) setRows(changes []storage.Change, decoded map[entityKey]any) map[entityKey]any {
+	for i, c := range changes {
+		var kind string
+		switch c.Kind {
+		case storage.ChangeUser:
+			kind = kindUser
+		case storage.ChangeRole:
+			kind = kindRole
+		default:
+			continue
+		}
+		k := entityKey{kind, c.AccountID, c.Key}
+		row, ok := decoded[k]
+		if !ok {
+			data, held := m.rows[k]
+			if !held {
+				continue
+			}
+			row = decodeRow(kind, data)
+			if decoded == nil {
+				decoded = make(map[entityKey]any)
+			}
+			decoded[k] = row
+		}
+		if row != nil {
+			changes[i].Row = row
+		}
+	}
+	return decoded
+}
+
+// decodeRow decodes a user or role row (nil if it does not decode).
+func decodeRow(kind, data string) any {
+	switch kind {
+	case kindUser:
+		if u := new(storage.User); unmarshal(data, u) == nil {
+			return u
+		}
+	case kindRole:
+		if r := new(storage.Role); unmarshal(data, r) == nil {
+			return r
+		}
+	}
+	return nil
+}
+
 var _ storage.Tx = (*txn)(nil)
 
 func (t *txn) exec(ctx context.Context, query string, args ...any) (int64, error) {
