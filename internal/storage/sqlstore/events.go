@@ -77,13 +77,14 @@ const maxRowsPerStatement = 32
 // execRows runs head, then the parameter list of n rows of cols parameters each, then tail, for every
 // maxRowsPerStatement rows; args(i) gives row i's parameters. With cols 0 the list is one parameter per
 // row, bare ("$1, $2", for IN), else one parenthesised tuple per row ("($1, $2), ($3, $4)", for VALUES).
+// The parameters fixed, the same in every statement, come first ($1, … in head); the rows' after them.
 func execRows(ctx context.Context, exec func(ctx context.Context, query string, args ...any) error,
-	head, tail string, n, cols int, args func(i int) []any) error {
+	head, tail string, fixed []any, n, cols int, args func(i int) []any) error {
 	for start := 0; start < n; start += maxRowsPerStatement {
 		end := min(n, start+maxRowsPerStatement)
 		var q strings.Builder
 		q.WriteString(head)
-		var all []any
+		all := append([]any(nil), fixed...)
 		for i := start; i < end; i++ {
 			if i > start {
 				q.WriteString(", ")
@@ -150,7 +151,7 @@ func (s *Store) flushPending(ctx context.Context, tx writeTx, evs []pendingRow) 
 	err := execRows(ctx, func(ctx context.Context, q string, args ...any) error {
 		return tx.later(ctx, nil, s.q(q), args...)
 	}, `INSERT INTO event_pending (event_id, account_id, event_time, data) VALUES `, ` ON CONFLICT (event_id) DO NOTHING`,
-		len(rows), 4, func(i int) []any { r := rows[i]; return []any{r.key, r.acct, r.time, r.data} })
+		nil, len(rows), 4, func(i int) []any { r := rows[i]; return []any{r.key, r.acct, r.time, r.data} })
 	if err != nil {
 		return fmt.Errorf("storage: pending events: %w", err)
 	}
@@ -174,11 +175,8 @@ func (s *Store) AppendBlocks(ctx context.Context, blocks []audit.Block, settled 
 	comp := s.eventBuf.comp[:0]
 	ids := make([]int64, len(blocks))
 	data := make([][]byte, len(blocks))
-	type keyRow struct {
-		b int
-		k string
-	}
-	var keys []keyRow
+	// keys[i] are block i's keys, as stored.
+	keys := make([][]any, len(blocks))
 	for i := range blocks {
 		b := &blocks[i]
 		ids[i] = newBlockID()
@@ -189,8 +187,9 @@ func (s *Store) AppendBlocks(ctx context.Context, blocks []audit.Block, settled 
 		enc := s2.Encode(comp[start:cap(comp)], b.Data)
 		comp = comp[:start+len(enc)]
 		data[i] = enc
-		for _, k := range b.Keys {
-			keys = append(keys, keyRow{i, key(k.Attribute, k.Value)})
+		keys[i] = make([]any, len(b.Keys))
+		for j, k := range b.Keys {
+			keys[i][j] = key(k.Attribute, k.Value)
 		}
 	}
 	s.eventBuf.comp = comp
@@ -202,23 +201,25 @@ func (s *Store) AppendBlocks(ctx context.Context, blocks []audit.Block, settled 
 			return err
 		}
 		err := execRows(ctx, exec, `INSERT INTO event_blocks (id, account_id, min_time, max_time, events, data) VALUES `, ``,
-			len(blocks), 6, func(i int) []any {
+			nil, len(blocks), 6, func(i int) []any {
 				b := &blocks[i]
 				return []any{ids[i], b.AccountID, b.MinTime, b.MaxTime, b.Events, data[i]}
 			})
 		if err != nil {
 			return fmt.Errorf("storage: event block: %w", err)
 		}
-		err = execRows(ctx, exec, `INSERT INTO event_keys (account_id, k, max_time, block_id) VALUES `, ``,
-			len(keys), 4, func(i int) []any {
-				r := keys[i]
-				return []any{blocks[r.b].AccountID, r.k, blocks[r.b].MaxTime, ids[r.b]}
-			})
-		if err != nil {
-			return fmt.Errorf("storage: event key: %w", err)
+		// A block's keys share its account, time and ID: bound once per statement, not once per key.
+		for i := range blocks {
+			ks := keys[i]
+			err = execRows(ctx, exec, `INSERT INTO event_keys (account_id, k, max_time, block_id)
+				SELECT CAST($1 AS TEXT), v.column1, CAST($2 AS BIGINT), CAST($3 AS BIGINT) FROM (VALUES `, `) AS v`,
+				[]any{blocks[i].AccountID, blocks[i].MaxTime, ids[i]}, len(ks), 1, func(j int) []any { return ks[j : j+1] })
+			if err != nil {
+				return fmt.Errorf("storage: event key: %w", err)
+			}
 		}
 		err = execRows(ctx, exec, `DELETE FROM event_pending WHERE event_id IN (`, `)`,
-			len(settled), 0, func(i int) []any { return []any{settled[i]} })
+			nil, len(settled), 0, func(i int) []any { return []any{settled[i]} })
 		if err != nil {
 			return fmt.Errorf("storage: settled event: %w", err)
 		}
@@ -330,8 +331,13 @@ func (s *Store) PurgeEvents(ctx context.Context, before time.Time, limit int) (i
 	err := s.Update(ctx, func(tx storage.Tx) error {
 		t := tx.(*txn)
 		var err error
-		n, err = t.exec(ctx, `DELETE FROM event_blocks WHERE id IN (SELECT id FROM event_blocks WHERE max_time < $1
-			ORDER BY max_time LIMIT $2)`, cut, limit)
+		// The same blocks twice (ordered by (max_time, id), as event_blocks_purge is): their keys, then
+		// themselves.
+		const oldest = `SELECT id FROM event_blocks WHERE max_time < $1 ORDER BY max_time, id LIMIT $2`
+		if _, err := t.exec(ctx, `DELETE FROM event_keys WHERE block_id IN (`+oldest+`)`, cut, limit); err != nil {
+			return err
+		}
+		n, err = t.exec(ctx, `DELETE FROM event_blocks WHERE id IN (`+oldest+`)`, cut, limit)
 		if err != nil {
 			return err
 		}

@@ -222,6 +222,9 @@ var migrations = [][]string{
 		// that settles it, and event_keys gets a row per new resource name a write names. On the single
 		// writer's serial path, each B-tree less is fewer pages to change, log and checkpoint per write.
 		// Rows and indexes are as they were; PostgreSQL keeps its tables (a heap and its indexes either way).
+		// On both, event_keys loses its foreign key to event_blocks: checked on every key inserted (an
+		// index search on SQLite, a trigger on PostgreSQL) for a cascade that only the purge needs, which
+		// now deletes the keys of the blocks it deletes itself (a lookup joins keys to existing blocks).
 		onlyOn("sqlite", `CREATE TABLE event_pending_new (
 			event_id TEXT COLLATE "C" PRIMARY KEY,
 			account_id TEXT COLLATE "C" NOT NULL,
@@ -236,7 +239,7 @@ var migrations = [][]string{
 			account_id TEXT COLLATE "C" NOT NULL,
 			k TEXT COLLATE "C" NOT NULL,
 			max_time BIGINT NOT NULL,
-			block_id BIGINT NOT NULL REFERENCES event_blocks (id) ON DELETE CASCADE,
+			block_id BIGINT NOT NULL,
 			PRIMARY KEY (account_id, k, max_time, block_id)
 		) WITHOUT ROWID`),
 		onlyOn("sqlite", `INSERT INTO event_keys_new (account_id, k, max_time, block_id)
@@ -244,6 +247,7 @@ var migrations = [][]string{
 		onlyOn("sqlite", `DROP TABLE event_keys`),
 		onlyOn("sqlite", `ALTER TABLE event_keys_new RENAME TO event_keys`),
 		onlyOn("sqlite", `CREATE INDEX event_keys_block ON event_keys (block_id)`),
+		onlyOn("postgres", `ALTER TABLE event_keys DROP CONSTRAINT IF EXISTS event_keys_block_id_fkey`),
 	},
 }
 
