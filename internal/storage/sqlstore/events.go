@@ -1,6 +1,7 @@
 package sqlstore
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/binary"
@@ -60,6 +61,10 @@ func withPendingEvent(ctx context.Context, fn func(tx storage.Tx) error) (func(t
 		return nil
 	}, p.Stored
 }
+
+// compressedRow starts the data of a row of event_pending that holds an s2-compressed pending row
+// (audit.AppendPendingRow). Neither a pending row nor an event encoded before the stored form starts so.
+var compressedRow = []byte{0x00, 0xc3}
 
 // pendingRow is one preliminary event waiting to be written to event_pending: the i-th of p's.
 type pendingRow struct {
@@ -146,7 +151,13 @@ func (s *Store) flushPending(ctx context.Context, tx writeTx, evs []pendingRow) 
 		for _, j := range members {
 			evs[j].p.InRow(evs[j].i, r)
 		}
-		rows = append(rows, row{first.EventID, first.AccountID, at, audit.AppendPendingRow(nil, blocks...)})
+		data := audit.AppendPendingRow(nil, blocks...)
+		if len(blocks) > 1 {
+			// The events of a commit share much (caller, user agent, operation): compressed, a group's row
+			// fits in fewer pages, each of which the commit writes to the log whole.
+			data = append(compressedRow[:len(compressedRow):len(compressedRow)], s2.Encode(nil, data)...)
+		}
+		rows = append(rows, row{first.EventID, first.AccountID, at, data})
 	}
 	err := execRows(ctx, func(ctx context.Context, q string, args ...any) error {
 		return tx.later(ctx, nil, s.q(q), args...)
@@ -490,6 +501,16 @@ func (b *storedBlock) events(keep func(*audit.Event) bool) ([]audit.Event, error
 // decodePending reads the data of a row of event_pending: the blocks of the stored form holding its
 // events (audit.DecodePendingRow), or (written before it) an event as audit.DecodeEarlierEvent reads it.
 func decodePending(data []byte, acct string) ([]audit.Event, error) {
+	if c, ok := bytes.CutPrefix(data, compressedRow); ok {
+		raw, err := s2.Decode(nil, c)
+		if err != nil {
+			return nil, fmt.Errorf("storage: pending row: %w", err)
+		}
+		if !audit.IsPendingRow(raw) {
+			return nil, audit.ErrCorrupt
+		}
+		data = raw
+	}
 	if audit.IsPendingRow(data) {
 		return audit.DecodePendingRow(data, acct)
 	}
