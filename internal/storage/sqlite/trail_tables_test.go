@@ -72,14 +72,7 @@ func TestTrailTablesWithoutRowID(t *testing.T) {
 	if err := s.ReadDB.QueryRowContext(ctx, `SELECT count(*) FROM pragma_foreign_key_list('event_keys')`).Scan(&fks); err != nil || fks != 0 {
 		t.Fatalf("event_keys has %d foreign keys (%v)", fks, err)
 	}
-	find := func(attr audit.Attribute, v string) []audit.Event {
-		t.Helper()
-		p, err := s.Lookup(ctx, audit.Query{AccountID: acct, Attribute: attr, Value: v, Limit: 10})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return p.Events
-	}
+	find := func(attr audit.Attribute, v string) []audit.Event { t.Helper(); return findEvents(t, s, acct, attr, v) }
 	if got := find(audit.AttrResourceName, "alice"); len(got) != 1 || string(got[0].Record) != `{"final":true}` {
 		t.Fatalf("the final event by its key: %+v", got)
 	}
@@ -105,4 +98,14 @@ func withoutRowID(t *testing.T, s *Store, table string) bool {
 		t.Fatal(err)
 	}
 	return strings.Contains(sql, "WITHOUT ROWID")
+}
+
+// findEvents are the first ten events of acct that Lookup finds by attr's value v.
+func findEvents(t *testing.T, s *Store, acct string, attr audit.Attribute, v string) []audit.Event {
+	t.Helper()
+	p, err := s.Lookup(context.Background(), audit.Query{AccountID: acct, Attribute: attr, Value: v, Limit: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p.Events
 }
