@@ -638,7 +638,8 @@ func (s *Store) lookup(ctx context.Context, q audit.Query, withPending bool) (au
 			seen[ev.EventID] = true
 			if prelim[ev.EventID] {
 				// In place of its preliminary form, if that is still among the candidates (else it was
-				// past the page, and so is this).
+				// past the page, and so is this). A final form has every lookup value its preliminary
+				// form has (and the output's resources), so it matches wherever that did.
 				if j := slices.IndexFunc(cands, func(c audit.Event) bool { return c.EventID == ev.EventID }); j >= 0 {
 					cands[j] = *ev
 				}
