@@ -60,7 +60,9 @@ const (
 	// adoptAfter is how old a write's preliminary event must be before the purge adopts it as the
 	// event (its final form never came: the process died). A live request's final form comes within
 	// gatherFor of its end, and requests end within the server's write timeout (60 s by default); the
-	// margin keeps a node from adopting another node's events in flight.
+	// margin keeps a node from adopting another node's events in flight. A row shared by the writes of
+	// one commit (PendingRow) is as old as its earliest event: its other writes committed with it, so
+	// they too end within a write timeout of that event's time plus one.
 	adoptAfter = 5 * time.Minute
 
 	// purgeEvery is how often expired events are purged, and purgeBatch the most one purge statement

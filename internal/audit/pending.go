@@ -20,6 +20,46 @@ type Pending struct {
 	stored bool // a transaction holding the events committed
 	closed bool // the request ended: later writes are not its own
 	prelim []Prelim
+	rows   []*PendingRow // the rows holding prelim (by index), when the store shares rows (InRow)
+}
+
+// PendingRow is a row of the store holding the preliminary events of several writes: a store may write
+// the preliminary events of one commit (a commit group's members) and account as one row, one insert and
+// later one delete instead of one of each per write. Key names the row (the ID of an event in it). The
+// writer deletes the row with the batch that writes the last of its events' final forms; until then the
+// row's other events are read in their final form (the store prefers a block's event to a pending one).
+type PendingRow struct {
+	Key string
+	// left is how many of the row's events have no final form written yet; kept, that a batch holding
+	// one of them failed, so the row stays for adoption (which keeps only the events without a final
+	// form). Both the writer's alone, once the commit that stored the row is over.
+	left int
+	kept bool
+}
+
+// NewPendingRow is the row key, holding events preliminary events.
+func NewPendingRow(key string, events int) *PendingRow { return &PendingRow{Key: key, left: events} }
+
+// InRow records that the row r holds the i-th of the events Unstored returned, in the transaction about to
+// commit (a transaction run again records its rows again).
+func (p *Pending) InRow(i int, r *PendingRow) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.rows == nil {
+		p.rows = make([]*PendingRow, len(p.prelim))
+	}
+	p.rows[i] = r
+}
+
+// row is the row holding the i-th preliminary event, nil when the store keeps each in a row of its own
+// (keyed by its event ID).
+func (p *Pending) row(i int) *PendingRow {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if i < len(p.rows) {
+		return p.rows[i]
+	}
+	return nil
 }
 
 type pendingKey struct{}

@@ -16,8 +16,9 @@ import (
 // of events. sqlstore.Store implements it on SQLite and PostgreSQL.
 type Store interface {
 	History
-	// AppendBlocks writes blocks of final events in one transaction, and deletes the preliminary forms of
-	// the events among them whose write stored one (settled: their IDs).
+	// AppendBlocks writes blocks of final events in one transaction, and deletes the rows of preliminary
+	// forms whose every event is among them (settled: the rows' keys, an event's ID for a row of its own;
+	// see PendingRow).
 	AppendBlocks(ctx context.Context, blocks []Block, settled []string) error
 	// AppendEvents is AppendBlocks for events given whole (EncodeEvents).
 	AppendEvents(ctx context.Context, evs []Event, settled []string) error
@@ -80,6 +81,7 @@ type Recorder struct {
 	batchEvents int
 	batchBytes  int
 	settled     []string
+	rows        []*PendingRow // the shared rows of the events settled (see settle)
 	arena       []byte
 	evs         []Event
 	ends        []int
@@ -324,7 +326,7 @@ func (r *Recorder) encode(q queued) {
 		r.batchEvents++
 		r.batchBytes += e.size() - size
 		if q.settles {
-			r.settled = append(r.settled, x.Events[i])
+			r.settle(q.pending, i, x.Events[i])
 		}
 		if r.o.File != nil {
 			p.formatID()
@@ -336,6 +338,22 @@ func (r *Recorder) encode(q queued) {
 			r.evs = append(r.evs, ev)
 			r.ends = append(r.ends, len(r.arena))
 		}
+	}
+}
+
+// settle records that the batch holds the final form of the i-th event of p, whose preliminary form id
+// a write's transaction stored: its row is deleted with the batch when no other event of the row waits
+// for its final form.
+func (r *Recorder) settle(p *Pending, i int, id string) {
+	row := p.row(i)
+	if row == nil {
+		r.settled = append(r.settled, id) // a row of its own, keyed by the event's ID
+		return
+	}
+	r.rows = append(r.rows, row)
+	row.left--
+	if row.left == 0 && !row.kept {
+		r.settled = append(r.settled, row.Key)
 	}
 }
 
@@ -353,7 +371,9 @@ func (r *Recorder) writeBatch(ctx context.Context) {
 		clear(blocks) // drop the batch's strings before the next one
 		clear(r.evs)
 		clear(r.settled)
+		clear(r.rows)
 		r.blocks, r.evs, r.settled, r.arena, r.ends = blocks[:0], r.evs[:0], r.settled[:0], r.arena[:0], r.ends[:0]
+		r.rows = r.rows[:0]
 		r.batchEvents, r.batchBytes = 0, 0
 		if len(r.encs) > maxKeptEncoders {
 			clear(r.encs[maxKeptEncoders:]) // a batch of many accounts: its encoders are not kept
@@ -373,6 +393,10 @@ func (r *Recorder) writeBatch(ctx context.Context) {
 		}
 	}
 	if err := r.o.Store.AppendBlocks(ctx, blocks, r.settled); err != nil {
+		for _, row := range r.rows {
+			// Its events of this batch have no final form: the row stays, and is adopted.
+			row.kept = true
+		}
 		r.failed.Add(int64(n))
 		r.o.Logger.Error("audit: writing events", "events", n, "err", err)
 		return

@@ -3,9 +3,11 @@ package audit
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -216,5 +218,78 @@ func TestRequestPathAllocations(t *testing.T) {
 	}
 	if d := r.QueueDepth(); d != 10001 {
 		t.Fatalf("queue depth %d, want 10001", d)
+	}
+}
+
+// failingStore fails every batch while fail is set, and records what the others settle.
+type failingStore struct {
+	nopStore
+	fail    bool
+	settled []string
+}
+
+func (s *failingStore) AppendBlocks(_ context.Context, _ []Block, settled []string) error {
+	if s.fail {
+		return errors.New("disk full")
+	}
+	s.settled = append(s.settled, settled...)
+	return nil
+}
+
+// A row of preliminary events that writes share (PendingRow) is settled with the final form of its last
+// event, not before; a row one of whose final forms was lost with its batch is never settled (it is
+// adopted instead, final forms first), and a write whose events have rows of their own settles their IDs.
+func TestSharedPendingRowsSettledByTheirLastEvent(t *testing.T) {
+	st := &failingStore{}
+	r := NewRecorder(Options{Store: st})
+	stored := func(n int, row *PendingRow) []*Pending {
+		var ps []*Pending
+		for i := range n {
+			p := r.Begin(Call{Req: &reqctx.Request{ID: fmt.Sprint("r", i), Time: time.Now(), Service: "iam", Region: "us-east-1",
+				Caller: userCaller("111111111111")}})
+			if len(p.Unstored()) != 1 {
+				t.Fatal("want one preliminary event")
+			}
+			if row != nil {
+				p.InRow(0, row)
+			}
+			p.Stored()
+			ps = append(ps, p)
+		}
+		return ps
+	}
+	end := func(ps ...*Pending) {
+		for _, p := range ps {
+			r.End(p.Call(), p)
+		}
+		r.writeQueued(context.Background())
+	}
+	row := NewPendingRow("row-a", 3)
+	a := stored(3, row)
+	end(a[0], a[1])
+	if len(st.settled) != 0 {
+		t.Fatalf("settled %v with an event of the row still without its final form", st.settled)
+	}
+	end(a[2])
+	if !slices.Equal(st.settled, []string{"row-a"}) {
+		t.Fatalf("settled %v, want the row once its last event's final form is written", st.settled)
+	}
+
+	st.settled = nil
+	lost := NewPendingRow("row-b", 2)
+	b := stored(2, lost)
+	st.fail = true
+	end(b[0])
+	st.fail = false
+	end(b[1])
+	if len(st.settled) != 0 {
+		t.Fatalf("settled %v: a row whose event's final form was lost", st.settled)
+	}
+
+	own := stored(1, nil)
+	end(own...)
+	ids, _ := own[0].madeIDs()
+	if !slices.Equal(st.settled, ids.Events) {
+		t.Fatalf("settled %v, want the event's own ID %v", st.settled, ids.Events)
 	}
 }

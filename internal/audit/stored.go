@@ -335,6 +335,52 @@ type Prelim struct {
 	Data               []byte
 }
 
+// rowMagic starts a pending row holding the preliminary events of several writes (see PendingRow): each
+// a block of the stored form, length-prefixed. A row of one event is that event's block alone. Neither a
+// block nor the encoding before blocks starts with these two bytes.
+var rowMagic = [2]byte{0x00, 0xc2}
+
+// AppendPendingRow appends to dst the data of a pending row holding the preliminary events whose blocks
+// (Prelim.Data) are blocks.
+func AppendPendingRow(dst []byte, blocks ...[]byte) []byte {
+	if len(blocks) == 1 {
+		return append(dst, blocks[0]...)
+	}
+	dst = append(dst, rowMagic[:]...)
+	for _, b := range blocks {
+		dst = binary.AppendUvarint(dst, uint64(len(b)))
+		dst = append(dst, b...)
+	}
+	return dst
+}
+
+// DecodePendingRow reads the data of a pending row of acct: several blocks (AppendPendingRow) or one;
+// the encoding before blocks is not a row's (the store reads it with DecodeEarlierEvent).
+func DecodePendingRow(b []byte, acct string) ([]Event, error) {
+	if len(b) < 2 || b[0] != rowMagic[0] || b[1] != rowMagic[1] {
+		return DecodeBlock(b, acct, nil)
+	}
+	d := decoder{b: b, off: len(rowMagic)}
+	var out []Event
+	for d.off < len(d.b) {
+		blk := d.bytes()
+		if d.err {
+			return nil, ErrCorrupt
+		}
+		evs, err := DecodeBlock(blk, acct, nil)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, evs...)
+	}
+	return out, nil
+}
+
+// IsPendingRow reports whether b is a pending row's data of the stored form (one block or several).
+func IsPendingRow(b []byte) bool {
+	return IsBlock(b) || len(b) >= 2 && b[0] == rowMagic[0] && b[1] == rowMagic[1]
+}
+
 // hexValue is the value of a lowercase hex digit, badHex for any other byte.
 var hexValue = func() (t [256]byte) {
 	for i := range t {

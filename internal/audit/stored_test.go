@@ -194,8 +194,8 @@ func TestStoredFormRefusesCorruptBlocks(t *testing.T) {
 	}
 }
 
-// FuzzDecodeBlock: stored bytes of any shape are read without panic, and a block read back writes the
-// same block again.
+// FuzzDecodeBlock: stored bytes of any shape are read without panic, as a block and as a pending row (of
+// blocks), and a block read back writes the same block again.
 func FuzzDecodeBlock(f *testing.F) {
 	blocks, _ := storedBlocks(f, goldenCalls()[:12], true)
 	for _, b := range blocks {
@@ -203,7 +203,13 @@ func FuzzDecodeBlock(f *testing.F) {
 	}
 	f.Add(EncodeEvents([]Event{{EventID: "x", AccountID: "1", Record: []byte("{}")}})[0].Data)
 	f.Add(magic[:])
+	f.Add(AppendPendingRow(nil, blocks[0].Data, blocks[1].Data))
+	f.Add(rowMagic[:])
 	f.Fuzz(func(t *testing.T, b []byte) {
+		// A pending row: its blocks each read as a block.
+		if evs, err := DecodePendingRow(b, "123456789012"); err == nil && !IsPendingRow(b) {
+			t.Fatalf("%d events read from what is not a pending row", len(evs))
+		}
 		evs, err := DecodeBlock(b, "123456789012", nil)
 		if err != nil {
 			return

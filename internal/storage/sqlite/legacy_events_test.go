@@ -89,14 +89,7 @@ func TestTrailReadsEventsWrittenBeforeTheStoredForm(t *testing.T) {
 	if err := s.AppendEvents(ctx, []audit.Event{now}, nil); err != nil {
 		t.Fatal(err)
 	}
-	find := func(attr audit.Attribute, v string) []audit.Event {
-		t.Helper()
-		p, err := s.Lookup(ctx, audit.Query{AccountID: acct, Attribute: attr, Value: v, Limit: 10})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return p.Events
-	}
+	find := func(attr audit.Attribute, v string) []audit.Event { t.Helper(); return findEvents(t, s, acct, attr, v) }
 	got := find(audit.AttrEventName, "GetUser")
 	if len(got) != 2 || got[0].EventID != now.EventID || got[1].EventID != legacyID || string(got[1].Record) != legacyRecord ||
 		got[1].Username != "bob" || len(got[1].Resources) != 1 || got[1].Resources[0].Name != "alice" {

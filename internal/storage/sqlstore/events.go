@@ -1,6 +1,7 @@
 package sqlstore
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/binary"
@@ -23,10 +24,12 @@ import (
 // five). A lookup by attribute reads the blocks that hold the value, newest first, and filters their
 // events; a lookup by event ID reads the blocks of the millisecond the ID names (audit.NewEventID). So
 // the cost of an event on the request path is its share of one insert per batch, not an insert into half
-// a dozen indexes. A write's preliminary event (see audit.Pending) is a row of event_pending, a block of
-// its own stored in the write's own transaction and deleted when its final form is written. Blocks and
-// pending rows written before the stored form (each event with its JSON record,
-// audit.DecodeEarlierEvent) are read as they are.
+// a dozen indexes. A write's preliminary event (see audit.Pending) is stored in the write's own
+// transaction, in a row of event_pending that holds the preliminary events of every write of its commit
+// (a commit group's members) and account (audit.PendingRow): one insert per commit, and one delete, by
+// the batch that writes the last of their final forms. Until then a read that finds an event both in a
+// block and in a pending row takes the block's. Blocks and pending rows written before the stored form
+// (each event with its JSON record, audit.DecodeEarlierEvent) are read as they are.
 
 var _ audit.Store = (*Store)(nil)
 
@@ -51,20 +54,23 @@ func withPendingEvent(ctx context.Context, fn func(tx storage.Tx) error) (func(t
 			return fmt.Errorf("storage: events: unexpected transaction %T", tx)
 		}
 		// Written with the transaction's last statements (flushPending), so that a commit group's
-		// members share one insert instead of paying a round trip each.
+		// members share one row per account instead of paying a row and a round trip each.
 		for i := range evs {
-			ev := &evs[i]
-			t.pending = append(t.pending, pendingRow{ev.EventID, ev.AccountID, ev.EventTime, ev.Data})
+			t.pending = append(t.pending, pendingRow{p: p, i: i, ev: &evs[i]})
 		}
 		return nil
 	}, p.Stored
 }
 
-// pendingRow is one preliminary event waiting to be written to event_pending.
+// compressedRow starts the data of a row of event_pending that holds an s2-compressed pending row
+// (audit.AppendPendingRow). Neither a pending row nor an event encoded before the stored form starts so.
+var compressedRow = []byte{0x00, 0xc3}
+
+// pendingRow is one preliminary event waiting to be written to event_pending: the i-th of p's.
 type pendingRow struct {
-	id, acct string
-	time     int64
-	data     []byte
+	p  *audit.Pending
+	i  int
+	ev *audit.Prelim
 }
 
 // maxRowsPerStatement bounds the rows one statement of the trail inserts or deletes (at most 6
@@ -76,13 +82,14 @@ const maxRowsPerStatement = 32
 // execRows runs head, then the parameter list of n rows of cols parameters each, then tail, for every
 // maxRowsPerStatement rows; args(i) gives row i's parameters. With cols 0 the list is one parameter per
 // row, bare ("$1, $2", for IN), else one parenthesised tuple per row ("($1, $2), ($3, $4)", for VALUES).
+// The parameters fixed, the same in every statement, come first ($1, … in head); the rows' after them.
 func execRows(ctx context.Context, exec func(ctx context.Context, query string, args ...any) error,
-	head, tail string, n, cols int, args func(i int) []any) error {
+	head, tail string, fixed []any, n, cols int, args func(i int) []any) error {
 	for start := 0; start < n; start += maxRowsPerStatement {
 		end := min(n, start+maxRowsPerStatement)
 		var q strings.Builder
 		q.WriteString(head)
-		var all []any
+		all := append([]any(nil), fixed...)
 		for i := start; i < end; i++ {
 			if i > start {
 				q.WriteString(", ")
@@ -110,12 +117,52 @@ func execRows(ctx context.Context, exec func(ctx context.Context, query string, 
 	return nil
 }
 
-// flushPending writes the preliminary events of a transaction, or of every member of a commit group.
-func (s *Store) flushPending(ctx context.Context, tx writeTx, rows []pendingRow) error {
+// flushPending writes the preliminary events of a transaction, or of every member of a commit group: one
+// row per account (audit.PendingRow), keyed by the ID of its first event, its time the earliest of its
+// events'. The rows are bounded by the commit group's size.
+func (s *Store) flushPending(ctx context.Context, tx writeTx, evs []pendingRow) error {
+	if len(evs) == 0 {
+		return nil
+	}
+	type row struct {
+		key, acct string
+		time      int64
+		data      []byte
+	}
+	var rows []row
+	taken := make([]bool, len(evs))
+	var blocks [][]byte
+	var members []int
+	for i := range evs {
+		if taken[i] {
+			continue
+		}
+		first := evs[i].ev
+		at := first.EventTime
+		blocks, members = blocks[:0], members[:0]
+		for j := i; j < len(evs); j++ {
+			if ev := evs[j].ev; !taken[j] && ev.AccountID == first.AccountID {
+				taken[j] = true
+				blocks, members = append(blocks, ev.Data), append(members, j)
+				at = min(at, ev.EventTime)
+			}
+		}
+		r := audit.NewPendingRow(first.EventID, len(members))
+		for _, j := range members {
+			evs[j].p.InRow(evs[j].i, r)
+		}
+		data := audit.AppendPendingRow(nil, blocks...)
+		if len(blocks) > 1 {
+			// The events of a commit share much (caller, user agent, operation): compressed, a group's row
+			// fits in fewer pages, each of which the commit writes to the log whole.
+			data = append(compressedRow[:len(compressedRow):len(compressedRow)], s2.Encode(nil, data)...)
+		}
+		rows = append(rows, row{first.EventID, first.AccountID, at, data})
+	}
 	err := execRows(ctx, func(ctx context.Context, q string, args ...any) error {
 		return tx.later(ctx, nil, s.q(q), args...)
 	}, `INSERT INTO event_pending (event_id, account_id, event_time, data) VALUES `, ` ON CONFLICT (event_id) DO NOTHING`,
-		len(rows), 4, func(i int) []any { r := rows[i]; return []any{r.id, r.acct, r.time, r.data} })
+		nil, len(rows), 4, func(i int) []any { r := rows[i]; return []any{r.key, r.acct, r.time, r.data} })
 	if err != nil {
 		return fmt.Errorf("storage: pending events: %w", err)
 	}
@@ -139,11 +186,8 @@ func (s *Store) AppendBlocks(ctx context.Context, blocks []audit.Block, settled 
 	comp := s.eventBuf.comp[:0]
 	ids := make([]int64, len(blocks))
 	data := make([][]byte, len(blocks))
-	type keyRow struct {
-		b int
-		k string
-	}
-	var keys []keyRow
+	// keys[i] are block i's keys, as stored.
+	keys := make([][]any, len(blocks))
 	for i := range blocks {
 		b := &blocks[i]
 		ids[i] = newBlockID()
@@ -154,8 +198,9 @@ func (s *Store) AppendBlocks(ctx context.Context, blocks []audit.Block, settled 
 		enc := s2.Encode(comp[start:cap(comp)], b.Data)
 		comp = comp[:start+len(enc)]
 		data[i] = enc
-		for _, k := range b.Keys {
-			keys = append(keys, keyRow{i, key(k.Attribute, k.Value)})
+		keys[i] = make([]any, len(b.Keys))
+		for j, k := range b.Keys {
+			keys[i][j] = key(k.Attribute, k.Value)
 		}
 	}
 	s.eventBuf.comp = comp
@@ -167,23 +212,25 @@ func (s *Store) AppendBlocks(ctx context.Context, blocks []audit.Block, settled 
 			return err
 		}
 		err := execRows(ctx, exec, `INSERT INTO event_blocks (id, account_id, min_time, max_time, events, data) VALUES `, ``,
-			len(blocks), 6, func(i int) []any {
+			nil, len(blocks), 6, func(i int) []any {
 				b := &blocks[i]
 				return []any{ids[i], b.AccountID, b.MinTime, b.MaxTime, b.Events, data[i]}
 			})
 		if err != nil {
 			return fmt.Errorf("storage: event block: %w", err)
 		}
-		err = execRows(ctx, exec, `INSERT INTO event_keys (account_id, k, max_time, block_id) VALUES `, ``,
-			len(keys), 4, func(i int) []any {
-				r := keys[i]
-				return []any{blocks[r.b].AccountID, r.k, blocks[r.b].MaxTime, ids[r.b]}
-			})
-		if err != nil {
-			return fmt.Errorf("storage: event key: %w", err)
+		// A block's keys share its account, time and ID: bound once per statement, not once per key.
+		for i := range blocks {
+			ks := keys[i]
+			err = execRows(ctx, exec, `INSERT INTO event_keys (account_id, k, max_time, block_id)
+				SELECT CAST($1 AS TEXT), v.column1, CAST($2 AS BIGINT), CAST($3 AS BIGINT) FROM (VALUES `, `) AS v`,
+				[]any{blocks[i].AccountID, blocks[i].MaxTime, ids[i]}, len(ks), 1, func(j int) []any { return ks[j : j+1] })
+			if err != nil {
+				return fmt.Errorf("storage: event key: %w", err)
+			}
 		}
 		err = execRows(ctx, exec, `DELETE FROM event_pending WHERE event_id IN (`, `)`,
-			len(settled), 0, func(i int) []any { return []any{settled[i]} })
+			nil, len(settled), 0, func(i int) []any { return []any{settled[i]} })
 		if err != nil {
 			return fmt.Errorf("storage: settled event: %w", err)
 		}
@@ -295,8 +342,13 @@ func (s *Store) PurgeEvents(ctx context.Context, before time.Time, limit int) (i
 	err := s.Update(ctx, func(tx storage.Tx) error {
 		t := tx.(*txn)
 		var err error
-		n, err = t.exec(ctx, `DELETE FROM event_blocks WHERE id IN (SELECT id FROM event_blocks WHERE max_time < $1
-			ORDER BY max_time LIMIT $2)`, cut, limit)
+		// The same blocks twice (ordered by (max_time, id), as event_blocks_purge is): their keys, then
+		// themselves.
+		const oldest = `SELECT id FROM event_blocks WHERE max_time < $1 ORDER BY max_time, id LIMIT $2`
+		if _, err := t.exec(ctx, `DELETE FROM event_keys WHERE block_id IN (`+oldest+`)`, cut, limit); err != nil {
+			return err
+		}
+		n, err = t.exec(ctx, `DELETE FROM event_blocks WHERE id IN (`+oldest+`)`, cut, limit)
 		if err != nil {
 			return err
 		}
@@ -313,6 +365,16 @@ func (s *Store) PurgeEvents(ctx context.Context, before time.Time, limit int) (i
 // the order they were written, then the pending ones.
 func (s *Store) ExportEvents(ctx context.Context, since, until time.Time, fn func(audit.Event) error) error {
 	lo, hi := since.UnixNano(), until.UnixNano()
+	// The preliminary events first (a bounded set: the writes in flight, and those of a crash until they
+	// are adopted), so that an event found in a block as well is written once, in its final form.
+	pending, err := s.pendingEvents(ctx, "", lo, hi-1)
+	if err != nil {
+		return err
+	}
+	inBlock := make(map[string]bool, len(pending))
+	for _, ev := range pending {
+		inBlock[ev.EventID] = false
+	}
 	var last int64 = -1 << 63
 	var lastID int64 = -1
 	for {
@@ -344,6 +406,9 @@ func (s *Store) ExportEvents(ctx context.Context, since, until time.Time, fn fun
 				return err
 			}
 			for _, ev := range evs {
+				if _, ok := inBlock[ev.EventID]; ok {
+					inBlock[ev.EventID] = true
+				}
 				if err := fn(ev); err != nil {
 					return err
 				}
@@ -354,11 +419,10 @@ func (s *Store) ExportEvents(ctx context.Context, since, until time.Time, fn fun
 			break
 		}
 	}
-	pending, err := s.pendingEvents(ctx, "", lo, hi-1)
-	if err != nil {
-		return err
-	}
 	for _, ev := range pending {
+		if inBlock[ev.EventID] {
+			continue
+		}
 		if err := fn(ev); err != nil {
 			return err
 		}
@@ -366,10 +430,11 @@ func (s *Store) ExportEvents(ctx context.Context, since, until time.Time, fn fun
 	return nil
 }
 
-// pendingEvents are the preliminary events of acct (every account for "") with times in [lo, hi].
+// pendingEvents are the preliminary events of acct (every account for "") with times in [lo, hi]. A row's
+// time is its earliest event's, so rows before lo are read too: the table holds the writes in flight.
 func (s *Store) pendingEvents(ctx context.Context, acct string, lo, hi int64) ([]audit.Event, error) {
 	rows, err := s.ReadDB.QueryContext(ctx, s.q(`SELECT account_id, data FROM event_pending
-		WHERE ($1 = '' OR account_id = $1) AND event_time >= $2 AND event_time <= $3`), acct, lo, hi)
+		WHERE ($1 = '' OR account_id = $1) AND event_time <= $2`), acct, hi)
 	if err != nil {
 		return nil, fmt.Errorf("storage: pending events: %w", err)
 	}
@@ -385,7 +450,11 @@ func (s *Store) pendingEvents(ctx context.Context, acct string, lo, hi int64) ([
 		if err != nil {
 			continue
 		}
-		out = append(out, evs...)
+		for _, ev := range evs {
+			if at := ev.EventTime.UnixNano(); at >= lo && at <= hi {
+				out = append(out, ev)
+			}
+		}
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("storage: pending events: %w", err)
@@ -429,11 +498,21 @@ func (b *storedBlock) events(keep func(*audit.Event) bool) ([]audit.Event, error
 	return out, nil
 }
 
-// decodePending reads the data of a row of event_pending: a block of the stored form holding the
-// event, or (written before it) the event as audit.DecodeEarlierEvent reads it.
+// decodePending reads the data of a row of event_pending: the blocks of the stored form holding its
+// events (audit.DecodePendingRow), or (written before it) an event as audit.DecodeEarlierEvent reads it.
 func decodePending(data []byte, acct string) ([]audit.Event, error) {
-	if audit.IsBlock(data) {
-		return audit.DecodeBlock(data, acct, nil)
+	if c, ok := bytes.CutPrefix(data, compressedRow); ok {
+		raw, err := s2.Decode(nil, c)
+		if err != nil {
+			return nil, fmt.Errorf("storage: pending row: %w", err)
+		}
+		if !audit.IsPendingRow(raw) {
+			return nil, audit.ErrCorrupt
+		}
+		data = raw
+	}
+	if audit.IsPendingRow(data) {
+		return audit.DecodePendingRow(data, acct)
 	}
 	ev, _, err := audit.DecodeEarlierEvent(data)
 	if err != nil {
@@ -530,9 +609,12 @@ func (s *Store) lookup(ctx context.Context, q audit.Query, withPending bool) (au
 		return audit.Page{}, fmt.Errorf("storage: lookup events: %w", err)
 	}
 	defer rows.Close()
+	// seen: the events taken from blocks. An event still in a pending row but in a block already (its
+	// row waits for the final form of another of its events) is taken in its final form.
 	seen := map[string]bool{}
+	prelim := make(map[string]bool, len(cands))
 	for _, ev := range cands {
-		seen[ev.EventID] = true
+		prelim[ev.EventID] = true
 	}
 	for rows.Next() {
 		var b storedBlock
@@ -550,10 +632,20 @@ func (s *Store) lookup(ctx context.Context, q audit.Query, withPending bool) (au
 		}
 		for i := range evs {
 			ev := &evs[i]
-			if !seen[ev.EventID] {
-				seen[ev.EventID] = true
-				cands = append(cands, *ev)
+			if seen[ev.EventID] {
+				continue
 			}
+			seen[ev.EventID] = true
+			if prelim[ev.EventID] {
+				// In place of its preliminary form, if that is still among the candidates (else it was
+				// past the page, and so is this). A final form has every lookup value its preliminary
+				// form has (and the output's resources), so it matches wherever that did.
+				if j := slices.IndexFunc(cands, func(c audit.Event) bool { return c.EventID == ev.EventID }); j >= 0 {
+					cands[j] = *ev
+				}
+				continue
+			}
+			cands = append(cands, *ev)
 		}
 		slices.SortFunc(cands, newer)
 		if len(cands) > limit+1 {
