@@ -368,15 +368,15 @@ func TestSecretFollowsRow(t *testing.T) {
 	s := newOpenedSecrets(4)
 	open := func(k *storage.AccessKey) (string, error) { return string(k.SecretSealed), nil }
 	k := &storage.AccessKey{ID: "AKIA0000000000000001", SecretSealed: []byte("one")}
-	if got, _ := s.open(k, open); got != "one" {
+	if got, _ := s.open(k, nil, 0, false, open); got != "one" {
 		t.Fatal(got)
 	}
 	k2 := &storage.AccessKey{ID: k.ID, SecretSealed: []byte("two")}
-	if got, _ := s.open(k2, open); got != "two" {
+	if got, _ := s.open(k2, nil, 0, false, open); got != "two" {
 		t.Fatalf("a changed row was paired with the secret of the old one: %q", got)
 	}
 	for i := range 10 {
-		_, _ = s.open(&storage.AccessKey{ID: strconv.Itoa(i), SecretSealed: []byte{byte(i)}}, open)
+		_, _ = s.open(&storage.AccessKey{ID: strconv.Itoa(i), SecretSealed: []byte{byte(i)}}, nil, 0, false, open)
 	}
 	if n := s.len(); n > 4 {
 		t.Fatalf("%d opened secrets, bound 4", n)
