@@ -6,7 +6,6 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"github.com/iamd/iamd/internal/ids"
 	"github.com/iamd/iamd/internal/sigv4"
 	"github.com/iamd/iamd/internal/storage"
 	"github.com/iamd/iamd/internal/storage/cache"
@@ -51,24 +50,13 @@ func TestCurrentKeyTakesNoLookup(t *testing.T) {
 	e.store = vc
 	e.auth = New(Options{Store: vc, Tokens: e.ring, Now: e.clock.now,
 		OpenSecret: func(k *storage.AccessKey) (string, error) { e.opened.Add(1); return string(k.SecretSealed), nil }})
-	keyID, err := ids.NewAccessKeyID(ids.PrefixAccessKey, testAccount)
-	if err != nil {
-		t.Fatal(err)
-	}
-	secret := ids.NewSecretAccessKey()
+	keyID, secret := e.userKey(t, "dave", "AIDADAVE00000000000001")
 	update := func(fn func(tx storage.Tx) error) {
 		t.Helper()
 		if err := e.store.Update(ctx, fn); err != nil {
 			t.Fatal(err)
 		}
 	}
-	update(func(tx storage.Tx) error {
-		if err := tx.CreateUser(ctx, &storage.User{AccountID: testAccount, Name: "dave", Path: "/", ID: "AIDADAVE00000000000001", CreatedAt: t0}); err != nil {
-			return err
-		}
-		return tx.CreateAccessKey(ctx, &storage.AccessKey{ID: keyID, AccountID: testAccount, UserName: "dave",
-			SecretSealed: []byte(secret), Status: storage.StatusActive, CreatedAt: t0})
-	})
 	callerARN := func() (string, error) {
 		res, err := e.authenticate(e.request(t, keyID, secret, "", "us-east-1"), "us-east-1")
 		if err != nil {
@@ -99,7 +87,7 @@ func TestCurrentKeyTakesNoLookup(t *testing.T) {
 		})
 	}
 	setStatus(storage.StatusInactive)
-	_, err = callerARN()
+	_, err := callerARN()
 	wantCode(t, "deactivated key", err, sigv4.CodeInvalidClientTokenID, http.StatusForbidden, "")
 	setStatus(storage.StatusActive)
 	if _, err := callerARN(); err != nil {

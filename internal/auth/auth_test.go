@@ -95,6 +95,29 @@ func newEnv(t testing.TB) *env {
 	return e
 }
 
+// userKey creates the user name (unique ID id) in the test account with an active long-term key, and
+// returns the key.
+func (e *env) userKey(t testing.TB, name, id string) (keyID, secret string) {
+	t.Helper()
+	ctx := context.Background()
+	keyID, err := ids.NewAccessKeyID(ids.PrefixAccessKey, testAccount)
+	if err != nil {
+		t.Fatal(err)
+	}
+	secret = ids.NewSecretAccessKey()
+	err = e.store.Update(ctx, func(tx storage.Tx) error {
+		if err := tx.CreateUser(ctx, &storage.User{AccountID: testAccount, Name: name, Path: "/", ID: id, CreatedAt: t0}); err != nil {
+			return err
+		}
+		return tx.CreateAccessKey(ctx, &storage.AccessKey{ID: keyID, AccountID: testAccount, UserName: name,
+			SecretSealed: []byte(secret), Status: storage.StatusActive, CreatedAt: t0})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return keyID, secret
+}
+
 // session seals a root session of the test account valid for d from now.
 func (e *env) session(t testing.TB, version int, d time.Duration) (key, secret, tok string) {
 	t.Helper()
@@ -389,24 +412,13 @@ func TestSecretFollowsRow(t *testing.T) {
 func TestUserChangeKeepsKey(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
-	keyID, err := ids.NewAccessKeyID(ids.PrefixAccessKey, testAccount)
-	if err != nil {
-		t.Fatal(err)
-	}
-	secret := ids.NewSecretAccessKey()
+	keyID, secret := e.userKey(t, "alice", "AIDAALICE0000000000001")
 	update := func(fn func(tx storage.Tx) error) {
 		t.Helper()
 		if err := e.store.Update(ctx, fn); err != nil {
 			t.Fatal(err)
 		}
 	}
-	update(func(tx storage.Tx) error {
-		if err := tx.CreateUser(ctx, &storage.User{AccountID: testAccount, Name: "alice", Path: "/", ID: "AIDAALICE0000000000001", CreatedAt: t0}); err != nil {
-			return err
-		}
-		return tx.CreateAccessKey(ctx, &storage.AccessKey{ID: keyID, AccountID: testAccount, UserName: "alice",
-			SecretSealed: []byte(secret), Status: storage.StatusActive, CreatedAt: t0})
-	})
 	callerARN := func() string {
 		t.Helper()
 		res, err := e.authenticate(e.request(t, keyID, secret, "", "us-east-1"), "us-east-1")
@@ -450,21 +462,7 @@ func TestUserChangeKeepsKey(t *testing.T) {
 func TestConcurrentLookupsDuringUserChanges(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
-	keyID, err := ids.NewAccessKeyID(ids.PrefixAccessKey, testAccount)
-	if err != nil {
-		t.Fatal(err)
-	}
-	secret := ids.NewSecretAccessKey()
-	err = e.store.Update(ctx, func(tx storage.Tx) error {
-		if err := tx.CreateUser(ctx, &storage.User{AccountID: testAccount, Name: "carol", Path: "/", ID: "AIDACAROL0000000000001", CreatedAt: t0}); err != nil {
-			return err
-		}
-		return tx.CreateAccessKey(ctx, &storage.AccessKey{ID: keyID, AccountID: testAccount, UserName: "carol",
-			SecretSealed: []byte(secret), Status: storage.StatusActive, CreatedAt: t0})
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	keyID, secret := e.userKey(t, "carol", "AIDACAROL0000000000001")
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
 	wg.Add(1)
