@@ -398,6 +398,23 @@ func TestSecretFollowsRow(t *testing.T) {
 	if got, _ := s.open(k2, nil, 0, false, open); got != "two" {
 		t.Fatalf("a changed row was paired with the secret of the old one: %q", got)
 	}
+	// The rows are noted only with a Seq they were current at; another read of the same row (a new copy
+	// from the store) keeps the entry as it is without one, and replaces its rows with one.
+	entry := func() *openedSecret { e, _ := s.m.Peek(k.ID); return e }
+	before := entry()
+	k3 := *k2
+	if got, _ := s.open(&k3, nil, 0, false, open); got != "two" || entry() != before {
+		t.Fatalf("a read without a Seq changed the entry (%q)", got)
+	}
+	if got, _ := s.open(&k3, nil, 7, true, open); got != "two" {
+		t.Fatal(got)
+	}
+	if e := s.current(k.ID, 7); e == nil || e.key != &k3 {
+		t.Fatal("rows read at Seq 7 not current at 7")
+	}
+	if s.current(k.ID, 8) != nil {
+		t.Fatal("rows read at Seq 7 taken as current at 8")
+	}
 	for i := range 10 {
 		_, _ = s.open(&storage.AccessKey{ID: strconv.Itoa(i), SecretSealed: []byte{byte(i)}}, nil, 0, false, open)
 	}

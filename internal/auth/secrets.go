@@ -63,10 +63,11 @@ func (s *openedSecrets) open(k *storage.AccessKey, u *storage.User, seq uint64, 
 	s.mu.Unlock()
 	var secret string
 	if ok && bytes.Equal(e.sealed, k.SecretSealed) {
+		if !fresh {
+			return e.secret, nil // no Seq to note the rows at: the entry stays as it is
+		}
 		if e.key == k && e.user == u {
-			if fresh {
-				e.checked.Store(seq + 1)
-			}
+			e.checked.Store(seq + 1)
 			return e.secret, nil
 		}
 		secret = e.secret
