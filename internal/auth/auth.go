@@ -58,6 +58,9 @@ type Authenticator struct {
 	now      func() time.Time
 	log      *slog.Logger
 	keyReads sync.Pool // *keyRead
+	// seq is the store's cache, when the store is one (cache.Store): the number of the last change it
+	// applied, at which the rows of a key's opened secret were current (openedSecrets).
+	seq interface{ Seq() (uint64, bool) }
 }
 
 // New returns an Authenticator. Give it the store as the services read it (the cache over it):
@@ -72,6 +75,9 @@ func New(o Options) *Authenticator {
 	a := &Authenticator{opts: o, verifier: sigv4.NewVerifier(o.Now), secrets: newOpenedSecrets(maxOpenedSecrets),
 		now: o.Now, log: o.Logger}
 	a.keyReads.New = newKeyRead
+	if s, ok := o.Store.(interface{ Seq() (uint64, bool) }); ok {
+		a.seq = s
+	}
 	return a
 }
 
@@ -265,15 +271,31 @@ func (a *Authenticator) longTerm(ctx context.Context, p *sigv4.Request, partitio
 		// Dev mode's free-form IDs ("testing") cannot name a stored key: no lookup, nothing cached.
 		return a.devCaller(ctx, p.AccessKeyID, partition)
 	}
-	k, user, err := a.lookupKey(ctx, p.AccessKeyID)
-	if err != nil {
-		return nil, err
+	// The Seq before the rows: rows found current at it are taken from the opened secret's entry while
+	// it stays there (openedSecrets).
+	seq, fresh := a.rowsSeq()
+	var (
+		k      *storage.AccessKey
+		user   *storage.User
+		secret string
+		e      *openedSecret
+	)
+	if fresh {
+		e = a.secrets.current(p.AccessKeyID, seq)
 	}
-	if k == nil {
-		if a.opts.Dev {
-			return a.devCaller(ctx, p.AccessKeyID, partition)
+	if e != nil {
+		k, user, secret = e.key, e.user, e.secret
+	} else {
+		var err error
+		if k, user, err = a.lookupKey(ctx, p.AccessKeyID); err != nil {
+			return nil, err
 		}
-		return nil, sigv4.InvalidClientTokenID()
+		if k == nil {
+			if a.opts.Dev {
+				return a.devCaller(ctx, p.AccessKeyID, partition)
+			}
+			return nil, sigv4.InvalidClientTokenID()
+		}
 	}
 	// A session token sent with a long-term key (typically a stale AWS_SESSION_TOKEN) is not ignored:
 	// AWS refuses the request as InvalidClientTokenId.
@@ -283,9 +305,11 @@ func (a *Authenticator) longTerm(ctx context.Context, p *sigv4.Request, partitio
 	if k.Status != storage.StatusActive {
 		return nil, sigv4.InvalidClientTokenID()
 	}
-	secret, err := a.secrets.open(k, a.opts.OpenSecret)
-	if err != nil {
-		return nil, fmt.Errorf("opening the secret of access key %s: %w", k.ID, err)
+	if e == nil {
+		var err error
+		if secret, err = a.secrets.open(k, user, seq, fresh, a.opts.OpenSecret); err != nil {
+			return nil, fmt.Errorf("opening the secret of access key %s: %w", k.ID, err)
+		}
 	}
 	if err := a.verifier.Verify(p, secret); err != nil {
 		return nil, err
@@ -366,6 +390,15 @@ func (a *Authenticator) MaxMissingKeys() int {
 		return c.MaxMissingKeys()
 	}
 	return 0
+}
+
+// rowsSeq returns the store's cache's Seq (see cache.Store.Seq), after applying the changes published
+// so far; false when the store has none or its cache follows no changes any more.
+func (a *Authenticator) rowsSeq() (uint64, bool) {
+	if a.seq == nil {
+		return 0, false
+	}
+	return a.seq.Seq()
 }
 
 // lookupKey returns a long-term key and its user (nil for a root key); a nil key when it does not

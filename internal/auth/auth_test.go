@@ -95,6 +95,29 @@ func newEnv(t testing.TB) *env {
 	return e
 }
 
+// userKey creates the user name (unique ID id) in the test account with an active long-term key, and
+// returns the key.
+func (e *env) userKey(t testing.TB, name, id string) (keyID, secret string) {
+	t.Helper()
+	ctx := context.Background()
+	keyID, err := ids.NewAccessKeyID(ids.PrefixAccessKey, testAccount)
+	if err != nil {
+		t.Fatal(err)
+	}
+	secret = ids.NewSecretAccessKey()
+	err = e.store.Update(ctx, func(tx storage.Tx) error {
+		if err := tx.CreateUser(ctx, &storage.User{AccountID: testAccount, Name: name, Path: "/", ID: id, CreatedAt: t0}); err != nil {
+			return err
+		}
+		return tx.CreateAccessKey(ctx, &storage.AccessKey{ID: keyID, AccountID: testAccount, UserName: name,
+			SecretSealed: []byte(secret), Status: storage.StatusActive, CreatedAt: t0})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return keyID, secret
+}
+
 // session seals a root session of the test account valid for d from now.
 func (e *env) session(t testing.TB, version int, d time.Duration) (key, secret, tok string) {
 	t.Helper()
@@ -368,15 +391,32 @@ func TestSecretFollowsRow(t *testing.T) {
 	s := newOpenedSecrets(4)
 	open := func(k *storage.AccessKey) (string, error) { return string(k.SecretSealed), nil }
 	k := &storage.AccessKey{ID: "AKIA0000000000000001", SecretSealed: []byte("one")}
-	if got, _ := s.open(k, open); got != "one" {
+	if got, _ := s.open(k, nil, 0, false, open); got != "one" {
 		t.Fatal(got)
 	}
 	k2 := &storage.AccessKey{ID: k.ID, SecretSealed: []byte("two")}
-	if got, _ := s.open(k2, open); got != "two" {
+	if got, _ := s.open(k2, nil, 0, false, open); got != "two" {
 		t.Fatalf("a changed row was paired with the secret of the old one: %q", got)
 	}
+	// The rows are noted only with a Seq they were current at; another read of the same row (a new copy
+	// from the store) keeps the entry as it is without one, and replaces its rows with one.
+	entry := func() *openedSecret { e, _ := s.m.Peek(k.ID); return e }
+	before := entry()
+	k3 := *k2
+	if got, _ := s.open(&k3, nil, 0, false, open); got != "two" || entry() != before {
+		t.Fatalf("a read without a Seq changed the entry (%q)", got)
+	}
+	if got, _ := s.open(&k3, nil, 7, true, open); got != "two" {
+		t.Fatal(got)
+	}
+	if e := s.current(k.ID, 7); e == nil || e.key != &k3 {
+		t.Fatal("rows read at Seq 7 not current at 7")
+	}
+	if s.current(k.ID, 8) != nil {
+		t.Fatal("rows read at Seq 7 taken as current at 8")
+	}
 	for i := range 10 {
-		_, _ = s.open(&storage.AccessKey{ID: strconv.Itoa(i), SecretSealed: []byte{byte(i)}}, open)
+		_, _ = s.open(&storage.AccessKey{ID: strconv.Itoa(i), SecretSealed: []byte{byte(i)}}, nil, 0, false, open)
 	}
 	if n := s.len(); n > 4 {
 		t.Fatalf("%d opened secrets, bound 4", n)
@@ -389,24 +429,13 @@ func TestSecretFollowsRow(t *testing.T) {
 func TestUserChangeKeepsKey(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
-	keyID, err := ids.NewAccessKeyID(ids.PrefixAccessKey, testAccount)
-	if err != nil {
-		t.Fatal(err)
-	}
-	secret := ids.NewSecretAccessKey()
+	keyID, secret := e.userKey(t, "alice", "AIDAALICE0000000000001")
 	update := func(fn func(tx storage.Tx) error) {
 		t.Helper()
 		if err := e.store.Update(ctx, fn); err != nil {
 			t.Fatal(err)
 		}
 	}
-	update(func(tx storage.Tx) error {
-		if err := tx.CreateUser(ctx, &storage.User{AccountID: testAccount, Name: "alice", Path: "/", ID: "AIDAALICE0000000000001", CreatedAt: t0}); err != nil {
-			return err
-		}
-		return tx.CreateAccessKey(ctx, &storage.AccessKey{ID: keyID, AccountID: testAccount, UserName: "alice",
-			SecretSealed: []byte(secret), Status: storage.StatusActive, CreatedAt: t0})
-	})
 	callerARN := func() string {
 		t.Helper()
 		res, err := e.authenticate(e.request(t, keyID, secret, "", "us-east-1"), "us-east-1")
@@ -450,21 +479,7 @@ func TestUserChangeKeepsKey(t *testing.T) {
 func TestConcurrentLookupsDuringUserChanges(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
-	keyID, err := ids.NewAccessKeyID(ids.PrefixAccessKey, testAccount)
-	if err != nil {
-		t.Fatal(err)
-	}
-	secret := ids.NewSecretAccessKey()
-	err = e.store.Update(ctx, func(tx storage.Tx) error {
-		if err := tx.CreateUser(ctx, &storage.User{AccountID: testAccount, Name: "carol", Path: "/", ID: "AIDACAROL0000000000001", CreatedAt: t0}); err != nil {
-			return err
-		}
-		return tx.CreateAccessKey(ctx, &storage.AccessKey{ID: keyID, AccountID: testAccount, UserName: "carol",
-			SecretSealed: []byte(secret), Status: storage.StatusActive, CreatedAt: t0})
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	keyID, secret := e.userKey(t, "carol", "AIDACAROL0000000000001")
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
 	wg.Add(1)

@@ -55,7 +55,8 @@ type use struct {
 
 // useRecorder holds the uses not yet written and when each key was last written.
 type useRecorder struct {
-	mu      sync.Mutex
+	// mu is shared by record's look at the pending use (see record), exclusive for every change.
+	mu      sync.RWMutex
 	pending map[useID]use
 	written map[useID]time.Time
 	// flushMu runs one flush at a time, so the background flusher and FlushUses never write the same
@@ -70,9 +71,18 @@ func (r *useRecorder) init() {
 
 // record notes a use; an earlier use than the one pending is ignored (requests finish out of order).
 func (r *useRecorder) record(id useID, u use) {
+	// Nearly every request repeats the use pending for its key and action (the same service and region
+	// within the same second): that changes nothing, and is seen under the shared lock, so the requests
+	// of every client do not queue for the exclusive one twice each.
+	r.mu.RLock()
+	p, ok := r.pending[id]
+	r.mu.RUnlock()
+	if ok && (p == u || p.at.After(u.at)) {
+		return
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	p, ok := r.pending[id]
+	p, ok = r.pending[id]
 	if ok && p.at.After(u.at) {
 		return
 	}
@@ -86,8 +96,8 @@ func (r *useRecorder) record(id useID, u use) {
 
 // latest returns the pending (not yet written, or being written) use of id.
 func (r *useRecorder) latest(id useID) (use, bool) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
+	r.mu.RLock()
+	defer r.mu.RUnlock()
 	u, ok := r.pending[id]
 	return u, ok
 }

@@ -66,6 +66,35 @@ func TestUseRecorder(t *testing.T) {
 	}
 }
 
+// TestRepeatedUseSharesTheLock: a use that repeats the pending one (every request of a key within the
+// same second) is told under the shared lock, so the requests of concurrent clients do not queue for the
+// exclusive one; a new use still waits for it and is recorded.
+func TestRepeatedUseSharesTheLock(t *testing.T) {
+	var r useRecorder
+	r.init()
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	id := keyUseID("AKIA1")
+	u := use{at: t0, service: "iam", region: "us-east-1"}
+	r.record(id, u)
+	r.mu.RLock() // another request reading
+	repeated := make(chan struct{})
+	go func() { r.record(id, u); close(repeated) }()
+	select {
+	case <-repeated:
+	case <-time.After(10 * time.Second):
+		t.Error("a repeated use waited for the exclusive lock")
+	}
+	later := use{at: t0.Add(time.Second), service: "sts", region: "eu-west-1"}
+	recorded := make(chan struct{})
+	go func() { r.record(id, later); close(recorded) }()
+	r.mu.RUnlock()
+	<-repeated
+	<-recorded
+	if got, ok := r.latest(id); !ok || got != later {
+		t.Fatalf("latest = %+v %v, want %+v", got, ok, later)
+	}
+}
+
 func TestUseRecorderBounded(t *testing.T) {
 	var r useRecorder
 	r.init()
