@@ -87,9 +87,11 @@ type Recorder struct {
 	ends        []int
 
 	dropped, written, failed atomic.Int64
-	closeOnce                sync.Once
-	quit                     chan struct{}
-	done                     chan struct{}
+	// batched is batchEvents as other goroutines may read it (BatchedEvents).
+	batched   atomic.Int64
+	closeOnce sync.Once
+	quit      chan struct{}
+	done      chan struct{}
 }
 
 // NewRecorder returns a Recorder; Run writes its queue.
@@ -153,12 +155,19 @@ func (r *Recorder) End(c *Call, p *Pending) {
 	}
 }
 
-// QueueDepth is the number of events waiting to be written.
+// QueueDepth is the number of calls waiting to be encoded into a batch (each has at least one event).
+// The writer takes them every encodeEvery calls, so the queue drains within moments while the store
+// keeps up; BatchedEvents says what is encoded and not yet written.
 func (r *Recorder) QueueDepth() int {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return len(r.queue)
 }
+
+// BatchedEvents is the number of events encoded into the batch being gathered and not yet written: they
+// are written with it within gatherFor, or lost with it in a crash (reads and refusals only; a write's
+// event is already stored with the write).
+func (r *Recorder) BatchedEvents() int { return int(r.batched.Load()) }
 
 // Dropped is the number of events dropped because the queue was full.
 func (r *Recorder) Dropped() int64 { return r.dropped.Load() }
@@ -274,6 +283,7 @@ func (r *Recorder) encodeQueued() {
 	}
 	clear(calls) // the batch holds their events now, not the calls
 	r.spare = calls[:0]
+	r.batched.Store(int64(r.batchEvents))
 }
 
 // batchFull reports whether the batch gathered holds maxBatch events or maxBatchBytes.
@@ -375,6 +385,7 @@ func (r *Recorder) writeBatch(ctx context.Context) {
 		r.blocks, r.evs, r.settled, r.arena, r.ends = blocks[:0], r.evs[:0], r.settled[:0], r.arena[:0], r.ends[:0]
 		r.rows = r.rows[:0]
 		r.batchEvents, r.batchBytes = 0, 0
+		r.batched.Store(0)
 		if len(r.encs) > maxKeptEncoders {
 			clear(r.encs[maxKeptEncoders:]) // a batch of many accounts: its encoders are not kept
 			r.encs = r.encs[:maxKeptEncoders]

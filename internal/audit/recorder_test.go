@@ -59,6 +59,26 @@ func TestQueueBoundsHeldBodies(t *testing.T) {
 	}
 }
 
+// Events encoded into the batch being gathered are counted apart from the queue until the batch is
+// written.
+func TestBatchedEventsCounted(t *testing.T) {
+	r := NewRecorder(Options{Store: nopStore{}, QueueSize: 16})
+	for range 3 {
+		r.End(&Call{Req: &reqctx.Request{Time: time.Now(), Service: "sts", Caller: userCaller("111111111111")}}, nil)
+	}
+	if r.QueueDepth() != 3 || r.BatchedEvents() != 0 {
+		t.Fatalf("queued: depth %d, batched %d; want 3 and 0", r.QueueDepth(), r.BatchedEvents())
+	}
+	r.encodeQueued()
+	if r.QueueDepth() != 0 || r.BatchedEvents() != 3 {
+		t.Fatalf("encoded: depth %d, batched %d; want 0 and 3", r.QueueDepth(), r.BatchedEvents())
+	}
+	r.writeBatch(context.Background())
+	if r.BatchedEvents() != 0 || r.Written() != 3 {
+		t.Fatalf("written: batched %d, written %d; want 0 and 3", r.BatchedEvents(), r.Written())
+	}
+}
+
 // nopStore keeps nothing.
 type nopStore struct{ History }
 

@@ -82,8 +82,11 @@ func newMetrics(store storage.Store, authn *auth.Authenticator, rec *audit.Recor
 		// The trail's write-behind queue: its depth against its bound, and what a full queue dropped.
 		m.registry.MustRegister(
 			prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "iamd_audit_queue_depth",
-				Help: "Audit events waiting to be written (bounded by --audit-queue-size)."},
+				Help: "Audited calls waiting to be encoded into a batch (bounded by --audit-queue-size)."},
 				func() float64 { return float64(rec.QueueDepth()) }),
+			prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "iamd_audit_batch_events",
+				Help: "Audit events encoded into the batch being gathered, not yet written."},
+				func() float64 { return float64(rec.BatchedEvents()) }),
 			prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "iamd_audit_events_dropped_total",
 				Help: "Audit events dropped because the write-behind queue was full."},
 				func() float64 { return float64(rec.Dropped()) }),
