@@ -173,25 +173,14 @@ func TestConcurrentMissesShareARead(t *testing.T) {
 // or removes the attachments, and the list leaves the cache.
 func TestRetagKeepsAttachmentsCached(t *testing.T) {
 	ctx := context.Background()
-	st := openPostgres(t, pgtest.URL(t))
-	c := cache.New(st, cache.Options{})
-	statements := func() int64 { return st.(*postgres.Store).Stats().Statements }
-	const acct, arn = "123456789012", "arn:aws:iam::aws:policy/ReadOnlyAccess"
-	must := func(err error) {
-		t.Helper()
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
-	must(c.Update(ctx, func(tx storage.Tx) error {
-		if err := tx.CreateAccount(ctx, &storage.Account{ID: acct}); err != nil {
-			return err
-		}
+	const arn = "arn:aws:iam::aws:policy/ReadOnlyAccess"
+	c, statements := pgCache(t, func(ctx context.Context, tx storage.Tx) error {
 		if err := tx.CreateUser(ctx, &storage.User{AccountID: acct, Name: "u", Path: "/", ID: "AIDAU"}); err != nil {
 			return err
 		}
 		return tx.AttachPolicy(ctx, acct, storage.OwnerUser, "u", arn)
-	}))
+	})
+	must := func(err error) { t.Helper(); check(t, err) }
 	// attached reads name's attachment list through the cache: how many, whether the store was asked.
 	attached := func(name string) (n int, read bool) {
 		t.Helper()
